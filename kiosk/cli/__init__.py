@@ -1,0 +1,1 @@
+"""The `kiosk` command line: one entry point, a subcommand per role."""

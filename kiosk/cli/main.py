@@ -1,0 +1,49 @@
+"""`kiosk` entry point: parses the command line, sets up logging, runs one subcommand.
+
+Each subcommand lives in its own module with `register(subparsers, common)`, which adds a parser
+whose `func(args) -> int` does the work; `common` carries the options every subcommand has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kiosk import __version__, logsetup
+from kiosk.cli import doctor_cmd, hash_pin_cmd, journal_cmd, run_cmd
+from kiosk.errors import KioskError
+
+SUBCOMMANDS = (run_cmd, journal_cmd, doctor_cmd, hash_pin_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH",
+                        help="config file (default: /etc/kiosk/kiosk.toml with the boot "
+                             "partition's kiosk.toml over it)")
+    common.add_argument("--log-level", default=None,
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        help="overrides [logging] level")
+    parser = argparse.ArgumentParser(prog="kiosk", description="Library self-service kiosk")
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.register(subparsers, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logsetup.configure(args.log_level or "INFO")
+    try:
+        return args.func(args)
+    except KioskError as e:
+        # Our own errors are for people: one clear line, no traceback.
+        print(f"kiosk: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

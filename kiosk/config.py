@@ -1,0 +1,217 @@
+"""Typed configuration: TOML files read into frozen dataclasses, checked once at start.
+
+The base file is `/etc/kiosk/kiosk.toml`; a `kiosk.toml` on the SD card's boot partition, which a
+technician edits from any PC, overrides it key by key. `--config PATH` names one file instead of
+both. Every problem is reported with the file, section, option and the values allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import ConfigError
+
+DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
+BOOT_OVERRIDES = (Path("/boot/firmware/kiosk.toml"), Path("/boot/kiosk.toml"))
+LANGUAGES = ("zh_CN", "en")
+SOURCE_SCHEMES = ("sim", "evdev", "serial", "3m810", "trf7970a")
+PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d+\$[0-9a-f]{16,}\$[0-9a-f]{64}$")
+
+
+def option(default: Any, *, min: float | None = None, max: float | None = None,
+           choices: tuple[str, ...] | None = None, pattern: re.Pattern[str] | None = None,
+           hint: str = "") -> Any:
+    """A config option with its checks; `hint` is shown when a pattern does not match."""
+    meta = {"min": min, "max": max, "choices": choices, "pattern": pattern, "hint": hint}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class KioskSection:
+    id: str = option("kiosk-1", pattern=re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$"),
+                     hint="lower-case letters, digits and '-'")
+    library_name_zh: str = option("醴陵市图书馆")
+    library_name_en: str = option("Liling City Library")
+    language: str = option("zh_CN", choices=LANGUAGES)
+    data_dir: str = option("/var/lib/kiosk")
+
+
+@dataclass(frozen=True)
+class DisplaySection:
+    width: int = option(800, min=320, max=7680)
+    height: int = option(480, min=240, max=4320)
+    fullscreen: bool = option(False)
+    show_cursor: bool = option(True)
+
+
+@dataclass(frozen=True)
+class IdleSection:
+    timeout_s: int = option(60, min=5, max=3600)
+    countdown_s: int = option(15, min=3, max=300)
+
+
+@dataclass(frozen=True)
+class AdminSection:
+    # Empty means no PIN is set: the admin screen cannot be opened.
+    pin_hash: str = option("", pattern=PIN_HASH_PATTERN,
+                           hint="make one with 'kiosk hash-pin'")
+    long_press_s: float = option(3.0, min=1.0, max=10.0)
+    max_attempts: int = option(5, min=1, max=20)
+    lockout_s: int = option(300, min=10, max=86400)
+
+
+@dataclass(frozen=True)
+class JournalSection:
+    # Empty paths mean "inside kiosk.data_dir".
+    path: str = option("")
+    key_path: str = option("")
+
+
+@dataclass(frozen=True)
+class IlsSection:
+    host: str = option("")
+    port: int = option(6001, min=1, max=65535)
+
+
+@dataclass(frozen=True)
+class CentralSection:
+    url: str = option("", pattern=re.compile(r"^(https?://\S+)?$"),
+                      hint="an http:// or https:// address")
+
+
+@dataclass(frozen=True)
+class LoggingSection:
+    level: str = option("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+@dataclass(frozen=True)
+class Config:
+    kiosk: KioskSection = field(default_factory=KioskSection)
+    display: DisplaySection = field(default_factory=DisplaySection)
+    idle: IdleSection = field(default_factory=IdleSection)
+    admin: AdminSection = field(default_factory=AdminSection)
+    journal: JournalSection = field(default_factory=JournalSection)
+    # Device name -> source string, e.g. scanner = "sim:scanner".
+    devices: dict[str, str] = field(default_factory=dict)
+    ils: IlsSection = field(default_factory=IlsSection)
+    central: CentralSection = field(default_factory=CentralSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    sources: tuple[str, ...] = ()  # the files read, in order
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.kiosk.data_dir).expanduser()
+
+    @property
+    def journal_path(self) -> Path:
+        return Path(self.journal.path).expanduser() if self.journal.path else self.data_dir / "journal.sqlite3"
+
+    @property
+    def patron_key_path(self) -> Path:
+        return Path(self.journal.key_path).expanduser() if self.journal.key_path else self.data_dir / "patron.key"
+
+
+_SECTION_CLASSES = {
+    "kiosk": KioskSection, "display": DisplaySection, "idle": IdleSection, "admin": AdminSection,
+    "journal": JournalSection, "ils": IlsSection, "central": CentralSection, "logging": LoggingSection,
+}
+_ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read the config: `path` alone, or the default file with the boot-partition override."""
+    if path is not None:
+        files = [Path(path)]
+        if not files[0].is_file():
+            raise ConfigError(f"{path}: no such config file")
+    else:
+        base = [DEFAULT_PATH] if DEFAULT_PATH.is_file() else []
+        # Bookworm mounts the boot partition at /boot/firmware, older systems at /boot.
+        boot = next((p for p in BOOT_OVERRIDES if p.is_file()), None)
+        files = base + ([boot] if boot else [])
+    return load_files(files)
+
+
+def load_files(files: list[Path]) -> Config:
+    """Merge the files key by key, later ones winning, and check the result."""
+    merged: dict[str, dict[str, Any]] = {}
+    origin: dict[tuple[str, str], Path] = {}
+    for path in files:
+        for section, values in _read_toml(path).items():
+            if section not in _ALLOWED_SECTIONS:
+                raise ConfigError(f"{path}: unknown section [{section}]; allowed: "
+                                  + ", ".join(_ALLOWED_SECTIONS))
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: '{section}' must be a section [{section}], not a value")
+            for key, value in values.items():
+                merged.setdefault(section, {})[key] = value
+                origin[(section, key)] = path
+    sections = {name: _build_section(cls, name, merged.get(name, {}), origin)
+                for name, cls in _SECTION_CLASSES.items()}
+    devices = _build_devices(merged.get("devices", {}), origin)
+    return Config(**sections, devices=devices, sources=tuple(str(p) for p in files))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def _build_section(cls: type, name: str, values: dict[str, Any],
+                   origin: dict[tuple[str, str], Path]) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in fields:
+            raise ConfigError(f"{origin[(name, key)]}: unknown option '{key}' in section "
+                              f"[{name}]; allowed: {', '.join(fields)}")
+    checked = {key: _check(fields[key], name, value, origin[(name, key)])
+               for key, value in values.items()}
+    return cls(**checked)
+
+
+def _check(f: dataclasses.Field, section: str, value: Any, path: Path) -> Any:
+    where = f"{path}: option '{f.name}' in section [{section}]"
+    kind = {"str": str, "int": int, "float": float, "bool": bool}[f.type]
+    # TOML booleans are not numbers here, and an integer is a fine float.
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"{where} must be {_KIND_NAMES[kind]} (got {value!r})")
+    meta = f.metadata
+    if meta.get("min") is not None and value < meta["min"]:
+        raise ConfigError(f"{where} must be >= {meta['min']} (got {value!r})")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise ConfigError(f"{where} must be <= {meta['max']} (got {value!r})")
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"{where} must be one of {', '.join(meta['choices'])} (got {value!r})")
+    pattern = meta.get("pattern")
+    if pattern is not None and value != "" and not pattern.match(value):
+        raise ConfigError(f"{where} is not valid: {meta['hint']} (got {value!r})")
+    return value
+
+
+_KIND_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def _build_devices(values: dict[str, Any], origin: dict[tuple[str, str], Path]) -> dict[str, str]:
+    for name, source in values.items():
+        where = f"{origin[('devices', name)]}: device '{name}' in section [devices]"
+        if not isinstance(source, str):
+            raise ConfigError(f"{where} must be a source string like \"sim:scanner\" (got {source!r})")
+        scheme = source.split(":", 1)[0]
+        if ":" not in source or scheme not in SOURCE_SCHEMES:
+            raise ConfigError(f"{where} has an unknown source {source!r}; sources start with "
+                              + ", ".join(f"'{s}:'" for s in SOURCE_SCHEMES))
+    return dict(values)

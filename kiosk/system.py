@@ -1,0 +1,69 @@
+"""Facts about the machine the kiosk runs on: boot id, clock synchronisation, disk space.
+
+Plain functions, safe to call from any thread; nothing here raises on a machine that lacks the
+feature (a laptop running the demo, a container): it answers "unknown" instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import shutil
+import time
+from pathlib import Path
+
+BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
+_TIME_ERROR = 5  # adjtimex() return value while the kernel clock is not synchronised
+_TIMEX_SIZE = 512  # larger than struct timex on every Linux architecture
+_clock_cache: tuple[float, bool | None] = (0.0, None)
+
+
+def boot_id() -> str:
+    """The kernel's id of this boot; rows with the same id share one clock history."""
+    try:
+        return BOOT_ID_PATH.read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def clock_synchronised(max_age_s: float = 30.0) -> bool | None:
+    """Whether NTP has set the kernel clock (a Pi has no battery clock); None if unknown.
+
+    Asks the kernel with adjtimex(), as timedatectl does, and caches the answer for `max_age_s`
+    because the journal asks on every row.
+    """
+    global _clock_cache
+    checked_at, answer = _clock_cache
+    now = time.monotonic()
+    if answer is not None and now - checked_at < max_age_s:
+        return answer
+    answer = _ask_kernel_clock()
+    _clock_cache = (now, answer)
+    return answer
+
+
+def _ask_kernel_clock() -> bool | None:
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return None
+    try:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        timex = ctypes.create_string_buffer(_TIMEX_SIZE)  # modes = 0: read only
+        state = libc.adjtimex(timex)
+    except (OSError, AttributeError):
+        return None
+    if state < 0:
+        return None
+    return state != _TIME_ERROR
+
+
+def disk_free(path: str | Path) -> tuple[int, int] | None:
+    """(free bytes, total bytes) of the file system holding `path` or its nearest parent."""
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        usage = shutil.disk_usage(p)
+    except OSError:
+        return None
+    return usage.free, usage.total
