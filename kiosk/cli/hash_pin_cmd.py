@@ -1,0 +1,32 @@
+"""`kiosk hash-pin`: makes the salted hash for [admin] pin_hash from a PIN typed twice."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+from kiosk.core.pin import hash_pin
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("hash-pin", parents=[common],
+                              help="print a pin_hash for kiosk.toml from a staff PIN")
+    p.add_argument("--stdin", action="store_true", help="read the PIN from standard input")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.stdin:
+        pin = sys.stdin.readline().strip()
+        again = pin
+    else:
+        pin = getpass.getpass("Staff PIN (digits): ")
+        again = getpass.getpass("Again: ")
+    if pin != again:
+        print("kiosk: the two PINs differ; nothing printed", file=sys.stderr)
+        return 1
+    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+        print("kiosk: a staff PIN is 4 to 12 digits (the PIN pad has digits only)", file=sys.stderr)
+        return 1
+    print(f'pin_hash = "{hash_pin(pin)}"')
+    return 0

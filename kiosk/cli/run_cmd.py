@@ -1,0 +1,58 @@
+"""`kiosk run`: the patron app, with real devices or (`--demo`) simulated ones."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from kiosk.cli.common import load_config
+from kiosk.errors import KioskError
+from kiosk.journal import Journal
+from kiosk.runtime import Runtime, SteerableClock
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("run", parents=[common], help="run the kiosk app")
+    p.add_argument("--demo", action="store_true",
+                   help="simulated devices, the demo config unless --config is given")
+    p.add_argument("--walkthrough", metavar="DIR", type=Path,
+                   help="tour every screen, save a screenshot of each in DIR, then exit")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    config = load_config(args, demo=args.demo)
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+            or os.environ.get("KIVY_WINDOW") or _has_kms()):
+        raise KioskError("no display found (DISPLAY is not set). On a machine without a screen "
+                         "run: xvfb-run -a kiosk run --demo --walkthrough screenshots/")
+    journal = Journal.open(config.journal_path, config.patron_key_path)
+    runtime = Runtime(config, journal, clock=SteerableClock())
+
+    from kiosk.ui import boot
+    boot.prepare(config.display)
+    from kiosk.ui.app import KioskApp
+
+    app = KioskApp(runtime, demo=args.demo or args.walkthrough is not None)
+    if args.walkthrough:
+        from kiosk.ui.walkthrough import Walkthrough
+        tour = Walkthrough(app, args.walkthrough)
+        app.bind(on_start=lambda _app: tour.start())
+    log.info("starting kiosk %s%s", config.kiosk.id, " (demo)" if args.demo else "")
+    app.run()
+    if args.walkthrough:
+        print(f"saved {len(tour.saved)} screenshots in {args.walkthrough}")
+        return 0 if tour.saved else 1
+    if app.restart_requested:
+        log.info("restarting as asked on the admin screen")
+        os.execv(sys.executable, [sys.executable, "-m", "kiosk", *sys.argv[1:]])
+    return 0
+
+
+def _has_kms() -> bool:
+    # A Pi without X or Wayland: SDL draws straight to the screen through KMS/DRM.
+    return Path("/dev/dri/card0").exists() and not os.environ.get("SSH_CONNECTION")

@@ -1,0 +1,104 @@
+"""What the core hears (events) and what it asks the outside to do (effects).
+
+Events from drivers (`drivers.events.BarcodeRead`, `DeviceStatus`) arrive on the same path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Screen(StrEnum):
+    ATTRACT = "attract"
+    HOME = "home"
+    BORROW = "borrow"
+    RETURN = "return"
+    EBOOKS = "ebooks"
+    ACCOUNT = "account"
+    ADMIN_PIN = "admin_pin"
+    ADMIN = "admin"
+
+
+# Flows that later issues build: their screens say so plainly.
+COMING_LATER = frozenset({Screen.BORROW, Screen.RETURN, Screen.EBOOKS, Screen.ACCOUNT})
+
+
+# --- events from the screen ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Touch:
+    """Any touch anywhere: the patron is still there."""
+
+
+@dataclass(frozen=True)
+class Start:
+    """The attract screen was touched."""
+
+
+@dataclass(frozen=True)
+class Navigate:
+    to: Screen
+
+
+@dataclass(frozen=True)
+class EndSession:
+    """The patron pressed Finish."""
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    language: str
+
+
+@dataclass(frozen=True)
+class AdminGesture:
+    """The long press in the corner that asks for the staff PIN."""
+
+
+@dataclass(frozen=True)
+class PinSubmitted:
+    pin: str
+
+
+@dataclass(frozen=True)
+class RefreshStatus:
+    pass
+
+
+@dataclass(frozen=True)
+class RestartRequested:
+    pass
+
+
+@dataclass(frozen=True)
+class StatusArrived:
+    report: Any  # kiosk.status.StatusReport
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passed; the idle timer and notices look at the clock."""
+
+
+# --- effects ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JournalAppend:
+    kind: str
+    outcome: str
+    item: str | None = None
+    title: str | None = None
+    patron: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GatherStatus:
+    """Collect the admin screen's status on a background thread."""
+
+
+@dataclass(frozen=True)
+class RestartApp:
+    pass

@@ -1,0 +1,212 @@
+"""The kiosk session: which screen is up, the idle timer, the staff PIN, device states.
+
+`Session.handle(event, now) -> effects` is the only way in; `view` is what the screen shows.
+Pure: no I/O, no threads, the clock passed in. The caller applies effects in order, journal
+rows first, and only then shows the new view, so a row is written before the patron sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from drivers.events import BarcodeRead, DeviceStatus
+from kiosk.config import Config
+from kiosk.core import events as ev
+from kiosk.core.events import COMING_LATER, Screen
+from kiosk.core.pin import verify_pin
+from kiosk.privacy import mask
+
+log = logging.getLogger(__name__)
+
+NOTICE_SECONDS = 6.0
+_PATRON_SCREENS = frozenset({Screen.HOME, *COMING_LATER})
+_ALLOWED_MOVES = {
+    Screen.HOME: COMING_LATER,
+    **{flow: frozenset({Screen.HOME}) for flow in COMING_LATER},
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    idle_timeout_s: float = 60.0
+    countdown_s: float = 15.0
+    language: str = "zh_CN"
+    languages: tuple[str, ...] = ("zh_CN", "en")
+    pin_hash: str = ""
+    max_pin_attempts: int = 5
+    lockout_s: float = 300.0
+
+    @classmethod
+    def from_config(cls, config: Config) -> Settings:
+        return cls(idle_timeout_s=config.idle.timeout_s, countdown_s=config.idle.countdown_s,
+                   language=config.kiosk.language, pin_hash=config.admin.pin_hash,
+                   max_pin_attempts=config.admin.max_attempts, lockout_s=config.admin.lockout_s)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short message on the current screen: a message id and its arguments."""
+    message: str
+    args: Mapping[str, str] = field(default_factory=dict)
+    shown_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    state: str
+    detail: str
+    since: float  # wall-clock seconds
+
+
+@dataclass(frozen=True)
+class View:
+    screen: Screen = Screen.ATTRACT
+    language: str = "zh_CN"
+    countdown: int | None = None  # seconds left while asking "still there?"
+    notice: Notice | None = None
+    pin_message: str | None = None  # "wrong", "locked", "no_pin"
+    devices: Mapping[str, DeviceState] = field(default_factory=dict)
+    status: Any = None  # the last kiosk.status.StatusReport
+
+
+class Session:
+    def __init__(self, settings: Settings, now: float) -> None:
+        self.settings = settings
+        self.view = View(language=settings.language)
+        self._last_activity = now
+        self._started_at: float | None = None  # a patron session is open
+        self._failed_pins = 0
+        self._locked_until = 0.0
+
+    # --- the one way in -------------------------------------------------------------------
+
+    def handle(self, event: object, now: float) -> list[object]:
+        effects: list[object] = []
+        if _is_activity(event):
+            self._last_activity = now
+            if self.view.countdown is not None:
+                self.view = replace(self.view, countdown=None)
+        handler = getattr(self, f"_on_{type(event).__name__}", None)
+        if handler is None:
+            log.warning("ignored event %r", event)
+            return effects
+        handler(event, now, effects)
+        return effects
+
+    # --- patron flow ----------------------------------------------------------------------
+
+    def _on_Touch(self, event: ev.Touch, now: float, effects: list) -> None:
+        pass  # activity is all a touch means here
+
+    def _on_Start(self, event: ev.Start, now: float, effects: list) -> None:
+        if self.view.screen is Screen.ATTRACT:
+            self._open_session(now)
+
+    def _on_Navigate(self, event: ev.Navigate, now: float, effects: list) -> None:
+        if event.to in _ALLOWED_MOVES.get(self.view.screen, ()):
+            self.view = replace(self.view, screen=event.to, notice=None)
+        else:
+            log.warning("no way from %s to %s", self.view.screen, event.to)
+
+    def _on_EndSession(self, event: ev.EndSession, now: float, effects: list) -> None:
+        self._close(now, "ok", effects)
+
+    def _on_SetLanguage(self, event: ev.SetLanguage, now: float, effects: list) -> None:
+        if event.language in self.settings.languages:
+            self.view = replace(self.view, language=event.language)
+
+    def _on_BarcodeRead(self, event: BarcodeRead, now: float, effects: list) -> None:
+        # Borrowing arrives with the SIP2 issue; until then a scan wakes the kiosk and is
+        # acknowledged, masked, so the patron sees the scanner works and nothing pretends more.
+        if self.view.screen is Screen.ATTRACT:
+            self._open_session(now)
+        if self.view.screen in _PATRON_SCREENS:
+            self.view = replace(self.view, notice=Notice("scan_read", {"code": mask(event.data)}, now))
+
+    def _on_DeviceStatus(self, event: DeviceStatus, now: float, effects: list) -> None:
+        devices = dict(self.view.devices)
+        devices[event.source] = DeviceState(event.state, event.detail, now)
+        self.view = replace(self.view, devices=MappingProxyType(devices))
+
+    # --- idle timer -----------------------------------------------------------------------
+
+    def _on_Tick(self, event: ev.Tick, now: float, effects: list) -> None:
+        notice = self.view.notice
+        if notice is not None and now - notice.shown_at >= NOTICE_SECONDS:
+            self.view = replace(self.view, notice=None)
+        if self.view.screen is Screen.ATTRACT:
+            return
+        idle = now - self._last_activity
+        limit = self.settings.idle_timeout_s + self.settings.countdown_s
+        if idle >= limit:
+            self._close(now, "timeout", effects)
+        elif idle >= self.settings.idle_timeout_s:
+            self.view = replace(self.view, countdown=max(1, math.ceil(limit - idle)))
+
+    # --- staff ----------------------------------------------------------------------------
+
+    def _on_AdminGesture(self, event: ev.AdminGesture, now: float, effects: list) -> None:
+        if self.view.screen in (Screen.ADMIN_PIN, Screen.ADMIN):
+            return
+        self._close(now, "admin", effects)
+        self._last_activity = now
+        message = None if self.settings.pin_hash else "no_pin"
+        if now < self._locked_until:
+            message = "locked"
+        self.view = replace(self.view, screen=Screen.ADMIN_PIN, pin_message=message)
+
+    def _on_PinSubmitted(self, event: ev.PinSubmitted, now: float, effects: list) -> None:
+        if self.view.screen is not Screen.ADMIN_PIN:
+            return
+        if now < self._locked_until:
+            self.view = replace(self.view, pin_message="locked")
+        elif self.settings.pin_hash and verify_pin(event.pin, self.settings.pin_hash):
+            self._failed_pins = 0
+            effects.append(ev.JournalAppend("admin", "ok"))
+            effects.append(ev.GatherStatus())
+            self.view = replace(self.view, screen=Screen.ADMIN, pin_message=None)
+        else:
+            self._failed_pins += 1
+            outcome = "pin_wrong"
+            message = "wrong" if self.settings.pin_hash else "no_pin"
+            if self._failed_pins >= self.settings.max_pin_attempts:
+                self._locked_until = now + self.settings.lockout_s
+                self._failed_pins = 0
+                outcome, message = "pin_locked", "locked"
+            effects.append(ev.JournalAppend("admin", outcome))
+            self.view = replace(self.view, pin_message=message)
+
+    def _on_RefreshStatus(self, event: ev.RefreshStatus, now: float, effects: list) -> None:
+        if self.view.screen is Screen.ADMIN:
+            effects.append(ev.GatherStatus())
+
+    def _on_StatusArrived(self, event: ev.StatusArrived, now: float, effects: list) -> None:
+        self.view = replace(self.view, status=event.report)
+
+    def _on_RestartRequested(self, event: ev.RestartRequested, now: float, effects: list) -> None:
+        if self.view.screen is Screen.ADMIN:
+            effects.append(ev.JournalAppend("admin", "restart"))
+            effects.append(ev.RestartApp())
+
+    # --- opening and closing --------------------------------------------------------------
+
+    def _open_session(self, now: float) -> None:
+        self._started_at = now
+        self.view = replace(self.view, screen=Screen.HOME, notice=None)
+
+    def _close(self, now: float, outcome: str, effects: list) -> None:
+        """Back to the attract screen, forgetting everything about the patron."""
+        if self._started_at is not None:
+            seconds = round(now - self._started_at, 1)
+            effects.append(ev.JournalAppend("session", outcome, detail={"seconds": seconds}))
+            self._started_at = None
+        self.view = View(language=self.settings.language, devices=self.view.devices,
+                         status=None)
+
+
+def _is_activity(event: object) -> bool:
+    return not isinstance(event, (ev.Tick, DeviceStatus, ev.StatusArrived))

@@ -1,0 +1,179 @@
+"""The Kivy app: builds the screens, binds them to the runtime, and keeps patrons inside.
+
+Everything here runs on the Kivy main thread. Call `kiosk.ui.boot.prepare()` before importing
+this module: Kivy reads its settings when its window module is first imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.core import events as ev
+from kiosk.core.events import COMING_LATER, Screen
+from kiosk.demo import load_samples
+from kiosk.i18n import N_, Translator
+from kiosk.runtime import Runtime
+from kiosk.ui.fonts import use_cjk_font
+from kiosk.ui.keys import KeyBuffer
+from kiosk.ui.screens.admin import AdminScreen
+from kiosk.ui.screens.admin_pin import AdminPinScreen
+from kiosk.ui.screens.attract import AttractScreen
+from kiosk.ui.screens.coming_later import ComingLaterScreen
+from kiosk.ui.screens.home import HomeScreen
+from kiosk.ui.widgets import CountdownOverlay, DemoTray
+
+log = logging.getLogger(__name__)
+UI_DIR = Path(__file__).resolve().parent
+PUMP_INTERVAL_S = 0.05  # drivers' events reach the screen within a frame or three
+NOTICES = {"scan_read": N_("Read {code}. Borrowing and returning at this kiosk come in a later version.")}
+FIRST_FRAME_FILE = "KIOSK_FIRST_FRAME_FILE"  # the start-up benchmark's marker
+
+
+class KioskRoot(FloatLayout):
+    notice_text = StringProperty("")
+    demo = BooleanProperty(False)
+    staff_action = ObjectProperty(lambda: None)
+    staff_hold_s = ObjectProperty(3.0)
+
+
+class KioskApp(App):
+    title = "Library kiosk"
+
+    def __init__(self, runtime: Runtime, *, demo: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.runtime = runtime
+        self.demo = demo
+        self.translator: Translator | None = None
+        self.restart_requested = False
+        self._keys = KeyBuffer()
+        self._overlay: CountdownOverlay | None = None
+
+    @property
+    def clock(self):
+        return self.runtime.clock
+
+    # --- building -------------------------------------------------------------------------
+
+    def build(self):
+        use_cjk_font()
+        self.translator = Translator()
+        for kv in ("widgets.kv", "app.kv", *(f"screens/{n}.kv" for n in
+                   ("attract", "home", "coming_later", "admin_pin", "admin"))):
+            Builder.load_file(str(UI_DIR / kv))
+        root = KioskRoot(demo=self.demo, staff_hold_s=self.runtime.config.admin.long_press_s,
+                         staff_action=lambda: self.runtime.send(ev.AdminGesture()))
+        # FloatLayout places only children with a pos_hint.
+        self.screens = ScreenManager(transition=NoTransition(), pos_hint={"x": 0, "y": 0})
+        for screen in self._make_screens():
+            self.screens.add_widget(screen)
+        root.ids.stage.add_widget(self.screens, index=len(root.ids.stage.children))
+        if self.demo:
+            self._add_demo_tray(root)
+        self.runtime.restart = self._restart
+        self.runtime.on_view.append(self.show)
+        return root
+
+    def _make_screens(self):
+        # Given at construction, so that kv's first evaluation already translates.
+        common = {"translator": self.translator, "send": self.runtime.send,
+                  "lang": self.runtime.view.language}
+        kiosk = self.runtime.config.kiosk
+        yield AttractScreen(name=Screen.ATTRACT.value, name_zh=kiosk.library_name_zh,
+                            name_en=kiosk.library_name_en, **common)
+        yield HomeScreen(name=Screen.HOME.value, **common)
+        for flow in sorted(COMING_LATER):
+            yield ComingLaterScreen(name=flow.value, **common)
+        yield AdminPinScreen(name=Screen.ADMIN_PIN.value, **common)
+        yield AdminScreen(name=Screen.ADMIN.value, **common)
+
+    def _add_demo_tray(self, root: KioskRoot) -> None:
+        scanner = self.runtime.sim_scanner()
+        if scanner is None:
+            log.warning("demo mode without a sim: scanner; the tray and keyboard scans are off")
+            return
+        tray = DemoTray()
+        tray.fill(load_samples(), scanner.scan)
+        root.ids.column.add_widget(tray)
+        self.tray = tray
+
+    # --- running --------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        Window.bind(on_request_close=self._refuse_close, on_key_down=self._on_key_down)
+        Window.bind(on_touch_down=lambda *_: self.runtime.send(ev.Touch()))
+        Window.show_cursor = self.runtime.config.display.show_cursor
+        if os.environ.get(FIRST_FRAME_FILE):
+            Window.bind(on_flip=self._mark_first_frame)
+        self.runtime.start()
+        self.show(self.runtime.view)
+        Clock.schedule_interval(lambda dt: self.runtime.pump(), PUMP_INTERVAL_S)
+
+    def on_stop(self) -> None:
+        self.runtime.close()
+
+    def show(self, view) -> None:
+        """Bring every screen and overlay in line with the core's view."""
+        for screen in self.screens.screens:
+            if isinstance(screen, AdminScreen):
+                screen.now = self.runtime.clock()
+            screen.show(view)
+        if self.screens.current != view.screen.value:
+            self.screens.current = view.screen.value
+        notice = view.notice
+        self.root.notice_text = (self.translator.tr(view.language, NOTICES[notice.message],
+                                                    **notice.args) if notice else "")
+        if self.demo and hasattr(self, "tray"):
+            self.tray.title = self.translator.tr(view.language, "Demo: tap to scan")
+        self._show_countdown(view)
+
+    def _show_countdown(self, view) -> None:
+        if view.countdown is None:
+            if self._overlay is not None:
+                self.root.remove_widget(self._overlay)
+                self._overlay = None
+            return
+        if self._overlay is None:
+            self._overlay = CountdownOverlay(keep=lambda: self.runtime.send(ev.Touch()),
+                                             pos_hint={"x": 0, "y": 0})
+            self.root.add_widget(self._overlay)
+        tr = self.translator.tr
+        self._overlay.question = tr(view.language, "Are you still there?")
+        self._overlay.explanation = tr(view.language, "This session ends in {seconds} seconds.",
+                                       seconds=view.countdown)
+        self._overlay.button_text = tr(view.language, "I'm still here")
+
+    # --- keeping patrons inside -----------------------------------------------------------
+
+    def _refuse_close(self, *_args) -> bool:
+        log.info("window close refused: the kiosk is left only through the admin screen")
+        return True
+
+    def _on_key_down(self, _window, key, _scancode, codepoint, _modifiers) -> bool:
+        if key == 27:  # Escape, and Android's back: never leaves the kiosk
+            return True
+        scanner = self.runtime.sim_scanner() if self.demo else None
+        if scanner is None:
+            return False
+        code = self._keys.feed(codepoint, enter=key in (13, 271))
+        if code:
+            scanner.scan(code)
+        return True
+
+    def _restart(self) -> None:
+        self.restart_requested = True
+        self.stop()
+
+    def _mark_first_frame(self, *_args) -> None:
+        Window.unbind(on_flip=self._mark_first_frame)
+        Path(os.environ[FIRST_FRAME_FILE]).write_text(repr(time.time()))

@@ -1,0 +1,74 @@
+"""Widgets shared by the screens: big buttons, the staff corner, overlays, the demo tray."""
+
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import ColorProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+
+class BigButton(Button):
+    """A large, high-contrast touch target (at least 64 px high on an 800x480 screen)."""
+    tint = ColorProperty((0.09, 0.45, 0.55, 1))
+
+
+class StaffCorner(Widget):
+    """An invisible corner that asks for the staff PIN after a long press.
+
+    It keeps the touch so that a patron's tap in the corner does nothing at all.
+    """
+    hold_s = NumericProperty(3.0)
+    action = ObjectProperty(None)  # called when the press lasted hold_s
+
+    def on_touch_down(self, touch):
+        if not self.collide_point(*touch.pos):
+            return False
+        touch.grab(self)
+        touch.ud["staff_corner"] = Clock.schedule_once(lambda dt: self._fire(), self.hold_s)
+        return True
+
+    def on_touch_up(self, touch):
+        if touch.grab_current is not self:
+            return False
+        touch.ungrab(self)
+        touch.ud["staff_corner"].cancel()
+        return True
+
+    def _fire(self) -> None:
+        if self.action:
+            self.action()
+
+
+class CountdownOverlay(FloatLayout):
+    """Covers the screen to ask "still there?"; any touch on it keeps the session."""
+    question = StringProperty("")
+    explanation = StringProperty("")
+    button_text = StringProperty("")
+    keep = ObjectProperty(lambda: None)
+
+    def on_touch_down(self, touch):
+        super().on_touch_down(touch)
+        return True  # nothing under the question may be pressed by accident
+
+
+class NoticeBar(Label):
+    """A line across the bottom of the screen for short messages (a scan was read)."""
+
+
+class DemoTray(BoxLayout):
+    """Demo mode only: sample cards and books; tapping one scans it on the simulated scanner."""
+    title = StringProperty("")
+
+    def fill(self, samples, scan) -> None:
+        box = self.ids.samples
+        box.clear_widgets()
+        for sample in samples:
+            tint = (0.55, 0.27, 0.45, 1) if sample.kind == "card" else (0.2, 0.45, 0.3, 1)
+            button = BigButton(text=sample.label, tint=tint, size_hint_x=None, width=190,
+                               font_size=17)
+            button.bind(on_release=lambda _b, code=sample.code: scan(code))
+            box.add_widget(button)

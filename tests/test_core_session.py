@@ -1,0 +1,180 @@
+"""The session state machine and idle timer, without a screen."""
+
+from drivers.events import BarcodeRead, DeviceStatus
+from kiosk.core import events as ev
+from kiosk.core.events import Screen
+from kiosk.core.pin import hash_pin, verify_pin
+from kiosk.core.session import NOTICE_SECONDS, Session, Settings
+
+PIN = "2468"
+PIN_HASH = hash_pin(PIN, iterations=1000)
+
+
+def make(**overrides) -> Session:
+    settings = Settings(idle_timeout_s=60, countdown_s=15, pin_hash=PIN_HASH, **overrides)
+    return Session(settings, now=0.0)
+
+
+def journal_rows(effects):
+    return [(e.kind, e.outcome) for e in effects if isinstance(e, ev.JournalAppend)]
+
+
+def test_starts_on_attract_in_default_language():
+    s = make(language="zh_CN")
+    assert s.view.screen is Screen.ATTRACT
+    assert s.view.language == "zh_CN"
+
+
+def test_touch_to_start_then_every_flow_and_back():
+    s = make()
+    s.handle(ev.Start(), 1)
+    assert s.view.screen is Screen.HOME
+    for flow in (Screen.BORROW, Screen.RETURN, Screen.EBOOKS, Screen.ACCOUNT):
+        s.handle(ev.Navigate(flow), 2)
+        assert s.view.screen is flow
+        s.handle(ev.Navigate(Screen.HOME), 3)
+        assert s.view.screen is Screen.HOME
+
+
+def test_navigation_outside_the_map_is_ignored():
+    s = make()
+    s.handle(ev.Navigate(Screen.ADMIN), 1)
+    assert s.view.screen is Screen.ATTRACT
+    s.handle(ev.Start(), 1)
+    s.handle(ev.Navigate(Screen.ADMIN), 2)
+    assert s.view.screen is Screen.HOME
+
+
+def test_finish_journals_the_session_and_forgets_the_language():
+    s = make(language="zh_CN")
+    s.handle(ev.Start(), 10)
+    s.handle(ev.SetLanguage("en"), 11)
+    assert s.view.language == "en"
+    effects = s.handle(ev.EndSession(), 42.5)
+    assert journal_rows(effects) == [("session", "ok")]
+    assert effects[0].detail == {"seconds": 32.5}
+    assert s.view.screen is Screen.ATTRACT and s.view.language == "zh_CN"
+
+
+def test_unknown_language_is_refused():
+    s = make()
+    s.handle(ev.SetLanguage("fr"), 1)
+    assert s.view.language == "zh_CN"
+
+
+def test_idle_countdown_then_timeout():
+    s = make()
+    s.handle(ev.Start(), 0)
+    s.handle(ev.Tick(), 59.9)
+    assert s.view.countdown is None
+    s.handle(ev.Tick(), 60)
+    assert s.view.countdown == 15
+    s.handle(ev.Tick(), 70.5)
+    assert s.view.countdown == 5
+    effects = s.handle(ev.Tick(), 75)
+    assert journal_rows(effects) == [("session", "timeout")]
+    assert s.view.screen is Screen.ATTRACT and s.view.countdown is None
+
+
+def test_a_touch_during_the_countdown_keeps_the_session():
+    s = make()
+    s.handle(ev.Start(), 0)
+    s.handle(ev.Navigate(Screen.BORROW), 1)
+    s.handle(ev.Tick(), 65)
+    assert s.view.countdown is not None
+    s.handle(ev.Touch(), 66)
+    assert s.view.countdown is None
+    assert s.handle(ev.Tick(), 80) == []
+    assert s.view.screen is Screen.BORROW
+
+
+def test_attract_screen_never_times_out():
+    s = make()
+    assert s.handle(ev.Tick(), 10_000) == []
+    assert s.view.screen is Screen.ATTRACT
+
+
+def test_a_scan_wakes_the_kiosk_and_is_shown_masked_then_fades():
+    s = make()
+    s.handle(BarcodeRead("scanner", "23520001234567"), 5)
+    assert s.view.screen is Screen.HOME
+    assert s.view.notice.message == "scan_read"
+    assert s.view.notice.args["code"] == "**********4567"
+    s.handle(ev.Tick(), 5 + NOTICE_SECONDS)
+    assert s.view.notice is None
+
+
+def test_device_states_survive_the_end_of_a_session():
+    s = make()
+    s.handle(DeviceStatus("rfid", "lost", "unplugged"), 3)
+    s.handle(ev.Start(), 4)
+    s.handle(ev.EndSession(), 5)
+    assert s.view.devices["rfid"].state == "lost"
+    assert s.view.devices["rfid"].since == 3
+
+
+def test_device_news_is_not_patron_activity():
+    s = make()
+    s.handle(ev.Start(), 0)
+    s.handle(DeviceStatus("rfid", "connected"), 70)
+    s.handle(ev.Tick(), 76)
+    assert s.view.screen is Screen.ATTRACT
+
+
+def test_admin_with_the_right_pin():
+    s = make()
+    s.handle(ev.Start(), 0)
+    effects = s.handle(ev.AdminGesture(), 1)
+    assert journal_rows(effects) == [("session", "admin")]
+    assert s.view.screen is Screen.ADMIN_PIN and s.view.pin_message is None
+    effects = s.handle(ev.PinSubmitted(PIN), 2)
+    assert journal_rows(effects) == [("admin", "ok")]
+    assert any(isinstance(e, ev.GatherStatus) for e in effects)
+    assert s.view.screen is Screen.ADMIN
+    effects = s.handle(ev.RestartRequested(), 3)
+    assert any(isinstance(e, ev.RestartApp) for e in effects)
+
+
+def test_wrong_pins_lock_the_admin_screen_for_a_while():
+    s = make(max_pin_attempts=3, lockout_s=300)
+    s.handle(ev.AdminGesture(), 0)
+    for i in range(2):
+        effects = s.handle(ev.PinSubmitted("0000"), i)
+        assert journal_rows(effects) == [("admin", "pin_wrong")]
+        assert s.view.pin_message == "wrong"
+    effects = s.handle(ev.PinSubmitted("0000"), 3)
+    assert journal_rows(effects) == [("admin", "pin_locked")]
+    s.handle(ev.PinSubmitted(PIN), 4)  # right, but locked
+    assert s.view.screen is Screen.ADMIN_PIN and s.view.pin_message == "locked"
+    s.handle(ev.PinSubmitted(PIN), 304)
+    assert s.view.screen is Screen.ADMIN
+
+
+def test_admin_times_out_like_a_patron():
+    s = make()
+    s.handle(ev.AdminGesture(), 0)
+    s.handle(ev.PinSubmitted(PIN), 1)
+    s.handle(ev.Tick(), 1 + 75)
+    assert s.view.screen is Screen.ATTRACT
+
+
+def test_no_pin_configured_means_no_admin():
+    s = Session(Settings(pin_hash=""), now=0)
+    s.handle(ev.AdminGesture(), 0)
+    assert s.view.pin_message == "no_pin"
+    s.handle(ev.PinSubmitted(""), 1)
+    assert s.view.screen is Screen.ADMIN_PIN
+
+
+def test_restart_only_from_admin():
+    s = make()
+    s.handle(ev.Start(), 0)
+    assert s.handle(ev.RestartRequested(), 1) == []
+
+
+def test_pin_hash_round_trip_and_malformed_hashes():
+    stored = hash_pin("1234", iterations=1000)
+    assert verify_pin("1234", stored)
+    assert not verify_pin("1235", stored)
+    for bad in ("", "md5$1$aa$bb", "pbkdf2_sha256$x$zz$00", "pbkdf2_sha256$1$00"):
+        assert not verify_pin("1234", bad)
