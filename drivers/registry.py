@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import queue
 
+from drivers.base import Driver
 from drivers.events import DeviceStatus
 from drivers.sim import SimScanner
 
 
-class UnavailableDriver:
+class UnavailableDriver(Driver):
     """A configured device whose driver this version lacks: shown offline, never faked."""
 
     def __init__(self, name: str, source: str, events: queue.Queue) -> None:
@@ -25,7 +26,7 @@ class UnavailableDriver:
         pass
 
 
-def open_source(name: str, source: str, events: queue.Queue):
+def open_source(name: str, source: str, events: queue.Queue) -> Driver:
     """A driver for `source`, not yet started."""
     scheme = source.split(":", 1)[0]
     if scheme == "sim":

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import queue
 
+from drivers.base import Driver
 from drivers.events import BarcodeRead, DeviceStatus
 
 
-class SimScanner:
+class SimScanner(Driver):
     """A barcode scanner that reads whatever it is told to, and records it."""
 
     def __init__(self, name: str, events: queue.Queue) -> None:
@@ -31,10 +32,3 @@ class SimScanner:
         if self.status != "closed":
             self.status = "closed"
             self.events.put(DeviceStatus(self.name, "lost", "closed"))
-
-    def __enter__(self) -> SimScanner:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -1,0 +1,22 @@
+"""Keeps bench/RESULTS.md: each benchmark rewrites its own section and leaves the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADER = "# Benchmark results\n\nLatest figures of each benchmark in bench/, written by the benchmark itself.\n"
+
+
+def write_section(title: str, lines: list[str], path: Path = RESULTS) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    section = f"## {title}\n\nRun {stamp}.\n\n" + "\n".join(lines) + "\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section + "\n", text).rstrip() + "\n"
+    else:
+        text = text.rstrip() + "\n\n" + section
+    path.write_text(text, encoding="utf-8")

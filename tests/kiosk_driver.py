@@ -1,0 +1,114 @@
+"""Drives the real Kivy app in the test process: frames, touches, keys, screenshots.
+
+Touches go through Kivy's own input dispatch (EventLoop.post_dispatch_input), as the SDL
+provider's would; the clock the session sees can be moved forward for the idle timer.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from kivy.base import EventLoop
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.tests.common import UnitTestTouch
+
+
+class KioskDriver:
+    def __init__(self, app, shots: Path) -> None:
+        self.app = app
+        self.shots = shots
+
+    # --- time -----------------------------------------------------------------------------
+
+    def frames(self, n: int = 3) -> None:
+        for _ in range(n):
+            Clock.tick()
+            EventLoop.idle()
+
+    def wait(self, seconds: float) -> None:
+        """Real time passing with frames drawn, for Kivy's own timers (a long press)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.frames(1)
+            time.sleep(0.02)
+
+    def until(self, condition, timeout: float = 5.0) -> None:
+        end = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > end:
+                raise AssertionError(f"timed out waiting for {condition}")
+            self.frames(1)
+            time.sleep(0.02)
+
+    def advance(self, seconds: float) -> None:
+        """Move the session's clock forward, then let the pump see it."""
+        self.app.clock.advance(seconds)
+        self.wait(0.15)
+
+    # --- what is on screen ----------------------------------------------------------------
+
+    @property
+    def screen(self) -> str:
+        return self.app.screens.current
+
+    def current(self):
+        return self.app.screens.current_screen
+
+    def widget(self, screen_name: str, widget_id: str):
+        return self.app.screens.get_screen(screen_name).ids[widget_id]
+
+    def texts(self) -> list[str]:
+        """Every label's text in the window, overlays included."""
+        found: list[str] = []
+
+        def walk(widget) -> None:
+            if hasattr(widget, "text") and isinstance(widget.text, str) and widget.text:
+                found.append(widget.text)
+            for child in widget.children:
+                walk(child)
+        walk(self.app.screens.current_screen)
+        for child in self.app.root.children:
+            if child is not self.app.root.ids.column:
+                walk(child)
+        walk(self.app.root.ids.stage)
+        return found
+
+    def screenshot(self, name: str) -> Path:
+        self.frames(3)
+        self.shots.mkdir(parents=True, exist_ok=True)
+        taken = Path(Window.screenshot(name=str(self.shots / f"{name}.png")))
+        target = self.shots / f"{name}.png"
+        taken.replace(target)
+        return target
+
+    # --- touching -------------------------------------------------------------------------
+
+    def tap_at(self, x: float, y: float) -> None:
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.frames(1)
+        touch.touch_up()
+        self.frames(3)
+
+    def tap(self, widget) -> None:
+        x, y = widget.to_window(*widget.center)
+        self.tap_at(x, y)
+
+    def hold_at(self, x: float, y: float, seconds: float) -> None:
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.wait(seconds)
+        touch.touch_up()
+        self.frames(3)
+
+    def key(self, key: int, codepoint: str | None = None) -> bool:
+        """A key as SDL reports it; True when the app swallowed it."""
+        return bool(Window.dispatch("on_key_down", key, 0, codepoint, []))
+
+    def type_text(self, text: str) -> None:
+        for char in text:
+            self.key(ord(char), char)
+        self.key(13)
+        self.frames(3)

@@ -1,0 +1,77 @@
+"""Masking, the demo's key buffer, machine facts, the CJK font lookup, the simulated scanner."""
+
+import queue
+import re
+from pathlib import Path
+
+import pytest
+
+from drivers.events import BarcodeRead, DeviceStatus
+from drivers.registry import UnavailableDriver, open_source
+from drivers.sim import SimScanner
+from kiosk import system
+from kiosk.errors import FontMissingError
+from kiosk.privacy import mask, mask_numbers_in
+from kiosk.ui import fonts
+from kiosk.ui.keys import MAX_LENGTH, KeyBuffer
+
+
+def test_mask_keeps_only_the_last_four():
+    assert mask("23520001234566") == "**********4566"
+    assert mask("123") == "***"
+    assert mask_numbers_in("card 23520001234566 item 12345") == "card **********4566 item 12345"
+
+
+def test_key_buffer_turns_typing_and_enter_into_one_code():
+    keys = KeyBuffer()
+    for char in "3352":
+        assert keys.feed(char) is None
+    assert keys.feed(None, enter=True) == "3352"
+    assert keys.feed(None, enter=True) is None  # Enter alone scans nothing
+    keys.feed("\x08")  # control characters are not part of a code
+    for _ in range(MAX_LENGTH + 10):
+        keys.feed("9")
+    assert keys.feed(None, enter=True) == "9" * MAX_LENGTH
+
+
+def test_boot_id_and_clock_and_disk():
+    assert re.fullmatch(r"[0-9a-f-]{36}", system.boot_id())
+    assert system.clock_synchronised() in (True, False, None)
+    free, total = system.disk_free("/nonexistent/deeper/still")  # nearest existing parent
+    assert 0 < free <= total
+
+
+def test_boot_id_unknown_without_proc(monkeypatch, tmp_path):
+    monkeypatch.setattr(system, "BOOT_ID_PATH", tmp_path / "missing")
+    assert system.boot_id() == "unknown"
+
+
+def test_cjk_font_found_here():
+    assert fonts.find_cjk_font().is_file()
+
+
+def test_no_cjk_font_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(fonts, "KNOWN_PATHS", (Path("/nonexistent.ttc"),))
+    monkeypatch.setattr(fonts.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(OSError()))
+    with pytest.raises(FontMissingError, match="fonts-noto-cjk"):
+        fonts.find_cjk_font()
+
+
+def test_sim_scanner_reports_state_and_scans_on_its_queue():
+    events = queue.Queue()
+    with open_source("scanner", "sim:scanner", events) as scanner:
+        assert isinstance(scanner, SimScanner)
+        scanner.scan("33520000123453")
+    scanner.close()  # idempotent
+    got = [events.get_nowait() for _ in range(events.qsize())]
+    assert got == [DeviceStatus("scanner", "connected", "simulated"),
+                   BarcodeRead("scanner", "33520000123453"),
+                   DeviceStatus("scanner", "lost", "closed")]
+
+
+def test_a_driver_this_version_lacks_shows_unavailable_not_faked():
+    events = queue.Queue()
+    driver = open_source("rfid", "3m810:/dev/ttyUSB0", events)
+    assert isinstance(driver, UnavailableDriver)
+    driver.start()
+    assert events.get_nowait().state == "unavailable"
