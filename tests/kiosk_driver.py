@@ -59,6 +59,10 @@ class KioskDriver:
     def widget(self, screen_name: str, widget_id: str):
         return self.app.screens.get_screen(screen_name).ids[widget_id]
 
+    def shows(self, fragment: str) -> bool:
+        """Whether any label in the window contains `fragment` (markup included)."""
+        return any(fragment in text for text in self.texts())
+
     def texts(self) -> list[str]:
         """Every label's text in the window, overlays included."""
         found: list[str] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from kiosk.core.events import COMING_LATER, Screen
 from kiosk.demo import load_samples
 from kiosk.i18n import N_, Translator
 from kiosk.runtime import Runtime
+from kiosk.ui import typescale
 from kiosk.ui.fonts import use_cjk_font
 from kiosk.ui.keys import KeyBuffer
 from kiosk.ui.screens.admin import AdminScreen
@@ -66,7 +68,8 @@ class KioskApp(App):
     # --- building -------------------------------------------------------------------------
 
     def build(self):
-        use_cjk_font()
+        use_cjk_font(self.runtime.config.data_dir / "cache" / "fonts")
+        typescale.configure(Window.height)
         self.translator = Translator()
         for kv in ("widgets.kv", "app.kv", *(f"screens/{n}.kv" for n in
                    ("attract", "home", "coming_later", "admin_pin", "admin"))):
@@ -118,6 +121,10 @@ class KioskApp(App):
         self.runtime.start()
         self.show(self.runtime.view)
         Clock.schedule_interval(lambda dt: self.runtime.pump(), PUMP_INTERVAL_S)
+        # SDL turns SIGTERM and SIGINT into a window-close request, which a kiosk refuses; but
+        # systemd stopping the service, or Ctrl+C on the demo's terminal, must stop the app.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_stop_signal)
 
     def on_stop(self) -> None:
         self.runtime.close()
@@ -169,6 +176,10 @@ class KioskApp(App):
         if code:
             scanner.scan(code)
         return True
+
+    def _on_stop_signal(self, signum: int, _frame) -> None:
+        log.info("stopping on %s", signal.Signals(signum).name)
+        Clock.schedule_once(lambda _dt: self.stop())
 
     def _restart(self) -> None:
         self.restart_requested = True

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from kiosk.errors import FontMissingError
+from kiosk.ui import font_face
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,11 @@ def find_cjk_font() -> Path:
                            "package fonts-noto-cjk (./setup.sh install does)")
 
 
-def use_cjk_font() -> Path:
-    """Register the CJK font as the default for every Label and TextInput."""
+def use_cjk_font(cache_dir: Path) -> Path:
+    """Register the CJK font, its Simplified Chinese face, as the default for every Label."""
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
-    path = find_cjk_font()
+    path = font_face.simplified_chinese(find_cjk_font(), cache_dir)
     LabelBase.register(DEFAULT_FONT, str(path))
     log.info("font: %s", path)
     return path

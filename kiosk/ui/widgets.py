@@ -10,6 +10,8 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
+from kiosk.ui import typescale
+
 
 class BigButton(Button):
     """A large, high-contrast touch target (at least 64 px high on an 800x480 screen)."""
@@ -69,6 +71,6 @@ class DemoTray(BoxLayout):
         for sample in samples:
             tint = (0.55, 0.27, 0.45, 1) if sample.kind == "card" else (0.2, 0.45, 0.3, 1)
             button = BigButton(text=sample.label, tint=tint, size_hint_x=None, width=190,
-                               font_size=17)
+                               font_size=typescale.SIZES["small"])
             button.bind(on_release=lambda _b, code=sample.code: scan(code))
             box.add_widget(button)

@@ -50,7 +50,9 @@ class AdminScreen(KioskScreen):
                     continue  # live states above are fresher than the probe's
                 name = CHECK_NAMES.get(check.name)
                 label = self.tr(self.lang, name) if name else check.name
-                text = check.summary + (f" — {check.advice}" if check.advice else "")
+                text = self._message(check.summary)
+                if check.advice:
+                    text += " — " + self._message(check.advice)
                 rows.append(self._row(check.ok, label, text))
         self.rows = rows
 
@@ -61,6 +63,9 @@ class AdminScreen(KioskScreen):
         since = self.tr(self.lang, "for {minutes} min", minutes=minutes)
         detail = f"{state}, {since}" + (f" ({device.detail})" if device.detail else "")
         return self._row(ok, self.tr(self.lang, "Device {name}", name=name), detail)
+
+    def _message(self, message) -> str:
+        return self.tr(self.lang, message.msgid, **message.args)
 
     def _row(self, ok: bool | None, name: str, text: str) -> dict:
         return {"verdict": self.tr(self.lang, VERDICTS[ok]), "verdict_colour": COLOURS[ok],

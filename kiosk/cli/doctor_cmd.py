@@ -1,0 +1,58 @@
+"""`kiosk doctor`: checks a kiosk end to end and prints one line per check with what to do.
+
+Exit status 0 when nothing is at fault, 1 when something is (a check that is not set up, "--",
+is not a fault). Besides the admin screen's checks it looks at what the app needs to start.
+"""
+
+from __future__ import annotations
+
+from kiosk import status
+from kiosk.cli.common import load_config
+from kiosk.errors import ConfigError, KioskError
+from kiosk.i18n import Translator
+from kiosk.status import Check, Message
+
+MARKS = {True: "ok", False: "FAIL", None: "--"}
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("doctor", parents=[common],
+                              help="check config, journal, devices and servers; exit 1 on a fault")
+    p.add_argument("--demo", action="store_true", help="check the demo's config")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    try:
+        config = load_config(args, demo=args.demo)
+    except ConfigError as e:
+        print(format_check(Check("config", False, Message(str(e)))))
+        return 1
+    report = status.gather(config, verify_journal=True)
+    checks = [*report.checks, check_font(), check_translations()]
+    for check in checks:
+        print(format_check(check))
+    return 1 if any(c.ok is False for c in checks) else 0
+
+
+def format_check(check: Check) -> str:
+    line = f"{MARKS[check.ok]:<5} {check.name:<16} {check.summary.english}"
+    if check.advice:
+        line += f" -> {check.advice.english}"
+    return line
+
+
+def check_font() -> Check:
+    from kiosk.ui.fonts import find_cjk_font  # finds the file only; Kivy is not loaded
+    try:
+        return Check("font", True, Message(str(find_cjk_font())))
+    except KioskError as e:
+        return Check("font", False, Message(str(e)))
+
+
+def check_translations() -> Check:
+    try:
+        Translator()
+    except KioskError as e:
+        return Check("translations", False, Message(str(e)))
+    return Check("translations", True, Message("zh_CN, en"))

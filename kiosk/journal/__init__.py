@@ -1,0 +1,5 @@
+"""The transaction journal: one append-only SQLite file, written before the patron sees a result."""
+
+from kiosk.journal.store import Journal, JournalStats, Row
+
+__all__ = ["Journal", "JournalStats", "Row"]

@@ -1,0 +1,71 @@
+"""The kiosk's secret key for hashing patron identifiers, kept in a file only its owner can read.
+
+The journal stores HMAC-SHA256(key, patron id): the same patron gives the same hash on this kiosk,
+so visits can be counted, but the number cannot be recovered from the journal without the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from kiosk.errors import JournalError
+
+log = logging.getLogger(__name__)
+KEY_BYTES = 32
+
+
+def load_or_create(path: Path) -> bytes:
+    """The key in `path`, made on first use; an unreadable or malformed key stops the journal."""
+    if not path.exists():
+        _create(path)
+    try:
+        text = path.read_text(encoding="ascii").strip()
+        key = bytes.fromhex(text)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise JournalError(f"{path}: patron key unreadable ({e}); restore it from backup, or "
+                           "move it away to start a new key (old and new hashes will not match)")
+    if len(key) != KEY_BYTES:
+        raise JournalError(f"{path}: patron key must be {KEY_BYTES * 2} hex digits, "
+                           f"found {len(text)} characters")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        log.warning("%s: patron key was readable by others (mode %o); now 600", path, mode)
+        path.chmod(0o600)
+    return key
+
+
+def _create(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Written whole, flushed, then renamed: a power cut leaves no key or the whole key.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, (secrets.token_hex(KEY_BYTES) + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(temp, path)  # fails if another process made the key meanwhile: keep theirs
+    except FileExistsError:
+        pass
+    finally:
+        temp.unlink()
+    _fsync_dir(path.parent)
+    log.info("%s: new patron key created", path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def patron_hash(key: bytes, patron: str) -> str:
+    return hmac.new(key, patron.strip().encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,0 +1,242 @@
+"""The journal file: open or create it, append rows durably, read them back, keep upload progress.
+
+One `Journal` per thread (SQLite connections are not shared). The app appends from its main
+thread; the uploader and `kiosk journal` open the same file from other processes, which WAL allows.
+A row is on disk (fsynced, `synchronous=FULL`) when `append()` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from kiosk import system
+from kiosk.errors import JournalError
+from kiosk.journal import patron_key, schema, verify
+
+BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
+
+
+@dataclass(frozen=True)
+class Row:
+    seq: int
+    time_utc: str
+    boot_id: str
+    clock_synced: bool | None
+    kind: str
+    outcome: str
+    item: str | None
+    title: str | None
+    patron_hash: str | None
+    detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class JournalStats:
+    path: str
+    rows: int
+    first_seq: int | None
+    last_seq: int | None
+    first_time: str | None
+    last_time: str | None
+    unsent: int
+    clock_unsynced: int  # rows written before NTP set the clock (or not knowing)
+    boots: int
+    size_bytes: int
+    counts: dict[tuple[str, str], int]  # (kind, outcome) -> rows
+
+
+class Journal:
+    def __init__(self, path: Path, db: sqlite3.Connection, key: bytes | None) -> None:
+        self.path = path
+        self._db = db
+        self._key = key
+
+    @classmethod
+    def open(cls, path: str | Path, key_path: str | Path) -> Journal:
+        """The journal for writing, created with its patron key on first use."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise JournalError(f"{path.parent}: cannot create the data folder: {e.strerror}")
+        key = patron_key.load_or_create(Path(key_path))
+        return cls(path, _connect(path, create=True), key)
+
+    @classmethod
+    def open_existing(cls, path: str | Path) -> Journal:
+        """An existing journal, to read, verify and mark uploads; it cannot append rows."""
+        path = Path(path)
+        if not path.is_file():
+            raise JournalError(f"{path}: no journal here (the kiosk makes it on first start; "
+                               "is --config the kiosk's config?)")
+        return cls(path, _connect(path, create=False), None)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def append(self, kind: str, outcome: str, *, item: str | None = None,
+               title: str | None = None, patron: str | None = None,
+               detail: dict[str, Any] | None = None) -> int:
+        """Write one row and return its sequence number once it is safely on disk."""
+        if self._key is None:
+            raise JournalError(f"{self.path}: opened for reading; cannot append")
+        synced = system.clock_synchronised()
+        row = {
+            "time_utc": utc_now(), "boot_id": system.boot_id(),
+            "clock_synced": None if synced is None else int(synced),
+            "kind": kind, "outcome": outcome, "item": item, "title": title,
+            "patron_hash": patron_key.patron_hash(self._key, patron) if patron else None,
+            # default=str: a detail the core built badly is still recorded, never lost.
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+            if detail is not None else None,
+        }
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            last = self._db.execute(
+                "SELECT seq, chain FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+            row["seq"], previous = (last[0] + 1, last[1]) if last else (1, schema.GENESIS)
+            chain = schema.chain_value(previous, row)
+            self._db.execute(
+                f"INSERT INTO entries ({', '.join(schema.FIELDS)}, chain) "
+                f"VALUES ({', '.join('?' * len(schema.FIELDS))}, ?)",
+                [row[name] for name in schema.FIELDS] + [chain])
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            self._rollback()
+            raise JournalError(f"{self.path}: cannot write {kind} {outcome}: {e}") from e
+        return row["seq"]
+
+    def _rollback(self) -> None:
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the connection itself is broken; the caller reports the first error
+
+    def rows(self, *, after_seq: int = 0, since_utc: str | None = None,
+             until_utc: str | None = None) -> Iterator[Row]:
+        """Rows in order, streamed; times are compared as ISO strings (`2026-11-24T00:00:00Z`)."""
+        sql = f"SELECT {', '.join(schema.FIELDS)} FROM entries WHERE seq > ?"
+        params: list[Any] = [after_seq]
+        if since_utc:
+            sql += " AND time_utc >= ?"
+            params.append(since_utc)
+        if until_utc:
+            sql += " AND time_utc < ?"
+            params.append(until_utc)
+        for values in self._read(sql + " ORDER BY seq", params):
+            yield _row(values)
+
+    def sent_upto(self) -> int:
+        return self._one("SELECT sent_upto FROM upload_state WHERE id = 1")
+
+    def unsent_count(self) -> int:
+        return self._one("SELECT count(*) FROM entries "
+                         "WHERE seq > (SELECT sent_upto FROM upload_state WHERE id = 1)")
+
+    def mark_sent(self, last_seq: int) -> None:
+        """Record that every row up to `last_seq` is counted by the server; never goes back."""
+        last = self._one("SELECT coalesce(max(seq), 0) FROM entries")
+        if last_seq > last:
+            raise JournalError(f"{self.path}: cannot mark row {last_seq} sent; the last is {last}")
+        try:
+            self._db.execute("UPDATE upload_state SET sent_upto = max(sent_upto, ?) WHERE id = 1",
+                             (last_seq,))
+        except sqlite3.Error as e:
+            raise JournalError(f"{self.path}: cannot record upload progress: {e}") from e
+
+    def stats(self) -> JournalStats:
+        count, first, last, unsynced, boots = self._read(
+            "SELECT count(*), min(seq), max(seq), sum(clock_synced IS NOT 1), "
+            "count(DISTINCT boot_id) FROM entries").fetchone()
+        counts = {(kind, outcome): n for kind, outcome, n in self._read(
+            "SELECT kind, outcome, count(*) FROM entries GROUP BY kind, outcome "
+            "ORDER BY kind, outcome")}
+        times = dict(self._read("SELECT seq, time_utc FROM entries WHERE seq IN (?, ?)",
+                                (first or 0, last or 0)).fetchall())
+        size = sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal"))
+                   if p.exists())
+        return JournalStats(path=str(self.path), rows=count, first_seq=first, last_seq=last,
+                            first_time=times.get(first), last_time=times.get(last),
+                            unsent=self.unsent_count(), clock_unsynced=unsynced or 0,
+                            boots=boots, size_bytes=size, counts=counts)
+
+    def verify(self) -> list[str]:
+        """Every problem found in the file; empty when it is sound."""
+        return verify.problems_in(self._db)
+
+    def _read(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as e:
+            raise JournalError(f"{self.path}: cannot read: {e}") from e
+
+    def _one(self, sql: str) -> int:
+        return self._read(sql).fetchone()[0]
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _row(values: tuple) -> Row:
+    named = dict(zip(schema.FIELDS, values))
+    synced = named["clock_synced"]
+    named["clock_synced"] = None if synced is None else bool(synced)
+    named["detail"] = json.loads(named["detail"]) if named["detail"] else None
+    return Row(**named)
+
+
+def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    try:
+        # Autocommit mode: transactions are begun explicitly, so nothing stays open by accident.
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as e:
+        raise JournalError(f"{path}: cannot open the journal: {e}") from e
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and create:
+            _create_schema(db, path)
+        elif version == 0:
+            raise JournalError(f"{path}: not a kiosk journal (no journal tables)")
+        elif version > schema.VERSION:
+            raise JournalError(f"{path}: made by a newer kiosk (journal version {version}, "
+                               f"this one knows {schema.VERSION}); update the software")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as e:
+        db.close()
+        raise JournalError(f"{path}: not a readable journal ({e}); move it aside and keep it "
+                           "for inspection, the kiosk will start a new one") from e
+    except JournalError:
+        db.close()
+        raise
+    return db
+
+
+def _create_schema(db: sqlite3.Connection, path: Path) -> None:
+    db.execute("PRAGMA journal_mode = WAL")  # must be set outside a transaction
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have created it while we waited for the lock.
+        if db.execute("PRAGMA user_version").fetchone()[0] == 0:
+            if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise JournalError(f"{path}: not a kiosk journal (holds other tables)")
+            for statement in schema.CREATE:
+                db.execute(statement)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise

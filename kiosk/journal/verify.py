@@ -1,0 +1,76 @@
+"""Checks that a journal is whole: SQLite's own integrity, the schema, seq order and the chain."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from kiosk.journal import schema
+
+MAX_REPORTED = 20  # after this many row problems, only count the rest
+
+
+def problems_in(db: sqlite3.Connection) -> list[str]:
+    """Every problem found, as sentences; an empty list means the journal is sound."""
+    try:
+        return _structure(db) + _rows(db)
+    except sqlite3.DatabaseError as e:
+        return [f"cannot read the journal: {e}"]
+
+
+def _structure(db: sqlite3.Connection) -> list[str]:
+    problems = [f"SQLite integrity: {line}" for (line,) in db.execute("PRAGMA integrity_check")
+                if line != "ok"]
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != schema.VERSION:
+        problems.append(f"journal version is {version}, expected {schema.VERSION}")
+    triggers = {name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    problems += [f"the append-only guard {name} is missing" for name in schema.TRIGGERS
+                 if name not in triggers]
+    return problems
+
+
+def _rows(db: sqlite3.Connection) -> list[str]:
+    problems: list[str] = []
+    extra = 0
+
+    def report(text: str) -> None:
+        nonlocal extra
+        if len(problems) < MAX_REPORTED:
+            problems.append(text)
+        else:
+            extra += 1
+
+    expected, previous = 1, schema.GENESIS
+    cursor = db.execute(f"SELECT {', '.join(schema.FIELDS)}, chain FROM entries ORDER BY seq")
+    for values in cursor:
+        row = dict(zip(schema.FIELDS, values))
+        seq = row["seq"]
+        if seq != expected:
+            report(f"rows {expected} to {seq - 1} are missing" if seq > expected
+                   else f"row {seq} is out of order")
+        if schema.chain_value(previous, row) != values[-1]:
+            report(f"row {seq} does not match its chain value: changed outside the journal, "
+                   "or a row before it was")
+        if not _is_utc_time(row["time_utc"]):
+            report(f"row {seq} has a malformed time {row['time_utc']!r}")
+        expected, previous = seq + 1, values[-1]
+    sent = db.execute("SELECT sent_upto FROM upload_state WHERE id = 1").fetchone()
+    if sent is None:
+        report("the upload progress record is missing")
+    elif sent[0] > expected - 1:
+        report(f"rows up to {sent[0]} are marked sent, but the last row is {expected - 1}")
+    if extra:
+        problems.append(f"... and {extra} more problems")
+    return problems
+
+
+def _is_utc_time(text: object) -> bool:
+    if not isinstance(text, str) or not text.endswith("Z"):
+        return False
+    try:
+        datetime.fromisoformat(text[:-1])
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,218 @@
+"""The kiosk's health, one check at a time: for the admin screen and `kiosk doctor`.
+
+`gather()` blocks on the network (a few seconds at most), so the app calls it on a worker thread.
+Summaries are message ids with arguments: the admin screen translates them, the doctor prints
+the English. A check's `ok` is True (working), False (a fault to fix) or None (not set up, or
+cannot be known here).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kiosk import __version__, system
+from kiosk.config import Config
+from kiosk.errors import JournalError
+from kiosk.i18n import N_
+from kiosk.journal import Journal
+
+NETWORK_TIMEOUT_S = 3.0
+CENTRAL_TIMEOUT = (3.05, 10)  # connect, read
+MIN_FREE_BYTES = 100 * 1024 * 1024  # the journal needs room; a full card loses transactions
+DEVICE_SCHEMES_WITH_DRIVERS = ("sim",)  # grows as the hardware drivers land
+
+
+@dataclass(frozen=True)
+class Message:
+    msgid: str
+    args: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def english(self) -> str:
+        return self.msgid.format(**self.args) if self.args else self.msgid
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # version, config, journal, disk, clock, ils, central, device:<name>
+    ok: bool | None
+    summary: Message
+    advice: Message | None = None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    checks: tuple[Check, ...]
+    taken_at: datetime
+
+    @property
+    def faults(self) -> list[Check]:
+        return [c for c in self.checks if c.ok is False]
+
+
+def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None = None,
+           verify_journal: bool = False) -> StatusReport:
+    """Every check; `device_states` (name -> (state, detail)) comes from a running app."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ils = pool.submit(check_ils, config)
+        central = pool.submit(check_central, config)
+        checks = [check_version(), check_config(config),
+                  check_journal(config, verify=verify_journal), check_disk(config),
+                  check_clock()]
+        checks += [check_device(name, source, (device_states or {}).get(name))
+                   for name, source in sorted(config.devices.items())]
+        checks += [ils.result(), central.result()]
+    return StatusReport(tuple(checks), datetime.now(timezone.utc))
+
+
+def check_version() -> Check:
+    python = ".".join(map(str, sys.version_info[:3]))
+    return Check("version", True, Message(N_("kiosk {version}, Python {python}"),
+                                          {"version": __version__, "python": python}))
+
+
+def check_config(config: Config) -> Check:
+    if not config.sources:
+        return Check("config", None, Message(N_("no config file; built-in defaults")),
+                     Message(N_("copy systemd/kiosk.toml.example to /etc/kiosk/kiosk.toml")))
+    summary = Message(N_("read from {files}"), {"files": ", ".join(config.sources)})
+    if not config.admin.pin_hash:
+        return Check("config", True, summary,
+                     Message(N_("no staff PIN: set [admin] pin_hash with 'kiosk hash-pin'")))
+    return Check("config", True, summary)
+
+
+def check_journal(config: Config, *, verify: bool = False) -> Check:
+    path = config.journal_path
+    if not path.exists():
+        folder = next((p for p in path.parents if p.exists()), Path("/"))
+        if not _writable(folder):
+            return Check("journal", False,
+                         Message(N_("cannot create {path}: folder not writable"), {"path": str(path)}),
+                         Message(N_("give the kiosk user write access to {folder}"),
+                                 {"folder": str(folder)}))
+        return Check("journal", None,
+                     Message(N_("not created yet; the kiosk makes it on first start")))
+    try:
+        with Journal.open_existing(path) as journal:
+            stats = journal.stats()
+            problems = journal.verify() if verify else []
+    except JournalError as e:
+        return Check("journal", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
+                     Message(N_("run 'kiosk journal verify' and keep the file for inspection")))
+    if problems:
+        return Check("journal", False,
+                     Message(N_("{count} problems, first: {problem}"),
+                             {"count": len(problems), "problem": problems[0]}),
+                     Message(N_("run 'kiosk journal verify' and keep the file for inspection")))
+    return Check("journal", True, Message(N_("{rows} rows, {unsent} not yet uploaded"),
+                                          {"rows": stats.rows, "unsent": stats.unsent}))
+
+
+def check_disk(config: Config) -> Check:
+    usage = system.disk_free(config.data_dir)
+    if usage is None:
+        return Check("disk", None, Message(N_("unknown")))
+    free, total = usage
+    summary = Message(N_("{free} free of {total}"), {"free": _size(free), "total": _size(total)})
+    if free < MIN_FREE_BYTES:
+        return Check("disk", False, summary,
+                     Message(N_("free space on the SD card; the journal needs room")))
+    return Check("disk", True, summary)
+
+
+def check_clock() -> Check:
+    synced = system.clock_synchronised()
+    if synced is None:
+        return Check("clock", None, Message(N_("cannot tell on this system")))
+    if synced:
+        return Check("clock", True, Message(N_("synchronised")))
+    return Check("clock", False, Message(N_("not synchronised; new rows are marked so")),
+                 Message(N_("check the network and time servers: timedatectl status")))
+
+
+def check_device(name: str, source: str, live: tuple[str, str] | None) -> Check:
+    check_name = f"device:{name}"
+    if live is not None:
+        state, detail = live
+        return Check(check_name, state == "connected",
+                     Message(N_("device reports {state} {detail}"),
+                             {"state": state, "detail": detail}))
+    scheme, _, rest = source.partition(":")
+    if scheme not in DEVICE_SCHEMES_WITH_DRIVERS:
+        return Check(check_name, False,
+                     Message(N_("no driver for '{scheme}' in this version"), {"scheme": scheme}),
+                     Message(N_("use a sim: source until the driver is installed")))
+    return Check(check_name, True, Message(N_("simulated ({source})"), {"source": source}))
+
+
+def check_ils(config: Config) -> Check:
+    host, port = config.ils.host, config.ils.port
+    if not host:
+        return Check("ils", None, Message(N_("not configured")),
+                     Message(N_("set [ils] host and port")))
+    started = time.monotonic()
+    try:
+        with socket.create_connection((host, port), timeout=NETWORK_TIMEOUT_S):
+            pass
+    except OSError as e:
+        return Check("ils", False, Message(N_("cannot connect to {address}: {error}"),
+                                           {"address": f"{host}:{port}", "error": _why(e)}),
+                     Message(N_("check the network cable and the ILS's SIP2 service")))
+    ms = round((time.monotonic() - started) * 1000)
+    return Check("ils", True, Message(N_("reachable at {address} ({ms} ms)"),
+                                      {"address": f"{host}:{port}", "ms": ms}))
+
+
+def check_central(config: Config) -> Check:
+    url = config.central.url
+    if not url:
+        return Check("central", None, Message(N_("not configured")),
+                     Message(N_("set [central] url")))
+    import requests  # here, not at the top: it costs the app start-up time and memory
+
+    try:
+        reply = requests.get(url, timeout=CENTRAL_TIMEOUT, allow_redirects=False)
+    except requests.RequestException as e:
+        return Check("central", False, Message(N_("cannot reach {url}: {error}"),
+                                               {"url": url, "error": _why(e)}),
+                     Message(N_("check the network and [central] url")))
+    if reply.status_code >= 500:
+        return Check("central", False, Message(N_("{url} answers with an error (HTTP {code})"),
+                                               {"url": url, "code": reply.status_code}),
+                     Message(N_("tell the central server's administrator")))
+    return Check("central", True, Message(N_("{url} answers (HTTP {code})"),
+                                          {"url": url, "code": reply.status_code}))
+
+
+def _why(error: Exception) -> str:
+    import requests
+
+    if isinstance(error, (socket.timeout, requests.Timeout)):
+        return f"no answer within {NETWORK_TIMEOUT_S:g} s"
+    if isinstance(error, requests.ConnectionError):
+        # requests wraps the socket error deep inside; its "[Errno 111] Connection refused" is
+        # the part a technician can act on.
+        errno_text = re.search(r"\[Errno -?\d+\] [^'\")]+", str(error))
+        return errno_text.group() if errno_text else "connection failed"
+    return getattr(error, "strerror", None) or str(error)
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

@@ -1,0 +1,97 @@
+"""The runtime without a screen: driver events on one queue, effects applied in order."""
+
+import logging
+import time
+
+import pytest
+
+from drivers.events import BarcodeRead
+from kiosk import config as config_module
+from kiosk.core import events as ev
+from kiosk.core.events import Screen
+from kiosk.core.pin import hash_pin
+from kiosk.journal import Journal
+from kiosk.runtime import Runtime, SteerableClock
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[idle]\ntimeout_s = 30\ncountdown_s = 10\n'
+                    f'[admin]\npin_hash = "{hash_pin("2580", iterations=1000)}"\n'
+                    '[devices]\nscanner = "sim:scanner"\nrfid = "3m810:/dev/ttyUSB0"\n')
+    config = config_module.load(path)
+    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
+                      clock=SteerableClock())
+    runtime.start()
+    yield runtime
+    runtime.close()
+
+
+def stored(runtime):
+    with Journal.open_existing(runtime.config.journal_path) as reader:
+        return [(row.kind, row.outcome) for row in reader.rows()]
+
+
+def test_the_journal_row_is_on_disk_before_the_screen_changes(runtime):
+    seen_on_change = []
+    runtime.on_view.append(lambda view: seen_on_change.append((view.screen, stored(runtime))))
+    runtime.send(ev.Start())
+    runtime.send(ev.EndSession())
+    screen, rows = seen_on_change[-1]
+    assert screen is Screen.ATTRACT and rows == [("session", "ok")]
+
+
+def test_driver_events_arrive_through_the_queue(runtime):
+    runtime.pump()
+    devices = runtime.view.devices
+    assert devices["scanner"].state == "connected"
+    assert devices["rfid"].state == "unavailable"  # no driver yet: shown, never faked
+    runtime.sim_scanner().scan("23520001234566")
+    assert runtime.view.screen is Screen.ATTRACT  # nothing happens until the queue is pumped
+    runtime.pump()
+    assert runtime.view.screen is Screen.HOME
+    assert "23520001234566" not in repr(runtime.view.notice)
+
+
+def test_idle_timeout_journals_and_forgets(runtime):
+    runtime.send(ev.Start())
+    runtime.send(ev.SetLanguage("en"))
+    runtime.clock.advance(31)
+    runtime.pump()
+    assert runtime.view.countdown is not None
+    runtime.clock.advance(11)
+    runtime.pump()
+    assert runtime.view.screen is Screen.ATTRACT and runtime.view.language == "zh_CN"
+    assert stored(runtime) == [("session", "timeout")]
+
+
+def test_admin_status_is_gathered_off_the_main_thread(runtime):
+    runtime.send(ev.AdminGesture())
+    runtime.send(ev.PinSubmitted("2580"))
+    assert runtime.view.screen is Screen.ADMIN and runtime.view.status is None
+    for _ in range(500):
+        runtime.pump()
+        if runtime.view.status is not None:
+            break
+        time.sleep(0.01)
+    names = [check.name for check in runtime.view.status.checks]
+    assert "journal" in names and "device:scanner" in names
+
+
+def test_a_failing_journal_is_logged_not_fatal(runtime, caplog):
+    runtime.journal.close()
+    runtime.send(ev.Start())
+    with caplog.at_level(logging.ERROR):
+        runtime.send(ev.EndSession())
+    assert runtime.journal_failures == 1
+    assert "journal write failed (session ok)" in caplog.text
+    assert runtime.view.screen is Screen.ATTRACT
+    runtime.journal = Journal.open(runtime.config.journal_path, runtime.config.patron_key_path)
+
+
+def test_a_flood_of_events_does_not_starve_the_screen(runtime):
+    for n in range(1000):
+        runtime.events.put(BarcodeRead("scanner", f"{n:014d}", None))
+    runtime.pump()
+    assert runtime.events.qsize() == 1000 - 200

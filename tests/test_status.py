@@ -1,0 +1,172 @@
+"""Status checks and `kiosk doctor` against real servers on 127.0.0.1 and real journal files."""
+
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from kiosk import config as config_module
+from kiosk import status, system
+from kiosk.i18n import Translator
+from kiosk.journal import Journal
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def sip_server():
+    """A TCP listener standing in for the ILS's SIP2 port (the probe only connects)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port():
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def central_server():
+    """An HTTP server that answers every GET with the status code its path names."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            code = int(self.path.strip("/") or 200)
+            self.send_response(code)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def make_config(tmp_path, extra=""):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n{extra}', encoding="utf-8")
+    return config_module.load(path)
+
+
+def by_name(report):
+    return {check.name: check for check in report.checks}
+
+
+def test_every_check_against_servers_that_answer(tmp_path, sip_server, central_server):
+    config = make_config(tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {sip_server}\n'
+                                   f'[central]\nurl = "{central_server}/200"\n'
+                                   '[devices]\nscanner = "sim:scanner"\nrfid = "serial:/dev/ttyUSB0"\n')
+    checks = by_name(status.gather(config))
+    assert list(checks) == ["version", "config", "journal", "disk", "clock", "device:rfid",
+                            "device:scanner", "ils", "central"]
+    assert checks["ils"].ok and f"127.0.0.1:{sip_server}" in checks["ils"].summary.english
+    assert checks["central"].ok and "HTTP 200" in checks["central"].summary.english
+    assert checks["device:scanner"].ok
+    assert checks["device:rfid"].ok is False
+    assert "no driver for 'serial'" in checks["device:rfid"].summary.english
+    assert checks["journal"].ok is None  # not created until the kiosk first starts
+    assert checks["disk"].ok and "free of" in checks["disk"].summary.english
+    assert checks["clock"].ok is system.clock_synchronised()
+    assert checks["config"].advice.english.startswith("no staff PIN")
+
+
+def test_servers_that_do_not_answer_are_faults_with_advice(tmp_path, closed_port, central_server):
+    config = make_config(tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {closed_port}\n'
+                                   f'[central]\nurl = "{central_server}/503"\n')
+    checks = by_name(status.gather(config))
+    assert checks["ils"].ok is False
+    assert "Connection refused" in checks["ils"].summary.english
+    assert "SIP2" in checks["ils"].advice.english
+    assert checks["central"].ok is False and "HTTP 503" in checks["central"].summary.english
+
+
+def test_an_unreachable_central_server_names_the_reason(tmp_path, closed_port):
+    config = make_config(tmp_path, f'[central]\nurl = "http://127.0.0.1:{closed_port}/"\n')
+    check = status.check_central(config)
+    assert check.ok is False and "Connection refused" in check.summary.english
+
+
+def test_unset_servers_are_not_faults(tmp_path):
+    checks = by_name(status.gather(make_config(tmp_path)))
+    assert checks["ils"].ok is None and checks["central"].ok is None
+    assert "set [ils] host" in checks["ils"].advice.english
+
+
+def test_journal_rows_and_backlog_and_damage(tmp_path):
+    config = make_config(tmp_path)
+    with Journal.open(config.journal_path, config.patron_key_path) as journal:
+        for _ in range(3):
+            journal.append("session", "ok")
+        journal.mark_sent(1)
+    check = status.check_journal(config, verify=True)
+    assert check.ok and check.summary.english == "3 rows, 2 not yet uploaded"
+    with sqlite3.connect(config.journal_path) as db:
+        db.execute("DROP TRIGGER entries_no_delete")
+    check = status.check_journal(config, verify=True)
+    assert check.ok is False and "append-only guard" in check.summary.english
+    config.journal_path.write_bytes(b"garbage" * 1000)
+    check = status.check_journal(config)
+    assert check.ok is False and "unreadable" in check.summary.english
+
+
+def test_low_disk_space_is_a_fault(tmp_path, monkeypatch):
+    monkeypatch.setattr(status, "MIN_FREE_BYTES", 1 << 60)
+    check = status.check_disk(make_config(tmp_path))
+    assert check.ok is False and "SD card" in check.advice.english
+
+
+def test_live_device_states_from_the_app_win_over_probing(tmp_path):
+    config = make_config(tmp_path, '[devices]\nscanner = "sim:scanner"\n')
+    report = status.gather(config, device_states={"scanner": ("lost", "unplugged")})
+    check = by_name(report)["device:scanner"]
+    assert check.ok is False and "lost unplugged" in check.summary.english
+
+
+def test_every_summary_translates_into_chinese(tmp_path, sip_server):
+    config = make_config(tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {sip_server}\n')
+    translator = Translator()
+    for check in status.gather(config).checks:
+        for message in filter(None, (check.summary, check.advice)):
+            chinese = translator.tr("zh_CN", message.msgid, **message.args)
+            assert chinese != message.english, message.msgid
+
+
+def doctor(*args):
+    return subprocess.run([sys.executable, "-m", "kiosk", "doctor", *map(str, args)],
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+def test_doctor_prints_a_line_per_check_and_fails_on_a_fault(tmp_path, closed_port):
+    make_config(tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {closed_port}\n')
+    result = doctor("--config", tmp_path / "kiosk.toml")
+    lines = result.stdout.splitlines()
+    marks = {line.split()[1]: line.split()[0] for line in lines}
+    assert marks["ils"] == "FAIL" and marks["version"] == "ok" and marks["journal"] == "--"
+    assert marks["font"] == "ok" and marks["translations"] == "ok"
+    assert any("-> check the network cable" in line for line in lines)
+    assert result.returncode == 1
+
+
+def test_doctor_exit_status_follows_the_faults(tmp_path):
+    make_config(tmp_path)
+    result = doctor("--config", tmp_path / "kiosk.toml")
+    faults = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    # Only the clock can fail here, and only on a machine whose clock is not synchronised.
+    assert all(line.split()[1] == "clock" for line in faults)
+    assert result.returncode == (1 if faults else 0)
+
+
+def test_doctor_reports_a_bad_config_as_a_fault(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[idle]\ntimeout_s = 1\n")
+    result = doctor("--config", path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAIL  config")
+    assert "must be >= 5" in result.stdout and "Traceback" not in result.stderr
