@@ -10,7 +10,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev gcc   # the virtualenv, and wheels that compile
   xvfb xauth                             # a screen for tests and headless demos
   libgl1 libgl1-mesa-dri libegl1 libmtdev1  # OpenGL (Mesa) and touch input for Kivy
-  fonts-noto-cjk                         # Chinese text
+  fonts-noto-cjk fontconfig              # Chinese text, and fc-match to find it
   gettext                                # msgfmt for the translation catalogues
   sqlite3                                # the journal, by hand
 )
