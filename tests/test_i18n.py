@@ -3,7 +3,6 @@
 import datetime as dt
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
