@@ -20,6 +20,7 @@ DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 BOOT_OVERRIDES = (Path("/boot/firmware/kiosk.toml"), Path("/boot/kiosk.toml"))
 LANGUAGES = ("zh_CN", "en")
 SOURCE_SCHEMES = ("sim", "evdev", "serial", "3m810", "trf7970a")
+SWITCH = ("auto", "yes", "no")  # true and false are read as "yes" and "no"
 PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d+\$[0-9a-f]{16,}\$[0-9a-f]{64}$")
 
 
@@ -47,8 +48,9 @@ class KioskSection:
 class DisplaySection:
     width: int = option(800, min=320, max=7680)
     height: int = option(480, min=240, max=4320)
-    fullscreen: bool = option(False)
-    show_cursor: bool = option(True)
+    # "auto": fullscreen without a pointer on a Raspberry Pi, a window with one elsewhere.
+    fullscreen: str = option("auto", choices=SWITCH)
+    show_cursor: str = option("auto", choices=SWITCH)
 
 
 @dataclass(frozen=True)
@@ -190,11 +192,15 @@ def _check(f: dataclasses.Field, section: str, value: Any, path: Path) -> Any:
     where = f"{path}: option '{f.name}' in section [{section}]"
     kind = {"str": str, "int": int, "float": float, "bool": bool}[f.type]
     # TOML booleans are not numbers here, and an integer is a fine float.
+    meta = f.metadata
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if meta.get("choices") == SWITCH and isinstance(value, bool):
+        value = "yes" if value else "no"
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ConfigError(f"{where} must be {_KIND_NAMES[kind]} (got {value!r})")
-    meta = f.metadata
+        expected = (f"one of {', '.join(meta['choices'])}" if meta.get("choices")
+                    else _KIND_NAMES[kind])
+        raise ConfigError(f"{where} must be {expected} (got {value!r})")
     if meta.get("min") is not None and value < meta["min"]:
         raise ConfigError(f"{where} must be >= {meta['min']} (got {value!r})")
     if meta.get("max") is not None and value > meta["max"]:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
+MODEL_PATH = Path("/proc/device-tree/model")
 _TIME_ERROR = 5  # adjtimex() return value while the kernel clock is not synchronised
 _TIMEX_SIZE = 512  # larger than struct timex on every Linux architecture
 _clock_cache: tuple[float, bool | None] = (0.0, None)
@@ -24,6 +25,14 @@ def boot_id() -> str:
         return BOOT_ID_PATH.read_text().strip()
     except OSError:
         return "unknown"
+
+
+def is_raspberry_pi() -> bool:
+    """Whether the device tree names a Raspberry Pi (as Raspberry Pi OS's own tools check)."""
+    try:
+        return MODEL_PATH.read_bytes().startswith(b"Raspberry Pi")
+    except OSError:
+        return False
 
 
 def clock_synchronised(max_age_s: float = 30.0) -> bool | None:

@@ -1,6 +1,7 @@
 """The app as its own process: the headless walkthrough, and stopping when systemd says so."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import time
 
 import pytest
 
+from kiosk.journal import Journal
 from tests.conftest import ARTIFACTS, ROOT
 
 pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.environ.get("DISPLAY"),
@@ -52,3 +54,64 @@ def test_the_app_stops_cleanly_when_told_to(tmp_path, signum):
         pytest.fail(f"the app ignored {signum.name}")
     assert app.returncode == 0, log[-2000:]
     assert f"stopping on {signum.name}" in log
+
+
+def wait_for_frame(marker, app, after=0.0):
+    deadline = time.monotonic() + 60
+    while not (marker.exists() and marker.read_text() and float(marker.read_text()) > after):
+        assert app.poll() is None, app.stderr.read()[-2000:]
+        assert time.monotonic() < deadline, "no new frame within 60 s"
+        time.sleep(0.05)
+    return float(marker.read_text())
+
+
+class Pointer:
+    """Real X pointer events (XTEST, through xdotool) into the kiosk's window, found by xwininfo."""
+
+    def __init__(self, title):
+        deadline = time.monotonic() + 30
+        while True:  # the window is mapped a moment after the first frame
+            info = subprocess.run(["xwininfo", "-name", title], capture_output=True, text=True)
+            if info.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert info.returncode == 0, info.stderr
+        self.x = int(re.search(r"Absolute upper-left X:\s+(-?\d+)", info.stdout).group(1))
+        self.y = int(re.search(r"Absolute upper-left Y:\s+(-?\d+)", info.stdout).group(1))
+
+    def press(self, x, y, seconds=0.1):
+        subprocess.run(["xdotool", "mousemove", str(self.x + x), str(self.y + y)], check=True)
+        time.sleep(0.1)
+        subprocess.run(["xdotool", "mousedown", "1"], check=True)
+        time.sleep(seconds)
+        subprocess.run(["xdotool", "mouseup", "1"], check=True)
+        time.sleep(0.3)
+
+
+def test_staff_restart_by_real_pointer_input(tmp_path):
+    """Long press, PIN and restart with X-level input; the app comes back and journals it."""
+    marker = tmp_path / "first-frame"
+    env = {**os.environ, "HOME": str(tmp_path), "KIOSK_FIRST_FRAME_FILE": str(marker)}
+    app = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--demo"], cwd=ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        first = wait_for_frame(marker, app)
+        pointer = Pointer("Library kiosk")
+        pointer.press(400, 240)  # touch to start
+        pointer.press(20, 20, seconds=3.5)  # the staff corner, held past long_press_s
+        for x, y in [(467, 117), (595, 117), (723, 117), (467, 199), (723, 363)]:  # 1 2 3 4 OK
+            pointer.press(x, y)
+        pointer.press(400, 378)  # restart
+        wait_for_frame(marker, app, after=first)
+        assert app.poll() is None  # the same process, started again by exec
+        app.send_signal(signal.SIGTERM)
+        _, log = app.communicate(timeout=15)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert app.returncode == 0, log[-2000:]
+    assert "restarting as asked on the admin screen" in log
+    journal = tmp_path / ".local/share/kiosk-demo/journal.sqlite3"
+    with Journal.open_existing(journal) as reader:
+        rows = [(row.kind, row.outcome) for row in reader.rows()]
+    assert rows == [("session", "admin"), ("admin", "ok"), ("admin", "restart")]

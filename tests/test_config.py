@@ -67,7 +67,8 @@ def test_default_locations_are_etc_then_the_boot_partition(tmp_path, monkeypatch
     ("[kioskk]\n", "unknown section [kioskk]; allowed: kiosk, display"),
     ("[idle]\ntimeout_s = 2\n", "option 'timeout_s' in section [idle] must be >= 5 (got 2)"),
     ("[idle]\ntimeout_s = '60'\n", "must be a whole number (got '60')"),
-    ("[display]\nfullscreen = 1\n", "option 'fullscreen' in section [display] must be true or false"),
+    ("[display]\nfullscreen = 1\n", "option 'fullscreen' in section [display] must be one of auto, yes, no"),
+    ("[display]\nshow_cursor = 'off'\n", "must be one of auto, yes, no (got 'off')"),
     ("[idle]\ntimeout_s = true\n", "must be a whole number (got True)"),
     ("[kiosk]\nlanguage = 'fr'\n", "must be one of zh_CN, en (got 'fr')"),
     ("[kiosk]\nid = 'Lobby 1'\n", "lower-case letters, digits and '-'"),
@@ -123,3 +124,8 @@ def test_files_saved_by_windows_editors(tmp_path):
     path.write_bytes("[kiosk]\nlibrary_name_zh = '醴陵'\n".encode("gbk"))
     with pytest.raises(ConfigError, match=f"^{path}: not UTF-8 text"):
         load(path)
+
+
+def test_display_switches_read_true_and_false_as_yes_and_no(tmp_path):
+    config = load(write(tmp_path, "kiosk.toml", "[display]\nfullscreen = true\nshow_cursor = false\n"))
+    assert (config.display.fullscreen, config.display.show_cursor) == ("yes", "no")

@@ -34,7 +34,7 @@ def test_the_chinese_face_is_saved_once_and_reused(tmp_path):
 
 @needs_collection
 def test_a_stale_copy_from_an_older_font_package_is_removed(tmp_path):
-    stale = tmp_path / f"{COLLECTION.stem}-SC-1-1.otf"
+    stale = tmp_path / f"{COLLECTION.stem}-SC-aaaaaaaaaa.otf"
     stale.write_bytes(b"old")
     saved = font_face.simplified_chinese(COLLECTION, tmp_path)
     assert not stale.exists() and saved.exists()

@@ -75,3 +75,19 @@ def test_a_driver_this_version_lacks_shows_unavailable_not_faked():
     assert isinstance(driver, UnavailableDriver)
     driver.start()
     assert events.get_nowait().state == "unavailable"
+
+
+@pytest.mark.parametrize("model, pi", [(b"Raspberry Pi 4 Model B Rev 1.5\0", True),
+                                       (b"Pine64 RockPro64\0", False), (None, False)])
+def test_auto_display_goes_fullscreen_without_pointer_only_on_a_pi(tmp_path, monkeypatch, model, pi):
+    from kiosk.config import DisplaySection
+    from kiosk.ui import boot
+    path = tmp_path / "model"
+    if model is not None:
+        path.write_bytes(model)
+    monkeypatch.setattr(system, "MODEL_PATH", path)
+    assert system.is_raspberry_pi() is pi
+    auto = DisplaySection()
+    assert (boot.fullscreen(auto), boot.show_cursor(auto)) == (pi, not pi)
+    forced = DisplaySection(fullscreen="yes", show_cursor="no")
+    assert (boot.fullscreen(forced), boot.show_cursor(forced)) == (True, False)

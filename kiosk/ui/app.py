@@ -25,7 +25,7 @@ from kiosk.core.events import COMING_LATER, Screen
 from kiosk.demo import load_samples
 from kiosk.i18n import N_, Translator
 from kiosk.runtime import Runtime
-from kiosk.ui import typescale
+from kiosk.ui import boot, typescale
 from kiosk.ui.fonts import use_cjk_font
 from kiosk.ui.keys import KeyBuffer
 from kiosk.ui.screens.admin import AdminScreen
@@ -115,7 +115,7 @@ class KioskApp(App):
     def on_start(self) -> None:
         Window.bind(on_request_close=self._refuse_close, on_key_down=self._on_key_down)
         Window.bind(on_touch_down=lambda *_: self.runtime.send(ev.Touch()))
-        Window.show_cursor = self.runtime.config.display.show_cursor
+        Window.show_cursor = boot.show_cursor(self.runtime.config.display)
         if os.environ.get(FIRST_FRAME_FILE):
             Window.bind(on_flip=self._mark_first_frame)
         self.runtime.start()

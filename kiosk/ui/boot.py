@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from kiosk import system
 from kiosk.config import DisplaySection
 
 
@@ -23,6 +24,19 @@ def prepare(display: DisplaySection) -> None:
     Config.set("graphics", "width", str(display.width))
     Config.set("graphics", "height", str(display.height))
     Config.set("graphics", "resizable", "0")
-    if display.fullscreen:
+    if fullscreen(display):
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "borderless", "1")
+
+
+def fullscreen(display: DisplaySection) -> bool:
+    if display.fullscreen == "auto":
+        return system.is_raspberry_pi()
+    return display.fullscreen == "yes"
+
+
+def show_cursor(display: DisplaySection) -> bool:
+    if display.show_cursor == "auto":
+        # A Pi's screen is a touchscreen: a pointer there only shows where the last finger was.
+        return not system.is_raspberry_pi()
+    return display.show_cursor == "yes"

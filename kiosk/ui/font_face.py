@@ -7,6 +7,7 @@ the tables the chosen face lists are copied, unchanged, behind a new table direc
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import struct
@@ -64,12 +65,18 @@ def extract(data: bytes, index: int) -> bytes:
     return header + b"".join(directory) + b"".join(body)
 
 
+def _version_tag(font: Path) -> str:
+    """Letters that change when the font package is updated (letters only: logs mask digit runs)."""
+    stat = font.stat()
+    digest = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).digest()
+    return "".join(chr(ord("a") + byte % 26) for byte in digest[:10])
+
+
 def simplified_chinese(font: Path, cache_dir: Path) -> Path:
     """A font file whose first face is Simplified Chinese: `font` itself if it already is."""
     if font.suffix.lower() != ".ttc":
         return font
-    stat = font.stat()
-    cached = cache_dir / f"{font.stem}-SC-{stat.st_size}-{stat.st_mtime_ns}.otf"
+    cached = cache_dir / f"{font.stem}-SC-{_version_tag(font)}.otf"
     if cached.is_file():
         return cached
     data = font.read_bytes()
