@@ -96,7 +96,8 @@ class Runtime:
         devices = {name: (d.state, d.detail) for name, d in self.session.view.devices.items()}
 
         def work() -> None:
-            report = status.gather(self.config, device_states=devices)
+            report = status.gather(self.config, device_states=devices,
+                                   failed_writes=self.journal_failures)
             self.events.put(ev.StatusArrived(report))
 
         threading.Thread(target=work, name="status", daemon=True).start()

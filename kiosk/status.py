@@ -59,13 +59,15 @@ class StatusReport:
 
 
 def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None = None,
-           verify_journal: bool = False) -> StatusReport:
-    """Every check; `device_states` (name -> (state, detail)) comes from a running app."""
+           failed_writes: int = 0, verify_journal: bool = False) -> StatusReport:
+    """Every check; a running app adds its live `device_states` (name -> (state, detail)) and
+    how many journal writes have failed since it started."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         ils = pool.submit(check_ils, config)
         central = pool.submit(check_central, config)
         checks = [check_version(), check_config(config),
-                  check_journal(config, verify=verify_journal), check_disk(config),
+                  check_journal(config, verify=verify_journal, failed_writes=failed_writes),
+                  check_disk(config),
                   check_clock()]
         checks += [check_device(name, source, (device_states or {}).get(name))
                    for name, source in sorted(config.devices.items())]
@@ -90,7 +92,7 @@ def check_config(config: Config) -> Check:
     return Check("config", True, summary)
 
 
-def check_journal(config: Config, *, verify: bool = False) -> Check:
+def check_journal(config: Config, *, verify: bool = False, failed_writes: int = 0) -> Check:
     path = config.journal_path
     if not path.exists():
         folder = next((p for p in path.parents if p.exists()), Path("/"))
@@ -108,6 +110,11 @@ def check_journal(config: Config, *, verify: bool = False) -> Check:
     except JournalError as e:
         return Check("journal", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
                      Message(N_("run 'kiosk journal verify' and keep the file for inspection")))
+    if failed_writes:
+        return Check("journal", False,
+                     Message(N_("{count} writes failed since start; {rows} rows stored"),
+                             {"count": failed_writes, "rows": stats.rows}),
+                     Message(N_("check the log and the disk space, then restart the app")))
     if problems:
         return Check("journal", False,
                      Message(N_("{count} problems, first: {problem}"),

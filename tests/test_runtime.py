@@ -70,13 +70,17 @@ def test_admin_status_is_gathered_off_the_main_thread(runtime):
     runtime.send(ev.AdminGesture())
     runtime.send(ev.PinSubmitted("2580"))
     assert runtime.view.screen is Screen.ADMIN and runtime.view.status is None
-    for _ in range(500):
-        runtime.pump()
-        if runtime.view.status is not None:
-            break
-        time.sleep(0.01)
-    names = [check.name for check in runtime.view.status.checks]
+    names = [check.name for check in wait_for_status(runtime).checks]
     assert "journal" in names and "device:scanner" in names
+
+
+def wait_for_status(runtime):
+    deadline = time.monotonic() + 10
+    while runtime.view.status is None:
+        assert time.monotonic() < deadline, "no status report within 10 s"
+        runtime.pump()
+        time.sleep(0.01)
+    return runtime.view.status
 
 
 def test_a_failing_journal_is_logged_not_fatal(runtime, caplog):
@@ -95,3 +99,15 @@ def test_a_flood_of_events_does_not_starve_the_screen(runtime):
         runtime.events.put(BarcodeRead("scanner", f"{n:014d}", None))
     runtime.pump()
     assert runtime.events.qsize() == 1000 - 200
+
+
+def test_failed_journal_writes_show_on_the_admin_screen(runtime):
+    runtime.journal.close()  # every write from here on fails
+    runtime.send(ev.Start())
+    runtime.send(ev.AdminGesture())  # ends the session: a failed write
+    runtime.send(ev.PinSubmitted("2580"))  # another
+    report = wait_for_status(runtime)
+    check = next(c for c in report.checks if c.name == "journal")
+    assert check.ok is False
+    assert check.summary.english == "2 writes failed since start; 0 rows stored"
+    runtime.journal = Journal.open(runtime.config.journal_path, runtime.config.patron_key_path)
