@@ -85,6 +85,19 @@ def resident(pid: int) -> tuple[float, float]:
     return total / 1024, driver / 1024
 
 
+def median(runs: list[Run], field: str) -> float:
+    return statistics.median(getattr(r, field) for r in runs)
+
+
+def span(runs: list[Run], field: str, fmt: str) -> str:
+    values = [getattr(r, field) for r in runs]
+    return f"{min(values):{fmt}}-{max(values):{fmt}}"
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
 def kiosk_command(workdir: Path) -> list[str]:
     config = workdir / "kiosk.toml"
     config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace(
@@ -109,12 +122,8 @@ def main() -> int:
             bare_runs.append(one_run(Path(tmp), BARE_WINDOW))
             print(f"run {i + 1}: first frame {run.first_frame_s:.3f} s, resident "
                   f"{run.rss_mb:.1f} MB (bare window {bare_runs[-1].rss_mb:.1f} MB)")
-    median = lambda runs, field: statistics.median(getattr(r, field) for r in runs)  # noqa: E731
-    span = lambda runs, field, fmt: (f"{min(getattr(r, field) for r in runs):{fmt}}-"  # noqa: E731
-                                     f"{max(getattr(r, field) for r in runs):{fmt}}")
     ff, mem = median(kiosk_runs, "first_frame_s"), median(kiosk_runs, "rss_mb")
     bare, driver = median(bare_runs, "rss_mb"), median(kiosk_runs, "renderer_mb")
-    verdict = lambda ok: "meets target" if ok else "MISSES target"  # noqa: E731
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"Xvfb; OpenGL renderer: {kiosk_runs[0].renderer}. {args.runs} runs, medians.",

@@ -191,8 +191,8 @@ def _build_section(cls: type, name: str, values: dict[str, Any],
 def _check(f: dataclasses.Field, section: str, value: Any, path: Path) -> Any:
     where = f"{path}: option '{f.name}' in section [{section}]"
     kind = {"str": str, "int": int, "float": float, "bool": bool}[f.type]
-    # TOML booleans are not numbers here, and an integer is a fine float.
     meta = f.metadata
+    # TOML booleans are not numbers here, and an integer is a fine float.
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if meta.get("choices") == SWITCH and isinstance(value, bool):

@@ -37,7 +37,7 @@ class Translator:
             except OSError:
                 raise KioskError(
                     f"no compiled translations for {language} in {locale_dir}: "
-                    "run ./setup.sh install (it compiles the .po files with msgfmt)") from None
+                    "run ./setup.sh deps (it compiles the .po files with msgfmt)") from None
 
     def tr(self, language: str, msgid: str, **args: object) -> str:
         text = self._catalogues[language].gettext(msgid)

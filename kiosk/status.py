@@ -53,10 +53,6 @@ class StatusReport:
     checks: tuple[Check, ...]
     taken_at: datetime
 
-    @property
-    def faults(self) -> list[Check]:
-        return [c for c in self.checks if c.ok is False]
-
 
 def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None = None,
            failed_writes: int = 0, verify_journal: bool = False) -> StatusReport:
@@ -96,7 +92,7 @@ def check_journal(config: Config, *, verify: bool = False, failed_writes: int = 
     path = config.journal_path
     if not path.exists():
         folder = next((p for p in path.parents if p.exists()), Path("/"))
-        if not _writable(folder):
+        if not os.access(folder, os.W_OK):
             return Check("journal", False,
                          Message(N_("cannot create {path}: folder not writable"), {"path": str(path)}),
                          Message(N_("give the kiosk user write access to {folder}"),
@@ -211,10 +207,6 @@ def _why(error: Exception) -> str:
         errno_text = re.search(r"\[Errno -?\d+\] [^'\")]+", str(error))
         return errno_text.group() if errno_text else "connection failed"
     return getattr(error, "strerror", None) or str(error)
-
-
-def _writable(folder: Path) -> bool:
-    return os.access(folder, os.W_OK)
 
 
 def _size(n: float) -> str:

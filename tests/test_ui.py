@@ -16,6 +16,7 @@ if not os.environ.get("DISPLAY"):
     pytest.skip("no display: run ./setup.sh test, which starts Xvfb", allow_module_level=True)
 
 from kiosk import config as config_module  # noqa: E402
+from kiosk.core import events as ev  # noqa: E402
 from kiosk.core.pin import hash_pin  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
@@ -68,7 +69,6 @@ scanner = "sim:scanner"
 @pytest.fixture
 def at_attract(kiosk):
     """Every test starts from the attract screen in Chinese."""
-    from kiosk.core import events as ev
     kiosk.app.runtime.send(ev.EndSession())
     kiosk.app.runtime.send(ev.SetLanguage("zh_CN"))
     kiosk.frames(3)
@@ -176,7 +176,7 @@ def test_demo_keyboard_and_tray_scans_show_masked(at_attract):
     assert k.screen == "home"
     notice = k.app.root.notice_text
     assert "**********4566" in notice and CARD not in notice
-    k.app.runtime.send(__import__("kiosk.core.events", fromlist=["x"]).EndSession())
+    k.app.runtime.send(ev.EndSession())
     k.frames(3)
     book = next(w for w in k.app.tray.walk() if getattr(w, "text", "") == "《红楼梦》")
     k.tap(book)

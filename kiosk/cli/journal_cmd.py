@@ -8,13 +8,14 @@ import json
 import os
 import sys
 from dataclasses import asdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from kiosk.cli.common import load_config
 from kiosk.errors import KioskError
 from kiosk.journal import Journal, JournalStats
 from kiosk.journal.export import local_time, write_csv, write_jsonl
+from kiosk.journal.store import utc_text
 
 
 def register(subparsers, common) -> None:
@@ -134,5 +135,4 @@ def _day(text: str) -> date:
 
 def _utc(day: date) -> str:
     """Local midnight starting `day`, as the journal's UTC time text."""
-    moment = datetime.combine(day, time()).astimezone().astimezone(timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_text(datetime.combine(day, time()).astimezone())

@@ -59,7 +59,7 @@ class Notice:
 class DeviceState:
     state: str
     detail: str
-    since: float  # wall-clock seconds
+    since: float  # the runtime's monotonic clock, when the state began
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def load_or_create(path: Path) -> bytes:
 def _create(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # Written whole, flushed, then renamed: a power cut leaves no key or the whole key.
+    # Written whole and flushed, then linked into place: a power cut leaves no key or the whole key.
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, (secrets.token_hex(KEY_BYTES) + "\n").encode("ascii"))

@@ -188,7 +188,12 @@ class Journal:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_text(datetime.now(timezone.utc))
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as the journal stores it: `2026-11-24T06:00:00.000Z`, which sorts as text."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _row(values: tuple) -> Row:
@@ -219,7 +224,7 @@ def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
     except sqlite3.DatabaseError as e:
         db.close()
         raise JournalError(f"{path}: not a readable journal ({e}); move it aside and keep it "
-                           "for inspection, the kiosk will start a new one") from e
+                           "for inspection: the kiosk then starts a new one") from e
     except JournalError:
         db.close()
         raise

@@ -31,7 +31,7 @@ def find_cjk_font() -> Path:
     if out and Path(out).is_file() and "cjk" in out.lower():
         return Path(out)
     raise FontMissingError("no font that can draw Chinese was found: install the Debian "
-                           "package fonts-noto-cjk (./setup.sh install does)")
+                           "package fonts-noto-cjk (./setup.sh deps does)")
 
 
 def use_cjk_font(cache_dir: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The staff admin screen: every check of `kiosk status`, live device states, restart."""
+"""The staff admin screen: the checks `kiosk doctor` makes, live device states, restart."""
 
 from __future__ import annotations
 
