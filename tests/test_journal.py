@@ -218,3 +218,21 @@ def test_two_writers_at_once_share_one_unbroken_sequence(tmp_path):
         assert journal.verify() == []
     assert {r.item.split("-")[0] for r in rows} == {"a", "b"}
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+
+
+def test_a_foreign_database_is_left_exactly_as_it_was(tmp_path):
+    path = tmp_path / "library.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE books (id)")
+    before = path.read_bytes()
+    with pytest.raises(JournalError, match="holds other tables"):
+        Journal.open(path, tmp_path / "patron.key")
+    assert path.read_bytes() == before  # not even switched to WAL
+    assert not path.with_name(path.name + "-wal").exists()
+
+
+def test_a_key_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "keys"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(JournalError, match="cannot create the patron key"):
+        Journal.open(tmp_path / "journal.sqlite3", blocker / "patron.key")

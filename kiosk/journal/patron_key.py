@@ -22,7 +22,10 @@ KEY_BYTES = 32
 def load_or_create(path: Path) -> bytes:
     """The key in `path`, made on first use; an unreadable or malformed key stops the journal."""
     if not path.exists():
-        _create(path)
+        try:
+            _create(path)
+        except OSError as e:
+            raise JournalError(f"{path}: cannot create the patron key: {e.strerror}") from None
     try:
         text = path.read_text(encoding="ascii").strip()
         key = bytes.fromhex(text)

@@ -232,7 +232,7 @@ def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
 
 
 def _create_schema(db: sqlite3.Connection, path: Path) -> None:
-    db.execute("PRAGMA journal_mode = WAL")  # must be set outside a transaction
+    # WAL is switched on by the caller only after this: a file that is not ours stays untouched.
     db.execute("BEGIN IMMEDIATE")
     try:
         # Another process may have created it while we waited for the lock.
