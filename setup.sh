@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc   # the virtualenv, and wheels that compile
+  linux-libc-dev                         # input.h, which the evdev package compiles against
   xvfb xauth                             # a screen for tests and headless demos
   xdotool x11-utils                      # real pointer input (and xwininfo) for app tests
   libgl1 libgl1-mesa-dri libegl1 libmtdev1  # OpenGL (Mesa) and touch input for Kivy

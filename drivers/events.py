@@ -1,4 +1,8 @@
-"""The immutable events drivers put on the kiosk's queue."""
+"""The immutable events drivers put on the kiosk's queue.
+
+`source` is always the configured device name. The fields mirror `kiosk devices listen`'s JSON,
+which technicians and black-box tests read (see `drivers.listen_json`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,51 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class BarcodeRead:
-    source: str  # the configured device name
+    source: str
+    data: str  # without AIM prefix or Codabar start/stop characters
+    symbology: str | None = None  # "codabar", "code128", "qr", ... when the scanner said
+    kind: str = "unknown"  # item, patron, isbn, ecard or unknown (drivers.barcode.classify)
+
+
+@dataclass(frozen=True)
+class CardRead:
+    """A patron card number or UID from a card reader (not a barcode scanner)."""
+    source: str
     data: str
-    symbology: str | None = None
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One RFID tag on the pad, as far as it could be read and decoded."""
+    uid: str  # 16 hex digits, most significant first ("E004...")
+    item_id: str | None = None
+    isil: str | None = None  # owner library, e.g. "CN-430281"
+    usage: str | None = None  # circulating, not_for_circulation, patron_card, ... (tagdata)
+    part: int = 1
+    parts: int = 1
+    secured: bool | None = None  # None: the security state could not be read
+    model: str = "unknown"  # iso28560-3, iso28560-2, 3m or unknown
+    error: str | None = None  # why the data could not be read or trusted
+
+
+@dataclass(frozen=True)
+class ItemSet:
+    """The parts of one item found on the pad; a book with its CD is two parts."""
+    item_id: str
+    parts: int
+    present: tuple[int, ...]
+
+    @property
+    def complete(self) -> bool:
+        return set(self.present) >= set(range(1, self.parts + 1))
+
+
+@dataclass(frozen=True)
+class TagsSeen:
+    """The set of tags on the pad changed; this is the whole new set."""
+    source: str
+    tags: tuple[Tag, ...]
+    sets: tuple[ItemSet, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -17,3 +63,11 @@ class DeviceStatus:
     source: str
     state: str  # "connected", "lost" or "unavailable"
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceFault:
+    """The device sent something unusable; it was logged and counted, and reading goes on."""
+    source: str
+    detail: str
+    count: int  # faults from this device since the kiosk started

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drivers.errors import SourceError
+from drivers.registry import check_source
+from drivers.settings import BarcodeRules, DriverSettings, RfidSecurity, ScannerTiming
 from kiosk.errors import ConfigError
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 BOOT_OVERRIDES = (Path("/boot/firmware/kiosk.toml"), Path("/boot/kiosk.toml"))
 LANGUAGES = ("zh_CN", "en")
-SOURCE_SCHEMES = ("sim", "evdev", "serial", "3m810", "trf7970a")
 SWITCH = ("auto", "yes", "no")  # true and false are read as "yes" and "no"
 PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d+\$[0-9a-f]{16,}\$[0-9a-f]{64}$")
 
@@ -76,6 +78,34 @@ class JournalSection:
     key_path: str = option("")
 
 
+PREFIX_LIST = re.compile(r"^[^,\s]+(,[^,\s]+)*$")
+
+
+@dataclass(frozen=True)
+class BarcodesSection:
+    # How the library numbers its cards and books; a scan that fits neither is "unknown".
+    patron_prefixes: str = option("2", pattern=PREFIX_LIST, hint="prefixes separated by commas")
+    item_prefixes: str = option("3", pattern=PREFIX_LIST, hint="prefixes separated by commas")
+    length: int = option(14, min=0, max=64)
+    check_digit: str = option("luhn", choices=("luhn", "none"))
+    ecard_prefixes: str = option("ECARD:", pattern=re.compile(r"^([^,\s]+(,[^,\s]+)*)?$"),
+                                 hint="prefixes separated by commas")
+
+
+@dataclass(frozen=True)
+class ScannerSection:
+    debounce_s: float = option(2.0, min=0.0, max=60.0)
+    silence_ms: int = option(80, min=10, max=2000)
+
+
+@dataclass(frozen=True)
+class RfidSection:
+    security: str = option("afi", choices=("afi", "eas"))
+    afi_secured: int = option(0x07, min=0, max=255)
+    afi_unsecured: int = option(0xC2, min=0, max=255)
+    poll_ms: int = option(250, min=50, max=5000)
+
+
 @dataclass(frozen=True)
 class IlsSection:
     host: str = option("")
@@ -102,6 +132,9 @@ class Config:
     journal: JournalSection = field(default_factory=JournalSection)
     # Device name -> source string, e.g. scanner = "sim:scanner".
     devices: dict[str, str] = field(default_factory=dict)
+    barcodes: BarcodesSection = field(default_factory=BarcodesSection)
+    scanner: ScannerSection = field(default_factory=ScannerSection)
+    rfid: RfidSection = field(default_factory=RfidSection)
     ils: IlsSection = field(default_factory=IlsSection)
     central: CentralSection = field(default_factory=CentralSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
@@ -119,10 +152,23 @@ class Config:
     def patron_key_path(self) -> Path:
         return Path(self.journal.key_path).expanduser() if self.journal.key_path else self.data_dir / "patron.key"
 
+    @property
+    def driver_settings(self) -> DriverSettings:
+        codes, rfid = self.barcodes, self.rfid
+        return DriverSettings(
+            barcodes=BarcodeRules(
+                patron_prefixes=tuple(codes.patron_prefixes.split(",")),
+                item_prefixes=tuple(codes.item_prefixes.split(",")),
+                length=codes.length, check_digit=codes.check_digit,
+                ecard_prefixes=tuple(p for p in codes.ecard_prefixes.split(",") if p)),
+            scanner=ScannerTiming(self.scanner.debounce_s, self.scanner.silence_ms),
+            rfid=RfidSecurity(rfid.security, rfid.afi_secured, rfid.afi_unsecured, rfid.poll_ms))
+
 
 _SECTION_CLASSES = {
     "kiosk": KioskSection, "display": DisplaySection, "idle": IdleSection, "admin": AdminSection,
-    "journal": JournalSection, "ils": IlsSection, "central": CentralSection, "logging": LoggingSection,
+    "journal": JournalSection, "barcodes": BarcodesSection, "scanner": ScannerSection,
+    "rfid": RfidSection, "ils": IlsSection, "central": CentralSection, "logging": LoggingSection,
 }
 _ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")
 
@@ -158,6 +204,11 @@ def load_files(files: list[Path]) -> Config:
     sections = {name: _build_section(cls, name, merged.get(name, {}), origin)
                 for name, cls in _SECTION_CLASSES.items()}
     devices = _build_devices(merged.get("devices", {}), origin)
+    rfid = sections["rfid"]
+    if rfid.afi_secured == rfid.afi_unsecured:
+        where = origin.get(("rfid", "afi_secured")) or origin.get(("rfid", "afi_unsecured"))
+        raise ConfigError(f"{where}: options 'afi_secured' and 'afi_unsecured' in section [rfid] "
+                          f"must differ (both are {rfid.afi_secured:#04x})")
     return Config(**sections, devices=devices, sources=tuple(str(p) for p in files))
 
 
@@ -221,8 +272,8 @@ def _build_devices(values: dict[str, Any], origin: dict[tuple[str, str], Path]) 
         where = f"{origin[('devices', name)]}: device '{name}' in section [devices]"
         if not isinstance(source, str):
             raise ConfigError(f"{where} must be a source string like \"sim:scanner\" (got {source!r})")
-        scheme = source.split(":", 1)[0]
-        if ":" not in source or scheme not in SOURCE_SCHEMES:
-            raise ConfigError(f"{where} has an unknown source {source!r}; sources start with "
-                              + ", ".join(f"'{s}:'" for s in SOURCE_SCHEMES))
+        try:
+            check_source(source)
+        except SourceError as e:
+            raise ConfigError(f"{where}: {e}") from None
     return dict(values)

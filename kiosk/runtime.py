@@ -12,8 +12,10 @@ import threading
 import time
 from typing import Callable
 
-from drivers.registry import open_source
-from drivers.sim import SimScanner
+from drivers.base import Driver
+from drivers.errors import DeviceError
+from drivers.registry import UnavailableDriver, open_source
+from drivers.sim.scanner import SimScanner
 from kiosk import status
 from kiosk.config import Config
 from kiosk.core import events as ev
@@ -35,7 +37,7 @@ class Runtime:
         self.restart = restart
         self.events: queue.Queue = queue.Queue()
         self.session = Session(Settings.from_config(config), clock())
-        self.drivers = {name: open_source(name, source, self.events)
+        self.drivers = {name: _build_driver(name, source, self.events, config)
                         for name, source in config.devices.items()}
         self.on_view: list[Callable[[View], None]] = []
         self.journal_failures = 0
@@ -52,6 +54,10 @@ class Runtime:
     def sim_scanner(self) -> SimScanner | None:
         """The first simulated scanner, which the demo's keyboard and tray play through."""
         return next((d for d in self.drivers.values() if isinstance(d, SimScanner)), None)
+
+    def sim_pad(self):
+        """The first simulated RFID pad (`drivers.sim.rfid_pad.SimPad`), for the demo tray."""
+        return next((d.pad for d in self.drivers.values() if getattr(d, "pad", None)), None)
 
     def send(self, event: object) -> None:
         before = self.session.view
@@ -101,6 +107,14 @@ class Runtime:
             self.events.put(ev.StatusArrived(report))
 
         threading.Thread(target=work, name="status", daemon=True).start()
+
+
+def _build_driver(name: str, source: str, events: queue.Queue, config: Config) -> Driver:
+    try:
+        return open_source(name, source, events, config.driver_settings)
+    except DeviceError as e:  # the config check passed, so a scenario file went bad since
+        log.error("%s: %s", name, e)
+        return UnavailableDriver(name, str(e), events)
 
 
 class SteerableClock:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from drivers import discovery
+from drivers.source import parse as parse_source
 from kiosk import __version__, system
 from kiosk.config import Config
 from kiosk.errors import JournalError
@@ -27,7 +29,6 @@ from kiosk.journal import Journal
 NETWORK_TIMEOUT_S = 3.0
 CENTRAL_TIMEOUT = (3.05, 10)  # connect, read
 MIN_FREE_BYTES = 100 * 1024 * 1024  # the journal needs room; a full card loses transactions
-DEVICE_SCHEMES_WITH_DRIVERS = ("sim",)  # grows as the hardware drivers land
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None =
                   check_journal(config, verify=verify_journal, failed_writes=failed_writes),
                   check_disk(config),
                   check_clock()]
-        checks += [check_device(name, source, (device_states or {}).get(name))
+        attached = discovery.attached()[0] if config.devices else []
+        checks += [check_device(name, source, (device_states or {}).get(name), attached)
                    for name, source in sorted(config.devices.items())]
         checks += [ils.result(), central.result()]
     return StatusReport(tuple(checks), datetime.now(timezone.utc))
@@ -142,19 +144,27 @@ def check_clock() -> Check:
                  Message(N_("check the network and time servers: timedatectl status")))
 
 
-def check_device(name: str, source: str, live: tuple[str, str] | None) -> Check:
+def check_device(name: str, source: str, live: tuple[str, str] | None,
+                 attached: list | None = None) -> Check:
+    """The running driver's state when there is one, else whether the device is plugged in."""
     check_name = f"device:{name}"
     if live is not None:
         state, detail = live
         return Check(check_name, state == "connected",
                      Message(N_("device reports {state} {detail}"),
                              {"state": state, "detail": detail}))
-    scheme, _, rest = source.partition(":")
-    if scheme not in DEVICE_SCHEMES_WITH_DRIVERS:
-        return Check(check_name, False,
-                     Message(N_("no driver for '{scheme}' in this version"), {"scheme": scheme}),
-                     Message(N_("use a sim: source until the driver is installed")))
-    return Check(check_name, True, Message(N_("simulated ({source})"), {"source": source}))
+    parsed = parse_source(source)
+    if parsed.scheme == "sim":
+        return Check(check_name, True, Message(N_("simulated ({source})"), {"source": source}))
+    found = discovery.resolve(parsed, attached if attached is not None else discovery.attached()[0])
+    where = [d.path for d in found]
+    if not where and not discovery.USB_ID.match(parsed.target) and os.path.exists(parsed.target):
+        where = [os.path.realpath(parsed.target)]
+    if where:
+        return Check(check_name, True, Message(N_("plugged in at {path}"),
+                                               {"path": ", ".join(where)}))
+    return Check(check_name, False, Message(N_("not found: {source}"), {"source": source}),
+                 Message(N_("check the cable; `kiosk devices list` shows what is attached")))
 
 
 def check_ils(config: Config) -> Check:

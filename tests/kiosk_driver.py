@@ -97,6 +97,13 @@ class KioskDriver:
         self.frames(3)
 
     def tap(self, widget) -> None:
+        from kivy.uix.scrollview import ScrollView
+        parent = widget.parent
+        while parent is not None and not isinstance(parent, ScrollView):
+            parent = None if parent.parent is parent else parent.parent  # the Window is its own
+        if parent is not None:  # scroll it into sight first, as a person would
+            parent.scroll_to(widget, padding=0, animate=False)
+            self.frames(2)
         x, y = widget.to_window(*widget.center)
         self.tap_at(x, y)
 

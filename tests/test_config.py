@@ -35,18 +35,19 @@ def test_the_example_documents_every_option():
 
 def test_the_demo_config_loads():
     config = load(ROOT / "kiosk" / "demo" / "demo.toml")
-    assert config.devices == {"scanner": "sim:scanner"} and config.admin.pin_hash
+    assert config.devices == {"scanner": "sim:scanner", "rfid": "sim:3m810?scenario=demo"}
+    assert config.admin.pin_hash
     assert "~" not in str(config.data_dir)
 
 
 def test_boot_partition_overrides_key_by_key(tmp_path):
     base = write(tmp_path, "etc.toml", '[kiosk]\nid = "liling-lobby-1"\nlanguage = "en"\n'
                                        '[idle]\ntimeout_s = 90\n')
-    boot = write(tmp_path, "boot.toml", '[kiosk]\nlanguage = "zh_CN"\n[devices]\nscanner = "sim:s"\n')
+    boot = write(tmp_path, "boot.toml", '[kiosk]\nlanguage = "zh_CN"\n[devices]\nscanner = "sim:scanner"\n')
     config = load_files([base, boot])
     assert (config.kiosk.id, config.kiosk.language, config.idle.timeout_s) == \
         ("liling-lobby-1", "zh_CN", 90)
-    assert config.devices == {"scanner": "sim:s"}
+    assert config.devices == {"scanner": "sim:scanner"}
     assert config.sources == (str(base), str(boot))
 
 
@@ -74,7 +75,11 @@ def test_default_locations_are_etc_then_the_boot_partition(tmp_path, monkeypatch
     ("[kiosk]\nid = 'Lobby 1'\n", "lower-case letters, digits and '-'"),
     ("[admin]\npin_hash = '1234'\n", "make one with 'kiosk hash-pin'"),
     ("[central]\nurl = 'ftp://x'\n", "an http:// or https:// address"),
-    ("[devices]\nscanner = 'usb:0'\n", "device 'scanner' in section [devices] has an unknown source"),
+    ("[devices]\nscanner = 'usb:0'\n", "device 'scanner' in section [devices]: 'usb:0': sources start with"),
+    ("[devices]\nrfid = 'sim:3m810?scenario=demo&speed=9'\n", "unknown option 'speed'; allowed: security"),
+    ("[devices]\nrfid = '3m810:/dev/ttyUSB0?poll_ms=10'\n", "option poll_ms must be between 50 and 5000"),
+    ("[rfid]\nafi_secured = 0xC2\n", "'afi_secured' and 'afi_unsecured' in section [rfid] must differ"),
+    ("[barcodes]\npatron_prefixes = '2, 8'\n", "prefixes separated by commas"),
     ("[devices]\nscanner = 3\n", "must be a source string"),
     ("idle = 3\n", "'idle' must be a section [idle]"),
     ("[idle\n", "not valid TOML"),

@@ -1,6 +1,8 @@
 """The session state machine and idle timer, without a screen."""
 
-from drivers.events import BarcodeRead, DeviceStatus
+import pytest
+
+from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, ItemSet, Tag, TagsSeen
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import hash_pin, verify_pin
@@ -96,12 +98,55 @@ def test_attract_screen_never_times_out():
 
 def test_a_scan_wakes_the_kiosk_and_is_shown_masked_then_fades():
     s = make()
-    s.handle(BarcodeRead("scanner", "23520001234567"), 5)
+    s.handle(BarcodeRead("scanner", "23520001234567", "codabar", "patron"), 5)
     assert s.view.screen is Screen.HOME
     assert s.view.notice.message == "scan_read"
     assert s.view.notice.args["code"] == "**********4567"
     s.handle(ev.Tick(), 5 + NOTICE_SECONDS)
     assert s.view.notice is None
+
+
+@pytest.mark.parametrize("kind, message", [("isbn", "scan_isbn"), ("unknown", "scan_unknown"),
+                                           ("item", "scan_read"), ("ecard", "scan_read")])
+def test_each_kind_of_scan_gets_its_own_words(kind, message):
+    s = make()
+    s.handle(BarcodeRead("scanner", "9787020002207", None, kind), 5)
+    assert (s.view.screen, s.view.notice.message) == (Screen.HOME, message)
+
+
+def test_a_card_reader_wakes_the_kiosk_with_the_number_masked():
+    s = make()
+    s.handle(CardRead("card", "04A1B2C3D4"), 5)
+    assert s.view.notice.args["code"] == "******C3D4"
+
+
+def test_books_on_the_pad_wake_the_kiosk_and_a_missing_part_is_named():
+    s = make()
+    book, disc = Tag("E0040150000000A4", "33520000246801", part=1, parts=2), \
+        Tag("E0040150000000A5", "33520000246801", part=2, parts=2)
+    s.handle(TagsSeen("rfid", (book,), (ItemSet("33520000246801", 2, (1,)),)), 5)
+    assert s.view.screen is Screen.HOME
+    assert (s.view.notice.message, s.view.notice.args) == ("tags_incomplete", {"count": "1"})
+    s.handle(TagsSeen("rfid", (book, disc), (ItemSet("33520000246801", 2, (1, 2)),)), 6)
+    assert (s.view.notice.message, s.view.notice.args) == ("tags_seen", {"count": "1"})
+
+
+def test_an_emptied_pad_is_not_a_patron_and_does_not_wake_the_kiosk():
+    s = make()
+    s.handle(TagsSeen("rfid", ()), 5)
+    assert s.view.screen is Screen.ATTRACT
+
+
+def test_device_faults_are_counted_and_offline_devices_listed():
+    s = make()
+    s.handle(DeviceStatus("rfid", "connected", "3m810"), 1)
+    s.handle(DeviceStatus("scanner", "lost", "No such file /dev/input/event3"), 2)
+    s.handle(DeviceFault("rfid", "bad checksum", 3), 4)
+    assert s.view.devices["rfid"].faults == 3
+    assert s.view.devices["rfid"].since == 1
+    assert s.view.offline_devices == ("scanner",)
+    s.handle(DeviceStatus("scanner", "lost", "cannot open: Permission denied"), 9)
+    assert s.view.devices["scanner"].since == 2  # still offline since the first loss
 
 
 def test_device_states_survive_the_end_of_a_session():

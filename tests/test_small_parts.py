@@ -8,7 +8,7 @@ import pytest
 
 from drivers.events import BarcodeRead, DeviceStatus
 from drivers.registry import UnavailableDriver, open_source
-from drivers.sim import SimScanner
+from drivers.sim.scanner import SimScanner
 from kiosk import system
 from kiosk.errors import FontMissingError
 from kiosk.privacy import mask, mask_numbers_in
@@ -65,16 +65,20 @@ def test_sim_scanner_reports_state_and_scans_on_its_queue():
     scanner.close()  # idempotent
     got = [events.get_nowait() for _ in range(events.qsize())]
     assert got == [DeviceStatus("scanner", "connected", "simulated"),
-                   BarcodeRead("scanner", "33520000123453"),
+                   BarcodeRead("scanner", "33520000123453", None, "item"),
                    DeviceStatus("scanner", "lost", "closed")]
 
 
-def test_a_driver_this_version_lacks_shows_unavailable_not_faked():
+def test_a_device_that_cannot_be_built_shows_unavailable_with_the_reason(tmp_path):
+    from kiosk.runtime import _build_driver
+    from kiosk.config import Config
     events = queue.Queue()
-    driver = open_source("rfid", "3m810:/dev/ttyUSB0", events)
+    missing = tmp_path / "pad.toml"
+    driver = _build_driver("rfid", f"sim:3m810?scenario={missing}", events, Config())
     assert isinstance(driver, UnavailableDriver)
     driver.start()
-    assert events.get_nowait().state == "unavailable"
+    status = events.get_nowait()
+    assert status.state == "unavailable" and "cannot read the RFID scenario" in status.detail
 
 
 @pytest.mark.parametrize("model, pi", [(b"Raspberry Pi 4 Model B Rev 1.5\0", True),

@@ -70,7 +70,8 @@ def test_every_check_against_servers_that_answer(tmp_path, sip_server, central_s
     assert checks["central"].ok and "HTTP 200" in checks["central"].summary.english
     assert checks["device:scanner"].ok
     assert checks["device:rfid"].ok is False
-    assert "no driver for 'serial'" in checks["device:rfid"].summary.english
+    assert checks["device:rfid"].summary.english == "not found: serial:/dev/ttyUSB0"
+    assert "kiosk devices list" in checks["device:rfid"].advice.english
     assert checks["journal"].ok is None  # not created until the kiosk first starts
     assert checks["disk"].ok and "free of" in checks["disk"].summary.english
     assert checks["clock"].ok is system.clock_synchronised()

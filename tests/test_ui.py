@@ -45,6 +45,7 @@ long_press_s = 1.0
 max_attempts = 3
 [devices]
 scanner = "sim:scanner"
+rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
 """, encoding="utf-8")
     config = config_module.load(path)
     boot.prepare(config.display)
@@ -182,6 +183,35 @@ def test_demo_keyboard_and_tray_scans_show_masked(at_attract):
     k.tap(book)
     assert k.screen == "home" and "3453" in k.app.root.notice_text
     k.screenshot("demo-scan")
+
+
+def test_demo_tray_puts_tags_on_the_simulated_pad_and_a_missing_part_is_named(at_attract):
+    k = at_attract
+    pad = k.app.runtime.sim_pad()
+    buttons = {w.text: w for w in k.app.tray.walk() if getattr(w, "text", "").startswith("RFID")}
+    k.tap(buttons["RFID 《英语听力》书 Book"])
+    k.until(lambda: "缺少附件" in k.app.root.notice_text)
+    assert k.screen == "home"
+    k.screenshot("rfid-part-missing")
+    k.tap(buttons["RFID 《英语听力》光盘 CD"])
+    k.until(lambda: "感应区上有 1 件图书" in k.app.root.notice_text)
+    k.tap(buttons["RFID 《英语听力》书 Book"])
+    k.tap(buttons["RFID 《英语听力》光盘 CD"])
+    assert pad.on_pad == set()
+
+
+def test_an_unplugged_reader_shows_offline_to_patrons_and_staff_until_replugged(at_attract):
+    k = at_attract
+    rfid = k.app.runtime.drivers["rfid"]
+    k.app.runtime.send(ev.Start())
+    rfid.twin.unplug()
+    k.until(lambda: "RFID 感应区" in k.app.root.offline_text)
+    assert "请联系工作人员" in k.app.root.offline_text
+    k.screenshot("device-offline")
+    assert k.app.runtime.view.devices["rfid"].state == "lost"
+    rfid.twin.replug()
+    k.until(lambda: k.app.root.offline_text == "", timeout=10)
+    assert k.app.runtime.view.devices["rfid"].state == "connected"
 
 
 def test_escape_and_window_close_never_leave_the_kiosk(at_attract):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from drivers.events import BarcodeRead, DeviceStatus
+from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, TagsSeen
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.events import COMING_LATER, Screen
@@ -60,6 +60,7 @@ class DeviceState:
     state: str
     detail: str
     since: float  # the runtime's monotonic clock, when the state began
+    faults: int = 0  # unusable input since the kiosk started (garbage, bad frames)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,12 @@ class View:
     pin_message: str | None = None  # "wrong", "locked", "no_pin"
     devices: Mapping[str, DeviceState] = field(default_factory=dict)
     status: Any = None  # the last kiosk.status.StatusReport
+
+    @property
+    def offline_devices(self) -> tuple[str, ...]:
+        """Devices patrons cannot use right now, for the banner on their screens."""
+        return tuple(sorted(name for name, device in self.devices.items()
+                            if device.state != "connected"))
 
 
 class Session:
@@ -122,14 +129,43 @@ class Session:
     def _on_BarcodeRead(self, event: BarcodeRead, now: float, effects: list) -> None:
         # Borrowing arrives with the SIP2 issue; until then a scan wakes the kiosk and is
         # acknowledged, masked, so the patron sees the scanner works and nothing pretends more.
+        if event.kind == "isbn":
+            self._acknowledge(now, "scan_isbn", {})  # a title's number, not this copy's
+        elif event.kind == "unknown":
+            self._acknowledge(now, "scan_unknown", {})
+        else:
+            self._acknowledge(now, "scan_read", {"code": mask(event.data)})
+
+    def _on_CardRead(self, event: CardRead, now: float, effects: list) -> None:
+        self._acknowledge(now, "scan_read", {"code": mask(event.data)})
+
+    def _on_TagsSeen(self, event: TagsSeen, now: float, effects: list) -> None:
+        if not event.tags:
+            return
+        missing = sum(1 for item in event.sets if not item.complete)
+        if missing:
+            self._acknowledge(now, "tags_incomplete", {"count": str(missing)})
+        else:
+            self._acknowledge(now, "tags_seen", {"count": str(len(event.sets) or len(event.tags))})
+
+    def _acknowledge(self, now: float, message: str, args: dict[str, str]) -> None:
         if self.view.screen is Screen.ATTRACT:
             self._open_session(now)
         if self.view.screen in _PATRON_SCREENS:
-            self.view = replace(self.view, notice=Notice("scan_read", {"code": mask(event.data)}, now))
+            self.view = replace(self.view, notice=Notice(message, args, now))
 
     def _on_DeviceStatus(self, event: DeviceStatus, now: float, effects: list) -> None:
         devices = dict(self.view.devices)
-        devices[event.source] = DeviceState(event.state, event.detail, now)
+        before = devices.get(event.source)
+        faults = before.faults if before else 0
+        since = before.since if before and before.state == event.state else now
+        devices[event.source] = DeviceState(event.state, event.detail, since, faults)
+        self.view = replace(self.view, devices=MappingProxyType(devices))
+
+    def _on_DeviceFault(self, event: DeviceFault, now: float, effects: list) -> None:
+        devices = dict(self.view.devices)
+        before = devices.get(event.source) or DeviceState("connected", "", now)
+        devices[event.source] = replace(before, faults=event.count)
         self.view = replace(self.view, devices=MappingProxyType(devices))
 
     # --- idle timer -----------------------------------------------------------------------
@@ -209,4 +245,6 @@ class Session:
 
 
 def _is_activity(event: object) -> bool:
-    return not isinstance(event, (ev.Tick, DeviceStatus, ev.StatusArrived))
+    if isinstance(event, TagsSeen):
+        return bool(event.tags)  # books placed on the pad, not a pad emptied
+    return not isinstance(event, (ev.Tick, DeviceStatus, DeviceFault, ev.StatusArrived))

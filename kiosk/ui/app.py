@@ -26,6 +26,7 @@ from kiosk.demo import load_samples
 from kiosk.i18n import N_, Translator
 from kiosk.runtime import Runtime
 from kiosk.ui import boot, typescale
+from kiosk.ui.device_labels import device_label
 from kiosk.ui.fonts import use_cjk_font
 from kiosk.ui.keys import KeyBuffer
 from kiosk.ui.screens.admin import AdminScreen
@@ -38,12 +39,21 @@ from kiosk.ui.widgets import CountdownOverlay, DemoTray
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent
 PUMP_INTERVAL_S = 0.05  # drivers' events reach the screen within a frame or three
-NOTICES = {"scan_read": N_("Read {code}. Borrowing and returning at this kiosk come in a later version.")}
+NOTICES = {
+    "scan_read": N_("Read {code}. Borrowing and returning at this kiosk come in a later version."),
+    "scan_isbn": N_("That is the ISBN on the cover. Please scan the library's barcode instead."),
+    "scan_unknown": N_("This code is not a library card or a library book."),
+    "tags_seen": N_("{count} item(s) on the pad. Borrowing and returning come in a later version."),
+    "tags_incomplete": N_("{count} item(s) are missing a part (a disc or booklet). "
+                          "Please put all parts on the pad."),
+}
+PATRON_SCREENS = frozenset({Screen.HOME, *COMING_LATER})
 FIRST_FRAME_FILE = "KIOSK_FIRST_FRAME_FILE"  # the start-up benchmark's marker
 
 
 class KioskRoot(FloatLayout):
     notice_text = StringProperty("")
+    offline_text = StringProperty("")
     demo = BooleanProperty(False)
     staff_action = ObjectProperty(lambda: None)
     staff_hold_s = ObjectProperty(3.0)
@@ -107,6 +117,9 @@ class KioskApp(App):
             return
         tray = DemoTray()
         tray.fill(load_samples(), scanner.scan)
+        pad = self.runtime.sim_pad()
+        if pad is not None:
+            tray.add_tags(pad)
         root.ids.column.add_widget(tray)
         self.tray = tray
 
@@ -140,9 +153,20 @@ class KioskApp(App):
         notice = view.notice
         self.root.notice_text = (self.translator.tr(view.language, NOTICES[notice.message],
                                                     **notice.args) if notice else "")
+        self.root.offline_text = self._offline_text(view)
         if self.demo and hasattr(self, "tray"):
-            self.tray.title = self.translator.tr(view.language, "Demo: tap to scan")
+            self.tray.title = self.translator.tr(view.language, "Demo: tap to scan or place")
         self._show_countdown(view)
+
+    def _offline_text(self, view) -> str:
+        if view.screen not in PATRON_SCREENS or not view.offline_devices:
+            return ""
+        tr = self.translator.tr
+        sources = self.runtime.config.devices
+        names = sorted({tr(view.language, device_label(sources[name]))
+                        for name in view.offline_devices if name in sources})
+        return tr(view.language, "Not working right now: {devices}. Please ask a member of staff.",
+                  devices=", ".join(names))
 
     def _show_countdown(self, view) -> None:
         if view.countdown is None:

@@ -74,3 +74,22 @@ class DemoTray(BoxLayout):
                                font_size=typescale.SIZES["small"])
             button.bind(on_release=lambda _b, code=sample.code: scan(code))
             box.add_widget(button)
+
+    def add_tags(self, pad) -> None:
+        """Buttons that put a simulated RFID tag on the pad, or lift it off again."""
+        for tag in pad.tags.values():
+            button = BigButton(text="RFID " + (tag.label or tag.uid[-4:]), size_hint_x=None,
+                               width=190, font_size=typescale.SIZES["small"])
+            button.bind(on_release=lambda b, uid=tag.uid: self._toggle(pad, uid, b))
+            self._tint(button, on_pad=tag.uid in pad.on_pad)
+            self.ids.samples.add_widget(button)
+
+    def _toggle(self, pad, uid: str, button) -> None:
+        on_pad = uid not in pad.on_pad
+        (pad.place if on_pad else pad.remove)(uid)
+        self._tint(button, on_pad)
+
+    @staticmethod
+    def _tint(button, on_pad: bool) -> None:
+        # Amber while the tag lies on the pad, slate while it is off.
+        button.tint = (0.8, 0.5, 0.05, 1) if on_pad else (0.3, 0.35, 0.45, 1)

@@ -62,6 +62,8 @@ class AdminScreen(KioskScreen):
         minutes = max(0, int((self.now - device.since) // 60))
         since = self.tr(self.lang, "for {minutes} min", minutes=minutes)
         detail = f"{state}, {since}" + (f" ({device.detail})" if device.detail else "")
+        if device.faults:
+            detail += "; " + self.tr(self.lang, "{count} unusable reads", count=device.faults)
         return self._row(ok, self.tr(self.lang, "Device {name}", name=name), detail)
 
     def _message(self, message) -> str:

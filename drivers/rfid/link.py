@@ -1,0 +1,57 @@
+"""What every RFID reader link offers, whatever its wire protocol.
+
+A link owns one open serial port and turns calls into frames and replies back into values.
+It is used by one thread only (the pad driver's); it keeps no state about tags.
+UIDs are 16 upper-case hex digits, most significant byte first, as printed on tags ("E004...").
+Errors are `drivers.errors.ReaderError` subclasses: `ReaderTimeout`, `BadFrame`,
+`TagNotAnswering`, `NotSupported`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable
+
+import serial
+
+from drivers.errors import NotSupported
+
+BLOCK_SIZE = 4  # bytes per block on the ISO 15693 tags libraries use (ICODE SLIX, Tag-it)
+
+
+class ReaderLink(ABC):
+    baud: int  # the reader's fixed line speed
+    name: str  # "3m810", "trf7970a"
+
+    def __init__(self, port: serial.Serial) -> None:
+        self.port = port
+        self.on_garbage: Callable[[str], None] | None = None  # told of noise between frames
+
+    @abstractmethod
+    def probe(self) -> str:
+        """Check that this kind of reader answers; return its version text. Raise if not."""
+
+    @abstractmethod
+    def inventory(self) -> list[str]:
+        """The UIDs of every tag in the field, in any order, without repeats."""
+
+    @abstractmethod
+    def read_blocks(self, uid: str, first: int, count: int) -> bytes:
+        """`count` blocks of `BLOCK_SIZE` bytes from the tag `uid`, starting at block `first`."""
+
+    @abstractmethod
+    def read_afi(self, uid: str) -> int:
+        """The tag's Application Family Identifier."""
+
+    @abstractmethod
+    def write_afi(self, uid: str, afi: int) -> None:
+        """Write the AFI of the one tag `uid` (addressed mode). Never locks it."""
+
+    def read_eas(self, uid: str) -> bool:
+        """Whether the NXP EAS bit of `uid` is set."""
+        raise NotSupported(f"{self.name} cannot read EAS")
+
+    def write_eas(self, uid: str, on: bool) -> None:
+        """Set or reset the NXP EAS bit of `uid`. Never locks it."""
+        raise NotSupported(f"{self.name} cannot set EAS")
+

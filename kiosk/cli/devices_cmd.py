@@ -1,0 +1,190 @@
+"""`kiosk devices list|listen|secure|unsecure`: the technician's view of the hardware.
+
+`listen` prints one JSON object per driver event per line (see drivers.listen_json) until
+interrupted; `secure`/`unsecure` arm or disarm one item's alarm and print the value read back.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import sys
+import threading
+import time
+
+from drivers import discovery
+from drivers.errors import DeviceError
+from drivers.listen_json import as_json
+from drivers.registry import open_source
+from drivers.source import parse
+from kiosk.cli.common import load_config
+from kiosk.errors import KioskError
+
+CONNECT_TIMEOUT_S = 10.0
+
+
+class DeviceCommandError(KioskError, RuntimeError):
+    """A device command could not be carried out."""
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("devices", help="list, listen to and test scanners and readers")
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = sub.add_parser("list", parents=[common],
+                             help="what is attached, and which configured device matches it")
+    listing.add_argument("--json", action="store_true", help="one JSON document")
+    listing.set_defaults(func=run_list)
+
+    listen = sub.add_parser("listen", parents=[common],
+                            help="print every event as a JSON line until Ctrl-C")
+    listen.add_argument("--source", action="append", metavar="SRC",
+                        help="a source string or configured device name (repeatable); "
+                             "default: every configured device")
+    listen.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
+    listen.set_defaults(func=run_listen)
+
+    for action, secured in (("secure", True), ("unsecure", False)):
+        p_sec = sub.add_parser(action, parents=[common],
+                               help=f"{'arm' if secured else 'disarm'} one item's alarm by UID "
+                                    "and print the value read back")
+        p_sec.add_argument("--source", required=True, metavar="SRC",
+                           help="an RFID reader's source string or configured device name")
+        p_sec.add_argument("--uid", required=True, help="the tag's UID, 16 hex digits (E004...)")
+        p_sec.set_defaults(func=run_security, secured=secured)
+
+
+# --- list ---------------------------------------------------------------------------------
+
+def run_list(args) -> int:
+    config = load_config(args)
+    found, notes = discovery.attached()
+    configured = []
+    for name, text in sorted(config.devices.items()):
+        matches = discovery.resolve(parse(text), found)
+        configured.append({"name": name, "source": text, "matches": [d.path for d in matches],
+                           "state": _presence(text, matches)})
+    if args.json:
+        print(json.dumps({"attached": [_attached_json(d) for d in found],
+                          "configured": configured, "notes": notes},
+                         ensure_ascii=False, indent=2))
+        return 0
+    users = {path: c["name"] for c in configured for path in c["matches"]}
+    for kind, title in (("input", "Input devices (keyboard-wedge scanners, keyboards)"),
+                        ("serial", "Serial ports (RFID readers, serial scanners, card readers)")):
+        print(f"{title}:")
+        rows = [d for d in found if d.kind == kind]
+        for d in rows:
+            used = f"  <- {users[d.path]}" if d.path in users else ""
+            keys = "" if kind == "serial" or d.keys else " (no letter keys)"
+            serial_number = f" serial {d.serial_number}" if d.serial_number else ""
+            print(f"  {d.path:<20} {d.usb_id or '-':<10} {d.name}{serial_number}{keys}{used}")
+            for link in d.links:
+                print(f"  {'':<20} {'':<10} {link}")
+        if not rows:
+            print("  none found")
+    print("Configured devices:")
+    for c in configured:
+        print(f"  {c['name']:<12} {c['source']}\n  {'':<12} -> {c['state']}")
+    if not configured:
+        print("  none: add them to [devices] in kiosk.toml")
+    for note in notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _presence(text: str, matches: list) -> str:
+    source = parse(text)
+    if source.scheme == "sim":
+        return "simulated"
+    if matches:
+        return "found: " + ", ".join(d.path for d in matches)
+    if not discovery.USB_ID.match(source.target):
+        import os
+        if os.path.exists(source.target):
+            return f"found: {os.path.realpath(source.target)} (not a USB or input device)"
+    return "NOT FOUND"
+
+
+def _attached_json(d: discovery.Attached) -> dict:
+    return {"kind": d.kind, "path": d.path, "name": d.name, "usb_id": d.usb_id or None,
+            "serial_number": d.serial_number or None, "links": list(d.links),
+            "keys": d.keys if d.kind == "input" else None}
+
+
+# --- listen -------------------------------------------------------------------------------
+
+def run_listen(args) -> int:
+    config = load_config(args)
+    events: queue.Queue = queue.Queue()
+    drivers = [open_source(name, text, events, config.driver_settings)
+               for name, text in _chosen_sources(args.source, config)]
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    for driver in drivers:
+        driver.start()
+    try:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            try:
+                event = events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            print(json.dumps(as_json(event), ensure_ascii=False), flush=True)
+    except BrokenPipeError:
+        pass  # `| head` closed the pipe
+    finally:
+        for driver in drivers:
+            driver.close()
+    return 0
+
+
+def _chosen_sources(chosen: list[str] | None, config) -> list[tuple[str, str]]:
+    if not chosen:
+        if not config.devices:
+            raise DeviceCommandError("no devices configured; name one with --source")
+        return sorted(config.devices.items())
+    return [(text, config.devices[text]) if text in config.devices else (text, text)
+            for text in chosen]
+
+
+# --- secure / unsecure --------------------------------------------------------------------
+
+def run_security(args) -> int:
+    config = load_config(args)
+    (name, text), = _chosen_sources([args.source], config)
+    uid = args.uid.strip().upper()
+    if len(uid) != 16 or any(c not in "0123456789ABCDEF" for c in uid):
+        raise DeviceCommandError(f"--uid must be 16 hex digits, as `kiosk devices listen` "
+                                 f"prints them (got {args.uid!r})")
+    events: queue.Queue = queue.Queue()
+    driver = open_source(name, text, events, config.driver_settings)
+    driver.start()
+    try:
+        if not hasattr(driver, "set_security"):
+            raise DeviceCommandError(f"{text} is not an RFID reader")
+        _wait_connected(driver, events)
+        result = driver.set_security(uid, args.secured)
+    except DeviceError as e:
+        raise DeviceCommandError(f"{name}: {e}") from None
+    finally:
+        driver.close()
+    value = result.value if isinstance(result.value, bool) else f"0x{result.value:02X}"
+    print(json.dumps({"source": name, "uid": uid, "asked": "secured" if args.secured
+                      else "unsecured", "secured": result.secured, "value": value}))
+    return 0 if result.secured is args.secured else 1
+
+
+def _wait_connected(driver, events: queue.Queue) -> None:
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    while driver.status != "connected":
+        if time.monotonic() > deadline:
+            detail = getattr(driver, "detail", "") or driver.status
+            raise DeviceCommandError(f"{driver.name} did not connect within "
+                                     f"{CONNECT_TIMEOUT_S:g} s: {detail}")
+        time.sleep(0.05)
+    while not events.empty():
+        events.get_nowait()
+    print(f"kiosk: {driver.name} connected", file=sys.stderr)
