@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from drivers.errors import BadFrame, ReaderError, TagNotAnswering
+from drivers.rfid.crc import crc16_genibus
 from drivers.rfid.link import BLOCK_SIZE
 
 START = 0xD6  # every frame but the version probe's
@@ -60,20 +61,9 @@ class Frame:
     body: bytes  # after the command byte, before the checksum (a reply's starts with its status)
 
 
-def crc16(data: bytes) -> int:
-    """CRC-16/GENIBUS: CCITT's polynomial and preset, inverted at the end."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-        crc &= 0xFFFF
-    return crc ^ 0xFFFF
-
-
 def build_frame(command: int, fields: bytes = b"", *, start: int = START) -> bytes:
     head = (1 + len(fields) + 2).to_bytes(2, "big") + bytes([command]) + fields
-    return bytes([start]) + head + crc16(head).to_bytes(2, "big")
+    return bytes([start]) + head + crc16_genibus(head).to_bytes(2, "big")
 
 
 def build_reply(command: int, status: int, fields: bytes = b"", *, start: int = START) -> bytes:
@@ -89,7 +79,7 @@ def parse_frame(raw: bytes) -> Frame:
     length = int.from_bytes(raw[1:3], "big")
     if length != len(raw) - 3:
         raise BadFrame(f"length field says {length}, frame has {len(raw) - 3}")
-    expected, got = crc16(raw[1:-2]), int.from_bytes(raw[-2:], "big")
+    expected, got = crc16_genibus(raw[1:-2]), int.from_bytes(raw[-2:], "big")
     if expected != got:
         raise BadFrame(f"checksum {got:04X}, expected {expected:04X}")
     return Frame(raw[0], raw[3], bytes(raw[4:-2]))

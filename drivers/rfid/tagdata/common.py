@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drivers.rfid.crc import crc16_ccitt_false  # noqa: F401  (re-exported)
+
 BLOCK_SIZE = 4  # bytes per block on ISO 15693 library tags
 SLIX_BYTES = 112  # user memory of an NXP ICODE SLIX (28 blocks): the usual library tag
 HARD_MAX_BYTES = 2048  # no ISO 15693 tag has more; a length field saying so is garbage
@@ -67,17 +69,6 @@ def check_set(part: int, parts: int, largest: int) -> None:
         raise ValueError(f"parts must be between 1 and {largest} (got {parts})")
     if not 1 <= part <= parts:
         raise ValueError(f"part must be between 1 and parts={parts} (got {part})")
-
-
-def crc16_ccitt_false(data: bytes) -> int:
-    """CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no xor-out."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-        crc &= 0xFFFF
-    return crc
 
 
 def is_blank(memory: bytes) -> bool:
