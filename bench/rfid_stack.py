@@ -107,8 +107,7 @@ def main() -> None:
                      f"{(r['median_s'] - r['wire_s']) * 1000:.0f} ms |")
     lines += ["", "The floor counts the bytes the driver and reader exchanged between placing "
               "and reporting (inventories, 8-block reads, AFI reads). What lies beyond it is "
-              "mostly the wait for the next poll (half of "
-              f"{POLL_MS} ms on average) and the reader's turnaround."]
+              "the wait for the next poll to begin and the reader's turnaround."]
     print("\n".join(lines))
     if not args.no_write:
         write_section("RFID stack of 10 tags", lines)

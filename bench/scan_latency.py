@@ -103,7 +103,10 @@ def main() -> None:
              "the event on the queue. Real drivers against their twins.", "",
              "| scanner | scans | median ms | p95 ms | max ms | target |", "|---|---|---|---|---|---|",
              summary("serial (pty, CR-terminated)", serial_latencies(args.scans)),
-             summary("evdev (real InputEvents, Enter)", evdev_latencies(args.scans))]
+             summary("evdev (real InputEvents, Enter)", evdev_latencies(args.scans)), "",
+             "This is the kiosk's own share. On a kiosk the scanner's USB polling (1 to 8 ms "
+             "for HID, per the device's interval) and the kernel come before it; the evdev twin "
+             "wakes the driver through a pipe, where the kernel would through the event node."]
     print("\n".join(lines))
     if not args.no_write:
         write_section("Scan latency", lines)
