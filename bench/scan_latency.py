@@ -101,7 +101,8 @@ def main() -> None:
     args = parser.parse_args()
     lines = [f"Target: median under {TARGET_MS:g} ms from the scan's last byte or key event to "
              "the event on the queue. Real drivers against their twins.", "",
-             "| scanner | scans | median ms | p95 ms | max ms | target |", "|---|---|---|---|---|---|",
+             "| scanner | scans | median ms | p95 ms | max ms | target |",
+             "|---|---|---|---|---|---|",
              summary("serial (pty, CR-terminated)", serial_latencies(args.scans)),
              summary("evdev (real InputEvents, Enter)", evdev_latencies(args.scans)), "",
              "This is the kiosk's own share. On a kiosk the scanner's USB polling (1 to 8 ms "

@@ -171,8 +171,9 @@ class RfidPad(SupervisedDriver):
     def _serve_requests(self, link: ReaderLink, wait_s: float) -> None:
         deadline = time.monotonic() + wait_s
         while not self.stopping:
+            left = deadline - time.monotonic()
             try:
-                request = self._requests.get(timeout=max(0.0, min(0.05, deadline - time.monotonic())))
+                request = self._requests.get(timeout=max(0.0, min(0.05, left)))
             except queue.Empty:
                 if time.monotonic() >= deadline:
                     return

@@ -7,6 +7,7 @@ interrupted; `secure`/`unsecure` arm or disarm one item's alarm and print the va
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import sys
@@ -101,7 +102,6 @@ def _presence(text: str, matches: list) -> str:
     if matches:
         return "found: " + ", ".join(d.path for d in matches)
     if not discovery.USB_ID.match(source.target):
-        import os
         if os.path.exists(source.target):
             return f"found: {os.path.realpath(source.target)} (not a USB or input device)"
     return "NOT FOUND"
