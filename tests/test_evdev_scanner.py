@@ -10,11 +10,12 @@ import pytest
 from evdev import InputEvent, ecodes as e
 
 from drivers.errors import SourceError
-from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus
+from drivers.events import BarcodeRead, CardRead, DeviceFault
 from drivers.evdev_scanner import EvdevScanner
 from drivers.settings import DriverSettings
 from drivers.sim.evdev_device import SimInputDevice
 from drivers.source import parse
+from tests.driver_events import kind, state, until
 
 HONEYWELL = dict(vendor=0x0C2E, product=0x0B61)
 
@@ -27,28 +28,6 @@ class Plug:
 
     def __call__(self) -> list[SimInputDevice]:
         return list(self.devices)
-
-
-def until(events: queue.Queue, wanted, timeout: float = 3.0) -> list:
-    """Events up to and including the first for which `wanted(event)`; fails at the deadline."""
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            event = events.get(timeout=0.02)
-        except queue.Empty:
-            continue
-        seen.append(event)
-        if wanted(event):
-            return seen
-    pytest.fail(f"nothing wanted within {timeout} s; saw {seen}")
-
-
-def state(name: str):
-    return lambda event: isinstance(event, DeviceStatus) and event.state == name
-
-
-def kind(cls):
-    return lambda event: isinstance(event, cls)
 
 
 @pytest.fixture

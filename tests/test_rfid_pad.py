@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import time
 
 import pytest
 
@@ -11,25 +10,11 @@ from drivers.errors import DeviceError, TagNotAnswering
 from drivers.events import DeviceFault, DeviceStatus, TagsSeen
 from drivers.registry import open_source
 from drivers.settings import DriverSettings
+from tests.driver_events import wait_for
 
 READERS = ("3m810", "trf7970a")
 BOOK, BOOK2, BOOK3 = "E004015000000001", "E004015000000002", "E004015000000003"
 SET_PART1, SET_PART2, DAMAGED = "E004015000000004", "E004015000000005", "E004015000000007"
-
-
-def wait_for(events: queue.Queue, predicate, timeout: float = 5.0):
-    """The first event matching `predicate`; fails the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        try:
-            event = events.get(timeout=0.05)
-        except queue.Empty:
-            continue
-        seen.append(event)
-        if predicate(event):
-            return event
-    raise AssertionError(f"no matching event within {timeout} s; saw {seen!r}")
 
 
 def tags_with(uids):

@@ -10,11 +10,12 @@ import time
 import pytest
 
 from drivers.errors import SourceError
-from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus
+from drivers.events import BarcodeRead, CardRead, DeviceFault
 from drivers.serial_lines import Dropped, LineSplitter, SerialLineDriver
 from drivers.settings import DriverSettings
 from drivers.sim.line_device import LineDevice
 from drivers.source import parse
+from tests.driver_events import kind, state, until
 
 ITEM = "33520000123453"
 PATRON = "23520001234566"
@@ -73,28 +74,6 @@ def test_bytes_that_are_not_ascii_drop_their_line():
 
 
 # --- the driver on a pty ------------------------------------------------------------------
-
-def until(events: queue.Queue, wanted, timeout: float = 3.0) -> list:
-    """Events up to and including the first for which `wanted(event)`; fails at the deadline."""
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            event = events.get(timeout=0.02)
-        except queue.Empty:
-            continue
-        seen.append(event)
-        if wanted(event):
-            return seen
-    pytest.fail(f"nothing wanted within {timeout} s; saw {seen}")
-
-
-def state(name: str):
-    return lambda event: isinstance(event, DeviceStatus) and event.state == name
-
-
-def kind(cls):
-    return lambda event: isinstance(event, cls)
-
 
 @pytest.fixture
 def line_device(tmp_path):

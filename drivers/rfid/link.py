@@ -9,12 +9,15 @@ Errors are `drivers.errors.ReaderError` subclasses: `ReaderTimeout`, `BadFrame`,
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from typing import Callable
 
 import serial
 
 from drivers.errors import NotSupported
+
+log = logging.getLogger(__name__)
 
 BLOCK_SIZE = 4  # bytes per block on the ISO 15693 tags libraries use (ICODE SLIX, Tag-it)
 
@@ -23,9 +26,15 @@ class ReaderLink(ABC):
     baud: int  # the reader's fixed line speed
     name: str  # "3m810", "trf7970a"
 
-    def __init__(self, port: serial.Serial) -> None:
+    def __init__(self, port: serial.Serial, *, timeout: float, read_slice_s: float,
+                 on_garbage: Callable[[str], None] | None = None) -> None:
         self.port = port
-        self.on_garbage: Callable[[str], None] | None = None  # told of noise between frames
+        self.timeout = timeout  # for a whole reply
+        self.on_garbage = on_garbage  # told about skipped noise; the pad passes its fault()
+        self.skipped_bytes = 0  # noise and stray replies thrown away since the link was made
+        # Short reads, so that deadlines and silences are noticed in time.
+        if port.timeout is None or port.timeout > read_slice_s:
+            port.timeout = read_slice_s
 
     @abstractmethod
     def probe(self) -> str:
@@ -46,6 +55,16 @@ class ReaderLink(ABC):
     @abstractmethod
     def write_afi(self, uid: str, afi: int) -> None:
         """Write the AFI of the one tag `uid` (addressed mode). Never locks it."""
+
+    def _note_skipped(self, count: int) -> None:
+        if not count:
+            return
+        self.skipped_bytes += count
+        detail = f"skipped {count} bytes of noise around a reply"
+        if self.on_garbage is not None:
+            self.on_garbage(detail)
+        else:
+            log.warning("%s: %s", self.name, detail)
 
     def read_eas(self, uid: str) -> bool:
         """Whether the NXP EAS bit of `uid` is set."""

@@ -41,12 +41,7 @@ class M810Link(ReaderLink):
 
     def __init__(self, port: serial.Serial, *, timeout: float = REPLY_TIMEOUT_S,
                  on_garbage: Callable[[str], None] | None = None) -> None:
-        super().__init__(port)
-        self.timeout = timeout
-        self.on_garbage = on_garbage  # told about skipped noise; the pad passes its fault()
-        self.skipped_bytes = 0  # noise and stray replies thrown away since the link was made
-        if port.timeout is None or port.timeout > READ_SLICE_S:
-            port.timeout = READ_SLICE_S
+        super().__init__(port, timeout=timeout, read_slice_s=READ_SLICE_S, on_garbage=on_garbage)
 
     def probe(self) -> str:
         # The D5 probe 3M's own software opens with; its reply carries the firmware version.
@@ -117,13 +112,3 @@ class M810Link(ReaderLink):
         waiting = self.port.in_waiting
         if waiting:
             self._note_skipped(len(self.port.read(waiting)))
-
-    def _note_skipped(self, count: int) -> None:
-        if not count:
-            return
-        self.skipped_bytes += count
-        detail = f"skipped {count} bytes of noise around a reply"
-        if self.on_garbage is not None:
-            self.on_garbage(detail)
-        else:
-            log.warning("%s: %s", self.name, detail)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 
+from drivers.rfid.crc import crc16_ccitt_false
 from drivers.rfid.tagdata import iso28560_2, iso28560_3, rfid501
-from drivers.rfid.tagdata.common import (
-    HARD_MAX_BYTES, USAGE_NAMES, TagContent, crc16_ccitt_false, is_blank)
+from drivers.rfid.tagdata.common import HARD_MAX_BYTES, USAGE_NAMES, TagContent, is_blank
 
 __all__ = ["DSFID", "USAGE_NAMES", "TagContent", "bytes_wanted", "crc16_ccitt_false", "decode",
            "encode"]

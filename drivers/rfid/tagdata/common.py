@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drivers.rfid.crc import crc16_ccitt_false  # noqa: F401  (re-exported)
 
 BLOCK_SIZE = 4  # bytes per block on ISO 15693 library tags
 SLIX_BYTES = 112  # user memory of an NXP ICODE SLIX (28 blocks): the usual library tag
