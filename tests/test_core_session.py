@@ -131,6 +131,14 @@ def test_books_on_the_pad_wake_the_kiosk_and_a_missing_part_is_named():
     assert (s.view.notice.message, s.view.notice.args) == ("tags_seen", {"count": "1"})
 
 
+def test_a_tag_that_cannot_be_read_sends_the_patron_to_staff():
+    s = make()
+    damaged = Tag("E004015000000007", error="CRC mismatch")
+    book = Tag("E004015000000001", "33520000123453")
+    s.handle(TagsSeen("rfid", (book, damaged), (ItemSet("33520000123453", 1, (1,)),)), 5)
+    assert (s.view.notice.message, s.view.notice.args) == ("tags_unreadable", {"count": "1"})
+
+
 def test_an_emptied_pad_is_not_a_patron_and_does_not_wake_the_kiosk():
     s = make()
     s.handle(TagsSeen("rfid", ()), 5)

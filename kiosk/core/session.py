@@ -142,8 +142,11 @@ class Session:
     def _on_TagsSeen(self, event: TagsSeen, now: float, effects: list) -> None:
         if not event.tags:
             return
+        unreadable = sum(1 for tag in event.tags if tag.item_id is None)
         missing = sum(1 for item in event.sets if not item.complete)
-        if missing:
+        if unreadable:
+            self._acknowledge(now, "tags_unreadable", {"count": str(unreadable)})
+        elif missing:
             self._acknowledge(now, "tags_incomplete", {"count": str(missing)})
         else:
             self._acknowledge(now, "tags_seen", {"count": str(len(event.sets) or len(event.tags))})

@@ -44,6 +44,7 @@ NOTICES = {
     "scan_isbn": N_("That is the ISBN on the cover. Please scan the library's barcode instead."),
     "scan_unknown": N_("This code is not a library card or a library book."),
     "tags_seen": N_("{count} item(s) on the pad. Borrowing and returning come in a later version."),
+    "tags_unreadable": N_("{count} tag(s) cannot be read. Please hand the item(s) to staff."),
     "tags_incomplete": N_("{count} item(s) are missing a part (a disc or booklet). "
                           "Please put all parts on the pad."),
 }
