@@ -15,6 +15,7 @@ APT_PACKAGES=(
   fonts-noto-cjk fontconfig              # Chinese text, and fc-match to find it
   gettext                                # msgfmt for the translation catalogues
   sqlite3                                # the journal, by hand
+  libzbar0                               # tests decode the on-screen QR codes (pyzbar)
 )
 VENV=.venv
 SCREEN="-screen 0 1280x800x24"

@@ -107,6 +107,26 @@ class RfidSection:
 
 
 @dataclass(frozen=True)
+class EbooksSection:
+    # Empty paths mean "inside kiosk.data_dir": catalogue/, content-signing.pub, link.key.
+    catalogue_dir: str = option("")
+    batch_public_key: str = option("")
+    link_key_path: str = option("")
+    # Where phones fetch books: the central server, or this kiosk ("" with serve = true).
+    download_base: str = option("", pattern=re.compile(r"^(https?://[^\s?#]+)?$"),
+                                hint="an http:// or https:// address without ? or #")
+    link_ttl_s: int = option(1800, min=60, max=7 * 86400)
+    # Serve downloads from this kiosk on the library network (no internet needed).
+    serve: bool = option(False)
+    listen: str = option("0.0.0.0")
+    port: int = option(8080, min=1, max=65535)
+    # The library Wi-Fi, shown as a second QR code when serving downloads locally.
+    wifi_ssid: str = option("")
+    wifi_password: str = option("")
+    wifi_security: str = option("WPA", choices=("WPA", "WEP", "nopass"))
+
+
+@dataclass(frozen=True)
 class IlsSection:
     host: str = option("")
     port: int = option(6001, min=1, max=65535)
@@ -135,6 +155,7 @@ class Config:
     barcodes: BarcodesSection = field(default_factory=BarcodesSection)
     scanner: ScannerSection = field(default_factory=ScannerSection)
     rfid: RfidSection = field(default_factory=RfidSection)
+    ebooks: EbooksSection = field(default_factory=EbooksSection)
     ils: IlsSection = field(default_factory=IlsSection)
     central: CentralSection = field(default_factory=CentralSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
@@ -153,6 +174,21 @@ class Config:
         return Path(self.journal.key_path).expanduser() if self.journal.key_path else self.data_dir / "patron.key"
 
     @property
+    def catalogue_dir(self) -> Path:
+        return self._in_data_dir(self.ebooks.catalogue_dir, "catalogue")
+
+    @property
+    def batch_public_key_path(self) -> Path:
+        return self._in_data_dir(self.ebooks.batch_public_key, "content-signing.pub")
+
+    @property
+    def link_key_path(self) -> Path:
+        return self._in_data_dir(self.ebooks.link_key_path, "link.key")
+
+    def _in_data_dir(self, configured: str, default_name: str) -> Path:
+        return Path(configured).expanduser() if configured else self.data_dir / default_name
+
+    @property
     def driver_settings(self) -> DriverSettings:
         codes, rfid = self.barcodes, self.rfid
         return DriverSettings(
@@ -168,7 +204,7 @@ class Config:
 _SECTION_CLASSES = {
     "kiosk": KioskSection, "display": DisplaySection, "idle": IdleSection, "admin": AdminSection,
     "journal": JournalSection, "barcodes": BarcodesSection, "scanner": ScannerSection,
-    "rfid": RfidSection, "ils": IlsSection, "central": CentralSection, "logging": LoggingSection,
+    "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSection, "central": CentralSection, "logging": LoggingSection,
 }
 _ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")
 

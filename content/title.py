@@ -1,0 +1,40 @@
+"""One licensed e-book title as the catalogue keeps it (see the batch contract in
+ARCHITECTURE.md). Paths are relative to the catalogue version folder that holds the files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CATEGORIES = {  # key -> (Chinese, English), in the order the browse screen shows them
+    "classics": ("经典名著", "Classics"),
+    "literature_art": ("文学艺术", "Literature and art"),
+    "history": ("历史", "History"),
+    "health": ("健康养生", "Health"),
+    "children": ("少儿", "Children"),
+    "science": ("科普", "Popular science"),
+    "life": ("生活", "Everyday life"),
+    "economics": ("经济管理", "Economics and business"),
+}
+FORMATS = {"epub": "application/epub+zip", "pdf": "application/pdf"}
+
+
+@dataclass(frozen=True)
+class Title:
+    id: str  # stable across batches, e.g. "000123"
+    isbn: str
+    title: str
+    author: str
+    category: str  # a key of CATEGORIES
+    summary: str
+    cover: str  # "covers/000123.jpg"
+    file: str  # "books/000123.epub"
+    size: int  # bytes of the file
+    sha256: str  # of the file
+    format: str  # a key of FORMATS
+    valid_from: str  # ISO date, first day the licence allows
+    valid_until: str  # ISO date, last day the licence allows
+    added: str = ""  # the batch that first brought it, e.g. "2026-12" ("new this month")
+
+    def licensed_on(self, day: str) -> bool:
+        """Whether the licence covers `day` (ISO date): outside it, never shown or served."""
+        return self.valid_from <= day <= self.valid_until
