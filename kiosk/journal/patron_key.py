@@ -19,25 +19,31 @@ log = logging.getLogger(__name__)
 KEY_BYTES = 32
 
 
-def load_or_create(path: Path) -> bytes:
-    """The key in `path`, made on first use; an unreadable or malformed key stops the journal."""
+def load_or_create(path: Path, purpose: str = "patron key",
+                   error: type[Exception] = JournalError,
+                   lost: str = "old and new hashes will not match") -> bytes:
+    """The key in `path`, made on first use; an unreadable or malformed key raises `error`.
+
+    Also keeps other secret keys of the kiosk (the QR-link key): `purpose` names the key in
+    messages, `lost` says what starting a new one costs.
+    """
     if not path.exists():
         try:
             _create(path)
         except OSError as e:
-            raise JournalError(f"{path}: cannot create the patron key: {e.strerror}") from None
+            raise error(f"{path}: cannot create the {purpose}: {e.strerror}") from None
     try:
         text = path.read_text(encoding="ascii").strip()
         key = bytes.fromhex(text)
     except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise JournalError(f"{path}: patron key unreadable ({e}); restore it from backup, or "
-                           "move it away to start a new key (old and new hashes will not match)")
+        raise error(f"{path}: {purpose} unreadable ({e}); restore it from backup, or "
+                    f"move it away to start a new key ({lost})") from None
     if len(key) != KEY_BYTES:
-        raise JournalError(f"{path}: patron key must be {KEY_BYTES * 2} hex digits, "
-                           f"found {len(text)} characters")
+        raise error(f"{path}: {purpose} must be {KEY_BYTES * 2} hex digits, "
+                    f"found {len(text)} characters")
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        log.warning("%s: patron key was readable by others (mode %o); now 600", path, mode)
+        log.warning("%s: %s was readable by others (mode %o); now 600", path, purpose, mode)
         path.chmod(0o600)
     return key
 

@@ -1,0 +1,1 @@
+"""E-books on the kiosk: signed QR download links, and (to come) the download server."""
