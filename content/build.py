@@ -1,0 +1,193 @@
+"""`kiosk content build`: a staff folder of EPUB/PDF files and a metadata sheet becomes a signed
+batch (a .tar, or a folder), ready for `kiosk content apply` on every kiosk.
+
+Covers come from the sheet's `cover` column, else from inside the EPUB, else (a PDF) are drawn;
+all are resized to fit 360x480 and saved as JPEG, the size the title page shows. Nothing is
+written unless every row is good.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from content.batch_source import MANIFEST, SIGNATURE
+from content.cover_art import COVER_SIZE, draw_cover
+from content.epub_read import NotAnEpub, epub_cover
+from content.errors import BatchError
+from content.manifest import BATCH_NAME, manifest_bytes
+from content.metadata import Row, check_row, read_sheet
+from content.signing import load_private
+from content.title import FORMATS
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    batch: str
+    out: Path
+    sheet: str  # which sheet was read, and its encoding
+    added: int
+    updated: int
+    withdrawn: int
+    covers_from_books: int
+    covers_drawn: int
+
+
+def build_batch(src: Path, out: Path, private_key: Path, batch: str | None = None, *,
+                now: dt.datetime | None = None) -> BuildReport:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    batch = batch or now.strftime("%Y-%m")
+    if not BATCH_NAME.match(batch):
+        raise BatchError(f"the batch name {batch!r} is not a name like 2026-12")
+    if out.exists():
+        raise BatchError(f"{out} exists already; choose a new name for the batch")
+    key = load_private(private_key)
+    rows, sheet = read_sheet(src)
+    _check_rows(src, rows)
+    entries, files, counts = [], {}, {"from_book": 0, "drawn": 0}
+    for row in rows:
+        entry, row_files = _entry(src, row, counts)
+        entries.append(entry)
+        files.update(row_files)
+    manifest = manifest_bytes(batch, now.strftime("%Y-%m-%dT%H:%M:%SZ"), entries)
+    _write(out, manifest, key.sign(manifest), files)
+    actions = [e["action"] for e in entries]
+    return BuildReport(batch, out, sheet, actions.count("add"), actions.count("update"),
+                       actions.count("withdraw"), counts["from_book"], counts["drawn"])
+
+
+def _check_rows(src: Path, rows: list[Row]) -> None:
+    problems, seen = [], set()
+    for row in rows:
+        problems += check_row(row)
+        v = row.values
+        if v["id"] in seen:
+            problems.append(f"row {row.number}, id: {v['id']} appears twice")
+        seen.add(v["id"])
+        if v["action"] == "withdraw":
+            continue
+        for column in ("file", "cover"):
+            if v.get(column):
+                problems += _check_file(src, v[column], row.number, column)
+    if not rows:
+        problems.append("the sheet has no titles")
+    if problems:
+        shown = "\n  ".join(problems[:MAX_PROBLEMS_SHOWN])
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        raise BatchError(f"the metadata sheet has {len(problems)} problem(s):\n  {shown}"
+                         + (f"\n  ... and {more} more" if more > 0 else ""))
+
+
+def _check_file(src: Path, relative: str, number: int, column: str) -> list[str]:
+    path = src / relative
+    where = f"row {number}, {column}"
+    if Path(relative).is_absolute() or ".." in Path(relative).parts:
+        return [f"{where}: {relative} is outside the batch folder"]
+    if not path.is_file():
+        return [f"{where}: {relative} not found"]
+    if column == "file":
+        suffix = path.suffix.lower().lstrip(".")
+        if suffix not in FORMATS:
+            return [f"{where}: {relative} is not an .epub or .pdf file"]
+        if suffix == "pdf" and not path.read_bytes()[:5] == b"%PDF-":
+            return [f"{where}: {relative} is not a PDF (it does not start with %PDF-)"]
+        if suffix == "epub":
+            try:
+                epub_cover(path)
+            except NotAnEpub as e:
+                return [f"{where}: {relative} is not a valid EPUB: {e}"]
+    return []
+
+
+def _entry(src: Path, row: Row, counts: dict) -> tuple[dict, dict[str, bytes | Path]]:
+    v = row.values
+    if v["action"] == "withdraw":
+        return {"id": v["id"], "action": "withdraw"}, {}
+    book = src / v["file"]
+    book_format = book.suffix.lower().lstrip(".")
+    cover = _cover(src, v, book, book_format, counts, row.number)
+    book_path, cover_path = f"books/{v['id']}.{book_format}", f"covers/{v['id']}.jpg"
+    entry = {"id": v["id"], "action": v["action"], "isbn": v["isbn"], "title": v["title"],
+             "author": v["author"], "category": v["category"], "summary": v.get("summary", ""),
+             "valid_from": v["valid_from"], "valid_until": v["valid_until"],
+             "cover": {"path": cover_path, "size": len(cover),
+                       "sha256": hashlib.sha256(cover).hexdigest()},
+             "file": {"path": book_path, "size": book.stat().st_size,
+                      "sha256": _sha256(book), "format": book_format}}
+    return entry, {cover_path: cover, book_path: book}
+
+
+def _cover(src: Path, v: dict, book: Path, book_format: str, counts: dict, number: int) -> bytes:
+    image = None
+    try:
+        if v.get("cover"):
+            image = Image.open(src / v["cover"])
+        elif book_format == "epub":
+            inside = epub_cover(book)
+            if inside is not None:
+                image = Image.open(io.BytesIO(inside))
+                counts["from_book"] += 1
+        if image is not None:
+            image.load()
+    except (UnidentifiedImageError, OSError) as e:
+        raise BatchError(f"row {number}, cover: the image cannot be read ({e})") from None
+    if image is None:
+        image = draw_cover(v["title"], v["author"], v["category"])
+        counts["drawn"] += 1
+    image = image.convert("RGB")
+    image.thumbnail(COVER_SIZE)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write(out: Path, manifest: bytes, signature: bytes, files: dict[str, bytes | Path]) -> None:
+    """Into a temporary name beside `out`, renamed when whole."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        folder = work / "batch"
+        for name in ("covers", "books"):
+            (folder / name).mkdir(parents=True)
+        (folder / MANIFEST).write_bytes(manifest)
+        (folder / SIGNATURE).write_bytes(signature)
+        for relative, content in files.items():
+            if isinstance(content, Path):
+                shutil.copyfile(content, folder / relative)
+            else:
+                (folder / relative).write_bytes(content)
+        if out.suffix.lower() == ".tar":
+            with tarfile.open(work / "batch.tar", "w", format=tarfile.PAX_FORMAT) as tar:
+                for name in (MANIFEST, SIGNATURE, "covers", "books"):
+                    tar.add(folder / name, arcname=name, filter=_plain)
+            os.replace(work / "batch.tar", out)
+        else:
+            os.replace(folder, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _plain(member: tarfile.TarInfo) -> tarfile.TarInfo:
+    member.uid = member.gid = 0
+    member.uname = member.gname = ""
+    member.mode = 0o755 if member.isdir() else 0o644
+    return member

@@ -1,0 +1,244 @@
+"""The catalogue of one version folder: an SQLite file written once when a batch is applied,
+then read by the kiosk's e-book screens and its download server.
+
+Search runs at every key a patron types on the on-screen keyboard, so everything it matches on
+is computed at write time: for each title, a row per search term (the title, its pinyin
+initials and spelling, the same for the author, the ISBN's digits), indexed so that exact and
+prefix matches are index range scans. Substrings of titles and authors ("楼梦") come from an
+FTS5 trigram index for three characters or more, and a bounded scan below that. Ranking: exact,
+then prefix, then contains; title before author; then by the title's pinyin.
+
+A `Catalogue` is read-only (the file is opened with mode=ro and query_only) and belongs to the
+thread that opened it; the download server opens its own.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from content.errors import ContentError
+from content.pinyin import initials, spelled
+from content.title import CATEGORIES, Title
+
+FILE_NAME = "catalogue.sqlite3"
+SCHEMA_VERSION = 1
+FIELDS = ("id", "isbn", "title", "author", "category", "summary", "cover", "file", "size",
+          "sha256", "format", "valid_from", "valid_until", "added")
+# Term kinds, in ranking order within a match tier.
+TITLE, TITLE_INITIALS, TITLE_SPELLED, AUTHOR, AUTHOR_INITIALS, AUTHOR_SPELLED, ISBN = range(7)
+EXACT, PREFIX, CONTAINS = 0, 1, 2
+TRIGRAM = 3  # the FTS5 trigram tokenizer matches substrings of at least this many characters
+MAX_QUERY = 64
+_NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
+_ISBN_LIKE = re.compile(r"^[0-9][0-9xX\- ]*$")
+_MIXED = re.compile(r"^[\u3400-\u9fff]+[a-z]+$")
+
+_SCHEMA = f"""
+PRAGMA user_version = {SCHEMA_VERSION};
+CREATE TABLE titles (
+    id TEXT PRIMARY KEY, isbn TEXT, title TEXT, author TEXT, category TEXT, summary TEXT,
+    cover TEXT, file TEXT, size INTEGER, sha256 TEXT, format TEXT,
+    valid_from TEXT, valid_until TEXT, added TEXT,
+    sort_key TEXT  -- the title's pinyin: the order of shelves and of equal search ranks
+) WITHOUT ROWID;
+CREATE INDEX titles_by_shelf ON titles (category, sort_key);
+CREATE INDEX titles_by_added ON titles (added, sort_key);
+CREATE INDEX titles_by_sort ON titles (sort_key);
+CREATE TABLE terms (term TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL);
+CREATE INDEX terms_by_term ON terms (term);
+CREATE VIRTUAL TABLE words USING fts5(id UNINDEXED, title, author, tokenize='trigram');
+"""
+
+
+def write_catalogue(db_path: Path, titles: Iterable[Title]) -> None:
+    """Create the catalogue file with every search term computed; it must not exist yet."""
+    if db_path.exists():
+        raise ContentError(f"{db_path} exists already: a catalogue is written once")
+    db = sqlite3.connect(db_path)
+    try:
+        db.executescript(_SCHEMA)
+        with db:
+            for title in titles:
+                _insert(db, title)
+        db.execute("ANALYZE")
+    finally:
+        db.close()
+
+
+def _insert(db: sqlite3.Connection, title: Title) -> None:
+    row = [getattr(title, name) for name in FIELDS]
+    db.execute(f"INSERT INTO titles VALUES ({', '.join('?' * (len(FIELDS) + 1))})",
+               (*row, f"{spelled(title.title)} {title.title}"))  # the space: 红楼梦 before 红楼梦魇
+    db.executemany("INSERT INTO terms VALUES (?, ?, ?)",
+                   [(term, kind, title.id) for kind, term in search_terms(title)])
+    db.execute("INSERT INTO words VALUES (?, ?, ?)",
+               (title.id, title.title.lower(), title.author.lower()))
+
+
+def search_terms(title: Title) -> set[tuple[int, str]]:
+    author = _NATIONALITY.sub("", title.author)
+    terms = {(TITLE, _squash(title.title)), (TITLE_INITIALS, initials(title.title)),
+             (TITLE_SPELLED, spelled(title.title)), (ISBN, _digits(title.isbn))}
+    for name in {title.author, author}:
+        terms |= {(AUTHOR, _squash(name)), (AUTHOR_INITIALS, initials(name)),
+                  (AUTHOR_SPELLED, spelled(name))}
+    return {(kind, term) for kind, term in terms if term}
+
+
+def _squash(text: str) -> str:
+    """What a query and a term are compared as: lower case, no spaces or middle dots."""
+    return re.sub(r"[\s·•・'\-]+", "", text.lower())
+
+
+def _digits(isbn: str) -> str:
+    return re.sub(r"[^0-9xX]", "", isbn).lower()
+
+
+class Catalogue:
+    def __init__(self, db: sqlite3.Connection, folder: Path) -> None:
+        self._db = db
+        self.folder = folder
+
+    @classmethod
+    def open(cls, version_dir: Path) -> "Catalogue":
+        path = Path(version_dir).resolve() / FILE_NAME
+        if not path.is_file():
+            raise ContentError(f"no e-book catalogue at {path}")
+        try:
+            db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            db.execute("PRAGMA query_only = ON")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            db.execute("SELECT count(*) FROM titles").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise ContentError(f"the e-book catalogue {path} cannot be read: {e}") from None
+        if version != SCHEMA_VERSION:
+            db.close()
+            raise ContentError(f"the e-book catalogue {path} has format {version}, "
+                               f"this kiosk reads {SCHEMA_VERSION}")
+        return cls(db, path.parent)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- shelves --------------------------------------------------------------------------
+
+    def categories(self, today: str) -> list[tuple[str, int]]:
+        counts = dict(self._db.execute(
+            "SELECT category, count(*) FROM titles WHERE valid_from <= ?1 AND valid_until >= ?1 "
+            "GROUP BY category", (today,)))
+        return [(key, counts[key]) for key in CATEGORIES if counts.get(key)]
+
+    def count(self, category: str | None, today: str) -> int:
+        where, args = _shelf(category, today)
+        return self._db.execute(f"SELECT count(*) FROM titles WHERE {where}", args).fetchone()[0]
+
+    def browse(self, category: str | None, today: str, offset: int = 0,
+               limit: int = 60) -> list[Title]:
+        where, args = _shelf(category, today)
+        return self._titles(f"SELECT {_COLUMNS} FROM titles WHERE {where} "
+                            "ORDER BY sort_key LIMIT ? OFFSET ?", (*args, limit, offset))
+
+    def new_titles(self, today: str, limit: int = 60) -> list[Title]:
+        """Titles the newest batch brought: "new this month"."""
+        return self._titles(
+            f"SELECT {_COLUMNS} FROM titles WHERE added = (SELECT max(added) FROM titles) "
+            "AND valid_from <= ? AND valid_until >= ? ORDER BY sort_key LIMIT ?",
+            (today, today, limit))
+
+    def popular(self, counts: dict[str, int], today: str, limit: int = 60) -> list[Title]:
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        found: list[Title] = []
+        for start in range(0, len(ranked), 500):  # ids per query, within SQLite's limits
+            ids = [title_id for title_id, _n in ranked[start:start + 500]]
+            rows = {t.id: t for t in self._titles(
+                f"SELECT {_COLUMNS} FROM titles WHERE id IN ({', '.join('?' * len(ids))}) "
+                "AND valid_from <= ? AND valid_until >= ?", (*ids, today, today))}
+            found += [rows[title_id] for title_id in ids if title_id in rows]
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
+    def get(self, title_id: str, today: str) -> Title | None:
+        rows = self._titles(f"SELECT {_COLUMNS} FROM titles WHERE id = ? AND valid_from <= ? "
+                            "AND valid_until >= ?", (title_id, today, today))
+        return rows[0] if rows else None
+
+    def all_titles(self) -> Iterator[Title]:
+        """Every title, licensed today or not: what the next version starts from."""
+        for row in self._db.execute(f"SELECT {_COLUMNS} FROM titles ORDER BY id"):
+            yield Title(*row)
+
+    # --- search ---------------------------------------------------------------------------
+
+    def search(self, query: str, today: str, limit: int = 60) -> list[Title]:
+        """Titles matching what was typed: characters, pinyin initials or spelling, author,
+        ISBN digits (hyphens or not); best first."""
+        query = query.strip()[:MAX_QUERY]
+        term = _digits(query) if _ISBN_LIKE.match(query) else _squash(query)
+        if not term:
+            return []
+        ranks: dict[str, tuple[int, int]] = {}
+        for title_id, best in self._starting(term, today):
+            ranks[title_id] = (EXACT if best < 16 else PREFIX, best % 16)
+        for title_id, kind in self._containing(query.lower(), today, limit):
+            ranks.setdefault(title_id, (CONTAINS, kind))
+        if _MIXED.match(term):  # "红l": characters typed, then a pinyin initial
+            for title_id, best in self._starting(initials(term), today):
+                ranks.setdefault(title_id, (CONTAINS + 1, best % 16))
+        if not ranks:
+            return []
+        return self._ranked(ranks, limit)
+
+    def _starting(self, term: str, today: str) -> Iterator[tuple[str, int]]:
+        """(id, best match) of licensed titles with a term starting with `term`; best is the
+        term kind, plus 16 when the match is a prefix rather than the whole term."""
+        return self._db.execute(
+            "SELECT k.id, min((k.term != ?1) * 16 + k.kind) FROM terms k "
+            "JOIN titles t ON t.id = k.id "
+            "WHERE k.term >= ?1 AND k.term < ?1 || char(1114111) "
+            "AND t.valid_from <= ?2 AND t.valid_until >= ?2 GROUP BY k.id", (term, today))
+
+    def _containing(self, text: str, today: str, limit: int) -> Iterator[tuple[str, int]]:
+        licensed = "t.valid_from <= ? AND t.valid_until >= ?"
+        if len(text) >= TRIGRAM:
+            pattern = '"' + text.replace('"', '""') + '"'  # one phrase: quotes are text
+            rows = self._db.execute(
+                f"SELECT w.id, instr(w.title, ?) = 0 FROM words w JOIN titles t ON t.id = w.id "
+                f"WHERE words MATCH ? AND {licensed} LIMIT ?",
+                (text, pattern, today, today, limit * 4))
+        else:  # one or two characters: a bounded scan is quick enough
+            rows = self._db.execute(
+                "SELECT w.id, instr(w.title, ?1) = 0 FROM words w JOIN titles t ON t.id = w.id "
+                "WHERE (instr(w.title, ?1) > 0 OR instr(w.author, ?1) > 0) "
+                "AND t.valid_from <= ?2 AND t.valid_until >= ?2 LIMIT ?3",
+                (text, today, limit * 4))
+        for title_id, in_author in rows:
+            yield title_id, AUTHOR if in_author else TITLE
+
+    def _ranked(self, ranks: dict[str, tuple[int, int]], limit: int) -> list[Title]:
+        # The best `limit` by tier and field first, then by pinyin among the ones kept.
+        keys = {}
+        for start in range(0, len(ranks), 500):
+            ids = list(ranks)[start:start + 500]
+            keys.update(self._db.execute(
+                f"SELECT id, sort_key FROM titles WHERE id IN ({', '.join('?' * len(ids))})", ids))
+        best = sorted(ranks, key=lambda i: (*ranks[i], keys.get(i, ""), i))[:limit]
+        rows = {t.id: t for t in self._titles(
+            f"SELECT {_COLUMNS} FROM titles WHERE id IN ({', '.join('?' * len(best))})", best)}
+        return [rows[i] for i in best if i in rows]
+
+    def _titles(self, sql: str, args: tuple | list) -> list[Title]:
+        return [Title(*row) for row in self._db.execute(sql, args)]
+
+
+_COLUMNS = ", ".join(FIELDS)
+
+
+def _shelf(category: str | None, today: str) -> tuple[str, tuple]:
+    where = "valid_from <= ? AND valid_until >= ?"
+    if category is None:
+        return where, (today, today)
+    return "category = ? AND " + where, (category, today, today)

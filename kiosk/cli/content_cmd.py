@@ -1,0 +1,151 @@
+"""`kiosk content ...`: staff's monthly e-book batch, from their folder to every kiosk.
+
+    keygen PRIVATE PUBLIC          once: the library's signing key pair
+    sample SRC [--count N]         a sample source folder (the demo's catalogue)
+    build SRC OUT --key PRIVATE    folder of books + metadata sheet -> signed batch (.tar or folder)
+    sign BATCH --key PRIVATE       re-sign a batch folder whose manifest was edited by hand
+    verify BATCH                   check a batch against this kiosk's public key and catalogue
+    apply BATCH                    check, then switch the catalogue to include it
+    rollback                       back to the catalogue before the last apply
+    list [--json]                  the versions kept, and which is current
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from content.errors import ContentError
+from kiosk.cli.common import load_config
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("content", help="build, sign, check and apply e-book batches")
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    keygen = sub.add_parser("keygen", parents=[common], help="make the signing key pair")
+    keygen.add_argument("private", type=Path)
+    keygen.add_argument("public", type=Path)
+    keygen.set_defaults(func=run_keygen)
+
+    sample = sub.add_parser("sample", parents=[common], help="write a sample source folder")
+    sample.add_argument("src", type=Path)
+    sample.add_argument("--count", type=int, default=2000)
+    sample.add_argument("--seed", type=int, default=1)
+    sample.set_defaults(func=run_sample)
+
+    build = sub.add_parser("build", parents=[common], help="make a signed batch from a folder")
+    build.add_argument("src", type=Path)
+    build.add_argument("out", type=Path, help="OUT.tar, or a folder name")
+    build.add_argument("--key", type=Path, required=True, help="the private signing key")
+    build.add_argument("--batch", help="its name, e.g. 2026-12 (default: this month)")
+    build.set_defaults(func=run_build)
+
+    sign = sub.add_parser("sign", parents=[common], help="sign a batch folder's manifest again")
+    sign.add_argument("batch", type=Path)
+    sign.add_argument("--key", type=Path, required=True)
+    sign.set_defaults(func=run_sign)
+
+    for name, func, text in (("verify", run_verify, "check a batch, change nothing"),
+                             ("apply", run_apply, "check a batch and apply it")):
+        command = sub.add_parser(name, parents=[common], help=text)
+        command.add_argument("batch", type=Path)
+        command.add_argument("--public-key", type=Path,
+                             help="default: [ebooks] batch_public_key of the config")
+        command.add_argument("--verbose", action="store_true", help="list the titles' ids")
+        command.set_defaults(func=func)
+
+    rollback = sub.add_parser("rollback", parents=[common], help="undo the last apply")
+    rollback.set_defaults(func=run_rollback)
+
+    listing = sub.add_parser("list", parents=[common], help="the catalogue versions kept")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=run_list)
+
+
+def run_keygen(args) -> int:
+    from content.signing import keygen
+    keygen(args.private, args.public)
+    print(f"签名密钥已生成 / Key pair made: {args.private} (keep it secret, off the kiosks), "
+          f"{args.public} (copy it to every kiosk)")
+    return 0
+
+
+def run_sample(args) -> int:
+    from content.sample import make_sample_source
+    if args.count < 1:
+        raise ContentError("--count must be at least 1")
+    make_sample_source(args.src, count=args.count, seed=args.seed)
+    print(f"样例书目已生成 / Sample source of {args.count} titles written to {args.src}")
+    return 0
+
+
+def run_build(args) -> int:
+    from content.build import build_batch
+    report = build_batch(args.src, args.out, args.key, args.batch)
+    print(f"批次 {report.batch} 已生成 / Batch {report.batch} built: {report.out}\n"
+          f"  {report.sheet}: {report.added} added, {report.updated} updated, "
+          f"{report.withdrawn} withdrawn; covers from the books {report.covers_from_books}, "
+          f"drawn {report.covers_drawn}")
+    return 0
+
+
+def run_sign(args) -> int:
+    from content.signing import sign
+    print(f"已签名 / Signed: {sign(args.batch / 'manifest.json', args.key)}")
+    return 0
+
+
+def run_verify(args) -> int:
+    from content.store import CatalogueStore
+    config = load_config(args)
+    store = CatalogueStore(config.catalogue_dir)
+    report = store.check(args.batch, args.public_key or config.batch_public_key_path)
+    print(f"批次 {report.batch} 检查通过 / Batch {report.batch} is good: would add "
+          f"{len(report.added)}, update {len(report.updated)}, withdraw {len(report.withdrawn)}")
+    _ids(args, report)
+    return 0
+
+
+def run_apply(args) -> int:
+    from content.store import CatalogueStore
+    config = load_config(args)
+    store = CatalogueStore(config.catalogue_dir)
+    report = store.apply(args.batch, args.public_key or config.batch_public_key_path)
+    print(f"已应用 {report.batch}: 新增 {len(report.added)}, 更新 {len(report.updated)}, "
+          f"下架 {len(report.withdrawn)} / Applied {report.batch} as {report.version}: "
+          f"{len(report.added)} added, {len(report.updated)} updated, "
+          f"{len(report.withdrawn)} withdrawn")
+    _ids(args, report)
+    return 0
+
+
+def _ids(args, report) -> None:
+    if args.verbose:
+        for action in ("added", "updated", "withdrawn"):
+            ids = getattr(report, action)
+            print(f"  {action}: {' '.join(ids) if ids else '-'}")
+
+
+def run_rollback(args) -> int:
+    from content.store import CatalogueStore
+    config = load_config(args)
+    version = CatalogueStore(config.catalogue_dir).rollback()
+    print(f"已回退 / Rolled back: the catalogue is now {version}")
+    return 0
+
+
+def run_list(args) -> int:
+    from content.store import CatalogueStore
+    config = load_config(args)
+    versions = CatalogueStore(config.catalogue_dir).versions()
+    if args.json:
+        print(json.dumps([dataclasses.asdict(v) for v in versions], ensure_ascii=False, indent=1))
+        return 0
+    if not versions:
+        print(f"no catalogue yet in {config.catalogue_dir}: apply a batch")
+    for v in versions:
+        mark = "current " if v.current else "previous" if v.previous else "        "
+        print(f"{mark} {v.name:<20} batch {v.batch:<10} {v.titles:>6} titles  applied {v.applied_at}")
+    return 0
