@@ -1,0 +1,232 @@
+"""The small download server a kiosk runs on the library network when it serves e-books itself.
+
+`GET|HEAD /d/<id>?k=&e=&s=` (contract "QR download link"): the link's signature and expiry are
+checked, the title must be in the current catalogue and licensed today, then the file is sent
+with its type, its Chinese name, and single byte ranges so that a phone can resume. Anything
+else gets a short bilingual page a phone can read. `current` is resolved once per request, so
+a batch applied mid-download does not change the file already being sent.
+
+A download counts once, when the file's last byte has been written: a whole-file answer sent
+to the end, or a range that ends at the last byte (how phones finish a resumed download).
+`on_download(id, outcome)` runs on the request's thread: "ok", or why a link was refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qs, quote, urlsplit
+
+from content.catalogue import Catalogue
+from content.errors import ContentError
+from content.title import FORMATS, Title
+from kiosk.ebooks.byte_ranges import Unsatisfiable, byte_range
+from kiosk.ebooks.links import LinkSigner
+from kiosk.ebooks.refusal_page import refusal_page
+
+log = logging.getLogger(__name__)
+CLIENT_TIMEOUT_S = 30  # a silent or stalled phone frees its thread after this
+CHUNK = 64 * 1024
+REFUSALS = {"expired": HTTPStatus.GONE, "bad signature": HTTPStatus.FORBIDDEN,
+            "other kiosk": HTTPStatus.FORBIDDEN, "malformed": HTTPStatus.FORBIDDEN,
+            "not found": HTTPStatus.NOT_FOUND}
+
+
+class DownloadServer:
+    def __init__(self, signer: LinkSigner, catalogue_root: Path,
+                 on_download: Callable[[str, str], None], host: str = "0.0.0.0",
+                 port: int = 8080, today: Callable[[], str] | None = None) -> None:
+        self.signer = signer
+        self.catalogue_root = Path(catalogue_root)
+        self.on_download = on_download
+        self.host, self.port = host, port
+        self.today = today or (lambda: dt.date.today().isoformat())
+        self._http: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Returns once the socket listens (`.port` is then the real one, also for port 0)."""
+        self._http = _Server((self.host, self.port), _Handler)
+        self._http.app = self
+        self.port = self._http.server_address[1]
+        self._thread = threading.Thread(target=self._http.serve_forever,
+                                        kwargs={"poll_interval": 0.2},
+                                        name="downloads", daemon=True)
+        self._thread.start()
+        log.info("serving e-book downloads on %s:%d", self.host, self.port)
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+
+    # --- one request (a handler thread) ---------------------------------------------------
+
+    def find(self, book_id: str) -> tuple[Title, Path] | None:
+        """The title licensed today in the version `current` points to now, and that folder."""
+        current = self.catalogue_root / "current"
+        if not current.exists():
+            return None
+        folder = Path(os.path.realpath(current))
+        try:
+            catalogue = Catalogue.open(folder)  # one open per request: about 0.2 ms
+        except ContentError as e:
+            log.error("download refused, the catalogue cannot be read: %s", e)
+            return None
+        try:
+            title = catalogue.get(book_id, self.today())
+        finally:
+            catalogue.close()
+        return (title, folder) if title else None
+
+    def counted(self, book_id: str, outcome: str) -> None:
+        try:
+            self.on_download(book_id, outcome)
+        except Exception:  # the count is lost, never the server
+            log.exception("recording the download of %s failed", book_id)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    app: DownloadServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    timeout = CLIENT_TIMEOUT_S
+    protocol_version = "HTTP/1.1"
+    server_version = "kiosk-downloads"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def _serve(self, body: bool) -> None:
+        app = self.server.app
+        url = urlsplit(self.path)
+        parts = url.path.split("/")
+        if len(parts) != 3 or parts[1] != "d":
+            return self._refuse(HTTPStatus.NOT_FOUND, "not found", body)
+        book_id = parts[2]
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        reason = app.signer.check(book_id, query.get("k", ""), query.get("e", ""),
+                                  query.get("s", ""), time.time())
+        found = app.find(book_id) if reason is None else None
+        if reason is None and found is None:
+            reason = "not found"
+        if reason is not None:
+            if body:
+                app.counted(book_id, reason)
+            return self._refuse(REFUSALS[reason], reason, body)
+        title, folder = found
+        self._send_file(title, folder / title.file, body)
+
+    def _send_file(self, title: Title, path: Path, body: bool) -> None:
+        try:
+            f = open(path, "rb")
+        except OSError as e:
+            log.error("the file of %s cannot be opened: %s", title.id, e)
+            return self._refuse(HTTPStatus.NOT_FOUND, "not found", body)
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            try:
+                wanted = byte_range(self.headers.get("Range"), size)
+            except Unsatisfiable:
+                self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            first, last = wanted or (0, size - 1)
+            self.send_response(HTTPStatus.PARTIAL_CONTENT if wanted else HTTPStatus.OK)
+            if wanted:
+                self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+            self.send_header("Content-Type", FORMATS.get(title.format, "application/octet-stream"))
+            self.send_header("Content-Length", str(last - first + 1))
+            self.send_header("Content-Disposition", _disposition(title))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("ETag", f'"{title.sha256}"')
+            self.send_header("Cache-Control", "private, no-store")
+            self.end_headers()
+            if not body:
+                return
+            f.seek(first)
+            left = last - first + 1
+            try:
+                while left > 0:
+                    chunk = f.read(min(CHUNK, left))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    self._sent += len(chunk)
+                    left -= len(chunk)
+                self.wfile.flush()
+            except OSError:  # the phone went away: not a download
+                log.info("download of %s aborted after %d bytes", title.id, self._sent)
+                self.close_connection = True
+                return
+        if left == 0 and last == size - 1:
+            self.server.app.counted(title.id, "ok")
+
+    def _refuse(self, status: HTTPStatus, reason: str, body: bool) -> None:
+        page = refusal_page(reason)
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if body:
+            self.wfile.write(page)
+            self._sent = len(page)
+
+    def send_error(self, code, message=None, explain=None) -> None:
+        # Bad request lines, unknown methods, huge headers: our page, never a traceback.
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # a garbled line still gets a status line
+        self.send_response(code)
+        page = refusal_page("bad request")
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(page)
+
+    def handle_one_request(self) -> None:
+        self._started, self._sent, self._status = time.monotonic(), 0, None
+        super().handle_one_request()
+        if self._status is not None:  # one line per answer, once its body is sent
+            log.info("%s %s %s %s %d bytes %.0f ms", self.client_address[0],
+                     getattr(self, "command", None) or "-",
+                     urlsplit(getattr(self, "path", "-")).path, self._status, self._sent,
+                     (time.monotonic() - self._started) * 1000)
+
+    def send_response(self, code, message=None) -> None:
+        self._status = int(code)
+        super().send_response(code, message)
+
+    def log_request(self, code="-", size="-") -> None:
+        pass  # handle_one_request writes the line, with the bytes sent
+
+    def log_message(self, format: str, *args) -> None:
+        log.debug("%s " + format, self.client_address[0], *args)
+
+
+def _disposition(title: Title) -> str:
+    """The Chinese file name for phones that read RFC 5987, the id for those that don't."""
+    extension = "." + title.format
+    return (f'attachment; filename="{title.id}{extension}"; '
+            f"filename*=UTF-8''{quote(title.title + extension, safe='')}")
