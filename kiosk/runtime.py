@@ -20,6 +20,7 @@ from kiosk import status
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.session import Session, Settings, View
+from kiosk.ebooks.setup import ebooks_for
 from kiosk.errors import JournalError
 from kiosk.journal import Journal
 
@@ -41,6 +42,8 @@ class Runtime:
                         for name, source in config.devices.items()}
         self.on_view: list[Callable[[View], None]] = []
         self.journal_failures = 0
+        self.library, self.download_server, self.wifi_payload = ebooks_for(config, journal,
+                                                                           self.events)
 
     @property
     def view(self) -> View:
@@ -49,6 +52,13 @@ class Runtime:
     def start(self) -> None:
         for driver in self.drivers.values():
             driver.start()
+        if self.download_server is not None:
+            try:
+                self.download_server.start()
+            except OSError as e:  # the port is taken: the kiosk runs on, phones can't download
+                log.error("the e-book download server cannot listen on port %s: %s",
+                          self.config.ebooks.port, e)
+                self.download_server = None
         self.pump()
 
     def sim_scanner(self) -> SimScanner | None:
@@ -78,6 +88,8 @@ class Runtime:
     def close(self) -> None:
         for driver in self.drivers.values():
             driver.close()
+        if self.download_server is not None:
+            self.download_server.stop()
         self.journal.close()
 
     def _apply(self, effects: list[object]) -> None:
@@ -94,6 +106,8 @@ class Runtime:
         try:
             self.journal.append(row.kind, row.outcome, item=row.item, title=row.title,
                                 patron=row.patron, detail=row.detail)
+            if row.kind == "ebook_view" and row.item:
+                self.library.viewed(row.item)
         except JournalError as e:
             self.journal_failures += 1
             log.error("journal write failed (%s %s): %s", row.kind, row.outcome, e)

@@ -11,3 +11,18 @@ os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
+
+
+def pytest_configure(config):
+    """The demo's sample e-book batch is made once per run and shared by every demo started
+    (kiosk.demo.catalogue keeps it in $XDG_CACHE_HOME/kiosk), not once per test."""
+    import tempfile
+    if "XDG_CACHE_HOME" not in os.environ:
+        config.kiosk_cache = tempfile.mkdtemp(prefix="kiosk-test-cache-")
+        os.environ["XDG_CACHE_HOME"] = config.kiosk_cache
+
+
+def pytest_unconfigure(config):
+    import shutil
+    if getattr(config, "kiosk_cache", None):
+        shutil.rmtree(config.kiosk_cache, ignore_errors=True)

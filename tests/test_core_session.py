@@ -231,3 +231,57 @@ def test_pin_hash_round_trip_and_malformed_hashes():
     assert not verify_pin("1235", stored)
     for bad in ("", "md5$1$aa$bb", "pbkdf2_sha256$x$zz$00", "pbkdf2_sha256$1$00"):
         assert not verify_pin("1234", bad)
+
+
+# --- e-books ------------------------------------------------------------------------------
+
+def in_ebooks():
+    s = make()
+    s.handle(ev.Start(), 1)
+    s.handle(ev.Navigate(Screen.EBOOKS), 2)
+    return s
+
+
+def rows(effects):
+    return [(e.kind, e.outcome, e.item) for e in effects if isinstance(e, ev.JournalAppend)]
+
+
+def test_browsing_shelves_and_opening_a_title_journals_one_view():
+    s = in_ebooks()
+    assert (s.view.screen, s.view.ebooks.shelf) == (Screen.EBOOKS, "new")
+    s.handle(ev.ShowShelf("history"), 3)
+    effects = s.handle(ev.OpenTitle("000123"), 4)
+    assert rows(effects) == [("ebook_view", "ok", "000123")]
+    assert (s.view.screen, s.view.ebooks.title_id) == (Screen.EBOOK_TITLE, "000123")
+    assert rows(s.handle(ev.QrShown("000123"), 4)) == [("ebook_qr", "ok", "000123")]
+    assert rows(s.handle(ev.QrShown("000999"), 4)) == []  # a late draw of another page
+    s.handle(ev.Back(), 5)
+    assert (s.view.screen, s.view.ebooks.shelf) == (Screen.EBOOKS, "history")
+
+
+def test_a_search_is_one_row_saying_whether_it_led_to_a_title():
+    s = in_ebooks()
+    s.handle(ev.OpenSearch(), 3)
+    for typed in ("h", "hl", "hlm"):
+        assert rows(s.handle(ev.SearchTyped(typed), 3)) == []
+    s.handle(ev.OpenTitle("000001"), 4)
+    s.handle(ev.Back(), 5)
+    assert s.view.screen is Screen.EBOOK_SEARCH and s.view.ebooks.query == "hlm"
+    effects = s.handle(ev.Back(), 6)
+    assert [(e.kind, e.outcome, e.detail) for e in effects] == [("search", "ok", {"length": 3})]
+    s.handle(ev.OpenSearch(), 7)
+    s.handle(ev.SearchTyped("zzz"), 7)
+    effects = s.handle(ev.EndSession(), 8)
+    assert [(e.kind, e.outcome) for e in effects][:1] == [("search", "abandoned")]
+    assert s.view.screen is Screen.ATTRACT and s.view.ebooks.query == ""
+
+
+def test_the_query_is_capped_and_downloads_are_journaled_without_waking_the_kiosk():
+    s = in_ebooks()
+    s.handle(ev.OpenSearch(), 3)
+    s.handle(ev.SearchTyped("a" * 100), 3)
+    assert len(s.view.ebooks.query) == 40
+    s.handle(ev.EndSession(), 4)
+    effects = s.handle(ev.EbookDownloaded("000123", "ok"), 500)
+    assert rows(effects) == [("ebook_download", "ok", "000123")]
+    assert s.view.screen is Screen.ATTRACT

@@ -4,6 +4,7 @@ Screenshots of each screen go to artifacts/screenshots/ for people to look at.
 """
 
 import os
+import socket
 import sqlite3
 
 import pytest
@@ -21,6 +22,8 @@ from kiosk.core.pin import hash_pin  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.ui import boot  # noqa: E402
+from content.store import CatalogueStore  # noqa: E402
+from tests.content_batches import Batches  # noqa: E402
 
 PIN = "2580"
 CARD = "23520001234566"
@@ -30,6 +33,9 @@ pytestmark = pytest.mark.ui
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory):
     data = tmp_path_factory.mktemp("kiosk-data")
+    batches = Batches(tmp_path_factory.mktemp("batches"))
+    CatalogueStore(data / "catalogue").apply(batches.first, batches.public)
+    port = free_port()
     path = data / "kiosk.toml"
     path.write_text(f"""
 [kiosk]
@@ -46,6 +52,13 @@ max_attempts = 3
 [devices]
 scanner = "sim:scanner"
 rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
+[ebooks]
+serve = true
+listen = "127.0.0.1"
+port = {port}
+download_base = "http://127.0.0.1:{port}"
+wifi_ssid = "Liling-Library"
+wifi_password = "read;more"
 """, encoding="utf-8")
     config = config_module.load(path)
     boot.prepare(config.display)
@@ -61,10 +74,17 @@ rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
     runTouchApp(embedded=True)
     driver = KioskDriver(app, ARTIFACTS / "screenshots")
     driver.journal_path = config.journal_path
+    driver.batch = batches.first
     driver.frames(5)
     yield driver
     stopTouchApp()
     app.stop()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -96,8 +116,7 @@ def test_touch_starts_and_every_service_says_plainly_it_comes_later(at_attract):
     k.tap_at(400, 240)
     assert k.screen == "home"
     k.screenshot("home")
-    for service, title in (("borrow", "借书"), ("return", "还书"), ("ebooks", "电子书"),
-                           ("account", "我的借阅")):
+    for service, title in (("borrow", "借书"), ("return", "还书"), ("account", "我的借阅")):
         k.tap(k.widget("home", service))
         assert k.screen == service
         assert "本机暂未开通此项服务" in k.texts()
@@ -227,3 +246,98 @@ def test_chinese_is_drawn_with_the_simplified_chinese_face(kiosk):
     from kivy.core.text import DEFAULT_FONT, LabelBase
     regular = LabelBase._fonts[DEFAULT_FONT][0]
     assert "-SC-" in regular and regular.startswith(str(kiosk.app.runtime.config.data_dir))
+
+
+# --- e-books ------------------------------------------------------------------------------
+
+def key_button(kiosk, text):
+    rows = kiosk.widget("ebook_search", "keyboard").children
+    return next(b for row in rows for b in row.children if b.text == text)
+
+
+def decoded(picture):
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+    return [symbol.data.decode("utf-8") for symbol in decode(Image.open(picture))]
+
+
+def test_find_a_title_by_pinyin_initials_scan_its_code_and_download_it(at_attract):
+    """Issue 4's journey: the batch applied at start, `hlm` typed on the screen's keyboard,
+    the QR code read off a screenshot, the file fetched through the link and checked."""
+    import hashlib
+    import json
+    import requests
+    k = at_attract
+    k.tap_at(400, 240)
+    k.tap(k.widget("home", "ebooks"))
+    assert k.screen == "ebooks"
+    k.tap(k.widget("ebooks", "search"))
+    assert k.screen == "ebook_search"
+    for letter in "hlm":
+        k.tap(key_button(k, letter))
+    assert k.current().query == "hlm"
+    results = k.widget("ebook_search", "results")
+    k.until(lambda: results.data and results.data[0]["text"].startswith("红楼梦"))
+    k.screenshot("ebook-search")
+    row = next(v for v in results.children[0].children if v.title_id == "000001")
+    k.tap_at(*row.to_window(*row.center))
+    assert k.screen == "ebook_title" and "红楼梦" in k.texts() and "曹雪芹" in k.texts()
+    picture = k.screenshot("ebook-title")
+    link = k.current().link
+    assert decoded(picture) == [link]  # read off the screen, as a phone camera would
+    manifest = json.loads((k.batch / "manifest.json").read_text("utf-8"))
+    expected = next(t["file"]["sha256"] for t in manifest["titles"] if t["id"] == "000001")
+    answer = requests.get(link, timeout=10)
+    assert answer.status_code == 200
+    assert hashlib.sha256(answer.content).hexdigest() == expected
+    assert requests.get(link[:-2] + "00", timeout=10).status_code == 403  # tampered
+    signer = k.app.runtime.download_server.signer
+    expired = signer.link("000001", now=0)
+    assert requests.get(expired, timeout=10).status_code == 410
+    k.until(lambda: ("ebook_download", "ok") in journal_rows(k))
+    k.tap(k.widget("ebook_title", "back"))
+    assert k.screen == "ebook_search"
+    k.tap(k.widget("ebook_search", "back"))
+    assert k.screen == "ebooks"
+    rows = journal_rows(k)
+    for row in (("ebook_view", "ok"), ("ebook_qr", "ok"), ("search", "ok"),
+                ("ebook_download", "ok"), ("ebook_download", "bad signature"),
+                ("ebook_download", "expired")):
+        assert row in rows
+
+
+def test_the_title_page_offers_the_library_wifi_code(at_attract):
+    k = at_attract
+    k.tap_at(400, 240)
+    k.tap(k.widget("home", "ebooks"))
+    k.app.runtime.send(ev.OpenTitle("000002"))
+    k.frames(3)
+    assert k.screen == "ebook_title"
+    k.tap(k.widget("ebook_title", "wifi"))
+    picture = k.screenshot("ebook-title-wifi")
+    assert decoded(picture) == [r"WIFI:T:WPA;S:Liling-Library;P:read\;more;;"]
+    k.tap(k.widget("ebook_title", "wifi"))
+    assert decoded(k.screenshot("ebook-title-again")) == [k.current().link]
+
+
+def test_shelves_show_covers_and_scroll_through_the_catalogue(at_attract):
+    k = at_attract
+    k.tap_at(400, 240)
+    k.tap(k.widget("home", "ebooks"))
+    k.app.runtime.send(ev.ShowShelf("all"))
+    k.frames(3)
+    grid = k.widget("ebooks", "grid")
+    shown = [row["title_id"] for row in grid.data]
+    import datetime as dt
+    import json
+    today = dt.date.today().isoformat()
+    titles = json.loads((k.batch / "manifest.json").read_text("utf-8"))["titles"]
+    assert len(shown) == sum(t["valid_from"] <= today <= t["valid_until"] for t in titles)
+    cells = lambda: [c for c in grid.children[0].children if c.texture is not None]  # noqa
+    k.until(lambda: len(cells()) >= 6)
+    k.screenshot("ebooks-all")
+    grid.scroll_y = 0
+    k.until(lambda: any(c.title_id == shown[-1] and c.texture for c in cells()))
+    k.app.runtime.send(ev.ShowShelf("children"))
+    k.frames(3)
+    assert all(row["title_id"] in shown for row in grid.data) and grid.scroll_y == 1

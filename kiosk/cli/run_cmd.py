@@ -30,6 +30,8 @@ def run(args) -> int:
             or os.environ.get("KIVY_WINDOW") or _has_kms()):
         raise KioskError("no display found (DISPLAY is not set). On a machine without a screen "
                          "run: xvfb-run -a kiosk run --demo --walkthrough screenshots/")
+    if args.demo:
+        _prepare_demo_catalogue(config)
     journal = Journal.open(config.journal_path, config.patron_key_path)
     runtime = Runtime(config, journal, clock=SteerableClock())
 
@@ -51,6 +53,14 @@ def run(args) -> int:
         log.info("restarting as asked on the admin screen")
         os.execv(sys.executable, [sys.executable, "-m", "kiosk", *sys.argv[1:]])
     return 0
+
+
+def _prepare_demo_catalogue(config) -> None:
+    from kiosk.demo import catalogue
+    try:
+        catalogue.prepare(config)
+    except (KioskError, OSError) as e:  # the demo runs on; the e-book screens say it's missing
+        log.error("the sample e-book catalogue could not be prepared: %s", e)
 
 
 def _has_kms() -> bool:

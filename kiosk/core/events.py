@@ -16,13 +16,16 @@ class Screen(StrEnum):
     BORROW = "borrow"
     RETURN = "return"
     EBOOKS = "ebooks"
+    EBOOK_SEARCH = "ebook_search"
+    EBOOK_TITLE = "ebook_title"
     ACCOUNT = "account"
     ADMIN_PIN = "admin_pin"
     ADMIN = "admin"
 
 
 # Flows that later issues build: their screens say so plainly.
-COMING_LATER = frozenset({Screen.BORROW, Screen.RETURN, Screen.EBOOKS, Screen.ACCOUNT})
+COMING_LATER = frozenset({Screen.BORROW, Screen.RETURN, Screen.ACCOUNT})
+EBOOK_SCREENS = frozenset({Screen.EBOOKS, Screen.EBOOK_SEARCH, Screen.EBOOK_TITLE})
 
 
 # --- events from the screen ---------------------------------------------------------------
@@ -60,6 +63,47 @@ class AdminGesture:
 @dataclass(frozen=True)
 class PinSubmitted:
     pin: str
+
+
+@dataclass(frozen=True)
+class ShowShelf:
+    """Browse one shelf of e-books: "new", "popular" or a category key."""
+    shelf: str
+
+
+@dataclass(frozen=True)
+class OpenSearch:
+    pass
+
+
+@dataclass(frozen=True)
+class SearchTyped:
+    """The search text as it stands after a key on the on-screen keyboard."""
+    query: str
+
+
+@dataclass(frozen=True)
+class OpenTitle:
+    title_id: str
+
+
+@dataclass(frozen=True)
+class QrShown:
+    """The title page drew its download QR code, or could not (`outcome` says why)."""
+    title_id: str
+    outcome: str = "ok"
+
+
+@dataclass(frozen=True)
+class Back:
+    """The back button of an e-book screen."""
+
+
+@dataclass(frozen=True)
+class EbookDownloaded:
+    """The download server sent a whole file, or refused a link (`outcome` says why)."""
+    title_id: str
+    outcome: str
 
 
 @dataclass(frozen=True)

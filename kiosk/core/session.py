@@ -16,17 +16,19 @@ from typing import Any, Mapping
 from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, TagsSeen
 from kiosk.config import Config
 from kiosk.core import events as ev
-from kiosk.core.events import COMING_LATER, Screen
+from kiosk.core.ebooks import EbookFlow, EbookView
+from kiosk.core.events import COMING_LATER, EBOOK_SCREENS, Screen
 from kiosk.core.pin import verify_pin
 from kiosk.privacy import mask
 
 log = logging.getLogger(__name__)
 
 NOTICE_SECONDS = 6.0
-_PATRON_SCREENS = frozenset({Screen.HOME, *COMING_LATER})
+_PATRON_SCREENS = frozenset({Screen.HOME, *COMING_LATER, *EBOOK_SCREENS})
 _ALLOWED_MOVES = {
-    Screen.HOME: COMING_LATER,
+    Screen.HOME: frozenset({*COMING_LATER, Screen.EBOOKS}),
     **{flow: frozenset({Screen.HOME}) for flow in COMING_LATER},
+    Screen.EBOOKS: frozenset({Screen.HOME}),
 }
 
 
@@ -72,6 +74,7 @@ class View:
     pin_message: str | None = None  # "wrong", "locked", "no_pin"
     devices: Mapping[str, DeviceState] = field(default_factory=dict)
     status: Any = None  # the last kiosk.status.StatusReport
+    ebooks: EbookView = field(default_factory=EbookView)
 
     @property
     def offline_devices(self) -> tuple[str, ...]:
@@ -80,7 +83,7 @@ class View:
                             if device.state != "connected"))
 
 
-class Session:
+class Session(EbookFlow):
     def __init__(self, settings: Settings, now: float) -> None:
         self.settings = settings
         self.view = View(language=settings.language)
@@ -115,7 +118,9 @@ class Session:
 
     def _on_Navigate(self, event: ev.Navigate, now: float, effects: list) -> None:
         if event.to in _ALLOWED_MOVES.get(self.view.screen, ()):
-            self.view = replace(self.view, screen=event.to, notice=None)
+            self._leaving_ebooks(effects)
+            books = self.view.ebooks if event.to in EBOOK_SCREENS else EbookView()
+            self.view = replace(self.view, screen=event.to, notice=None, ebooks=books)
         else:
             log.warning("no way from %s to %s", self.view.screen, event.to)
 
@@ -239,6 +244,7 @@ class Session:
 
     def _close(self, now: float, outcome: str, effects: list) -> None:
         """Back to the attract screen, forgetting everything about the patron."""
+        self._leaving_ebooks(effects)
         if self._started_at is not None:
             seconds = round(now - self._started_at, 1)
             effects.append(ev.JournalAppend("session", outcome, detail={"seconds": seconds}))
@@ -250,4 +256,5 @@ class Session:
 def _is_activity(event: object) -> bool:
     if isinstance(event, TagsSeen):
         return bool(event.tags)  # books placed on the pad, not a pad emptied
-    return not isinstance(event, (ev.Tick, DeviceStatus, DeviceFault, ev.StatusArrived))
+    return not isinstance(event, (ev.Tick, DeviceStatus, DeviceFault, ev.StatusArrived,
+                                  ev.EbookDownloaded))

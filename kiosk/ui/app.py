@@ -21,11 +21,12 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core import events as ev
-from kiosk.core.events import COMING_LATER, Screen
+from kiosk.core.events import COMING_LATER, EBOOK_SCREENS, Screen
 from kiosk.demo import load_samples
 from kiosk.i18n import N_, Translator
 from kiosk.runtime import Runtime
 from kiosk.ui import boot, typescale
+from kiosk.ui.cover_cache import CoverCache
 from kiosk.ui.device_labels import device_label
 from kiosk.ui.fonts import use_cjk_font
 from kiosk.ui.keys import KeyBuffer
@@ -33,6 +34,9 @@ from kiosk.ui.screens.admin import AdminScreen
 from kiosk.ui.screens.admin_pin import AdminPinScreen
 from kiosk.ui.screens.attract import AttractScreen
 from kiosk.ui.screens.coming_later import ComingLaterScreen
+from kiosk.ui.screens.ebook_search import EbookSearchScreen
+from kiosk.ui.screens.ebook_title import EbookTitleScreen
+from kiosk.ui.screens.ebooks import EbooksScreen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.widgets import CountdownOverlay, DemoTray
 
@@ -48,7 +52,7 @@ NOTICES = {
     "tags_incomplete": N_("{count} item(s) are missing a part (a disc or booklet). "
                           "Please put all parts on the pad."),
 }
-PATRON_SCREENS = frozenset({Screen.HOME, *COMING_LATER})
+PATRON_SCREENS = frozenset({Screen.HOME, *COMING_LATER, *EBOOK_SCREENS})
 FIRST_FRAME_FILE = "KIOSK_FIRST_FRAME_FILE"  # the start-up benchmark's marker
 
 
@@ -82,8 +86,10 @@ class KioskApp(App):
         use_cjk_font(self.runtime.config.data_dir / "cache" / "fonts")
         typescale.configure(Window.height)
         self.translator = Translator()
+        self.covers = CoverCache()
         for kv in ("widgets.kv", "app.kv", *(f"screens/{n}.kv" for n in
-                   ("attract", "home", "coming_later", "admin_pin", "admin"))):
+                   ("attract", "home", "coming_later", "ebooks", "ebook_search", "ebook_title",
+                    "admin_pin", "admin"))):
             Builder.load_file(str(UI_DIR / kv))
         root = KioskRoot(demo=self.demo, staff_hold_s=self.runtime.config.admin.long_press_s,
                          staff_action=lambda: self.runtime.send(ev.AdminGesture()))
@@ -108,6 +114,11 @@ class KioskApp(App):
         yield HomeScreen(name=Screen.HOME.value, **common)
         for flow in sorted(COMING_LATER):
             yield ComingLaterScreen(name=flow.value, **common)
+        books = {"library": self.runtime.library, **common}
+        yield EbooksScreen(name=Screen.EBOOKS.value, covers_cache=self.covers, **books)
+        yield EbookSearchScreen(name=Screen.EBOOK_SEARCH.value, **books)
+        yield EbookTitleScreen(name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload,
+                               **books)
         yield AdminPinScreen(name=Screen.ADMIN_PIN.value, **common)
         yield AdminScreen(name=Screen.ADMIN.value, **common)
 
@@ -141,6 +152,7 @@ class KioskApp(App):
             signal.signal(signum, self._on_stop_signal)
 
     def on_stop(self) -> None:
+        self.covers.close()
         self.runtime.close()
 
     def show(self, view) -> None:

@@ -17,6 +17,7 @@ from kiosk.demo import DEMO_PIN, load_samples
 
 log = logging.getLogger(__name__)
 STEP_S = 0.4
+SAMPLE_TITLE = "000001"  # 红楼梦, the sample catalogue's first title
 
 
 def steps(app):
@@ -28,15 +29,19 @@ def steps(app):
     yield "03-home", lambda: send(ev.Start())
     yield "04-home-chinese", lambda: send(ev.SetLanguage("zh_CN"))
     yield "05-card-scanned", lambda: app.runtime.sim_scanner().scan(card)
-    for number, flow in enumerate((Screen.BORROW, Screen.RETURN, Screen.EBOOKS, Screen.ACCOUNT)):
+    for number, flow in enumerate((Screen.BORROW, Screen.RETURN, Screen.EBOOKS)):
         yield f"0{6 + number}-{flow.value}", lambda f=flow: (send(ev.Navigate(Screen.HOME)),
                                                             send(ev.Navigate(f)))
-    yield "10-still-there", lambda: app.clock.advance(app.runtime.config.idle.timeout_s + 1)
-    yield "11-attract-after-timeout", lambda: app.clock.advance(
+    yield "09-ebooks-search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("hlm")))
+    yield "10-ebook-title", lambda: send(ev.OpenTitle(SAMPLE_TITLE))
+    yield "11-account", lambda: (send(ev.Back()), send(ev.Back()), send(ev.Back()),
+                                 send(ev.Navigate(Screen.ACCOUNT)))
+    yield "12-still-there", lambda: app.clock.advance(app.runtime.config.idle.timeout_s + 1)
+    yield "13-attract-after-timeout", lambda: app.clock.advance(
         app.runtime.config.idle.countdown_s + 1)
-    yield "12-staff-pin", lambda: send(ev.AdminGesture())
-    yield "13-admin", lambda: send(ev.PinSubmitted(DEMO_PIN))
-    yield "14-admin-status", lambda: None
+    yield "14-staff-pin", lambda: send(ev.AdminGesture())
+    yield "15-admin", lambda: send(ev.PinSubmitted(DEMO_PIN))
+    yield "16-admin-status", lambda: None
 
 
 class Walkthrough:

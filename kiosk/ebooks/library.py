@@ -1,0 +1,104 @@
+"""The e-book catalogue as the screens use it: today's shelves, search, a title's QR link.
+
+Opens the current catalogue version and opens it again when staff apply or roll back a batch
+while the kiosk runs (the `current` link then points elsewhere). "Most popular here" comes from
+this kiosk's own journal: title views counted at start, then as they happen. Runs on the Kivy
+main thread; SQLite reads of one small file are fast enough to do there (see bench/search.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from content.title import Title
+
+log = logging.getLogger(__name__)
+SHELF_LIMIT = 5000  # titles on one shelf: the grid draws only those on screen
+POPULAR_LIMIT = 60
+
+
+class EbookLibrary:
+    def __init__(self, root: Path, *, view_counts: dict[str, int] | None = None,
+                 link: Callable[[str], str] | None = None,
+                 today: Callable[[], str] = lambda: date.today().isoformat()) -> None:
+        self.root = root
+        self.view_counts = dict(view_counts or {})
+        self.make_link = link
+        self.today = today
+        self._catalogue = None
+        self._opened: str | None = None  # the version folder the catalogue was opened from
+        self.newest_batch = ""
+
+    # --- what the screens ask -------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        return self._refresh() is not None
+
+    def categories(self) -> list[tuple[str, int]]:
+        catalogue = self._refresh()
+        return catalogue.categories(self.today()) if catalogue else []
+
+    def shelf(self, shelf: str) -> list[Title]:
+        catalogue = self._refresh()
+        if catalogue is None:
+            return []
+        today = self.today()
+        if shelf == "new":
+            return catalogue.new_titles(today, SHELF_LIMIT)
+        if shelf == "popular":
+            return catalogue.popular(self.view_counts, today, POPULAR_LIMIT)
+        return catalogue.browse(None if shelf == "all" else shelf, today, 0, SHELF_LIMIT)
+
+    def search(self, query: str, limit: int = 60) -> list[Title]:
+        catalogue = self._refresh()
+        return catalogue.search(query, self.today(), limit) if catalogue and query else []
+
+    def title(self, title_id: str) -> Title | None:
+        catalogue = self._refresh()
+        return catalogue.get(title_id, self.today()) if catalogue else None
+
+    @property
+    def version(self) -> str | None:
+        """The version folder the catalogue was last opened from."""
+        return self._opened
+
+    def path(self, relative: str) -> str:
+        """A cover's or file's full path inside the version the catalogue was opened from."""
+        return os.path.join(self._opened or "", relative)
+
+    def link(self, title_id: str) -> str | None:
+        return self.make_link(title_id) if self.make_link else None
+
+    def viewed(self, title_id: str) -> None:
+        self.view_counts[title_id] = self.view_counts.get(title_id, 0) + 1
+
+    # --- keeping up with staff's batches --------------------------------------------------
+
+    def _refresh(self):
+        current = self.root / "current"
+        target = os.path.realpath(current) if current.exists() else None
+        if target != self._opened:
+            self._open(target)
+        return self._catalogue
+
+    def _open(self, target: str | None) -> None:
+        from content.catalogue import Catalogue
+        self._catalogue, self._opened, self.newest_batch = None, target, ""
+        if target is None:
+            log.warning("no e-book catalogue at %s yet: apply a batch with `kiosk content apply`",
+                        self.root)
+            return
+        try:
+            self._catalogue = Catalogue.open(Path(target))
+            applied = json.loads((Path(target) / "applied.json").read_text(encoding="utf-8"))
+            self.newest_batch = str(applied.get("batch", ""))
+        except (OSError, ValueError) as e:
+            log.error("cannot open the e-book catalogue %s: %s", target, e)
+        log.info("e-book catalogue %s (batch %s) at %s", Path(target).name, self.newest_batch,
+                 datetime.now(timezone.utc).isoformat(timespec="seconds"))

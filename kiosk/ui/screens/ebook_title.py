@@ -1,0 +1,86 @@
+"""One e-book's page: large cover, title, author, size and format, summary, and the QR code
+that takes the patron's phone to the signed download link (with the library Wi-Fi's code
+beside it when this kiosk serves the files itself)."""
+
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import AliasProperty, BooleanProperty, ObjectProperty, StringProperty
+
+from content.title import CATEGORIES
+from kiosk.core import events as ev
+from kiosk.ui.qr import qr_texture
+from kiosk.ui.screens.base import KioskScreen
+
+
+def human_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+class EbookTitleScreen(KioskScreen):
+    library = ObjectProperty(None)
+    wifi_payload = StringProperty("")  # "" unless downloads are served on the library Wi-Fi
+    heading = StringProperty("")
+    author = StringProperty("")
+    facts = StringProperty("")
+    summary = StringProperty("")
+    cover = StringProperty("")
+    link = StringProperty("")  # the signed link in the QR code, for tests and staff
+    qr = ObjectProperty(None, allownone=True)
+    wifi_qr = ObjectProperty(None, allownone=True)
+    showing_wifi = BooleanProperty(False)
+    _shown: tuple | None = None
+
+    def _shown_qr(self):
+        return self.wifi_qr if self.showing_wifi else self.qr
+
+    shown_qr = AliasProperty(_shown_qr, bind=("qr", "wifi_qr", "showing_wifi"), cache=True)
+
+    def _qr_caption(self) -> str:
+        if self.showing_wifi:
+            return self.tr(self.lang, "Scan to join the library Wi-Fi, then go back")
+        if self.qr:
+            return self.tr(self.lang, "Scan with your phone's camera or WeChat to download")
+        return self.tr(self.lang, "Downloads are not set up at this kiosk.")
+
+    qr_caption = AliasProperty(_qr_caption, bind=("qr", "showing_wifi", "lang"), cache=True)
+
+    def show(self, view) -> None:
+        super().show(view)
+        title_id = view.ebooks.title_id
+        key = (title_id, view.language)
+        if title_id is None or key == self._shown or self.library is None:
+            return
+        new_title = self._shown is None or self._shown[0] != title_id
+        self._shown = key
+        self._fill(title_id, view.language, new_title)
+
+    def on_leave(self, *args) -> None:
+        self._shown = None  # the next visit makes a fresh link
+
+    def _fill(self, title_id: str, lang: str, new_title: bool) -> None:
+        title = self.library.title(title_id)
+        if title is None:  # withdrawn or past its licence since the shelf was drawn
+            self.heading, self.author, self.summary, self.cover = "", "", "", ""
+            self.facts = self.tr(lang, "This title is no longer available.")
+            self.qr = None
+            self._report(title_id, "unavailable", new_title)
+            return
+        zh = lang == "zh_CN"
+        category = CATEGORIES.get(title.category, (title.category,) * 2)[0 if zh else 1]
+        self.heading, self.author, self.summary = title.title, title.author, title.summary
+        self.facts = f"{title.format.upper()} · {human_size(title.size)} · {category}"
+        self.cover = self.library.path(title.cover)
+        if new_title:
+            self.showing_wifi = False
+            self.link = self.library.link(title.id) or ""
+            self.qr = qr_texture(self.link) if self.link else None
+            self.wifi_qr = qr_texture(self.wifi_payload) if self.wifi_payload else None
+        self._report(title_id, "ok" if self.link else "no_download_address", new_title)
+
+    def _report(self, title_id: str, outcome: str, new_title: bool) -> None:
+        if new_title:
+            # After this view is drawn: the core must not be re-entered from its own listener.
+            Clock.schedule_once(lambda _dt: self.send(ev.QrShown(title_id, outcome)), 0)
