@@ -4,9 +4,11 @@ then read by the kiosk's e-book screens and its download server.
 Search runs at every key a patron types on the on-screen keyboard, so everything it matches on
 is computed at write time: for each title, a row per search term (the title, its pinyin
 initials and spelling, the same for the author, the ISBN's digits), indexed so that exact and
-prefix matches are index range scans. Substrings of titles and authors ("楼梦") come from an
-FTS5 trigram index for three characters or more, and a bounded scan below that. Ranking: exact,
-then prefix, then contains; title before author; then by the title's pinyin.
+prefix matches are index range scans that stop after the results a screen shows. Substrings of
+titles and authors ("楼梦") come from an FTS5 trigram index for three characters or more, and a
+scan below that. Ranking: exact, then prefix, then contains; within those, title before author
+before ISBN, then in the order of the matched term (pinyin order for pinyin, so 红楼梦 comes
+before 红楼梦魇).
 
 A `Catalogue` is read-only (the file is opened with mode=ro and query_only) and belongs to the
 thread that opened it; the download server opens its own.
@@ -20,7 +22,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from content.errors import ContentError
-from content.pinyin import initials, spelled
 from content.title import CATEGORIES, Title
 
 FILE_NAME = "catalogue.sqlite3"
@@ -29,7 +30,7 @@ FIELDS = ("id", "isbn", "title", "author", "category", "summary", "cover", "file
           "sha256", "format", "valid_from", "valid_until", "added")
 # Term kinds, in ranking order within a match tier.
 TITLE, TITLE_INITIALS, TITLE_SPELLED, AUTHOR, AUTHOR_INITIALS, AUTHOR_SPELLED, ISBN = range(7)
-EXACT, PREFIX, CONTAINS = 0, 1, 2
+KINDS = range(7)
 TRIGRAM = 3  # the FTS5 trigram tokenizer matches substrings of at least this many characters
 MAX_QUERY = 64
 _NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
@@ -48,13 +49,18 @@ CREATE INDEX titles_by_shelf ON titles (category, sort_key);
 CREATE INDEX titles_by_added ON titles (added, sort_key);
 CREATE INDEX titles_by_sort ON titles (sort_key);
 CREATE TABLE terms (term TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL);
-CREATE INDEX terms_by_term ON terms (term);
+CREATE INDEX terms_by_kind ON terms (kind, term);
 CREATE VIRTUAL TABLE words USING fts5(id UNINDEXED, title, author, tokenize='trigram');
 """
 
 
-def write_catalogue(db_path: Path, titles: Iterable[Title]) -> None:
-    """Create the catalogue file with every search term computed; it must not exist yet."""
+def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable[str] = (),
+                    carried_from: Path | None = None) -> None:
+    """Create the catalogue file with every search term computed; it must not exist yet.
+
+    `carried` names titles unchanged since the catalogue file `carried_from`: their rows and
+    search terms are copied from it, not computed again (pinyin is the slow part of a batch).
+    """
     if db_path.exists():
         raise ContentError(f"{db_path} exists already: a catalogue is written once")
     db = sqlite3.connect(db_path)
@@ -63,15 +69,32 @@ def write_catalogue(db_path: Path, titles: Iterable[Title]) -> None:
         with db:
             for title in titles:
                 _insert(db, title)
+        carried = list(carried)
+        if carried and carried_from is not None:
+            _copy_rows(db, carried, carried_from)
         db.execute("ANALYZE")
     finally:
         db.close()
 
 
+def _copy_rows(db: sqlite3.Connection, ids: list[str], source: Path) -> None:
+    db.execute("ATTACH DATABASE ? AS old", (f"{Path(source).resolve().as_uri()}?mode=ro",))
+    try:
+        with db:
+            db.execute("CREATE TEMP TABLE carried (id TEXT PRIMARY KEY)")
+            db.executemany("INSERT INTO carried VALUES (?)", ((i,) for i in ids))
+            for table, columns in (("titles", "*"), ("terms", "term, kind, id"),
+                                   ("words", "id, title, author")):
+                db.execute(f"INSERT INTO main.{table} SELECT {columns} FROM old.{table} "
+                           "WHERE id IN (SELECT id FROM carried)")
+    finally:
+        db.execute("DETACH DATABASE old")
+
+
 def _insert(db: sqlite3.Connection, title: Title) -> None:
     row = [getattr(title, name) for name in FIELDS]
     db.execute(f"INSERT INTO titles VALUES ({', '.join('?' * (len(FIELDS) + 1))})",
-               (*row, f"{spelled(title.title)} {title.title}"))  # the space: 红楼梦 before 红楼梦魇
+               (*row, _sort_key(title.title)))  # the space: 红楼梦 before 红楼梦魇
     db.executemany("INSERT INTO terms VALUES (?, ?, ?)",
                    [(term, kind, title.id) for kind, term in search_terms(title)])
     db.execute("INSERT INTO words VALUES (?, ?, ?)",
@@ -79,6 +102,7 @@ def _insert(db: sqlite3.Connection, title: Title) -> None:
 
 
 def search_terms(title: Title) -> set[tuple[int, str]]:
+    from content.pinyin import initials, spelled  # its dictionaries: ~30 MB, writers only
     author = _NATIONALITY.sub("", title.author)
     terms = {(TITLE, _squash(title.title)), (TITLE_INITIALS, initials(title.title)),
              (TITLE_SPELLED, spelled(title.title)), (ISBN, _digits(title.isbn))}
@@ -86,6 +110,11 @@ def search_terms(title: Title) -> set[tuple[int, str]]:
         terms |= {(AUTHOR, _squash(name)), (AUTHOR_INITIALS, initials(name)),
                   (AUTHOR_SPELLED, spelled(name))}
     return {(kind, term) for kind, term in terms if term}
+
+
+def _sort_key(text: str) -> str:
+    from content.pinyin import spelled
+    return f"{spelled(text)} {text}"  # the space: 红楼梦 before 红楼梦魇
 
 
 def _squash(text: str) -> str:
@@ -175,60 +204,62 @@ class Catalogue:
 
     def search(self, query: str, today: str, limit: int = 60) -> list[Title]:
         """Titles matching what was typed: characters, pinyin initials or spelling, author,
-        ISBN digits (hyphens or not); best first."""
+        ISBN digits (hyphens or not); best first. Each tier stops at `limit`, so one typed
+        letter matching half the catalogue costs no more than a precise query."""
         query = query.strip()[:MAX_QUERY]
         term = _digits(query) if _ISBN_LIKE.match(query) else _squash(query)
         if not term:
             return []
-        ranks: dict[str, tuple[int, int]] = {}
-        for title_id, best in self._starting(term, today):
-            ranks[title_id] = (EXACT if best < 16 else PREFIX, best % 16)
-        for title_id, kind in self._containing(query.lower(), today, limit):
-            ranks.setdefault(title_id, (CONTAINS, kind))
-        if _MIXED.match(term):  # "红l": characters typed, then a pinyin initial
-            for title_id, best in self._starting(initials(term), today):
-                ranks.setdefault(title_id, (CONTAINS + 1, best % 16))
-        if not ranks:
+        found: list[str] = []
+        seen: set[str] = set()
+
+        def take(ids: Iterable[str]) -> None:
+            for title_id in ids:
+                if title_id not in seen and len(found) < limit:
+                    seen.add(title_id)
+                    found.append(title_id)
+
+        for kind in KINDS:
+            take(self._matching(kind, "k.term = ?2", term, today, limit))
+        for kind in KINDS:
+            take(self._matching(kind, "k.term > ?2 AND k.term < ?2 || char(1114111)", term,
+                                today, limit + len(found)))
+        if len(found) < limit:
+            take(self._containing(query.lower(), today, limit + len(found)))
+        if len(found) < limit and _MIXED.match(term):  # "红l": characters, then an initial
+            from content.pinyin import initials
+            for kind in KINDS:
+                take(self._matching(kind, "k.term >= ?2 AND k.term < ?2 || char(1114111)",
+                                    initials(term), today, limit))
+        if not found:
             return []
-        return self._ranked(ranks, limit)
-
-    def _starting(self, term: str, today: str) -> Iterator[tuple[str, int]]:
-        """(id, best match) of licensed titles with a term starting with `term`; best is the
-        term kind, plus 16 when the match is a prefix rather than the whole term."""
-        return self._db.execute(
-            "SELECT k.id, min((k.term != ?1) * 16 + k.kind) FROM terms k "
-            "JOIN titles t ON t.id = k.id "
-            "WHERE k.term >= ?1 AND k.term < ?1 || char(1114111) "
-            "AND t.valid_from <= ?2 AND t.valid_until >= ?2 GROUP BY k.id", (term, today))
-
-    def _containing(self, text: str, today: str, limit: int) -> Iterator[tuple[str, int]]:
-        licensed = "t.valid_from <= ? AND t.valid_until >= ?"
-        if len(text) >= TRIGRAM:
-            pattern = '"' + text.replace('"', '""') + '"'  # one phrase: quotes are text
-            rows = self._db.execute(
-                f"SELECT w.id, instr(w.title, ?) = 0 FROM words w JOIN titles t ON t.id = w.id "
-                f"WHERE words MATCH ? AND {licensed} LIMIT ?",
-                (text, pattern, today, today, limit * 4))
-        else:  # one or two characters: a bounded scan is quick enough
-            rows = self._db.execute(
-                "SELECT w.id, instr(w.title, ?1) = 0 FROM words w JOIN titles t ON t.id = w.id "
-                "WHERE (instr(w.title, ?1) > 0 OR instr(w.author, ?1) > 0) "
-                "AND t.valid_from <= ?2 AND t.valid_until >= ?2 LIMIT ?3",
-                (text, today, limit * 4))
-        for title_id, in_author in rows:
-            yield title_id, AUTHOR if in_author else TITLE
-
-    def _ranked(self, ranks: dict[str, tuple[int, int]], limit: int) -> list[Title]:
-        # The best `limit` by tier and field first, then by pinyin among the ones kept.
-        keys = {}
-        for start in range(0, len(ranks), 500):
-            ids = list(ranks)[start:start + 500]
-            keys.update(self._db.execute(
-                f"SELECT id, sort_key FROM titles WHERE id IN ({', '.join('?' * len(ids))})", ids))
-        best = sorted(ranks, key=lambda i: (*ranks[i], keys.get(i, ""), i))[:limit]
         rows = {t.id: t for t in self._titles(
-            f"SELECT {_COLUMNS} FROM titles WHERE id IN ({', '.join('?' * len(best))})", best)}
-        return [rows[i] for i in best if i in rows]
+            f"SELECT {_COLUMNS} FROM titles WHERE id IN ({', '.join('?' * len(found))})", found)}
+        return [rows[i] for i in found if i in rows]
+
+    def _matching(self, kind: int, condition: str, term: str, today: str,
+                  limit: int) -> list[str]:
+        """Licensed titles with a term of `kind` meeting `condition`, in the terms' order:
+        an index range scan that stops after `limit` rows."""
+        return [row[0] for row in self._db.execute(
+            "SELECT k.id FROM terms k JOIN titles t ON t.id = k.id "
+            f"WHERE k.kind = ?1 AND {condition} "
+            "AND t.valid_from <= ?3 AND t.valid_until >= ?3 ORDER BY k.term, t.sort_key LIMIT ?4",
+            (kind, term, today, limit))]
+
+    def _containing(self, text: str, today: str, limit: int) -> list[str]:
+        """Titles whose title, then author, contains `text` (characters typed: "楼梦")."""
+        licensed = "t.valid_from <= ?3 AND t.valid_until >= ?3"
+        if len(text) >= TRIGRAM:
+            match = "words MATCH ?2"
+            pattern = '"' + text.replace('"', '""') + '"'  # one phrase: quotes are text
+        else:  # one or two characters: a bounded scan is quick enough
+            match = "(instr(w.title, ?1) > 0 OR instr(w.author, ?1) > 0)"
+            pattern = text
+        rows = self._db.execute(
+            f"SELECT w.id FROM words w JOIN titles t ON t.id = w.id WHERE {match} AND {licensed} "
+            "ORDER BY instr(w.title, ?1) = 0, t.sort_key LIMIT ?4", (text, pattern, today, limit))
+        return [row[0] for row in rows]
 
     def _titles(self, sql: str, args: tuple | list) -> list[Title]:
         return [Title(*row) for row in self._db.execute(sql, args)]

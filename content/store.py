@@ -122,16 +122,14 @@ class CatalogueStore:
         for folder in ("covers", "books"):
             (building / folder).mkdir(parents=True)
         changed = {e.id: e for e in manifest.entries}
-        titles: list[Title] = []
-        for title_id, title in old.items():  # carried over: hard links, no new bytes
-            if title_id not in changed:
-                for relative in (title.cover, title.file):
-                    _link_or_copy(current / relative, building / relative)
-                titles.append(title)
-        for entry in manifest.entries:
-            if entry.action != "withdraw":
-                titles.append(self._take(source, entry, manifest.batch, old, building))
-        write_catalogue(building / FILE_NAME, sorted(titles, key=lambda t: t.id))
+        carried = [title_id for title_id in old if title_id not in changed]
+        for title_id in carried:  # hard links: no new bytes on the card
+            for relative in (old[title_id].cover, old[title_id].file):
+                _link_or_copy(current / relative, building / relative)
+        titles = [self._take(source, entry, manifest.batch, old, building)
+                  for entry in manifest.entries if entry.action != "withdraw"]
+        write_catalogue(building / FILE_NAME, titles, carried=carried,
+                        carried_from=current / FILE_NAME if current else None)
         report = _report(manifest, self._version_name(manifest.batch))
         applied = {"batch": manifest.batch, "created": manifest.created,
                    "applied_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(

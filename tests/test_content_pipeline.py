@@ -84,6 +84,8 @@ def test_a_monthly_batch_reports_exactly_what_changed(applied, batches):
     assert titles["000020"].added == "2026-11"  # an update is not "new this month"
     assert titles["000031"].added == "2026-12"
     assert all(t.added == "2026-12" for t in after.new_titles("2026-12-02"))
+    assert [t.id for t in after.search("hlm", TODAY)][:1] == ["000001"]  # carried terms
+    assert [t.id for t in after.search(titles["000031"].title, "2026-12-02")][:1] == ["000031"]
     # Unchanged files are the previous version's, hard-linked: no new bytes on the card.
     assert (applied.current_dir() / "books/000001.epub").stat().st_nlink == 2
     assert not (applied.current_dir() / "books/000021.epub").exists()
