@@ -33,6 +33,11 @@ def test_the_walkthrough_saves_every_screen_and_journals_the_visit(tmp_path):
                            cwd=ROOT, capture_output=True, text=True)
     assert verify.returncode == 0 and "sound" in verify.stdout
     assert "23520001234566" not in result.stderr  # the scanned demo card, masked in the log
+    demo = tmp_path / ".local/share/kiosk-demo"
+    assert (demo / "catalogue/current/catalogue.sqlite3").exists()  # the sample catalogue
+    with Journal.open(journal, demo / "patron.key") as opened:
+        kinds = {row.kind for row in opened.rows()}
+    assert {"ebook_view", "ebook_qr", "search"} <= kinds
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -72,6 +72,19 @@ def test_staff_build_apply_and_roll_back_from_the_command_line(tmp_path):
     assert nothing.returncode == 2 and "no previous catalogue" in nothing.stderr
 
 
+def test_a_hand_edited_manifest_is_refused_until_signed_again(tmp_path, batches):
+    batch = batches.copy(batches.second, tmp_path / "b")
+    edit_manifest(batch, lambda doc: doc["titles"][0].update(summary="改过的简介"))
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n')
+    key = ["--public-key", batches.public]
+    refused = kiosk("content", "verify", batch, *key, config=config)
+    assert refused.returncode == 2 and "signature does not match" in refused.stderr
+    assert kiosk("content", "sign", batch, "--key", batches.key).returncode == 0
+    checked = kiosk("content", "verify", batch, *key, config=config)
+    assert "no such title" in checked.stderr  # signed now; this kiosk lacks 2026-11's titles
+
+
 def test_a_monthly_batch_reports_exactly_what_changed(applied, batches):
     before = {t.id: t for t in Catalogue.open(applied.current_dir()).all_titles()}
     report = applied.apply(batches.second, batches.public)
