@@ -43,7 +43,7 @@ class Message:
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # version, config, journal, disk, clock, ils, central, device:<name>
+    name: str  # version, config, journal, disk, clock, ebooks, ils, central, device:<name>
     ok: bool | None
     summary: Message
     advice: Message | None = None
@@ -65,7 +65,8 @@ def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None =
         checks = [check_version(), check_config(config),
                   check_journal(config, verify=verify_journal, failed_writes=failed_writes),
                   check_disk(config),
-                  check_clock()]
+                  check_clock(),
+                  check_catalogue(config)]
         attached = discovery.attached()[0] if config.devices else []
         checks += [check_device(name, source, (device_states or {}).get(name), attached)
                    for name, source in sorted(config.devices.items())]
@@ -142,6 +143,30 @@ def check_clock() -> Check:
         return Check("clock", True, Message(N_("synchronised")))
     return Check("clock", False, Message(N_("not synchronised; new rows are marked so")),
                  Message(N_("check the network and time servers: timedatectl status")))
+
+
+def check_catalogue(config: Config) -> Check:
+    """The e-book catalogue the screens show: which batch, how many titles licensed today."""
+    from content.catalogue import Catalogue
+    from content.errors import ContentError
+    from content.store import CatalogueStore
+
+    current = CatalogueStore(config.catalogue_dir).current_dir()
+    if current is None:
+        return Check("ebooks", None, Message(N_("no e-book catalogue yet")),
+                     Message(N_("apply a batch: kiosk content apply BATCH.tar")))
+    try:
+        catalogue = Catalogue.open(current)
+        try:
+            titles = catalogue.count(None, datetime.now().date().isoformat())
+        finally:
+            catalogue.close()
+    except ContentError as e:
+        return Check("ebooks", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
+                     Message(N_("roll back with 'kiosk content rollback', then apply the "
+                                "batch again")))
+    return Check("ebooks", True, Message(N_("{titles} titles licensed today ({version})"),
+                                         {"titles": titles, "version": current.name}))
 
 
 def check_device(name: str, source: str, live: tuple[str, str] | None,

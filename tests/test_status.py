@@ -64,8 +64,8 @@ def test_every_check_against_servers_that_answer(tmp_path, sip_server, central_s
                                    f'[central]\nurl = "{central_server}/200"\n'
                                    '[devices]\nscanner = "sim:scanner"\nrfid = "serial:/dev/ttyUSB0"\n')
     checks = by_name(status.gather(config))
-    assert list(checks) == ["version", "config", "journal", "disk", "clock", "device:rfid",
-                            "device:scanner", "ils", "central"]
+    assert list(checks) == ["version", "config", "journal", "disk", "clock", "ebooks",
+                            "device:rfid", "device:scanner", "ils", "central"]
     assert checks["ils"].ok and f"127.0.0.1:{sip_server}" in checks["ils"].summary.english
     assert checks["central"].ok and "HTTP 200" in checks["central"].summary.english
     assert checks["device:scanner"].ok
@@ -76,6 +76,20 @@ def test_every_check_against_servers_that_answer(tmp_path, sip_server, central_s
     assert checks["disk"].ok and "free of" in checks["disk"].summary.english
     assert checks["clock"].ok is system.clock_synchronised()
     assert checks["config"].advice.english.startswith("no staff PIN")
+    assert checks["ebooks"].ok is None and "kiosk content apply" in checks["ebooks"].advice.english
+
+
+def test_the_ebook_check_names_the_catalogue_or_its_damage(tmp_path):
+    from content.store import CatalogueStore
+    from tests.content_batches import Batches
+    config = make_config(tmp_path, "")
+    batches = Batches(tmp_path / "batches")
+    CatalogueStore(config.catalogue_dir).apply(batches.first, batches.public)
+    check = status.check_catalogue(config)
+    assert check.ok and check.summary.english.endswith("titles licensed today (2026-11-1)")
+    (config.catalogue_dir / "current/catalogue.sqlite3").write_bytes(b"damaged" * 100)
+    check = status.check_catalogue(config)
+    assert check.ok is False and "kiosk content rollback" in check.advice.english
 
 
 def test_servers_that_do_not_answer_are_faults_with_advice(tmp_path, closed_port, central_server):
