@@ -29,6 +29,7 @@ from content.errors import BatchError, ContentError
 from content.manifest import Entry, Manifest, parse_manifest
 from content.signing import verify
 from content.title import Title
+from kiosk.system import fsync_dir
 
 log = logging.getLogger(__name__)
 APPLIED = "applied.json"
@@ -179,7 +180,7 @@ class CatalogueStore:
         temporary.unlink(missing_ok=True)
         os.symlink(f"versions/{version}", temporary)
         os.replace(temporary, self.root / link)
-        _sync_dir(self.root)
+        fsync_dir(self.root)
 
     def _target(self, link: str) -> Path | None:
         path = self.root / link
@@ -286,11 +287,3 @@ def _link_or_copy(source: Path, destination: Path) -> None:
         os.link(source, destination)
     except OSError:  # another file system, or one without hard links
         shutil.copy2(source, destination)
-
-
-def _sync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,4 +1,5 @@
-"""Facts about the machine the kiosk runs on: boot id, clock synchronisation, disk space.
+"""Facts about the machine the kiosk runs on: boot id, clock synchronisation, disk space;
+and making a rename in a folder survive a power cut.
 
 Plain functions, safe to call from any thread; nothing here raises on a machine that lacks the
 feature (a laptop running the demo, a container): it answers "unknown" instead.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import shutil
 import time
 from pathlib import Path
@@ -76,3 +78,12 @@ def disk_free(path: str | Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return usage.free, usage.total
+
+
+def fsync_dir(directory: Path) -> None:
+    """Put a folder's entries (a file created or renamed in it) on the disk."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

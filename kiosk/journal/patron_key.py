@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 from kiosk.errors import JournalError
+from kiosk.system import fsync_dir
 
 log = logging.getLogger(__name__)
 KEY_BYTES = 32
@@ -64,16 +65,8 @@ def _create(path: Path) -> None:
         pass
     finally:
         temp.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     log.info("%s: new patron key created", path)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def patron_hash(key: bytes, patron: str) -> str:
