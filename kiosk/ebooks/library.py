@@ -8,10 +8,9 @@ main thread; SQLite reads of one small file are fast enough to do there (see ben
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -32,7 +31,6 @@ class EbookLibrary:
         self.today = today
         self._catalogue = None
         self._opened: str | None = None  # the version folder the catalogue was opened from
-        self.newest_batch = ""
 
     # --- what the screens ask -------------------------------------------------------------
 
@@ -89,16 +87,17 @@ class EbookLibrary:
 
     def _open(self, target: str | None) -> None:
         from content.catalogue import Catalogue
-        self._catalogue, self._opened, self.newest_batch = None, target, ""
+        from content.errors import ContentError
+        if self._catalogue is not None:
+            self._catalogue.close()
+        self._catalogue, self._opened = None, target
         if target is None:
             log.warning("no e-book catalogue at %s yet: apply a batch with `kiosk content apply`",
                         self.root)
             return
         try:
             self._catalogue = Catalogue.open(Path(target))
-            applied = json.loads((Path(target) / "applied.json").read_text(encoding="utf-8"))
-            self.newest_batch = str(applied.get("batch", ""))
-        except (OSError, ValueError) as e:
+        except ContentError as e:  # the shelves say the catalogue is missing; staff roll back
             log.error("cannot open the e-book catalogue %s: %s", target, e)
-        log.info("e-book catalogue %s (batch %s) at %s", Path(target).name, self.newest_batch,
-                 datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            return
+        log.info("showing e-book catalogue %s", Path(target).name)

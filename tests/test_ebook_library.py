@@ -1,0 +1,45 @@
+"""The library the e-book screens read: shelves, a batch applied while the kiosk runs, and a
+damaged catalogue that leaves the shelves empty instead of stopping the app."""
+
+import datetime as dt
+
+import pytest
+
+from content.store import CatalogueStore
+from kiosk.ebooks.library import EbookLibrary
+from tests.content_batches import Batches
+
+TODAY = "2026-12-05"
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory):
+    return Batches(tmp_path_factory.mktemp("batches"))
+
+
+def test_shelves_follow_the_catalogue_staff_apply_while_it_runs(tmp_path, batches):
+    store = CatalogueStore(tmp_path / "catalogue")
+    library = EbookLibrary(store.root, view_counts={"000002": 3, "000001": 5},
+                           link=lambda i: f"http://kiosk/d/{i}", today=lambda: TODAY)
+    assert not library.available and library.shelf("all") == []  # nothing applied yet
+    store.apply(batches.first, batches.public)
+    assert library.available and library.version.endswith("2026-11-1")
+    assert [t.id for t in library.shelf("popular")] == ["000001", "000002"]
+    assert [t.title for t in library.search("hlm")][:1] == ["红楼梦"]
+    assert library.path("covers/000001.jpg").endswith("2026-11-1/covers/000001.jpg")
+    store.apply(batches.second, batches.public)
+    assert {t.added for t in library.shelf("new")} == {"2026-12"}
+    assert library.title("000021") is None  # withdrawn by the December batch
+    for _ in range(3):  # 6 views now against 000001's 5
+        library.viewed("000002")
+    assert [t.id for t in library.shelf("popular")][:1] == ["000002"]
+    assert library.link("000001") == "http://kiosk/d/000001"
+
+
+def test_a_damaged_catalogue_empties_the_shelves_and_is_logged(tmp_path, batches, caplog):
+    store = CatalogueStore(tmp_path / "catalogue")
+    store.apply(batches.first, batches.public)
+    (store.current_dir() / "catalogue.sqlite3").write_bytes(b"\0" * 4096)
+    library = EbookLibrary(store.root, today=lambda: dt.date.today().isoformat())
+    assert not library.available and library.shelf("all") == [] and library.search("a") == []
+    assert "cannot open the e-book catalogue" in caplog.text
