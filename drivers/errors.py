@@ -27,3 +27,23 @@ class TagNotAnswering(ReaderError):
 
 class NotSupported(ReaderError, NotImplementedError):
     """The reader or tag cannot do this (EAS on a reader without it, say)."""
+
+
+class PrinterError(DeviceError):
+    """A receipt was not printed."""
+
+
+class PrinterOffline(PrinterError):
+    """The printer is not connected, or says it is offline or in error."""
+
+
+class PrinterPaperOut(PrinterError):
+    """The printer has no paper."""
+
+
+class PrinterCoverOpen(PrinterError):
+    """The printer's cover is open."""
+
+
+class PrinterTimeout(PrinterError, TimeoutError):
+    """The printer did not answer, or the job was not done in the time given."""

@@ -73,6 +73,11 @@ def _rfid(link_module: str, link_class: str) -> Callable[..., Driver]:
     return build
 
 
+def _escpos(name: str, source: Source, events: queue.Queue, settings: DriverSettings) -> Driver:
+    from drivers.printer.serial_printer import SerialPrinter
+    return SerialPrinter(name, events, source)
+
+
 def _sim(name: str, source: Source, events: queue.Queue, settings: DriverSettings) -> Driver:
     from drivers.sim.devices import open_simulated
     return open_simulated(name, source, events, settings)
@@ -84,4 +89,5 @@ _BUILDERS = {
     "3m810": _rfid("drivers.rfid.m810", "M810Link"),
     "trf7970a": _rfid("drivers.rfid.trf7970a", "Trf7970aLink"),
     "sim": _sim,
+    "escpos": _escpos,
 }

@@ -2,7 +2,8 @@
 
 `evdev:/dev/input/by-id/usb-...-event-kbd`, `evdev:0c2e:0b61` (USB vendor:product),
 `serial:/dev/serial/by-id/...?baud=9600&role=card`, `3m810:/dev/ttyUSB0`,
-`trf7970a:/dev/rfid?security=eas`, `sim:3m810?scenario=/path/pad.toml`.
+`trf7970a:/dev/rfid?security=eas`, `sim:3m810?scenario=/path/pad.toml`,
+`escpos:/dev/kiosk-printer?baud=19200&width=42` (a receipt printer).
 Parsing is pure; a bad string raises `SourceError` naming the part that is wrong.
 """
 
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from drivers.errors import SourceError
 
-SCHEMES = ("sim", "evdev", "serial", "3m810", "trf7970a")
+SCHEMES = ("sim", "evdev", "serial", "3m810", "trf7970a", "escpos")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
     sim:serial-scanner               a serial barcode scanner on a pty
     sim:card                         a serial card reader on a pty
     sim:evdev-scanner                a keyboard-wedge scanner sending real evdev events
+    sim:printer?width=42             an ESC/POS receipt printer on a pty (it keeps the paper)
 
 `scenario=demo` is the pad shipped in drivers/sim/scenarios/demo.toml. `paced=no` lets a pty
 twin answer at once instead of at the real device's baud rate (tests that count faults, say).
@@ -26,7 +27,7 @@ from drivers.settings import DriverSettings
 from drivers.source import Source
 
 SCENARIOS = Path(__file__).with_name("scenarios")
-KINDS = ("scanner", "3m810", "trf7970a", "serial-scanner", "card", "evdev-scanner")
+KINDS = ("scanner", "3m810", "trf7970a", "serial-scanner", "card", "evdev-scanner", "printer")
 
 
 class SimulatedDevice(Driver):
@@ -85,6 +86,8 @@ def open_simulated(name: str, source: Source, events: queue.Queue,
         return _simulated_line_device(name, kind, source, events, settings)
     if kind == "evdev-scanner":
         return _simulated_evdev_scanner(name, source, events, settings)
+    if kind == "printer":
+        return _simulated_printer(name, source, events)
     from drivers.errors import SourceError
     raise SourceError(f"{source.text}: no simulated device {kind!r}; there are {', '.join(KINDS)}")
 
@@ -145,3 +148,17 @@ def _simulated_evdev_scanner(name: str, source: Source, events: queue.Queue,
         lambda path, twin: EvdevScanner(name, events, Source("evdev", str(path), options,
                                                              f"evdev:{path}"),
                                         settings, opener=lambda: [twin]))
+
+
+def _simulated_printer(name: str, source: Source, events: queue.Queue) -> Driver:
+    from drivers.printer.serial_printer import SerialPrinter, printer_setup
+    from drivers.sim.printer import BAUD, SimPrinter
+
+    source.check_options(("width", "codepage", "qr", "cut", "paced"))
+    printer_setup(source)  # a bad option stops the config check, not the device thread
+    paced = _paced(source)
+    options = {"baud": str(BAUD), **{k: v for k, v in source.options.items() if k != "paced"}}
+    return SimulatedDevice(
+        name, lambda path: SimPrinter(path, baud=BAUD if paced else None).start(),
+        lambda path, twin: SerialPrinter(name, events, Source("escpos", str(path), options,
+                                                              f"escpos:{path}")))

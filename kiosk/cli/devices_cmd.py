@@ -30,7 +30,7 @@ class DeviceCommandError(KioskError, RuntimeError):
 
 
 def register(subparsers, common) -> None:
-    p = subparsers.add_parser("devices", help="list, listen to and test scanners and readers")
+    p = subparsers.add_parser("devices", help="list, listen to and test scanners, readers and printers")
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     listing = sub.add_parser("list", parents=[common],
@@ -73,7 +73,8 @@ def run_list(args) -> int:
         return 0
     users = {path: c["name"] for c in configured for path in c["matches"]}
     for kind, title in (("input", "Input devices (keyboard-wedge scanners, keyboards)"),
-                        ("serial", "Serial ports (RFID readers, serial scanners, card readers)")):
+                        ("serial", "Serial ports (RFID readers, serial scanners, card readers, "
+                                   "receipt printers)")):
         print(f"{title}:")
         rows = [d for d in found if d.kind == kind]
         for d in rows:
