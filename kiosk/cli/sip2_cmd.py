@@ -1,0 +1,140 @@
+"""`kiosk sip2 status|patron|item|checkout|checkin|renew|serve`: talk to the ILS by hand.
+
+Each command connects with the kiosk's `[ils]` settings, does one thing and prints one JSON
+document: the fields the kiosk uses, and with `--raw` the messages sent and received
+(passwords and PINs replaced). `serve` runs the shipped test ILS for technicians and tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import sys
+import threading
+from datetime import date
+
+from kiosk.cli.common import load_config
+from kiosk.sip2.client import IlsSettings, Sip2Client
+from kiosk.sip2.settings import CHARSETS
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("sip2", help="talk to the library system (ILS) over SIP2 by hand")
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def command(name: str, help_text: str):
+        parser = sub.add_parser(name, parents=[common], help=help_text)
+        parser.add_argument("--raw", action="store_true",
+                            help="also print the SIP2 messages sent and received")
+        return parser
+
+    command("status", help_text="log in and ask SC status (what the ILS allows)").set_defaults(
+        func=run_status)
+    patron = command("patron", help_text="a patron's name, blocks, loans and holds")
+    patron.add_argument("patron_id")
+    patron.add_argument("--pin", help="the patron's PIN, to check it")
+    patron.set_defaults(func=run_patron)
+    item = command("item", help_text="an item's title, state and due date")
+    item.add_argument("item_id")
+    item.set_defaults(func=run_item)
+    checkout = command("checkout", help_text="lend an item to a patron (changes the ILS!)")
+    checkout.add_argument("patron_id")
+    checkout.add_argument("item_id")
+    checkout.add_argument("--pin")
+    checkout.add_argument("--no-block", action="store_true",
+                          help="SIP2 no-block: the ILS must accept it (offline replays)")
+    checkout.set_defaults(func=run_checkout)
+    checkin = command("checkin", help_text="return an item (changes the ILS!)")
+    checkin.add_argument("item_id")
+    checkin.add_argument("--no-block", action="store_true")
+    checkin.set_defaults(func=run_checkin)
+    renew = command("renew", help_text="renew a patron's loan (changes the ILS!)")
+    renew.add_argument("patron_id")
+    renew.add_argument("item_id")
+    renew.add_argument("--pin")
+    renew.set_defaults(func=run_renew)
+
+    serve = sub.add_parser("serve", parents=[common],
+                           help="run the test ILS on this computer until Ctrl-C")
+    serve.add_argument("--data", required=True, metavar="FILE",
+                       help="the library: patrons, items, loans (like kiosk/demo/ils.toml)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=6001, help="0 picks a free port")
+    serve.add_argument("--charset", choices=CHARSETS, default="utf-8")
+    serve.add_argument("--lenient", action="store_true",
+                       help="accept messages without checksums and malformed fields")
+    serve.set_defaults(func=run_serve)
+
+
+def _client(args) -> Sip2Client:
+    return Sip2Client(IlsSettings.from_config(load_config(args)))
+
+
+def _run(args, operation) -> int:
+    client = _client(args)
+    try:
+        client.connect()
+        result = operation(client)
+    finally:
+        client.close()
+    print(json.dumps(_as_json(result, args.raw), ensure_ascii=False, indent=2))
+    return 0 if getattr(result, "ok", True) else 1
+
+
+def run_status(args) -> int:
+    return _run(args, lambda client: client.last_status)
+
+
+def run_patron(args) -> int:
+    return _run(args, lambda client: client.patron(args.patron_id, args.pin))
+
+
+def run_item(args) -> int:
+    return _run(args, lambda client: client.item(args.item_id))
+
+
+def run_checkout(args) -> int:
+    return _run(args, lambda client: client.checkout(args.patron_id, args.item_id, args.pin,
+                                                     no_block=args.no_block))
+
+
+def run_checkin(args) -> int:
+    return _run(args, lambda client: client.checkin(args.item_id, no_block=args.no_block))
+
+
+def run_renew(args) -> int:
+    return _run(args, lambda client: client.renew(args.patron_id, args.item_id, args.pin))
+
+
+def _as_json(result, raw: bool) -> dict:
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    if not raw:
+        fields.pop("raw")
+    for key, value in fields.items():
+        if isinstance(value, frozenset):
+            fields[key] = sorted(value)
+        elif isinstance(value, date):
+            fields[key] = value.isoformat()
+        elif isinstance(value, tuple):
+            fields[key] = list(value)
+    return {"type": type(result).__name__, **fields}
+
+
+def run_serve(args) -> int:
+    from kiosk.sip2.test_data import IlsData
+    from kiosk.sip2.test_server import Sip2TestServer
+
+    server = Sip2TestServer(IlsData.load(args.data), args.host, args.port, charset=args.charset,
+                            strict=not args.lenient)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with server:
+        host, port = server.address
+        print(json.dumps({"listening": f"{host}:{port}", "login": list(server.login or ()),
+                          "patrons": len(server.data.patrons), "items": len(server.data.items)},
+                         ensure_ascii=False), flush=True)
+        stop.wait()
+    print("kiosk: test ILS stopped", file=sys.stderr)
+    return 0
