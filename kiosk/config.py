@@ -130,6 +130,34 @@ class EbooksSection:
 class IlsSection:
     host: str = option("")
     port: int = option(6001, min=1, max=65535)
+    tls: bool = option(False)
+    tls_verify: bool = option(True)
+    tls_ca: str = option("")
+    username: str = option("")
+    password: str = option("")
+    location: str = option("")
+    institution: str = option("")
+    terminal_password: str = option("")
+    charset: str = option("utf-8", choices=("utf-8", "gbk", "cp850"))
+    timeout_s: float = option(5.0, min=0.5, max=120.0)
+    retries: int = option(2, min=0, max=10)
+    heartbeat_s: float = option(60.0, min=5.0, max=3600.0)
+    checksums: bool = option(True)
+    no_due_date: str = option("blanks", choices=("blanks", "transaction_date"))
+    empty_fields: str = option("omit", choices=("omit", "send"))
+
+
+@dataclass(frozen=True)
+class CirculationSection:
+    # Ask for the patron's PIN: "yes", "no", or "auto" (when the ILS says the PIN matters).
+    pin: str = option("auto", choices=SWITCH)
+    pin_attempts: int = option(3, min=1, max=10)
+    # Print the receipt when a printer is configured: "ask", "always" or "never".
+    receipt: str = option("ask", choices=("ask", "always", "never"))
+    # Accept checkouts and returns while the ILS is away, sent when it is back.
+    offline: bool = option(False)
+    offline_max_items: int = option(5, min=1, max=100)
+    offline_max_total: int = option(500, min=1, max=100000)
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,7 @@ class Config:
     rfid: RfidSection = field(default_factory=RfidSection)
     ebooks: EbooksSection = field(default_factory=EbooksSection)
     ils: IlsSection = field(default_factory=IlsSection)
+    circulation: CirculationSection = field(default_factory=CirculationSection)
     central: CentralSection = field(default_factory=CentralSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     sources: tuple[str, ...] = ()  # the files read, in order
@@ -204,7 +233,7 @@ class Config:
 _SECTION_CLASSES = {
     "kiosk": KioskSection, "display": DisplaySection, "idle": IdleSection, "admin": AdminSection,
     "journal": JournalSection, "barcodes": BarcodesSection, "scanner": ScannerSection,
-    "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSection, "central": CentralSection, "logging": LoggingSection,
+    "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSection, "circulation": CirculationSection, "central": CentralSection, "logging": LoggingSection,
 }
 _ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")
 

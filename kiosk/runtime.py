@@ -2,6 +2,8 @@
 
 Runs on one thread (the Kivy main thread in the app): drivers hand events in through `events`,
 the screen calls `send()`, and `pump()` drains the queue and lets time pass. No Kivy here.
+Anything slow is handed to a worker that answers on `events`: the ILS worker thread for
+`IlsCall`s, one thread for the pad's security changes, one for the receipt printer.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import logging
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Callable
 
 from drivers.base import Driver
@@ -17,6 +21,7 @@ from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
 from drivers.sim.scanner import SimScanner
 from kiosk import status
+from kiosk.circulation.offline import OfflineStoreError
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.session import Session, Settings, View
@@ -36,7 +41,7 @@ class Runtime:
         self.journal = journal
         self.clock = clock
         self.restart = restart
-        self.events: queue.Queue = queue.Queue()
+        self.events = EventQueue()
         self.session = Session(Settings.from_config(config), clock())
         self.drivers = {name: _build_driver(name, source, self.events, config)
                         for name, source in config.devices.items()}
@@ -44,6 +49,10 @@ class Runtime:
         self.journal_failures = 0
         self.library, self.download_server, self.wifi_payload = ebooks_for(config, journal,
                                                                            self.events)
+        self.offline_store, self.ils = _circulation_for(config, self.events)
+        # One thread each, so tags change in the order asked and receipts print one by one.
+        self._security = ThreadPoolExecutor(1, thread_name_prefix="security")
+        self._printing = ThreadPoolExecutor(1, thread_name_prefix="printer")
 
     @property
     def view(self) -> View:
@@ -52,6 +61,8 @@ class Runtime:
     def start(self) -> None:
         for driver in self.drivers.values():
             driver.start()
+        if self.ils is not None:
+            self.ils.start()
         if self.download_server is not None:
             try:
                 self.download_server.start()
@@ -86,10 +97,16 @@ class Runtime:
         self.send(ev.Tick())
 
     def close(self) -> None:
+        if self.ils is not None:
+            self.ils.close()
+        self._security.shutdown(wait=True, cancel_futures=True)
+        self._printing.shutdown(wait=False, cancel_futures=True)
         for driver in self.drivers.values():
             driver.close()
         if self.download_server is not None:
             self.download_server.stop()
+        if self.offline_store is not None:
+            self.offline_store.close()
         self.journal.close()
 
     def _apply(self, effects: list[object]) -> None:
@@ -101,6 +118,18 @@ class Runtime:
                 self._gather_status()
             elif isinstance(effect, ev.RestartApp):
                 self.restart()
+            elif isinstance(effect, ev.IlsCall):
+                self._ils_call(effect)
+            elif isinstance(effect, ev.SetSecurity):
+                self._security.submit(self._set_security, effect)
+            elif isinstance(effect, ev.PrintReceipt):
+                self._printing.submit(self._print, effect)
+            elif isinstance(effect, ev.CountOffline):
+                self._count_offline(effect)
+            elif isinstance(effect, ev.OfflineRecord):
+                self._record_offline(effect)
+            elif isinstance(effect, ev.OfflineAcknowledge):
+                self._acknowledge_offline(effect)
 
     def _write(self, row: ev.JournalAppend) -> None:
         try:
@@ -111,6 +140,80 @@ class Runtime:
         except JournalError as e:
             self.journal_failures += 1
             log.error("journal write failed (%s %s): %s", row.kind, row.outcome, e)
+
+    def _ils_call(self, call: ev.IlsCall) -> None:
+        if self.ils is None:  # the core asks only with an ILS configured; say so if not
+            self.events.put(ev.IlsAnswered(call.token, None, "no ILS is configured"))
+        else:
+            self.ils.submit(call)
+
+    def _set_security(self, request: ev.SetSecurity) -> None:
+        """On the security thread: the pad does it between two polls and reads it back."""
+        driver = self.drivers.get(request.device)
+        try:
+            if driver is None or not hasattr(driver, "set_security"):
+                raise DeviceError(f"no RFID pad named {request.device!r}")
+            result = driver.set_security(request.uid, request.secured)
+            done = ev.SecurityDone(request.token, request.uid, True, result.secured)
+        except DeviceError as e:
+            log.error("%s: security of %s not %s: %s", request.device, request.uid,
+                      "set" if request.secured else "cleared", e)
+            done = ev.SecurityDone(request.token, request.uid, False, None, str(e))
+        self.events.put(done)
+
+    def _print(self, receipt: ev.PrintReceipt) -> None:
+        """On the printer thread: the driver queues the job and waits for the paper."""
+        printer = self.drivers.get("printer")
+        try:
+            if printer is None:
+                raise DeviceError("no printer is configured")
+            printer.print_receipt(receipt.text, receipt.qr)
+            self.events.put(ev.ReceiptPrinted(True))
+        except DeviceError as e:
+            log.error("printer: the receipt was not printed: %s", e)
+            self.events.put(ev.ReceiptPrinted(False, str(e)))
+
+    def _count_offline(self, ask: ev.CountOffline) -> None:
+        store = self.offline_store
+        try:
+            if store is None:
+                raise OfflineStoreError("the offline store could not be opened")
+            mine = store.counts(ask.patron_id) if ask.patron_id else 0
+            self.events.put(ev.OfflineCounts(ask.patron_id, mine, store.total_pending()))
+        except OfflineStoreError as e:
+            log.error("offline store: %s", e)
+            # Counted as full, so nothing is accepted that could not be kept.
+            limit = self.config.circulation
+            self.events.put(ev.OfflineCounts(ask.patron_id, limit.offline_max_items,
+                                             limit.offline_max_total))
+
+    def _record_offline(self, record: ev.OfflineRecord) -> None:
+        try:
+            if self.offline_store is None:
+                raise OfflineStoreError("the offline store could not be opened")
+            self.offline_store.add(record.kind, record.patron_id, record.item_id,
+                                   datetime.now(timezone.utc))
+            self.events.put(ev.OfflineRecorded(record.token, True))
+        except (OfflineStoreError, ValueError) as e:
+            log.error("offline %s of %s not kept: %s", record.kind, record.item_id, e)
+            self.events.put(ev.OfflineRecorded(record.token, False, str(e)))
+
+    def _acknowledge_offline(self, done: ev.OfflineAcknowledge) -> None:
+        """Staff dealt with a refused transaction: mark it, then show the admin list again."""
+        from kiosk.circulation.offline import OfflineStore, store_path
+        try:
+            if self.offline_store is not None:
+                self._acknowledged(self.offline_store, done.id)
+            else:  # no ILS configured now, but a store kept from before may still list refusals
+                with OfflineStore(store_path(self.config), create=False) as store:
+                    self._acknowledged(store, done.id)
+        except OfflineStoreError as e:
+            log.error("offline transaction %d not marked dealt with: %s", done.id, e)
+
+    def _acknowledged(self, store, offline_id: int) -> None:
+        store.acknowledge(offline_id)
+        if self.session.view.status is not None:
+            self.events.put(ev.StatusArrived(status.with_offline(self.session.view.status, store)))
 
     def _gather_status(self) -> None:
         devices = {name: (d.state, d.detail) for name, d in self.session.view.devices.items()}
@@ -129,6 +232,36 @@ def _build_driver(name: str, source: str, events: queue.Queue, config: Config) -
     except DeviceError as e:  # the config check passed, so a scenario file went bad since
         log.error("%s: %s", name, e)
         return UnavailableDriver(name, str(e), events)
+
+
+def _circulation_for(config: Config, events: queue.Queue):
+    """The offline store and the ILS worker, when an ILS is configured (else None, None).
+    Imported here: a kiosk without an ILS never loads the SIP2 client."""
+    if not config.ils.host:
+        return None, None
+    from kiosk.circulation import offline
+    from kiosk.circulation.ils_worker import IlsWorker
+    from kiosk.sip2.client import IlsSettings
+    try:
+        store = offline.open_for(config)
+    except OfflineStoreError as e:  # transactions cannot be kept offline; online still works
+        log.error("offline store: %s", e)
+        store = None
+    return store, IlsWorker(IlsSettings.from_config(config), events, store)
+
+
+class EventQueue(queue.Queue):
+    """The runtime's inbox: drivers and workers put, the main thread drains it in `pump()`.
+    `wake` is called after every put, so the app can pump at once instead of at its next
+    interval (Kivy's Clock triggers may be called from any thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wake: Callable[[], None] = lambda: None
+
+    def put(self, item: object, block: bool = True, timeout: float | None = None) -> None:
+        super().put(item, block, timeout)
+        self.wake()
 
 
 class SteerableClock:

@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from drivers import discovery
 from drivers.source import parse as parse_source
 from kiosk import __version__, system
 from kiosk.config import Config
-from kiosk.errors import JournalError
+from kiosk.errors import JournalError, KioskError
 from kiosk.i18n import N_
 from kiosk.journal import Journal
 
@@ -53,6 +53,9 @@ class Check:
 class StatusReport:
     checks: tuple[Check, ...]
     taken_at: datetime
+    # What the ILS refused when offline transactions were replayed, for staff to deal with
+    # (kiosk.circulation.offline.OfflineTransaction, oldest first).
+    offline_refused: tuple = ()
 
 
 def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None = None,
@@ -71,7 +74,9 @@ def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None =
         checks += [check_device(name, source, (device_states or {}).get(name), attached)
                    for name, source in sorted(config.devices.items())]
         checks += [ils.result(), central.result()]
-    return StatusReport(tuple(checks), datetime.now(timezone.utc))
+        offline, refused = read_offline(config)
+        checks.append(offline)
+    return StatusReport(tuple(checks), datetime.now(timezone.utc), refused)
 
 
 def check_version() -> Check:
@@ -193,21 +198,60 @@ def check_device(name: str, source: str, live: tuple[str, str] | None,
 
 
 def check_ils(config: Config) -> Check:
-    host, port = config.ils.host, config.ils.port
-    if not host:
+    """A real SIP2 conversation: connect, log in, SC status, with a short timeout."""
+    from dataclasses import replace as replace_settings
+
+    from kiosk.sip2.client import IlsSettings, Sip2Client
+    from kiosk.sip2.errors import IlsRefused, IlsUnavailable
+
+    settings = IlsSettings.from_config(config)
+    if not settings.host:
         return Check("ils", None, Message(N_("not configured")),
                      Message(N_("set [ils] host and port")))
+    settings = replace_settings(settings, timeout_s=min(settings.timeout_s, NETWORK_TIMEOUT_S),
+                                retries=0)
+    address = settings.address
+    client = Sip2Client(settings)
     started = time.monotonic()
     try:
-        with socket.create_connection((host, port), timeout=NETWORK_TIMEOUT_S):
-            pass
-    except OSError as e:
+        sc = client.connect()
+    except IlsRefused:
+        return Check("ils", False, Message(N_("{address} refused the SIP2 login"),
+                                           {"address": address}),
+                     Message(N_("check [ils] username and password with the library "
+                                "system's SIP2 account")))
+    except IlsUnavailable as e:
         return Check("ils", False, Message(N_("cannot connect to {address}: {error}"),
-                                           {"address": f"{host}:{port}", "error": _why(e)}),
+                                           {"address": address, "error": _sip2_why(e, address)}),
                      Message(N_("check the network cable and the ILS's SIP2 service")))
+    except KioskError as e:
+        return Check("ils", False, Message(N_("{address} does not answer in SIP2: {error}"),
+                                           {"address": address, "error": str(e)}),
+                     Message(N_("check [ils] port, tls, charset and checksums")))
+    finally:
+        client.close()
     ms = round((time.monotonic() - started) * 1000)
-    return Check("ils", True, Message(N_("reachable at {address} ({ms} ms)"),
-                                      {"address": f"{host}:{port}", "ms": ms}))
+    flags = {"address": address, "ms": ms, "online": _yn(sc.online),
+             "checkout": _yn(sc.checkout_ok), "checkin": _yn(sc.checkin_ok)}
+    summary = Message(N_("SIP2 at {address}: online {online}, checkout {checkout}, checkin "
+                         "{checkin} ({ms} ms)"), flags)
+    if not (sc.online and sc.checkout_ok and sc.checkin_ok):
+        return Check("ils", False, summary,
+                     Message(N_("the library system does not allow checkouts or returns from "
+                                "this kiosk now: ask its administrator")))
+    return Check("ils", True, summary)
+
+
+def _yn(flag: bool) -> str:
+    return "Y" if flag else "N"
+
+
+def _sip2_why(error: Exception, address: str) -> str:
+    """The client's message without the address the summary already names."""
+    text = str(error)
+    for prefix in (f"cannot connect to {address}: ", f"{address} "):
+        text = text.removeprefix(prefix)
+    return text
 
 
 def check_central(config: Config) -> Check:
@@ -229,6 +273,48 @@ def check_central(config: Config) -> Check:
                      Message(N_("tell the central server's administrator")))
     return Check("central", True, Message(N_("{url} answers (HTTP {code})"),
                                           {"url": url, "code": reply.status_code}))
+
+
+def check_offline(config: Config) -> Check:
+    """Transactions accepted while the ILS was away: how many wait, how many it refused."""
+    return read_offline(config)[0]
+
+
+def read_offline(config: Config) -> tuple[Check, tuple]:
+    """The offline check and the refused transactions staff must look at."""
+    from kiosk.circulation.offline import OfflineStore, OfflineStoreError, store_path
+
+    path = store_path(config)
+    if not path.exists():
+        if not config.circulation.offline:
+            return Check("offline", None, Message(N_("offline mode is off"))), ()
+        return Check("offline", True, Message(N_("nothing kept offline yet"))), ()
+    try:
+        with OfflineStore(path, create=False) as store:
+            return offline_check(store), tuple(store.refused())
+    except OfflineStoreError as e:
+        return Check("offline", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
+                     Message(N_("keep the file: it may hold transactions the library system "
+                                "does not have yet"))), ()
+
+
+def offline_check(store) -> Check:
+    """The offline check from an open `OfflineStore`."""
+    pending, refused = store.total_pending(), store.total_refused()
+    summary = Message(N_("{pending} waiting for the library system, {refused} refused by it"),
+                      {"pending": pending, "refused": refused})
+    if refused:
+        return Check("offline", False, summary,
+                     Message(N_("settle each refused transaction at the counter, then mark it "
+                                "dealt with on the admin screen")))
+    return Check("offline", True, summary)
+
+
+def with_offline(report: StatusReport, store) -> StatusReport:
+    """`report` with the offline check and list read again, after staff dealt with one."""
+    fresh = offline_check(store)
+    checks = tuple(fresh if check.name == "offline" else check for check in report.checks)
+    return replace(report, checks=checks, offline_refused=tuple(store.refused()))
 
 
 def _why(error: Exception) -> str:

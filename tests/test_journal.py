@@ -209,7 +209,9 @@ def test_writers_killed_mid_write_lose_no_committed_row(tmp_path):
 def test_two_writers_at_once_share_one_unbroken_sequence(tmp_path):
     Journal.open(tmp_path / "journal.sqlite3", tmp_path / "patron.key").close()
     writers = [start_writer(tmp_path, tag) for tag in ("a", "b")]
-    time.sleep(0.5)
+    for writer in writers:  # both are writing, each has committed a few rows
+        for _ in range(5):
+            assert writer.stdout.readline(), "a writer stopped before writing"
     for writer in writers:
         writer.send_signal(signal.SIGKILL)
         writer.communicate()

@@ -54,8 +54,8 @@ def test_driver_events_arrive_through_the_queue(runtime):
     runtime.sim_scanner().scan("23520001234566")
     assert runtime.view.screen is Screen.ATTRACT  # nothing happens until the queue is pumped
     runtime.pump()
-    assert runtime.view.screen is Screen.HOME
-    assert "23520001234566" not in repr(runtime.view.notice)
+    assert runtime.view.screen is Screen.IDENTIFY  # a card: who is it? (no ILS set up here)
+    assert "23520001234566" not in repr(runtime.view)
 
 
 def test_idle_timeout_journals_and_forgets(runtime):
@@ -99,6 +99,10 @@ def test_a_failing_journal_is_logged_not_fatal(runtime, caplog):
 
 
 def test_a_flood_of_events_does_not_starve_the_screen(runtime):
+    deadline = time.monotonic() + 5
+    while "rfid" not in runtime.view.devices and time.monotonic() < deadline:
+        runtime.pump()  # the reader's own report first, so that only the flood is counted
+        time.sleep(0.02)
     for n in range(1000):
         runtime.events.put(BarcodeRead("scanner", f"{n:014d}", None))
     runtime.pump()

@@ -13,14 +13,16 @@ from kiosk import config as config_module
 from kiosk import status, system
 from kiosk.i18n import Translator
 from kiosk.journal import Journal
+from kiosk.sip2.test_data import IlsData
+from kiosk.sip2.test_server import Sip2TestServer
 from tests.conftest import ROOT
 
 
 @pytest.fixture
 def sip_server():
-    """A TCP listener standing in for the ILS's SIP2 port (the probe only connects)."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        yield server.getsockname()[1]
+    """The shipped test ILS, without logins: the check logs in and asks SC status."""
+    with Sip2TestServer(IlsData(institution="test")) as server:
+        yield server.address[1]
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def test_every_check_against_servers_that_answer(tmp_path, sip_server, central_s
                                    '[devices]\nscanner = "sim:scanner"\nrfid = "serial:/dev/ttyUSB0"\n')
     checks = by_name(status.gather(config))
     assert list(checks) == ["version", "config", "journal", "disk", "clock", "ebooks",
-                            "device:rfid", "device:scanner", "ils", "central"]
+                            "device:rfid", "device:scanner", "ils", "central", "offline"]
     assert checks["ils"].ok and f"127.0.0.1:{sip_server}" in checks["ils"].summary.english
     assert checks["central"].ok and "HTTP 200" in checks["central"].summary.english
     assert checks["device:scanner"].ok
@@ -185,3 +187,32 @@ def test_doctor_reports_a_bad_config_as_a_fault(tmp_path):
     assert result.returncode == 1
     assert result.stdout.startswith("FAIL  config")
     assert "must be >= 5" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_the_ils_check_logs_in_and_names_what_is_wrong(tmp_path):
+    with Sip2TestServer(IlsData(accounts={"kiosk": "right"})) as server:
+        ils = f'[ils]\nhost = "127.0.0.1"\nport = {server.address[1]}\nusername = "kiosk"\n'
+        check = status.check_ils(make_config(tmp_path, ils + 'password = "right"\n'))
+        assert check.ok and "online Y, checkout Y, checkin Y" in check.summary.english
+        assert [m.code for m in server.history] == ["93", "99"]
+        check = status.check_ils(make_config(tmp_path, ils + 'password = "wrong"\n'))
+        assert check.ok is False and "refused the SIP2 login" in check.summary.english
+        assert "username and password" in check.advice.english
+
+
+def test_the_ils_check_tells_a_server_that_is_not_sip2(tmp_path):
+    """An HTTP server on the SIP2 port answers every line with an HTTP error."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_badly():
+        conn, _ = listener.accept()
+        with conn:
+            while conn.recv(1024):
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+    threading.Thread(target=answer_badly, daemon=True).start()
+    with listener:
+        check = status.check_ils(make_config(
+            tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {listener.getsockname()[1]}\n'))
+    assert check.ok is False and "does not answer in SIP2" in check.summary.english
+    assert "charset" in check.advice.english

@@ -1,7 +1,8 @@
 """`kiosk doctor`: checks a kiosk end to end and prints one line per check with what to do.
 
 Exit status 0 when nothing is at fault, 1 when something is (a check that is not set up, "--",
-is not a fault). Besides the admin screen's checks it looks at what the app needs to start.
+is not a fault). Besides the admin screen's checks it looks at what the app needs to start, and
+lists each transaction the ILS refused when offline ones were replayed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def run(args) -> int:
     checks = [*report.checks, check_font(), check_translations()]
     for check in checks:
         print(format_check(check))
+        if check.name == "offline":
+            for transaction in report.offline_refused:
+                print(format_refused(transaction))
     return 1 if any(c.ok is False for c in checks) else 0
 
 
@@ -40,6 +44,15 @@ def format_check(check: Check) -> str:
     if check.advice:
         line += f" -> {check.advice.english}"
     return line
+
+
+def format_refused(tx) -> str:
+    """One transaction the ILS refused on replay, under the offline check's line."""
+    kind = "borrow" if tx.kind == "checkout" else "return"
+    book = f"{tx.item_id} {tx.title}".strip()
+    patron = f" patron {tx.patron_masked}" if tx.patron_masked else ""
+    return (f"      refused: {tx.when_utc.astimezone():%Y-%m-%d %H:%M} {kind} {book}{patron}: "
+            f"{tx.message or 'no reason given'}")
 
 
 def check_font() -> Check:

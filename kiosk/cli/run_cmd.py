@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
 from pathlib import Path
 
 from kiosk.cli.common import load_config
+from kiosk.demo import DEMO_DIR
 from kiosk.errors import KioskError
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
@@ -32,6 +34,17 @@ def run(args) -> int:
                          "run: xvfb-run -a kiosk run --demo --walkthrough screenshots/")
     if args.demo:
         _prepare_demo_catalogue(config)
+    demo_ils = None
+    if args.demo and not config.ils.host:
+        config, demo_ils = _start_demo_ils(config)
+    try:
+        return _run_app(args, config)
+    finally:
+        if demo_ils is not None:
+            demo_ils.stop()
+
+
+def _run_app(args, config) -> int:
     journal = Journal.open(config.journal_path, config.patron_key_path)
     runtime = Runtime(config, journal, clock=SteerableClock())
 
@@ -61,6 +74,23 @@ def _prepare_demo_catalogue(config) -> None:
         catalogue.prepare(config)
     except (KioskError, OSError) as e:  # the demo runs on; the e-book screens say it's missing
         log.error("the sample e-book catalogue could not be prepared: %s", e)
+
+
+def _start_demo_ils(config):
+    """The demo's own library system (kiosk/demo/ils.toml) on a free 127.0.0.1 port, and the
+    config pointed at it. Without it the demo still runs; borrowing then says it is away."""
+    from kiosk.sip2.test_server import start_demo_ils
+    try:
+        server = start_demo_ils(DEMO_DIR / "ils.toml")
+    except (KioskError, OSError) as e:
+        log.error("the demo's library system could not start: %s", e)
+        return config, None
+    host, port = server.address
+    username, password = server.login or ("", "")
+    log.info("demo library system (SIP2) on %s:%d", host, port)
+    ils = dataclasses.replace(config.ils, host=host, port=port, username=username,
+                              password=password)
+    return dataclasses.replace(config, ils=ils), server
 
 
 def _has_kms() -> bool:

@@ -19,12 +19,15 @@ class Screen(StrEnum):
     EBOOK_SEARCH = "ebook_search"
     EBOOK_TITLE = "ebook_title"
     ACCOUNT = "account"
+    IDENTIFY = "identify"
+    RECEIPT = "receipt"
     ADMIN_PIN = "admin_pin"
     ADMIN = "admin"
 
 
-# Flows that later issues build: their screens say so plainly.
-COMING_LATER = frozenset({Screen.BORROW, Screen.RETURN, Screen.ACCOUNT})
+# The circulation services on the home screen, and every screen of their journeys.
+CIRCULATION = frozenset({Screen.BORROW, Screen.RETURN, Screen.ACCOUNT})
+CIRCULATION_SCREENS = frozenset({*CIRCULATION, Screen.IDENTIFY, Screen.RECEIPT})
 EBOOK_SCREENS = frozenset({Screen.EBOOKS, Screen.EBOOK_SEARCH, Screen.EBOOK_TITLE})
 
 
@@ -122,6 +125,100 @@ class StatusArrived:
 
 
 @dataclass(frozen=True)
+class CardNumberTyped:
+    """A library card number typed on the identify screen's keypad."""
+    number: str
+
+
+@dataclass(frozen=True)
+class PatronPinTyped:
+    pin: str
+
+
+@dataclass(frozen=True)
+class Renew:
+    """Renew one loan on the account screen, or every loan when `item_id` is None."""
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FinishFlow:
+    """Done on a borrow, return or account screen: the receipt, then the session ends."""
+
+
+@dataclass(frozen=True)
+class PrintRequested:
+    """The receipt screen's Print button (receipt = "ask")."""
+
+
+# --- events from the runtime's workers ----------------------------------------------------
+
+@dataclass(frozen=True)
+class IlsAnswered:
+    """The ILS worker carried out an `IlsCall`. `offline`: the ILS could not be reached."""
+    token: int
+    result: object | None
+    error: str | None = None
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class IlsState:
+    """The ILS link came up or went away (sent on change only)."""
+    online: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SecurityDone:
+    """The pad armed or disarmed one tag; `secured` is the value read back (None: unknown)."""
+    token: int
+    uid: str
+    ok: bool
+    secured: bool | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class OfflineCounts:
+    """Transactions waiting in the offline store: this patron's checkouts and all of them."""
+    patron_id: str | None
+    patron_pending: int
+    total_pending: int
+
+
+@dataclass(frozen=True)
+class OfflineRecorded:
+    """The offline store kept (or failed to keep) an `OfflineRecord`."""
+    token: int
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class OfflineReplayed:
+    """The ILS worker sent one stored transaction when the ILS came back: "sent" or "refused"."""
+    kind: str
+    item_id: str
+    patron_id: str | None
+    outcome: str
+    title: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptPrinted:
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class AcknowledgeOffline:
+    """Staff dealt with a transaction the ILS refused on replay (the admin screen's list)."""
+    id: int
+
+
+@dataclass(frozen=True)
 class Tick:
     """Time passed; the idle timer and notices look at the clock."""
 
@@ -146,3 +243,47 @@ class GatherStatus:
 @dataclass(frozen=True)
 class RestartApp:
     pass
+
+
+@dataclass(frozen=True)
+class IlsCall:
+    """Ask the ILS worker to call `Sip2Client.<op>(**args)`; answered by `IlsAnswered(token)`."""
+    token: int
+    op: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SetSecurity:
+    """Arm (`secured`) or disarm one tag through the pad `device`; answered by `SecurityDone`."""
+    token: int
+    device: str
+    uid: str
+    secured: bool
+
+
+@dataclass(frozen=True)
+class PrintReceipt:
+    text: str
+    qr: str | None = None
+
+
+@dataclass(frozen=True)
+class CountOffline:
+    """How many transactions wait in the offline store; answered by `OfflineCounts`."""
+    patron_id: str | None
+
+
+@dataclass(frozen=True)
+class OfflineRecord:
+    """Keep a checkout or checkin accepted while the ILS is away; answered by `OfflineRecorded`."""
+    kind: str  # "checkout" or "checkin"
+    patron_id: str | None
+    item_id: str
+    token: int = 0
+
+
+@dataclass(frozen=True)
+class OfflineAcknowledge:
+    """Mark a refused offline transaction as dealt with, then show the admin list again."""
+    id: int

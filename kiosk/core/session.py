@@ -10,24 +10,25 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, TagsSeen
+from drivers.events import DeviceFault, DeviceStatus, TagsSeen
 from kiosk.config import Config
 from kiosk.core import events as ev
+from kiosk.core.circulation import CirculationFlow, CirculationSettings, CirculationView
 from kiosk.core.ebooks import EbookFlow, EbookView
-from kiosk.core.events import COMING_LATER, EBOOK_SCREENS, Screen
+from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
 from kiosk.core.pin import verify_pin
-from kiosk.privacy import mask
 
 log = logging.getLogger(__name__)
 
 NOTICE_SECONDS = 6.0
-_PATRON_SCREENS = frozenset({Screen.HOME, *COMING_LATER, *EBOOK_SCREENS})
+_PATRON_SCREENS = frozenset({Screen.HOME, *CIRCULATION_SCREENS, *EBOOK_SCREENS})
 _ALLOWED_MOVES = {
-    Screen.HOME: frozenset({*COMING_LATER, Screen.EBOOKS}),
-    **{flow: frozenset({Screen.HOME}) for flow in COMING_LATER},
+    Screen.HOME: frozenset({*CIRCULATION, Screen.EBOOKS}),
+    **{flow: frozenset({Screen.HOME}) for flow in (*CIRCULATION, Screen.IDENTIFY)},
     Screen.EBOOKS: frozenset({Screen.HOME}),
 }
 
@@ -41,12 +42,21 @@ class Settings:
     pin_hash: str = ""
     max_pin_attempts: int = 5
     lockout_s: float = 300.0
+    circulation: CirculationSettings = field(default_factory=CirculationSettings)
 
     @classmethod
     def from_config(cls, config: Config) -> Settings:
+        circ, kiosk = config.circulation, config.kiosk
+        circulation = CirculationSettings(
+            ils=bool(config.ils.host), pin=circ.pin, pin_attempts=circ.pin_attempts,
+            receipt=circ.receipt, printer="printer" in config.devices, offline=circ.offline,
+            offline_max_items=circ.offline_max_items, offline_max_total=circ.offline_max_total,
+            ecard_prefixes=config.driver_settings.barcodes.ecard_prefixes, kiosk_id=kiosk.id,
+            library_name_zh=kiosk.library_name_zh, library_name_en=kiosk.library_name_en)
         return cls(idle_timeout_s=config.idle.timeout_s, countdown_s=config.idle.countdown_s,
                    language=config.kiosk.language, pin_hash=config.admin.pin_hash,
-                   max_pin_attempts=config.admin.max_attempts, lockout_s=config.admin.lockout_s)
+                   max_pin_attempts=config.admin.max_attempts, lockout_s=config.admin.lockout_s,
+                   circulation=circulation)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,7 @@ class View:
     devices: Mapping[str, DeviceState] = field(default_factory=dict)
     status: Any = None  # the last kiosk.status.StatusReport
     ebooks: EbookView = field(default_factory=EbookView)
+    circulation: CirculationView = field(default_factory=CirculationView)
 
     @property
     def offline_devices(self) -> tuple[str, ...]:
@@ -83,10 +94,14 @@ class View:
                             if device.state != "connected"))
 
 
-class Session(EbookFlow):
-    def __init__(self, settings: Settings, now: float) -> None:
+class Session(EbookFlow, CirculationFlow):
+    def __init__(self, settings: Settings, now: float, *,
+                 wall: Callable[[], datetime] = datetime.now) -> None:
+        """`wall` gives local time for receipts; the session's own clock is `now`."""
         self.settings = settings
         self.view = View(language=settings.language)
+        self._circulation_init(wall)
+        self._publish()
         self._last_activity = now
         self._started_at: float | None = None  # a patron session is open
         self._failed_pins = 0
@@ -117,12 +132,22 @@ class Session(EbookFlow):
             self._open_session(now)
 
     def _on_Navigate(self, event: ev.Navigate, now: float, effects: list) -> None:
-        if event.to in _ALLOWED_MOVES.get(self.view.screen, ()):
-            self._leaving_ebooks(effects)
-            books = self.view.ebooks if event.to in EBOOK_SCREENS else EbookView()
-            self.view = replace(self.view, screen=event.to, notice=None, ebooks=books)
+        screen = self.view.screen
+        if event.to not in _ALLOWED_MOVES.get(screen, ()):
+            log.warning("no way from %s to %s", screen, event.to)
+            return
+        if screen in CIRCULATION_SCREENS:
+            if not self._may_leave_flow():
+                log.info("not leaving %s: a book is in progress or done (Finish ends it)", screen)
+                return
+            self._leaving_flow(effects)
+        self._leaving_ebooks(effects)
+        books = self.view.ebooks if event.to in EBOOK_SCREENS else EbookView()
+        self.view = replace(self.view, ebooks=books)
+        if event.to in CIRCULATION:
+            self._enter_flow(event.to, now, effects)
         else:
-            log.warning("no way from %s to %s", self.view.screen, event.to)
+            self.view = replace(self.view, screen=event.to, notice=None)
 
     def _on_EndSession(self, event: ev.EndSession, now: float, effects: list) -> None:
         self._close(now, "ok", effects)
@@ -130,31 +155,6 @@ class Session(EbookFlow):
     def _on_SetLanguage(self, event: ev.SetLanguage, now: float, effects: list) -> None:
         if event.language in self.settings.languages:
             self.view = replace(self.view, language=event.language)
-
-    def _on_BarcodeRead(self, event: BarcodeRead, now: float, effects: list) -> None:
-        # Borrowing arrives with the SIP2 issue; until then a scan wakes the kiosk and is
-        # acknowledged, masked, so the patron sees the scanner works and nothing pretends more.
-        if event.kind == "isbn":
-            self._acknowledge(now, "scan_isbn", {})  # a title's number, not this copy's
-        elif event.kind == "unknown":
-            self._acknowledge(now, "scan_unknown", {})
-        else:
-            self._acknowledge(now, "scan_read", {"code": mask(event.data)})
-
-    def _on_CardRead(self, event: CardRead, now: float, effects: list) -> None:
-        self._acknowledge(now, "scan_read", {"code": mask(event.data)})
-
-    def _on_TagsSeen(self, event: TagsSeen, now: float, effects: list) -> None:
-        if not event.tags:
-            return
-        unreadable = sum(1 for tag in event.tags if tag.item_id is None)
-        missing = sum(1 for item in event.sets if not item.complete)
-        if unreadable:
-            self._acknowledge(now, "tags_unreadable", {"count": str(unreadable)})
-        elif missing:
-            self._acknowledge(now, "tags_incomplete", {"count": str(missing)})
-        else:
-            self._acknowledge(now, "tags_seen", {"count": str(len(event.sets) or len(event.tags))})
 
     def _acknowledge(self, now: float, message: str, args: dict[str, str]) -> None:
         if self.view.screen is Screen.ATTRACT:
@@ -236,6 +236,13 @@ class Session(EbookFlow):
             effects.append(ev.JournalAppend("admin", "restart"))
             effects.append(ev.RestartApp())
 
+    def _on_AcknowledgeOffline(self, event: ev.AcknowledgeOffline, now: float,
+                               effects: list) -> None:
+        if self.view.screen is Screen.ADMIN:
+            effects.append(ev.JournalAppend("admin", "offline_acknowledged",
+                                            detail={"offline_id": event.id}))
+            effects.append(ev.OfflineAcknowledge(event.id))
+
     # --- opening and closing --------------------------------------------------------------
 
     def _open_session(self, now: float) -> None:
@@ -245,16 +252,21 @@ class Session(EbookFlow):
     def _close(self, now: float, outcome: str, effects: list) -> None:
         """Back to the attract screen, forgetting everything about the patron."""
         self._leaving_ebooks(effects)
+        self._leaving_circulation(effects)
         if self._started_at is not None:
             seconds = round(now - self._started_at, 1)
             effects.append(ev.JournalAppend("session", outcome, detail={"seconds": seconds}))
             self._started_at = None
         self.view = View(language=self.settings.language, devices=self.view.devices,
                          status=None)
+        self._publish()
 
 
 def _is_activity(event: object) -> bool:
     if isinstance(event, TagsSeen):
         return bool(event.tags)  # books placed on the pad, not a pad emptied
+    # What workers answer is not the patron acting: a slow ILS must not keep a session alive.
     return not isinstance(event, (ev.Tick, DeviceStatus, DeviceFault, ev.StatusArrived,
-                                  ev.EbookDownloaded))
+                                  ev.EbookDownloaded, ev.IlsAnswered, ev.IlsState,
+                                  ev.SecurityDone, ev.OfflineCounts, ev.OfflineRecorded,
+                                  ev.OfflineReplayed, ev.ReceiptPrinted))

@@ -21,7 +21,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core import events as ev
-from kiosk.core.events import COMING_LATER, EBOOK_SCREENS, Screen
+from kiosk.core.events import CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
 from kiosk.demo import load_samples
 from kiosk.i18n import N_, Translator
 from kiosk.runtime import Runtime
@@ -30,29 +30,36 @@ from kiosk.ui.cover_cache import CoverCache
 from kiosk.ui.device_labels import device_label
 from kiosk.ui.fonts import use_cjk_font
 from kiosk.ui.keys import KeyBuffer
+from kiosk.ui.screens.account import AccountScreen
 from kiosk.ui.screens.admin import AdminScreen
 from kiosk.ui.screens.admin_pin import AdminPinScreen
 from kiosk.ui.screens.attract import AttractScreen
-from kiosk.ui.screens.coming_later import ComingLaterScreen
+from kiosk.ui.screens.borrow import BorrowScreen
 from kiosk.ui.screens.ebook_search import EbookSearchScreen
 from kiosk.ui.screens.ebook_title import EbookTitleScreen
 from kiosk.ui.screens.ebooks import EbooksScreen
 from kiosk.ui.screens.home import HomeScreen
+from kiosk.ui.screens.identify import IdentifyScreen
+from kiosk.ui.screens.receipt import ReceiptScreen
+from kiosk.ui.screens.return_ import ReturnScreen
 from kiosk.ui.widgets import CountdownOverlay, DemoTray
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent
-PUMP_INTERVAL_S = 0.05  # drivers' events reach the screen within a frame or three
+PUMP_INTERVAL_S = 0.05  # the idle timer's tick; events wake the pump as they arrive
 NOTICES = {
-    "scan_read": N_("Read {code}. Borrowing and returning at this kiosk come in a later version."),
     "scan_isbn": N_("That is the ISBN on the cover. Please scan the library's barcode instead."),
     "scan_unknown": N_("This code is not a library card or a library book."),
-    "tags_seen": N_("{count} item(s) on the pad. Borrowing and returning come in a later version."),
+    "choose_service": N_("Read {code}. Please choose Borrow or Return first."),
+    "card_first": N_("Please scan your library card first."),
+    "no_card_needed": N_("No card is needed to return books."),
+    "finish_first": N_("Please finish first: press Finish, then start again with the other card."),
+    "tags_seen": N_("{count} item(s) on the pad. Please choose Borrow or Return."),
     "tags_unreadable": N_("{count} tag(s) cannot be read. Please hand the item(s) to staff."),
     "tags_incomplete": N_("{count} item(s) are missing a part (a disc or booklet). "
                           "Please put all parts on the pad."),
 }
-PATRON_SCREENS = frozenset({Screen.HOME, *COMING_LATER, *EBOOK_SCREENS})
+PATRON_SCREENS = frozenset({Screen.HOME, *CIRCULATION_SCREENS, *EBOOK_SCREENS})
 FIRST_FRAME_FILE = "KIOSK_FIRST_FRAME_FILE"  # the start-up benchmark's marker
 
 
@@ -88,8 +95,8 @@ class KioskApp(App):
         self.translator = Translator()
         self.covers = CoverCache()
         for kv in ("widgets.kv", "app.kv", *(f"screens/{n}.kv" for n in
-                   ("attract", "home", "coming_later", "ebooks", "ebook_search", "ebook_title",
-                    "admin_pin", "admin"))):
+                   ("attract", "home", "flow", "identify", "borrow", "return_", "account",
+                    "receipt", "ebooks", "ebook_search", "ebook_title", "admin_pin", "admin"))):
             Builder.load_file(str(UI_DIR / kv))
         root = KioskRoot(demo=self.demo, staff_hold_s=self.runtime.config.admin.long_press_s,
                          staff_action=lambda: self.runtime.send(ev.AdminGesture()))
@@ -112,8 +119,11 @@ class KioskApp(App):
         yield AttractScreen(name=Screen.ATTRACT.value, name_zh=kiosk.library_name_zh,
                             name_en=kiosk.library_name_en, **common)
         yield HomeScreen(name=Screen.HOME.value, **common)
-        for flow in sorted(COMING_LATER):
-            yield ComingLaterScreen(name=flow.value, **common)
+        yield IdentifyScreen(name=Screen.IDENTIFY.value, **common)
+        yield BorrowScreen(name=Screen.BORROW.value, **common)
+        yield ReturnScreen(name=Screen.RETURN.value, **common)
+        yield AccountScreen(name=Screen.ACCOUNT.value, **common)
+        yield ReceiptScreen(name=Screen.RECEIPT.value, **common)
         books = {"library": self.runtime.library, **common}
         yield EbooksScreen(name=Screen.EBOOKS.value, covers_cache=self.covers, **books)
         yield EbookSearchScreen(name=Screen.EBOOK_SEARCH.value, **books)
@@ -146,6 +156,8 @@ class KioskApp(App):
         self.runtime.start()
         self.show(self.runtime.view)
         Clock.schedule_interval(lambda dt: self.runtime.pump(), PUMP_INTERVAL_S)
+        # A scan or the ILS's answer is handled in the next frame, not up to 50 ms later.
+        self.runtime.events.wake = Clock.create_trigger(lambda dt: self.runtime.pump())
         # SDL turns SIGTERM and SIGINT into a window-close request, which a kiosk refuses; but
         # systemd stopping the service, or Ctrl+C on the demo's terminal, must stop the app.
         for signum in (signal.SIGTERM, signal.SIGINT):

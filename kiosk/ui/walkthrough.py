@@ -17,31 +17,59 @@ from kiosk.demo import DEMO_PIN, load_samples
 
 log = logging.getLogger(__name__)
 STEP_S = 0.4
+READY_TIMEOUT_S = 5.0  # a step waiting for the demo's ILS or pad gives up after this
 SAMPLE_TITLE = "000001"  # 红楼梦, the sample catalogue's first title
+SAMPLE_TAG = "E004015000000001"  # 红楼梦 on the demo pad (drivers/sim/scenarios/demo.toml)
 
 
 def steps(app):
-    """(screenshot name, action before it) in the order a visitor would see them."""
-    send = app.runtime.send
+    """(screenshot name, action before it, and optionally what to wait for before the picture)
+    in the order a visitor would see them."""
+    runtime = app.runtime
+    send = runtime.send
     card = load_samples()[0].code
+    settled = lambda: not runtime.view.circulation.busy  # noqa: E731
     yield "01-attract", lambda: None
     yield "02-attract-english", lambda: send(ev.SetLanguage("en"))
     yield "03-home", lambda: send(ev.Start())
     yield "04-home-chinese", lambda: send(ev.SetLanguage("zh_CN"))
-    yield "05-card-scanned", lambda: app.runtime.sim_scanner().scan(card)
-    for number, flow in enumerate((Screen.BORROW, Screen.RETURN, Screen.EBOOKS)):
-        yield f"0{6 + number}-{flow.value}", lambda f=flow: (send(ev.Navigate(Screen.HOME)),
-                                                            send(ev.Navigate(f)))
-    yield "09-ebooks-search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("hlm")))
-    yield "10-ebook-title", lambda: send(ev.OpenTitle(SAMPLE_TITLE))
-    yield "11-account", lambda: (send(ev.Back()), send(ev.Back()), send(ev.Back()),
-                                 send(ev.Navigate(Screen.ACCOUNT)))
-    yield "12-still-there", lambda: app.clock.advance(app.runtime.config.idle.timeout_s + 1)
-    yield "13-attract-after-timeout", lambda: app.clock.advance(
-        app.runtime.config.idle.countdown_s + 1)
-    yield "14-staff-pin", lambda: send(ev.AdminGesture())
-    yield "15-admin", lambda: send(ev.PinSubmitted(DEMO_PIN))
-    yield "16-admin-status", lambda: None
+    yield "05-identify", lambda: send(ev.Navigate(Screen.BORROW))
+    yield "06-borrow", lambda: runtime.sim_scanner().scan(card), \
+        lambda: runtime.view.screen is not Screen.IDENTIFY
+    yield "07-borrow-book", lambda: _place(runtime, SAMPLE_TAG), \
+        lambda: runtime.view.circulation.lines and settled()
+    # The book is lifted: one left lying there is the last patron's, and would not count.
+    yield "08-receipt", lambda: (send(ev.FinishFlow()), _clear(runtime)), \
+        lambda: not runtime.session.pad_uids
+    yield "09-return", lambda: (send(ev.EndSession()), send(ev.Start()),
+                                send(ev.Navigate(Screen.RETURN)), _place(runtime, SAMPLE_TAG)), \
+        lambda: runtime.view.circulation.lines and settled()
+    yield "10-ebooks", lambda: (send(ev.FinishFlow()), send(ev.EndSession()), _clear(runtime),
+                                send(ev.Start()), send(ev.Navigate(Screen.EBOOKS)))
+    yield "11-ebooks-search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("hlm")))
+    yield "12-ebook-title", lambda: send(ev.OpenTitle(SAMPLE_TITLE))
+    yield "13-account", lambda: (send(ev.Back()), send(ev.Back()), send(ev.Back()),
+                                 send(ev.Navigate(Screen.ACCOUNT)),
+                                 runtime.sim_scanner().scan(card)), \
+        lambda: runtime.view.screen is Screen.ACCOUNT and settled()
+    yield "14-still-there", lambda: app.clock.advance(runtime.config.idle.timeout_s + 1)
+    yield "15-attract-after-timeout", lambda: app.clock.advance(
+        runtime.config.idle.countdown_s + 1)
+    yield "16-staff-pin", lambda: send(ev.AdminGesture())
+    yield "17-admin", lambda: send(ev.PinSubmitted(DEMO_PIN))
+    yield "18-admin-status", lambda: None
+
+
+def _place(runtime, uid: str) -> None:
+    pad = runtime.sim_pad()
+    if pad is not None:
+        pad.place(uid)
+
+
+def _clear(runtime) -> None:
+    pad = runtime.sim_pad()
+    if pad is not None:
+        pad.clear()
 
 
 class Walkthrough:
@@ -57,13 +85,25 @@ class Walkthrough:
 
     def _next(self, _dt: float) -> None:
         try:
-            name, action = next(self._steps)
+            name, action, *ready = next(self._steps)
         except StopIteration:
             self.app.stop()
             return
         action()
         # Let the pump apply the step and a frame draw it before the picture is taken.
-        Clock.schedule_once(lambda _dt: self._shoot(name), STEP_S * 2 if "admin" in name else STEP_S)
+        wait = STEP_S * 2 if "admin" in name else STEP_S
+        deadline = Clock.get_time() + READY_TIMEOUT_S
+        Clock.schedule_once(lambda _dt: self._when_ready(name, ready[0] if ready else None,
+                                                         deadline), wait)
+
+    def _when_ready(self, name: str, ready, deadline: float) -> None:
+        if ready is not None and not ready() and Clock.get_time() < deadline:
+            Clock.schedule_once(lambda _dt: self._when_ready(name, ready, deadline), 0.1)
+            return
+        if ready is not None and not ready():
+            log.warning("walkthrough: %s is not ready after %.0f s; taken as it is", name,
+                        READY_TIMEOUT_S)
+        self._shoot(name)
 
     def _shoot(self, name: str) -> None:
         taken = Window.screenshot(name=str(self.out_dir / f"{name}.png"))

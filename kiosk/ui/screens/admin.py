@@ -1,9 +1,11 @@
-"""The staff admin screen: the checks `kiosk doctor` makes, live device states, restart."""
+"""The staff admin screen: the checks `kiosk doctor` makes, live device states, restart, and the
+transactions the ILS refused when offline ones were sent later, each to mark as dealt with."""
 
 from __future__ import annotations
 
 from kivy.properties import ListProperty
 
+from kiosk.core import events as ev
 from kiosk.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 
@@ -15,7 +17,10 @@ CHECK_NAMES = {
     "clock": N_("Clock"),
     "ils": N_("Library system (SIP2)"),
     "central": N_("Central server"),
+    "offline": N_("Offline transactions"),
 }
+KINDS = {"checkout": N_("Borrow"), "checkin": N_("Return")}
+OFFLINE_ROW_HEIGHT = 64
 VERDICTS = {True: N_("Working"), False: N_("FAULT"), None: N_("not set")}
 DEVICE_STATES = {
     "connected": N_("connected"),
@@ -54,7 +59,29 @@ class AdminScreen(KioskScreen):
                 if check.advice:
                     text += " — " + self._message(check.advice)
                 rows.append(self._row(check.ok, label, text))
+            rows += self._refused_rows(view.status.offline_refused)
         self.rows = rows
+
+    def _refused_rows(self, refused) -> list[dict]:
+        if not refused:
+            return []
+        rows = [{"viewclass": "OfflineHeading", "text": self.tr(
+            self.lang, "Refused by the library system when sent later: {count}",
+            count=len(refused))}]
+        for tx in refused:
+            book = f"{tx.item_id} {tx.title}".strip()
+            who = self.tr(self.lang, "Card {card}", card=tx.patron_masked) \
+                if tx.patron_masked else ""
+            reason = tx.message or self.tr(self.lang, "no reason given")
+            rows.append({
+                "viewclass": "OfflineRow", "height": OFFLINE_ROW_HEIGHT, "offline_id": tx.id,
+                "what": f"{tx.when_utc.astimezone():%Y-%m-%d %H:%M}  "
+                        f"{self.tr(self.lang, KINDS[tx.kind])}  {book}",
+                "why": f"{who}  {reason}".strip(),
+                "button_text": self.tr(self.lang, "Dealt with"),
+                "acknowledge": lambda tx_id=tx.id: self.send(ev.AcknowledgeOffline(tx_id)),
+            })
+        return rows
 
     def _device_row(self, name: str, device) -> dict:
         ok = device.state == "connected"

@@ -1,0 +1,1 @@
+"""Circulation inside the kiosk: the thread that talks to the ILS, and the offline store."""

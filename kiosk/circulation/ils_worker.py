@@ -1,0 +1,199 @@
+"""The ILS worker: the one thread that talks to the library system over SIP2.
+
+It owns one `Sip2Client` (which is not thread-safe), carries out the core's `IlsCall`s in the
+order they came, sends the SC status heartbeat when idle, reconnects with capped back-off (one
+log line per attempt), and puts `IlsAnswered`, `IlsState` (on change only) and
+`OfflineReplayed` events on the kiosk's queue. Whenever the offline store holds transactions,
+they are replayed, oldest first, before any new call, so the ILS sees them in the order the
+patrons made them.
+
+While the ILS is away a call is answered at once with `offline=True` (until the next reconnect
+attempt is due), so a patron never waits for a connect timeout per book.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+from kiosk.circulation.offline import OfflineStore, OfflineStoreError, Replayed, replay
+from kiosk.core import events as ev
+from kiosk.privacy import mask_numbers_in
+from kiosk.sip2.client import IlsSettings, Sip2Client
+from kiosk.sip2.errors import IlsError, IlsUnavailable
+
+log = logging.getLogger(__name__)
+FIRST_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 30.0
+_STOP = object()
+
+
+class IlsWorker:
+    def __init__(self, settings: IlsSettings, events: queue.Queue,
+                 offline_store: OfflineStore | None, *,
+                 max_backoff_s: float = MAX_BACKOFF_S,
+                 client_factory: Callable[[IlsSettings], Any] = Sip2Client,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.events = events
+        self.store = offline_store
+        self.max_backoff_s = max_backoff_s
+        self.clock = clock
+        self._client = client_factory(settings)
+        self._calls: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._online: bool | None = None
+        self._backoff = FIRST_BACKOFF_S
+        self._next_attempt = 0.0  # when connecting may be tried again
+        self._last_traffic = 0.0
+        self.attempts = 0  # connection attempts since start, for tests and status
+
+    # --- any thread -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="ils", daemon=True)
+            self._thread.start()
+
+    def submit(self, call: ev.IlsCall) -> None:
+        self._calls.put(call)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop after the call in hand; calls not yet started are dropped (the app is ending)."""
+        if self._thread is not None:
+            self._calls.put(_STOP)
+            self._thread.join(timeout)
+            self._thread = None
+        self._client.close()
+
+    @property
+    def online(self) -> bool | None:
+        return self._online
+
+    # --- the worker thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._connect()
+        while True:
+            try:
+                call = self._calls.get(timeout=self._wait_s())
+            except queue.Empty:
+                call = None
+            if call is _STOP:
+                return
+            try:
+                if call is None:
+                    self._idle()
+                else:
+                    self._carry_out(call)
+            except Exception:  # a bug here must not leave the kiosk without its ILS
+                log.exception("the ILS worker failed on %r", call)
+                if call is not None:
+                    self._answer(call, None, "internal error", offline=False)
+
+    def _wait_s(self) -> float:
+        now = self.clock()
+        if self._client.connected:
+            return max(0.05, self._last_traffic + self.settings.heartbeat_s - now)
+        return max(0.05, self._next_attempt - now)
+
+    def _idle(self) -> None:
+        """Nothing to do: the heartbeat when connected, a reconnect attempt when not."""
+        if not self._client.connected:
+            if self.clock() >= self._next_attempt:
+                self._connect()
+            return
+        if self.clock() - self._last_traffic >= self.settings.heartbeat_s:
+            try:
+                status = self._client.status()
+                self._last_traffic = self.clock()
+                self._set_online(True, "" if status.online else "the ILS says it is offline")
+            except IlsError as e:
+                self._lost(e)
+                return
+        self._replay()
+
+    def _carry_out(self, call: ev.IlsCall) -> None:
+        if not self._client.connected and self.clock() >= self._next_attempt:
+            self._connect()
+        if not self._client.connected:
+            self._answer(call, None, "the ILS cannot be reached", offline=True)
+            return
+        self._replay()
+        method = getattr(self._client, call.op, None)
+        if method is None or call.op.startswith("_"):
+            self._answer(call, None, f"no such ILS operation: {call.op}", offline=False)
+            return
+        try:
+            result = method(**call.args)
+        except IlsUnavailable as e:
+            self._lost(e)
+            self._answer(call, None, str(e), offline=True)
+            return
+        except IlsError as e:  # refused login, a reply that cannot be understood
+            log.warning("ILS %s failed: %s", call.op, mask_numbers_in(str(e)))
+            self._answer(call, None, str(e), offline=False)
+            return
+        self._last_traffic = self.clock()
+        self._answer(call, result, None, offline=False)
+
+    def _connect(self) -> None:
+        self.attempts += 1
+        where = f"{self.settings.host}:{self.settings.port}"
+        try:
+            status = self._client.connect()
+        except IlsError as e:
+            delay = self._backoff
+            self._backoff = min(self._backoff * 2, self.max_backoff_s)
+            self._next_attempt = self.clock() + delay
+            log.warning("ILS %s: cannot connect (attempt %d): %s; next try in %.0f s", where,
+                        self.attempts, e, delay)
+            self._set_online(False, str(e))
+            return
+        self._backoff = FIRST_BACKOFF_S
+        self._last_traffic = self.clock()
+        log.info("ILS %s connected%s", where, f" ({status.library_name})"
+                 if getattr(status, "library_name", "") else "")
+        self._set_online(True, "")
+        self._replay()
+
+    def _lost(self, error: Exception) -> None:
+        log.warning("ILS connection lost: %s", error)
+        self._client.close()
+        self._next_attempt = self.clock() + self._backoff
+        self._set_online(False, str(error))
+
+    def _replay(self) -> None:
+        if self.store is None or not self._client.connected:
+            return
+        try:
+            if not self.store.total_pending():
+                return
+            sent = replay(self.store, self._client, self._replayed)
+        except IlsError as e:
+            log.warning("offline replay stopped: %s", mask_numbers_in(str(e)))
+            return
+        except OfflineStoreError as e:  # the disk failed: new calls still go to the ILS
+            log.error("offline replay stopped: the offline store failed: %s", e)
+            return
+        log.info("offline replay: %d settled, %d left", sent, self.store.total_pending())
+        self._last_traffic = self.clock()
+        if not self._client.connected:
+            self._lost(IlsUnavailable("the ILS went away during the offline replay"))
+
+    def _replayed(self, done: Replayed) -> None:
+        tx = done.transaction
+        self.events.put(ev.OfflineReplayed(tx.kind, tx.item_id, tx.patron_id, done.outcome,
+                                           done.title, done.message))
+
+    def _set_online(self, online: bool, detail: str) -> None:
+        if online != self._online:
+            self._online = online
+            self.events.put(ev.IlsState(online, detail))
+
+    def _answer(self, call: ev.IlsCall, result: object, error: str | None, *,
+                offline: bool) -> None:
+        self.events.put(ev.IlsAnswered(call.token, result, error, offline))
