@@ -16,6 +16,8 @@ APT_PACKAGES=(
   gettext                                # msgfmt for the translation catalogues
   sqlite3                                # the journal, by hand
   libzbar0                               # tests decode the on-screen QR codes (pyzbar)
+  postgresql                             # central server tests on PostgreSQL (a throwaway cluster)
+  chromium chromium-driver               # central server pages tested in headless Chromium
 )
 VENV=.venv
 SCREEN="-screen 0 1280x800x24"
@@ -45,7 +47,7 @@ make_venv() {
 
 compile_translations() {
   local po
-  for po in kiosk/locale/*/LC_MESSAGES/*.po; do
+  for po in kiosk/locale/*/LC_MESSAGES/*.po central/locale/*/LC_MESSAGES/*.po; do
     msgfmt --check -o "${po%.po}.mo" "$po"
   done
 }

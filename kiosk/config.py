@@ -164,6 +164,22 @@ class CirculationSection:
 class CentralSection:
     url: str = option("", pattern=re.compile(r"^(https?://\S+)?$"),
                       hint="an http:// or https:// address")
+    # The kiosk's token from 'kiosk-central kiosk add'; empty means data_dir/central.token.
+    token_path: str = option("")
+    # Journal rows per batch (a batch never carries more than 5,000 count rows either).
+    batch_rows: int = option(2000, min=1, max=100_000)
+    # Batches per run and the pause between them: a kiosk back after weeks offline catches up
+    # over several timer runs instead of flooding the server.
+    max_batches_per_run: int = option(20, min=1, max=10_000)
+    pause_s: float = option(1.0, min=0.0, max=600.0)
+    # Seconds to connect, and to wait for an answer, on every request.
+    connect_timeout_s: float = option(5.0, min=0.1, max=120.0)
+    timeout_s: float = option(30.0, min=0.1, max=600.0)
+    # Retries of a request after a network error, 408, 429 or 5xx, with exponential back-off
+    # and jitter from backoff_s up to 60 s, and at most retry_budget_s in all.
+    retries: int = option(5, min=0, max=20)
+    backoff_s: float = option(1.0, min=0.0, max=60.0)
+    retry_budget_s: float = option(300.0, min=0.0, max=3600.0)
 
 
 @dataclass(frozen=True)
@@ -213,6 +229,10 @@ class Config:
     @property
     def link_key_path(self) -> Path:
         return self._in_data_dir(self.ebooks.link_key_path, "link.key")
+
+    @property
+    def central_token_path(self) -> Path:
+        return self._in_data_dir(self.central.token_path, "central.token")
 
     def _in_data_dir(self, configured: str, default_name: str) -> Path:
         return Path(configured).expanduser() if configured else self.data_dir / default_name

@@ -15,3 +15,19 @@ class JournalError(KioskError, RuntimeError):
 
 class FontMissingError(KioskError, FileNotFoundError):
     """No font that can draw Chinese text was found."""
+
+
+class CentralError(KioskError, ConnectionError):
+    """The central server could not be reached, or refused a request.
+
+    `status` is the HTTP status (None when no answer came); `retryable` says whether the same
+    request may succeed later (network errors, 408, 429, 5xx) or needs a person (other 4xx).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False,
+                 retry_after_s: float | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message  # the message without the address
+        self.status = status
+        self.retryable = retryable
+        self.retry_after_s = retry_after_s

@@ -9,7 +9,6 @@ cannot be known here).
 from __future__ import annotations
 
 import os
-import re
 import socket
 import sys
 import time
@@ -22,9 +21,10 @@ from drivers import discovery
 from drivers.source import parse as parse_source
 from kiosk import __version__, system
 from kiosk.config import Config
-from kiosk.errors import JournalError, KioskError
+from kiosk.errors import CentralError, JournalError, KioskError
 from kiosk.i18n import N_
 from kiosk.journal import Journal
+from kiosk.upload import state as upload_state
 
 NETWORK_TIMEOUT_S = 3.0
 CENTRAL_TIMEOUT = (3.05, 10)  # connect, read
@@ -255,24 +255,56 @@ def _sip2_why(error: Exception, address: str) -> str:
 
 
 def check_central(config: Config) -> Check:
+    """Whether the central server answers, whether this kiosk has its token, and how the
+    uploads go (the uploader's state file: its last error, and the rows not yet sent)."""
     url = config.central.url
     if not url:
         return Check("central", None, Message(N_("not configured")),
                      Message(N_("set [central] url")))
-    import requests  # here, not at the top: it costs the app start-up time and memory
+    # Here, not at the top: requests costs the app start-up time and memory.
+    from kiosk.upload.sender import Central, read_token
 
+    token_path = config.central_token_path
     try:
-        reply = requests.get(url, timeout=CENTRAL_TIMEOUT, allow_redirects=False)
-    except requests.RequestException as e:
-        return Check("central", False, Message(N_("cannot reach {url}: {error}"),
-                                               {"url": url, "error": _why(e)}),
+        token = read_token(token_path)
+    except CentralError as e:
+        return Check("central", False, Message(N_("no token: {error}"), {"error": str(e)}),
+                     Message(N_("make one with 'kiosk-central kiosk add' on the server and "
+                                "save it as {path}"), {"path": str(token_path)}))
+    try:
+        with Central(url, token, timeout=CENTRAL_TIMEOUT) as central:
+            central.health()
+    except CentralError as e:
+        if e.status is None:
+            return Check("central", False, Message(N_("cannot reach {url}: {error}"),
+                                                   {"url": url, "error": e.reason}),
+                         Message(N_("check the network and [central] url")))
+        if e.status >= 500:
+            return Check("central", False,
+                         Message(N_("{url} answers with an error (HTTP {code})"),
+                                 {"url": url, "code": e.status}),
+                         Message(N_("tell the central server's administrator")))
+        return Check("central", False, Message(N_("{url} is not the central server: {error}"),
+                                               {"url": url, "error": e.reason}),
                      Message(N_("check the network and [central] url")))
-    if reply.status_code >= 500:
-        return Check("central", False, Message(N_("{url} answers with an error (HTTP {code})"),
-                                               {"url": url, "code": reply.status_code}),
-                     Message(N_("tell the central server's administrator")))
-    return Check("central", True, Message(N_("{url} answers (HTTP {code})"),
-                                          {"url": url, "code": reply.status_code}))
+    try:
+        uploads = upload_state.load(upload_state.state_path(config.journal_path))
+        unsent = _unsent_rows(config)
+    except JournalError as e:
+        return Check("central", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
+                     Message(N_("run 'kiosk journal verify' and keep the file for inspection")))
+    if uploads.last_error:
+        return Check("central", False,
+                     Message(N_("reachable, but the last upload failed: {error}"),
+                             {"error": uploads.last_error}),
+                     Message(N_("see 'kiosk upload' and its log: journalctl -u kiosk-upload")))
+    if uploads.last_upload_utc is None:
+        return Check("central", True, Message(N_("reachable; {unsent} rows not yet uploaded, "
+                                                 "none uploaded so far"), {"unsent": unsent}))
+    when = datetime.fromisoformat(uploads.last_upload_utc.replace("Z", "+00:00")).astimezone()
+    return Check("central", True,
+                 Message(N_("reachable; {unsent} rows not yet uploaded, last upload {when}"),
+                         {"unsent": unsent, "when": when.strftime("%Y-%m-%d %H:%M")}))
 
 
 def check_offline(config: Config) -> Check:
@@ -317,17 +349,17 @@ def with_offline(report: StatusReport, store) -> StatusReport:
     return replace(report, checks=checks, offline_refused=tuple(store.refused()))
 
 
-def _why(error: Exception) -> str:
-    import requests
+def _unsent_rows(config: Config) -> int:
+    if not config.journal_path.exists():
+        return 0
+    with Journal.open_existing(config.journal_path) as journal:
+        return journal.unsent_count()
 
-    if isinstance(error, (socket.timeout, requests.Timeout)):
+
+def _why(error: OSError) -> str:
+    if isinstance(error, socket.timeout):
         return f"no answer within {NETWORK_TIMEOUT_S:g} s"
-    if isinstance(error, requests.ConnectionError):
-        # requests wraps the socket error deep inside; its "[Errno 111] Connection refused" is
-        # the part a technician can act on.
-        errno_text = re.search(r"\[Errno -?\d+\] [^'\")]+", str(error))
-        return errno_text.group() if errno_text else "connection failed"
-    return getattr(error, "strerror", None) or str(error)
+    return error.strerror or str(error)
 
 
 def _size(n: float) -> str:

@@ -1,4 +1,4 @@
-"""Facts about the machine the kiosk runs on: boot id, clock synchronisation, disk space;
+"""Facts about the machine the kiosk runs on: boot id, uptime, clock synchronisation, disk space;
 and making a rename in a folder survive a power cut.
 
 Plain functions, safe to call from any thread; nothing here raises on a machine that lacks the
@@ -27,6 +27,11 @@ def boot_id() -> str:
         return BOOT_ID_PATH.read_text().strip()
     except OSError:
         return "unknown"
+
+
+def uptime_s() -> float:
+    """Seconds since the machine booted, suspended time included (as /proc/uptime counts)."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 def is_raspberry_pi() -> bool:

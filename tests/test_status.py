@@ -34,12 +34,16 @@ def closed_port():
 
 @pytest.fixture
 def central_server():
-    """An HTTP server that answers every GET with the status code its path names."""
+    """An HTTP server that answers every GET with the status code its path's first part names
+    (the check asks for {url}/api/v1/health), and the health answer with it."""
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            code = int(self.path.strip("/") or 200)
+            code = int(self.path.strip("/").split("/")[0] or 200)
+            body = b'{"ok": true, "version": "test"}'
             self.send_response(code)
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *args):
             pass
@@ -57,6 +61,12 @@ def make_config(tmp_path, extra=""):
     return config_module.load(path)
 
 
+def give_token(config):
+    config.central_token_path.parent.mkdir(parents=True, exist_ok=True)
+    config.central_token_path.write_text("a-kiosk-token\n")
+    config.central_token_path.chmod(0o600)
+
+
 def by_name(report):
     return {check.name: check for check in report.checks}
 
@@ -65,11 +75,14 @@ def test_every_check_against_servers_that_answer(tmp_path, sip_server, central_s
     config = make_config(tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {sip_server}\n'
                                    f'[central]\nurl = "{central_server}/200"\n'
                                    '[devices]\nscanner = "sim:scanner"\nrfid = "serial:/dev/ttyUSB0"\n')
+    give_token(config)
     checks = by_name(status.gather(config))
     assert list(checks) == ["version", "config", "journal", "disk", "clock", "ebooks",
                             "device:rfid", "device:scanner", "ils", "central", "offline"]
     assert checks["ils"].ok and f"127.0.0.1:{sip_server}" in checks["ils"].summary.english
-    assert checks["central"].ok and "HTTP 200" in checks["central"].summary.english
+    assert checks["central"].ok
+    assert checks["central"].summary.english == ("reachable; 0 rows not yet uploaded, "
+                                                 "none uploaded so far")
     assert checks["device:scanner"].ok
     assert checks["device:rfid"].ok is False
     assert checks["device:rfid"].summary.english == "not found: serial:/dev/ttyUSB0"
@@ -97,6 +110,7 @@ def test_the_ebook_check_names_the_catalogue_or_its_damage(tmp_path):
 def test_servers_that_do_not_answer_are_faults_with_advice(tmp_path, closed_port, central_server):
     config = make_config(tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {closed_port}\n'
                                    f'[central]\nurl = "{central_server}/503"\n')
+    give_token(config)
     checks = by_name(status.gather(config))
     assert checks["ils"].ok is False
     assert "Connection refused" in checks["ils"].summary.english
@@ -107,7 +121,18 @@ def test_servers_that_do_not_answer_are_faults_with_advice(tmp_path, closed_port
 def test_an_unreachable_central_server_names_the_reason(tmp_path, closed_port):
     config = make_config(tmp_path, f'[central]\nurl = "http://127.0.0.1:{closed_port}/"\n')
     check = status.check_central(config)
+    assert check.ok is False and "no token at" in check.summary.english
+    assert "kiosk-central kiosk add" in check.advice.english
+    give_token(config)
+    check = status.check_central(config)
     assert check.ok is False and "Connection refused" in check.summary.english
+
+
+def test_a_server_that_is_not_the_central_server_is_named(tmp_path, central_server):
+    config = make_config(tmp_path, f'[central]\nurl = "{central_server}/404"\n')
+    give_token(config)
+    check = status.check_central(config)
+    assert check.ok is False and "is not the central server: HTTP 404" in check.summary.english
 
 
 def test_unset_servers_are_not_faults(tmp_path):

@@ -1,0 +1,100 @@
+"""The app factory: one FastAPI app with the kiosks' API, the staff pages and the OpenAPI
+description (/openapi.json, /docs). uvicorn's event loop runs the middleware; route functions
+run on FastAPI's worker threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from central import __version__, api, pages
+from central.auth import session_key
+from central.config import CentralConfig
+from central.i18n import Translator
+from central.storage import Storage
+
+
+def create_app(config: CentralConfig, storage: Storage, *,
+               clock=lambda: dt.datetime.now(dt.timezone.utc)) -> FastAPI:
+    """`clock` gives the fleet page its now (a kiosk silent for over an hour is shown so)."""
+    app = FastAPI(title="Library kiosk central server", version=__version__,
+                  description="Kiosks upload counts and heartbeats; staff read the figures.")
+    app.state.storage = storage
+    app.state.config = config
+    app.state.translator = Translator()
+    app.state.clock = clock
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(pages.SignInRequired, pages.to_sign_in)
+    app.add_middleware(SessionMiddleware, secret_key=session_key(config.secret_path),
+                       session_cookie="kiosk_central", max_age=config.session_hours * 3600,
+                       same_site="lax", https_only=config.cookie_secure)
+    app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024)
+    return app
+
+
+async def _validation_error(request: Request, exc: RequestValidationError):
+    """Malformed JSON is a 400 by the contract; a body that breaks the schema stays 422."""
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            return JSONResponse({"detail": f"the body is not valid JSON: "
+                                           f"{error.get('ctx', {}).get('error', '')}".rstrip(": ")},
+                                status_code=400)
+    return await request_validation_exception_handler(request, exc)
+
+
+class BodyLimit:
+    """Reads a request body up to `limit` bytes and answers 413 past it, with or without a
+    Content-Length, before any route sees it."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse({"detail": f"the body is over {self.limit // 1024} KiB"},
+                                status_code=413)
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

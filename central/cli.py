@@ -1,0 +1,201 @@
+"""`kiosk-central`: runs the central server and manages it (kiosks and their tokens, staff
+accounts, reports). Runs on the main thread; `serve` hands it to uvicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import re
+import sys
+from pathlib import Path
+
+from central import __version__, config as config_mod, reports
+from central.auth import hash_password, new_token, token_digest
+from central.errors import CentralConfigError, CentralError
+from central.figures import Selection, gather
+from central.i18n import LANGUAGES, Translator
+from central.storage import ROLES, Storage
+from kiosk import logsetup
+
+KIOSK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MIN_PASSWORD = 8
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH",
+                        help=f"config file (default: {config_mod.DEFAULT_PATH} if it exists)")
+    common.add_argument("--db", metavar="URL",
+                        help="sqlite:///path/central.sqlite3 or postgresql://user@host/db "
+                             "(overrides the config's db)")
+    common.add_argument("--log-level", default="INFO",
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    parser = argparse.ArgumentParser(prog="kiosk-central",
+                                     description="The library kiosks' central server")
+    parser.add_argument("--version", action="version", version=f"kiosk-central {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the server")
+    serve.add_argument("--host", help="address to listen on (overrides the config)")
+    serve.add_argument("--port", type=int, help="port (overrides the config)")
+    serve.set_defaults(func=run_serve)
+
+    kiosk = sub.add_parser("kiosk", help="kiosks and their tokens")
+    actions = kiosk.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", parents=[common], help="add a kiosk; prints its token once")
+    add.add_argument("name", help="the kiosk's id, as in its [kiosk] id")
+    add.add_argument("--library", required=True)
+    add.add_argument("--service-point", default="",
+                     help="where it stands, e.g. 借阅台 (the report's rows)")
+    add.set_defaults(func=run_kiosk_add)
+    listing = actions.add_parser("list", parents=[common], help="every kiosk")
+    listing.set_defaults(func=run_kiosk_list)
+    revoke = actions.add_parser("revoke", parents=[common],
+                                help="refuse the kiosk's token from now on")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=run_kiosk_revoke)
+
+    user = sub.add_parser("user", help="staff accounts for the web pages")
+    user_actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    user_add = user_actions.add_parser(
+        "add", parents=[common], help="add an account; the password is asked for, or read "
+                                      "from standard input")
+    user_add.add_argument("name")
+    user_add.add_argument("--role", required=True, choices=ROLES)
+    user_add.add_argument("--library", required=True,
+                          help="the library whose kiosks a staff account sees")
+    user_add.set_defaults(func=run_user_add)
+
+    report = sub.add_parser("report", parents=[common],
+                            help="the statistics table for a period, as CSV or .xlsx")
+    report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD")
+    report.add_argument("--library", help="only this library's kiosks")
+    report.add_argument("--kiosk", action="append", default=[], metavar="NAME",
+                        help="only these kiosks (repeat the option for several)")
+    report.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    report.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0])
+    report.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    report.set_defaults(func=run_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logsetup.configure(args.log_level)
+    try:
+        return args.func(args)
+    except CentralError as e:
+        print(f"kiosk-central: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config(args: argparse.Namespace, **overrides) -> config_mod.CentralConfig:
+    return config_mod.load(args.config, db=args.db, **overrides)
+
+
+def _storage(args: argparse.Namespace) -> Storage:
+    return Storage.open(_config(args).db_url)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from central.app import create_app
+    config = _config(args, host=args.host, port=args.port)
+    storage = Storage.open(config.db_url)
+    app = create_app(config, storage)
+    try:
+        uvicorn.run(app, host=config.host, port=config.port, log_config=None,
+                    proxy_headers=False, server_header=False)
+    finally:
+        storage.close()
+    return 0
+
+
+def run_kiosk_add(args: argparse.Namespace) -> int:
+    if not KIOSK_NAME.match(args.name):
+        raise CentralConfigError(f"kiosk name {args.name!r}: letters, digits, '.', '_' and "
+                                 "'-', at most 64, as in the kiosk's [kiosk] id")
+    token = new_token()
+    _storage(args).add_kiosk(args.name, args.library, args.service_point, token_digest(token))
+    print(f"kiosk {args.name} added ({args.library}"
+          f"{' / ' + args.service_point if args.service_point else ''}). Its token, shown "
+          "only now:", file=sys.stderr)
+    print(token)
+    print("Put it in the kiosk's token file ([central] token_path, mode 0600).",
+          file=sys.stderr)
+    return 0
+
+
+def run_kiosk_list(args: argparse.Namespace) -> int:
+    kiosks = _storage(args).kiosks()
+    if not kiosks:
+        print("no kiosks yet", file=sys.stderr)
+    for k in kiosks:
+        state = f"revoked {k.revoked_utc[:10]}" if k.revoked_utc else "active"
+        print(f"{k.id}\t{k.library}\t{k.service_point or '-'}\tadded {k.created_utc[:10]}"
+              f"\t{state}")
+    return 0
+
+
+def run_kiosk_revoke(args: argparse.Namespace) -> int:
+    _storage(args).revoke_kiosk(args.name)
+    print(f"kiosk {args.name}: token revoked; its counts stay in the figures", file=sys.stderr)
+    return 0
+
+
+def run_user_add(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise CentralConfigError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD:
+        raise CentralConfigError(f"the password must have at least {MIN_PASSWORD} characters")
+    _storage(args).add_user(args.name, args.role, args.library, hash_password(password))
+    print(f"user {args.name} added ({args.role}, {args.library})", file=sys.stderr)
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    if args.first > args.last:
+        raise CentralConfigError("--from is after --to")
+    storage = _storage(args)
+    kiosks = storage.kiosks()
+    chosen = [k for k in kiosks if (not args.library or k.library == args.library)
+              and (not args.kiosk or k.id in args.kiosk)]
+    unknown = sorted(set(args.kiosk) - {k.id for k in kiosks})
+    if unknown:
+        raise CentralConfigError(f"no kiosk named {', '.join(unknown)}")
+    figures = gather(storage, Selection(args.first, args.last, tuple(k.id for k in chosen)),
+                     kiosks)
+    table = reports.table(figures, Translator(), args.lang)
+    try:
+        if args.format == "csv":
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                reports.write_csv(table, out)
+        else:
+            reports.write_xlsx(table, args.output)
+    except OSError as e:
+        raise CentralConfigError(f"cannot write {args.output}: {e.strerror}") from None
+    total = figures.total
+    print(f"{args.output}: {len(table.rows)} service points, {total.visits} visits, "
+          f"{total.loans} loans, {total.returns} returns", file=sys.stderr)
+    return 0
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-06-30") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Connections to the server's database, SQLite or PostgreSQL, and its schema.
+
+Plain DB-API instead of an ORM: the server has a dozen statements, and both engines speak the
+same SQL for all of them (`ON CONFLICT ... DO UPDATE`, text days compared as strings), so the
+two dialects differ only in what this module hides: the placeholder, how a write transaction
+takes its lock, and how a connection is opened. Statements are written with `?`.
+
+Any thread may use a `Database`; each `read()`/`write()` borrows a connection from a small
+pool of idle ones for the length of one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from central.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kiosks (
+  id TEXT PRIMARY KEY, library TEXT NOT NULL, service_point TEXT NOT NULL,
+  token_sha256 TEXT NOT NULL UNIQUE, created_utc TEXT NOT NULL, revoked_utc TEXT);
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id TEXT PRIMARY KEY, kiosk_id TEXT NOT NULL REFERENCES kiosks (id),
+  first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL, row_count INTEGER NOT NULL,
+  received_utc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS batches_by_range ON batches (kiosk_id, first_seq);
+CREATE TABLE IF NOT EXISTS counts (
+  kiosk_id TEXT NOT NULL REFERENCES kiosks (id), day TEXT NOT NULL, hour INTEGER NOT NULL,
+  event TEXT NOT NULL, outcome TEXT NOT NULL, title_key TEXT NOT NULL, n BIGINT NOT NULL,
+  PRIMARY KEY (kiosk_id, day, hour, event, outcome, title_key));
+CREATE INDEX IF NOT EXISTS counts_by_day ON counts (day, event);
+CREATE TABLE IF NOT EXISTS heartbeats (
+  kiosk_id TEXT PRIMARY KEY REFERENCES kiosks (id), received_utc TEXT NOT NULL,
+  body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS titles (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, author TEXT NOT NULL, category TEXT NOT NULL,
+  version TEXT NOT NULL, updated_utc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, library TEXT NOT NULL,
+  password_hash TEXT NOT NULL, created_utc TEXT NOT NULL);
+"""
+_POOL_SIZE = 8
+
+
+class Conn:
+    """One connection inside one transaction; `?` placeholders on both engines."""
+
+    def __init__(self, raw: Any, postgres: bool) -> None:
+        self.raw = raw
+        self.postgres = postgres
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.postgres:
+            with self.raw.cursor() as cur:
+                cur.executemany(self._sql(sql), rows)
+        else:
+            self.raw.executemany(sql, rows)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return list(self.execute(sql, params).fetchall())
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    postgres: bool
+    _idle: queue.LifoQueue
+
+    @classmethod
+    def open(cls, url: str) -> Database:
+        """Connects once to check the URL, and creates the schema if the database is new."""
+        if url.startswith(("postgresql://", "postgres://")):
+            postgres = True
+        elif url.startswith("sqlite:///"):
+            postgres = False
+        else:
+            raise StorageError(f"database URL {url!r}: use sqlite:///path or postgresql://...")
+        db = cls(url, postgres, queue.LifoQueue(maxsize=_POOL_SIZE))
+        db._create_schema()
+        return db
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.url.removeprefix("sqlite:///"))
+
+    def _connect(self) -> Any:
+        if self.postgres:
+            import psycopg  # only a PostgreSQL server needs it
+            try:
+                return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            except psycopg.Error as e:
+                raise StorageError(f"cannot connect to PostgreSQL: {e}".strip()) from None
+        path = self.sqlite_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                  timeout=30)
+            raw.execute("PRAGMA journal_mode=WAL")
+            # An answered upload must survive a power cut: the kiosk forgets the batch after 200.
+            raw.execute("PRAGMA synchronous=FULL")
+            raw.execute("PRAGMA foreign_keys=ON")
+        except (OSError, sqlite3.Error) as e:
+            raise StorageError(f"cannot open the SQLite database {path}: {e}") from None
+        return raw
+
+    @contextmanager
+    def _borrow(self) -> Iterator[Any]:
+        try:
+            raw = self._idle.get_nowait()
+        except queue.Empty:
+            raw = self._connect()
+        healthy = True
+        try:
+            yield raw
+        except BaseException:
+            healthy = not (self.postgres and (raw.closed or raw.broken))
+            raise
+        finally:
+            try:
+                self._idle.put_nowait(raw) if healthy else raw.close()
+            except queue.Full:
+                raw.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Conn]:
+        """A transaction that writes; on SQLite it holds the write lock from its first line."""
+        with self._borrow() as raw:
+            conn = Conn(raw, self.postgres)
+            conn.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                _rollback(raw)
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Conn]:
+        """A read-only transaction: every query in it sees the same snapshot."""
+        with self._borrow() as raw:
+            conn = Conn(raw, self.postgres)
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if self.postgres
+                         else "BEGIN")
+            try:
+                yield conn
+            finally:
+                _rollback(raw)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def _create_schema(self) -> None:
+        with self.write() as conn:
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                conn.execute(statement)
+            conn.execute("INSERT INTO meta (name, value) VALUES ('schema', ?) "
+                         "ON CONFLICT (name) DO NOTHING", (SCHEMA_VERSION,))
+            found = conn.one("SELECT value FROM meta WHERE name = 'schema'")[0]
+        if found != SCHEMA_VERSION:
+            raise StorageError(f"the database has schema {found}; this server knows "
+                               f"{SCHEMA_VERSION}")
+
+
+def _rollback(raw: Any) -> None:
+    try:
+        raw.execute("ROLLBACK")
+    except Exception:  # the connection is gone; the pool drops it
+        log.debug("rollback failed", exc_info=True)

@@ -1,0 +1,248 @@
+"""The staff's web pages: sign in, the fleet, the figures with their charts, report downloads.
+Server-rendered HTML (Jinja2, autoescaped) with inline SVG charts; no script at all.
+
+Sessions are a signed cookie (Starlette's SessionMiddleware) holding the user name, the
+language and a CSRF token; every form that changes something posts that token back. A staff
+account sees its own library's kiosks, an administrator sees every kiosk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from central import charts, fleet, reports
+from central.auth import (check_password, dummy_password_check, new_csrf_token, same_secret)
+from central.figures import Figures, Selection, gather
+from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
+from central.storage import Kiosk, Storage, User
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+DEFAULT_DAYS = 30
+MAX_DAYS = 3660
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+async def to_sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
+    return RedirectResponse("/login?" + urlencode({"next": exc.next_path}), status_code=303)
+
+
+def _storage(request: Request) -> Storage:
+    return request.app.state.storage
+
+
+def _language(request: Request) -> str:
+    language = request.session.get("lang")
+    return language if language in LANGUAGES else LANGUAGES[0]
+
+
+def _csrf(request: Request) -> str:
+    if "csrf" not in request.session:
+        request.session["csrf"] = new_csrf_token()
+    return request.session["csrf"]
+
+
+def _user(request: Request) -> User:
+    name = request.session.get("user")
+    user = _storage(request).user(name) if isinstance(name, str) else None
+    if user is None:
+        raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return user
+
+
+def visible_kiosks(storage: Storage, user: User) -> list[Kiosk]:
+    """Revoked kiosks too: their counts from before still belong to the figures."""
+    return [k for k in storage.kiosks() if user.role == "admin" or k.library == user.library]
+
+
+def _local_path(path: str | None) -> str:
+    """Only a path on this server; anything else (//evil.example) goes to the fleet page."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return "/fleet"
+
+
+def _render(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
+    language = _language(request)
+    t = request.app.state.translator.bound(language)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return templates.TemplateResponse(request, name, {
+        "t": t, "lang": language, "html_lang": HTML_LANG[language], "csrf": _csrf(request),
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "here": here, **context}, status_code=status)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/fleet", status_code=303)
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, next: str = "/fleet") -> RedirectResponse:
+    if code in LANGUAGES:
+        request.session["lang"] = code
+    return RedirectResponse(_local_path(next), status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/fleet") -> HTMLResponse:
+    return _render(request, "login.html", {"next": _local_path(next), "error": None,
+                                           "user": None, "name": ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, name: str = Form(""), password: str = Form(""),
+          csrf: str = Form(""), next: str = Form("/fleet")) -> Response:
+    if not same_secret(csrf, request.session.get("csrf")):
+        return _render(request, "login.html", {
+            "next": _local_path(next), "user": None, "name": name,
+            "error": N_("The form had expired. Please sign in again.")}, status=400)
+    user = _storage(request).user(name)
+    if user is None:
+        dummy_password_check(password)
+    if user is None or not check_password(password, user.password_hash):
+        log.warning("sign-in refused for %r", name[:64])
+        return _render(request, "login.html", {
+            "next": _local_path(next), "user": None, "name": name,
+            "error": N_("Wrong name or password.")}, status=401)
+    language = _language(request)
+    request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
+    request.session.update({"user": user.name, "lang": language, "csrf": new_csrf_token()})
+    log.info("%s signed in", user.name)
+    return RedirectResponse(_local_path(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> RedirectResponse:
+    if same_secret(csrf, request.session.get("csrf")):
+        language = _language(request)
+        request.session.clear()
+        request.session["lang"] = language
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/fleet", response_class=HTMLResponse)
+def fleet_page(request: Request) -> HTMLResponse:
+    user = _user(request)
+    storage = _storage(request)
+    config = request.app.state.config
+    kiosks = [k.id for k in visible_kiosks(storage, user) if k.revoked_utc is None]
+    now = request.app.state.clock()
+    rows = fleet.order([fleet.assess(e, now, config.silent_after_min)
+                        for e in storage.fleet(kiosks)])
+    summary = {h: sum(1 for r in rows if r.health == h) for h in (fleet.OK, fleet.FAULT,
+                                                                  fleet.SILENT)}
+    return _render(request, "fleet.html", {"user": user, "rows": rows, "summary": summary,
+                                           "silent_after": config.silent_after_min,
+                                           "health_names": fleet.HEALTH_NAMES,
+                                           "page": "fleet"})
+
+
+def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], list[str]]:
+    """The period and kiosks asked for in the query, within what the user may see."""
+    query = request.query_params
+    today = request.app.state.clock().date()
+    errors = []
+    last = _day(query.get("to"), today, errors)
+    first = _day(query.get("from"), last - dt.timedelta(days=DEFAULT_DAYS - 1), errors)
+    if first > last:
+        errors.append(N_("The first day is after the last; they were swapped."))
+        first, last = last, first
+    if (last - first).days >= MAX_DAYS:
+        errors.append(N_("At most ten years at once; the period was shortened."))
+        first = last - dt.timedelta(days=MAX_DAYS - 1)
+    kiosks = visible_kiosks(_storage(request), user)
+    asked = set(query.getlist("kiosk"))
+    chosen = tuple(k.id for k in kiosks if not asked or k.id in asked)
+    return Selection(first, last, chosen), kiosks, errors
+
+
+def _day(text: str | None, default: dt.date, errors: list[str]) -> dt.date:
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        errors.append(N_("A date was not understood; use YYYY-MM-DD."))
+        return default
+
+
+@router.get("/figures", response_class=HTMLResponse)
+def figures_page(request: Request) -> HTMLResponse:
+    user = _user(request)
+    selection, kiosks, errors = _selection(request, user)
+    figures = gather(_storage(request), selection, kiosks)
+    t = request.app.state.translator.bound(_language(request))
+    query = urlencode([("from", selection.first_day.isoformat()),
+                       ("to", selection.last_day.isoformat()),
+                       *(("kiosk", k) for k in selection.kiosk_ids
+                         if request.query_params.getlist("kiosk"))])
+    return _render(request, "figures.html", {
+        "user": user, "page": "figures", "selection": selection, "kiosks": kiosks,
+        "asked": set(request.query_params.getlist("kiosk")), "errors": errors,
+        "figures": figures, "charts": _charts(figures, t), "query": query,
+        "report": reports.table(figures, request.app.state.translator, _language(request))})
+
+
+def _charts(figures: Figures, t) -> dict:
+    loans_returns = [charts.Series(t("Loans"), "s-loans"), charts.Series(t("Returns"), "s-returns")]
+    ebook = [charts.Series(t("Views"), "s-views"), charts.Series(t("QR scans"), "s-qr"),
+             charts.Series(t("Downloads"), "s-downloads")]
+    empty = t("No figures for this period")
+    days = figures.per_day
+    return {
+        "per_day": charts.grouped_bars(
+            [d.label[5:] for d in days], loans_returns,
+            [[d.loans for d in days], [d.returns for d in days]],
+            title=t("Loans and returns per day"), empty_text=empty),
+        "per_hour": charts.grouped_bars(
+            [d.label for d in figures.per_hour], loans_returns,
+            [[d.loans for d in figures.per_hour], [d.returns for d in figures.per_hour]],
+            title=t("Loans and returns per hour of the day"), empty_text=empty, label_px=22),
+        "titles": charts.horizontal_bars(
+            [u.label for u in figures.titles], ebook,
+            [[u.views for u in figures.titles], [u.qr_scans for u in figures.titles],
+             [u.downloads for u in figures.titles]],
+            title=t("E-books by title"), empty_text=empty),
+        "categories": charts.horizontal_bars(
+            [u.label or t("(no category)") for u in figures.categories], ebook,
+            [[u.views for u in figures.categories], [u.qr_scans for u in figures.categories],
+             [u.downloads for u in figures.categories]],
+            title=t("E-books by category"), empty_text=empty),
+        "failures": charts.horizontal_bars(
+            [f"{f.event} · {f.outcome}" for f in figures.failures],
+            [charts.Series(t("Failures"), "s-failures")], [[f.n for f in figures.failures]],
+            title=t("Failures by reason"), empty_text=t("No failures in this period")),
+    }
+
+
+@router.get("/figures/report.{fmt}")
+def report_download(request: Request, fmt: str) -> Response:
+    user = _user(request)
+    if fmt not in ("csv", "xlsx"):
+        return Response("csv or xlsx", status_code=404)
+    selection, kiosks, _errors = _selection(request, user)
+    table = reports.table(gather(_storage(request), selection, kiosks),
+                          request.app.state.translator, _language(request))
+    name = f"kiosk-figures-{selection.first_day}-{selection.last_day}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return Response(reports.csv_bytes(table), media_type="text/csv; charset=utf-8",
+                        headers=headers)
+    out = io.BytesIO()
+    reports.write_xlsx(table, out)
+    return Response(out.getvalue(), headers=headers, media_type=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))

@@ -1,0 +1,62 @@
+"""`kiosk upload [--dry-run] [--heartbeat-only] [--json]`: counts and a heartbeat to the central
+server, as the systemd timer runs it every 15 minutes. Exit status 1 when a request failed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+from kiosk.cli.common import load_config
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("upload", parents=[common],
+                              help="send unsent journal rows as counts, and a heartbeat")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print exactly what would be sent; send nothing, change nothing")
+    p.add_argument("--heartbeat-only", action="store_true", help="send only the heartbeat")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    # Here, not at the top: requests would slow every other subcommand's start, `kiosk run`'s too.
+    from kiosk.upload.run import dry_run, upload
+
+    config = load_config(args)
+    if not config.central.url:
+        print("kiosk upload: no [central] url set; nothing to send", file=sys.stderr)
+        return 0
+    if args.dry_run:
+        report = dry_run(config, heartbeat_only=args.heartbeat_only)
+        if args.json:
+            print(json.dumps([asdict(r) for r in report.requests], ensure_ascii=False, indent=2))
+        else:
+            for request in report.requests:
+                print(f"{request.method} {request.url}")
+                print(json.dumps(request.body, ensure_ascii=False, indent=2))
+        return 0
+    report = upload(config, heartbeat_only=args.heartbeat_only)
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report))
+    return 1 if report.error else 0
+
+
+def format_report(report) -> str:
+    """A `kiosk.upload.run.RunReport` for people."""
+    if report.busy:
+        return "another upload is running; nothing done"
+    rows = sum(b.rows for b in report.batches)
+    again = sum(1 for b in report.batches if b.duplicate)
+    lines = [f"batches sent {len(report.batches)} ({rows} rows"
+             + (f"; {again} the server already had" if again else "") + ")",
+             f"not uploaded {report.unsent_rows}",
+             f"heartbeat    {'sent' if report.heartbeat_sent else 'not sent'}"]
+    if report.catalogue_sent:
+        lines.append(f"catalogue    {report.catalogue_sent} sent")
+    if report.error:
+        lines.append(f"error        {report.error}")
+    return "\n".join(lines)

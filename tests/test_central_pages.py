@@ -1,0 +1,234 @@
+"""The staff pages over HTTP against the real server: sign-in with CSRF-checked forms, what
+each role sees, the fleet's silent kiosks, the figures, the language switch, and the report
+downloads opened back with csv and openpyxl."""
+
+import csv
+import datetime as dt
+import io
+import re
+
+import openpyxl
+import pytest
+import requests
+
+from central.figures import Selection, gather
+from central.fleet import parse_utc
+from central.storage import Storage
+from tests.central_server import (BACKENDS, PASSWORD, add_kiosk, add_user, database_url,
+                                  seed_network, serve)
+
+LAST = dt.date(2026, 11, 24)
+FIRST = LAST - dt.timedelta(days=13)
+PERIOD = {"from": FIRST.isoformat(), "to": LAST.isoformat()}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def network(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(request.param)
+    storage = Storage.open(database_url(request.param, tmp))
+    try:
+        with serve(storage, tmp) as running:
+            seed_network(running)
+            yield running
+    finally:
+        storage.close()
+
+
+def csrf_of(html):
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def sign_in(server, name, password=PASSWORD, next_path="/fleet"):
+    session = requests.Session()
+    page = session.get(f"{server.url}/login", params={"next": next_path}, timeout=10)
+    answer = session.post(f"{server.url}/login", timeout=30, allow_redirects=False, data={
+        "name": name, "password": password, "csrf": csrf_of(page.text), "next": next_path})
+    return session, answer
+
+
+def signed_in(server, name):
+    session, answer = sign_in(server, name)
+    assert answer.status_code == 303, answer.text
+    return session
+
+
+def test_pages_need_a_sign_in(network):
+    for path in ("/fleet", "/figures?from=2026-11-01", "/figures/report.csv"):
+        answer = requests.get(network.url + path, allow_redirects=False, timeout=10)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/login?next=")
+
+
+def test_sign_in_checks_password_and_form_token(network):
+    _session, wrong = sign_in(network, "admin", "not the password")
+    assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
+    _session, nobody = sign_in(network, "nobody")
+    assert nobody.status_code == 401
+    forged = requests.post(f"{network.url}/login", allow_redirects=False, timeout=10,
+                           data={"name": "admin", "password": PASSWORD, "csrf": "guess"})
+    assert forged.status_code == 400 and "表单已过期" in forged.text
+    session, ok = sign_in(network, "admin", next_path="/figures?from=2026-11-20")
+    assert ok.status_code == 303 and ok.headers["location"] == "/figures?from=2026-11-20"
+    cookie = next(c for c in session.cookies if c.name == "kiosk_central")
+    assert cookie.has_nonstandard_attr("HttpOnly") or "httponly" in str(cookie._rest).lower()
+
+
+def test_sign_in_never_redirects_off_site(network):
+    _session, answer = sign_in(network, "admin", next_path="//evil.example/x")
+    assert answer.headers["location"] == "/fleet"
+    switch = requests.get(f"{network.url}/lang/en", params={"next": "https://evil.example"},
+                          allow_redirects=False, timeout=10)
+    assert switch.headers["location"] == "/fleet"
+
+
+def test_sign_out_needs_the_form_token(network):
+    session = signed_in(network, "admin")
+    session.post(f"{network.url}/logout", data={"csrf": "guess"}, timeout=10)
+    assert session.get(f"{network.url}/fleet", timeout=10).url.endswith("/fleet")
+    page = session.get(f"{network.url}/fleet", timeout=10)
+    session.post(f"{network.url}/logout", data={"csrf": csrf_of(page.text)}, timeout=10)
+    assert "/login" in session.get(f"{network.url}/fleet", timeout=10).url
+
+
+def fleet_rows(html):
+    return dict(re.findall(r'<tr class="(\w+)" data-kiosk="([^"]+)"', html)[::1])
+
+
+def test_the_admin_sees_the_whole_fleet_in_chinese(network):
+    page = signed_in(network, "admin").get(f"{network.url}/fleet", timeout=10).text
+    assert 'lang="zh-Hans"' in page and "设备总览" in page
+    health = {kiosk: state for state, kiosk in
+              re.findall(r'<tr class="(\w+)" data-kiosk="([^"]+)"', page)}
+    assert health == {"liling-lobby-1": "ok", "liling-ebook": "ok",
+                      "liling-children": "fault", "village-sanhe": "silent"}
+    assert "尚未收到心跳" in page and "设备 rfid：not plugged in" in page
+
+
+def test_staff_see_only_their_library(network):
+    session = signed_in(network, "sanhe")
+    page = session.get(f"{network.url}/fleet", timeout=10).text
+    assert re.findall(r'data-kiosk="([^"]+)"', page) == ["village-sanhe"]
+    asked = session.get(f"{network.url}/figures", timeout=10, params={
+        **PERIOD, "kiosk": ["liling-lobby-1"]}).text
+    assert "liling-lobby-1" not in asked.split("<main>")[1]
+    assert re.search(r'id="total-loans">0<', asked)
+    mine = session.get(f"{network.url}/figures", params=PERIOD, timeout=10).text
+    storage = network.storage
+    loans = gather(storage, Selection(FIRST, LAST, ("village-sanhe",)), storage.kiosks()).total.loans
+    assert re.search(rf'id="total-loans">{loans:,}<', mine)
+
+
+def test_a_kiosk_silent_for_over_an_hour_is_shown_so(network):
+    session = signed_in(network, "liling")
+    saved = network.clock[0]
+    latest = max(parse_utc(e.heartbeat_utc) for e in network.storage.fleet(
+        ["liling-lobby-1", "liling-children", "liling-ebook"]))
+    try:
+        network.clock[0] = latest + dt.timedelta(minutes=61)
+        page = session.get(f"{network.url}/fleet", timeout=10).text
+        assert set(re.findall(r'<tr class="(\w+)" data-kiosk=', page)) == {"silent"}
+        assert "已失联 61 分钟" in page
+        network.clock[0] = latest + dt.timedelta(minutes=59)
+        page = session.get(f"{network.url}/fleet", timeout=10).text
+        assert 'class="ok" data-kiosk="liling-lobby-1"' in page
+    finally:
+        network.clock[0] = saved
+
+
+def test_the_language_switch_keeps_the_page(network):
+    session = signed_in(network, "admin")
+    answer = session.get(f"{network.url}/lang/en", params={"next": "/figures?from=2026-11-20"},
+                         timeout=10)
+    assert answer.url.endswith("/figures?from=2026-11-20")
+    assert 'lang="en"' in answer.text and "Loans and returns per day" in answer.text
+    assert "每日借还书" not in answer.text
+    session.get(f"{network.url}/lang/zh_CN", timeout=10)
+    assert "每日借还书" in session.get(f"{network.url}/figures", timeout=10).text
+
+
+def test_figures_for_a_chosen_set_of_kiosks(network):
+    session = signed_in(network, "admin")
+    chosen = ("liling-children", "liling-ebook")
+    page = session.get(f"{network.url}/figures", timeout=10,
+                       params={**PERIOD, "kiosk": list(chosen)}).text
+    storage = network.storage
+    figures = gather(storage, Selection(FIRST, LAST, chosen), storage.kiosks())
+    assert figures.total.loans > 0
+    assert re.search(rf'id="total-loans">{figures.total.loans:,}<', page)
+    assert page.count("<svg") == 5 and "<script" not in page
+    assert "少儿阅览室" in page and "借阅台" not in page.split('id="report"')[1].split("</table>")[0]
+    assert "=SUM(A1:A9)" in page  # escaped as text, shown as it is
+    assert re.search(r"<title>红楼梦[^<]* · 浏览: \d+</title>", page)  # a bar's hover text
+
+
+def test_figures_with_bad_dates_say_so(network):
+    session = signed_in(network, "admin")
+    page = session.get(f"{network.url}/figures", params={"from": "2026-13-01",
+                                                        "to": "2026-11-24"}, timeout=10).text
+    assert "有日期无法识别" in page
+    page = session.get(f"{network.url}/figures", params={"from": "2026-11-24",
+                                                        "to": "2026-11-01"}, timeout=10).text
+    assert "已自动对调" in page and 'value="2026-11-01"' in page
+
+
+def expected_points(network, kiosks=None):
+    storage = network.storage
+    ids = kiosks or tuple(k.id for k in storage.kiosks())
+    return gather(storage, Selection(FIRST, LAST, ids), storage.kiosks())
+
+
+def test_csv_report_opens_in_a_spreadsheet(network):
+    session = signed_in(network, "admin")
+    answer = session.get(f"{network.url}/figures/report.csv", params=PERIOD, timeout=30)
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    raw = answer.content
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["自助服务统计表"]
+    assert rows[2] == ["图书馆", "服务点", "到馆人次", "借书", "还书", "电子书浏览", "下载"]
+    body, total = rows[3:-1], rows[-1]
+    figures = expected_points(network)
+    assert [r[:2] for r in body] == [["三合村图书室", "（未指定服务点）"], ["醴陵市图书馆", "借阅台"],
+                                    ["醴陵市图书馆", "少儿阅览室"], ["醴陵市图书馆", "电子阅览室"]]
+    assert total[0] == "合计"
+    for column in range(2, 7):
+        assert int(total[column]) == sum(int(r[column]) for r in body)
+    t = figures.total
+    assert [int(v) for v in total[2:]] == [t.visits, t.loans, t.returns, t.ebook_views,
+                                           t.downloads]
+
+
+def test_xlsx_report_is_the_half_year_table(network):
+    session = signed_in(network, "liling")
+    session.get(f"{network.url}/lang/en", timeout=10)
+    answer = session.get(f"{network.url}/figures/report.xlsx", params=PERIOD, timeout=30)
+    book = openpyxl.load_workbook(io.BytesIO(answer.content))
+    sheet = book.active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][0] == "Self-service kiosk statistics"
+    assert values[2] == ["Library", "Service point", "Visits", "Loans", "Returns",
+                         "E-book views", "Downloads"]
+    body, total = values[3:-1], values[-1]
+    assert [r[1] for r in body] == ["借阅台", "少儿阅览室", "电子阅览室"]  # staff: one library
+    assert total[0] == "Total" and sheet.cell(sheet.max_row, 1).font.b
+    for column in range(2, 7):
+        assert total[column] == sum(r[column] for r in body)
+    mine = expected_points(network, ("liling-lobby-1", "liling-children", "liling-ebook"))
+    assert total[3] == mine.total.loans
+
+
+def test_formula_like_names_are_quoted_in_reports(tmp_path):
+    storage = Storage.open(database_url("sqlite", tmp_path))
+    add_kiosk(storage, "odd", "=cmd|' /C calc'!A0", "+point")
+    add_user(storage, "admin", "admin", "x", PASSWORD)
+    with serve(storage, tmp_path) as running:
+        session = signed_in(running, "admin")
+        raw = session.get(f"{running.url}/figures/report.csv", timeout=10).content
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+        assert rows[3][:2] == ["'=cmd|' /C calc'!A0", "'+point"]
+        book = openpyxl.load_workbook(io.BytesIO(session.get(
+            f"{running.url}/figures/report.xlsx", timeout=10).content))
+        cell = book.active.cell(4, 1)
+        assert cell.data_type == "s" and cell.value.startswith("'=")
+    storage.close()

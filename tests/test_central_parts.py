@@ -1,0 +1,158 @@
+"""The central server's small parts: config and its example, passwords, fleet health, charts,
+translations, and serving as a real `kiosk-central serve` process."""
+
+import dataclasses
+import datetime as dt
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from central import charts, config, fleet
+from central.auth import check_password, hash_password, session_key
+from central.i18n import LOCALE_DIR, Translator
+from central.storage import FleetEntry, Kiosk
+from tests.conftest import ROOT
+
+NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def test_the_example_config_is_the_defaults():
+    example = config.load(ROOT / "central" / "central.toml.example")
+    assert example == config.CentralConfig()
+    for f in dataclasses.fields(config.CentralConfig):
+        assert re.search(rf"^{f.name} = ", (ROOT / "central" / "central.toml.example")
+                         .read_text(), re.M), f.name
+
+
+def test_config_ranges_and_overrides(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[central]\nsilent_after_min = 0\n")
+    with pytest.raises(config.CentralConfigError, match="between 1 and 10080"):
+        config.load(path)
+    path.write_text('[central]\ndata_dir = "/srv/c"\n')
+    loaded = config.load(path, db="sqlite:///x.sqlite3", port=None)
+    assert loaded.db_url == "sqlite:///x.sqlite3" and loaded.port == 8000
+    assert config.load(path).db_url == "sqlite:////srv/c/central.sqlite3"
+
+
+def test_passwords_are_salted_scrypt():
+    one, two = hash_password("geheim123"), hash_password("geheim123")
+    assert one != two and one.startswith("scrypt$16384$8$1$")
+    assert check_password("geheim123", one) and not check_password("geheim124", one)
+    assert not check_password("geheim123", "pbkdf2$1$2") and not check_password("x", "")
+
+
+def test_the_session_key_is_made_once_and_private(tmp_path):
+    key = session_key(tmp_path / "k" / "session.key")
+    assert len(key) >= 64 and session_key(tmp_path / "k" / "session.key") == key
+    assert (tmp_path / "k" / "session.key").stat().st_mode & 0o777 == 0o600
+
+
+def entry(minutes_ago, **beat):
+    kiosk = Kiosk("k1", "L", "P", "2026-01-01T00:00:00.000Z", None)
+    when = (NOW - dt.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    body = {"devices": {}, "ils": "ok", "clock_synced": True, "last_error": None, **beat}
+    return FleetEntry(kiosk, when, body, None, None)
+
+
+def test_fleet_health():
+    assert fleet.assess(entry(5), NOW, 60).health == fleet.OK
+    silent = fleet.assess(entry(61), NOW, 60)
+    assert silent.health == fleet.SILENT and silent.minutes_since == 61
+    assert silent.problems[0].args == {"minutes": "61"}
+    never = fleet.assess(FleetEntry(entry(0).kiosk, None, None, None, None), NOW, 60)
+    assert never.health == fleet.SILENT and never.minutes_since is None
+    broken = fleet.assess(entry(1, ils="fault", last_error="HTTP 401",
+                                devices={"rfid": {"state": "fault", "detail": "unplugged"}}),
+                          NOW, 60)
+    assert broken.health == fleet.FAULT
+    assert [p.msgid for p in broken.problems] == ["Device {name}: {detail}",
+                                                   "The library system cannot be reached",
+                                                   "Last upload error: {error}"]
+    rows = fleet.order([fleet.assess(entry(1), NOW, 60), broken, silent])
+    assert [r.health for r in rows] == ["silent", "fault", "ok"]
+
+
+def test_charts_scale_and_escape():
+    assert [4 * charts.axis_step(v) for v in (0, 3, 7, 99, 4800)] == [4, 4, 8, 100, 6000]
+    svg = charts.grouped_bars(["a<b", "c"], [charts.Series("借书", "s-loans")], [[5, 0]],
+                              title="t&t", empty_text="none")
+    assert "a&lt;b" in svg and "t&amp;t" in svg and "<title>a&lt;b · 借书: 5</title>" in svg
+    heights = [float(h) for h in re.findall(r'class="s-loans" x="[\d.]+" y="[\d.]+" '
+                                            r'width="[\d.]+" height="([\d.]+)"', svg)]
+    assert heights[0] > 0 and heights[1] == 0
+    assert "none" not in svg
+    empty = charts.horizontal_bars([], [charts.Series("x", "s-qr")], [[]], title="t",
+                                   empty_text="nothing yet")
+    assert "nothing yet" in empty
+    assert charts.shorten("中" * 20, 26) == "中" * 12 + "…"
+    assert charts.shorten("红楼梦", 26) == "红楼梦"
+
+
+def used_message_ids():
+    ids = set()
+    patterns = (re.compile(r"""\bt\(\s*(['"])(.+?)\1"""),
+                re.compile(r"""\bN_\(\s*(['"])(.+?)\1\s*\)"""),
+                re.compile(r"""\btr\(\s*\w+\s*,\s*(['"])(.+?)\1"""))
+    central = ROOT / "central"
+    for path in [*central.rglob("*.py"), *central.rglob("*.html")]:
+        text = path.read_text(encoding="utf-8")
+        for pattern in patterns:
+            ids.update(m.group(2) for m in pattern.finditer(text))
+    return ids
+
+
+def catalogue(language):
+    text = (LOCALE_DIR / language / "LC_MESSAGES" / "central.po").read_text(encoding="utf-8")
+    return {k.replace('\\"', '"'): v for k, v in
+            re.findall(r'^msgid "(.*)"\nmsgstr "(.*)"$', text, re.M) if k}
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_every_page_message_is_translated(language):
+    ids = used_message_ids()
+    assert {"Fleet", "Loans and returns per day", "Wrong name or password."} <= ids
+    entries = catalogue(language)
+    assert sorted(i for i in ids if not entries.get(i)) == []
+    if language == "zh_CN":
+        assert [k for k, v in entries.items() if not re.search(r"[\u4e00-\u9fff]", v)] == []
+        assert Translator().tr("zh_CN", "Silent for {minutes} minutes", minutes=61) == "已失联 61 分钟"
+
+
+@pytest.mark.parametrize("po", sorted(LOCALE_DIR.glob("*/LC_MESSAGES/central.po")), ids=str)
+def test_catalogues_pass_msgfmt_check(po, tmp_path):
+    subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / "out.mo"), str(po)], check=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_kiosk_central_serve_runs_as_one_process(tmp_path):
+    port = free_port()
+    conf = tmp_path / "central.toml"
+    conf.write_text(f'[central]\ndata_dir = "{tmp_path}"\nport = {port}\n')
+    server = subprocess.Popen([sys.executable, "-m", "central.cli", "serve", "--config",
+                               str(conf)], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in server.stderr:  # uvicorn says when it listens
+            if "Uvicorn running on" in line:
+                break
+        health = requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10)
+        assert health.json()["ok"] is True
+        db = Path(tmp_path / "central.sqlite3")
+        assert db.exists() and Path(f"{db}-wal").exists()  # SQLite in WAL mode
+    finally:
+        server.terminate()
+        rest = server.communicate(timeout=30)[1]
+    # uvicorn shuts down cleanly on SIGTERM, then re-raises it, as systemd expects.
+    assert "Finished server process" in rest and server.returncode in (0, -15)

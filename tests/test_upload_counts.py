@@ -1,0 +1,107 @@
+"""Journal rows to counts, from real journal files: local dates and hours, e-book keys, nothing
+that identifies a patron, and batches within their bounds."""
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from kiosk.journal import Journal
+from kiosk.upload.counts import MAX_COUNTS, build_batch, outcome_name
+from kiosk.upload.run import next_batch
+from kiosk.upload.state import PendingBatch
+from tests.upload_journal import CARDS, START, append_at, fill
+
+CHINA = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+def journal(tmp_path):
+    with Journal.open(tmp_path / "journal.sqlite3", tmp_path / "patron.key") as j:
+        yield j
+
+
+def at(hour, minute=0, day=24):
+    return datetime(2026, 11, day, hour, minute, tzinfo=timezone.utc)
+
+
+def test_rows_are_counted_per_local_date_hour_event_outcome_and_title(journal):
+    append_at(journal, at(15, 10), "checkout", "ok", item="33520000123453", patron=CARDS[0])
+    append_at(journal, at(15, 50), "checkout", "ok", item="33520000999990", patron=CARDS[1])
+    append_at(journal, at(16, 5), "checkout", "ok", patron=CARDS[0])  # 00:05 next day in UTC+8
+    append_at(journal, at(15, 20), "ebook_qr", "ok", item="000123")
+    append_at(journal, at(15, 30), "ebook_qr", "ok", item="000123")
+    append_at(journal, at(15, 40), "ebook_view", "ok", item="not a title id!")
+    append_at(journal, at(15, 45), "checkout", "Blocked: card 23520001234566 expired")
+    batch = build_batch(journal.rows(), "b-1", max_rows=100, zone=CHINA)
+    counts = json.loads(json.dumps(batch.body("kiosk-1")))["counts"]
+    assert counts == [
+        {"date": "2026-11-24", "hour": 23, "event": "checkout",
+         "outcome": "blocked_ card ______________ expired", "key": None, "n": 1},
+        {"date": "2026-11-24", "hour": 23, "event": "checkout", "outcome": "ok", "key": None,
+         "n": 2},
+        {"date": "2026-11-24", "hour": 23, "event": "ebook_qr", "outcome": "ok",
+         "key": "book:000123", "n": 2},
+        {"date": "2026-11-24", "hour": 23, "event": "ebook_view", "outcome": "ok", "key": None,
+         "n": 1},
+        {"date": "2026-11-25", "hour": 0, "event": "checkout", "outcome": "ok", "key": None,
+         "n": 1},
+    ]
+    assert (batch.first_seq, batch.last_seq, batch.rows) == (1, 7, 7)
+
+
+def test_nothing_identifying_is_in_a_batch(tmp_path):
+    path, key = tmp_path / "journal.sqlite3", tmp_path / "patron.key"
+    fill(path, key, days=3, per_day=200, start=START, fast=True)
+    with Journal.open_existing(path) as journal:
+        rows = list(journal.rows())
+        text = json.dumps(build_batch(iter(rows), "b", max_rows=10_000).body("kiosk-1"))
+    secrets = {r.patron_hash for r in rows} | {r.item for r in rows if r.kind in
+                                                ("checkout", "checkin", "renew")}
+    secrets |= set(CARDS) | {"红楼梦", "三体", "seconds", "note", "patron"}
+    secrets.discard(None)
+    assert len(secrets) > 10
+    assert [s for s in secrets if s in text] == []
+
+
+@pytest.mark.parametrize("raw, sent", [
+    ("ok", "ok"), ("Timeout", "timeout"), ("pin_wrong", "pin_wrong"), ("", "unknown"),
+    ("卡已过期", "____"), ("x" * 80, "x" * 64), ("  blocked card  ", "blocked card"),
+])
+def test_outcomes_fit_the_servers_pattern_and_lose_their_digits(raw, sent):
+    assert outcome_name(raw) == sent
+
+
+def test_a_batch_stops_at_its_row_limit_and_at_the_count_limit(tmp_path):
+    path, key = tmp_path / "journal.sqlite3", tmp_path / "patron.key"
+    written = fill(path, key, days=2, per_day=300, start=START, fast=True)
+    with Journal.open_existing(path) as journal:
+        batch = build_batch(journal.rows(), "b", max_rows=250)
+        assert (batch.first_seq, batch.last_seq, batch.rows) == (1, 250, 250)
+        assert sum(n for _k, n in batch.counts) == 250
+        # Each distinct (hour, event, outcome, key) is one count row: cap them at 20.
+        capped = build_batch(journal.rows(), "b", max_rows=600, max_counts=20)
+        assert len(capped.counts) == 20 and capped.rows < 600
+        assert sum(n for _k, n in capped.counts) == capped.rows
+        # Batch after batch, every row is counted exactly once.
+        done, total = 0, Counter()
+        while batch := next_batch(journal, done, None, 97):
+            assert batch.rows <= 97 and len(batch.counts) <= MAX_COUNTS
+            assert batch.first_seq == done + 1
+            for k, n in batch.counts:
+                total[k.event] += n
+            done = batch.last_seq
+    assert total == written and done == sum(written.values())
+
+
+def test_a_pending_batch_is_rebuilt_with_its_id_and_range(journal):
+    for minute in range(10):
+        append_at(journal, at(10, minute), "session", "ok")
+    first = next_batch(journal, 0, None, 4)
+    again = next_batch(journal, 0, PendingBatch(first.batch_id, 1, 4), 7)  # more rows per batch now
+    assert again == first
+    # Accepted and marked already (the crash came before the state file heard): a new batch.
+    after = next_batch(journal, 4, PendingBatch(first.batch_id, 1, 4), 4)
+    assert (after.first_seq, after.last_seq) == (5, 8) and after.batch_id != first.batch_id
+    assert next_batch(journal, 10, None, 4) is None
