@@ -118,6 +118,8 @@ class Runtime:
                 self._gather_status()
             elif isinstance(effect, ev.RestartApp):
                 self.restart()
+            elif isinstance(effect, ev.RunUpload):
+                threading.Thread(target=self._upload, name="upload", daemon=True).start()
             elif isinstance(effect, ev.IlsCall):
                 self._ils_call(effect)
             elif isinstance(effect, ev.SetSecurity):
@@ -214,6 +216,18 @@ class Runtime:
         store.acknowledge(offline_id)
         if self.session.view.status is not None:
             self.events.put(ev.StatusArrived(status.with_offline(self.session.view.status, store)))
+
+    def _upload(self) -> None:
+        """On its own thread: what the timer's `kiosk upload` does. The state file's lock keeps
+        it from running beside the timer's run; requests is loaded only now."""
+        from kiosk.upload.run import upload
+        try:
+            report = upload(self.config)
+            error = report.error or ("another upload is running" if report.busy else "")
+        except Exception as e:  # a bug here must not leave the button stuck on "uploading"
+            log.exception("upload failed")
+            error = str(e)
+        self.events.put(ev.UploadFinished(not error, error))
 
     def _gather_status(self) -> None:
         devices = {name: (d.state, d.detail) for name, d in self.session.view.devices.items()}

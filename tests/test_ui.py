@@ -189,6 +189,7 @@ def test_long_press_in_the_corner_then_pin_opens_admin(at_attract):
     names = [row["name"] for row in admin.rows]
     for expected in ("设备 scanner", "软件版本", "交易日志", "磁盘空间", "时钟"):
         assert expected in names, names
+    assert k.widget("admin", "upload").text == "立即上传"
     k.screenshot("admin")
     assert journal_rows(k)[-2:] == [("admin", "pin_wrong"), ("admin", "ok")]
     k.tap(k.widget("admin", "exit"))

@@ -120,6 +120,17 @@ class RestartRequested:
 
 
 @dataclass(frozen=True)
+class UploadRequested:
+    """Staff asked for the counts to go to the central server now, not at the timer's run."""
+
+
+@dataclass(frozen=True)
+class UploadFinished:
+    ok: bool
+    error: str = ""  # why not, when not ok
+
+
+@dataclass(frozen=True)
 class StatusArrived:
     report: Any  # kiosk.status.StatusReport
 
@@ -243,6 +254,11 @@ class GatherStatus:
 @dataclass(frozen=True)
 class RestartApp:
     pass
+
+
+@dataclass(frozen=True)
+class RunUpload:
+    """One upload run (`kiosk upload`), on a worker thread; answered by `UploadFinished`."""
 
 
 @dataclass(frozen=True)

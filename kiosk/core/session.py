@@ -84,6 +84,7 @@ class View:
     pin_message: str | None = None  # "wrong", "locked", "no_pin"
     devices: Mapping[str, DeviceState] = field(default_factory=dict)
     status: Any = None  # the last kiosk.status.StatusReport
+    uploading: bool = False  # staff's "Upload now" is running
     ebooks: EbookView = field(default_factory=EbookView)
     circulation: CirculationView = field(default_factory=CirculationView)
 
@@ -236,6 +237,17 @@ class Session(EbookFlow, CirculationFlow):
             effects.append(ev.JournalAppend("admin", "restart"))
             effects.append(ev.RestartApp())
 
+    def _on_UploadRequested(self, event: ev.UploadRequested, now: float, effects: list) -> None:
+        if self.view.screen is Screen.ADMIN and not self.view.uploading:
+            effects.append(ev.JournalAppend("admin", "upload"))
+            effects.append(ev.RunUpload())
+            self.view = replace(self.view, uploading=True)
+
+    def _on_UploadFinished(self, event: ev.UploadFinished, now: float, effects: list) -> None:
+        self.view = replace(self.view, uploading=False)
+        if self.view.screen is Screen.ADMIN:  # the central check shows what came of it
+            effects.append(ev.GatherStatus())
+
     def _on_AcknowledgeOffline(self, event: ev.AcknowledgeOffline, now: float,
                                effects: list) -> None:
         if self.view.screen is Screen.ADMIN:
@@ -269,4 +281,4 @@ def _is_activity(event: object) -> bool:
     return not isinstance(event, (ev.Tick, DeviceStatus, DeviceFault, ev.StatusArrived,
                                   ev.EbookDownloaded, ev.IlsAnswered, ev.IlsState,
                                   ev.SecurityDone, ev.OfflineCounts, ev.OfflineRecorded,
-                                  ev.OfflineReplayed, ev.ReceiptPrinted))
+                                  ev.OfflineReplayed, ev.ReceiptPrinted, ev.UploadFinished))

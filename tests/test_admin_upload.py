@@ -1,0 +1,96 @@
+"""Staff send the counts now from the admin screen: the runtime runs one upload on a worker
+thread against a real server on 127.0.0.1, and the admin screen's checks are read again."""
+
+import time
+
+from kiosk import config as config_module
+from kiosk.core import events as ev
+from kiosk.core.events import Screen
+from kiosk.core.pin import hash_pin
+from kiosk.journal import Journal
+from kiosk.runtime import Runtime
+from tests.counting_server import TOKEN, CountingServer
+
+PIN = "2580"
+
+
+def admin_runtime(tmp_path, url):
+    token = tmp_path / "central.token"
+    token.write_text(TOKEN + "\n")
+    token.chmod(0o600)
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n'
+                    f'[admin]\npin_hash = "{hash_pin(PIN, iterations=1000)}"\n'
+                    f'[central]\nurl = "{url}"\npause_s = 0.0\ntimeout_s = 2.0\n',
+                    encoding="utf-8")
+    config = config_module.load(path)
+    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path))
+    runtime.start()
+    runtime.send(ev.Start())
+    runtime.send(ev.EndSession())  # a patron's visit: a session row to upload
+    runtime.send(ev.AdminGesture())
+    runtime.send(ev.PinSubmitted(PIN))
+    assert runtime.view.screen is Screen.ADMIN
+    pump_until(runtime, lambda: runtime.view.status is not None)  # the checks on entering
+    return runtime
+
+
+def pump_until(runtime, condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        runtime.pump()
+        time.sleep(0.02)
+
+
+def central_check(runtime):
+    status = runtime.view.status
+    return next((c for c in status.checks if c.name == "central"), None) if status else None
+
+
+def unsent(runtime):
+    with Journal.open_existing(runtime.config.journal_path) as journal:
+        return journal.unsent_count()
+
+
+def test_upload_now_sends_every_row_once_and_reads_the_checks_again(tmp_path):
+    with CountingServer() as server:
+        runtime = admin_runtime(tmp_path, server.url)
+        try:
+            runtime.send(ev.UploadRequested())
+            assert runtime.view.uploading
+            runtime.send(ev.UploadRequested())  # a second press while it runs does nothing
+            pump_until(runtime, lambda: not runtime.view.uploading)
+            # The checks are read again: the central one now names the last upload.
+            pump_until(runtime, lambda: (check := central_check(runtime)) is not None
+                       and "when" in check.summary.args)
+            # The visit, the staff sign-in and the press of the button itself.
+            assert unsent(runtime) == 0
+            assert server.totals["session"] == 1 and server.totals["admin"] == 2
+            assert len(server.heartbeats) == 1
+        finally:
+            runtime.close()
+
+
+def test_a_failed_upload_shows_on_the_admin_screen(tmp_path):
+    with CountingServer(script=["401"]) as server:
+        runtime = admin_runtime(tmp_path, server.url)
+        try:
+            runtime.send(ev.UploadRequested())
+            pump_until(runtime, lambda: not runtime.view.uploading)
+            pump_until(runtime, lambda: getattr(central_check(runtime), "ok", None) is False)
+            assert "401" in central_check(runtime).summary.args["error"]
+            assert unsent(runtime) == 3
+        finally:
+            runtime.close()
+
+
+def test_upload_is_asked_for_only_on_the_admin_screen(tmp_path):
+    with CountingServer() as server:
+        runtime = admin_runtime(tmp_path, server.url)
+        try:
+            runtime.send(ev.EndSession())
+            runtime.send(ev.UploadRequested())
+            assert not runtime.view.uploading and server.bodies == []
+        finally:
+            runtime.close()
