@@ -106,7 +106,7 @@ def test_staff_restart_by_real_pointer_input(tmp_path):
         pointer.press(20, 20, seconds=3.5)  # the staff corner, held past long_press_s
         for x, y in [(467, 117), (595, 117), (723, 117), (467, 199), (723, 363)]:  # 1 2 3 4 OK
             pointer.press(x, y)
-        pointer.press(400, 378)  # restart
+        pointer.press(498, 378)  # restart, third of the four buttons
         wait_for_frame(marker, app, after=first)
         assert app.poll() is None  # the same process, started again by exec
         app.send_signal(signal.SIGTERM)
