@@ -22,7 +22,7 @@ from bench.results import write_section  # noqa: E402
 from kiosk import config as config_module  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.upload.run import next_batch, upload  # noqa: E402
-from tests.real_central import RealCentral  # noqa: E402
+from tests.central_server import add_kiosk, sqlite_central, totals  # noqa: E402
 from tests.upload_journal import START, fill  # noqa: E402
 
 TIMER_MIN = 15
@@ -83,17 +83,17 @@ def main() -> int:
         journal._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file to copy
     count_s, count_batches = count_only(source, 2000)
 
-    with RealCentral(work / "central") as central:
-        flat = kiosk_config(work, "flat-out", central.url, central.add_kiosk("flat-out"),
+    with sqlite_central(work / "central") as central:
+        flat = kiosk_config(work, "flat-out", central.url, add_kiosk(central.storage, "flat-out"),
                             "max_batches_per_run = 10000\npause_s = 0.0\n")
         copy_journal(source, flat)
         flat_s, flat_runs, flat_batches, _ = upload_all(flat)
-        assert sum(central.totals("flat-out").values()) == rows
+        assert sum(totals(central.storage, "flat-out").values()) == rows
 
-        timer = kiosk_config(work, "timer", central.url, central.add_kiosk("timer"))
+        timer = kiosk_config(work, "timer", central.url, add_kiosk(central.storage, "timer"))
         copy_journal(source, timer)
         timer_s, timer_runs, timer_batches, per_run = upload_all(timer)
-        assert sum(central.totals("timer").values()) == rows
+        assert sum(totals(central.storage, "timer").values()) == rows
         settings = timer.central
 
     wall_min = (timer_runs - 1) * TIMER_MIN + per_run[-1] / 60

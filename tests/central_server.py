@@ -64,6 +64,33 @@ def serve(storage: Storage, data_dir: Path, **options):
         sock.close()
 
 
+@contextmanager
+def sqlite_central(data_dir: Path):
+    """The real server on its default SQLite file in `data_dir`, as kiosks upload to it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    storage = Storage.open(CentralConfig(data_dir=str(data_dir)).db_url)
+    try:
+        with serve(storage, data_dir) as running:
+            yield running
+    finally:
+        storage.close()
+
+
+def totals(storage: Storage, kiosk_id: str) -> dict[str, int]:
+    """What the server counted from one kiosk, per event."""
+    with storage.db.read() as conn:
+        return {event: int(n) for event, n in conn.all(
+            "SELECT event, SUM(n) FROM counts WHERE kiosk_id = ? GROUP BY event", (kiosk_id,))}
+
+
+def batches(storage: Storage, kiosk_id: str) -> list[tuple[str, int, int]]:
+    """The batches the server accepted from one kiosk: (id, first seq, last seq)."""
+    with storage.db.read() as conn:
+        return [tuple(row) for row in conn.all(
+            "SELECT batch_id, first_seq, last_seq FROM batches WHERE kiosk_id = ? "
+            "ORDER BY first_seq", (kiosk_id,))]
+
+
 class PostgresCluster:
     """One cluster for the whole test run, made on first use and removed at exit. Tests run
     it without fsync; the ingest benchmark with it, as a real server would."""

@@ -7,7 +7,7 @@ import pytest
 from kiosk.journal import Journal
 from kiosk.upload import state as state_file
 from kiosk.upload.run import upload
-from tests.real_central import RealCentral
+from tests.central_server import add_kiosk, batches, sqlite_central, totals
 from tests.test_upload_run import journal_of, make_config, sent_upto
 from tests.test_upload_sender import Clock
 
@@ -18,12 +18,12 @@ class Crash(BaseException):
 
 @pytest.fixture
 def central(tmp_path):
-    with RealCentral(tmp_path / "central") as server:
+    with sqlite_central(tmp_path / "central") as server:
         yield server
 
 
 def kiosk_config(tmp_path, central, extra=""):
-    token = central.add_kiosk("kiosk-1")
+    token = add_kiosk(central.storage, "kiosk-1")
     (tmp_path / "data").mkdir(exist_ok=True)
     (tmp_path / "data" / "central.token").write_text(token + "\n")
     (tmp_path / "data" / "central.token").chmod(0o600)
@@ -49,14 +49,14 @@ def test_upload_crash_and_resend_against_the_real_server(tmp_path, central, monk
     monkeypatch.setattr(Journal, "mark_sent", real_mark_sent)
     assert sent_upto(config) == (200, 400)
     pending = state_file.load(state_file.state_path(config.journal_path)).pending
-    assert central.batches("kiosk-1")[1] == (pending.batch_id, 201, 400)
+    assert batches(central.storage, "kiosk-1")[1] == (pending.batch_id, 201, 400)
 
     report = upload(config, sleep=clock.sleep, clock=clock)
     assert report.error is None, report.error
     assert [b.duplicate for b in report.batches] == [True, False]
-    assert central.totals("kiosk-1") == dict(written)
+    assert totals(central.storage, "kiosk-1") == dict(written)
     assert sent_upto(config) == (600, 0)
-    assert [b[1:] for b in central.batches("kiosk-1")] == [(1, 200), (201, 400), (401, 600)]
+    assert [b[1:] for b in batches(central.storage, "kiosk-1")] == [(1, 200), (201, 400), (401, 600)]
     (fleet,) = central.storage.fleet(["kiosk-1"])
     assert fleet.heartbeat["unsent_rows"] == 0 and fleet.heartbeat["last_error"] is None
 
@@ -80,12 +80,12 @@ def test_the_real_server_takes_the_heartbeat_and_catalogue(tmp_path, central):
 def test_a_token_of_another_kiosk_is_refused_and_kept_as_the_error(tmp_path, central):
     config = kiosk_config(tmp_path, central)
     journal_of(config, days=1, per_day=20)
-    other = central.add_kiosk("kiosk-2")
+    other = add_kiosk(central.storage, "kiosk-2")
     config.central_token_path.write_text(other + "\n")
     clock = Clock()
     report = upload(config, sleep=clock.sleep, clock=clock)
     assert "HTTP 403" in report.error and "kiosk-2" in report.error
     assert clock.waits == []  # not retried
-    assert sent_upto(config) == (0, 20) and central.totals("kiosk-1") == {}
+    assert sent_upto(config) == (0, 20) and totals(central.storage, "kiosk-1") == {}
     saved = state_file.load(state_file.state_path(config.journal_path))
     assert saved.last_error == report.error
