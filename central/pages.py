@@ -22,6 +22,7 @@ from central import charts, fleet, reports
 from central.auth import (check_password, dummy_password_check, new_csrf_token, same_secret)
 from central.figures import Figures, Selection, gather
 from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
+from central.labels import event_label, outcome_label
 from central.storage import Kiosk, Storage, User
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ def figures_page(request: Request) -> HTMLResponse:
                        *(("kiosk", k) for k in selection.kiosk_ids
                          if request.query_params.getlist("kiosk"))])
     return _render(request, "figures.html", {
+        "event_label": event_label, "outcome_label": outcome_label,
         "user": user, "page": "figures", "selection": selection, "kiosks": kiosks,
         "asked": set(request.query_params.getlist("kiosk")), "errors": errors,
         "figures": figures, "charts": _charts(figures, t), "query": query,
@@ -223,7 +225,8 @@ def _charts(figures: Figures, t) -> dict:
              [u.downloads for u in figures.categories]],
             title=t("E-books by category"), empty_text=empty),
         "failures": charts.horizontal_bars(
-            [f"{f.event} · {f.outcome}" for f in figures.failures],
+            [f"{event_label(t, f.event)} · {outcome_label(t, f.outcome)}"
+             for f in figures.failures],
             [charts.Series(t("Failures"), "s-failures")], [[f.n for f in figures.failures]],
             title=t("Failures by reason"), empty_text=t("No failures in this period")),
     }

@@ -188,8 +188,8 @@ def add_user(storage: Storage, name: str, role: str, library: str, password: str
 
 EVENTS = (("checkout", 40), ("checkin", 35), ("session", 30), ("ebook_view", 12),
           ("ebook_qr", 5), ("ebook_download", 4), ("search", 8), ("renew", 3))
-FAILURES = (("checkout", "patron blocked"), ("checkout", "item not found"),
-            ("checkin", "tag unreadable"), ("ebook_download", "link expired"))
+FAILURES = (("checkout", "blocked"), ("checkout", "unknown_item"),  # as kiosks journal them
+            ("checkin", "unreadable_tag"), ("ebook_download", "expired"))
 
 
 def day_counts(day: dt.date, rng: random.Random, titles: int = 40) -> list[dict]:

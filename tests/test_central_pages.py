@@ -146,6 +146,17 @@ def test_the_language_switch_keeps_the_page(network):
     assert "每日借还书" in session.get(f"{network.url}/figures", timeout=10).text
 
 
+def test_failures_are_named_in_the_staffs_words(network):
+    session = signed_in(network, "admin")
+    page = session.get(f"{network.url}/figures", params=PERIOD, timeout=10).text
+    assert "借书 · 读者证受限" in page  # the chart's bar label
+    assert "<td>还书</td><td>标签无法读取</td>" in page  # the table beside it
+    assert "unreadable_tag" not in page
+    session.get(f"{network.url}/lang/en", timeout=10)
+    page = session.get(f"{network.url}/figures", params=PERIOD, timeout=10).text
+    assert "Borrow · card blocked" in page
+
+
 def test_figures_for_a_chosen_set_of_kiosks(network):
     session = signed_in(network, "admin")
     chosen = ("liling-children", "liling-ebook")
