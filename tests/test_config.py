@@ -35,7 +35,8 @@ def test_the_example_documents_every_option():
 
 def test_the_demo_config_loads():
     config = load(ROOT / "kiosk" / "demo" / "demo.toml")
-    assert config.devices == {"scanner": "sim:scanner", "rfid": "sim:3m810?scenario=demo"}
+    assert config.devices == {"scanner": "sim:scanner", "rfid": "sim:3m810?scenario=demo",
+                              "printer": "sim:printer"}
     assert config.admin.pin_hash
     assert "~" not in str(config.data_dir)
 
