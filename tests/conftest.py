@@ -1,7 +1,11 @@
-"""Shared test set-up: Kivy kept away from the real home directory and command line."""
+"""Shared test set-up: Kivy kept away from the real home directory and command line; logging
+restored after each test."""
 
+import logging
 import os
 from pathlib import Path
+
+import pytest
 
 # Before anything imports Kivy: no argument parsing, no ~/.kivy, Python logging only.
 os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -26,3 +30,15 @@ def pytest_unconfigure(config):
     import shutil
     if getattr(config, "kiosk_cache", None):
         shutil.rmtree(config.kiosk_cache, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def keep_logging_as_it_was():
+    """A test that runs an entry point in-process (`main([...])`) sets the root logger's handler
+    to the stream pytest captured for it; server threads still running later would then write
+    to a closed file. Each test leaves the root logger as it found it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
