@@ -284,7 +284,9 @@ def test_find_a_title_by_pinyin_initials_scan_its_code_and_download_it(at_attrac
     results = k.widget("ebook_search", "results")
     k.until(lambda: results.data and results.data[0]["text"].startswith("红楼梦"))
     k.screenshot("ebook-search")
-    row = next(v for v in results.children[0].children if v.title_id == "000001")
+    shown = lambda: [v for v in results.children[0].children if v.title_id == "000001"]  # noqa
+    k.until(lambda: shown())  # the RecycleView lays its rows out a frame after its data
+    row = shown()[0]
     k.tap_at(*row.to_window(*row.center))
     assert k.screen == "ebook_title" and "红楼梦" in k.texts() and "曹雪芹" in k.texts()
     picture = k.screenshot("ebook-title")
