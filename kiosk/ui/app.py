@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Callable
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -94,16 +95,14 @@ class KioskApp(App):
         typescale.configure(Window.height)
         self.translator = Translator()
         self.covers = CoverCache()
-        for kv in ("widgets.kv", "app.kv", *(f"screens/{n}.kv" for n in
-                   ("attract", "home", "flow", "identify", "borrow", "return_", "account",
-                    "receipt", "ebooks", "ebook_search", "ebook_title", "admin_pin", "admin"))):
-            Builder.load_file(str(UI_DIR / kv))
+        self._loaded_kv: set[str] = set()
+        self._load_kv("widgets.kv", "app.kv")
         root = KioskRoot(demo=self.demo, staff_hold_s=self.runtime.config.admin.long_press_s,
                          staff_action=lambda: self.runtime.send(ev.AdminGesture()))
         # FloatLayout places only children with a pos_hint.
         self.screens = ScreenManager(transition=NoTransition(), pos_hint={"x": 0, "y": 0})
-        for screen in self._make_screens():
-            self.screens.add_widget(screen)
+        self._unbuilt = self._screen_makers()
+        self._build_screen(Screen.ATTRACT)
         root.ids.stage.add_widget(self.screens, index=len(root.ids.stage.children))
         if self.demo:
             self._add_demo_tray(root)
@@ -111,26 +110,63 @@ class KioskApp(App):
         self.runtime.on_view.append(self.show)
         return root
 
-    def _make_screens(self):
+    def _screen_makers(self) -> dict[Screen, tuple[tuple[str, ...], Callable[[], object]]]:
+        """Each screen's kv files and how to make it. Only the attract screen is made before the
+        first frame; the others one a frame after it, or at once when the view needs one."""
         # Given at construction, so that kv's first evaluation already translates.
         common = {"translator": self.translator, "send": self.runtime.send,
                   "lang": self.runtime.view.language}
-        kiosk = self.runtime.config.kiosk
-        yield AttractScreen(name=Screen.ATTRACT.value, name_zh=kiosk.library_name_zh,
-                            name_en=kiosk.library_name_en, **common)
-        yield HomeScreen(name=Screen.HOME.value, **common)
-        yield IdentifyScreen(name=Screen.IDENTIFY.value, **common)
-        yield BorrowScreen(name=Screen.BORROW.value, **common)
-        yield ReturnScreen(name=Screen.RETURN.value, **common)
-        yield AccountScreen(name=Screen.ACCOUNT.value, **common)
-        yield ReceiptScreen(name=Screen.RECEIPT.value, **common)
         books = {"library": self.runtime.library, **common}
-        yield EbooksScreen(name=Screen.EBOOKS.value, covers_cache=self.covers, **books)
-        yield EbookSearchScreen(name=Screen.EBOOK_SEARCH.value, **books)
-        yield EbookTitleScreen(name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload,
-                               **books)
-        yield AdminPinScreen(name=Screen.ADMIN_PIN.value, **common)
-        yield AdminScreen(name=Screen.ADMIN.value, **common)
+        kiosk = self.runtime.config.kiosk
+        flow = "flow"  # the rows, banner and buttons the circulation screens share
+        return {
+            Screen.ATTRACT: (("attract",), lambda: AttractScreen(
+                name=Screen.ATTRACT.value, name_zh=kiosk.library_name_zh,
+                name_en=kiosk.library_name_en, **common)),
+            Screen.HOME: (("home",), lambda: HomeScreen(name=Screen.HOME.value, **common)),
+            Screen.IDENTIFY: ((flow, "identify"), lambda: IdentifyScreen(
+                name=Screen.IDENTIFY.value, **common)),
+            Screen.BORROW: ((flow, "borrow"), lambda: BorrowScreen(
+                name=Screen.BORROW.value, **common)),
+            Screen.RETURN: ((flow, "return_"), lambda: ReturnScreen(
+                name=Screen.RETURN.value, **common)),
+            Screen.ACCOUNT: ((flow, "account"), lambda: AccountScreen(
+                name=Screen.ACCOUNT.value, **common)),
+            Screen.RECEIPT: ((flow, "receipt"), lambda: ReceiptScreen(
+                name=Screen.RECEIPT.value, **common)),
+            Screen.EBOOKS: (("ebooks",), lambda: EbooksScreen(
+                name=Screen.EBOOKS.value, covers_cache=self.covers, **books)),
+            Screen.EBOOK_SEARCH: (("ebook_search",), lambda: EbookSearchScreen(
+                name=Screen.EBOOK_SEARCH.value, **books)),
+            Screen.EBOOK_TITLE: (("ebook_title",), lambda: EbookTitleScreen(
+                name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload, **books)),
+            Screen.ADMIN_PIN: (("admin_pin",), lambda: AdminPinScreen(
+                name=Screen.ADMIN_PIN.value, **common)),
+            Screen.ADMIN: (("admin",), lambda: AdminScreen(name=Screen.ADMIN.value, **common)),
+        }
+
+    def _build_screen(self, name: Screen) -> None:
+        kv_names, make = self._unbuilt.pop(name)
+        self._load_kv(*(f"screens/{kv}.kv" for kv in kv_names))
+        screen = make()
+        self.screens.add_widget(screen)
+        screen.show(self.runtime.view)
+
+    def _after_first_frame(self, *_args) -> None:
+        Window.unbind(on_flip=self._after_first_frame)
+        Clock.schedule_once(self._build_next_screen)
+
+    def _build_next_screen(self, _dt=None) -> None:
+        """After the first frame: one more screen a frame, until a patron's touch finds all."""
+        if self._unbuilt:
+            self._build_screen(next(iter(self._unbuilt)))
+            Clock.schedule_once(self._build_next_screen)
+
+    def _load_kv(self, *names: str) -> None:
+        for name in names:
+            if name not in self._loaded_kv:
+                Builder.load_file(str(UI_DIR / name))
+                self._loaded_kv.add(name)
 
     def _add_demo_tray(self, root: KioskRoot) -> None:
         scanner = self.runtime.sim_scanner()
@@ -155,6 +191,7 @@ class KioskApp(App):
             Window.bind(on_flip=self._mark_first_frame)
         self.runtime.start()
         self.show(self.runtime.view)
+        Window.bind(on_flip=self._after_first_frame)
         Clock.schedule_interval(lambda dt: self.runtime.pump(), PUMP_INTERVAL_S)
         # A scan or the ILS's answer is handled in the next frame, not up to 50 ms later.
         self.runtime.events.wake = Clock.create_trigger(lambda dt: self.runtime.pump())
@@ -169,6 +206,8 @@ class KioskApp(App):
 
     def show(self, view) -> None:
         """Bring every screen and overlay in line with the core's view."""
+        if view.screen in self._unbuilt:
+            self._build_screen(view.screen)
         for screen in self.screens.screens:
             if isinstance(screen, AdminScreen):
                 screen.now = self.runtime.clock()
