@@ -8,9 +8,10 @@ from datetime import date, datetime
 
 import pytest
 
-from drivers.events import BarcodeRead, CardRead, ItemSet, Tag, TagsSeen
+from drivers.events import BarcodeRead, CardRead, Tag, TagsSeen
 from kiosk.core import events as ev
-from kiosk.core.circulation import CirculationSettings, due_text
+from kiosk.core.circulation import due_text
+from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.circulation_text import blocks_sentence, line_status, patron_summary
 from kiosk.core.events import Screen
 from kiosk.core.session import Session, Settings

@@ -21,112 +21,15 @@ from typing import Any, Callable
 from drivers.events import BarcodeRead, CardRead, ItemSet, Tag, TagsSeen
 from kiosk import receipts
 from kiosk.core import events as ev
-from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
+from kiosk.core.events import CIRCULATION, EBOOK_SCREENS, Screen
+from kiosk.core.circulation_view import (CirculationSettings, CirculationView, Line, PatronView,
+                                         ReceiptView)
 from kiosk.privacy import mask, mask_numbers_in
 
 log = logging.getLogger(__name__)
 
 MAX_CARD_DIGITS = 20
-BORROW_BLOCKS = frozenset({"charge_denied", "card_lost"})  # no checkout is even tried
-RENEW_BLOCKS = frozenset({"renewal_denied", "card_lost"})
 _FLOW_NAMES = {Screen.BORROW: "borrow", Screen.RETURN: "return", Screen.ACCOUNT: "account"}
-
-
-@dataclass(frozen=True)
-class CirculationSettings:
-    ils: bool = False  # an ILS is configured ([ils] host)
-    pin: str = "auto"  # "yes", "no", or "auto": ask when the ILS says the PIN matters (CQ)
-    pin_attempts: int = 3
-    receipt: str = "ask"  # "ask", "always", "never": printing, when a printer is configured
-    printer: bool = False
-    offline: bool = False
-    offline_max_items: int = 5  # per patron, pending in the offline store
-    offline_max_total: int = 500
-    ecard_prefixes: tuple[str, ...] = ("ECARD:",)
-    kiosk_id: str = "kiosk-1"
-    library_name_zh: str = ""
-    library_name_en: str = ""
-
-
-@dataclass(frozen=True)
-class Line:
-    """One book on a borrow, return or account screen."""
-    key: str  # the item id, or "tag:<uid>" for a tag that could not be read
-    item_id: str
-    title: str = ""
-    status: str = "busy"  # busy, ok, offline, refused, staff (see staff), listed (account)
-    reason: str = ""  # why not (circulation_text.REASONS); the journal outcome
-    due: str = ""  # YYYY-MM-DD when the ILS sent a date, else its text
-    message: str = ""  # the ILS's own words (AF)
-    sort_bin: str = ""
-    alert: bool = False  # returned, but staff must take it (a hold, another branch)
-    overdue: bool = False
-    renewed: bool = False  # account: renewed in this session
-    renewal: bool = False  # borrow: it was already this patron's, and was renewed
-
-    @property
-    def transacted(self) -> bool:
-        """It happened in the ILS (or the offline store): it belongs on the receipt."""
-        return self.status in ("ok", "offline") or self.reason == "security_failed"
-
-
-@dataclass(frozen=True)
-class PatronView:
-    masked: str
-    name: str = ""
-    charged: int = 0
-    overdue: int = 0
-    holds_ready: int = 0
-    fines: str = ""
-    currency: str = ""
-    blocks: tuple[str, ...] = ()
-    checked: bool = True  # False: taken while the ILS was away, nothing known of the account
-
-    @property
-    def can_borrow(self) -> bool:
-        return not BORROW_BLOCKS & set(self.blocks)
-
-    @property
-    def can_renew(self) -> bool:
-        return self.checked and not RENEW_BLOCKS & set(self.blocks)
-
-    @property
-    def has_fines(self) -> bool:
-        try:
-            return float(self.fines.replace(",", "")) > 0
-        except ValueError:
-            return bool(self.fines.strip())
-
-
-@dataclass(frozen=True)
-class ReceiptView:
-    kind: str  # borrow, return, renew
-    text: str  # in the patron's language, as the printer would print it
-    qr: str
-    printing: str = "none"  # none (no printer or never), offered, printing, printed, failed
-
-
-@dataclass(frozen=True)
-class CirculationView:
-    purpose: Screen = Screen.BORROW  # where identifying leads
-    step: str = "card"  # identify: card, pin, checking
-    message: str | None = None  # identify: unknown_card, wrong_pin, pin_locked, unavailable...
-    patron: PatronView | None = None
-    lines: tuple[Line, ...] = ()
-    service: str = "ok"  # ok, offline (accepting offline), unavailable, not_set_up
-    loading: bool = False  # account: the loans are being fetched
-    receipt: ReceiptView | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.loading or self.step == "checking" or any(
-            line.status == "busy" for line in self.lines)
-
-    @property
-    def may_leave(self) -> bool:
-        """Back to home loses nothing: no book is in progress and none is done."""
-        return not self.busy and not any(
-            line.transacted or line.renewed for line in self.lines)
 
 
 @dataclass

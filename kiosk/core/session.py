@@ -17,7 +17,8 @@ from typing import Any, Callable, Mapping
 from drivers.events import DeviceFault, DeviceStatus, TagsSeen
 from kiosk.config import Config
 from kiosk.core import events as ev
-from kiosk.core.circulation import CirculationFlow, CirculationSettings, CirculationView
+from kiosk.core.circulation import CirculationFlow
+from kiosk.core.circulation_view import CirculationSettings, CirculationView
 from kiosk.core.ebooks import EbookFlow, EbookView
 from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
 from kiosk.core.pin import verify_pin
