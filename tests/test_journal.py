@@ -147,6 +147,16 @@ def test_foreign_files_are_refused_with_a_clear_message(tmp_path, content, messa
         assert path.read_bytes() == content  # never overwritten
 
 
+def test_the_offline_store_is_never_taken_for_a_journal(tmp_path):
+    from kiosk.circulation.offline import OfflineStore
+    path = tmp_path / "offline.sqlite3"
+    OfflineStore(path, tmp_path / "patron.key").close()
+    before = path.read_bytes()
+    with pytest.raises(JournalError, match="not a kiosk journal \\(another database\\)"):
+        Journal.open(path, tmp_path / "patron.key")
+    assert path.read_bytes() == before
+
+
 def test_a_damaged_patron_key_stops_the_journal(tmp_path):
     key = tmp_path / "patron.key"
     key.write_text("not hex at all\n")

@@ -30,6 +30,7 @@ from kiosk.errors import KioskError
 from kiosk.journal import patron_key
 from kiosk.journal.store import utc_now, utc_text
 from kiosk.privacy import mask, mask_numbers_in
+from kiosk.sqlite_files import OwnFile, open_own
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,8 @@ class OfflineStore:
             raise OfflineStoreError(f"{self.path}: no offline store here")
         else:
             self._key = None
-        self._db = _connect(self.path, create=create)
+        # Autocommit mode, shared by threads under the store's lock.
+        self._db = open_own(self.path, _OWN_FILE, create=create, check_same_thread=False)
 
     def close(self) -> None:
         with self._lock:
@@ -304,52 +306,12 @@ def _parse_utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(timezone.utc)
 
 
-def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    try:
-        # Autocommit mode, shared by threads under the store's lock.
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                             check_same_thread=False)
-    except sqlite3.Error as e:
-        raise OfflineStoreError(f"{path}: cannot open the offline store: {e}") from e
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        if version == 0 and app_id == 0 and create:
-            _create_schema(db, path)
-        elif app_id != APPLICATION_ID:
-            raise OfflineStoreError(f"{path}: not a kiosk offline store (another database)")
-        elif version > VERSION:
-            raise OfflineStoreError(
-                f"{path}: made by a newer kiosk (offline store version {version}, this one "
-                f"knows {VERSION}); update the software")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")
-        db.execute("PRAGMA secure_delete = ON")  # freed bytes (old patron numbers) are zeroed
-    except sqlite3.DatabaseError as e:
-        db.close()
-        raise OfflineStoreError(
-            f"{path}: not a readable offline store ({e}); keep the file, it may hold "
-            "transactions the ILS does not have yet, and ask for support") from e
-    except OfflineStoreError:
-        db.close()
-        raise
-    return db
-
-
-def _create_schema(db: sqlite3.Connection, path: Path) -> None:
-    # WAL is switched on by the caller only after this: a file that is not ours stays untouched.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        # Another process may have created it while we waited for the lock.
-        if db.execute("PRAGMA application_id").fetchone()[0] == 0:
-            if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise OfflineStoreError(f"{path}: not a kiosk offline store (holds other tables)")
-            for statement in _CREATE:
-                db.execute(statement)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+_OWN_FILE = OwnFile(
+    what="offline store", version=VERSION, create=_CREATE, error=OfflineStoreError,
+    unreadable_advice="keep the file, it may hold transactions the ILS does not have yet, and "
+                      "ask for support",
+    application_id=APPLICATION_ID, busy_timeout_s=BUSY_TIMEOUT_S,
+    pragmas=("secure_delete = ON",))  # freed bytes (old patron numbers) are zeroed
 
 
 # --- replay ------------------------------------------------------------------------------

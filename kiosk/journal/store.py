@@ -18,6 +18,7 @@ from typing import Any
 from kiosk import system
 from kiosk.errors import JournalError
 from kiosk.journal import patron_key, schema, verify
+from kiosk.sqlite_files import OwnFile, open_own
 
 BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
 
@@ -66,7 +67,7 @@ class Journal:
         except OSError as e:
             raise JournalError(f"{path.parent}: cannot create the data folder: {e.strerror}")
         key = patron_key.load_or_create(Path(key_path))
-        return cls(path, _connect(path, create=True), key)
+        return cls(path, open_own(path, _OWN_FILE, create=True), key)
 
     @classmethod
     def open_existing(cls, path: str | Path) -> Journal:
@@ -75,7 +76,7 @@ class Journal:
         if not path.is_file():
             raise JournalError(f"{path}: no journal here (the kiosk makes it on first start; "
                                "is --config the kiosk's config?)")
-        return cls(path, _connect(path, create=False), None)
+        return cls(path, open_own(path, _OWN_FILE, create=False), None)
 
     def close(self) -> None:
         self._db.close()
@@ -209,44 +210,7 @@ def _row(values: tuple) -> Row:
     return Row(**named)
 
 
-def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    try:
-        # Autocommit mode: transactions are begun explicitly, so nothing stays open by accident.
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    except sqlite3.Error as e:
-        raise JournalError(f"{path}: cannot open the journal: {e}") from e
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0 and create:
-            _create_schema(db, path)
-        elif version == 0:
-            raise JournalError(f"{path}: not a kiosk journal (no journal tables)")
-        elif version > schema.VERSION:
-            raise JournalError(f"{path}: made by a newer kiosk (journal version {version}, "
-                               f"this one knows {schema.VERSION}); update the software")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")
-    except sqlite3.DatabaseError as e:
-        db.close()
-        raise JournalError(f"{path}: not a readable journal ({e}); move it aside and keep it "
-                           "for inspection: the kiosk then starts a new one") from e
-    except JournalError:
-        db.close()
-        raise
-    return db
-
-
-def _create_schema(db: sqlite3.Connection, path: Path) -> None:
-    # WAL is switched on by the caller only after this: a file that is not ours stays untouched.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        # Another process may have created it while we waited for the lock.
-        if db.execute("PRAGMA user_version").fetchone()[0] == 0:
-            if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise JournalError(f"{path}: not a kiosk journal (holds other tables)")
-            for statement in schema.CREATE:
-                db.execute(statement)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+_OWN_FILE = OwnFile(
+    what="journal", version=schema.VERSION, create=schema.CREATE, error=JournalError,
+    unreadable_advice="move it aside and keep it for inspection: the kiosk then starts a new one",
+    busy_timeout_s=BUSY_TIMEOUT_S)
