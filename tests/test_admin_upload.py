@@ -1,8 +1,6 @@
 """Staff send the counts now from the admin screen: the runtime runs one upload on a worker
 thread against a real server on 127.0.0.1, and the admin screen's checks are read again."""
 
-import time
-
 from kiosk import config as config_module
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
@@ -10,6 +8,7 @@ from kiosk.core.pin import hash_pin
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime
 from tests.counting_server import TOKEN, CountingServer
+from tests.runtime_kiosk import pump_until
 
 PIN = "2580"
 
@@ -34,13 +33,6 @@ def admin_runtime(tmp_path, url):
     pump_until(runtime, lambda: runtime.view.status is not None)  # the checks on entering
     return runtime
 
-
-def pump_until(runtime, condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        runtime.pump()
-        time.sleep(0.02)
 
 
 def central_check(runtime):

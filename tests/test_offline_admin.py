@@ -1,7 +1,6 @@
 """Staff mark what the ILS refused as dealt with: the core event, and the runtime's effect
 against a real offline store, with the test ILS on 127.0.0.1 configured."""
 
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -16,6 +15,7 @@ from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.test_data import IlsData
 from kiosk.sip2.test_server import Sip2TestServer
+from tests.runtime_kiosk import ils_section, pump_until
 
 PIN = "2580"
 CARD = "23520001234566"
@@ -38,18 +38,13 @@ def runtime(tmp_path):
     data = IlsData.from_toml('[library]\ninstitution = "LL"\n'
                              '[[account]]\nusername = "kiosk"\npassword = "secret"\n')
     with Sip2TestServer(data) as server:
-        host, port = server.address
         path = tmp_path / "kiosk.toml"
         path.write_text(f"""
 [kiosk]
 data_dir = "{tmp_path}"
 [admin]
 pin_hash = "{hash_pin(PIN, iterations=1000)}"
-[ils]
-host = "{host}"
-port = {port}
-username = "kiosk"
-password = "secret"
+{ils_section(server)}
 [circulation]
 offline = true
 """, encoding="utf-8")
@@ -67,30 +62,23 @@ offline = true
         runtime.close()
 
 
-def until(runtime, condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
-        runtime.pump()
-        time.sleep(0.02)
-
 
 def test_acknowledging_marks_the_store_and_shows_the_list_again(runtime):
     store = runtime.offline_store
     first, second = (tx.id for tx in store.refused())
     runtime.send(ev.AdminGesture())
     runtime.send(ev.PinSubmitted(PIN))
-    until(runtime, lambda: runtime.view.status is not None)
+    pump_until(runtime, lambda: runtime.view.status is not None)
     assert [tx.id for tx in runtime.view.status.offline_refused] == [first, second]
     runtime.send(ev.AcknowledgeOffline(first))
-    until(runtime, lambda: len(runtime.view.status.offline_refused) == 1)
+    pump_until(runtime, lambda: len(runtime.view.status.offline_refused) == 1)
     assert [tx.id for tx in store.refused()] == [second]
     offline = next(c for c in runtime.view.status.checks if c.name == "offline")
     assert offline.ok is False and offline.summary.args["refused"] == 1
     runtime.send(ev.AcknowledgeOffline(first))  # twice (a double tap): harmless
     runtime.send(ev.AcknowledgeOffline(999))  # unknown: logged, nothing breaks
     runtime.send(ev.AcknowledgeOffline(second))
-    until(runtime, lambda: runtime.view.status.offline_refused == ())
+    pump_until(runtime, lambda: runtime.view.status.offline_refused == ())
     with Journal.open_existing(runtime.config.journal_path) as journal:
         acknowledged = [row.detail["offline_id"] for row in journal.rows()
                         if row.outcome == "offline_acknowledged"]

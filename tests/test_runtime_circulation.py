@@ -4,7 +4,6 @@ The ILS is `kiosk.sip2.test_server` serving the demo's library; the pad is the 3
 on a pty (`sim:3m810`, unpaced), whose tags' AFI bytes the test reads back after each journey.
 """
 
-import time
 
 import pytest
 
@@ -17,6 +16,7 @@ from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.test_data import IlsData
 from kiosk.sip2.test_server import Sip2TestServer
 from tests.conftest import ROOT
+from tests.runtime_kiosk import ils_section, pump_until
 
 CARD, OTHER_CARD = "23520001234566", "23520009876541"
 RED, RED_TAG = "33520000123453", "E004015000000001"
@@ -35,20 +35,11 @@ def ils(request):
 
 @pytest.fixture
 def runtime(tmp_path, ils):
-    host, port = ils.address
-    username, password = ils.login
     path = tmp_path / "kiosk.toml"
     path.write_text(f"""
 [kiosk]
 data_dir = "{tmp_path}"
-[ils]
-host = "{host}"
-port = {port}
-username = "{username}"
-password = "{password}"
-charset = "{ils.charset}"
-timeout_s = 1.0
-retries = 1
+{ils_section(ils)}
 [circulation]
 offline = true
 offline_max_items = 3
@@ -60,17 +51,10 @@ rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
     runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
                       clock=SteerableClock())
     runtime.start()
-    until(runtime, lambda: runtime.ils.online and "rfid" in runtime.view.devices)
+    pump_until(runtime, lambda: runtime.ils.online and "rfid" in runtime.view.devices)
     yield runtime
     runtime.close()
 
-
-def until(runtime, condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
-        runtime.pump()
-        time.sleep(0.02)
 
 
 def rows(runtime):
@@ -85,7 +69,7 @@ def settled(runtime):
 
 def borrowing(runtime, card=CARD):
     runtime.sim_scanner().scan(card)
-    until(runtime, lambda: runtime.view.screen is Screen.BORROW)
+    pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
 
 
 def test_a_checkout_clears_every_part_on_the_pad_only_after_the_ils_lent_it(runtime, ils):
@@ -93,7 +77,7 @@ def test_a_checkout_clears_every_part_on_the_pad_only_after_the_ils_lent_it(runt
     borrowing(runtime)
     assert runtime.view.circulation.patron.name == "陈晓明"  # through the ILS's charset
     pad.place(RED_TAG, *CD_TAGS, HOLD_TAG)
-    until(runtime, lambda: len(runtime.view.circulation.lines) == 3 and settled(runtime))
+    pump_until(runtime, lambda: len(runtime.view.circulation.lines) == 3 and settled(runtime))
     lines = {line.item_id: line for line in runtime.view.circulation.lines}
     red = lines[RED]
     assert (red.status, red.title) == ("ok", "红楼梦")
@@ -112,7 +96,7 @@ def test_a_checkout_clears_every_part_on_the_pad_only_after_the_ils_lent_it(runt
     receipt = runtime.view.circulation.receipt
     assert runtime.view.screen is Screen.RECEIPT and "红楼梦" in receipt.qr
     runtime.send(ev.EndSession())
-    until(runtime, lambda: any(m.code == "35" for m in ils.history))
+    pump_until(runtime, lambda: any(m.code == "35" for m in ils.history))
     assert [r[:2] for r in rows(runtime)][-2:] == [("receipt", "shown"), ("session", "ok")]
     assert not ils.protocol_errors
 
@@ -123,7 +107,7 @@ def test_a_return_arms_the_alarm_and_gives_the_sort_bin(runtime, ils):
     runtime.send(ev.Start())
     runtime.send(ev.Navigate(Screen.RETURN))
     pad.place(LOANED_TAG)
-    until(runtime, lambda: settled(runtime))
+    pump_until(runtime, lambda: settled(runtime))
     (line,) = runtime.view.circulation.lines
     assert (line.status, line.title, line.sort_bin) == ("ok", "平凡的世界", "A")
     assert LOANED not in ils.data.loans
@@ -136,7 +120,7 @@ def test_the_ils_going_away_mid_session_is_offline_then_replayed_when_back(runti
     borrowing(runtime)
     ils.faults.go_away()
     pad.place(RED_TAG)
-    until(runtime, lambda: settled(runtime))
+    pump_until(runtime, lambda: settled(runtime))
     (line,) = runtime.view.circulation.lines
     assert line.status == "offline"
     assert runtime.view.circulation.service == "offline"
@@ -147,19 +131,15 @@ def test_the_ils_going_away_mid_session_is_offline_then_replayed_when_back(runti
         assert [(t.kind, t.patron_id, t.item_id) for t in store.pending()] == [
             ("checkout", CARD, RED)]
     ils.faults.come_back()
-    until(runtime, lambda: ("offline_replay", "sent", RED, "红楼梦") in rows(runtime),
+    pump_until(runtime, lambda: ("offline_replay", "sent", RED, "红楼梦") in rows(runtime),
           timeout=30)
     assert ils.data.loans[RED].patron == CARD
-    until(runtime, lambda: runtime.view.circulation.service == "ok")
+    pump_until(runtime, lambda: runtime.view.circulation.service == "ok")
 
 
 def test_without_offline_mode_a_book_is_refused_and_its_alarm_left_on(tmp_path, ils):
-    host, port = ils.address
-    username, password = ils.login
     path = tmp_path / "kiosk.toml"
-    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[ils]\nhost = "{host}"\nport = {port}\n'
-                    f'username = "{username}"\npassword = "{password}"\n'
-                    f'charset = "{ils.charset}"\ntimeout_s = 1.0\nretries = 1\n'
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n{ils_section(ils)}'
                     '[devices]\nscanner = "sim:scanner"\n'
                     'rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"\n', encoding="utf-8")
     config = config_module.load(path)
@@ -167,11 +147,11 @@ def test_without_offline_mode_a_book_is_refused_and_its_alarm_left_on(tmp_path, 
                       clock=SteerableClock())
     runtime.start()
     try:
-        until(runtime, lambda: runtime.ils.online and "rfid" in runtime.view.devices)
+        pump_until(runtime, lambda: runtime.ils.online and "rfid" in runtime.view.devices)
         borrowing(runtime)
         ils.faults.go_away()
         runtime.sim_pad().place(RED_TAG)
-        until(runtime, lambda: settled(runtime))
+        pump_until(runtime, lambda: settled(runtime))
         (line,) = runtime.view.circulation.lines
         assert (line.status, line.reason) == ("refused", "ils_unavailable")
         assert runtime.sim_pad().tags[RED_TAG].afi == ON_SHELF
@@ -184,13 +164,13 @@ def test_renewing_a_loan_moves_its_due_date_in_the_ils(runtime, ils):
     runtime.send(ev.Start())
     runtime.send(ev.Navigate(Screen.ACCOUNT))
     runtime.send(ev.CardNumberTyped(CARD))
-    until(runtime, lambda: runtime.view.screen is Screen.ACCOUNT and settled(runtime))
+    pump_until(runtime, lambda: runtime.view.screen is Screen.ACCOUNT and settled(runtime))
     (line,) = runtime.view.circulation.lines
     assert (line.item_id, line.title, line.status) == (LOANED, "平凡的世界", "listed")
     before = ils.data.loans[LOANED].due
     assert line.due == before.isoformat()
     runtime.send(ev.Renew())
-    until(runtime, lambda: settled(runtime))
+    pump_until(runtime, lambda: settled(runtime))
     (line,) = runtime.view.circulation.lines
     assert line.renewed and line.due == ils.data.loans[LOANED].due.isoformat()
     assert ils.data.loans[LOANED].due > before

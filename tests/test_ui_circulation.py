@@ -25,6 +25,7 @@ from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.sip2.test_data import IlsData  # noqa: E402
 from kiosk.sip2.test_server import Sip2TestServer  # noqa: E402
 from kiosk.ui import boot  # noqa: E402
+from tests.runtime_kiosk import ils_section
 
 pytestmark = pytest.mark.ui
 CARD = "23520001234566"
@@ -40,21 +41,13 @@ DEMO_ILS = ROOT / "kiosk" / "demo" / "ils.toml"
 def kiosk(tmp_path_factory):
     data = tmp_path_factory.mktemp("kiosk-circulation")
     ils = Sip2TestServer(IlsData.load(DEMO_ILS)).start()
-    host, port = ils.address
-    username, password = ils.login
     path = data / "kiosk.toml"
     path.write_text(f"""
 [kiosk]
 data_dir = "{data}"
 [idle]
 timeout_s = 60
-[ils]
-host = "{host}"
-port = {port}
-username = "{username}"
-password = "{password}"
-timeout_s = 1.0
-retries = 1
+{ils_section(ils)}
 [circulation]
 offline = true
 receipt = "always"
