@@ -10,7 +10,20 @@ class ConfigError(KioskError, ValueError):
 
 
 class JournalError(KioskError, RuntimeError):
-    """The journal cannot be opened or written."""
+    """The journal cannot be opened or written. `cause` names why, in words a technician acts
+    on: one of JOURNAL_CAUSES ("full": the data partition has no room; "read_only": it is
+    mounted read-only or the folder is not writable; "replaced": the file was deleted, swapped
+    or truncated under the running kiosk; "damaged": SQLite finds it corrupt or not ours;
+    "io": any other failure of the disk)."""
+
+    def __init__(self, message: str, *, cause: str = "io") -> None:
+        super().__init__(message)
+        if cause not in JOURNAL_CAUSES:
+            raise ValueError(f"unknown journal fault cause {cause!r}")
+        self.cause = cause
+
+
+JOURNAL_CAUSES = ("full", "read_only", "replaced", "damaged", "io")
 
 
 class FontMissingError(KioskError, FileNotFoundError):

@@ -23,7 +23,7 @@ from kiosk.circulation.offline import OfflineStore, OfflineStoreError, Replayed,
 from kiosk.core import events as ev
 from kiosk.privacy import mask_numbers_in
 from kiosk.sip2.client import IlsSettings, Sip2Client
-from kiosk.sip2.errors import IlsError, IlsUnavailable
+from kiosk.sip2.errors import IlsError, IlsOutcomeUnknown, IlsUnavailable
 
 log = logging.getLogger(__name__)
 FIRST_BACKOFF_S = 1.0
@@ -133,6 +133,10 @@ class IlsWorker:
             self._lost(e)
             self._answer(call, None, str(e), offline=True)
             return
+        except IlsOutcomeUnknown as e:  # the client closed the link it could not trust;
+            log.error("ILS %s: %s", call.op, mask_numbers_in(str(e)))  # the next call reconnects
+            self._answer(call, None, str(e), offline=False, unknown=True)
+            return
         except IlsError as e:  # refused login, a reply that cannot be understood
             log.warning("ILS %s failed: %s", call.op, mask_numbers_in(str(e)))
             self._answer(call, None, str(e), offline=False)
@@ -195,5 +199,5 @@ class IlsWorker:
             self.events.put(ev.IlsState(online, detail))
 
     def _answer(self, call: ev.IlsCall, result: object, error: str | None, *,
-                offline: bool) -> None:
-        self.events.put(ev.IlsAnswered(call.token, result, error, offline))
+                offline: bool, unknown: bool = False) -> None:
+        self.events.put(ev.IlsAnswered(call.token, result, error, offline, unknown))

@@ -166,11 +166,14 @@ class PrintRequested:
 
 @dataclass(frozen=True)
 class IlsAnswered:
-    """The ILS worker carried out an `IlsCall`. `offline`: the ILS could not be reached."""
+    """The ILS worker carried out an `IlsCall`. `offline`: the ILS could not be reached (the
+    request did not go out). `unknown`: the request went out but what the ILS did cannot be
+    found out now (`kiosk.sip2.errors.IlsOutcomeUnknown`)."""
     token: int
     result: object | None
     error: str | None = None
     offline: bool = False
+    unknown: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,12 @@ class IlsUnavailable(IlsError, ConnectionError):
     The circulation worker treats this as "the ILS is away"."""
 
 
+class IlsOutcomeUnknown(IlsError):
+    """A checkout, checkin or renewal went out and its reply was lost or unreadable, and the
+    ILS could not be asked what it did: it may or may not have been carried out. Never a
+    failure and never offline: the patron is told the result is unknown and staff check it."""
+
+
 class IlsRefused(IlsError, PermissionError):
     """The ILS refused the login (94 with ok=0): a configuration fault for staff."""
 
