@@ -9,8 +9,8 @@ them once. Connections are in autocommit mode: their users begin transactions ex
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.errors import KioskError
@@ -26,6 +26,9 @@ class OwnFile:
     application_id: int = 0      # 0: told by user_version alone (the journal predates this)
     pragmas: Sequence[str] = ()  # more settings for every connection
     busy_timeout_s: float = 5.0
+    # Statements that take a file from version k to k + 1 (they set user_version), run in one
+    # transaction at open.
+    upgrades: Mapping[int, Sequence[str]] = field(default_factory=dict)
 
 
 def open_own(path: Path, kind: OwnFile, *, create: bool,
@@ -49,6 +52,8 @@ def open_own(path: Path, kind: OwnFile, *, create: bool,
                         f"knows {kind.version}); update the software")
         for pragma in ("journal_mode = WAL", "synchronous = FULL", *kind.pragmas):
             db.execute(f"PRAGMA {pragma}")
+        if 0 < version < kind.version:
+            _upgrade(db, path, kind)
     except sqlite3.DatabaseError as e:
         db.close()
         raise error(f"{path}: not a readable {kind.what} ({e}); {kind.unreadable_advice}") from e
@@ -56,6 +61,25 @@ def open_own(path: Path, kind: OwnFile, *, create: bool,
         db.close()
         raise
     return db
+
+
+def _upgrade(db: sqlite3.Connection, path: Path, kind: OwnFile) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have upgraded it while we waited for the lock.
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        while version < kind.version:
+            steps = kind.upgrades.get(version)
+            if steps is None:
+                raise kind.error(f"{path}: {kind.what} version {version} cannot be upgraded by "
+                                 f"this kiosk (it knows {kind.version})")
+            for statement in steps:
+                db.execute(statement)
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _make(db: sqlite3.Connection, path: Path, kind: OwnFile) -> None:

@@ -23,6 +23,10 @@ from kiosk.sqlite_files import OwnFile, open_own
 BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
 
 
+class IntentNotOpen(JournalError):
+    """A row named an intent that is not open: the caller and the journal disagree."""
+
+
 @dataclass(frozen=True)
 class Row:
     seq: int
@@ -87,10 +91,41 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def open_intent(self, operation: str, *, item: str, patron: str | None,
+                    title: str | None = None, detail: dict[str, Any] | None = None) -> int:
+        """Journal that `operation` (checkout, checkin, renew) is about to be asked of the ILS,
+        before the call; returns the intent's seq, open until a row settles it (`append(...,
+        intent=seq)`). Intents a crash left open are in `open_intents()` at the next start."""
+        if operation not in schema.OPERATIONS:
+            raise ValueError(f"not an ILS operation: {operation!r}")
+        return self._insert(schema.INTENT, operation, item=item, title=title, patron=patron,
+                            detail=detail, opens=True)
+
     def append(self, kind: str, outcome: str, *, item: str | None = None,
                title: str | None = None, patron: str | None = None,
-               detail: dict[str, Any] | None = None) -> int:
-        """Write one row and return its sequence number once it is safely on disk."""
+               detail: dict[str, Any] | None = None, intent: int | None = None,
+               settles: bool = True) -> int:
+        """Write one row and return its sequence number once it is safely on disk.
+
+        With `intent`, the row names that open intent (detail "intent") and, when `settles`,
+        closes it in the same transaction; `settles=False` is for a row that says the outcome
+        is not known yet, which leaves the intent open for reconciliation. An intent that is
+        not open is refused (IntentNotOpen), and nothing is written."""
+        if intent is not None:
+            detail = {**(detail or {}), "intent": intent}
+        return self._insert(kind, outcome, item=item, title=title, patron=patron, detail=detail,
+                            settles=intent if intent is not None and settles else None,
+                            names=intent)
+
+    def open_intents(self) -> list[Row]:
+        """The intent rows still open, oldest first."""
+        return [_row(values) for values in self._read(
+            f"SELECT {', '.join('e.' + name for name in schema.FIELDS)} FROM open_intents o "
+            "JOIN entries e ON e.seq = o.seq ORDER BY o.seq")]
+
+    def _insert(self, kind: str, outcome: str, *, item: str | None, title: str | None,
+                patron: str | None, detail: dict[str, Any] | None, opens: bool = False,
+                settles: int | None = None, names: int | None = None) -> int:
         if self._key is None:
             raise JournalError(f"{self.path}: opened for reading; cannot append")
         synced = system.clock_synchronised()
@@ -105,19 +140,38 @@ class Journal:
         }
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            last = self._db.execute(
-                "SELECT seq, chain FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-            row["seq"], previous = (last[0] + 1, last[1]) if last else (1, schema.GENESIS)
+            if names is not None and not self._db.execute(
+                    "SELECT 1 FROM open_intents WHERE seq = ?", (names,)).fetchone():
+                raise IntentNotOpen(f"{self.path}: intent {names} is not open (settled already, "
+                                    f"or never opened); {kind} {outcome} not written",
+                                    cause="damaged")
+            row["seq"], previous = self._last()
+            row["seq"] += 1
             chain = schema.chain_value(previous, row)
             self._db.execute(
                 f"INSERT INTO entries ({', '.join(schema.FIELDS)}, chain) "
                 f"VALUES ({', '.join('?' * len(schema.FIELDS))}, ?)",
                 [row[name] for name in schema.FIELDS] + [chain])
+            if opens:
+                self._db.execute("INSERT INTO open_intents (seq) VALUES (?)", (row["seq"],))
+            if settles is not None:
+                self._db.execute("DELETE FROM open_intents WHERE seq = ?", (settles,))
             self._db.execute("COMMIT")
+        except JournalError:
+            self._rollback()
+            raise
         except sqlite3.Error as e:
             self._rollback()
             raise JournalError(f"{self.path}: cannot write {kind} {outcome}: {e}") from e
         return row["seq"]
+
+    def _last(self) -> tuple[int, str]:
+        """The last row's seq and chain value; the prune mark's when every row was pruned."""
+        last = self._db.execute(
+            "SELECT seq, chain FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is None:
+            last = self._db.execute("SELECT upto, chain FROM pruned WHERE id = 1").fetchone()
+        return last[0], last[1]
 
     def _rollback(self) -> None:
         try:
@@ -149,7 +203,8 @@ class Journal:
 
     def mark_sent(self, last_seq: int) -> None:
         """Record that every row up to `last_seq` is counted by the server; never goes back."""
-        last = self._one("SELECT coalesce(max(seq), 0) FROM entries")
+        last = self._one("SELECT max(coalesce((SELECT max(seq) FROM entries), 0), "
+                         "(SELECT upto FROM pruned WHERE id = 1))")
         if last_seq > last:
             raise JournalError(f"{self.path}: cannot mark row {last_seq} sent; the last is {last}")
         try:
@@ -213,4 +268,4 @@ def _row(values: tuple) -> Row:
 _OWN_FILE = OwnFile(
     what="journal", version=schema.VERSION, create=schema.CREATE, error=JournalError,
     unreadable_advice="move it aside and keep it for inspection: the kiosk then starts a new one",
-    busy_timeout_s=BUSY_TIMEOUT_S)
+    busy_timeout_s=BUSY_TIMEOUT_S, upgrades=schema.UPGRADES)
