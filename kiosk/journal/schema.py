@@ -58,10 +58,12 @@ _VERSION_2 = (
     _NO_DELETE,
 )
 
+# Set on a new file before its tables are made (SQLite ignores it inside a transaction): pages
+# freed by pruning can then be given back to the partition step by step (see prune.py).
+NEW_FILE_PRAGMAS = ("auto_vacuum = INCREMENTAL",)
+
 # One statement each, run in one transaction when the file is new.
 CREATE = (
-    # Pages freed by pruning can be given back to the partition step by step (see prune.py).
-    "PRAGMA auto_vacuum = INCREMENTAL",
     """CREATE TABLE entries (
         seq          INTEGER PRIMARY KEY,
         time_utc     TEXT    NOT NULL,
@@ -95,7 +97,18 @@ UPGRADES = {
     1: ("DROP TRIGGER entries_no_delete", *_VERSION_2, "PRAGMA user_version = 2"),
 }
 
+# A reader that cannot upgrade a version-1 file (full or read-only partition) reads it with
+# empty stand-ins for what version 2 added: no open intents, nothing pruned.
+READ_OLDER = {
+    1: ("CREATE TEMP TABLE open_intents (seq INTEGER PRIMARY KEY)",
+        f"""CREATE TEMP TABLE pruned (id INTEGER PRIMARY KEY, upto INTEGER NOT NULL DEFAULT 0,
+            chain TEXT NOT NULL DEFAULT '{GENESIS}', keep_days INTEGER,
+            shrinks INTEGER NOT NULL DEFAULT 0)""",
+        "INSERT INTO temp.pruned (id) VALUES (1)"),
+}
+
 TRIGGERS = ("entries_no_update", "entries_no_delete", "pruned_only_forward", "pruned_no_delete")
+TRIGGERS_V1 = TRIGGERS[:2]
 FIELDS = ("seq", "time_utc", "boot_id", "clock_synced", "kind", "outcome", "item", "title",
           "patron_hash", "detail")
 

@@ -8,17 +8,19 @@ A row is on disk (fsynced, `synchronous=FULL`) when `append()` returns.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from kiosk import system
+from kiosk import private_files, sqlite_faults, system, wal_index
 from kiosk.errors import JournalError
-from kiosk.journal import patron_key, schema, verify
-from kiosk.sqlite_files import OwnFile, open_own
+from kiosk.journal import patron_key, prune, schema, verify
+from kiosk.journal.prune import PruneResult
+from kiosk.sqlite_files import OwnFile, failure, open_own
 
 BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
 
@@ -52,8 +54,15 @@ class JournalStats:
     unsent: int
     clock_unsynced: int  # rows written before NTP set the clock (or not knowing)
     boots: int
-    size_bytes: int
+    size_bytes: int  # the file and its WAL
     counts: dict[tuple[str, str], int]  # (kind, outcome) -> rows
+    file_bytes: int = 0
+    wal_bytes: int = 0
+    free_bytes: int | None = None  # left on the partition that holds the journal
+    total_bytes: int | None = None
+    pruned_upto: int = 0  # rows 1 to this were pruned (uploaded, older than pruned_keep_days)
+    pruned_keep_days: int | None = None
+    open_intents: int = 0
 
 
 class Journal:
@@ -61,26 +70,42 @@ class Journal:
         self.path = path
         self._db = db
         self._key = key
+        self._file: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the file opened
+        self._size = 0  # its largest size seen: a shorter file was cut, unless it was vacuumed
+        self._shrinks = 0  # pruned.shrinks when last looked: moves when space is given back
 
     @classmethod
     def open(cls, path: str | Path, key_path: str | Path) -> Journal:
-        """The journal for writing, created with its patron key on first use."""
+        """The journal for writing, created with its patron key on first use. Checks the file
+        (`PRAGMA quick_check`) and that a write goes through (`probe()`) before it returns."""
         path = Path(path)
+        db = open_own(path, _OWN_FILE, create=True)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise JournalError(f"{path.parent}: cannot create the data folder: {e.strerror}")
-        key = patron_key.load_or_create(Path(key_path))
-        return cls(path, open_own(path, _OWN_FILE, create=True), key)
+            key = patron_key.load_or_create(Path(key_path))
+            journal = cls(path, db, key)
+            journal._remember_file()
+            journal.check(integrity=True)
+            journal.probe()
+        except BaseException:
+            db.close()
+            raise
+        private_files.tighten_data_folder(path.parent)
+        return journal
 
     @classmethod
     def open_existing(cls, path: str | Path) -> Journal:
-        """An existing journal, to read, verify and mark uploads; it cannot append rows."""
+        """An existing journal, to read, verify, mark uploads and prune; it cannot append rows."""
         path = Path(path)
         if not path.is_file():
             raise JournalError(f"{path}: no journal here (the kiosk makes it on first start; "
                                "is --config the kiosk's config?)")
-        return cls(path, open_own(path, _OWN_FILE, create=False), None)
+        journal = cls(path, open_own(path, _OWN_FILE, create=False), None)
+        try:
+            journal._remember_file()
+        except BaseException:
+            journal.close()
+            raise
+        return journal
 
     def close(self) -> None:
         self._db.close()
@@ -90,6 +115,75 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- health ---------------------------------------------------------------------------
+
+    def check(self, *, integrity: bool = False) -> None:
+        """Raise JournalError (with its cause) unless the path is still the file opened, whole
+        in length; with `integrity`, also SQLite's `quick_check` (reads every page: seconds on
+        a large journal, so only at open and when asked). One stat() otherwise: cheap enough
+        to call every few seconds."""
+        self._same_file()
+        if integrity:
+            found = [line for (line,) in self._fetch_all("PRAGMA quick_check")]
+            if found != ["ok"]:
+                raise self._fault("damaged", "check the journal",
+                                  f"SQLite's quick check: {found[0]}")
+
+    def probe(self) -> None:
+        """A real, committed and synced write that adds no row (the `probe` table), to learn
+        whether writing works (again); raises JournalError with the cause when it does not.
+        Also allocates the WAL index in full, which a full disk may have left undone."""
+        self._same_file()
+        if self._one("PRAGMA user_version") < schema.VERSION:  # read as it was: not upgraded
+            raise self._fault(sqlite_faults.cause_from_disk(self.path), "write to the journal",
+                              "it could not be upgraded to this kiosk's version")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("UPDATE probe SET n = n + 1, time_utc = ? WHERE id = 1",
+                             (utc_now(),))
+            self._db.execute("COMMIT")
+            wal_index.allocate(self.path)
+        except (sqlite3.Error, OSError) as e:
+            self._rollback()
+            raise failure(_OWN_FILE, self.path, e, "write to the journal") from e
+
+    def _remember_file(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except OSError as e:
+            raise failure(_OWN_FILE, self.path, e, "open the journal") from e
+        self._file, self._size = (st.st_dev, st.st_ino), st.st_size
+        self._shrinks = self._one("SELECT shrinks FROM pruned WHERE id = 1")
+
+    def _same_file(self) -> None:
+        """The path still names the file opened, no shorter than it was (unless the prune gave
+        space back, which it records first); else "replaced", and nothing is written."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise self._fault("replaced", "use the journal", "the file is gone") from None
+        except OSError as e:
+            raise failure(_OWN_FILE, self.path, e, "use the journal") from e
+        if (st.st_dev, st.st_ino) != self._file:
+            raise self._fault("replaced", "use the journal", "another file is in its place")
+        if st.st_size < self._size:
+            try:
+                shrinks = self._db.execute("SELECT shrinks FROM pruned WHERE id = 1").fetchone()[0]
+            except sqlite3.Error:
+                shrinks = self._shrinks
+            if shrinks == self._shrinks:
+                raise self._fault("replaced", "use the journal",
+                                  f"it is {st.st_size} bytes long, it was {self._size}")
+            self._shrinks = shrinks
+        self._size = st.st_size
+
+    def _fault(self, cause: str, doing: str, detail: str) -> JournalError:
+        return JournalError(f"{self.path}: cannot {doing}: "
+                            + sqlite_faults.describe(cause, self.path, "journal", detail),
+                            cause=cause)
+
+    # --- rows -----------------------------------------------------------------------------
 
     def open_intent(self, operation: str, *, item: str, patron: str | None,
                     title: str | None = None, detail: dict[str, Any] | None = None) -> int:
@@ -119,7 +213,7 @@ class Journal:
 
     def open_intents(self) -> list[Row]:
         """The intent rows still open, oldest first."""
-        return [_row(values) for values in self._read(
+        return [_row(values) for values in self._fetch_all(
             f"SELECT {', '.join('e.' + name for name in schema.FIELDS)} FROM open_intents o "
             "JOIN entries e ON e.seq = o.seq ORDER BY o.seq")]
 
@@ -138,6 +232,7 @@ class Journal:
             "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
             if detail is not None else None,
         }
+        self._same_file()
         try:
             self._db.execute("BEGIN IMMEDIATE")
             if names is not None and not self._db.execute(
@@ -162,7 +257,7 @@ class Journal:
             raise
         except sqlite3.Error as e:
             self._rollback()
-            raise JournalError(f"{self.path}: cannot write {kind} {outcome}: {e}") from e
+            raise failure(_OWN_FILE, self.path, e, f"write {kind} {outcome}") from e
         return row["seq"]
 
     def _last(self) -> tuple[int, str]:
@@ -191,7 +286,14 @@ class Journal:
         if until_utc:
             sql += " AND time_utc < ?"
             params.append(until_utc)
-        for values in self._read(sql + " ORDER BY seq", params):
+        cursor = self._read(sql + " ORDER BY seq", params)
+        while True:
+            try:
+                values = cursor.fetchone()
+            except sqlite3.Error as e:  # a page read as the rows stream
+                raise failure(_OWN_FILE, self.path, e, "read the journal") from e
+            if values is None:
+                return
             yield _row(values)
 
     def sent_upto(self) -> int:
@@ -211,28 +313,51 @@ class Journal:
             self._db.execute("UPDATE upload_state SET sent_upto = max(sent_upto, ?) WHERE id = 1",
                              (last_seq,))
         except sqlite3.Error as e:
-            raise JournalError(f"{self.path}: cannot record upload progress: {e}") from e
+            raise failure(_OWN_FILE, self.path, e, "record upload progress") from e
 
     def stats(self) -> JournalStats:
-        count, first, last, unsynced, boots = self._read(
+        count, first, last, unsynced, boots = self._fetch_all(
             "SELECT count(*), min(seq), max(seq), sum(clock_synced IS NOT 1), "
-            "count(DISTINCT boot_id) FROM entries").fetchone()
-        counts = {(kind, outcome): n for kind, outcome, n in self._read(
+            "count(DISTINCT boot_id) FROM entries")[0]
+        counts = {(kind, outcome): n for kind, outcome, n in self._fetch_all(
             "SELECT kind, outcome, count(*) FROM entries GROUP BY kind, outcome "
             "ORDER BY kind, outcome")}
-        times = dict(self._read("SELECT seq, time_utc FROM entries WHERE seq IN (?, ?)",
-                                (first or 0, last or 0)).fetchall())
-        size = sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal"))
-                   if p.exists())
+        times = dict(self._fetch_all("SELECT seq, time_utc FROM entries WHERE seq IN (?, ?)",
+                                     (first or 0, last or 0)))
+        pruned_upto, keep_days = self._fetch_all(
+            "SELECT upto, keep_days FROM pruned WHERE id = 1")[0]
+        file_bytes, wal_bytes = (_size_of(self.path), _size_of(wal_index.wal_path(self.path)))
+        disk = system.disk_free(self.path.parent)
         return JournalStats(path=str(self.path), rows=count, first_seq=first, last_seq=last,
                             first_time=times.get(first), last_time=times.get(last),
                             unsent=self.unsent_count(), clock_unsynced=unsynced or 0,
-                            boots=boots, size_bytes=size, counts=counts)
+                            boots=boots, size_bytes=file_bytes + wal_bytes, counts=counts,
+                            file_bytes=file_bytes, wal_bytes=wal_bytes,
+                            free_bytes=disk[0] if disk else None,
+                            total_bytes=disk[1] if disk else None,
+                            pruned_upto=pruned_upto, pruned_keep_days=keep_days,
+                            open_intents=self._one("SELECT count(*) FROM open_intents"))
+
+    def prune(self, keep_days: int, *, now: datetime | None = None) -> PruneResult:
+        """Remove the rows already uploaded, older than `keep_days` days and before every open
+        intent, then give their space back where that is cheap (see `kiosk.journal.prune`).
+        `keep_days` 0 keeps every row."""
+        if keep_days <= 0:
+            upto = self._one("SELECT upto FROM pruned WHERE id = 1")
+            return PruneResult(0, upto, keep_days, 0, "keeping every row")
+        cutoff = utc_text((now or datetime.now(timezone.utc)) - timedelta(days=keep_days))
+        try:
+            return prune.prune(self._db, self.path, cutoff, keep_days,
+                               wal_index.free_bytes(self.path.parent))
+        except sqlite3.Error as e:
+            self._rollback()
+            raise failure(_OWN_FILE, self.path, e, "prune old rows") from e
 
     def counts_by_item(self, kind: str, outcome: str = "ok") -> dict[str, int]:
         """How many rows of `kind` each item has: "most popular here" for e-books."""
-        return dict(self._read("SELECT item, count(*) FROM entries WHERE kind = ? AND outcome = ? "
-                               "AND item IS NOT NULL GROUP BY item", (kind, outcome)))
+        return dict(self._fetch_all("SELECT item, count(*) FROM entries WHERE kind = ? AND "
+                                    "outcome = ? AND item IS NOT NULL GROUP BY item",
+                                    (kind, outcome)))
 
     def verify(self) -> list[str]:
         """Every problem found in the file; empty when it is sound."""
@@ -242,10 +367,16 @@ class Journal:
         try:
             return self._db.execute(sql, params)
         except sqlite3.Error as e:
-            raise JournalError(f"{self.path}: cannot read: {e}") from e
+            raise failure(_OWN_FILE, self.path, e, "read the journal") from e
+
+    def _fetch_all(self, sql: str, params: Any = ()) -> list:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise failure(_OWN_FILE, self.path, e, "read the journal") from e
 
     def _one(self, sql: str) -> int:
-        return self._read(sql).fetchone()[0]
+        return self._fetch_all(sql)[0][0]
 
 
 def utc_now() -> str:
@@ -255,6 +386,13 @@ def utc_now() -> str:
 def utc_text(moment: datetime) -> str:
     """A moment as the journal stores it: `2026-11-24T06:00:00.000Z`, which sorts as text."""
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _row(values: tuple) -> Row:
@@ -268,4 +406,5 @@ def _row(values: tuple) -> Row:
 _OWN_FILE = OwnFile(
     what="journal", version=schema.VERSION, create=schema.CREATE, error=JournalError,
     unreadable_advice="move it aside and keep it for inspection: the kiosk then starts a new one",
-    busy_timeout_s=BUSY_TIMEOUT_S, upgrades=schema.UPGRADES)
+    busy_timeout_s=BUSY_TIMEOUT_S, upgrades=schema.UPGRADES,
+    read_older=schema.READ_OLDER, new_file_pragmas=schema.NEW_FILE_PRAGMAS)
