@@ -108,7 +108,8 @@ def check_journal(config: Config, *, verify: bool = False, failed_writes: int = 
                                  {"path": str(path)}), _JOURNAL_ADVICE["read_only"])
         if not os.access(folder, os.W_OK):
             return Check("journal", False,
-                         Message(N_("cannot create {path}: folder not writable"), {"path": str(path)}),
+                         Message(N_("cannot create {path}: folder not writable"),
+                                 {"path": str(path)}),
                          Message(N_("give the kiosk user write access to {folder}"),
                                  {"folder": str(folder)}))
         return Check("journal", None,
@@ -141,7 +142,7 @@ _JOURNAL_FAULTS = {
     "read_only": N_("the data partition is read-only: {error}"),
     "replaced": N_("the journal file was replaced: {error}"),
     "damaged": N_("unreadable: {error}"),
-    "io": N_("the disk failed: {error}"),
+    "io": N_("cannot be used: {error}"),
 }
 _JOURNAL_ADVICE = {
     "full": Message(N_("free space on the data partition (keep the journal and the key files); "

@@ -92,6 +92,20 @@ def crashed_journal(path: Path, rows: int = 200) -> None:
     os.sync()
 
 
+def crashed_offline_store(path: Path) -> None:
+    """An offline store with a transaction waiting, whose writer died without closing it."""
+    script = ("import os, sys\n"
+              "from datetime import datetime, timezone\n"
+              "from kiosk.circulation.offline import OfflineStore\n"
+              "store = OfflineStore(sys.argv[1])\n"
+              "store.add('checkout', '23520001234566', '33520000123453',\n"
+              "          datetime.now(timezone.utc))\n"
+              "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, check=True)
+    path.with_name(path.name + "-shm").unlink(missing_ok=True)
+    os.sync()
+
+
 def kiosk(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """`python -m kiosk ARGS` in `cwd`, as a technician runs it."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -224,3 +224,22 @@ def test_no_room_for_the_index_is_full_before_anything_is_touched(tmp_path):
         assert "needed for its index" in child.first
         assert child.close() == 0
         assert not path.with_name(path.name + "-shm").exists()
+
+
+def test_a_data_folder_the_kiosk_may_not_write_is_named_so(tmp_path):
+    """Not a full card, not a read-only card: a folder and files the kiosk may not change
+    (made immutable here, which binds root too, as a wrong owner binds the kiosk user)."""
+    data = tmp_path / "data"
+    with Journal.open(data / "journal.sqlite3", data / "patron.key") as j:
+        j.append("session", "ok")
+    locked = [data / "journal.sqlite3", data]
+    if subprocess.run(["chattr", "+i", *map(str, locked)], capture_output=True,
+                      check=False).returncode:
+        pytest.skip("chattr +i does not work here")
+    try:
+        fault = fault_of(Journal.open, data / "journal.sqlite3", data / "patron.key")
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, locked)], check=True)
+    assert fault.cause == "read_only", fault
+    assert "the data folder is read-only for the kiosk" in str(fault)
+    assert "give the kiosk's user write access" in str(fault)

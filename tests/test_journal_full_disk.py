@@ -29,6 +29,7 @@ def full_kiosk(tmp_path):
     with part.small_partition(tmp_path) as mnt:
         (tmp_path / "k.toml").write_text('[kiosk]\ndata_dir = "mnt/data"\n')
         part.crashed_journal(mnt / "data" / "journal.sqlite3")
+        part.crashed_offline_store(mnt / "data" / "offline.sqlite3")  # the same guard
         yield tmp_path, mnt
 
 
@@ -46,6 +47,8 @@ def test_commands_on_a_full_partition_say_so_and_live(full_kiosk, command, leave
     if command[0] == "journal":  # it still reads the journal, the index kept in memory
         assert done.returncode == 0, output
         assert ("rows         200" if command[1] == "stats" else "sound (200 rows)") in output
+    else:  # and the offline store, whose waiting transaction staff must not lose sight of
+        assert "1 waiting for the library system" in output, output
 
 
 def test_the_app_on_a_full_partition_says_so_and_does_not_die(full_kiosk):

@@ -216,3 +216,25 @@ def test_the_cut_off_is_the_rows_own_time(path):
     with Journal.open_existing(path) as journal:
         cutoff = utc_text(days_ago(400))
         assert prune_module.last_prunable(journal._db, cutoff) == 2
+
+
+def test_the_kiosk_writes_between_every_step_of_a_prune(tmp_path, path):
+    """The kiosk (another process) appends in each pause the prune leaves: the file gets
+    shorter under it step by step, and it never takes that for a journal cut short."""
+    from kiosk import wal_index
+    from kiosk.journal.store import utc_text as text
+    from tests.test_journal_faults import Child
+
+    add_rows(path, 30_000, start=days_ago(900), step=timedelta(minutes=1), sent_upto=30_000)
+    kiosk = Child(path)
+    assert kiosk.first == "opened"
+    answers = []
+    with Journal.open_existing(path) as uploader:
+        result = prune_module.prune(uploader._db, path, text(days_ago(400)), 400,
+                                    wal_index.free_bytes(path.parent),
+                                    pause=lambda _s: answers.append(kiosk("append")))
+    assert result.rows == 30_000 and result.reclaim.startswith("incremental vacuum")
+    assert len(answers) > 10 and all(a.startswith("ok ") for a in answers), answers
+    assert kiosk("check") == "ok" and kiosk.close() == 0
+    with Journal.open_existing(path) as journal:
+        assert journal.verify() == [] and journal.stats().rows == len(answers)

@@ -36,6 +36,7 @@ def ensure(data_dir: Path, size_bytes: int) -> bool:
     if before >= size_bytes:
         return True
     try:
+        private_files.private_folder(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, private_files.FILE_MODE)
     except OSError as e:
         log.warning("%s: cannot make the space reserve: %s", path, e.strerror)

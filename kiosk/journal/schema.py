@@ -11,7 +11,8 @@ Version 2 adds, beside the rows:
 - `pruned`: the prune mark. Rows 1 to `upto` were removed (uploaded, older than `keep_days`), and
   `chain` is row `upto`'s chain value, from which `verify` goes on. A trigger lets the mark move
   only forward, only over uploaded rows below every open intent, and only with the true chain
-  value; `shrinks` counts the times space was given back (the file may then be shorter).
+  value; `shrinks` is odd while space is being given back (the file gets shorter) and even
+  again once that is done.
 - `probe`: one row that `Journal.probe()` rewrites, to learn whether writing works, without
   adding an entry.
 """

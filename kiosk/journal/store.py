@@ -1,8 +1,14 @@
-"""The journal file: open or create it, append rows durably, read them back, keep upload progress.
+"""The journal file: open or create it, append rows and intents durably, read them back, keep
+upload progress, prune what the central server has had for long.
 
 One `Journal` per thread (SQLite connections are not shared). The app appends from its main
 thread; the uploader and `kiosk journal` open the same file from other processes, which WAL allows.
 A row is on disk (fsynced, `synchronous=FULL`) when `append()` returns.
+
+Every failure is a JournalError whose `cause` says why (full, read_only, replaced, damaged, io;
+see `kiosk.sqlite_faults`). The writer remembers which file it opened (device and inode) and
+checks, with one stat() before each write, that the path still names it, no shorter than it was:
+a journal deleted, swapped or cut short under the running kiosk takes no more rows ("replaced").
 """
 
 from __future__ import annotations
@@ -172,7 +178,8 @@ class Journal:
                 shrinks = self._db.execute("SELECT shrinks FROM pruned WHERE id = 1").fetchone()[0]
             except sqlite3.Error:
                 shrinks = self._shrinks
-            if shrinks == self._shrinks:
+            # Odd: a prune is giving space back now; moved: it did since we last looked.
+            if shrinks == self._shrinks and shrinks % 2 == 0:
                 raise self._fault("replaced", "use the journal",
                                   f"it is {st.st_size} bytes long, it was {self._size}")
             self._shrinks = shrinks
