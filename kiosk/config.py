@@ -76,6 +76,11 @@ class JournalSection:
     # Empty paths mean "inside kiosk.data_dir".
     path: str = option("")
     key_path: str = option("")
+    # Disk space kept free for the journal (a file in kiosk.data_dir), released when the
+    # partition fills up, so the kiosk can still journal that it is out of service. 0: none.
+    reserve_mb: int = option(4, min=0, max=1024)
+    # Rows already uploaded are pruned once older than this; 0 keeps every row.
+    keep_days: int = option(400, min=0, max=36500)
 
 
 PREFIX_LIST = re.compile(r"^[^,\s]+(,[^,\s]+)*$")

@@ -23,7 +23,7 @@ from kiosk import __version__, system
 from kiosk.config import Config
 from kiosk.errors import CentralError, JournalError, KioskError
 from kiosk.i18n import N_
-from kiosk.journal import Journal
+from kiosk.journal import Journal, reserve
 from kiosk.upload import state as upload_state
 
 NETWORK_TIMEOUT_S = 3.0
@@ -97,12 +97,19 @@ def check_config(config: Config) -> Check:
 
 
 def check_journal(config: Config, *, verify: bool = False, failed_writes: int = 0) -> Check:
+    """Readable, whole (with `verify`), and writable: a real write that adds no row."""
     path = config.journal_path
     if not path.exists():
         folder = next((p for p in path.parents if p.exists()), Path("/"))
+        disk = system.disk_state(folder)
+        if disk is not None and disk.read_only:
+            return Check("journal", False,
+                         Message(N_("cannot create {path}: the data partition is read-only"),
+                                 {"path": str(path)}), _JOURNAL_ADVICE["read_only"])
         if not os.access(folder, os.W_OK):
             return Check("journal", False,
-                         Message(N_("cannot create {path}: folder not writable"), {"path": str(path)}),
+                         Message(N_("cannot create {path}: folder not writable"),
+                                 {"path": str(path)}),
                          Message(N_("give the kiosk user write access to {folder}"),
                                  {"folder": str(folder)}))
         return Check("journal", None,
@@ -111,9 +118,10 @@ def check_journal(config: Config, *, verify: bool = False, failed_writes: int = 
         with Journal.open_existing(path) as journal:
             stats = journal.stats()
             problems = journal.verify() if verify else []
+            journal.probe()
     except JournalError as e:
-        return Check("journal", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
-                     Message(N_("run 'kiosk journal verify' and keep the file for inspection")))
+        return Check("journal", False, Message(_JOURNAL_FAULTS[e.cause], {"error": str(e)}),
+                     _JOURNAL_ADVICE[e.cause])
     if failed_writes:
         return Check("journal", False,
                      Message(N_("{count} writes failed since start; {rows} rows stored"),
@@ -128,13 +136,55 @@ def check_journal(config: Config, *, verify: bool = False, failed_writes: int = 
                                           {"rows": stats.rows, "unsent": stats.unsent}))
 
 
+# What a journal fault is called on the admin screen and by the doctor, and what to do, by cause.
+_JOURNAL_FAULTS = {
+    "full": N_("the data partition is full: {error}"),
+    "read_only": N_("the data partition is read-only: {error}"),
+    "replaced": N_("the journal file was replaced: {error}"),
+    "damaged": N_("unreadable: {error}"),
+    "io": N_("cannot be used: {error}"),
+}
+_JOURNAL_ADVICE = {
+    "full": Message(N_("free space on the data partition (keep the journal and the key files); "
+                       "the kiosk resumes by itself")),
+    "read_only": Message(N_("the SD card may be failing: look at 'dmesg', copy the data folder "
+                            "off, then remount it read-write or replace the card")),
+    "replaced": Message(N_("restart the kiosk, and find out what changed the journal file")),
+    "damaged": Message(N_("run 'kiosk journal verify' and keep the file for inspection")),
+    "io": Message(N_("look at 'dmesg'; replace the SD card if errors repeat")),
+}
+
+
 def check_disk(config: Config) -> Check:
-    usage = system.disk_free(config.data_dir)
-    if usage is None:
+    """Free space on the data partition, counting the journal's reserve as space that can be
+    freed; a read-only partition or data folder is named as such."""
+    folder = config.data_dir
+    disk = system.disk_state(folder)
+    if disk is None:
         return Check("disk", None, Message(N_("unknown")))
-    free, total = usage
-    summary = Message(N_("{free} free of {total}"), {"free": _size(free), "total": _size(total)})
-    if free < MIN_FREE_BYTES:
+    if disk.read_only:
+        return Check("disk", False, Message(N_("the data partition is read-only ({path})"),
+                                            {"path": str(folder)}), _JOURNAL_ADVICE["read_only"])
+    if folder.exists() and not os.access(folder, os.W_OK):
+        return Check("disk", False,
+                     Message(N_("the data folder {path} is not writable by the kiosk's user"),
+                             {"path": str(folder)}),
+                     Message(N_("give the kiosk user write access to {folder}"),
+                             {"folder": str(folder)}))
+    reserved = reserve.size(folder)
+    args = {"free": _size(disk.free), "total": _size(disk.total), "reserve": _size(reserved)}
+    summary = (Message(N_("{free} free of {total}, and a {reserve} reserve the kiosk can "
+                          "release"), args) if reserved
+               else Message(N_("{free} free of {total}"), args))
+    if disk.full:
+        full = (Message(N_("the data partition is full: {free} free of {total}, and a {reserve} "
+                           "reserve the kiosk can release"), args) if reserved
+                else Message(N_("the data partition is full: {free} free of {total}"), args))
+        return Check("disk", False, full,
+                     Message(N_("remove what is not the kiosk's from the data partition "
+                                "(copies, exports, old logs); keep the journal and the key "
+                                "files")))
+    if disk.free < MIN_FREE_BYTES:
         return Check("disk", False, summary,
                      Message(N_("free space on the SD card; the journal needs room")))
     return Check("disk", True, summary)

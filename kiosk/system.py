@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import shutil
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
@@ -83,6 +86,55 @@ def disk_free(path: str | Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return usage.free, usage.total
+
+
+# Below this much free space the data partition counts as full: a journal write (a WAL frame,
+# its index, a checkpoint growing the file) may fail at any moment.
+FULL_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DiskState:
+    """The file system holding a folder, as statvfs tells it."""
+    free: int  # bytes an unprivileged process may still allocate
+    total: int
+    read_only: bool  # refuses writes: mounted so, or made so by the kernel after card errors
+
+    @property
+    def full(self) -> bool:
+        return self.free < FULL_BYTES
+
+
+def disk_state(path: str | Path) -> DiskState | None:
+    """The state of the file system holding `path` or its nearest existing parent."""
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        st = os.statvfs(p)
+    except OSError:
+        return None
+    read_only = bool(st.f_flag & os.ST_RDONLY) or write_refused(p) == errno.EROFS
+    return DiskState(st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize, read_only)
+
+
+def write_refused(folder: Path) -> int | None:
+    """The errno that refuses a new file in `folder`, or None when one can be made (it is
+    removed at once). statvfs alone misses the read-only state the kernel puts an ext4 in after
+    write errors ("emergency_ro"): only a write tells."""
+    probe = Path(folder) / f".kiosk-write-probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+    except OSError as e:
+        return e.errno
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+    return None
 
 
 def fsync_dir(directory: Path) -> None:

@@ -11,7 +11,7 @@ import requests
 
 from content.catalogue import write_catalogue
 from content.title import Title
-from kiosk.ebooks.download_server import DownloadServer
+from kiosk.ebooks.download_server import DownloadServer, RefusalTally
 from kiosk.ebooks.links import LinkSigner
 
 TODAY = "2026-11-25"
@@ -46,7 +46,7 @@ def served(tmp_path):
     point(tmp_path, "v1")
     signer = LinkSigner(b"k" * 32, "kiosk-1", "http://127.0.0.1:0", ttl_s=600)
     counted = []
-    server = DownloadServer(signer, tmp_path, lambda i, o: counted.append((i, o)),
+    server = DownloadServer(signer, tmp_path, lambda i, o, n: counted.append((i, o)),
                             host="127.0.0.1", port=0, today=lambda: TODAY)
     server.start()
     signer.base = f"http://127.0.0.1:{server.port}"
@@ -192,3 +192,94 @@ def test_stop_is_quick_even_with_a_client_connected(served):
         started = time.monotonic()
         served.stop()
         assert time.monotonic() - started < 2
+
+
+# --- refused links: counted in memory, journaled a row a minute per reason ---------------
+
+def test_refusals_are_reported_at_most_once_a_window_per_reason():
+    tally = RefusalTally(window_s=60)
+    assert tally.add("bad signature", 0.0) == (1, False)  # the first, at once
+    assert tally.add("bad signature", 1.0) == (None, True)
+    assert tally.add("bad signature", 2.0) == (None, False)
+    assert tally.add("expired", 3.0) == (1, False)  # another reason has its own window
+    assert tally.due(59.0) == [] and tally.next_due() == 60.0
+    assert tally.due(60.0) == [("bad signature", 2)]
+    assert tally.add("bad signature", 61.0) == (None, True)  # a window has just been reported
+    assert tally.add("expired", 64.0) == (1, False)  # quiet for a window: at once again
+    assert tally.drain() == [("bad signature", 1)] and tally.drain() == []
+
+
+def test_a_burst_is_reported_when_its_window_closes_and_nothing_is_lost_at_stop(tmp_path):
+    reports = []
+    signer = LinkSigner(b"k" * 32, "kiosk-1", "http://127.0.0.1:0", ttl_s=600)
+    server = DownloadServer(signer, tmp_path, lambda i, o, n: reports.append((i, o, n)),
+                            host="127.0.0.1", port=0, refusal_window_s=0.3)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}/d/b1?k=kiosk-1&e=9999999999&s=bad"
+    with requests.Session() as phone:
+        for _ in range(20):
+            assert phone.get(base, timeout=5).status_code == 403
+        wait_for(lambda: sum(n for _i, _o, n in reports) == 20)  # the reporter thread did it
+        for _ in range(7):
+            phone.get(base, timeout=5)
+    server.stop()  # what waits is reported now
+    assert sum(n for _i, _o, n in reports) == 27
+    assert {(i, o) for i, o, _n in reports} == {("", "bad signature")}
+    assert len(reports) < 27
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_flood_of_bad_links_writes_a_handful_of_rows_with_the_true_count(tmp_path):
+    """Thousands of forged and expired links from the library Wi-Fi, against the kiosk's real
+    download server and journal: a few rows, whose counts add up to every refusal."""
+    from kiosk import config as config_module
+    from kiosk.journal import Journal
+    from kiosk.runtime import Runtime, SteerableClock
+    from tests.runtime_kiosk import pump_until
+
+    path = tmp_path / "kiosk.toml"
+    port = free_port()
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[ebooks]\nserve = true\n'
+                    f'listen = "127.0.0.1"\nport = {port}\n'
+                    f'download_base = "http://127.0.0.1:{port}"\n')
+    config = config_module.load(path)
+    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
+                      clock=SteerableClock())
+    runtime.start()
+    try:
+        server = runtime.download_server
+        good = server.signer.link("b1", time.time())
+        forged = good[:-1] + ("0" if good[-1] != "0" else "1")
+        expired = server.signer.link("b1", time.time() - 7200)
+        sent = {"bad signature": 0, "expired": 0}
+
+        def flood(url, reason, n):
+            for _ in range(n):  # a connection each, as a script would (and no Nagle wait)
+                requests.get(url, timeout=10, headers={"Connection": "close"})
+                sent[reason] += 1
+
+        import threading
+        threads = [threading.Thread(target=flood, args=(url, reason, 1500))
+                   for url, reason in ((forged, "bad signature"), (expired, "expired"))]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            runtime.pump()  # the app's clock goes on meanwhile
+            time.sleep(0.02)
+        server.stop()  # the counts still waiting come out now
+        pump_until(runtime, lambda: runtime.events.qsize() == 0)
+        runtime.pump()
+    finally:
+        runtime.close()
+    with Journal.open_existing(config.journal_path) as journal:
+        rows = [r for r in journal.rows() if r.kind == "ebook_download"]
+    totals = {}
+    for row in rows:
+        totals[row.outcome] = totals.get(row.outcome, 0) + row.detail["count"]
+    assert totals == sent == {"bad signature": 1500, "expired": 1500}
+    assert len(rows) <= 6, [(r.outcome, r.detail) for r in rows]

@@ -241,3 +241,52 @@ def test_the_ils_check_tells_a_server_that_is_not_sip2(tmp_path):
             tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {listener.getsockname()[1]}\n'))
     assert check.ok is False and "does not answer in SIP2" in check.summary.english
     assert "charset" in check.advice.english
+
+
+# --- the data partition's real state (issue 12) ---------------------------------------------
+
+from tests import small_partition as part  # noqa: E402
+
+NO_LOOP = part.why_not()
+needs_loop = pytest.mark.skipif(NO_LOOP is not None, reason=NO_LOOP or "")
+
+
+def test_the_reserve_counts_as_space_that_can_be_freed(tmp_path):
+    from kiosk.journal import reserve
+    config = make_config(tmp_path)
+    assert reserve.ensure(config.data_dir, 1 << 20)
+    check = status.check_disk(config)
+    assert check.ok and "and a 1 MB reserve the kiosk can release" in check.summary.english
+
+
+@needs_loop
+def test_a_read_only_data_partition_is_named_so_not_free_space(tmp_path):
+    with part.small_partition(tmp_path) as mnt:
+        path = tmp_path / "kiosk.toml"
+        path.write_text(f'[kiosk]\ndata_dir = "{mnt / "data"}"\n')
+        config = config_module.load(path)
+        with Journal.open(config.journal_path, config.patron_key_path) as journal:
+            journal.append("session", "ok")
+        part.remount(mnt, "ro")
+        disk, journal_check = status.check_disk(config), status.check_journal(config)
+    assert disk.ok is False and "the data partition is read-only" in disk.summary.english
+    assert "free space" not in disk.advice.english and "dmesg" in disk.advice.english
+    assert journal_check.ok is False  # readable, but no row could be written: never "ok"
+    assert journal_check.summary.english.startswith("the data partition is read-only")
+    assert "remount it read-write" in journal_check.advice.english
+
+
+@needs_loop
+def test_a_full_data_partition_is_named_full(tmp_path):
+    with part.small_partition(tmp_path) as mnt:
+        path = tmp_path / "kiosk.toml"
+        path.write_text(f'[kiosk]\ndata_dir = "{mnt / "data"}"\n')
+        config = config_module.load(path)
+        with Journal.open(config.journal_path, config.patron_key_path) as journal:
+            journal.append("session", "ok")
+        part.fill(mnt, 0)
+        disk, journal_check = status.check_disk(config), status.check_journal(config)
+    assert disk.ok is False and disk.summary.english.startswith("the data partition is full")
+    assert journal_check.ok is False
+    assert journal_check.summary.english.startswith("the data partition is full")
+    assert "resumes by itself" in journal_check.advice.english

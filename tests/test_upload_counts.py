@@ -105,3 +105,18 @@ def test_a_pending_batch_is_rebuilt_with_its_id_and_range(journal):
     after = next_batch(journal, 4, PendingBatch(first.batch_id, 1, 4), 4)
     assert (after.first_seq, after.last_seq) == (5, 8) and after.batch_id != first.batch_id
     assert next_batch(journal, 10, None, 4) is None
+
+
+def test_a_row_of_counted_refusals_counts_as_that_many(journal):
+    """Refused download links are journaled a row a minute per reason; the server must still
+    hear of every refusal, and of nothing more for a download that worked."""
+    append_at(journal, at(15, 10), "ebook_download", "bad signature", detail={"count": 1200})
+    append_at(journal, at(15, 11), "ebook_download", "bad signature", detail={"count": 1})
+    append_at(journal, at(15, 12), "ebook_download", "ok", item="000123",
+              detail={"count": 50})  # a download is one, whatever its detail says
+    append_at(journal, at(15, 13), "ebook_download", "expired", detail={"count": "9"})
+    batch = build_batch(journal.rows(), "b-1", max_rows=100, zone=CHINA)
+    counts = {(c["event"], c["outcome"]): c["n"] for c in batch.body("kiosk-1")["counts"]}
+    assert counts == {("ebook_download", "bad signature"): 1201,
+                      ("ebook_download", "ok"): 1, ("ebook_download", "expired"): 1}
+    assert batch.rows == 4  # the rows, for the seq range

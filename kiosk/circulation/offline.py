@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kiosk import private_files
 from kiosk.errors import KioskError
 from kiosk.journal import patron_key
 from kiosk.journal.store import utc_now, utc_text
@@ -122,7 +123,7 @@ class OfflineStore:
         self._lock = threading.Lock()
         if create:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_files.private_folder(self.path.parent)  # 0700: card numbers wait here
             except OSError as e:
                 raise OfflineStoreError(
                     f"{self.path.parent}: cannot create the data folder: {e.strerror}") from None

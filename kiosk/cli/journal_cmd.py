@@ -1,4 +1,5 @@
-"""`kiosk journal stats|verify|export`: look into the transaction journal, check it, copy it out."""
+"""`kiosk journal stats|verify|export|prune`: look into the transaction journal, check it, copy it
+out, prune what was uploaded long ago. Each says so when the data partition is full."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ import sys
 from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 
+from kiosk import sqlite_faults, system
 from kiosk.cli.common import load_config
 from kiosk.errors import KioskError
-from kiosk.journal import Journal, JournalStats
+from kiosk.journal import Journal, JournalStats, reserve
 from kiosk.journal.export import local_time, write_csv, write_jsonl
 from kiosk.journal.store import utc_text
 
 
 def register(subparsers, common) -> None:
-    p = subparsers.add_parser("journal", parents=[common], help="inspect, verify, export the journal")
+    p = subparsers.add_parser("journal", parents=[common],
+                              help="inspect, verify, export, prune the journal")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     where = _where_options()
 
@@ -41,6 +45,12 @@ def register(subparsers, common) -> None:
                         help="include the keyed patron hashes (left out by default)")
     export.set_defaults(func=run_export)
 
+    prune = actions.add_parser("prune", parents=[common, where],
+                               help="remove rows already uploaded and older than keep_days")
+    prune.add_argument("--keep-days", type=int, metavar="DAYS",
+                       help="keep rows this many days (default: [journal] keep_days)")
+    prune.set_defaults(func=run_prune)
+
 
 def _where_options():
     where = argparse.ArgumentParser(add_help=False)
@@ -51,49 +61,129 @@ def _where_options():
 
 
 def _open(args) -> Journal:
-    path = args.file or load_config(args, demo=args.demo).journal_path
-    return Journal.open_existing(path)
+    return Journal.open_existing(_journal_path(args))
+
+
+def _journal_path(args) -> Path:
+    return args.file or load_config(args, demo=args.demo).journal_path
+
+
+def _data_dir(args) -> Path:
+    """Where the reserve is: the config's data folder, or the folder of the file named."""
+    return args.file.parent if args.file else load_config(args, demo=args.demo).data_dir
 
 
 def run_stats(args) -> int:
     with _open(args) as journal:
         stats = journal.stats()
+    reserved = reserve.size(_data_dir(args))
     if args.json:
         record = asdict(stats)
-        record["counts"] = [{"kind": k, "outcome": o, "rows": n} for (k, o), n in stats.counts.items()]
+        record["counts"] = [{"kind": k, "outcome": o, "rows": n}
+                            for (k, o), n in stats.counts.items()]
+        record["reserve_bytes"] = reserved
         print(json.dumps(record, ensure_ascii=False, indent=2))
     else:
-        print(format_stats(stats))
+        print(format_stats(stats, reserved))
     return 0
 
 
-def format_stats(stats: JournalStats) -> str:
-    lines = [f"journal      {stats.path} ({stats.size_bytes / 1024:.0f} KB)"]
+def format_stats(stats: JournalStats, reserve_bytes: int = 0) -> str:
+    lines = [f"journal      {stats.path} ({stats.size_bytes / 1024:.0f} KB)",
+             f"space        file {_size(stats.file_bytes)}, WAL {_size(stats.wal_bytes)}"]
+    if stats.free_bytes is not None:
+        lines.append(f"partition    {_size(stats.free_bytes)} free of {_size(stats.total_bytes)}"
+                     + (f", and a {_size(reserve_bytes)} reserve the kiosk releases when it "
+                        "fills up" if reserve_bytes else ", no reserve"))
+    if stats.pruned_upto:
+        lines.append(f"pruned       {_pruned(stats)}")
+    if stats.open_intents:
+        lines.append(f"open intents {stats.open_intents} transactions the ILS was asked about "
+                     "and whose outcome is not journaled yet")
     if not stats.rows:
-        return "\n".join(lines + ["rows         0"])
-    lines += [
-        f"rows         {stats.rows} (seq {stats.first_seq} to {stats.last_seq})",
-        f"written      {local_time(stats.first_time)} to {local_time(stats.last_time)} local time",
-        f"not uploaded {stats.unsent}",
-        f"clock unset  {stats.clock_unsynced} rows written before the clock was synchronised",
-        f"boots        {stats.boots}",
-        "kind         outcome      rows",
-    ]
-    lines += [f"{kind:<12} {outcome:<12} {n}" for (kind, outcome), n in stats.counts.items()]
-    return "\n".join(lines)
+        lines.append("rows         0")
+    else:
+        lines += [
+            f"rows         {stats.rows} (seq {stats.first_seq} to {stats.last_seq})",
+            f"written      {local_time(stats.first_time)} to {local_time(stats.last_time)} "
+            "local time",
+            f"not uploaded {stats.unsent}",
+            f"clock unset  {stats.clock_unsynced} rows written before the clock was "
+            "synchronised",
+            f"boots        {stats.boots}",
+            "kind         outcome      rows",
+        ]
+        lines += [f"{kind:<12} {outcome:<12} {n}" for (kind, outcome), n in stats.counts.items()]
+    warning = _space_warning(Path(stats.path))
+    return "\n".join(lines + ([warning] if warning else []))
+
+
+def _pruned(stats: JournalStats) -> str:
+    return (f"rows 1 to {stats.pruned_upto} pruned (uploaded, older than "
+            f"{stats.pruned_keep_days} days)")
+
+
+def _space_warning(path: Path) -> str | None:
+    """A line saying the data partition is full or read-only, and what to do; None if neither."""
+    disk = system.disk_state(path.parent)
+    if disk is None:
+        return None
+    if disk.read_only:
+        return "warning: " + sqlite_faults.describe("read_only", path, "journal", "mounted so")
+    if disk.full:
+        return "warning: " + sqlite_faults.describe(
+            "full", path, "journal", f"less than {system.FULL_BYTES >> 20} MB")
+    return None
 
 
 def run_verify(args) -> int:
     with _open(args) as journal:
         problems = journal.verify()
-        rows = journal.stats().rows if not problems else None
+        stats = journal.stats() if not problems else None
+    warning = _space_warning(journal.path)
     if problems:
         print(f"journal {journal.path}: {len(problems)} problem(s)")
         for problem in problems:
             print(f"  {problem}")
+        if warning:
+            print(warning)
         return 1
-    print(f"journal {journal.path}: sound ({rows} rows)")
+    print(f"journal {journal.path}: sound ({stats.rows} rows)")
+    if stats.pruned_upto:
+        print(f"  {_pruned(stats)}")
+    if warning:
+        print(warning)
     return 0
+
+
+def run_prune(args) -> int:
+    keep_days = args.keep_days
+    if keep_days is None:
+        keep_days = load_config(args, demo=args.demo).journal.keep_days
+    if keep_days < 0:
+        raise KioskError("--keep-days must be 0 (keep every row) or more")
+    started = monotonic()
+    with _open(args) as journal:
+        result = journal.prune(keep_days)
+    seconds = monotonic() - started
+    if not keep_days:
+        print(f"journal {journal.path}: keep_days is 0, every row is kept")
+    elif result.rows:
+        print(f"journal {journal.path}: {result.rows} rows pruned in {seconds:.1f} s; rows 1 to "
+              f"{result.upto} are now pruned (uploaded, older than {keep_days} days); "
+              f"{_size(result.freed_bytes)} given back: {result.reclaim}")
+    else:
+        print(f"journal {journal.path}: nothing to prune (rows are pruned once uploaded and "
+              f"older than {keep_days} days)")
+    return 0
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
 
 
 def run_export(args) -> int:

@@ -65,8 +65,14 @@ class EbookFlow:
             self.view = replace(self.view, screen=Screen.HOME, ebooks=EbookView())
 
     def _on_EbookDownloaded(self, event: ev.EbookDownloaded, now: float, effects: list) -> None:
-        # From the download server: a phone, not a patron at the screen.
-        effects.append(ev.JournalAppend("ebook_download", event.outcome, item=event.title_id))
+        # From the download server: a phone, not a patron at the screen. A download is one row;
+        # refused links come counted (at most a row a minute per reason), with no title.
+        if event.outcome == "ok":
+            effects.append(ev.JournalAppend("ebook_download", "ok", item=event.title_id))
+        else:
+            effects.append(ev.JournalAppend("ebook_download", event.outcome,
+                                            item=event.title_id or None,
+                                            detail={"count": event.count}))
 
     def _end_search(self, effects: list) -> None:
         """One `search` row per search, not per key: did it lead to a title?"""

@@ -104,9 +104,11 @@ class Back:
 
 @dataclass(frozen=True)
 class EbookDownloaded:
-    """The download server sent a whole file, or refused a link (`outcome` says why)."""
+    """The download server sent a whole file, or refused a link (`outcome` says why). Refusals
+    come at most once a minute per reason, `count` of them at once, with no title."""
     title_id: str
     outcome: str
+    count: int = 1
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,11 @@ a batch applied mid-download does not change the file already being sent.
 
 A download counts once, when the file's last byte has been written: a whole-file answer sent
 to the end, or a range that ends at the last byte (how phones finish a resumed download).
-`on_download(id, outcome)` runs on the request's thread: "ok", or why a link was refused.
+`on_download(id, "ok", 1)` runs on the request's thread. Refused links are counted in memory
+and reported as `on_download("", reason, count)` at most once a minute per reason (the first
+after a quiet minute at once, the rest of a burst when its minute is over, on the server's
+"refusals" thread, and what is left at `stop()`): anyone on the library Wi-Fi can send
+thousands of bad links a second, and each report becomes an fsynced journal row.
 """
 
 from __future__ import annotations
@@ -34,22 +38,74 @@ from kiosk.ebooks.refusal_page import refusal_page
 log = logging.getLogger(__name__)
 CLIENT_TIMEOUT_S = 30  # a silent or stalled phone frees its thread after this
 CHUNK = 64 * 1024
+REFUSAL_WINDOW_S = 60.0  # at most one report per reason in this long
 REFUSALS = {"expired": HTTPStatus.GONE, "bad signature": HTTPStatus.FORBIDDEN,
             "other kiosk": HTTPStatus.FORBIDDEN, "malformed": HTTPStatus.FORBIDDEN,
             "not found": HTTPStatus.NOT_FOUND}
 
 
+class RefusalTally:
+    """Refused requests counted per reason; `add()` says when one should be reported at once,
+    `due()` what a closed window holds. Thread-safe; `now` is a monotonic clock in seconds."""
+
+    def __init__(self, window_s: float = REFUSAL_WINDOW_S) -> None:
+        self.window_s = window_s
+        self._lock = threading.Lock()
+        self._waiting: dict[str, int] = {}  # reason -> refusals not reported yet
+        self._reported_at: dict[str, float] = {}  # reason -> when it was last reported
+
+    def add(self, reason: str, now: float) -> tuple[int | None, bool]:
+        """Count one refusal: (the count to report now, or None when it waits for its window
+        to close; whether it is the first of its reason to wait)."""
+        with self._lock:
+            waiting = self._waiting.pop(reason, 0) + 1
+            last = self._reported_at.get(reason)
+            if last is None or now - last >= self.window_s:
+                self._reported_at[reason] = now
+                return waiting, False
+            self._waiting[reason] = waiting
+            return None, waiting == 1
+
+    def due(self, now: float) -> list[tuple[str, int]]:
+        """(reason, count) for each reason whose window is over with refusals waiting."""
+        with self._lock:
+            ready = [reason for reason in self._waiting
+                     if now - self._reported_at[reason] >= self.window_s]
+            for reason in ready:
+                self._reported_at[reason] = now
+            return [(reason, self._waiting.pop(reason)) for reason in ready]
+
+    def next_due(self) -> float | None:
+        """When the next waiting report is due (monotonic seconds), or None."""
+        with self._lock:
+            return min((self._reported_at[r] + self.window_s for r in self._waiting),
+                       default=None)
+
+    def drain(self) -> list[tuple[str, int]]:
+        """Everything still waiting, whatever its window: at stop, so that no refusal is lost."""
+        with self._lock:
+            left, self._waiting = list(self._waiting.items()), {}
+            return left
+
+
 class DownloadServer:
     def __init__(self, signer: LinkSigner, catalogue_root: Path,
-                 on_download: Callable[[str, str], None], host: str = "0.0.0.0",
-                 port: int = 8080, today: Callable[[], str] | None = None) -> None:
+                 on_download: Callable[[str, str, int], None], host: str = "0.0.0.0",
+                 port: int = 8080, today: Callable[[], str] | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 refusal_window_s: float = REFUSAL_WINDOW_S) -> None:
         self.signer = signer
         self.catalogue_root = Path(catalogue_root)
         self.on_download = on_download
         self.host, self.port = host, port
         self.today = today or (lambda: dt.date.today().isoformat())
+        self.clock = clock
+        self.refusals = RefusalTally(refusal_window_s)
         self._http: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._reporter: threading.Thread | None = None
+        self._wake = threading.Condition()
+        self._stopping = False
 
     def start(self) -> None:
         """Returns once the socket listens (`.port` is then the real one, also for port 0)."""
@@ -60,6 +116,10 @@ class DownloadServer:
                                         kwargs={"poll_interval": 0.2},
                                         name="downloads", daemon=True)
         self._thread.start()
+        self._stopping = False
+        self._reporter = threading.Thread(target=self._report_refusals, name="refusals",
+                                          daemon=True)
+        self._reporter.start()
         log.info("serving e-book downloads on %s:%d", self.host, self.port)
 
     def stop(self) -> None:
@@ -67,6 +127,25 @@ class DownloadServer:
             self._http.shutdown()
             self._http.server_close()
             self._http = None
+        if self._reporter is not None:
+            with self._wake:
+                self._stopping = True
+                self._wake.notify()
+            self._reporter.join()
+            self._reporter = None
+        for reason, count in self.refusals.drain():
+            self._report("", reason, count)
+
+    def _report_refusals(self) -> None:
+        """The "refusals" thread: reports each burst's count when its window is over."""
+        with self._wake:
+            while not self._stopping:
+                due = self.refusals.next_due()
+                self._wake.wait(None if due is None else max(0.0, due - self.clock()))
+                if self._stopping:
+                    return
+                for reason, count in self.refusals.due(self.clock()):
+                    self._report("", reason, count)
 
     # --- one request (a handler thread) ---------------------------------------------------
 
@@ -88,10 +167,22 @@ class DownloadServer:
         return (title, folder) if title else None
 
     def counted(self, book_id: str, outcome: str) -> None:
+        """A download ("ok") is reported at once; a refusal is tallied (see the module)."""
+        if outcome == "ok":
+            self._report(book_id, outcome, 1)
+            return
+        count, first_waiting = self.refusals.add(outcome, self.clock())
+        if count is not None:
+            self._report("", outcome, count)
+        elif first_waiting:
+            with self._wake:  # the reporter may be asleep with no window to watch
+                self._wake.notify()
+
+    def _report(self, book_id: str, outcome: str, count: int) -> None:
         try:
-            self.on_download(book_id, outcome)
+            self.on_download(book_id, outcome, count)
         except Exception:  # the count is lost, never the server
-            log.exception("recording the download of %s failed", book_id)
+            log.exception("recording the download of %s (%s) failed", book_id or "-", outcome)
 
 
 class _Server(ThreadingHTTPServer):

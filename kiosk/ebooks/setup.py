@@ -34,8 +34,8 @@ def ebooks_for(config: Config, journal: Journal, events: queue.Queue):
         from kiosk.ebooks.download_server import DownloadServer
         from kiosk.ebooks.wifi import wifi_qr_payload
         server = DownloadServer(signer, config.catalogue_dir,
-                                lambda title_id, outcome: events.put(
-                                    ev.EbookDownloaded(title_id, outcome)),
+                                lambda title_id, outcome, count: events.put(
+                                    ev.EbookDownloaded(title_id, outcome, count)),
                                 books.listen, books.port)
         if books.wifi_ssid:
             wifi = wifi_qr_payload(books.wifi_ssid, books.wifi_password, books.wifi_security)

@@ -13,6 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
+from kiosk import private_files, sqlite_faults
 from kiosk.errors import JournalError
 from kiosk.system import fsync_dir
 
@@ -32,7 +33,11 @@ def load_or_create(path: Path, purpose: str = "patron key",
         try:
             _create(path)
         except OSError as e:
-            raise error(f"{path}: cannot create the {purpose}: {e.strerror}") from None
+            cause = sqlite_faults.cause_of(e, path)
+            message = (f"{path}: cannot create the {purpose}: "
+                       + sqlite_faults.describe(cause, path, purpose, e.strerror or str(e)))
+            raise (error(message, cause=cause) if issubclass(error, JournalError)
+                   else error(message)) from None
     try:
         text = path.read_text(encoding="ascii").strip()
         key = bytes.fromhex(text)
@@ -42,15 +47,12 @@ def load_or_create(path: Path, purpose: str = "patron key",
     if len(key) != KEY_BYTES:
         raise error(f"{path}: {purpose} must be {KEY_BYTES * 2} hex digits, "
                     f"found {len(text)} characters")
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        log.warning("%s: %s was readable by others (mode %o); now 600", path, purpose, mode)
-        path.chmod(0o600)
+    private_files.tighten(path)
     return key
 
 
 def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_files.private_folder(path.parent)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     # Written whole and flushed, then linked into place: a power cut leaves no key or the whole key.
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,8 +1,20 @@
 """The journal's tables, and the hash chain that ties each row to the one before it.
 
-`entries` is append-only: triggers refuse UPDATE and DELETE, so a bug cannot rewrite history.
-Each row's `chain` is SHA-256 over the previous row's chain and this row's fields, which lets
-`kiosk journal verify` find a row that was changed, removed or inserted outside the journal.
+`entries` is append-only: triggers refuse UPDATE, and DELETE of any row above the prune mark,
+so a bug cannot rewrite history. Each row's `chain` is SHA-256 over the previous row's chain and
+this row's fields, which lets `kiosk journal verify` find a row that was changed, removed or
+inserted outside the journal.
+
+Version 2 adds, beside the rows:
+- `open_intents`: the seq of each intent row (a checkout, checkin or renew about to be asked of
+  the ILS) whose outcome is not journaled yet; a crash leaves them for the next start to settle.
+- `pruned`: the prune mark. Rows 1 to `upto` were removed (uploaded, older than `keep_days`), and
+  `chain` is row `upto`'s chain value, from which `verify` goes on. A trigger lets the mark move
+  only forward, only over uploaded rows below every open intent, and only with the true chain
+  value; `shrinks` is odd while space is being given back (the file gets shorter) and even
+  again once that is done.
+- `probe`: one row that `Journal.probe()` rewrites, to learn whether writing works, without
+  adding an entry.
 """
 
 from __future__ import annotations
@@ -11,8 +23,45 @@ import hashlib
 import json
 from typing import Any
 
-VERSION = 1  # PRAGMA user_version
+VERSION = 2  # PRAGMA user_version
 GENESIS = "0" * 64  # the chain value "before" row 1
+INTENT = "intent"  # the kind of an intent row; its outcome is the operation
+OPERATIONS = frozenset({"checkout", "checkin", "renew"})
+
+_NO_DELETE = """CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+       WHEN OLD.seq > (SELECT upto FROM pruned WHERE id = 1)
+       BEGIN SELECT RAISE(ABORT, 'journal rows are append-only'); END"""
+
+# What version 2 adds to a version-1 file (and what a new file gets after the version-1 tables).
+_VERSION_2 = (
+    "CREATE TABLE open_intents (seq INTEGER PRIMARY KEY)",
+    f"""CREATE TABLE pruned (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        upto      INTEGER NOT NULL DEFAULT 0,
+        chain     TEXT    NOT NULL DEFAULT '{GENESIS}',
+        keep_days INTEGER,
+        shrinks   INTEGER NOT NULL DEFAULT 0
+    )""",
+    "INSERT INTO pruned (id) VALUES (1)",
+    """CREATE TRIGGER pruned_only_forward BEFORE UPDATE OF upto, chain ON pruned
+       WHEN NEW.upto < OLD.upto
+         OR (NEW.upto > OLD.upto AND (
+                NEW.upto > (SELECT sent_upto FROM upload_state WHERE id = 1)
+             OR EXISTS (SELECT 1 FROM open_intents WHERE seq <= NEW.upto)
+             OR NEW.chain IS NOT (SELECT chain FROM entries WHERE seq = NEW.upto)))
+         OR (NEW.upto = OLD.upto AND NEW.chain IS NOT OLD.chain)
+       BEGIN SELECT RAISE(ABORT, 'only uploaded rows below every open intent can be pruned');
+       END""",
+    """CREATE TRIGGER pruned_no_delete BEFORE DELETE ON pruned
+       BEGIN SELECT RAISE(ABORT, 'the prune mark cannot be removed'); END""",
+    "CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, time_utc TEXT)",
+    "INSERT INTO probe (id, n) VALUES (1, 0)",
+    _NO_DELETE,
+)
+
+# Set on a new file before its tables are made (SQLite ignores it inside a transaction): pages
+# freed by pruning can then be given back to the partition step by step (see prune.py).
+NEW_FILE_PRAGMAS = ("auto_vacuum = INCREMENTAL",)
 
 # One statement each, run in one transaction when the file is new.
 CREATE = (
@@ -31,8 +80,6 @@ CREATE = (
     )""",
     """CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries
        BEGIN SELECT RAISE(ABORT, 'journal rows are append-only'); END""",
-    """CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
-       BEGIN SELECT RAISE(ABORT, 'journal rows are append-only'); END""",
     "CREATE INDEX entries_time ON entries (time_utc)",
     # How far the uploader has had batches accepted by the central server.
     """CREATE TABLE upload_state (
@@ -40,10 +87,29 @@ CREATE = (
         sent_upto INTEGER NOT NULL DEFAULT 0
     )""",
     "INSERT INTO upload_state (id, sent_upto) VALUES (1, 0)",
+    *_VERSION_2,
     f"PRAGMA user_version = {VERSION}",
 )
 
-TRIGGERS = ("entries_no_update", "entries_no_delete")
+# From each older version to the next, in one transaction at open (every kiosk in the field has
+# a version-1 journal). Version 1's delete trigger refused every delete; version 2's allows the
+# rows under the prune mark.
+UPGRADES = {
+    1: ("DROP TRIGGER entries_no_delete", *_VERSION_2, "PRAGMA user_version = 2"),
+}
+
+# A reader that cannot upgrade a version-1 file (full or read-only partition) reads it with
+# empty stand-ins for what version 2 added: no open intents, nothing pruned.
+READ_OLDER = {
+    1: ("CREATE TEMP TABLE open_intents (seq INTEGER PRIMARY KEY)",
+        f"""CREATE TEMP TABLE pruned (id INTEGER PRIMARY KEY, upto INTEGER NOT NULL DEFAULT 0,
+            chain TEXT NOT NULL DEFAULT '{GENESIS}', keep_days INTEGER,
+            shrinks INTEGER NOT NULL DEFAULT 0)""",
+        "INSERT INTO temp.pruned (id) VALUES (1)"),
+}
+
+TRIGGERS = ("entries_no_update", "entries_no_delete", "pruned_only_forward", "pruned_no_delete")
+TRIGGERS_V1 = TRIGGERS[:2]
 FIELDS = ("seq", "time_utc", "boot_id", "clock_synced", "kind", "outcome", "item", "title",
           "patron_hash", "detail")
 

@@ -1,26 +1,38 @@
-"""The journal file: open or create it, append rows durably, read them back, keep upload progress.
+"""The journal file: open or create it, append rows and intents durably, read them back, keep
+upload progress, prune what the central server has had for long.
 
 One `Journal` per thread (SQLite connections are not shared). The app appends from its main
 thread; the uploader and `kiosk journal` open the same file from other processes, which WAL allows.
 A row is on disk (fsynced, `synchronous=FULL`) when `append()` returns.
+
+Every failure is a JournalError whose `cause` says why (full, read_only, replaced, damaged, io;
+see `kiosk.sqlite_faults`). The writer remembers which file it opened (device and inode) and
+checks, with one stat() before each write, that the path still names it, no shorter than it was:
+a journal deleted, swapped or cut short under the running kiosk takes no more rows ("replaced").
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from kiosk import system
+from kiosk import private_files, sqlite_faults, system, wal_index
 from kiosk.errors import JournalError
-from kiosk.journal import patron_key, schema, verify
-from kiosk.sqlite_files import OwnFile, open_own
+from kiosk.journal import patron_key, prune, schema, verify
+from kiosk.journal.prune import PruneResult
+from kiosk.sqlite_files import OwnFile, failure, open_own
 
 BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
+
+
+class IntentNotOpen(JournalError):
+    """A row named an intent that is not open: the caller and the journal disagree."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,15 @@ class JournalStats:
     unsent: int
     clock_unsynced: int  # rows written before NTP set the clock (or not knowing)
     boots: int
-    size_bytes: int
+    size_bytes: int  # the file and its WAL
     counts: dict[tuple[str, str], int]  # (kind, outcome) -> rows
+    file_bytes: int = 0
+    wal_bytes: int = 0
+    free_bytes: int | None = None  # left on the partition that holds the journal
+    total_bytes: int | None = None
+    pruned_upto: int = 0  # rows 1 to this were pruned (uploaded, older than pruned_keep_days)
+    pruned_keep_days: int | None = None
+    open_intents: int = 0
 
 
 class Journal:
@@ -57,26 +76,42 @@ class Journal:
         self.path = path
         self._db = db
         self._key = key
+        self._file: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the file opened
+        self._size = 0  # its largest size seen: a shorter file was cut, unless it was vacuumed
+        self._shrinks = 0  # pruned.shrinks when last looked: moves when space is given back
 
     @classmethod
     def open(cls, path: str | Path, key_path: str | Path) -> Journal:
-        """The journal for writing, created with its patron key on first use."""
+        """The journal for writing, created with its patron key on first use. Checks the file
+        (`PRAGMA quick_check`) and that a write goes through (`probe()`) before it returns."""
         path = Path(path)
+        db = open_own(path, _OWN_FILE, create=True)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise JournalError(f"{path.parent}: cannot create the data folder: {e.strerror}")
-        key = patron_key.load_or_create(Path(key_path))
-        return cls(path, open_own(path, _OWN_FILE, create=True), key)
+            key = patron_key.load_or_create(Path(key_path))
+            journal = cls(path, db, key)
+            journal._remember_file()
+            journal.check(integrity=True)
+            journal.probe()
+        except BaseException:
+            db.close()
+            raise
+        private_files.tighten_data_folder(path.parent)
+        return journal
 
     @classmethod
     def open_existing(cls, path: str | Path) -> Journal:
-        """An existing journal, to read, verify and mark uploads; it cannot append rows."""
+        """An existing journal, to read, verify, mark uploads and prune; it cannot append rows."""
         path = Path(path)
         if not path.is_file():
             raise JournalError(f"{path}: no journal here (the kiosk makes it on first start; "
                                "is --config the kiosk's config?)")
-        return cls(path, open_own(path, _OWN_FILE, create=False), None)
+        journal = cls(path, open_own(path, _OWN_FILE, create=False), None)
+        try:
+            journal._remember_file()
+        except BaseException:
+            journal.close()
+            raise
+        return journal
 
     def close(self) -> None:
         self._db.close()
@@ -87,10 +122,111 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # --- health ---------------------------------------------------------------------------
+
+    def check(self, *, integrity: bool = False) -> None:
+        """Raise JournalError (with its cause) unless the path is still the file opened, whole
+        in length; with `integrity`, also SQLite's `quick_check` (reads every page: seconds on
+        a large journal, so only at open and when asked). One stat() otherwise: cheap enough
+        to call every few seconds."""
+        self._same_file()
+        if integrity:
+            found = [line for (line,) in self._fetch_all("PRAGMA quick_check")]
+            if found != ["ok"]:
+                raise self._fault("damaged", "check the journal",
+                                  f"SQLite's quick check: {found[0]}")
+
+    def probe(self) -> None:
+        """A real, committed and synced write that adds no row (the `probe` table), to learn
+        whether writing works (again); raises JournalError with the cause when it does not.
+        Also allocates the WAL index in full, which a full disk may have left undone."""
+        self._same_file()
+        if self._one("PRAGMA user_version") < schema.VERSION:  # read as it was: not upgraded
+            raise self._fault(sqlite_faults.cause_from_disk(self.path), "write to the journal",
+                              "it could not be upgraded to this kiosk's version")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("UPDATE probe SET n = n + 1, time_utc = ? WHERE id = 1",
+                             (utc_now(),))
+            self._db.execute("COMMIT")
+            wal_index.allocate(self.path)
+        except (sqlite3.Error, OSError) as e:
+            self._rollback()
+            raise failure(_OWN_FILE, self.path, e, "write to the journal") from e
+
+    def _remember_file(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except OSError as e:
+            raise failure(_OWN_FILE, self.path, e, "open the journal") from e
+        self._file, self._size = (st.st_dev, st.st_ino), st.st_size
+        self._shrinks = self._one("SELECT shrinks FROM pruned WHERE id = 1")
+
+    def _same_file(self) -> None:
+        """The path still names the file opened, no shorter than it was (unless the prune gave
+        space back, which it records first); else "replaced", and nothing is written."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise self._fault("replaced", "use the journal", "the file is gone") from None
+        except OSError as e:
+            raise failure(_OWN_FILE, self.path, e, "use the journal") from e
+        if (st.st_dev, st.st_ino) != self._file:
+            raise self._fault("replaced", "use the journal", "another file is in its place")
+        if st.st_size < self._size:
+            try:
+                shrinks = self._db.execute("SELECT shrinks FROM pruned WHERE id = 1").fetchone()[0]
+            except sqlite3.Error:
+                shrinks = self._shrinks
+            # Odd: a prune is giving space back now; moved: it did since we last looked.
+            if shrinks == self._shrinks and shrinks % 2 == 0:
+                raise self._fault("replaced", "use the journal",
+                                  f"it is {st.st_size} bytes long, it was {self._size}")
+            self._shrinks = shrinks
+        self._size = st.st_size
+
+    def _fault(self, cause: str, doing: str, detail: str) -> JournalError:
+        return JournalError(f"{self.path}: cannot {doing}: "
+                            + sqlite_faults.describe(cause, self.path, "journal", detail),
+                            cause=cause)
+
+    # --- rows -----------------------------------------------------------------------------
+
+    def open_intent(self, operation: str, *, item: str, patron: str | None,
+                    title: str | None = None, detail: dict[str, Any] | None = None) -> int:
+        """Journal that `operation` (checkout, checkin, renew) is about to be asked of the ILS,
+        before the call; returns the intent's seq, open until a row settles it (`append(...,
+        intent=seq)`). Intents a crash left open are in `open_intents()` at the next start."""
+        if operation not in schema.OPERATIONS:
+            raise ValueError(f"not an ILS operation: {operation!r}")
+        return self._insert(schema.INTENT, operation, item=item, title=title, patron=patron,
+                            detail=detail, opens=True)
+
     def append(self, kind: str, outcome: str, *, item: str | None = None,
                title: str | None = None, patron: str | None = None,
-               detail: dict[str, Any] | None = None) -> int:
-        """Write one row and return its sequence number once it is safely on disk."""
+               detail: dict[str, Any] | None = None, intent: int | None = None,
+               settles: bool = True) -> int:
+        """Write one row and return its sequence number once it is safely on disk.
+
+        With `intent`, the row names that open intent (detail "intent") and, when `settles`,
+        closes it in the same transaction; `settles=False` is for a row that says the outcome
+        is not known yet, which leaves the intent open for reconciliation. An intent that is
+        not open is refused (IntentNotOpen), and nothing is written."""
+        if intent is not None:
+            detail = {**(detail or {}), "intent": intent}
+        return self._insert(kind, outcome, item=item, title=title, patron=patron, detail=detail,
+                            settles=intent if intent is not None and settles else None,
+                            names=intent)
+
+    def open_intents(self) -> list[Row]:
+        """The intent rows still open, oldest first."""
+        return [_row(values) for values in self._fetch_all(
+            f"SELECT {', '.join('e.' + name for name in schema.FIELDS)} FROM open_intents o "
+            "JOIN entries e ON e.seq = o.seq ORDER BY o.seq")]
+
+    def _insert(self, kind: str, outcome: str, *, item: str | None, title: str | None,
+                patron: str | None, detail: dict[str, Any] | None, opens: bool = False,
+                settles: int | None = None, names: int | None = None) -> int:
         if self._key is None:
             raise JournalError(f"{self.path}: opened for reading; cannot append")
         synced = system.clock_synchronised()
@@ -103,21 +239,41 @@ class Journal:
             "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
             if detail is not None else None,
         }
+        self._same_file()
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            last = self._db.execute(
-                "SELECT seq, chain FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-            row["seq"], previous = (last[0] + 1, last[1]) if last else (1, schema.GENESIS)
+            if names is not None and not self._db.execute(
+                    "SELECT 1 FROM open_intents WHERE seq = ?", (names,)).fetchone():
+                raise IntentNotOpen(f"{self.path}: intent {names} is not open (settled already, "
+                                    f"or never opened); {kind} {outcome} not written",
+                                    cause="damaged")
+            row["seq"], previous = self._last()
+            row["seq"] += 1
             chain = schema.chain_value(previous, row)
             self._db.execute(
                 f"INSERT INTO entries ({', '.join(schema.FIELDS)}, chain) "
                 f"VALUES ({', '.join('?' * len(schema.FIELDS))}, ?)",
                 [row[name] for name in schema.FIELDS] + [chain])
+            if opens:
+                self._db.execute("INSERT INTO open_intents (seq) VALUES (?)", (row["seq"],))
+            if settles is not None:
+                self._db.execute("DELETE FROM open_intents WHERE seq = ?", (settles,))
             self._db.execute("COMMIT")
+        except JournalError:
+            self._rollback()
+            raise
         except sqlite3.Error as e:
             self._rollback()
-            raise JournalError(f"{self.path}: cannot write {kind} {outcome}: {e}") from e
+            raise failure(_OWN_FILE, self.path, e, f"write {kind} {outcome}") from e
         return row["seq"]
+
+    def _last(self) -> tuple[int, str]:
+        """The last row's seq and chain value; the prune mark's when every row was pruned."""
+        last = self._db.execute(
+            "SELECT seq, chain FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is None:
+            last = self._db.execute("SELECT upto, chain FROM pruned WHERE id = 1").fetchone()
+        return last[0], last[1]
 
     def _rollback(self) -> None:
         try:
@@ -137,7 +293,14 @@ class Journal:
         if until_utc:
             sql += " AND time_utc < ?"
             params.append(until_utc)
-        for values in self._read(sql + " ORDER BY seq", params):
+        cursor = self._read(sql + " ORDER BY seq", params)
+        while True:
+            try:
+                values = cursor.fetchone()
+            except sqlite3.Error as e:  # a page read as the rows stream
+                raise failure(_OWN_FILE, self.path, e, "read the journal") from e
+            if values is None:
+                return
             yield _row(values)
 
     def sent_upto(self) -> int:
@@ -149,35 +312,59 @@ class Journal:
 
     def mark_sent(self, last_seq: int) -> None:
         """Record that every row up to `last_seq` is counted by the server; never goes back."""
-        last = self._one("SELECT coalesce(max(seq), 0) FROM entries")
+        last = self._one("SELECT max(coalesce((SELECT max(seq) FROM entries), 0), "
+                         "(SELECT upto FROM pruned WHERE id = 1))")
         if last_seq > last:
             raise JournalError(f"{self.path}: cannot mark row {last_seq} sent; the last is {last}")
         try:
             self._db.execute("UPDATE upload_state SET sent_upto = max(sent_upto, ?) WHERE id = 1",
                              (last_seq,))
         except sqlite3.Error as e:
-            raise JournalError(f"{self.path}: cannot record upload progress: {e}") from e
+            raise failure(_OWN_FILE, self.path, e, "record upload progress") from e
 
     def stats(self) -> JournalStats:
-        count, first, last, unsynced, boots = self._read(
+        count, first, last, unsynced, boots = self._fetch_all(
             "SELECT count(*), min(seq), max(seq), sum(clock_synced IS NOT 1), "
-            "count(DISTINCT boot_id) FROM entries").fetchone()
-        counts = {(kind, outcome): n for kind, outcome, n in self._read(
+            "count(DISTINCT boot_id) FROM entries")[0]
+        counts = {(kind, outcome): n for kind, outcome, n in self._fetch_all(
             "SELECT kind, outcome, count(*) FROM entries GROUP BY kind, outcome "
             "ORDER BY kind, outcome")}
-        times = dict(self._read("SELECT seq, time_utc FROM entries WHERE seq IN (?, ?)",
-                                (first or 0, last or 0)).fetchall())
-        size = sum(p.stat().st_size for p in (self.path, self.path.with_name(self.path.name + "-wal"))
-                   if p.exists())
+        times = dict(self._fetch_all("SELECT seq, time_utc FROM entries WHERE seq IN (?, ?)",
+                                     (first or 0, last or 0)))
+        pruned_upto, keep_days = self._fetch_all(
+            "SELECT upto, keep_days FROM pruned WHERE id = 1")[0]
+        file_bytes, wal_bytes = (_size_of(self.path), _size_of(wal_index.wal_path(self.path)))
+        disk = system.disk_free(self.path.parent)
         return JournalStats(path=str(self.path), rows=count, first_seq=first, last_seq=last,
                             first_time=times.get(first), last_time=times.get(last),
                             unsent=self.unsent_count(), clock_unsynced=unsynced or 0,
-                            boots=boots, size_bytes=size, counts=counts)
+                            boots=boots, size_bytes=file_bytes + wal_bytes, counts=counts,
+                            file_bytes=file_bytes, wal_bytes=wal_bytes,
+                            free_bytes=disk[0] if disk else None,
+                            total_bytes=disk[1] if disk else None,
+                            pruned_upto=pruned_upto, pruned_keep_days=keep_days,
+                            open_intents=self._one("SELECT count(*) FROM open_intents"))
+
+    def prune(self, keep_days: int, *, now: datetime | None = None) -> PruneResult:
+        """Remove the rows already uploaded, older than `keep_days` days and before every open
+        intent, then give their space back where that is cheap (see `kiosk.journal.prune`).
+        `keep_days` 0 keeps every row."""
+        if keep_days <= 0:
+            upto = self._one("SELECT upto FROM pruned WHERE id = 1")
+            return PruneResult(0, upto, keep_days, 0, "keeping every row")
+        cutoff = utc_text((now or datetime.now(timezone.utc)) - timedelta(days=keep_days))
+        try:
+            return prune.prune(self._db, self.path, cutoff, keep_days,
+                               wal_index.free_bytes(self.path.parent))
+        except sqlite3.Error as e:
+            self._rollback()
+            raise failure(_OWN_FILE, self.path, e, "prune old rows") from e
 
     def counts_by_item(self, kind: str, outcome: str = "ok") -> dict[str, int]:
         """How many rows of `kind` each item has: "most popular here" for e-books."""
-        return dict(self._read("SELECT item, count(*) FROM entries WHERE kind = ? AND outcome = ? "
-                               "AND item IS NOT NULL GROUP BY item", (kind, outcome)))
+        return dict(self._fetch_all("SELECT item, count(*) FROM entries WHERE kind = ? AND "
+                                    "outcome = ? AND item IS NOT NULL GROUP BY item",
+                                    (kind, outcome)))
 
     def verify(self) -> list[str]:
         """Every problem found in the file; empty when it is sound."""
@@ -187,10 +374,16 @@ class Journal:
         try:
             return self._db.execute(sql, params)
         except sqlite3.Error as e:
-            raise JournalError(f"{self.path}: cannot read: {e}") from e
+            raise failure(_OWN_FILE, self.path, e, "read the journal") from e
+
+    def _fetch_all(self, sql: str, params: Any = ()) -> list:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise failure(_OWN_FILE, self.path, e, "read the journal") from e
 
     def _one(self, sql: str) -> int:
-        return self._read(sql).fetchone()[0]
+        return self._fetch_all(sql)[0][0]
 
 
 def utc_now() -> str:
@@ -200,6 +393,13 @@ def utc_now() -> str:
 def utc_text(moment: datetime) -> str:
     """A moment as the journal stores it: `2026-11-24T06:00:00.000Z`, which sorts as text."""
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _row(values: tuple) -> Row:
@@ -213,4 +413,5 @@ def _row(values: tuple) -> Row:
 _OWN_FILE = OwnFile(
     what="journal", version=schema.VERSION, create=schema.CREATE, error=JournalError,
     unreadable_advice="move it aside and keep it for inspection: the kiosk then starts a new one",
-    busy_timeout_s=BUSY_TIMEOUT_S)
+    busy_timeout_s=BUSY_TIMEOUT_S, upgrades=schema.UPGRADES,
+    read_older=schema.READ_OLDER, new_file_pragmas=schema.NEW_FILE_PRAGMAS)

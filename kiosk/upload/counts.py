@@ -67,6 +67,16 @@ def outcome_name(outcome: str) -> str:
     return _NOT_OUTCOME.sub("_", outcome.strip().lower())[:64].strip() or "unknown"
 
 
+def weight(row: Row) -> int:
+    """How many events a row stands for: refused download links are journaled counted, a row
+    a minute per reason (detail "count"); every other row is one."""
+    if row.kind == "ebook_download" and row.outcome != "ok" and isinstance(row.detail, dict):
+        count = row.detail.get("count")
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 1:
+            return count
+    return 1
+
+
 def build_batch(rows: Iterable[Row], batch_id: str, *, max_rows: int,
                 max_counts: int = MAX_COUNTS, upto_seq: int | None = None,
                 zone: tzinfo | None = None) -> Batch | None:
@@ -81,7 +91,7 @@ def build_batch(rows: Iterable[Row], batch_id: str, *, max_rows: int,
         key = count_key(row, zone)
         if key not in counts and len(counts) >= max_counts:
             break
-        counts[key] = counts.get(key, 0) + 1
+        counts[key] = counts.get(key, 0) + weight(row)
         first = row.seq if first is None else first
         last = row.seq
         taken += 1

@@ -60,6 +60,7 @@ class RunReport:
     error: str | None = None
     busy: bool = False  # another upload was running: this one did nothing
     requests: tuple[Request, ...] = ()  # a dry run's, in order
+    pruned_rows: int = 0  # rows uploaded long ago that the run removed from the journal
 
 
 def upload(config: Config, *, heartbeat_only: bool = False,
@@ -171,8 +172,10 @@ class _Run:
                     error = str(e)
                     self._save(self.state.with_error(error, utc_now()))
                 heartbeat = False
+        # After a clean run, in the background of the kiosk: what the server has had for long.
+        pruned = self._prune() if not heartbeat_only and error is None else 0
         return RunReport(batches=tuple(sent), unsent_rows=unsent, heartbeat_sent=heartbeat,
-                         catalogue_sent=catalogue, error=error)
+                         catalogue_sent=catalogue, error=error, pruned_rows=pruned)
 
     def _central(self) -> Central:
         s = self.settings
@@ -220,6 +223,22 @@ class _Run:
         self._save(replace(self.state, catalogue_sent=body["version"]))
         log.info("catalogue %s sent (%d titles)", body["version"], len(body["titles"]))
         return body["version"]
+
+    def _prune(self) -> int:
+        keep_days = self.config.journal.keep_days
+        if not keep_days or not self.config.journal_path.exists():
+            return 0
+        try:
+            with Journal.open_existing(self.config.journal_path) as journal:
+                result = journal.prune(keep_days)
+        except JournalError as e:
+            log.error("old rows not pruned: %s", e)
+            return 0
+        if result.rows:
+            log.info("%d rows pruned: rows 1 to %d are uploaded and older than %d days; "
+                     "%d KB given back (%s)", result.rows, result.upto, keep_days,
+                     result.freed_bytes // 1024, result.reclaim)
+        return result.rows
 
     def _unsent(self) -> int:
         if not self.config.journal_path.exists():

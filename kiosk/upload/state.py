@@ -79,7 +79,9 @@ def save(path: Path, state: UploadState) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     text = json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
     try:
-        with open(temp, "w", encoding="utf-8") as f:
+        # 0600 from the start, like every data file (kiosk.private_files).
+        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w",
+                  encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -94,7 +96,7 @@ def save(path: Path, state: UploadState) -> None:
 def exclusive(folder: Path) -> Iterator[bool]:
     """Holds the uploader's lock in `folder`; yields False when another upload holds it."""
     try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as e:
         raise JournalError(f"{folder / LOCK_NAME}: cannot open the upload lock: "
                            f"{e.strerror}") from None
