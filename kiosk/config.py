@@ -18,6 +18,7 @@ from drivers.errors import SourceError
 from drivers.registry import check_source
 from drivers.settings import BarcodeRules, DriverSettings, RfidSecurity, ScannerTiming
 from kiosk.errors import ConfigError
+from kiosk.sip2.settings import HEARTBEAT_S
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 BOOT_OVERRIDES = (Path("/boot/firmware/kiosk.toml"), Path("/boot/kiosk.toml"))
@@ -146,7 +147,7 @@ class IlsSection:
     charset: str = option("utf-8", choices=("utf-8", "gbk", "cp850"))
     timeout_s: float = option(5.0, min=0.5, max=120.0)
     retries: int = option(2, min=0, max=10)
-    heartbeat_s: float = option(60.0, min=5.0, max=3600.0)
+    heartbeat_s: float = option(HEARTBEAT_S, min=5.0, max=3600.0)
     checksums: bool = option(True)
     no_due_date: str = option("blanks", choices=("blanks", "transaction_date"))
     empty_fields: str = option("omit", choices=("omit", "send"))

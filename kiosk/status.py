@@ -3,7 +3,8 @@
 `gather()` blocks on the network (a few seconds at most), so the app calls it on a worker thread.
 Summaries are message ids with arguments: the admin screen translates them, the doctor prints
 the English. A check's `ok` is True (working), False (a fault to fix) or None (not set up, or
-cannot be known here).
+cannot be known here); a working check may carry a `warning` (something to look at, with
+advice: printed WARN by the doctor, not a fault).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Check:
     ok: bool | None
     summary: Message
     advice: Message | None = None
+    warning: bool = False  # ok, but the advice names something to set right
 
 
 @dataclass(frozen=True)
@@ -248,9 +250,13 @@ def check_device(name: str, source: str, live: tuple[str, str] | None,
 
 
 def check_ils(config: Config) -> Check:
-    """A real SIP2 conversation: connect, log in, SC status, with a short timeout."""
+    """A real SIP2 conversation: connect, log in, SC status, with a short timeout. What the SC
+    status reports (online, checkout, checkin) is only a warning: the kiosk does not enforce
+    it, and servers report a policy they do not enforce either. Text that looks like another
+    charset than `[ils] charset` (the library's name, screen messages) is a warning too."""
     from dataclasses import replace as replace_settings
 
+    from kiosk.sip2.charset_guess import NAMES
     from kiosk.sip2.client import IlsSettings, Sip2Client
     from kiosk.sip2.errors import IlsRefused, IlsUnavailable
 
@@ -265,6 +271,7 @@ def check_ils(config: Config) -> Check:
     started = time.monotonic()
     try:
         sc = client.connect()
+        hint = client.charset_hint
     except IlsRefused:
         return Check("ils", False, Message(N_("{address} refused the SIP2 login"),
                                            {"address": address}),
@@ -285,10 +292,26 @@ def check_ils(config: Config) -> Check:
              "checkout": _yn(sc.checkout_ok), "checkin": _yn(sc.checkin_ok)}
     summary = Message(N_("SIP2 at {address}: online {online}, checkout {checkout}, checkin "
                          "{checkin} ({ms} ms)"), flags)
-    if not (sc.online and sc.checkout_ok and sc.checkin_ok):
-        return Check("ils", False, summary,
-                     Message(N_("the library system does not allow checkouts or returns from "
-                                "this kiosk now: ask its administrator")))
+    if hint:
+        return Check("ils", True, summary,
+                     Message(N_("the ILS's text looks like {name}: set [ils] charset = {value}"),
+                             {"name": NAMES.get(hint, hint), "value": f'"{hint}"'}),
+                     warning=True)
+    refused = [name for name, allowed in (("checkout", sc.checkout_ok),
+                                          ("checkin", sc.checkin_ok)) if not allowed]
+    if refused:
+        return Check("ils", True, summary, Message(
+            N_("the ILS's SC status reports {flags} N, yet the kiosk lends and takes returns "
+               "anyway: if the ILS should refuse them, tell its administrator; if it is only "
+               "the report, set {setting} in the institution's <policy> of the SIP server's "
+               "config (SIPconfig.xml on Koha, oils_sip.xml on Evergreen)"),
+            {"flags": " and ".join(refused),
+             "setting": " ".join(f'{name}="true"' for name in refused)}), warning=True)
+    if not sc.online:
+        return Check("ils", True, summary,
+                     Message(N_("the ILS's SC status says it is offline, yet it answers: the "
+                                "kiosk carries on; tell the ILS's administrator")),
+                     warning=True)
     return Check("ils", True, summary)
 
 

@@ -1,7 +1,10 @@
 """The ILS worker thread against the real test ILS: it keeps serving when the offline store
 fails under it (a worn SD card), instead of dying with the kiosk's only link to the ILS."""
 
+import logging
 import queue
+import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from kiosk.circulation.ils_worker import IlsWorker
@@ -46,3 +49,64 @@ def test_a_failing_offline_store_does_not_stop_the_worker(tmp_path):
             worker.close()
     assert (answer.token, answer.error, answer.result.ok) == (7, None, True)
     assert data.loans[RED].patron == CARD
+
+
+def test_an_outcome_the_ils_cannot_tell_is_answered_unknown_not_offline():
+    """The checkout reaches the ILS, the connection drops before its reply and no new one
+    can be made: the worker answers unknown (staff check it), never offline (which would let
+    the core accept it again offline and lend the book twice)."""
+    from tests.ils_proxy import IlsProxy, ProxyFault
+
+    data = IlsData.load(ROOT / "kiosk" / "demo" / "ils.toml")
+    with Sip2TestServer(data) as server, IlsProxy(server.address) as proxy:
+        host, port = proxy.address
+        settings = replace(settings_for(server), host=host, port=port)
+        events = queue.Queue()
+        worker = IlsWorker(settings, events, None)
+        worker.start()
+        try:
+            assert next_of(events, ev.IlsState).online
+            proxy.refuse_connections()
+            proxy.fault_after("11", ProxyFault.DROP)
+            worker.submit(ev.IlsCall(8, "checkout", {"patron_id": CARD, "item_id": RED}))
+            answer = next_of(events, ev.IlsAnswered)
+        finally:
+            worker.close()
+    assert (answer.token, answer.unknown, answer.offline, answer.result) == (8, True, False, None)
+    assert data.loans[RED].patron == CARD
+    assert [m.code for m in server.history].count("11") == 1
+
+
+def test_a_server_that_closes_idle_links_is_reconnected_quietly(caplog):
+    """The server drops a link idle for 0.2 s; the heartbeat comes every 0.5 s and finds it
+    closed each time: the worker connects again at INFO, stays online, warns nothing."""
+    data = IlsData.load(ROOT / "kiosk" / "demo" / "ils.toml")
+    with Sip2TestServer(data, idle_timeout_s=0.2) as server:
+        events = queue.Queue()
+        worker = IlsWorker(replace(settings_for(server), heartbeat_s=0.5), events, None)
+        with caplog.at_level(logging.INFO):
+            worker.start()
+            try:
+                assert next_of(events, ev.IlsState).online
+                deadline = time.monotonic() + 30
+                while server.idle_closed < 3 or _logins(server) < 4:
+                    assert time.monotonic() < deadline, "the server never closed a link"
+                    time.sleep(0.05)
+            finally:
+                worker.close()
+    assert events.empty() or not any(isinstance(e, ev.IlsState) and not e.online
+                                     for e in list(events.queue))
+    noisy = [r.getMessage() for r in caplog.records
+             if r.levelno >= logging.WARNING and r.name.startswith("kiosk")]
+    assert noisy == []
+    assert any("closed the idle connection" in r.getMessage() for r in caplog.records)
+
+
+def _logins(server):
+    return [m.code for m in server.history].count("93")
+
+
+def test_the_heartbeat_comes_well_inside_a_common_60_s_idle_timeout():
+    from kiosk.config import IlsSection
+
+    assert IlsSettings().heartbeat_s == IlsSection().heartbeat_s == 45.0

@@ -191,8 +191,8 @@ def test_one_in_flight_when_the_kiosk_stopped_is_never_sent_twice(store, support
 def test_replies_that_make_no_sense_stop_the_replay_then_go_to_staff(store, server):
     store.add("checkout", LI, BOOKS[0], T0)
     store.add("checkout", LI, BOOKS[1], T0 + timedelta(seconds=1))
-    server.faults.next("garble", code="11")
-    server.faults.next("garble", code="63", times=MAX_UNREADABLE - 1)
+    server.faults.next("garble", code="11")  # carried out; its reply is lost: asked with 63,
+    server.faults.next("garble", code="63", times=MAX_UNREADABLE)  # which never answers
     for _ in range(MAX_UNREADABLE - 1):
         assert run(store, server) == []
         assert store.total_pending() == 2

@@ -5,10 +5,12 @@ import json
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from kiosk.sip2.client import IlsSettings, Sip2Client
+from kiosk.sip2.errors import IlsProtocolError
 from kiosk.sip2.test_data import IlsData
 from kiosk.sip2.test_server import Sip2TestServer
 from tests.conftest import ROOT
@@ -90,7 +92,9 @@ def test_errors_are_one_clear_line(tmp_path, config, ils):
 
 def test_serve_runs_the_test_ils_until_stopped():
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sip2", "serve", "--data", str(DEMO),
-                             "--port", "0", "--charset", "gbk"], cwd=ROOT,
+                             "--port", "0", "--charset", "gbk", "--pin-check", "always",
+                             "--renumber-resends", "--idle-timeout", "60", "--no-blank-dates"],
+                            cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         banner = json.loads(proc.stdout.readline())
@@ -99,6 +103,10 @@ def test_serve_runs_the_test_ils_until_stopped():
         client = Sip2Client(IlsSettings(host=host, port=int(port), username=username,
                                         password=password, charset="gbk", timeout_s=5))
         assert client.item(PINGFAN).title == "平凡的世界"
+        assert client.patron(CHEN).pin_ok is False  # --pin-check always: CQ without a PIN
+        with pytest.raises(IlsProtocolError, match="no_due_date"):  # --no-blank-dates
+            client.checkout(CHEN, HUOZHE)
+        client = Sip2Client(replace(client.settings, no_due_date="transaction_date"))
         assert client.checkout(CHEN, HUOZHE).ok
         client.close()
     finally:
@@ -112,3 +120,34 @@ def test_serve_names_a_bad_data_file(tmp_path):
     bad.write_text('[[patron]]\nbarcode = "1"\nname = "x"\nblocks = ["rude"]\n', encoding="utf-8")
     result = kiosk("sip2", "serve", "--data", bad, "--port", "0")
     assert result.returncode == 2 and "unknown blocks ['rude']" in result.stderr
+
+
+def test_raw_prints_the_messages_also_when_the_command_fails(config, ils):
+    ils.faults.refuse_logins = True
+    result, shown = sip2(config, "status", "--raw")
+    assert result.returncode == 2 and "refused the SIP2 login" in result.stderr
+    assert shown["type"] == "error" and "refused the SIP2 login" in shown["error"]
+    assert shown["raw"][0].startswith("9300CNkiosk|CO****|") and shown["raw"][1].startswith("940")
+    assert "demo-sip2" not in result.stdout
+
+
+def test_a_server_that_wants_a_login_is_named(tmp_path, ils):
+    path = tmp_path / "nologin.toml"
+    path.write_text(f'[ils]\nhost = "127.0.0.1"\nport = {ils.address[1]}\n', encoding="utf-8")
+    result, _ = sip2(path, "status")
+    assert result.returncode == 2
+    assert "may want a SIP2 login" in result.stderr and "[ils] username" in result.stderr
+
+
+def test_status_patron_and_item_name_a_charset_that_does_not_match(tmp_path):
+    with Sip2TestServer(IlsData.load(DEMO), charset="gbk") as server:
+        path = tmp_path / "kiosk.toml"
+        username, password = server.login
+        path.write_text(f'[ils]\nhost = "127.0.0.1"\nport = {server.address[1]}\n'
+                        f'username = "{username}"\npassword = "{password}"\n', encoding="utf-8")
+        for args in (["status"], ["patron", CHEN], ["item", PINGFAN]):
+            result, shown = sip2(path, *args)
+            assert result.returncode == 0
+            assert 'looks like GBK: set [ils] charset = "gbk"' in result.stderr
+            assert shown["warnings"] == [result.stderr.strip().splitlines()[-1]
+                                         .removeprefix("kiosk: warning: ")]

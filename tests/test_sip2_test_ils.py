@@ -138,3 +138,79 @@ def test_a_message_bx_does_not_admit_is_noted_and_not_answered():
             status = decode(reader.read_frame(), charset="utf-8")
             assert status.code == "98" and status.first("BX") == "NYNNYNNNNNNNNNNN"
         assert server.protocol_errors == ["17: sent although BX does not admit it"]
+
+
+# --- modes that mimic another real server ----------------------------------------------------
+
+PATRON_63 = "63000{date}  Y       AOlib|AA{patron}|{pin}AY{seq}AZ"
+
+
+def patron_request(patron: str, seq: int, pin: str | None = None) -> bytes:
+    text = PATRON_63.format(date="20261201    093000", patron=patron, seq=seq,
+                            pin=f"AD{pin}|" if pin is not None else "")
+    return signed(text) + b"\r"
+
+
+def test_cq_only_when_the_request_carries_a_pin_or_always():
+    from kiosk.sip2.test_data import Patron
+    from kiosk.sip2.test_ils import PinCheck
+
+    data = IlsData(institution="lib", patrons={"1": Patron("1", "A", pin="1234"),
+                                               "2": Patron("2", "B")})
+    answers = {}
+    for mode in PinCheck:
+        with Sip2TestServer(data, pin_check=mode) as server, \
+                socket.create_connection(server.address, timeout=5) as sock:
+            reader = FrameReader(sock.recv)
+            for n, (patron, pin) in enumerate([("1", None), ("2", None), ("1", "1234"),
+                                               ("1", "9")]):
+                sock.sendall(patron_request(patron, n, pin))
+                reply = decode(reader.read_frame(), charset="utf-8")
+                answers[mode, patron, pin] = reply.first("CQ", None)
+    assert [answers[PinCheck.WHEN_SENT, *key] for key in
+            [("1", None), ("2", None), ("1", "1234"), ("1", "9")]] == [None, None, "Y", "N"]
+    assert [answers[PinCheck.ALWAYS, *key] for key in
+            [("1", None), ("2", None), ("1", "1234"), ("1", "9")]] == ["N", "Y", "Y", "N"]
+
+
+def test_a_resend_request_gets_the_last_reply_renumbered_when_asked():
+    with Sip2TestServer(IlsData(institution="lib"), renumber_resends=True) as server, \
+            socket.create_connection(server.address, timeout=5) as sock:
+        reader = FrameReader(sock.recv)
+        sock.sendall(signed("9900402.00AY5AZ") + b"\r")
+        first = decode(reader.read_frame(), charset="utf-8")
+        sock.sendall(signed("97AZ") + b"\r")
+        again = decode(reader.read_frame(), charset="utf-8")
+    assert (first.seq, again.seq) == (5, 0) and again.checksum_ok
+    assert (again.code, again.fixed[:6], again.fields) == (first.code, first.fixed[:6],
+                                                           first.fields)
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout():
+    with Sip2TestServer(IlsData(institution="lib"), idle_timeout_s=0.2) as server, \
+            socket.create_connection(server.address, timeout=5) as sock:
+        sock.sendall(signed("9900402.00AY1AZ") + b"\r")
+        reader = FrameReader(sock.recv)
+        assert decode(reader.read_frame(), charset="utf-8").code == "98"
+        with pytest.raises(EOFError):
+            reader.read_frame()  # nothing more is sent: the server closes the idle link
+        assert server.idle_closed == 1
+
+
+def test_the_sc_status_reports_the_policy_it_is_given_and_lends_anyway():
+    from kiosk.sip2.test_data import Item, Patron
+    from kiosk.sip2.test_ils import ScPolicy
+
+    data = IlsData(institution="lib", patrons={"1": Patron("1", "A")},
+                   items={"9": Item("9", "T")})
+    with Sip2TestServer(data, policy=ScPolicy(checkout=False)) as server, \
+            socket.create_connection(server.address, timeout=5) as sock:
+        reader = FrameReader(sock.recv)
+        sock.sendall(signed("9900402.00AY1AZ") + b"\r")
+        status = decode(reader.read_frame(), charset="utf-8")
+        assert (status.get("online"), status.get("checkin_ok"), status.get("checkout_ok")) == \
+            ("Y", "Y", "N")
+        sock.sendall(signed("11NN20261201    093000                  AOlib|AA1|AB9|AC|AY2AZ")
+                     + b"\r")
+        assert decode(reader.read_frame(), charset="utf-8").get("ok") == "1"
+    assert data.loans["9"].patron == "1"

@@ -322,11 +322,14 @@ def replay(store: OfflineStore, client: Any, on_result: Callable[[Replayed], Non
     `kiosk.sip2.client.Sip2Client`), settling each and calling `on_result` after it.
 
     Returns how many were settled. Stops, leaving the rest pending, when the ILS goes away
-    (`IlsUnavailable`) or sends a reply that cannot be understood (`IlsProtocolError`; after
-    `MAX_UNREADABLE` of those the transaction is settled as refused, for staff to look at).
+    (`IlsUnavailable`) or sends a reply that cannot be understood (`IlsProtocolError`), or
+    cannot tell what it did with a transaction whose reply was lost (`IlsOutcomeUnknown`: the
+    next replay asks first); after `MAX_UNREADABLE` of those the transaction is settled as
+    refused, for staff to look at.
     Other errors (a refused login) propagate; what was not settled stays pending.
     """
-    from kiosk.sip2.errors import IlsBadRequest, IlsProtocolError, IlsUnavailable
+    from kiosk.sip2.errors import (IlsBadRequest, IlsOutcomeUnknown, IlsProtocolError,
+                                   IlsUnavailable)
 
     settled = 0
     for tx in store.pending():
@@ -336,7 +339,7 @@ def replay(store: OfflineStore, client: Any, on_result: Callable[[Replayed], Non
             log.info("the ILS went away during the offline replay (%s); %d left for later",
                      e, store.total_pending())
             break
-        except IlsProtocolError as e:
+        except (IlsProtocolError, IlsOutcomeUnknown) as e:
             if store.mark_unreadable(tx.id) < MAX_UNREADABLE:
                 log.warning("offline %s %d: the ILS's reply cannot be understood (%s); "
                             "asked again at the next replay", tx.kind, tx.id, e)

@@ -1,8 +1,9 @@
 """`kiosk doctor`: checks a kiosk end to end and prints one line per check with what to do.
 
-Exit status 0 when nothing is at fault, 1 when something is (a check that is not set up, "--",
-is not a fault). Besides the admin screen's checks it looks at what the app needs to start, and
-lists each transaction the ILS refused when offline ones were replayed.
+Exit status 0 when nothing is at fault, 1 when something is (a check that is not set up,
+"--", or a warning, "WARN", is not a fault). Besides the admin screen's checks it looks at
+what the app needs to start, and lists each transaction the ILS refused when offline ones
+were replayed.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def run(args) -> int:
 
 
 def format_check(check: Check) -> str:
-    line = f"{MARKS[check.ok]:<5} {check.name:<16} {check.summary.english}"
+    mark = "WARN" if check.ok and check.warning else MARKS[check.ok]
+    line = f"{mark:<5} {check.name:<16} {check.summary.english}"
     if check.advice:
         line += f" -> {check.advice.english}"
     return line

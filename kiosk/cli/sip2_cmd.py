@@ -2,7 +2,9 @@
 
 Each command connects with the kiosk's `[ils]` settings, does one thing and prints one JSON
 document: the fields the kiosk uses, and with `--raw` the messages sent and received
-(passwords and PINs replaced). `serve` runs the shipped test ILS for technicians and tests.
+(passwords and PINs replaced), also when the command fails. Text that looks like another
+charset than `[ils] charset` is named on stderr and under "warnings". `serve` runs the
+shipped test ILS for technicians and tests.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ import threading
 from datetime import date
 
 from kiosk.cli.common import load_config
+from kiosk.sip2.charset_guess import advice
 from kiosk.sip2.client import IlsSettings, Sip2Client
+from kiosk.sip2.errors import IlsError
 from kiosk.sip2.settings import CHARSETS
+from kiosk.sip2.test_ils import PinCheck
+from kiosk.sip2.test_server import IDLE_TIMEOUT_S
 
 
 def register(subparsers, common) -> None:
@@ -64,6 +70,17 @@ def register(subparsers, common) -> None:
     serve.add_argument("--charset", choices=CHARSETS, default="utf-8")
     serve.add_argument("--lenient", action="store_true",
                        help="accept messages without checksums and malformed fields")
+    serve.add_argument("--no-blank-dates", action="store_true",
+                       help="refuse 18 blanks as a due date (answer 96), as strict servers do")
+    serve.add_argument("--pin-check", choices=[mode.value for mode in PinCheck],
+                       default=PinCheck.WHEN_SENT.value,
+                       help="when patron replies carry CQ (PIN valid): only when the request "
+                            "has a PIN, as SIPServer does (default), or always")
+    serve.add_argument("--renumber-resends", action="store_true",
+                       help="answer a resend request (97) with the last reply numbered AY0, "
+                            "as SIPServer does")
+    serve.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT_S, metavar="SECONDS",
+                       help="close a connection idle this long (many servers: 60)")
     serve.set_defaults(func=run_serve)
 
 
@@ -76,9 +93,19 @@ def _run(args, operation) -> int:
     try:
         client.connect()
         result = operation(client)
+    except IlsError as e:
+        if args.raw:  # what went over the wire is what a technician needs most now
+            print(json.dumps({"type": "error", "error": str(e), "raw": list(client.transcript)},
+                             ensure_ascii=False, indent=2))
+        raise
     finally:
         client.close()
-    print(json.dumps(_as_json(result, args.raw), ensure_ascii=False, indent=2))
+    shown = _as_json(result, args.raw)
+    if client.charset_hint:
+        warning = advice(client.charset_hint)
+        shown["warnings"] = [warning]
+        print(f"kiosk: warning: {warning}", file=sys.stderr)
+    print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0 if getattr(result, "ok", True) else 1
 
 
@@ -126,7 +153,10 @@ def run_serve(args) -> int:
     from kiosk.sip2.test_server import Sip2TestServer
 
     server = Sip2TestServer(IlsData.load(args.data), args.host, args.port, charset=args.charset,
-                            strict=not args.lenient)
+                            strict=not args.lenient, blank_dates_ok=not args.no_blank_dates,
+                            pin_check=PinCheck(args.pin_check),
+                            renumber_resends=args.renumber_resends,
+                            idle_timeout_s=args.idle_timeout)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

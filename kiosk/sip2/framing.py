@@ -35,6 +35,10 @@ class FrameReader:
         self.max_length = max_length
         self.tolerant = tolerant
 
+    def feed(self, data: bytes) -> None:
+        """Bytes already read from the stream (by a check that the peer is still there)."""
+        self._buffer += data
+
     def read_frame(self) -> bytes:
         """The next frame without its CR; raises StreamClosed, FrameTooLong, or whatever
         `recv` raises (socket.timeout)."""

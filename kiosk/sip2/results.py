@@ -104,6 +104,7 @@ class RenewResult:
     due: str
     due_date: date | None
     renewal: bool
+    recovered: bool = False         # the reply was lost; the ILS later showed it was done
     raw: tuple[str, ...] = ()
     screen_message: tuple[str, ...] = ()
     print_line: tuple[str, ...] = ()

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 CHARSETS = ("utf-8", "gbk", "cp850")
 NO_DUE_DATE = ("blanks", "transaction_date")
 EMPTY_FIELDS = ("omit", "send")
+# SC status (99) this often while idle: well inside the 60 s after which many servers close
+# an idle link (the one source of this default; kiosk.config reads it).
+HEARTBEAT_S = 45.0
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class IlsSettings:
     charset: str = "utf-8"
     timeout_s: float = 5.0
     retries: int = 2                 # resends of one message before its reply counts as lost
-    heartbeat_s: float = 60.0
+    heartbeat_s: float = HEARTBEAT_S
     checksums: bool = True           # send AY/AZ (SIP2 "error detection")
     # Field quirks of real servers:
     no_due_date: str = "blanks"      # the nb due date we never know: 18 blanks, or the

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from kiosk.sip2.codec import BLANK_DATE, Message, message, parse_datetime, sip_date
 from kiosk.sip2.fields import (BX_CODES, CIRCULATION_CODES, REQUIRED, bx_field,
@@ -60,13 +62,33 @@ def problems(request: Message, *, blank_dates_ok: bool = True) -> list[str]:
     return found
 
 
+class PinCheck(StrEnum):
+    """When a patron reply (64, 24) carries CQ, "PIN valid"."""
+    WHEN_SENT = "when_sent"  # only when the request carries AD, as SIPServer (Koha,
+                             # Evergreen) does: no CQ says nothing about the PIN
+    ALWAYS = "always"        # always: without AD, Y only for a patron who has no PIN
+
+
+@dataclass(frozen=True)
+class ScPolicy:
+    """What the SC status (98) says is allowed. Like SIPServer's `<policy>` in its config,
+    it is only reported: checkouts and checkins work whatever it says."""
+    checkin: bool = True
+    checkout: bool = True
+    online: bool = True
+
+
 class Library:
     """Answers requests from `data`; `supported` is what 98's BX admits to."""
 
     def __init__(self, data: IlsData, *, supported: frozenset[str] = IMPLEMENTED,
-                 today: Callable[[], date] = date.today) -> None:
+                 today: Callable[[], date] = date.today,
+                 pin_check: PinCheck = PinCheck.WHEN_SENT,
+                 policy: ScPolicy = ScPolicy()) -> None:
         self.data = data
         self.supported = supported
+        self.pin_check = PinCheck(pin_check)
+        self.policy = policy
         self._today = today
 
     def login(self, username: str, password: str) -> bool:
@@ -81,8 +103,10 @@ class Library:
     # --- replies ------------------------------------------------------------------------
 
     def _status(self, request: Message) -> Message:
+        policy = self.policy
         return message("98", {
-            "online": "Y", "checkin_ok": "Y", "checkout_ok": "Y",
+            "online": _flag(policy.online), "checkin_ok": _flag(policy.checkin),
+            "checkout_ok": _flag(policy.checkout),
             "renewal_policy": "Y" if "29" in self.supported else "N", "status_update_ok": "N",
             "offline_ok": "Y", "timeout_period": "030", "retries_allowed": "003",
             "date_time_sync": self._now(), "protocol_version": "2.00"},
@@ -123,6 +147,8 @@ class Library:
                        pin_ok: bool | None) -> list[tuple[str, str]]:
         fields = [("AO", self.data.institution), ("AA", request.first("AA")),
                   ("AE", patron.name if patron else ""), ("BL", "Y" if patron else "N")]
+        if pin_ok is None and patron and self.pin_check is PinCheck.ALWAYS:
+            pin_ok = not patron.pin
         if pin_ok is not None:
             fields.append(("CQ", "Y" if pin_ok else "N"))
         if patron and _amount(patron.fines):
@@ -289,6 +315,10 @@ class Library:
 
     def _now(self) -> str:
         return sip_date(datetime.now())
+
+
+def _flag(value: bool) -> str:
+    return "Y" if value else "N"
 
 
 def _due_text(due: date) -> str:

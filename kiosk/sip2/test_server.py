@@ -4,7 +4,11 @@ Shipped code, not test code. It listens on its own thread and serves each connec
 another; the library's state (`test_data.IlsData`, answered by `test_ils.Library`) changes
 under one lock. It is strict about framing and checksums (a stray LF, a missing or wrong
 checksum, a malformed request: answered with 96 and noted in `protocol_errors`), records every
-message it received (`history`), and has faults on demand (`faults`).
+message it received (`history`), and has faults on demand (`faults`). Some options mimic
+quirks of other real servers (SIPServer, which Koha and Evergreen use): CQ only when a PIN
+was sent (`pin_check`), a 97 answered with the last reply renumbered (`renumber_resends`),
+an SC status that reports a policy it does not enforce (`policy`), idle links closed
+(`idle_timeout_s`).
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ from kiosk.sip2.codec import Message, decode, encode, message, render
 from kiosk.sip2.errors import IlsProtocolError
 from kiosk.sip2.framing import FrameReader, FrameTooLong, StreamClosed
 from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_ils import IMPLEMENTED, Library, problems
+from kiosk.sip2.test_ils import IMPLEMENTED, Library, PinCheck, ScPolicy, problems
 
 log = logging.getLogger(__name__)
 
-IDLE_TIMEOUT_S = 300.0  # a client that says nothing for this long is dropped
+IDLE_TIMEOUT_S = 300.0  # by default, a client that says nothing for this long is dropped
 
 
 @dataclass(frozen=True)
@@ -88,23 +92,34 @@ class _Session:
     def __init__(self) -> None:
         self.logged_in = False
         self.last_reply: bytes | None = None
+        self.last_message: Message | None = None   # the last reply, to renumber it
 
 
 class Sip2TestServer:
     def __init__(self, data: IlsData, host: str = "127.0.0.1", port: int = 0, *,
                  charset: str = "utf-8", strict: bool = True,
                  supported: Iterable[str] | None = None, blank_dates_ok: bool = True,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None,
+                 pin_check: PinCheck = PinCheck.WHEN_SENT, policy: ScPolicy = ScPolicy(),
+                 renumber_resends: bool = False,
+                 idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
         """`supported`: the messages BX admits to (default: all it implements; a message not
         admitted is noted in `protocol_errors` and never answered). `blank_dates_ok=False`
-        rejects 18 blanks as a due date, as some servers do. `tls`: a server-side context."""
+        rejects 18 blanks as a due date, as some servers do. `tls`: a server-side context.
+        `pin_check`: when patron replies carry CQ. `policy`: what 98 reports (not enforced).
+        `renumber_resends`: a 97 gets the last reply with the 97's sequence number, which it
+        lacks, so AY0, as SIPServer does. `idle_timeout_s`: a connection idle this long is
+        closed (counted in `idle_closed`)."""
         self.data = data
         self.host = host
         self.charset = charset
         self.strict = strict
         self.blank_dates_ok = blank_dates_ok
+        self.renumber_resends = renumber_resends
+        self.idle_timeout_s = idle_timeout_s
+        self.idle_closed = 0
         self.library = Library(data, supported=frozenset(supported) if supported is not None
-                               else IMPLEMENTED)
+                               else IMPLEMENTED, pin_check=pin_check, policy=policy)
         self.faults = Faults(self)
         self._port = port
         self._tls = tls
@@ -201,7 +216,7 @@ class Sip2TestServer:
 
     def _serve(self, sock: socket.socket) -> None:
         try:
-            sock.settimeout(IDLE_TIMEOUT_S)
+            sock.settimeout(self.idle_timeout_s)
             if self._tls is not None:
                 sock = self._tls.wrap_socket(sock, server_side=True)
                 with self._lock:
@@ -211,6 +226,10 @@ class Sip2TestServer:
             while not self._stopped.is_set():
                 if not self._handle(reader.read_frame(), session, sock):
                     break
+        except TimeoutError:
+            log.info("test ILS: closing a connection idle for %g s", self.idle_timeout_s)
+            with self._lock:
+                self.idle_closed += 1
         except (StreamClosed, OSError):
             pass
         except FrameTooLong as e:
@@ -236,7 +255,7 @@ class Sip2TestServer:
             self._error(f"{request.code}: {'wrong' if request.checksum else 'no'} checksum")
             return self._send(sock, self._resend_request())
         if request.code == "97":
-            return self._send(sock, session.last_reply or self._resend_request())
+            return self._send(sock, self._last_reply_again(session))
         if request.code not in ("93", "99") and request.code not in self.library.supported:
             self._error(f"{request.code}: sent although BX does not admit it")
             return True
@@ -265,7 +284,7 @@ class Sip2TestServer:
         checksummed = request.checksum is not None
         data = encode(reply, charset=self.charset, seq=request.seq if checksummed else None,
                       with_checksum=checksummed and (request.seq is not None))
-        session.last_reply = data
+        session.last_reply, session.last_message = data, reply
         log.debug("test ILS: %s -> %s", render(request, mask_patron=True),
                   render(reply, mask_patron=True))
         if action == "drop_reply":
@@ -279,6 +298,13 @@ class Sip2TestServer:
         if action == "delay" and self._stopped.wait(fault.seconds):
             return False
         return self._send(sock, data)
+
+    def _last_reply_again(self, session: _Session) -> bytes:
+        if session.last_reply is None:
+            return self._resend_request()
+        if self.renumber_resends and session.last_reply[-6:-4] == b"AZ":
+            return encode(session.last_message, charset=self.charset, seq=0, with_checksum=True)
+        return session.last_reply
 
     def _resend_request(self) -> bytes:
         return encode(message("96"), charset=self.charset, seq=None, with_checksum=True)

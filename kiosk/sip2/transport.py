@@ -6,6 +6,7 @@ decides what they mean (a lost reply, an ILS that is away).
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 from collections.abc import Callable
@@ -54,9 +55,27 @@ class Connection:
     def _recv(self, size: int) -> bytes:
         remaining = self._deadline - self._clock()
         if remaining <= 0:
-            raise socket.timeout("timed out")
+            raise TimeoutError("timed out")
         self._sock.settimeout(remaining)
         return self._sock.recv(size)
+
+    def closed_by_peer(self) -> bool:
+        """Whether the ILS has closed this connection (an idle timeout), without waiting:
+        bytes already there are kept for the next `receive`."""
+        try:
+            pending = self._sock.pending() if isinstance(self._sock, ssl.SSLSocket) else 0
+            if not pending and not select.select([self._sock], [], [], 0)[0]:
+                return False
+            self._sock.settimeout(0)
+            data = self._sock.recv(4096)
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False  # readable, but only TLS housekeeping so far
+        except (OSError, ValueError):
+            return True   # reset, or a socket already closed
+        if not data:
+            return True
+        self._reader.feed(data)
+        return False
 
     def close(self) -> None:
         try:
