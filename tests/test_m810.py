@@ -19,7 +19,7 @@ from drivers.rfid.m810_frames import (
     probe_request, read_blocks_request, uid_bytes, write_afi_request)
 from drivers.sim.m810 import STATUS_REFUSED, M810Simulator, start_m810_sim
 from drivers.sim.pty_port import PtyDevice
-from drivers.sim.rfid_pad import SimPad, SimTag
+from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag
 
 H = bytes.fromhex
 UID = "E00401003123AA26"  # the tag in Biblio::RFID's docs and LibraryStockScanner's captures
@@ -254,6 +254,40 @@ def test_simulator_refuses_more_blocks_than_an_810_reads_at_once():
     pad.place(UID)
     asked = build_frame(READ_BLOCKS, H(UID) + bytes([0, MAX_BLOCKS_PER_READ + 1]))
     assert parse_frame(M810Simulator(pad).reply_to(asked)).body[0] == STATUS_REFUSED
+
+
+def test_simulator_writes_the_afi_and_loses_the_reply_when_told():
+    pad = make_pad(UID)
+    pad.place(UID)
+    pad.plan(Op.WRITE_SECURITY, LineFault.LOST)
+    simulator = M810Simulator(pad)
+    assert simulator.reply_to(get_afi_request(UID)) == build_reply(0x0A, 0x00, H(UID) + H("07"))
+    assert simulator.reply_to(write_afi_request(UID, 0xC2)) == b""  # the fault hit the write
+    assert pad.tags[UID].afi == 0xC2 and pad.history == [("write_afi", UID, 0xC2)]
+    assert pad.line_faults == [(Op.WRITE_SECURITY, LineFault.LOST)]
+    assert simulator.reply_to(get_afi_request(UID)) == build_reply(0x0A, 0x00, H(UID) + H("C2"))
+
+
+def test_simulator_sends_a_late_reply_just_before_the_next_requests_reply():
+    pad = make_pad(UID)
+    pad.place(UID)
+    pad.plan(Op.READ_SECURITY, LineFault.LATE)
+    simulator = M810Simulator(pad)
+    assert simulator.reply_to(get_afi_request(UID)) == b""
+    assert simulator.reply_to(inventory_request()) == \
+        build_reply(0x0A, 0x00, H(UID) + H("07")) + build_reply(0xFE, 0x00, H("00 05 01") + H(UID))
+    assert not pad.faults_pending()
+
+
+def test_simulator_tag_unreadable_for_security_answers_everything_else():
+    pad = make_pad(UID)
+    pad.place(UID)
+    pad.faults.unreadable_security.add(UID)
+    simulator = M810Simulator(pad)
+    assert simulator.reply_to(get_afi_request(UID)) == build_reply(0x0A, 0x06, H(UID))
+    assert parse_frame(simulator.reply_to(read_blocks_request(UID, 0, 1))).body[0] == 0x00
+    assert parse_frame(simulator.reply_to(write_afi_request(UID, 0xC2))).body[0] == 0x00
+    assert pad.tags[UID].afi == 0xC2
 
 
 # --- the real link over a real pty -------------------------------------------------------

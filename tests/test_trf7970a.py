@@ -21,7 +21,7 @@ from drivers.rfid.trf7970a_frames import (
     register_write_request, system_info_request, tag_body, uid_from_air, uid_to_air,
     write_afi_request)
 from drivers.sim.pty_port import PtyDevice
-from drivers.sim.rfid_pad import SimPad, SimTag
+from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag
 from drivers.sim.trf7970a import Trf7970aSimulator, start_trf7970a_sim
 
 H = bytes.fromhex
@@ -327,6 +327,34 @@ def test_simulator_corrupts_by_cutting_the_reply_inside_its_first_bracket():
     cut = simulator.reply_to(system_info_request(UID))
     # 30 hex digits in the bracket (flags, info flags, UID, DSFID, AFI, size, IC): 15 are left.
     assert cut == b"Request mode.\r\n[000F26AA2331000\r\n"
+
+
+def test_simulator_writes_and_loses_the_reply_or_sends_it_late_when_told():
+    pad = make_pad(UID)
+    pad.place(UID)
+    simulator = Trf7970aSimulator(pad, firmware="2013")
+    set_up(simulator)
+    pad.plan(Op.WRITE_SECURITY, LineFault.LOST)
+    pad.plan(Op.READ_SECURITY, LineFault.LATE)
+    assert simulator.reply_to(write_afi_request(UID, 0xC2)) == b""
+    assert pad.tags[UID].afi == 0xC2
+    assert simulator.reply_to(system_info_request(UID)) == b""  # held back
+    info = b"Request mode.\r\n[000F" + H(UID_AIR).hex().upper().encode() + b"00C21B0301]\r\n"
+    assert simulator.reply_to(ping_request()) == info + b"TRF7970A EVM \r\n\r\n"
+    assert pad.line_faults == [(Op.WRITE_SECURITY, LineFault.LOST),
+                               (Op.READ_SECURITY, LineFault.LATE)]
+
+
+def test_simulator_tag_unreadable_for_security_stays_silent_to_security_reads_only():
+    pad = make_pad(UID)
+    pad.place(UID)
+    pad.faults.unreadable_security.add(UID)
+    simulator = Trf7970aSimulator(pad, firmware="2013")
+    set_up(simulator)
+    assert simulator.reply_to(system_info_request(UID)) == b"Request mode.\r\n[]\r\n"
+    assert simulator.reply_to(eas_request(UID, 0xA5)) == b"Request mode.\r\n[]\r\n"
+    assert simulator.reply_to(read_blocks_request(UID, 0, 1)).startswith(b"Request mode.\r\n[00")
+    assert simulator.reply_to(write_afi_request(UID, 0xC2)) == b"Request mode.\r\n[00]\r\n"
 
 
 # --- the real link over a real pty -------------------------------------------------------
