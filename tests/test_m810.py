@@ -266,6 +266,9 @@ def test_simulator_writes_the_afi_and_loses_the_reply_when_told():
     assert pad.tags[UID].afi == 0xC2 and pad.history == [("write_afi", UID, 0xC2)]
     assert pad.line_faults == [(Op.WRITE_SECURITY, LineFault.LOST)]
     assert simulator.reply_to(get_afi_request(UID)) == build_reply(0x0A, 0x00, H(UID) + H("C2"))
+    pad.plan(Op.WRITE_SECURITY, LineFault.UNHEARD)
+    assert simulator.reply_to(write_afi_request(UID, 0x07)) == b""  # never reached the tag
+    assert pad.tags[UID].afi == 0xC2 and len(pad.history) == 1
 
 
 def test_simulator_sends_a_late_reply_just_before_the_next_requests_reply():

@@ -8,7 +8,8 @@ prove the driver never sent one.
 
 The pad's faults act on the line, after the reader has done what was asked: "lost" loses
 the reply, "corrupt" breaks its checksum, "garbage" puts noise in front of it, and "late" holds
-it back until the next frame arrives, then sends it just before that frame's own reply.
+it back until the next frame arrives, then sends it just before that frame's own reply. An
+"unheard" request is neither carried out nor answered.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class M810Simulator:
             replies += self._late  # a late reply lands while the next request waits
             self._late.clear()
             op = OPS.get(frame.command, Op.OTHER) if frame.start == START else Op.OTHER
-            replies += self._on_the_line(self._answer(frame), op)
+            if not self.pad.take_unheard(op):
+                replies += self._on_the_line(self._answer(frame), op)
 
     def _on_the_line(self, reply: bytes, op: Op) -> bytes:
         if not reply:

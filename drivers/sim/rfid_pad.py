@@ -66,6 +66,7 @@ class LineFault(StrEnum):
     GARBAGE = "garbage"  # noise goes before the reply
     LATE = "late"  # the reply is held back and sent when the next request arrives, before
     # that request's own reply: after the driver gave up waiting, while it waits for another
+    UNHEARD = "unheard"  # the request never reaches the tag: nothing is done or answered
 
 
 @dataclass
@@ -170,6 +171,15 @@ class SimPad:
         with self.lock:
             self.history.append((f"lock_{what}", uid, None))
 
+    def take_unheard(self, op: Op) -> bool:
+        """Whether the next request of kind `op` is to go unheard (planned only)."""
+        with self.lock:
+            planned = self.faults.planned.get(op)
+            if not planned or planned[0] is not LineFault.UNHEARD:
+                return False
+            self.line_faults.append((op, planned.pop(0)))
+            return True
+
     def take_fault(self, op: Op = Op.OTHER) -> LineFault | None:
         """The fault for the next reply, a reply to a request of kind `op`, if any."""
         with self.lock:
@@ -180,7 +190,7 @@ class SimPad:
 
     def _next_fault(self, op: Op) -> LineFault | None:
         faults = self.faults
-        if faults.planned.get(op):
+        if faults.planned.get(op) and faults.planned[op][0] is not LineFault.UNHEARD:
             return faults.planned[op].pop(0)
         for counter, fault in (("silent_replies", LineFault.LOST),
                                ("corrupt_replies", LineFault.CORRUPT),

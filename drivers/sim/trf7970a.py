@@ -23,7 +23,7 @@ front of it, "late" holds it back until the next frame arrives and sends it just
 frame's own reply, and "corrupt" cuts the reply off in the middle of its first bracket (or,
 when it has none, in the middle of its text) and ends the line there, as a UART that dropped
 bytes would: the protocol has no checksum, so damage shows only as text that does not parse.
-A tag the pad makes unreadable for security reads stays silent to Get System Information and
+An "unheard" request is neither carried out nor answered. A tag the pad makes unreadable for security reads stays silent to Get System Information and
 EAS Alarm.
 """
 
@@ -95,7 +95,8 @@ class Trf7970aSimulator:
             self.frames.append(frame)
             replies += self._late  # a late reply lands while the next request waits
             self._late.clear()
-            replies += self._on_the_line(self._answer(frame), _op(frame))
+            if not self.pad.take_unheard(_op(frame)):
+                replies += self._on_the_line(self._answer(frame), _op(frame))
         return bytes(replies)
 
     # --- the firmware's host loop ---------------------------------------------------------
