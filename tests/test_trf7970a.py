@@ -214,6 +214,17 @@ def test_the_echo_is_recognised_even_after_the_firmwares_first_words():
     assert reader.echoed and reader.line_with("EVM") == "TRF7970A EVM" and reader.noise == 0
 
 
+def test_after_the_echo_only_what_follows_this_requests_echo_counts():
+    late = f"{read_blocks_request(UID, 0, 1).decode()}\r\nRequest mode.\r\n[0011223344]"
+    ours = f"{system_info_request(UID).decode()}\r\nRequest mode.\r\n[00AA]"
+    reader = ReplyReader(system_info_request(UID), after_echo=True)
+    reader.feed((late + ours).encode())
+    assert reader.echoed and reader.groups == ["00AA"] and reader.lines == ["Request mode."]
+    assert reader.noise == 40 + 13 + 12  # the other request's echo, its line, its bracket
+    unanchored = read(late + ours, system_info_request(UID))
+    assert unanchored.groups == ["0011223344", "00AA"]  # what the link used to take
+
+
 def test_tag_replies_map_to_data_silence_collision_and_errors():
     assert decode_tag_reply("0011223344") == TagReply(H("00 11 22 33 44"))
     assert tag_body(decode_tag_reply("0011223344"), UID, 0x20) == H("11 22 33 44")
@@ -562,6 +573,33 @@ def test_a_late_line_left_on_the_port_is_not_taken_for_the_answer(rig):
         time.sleep(0.005)
     assert rig.link.read_afi(UID) == 0x07
     assert rig.link.skipped_bytes == 3
+
+
+def test_a_late_reply_for_another_tag_is_not_taken_when_the_board_echoes(rig):
+    rig.pad.place(UID, BOOKS[0])
+    board = Trf7970aSimulator(rig.pad)  # classic firmware: each reply follows its request's echo
+    set_up(board)
+    rig.pad.faults.garbage = board.reply_to(read_blocks_request(BOOKS[0], 0, 8))
+    assert rig.link.read_blocks(UID, 0, 8) == bytes(rig.pad.tags[UID].memory[:32])
+
+
+@pytest.mark.parametrize("firmware", ["classic", "2013"])
+def test_after_a_timeout_a_late_reply_is_drained_before_the_next_request(tmp_path, firmware):
+    rig = rig_at(tmp_path, firmware=firmware)
+    try:
+        rig.pad.place(UID, BOOKS[0])
+        rig.pad.plan(Op.READ_BLOCKS, LineFault.LATE)
+        with pytest.raises(ReaderTimeout, match="within 0.4 s"):
+            rig.link.read_blocks(BOOKS[0], 0, 8)
+        assert rig.link.read_blocks(UID, 0, 8) == bytes(rig.pad.tags[UID].memory[:32])
+        rig.pad.plan(Op.READ_SECURITY, LineFault.LATE)
+        with pytest.raises(ReaderTimeout):
+            rig.link.read_afi(UID)
+        rig.pad.tags[UID].afi = 0xC2  # the tag changed while its old answer was on its way
+        assert rig.link.read_afi(UID) == 0xC2
+        assert [f.command for f in rig.requests()][-2:] == [0xFF, REQUEST]  # a ping settled it
+    finally:
+        close_rig(rig)
 
 
 def test_unplugged_board_fails_the_open_port_and_a_replugged_one_works(rig, tmp_path):
