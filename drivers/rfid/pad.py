@@ -207,8 +207,8 @@ class RfidPad(SupervisedDriver):
                 self._misses[uid] = self._misses.get(uid, 0) + 1
                 if self._misses[uid] >= MISSES_BEFORE_GONE:
                     del self._known[uid], self._misses[uid]
-                    self._security_unknown.discard(uid)
         self._unreadable = {uid: tag for uid, tag in self._unreadable.items() if uid in seen}
+        self._security_unknown &= self._known.keys()  # the others are read whole when seen
         self._report()
 
     def _read_tag(self, link: ReaderLink, uid: str) -> tuple[Tag, bool]:
