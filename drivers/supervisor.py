@@ -132,7 +132,8 @@ class SupervisedDriver(Driver):
         detail = self._described = self.describe(handle)
         log.info("%s: connected%s", self.name, f" ({detail})" if detail else "")
         if self._degraded_by:
-            self._set_state("degraded", f"reopened after: {self._degraded_by}; watching its replies")
+            self._set_state("degraded",
+                            f"reopened after: {self._degraded_by}; watching its replies")
         else:
             self._set_state("connected", detail)
         return handle

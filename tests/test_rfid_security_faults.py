@@ -44,8 +44,8 @@ def pad(request):
 
 def on_the_pad(driver, events, *uids):
     driver.pad.place(*uids)
-    return wait_for(events, lambda e: isinstance(e, TagsSeen) and {t.uid for t in e.tags} == set(uids)
-                    and all(t.item_id for t in e.tags))
+    return wait_for(events, lambda e: isinstance(e, TagsSeen) and all(t.item_id for t in e.tags)
+                    and {t.uid for t in e.tags} == set(uids))
 
 
 def test_a_write_whose_reply_was_lost_is_answered_with_the_state_read_back(pad):
@@ -150,8 +150,8 @@ def test_a_reader_steadily_late_shows_degraded_is_reopened_and_recovers(reader):
     try:
         driver.pad.plan(Op.READ_BLOCKS, *[LineFault.LATE] * 6)
         driver.pad.place(BOOK)
-        degraded = wait_for(events, lambda e: isinstance(e, DeviceStatus) and e.state != "connected",
-                            timeout=15)
+        degraded = wait_for(events, lambda e: isinstance(e, DeviceStatus)
+                            and e.state != "connected", timeout=15)
         assert degraded.state == "degraded"
         assert "late" in degraded.detail and "reopening" in degraded.detail
         after = until(events, lambda e: isinstance(e, DeviceStatus) and e.state == "connected",

@@ -88,7 +88,6 @@ class ReaderLink(ABC):
         raise NotSupported(f"{self.name} cannot set EAS")
 
 
-
 def seconds(value: float) -> str:
     """A wait as people read it: 0.4, 2.5, 0.45 (never 0.39999 or 0.400)."""
     return f"{value:.2f}".rstrip("0").rstrip(".")

@@ -58,7 +58,7 @@ class SecurityResult:
     uid: str
     secured: bool | None  # the state read back; None when it could not be read or means neither
     value: int | bool | None  # the AFI byte or EAS bit read back; None when it could not be read
-    error: str = ""  # what went wrong on the way ("" when nothing did), even if the tag ended as asked
+    error: str = ""  # what went wrong on the way ("" when nothing did), even if it ended as asked
 
 
 @dataclass

@@ -23,8 +23,8 @@ front of it, "late" holds it back until the next frame arrives and sends it just
 frame's own reply, and "corrupt" cuts the reply off in the middle of its first bracket (or,
 when it has none, in the middle of its text) and ends the line there, as a UART that dropped
 bytes would: the protocol has no checksum, so damage shows only as text that does not parse.
-An "unheard" request is neither carried out nor answered. A tag the pad makes unreadable for security reads stays silent to Get System Information and
-EAS Alarm.
+An "unheard" request is neither carried out nor answered. A tag the pad makes unreadable for
+security reads stays silent to Get System Information and EAS Alarm.
 """
 
 from __future__ import annotations
