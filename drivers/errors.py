@@ -5,6 +5,10 @@ class DeviceError(OSError):
     """A device cannot be used right now; its driver shows it lost and tries again."""
 
 
+class DeviceDegraded(DeviceError):
+    """A device answers, but too often late or garbled: it shows degraded and is reopened."""
+
+
 class SourceError(DeviceError, ValueError):
     """A source string cannot be understood; the config check reports it at start."""
 

@@ -60,8 +60,11 @@ class TagsSeen:
 
 @dataclass(frozen=True)
 class DeviceStatus:
+    """A device's state changed. "connected": working; "degraded": working, but its replies are
+    often late or garbled, so it is being reopened or watched after a reopen (`detail` says
+    why); "lost": not working (unplugged, not answering); "unavailable": cannot be used here."""
     source: str
-    state: str  # "connected", "lost" or "unavailable"
+    state: str  # "connected", "degraded", "lost" or "unavailable"
     detail: str = ""
 
 

@@ -3,6 +3,10 @@
 Subclasses say how to `connect()`, `serve()` and `disconnect()`; everything that can go wrong
 with a device (unplugged, garbage, a bug in a decoder) ends in a logged line and a visible
 state, never in a dead thread. The thread is started by `start()`, never by the constructor.
+
+A device that works but badly (`serve()` raises `DeviceDegraded`) is reopened like a lost one,
+but shows "degraded" meanwhile, and after the reopen until `serve()` calls `recovered()`: staff
+see that it was not well, rather than a brief "lost" and a "connected" that hides it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 from typing import Any
 
 from drivers.base import Driver
+from drivers.errors import DeviceDegraded
 from drivers.events import DeviceFault, DeviceStatus
 
 log = logging.getLogger(__name__)
@@ -33,6 +38,8 @@ class SupervisedDriver(Driver):
         self.since = time.monotonic()
         self.faults = 0
         self._last_fault_report = 0.0
+        self._degraded_by = ""  # why the device was last reopened as degraded, until recovered
+        self._described = ""  # what connect() opened, for the state once it has recovered
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -80,6 +87,13 @@ class SupervisedDriver(Driver):
         """Sleep unless the driver is closed meanwhile; True when it was."""
         return self._stop.wait(seconds)
 
+    def recovered(self) -> None:
+        """Called from `serve()`: a device reopened as degraded has worked well since."""
+        if self._degraded_by:
+            log.info("%s: working well again since it was reopened", self.name)
+            self._degraded_by = ""
+            self._set_state("connected", self._described)
+
     def emit(self, event: object) -> None:
         self.events.put(event)
 
@@ -115,17 +129,21 @@ class SupervisedDriver(Driver):
             log.warning("%s: cannot open (attempt %d): %s", self.name, attempt, reason)
             self._set_state("lost", reason)
             return None
-        detail = self.describe(handle)
+        detail = self._described = self.describe(handle)
         log.info("%s: connected%s", self.name, f" ({detail})" if detail else "")
-        self._set_state("connected", detail)
+        if self._degraded_by:
+            self._set_state("degraded",
+                            f"reopened after: {self._degraded_by}; watching its replies")
+        else:
+            self._set_state("connected", detail)
         return handle
 
     def _serve_until_lost(self, handle: Any) -> None:
-        reason = "closed"
+        reason, degraded = "closed", False
         try:
             self.serve(handle)
         except Exception as e:  # noqa: BLE001
-            reason = _reason(e)
+            reason, degraded = _reason(e), isinstance(e, DeviceDegraded)
             if not isinstance(e, OSError):  # DeviceError and SerialException are OSErrors
                 log.exception("%s: driver error", self.name)
                 self.fault(f"driver error: {reason}")
@@ -134,7 +152,13 @@ class SupervisedDriver(Driver):
                 self.disconnect(handle)
             except Exception as e:  # noqa: BLE001
                 log.warning("%s: while closing: %s", self.name, _reason(e))
-        if not self.stopping:
+        if self.stopping:
+            return
+        if degraded:
+            log.warning("%s: degraded: %s; reopening", self.name, reason)
+            self._degraded_by = reason
+            self._set_state("degraded", f"{reason}; reopening")
+        else:
             log.warning("%s: lost: %s", self.name, reason)
             self._set_state("lost", reason)
 

@@ -16,7 +16,7 @@ import pytest
 
 from drivers.rfid import tagdata
 from drivers.sim.m810 import start_m810_sim
-from drivers.sim.rfid_pad import SimPad, SimTag
+from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag
 from tests.conftest import ROOT
 from tests.test_cli import kiosk
 
@@ -106,11 +106,34 @@ def test_unsecure_then_secure_one_tag_and_print_what_was_read_back(reader, tmp_p
     result = kiosk("devices", "unsecure", "--config", config, "--source", "rfid", "--uid", UID.lower())
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"source": "rfid", "uid": UID, "asked": "unsecured",
-                                         "secured": False, "value": "0xC2"}
+                                         "secured": False, "value": "0xC2", "error": None}
     assert pad.tags[UID].afi == 0xC2
     result = kiosk("devices", "secure", "--config", config, "--source", "rfid", "--uid", UID)
     assert json.loads(result.stdout)["value"] == "0x07" and pad.tags[UID].afi == 0x07
     assert [h[0] for h in pad.history] == ["write_afi", "write_afi"]
+
+
+@pytest.mark.parametrize("op, faults, code, secured, value", [
+    (Op.WRITE_SECURITY, [LineFault.LOST], 0, False, "0xC2"),  # written; only the reply was lost
+    (Op.WRITE_SECURITY, [LineFault.UNHEARD], 1, True, "0x07"),  # never reached the tag
+    # The first read is the pad's own when it first sees the tag; then the read-back and the
+    # read again after it: the state cannot be known.
+    (Op.READ_SECURITY, [LineFault.LOST] * 3, 2, None, None),
+], ids=["reply-lost", "write-lost", "read-back-lost"])
+def test_unsecure_exits_by_the_state_read_back_and_names_the_real_timeout(
+        reader, tmp_path, op, faults, code, secured, value):
+    pad, path = reader
+    pad.place(UID)
+    pad.plan(op, *faults)
+    config = config_file(tmp_path, f'rfid = "3m810:{path}"\n')
+    result = kiosk("devices", "unsecure", "--config", config, "--source", "rfid", "--uid", UID)
+    assert result.returncode == code, result.stderr
+    printed = json.loads(result.stdout)
+    assert (printed["asked"], printed["secured"], printed["value"]) == ("unsecured", secured, value)
+    assert "within 0.4 s" in printed["error"] and "within 0.4 s" in result.stderr
+    assert "5 s" not in result.stderr and "rfid: rfid:" not in result.stderr
+    assert pad.line_faults == [(op, fault) for fault in faults]
+    assert {0: "unsecured", 1: "still secured", 2: "unknown"}[code] in result.stderr
 
 
 def test_security_commands_refuse_bad_uids_and_missing_tags_plainly(reader, tmp_path):
@@ -119,7 +142,9 @@ def test_security_commands_refuse_bad_uids_and_missing_tags_plainly(reader, tmp_
     bad = kiosk("devices", "secure", "--config", config, "--source", "rfid", "--uid", "E004")
     assert bad.returncode == 2 and "16 hex digits" in bad.stderr
     absent = kiosk("devices", "secure", "--config", config, "--source", "rfid", "--uid", UID)
-    assert absent.returncode == 2 and "rfid:" in absent.stderr and "Traceback" not in absent.stderr
+    assert absent.returncode == 2 and "Traceback" not in absent.stderr
+    assert json.loads(absent.stdout)["secured"] is None
+    assert "did not answer" in absent.stderr and "on the pad" in absent.stderr
     not_rfid = kiosk("devices", "secure", "--config", config, "--source", "scanner", "--uid", UID)
     assert not_rfid.returncode == 2 and "not an RFID reader" in not_rfid.stderr
     assert pad.history == []

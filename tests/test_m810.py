@@ -16,10 +16,10 @@ from drivers.rfid.m810_frames import (
     LOCKS, MAX_BLOCKS_PER_READ, READ_BLOCKS, SETUP_START, START, WRITE_AFI, Frame, Packetizer,
     build_frame, build_reply, check_write_afi, decode_afi, decode_blocks,
     decode_inventory, decode_version, get_afi_request, inventory_request, parse_frame,
-    probe_request, read_blocks_request, uid_bytes, write_afi_request)
+    probe_request, read_blocks_request, reply_fits, uid_bytes, write_afi_request)
 from drivers.sim.m810 import STATUS_REFUSED, M810Simulator, start_m810_sim
 from drivers.sim.pty_port import PtyDevice
-from drivers.sim.rfid_pad import SimPad, SimTag
+from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag
 
 H = bytes.fromhex
 UID = "E00401003123AA26"  # the tag in Biblio::RFID's docs and LibraryStockScanner's captures
@@ -219,6 +219,19 @@ def test_addressed_replies_map_statuses_and_check_the_uid():
     assert decode_afi(reply(0x0A, 0x00, H(UID) + H("DA")), UID) == 0xDA
 
 
+def test_a_reply_fits_only_the_request_it_answers():
+    afi = reply(0x0A, 0x00, H(UID) + H("07"))
+    assert reply_fits(afi, 0x0A, uid=UID)
+    assert not reply_fits(afi, 0x0A, uid=BOOKS[0]) and not reply_fits(afi, WRITE_AFI, uid=UID)
+    blocks = reply(READ_BLOCKS, 0x00, H(UID) + H("01") + H("08 00 11 22 33 44"))
+    assert reply_fits(blocks, READ_BLOCKS, uid=UID, first_block=8)
+    assert not reply_fits(blocks, READ_BLOCKS, uid=UID, first_block=0)
+    assert reply_fits(reply(READ_BLOCKS, 0x06, H(UID)), READ_BLOCKS, uid=UID, first_block=0)
+    assert reply_fits(reply(0x0A, 0x00, H("07")), 0x0A, uid=UID)  # too short to tell: decoded
+    version = parse_frame(H(CAPTURED[1]))
+    assert reply_fits(version, 0x04, start=SETUP_START) and not reply_fits(version, 0x04)
+
+
 # --- the simulator on its own ------------------------------------------------------------
 
 def make_pad(*uids: str) -> SimPad:
@@ -254,6 +267,43 @@ def test_simulator_refuses_more_blocks_than_an_810_reads_at_once():
     pad.place(UID)
     asked = build_frame(READ_BLOCKS, H(UID) + bytes([0, MAX_BLOCKS_PER_READ + 1]))
     assert parse_frame(M810Simulator(pad).reply_to(asked)).body[0] == STATUS_REFUSED
+
+
+def test_simulator_writes_the_afi_and_loses_the_reply_when_told():
+    pad = make_pad(UID)
+    pad.place(UID)
+    pad.plan(Op.WRITE_SECURITY, LineFault.LOST)
+    simulator = M810Simulator(pad)
+    assert simulator.reply_to(get_afi_request(UID)) == build_reply(0x0A, 0x00, H(UID) + H("07"))
+    assert simulator.reply_to(write_afi_request(UID, 0xC2)) == b""  # the fault hit the write
+    assert pad.tags[UID].afi == 0xC2 and pad.history == [("write_afi", UID, 0xC2)]
+    assert pad.line_faults == [(Op.WRITE_SECURITY, LineFault.LOST)]
+    assert simulator.reply_to(get_afi_request(UID)) == build_reply(0x0A, 0x00, H(UID) + H("C2"))
+    pad.plan(Op.WRITE_SECURITY, LineFault.UNHEARD)
+    assert simulator.reply_to(write_afi_request(UID, 0x07)) == b""  # never reached the tag
+    assert pad.tags[UID].afi == 0xC2 and len(pad.history) == 1
+
+
+def test_simulator_sends_a_late_reply_just_before_the_next_requests_reply():
+    pad = make_pad(UID)
+    pad.place(UID)
+    pad.plan(Op.READ_SECURITY, LineFault.LATE)
+    simulator = M810Simulator(pad)
+    assert simulator.reply_to(get_afi_request(UID)) == b""
+    assert simulator.reply_to(inventory_request()) == \
+        build_reply(0x0A, 0x00, H(UID) + H("07")) + build_reply(0xFE, 0x00, H("00 05 01") + H(UID))
+    assert not pad.faults_pending()
+
+
+def test_simulator_tag_unreadable_for_security_answers_everything_else():
+    pad = make_pad(UID)
+    pad.place(UID)
+    pad.faults.unreadable_security.add(UID)
+    simulator = M810Simulator(pad)
+    assert simulator.reply_to(get_afi_request(UID)) == build_reply(0x0A, 0x06, H(UID))
+    assert parse_frame(simulator.reply_to(read_blocks_request(UID, 0, 1))).body[0] == 0x00
+    assert parse_frame(simulator.reply_to(write_afi_request(UID, 0xC2))).body[0] == 0x00
+    assert pad.tags[UID].afi == 0xC2
 
 
 # --- the real link over a real pty -------------------------------------------------------
@@ -377,6 +427,35 @@ def test_a_late_reply_to_another_command_is_not_taken_for_the_answer(rig):
     rig.pad.faults.garbage = late
     assert rig.link.inventory() == [UID]
     assert rig.link.skipped_bytes == len(late)
+
+
+def late_reply(rig: Rig, request: bytes) -> bytes:
+    """What the reader would have answered `request` with, to be delivered late."""
+    return M810Simulator(rig.pad).reply_to(request)
+
+
+def test_a_late_reply_for_another_tag_is_skipped_and_this_tags_reply_taken(rig):
+    rig.pad.place(UID, BOOKS[0])
+    rig.pad.faults.garbage = late_reply(rig, read_blocks_request(BOOKS[0], 0, 8))
+    assert rig.link.read_blocks(UID, 0, 8) == bytes(rig.pad.tags[UID].memory[:32])
+    assert rig.noise  # the stray reply is counted as noise
+
+
+def test_a_late_reply_for_other_blocks_of_the_same_tag_is_skipped(rig):
+    rig.pad.place(UID)
+    rig.pad.faults.garbage = late_reply(rig, read_blocks_request(UID, 0, 8))
+    assert rig.link.read_blocks(UID, 8, 8) == bytes(rig.pad.tags[UID].memory[32:64])
+
+
+def test_after_a_timeout_a_late_reply_is_drained_before_the_next_request(rig):
+    rig.pad.place(UID)
+    rig.pad.plan(Op.READ_SECURITY, LineFault.LATE)
+    with pytest.raises(ReaderTimeout, match="within 0.4 s"):
+        rig.link.read_afi(UID)
+    rig.pad.tags[UID].afi = 0xC2  # the tag changed while its old answer was on its way
+    assert rig.link.read_afi(UID) == 0xC2  # not the late 07
+    sent = [(f.start, f.command) for f in rig.requests()]
+    assert sent[-2:] == [(SETUP_START, 0x04), (START, 0x0A)]  # the link settled the line first
 
 
 def test_unplugged_reader_fails_the_open_port_and_a_replugged_one_works(rig, tmp_path):

@@ -21,7 +21,7 @@ from drivers.rfid.trf7970a_frames import (
     register_write_request, system_info_request, tag_body, uid_from_air, uid_to_air,
     write_afi_request)
 from drivers.sim.pty_port import PtyDevice
-from drivers.sim.rfid_pad import SimPad, SimTag
+from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag
 from drivers.sim.trf7970a import Trf7970aSimulator, start_trf7970a_sim
 
 H = bytes.fromhex
@@ -214,6 +214,17 @@ def test_the_echo_is_recognised_even_after_the_firmwares_first_words():
     assert reader.echoed and reader.line_with("EVM") == "TRF7970A EVM" and reader.noise == 0
 
 
+def test_after_the_echo_only_what_follows_this_requests_echo_counts():
+    late = f"{read_blocks_request(UID, 0, 1).decode()}\r\nRequest mode.\r\n[0011223344]"
+    ours = f"{system_info_request(UID).decode()}\r\nRequest mode.\r\n[00AA]"
+    reader = ReplyReader(system_info_request(UID), after_echo=True)
+    reader.feed((late + ours).encode())
+    assert reader.echoed and reader.groups == ["00AA"] and reader.lines == ["Request mode."]
+    assert reader.noise == 40 + 13 + 12  # the other request's echo, its line, its bracket
+    unanchored = read(late + ours, system_info_request(UID))
+    assert unanchored.groups == ["0011223344", "00AA"]  # what the link used to take
+
+
 def test_tag_replies_map_to_data_silence_collision_and_errors():
     assert decode_tag_reply("0011223344") == TagReply(H("00 11 22 33 44"))
     assert tag_body(decode_tag_reply("0011223344"), UID, 0x20) == H("11 22 33 44")
@@ -327,6 +338,34 @@ def test_simulator_corrupts_by_cutting_the_reply_inside_its_first_bracket():
     cut = simulator.reply_to(system_info_request(UID))
     # 30 hex digits in the bracket (flags, info flags, UID, DSFID, AFI, size, IC): 15 are left.
     assert cut == b"Request mode.\r\n[000F26AA2331000\r\n"
+
+
+def test_simulator_writes_and_loses_the_reply_or_sends_it_late_when_told():
+    pad = make_pad(UID)
+    pad.place(UID)
+    simulator = Trf7970aSimulator(pad, firmware="2013")
+    set_up(simulator)
+    pad.plan(Op.WRITE_SECURITY, LineFault.LOST)
+    pad.plan(Op.READ_SECURITY, LineFault.LATE)
+    assert simulator.reply_to(write_afi_request(UID, 0xC2)) == b""
+    assert pad.tags[UID].afi == 0xC2
+    assert simulator.reply_to(system_info_request(UID)) == b""  # held back
+    info = b"Request mode.\r\n[000F" + H(UID_AIR).hex().upper().encode() + b"00C21B0301]\r\n"
+    assert simulator.reply_to(ping_request()) == info + b"TRF7970A EVM \r\n\r\n"
+    assert pad.line_faults == [(Op.WRITE_SECURITY, LineFault.LOST),
+                               (Op.READ_SECURITY, LineFault.LATE)]
+
+
+def test_simulator_tag_unreadable_for_security_stays_silent_to_security_reads_only():
+    pad = make_pad(UID)
+    pad.place(UID)
+    pad.faults.unreadable_security.add(UID)
+    simulator = Trf7970aSimulator(pad, firmware="2013")
+    set_up(simulator)
+    assert simulator.reply_to(system_info_request(UID)) == b"Request mode.\r\n[]\r\n"
+    assert simulator.reply_to(eas_request(UID, 0xA5)) == b"Request mode.\r\n[]\r\n"
+    assert simulator.reply_to(read_blocks_request(UID, 0, 1)).startswith(b"Request mode.\r\n[00")
+    assert simulator.reply_to(write_afi_request(UID, 0xC2)) == b"Request mode.\r\n[00]\r\n"
 
 
 # --- the real link over a real pty -------------------------------------------------------
@@ -534,6 +573,33 @@ def test_a_late_line_left_on_the_port_is_not_taken_for_the_answer(rig):
         time.sleep(0.005)
     assert rig.link.read_afi(UID) == 0x07
     assert rig.link.skipped_bytes == 3
+
+
+def test_a_late_reply_for_another_tag_is_not_taken_when_the_board_echoes(rig):
+    rig.pad.place(UID, BOOKS[0])
+    board = Trf7970aSimulator(rig.pad)  # classic firmware: each reply follows its request's echo
+    set_up(board)
+    rig.pad.faults.garbage = board.reply_to(read_blocks_request(BOOKS[0], 0, 8))
+    assert rig.link.read_blocks(UID, 0, 8) == bytes(rig.pad.tags[UID].memory[:32])
+
+
+@pytest.mark.parametrize("firmware", ["classic", "2013"])
+def test_after_a_timeout_a_late_reply_is_drained_before_the_next_request(tmp_path, firmware):
+    rig = rig_at(tmp_path, firmware=firmware)
+    try:
+        rig.pad.place(UID, BOOKS[0])
+        rig.pad.plan(Op.READ_BLOCKS, LineFault.LATE)
+        with pytest.raises(ReaderTimeout, match="within 0.4 s"):
+            rig.link.read_blocks(BOOKS[0], 0, 8)
+        assert rig.link.read_blocks(UID, 0, 8) == bytes(rig.pad.tags[UID].memory[:32])
+        rig.pad.plan(Op.READ_SECURITY, LineFault.LATE)
+        with pytest.raises(ReaderTimeout):
+            rig.link.read_afi(UID)
+        rig.pad.tags[UID].afi = 0xC2  # the tag changed while its old answer was on its way
+        assert rig.link.read_afi(UID) == 0xC2
+        assert [f.command for f in rig.requests()][-2:] == [0xFF, REQUEST]  # a ping settled it
+    finally:
+        close_rig(rig)
 
 
 def test_unplugged_board_fails_the_open_port_and_a_replugged_one_works(rig, tmp_path):

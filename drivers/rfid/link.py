@@ -4,7 +4,13 @@ A link owns one open serial port and turns calls into frames and replies back in
 It is used by one thread only (the pad driver's); it keeps no state about tags.
 UIDs are 16 upper-case hex digits, most significant byte first, as printed on tags ("E004...").
 Errors are `drivers.errors.ReaderError` subclasses: `ReaderTimeout`, `BadFrame`,
-`TagNotAnswering`, `NotSupported`.
+`TagNotAnswering`, `NotSupported`. A write that raises `NotSupported` has sent nothing.
+
+A reply belongs to the request it answers: each link takes only a reply that fits its request
+and skips any other as a late reply to an earlier one. After a timeout or a broken reply the
+line is `unsettled`: a late reply may still be on its way. Before its next request the link
+then asks the reader something harmless (its version) and drops everything that comes before
+that answer.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class ReaderLink(ABC):
         self.timeout = timeout  # for a whole reply
         self.on_garbage = on_garbage  # told about skipped noise; the pad passes its fault()
         self.skipped_bytes = 0  # noise and stray replies thrown away since the link was made
+        self.unsettled = False  # a late reply may still come: settle the line before asking
         # Short reads, so that deadlines and silences are noticed in time.
         if port.timeout is None or port.timeout > read_slice_s:
             port.timeout = read_slice_s
@@ -66,6 +73,12 @@ class ReaderLink(ABC):
         else:
             log.warning("%s: %s", self.name, detail)
 
+    def _note_settled(self, dropped: int) -> None:
+        if dropped:  # the late reply the settling was for: logged, not counted again as noise
+            self.skipped_bytes += dropped
+            log.info("%s: dropped %d bytes that came after their request had timed out",
+                     self.name, dropped)
+
     def read_eas(self, uid: str) -> bool:
         """Whether the NXP EAS bit of `uid` is set."""
         raise NotSupported(f"{self.name} cannot read EAS")
@@ -74,3 +87,7 @@ class ReaderLink(ABC):
         """Set or reset the NXP EAS bit of `uid`. Never locks it."""
         raise NotSupported(f"{self.name} cannot set EAS")
 
+
+def seconds(value: float) -> str:
+    """A wait as people read it: 0.4, 2.5, 0.45 (never 0.39999 or 0.400)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")

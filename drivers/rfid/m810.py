@@ -7,6 +7,11 @@ A reply is read with a deadline: bytes before its start byte are skipped and rep
 `on_garbage` (the pad counts them as a fault), a broken reply raises `BadFrame`, none raises
 `ReaderTimeout`, and a tag that does not answer an addressed command raises `TagNotAnswering`.
 An unplugged reader shows as the port's own `serial.SerialException` / `OSError`.
+
+Replies are matched to requests by what the frame carries: the command byte, and for a command
+addressed to a tag its UID and first block (`reply_fits`); other frames are late replies to
+earlier requests, skipped. After a timeout or a broken reply the link settles the line with a
+version probe before its next request (see `drivers.rfid.link`).
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ from typing import Callable
 
 import serial
 
-from drivers.errors import ReaderTimeout, TagNotAnswering
-from drivers.rfid.link import ReaderLink
+from drivers.errors import BadFrame, ReaderTimeout, TagNotAnswering
+from drivers.rfid.link import ReaderLink, seconds
 from drivers.rfid.m810_frames import (
     GET_AFI, INVENTORY, MAX_BLOCKS_PER_READ, PROBE_COMMAND, READ_BLOCKS, SETUP_START, START,
     WRITE_AFI, Frame, Packetizer, check_write_afi, decode_afi, decode_blocks, decode_inventory,
     decode_version, get_afi_request, inventory_request, probe_request, read_blocks_request,
-    write_afi_request)
+    reply_fits, write_afi_request)
 
 log = logging.getLogger(__name__)
 wire = logging.getLogger(__name__ + ".wire")
@@ -57,18 +62,19 @@ class M810Link(ReaderLink):
         data = bytearray()
         for start in range(first, first + count, MAX_BLOCKS_PER_READ):
             n = min(MAX_BLOCKS_PER_READ, first + count - start)
-            reply = self._exchange(read_blocks_request(uid, start, n), READ_BLOCKS)
+            reply = self._exchange(read_blocks_request(uid, start, n), READ_BLOCKS, uid=uid,
+                                   first_block=start)
             data += decode_blocks(reply, uid, start, n)
         return bytes(data)
 
     def read_afi(self, uid: str) -> int:
-        return decode_afi(self._exchange(get_afi_request(uid), GET_AFI), uid)
+        return decode_afi(self._exchange(get_afi_request(uid), GET_AFI, uid=uid), uid)
 
     def write_afi(self, uid: str, afi: int) -> None:
         request = write_afi_request(uid, afi)  # addressed to the one tag; never locks it
         for attempt in range(1, WRITE_AFI_TRIES + 1):
             try:
-                check_write_afi(self._exchange(request, WRITE_AFI), uid)
+                check_write_afi(self._exchange(request, WRITE_AFI, uid=uid), uid)
                 return
             except TagNotAnswering:
                 if attempt == WRITE_AFI_TRIES:
@@ -78,12 +84,16 @@ class M810Link(ReaderLink):
 
     # --- one exchange ---------------------------------------------------------------------
 
-    def _exchange(self, request: bytes, command: int, *, start: int = START) -> Frame:
-        """Send `request`, return the first good reply to `command`."""
-        self._discard_stale()
+    def _exchange(self, request: bytes, command: int, *, start: int = START,
+                  uid: str | None = None, first_block: int | None = None,
+                  settling: bool = False) -> Frame:
+        """Send `request`, return the first reply that fits it (`reply_fits`)."""
+        if self.unsettled and not settling:
+            self._settle()
+        self._discard_stale(settling)
         wire.debug(">> %s", request.hex(" "))
         self.port.write(request)
-        packetizer = Packetizer(bytes([start]))
+        packetizer = Packetizer(bytes([START, SETUP_START]))
         stray = 0
         began = time.monotonic()
         deadline, last_chance = began + self.timeout, began + LONGEST_EXCHANGE_S
@@ -93,22 +103,42 @@ class M810Link(ReaderLink):
                 if frame is not None:
                     wire.debug("<< %02X status %s, %d bytes", frame.command,
                                f"{frame.body[0]:02X}" if frame.body else "-", len(frame.body))
-                    if frame.command == command:
+                    if reply_fits(frame, command, start=start, uid=uid, first_block=first_block):
                         return frame
                     stray += 6 + len(frame.body)  # a late reply to an earlier request
                     continue
                 if time.monotonic() >= deadline:
                     raise ReaderTimeout(f"no complete reply to command {command:02X} "
-                                        f"within {self.timeout:g} s")
+                                        f"within {seconds(deadline - began)} s")
                 chunk = self.port.read(self.port.in_waiting or 1)
                 if chunk:
                     packetizer.feed(chunk)
                     deadline = min(last_chance, max(deadline, time.monotonic() + BYTE_GAP_S))
+        except (ReaderTimeout, BadFrame):
+            self.unsettled = True
+            raise
         finally:
-            self._note_skipped(packetizer.skipped + stray)
+            if settling:
+                self._note_settled(packetizer.skipped + stray)
+            else:
+                self._note_skipped(packetizer.skipped + stray)
 
-    def _discard_stale(self) -> None:
+    def _settle(self) -> None:
+        """A late reply may still be coming: whatever arrives before the answer to a version
+        probe belongs to no request of ours."""
+        try:
+            self._exchange(probe_request(), PROBE_COMMAND, start=SETUP_START, settling=True)
+        except ReaderTimeout as e:
+            raise ReaderTimeout(f"no answer to a version probe after a late or broken "
+                                f"reply: {e}") from None
+        self.unsettled = False
+
+    def _discard_stale(self, settling: bool = False) -> None:
         """Bytes left from an earlier exchange (a reply that came too late) are not ours."""
         waiting = self.port.in_waiting
         if waiting:
-            self._note_skipped(len(self.port.read(waiting)))
+            dropped = len(self.port.read(waiting))
+            if settling:
+                self._note_settled(dropped)
+            else:
+                self._note_skipped(dropped)

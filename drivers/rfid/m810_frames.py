@@ -173,6 +173,22 @@ def write_afi_request(uid: str, afi: int) -> bytes:
 
 # --- replies -----------------------------------------------------------------------------
 
+def reply_fits(frame: Frame, command: int, *, start: int = START, uid: str | None = None,
+               first_block: int | None = None) -> bool:
+    """Whether `frame` can be the reply to a request: its start byte and command, and for a
+    command addressed to a tag, that tag's UID and the first block asked for. Any other frame
+    is a late reply to an earlier request. A reply too short to tell is let through, so that
+    its decoder says what is wrong with it."""
+    if frame.start != start or frame.command != command:
+        return False
+    body = frame.body  # status, then for addressed commands the UID
+    if uid is not None and len(body) >= 1 + UID_BYTES and body[1:1 + UID_BYTES] != uid_bytes(uid):
+        return False
+    block_at = 1 + UID_BYTES + 1  # after the block count, each entry starts with its number
+    return first_block is None or body[:1] != bytes([STATUS_OK]) or len(body) <= block_at \
+        or body[block_at] == first_block
+
+
 def decode_version(frame: Frame) -> str:
     """`04 00 11`, then vendor (0A is 3M), major, minor and build: "5.0.2"."""
     body = frame.body

@@ -10,6 +10,12 @@ reply is skipped and reported through `on_garbage`; a reply that cannot be parse
 `BadFrame`, none at all `ReaderTimeout`, and a tag that does not answer an addressed command
 `TagNotAnswering`. An unplugged board shows as the port's own `serial.SerialException`.
 
+Replies are matched to requests as far as the board's text allows. The classic firmware echoes
+each request, so only what follows the echo of this request counts (a late reply to another
+request comes before it and is dropped); the 2013 firmware echoes nothing, and its request-mode
+replies carry nothing that names the request. So after a timeout or a broken reply the link
+settles the line with a ping before its next request (see `drivers.rfid.link`).
+
 Collisions: ISO 15693 puts a tag in a slot by its UID bits, so asking again puts the same tags in
 the same slot: repeating an inventory never separates them. The board's firmware runs the
 standard mask recursion itself (TI's iso15693.c); when its reply shows collisions it did not
@@ -25,8 +31,8 @@ from typing import Callable
 
 import serial
 
-from drivers.errors import BadFrame, NotSupported, ReaderTimeout, TagNotAnswering
-from drivers.rfid.link import ReaderLink
+from drivers.errors import BadFrame, NotSupported, ReaderError, ReaderTimeout, TagNotAnswering
+from drivers.rfid.link import ReaderLink, seconds
 from drivers.rfid.trf7970a_frames import (
     GET_SYSTEM_INFO, MAX_BLOCKS_PER_READ, NXP_EAS_ALARM, NXP_RESET_EAS, NXP_SET_EAS,
     READ_MULTIPLE_BLOCKS, UID_BYTES, WRITE_AFI, Cut, InventoryResult, ReplyReader, SystemInfo,
@@ -57,12 +63,15 @@ class Trf7970aLink(ReaderLink):
                  on_garbage: Callable[[str], None] | None = None) -> None:
         super().__init__(port, timeout=timeout, read_slice_s=READ_SLICE_S, on_garbage=on_garbage)
         self.host_anticollisions = 0  # inventories the board left collisions in
+        self.echoes = False  # the board echoes each request (classic firmware): learnt at probe
 
     # --- ReaderLink -----------------------------------------------------------------------
 
     def probe(self) -> str:
         """Ping the board, ask its firmware version, then set it up for ISO 15693."""
-        evm = self._exchange(ping_request(), _line("EVM")).line_with("EVM")
+        self.echoes = False
+        ping = self._exchange(ping_request(), _line("EVM"))
+        evm, self.echoes = ping.line_with("EVM"), ping.echoed
         try:
             firmware = self._exchange(firmware_request(), _line("Firmware")).line_with("Firmware")
         except (ReaderTimeout, BadFrame):
@@ -155,7 +164,11 @@ class Trf7970aLink(ReaderLink):
                 tag_body(self._tag_request(request), uid, command)
                 return
             except TagNotAnswering:
-                if written():  # raises TagNotAnswering itself when the tag has gone
+                try:
+                    done = written()  # raises TagNotAnswering itself when the tag has gone
+                except NotSupported as e:  # the write went out: this is no "nothing sent"
+                    raise ReaderError(f"tag {uid} cannot be read back: {e}") from e
+                if done:
                     log.info("%s: tag %s answered write %02X too late; read back, it is done",
                              self.name, uid, command)
                     return
@@ -167,28 +180,36 @@ class Trf7970aLink(ReaderLink):
     def _tag_request(self, request: bytes) -> TagReply:
         """One ISO 15693 request in the board's request mode: the first bracket is the answer."""
         reply = self._exchange(request, lambda r: bool(r.groups))
-        return decode_tag_reply(reply.groups[0])
+        try:
+            return decode_tag_reply(reply.groups[0])
+        except BadFrame:
+            self.unsettled = True  # the rest of a damaged reply may still come
+            raise
 
     # --- one exchange ---------------------------------------------------------------------
 
-    def _exchange(self, request: bytes, done: Done, *,
-                  quiet_after: Done | None = None) -> ReplyReader:
-        """Send `request`; read until `done`, or until quiet once `quiet_after` holds."""
-        self._discard_stale()
+    def _exchange(self, request: bytes, done: Done, *, quiet_after: Done | None = None,
+                  settling: bool = False) -> ReplyReader:
+        """Send `request`; read until `done`, or until quiet once `quiet_after` holds. On a
+        board that echoes, only what follows this request's echo counts."""
+        if self.unsettled and not settling:
+            self._settle()
+        self._discard_stale(settling)
         wire.debug(">> %s", request.decode("ascii"))
         self.port.write(request)
-        reader = ReplyReader(request)
+        reader = ReplyReader(request, after_echo=self.echoes)
+        ours = (lambda r: r.echoed) if self.echoes else (lambda r: True)
         began = time.monotonic()
         deadline, last_chance = began + self.timeout, began + LONGEST_EXCHANGE_S
         last_byte = began
         try:
-            while not done(reader):
+            while not (ours(reader) and done(reader)):
                 now = time.monotonic()
                 if quiet_after is not None and reader.received and not reader.open_group \
-                        and now - last_byte >= QUIET_S and quiet_after(reader):
+                        and now - last_byte >= QUIET_S and ours(reader) and quiet_after(reader):
                     break
                 if now >= deadline:
-                    raise _no_reply(reader, request, now - began)
+                    raise _no_reply(reader, request, deadline - began)
                 chunk = self.port.read(self.port.in_waiting or 1)
                 if chunk:
                     wire.debug("<< %r", chunk)
@@ -196,17 +217,37 @@ class Trf7970aLink(ReaderLink):
                     last_byte = time.monotonic()
                     deadline = min(last_chance, max(deadline, last_byte + BYTE_GAP_S))
             return reader
+        except (ReaderTimeout, BadFrame):
+            self.unsettled = True
+            raise
         finally:
-            self._note_skipped(reader.noise)
+            if settling:
+                self._note_settled(reader.noise)
+            else:
+                self._note_skipped(reader.noise)
 
-    def _discard_stale(self) -> None:
+    def _settle(self) -> None:
+        """A late reply may still be coming: whatever arrives before the answer to a ping
+        belongs to no request of ours."""
+        try:
+            self._exchange(ping_request(), _line("EVM"), settling=True)
+        except ReaderTimeout as e:
+            raise ReaderTimeout(f"no answer to a ping after a late or broken reply: {e}") \
+                from None
+        self.unsettled = False
+
+    def _discard_stale(self, settling: bool = False) -> None:
         """Bytes left from an earlier exchange (a late line) are not this exchange's."""
         waiting = self.port.in_waiting
         if waiting:
-            self._note_skipped(len(self.port.read(waiting).strip()))
+            dropped = len(self.port.read(waiting).strip())
+            if settling:
+                self._note_settled(dropped)
+            else:
+                self._note_skipped(dropped)
 
 
-def _no_reply(reader: ReplyReader, request: bytes, waited: float) -> Exception:
+def _no_reply(reader: ReplyReader, request: bytes, allowed: float) -> Exception:
     """Nothing at all is a timeout; something that never became a reply is a bad frame."""
     command = request[10:12].decode("ascii")
     if command == "18":  # request mode: name the ISO 15693 command too
@@ -214,7 +255,7 @@ def _no_reply(reader: ReplyReader, request: bytes, waited: float) -> Exception:
     if reader.open_group or reader.noise_lines:
         shown = reader.noise_lines[-1] if reader.noise_lines else "an unfinished [..."
         return BadFrame(f"no usable reply to command {command}: {shown!r}")
-    return ReaderTimeout(f"no complete reply to command {command} within {waited:.2f} s")
+    return ReaderTimeout(f"no complete reply to command {command} within {seconds(allowed)} s")
 
 
 # --- when a reply is complete -------------------------------------------------------------

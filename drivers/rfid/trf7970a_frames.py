@@ -283,10 +283,15 @@ class ReplyReader:
 
     Bytes that are not printable ASCII, lines that are neither the echo of `request`, blank, nor
     one the board prints, are noise: counted in `noise`, never fatal by themselves.
+
+    A board that echoes each request (the classic firmware) marks where its reply begins: with
+    `after_echo`, what came before the echo of `request` (a late reply to an earlier request,
+    echo and all) is dropped and counted as noise, so that only this request's reply counts.
     """
 
-    def __init__(self, request: bytes = b"") -> None:
+    def __init__(self, request: bytes = b"", *, after_echo: bool = False) -> None:
         self.echo = request.decode("ascii").upper()
+        self.after_echo = after_echo
         self.lines: list[str] = []  # the board's own text lines, stripped
         self.groups: list[str | Cut] = []  # bracket contents, in order
         self.noise = 0
@@ -336,6 +341,13 @@ class ReplyReader:
             return
         if self.echo and text.removeprefix("Reader enabled.").upper() == self.echo:
             self.echoed = True  # older firmware echoes every request
+            if self.after_echo:  # what came before belongs to an earlier request
+                self.noise += sum(len(line) for line in self.lines) \
+                    + sum(len(group if isinstance(group, str) else group.text) + 2
+                          for group in self.groups)
+                self.lines.clear()
+                self.groups.clear()
+                self.noise_lines.clear()
         elif any(known in text for known in KNOWN_LINES):
             self.lines.append(text)
         else:

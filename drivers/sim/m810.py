@@ -6,8 +6,10 @@ ignore (bad checksum or length, unknown command), and answers the rest from the 
 commands are never carried out: they are recorded with `pad.refuse_lock()` so tests can
 prove the driver never sent one.
 
-The pad's faults act on the line, after the reader has done what was asked: "silent" loses
-the reply, "corrupt" breaks its checksum, "garbage" puts noise in front of it.
+The pad's faults act on the line, after the reader has done what was asked: "lost" loses
+the reply, "corrupt" breaks its checksum, "garbage" puts noise in front of it, and "late" holds
+it back until the next frame arrives, then sends it just before that frame's own reply. An
+"unheard" request is neither carried out nor answered.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from drivers.rfid.m810_frames import (
     PROBE_FIELDS, READ_BLOCKS, READER_VERSION, SETUP_START, START, STATUS_NO_TAG, STATUS_OK,
     UID_BYTES, VENDOR_3M, WRITE_AFI, WRITE_BLOCKS, Frame, Packetizer, build_reply, uid_text)
 from drivers.sim.pty_port import PtyDevice
-from drivers.sim.rfid_pad import SimPad
+from drivers.sim.rfid_pad import LineFault, Op, SimPad
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ VERSION = bytes([VENDOR_3M, 5, 0, 2])  # what the 810 in Biblio::RFID's capture 
 # The simulator's answer to a command it will not carry out (a lock, too many blocks, a block
 # past the end). The 810's own codes for these cases are not in any public source.
 STATUS_REFUSED = 0x01
+OPS = {INVENTORY: Op.INVENTORY, READ_BLOCKS: Op.READ_BLOCKS, GET_AFI: Op.READ_SECURITY,
+       WRITE_AFI: Op.WRITE_SECURITY}  # what a fault planned for each kind of request hits
 
 
 class M810Simulator:
@@ -38,6 +42,7 @@ class M810Simulator:
         self.pad = pad
         self.ignored = 0  # frames a real reader would not answer
         self._packetizer = Packetizer(bytes([START, SETUP_START]))
+        self._late = bytearray()  # replies held back by a "late" fault
 
     def reply_to(self, data: bytes) -> bytes:
         self._packetizer.feed(data)
@@ -50,18 +55,25 @@ class M810Simulator:
                 continue
             if frame is None:
                 return bytes(replies)
-            replies += self._on_the_line(self._answer(frame))
+            replies += self._late  # a late reply lands while the next request waits
+            self._late.clear()
+            op = OPS.get(frame.command, Op.OTHER) if frame.start == START else Op.OTHER
+            if not self.pad.take_unheard(op):
+                replies += self._on_the_line(self._answer(frame), op)
 
-    def _on_the_line(self, reply: bytes) -> bytes:
+    def _on_the_line(self, reply: bytes, op: Op) -> bytes:
         if not reply:
             return b""
-        fault = self.pad.take_fault()
-        if fault == "silent":
+        fault = self.pad.take_fault(op)
+        if fault is LineFault.LOST:
             return b""
-        if fault == "corrupt":
+        if fault is LineFault.CORRUPT:
             return reply[:-1] + bytes([reply[-1] ^ 0xFF])
-        if fault == "garbage":
+        if fault is LineFault.GARBAGE:
             return self.pad.take_garbage() + reply
+        if fault is LineFault.LATE:
+            self._late += reply
+            return b""
         return reply
 
     def _answer(self, frame: Frame) -> bytes:
@@ -87,7 +99,7 @@ class M810Simulator:
         if frame.command == WRITE_BLOCKS and len(fields) >= 3:
             return self._write_blocks(uid, first=fields[0], count=fields[1], data=fields[3:])
         if frame.command == GET_AFI and not fields:
-            tag = self.pad.answering(uid)
+            tag = self.pad.security_answering(uid)
             return self._addressed(GET_AFI, uid, None if tag is None else bytes([tag.afi]))
         if frame.command == WRITE_AFI and len(fields) == 1:
             done = self.pad.set_afi(uid, fields[0])

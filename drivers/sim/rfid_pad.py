@@ -4,6 +4,13 @@ Shared by the 3M 810 and TRF7970A simulators, which only translate frames into c
 A scenario file (TOML) lists the tags; tests and the demo tray move them on and off the pad.
 Every write is recorded in `history`, so tests assert on what the driver did to a tag.
 
+Faults act on the line after the reader has done what was asked (a write whose reply is lost
+has still been written). They are taken in turn from `faults`: first those planned for the
+kind of request being answered (`plan(Op.WRITE_SECURITY, LineFault.LOST)`), then the counters
+that hit whatever reply comes next. Each fault applied is recorded in `line_faults`. A tag in
+`faults.unreadable_security` answers everything but security reads (Get AFI, Get System
+Information, EAS Alarm), as a tag at the pad's edge may.
+
     [[tag]]
     uid = "E004010000000001"
     model = "iso28560-3"     # iso28560-3 (default), iso28560-2, 3m, or raw with memory = "hex"
@@ -23,6 +30,7 @@ import re
 import threading
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from drivers.errors import SourceError
@@ -43,12 +51,33 @@ class SimTag:
     label: str = ""
 
 
+class Op(StrEnum):
+    """The kinds of request a fault can be planned for, whatever the reader's protocol."""
+    INVENTORY = "inventory"
+    READ_BLOCKS = "read_blocks"
+    READ_SECURITY = "read_security"  # Get AFI, Get System Information, EAS Alarm
+    WRITE_SECURITY = "write_security"  # Write AFI, Set EAS, Reset EAS
+    OTHER = "other"  # version probes, set-up, block writes
+
+
+class LineFault(StrEnum):
+    LOST = "lost"  # the reply is never sent
+    CORRUPT = "corrupt"  # the reply is damaged (a broken checksum, a line cut off)
+    GARBAGE = "garbage"  # noise goes before the reply
+    LATE = "late"  # the reply is held back and sent when the next request arrives, before
+    # that request's own reply: after the driver gave up waiting, while it waits for another
+    UNHEARD = "unheard"  # the request never reaches the tag: nothing is done or answered
+
+
 @dataclass
 class Faults:
     """Faults the simulators apply to their next replies."""
-    silent_replies: int = 0  # swallow this many requests
-    corrupt_replies: int = 0  # send this many replies with a broken checksum
+    silent_replies: int = 0  # lose the replies to this many requests
+    corrupt_replies: int = 0  # send this many replies broken
+    late_replies: int = 0  # send this many replies late
     garbage: bytes = b""  # send these bytes before the next reply
+    planned: dict[Op, list[LineFault]] = field(default_factory=dict)  # see `SimPad.plan`
+    unreadable_security: set[str] = field(default_factory=set)  # UIDs; see the module's doc
 
 
 @dataclass
@@ -57,6 +86,7 @@ class SimPad:
     on_pad: set[str] = field(default_factory=set)
     faults: Faults = field(default_factory=Faults)
     history: list[tuple[str, str, object]] = field(default_factory=list)  # (op, uid, value)
+    line_faults: list[tuple[Op, LineFault]] = field(default_factory=list)  # faults applied
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # --- what tests and the demo do -------------------------------------------------------
@@ -75,6 +105,18 @@ class SimPad:
         with self.lock:
             self.on_pad.clear()
 
+    def plan(self, op: Op, *faults: LineFault) -> None:
+        """Apply `faults`, one each, to the next replies to requests of kind `op`."""
+        with self.lock:
+            self.faults.planned.setdefault(op, []).extend(faults)
+
+    def faults_pending(self) -> bool:
+        """Whether any planned or counted fault has not been applied yet."""
+        with self.lock:
+            f = self.faults
+            return any(f.planned.values()) or bool(
+                f.silent_replies or f.corrupt_replies or f.late_replies or f.garbage)
+
     # --- what the simulators do -----------------------------------------------------------
 
     def present(self) -> list[SimTag]:
@@ -85,6 +127,11 @@ class SimPad:
         """The tag, if it is on the pad to answer an addressed command."""
         with self.lock:
             return self.tags.get(uid) if uid in self.on_pad else None
+
+    def security_answering(self, uid: str) -> SimTag | None:
+        """The tag, if it is on the pad and answers a security read."""
+        with self.lock:
+            return None if uid in self.faults.unreadable_security else self.answering(uid)
 
     def read(self, uid: str, first: int, count: int) -> bytes | None:
         tag = self.answering(uid)
@@ -124,18 +171,34 @@ class SimPad:
         with self.lock:
             self.history.append((f"lock_{what}", uid, None))
 
-    def take_fault(self) -> str | None:
-        """The fault for the next reply, if any: "silent", "corrupt" or "garbage"."""
+    def take_unheard(self, op: Op) -> bool:
+        """Whether the next request of kind `op` is to go unheard (planned only)."""
         with self.lock:
-            if self.faults.silent_replies:
-                self.faults.silent_replies -= 1
-                return "silent"
-            if self.faults.corrupt_replies:
-                self.faults.corrupt_replies -= 1
-                return "corrupt"
-            if self.faults.garbage:
-                return "garbage"
-            return None
+            planned = self.faults.planned.get(op)
+            if not planned or planned[0] is not LineFault.UNHEARD:
+                return False
+            self.line_faults.append((op, planned.pop(0)))
+            return True
+
+    def take_fault(self, op: Op = Op.OTHER) -> LineFault | None:
+        """The fault for the next reply, a reply to a request of kind `op`, if any."""
+        with self.lock:
+            fault = self._next_fault(op)
+            if fault is not None:
+                self.line_faults.append((op, fault))
+            return fault
+
+    def _next_fault(self, op: Op) -> LineFault | None:
+        faults = self.faults
+        if faults.planned.get(op) and faults.planned[op][0] is not LineFault.UNHEARD:
+            return faults.planned[op].pop(0)
+        for counter, fault in (("silent_replies", LineFault.LOST),
+                               ("corrupt_replies", LineFault.CORRUPT),
+                               ("late_replies", LineFault.LATE)):
+            if getattr(faults, counter):
+                setattr(faults, counter, getattr(faults, counter) - 1)
+                return fault
+        return LineFault.GARBAGE if faults.garbage else None
 
     def take_garbage(self) -> bytes:
         with self.lock:

@@ -18,10 +18,13 @@ answered after the firmware stopped listening can be staged with `late_write_ans
 
 Lock commands are never carried out: they are recorded with `pad.refuse_lock()` and answered
 with an error, so tests can prove the driver never sent one. The pad's faults act on the line,
-after the board has done what was asked: "silent" loses the reply, "garbage" puts noise in
-front of it, and "corrupt" cuts the reply off in the middle of its first bracket (or, when it
-has none, in the middle of its text) and ends the line there, as a UART that dropped bytes
-would: the protocol has no checksum, so damage shows only as text that does not parse.
+after the board has done what was asked: "lost" loses the reply, "garbage" puts noise in
+front of it, "late" holds it back until the next frame arrives and sends it just before that
+frame's own reply, and "corrupt" cuts the reply off in the middle of its first bracket (or,
+when it has none, in the middle of its text) and ends the line there, as a UART that dropped
+bytes would: the protocol has no checksum, so damage shows only as text that does not parse.
+An "unheard" request is neither carried out nor answered. A tag the pad makes unreadable for
+security reads stays silent to Get System Information and EAS Alarm.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from drivers.rfid.trf7970a_frames import (
     FrameAssembler, build_frame, manufacturer, uid_from_air, uid_matches, uid_to_air)
 from drivers.rfid.link import BLOCK_SIZE
 from drivers.sim.pty_port import PtyDevice
-from drivers.sim.rfid_pad import SimPad, SimTag
+from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,11 @@ OK = bytes([0x00])
 EAS_SEQUENCE = bytes(range(0xE0, 0x100))
 IC_REFERENCE = 0x01
 WRITES = (WRITE_SINGLE_BLOCK, WRITE_AFI, NXP_SET_EAS, NXP_RESET_EAS)
+# What a fault planned for each kind of ISO 15693 request hits (through the 0x18 request mode).
+OPS = {ISO_INVENTORY: Op.INVENTORY, READ_SINGLE_BLOCK: Op.READ_BLOCKS,
+       READ_MULTIPLE_BLOCKS: Op.READ_BLOCKS, GET_SYSTEM_INFO: Op.READ_SECURITY,
+       NXP_EAS_ALARM: Op.READ_SECURITY, WRITE_AFI: Op.WRITE_SECURITY,
+       NXP_SET_EAS: Op.WRITE_SECURITY, NXP_RESET_EAS: Op.WRITE_SECURITY}
 COLLISION = object()  # several tags answered one request
 
 
@@ -79,12 +87,16 @@ class Trf7970aSimulator:
         self.late_write_answers = 0
         self.registers = {CHIP_STATUS: 0x01, ISO_CONTROL: 0x02}  # power-on: RF off
         self._assembler = FrameAssembler()
+        self._late = bytearray()  # replies held back by a "late" fault
 
     def reply_to(self, data: bytes) -> bytes:
         replies = bytearray()
         for frame in self._assembler.feed(data):
             self.frames.append(frame)
-            replies += self._on_the_line(self._answer(frame))
+            replies += self._late  # a late reply lands while the next request waits
+            self._late.clear()
+            if not self.pad.take_unheard(_op(frame)):
+                replies += self._on_the_line(self._answer(frame), _op(frame))
         return bytes(replies)
 
     # --- the firmware's host loop ---------------------------------------------------------
@@ -244,6 +256,8 @@ class Trf7970aSimulator:
             return OK if done else BLOCK_NOT_AVAILABLE
         if command == WRITE_AFI and len(parameters) == 1:
             return OK if self.pad.set_afi(uid, parameters[0]) else None
+        if command in (GET_SYSTEM_INFO, NXP_EAS_ALARM) and not self.pad.security_answering(uid):
+            return None  # a security read this tag does not answer
         if command == GET_SYSTEM_INFO and not parameters:
             blocks = len(tag.memory) // BLOCK_SIZE
             return bytes([0x00, 0x0F]) + uid_to_air(uid) + bytes(
@@ -259,18 +273,29 @@ class Trf7970aSimulator:
 
     # --- the line -------------------------------------------------------------------------
 
-    def _on_the_line(self, reply: str) -> bytes:
+    def _on_the_line(self, reply: str, op: Op) -> bytes:
         if not reply:
             return b""
         raw = reply.encode("ascii")
-        fault = self.pad.take_fault()
-        if fault == "silent":
+        fault = self.pad.take_fault(op)
+        if fault is LineFault.LOST:
             return b""
-        if fault == "corrupt":
+        if fault is LineFault.CORRUPT:
             return _cut(raw)
-        if fault == "garbage":
+        if fault is LineFault.GARBAGE:
             return self.pad.take_garbage() + raw
+        if fault is LineFault.LATE:
+            self._late += raw
+            return b""
         return raw
+
+
+def _op(frame: Frame) -> Op:
+    if frame.command == INVENTORY:
+        return Op.INVENTORY
+    if frame.command == REQUEST and len(frame.payload) >= 2:
+        return OPS.get(frame.payload[1], Op.OTHER)
+    return Op.OTHER
 
 
 def _air(tag: SimTag) -> str:

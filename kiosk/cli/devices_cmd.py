@@ -1,7 +1,8 @@
 """`kiosk devices list|listen|secure|unsecure`: the technician's view of the hardware.
 
 `listen` prints one JSON object per driver event per line (see drivers.listen_json) until
-interrupted; `secure`/`unsecure` arm or disarm one item's alarm and print the value read back.
+interrupted; `secure`/`unsecure` arm or disarm one item's alarm and print the value read back,
+exiting 0 when the tag ends in the state asked for, 1 when it does not, 2 when it cannot be known.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from kiosk.cli.common import load_config
 from kiosk.errors import KioskError
 
 CONNECT_TIMEOUT_S = 10.0
+SECURITY_WAIT_S = 15.0  # for the pad to carry a request out; a technician can wait longer
+EXIT_AS_ASKED, EXIT_NOT_AS_ASKED, EXIT_UNKNOWN = 0, 1, 2
 
 
 class DeviceCommandError(KioskError, RuntimeError):
@@ -167,20 +170,51 @@ def run_security(args) -> int:
         if not hasattr(driver, "set_security"):
             raise DeviceCommandError(f"{text} is not an RFID reader")
         _wait_connected(driver, events)
-        result = driver.set_security(uid, args.secured)
-    except DeviceError as e:
-        raise DeviceCommandError(f"{name}: {e}") from None
+        result = driver.set_security(uid, args.secured, timeout=SECURITY_WAIT_S)
+    except DeviceError as e:  # nothing was written
+        message = str(e)
+        raise DeviceCommandError(message if message.startswith(name) else f"{name}: {message}") \
+            from None
     finally:
         driver.close()
-    value = result.value if isinstance(result.value, bool) else f"0x{result.value:02X}"
-    print(json.dumps({"source": name, "uid": uid, "asked": "secured" if args.secured
-                      else "unsecured", "secured": result.secured, "value": value}))
-    return 0 if result.secured is args.secured else 1
+    asked = "secured" if args.secured else "unsecured"
+    print(json.dumps({"source": name, "uid": uid, "asked": asked, "secured": result.secured,
+                      "value": None if result.value is None else _value_text(result.value),
+                      "error": result.error or None}))
+    return _explain(name, uid, asked, args.secured, result)
+
+
+def _value_text(value: int | bool) -> str | bool:
+    return value if isinstance(value, bool) else f"0x{value:02X}"
+
+
+def _explain(name: str, uid: str, asked: str, wanted: bool, result) -> int:
+    """One line on stderr for anything but a plain success, and the exit code."""
+    def say(text: str) -> None:
+        print(f"kiosk: {name}: {text}", file=sys.stderr)
+
+    if result.value is None:
+        say(f"the state of {uid} is unknown: it could not be read back ({result.error}). "
+            f"Check that the tag lies on the pad, then run the command again")
+        return EXIT_UNKNOWN
+    value = result.value
+    shown = f"EAS {'on' if value else 'off'}" if isinstance(value, bool) else f"AFI 0x{value:02X}"
+    if result.secured is wanted:
+        if result.error:
+            say(f"{uid} reads back {asked} ({shown}), as asked, after: {result.error}")
+        return EXIT_AS_ASKED
+    if result.secured is None:
+        state = f"reads back {shown}, which is neither secured nor unsecured in [rfid]"
+    else:
+        state = f"is still {'secured' if result.secured else 'unsecured'} ({shown})"
+    say(f"{uid} {state}, not {asked}: {result.error or 'the tag did not take the write'}. "
+        f"Run the command again; if it keeps failing, the tag may be locked or faulty")
+    return EXIT_NOT_AS_ASKED
 
 
 def _wait_connected(driver, events: queue.Queue) -> None:
     deadline = time.monotonic() + CONNECT_TIMEOUT_S
-    while driver.status != "connected":
+    while driver.status not in ("connected", "degraded"):
         if time.monotonic() > deadline:
             detail = getattr(driver, "detail", "") or driver.status
             raise DeviceCommandError(f"{driver.name} did not connect within "

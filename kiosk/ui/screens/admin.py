@@ -24,6 +24,7 @@ OFFLINE_ROW_HEIGHT = 64
 VERDICTS = {True: N_("Working"), False: N_("FAULT"), None: N_("not set")}
 DEVICE_STATES = {
     "connected": N_("connected"),
+    "degraded": N_("degraded"),
     "lost": N_("offline"),
     "unavailable": N_("unavailable"),
 }

@@ -1,0 +1,75 @@
+"""A checkout whose alarm write goes wrong on the line, through the whole kiosk: the runtime
+without a screen, the real test ILS on 127.0.0.1 and the 3M 810 twin on a pty. What the
+patron's line and the journal say must match the tag's AFI, or say that it is not known."""
+
+from __future__ import annotations
+
+import pytest
+
+from drivers.sim.rfid_pad import LineFault, Op
+from kiosk import config as config_module
+from kiosk.core.events import Screen
+from kiosk.journal import Journal
+from kiosk.runtime import Runtime, SteerableClock
+from kiosk.sip2.test_data import IlsData
+from kiosk.sip2.test_server import Sip2TestServer
+from tests.conftest import ROOT
+from tests.runtime_kiosk import ils_section, pump_until
+
+CARD = "23520001234566"
+RED, RED_TAG = "33520000123453", "E004015000000001"
+ON_LOAN = 0xC2
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    data = IlsData.load(ROOT / "kiosk" / "demo" / "ils.toml")
+    with Sip2TestServer(data, charset="utf-8") as ils:
+        path = tmp_path / "kiosk.toml"
+        path.write_text(f"""
+[kiosk]
+data_dir = "{tmp_path}"
+{ils_section(ils)}
+[devices]
+scanner = "sim:scanner"
+rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
+""", encoding="utf-8")
+        config = config_module.load(path)
+        runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
+                          clock=SteerableClock())
+        runtime.start()
+        pump_until(runtime, lambda: runtime.ils.online and "rfid" in runtime.view.devices)
+        yield runtime
+        runtime.close()
+
+
+def borrow_red(runtime):
+    runtime.sim_scanner().scan(CARD)
+    pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
+    runtime.sim_pad().place(RED_TAG)
+    pump_until(runtime, lambda: any(line.item_id == RED and line.status in ("ok", "staff")
+                                    for line in runtime.view.circulation.lines))
+    return next(line for line in runtime.view.circulation.lines if line.item_id == RED)
+
+
+def journal(runtime):
+    with Journal.open_existing(runtime.config.journal_path) as reader:
+        return [(row.kind, row.outcome) for row in reader.rows() if row.item == RED]
+
+
+def test_a_checkout_whose_alarm_reply_was_lost_is_done_because_the_tag_reads_back_disarmed(runtime):
+    pad = runtime.sim_pad()
+    pad.plan(Op.WRITE_SECURITY, LineFault.LOST)
+    line = borrow_red(runtime)
+    assert pad.tags[RED_TAG].afi == ON_LOAN and pad.line_faults == [(Op.WRITE_SECURITY,
+                                                                      LineFault.LOST)]
+    assert line.status == "ok" and journal(runtime) == [("checkout", "ok")]
+
+
+def test_a_checkout_whose_alarm_cannot_be_read_back_goes_to_staff(runtime):
+    pad = runtime.sim_pad()
+    pad.faults.unreadable_security.add(RED_TAG)
+    line = borrow_red(runtime)
+    assert (line.status, line.reason) == ("staff", "security_failed")
+    assert journal(runtime) == [("checkout", "security_failed")]
+    assert pad.tags[RED_TAG].afi == ON_LOAN  # written, but the kiosk cannot know: staff look
