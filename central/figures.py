@@ -4,8 +4,9 @@ queries over the counts, in one snapshot; runs on the calling thread.
 
 Counts keep the kiosk's local date and hour, so a day here is the day at the kiosk. A loan is a
 `checkout` that succeeded, a return a `checkin` that succeeded, a visit any `session`. A failure
-is any other outcome than `ok`, except for events whose outcome only says how they ended (a
-session that timed out, a search left without a result, a staff action).
+is any other outcome than `ok` (or `unknown`, which the kiosk settles later), except for events
+whose outcome only says how they ended (a session that timed out, a search left without a
+result, a staff action, an intent, the kiosk out of service).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from central.db import Conn
 from central.storage import Kiosk, Storage
 
 EBOOK_EVENTS = ("ebook_view", "ebook_qr", "ebook_download")
-NOT_FAILURES = ("session", "search", "admin")
+# Events whose outcome says how something ended or began, never that it failed: an "intent" row
+# is written before each ILS transaction, a "service" row when a kiosk stops or resumes taking
+# patrons.
+NOT_FAILURES = ("session", "search", "admin", "intent", "service")
+# Outcomes of a transaction that happened: at once, or found done in the ILS after a crash or
+# a lost reply ("reconciled"); "unknown" is no verdict yet (the kiosk reconciles it later).
+DONE = ("ok", "reconciled")
+NOT_FAILED = (*DONE, "unknown")
 TOP_TITLES = 20
 
 
@@ -91,7 +99,8 @@ def gather(storage: Storage, selection: Selection, kiosks: list[Kiosk]) -> Figur
         per_hour = _loans_returns(conn, "hour", where, params, list(range(24)))
         titles, categories = _ebooks(conn, _where(selection, "c.")[0], params)
         failures = [Failure(event, outcome, int(n)) for event, outcome, n in conn.all(
-            f"SELECT event, outcome, SUM(n) FROM counts WHERE {where} AND outcome <> 'ok' "
+            f"SELECT event, outcome, SUM(n) FROM counts WHERE {where} "
+            f"AND outcome NOT IN {NOT_FAILED!r} "
             f"AND event NOT IN {NOT_FAILURES!r} "
             "GROUP BY event, outcome ORDER BY SUM(n) DESC, event, outcome", params)]
         points = _points(conn, where, params, selection.kiosk_ids, kiosks)
@@ -112,7 +121,7 @@ def _loans_returns(conn: Conn, column: str, where: str, params: list,
                    labels: list) -> list[LoansReturns]:
     found: dict = {}
     for label, event, n in conn.all(
-            f"SELECT {column}, event, SUM(n) FROM counts WHERE {where} AND outcome = 'ok' "
+            f"SELECT {column}, event, SUM(n) FROM counts WHERE {where} AND outcome IN {DONE!r} "
             f"AND event IN ('checkout', 'checkin') GROUP BY {column}, event", params):
         found[(label, event)] = int(n)
     return [LoansReturns(str(label), found.get((label, "checkout"), 0),
@@ -158,7 +167,7 @@ def _points(conn: Conn, where: str, params: list, kiosk_ids: tuple[str, ...],
     for kiosk_id, event, n in conn.all(
             f"SELECT kiosk_id, event, SUM(n) FROM counts WHERE {where} AND event IN "
             "('session', 'checkout', 'checkin', 'ebook_view', 'ebook_download') "
-            "AND (outcome = 'ok' OR event = 'session') GROUP BY kiosk_id, event", params):
+            f"AND (outcome IN {DONE!r} OR event = 'session') GROUP BY kiosk_id, event", params):
         column = _POINT_EVENTS[event]
         entry = sums[place[kiosk_id]]
         entry[column] = entry.get(column, 0) + int(n)

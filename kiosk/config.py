@@ -164,6 +164,11 @@ class CirculationSection:
     offline: bool = option(False)
     offline_max_items: int = option(5, min=1, max=100)
     offline_max_total: int = option(500, min=1, max=100000)
+    # Never lent offline: barcode prefixes and ranges ("REF,30000000-30009999"), and items
+    # the ILS refused (on hold, not for loan, unknown, on loan) within this many days.
+    offline_refuse: str = option("", pattern=re.compile(r"^[^\s]*$"),
+                                 hint="prefixes and ranges separated by commas, no spaces")
+    offline_refused_days: int = option(30, min=0, max=3650)
 
 
 @dataclass(frozen=True)
@@ -295,12 +300,23 @@ def load_files(files: list[Path]) -> Config:
     sections = {name: _build_section(cls, name, merged.get(name, {}), origin)
                 for name, cls in _SECTION_CLASSES.items()}
     devices = _build_devices(merged.get("devices", {}), origin)
+    _check_offline_rules(sections["circulation"], origin)
     rfid = sections["rfid"]
     if rfid.afi_secured == rfid.afi_unsecured:
         where = origin.get(("rfid", "afi_secured")) or origin.get(("rfid", "afi_unsecured"))
         raise ConfigError(f"{where}: options 'afi_secured' and 'afi_unsecured' in section [rfid] "
                           f"must differ (both are {rfid.afi_secured:#04x})")
     return Config(**sections, devices=devices, sources=tuple(str(p) for p in files))
+
+
+def _check_offline_rules(circulation: CirculationSection,
+                         origin: dict[tuple[str, str], Path]) -> None:
+    from kiosk.core.offline_rules import parse_rules
+    try:
+        parse_rules(circulation.offline_refuse)
+    except ValueError as e:
+        raise ConfigError(f"{origin[('circulation', 'offline_refuse')]}: option "
+                          f"'offline_refuse' in section [circulation]: {e}") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

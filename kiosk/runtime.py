@@ -4,6 +4,10 @@ Runs on one thread (the Kivy main thread in the app): drivers hand events in thr
 the screen calls `send()`, and `pump()` drains the queue and lets time pass. No Kivy here.
 Anything slow is handed to a worker that answers on `events`: the ILS worker thread for
 `IlsCall`s, one thread for the pad's security changes, one for the receipt printer.
+
+Journal first: effects are applied in order, and when a journal row cannot be written the rest
+of that batch is dropped and the core hears `JournalFailed` before any screen sees the new view,
+so nothing that was not recorded is ever shown as done (the kiosk is then out of service).
 """
 
 from __future__ import annotations
@@ -21,24 +25,28 @@ from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
 from drivers.sim.scanner import SimScanner
 from kiosk import status
-from kiosk.circulation.offline import OfflineStoreError
+from kiosk.circulation.offline import OfflineRefused, OfflineStoreError
+from kiosk.circulation.reconcile import OpenIntent, Reconciled
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.session import Session, Settings, View
 from kiosk.ebooks.setup import ebooks_for
-from kiosk.errors import JournalError
 from kiosk.journal import Journal
+from kiosk.journal_keeper import JournalKeeper
 
 log = logging.getLogger(__name__)
 MAX_EVENTS_PER_PUMP = 200  # a flood of driver events must not starve the screen
+RECONCILE_EVERY_S = 300.0  # intents left open are asked about again this often
 
 
 class Runtime:
-    def __init__(self, config: Config, journal: Journal, *,
+    def __init__(self, config: Config, journal: Journal | None = None, *,
                  clock: Callable[[], float] = time.monotonic,
                  restart: Callable[[], None] = lambda: None) -> None:
+        """`journal` open already, or None to open it here (the kiosk starts out of service if
+        it cannot be opened)."""
         self.config = config
-        self.journal = journal
+        self.keeper = JournalKeeper(config, journal, clock=clock)
         self.clock = clock
         self.restart = restart
         self.events = EventQueue()
@@ -46,19 +54,29 @@ class Runtime:
         self.drivers = {name: _build_driver(name, source, self.events, config)
                         for name, source in config.devices.items()}
         self.on_view: list[Callable[[View], None]] = []
-        self.journal_failures = 0
-        self.library, self.download_server, self.wifi_payload = ebooks_for(config, journal,
-                                                                           self.events)
+        # Opened now (the screens read the e-book library as they are built); a journal that
+        # cannot be opened is reported to the core at start(): the kiosk opens out of service.
+        self._journal_failed = self.keeper.start()
+        self.library, self.download_server, self.wifi_payload = ebooks_for(
+            config, self.keeper.view_counts(), self.events)
         self.offline_store, self.ils = _circulation_for(config, self.events)
         # One thread each, so tags change in the order asked and receipts print one by one.
         self._security = ThreadPoolExecutor(1, thread_name_prefix="security")
         self._printing = ThreadPoolExecutor(1, thread_name_prefix="printer")
+        self._reconciling: set[int] = set()  # intents the ILS worker is asking about
+        self._next_reconcile = 0.0
 
     @property
     def view(self) -> View:
         return self.session.view
 
+    @property
+    def journal(self) -> Journal | None:
+        return self.keeper.journal
+
     def start(self) -> None:
+        if self._journal_failed is not None:
+            self.send(self._journal_failed)
         for driver in self.drivers.values():
             driver.start()
         if self.ils is not None:
@@ -82,10 +100,21 @@ class Runtime:
 
     def send(self, event: object) -> None:
         before = self.session.view
-        self._apply(self.session.handle(event, self.clock()))
+        self._handle(event)
         if self.session.view is not before:
             for listener in self.on_view:
                 listener(self.session.view)
+
+    def _handle(self, event: object) -> None:
+        if isinstance(event, Reconciled):  # the runtime's own bookkeeping, not the patron's
+            self._reconciled(event)
+            return
+        if (isinstance(event, ev.IlsState) and event.online) or isinstance(
+                event, ev.JournalRestored):
+            self._next_reconcile = 0.0  # whatever was left open can be asked about now
+        failed = self._apply(self.session.handle(event, self.clock()))
+        if failed is not None:  # before anyone sees the view that assumed the row was written
+            self._handle(failed)
 
     def pump(self) -> None:
         for _ in range(MAX_EVENTS_PER_PUMP):
@@ -94,6 +123,10 @@ class Runtime:
             except queue.Empty:
                 break
             self.send(event)
+        change = self.keeper.tick()
+        if change is not None:
+            self.send(change)
+        self._reconcile_when_due()
         self.send(ev.Tick())
 
     def close(self) -> None:
@@ -104,16 +137,31 @@ class Runtime:
         for driver in self.drivers.values():
             driver.close()
         if self.download_server is not None:
-            self.download_server.stop()
+            self.download_server.stop()  # it hands in the refusals it was still counting
+            self._drain(ev.EbookDownloaded)
         if self.offline_store is not None:
             self.offline_store.close()
-        self.journal.close()
+        self.keeper.close()
 
-    def _apply(self, effects: list[object]) -> None:
-        # In order, so that a journal row is durable before the view that follows it is shown.
-        for effect in effects:
+    def _drain(self, kind: type) -> None:
+        """Journal the events of `kind` still queued (the app is ending; others are dropped)."""
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(event, kind):
+                self.send(event)
+
+    def _apply(self, effects: list[object]) -> ev.JournalFailed | None:
+        """In order, so that a journal row is durable before what follows it. A row that cannot
+        be written ends the batch: what came after it in the core's mind did not happen."""
+        for n, effect in enumerate(effects):
+            failed = None
             if isinstance(effect, ev.JournalAppend):
-                self._write(effect)
+                failed = self._write(effect)
+            elif isinstance(effect, ev.JournalIntent):
+                failed = self.keeper.intent(effect)
             elif isinstance(effect, ev.GatherStatus):
                 self._gather_status()
             elif isinstance(effect, ev.RestartApp):
@@ -132,19 +180,51 @@ class Runtime:
                 self._record_offline(effect)
             elif isinstance(effect, ev.OfflineAcknowledge):
                 self._acknowledge_offline(effect)
+            elif isinstance(effect, ev.RememberRefusal):
+                self._remember_refusal(effect)
+            elif isinstance(effect, ev.SettleIntent):
+                failed = self.keeper.settle_by_staff(effect.seq)
+            if failed is not None:
+                if effects[n + 1:]:
+                    log.error("not done, the journal having failed: %s",
+                              ", ".join(type(e).__name__ for e in effects[n + 1:]))
+                return failed
+        return None
 
-    def _write(self, row: ev.JournalAppend) -> None:
-        try:
-            self.journal.append(row.kind, row.outcome, item=row.item, title=row.title,
-                                patron=row.patron, detail=row.detail)
-            if row.kind == "ebook_view" and row.item:
-                self.library.viewed(row.item)
-        except JournalError as e:
-            self.journal_failures += 1
-            log.error("journal write failed (%s %s): %s", row.kind, row.outcome, e)
+    def _write(self, row: ev.JournalAppend) -> ev.JournalFailed | None:
+        failed = self.keeper.append(row)
+        if failed is None and row.kind == "ebook_view" and row.item:
+            self.library.viewed(row.item)
+        return failed
+
+    def _reconcile_when_due(self) -> None:
+        """Hand intents left open (by a crash, or a reply that was lost) to the ILS worker."""
+        if self.ils is None or self.clock() < self._next_reconcile:
+            return
+        self._next_reconcile = self.clock() + RECONCILE_EVERY_S
+        intents = [_open_intent(row) for row in self.keeper.open_intents()
+                   if row.seq not in self._reconciling]
+        if intents:
+            self._reconciling.update(intent.seq for intent in intents)
+            self.ils.reconcile(intents)
+
+    def _reconciled(self, result: Reconciled) -> None:
+        intent = result.intent
+        self._reconciling.discard(intent.seq)
+        if result.outcome is None:
+            return  # still open: listed for staff, asked about again later
+        detail = {"ils": result.ils_state}
+        if result.due:
+            detail["due"] = result.due
+        failed = self.keeper.settle(intent.seq, intent.operation, result.outcome,
+                                    item=intent.item_id, detail=detail)
+        if failed is not None:
+            self._handle(failed)
 
     def _ils_call(self, call: ev.IlsCall) -> None:
-        if self.ils is None:  # the core asks only with an ILS configured; say so if not
+        if call.intent is not None and not self.keeper.intent_written(call.intent):
+            log.error("ILS %s not sent: its intent is not in the journal", call.op)
+        elif self.ils is None:  # the core asks only with an ILS configured; say so if not
             self.events.put(ev.IlsAnswered(call.token, None, "no ILS is configured"))
         else:
             self.ils.submit(call)
@@ -196,9 +276,21 @@ class Runtime:
             self.offline_store.add(record.kind, record.patron_id, record.item_id,
                                    datetime.now(timezone.utc))
             self.events.put(ev.OfflineRecorded(record.token, True))
+        except OfflineRefused as e:
+            log.info("offline %s of %s refused: %s", record.kind, record.item_id, e)
+            self.events.put(ev.OfflineRecorded(record.token, False, str(e),
+                                               reason="offline_not_lendable"))
         except (OfflineStoreError, ValueError) as e:
             log.error("offline %s of %s not kept: %s", record.kind, record.item_id, e)
             self.events.put(ev.OfflineRecorded(record.token, False, str(e)))
+
+    def _remember_refusal(self, refusal: ev.RememberRefusal) -> None:
+        if self.offline_store is None:
+            return
+        try:
+            self.offline_store.remember_refusal(refusal.item_id, refusal.reason)
+        except OfflineStoreError as e:  # only offline lending loses this safeguard
+            log.error("offline store: %s", e)
 
     def _acknowledge_offline(self, done: ev.OfflineAcknowledge) -> None:
         """Staff dealt with a refused transaction: mark it, then show the admin list again."""
@@ -231,13 +323,22 @@ class Runtime:
 
     def _gather_status(self) -> None:
         devices = {name: (d.state, d.detail) for name, d in self.session.view.devices.items()}
+        kept = self.keeper.fault
+        fault = None if kept is None else status.JournalFault(kept.cause, kept.message,
+                                                              self.keeper.held_rows)
 
         def work() -> None:
             report = status.gather(self.config, device_states=devices,
-                                   failed_writes=self.journal_failures)
+                                   journal_fault=fault)
             self.events.put(ev.StatusArrived(report))
 
         threading.Thread(target=work, name="status", daemon=True).start()
+
+
+def _open_intent(row) -> OpenIntent:
+    """An intent row of the journal as the reconciler needs it."""
+    return OpenIntent(row.seq, row.outcome, row.item or "",
+                      (row.detail or {}).get("due_before", ""))
 
 
 def _build_driver(name: str, source: str, events: queue.Queue, config: Config) -> Driver:

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from kiosk import system, wal_index
+from kiosk.sizes import size_text
 
 # SQLite's primary result codes, and the extended codes that change the cause.
 _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB, _PERM = 8, 10, 11, 13, 14, 26, 3
@@ -91,7 +92,7 @@ def describe(cause: str, path: Path, what: str, detail: str) -> str:
     folder = path.parent
     if cause == "full":
         free = wal_index.free_bytes(folder)
-        return (f"the data partition is full ({_size(free)} free at {folder}; {detail}): "
+        return (f"the data partition is full ({size_text(free)} free at {folder}; {detail}): "
                 "remove what is not the kiosk's from it (copies, exports, old logs) or give it "
                 f"more room; keep the {what} and the key files. The kiosk resumes by itself "
                 "once it can write again")
@@ -127,14 +128,6 @@ def detail_of(error: BaseException) -> str:
 def is_busy(error: BaseException) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (_BUSY, _LOCKED)
-
-
-def _size(n: float) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 def explain(error: BaseException, path: Path, what: str, doing: str) -> tuple[str, str]:

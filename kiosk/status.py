@@ -25,9 +25,11 @@ from kiosk.config import Config
 from kiosk.errors import CentralError, JournalError, KioskError
 from kiosk.i18n import N_
 from kiosk.journal import Journal, reserve
+from kiosk.sizes import size_text
 from kiosk.upload import state as upload_state
 
 NETWORK_TIMEOUT_S = 3.0
+UNSETTLED_AFTER_S = 120.0  # an intent open longer than this is no longer in flight
 CENTRAL_TIMEOUT = (3.05, 10)  # connect, read
 MIN_FREE_BYTES = 100 * 1024 * 1024  # the journal needs room; a full card loses transactions
 
@@ -58,17 +60,21 @@ class StatusReport:
     # What the ILS refused when offline transactions were replayed, for staff to deal with
     # (kiosk.circulation.offline.OfflineTransaction, oldest first).
     offline_refused: tuple = ()
+    # Transactions whose result nobody knows (intent rows, kiosk.journal.Row, oldest first):
+    # the kiosk stopped mid-way or the reply was lost, and the ILS could not tell yet.
+    unsettled: tuple = ()
 
 
 def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None = None,
-           failed_writes: int = 0, verify_journal: bool = False) -> StatusReport:
+           journal_fault: JournalFault | None = None,
+           verify_journal: bool = False) -> StatusReport:
     """Every check; a running app adds its live `device_states` (name -> (state, detail)) and
-    how many journal writes have failed since it started."""
+    why its journal cannot be written, when it is out of service."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         ils = pool.submit(check_ils, config)
         central = pool.submit(check_central, config)
         checks = [check_version(), check_config(config),
-                  check_journal(config, verify=verify_journal, failed_writes=failed_writes),
+                  check_journal(config, verify=verify_journal, fault=journal_fault),
                   check_disk(config),
                   check_clock(),
                   check_catalogue(config)]
@@ -77,8 +83,9 @@ def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None =
                    for name, source in sorted(config.devices.items())]
         checks += [ils.result(), central.result()]
         offline, refused = read_offline(config)
-        checks.append(offline)
-    return StatusReport(tuple(checks), datetime.now(timezone.utc), refused)
+        unsettled_check, unsettled = read_unsettled(config)
+        checks += [offline, unsettled_check]
+    return StatusReport(tuple(checks), datetime.now(timezone.utc), refused, unsettled)
 
 
 def check_version() -> Check:
@@ -98,9 +105,23 @@ def check_config(config: Config) -> Check:
     return Check("config", True, summary)
 
 
-def check_journal(config: Config, *, verify: bool = False, failed_writes: int = 0) -> Check:
-    """Readable, whole (with `verify`), and writable: a real write that adds no row."""
+@dataclass(frozen=True)
+class JournalFault:
+    """Why the running app cannot write its journal (it is out of service meanwhile)."""
+    cause: str  # kiosk.errors.JOURNAL_CAUSES
+    message: str
+    held_rows: int  # rows the app keeps in memory until the journal takes them
+
+
+def check_journal(config: Config, *, verify: bool = False,
+                  fault: JournalFault | None = None) -> Check:
+    """Readable, whole (with `verify`), and writable: a real write that adds no row. The
+    running app's own `fault` comes first: its connection is the one that failed."""
     path = config.journal_path
+    if fault is not None:
+        return Check("journal", False,
+                     Message(_JOURNAL_FAULTS[fault.cause], {"error": fault.message}),
+                     _JOURNAL_ADVICE[fault.cause])
     if not path.exists():
         folder = next((p for p in path.parents if p.exists()), Path("/"))
         disk = system.disk_state(folder)
@@ -124,11 +145,6 @@ def check_journal(config: Config, *, verify: bool = False, failed_writes: int = 
     except JournalError as e:
         return Check("journal", False, Message(_JOURNAL_FAULTS[e.cause], {"error": str(e)}),
                      _JOURNAL_ADVICE[e.cause])
-    if failed_writes:
-        return Check("journal", False,
-                     Message(N_("{count} writes failed since start; {rows} rows stored"),
-                             {"count": failed_writes, "rows": stats.rows}),
-                     Message(N_("check the log and the disk space, then restart the app")))
     if problems:
         return Check("journal", False,
                      Message(N_("{count} problems, first: {problem}"),
@@ -174,7 +190,8 @@ def check_disk(config: Config) -> Check:
                      Message(N_("give the kiosk user write access to {folder}"),
                              {"folder": str(folder)}))
     reserved = reserve.size(folder)
-    args = {"free": _size(disk.free), "total": _size(disk.total), "reserve": _size(reserved)}
+    args = {"free": size_text(disk.free), "total": size_text(disk.total),
+            "reserve": size_text(reserved)}
     summary = (Message(N_("{free} free of {total}, and a {reserve} reserve the kiosk can "
                           "release"), args) if reserved
                else Message(N_("{free} free of {total}"), args))
@@ -403,6 +420,32 @@ def read_offline(config: Config) -> tuple[Check, tuple]:
                                 "does not have yet"))), ()
 
 
+def read_unsettled(config: Config, *, now: datetime | None = None) -> tuple[Check, tuple]:
+    """The check of transactions with no known result, and their intent rows for staff."""
+    path = config.journal_path
+    if not path.exists():
+        return Check("unsettled", None, Message(N_("no journal yet"))), ()
+    cutoff = (now or datetime.now(timezone.utc)).timestamp() - UNSETTLED_AFTER_S
+    try:
+        with Journal.open_existing(path) as journal:
+            rows = tuple(row for row in journal.open_intents()
+                         if _utc_seconds(row.time_utc) < cutoff)
+    except JournalError as e:
+        return Check("unsettled", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
+                     Message(N_("run 'kiosk journal verify' and keep the file for inspection"))), ()
+    if not rows:
+        return Check("unsettled", True, Message(N_("every transaction has a known result"))), ()
+    return (Check("unsettled", False,
+                  Message(N_("transactions with no known result: {count}"),
+                          {"count": len(rows)}),
+                  Message(N_("look each item up in the library system, put it right, then mark "
+                             "it checked on the admin screen"))), rows)
+
+
+def _utc_seconds(time_utc: str) -> float:
+    return datetime.fromisoformat(time_utc.replace("Z", "+00:00")).timestamp()
+
+
 def offline_check(store) -> Check:
     """The offline check from an open `OfflineStore`."""
     pending, refused = store.total_pending(), store.total_refused()
@@ -433,11 +476,3 @@ def _why(error: OSError) -> str:
     if isinstance(error, socket.timeout):
         return f"no answer within {NETWORK_TIMEOUT_S:g} s"
     return error.strerror or str(error)
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"

@@ -78,14 +78,17 @@ def _ask_kernel_clock() -> bool | None:
 
 def disk_free(path: str | Path) -> tuple[int, int] | None:
     """(free bytes, total bytes) of the file system holding `path` or its nearest parent."""
-    p = Path(path)
-    while not p.exists() and p != p.parent:
-        p = p.parent
     try:
-        usage = shutil.disk_usage(p)
+        usage = shutil.disk_usage(_nearest_existing(Path(path)))
     except OSError:
         return None
     return usage.free, usage.total
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 # Below this much free space the data partition counts as full: a journal write (a WAL frame,
@@ -107,9 +110,7 @@ class DiskState:
 
 def disk_state(path: str | Path) -> DiskState | None:
     """The state of the file system holding `path` or its nearest existing parent."""
-    p = Path(path)
-    while not p.exists() and p != p.parent:
-        p = p.parent
+    p = _nearest_existing(Path(path))
     try:
         st = os.statvfs(p)
     except OSError:

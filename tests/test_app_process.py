@@ -25,9 +25,9 @@ def test_the_walkthrough_saves_every_screen_and_journals_the_visit(tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     pictures = sorted(p.name for p in out.glob("*.png"))
-    assert len(pictures) == 18 and pictures[0] == "01-attract.png"
+    assert len(pictures) == 22 and pictures[0] == "01-attract.png"
     assert all((out / p).stat().st_size > 5000 for p in pictures)  # not blank frames
-    assert "saved 18 screenshots" in result.stdout
+    assert "saved 22 screenshots" in result.stdout
     journal = tmp_path / ".local/share/kiosk-demo/journal.sqlite3"
     verify = subprocess.run([sys.executable, "-m", "kiosk", "journal", "verify", "--file", journal],
                            cwd=ROOT, capture_output=True, text=True)

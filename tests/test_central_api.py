@@ -274,3 +274,19 @@ def test_failures_are_by_reason_and_leave_out_how_sessions_ended(server):
     assert [(f.event, f.outcome, f.n) for f in figures.failures] == [
         ("checkout", "patron blocked", 4), ("checkin", "tag unreadable", 1)]
     assert figures.total.visits == 7 and figures.total.loans == 9
+
+
+def test_a_transaction_found_done_after_a_crash_is_a_loan_and_intents_are_no_failures(server):
+    """A kiosk journals an intent before each transaction; an answer that was lost is
+    "unknown" until the kiosk finds it "reconciled" (done) in the ILS: one loan, no failure."""
+    token = add_kiosk(server.storage, "lobby-1")
+    rows = [{"date": DAY.isoformat(), "hour": 9, "event": e, "outcome": o, "key": None, "n": n}
+            for e, o, n in (("intent", "checkout", 3), ("checkout", "ok", 1),
+                            ("checkout", "unknown", 1), ("checkout", "reconciled", 1),
+                            ("checkout", "reconciled_not_done", 1),
+                            ("service", "out_of_service", 1), ("service", "restored", 1))]
+    assert post(server, "counts", batch("lobby-1", 1, rows), token).status_code == 200
+    figures = gather(server.storage, Selection(DAY, DAY, ("lobby-1",)), server.storage.kiosks())
+    assert figures.total.loans == 2
+    assert [(f.event, f.outcome, f.n) for f in figures.failures] == [
+        ("checkout", "reconciled_not_done", 1)]

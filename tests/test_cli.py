@@ -56,6 +56,17 @@ def test_a_bad_config_stops_run_with_one_clear_line(tmp_path):
                                      "allowed: timeout_s, countdown_s")
 
 
+
+def test_config_and_log_level_are_taken_before_the_subcommand_too(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n')
+    for args in (("--config", path, "journal", "stats"), ("journal", "stats", "--config", path),
+                 ("--config", "/nowhere.toml", "--log-level", "DEBUG", "journal", "stats",
+                  "--config", path)):
+        result = kiosk(*args)
+        assert result.returncode == 2 and "no journal here" in result.stderr, args
+        assert str(tmp_path / "data") in result.stderr
+
 LOG_A_CARD = """
 import logging, sys
 from kiosk import logsetup

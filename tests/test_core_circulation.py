@@ -31,7 +31,7 @@ def make(**circulation) -> Session:
 
 
 def patron(**fields) -> PatronInfo:
-    values = dict(patron_id=CARD, valid=True, pin_ok=None, name="陈晓明", blocks=(),
+    values = dict(patron_id=CARD, valid=True, pin_ok=True, name="陈晓明", blocks=(),
                   charged=(), overdue=(), holds_ready=(), fines="", currency="CNY",
                   charged_count=0, overdue_count=0, hold_count=0, email="", language="",
                   raw=(), screen_message=(), print_line=())

@@ -188,6 +188,21 @@ def test_one_in_flight_when_the_kiosk_stopped_is_never_sent_twice(store, support
         ils.stop()
 
 
+def test_a_checkin_in_flight_counts_as_done_only_when_the_ils_says_the_book_is_back(store):
+    """An ILS answers "01 other" for an item it does not know, "13 missing" for a lost one:
+    neither says the return reached it, so the checkin is sent again and its answer decides."""
+    ils = serve(library())
+    try:
+        ils.data.items[BOOKS[3]].status = "missing"
+        tx = store.add("checkin", None, BOOKS[3], T0)
+        store.mark_sending(tx)
+        (result,) = run(store, ils)
+        assert sent(ils, "09").count(BOOKS[3]) == 1  # asked, then sent: not taken as done
+        assert result.recovered is False
+    finally:
+        ils.stop()
+
+
 def test_replies_that_make_no_sense_stop_the_replay_then_go_to_staff(store, server):
     store.add("checkout", LI, BOOKS[0], T0)
     store.add("checkout", LI, BOOKS[1], T0 + timedelta(seconds=1))

@@ -226,3 +226,45 @@ def test_writers_killed_mid_write_lose_no_reported_step(tmp_path):
     assert all(pending.get(tx) or refused.get(tx) for tx in added)
     assert all(refused[tx].item_id == added[tx] for tx in settled)
     assert all(tx in refused or pending[tx].item_id == item for tx, item in added.items())
+
+
+def test_an_item_the_ils_refused_lately_is_not_taken_offline(tmp_path):
+    from kiosk.circulation.offline import OfflineRefused
+    with OfflineStore(tmp_path / "offline.sqlite3", tmp_path / "patron.key",
+                      refused_days=30) as store:
+        store.remember_refusal("33520000123453", "on_hold")
+        with pytest.raises(OfflineRefused) as refused:
+            store.add("checkout", CARD, "33520000123453", T0)
+        assert refused.value.reason == "on_hold" and store.total_pending() == 0
+        store.add("checkin", None, "33520000123453", T0)  # a return is always taken
+        store.add("checkout", CARD, "33520000123461", T0)  # another book is fine
+        assert store.total_pending() == 2
+    with OfflineStore(tmp_path / "offline.sqlite3", tmp_path / "patron.key",
+                      refused_days=0) as store:
+        store.add("checkout", CARD, "33520000123453", T0)  # 0: refusals are not kept
+
+
+def test_refusals_older_than_the_window_are_forgotten(tmp_path):
+    path = tmp_path / "offline.sqlite3"
+    with OfflineStore(path, tmp_path / "patron.key", refused_days=30) as store:
+        store.remember_refusal("33520000123453", "not_for_loan")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE refused_items SET refused_utc = '2020-01-01T00:00:00.000Z'")
+    db.commit()
+    db.close()
+    with OfflineStore(path, tmp_path / "patron.key", refused_days=30) as store:
+        store.add("checkout", CARD, "33520000123453", T0)
+
+
+def test_a_store_from_before_refusals_were_kept_gains_them_and_keeps_its_rows(tmp_path):
+    """Version 1 stores are on kiosks in the field; they are updated in place."""
+    path = tmp_path / "offline.sqlite3"
+    with OfflineStore(path, tmp_path / "patron.key") as store:
+        store.add("checkout", CARD, "33520000123453", T0)
+    db = sqlite3.connect(path)
+    db.executescript("DROP TABLE refused_items; PRAGMA user_version = 1;")
+    db.close()
+    with OfflineStore(path, tmp_path / "patron.key", refused_days=30) as store:
+        store.remember_refusal("33520000123461", "on_loan")
+        assert store.total_pending() == 1
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2

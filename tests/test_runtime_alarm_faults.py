@@ -7,14 +7,12 @@ from __future__ import annotations
 import pytest
 
 from drivers.sim.rfid_pad import LineFault, Op
-from kiosk import config as config_module
 from kiosk.core.events import Screen
 from kiosk.journal import Journal
-from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.test_data import IlsData
 from kiosk.sip2.test_server import Sip2TestServer
 from tests.conftest import ROOT
-from tests.runtime_kiosk import ils_section, pump_until
+from tests.runtime_kiosk import identified, ils_section, pump_until, started
 
 CARD = "23520001234566"
 RED, RED_TAG = "33520000123453", "E004015000000001"
@@ -25,26 +23,14 @@ ON_LOAN = 0xC2
 def runtime(tmp_path):
     data = IlsData.load(ROOT / "kiosk" / "demo" / "ils.toml")
     with Sip2TestServer(data, charset="utf-8") as ils:
-        path = tmp_path / "kiosk.toml"
-        path.write_text(f"""
-[kiosk]
-data_dir = "{tmp_path}"
-{ils_section(ils)}
-[devices]
-scanner = "sim:scanner"
-rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
-""", encoding="utf-8")
-        config = config_module.load(path)
-        runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
-                          clock=SteerableClock())
-        runtime.start()
-        pump_until(runtime, lambda: runtime.ils.online and "rfid" in runtime.view.devices)
+        runtime = started(tmp_path, ils_section(ils))
         yield runtime
         runtime.close()
 
 
 def borrow_red(runtime):
     runtime.sim_scanner().scan(CARD)
+    identified(runtime, CARD, IlsData.load(ROOT / "kiosk" / "demo" / "ils.toml"))
     pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
     runtime.sim_pad().place(RED_TAG)
     pump_until(runtime, lambda: any(line.item_id == RED and line.status in ("ok", "staff")
@@ -54,7 +40,8 @@ def borrow_red(runtime):
 
 def journal(runtime):
     with Journal.open_existing(runtime.config.journal_path) as reader:
-        return [(row.kind, row.outcome) for row in reader.rows() if row.item == RED]
+        return [(row.kind, row.outcome) for row in reader.rows()
+                if row.item == RED and row.kind != "intent"]
 
 
 def test_a_checkout_whose_alarm_reply_was_lost_is_done_because_the_tag_reads_back_disarmed(runtime):

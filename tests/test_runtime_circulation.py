@@ -16,9 +16,10 @@ from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.test_data import IlsData
 from kiosk.sip2.test_server import Sip2TestServer
 from tests.conftest import ROOT
-from tests.runtime_kiosk import ils_section, pump_until
+from tests.runtime_kiosk import identified, ils_section, pump_until, started
 
 CARD, OTHER_CARD = "23520001234566", "23520009876541"
+DEMO_PINS = IlsData.load(ROOT / "kiosk" / "demo" / "ils.toml")
 RED, RED_TAG = "33520000123453", "E004015000000001"
 HOLD_TAG = "E004015000000003"  # 三体, on hold for 李芳
 CD_TAGS = ("E004015000000004", "E004015000000005")  # 英语听力, the book and its CD
@@ -35,26 +36,10 @@ def ils(request):
 
 @pytest.fixture
 def runtime(tmp_path, ils):
-    path = tmp_path / "kiosk.toml"
-    path.write_text(f"""
-[kiosk]
-data_dir = "{tmp_path}"
-{ils_section(ils)}
-[circulation]
-offline = true
-offline_max_items = 3
-[devices]
-scanner = "sim:scanner"
-rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
-""", encoding="utf-8")
-    config = config_module.load(path)
-    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
-                      clock=SteerableClock())
-    runtime.start()
-    pump_until(runtime, lambda: runtime.ils.online and "rfid" in runtime.view.devices)
+    runtime = started(tmp_path, ils_section(ils),
+                      "[circulation]\noffline = true\noffline_max_items = 3\n")
     yield runtime
     runtime.close()
-
 
 
 def rows(runtime):
@@ -69,6 +54,8 @@ def settled(runtime):
 
 def borrowing(runtime, card=CARD):
     runtime.sim_scanner().scan(card)
+    pump_until(runtime, lambda: runtime.view.circulation.step == "checking")
+    identified(runtime, card, DEMO_PINS)
     pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
 
 
@@ -137,6 +124,32 @@ def test_the_ils_going_away_mid_session_is_offline_then_replayed_when_back(runti
     pump_until(runtime, lambda: runtime.view.circulation.service == "ok")
 
 
+def test_a_book_the_ils_refused_is_not_lent_offline_and_keeps_its_alarm(runtime, ils):
+    """Offline, lend only what the kiosk can tell is lendable: 三体 is on hold for someone
+    else, the ILS said so a minute ago, so it is not lent while the ILS is away."""
+    pad = runtime.sim_pad()
+    borrowing(runtime)
+    pad.place(HOLD_TAG)
+    pump_until(runtime, lambda: settled(runtime))
+    assert runtime.view.circulation.lines[0].reason == "on_hold"
+    pad.clear()
+    pump_until(runtime, lambda: not runtime.session.pad_uids)  # lifted, so it counts again
+    runtime.send(ev.FinishFlow())
+    runtime.send(ev.EndSession())
+    ils.faults.go_away()
+    runtime.sim_scanner().scan(CARD)  # taken unchecked: the ILS is away
+    pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
+    pad.place(HOLD_TAG)
+    pump_until(runtime, lambda: runtime.view.circulation.lines and settled(runtime))
+    (line,) = runtime.view.circulation.lines
+    assert (line.status, line.reason) == ("refused", "offline_not_lendable")
+    assert pad.tags[HOLD_TAG].afi == ON_SHELF  # still armed
+    assert rows(runtime)[-1][:2] == ("checkout", "offline_not_lendable")
+    with OfflineStore(runtime.config.data_dir / "offline.sqlite3",
+                      runtime.config.patron_key_path) as store:
+        assert store.pending() == []
+
+
 def test_without_offline_mode_a_book_is_refused_and_its_alarm_left_on(tmp_path, ils):
     path = tmp_path / "kiosk.toml"
     path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n{ils_section(ils)}'
@@ -164,6 +177,7 @@ def test_renewing_a_loan_moves_its_due_date_in_the_ils(runtime, ils):
     runtime.send(ev.Start())
     runtime.send(ev.Navigate(Screen.ACCOUNT))
     runtime.send(ev.CardNumberTyped(CARD))
+    identified(runtime, CARD, DEMO_PINS)
     pump_until(runtime, lambda: runtime.view.screen is Screen.ACCOUNT and settled(runtime))
     (line,) = runtime.view.circulation.lines
     assert (line.item_id, line.title, line.status) == (LOANED, "平凡的世界", "listed")

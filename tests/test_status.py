@@ -78,7 +78,8 @@ def test_every_check_against_servers_that_answer(tmp_path, sip_server, central_s
     give_token(config)
     checks = by_name(status.gather(config))
     assert list(checks) == ["version", "config", "journal", "disk", "clock", "ebooks",
-                            "device:rfid", "device:scanner", "ils", "central", "offline"]
+                            "device:rfid", "device:scanner", "ils", "central", "offline",
+                            "unsettled"]
     assert checks["ils"].ok and f"127.0.0.1:{sip_server}" in checks["ils"].summary.english
     assert checks["central"].ok
     assert checks["central"].summary.english == ("reachable; 0 rows not yet uploaded, "
@@ -290,3 +291,27 @@ def test_a_full_data_partition_is_named_full(tmp_path):
     assert journal_check.ok is False
     assert journal_check.summary.english.startswith("the data partition is full")
     assert "resumes by itself" in journal_check.advice.english
+
+
+def test_transactions_whose_result_is_not_known_are_listed_for_staff(tmp_path, capsys):
+    """An intent left open for minutes: the kiosk stopped mid-way, or the ILS could not tell."""
+    from datetime import datetime, timedelta, timezone
+
+    from kiosk.cli import doctor_cmd
+    config = make_config(tmp_path)
+    with Journal.open(config.journal_path, config.patron_key_path) as journal:
+        journal.open_intent("checkout", item="33520000123453", patron="23520001234566",
+                            title="红楼梦")
+        settled = journal.open_intent("checkin", item="33520000456788", patron=None)
+        journal.append("checkin", "ok", item="33520000456788", intent=settled)
+    check, rows = status.read_unsettled(config)
+    assert (check.ok, rows) == (True, ())  # a minute old: still in flight, perhaps
+    later = datetime.now(timezone.utc) + timedelta(minutes=3)
+    check, rows = status.read_unsettled(config, now=later)
+    assert check.ok is False
+    assert check.summary.english == "transactions with no known result: 1"
+    assert "mark it checked on the admin screen" in check.advice.english
+    (row,) = rows
+    assert doctor_cmd.format_unsettled(row).split(" ", 9)[-1].endswith(
+        "checkout 33520000123453 红楼梦 (journal row 1)")
+    assert "23520001234566" not in repr(rows)  # only the patron's keyed hash is kept

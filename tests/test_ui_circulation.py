@@ -28,7 +28,7 @@ from kiosk.ui import boot  # noqa: E402
 from tests.runtime_kiosk import ils_section
 
 pytestmark = pytest.mark.ui
-CARD = "23520001234566"
+CARD, PIN = "23520001234566", "1234"
 RED, RED_TAG = "33520000123453", "E004015000000001"
 ALIVE, ALIVE_TAG = "33520000456788", "E004015000000002"
 CD, CD_TAGS = "33520000246801", ("E004015000000004", "E004015000000005")
@@ -110,8 +110,24 @@ def decoded(picture):
     return [symbol.data.decode("utf-8") for symbol in decode(Image.open(picture))]
 
 
+def type_on_the_keypad(k, digits):
+    keys = {w.text: w for w in k.widget("identify", "keypad").children}
+    for digit in digits:
+        k.tap(keys[digit])
+    k.tap(keys["确定"])
+
+
+def answer_the_pin(k, pin=PIN):
+    """The ILS says whether a PIN is valid only when one is sent: the kiosk asks for it."""
+    circulation = lambda: k.app.runtime.view.circulation  # noqa: E731
+    k.until(lambda: circulation().step != "checking")
+    assert circulation().step == "pin" and k.screen == "identify"
+    type_on_the_keypad(k, pin)
+
+
 def borrow_with_the_tray_card(k):
-    k.tap(tray(k, "读者证 Card · 陈晓明"))
+    k.tap(tray(k, "读者证 Card · 陈晓明 · 密码 PIN 1234"))
+    answer_the_pin(k)
     k.until(lambda: k.screen == "borrow")
 
 
@@ -185,6 +201,7 @@ def test_my_account_by_typed_card_number_then_renew(at_attract):
         k.tap(keys[digit])
     assert k.widget("identify", "entry").text == CARD
     k.tap(keys["确定"])
+    answer_the_pin(k)
     k.until(lambda: k.screen == "account" and not runtime.view.circulation.busy)
     titles = [row["title"] for row in k.current().rows]
     assert "红楼梦" in titles
@@ -231,6 +248,33 @@ def test_the_ils_going_away_mid_session_and_coming_back(at_attract):
     k.until(lambda: not k.shows("图书馆系统暂时断开"), timeout=10)
     k.tap(k.widget("borrow", "buttons").ids.finish)
     k.tap(k.widget("receipt", "done"))
+
+
+def test_a_result_nobody_can_know_is_said_so_and_the_alarm_stays_on(at_attract):
+    """The ILS lends the book, then the line drops, and it refuses the kiosk's new login: the
+    kiosk cannot ask what happened, so the patron is sent to staff, never told "borrowed"."""
+    k = at_attract
+    runtime = k.app.runtime
+    pad = runtime.sim_pad()
+    k.ils.data.loans.pop(ALIVE, None)
+    pad.tags[ALIVE_TAG].afi = ON_SHELF  # on the shelf, armed
+    borrow_with_the_tray_card(k)
+    k.ils.faults.next("lose_reply", code="11")
+    k.ils.faults.refuse_logins = True
+    try:
+        k.tap(tray(k, "RFID 《活着》"))
+        k.until(lambda: settled(k, 1), timeout=20)
+        (row,) = k.current().rows
+        assert "结果未知，请联系工作人员" in row["detail"]
+        assert k.ils.data.loans[ALIVE].patron == CARD  # the ILS did lend it
+        assert pad.tags[ALIVE_TAG].afi == ON_SHELF  # the gate still sounds: staff look
+        assert ("checkout", "unknown", ALIVE, None) in [r[:3] + (None,) for r in journal(k)]
+        k.screenshot("circulation-result-unknown")
+    finally:
+        k.ils.faults.clear()
+    k.until(lambda: runtime.ils.online, timeout=30)
+    k.tap(k.widget("borrow", "buttons").ids.finish)
+    k.tap(k.widget("receipt", "done")) if k.screen == "receipt" else None
 
 
 def test_a_chinese_title_through_a_gbk_ils(at_attract, tmp_path):

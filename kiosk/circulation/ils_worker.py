@@ -20,6 +20,7 @@ import time
 from typing import Any, Callable
 
 from kiosk.circulation.offline import OfflineStore, OfflineStoreError, Replayed, replay
+from kiosk.circulation.reconcile import OpenIntent, reconcile
 from kiosk.core import events as ev
 from kiosk.privacy import mask_numbers_in
 from kiosk.sip2.client import IlsSettings, Sip2Client
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 30.0
 _STOP = object()
+
+
+class _Reconcile(tuple):
+    """Intents to ask the ILS about, queued like a call."""
 
 
 class IlsWorker:
@@ -61,6 +66,10 @@ class IlsWorker:
     def submit(self, call: ev.IlsCall) -> None:
         self._calls.put(call)
 
+    def reconcile(self, intents: list[OpenIntent]) -> None:
+        """Ask the ILS what became of these intents; a `Reconciled` event for each answer."""
+        self._calls.put(_Reconcile(intents))
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop after the call in hand; calls not yet started are dropped (the app is ending)."""
         if self._thread is not None:
@@ -87,11 +96,13 @@ class IlsWorker:
             try:
                 if call is None:
                     self._idle()
+                elif isinstance(call, _Reconcile):
+                    self._reconcile(call)
                 else:
                     self._carry_out(call)
             except Exception:  # a bug here must not leave the kiosk without its ILS
                 log.exception("the ILS worker failed on %r", call)
-                if call is not None:
+                if isinstance(call, ev.IlsCall):
                     self._answer(call, None, "internal error", offline=False)
 
     def _wait_s(self) -> float:
@@ -143,6 +154,18 @@ class IlsWorker:
             return
         self._last_traffic = self.clock()
         self._answer(call, result, None, offline=False)
+
+    def _reconcile(self, intents: _Reconcile) -> None:
+        if not self._client.connected and self.clock() >= self._next_attempt:
+            self._connect()
+        if not self._client.connected:
+            log.info("%d open intents wait for the ILS", len(intents))
+            return
+        decided = reconcile(list(intents), self._client, self.events.put)
+        self._last_traffic = self.clock()
+        log.info("reconciled %d of %d open intents with the ILS", decided, len(intents))
+        if not self._client.connected:
+            self._lost(IlsUnavailable("the ILS went away while reconciling"))
 
     def _connect(self) -> None:
         self.attempts += 1

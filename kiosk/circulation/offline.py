@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +36,23 @@ from kiosk.sqlite_files import OwnFile, open_own
 log = logging.getLogger(__name__)
 
 FILE_NAME = "offline.sqlite3"
-VERSION = 1  # PRAGMA user_version
+VERSION = 2  # PRAGMA user_version; 2 added refused_items
 APPLICATION_ID = 0x4B4F464C  # "KOFL": tells this file from the journal and any other database
 BUSY_TIMEOUT_S = 5.0
 KINDS = ("checkout", "checkin")
 MAX_UNREADABLE = 3  # replies the ILS sends that cannot be understood, before staff are asked
-CHARGED = frozenset({"charged", "charged_recall"})
+
+# Items the ILS refused while online (on hold, not for loan...): not lent offline for a while.
+_REFUSED_ITEMS = (
+    """CREATE TABLE refused_items (
+        item        TEXT PRIMARY KEY,
+        reason      TEXT NOT NULL,
+        refused_utc TEXT NOT NULL
+    )""",
+)
+_UPGRADES = {1: (*_REFUSED_ITEMS, "PRAGMA user_version = 2")}  # kiosks in the field have 1
+_READ_OLDER = {1: ("CREATE TEMP TABLE refused_items (item TEXT PRIMARY KEY, reason TEXT, "
+                   "refused_utc TEXT)",)}
 
 _CREATE = (
     f"PRAGMA application_id = {APPLICATION_ID}",
@@ -65,6 +76,7 @@ _CREATE = (
         CHECK (state IN ('pending', 'sending') OR patron IS NULL)
     )""",
     "CREATE INDEX transactions_open ON transactions (state, kind, patron)",
+    *_REFUSED_ITEMS,
     f"PRAGMA user_version = {VERSION}",
 )
 _COLUMNS = ("id", "kind", "patron", "patron_masked", "item", "title", "when_utc", "journal_seq",
@@ -74,6 +86,14 @@ _OPEN = "('pending', 'sending')"
 
 class OfflineStoreError(KioskError, RuntimeError):
     """The offline store cannot be opened, read or written."""
+
+
+class OfflineRefused(OfflineStoreError):
+    """The item must not be lent offline: the ILS refused it recently."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -110,16 +130,19 @@ def store_path(config: Any) -> Path:
 
 def open_for(config: Any) -> OfflineStore:
     """The kiosk's offline store, hashing with the journal's patron key."""
-    return OfflineStore(store_path(config), config.patron_key_path)
+    return OfflineStore(store_path(config), config.patron_key_path,
+                        refused_days=config.circulation.offline_refused_days)
 
 
 class OfflineStore:
     def __init__(self, path: str | Path, key_path: str | Path | None = None, *,
-                 create: bool = True) -> None:
+                 create: bool = True, refused_days: int = 0) -> None:
         """Open the store at `path`, creating it when `create`; `key_path` is the journal's
         patron key (default: `patron.key` beside the file). With `create=False` the store only
-        reads and acknowledges (for status checks): it cannot add or settle."""
+        reads and acknowledges (for status checks): it cannot add or settle. An item the ILS
+        refused within `refused_days` is not taken offline (0: refusals are not kept)."""
         self.path = Path(path)
+        self.refused_days = refused_days
         self._lock = threading.Lock()
         if create:
             try:
@@ -163,6 +186,8 @@ class OfflineStore:
             raise ValueError("an offline transaction needs the item's barcode")
         self._need_key("add")
         with self._lock:
+            if kind == "checkout":
+                self._refuse_if_refused_lately(item_id.strip())
             cursor = self._write(
                 "INSERT INTO transactions (kind, patron, patron_masked, item, title, when_utc, "
                 "journal_seq, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
@@ -208,6 +233,30 @@ class OfflineStore:
                  patron_key.patron_hash(key, patron) if patron else None, title, id),
                 f"cannot settle transaction {id}")
             self._wipe_wal()
+
+    def remember_refusal(self, item_id: str, reason: str) -> None:
+        """The ILS refused this item (online) for a reason of its own: not lent offline for
+        `refused_days`. Old entries are dropped as new ones come."""
+        if not self.refused_days:
+            return
+        cutoff = utc_text(datetime.now(timezone.utc) - timedelta(days=self.refused_days))
+        with self._lock:
+            self._write("INSERT INTO refused_items (item, reason, refused_utc) VALUES (?, ?, ?) "
+                        "ON CONFLICT (item) DO UPDATE SET reason = excluded.reason, "
+                        "refused_utc = excluded.refused_utc", (item_id, reason, utc_now()),
+                        f"cannot remember the refusal of {item_id}")
+            self._write("DELETE FROM refused_items WHERE refused_utc < ?", (cutoff,),
+                        "cannot drop old refusals")
+
+    def _refuse_if_refused_lately(self, item_id: str) -> None:
+        if not self.refused_days:
+            return
+        cutoff = utc_text(datetime.now(timezone.utc) - timedelta(days=self.refused_days))
+        found = self._read("SELECT reason, refused_utc FROM refused_items WHERE item = ? AND "
+                           "refused_utc >= ?", (item_id, cutoff)).fetchone()
+        if found:
+            raise OfflineRefused(f"{item_id} was refused by the ILS ({found[0]}) on "
+                                 f"{found[1][:10]}: not lent while the ILS is away", found[0])
 
     def acknowledge(self, id: int) -> None:
         """Staff have dealt with a transaction the ILS refused; it leaves `refused()`."""
@@ -311,7 +360,8 @@ _OWN_FILE = OwnFile(
     what="offline store", version=VERSION, create=_CREATE, error=OfflineStoreError,
     unreadable_advice="keep the file, it may hold transactions the ILS does not have yet, and "
                       "ask for support",
-    application_id=APPLICATION_ID, busy_timeout_s=BUSY_TIMEOUT_S,
+    application_id=APPLICATION_ID, busy_timeout_s=BUSY_TIMEOUT_S, upgrades=_UPGRADES,
+    read_older=_READ_OLDER,
     pragmas=("secure_delete = ON",))  # freed bytes (old patron numbers) are zeroed
 
 
@@ -377,6 +427,7 @@ def _send(store: OfflineStore, client: Any, tx: OfflineTransaction) -> Replayed:
 def _already_done(client: Any, tx: OfflineTransaction) -> bool:
     """Whether the ILS has a transaction that was in flight when the kiosk stopped."""
     from kiosk.sip2.errors import IlsUnsupported
+    from kiosk.sip2.outcome import CHARGED, Outcome, checkin_by_item
 
     try:
         if tx.kind == "checkout":
@@ -386,7 +437,10 @@ def _already_done(client: Any, tx: OfflineTransaction) -> bool:
                            for entry in charged)
             # No list of charged items (some ILSs send none): the item's own status tells. The
             # book left with this patron, so an item now on loan is taken to be on loan to them.
-        return (client.item(tx.item_id).circulation in CHARGED) == (tx.kind == "checkout")
+            return client.item(tx.item_id).circulation in CHARGED
+        # Back only for a status that says so; an item the ILS calls "other" or "missing" is
+        # sent again, and its answer decides (a checkin done twice returns the book once).
+        return checkin_by_item(client.item(tx.item_id)).outcome is Outcome.DONE
     except IlsUnsupported:
         # Nothing to ask with: sent again. A checkout the ILS already has is refused or renewed
         # for the same patron, and a checkin done twice returns the book once.

@@ -8,6 +8,8 @@ were replayed.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kiosk import status
 from kiosk.cli.common import load_config
 from kiosk.errors import ConfigError, KioskError
@@ -37,6 +39,9 @@ def run(args) -> int:
         if check.name == "offline":
             for transaction in report.offline_refused:
                 print(format_refused(transaction))
+        if check.name == "unsettled":
+            for intent in report.unsettled:
+                print(format_unsettled(intent))
     return 1 if any(c.ok is False for c in checks) else 0
 
 
@@ -55,6 +60,14 @@ def format_refused(tx) -> str:
     patron = f" patron {tx.patron_masked}" if tx.patron_masked else ""
     return (f"      refused: {tx.when_utc.astimezone():%Y-%m-%d %H:%M} {kind} {book}{patron}: "
             f"{tx.message or 'no reason given'}")
+
+
+def format_unsettled(intent) -> str:
+    """One transaction whose result is not known (an open intent row), under its check."""
+    when = datetime.fromisoformat(intent.time_utc.replace("Z", "+00:00")).astimezone()
+    book = f"{intent.item or ''} {intent.title or ''}".strip()
+    return (f"      not known: {when:%Y-%m-%d %H:%M} {intent.outcome} {book} "
+            f"(journal row {intent.seq})")
 
 
 def check_font() -> Check:

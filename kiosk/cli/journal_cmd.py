@@ -19,6 +19,7 @@ from kiosk.errors import KioskError
 from kiosk.journal import Journal, JournalStats, reserve
 from kiosk.journal.export import local_time, write_csv, write_jsonl
 from kiosk.journal.store import utc_text
+from kiosk.sizes import size_text
 
 
 def register(subparsers, common) -> None:
@@ -90,10 +91,11 @@ def run_stats(args) -> int:
 
 def format_stats(stats: JournalStats, reserve_bytes: int = 0) -> str:
     lines = [f"journal      {stats.path} ({stats.size_bytes / 1024:.0f} KB)",
-             f"space        file {_size(stats.file_bytes)}, WAL {_size(stats.wal_bytes)}"]
+             f"space        file {size_text(stats.file_bytes)}, WAL {size_text(stats.wal_bytes)}"]
     if stats.free_bytes is not None:
-        lines.append(f"partition    {_size(stats.free_bytes)} free of {_size(stats.total_bytes)}"
-                     + (f", and a {_size(reserve_bytes)} reserve the kiosk releases when it "
+        free, total = size_text(stats.free_bytes), size_text(stats.total_bytes)
+        lines.append(f"partition    {free} free of {total}"
+                     + (f", and a {size_text(reserve_bytes)} reserve the kiosk releases when it "
                         "fills up" if reserve_bytes else ", no reserve"))
     if stats.pruned_upto:
         lines.append(f"pruned       {_pruned(stats)}")
@@ -171,19 +173,11 @@ def run_prune(args) -> int:
     elif result.rows:
         print(f"journal {journal.path}: {result.rows} rows pruned in {seconds:.1f} s; rows 1 to "
               f"{result.upto} are now pruned (uploaded, older than {keep_days} days); "
-              f"{_size(result.freed_bytes)} given back: {result.reclaim}")
+              f"{size_text(result.freed_bytes)} given back: {result.reclaim}")
     else:
         print(f"journal {journal.path}: nothing to prune (rows are pruned once uploaded and "
               f"older than {keep_days} days)")
     return 0
-
-
-def _size(n: float) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 def run_export(args) -> int:

@@ -19,19 +19,26 @@ SUBCOMMANDS = (run_cmd, journal_cmd, devices_cmd, content_cmd, doctor_cmd, hash_
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The options every subcommand has, accepted before the subcommand too. A subcommand's own
+    # default must not undo one given before it: SUPPRESS leaves the first value standing.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH",
-                        help="config file (default: /etc/kiosk/kiosk.toml with the boot "
-                             "partition's kiosk.toml over it)")
-    common.add_argument("--log-level", default=None,
-                        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-                        help="overrides [logging] level")
+    _common_options(common, default=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(prog="kiosk", description="Library self-service kiosk")
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    _common_options(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.register(subparsers, common)
     return parser
+
+
+def _common_options(parser: argparse.ArgumentParser, *, default) -> None:
+    parser.add_argument("--config", metavar="PATH", default=default,
+                        help="config file (default: /etc/kiosk/kiosk.toml with the boot "
+                             "partition's kiosk.toml over it)")
+    parser.add_argument("--log-level", default=default,
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        help="overrides [logging] level")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ from pathlib import Path
 from kiosk.cli.common import load_config
 from kiosk.demo import DEMO_DIR
 from kiosk.errors import KioskError
-from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
 
 log = logging.getLogger(__name__)
@@ -45,8 +44,9 @@ def run(args) -> int:
 
 
 def _run_app(args, config) -> int:
-    journal = Journal.open(config.journal_path, config.patron_key_path)
-    runtime = Runtime(config, journal, clock=SteerableClock())
+    # The runtime opens the journal: one that cannot be opened (a full or read-only data
+    # partition) shows the out-of-service screen instead of stopping the app.
+    runtime = Runtime(config, clock=SteerableClock())
 
     from kiosk.ui import boot
     boot.prepare(config.display)

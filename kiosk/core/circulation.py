@@ -24,11 +24,15 @@ from kiosk.core import events as ev
 from kiosk.core.events import CIRCULATION, EBOOK_SCREENS, Screen
 from kiosk.core.circulation_view import (CirculationSettings, CirculationView, Line, PatronView,
                                          ReceiptView)
+from kiosk.core.offline_rules import lendable_offline
 from kiosk.privacy import mask, mask_numbers_in
 
 log = logging.getLogger(__name__)
 
 MAX_CARD_DIGITS = 20
+UNKNOWN = "unknown"  # the outcome when the ILS's answer was lost and it could not be asked
+# Refusals about the item itself, not the patron: remembered so that it is not lent offline.
+ITEM_REFUSALS = frozenset({"on_hold", "not_for_loan", "unknown_item", "on_loan"})
 _FLOW_NAMES = {Screen.BORROW: "borrow", Screen.RETURN: "return", Screen.ACCOUNT: "account"}
 
 
@@ -49,6 +53,7 @@ class _Job:
     waiting_counts: bool = False
     line: Line | None = None  # what the line will show once done
     message: str = ""
+    intent: int | None = None  # the key of its JournalIntent, once one was asked for
 
 
 @dataclass
@@ -218,9 +223,12 @@ class CirculationFlow:
             self._identify_failed("ils_error")
         elif info.valid is False:
             self._identify_failed("unknown_card")
-        elif info.pin_ok is False and self._circ.pin != "no":
+        elif self._circ.pin != "no" and (info.pin_ok is False or (
+                info.pin_ok is None and flow.pin is None)):
+            # A missing CQ says nothing (some ILSs report it only when asked with a PIN): a
+            # patron is taken without a PIN only when the ILS said so, or with pin = "no".
             if flow.pin is None:
-                flow.step, flow.message = "pin", None  # the ILS wants the PIN: ask for it
+                flow.step, flow.message = "pin", None
             else:
                 flow.pin_failures += 1
                 flow.pin = None
@@ -356,10 +364,11 @@ class CirculationFlow:
         if kind == "checkout" and not self._flow.patron.can_borrow:
             self._finish(job, "blocked", effects)
         elif kind == "checkout":
-            self._call(effects, "checkout", job, "checkout", patron_id=job.patron_id,
-                       item_id=item_id, pin=self._flow.pin)
+            self._call(effects, "checkout", job, "checkout", intent=self._intent(job, effects),
+                       patron_id=job.patron_id, item_id=item_id, pin=self._flow.pin)
         else:
-            self._call(effects, "checkin", job, "checkin", item_id=item_id)
+            self._call(effects, "checkin", job, "checkin", intent=self._intent(job, effects),
+                       item_id=item_id)
 
     # --- the ILS answers ------------------------------------------------------------------
 
@@ -396,6 +405,9 @@ class CirculationFlow:
         if answer.offline:
             self._offline(job, effects)
             return
+        if answer.unknown:
+            self._finish(job, UNKNOWN, effects)
+            return
         result = answer.result
         if answer.error or result is None:
             log.warning("%s of %s failed: %s", job.kind, job.item_id, answer.error)
@@ -424,6 +436,8 @@ class CirculationFlow:
         result = answer.result
         if answer.offline:
             outcome = "ils_unavailable"
+        elif answer.unknown:
+            outcome = UNKNOWN
         elif answer.error or result is None:
             outcome = "ils_error"
         else:
@@ -435,7 +449,10 @@ class CirculationFlow:
         item = None if (answer.error or answer.offline) else answer.result
         if item is not None:
             job.title = job.title or item.title or ""
-        self._finish(job, refusal_reason(item, job.usage, job.kind), effects)
+        reason = refusal_reason(item, job.usage, job.kind)
+        if job.kind == "checkout" and reason in ITEM_REFUSALS:
+            effects.append(ev.RememberRefusal(job.item_id, reason))
+        self._finish(job, reason, effects)
 
     def _secure(self, job: _Job, change: bool, effects: list) -> None:
         """Disarm (checkout) or arm (checkin) every part, then finish once all read back."""
@@ -475,9 +492,11 @@ class CirculationFlow:
             detail["renewal"] = True
         if job.flow_no != self._flow_no:
             detail["after_session"] = True  # the patron had gone; staff may need to look
+        # An unknown result leaves the intent open: it is reconciled with the ILS later.
         effects.append(ev.JournalAppend(job.kind, outcome, item=job.item_id,
                                         title=job.title or None, patron=job.patron_id,
-                                        detail=detail))
+                                        detail=detail, intent=job.intent,
+                                        settles=outcome != UNKNOWN))
         if job.flow_no != self._flow_no:
             return
         base = job.line or Line(job.item_id, job.item_id, job.title)
@@ -485,7 +504,7 @@ class CirculationFlow:
             line = replace(base, title=job.title, status="ok")
         elif outcome == "offline":
             line = replace(base, title=job.title, status="offline", due="")
-        elif outcome in ("security_failed", "offline_failed"):
+        elif outcome in ("security_failed", "offline_failed", UNKNOWN):
             line = replace(base, title=job.title, status="staff", reason=outcome)
         else:
             line = replace(base, title=job.title, status="refused", reason=outcome,
@@ -497,6 +516,10 @@ class CirculationFlow:
     def _offline(self, job: _Job, effects: list) -> None:
         if not self._circ.offline:
             self._finish(job, "ils_unavailable", effects)
+            return
+        if job.kind == "checkout" and not lendable_offline(job.item_id, job.usage,
+                                                           self._circ.offline_refuse):
+            self._finish(job, "offline_not_lendable", effects)  # its alarm stays armed
             return
         who = job.patron_id if job.kind == "checkout" else None
         known = self._offline_total is not None and (who is None or who in self._offline_patron)
@@ -538,7 +561,7 @@ class CirculationFlow:
             log.error("offline %s of %s not recorded: %s", job.kind, job.item_id, event.error)
             self._offline_total = None  # ask again: the store may not have it
             self._offline_patron.clear()
-            self._finish(job, "offline_failed", effects)
+            self._finish(job, event.reason or "offline_failed", effects)
         else:
             job.offline = True
             job.line = Line(job.item_id, job.item_id, job.title, "offline")
@@ -609,11 +632,16 @@ class CirculationFlow:
             if not flow.patron.can_renew:
                 self._finish(job, "blocked", effects)
             else:
-                self._call(effects, "renew", job, "renew", patron_id=flow.patron_id,
-                           item_id=line.item_id, pin=flow.pin)
+                # The due date before, so that a renewal whose reply was lost can be told.
+                intent = self._intent(job, effects, {"due_before": line.due} if line.due else {})
+                self._call(effects, "renew", job, "renew", intent=intent,
+                           patron_id=flow.patron_id, item_id=line.item_id, pin=flow.pin)
         self._publish()
 
     def _renew_answered(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
+        if answer.unknown:
+            self._finish(job, UNKNOWN, effects)
+            return
         result = None if (answer.error or answer.offline) else answer.result
         if result is None:
             self._finish(job, "ils_unavailable" if answer.offline else "ils_error", effects)
@@ -689,10 +717,19 @@ class CirculationFlow:
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _call(self, effects: list, what: str, subject: Any, op: str, **args: Any) -> None:
+    def _call(self, effects: list, what: str, subject: Any, op: str, *,
+              intent: int | None = None, **args: Any) -> None:
         token = next(self._tokens)
         self._calls[token] = (what, self._flow_no if subject is None else subject)
-        effects.append(ev.IlsCall(token, op, args))
+        effects.append(ev.IlsCall(token, op, args, intent=intent))
+
+    def _intent(self, job: _Job, effects: list, detail: dict[str, Any] | None = None) -> int:
+        """Journal, before the call, that `job` is about to go to the ILS: a crash after the
+        ILS acted still leaves a trace to reconcile at the next start."""
+        job.intent = next(self._tokens)
+        effects.append(ev.JournalIntent(job.intent, job.kind, job.item_id, job.patron_id,
+                                        detail or {}))
+        return job.intent
 
     def _publish(self) -> None:
         flow, circ = self._flow, self._circ

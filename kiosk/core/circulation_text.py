@@ -27,6 +27,9 @@ REASONS = {
     "ils_unavailable": N_("The library system cannot be reached right now. Please ask staff."),
     "offline_limit": N_("No more items can be accepted while the library system is away."),
     "offline_failed": N_("This could not be recorded. Please ask staff."),
+    "offline_not_lendable": N_("This item cannot be lent while the library system is away."),
+    # The ILS's answer was lost and it could not be asked: staff look it up, nothing is assumed.
+    "unknown": N_("Result unknown: please contact staff."),
 }
 
 # What a finished line says, by flow and status.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.core.events import Screen
+from kiosk.core.offline_rules import ItemRule
 
 BORROW_BLOCKS = frozenset({"charge_denied", "card_lost"})  # no checkout is even tried
 RENEW_BLOCKS = frozenset({"renewal_denied", "card_lost"})
@@ -21,6 +22,7 @@ class CirculationSettings:
     offline: bool = False
     offline_max_items: int = 5  # per patron, pending in the offline store
     offline_max_total: int = 500
+    offline_refuse: tuple[ItemRule, ...] = ()  # never lent offline (prefixes, ranges)
     ecard_prefixes: tuple[str, ...] = ("ECARD:",)
     kiosk_id: str = "kiosk-1"
     library_name_zh: str = ""

@@ -23,6 +23,7 @@ class Screen(StrEnum):
     RECEIPT = "receipt"
     ADMIN_PIN = "admin_pin"
     ADMIN = "admin"
+    OUT_OF_SERVICE = "out_of_service"
 
 
 # The circulation services on the home screen, and every screen of their journeys.
@@ -205,10 +206,12 @@ class OfflineCounts:
 
 @dataclass(frozen=True)
 class OfflineRecorded:
-    """The offline store kept (or failed to keep) an `OfflineRecord`."""
+    """The offline store kept (or failed to keep) an `OfflineRecord`. `reason`: a refusal the
+    patron is told (circulation_text.REASONS), e.g. an item the ILS refused recently."""
     token: int
     ok: bool
     error: str | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,27 @@ class AcknowledgeOffline:
 
 
 @dataclass(frozen=True)
+class JournalFailed:
+    """The journal could not be written (or opened): the kiosk is out of service until it can.
+    `cause` is a `kiosk.errors.JOURNAL_CAUSES` name."""
+    cause: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class JournalRestored:
+    """Writing works again; the runtime has journaled how long the kiosk was out of service."""
+    seconds: float
+
+
+@dataclass(frozen=True)
+class IntentChecked:
+    """Staff looked up a transaction whose result was not known and put it right (the admin
+    screen's list); `seq` is its intent row."""
+    seq: int
+
+
+@dataclass(frozen=True)
 class Tick:
     """Time passed; the idle timer and notices look at the clock."""
 
@@ -243,10 +267,26 @@ class Tick:
 
 @dataclass(frozen=True)
 class JournalAppend:
+    """One journal row. `intent`: the `JournalIntent.key` this row is the outcome of; the row
+    settles it unless `settles` is False (a result that is not known yet leaves it open)."""
     kind: str
     outcome: str
     item: str | None = None
     title: str | None = None
+    patron: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    intent: int | None = None
+    settles: bool = True
+
+
+@dataclass(frozen=True)
+class JournalIntent:
+    """Journal that an ILS transaction is about to be sent, before it is. `key` is the core's
+    name for it; the `IlsCall` and the outcome's `JournalAppend` carry the same key. An intent
+    that cannot be written stops its call: nothing goes to the ILS that the journal lacks."""
+    key: int
+    operation: str  # checkout, checkin, renew
+    item: str
     patron: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -268,10 +308,12 @@ class RunUpload:
 
 @dataclass(frozen=True)
 class IlsCall:
-    """Ask the ILS worker to call `Sip2Client.<op>(**args)`; answered by `IlsAnswered(token)`."""
+    """Ask the ILS worker to call `Sip2Client.<op>(**args)`; answered by `IlsAnswered(token)`.
+    `intent`: the key of the `JournalIntent` that must be on disk before this call goes."""
     token: int
     op: str
     args: dict[str, Any] = field(default_factory=dict)
+    intent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -302,6 +344,20 @@ class OfflineRecord:
     patron_id: str | None
     item_id: str
     token: int = 0
+
+
+@dataclass(frozen=True)
+class RememberRefusal:
+    """The ILS refused this item for a reason of its own (on hold, not for loan...): the
+    offline store keeps it, so that it is not lent while the ILS is away."""
+    item_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SettleIntent:
+    """Journal that staff dealt with the intent `seq`, then show the admin lists again."""
+    seq: int
 
 
 @dataclass(frozen=True)

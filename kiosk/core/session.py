@@ -14,18 +14,23 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from drivers.events import DeviceFault, DeviceStatus, TagsSeen
+from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, TagsSeen
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.circulation import CirculationFlow
 from kiosk.core.circulation_view import CirculationSettings, CirculationView
 from kiosk.core.ebooks import EbookFlow, EbookView
 from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
+from kiosk.core.offline_rules import parse_rules
 from kiosk.core.pin import verify_pin
 
 log = logging.getLogger(__name__)
 
 NOTICE_SECONDS = 6.0
+_RESTING_SCREENS = frozenset({Screen.ATTRACT, Screen.OUT_OF_SERVICE})  # no session runs here
+# What a patron can do to start or move a session: nothing of it while out of service.
+_PATRON_INPUT = (ev.Start, ev.Navigate, ev.CardNumberTyped, ev.PatronPinTyped, ev.ShowShelf,
+                 ev.OpenSearch, ev.SearchTyped, ev.OpenTitle, BarcodeRead, CardRead)
 _PATRON_SCREENS = frozenset({Screen.HOME, *CIRCULATION_SCREENS, *EBOOK_SCREENS})
 _ALLOWED_MOVES = {
     Screen.HOME: frozenset({*CIRCULATION, Screen.EBOOKS}),
@@ -52,6 +57,7 @@ class Settings:
             ils=bool(config.ils.host), pin=circ.pin, pin_attempts=circ.pin_attempts,
             receipt=circ.receipt, printer="printer" in config.devices, offline=circ.offline,
             offline_max_items=circ.offline_max_items, offline_max_total=circ.offline_max_total,
+            offline_refuse=parse_rules(circ.offline_refuse),
             ecard_prefixes=config.driver_settings.barcodes.ecard_prefixes, kiosk_id=kiosk.id,
             library_name_zh=kiosk.library_name_zh, library_name_en=kiosk.library_name_en)
         return cls(idle_timeout_s=config.idle.timeout_s, countdown_s=config.idle.countdown_s,
@@ -77,6 +83,14 @@ class DeviceState:
 
 
 @dataclass(frozen=True)
+class OutOfService:
+    """Why the kiosk takes no patrons: the journal cannot be written (`cause` as in
+    `kiosk.errors.JOURNAL_CAUSES`), since when on the session's clock."""
+    cause: str
+    since: float
+
+
+@dataclass(frozen=True)
 class View:
     screen: Screen = Screen.ATTRACT
     language: str = "zh_CN"
@@ -88,6 +102,7 @@ class View:
     uploading: bool = False  # staff's "Upload now" is running
     ebooks: EbookView = field(default_factory=EbookView)
     circulation: CirculationView = field(default_factory=CirculationView)
+    out_of_service: OutOfService | None = None
 
     @property
     def offline_devices(self) -> tuple[str, ...]:
@@ -113,6 +128,8 @@ class Session(EbookFlow, CirculationFlow):
 
     def handle(self, event: object, now: float) -> list[object]:
         effects: list[object] = []
+        if self.view.screen is Screen.OUT_OF_SERVICE and isinstance(event, _PATRON_INPUT):
+            return effects  # the screen says why; staff still reach the admin screen
         if _is_activity(event):
             self._last_activity = now
             if self.view.countdown is not None:
@@ -184,7 +201,7 @@ class Session(EbookFlow, CirculationFlow):
         notice = self.view.notice
         if notice is not None and now - notice.shown_at >= NOTICE_SECONDS:
             self.view = replace(self.view, notice=None)
-        if self.view.screen is Screen.ATTRACT:
+        if self.view.screen in _RESTING_SCREENS:
             return
         idle = now - self._last_activity
         limit = self.settings.idle_timeout_s + self.settings.countdown_s
@@ -192,6 +209,21 @@ class Session(EbookFlow, CirculationFlow):
             self._close(now, "timeout", effects)
         elif idle >= self.settings.idle_timeout_s:
             self.view = replace(self.view, countdown=max(1, math.ceil(limit - idle)))
+
+    # --- out of service: the journal cannot be written ------------------------------------
+
+    def _on_JournalFailed(self, event: ev.JournalFailed, now: float, effects: list) -> None:
+        """Whatever the patron was doing ends: nothing more may be confirmed. Staff on the
+        admin screen stay there, to see why."""
+        if self.view.out_of_service is None:
+            self.view = replace(self.view, out_of_service=OutOfService(event.cause, now))
+        if self.view.screen not in (Screen.ADMIN_PIN, Screen.ADMIN, Screen.OUT_OF_SERVICE):
+            self._close(now, "out_of_service", effects)
+
+    def _on_JournalRestored(self, event: ev.JournalRestored, now: float, effects: list) -> None:
+        self.view = replace(self.view, out_of_service=None)
+        if self.view.screen is Screen.OUT_OF_SERVICE:
+            self.view = replace(self.view, screen=Screen.ATTRACT)
 
     # --- staff ----------------------------------------------------------------------------
 
@@ -249,6 +281,11 @@ class Session(EbookFlow, CirculationFlow):
         if self.view.screen is Screen.ADMIN:  # the central check shows what came of it
             effects.append(ev.GatherStatus())
 
+    def _on_IntentChecked(self, event: ev.IntentChecked, now: float, effects: list) -> None:
+        if self.view.screen is Screen.ADMIN:
+            effects.append(ev.SettleIntent(event.seq))
+            effects.append(ev.GatherStatus())
+
     def _on_AcknowledgeOffline(self, event: ev.AcknowledgeOffline, now: float,
                                effects: list) -> None:
         if self.view.screen is Screen.ADMIN:
@@ -270,8 +307,10 @@ class Session(EbookFlow, CirculationFlow):
             seconds = round(now - self._started_at, 1)
             effects.append(ev.JournalAppend("session", outcome, detail={"seconds": seconds}))
             self._started_at = None
-        self.view = View(language=self.settings.language, devices=self.view.devices,
-                         status=None)
+        out = self.view.out_of_service
+        self.view = View(screen=Screen.OUT_OF_SERVICE if out else Screen.ATTRACT,
+                         language=self.settings.language, devices=self.view.devices,
+                         status=None, out_of_service=out)
         self._publish()
 
 
@@ -282,4 +321,5 @@ def _is_activity(event: object) -> bool:
     return not isinstance(event, (ev.Tick, DeviceStatus, DeviceFault, ev.StatusArrived,
                                   ev.EbookDownloaded, ev.IlsAnswered, ev.IlsState,
                                   ev.SecurityDone, ev.OfflineCounts, ev.OfflineRecorded,
-                                  ev.OfflineReplayed, ev.ReceiptPrinted, ev.UploadFinished))
+                                  ev.OfflineReplayed, ev.ReceiptPrinted, ev.UploadFinished,
+                                  ev.JournalFailed, ev.JournalRestored))

@@ -15,9 +15,10 @@ class Sample:
     kind: str  # "card" or "book"
     label: str
     code: str
+    pin: str = ""  # a card's PIN at the demo's library system (kiosk/demo/ils.toml)
 
 
 def load_samples(path: Path = DEMO_DIR / "samples.json") -> list[Sample]:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return [Sample(kind, item["label"], item["code"])
+    return [Sample(kind, item["label"], item["code"], item.get("pin", ""))
             for kind in ("card", "book") for item in data[kind + "s"]]

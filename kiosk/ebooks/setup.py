@@ -11,13 +11,13 @@ import time
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.ebooks.library import EbookLibrary
-from kiosk.journal import Journal
 
 log = logging.getLogger(__name__)
 
 
-def ebooks_for(config: Config, journal: Journal, events: queue.Queue):
-    """(library, download server or None, Wi-Fi QR payload or "")."""
+def ebooks_for(config: Config, view_counts: dict[str, int], events: queue.Queue):
+    """(library, download server or None, Wi-Fi QR payload or ""); `view_counts` are the
+    journal's e-book views per title, for "most popular here"."""
     from kiosk.ebooks.links import LinkSigner, load_or_make_key
     books = config.ebooks
     base = books.download_base or (local_base(books.port) if books.serve else "")
@@ -26,7 +26,7 @@ def ebooks_for(config: Config, journal: Journal, events: queue.Queue):
         signer = LinkSigner(load_or_make_key(config.link_key_path), config.kiosk.id, base,
                             ttl_s=books.link_ttl_s)
     library = EbookLibrary(config.catalogue_dir,
-                           view_counts=journal.counts_by_item("ebook_view"),
+                           view_counts=view_counts,
                            link=(lambda title_id: signer.link(title_id, time.time()))
                            if signer else None)
     server, wifi = None, ""

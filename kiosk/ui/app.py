@@ -41,6 +41,7 @@ from kiosk.ui.screens.ebook_title import EbookTitleScreen
 from kiosk.ui.screens.ebooks import EbooksScreen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.identify import IdentifyScreen
+from kiosk.ui.screens.out_of_service import OutOfServiceScreen
 from kiosk.ui.screens.receipt import ReceiptScreen
 from kiosk.ui.screens.return_ import ReturnScreen
 from kiosk.ui.widgets import CountdownOverlay, DemoTray
@@ -143,6 +144,8 @@ class KioskApp(App):
             Screen.ADMIN_PIN: (("admin_pin",), lambda: AdminPinScreen(
                 name=Screen.ADMIN_PIN.value, **common)),
             Screen.ADMIN: (("admin",), lambda: AdminScreen(name=Screen.ADMIN.value, **common)),
+            Screen.OUT_OF_SERVICE: (("out_of_service",), lambda: OutOfServiceScreen(
+                name=Screen.OUT_OF_SERVICE.value, **common)),
         }
 
     def _build_screen(self, name: Screen) -> None:

@@ -27,37 +27,46 @@ def steps(app):
     in the order a visitor would see them."""
     runtime = app.runtime
     send = runtime.send
-    card = load_samples()[0].code
+    card = load_samples()[0]
     settled = lambda: not runtime.view.circulation.busy  # noqa: E731
     yield "01-attract", lambda: None
     yield "02-attract-english", lambda: send(ev.SetLanguage("en"))
     yield "03-home", lambda: send(ev.Start())
     yield "04-home-chinese", lambda: send(ev.SetLanguage("zh_CN"))
     yield "05-identify", lambda: send(ev.Navigate(Screen.BORROW))
-    yield "06-borrow", lambda: runtime.sim_scanner().scan(card), \
+    yield "06-identify-pin", lambda: runtime.sim_scanner().scan(card.code), \
+        lambda: runtime.view.circulation.step == "pin"
+    yield "07-borrow", lambda: send(ev.PatronPinTyped(card.pin)), \
         lambda: runtime.view.screen is not Screen.IDENTIFY
-    yield "07-borrow-book", lambda: _place(runtime, SAMPLE_TAG), \
+    yield "08-borrow-book", lambda: _place(runtime, SAMPLE_TAG), \
         lambda: runtime.view.circulation.lines and settled()
     # The book is lifted: one left lying there is the last patron's, and would not count.
-    yield "08-receipt", lambda: (send(ev.FinishFlow()), _clear(runtime)), \
+    yield "09-receipt", lambda: (send(ev.FinishFlow()), _clear(runtime)), \
         lambda: not runtime.session.pad_uids
-    yield "09-return", lambda: (send(ev.EndSession()), send(ev.Start()),
+    yield "10-return", lambda: (send(ev.EndSession()), send(ev.Start()),
                                 send(ev.Navigate(Screen.RETURN)), _place(runtime, SAMPLE_TAG)), \
         lambda: runtime.view.circulation.lines and settled()
-    yield "10-ebooks", lambda: (send(ev.FinishFlow()), send(ev.EndSession()), _clear(runtime),
+    yield "11-ebooks", lambda: (send(ev.FinishFlow()), send(ev.EndSession()), _clear(runtime),
                                 send(ev.Start()), send(ev.Navigate(Screen.EBOOKS)))
-    yield "11-ebooks-search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("hlm")))
-    yield "12-ebook-title", lambda: send(ev.OpenTitle(SAMPLE_TITLE))
-    yield "13-account", lambda: (send(ev.Back()), send(ev.Back()), send(ev.Back()),
+    yield "12-ebooks-search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("hlm")))
+    yield "13-ebook-title", lambda: send(ev.OpenTitle(SAMPLE_TITLE))
+    yield "14-account-pin", lambda: (send(ev.Back()), send(ev.Back()), send(ev.Back()),
                                  send(ev.Navigate(Screen.ACCOUNT)),
-                                 runtime.sim_scanner().scan(card)), \
+                                 runtime.sim_scanner().scan(card.code)), \
+        lambda: runtime.view.circulation.step == "pin"
+    yield "15-account", lambda: send(ev.PatronPinTyped(card.pin)), \
         lambda: runtime.view.screen is Screen.ACCOUNT and settled()
-    yield "14-still-there", lambda: app.clock.advance(runtime.config.idle.timeout_s + 1)
-    yield "15-attract-after-timeout", lambda: app.clock.advance(
+    yield "16-still-there", lambda: app.clock.advance(runtime.config.idle.timeout_s + 1)
+    yield "17-attract-after-timeout", lambda: app.clock.advance(
         runtime.config.idle.countdown_s + 1)
-    yield "16-staff-pin", lambda: send(ev.AdminGesture())
-    yield "17-admin", lambda: send(ev.PinSubmitted(DEMO_PIN))
-    yield "18-admin-status", lambda: None
+    yield "18-staff-pin", lambda: send(ev.AdminGesture())
+    yield "19-admin", lambda: send(ev.PinSubmitted(DEMO_PIN))
+    yield "20-admin-status", lambda: None
+    # What patrons see when the journal cannot be written (told to the core as the runtime
+    # would on a full data partition), and the kiosk back when writing works again.
+    yield "21-out-of-service", lambda: (send(ev.EndSession()), send(ev.JournalFailed(
+        "full", "the walkthrough shows the out-of-service screen")))
+    yield "22-back-in-service", lambda: send(ev.JournalRestored(0.0))
 
 
 def _place(runtime, uid: str) -> None:

@@ -1,7 +1,10 @@
-"""The staff admin screen: the checks `kiosk doctor` makes, live device states, restart, and the
-transactions the ILS refused when offline ones were sent later, each to mark as dealt with."""
+"""The staff admin screen: the checks `kiosk doctor` makes, live device states, restart, the
+transactions the ILS refused when offline ones were sent later, and those whose result nobody
+knows (a crash, a lost reply), each to mark as dealt with once staff have put it right."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from kivy.properties import ListProperty
 
@@ -15,12 +18,16 @@ CHECK_NAMES = {
     "journal": N_("Journal"),
     "disk": N_("Disk space"),
     "clock": N_("Clock"),
+    "ebooks": N_("E-books"),
     "ils": N_("Library system (SIP2)"),
     "central": N_("Central server"),
     "offline": N_("Offline transactions"),
+    "unsettled": N_("Results not known"),
 }
-KINDS = {"checkout": N_("Borrow"), "checkin": N_("Return")}
+KINDS = {"checkout": N_("Borrow"), "checkin": N_("Return"), "renew": N_("Renew")}
 OFFLINE_ROW_HEIGHT = 64
+UNSETTLED_WHY = N_(
+    "The kiosk stopped or the answer was lost, and the library system could not tell what it did.")
 VERDICTS = {True: N_("Working"), False: N_("FAULT"), None: N_("not set")}
 DEVICE_STATES = {
     "connected": N_("connected"),
@@ -61,7 +68,26 @@ class AdminScreen(KioskScreen):
                     text += " — " + self._message(check.advice)
                 rows.append(self._row(check.ok, label, text))
             rows += self._refused_rows(view.status.offline_refused)
+            rows += self._unsettled_rows(view.status.unsettled)
         self.rows = rows
+
+    def _unsettled_rows(self, intents) -> list[dict]:
+        if not intents:
+            return []
+        rows = [{"viewclass": "OfflineHeading", "text": self.tr(
+            self.lang, "Result not known, please check in the library system: {count}",
+            count=len(intents))}]
+        for intent in intents:
+            when = datetime.fromisoformat(intent.time_utc.replace("Z", "+00:00")).astimezone()
+            rows.append({
+                "viewclass": "OfflineRow", "height": OFFLINE_ROW_HEIGHT,
+                "what": f"{when:%Y-%m-%d %H:%M}  {self.tr(self.lang, KINDS[intent.outcome])}  "
+                        f"{intent.item or ''} {intent.title or ''}".strip(),
+                "why": self.tr(self.lang, UNSETTLED_WHY),
+                "button_text": self.tr(self.lang, "Checked"),
+                "acknowledge": lambda seq=intent.seq: self.send(ev.IntentChecked(seq)),
+            })
+        return rows
 
     def _refused_rows(self, refused) -> list[dict]:
         if not refused:
