@@ -147,8 +147,12 @@ def _ebooks(conn: Conn, where: str, params: list) -> tuple[list[EbookUse], list[
         for event, value in zip(EBOOK_EVENTS, (use.views, use.qr_scans, use.downloads)):
             entry[event] = entry.get(event, 0) + value
     categories = [_use(name, name, e) for name, e in by_category.items()]
-    order = (lambda u: (-(u.views + u.qr_scans + u.downloads), u.label))
-    return sorted(titles, key=order)[:TOP_TITLES], sorted(categories, key=order)
+    return sorted(titles, key=_by_use)[:TOP_TITLES], sorted(categories, key=_by_use)
+
+
+def _by_use(use) -> tuple[int, str]:
+    """Most used first, then by name."""
+    return -(use.views + use.qr_scans + use.downloads), use.label
 
 
 def _use(label: str, category: str, events: dict) -> EbookUse:

@@ -12,6 +12,7 @@ A patron's number is never shown whole: at most its last four digits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -240,8 +241,7 @@ def receipt_qr_text(receipt: Receipt, language: str = "zh_CN", *,
                     translator: Translator | None = None) -> str:
     """The receipt in one language, compact enough for a QR code (at most `max_bytes` UTF-8):
     one short line per book while they fit, then how many more there were."""
-    t = translator or _default_translator()
-    tr = (lambda msgid: t.tr(language, msgid))
+    tr = functools.partial((translator or _default_translator()).tr, language)
     name = _library_names(receipt, language)[0]
     head = [" ".join(part for part in (name, receipt.kiosk_id) if part),
             " ".join(part for part in (tr(_TITLES[receipt.kind]),
