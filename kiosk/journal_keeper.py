@@ -239,15 +239,17 @@ class JournalKeeper:
                         self.config.data_dir, self.config.journal.reserve_mb,
                         _free_text(self.config.data_dir))
 
+    # Free space from statvfs alone: these run every few seconds, and `system.disk_state` would
+    # also write a probe file each time.
     def _partition_full(self) -> bool:
-        state = system.disk_state(self.config.data_dir)
-        return state is not None and state.full
+        usage = system.disk_free(self.config.data_dir)
+        return usage is not None and usage[0] < system.FULL_BYTES
 
     def _room_again(self) -> bool:
         """Room for the reserve and more: a partition that was full is usable again."""
-        state = system.disk_state(self.config.data_dir)
+        usage = system.disk_free(self.config.data_dir)
         kept = reserve.size(self.config.data_dir)
-        return state is None or state.free + kept >= system.FULL_BYTES + self._reserve_bytes
+        return usage is None or usage[0] + kept >= system.FULL_BYTES + self._reserve_bytes
 
     # --- intents left open ---------------------------------------------------------------
 
@@ -310,5 +312,5 @@ def _open_journal(config: Config) -> Journal:
 
 
 def _free_text(folder: Path) -> str:
-    state = system.disk_state(folder)
-    return "free space unknown" if state is None else f"{size_text(state.free)} free"
+    usage = system.disk_free(folder)
+    return "free space unknown" if usage is None else f"{size_text(usage[0])} free"

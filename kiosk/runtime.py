@@ -323,9 +323,7 @@ class Runtime:
 
     def _gather_status(self) -> None:
         devices = {name: (d.state, d.detail) for name, d in self.session.view.devices.items()}
-        kept = self.keeper.fault
-        fault = None if kept is None else status.JournalFault(kept.cause, kept.message,
-                                                              self.keeper.held_rows)
+        fault = self.keeper.fault
 
         def work() -> None:
             report = status.gather(self.config, device_states=devices,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kiosk import private_files, sqlite_faults, wal_index
 from kiosk.errors import JournalError, KioskError
+from kiosk.sizes import file_size
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def open_own(path: Path, kind: OwnFile, *, create: bool,
     except KioskError as e:
         if create or getattr(e, "cause", None) != "read_only" and not _partition_read_only(path):
             raise
-        if _size(wal_index.wal_path(path)) > 0:
+        if file_size(wal_index.wal_path(path)) > 0:
             raise
         # A read-only partition (a copy on a write-protected card): with no WAL to read, the
         # file is all there is and nothing can change it, so SQLite may skip its locks.
@@ -123,13 +124,6 @@ def _connect(path: Path, kind: OwnFile, create: bool, check_same_thread: bool,
 
 def _partition_read_only(path: Path) -> bool:
     return sqlite_faults.partition_read_only(path.parent)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _make_private(path: Path, kind: OwnFile) -> None:

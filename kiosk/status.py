@@ -25,6 +25,8 @@ from kiosk.config import Config
 from kiosk.errors import CentralError, JournalError, KioskError
 from kiosk.i18n import N_
 from kiosk.journal import Journal, reserve
+from kiosk.journal.store import parse_utc
+from kiosk.journal_keeper import JournalFault
 from kiosk.sizes import size_text
 from kiosk.upload import state as upload_state
 
@@ -103,14 +105,6 @@ def check_config(config: Config) -> Check:
         return Check("config", True, summary,
                      Message(N_("no staff PIN: set [admin] pin_hash with 'kiosk hash-pin'")))
     return Check("config", True, summary)
-
-
-@dataclass(frozen=True)
-class JournalFault:
-    """Why the running app cannot write its journal (it is out of service meanwhile)."""
-    cause: str  # kiosk.errors.JOURNAL_CAUSES
-    message: str
-    held_rows: int  # rows the app keeps in memory until the journal takes them
 
 
 def check_journal(config: Config, *, verify: bool = False,
@@ -391,7 +385,7 @@ def check_central(config: Config) -> Check:
     if uploads.last_upload_utc is None:
         return Check("central", True, Message(N_("reachable; {unsent} rows not yet uploaded, "
                                                  "none uploaded so far"), {"unsent": unsent}))
-    when = datetime.fromisoformat(uploads.last_upload_utc.replace("Z", "+00:00")).astimezone()
+    when = parse_utc(uploads.last_upload_utc).astimezone()
     return Check("central", True,
                  Message(N_("reachable; {unsent} rows not yet uploaded, last upload {when}"),
                          {"unsent": unsent, "when": when.strftime("%Y-%m-%d %H:%M")}))
@@ -429,7 +423,7 @@ def read_unsettled(config: Config, *, now: datetime | None = None) -> tuple[Chec
     try:
         with Journal.open_existing(path) as journal:
             rows = tuple(row for row in journal.open_intents()
-                         if _utc_seconds(row.time_utc) < cutoff)
+                         if parse_utc(row.time_utc).timestamp() < cutoff)
     except JournalError as e:
         return Check("unsettled", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
                      Message(N_("run 'kiosk journal verify' and keep the file for inspection"))), ()
@@ -440,10 +434,6 @@ def read_unsettled(config: Config, *, now: datetime | None = None) -> tuple[Chec
                           {"count": len(rows)}),
                   Message(N_("look each item up in the library system, put it right, then mark "
                              "it checked on the admin screen"))), rows)
-
-
-def _utc_seconds(time_utc: str) -> float:
-    return datetime.fromisoformat(time_utc.replace("Z", "+00:00")).timestamp()
 
 
 def offline_check(store) -> Check:

@@ -23,7 +23,15 @@ SIZE = "4M"
 
 
 def why_not() -> str | None:
-    """Why a loop-mounted partition cannot be made here, or None."""
+    """Why a loop-mounted partition cannot be made here, or None. Under CI (root, loop devices)
+    a reason is an error, never a quiet skip of the full- and read-only-disk tests."""
+    reason = _why_not()
+    if reason and os.environ.get("CI"):
+        raise RuntimeError(f"the disk-fault tests cannot run in CI: {reason}")
+    return reason
+
+
+def _why_not() -> str | None:
     if os.geteuid() != 0:
         return "needs root to mount a loop device"
     if not shutil.which("mkfs.ext4") or not shutil.which("mount"):

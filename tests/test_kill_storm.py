@@ -5,7 +5,6 @@ the journal and the ILS agree on every book."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -136,7 +135,3 @@ def journal_loans(rows) -> set[str]:
             continue
         (on_loan.add if row.kind == "checkout" else on_loan.discard)(row.item)
     return on_loan
-
-
-if os.environ.get("KIOSK_SKIP_STORM"):
-    pytest.skip("KIOSK_SKIP_STORM is set", allow_module_level=True)

@@ -260,14 +260,20 @@ def test_the_reserve_counts_as_space_that_can_be_freed(tmp_path):
     assert check.ok and "and a 1 MB reserve the kiosk can release" in check.summary.english
 
 
+def kiosk_with_a_row(tmp_path, mnt):
+    """A kiosk keeping its data on the partition `mnt`, with one journal row."""
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{mnt / "data"}"\n')
+    config = config_module.load(path)
+    with Journal.open(config.journal_path, config.patron_key_path) as journal:
+        journal.append("session", "ok")
+    return config
+
+
 @needs_loop
 def test_a_read_only_data_partition_is_named_so_not_free_space(tmp_path):
     with part.small_partition(tmp_path) as mnt:
-        path = tmp_path / "kiosk.toml"
-        path.write_text(f'[kiosk]\ndata_dir = "{mnt / "data"}"\n')
-        config = config_module.load(path)
-        with Journal.open(config.journal_path, config.patron_key_path) as journal:
-            journal.append("session", "ok")
+        config = kiosk_with_a_row(tmp_path, mnt)
         part.remount(mnt, "ro")
         disk, journal_check = status.check_disk(config), status.check_journal(config)
     assert disk.ok is False and "the data partition is read-only" in disk.summary.english
@@ -280,11 +286,7 @@ def test_a_read_only_data_partition_is_named_so_not_free_space(tmp_path):
 @needs_loop
 def test_a_full_data_partition_is_named_full(tmp_path):
     with part.small_partition(tmp_path) as mnt:
-        path = tmp_path / "kiosk.toml"
-        path.write_text(f'[kiosk]\ndata_dir = "{mnt / "data"}"\n')
-        config = config_module.load(path)
-        with Journal.open(config.journal_path, config.patron_key_path) as journal:
-            journal.append("session", "ok")
+        config = kiosk_with_a_row(tmp_path, mnt)
         part.fill(mnt, 0)
         disk, journal_check = status.check_disk(config), status.check_journal(config)
     assert disk.ok is False and disk.summary.english.startswith("the data partition is full")

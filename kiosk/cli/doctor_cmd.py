@@ -8,12 +8,11 @@ were replayed.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from kiosk import status
 from kiosk.cli.common import load_config
 from kiosk.errors import ConfigError, KioskError
 from kiosk.i18n import Translator
+from kiosk.journal.store import parse_utc
 from kiosk.status import Check, Message
 
 MARKS = {True: "ok", False: "FAIL", None: "--"}
@@ -64,7 +63,7 @@ def format_refused(tx) -> str:
 
 def format_unsettled(intent) -> str:
     """One transaction whose result is not known (an open intent row), under its check."""
-    when = datetime.fromisoformat(intent.time_utc.replace("Z", "+00:00")).astimezone()
+    when = parse_utc(intent.time_utc).astimezone()
     book = f"{intent.item or ''} {intent.title or ''}".strip()
     return (f"      not known: {when:%Y-%m-%d %H:%M} {intent.outcome} {book} "
             f"(journal row {intent.seq})")

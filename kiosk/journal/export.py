@@ -8,10 +8,9 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import IO
 
-from kiosk.journal.store import Row
+from kiosk.journal.store import Row, parse_utc
 
 COLUMNS = ("seq", "time_utc", "time_local", "boot_id", "clock_synced", "kind", "outcome",
            "item", "title", "detail")
@@ -55,7 +54,7 @@ def _record(row: Row, patron_hash: bool) -> dict:
 
 def local_time(time_utc: str) -> str:
     """`2026-11-24T06:00:00.000Z` in the kiosk's time zone, as a spreadsheet reads it."""
-    moment = datetime.fromisoformat(time_utc.replace("Z", "+00:00"))
+    moment = parse_utc(time_utc)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 

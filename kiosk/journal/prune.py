@@ -15,20 +15,22 @@ Then the space: a journal made by this version (auto_vacuum=incremental) gives t
 back to the partition in steps of `VACUUM_STEP_PAGES`, each its own short transaction and
 checkpoint, so the file gets shorter as it goes. An older journal (auto_vacuum off) is vacuumed
 once when that is cheap (small, and room for the copy), which also turns incremental vacuum on;
-otherwise its freed pages are reused by new rows, so the file stops growing. While the file is being made shorter `pruned.shrinks` is odd (moved in a
-committed transaction before, and again once a checkpoint copied everything): the writer's
-identity check then knows the shorter file is still its journal.
+otherwise its freed pages are reused by new rows, so the file stops growing. While the file is
+being made shorter `pruned.shrinks` is odd (moved in a committed transaction before, and again
+once a checkpoint copied everything): the writer's identity check then knows the shorter file
+is still its journal.
 Runs in the uploader process after an upload, or in `kiosk journal prune`.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from kiosk.sizes import file_size
 
 BATCH_ROWS = 5000
 VACUUM_STEP_PAGES = 128  # 512 KB a step
@@ -93,11 +95,11 @@ def prune(db: sqlite3.Connection, path: Path, cutoff_utc: str, keep_days: int,
         db.execute("COMMIT")
         upto = end[0]
         pause(PAUSE_S)
-    before = _file_size(path)
+    before = file_size(path)
     # Also after nothing was pruned: a shrink that a stop cut short is finished.
     reclaim = (give_back(db, free_bytes, pause) if pruned or shrinking(db)
                else "nothing pruned")
-    return PruneResult(pruned, upto, keep_days, max(0, before - _file_size(path)), reclaim)
+    return PruneResult(pruned, upto, keep_days, max(0, before - file_size(path)), reclaim)
 
 
 def give_back(db: sqlite3.Connection, free_bytes: int,
@@ -167,8 +169,4 @@ def _bump(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
-def _file_size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
+

@@ -26,6 +26,7 @@ from kiosk import private_files, sqlite_faults, system, wal_index
 from kiosk.errors import JournalError
 from kiosk.journal import patron_key, prune, schema, verify
 from kiosk.journal.prune import PruneResult
+from kiosk.sizes import file_size
 from kiosk.sqlite_files import OwnFile, failure, open_own
 
 BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
@@ -333,7 +334,7 @@ class Journal:
                                      (first or 0, last or 0)))
         pruned_upto, keep_days = self._fetch_all(
             "SELECT upto, keep_days FROM pruned WHERE id = 1")[0]
-        file_bytes, wal_bytes = (_size_of(self.path), _size_of(wal_index.wal_path(self.path)))
+        file_bytes, wal_bytes = file_size(self.path), file_size(wal_index.wal_path(self.path))
         disk = system.disk_free(self.path.parent)
         return JournalStats(path=str(self.path), rows=count, first_seq=first, last_seq=last,
                             first_time=times.get(first), last_time=times.get(last),
@@ -395,11 +396,9 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _size_of(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
+def parse_utc(text: str) -> datetime:
+    """`utc_text` back into an aware moment (also the uploader's own `...Z` times)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _row(values: tuple) -> Row:

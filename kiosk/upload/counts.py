@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from kiosk.journal import Row
+from kiosk.journal.store import parse_utc
 
 MAX_COUNTS = 5000  # count rows the server takes in one batch (the contract's limit)
 EBOOK_EVENTS = frozenset({"ebook_view", "ebook_qr", "ebook_download"})
@@ -48,7 +49,7 @@ class Batch:
 
 def count_key(row: Row, zone: tzinfo | None = None) -> CountKey:
     """The count a row adds to; `zone` None means the kiosk's own time zone."""
-    local = datetime.fromisoformat(row.time_utc.replace("Z", "+00:00")).astimezone(zone)
+    local = parse_utc(row.time_utc).astimezone(zone)
     event = event_name(row.kind)
     key = None
     if event in EBOOK_EVENTS and row.item and TITLE_ID.match(row.item):

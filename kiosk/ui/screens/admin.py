@@ -4,12 +4,11 @@ knows (a crash, a lost reply), each to mark as dealt with once staff have put it
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from kivy.properties import ListProperty
 
 from kiosk.core import events as ev
 from kiosk.i18n import N_
+from kiosk.journal.store import parse_utc
 from kiosk.ui.screens.base import KioskScreen
 
 CHECK_NAMES = {
@@ -72,42 +71,41 @@ class AdminScreen(KioskScreen):
         self.rows = rows
 
     def _unsettled_rows(self, intents) -> list[dict]:
-        if not intents:
-            return []
-        rows = [{"viewclass": "OfflineHeading", "text": self.tr(
-            self.lang, "Result not known, please check in the library system: {count}",
-            count=len(intents))}]
-        for intent in intents:
-            when = datetime.fromisoformat(intent.time_utc.replace("Z", "+00:00")).astimezone()
-            rows.append({
-                "viewclass": "OfflineRow", "height": OFFLINE_ROW_HEIGHT,
-                "what": f"{when:%Y-%m-%d %H:%M}  {self.tr(self.lang, KINDS[intent.outcome])}  "
-                        f"{intent.item or ''} {intent.title or ''}".strip(),
-                "why": self.tr(self.lang, UNSETTLED_WHY),
-                "button_text": self.tr(self.lang, "Checked"),
-                "acknowledge": lambda seq=intent.seq: self.send(ev.IntentChecked(seq)),
-            })
-        return rows
+        return self._staff_tasks(
+            N_("Result not known, please check in the library system: {count}"),
+            [(f"{parse_utc(intent.time_utc).astimezone():%Y-%m-%d %H:%M}  "
+              f"{self.tr(self.lang, KINDS[intent.outcome])}  "
+              f"{intent.item or ''} {intent.title or ''}".strip(),
+              self.tr(self.lang, UNSETTLED_WHY), N_("Checked"),
+              lambda seq=intent.seq: self.send(ev.IntentChecked(seq)), {})
+             for intent in intents])
 
     def _refused_rows(self, refused) -> list[dict]:
-        if not refused:
-            return []
-        rows = [{"viewclass": "OfflineHeading", "text": self.tr(
-            self.lang, "Refused by the library system when sent later: {count}",
-            count=len(refused))}]
+        tasks = []
         for tx in refused:
             book = f"{tx.item_id} {tx.title}".strip()
             who = self.tr(self.lang, "Card {card}", card=tx.patron_masked) \
                 if tx.patron_masked else ""
             reason = tx.message or self.tr(self.lang, "no reason given")
-            rows.append({
-                "viewclass": "OfflineRow", "height": OFFLINE_ROW_HEIGHT, "offline_id": tx.id,
-                "what": f"{tx.when_utc.astimezone():%Y-%m-%d %H:%M}  "
-                        f"{self.tr(self.lang, KINDS[tx.kind])}  {book}",
-                "why": f"{who}  {reason}".strip(),
-                "button_text": self.tr(self.lang, "Dealt with"),
-                "acknowledge": lambda tx_id=tx.id: self.send(ev.AcknowledgeOffline(tx_id)),
-            })
+            tasks.append((f"{tx.when_utc.astimezone():%Y-%m-%d %H:%M}  "
+                          f"{self.tr(self.lang, KINDS[tx.kind])}  {book}",
+                          f"{who}  {reason}".strip(), N_("Dealt with"),
+                          lambda tx_id=tx.id: self.send(ev.AcknowledgeOffline(tx_id)),
+                          {"offline_id": tx.id}))
+        return self._staff_tasks(N_("Refused by the library system when sent later: {count}"),
+                                 tasks)
+
+    def _staff_tasks(self, heading: str, tasks: list) -> list[dict]:
+        """A heading with the count, then a row per task: (what, why, button msgid, action,
+        more of the row's properties)."""
+        if not tasks:
+            return []
+        rows = [{"viewclass": "OfflineHeading",
+                 "text": self.tr(self.lang, heading, count=len(tasks))}]
+        rows += [{"viewclass": "OfflineRow", "height": OFFLINE_ROW_HEIGHT, "what": what,
+                  "why": why, "button_text": self.tr(self.lang, button), "acknowledge": action,
+                  **more}
+                 for what, why, button, action, more in tasks]
         return rows
 
     def _device_row(self, name: str, device) -> dict:
