@@ -54,6 +54,8 @@ class DisplaySection:
     # "auto": fullscreen without a pointer on a Raspberry Pi, a window with one elsewhere.
     fullscreen: str = option("auto", choices=SWITCH)
     show_cursor: str = option("auto", choices=SWITCH)
+    # Degrees clockwise the picture is turned, for a screen mounted in portrait (90 or 270).
+    rotation: int = option(0, min=0, max=270)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,17 @@ class CentralSection:
     retry_budget_s: float = option(300.0, min=0.0, max=3600.0)
 
 
+HOST_LIST = re.compile(r"^([A-Za-z0-9.:-]+(,[A-Za-z0-9.:-]+)*)?$")
+
+
+@dataclass(frozen=True)
+class TimeSection:
+    # NTP servers the kiosk sets its clock from, separated by commas; library networks often
+    # block public ones. Empty: the operating system's own choice (Debian's pool).
+    ntp_servers: str = option("", pattern=HOST_LIST,
+                              hint="host names or addresses separated by commas, no spaces")
+
+
 @dataclass(frozen=True)
 class LoggingSection:
     level: str = option("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -214,6 +227,7 @@ class Config:
     ils: IlsSection = field(default_factory=IlsSection)
     circulation: CirculationSection = field(default_factory=CirculationSection)
     central: CentralSection = field(default_factory=CentralSection)
+    time: TimeSection = field(default_factory=TimeSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     sources: tuple[str, ...] = ()  # the files read, in order
 
@@ -249,6 +263,10 @@ class Config:
         return Path(configured).expanduser() if configured else self.data_dir / default_name
 
     @property
+    def ntp_servers(self) -> tuple[str, ...]:
+        return tuple(s for s in self.time.ntp_servers.split(",") if s)
+
+    @property
     def driver_settings(self) -> DriverSettings:
         codes, rfid = self.barcodes, self.rfid
         return DriverSettings(
@@ -264,7 +282,8 @@ class Config:
 _SECTION_CLASSES = {
     "kiosk": KioskSection, "display": DisplaySection, "idle": IdleSection, "admin": AdminSection,
     "journal": JournalSection, "barcodes": BarcodesSection, "scanner": ScannerSection,
-    "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSection, "circulation": CirculationSection, "central": CentralSection, "logging": LoggingSection,
+    "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSection, "circulation": CirculationSection, "central": CentralSection,
+    "time": TimeSection, "logging": LoggingSection,
 }
 _ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")
 
@@ -301,6 +320,10 @@ def load_files(files: list[Path]) -> Config:
                 for name, cls in _SECTION_CLASSES.items()}
     devices = _build_devices(merged.get("devices", {}), origin)
     _check_offline_rules(sections["circulation"], origin)
+    rotation = sections["display"].rotation
+    if rotation % 90:
+        raise ConfigError(f"{origin[('display', 'rotation')]}: option 'rotation' in section "
+                          f"[display] must be one of 0, 90, 180, 270 (got {rotation})")
     rfid = sections["rfid"]
     if rfid.afi_secured == rfid.afi_unsecured:
         where = origin.get(("rfid", "afi_secured")) or origin.get(("rfid", "afi_unsecured"))

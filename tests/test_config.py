@@ -135,3 +135,18 @@ def test_files_saved_by_windows_editors(tmp_path):
 def test_display_switches_read_true_and_false_as_yes_and_no(tmp_path):
     config = load(write(tmp_path, "kiosk.toml", "[display]\nfullscreen = true\nshow_cursor = false\n"))
     assert (config.display.fullscreen, config.display.show_cursor) == ("yes", "no")
+
+
+def test_rotation_is_a_quarter_turn(tmp_path):
+    assert load(write(tmp_path, "k.toml", "[display]\nrotation = 90\n")).display.rotation == 90
+    with pytest.raises(ConfigError, match=r"'rotation' in section \[display\] must be one of "
+                                          r"0, 90, 180, 270 \(got 45\)"):
+        load(write(tmp_path, "k.toml", "[display]\nrotation = 45\n"))
+
+
+def test_ntp_servers_are_a_comma_list(tmp_path):
+    config = load(write(tmp_path, "k.toml", '[time]\nntp_servers = "ntp.lib.cn,10.1.2.3"\n'))
+    assert config.ntp_servers == ("ntp.lib.cn", "10.1.2.3")
+    assert Config().ntp_servers == ()
+    with pytest.raises(ConfigError, match="host names or addresses separated by commas"):
+        load(write(tmp_path, "k.toml", '[time]\nntp_servers = "a.cn, b.cn"\n'))
