@@ -3,8 +3,13 @@
 #   ./setup.sh demo   install, then start the kiosk with simulated devices
 #   ./setup.sh test   install, then run every test headless under Xvfb
 #   ./setup.sh deps   install only (Debian packages, .venv, compiled translations)
+# On a kiosk (a Pi or a PC with Debian 12; docs/install.md), as root or with sudo:
+#   ./setup.sh wheels DIR        build every wheel the kiosk needs into DIR (for offline installs)
+#   ./setup.sh install [--wheels DIR] [--data-partition auto|no] [--read-only-root|--read-write-root]
+#   ./setup.sh uninstall [--purge]
+#   ./setup.sh system-test       install into a Debian 12 container and boot it (tests/system/)
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "${BASH_SOURCE[0]}")"
 
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc   # the virtualenv, and wheels that compile
@@ -19,6 +24,48 @@ APT_PACKAGES=(
   postgresql                             # central server tests on PostgreSQL (a throwaway cluster)
   chromium chromium-driver               # central server pages tested in headless Chromium
 )
+# What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
+KIOSK_APT_PACKAGES=(
+  python3 python3-venv                   # the app's virtualenv in /opt/kiosk
+  libgl1 libgl1-mesa-dri libegl1 libgbm1 # OpenGL (Mesa), and GBM for SDL2's KMS/DRM window
+  libmtdev1                              # touch input for Kivy
+  fonts-noto-cjk fontconfig              # Chinese text
+  systemd systemd-timesyncd udev dbus    # the units, NTP from the config, the device rules
+  systemd-resolved                       # DNS from DHCP on the kiosk's Wi-Fi (systemd-networkd)
+  wpasupplicant                          # wifi.toml on the boot folder
+  openssh-server                         # the technician's keys from the boot folder
+  e2fsprogs fdisk                        # fsck, resize2fs and sfdisk for the data partition
+  util-linux                             # setterm: no cursor, no blanking on the kiosk's screen
+)
+# What building the wheels needs (evdev compiles against the kernel's input.h).
+WHEEL_APT_PACKAGES=(python3 python3-venv python3-dev gcc linux-libc-dev gettext)
+
+# Where an installed kiosk lives (docs/install.md, I13 contract).
+KIOSK_HOME=/opt/kiosk
+KIOSK_VENV=$KIOSK_HOME/.venv
+KIOSK_ETC=/etc/kiosk
+KIOSK_DATA=/var/lib/kiosk
+UNIT_DIR=/etc/systemd/system
+KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
+             kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer)
+ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
+               kiosk-upload.timer systemd-timesyncd.service)
+# systemd/<folder>/<file> goes to <target folder>/<file>.
+DROP_INS=(
+  "system.conf.d:/etc/systemd/system.conf.d"
+  "journald.conf.d:/etc/systemd/journald.conf.d"
+  "logind.conf.d:/etc/systemd/logind.conf.d"
+  "sysctl.d:/etc/sysctl.d"
+  "sshd_config.d:/etc/ssh/sshd_config.d"
+  "sysusers.d:/etc/sysusers.d"
+  "tmpfiles.d:/etc/tmpfiles.d"
+)
+UDEV_RULES=/etc/udev/rules.d/60-kiosk-devices.rules
+FSTAB=/etc/fstab
+DATA_LINE="LABEL=KIOSKDATA $KIOSK_DATA ext4 defaults,noatime,nodev,nosuid 0 2"
+RO_BEGIN="# kiosk read-only root: begin (./setup.sh install --read-write-root removes this block)"
+RO_END="# kiosk read-only root: end"
+
 VENV=.venv
 SCREEN="-screen 0 1280x800x24"
 
@@ -28,7 +75,7 @@ as_root() {
 
 install_packages() {
   local missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -53,7 +100,7 @@ compile_translations() {
 }
 
 install_all() {
-  install_packages
+  install_packages "${APT_PACKAGES[@]}"
   make_venv
   compile_translations
 }
@@ -94,13 +141,237 @@ run_demo() {
   fi
 }
 
+# --- Installing the kiosk on this machine ---------------------------------------------------
+
+systemd_running() {
+  [ -d /run/systemd/system ]
+}
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: $1 changes the system: asking sudo for root"
+    exec sudo "$0" "$@"
+  fi
+}
+
+build_wheels() {
+  local dir=$1 tmp
+  install_packages "${WHEEL_APT_PACKAGES[@]}"
+  compile_translations
+  mkdir -p "$dir"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  python3 -m venv "$tmp/venv"
+  "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --wheel-dir "$dir" \
+    -r requirements-kiosk.txt
+  # The project's own wheel from a clean copy: no stale build/ folder can slip into it.
+  mkdir "$tmp/src"
+  cp -r kiosk drivers content central pyproject.toml README.md "$tmp/src/"
+  find "$tmp/src" -name __pycache__ -prune -exec rm -rf {} +
+  "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --wheel-dir "$dir" "$tmp/src"
+  cp requirements-kiosk.txt "$dir/"
+  echo "setup: wheels for an offline install are in $dir"
+}
+
+install_venv() {
+  local wheels=$1 requirements=requirements-kiosk.txt
+  [ -f "$wheels/requirements-kiosk.txt" ] && requirements=$wheels/requirements-kiosk.txt
+  mkdir -p "$KIOSK_HOME"
+  [ -x "$KIOSK_VENV/bin/python" ] || python3 -m venv "$KIOSK_VENV"
+  local pip=("$KIOSK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check
+             --no-index --find-links "$wheels")
+  "${pip[@]}" -r "$requirements"
+  # The same version number may carry new code: always put this wheel in.
+  "${pip[@]}" --no-deps --force-reinstall library-kiosk
+  echo "setup: the kiosk is in $KIOSK_VENV ($("$KIOSK_VENV/bin/python" -c \
+    'import kiosk; print(kiosk.__version__)'))"
+}
+
+install_files() {
+  local entry
+  mkdir -p "$KIOSK_HOME/docs"
+  cp -r docs/. README.md "$KIOSK_HOME/docs/"
+  for entry in "${DROP_INS[@]}"; do
+    mkdir -p "${entry#*:}"
+    install -m 0644 systemd/"${entry%%:*}"/* "${entry#*:}/"
+  done
+  systemd-sysusers /etc/sysusers.d/kiosk.conf
+  if [ ! -e "$KIOSK_ETC/kiosk.toml" ]; then
+    install -d -m 0755 "$KIOSK_ETC"
+    install -m 0644 systemd/kiosk.toml.example "$KIOSK_ETC/kiosk.toml"
+    echo "setup: wrote $KIOSK_ETC/kiosk.toml from the example: set [kiosk] id and [ils] there"
+  fi
+  install -d -m 0700 -o kiosk -g kiosk "$KIOSK_DATA"
+  systemd-tmpfiles --create /etc/tmpfiles.d/kiosk.conf
+  install -m 0644 systemd/60-kiosk-devices.rules "$UDEV_RULES"
+  for entry in "${KIOSK_UNITS[@]}"; do
+    install -m 0644 "systemd/$entry" "$UNIT_DIR/$entry"
+  done
+}
+
+# fstab_data_partition FILE: the KIOSKDATA line, once.
+fstab_data_partition() {
+  grep -q "^LABEL=KIOSKDATA[[:space:]]" "$1" 2>/dev/null && return 0
+  echo "$DATA_LINE" >> "$1"
+  echo "setup: $1 mounts the KIOSKDATA partition at $KIOSK_DATA"
+}
+
+# fstab_read_only FILE: the root mounted "ro", and RAM for what Debian writes while it runs.
+fstab_read_only() {
+  local file=$1
+  fstab_read_write "$file" quiet
+  awk '$1 !~ /^#/ && $2 == "/" {
+         n = split($4, o, ","); opts = "ro"
+         for (i = 1; i <= n; i++) if (o[i] != "rw" && o[i] != "ro" && o[i] != "defaults") opts = opts "," o[i]
+         $4 = opts; found = 1 }
+       { print }
+       END { if (!found) print "setup: no line for / in fstab: add \"ro\" to the kernel command line" > "/dev/stderr" }' \
+    "$file" > "$file.kiosk-new"
+  {
+    echo "$RO_BEGIN"
+    # Only folders that exist here: a mount point missing on a read-only root stops the boot.
+    local line
+    while read -r line; do
+      case "$line" in
+        \#*|"") echo "$line" ;;
+        *) [ -d "$(echo "$line" | awk '{print $2}')" ] && echo "$line" ;;
+      esac
+    done < systemd/fstab.read-only
+    echo "$RO_END"
+  } >> "$file.kiosk-new"
+  mv "$file.kiosk-new" "$file"
+  echo "setup: $file mounts / read-only from the next boot (docs/install.md: maintenance)"
+}
+
+# fstab_read_write FILE [quiet]: undoes fstab_read_only.
+fstab_read_write() {
+  local file=$1
+  [ -f "$file" ] || return 0
+  awk -v begin="$RO_BEGIN" -v end="$RO_END" '
+       $0 == begin { skip = 1; next }
+       $0 == end { skip = 0; next }
+       skip { next }
+       $1 !~ /^#/ && $2 == "/" { n = split($4, o, ","); opts = ""
+         for (i = 1; i <= n; i++) if (o[i] != "ro") opts = opts (opts ? "," : "") o[i]
+         $4 = opts ? opts : "defaults" }
+       { print }' "$file" > "$file.kiosk-new"
+  if ! cmp -s "$file" "$file.kiosk-new"; then
+    mv "$file.kiosk-new" "$file"
+    [ "${2:-}" = quiet ] || echo "setup: $file mounts / read-write from the next boot"
+  else
+    rm "$file.kiosk-new"
+  fi
+}
+
+enable_units() {
+  local offline=()
+  systemd_running || offline=(env SYSTEMD_OFFLINE=1)
+  "${offline[@]}" systemctl enable --quiet "${ENABLED_UNITS[@]}"
+  # The app owns tty1: no login prompt on the kiosk's screen.
+  "${offline[@]}" systemctl mask --quiet getty@tty1.service
+  if [ -x /usr/sbin/sshd ]; then
+    /usr/sbin/sshd -t || echo "setup: sshd's configuration has an error: see above" >&2
+  fi
+}
+
+reload_running_system() {
+  systemd_running || return 0
+  systemctl daemon-reload
+  udevadm control --reload 2>/dev/null && udevadm trigger --subsystem-match=input \
+    --subsystem-match=tty 2>/dev/null || true
+  # An upgrade in place: the running app is restarted on the new code; a stopped one stays so.
+  systemctl try-restart kiosk.service
+}
+
+install_kiosk() {
+  local wheels="" data_partition=auto root_mode=keep tmp=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --wheels) wheels=$(realpath "${2:?--wheels needs a folder}"); shift 2 ;;
+      --data-partition) data_partition=${2:?--data-partition needs auto or no}; shift 2 ;;
+      --read-only-root) root_mode=ro; shift ;;
+      --read-write-root) root_mode=rw; shift ;;
+      *) usage ;;
+    esac
+  done
+  case "$data_partition" in auto|no) ;; *) usage ;; esac
+  install_packages "${KIOSK_APT_PACKAGES[@]}"
+  if [ -z "$wheels" ]; then
+    tmp=$(mktemp -d)
+    build_wheels "$tmp"
+    wheels=$tmp
+  fi
+  install_venv "$wheels"
+  [ -z "$tmp" ] || rm -rf "$tmp"
+  install_files
+  if [ "$data_partition" = auto ] && blkid -L KIOSKDATA > /dev/null 2>&1; then
+    fstab_data_partition "$FSTAB"
+  fi
+  case "$root_mode" in
+    ro) fstab_read_only "$FSTAB" ;;
+    rw) fstab_read_write "$FSTAB" ;;
+  esac
+  enable_units
+  reload_running_system
+  echo "setup: installed. Reboot to start the kiosk with its watchdog, journal and console settings."
+}
+
+uninstall_kiosk() {
+  local purge=no entry file
+  case "${1:-}" in
+    --purge) purge=yes ;;
+    "") ;;
+    *) usage ;;
+  esac
+  if systemd_running; then
+    systemctl disable --now --quiet "${KIOSK_UNITS[@]}" 2>/dev/null || true
+  else
+    SYSTEMD_OFFLINE=1 systemctl disable --quiet "${KIOSK_UNITS[@]}" 2>/dev/null || true
+  fi
+  SYSTEMD_OFFLINE=1 systemctl unmask --quiet getty@tty1.service 2>/dev/null || true
+  for entry in "${KIOSK_UNITS[@]}"; do rm -f "$UNIT_DIR/$entry"; done
+  for entry in "${DROP_INS[@]}"; do
+    for file in systemd/"${entry%%:*}"/*; do rm -f "${entry#*:}/$(basename "$file")"; done
+  done
+  rm -f "$UDEV_RULES"
+  rm -rf "$KIOSK_HOME"
+  fstab_read_write "$FSTAB"
+  if [ "$purge" = yes ]; then
+    rm -rf "$KIOSK_ETC"
+    if [ -d "$KIOSK_DATA" ]; then
+      find "$KIOSK_DATA" -mindepth 1 -delete
+      mountpoint -q "$KIOSK_DATA" || rmdir "$KIOSK_DATA"
+    fi
+    sed -i "\|^LABEL=KIOSKDATA[[:space:]]|d" "$FSTAB" 2>/dev/null || true
+    id kiosk > /dev/null 2>&1 && userdel kiosk
+    echo "setup: removed the kiosk, its configuration, its data and its user"
+  else
+    echo "setup: removed the kiosk; kept $KIOSK_ETC and $KIOSK_DATA (--purge removes them too)"
+  fi
+  if systemd_running; then systemctl daemon-reload; fi
+}
+
+usage() {
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit "${1:-2}"
+}
+
 main() {
   case "${1:-}" in
     demo) install_all; run_demo ;;
     test) install_all; shift; run_tests "$@" ;;
     deps) install_all ;;
-    *) echo "usage: $0 demo|test|deps" >&2; exit 2 ;;
+    wheels) [ -n "${2:-}" ] || usage; build_wheels "$(realpath -m "$2")" ;;
+    install) need_root "$@"; shift; install_kiosk "$@" ;;
+    uninstall) need_root "$@"; shift; uninstall_kiosk "$@" ;;
+    system-test) need_root "$@"; shift; install_all; run_tests -m system tests/system "$@" ;;
+    -h|--help|help) usage 0 ;;
+    *) usage ;;
   esac
 }
 
-main "$@"
+# Sourced by tests (tests/test_units.py) for its functions; run as a command otherwise.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  main "$@"
+fi

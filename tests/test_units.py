@@ -1,0 +1,201 @@
+"""The installed system's pieces, checked fast: every unit in systemd/ through
+`systemd-analyze verify` (in a temporary root holding systemd's own units and stand-ins for the
+programs the units start), setup.sh's syntax, usage and fstab editing (its functions sourced),
+and the project's wheel holding every data file the kiosk reads at run time.
+
+The slow proof, a Debian 12 container booted with the kiosk in it, is tests/system/."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SYSTEMD = ROOT / "systemd"
+UNITS = sorted(p.name for p in SYSTEMD.iterdir() if p.suffix in (".service", ".timer"))
+# Every program a unit starts, and what puts it there on a kiosk. A unit naming any other
+# path (a typo, a program no package installs) fails test_every_program_a_unit_starts_is_installed.
+PROGRAMS = {
+    "/opt/kiosk/.venv/bin/kiosk": "setup.sh install",
+    "/usr/sbin/wpa_supplicant": "wpasupplicant",
+    "/usr/bin/setterm": "util-linux",
+}
+
+
+def exec_programs(text: str) -> set[str]:
+    return {shlex.split(m.group(1))[0].lstrip("-@:+!")
+            for m in re.finditer(r"^Exec\w+=(.+)$", text, re.MULTILINE)}
+
+
+def apt_packages(array: str) -> set[str]:
+    """The packages in one of setup.sh's bash arrays, comments dropped."""
+    text = (ROOT / "setup.sh").read_text(encoding="utf-8")
+    body = re.search(rf"^{array}=\((.*?)^\)", text, re.MULTILINE | re.DOTALL)
+    assert body, f"setup.sh has no {array}"
+    return {word for line in body.group(1).splitlines()
+            for word in line.split("#")[0].split()}
+
+
+def source_setup(script: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Runs `script` in bash after sourcing setup.sh (which then runs nothing by itself)."""
+    return subprocess.run(["bash", "-c", f'source "{ROOT}/setup.sh" && {script}'],
+                          cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.fixture(scope="module")
+def unit_root(tmp_path_factory) -> Path:
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("needs systemd-analyze (Debian's systemd package)")
+    host_units = Path("/usr/lib/systemd/system")
+    if not host_units.is_dir():
+        pytest.skip("needs systemd's own units in /usr/lib/systemd/system")
+    root = tmp_path_factory.mktemp("root")
+    shutil.copytree(host_units, root / "usr/lib/systemd/system", symlinks=True)
+    (root / "etc/systemd/system").mkdir(parents=True)
+    for name in UNITS:
+        shutil.copy(SYSTEMD / name, root / "etc/systemd/system" / name)
+    for program in PROGRAMS:
+        stand_in = root / program.lstrip("/")
+        stand_in.parent.mkdir(parents=True, exist_ok=True)
+        stand_in.write_text("#!/bin/sh\n")
+        stand_in.chmod(0o755)
+    return root
+
+
+def verify(root: Path, *units: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["systemd-analyze", "verify", "--man=no", f"--root={root}", *units],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_systemd_analyze_verify_finds_nothing_to_say(unit_root, name):
+    result = verify(unit_root, name)
+    assert result.returncode == 0 and not result.stderr.strip() and not result.stdout.strip(), (
+        result.stdout + result.stderr)
+
+
+def test_verify_does_catch_a_misspelt_key_and_a_missing_program(unit_root, tmp_path):
+    """The test above can fail: systemd-analyze speaks up in this root for both faults."""
+    broken = unit_root / "etc/systemd/system/kiosk-broken.service"
+    broken.write_text((SYSTEMD / "kiosk.service").read_text().replace(
+        "WatchdogSec=30", "WatchdogSecs=30").replace(
+        "/opt/kiosk/.venv/bin/kiosk run", "/opt/kiosk/.venv/bin/kiosk-missing run"))
+    try:
+        result = verify(unit_root, "kiosk-broken.service")
+    finally:
+        broken.unlink()
+    assert "Unknown key 'WatchdogSecs'" in result.stderr
+    assert "kiosk-missing is not executable" in result.stderr
+
+
+def test_every_program_a_unit_starts_is_installed():
+    runtime = apt_packages("KIOSK_APT_PACKAGES")
+    for name in UNITS:
+        for program in exec_programs((SYSTEMD / name).read_text(encoding="utf-8")):
+            assert program in PROGRAMS, f"{name} starts {program}: what installs it?"
+            source = PROGRAMS[program]
+            assert source == "setup.sh install" or source in runtime, (
+                f"{name} needs {source}, missing from KIOSK_APT_PACKAGES in setup.sh")
+
+
+def test_setup_installs_every_unit_and_drop_in_folder_it_ships():
+    listed = source_setup('printf "%s\\n" "${KIOSK_UNITS[@]}"; echo ---; '
+                          'printf "%s\\n" "${DROP_INS[@]}"')
+    units, drop_ins = listed.stdout.split("---\n")
+    assert sorted(units.split()) == UNITS
+    shipped = sorted(p.name for p in SYSTEMD.iterdir() if p.is_dir())
+    assert sorted(line.split(":")[0] for line in drop_ins.split()) == shipped
+
+
+def test_the_service_is_notify_with_a_watchdog_and_ends_out_of_service():
+    text = (SYSTEMD / "kiosk.service").read_text(encoding="utf-8")
+    for line in ("Type=notify", "NotifyAccess=main", "WatchdogSec=30", "Restart=always",
+                 "StartLimitBurst=5", "OnFailure=kiosk-out-of-service.service", "User=kiosk",
+                 "ProtectSystem=strict", "ReadWritePaths=/var/lib/kiosk", "NoNewPrivileges=yes",
+                 "PrivateTmp=yes", "Environment=SDL_VIDEODRIVER=kmsdrm"):
+        assert re.search(rf"^{re.escape(line)}$", text, re.MULTILINE), line
+    # Devices stay reachable and the download server stays on the library network.
+    for forbidden in ("PrivateDevices=yes", "PrivateNetwork=yes", "IPAddressDeny", "PrivateUsers"):
+        assert forbidden not in text
+    out_of_service = (SYSTEMD / "kiosk-out-of-service.service").read_text(encoding="utf-8")
+    assert "Conflicts=kiosk.service" in out_of_service
+    assert "bin/kiosk out-of-service" in out_of_service
+
+
+def test_setup_sh_parses_and_prints_its_usage():
+    assert subprocess.run(["bash", "-n", str(ROOT / "setup.sh")], check=False).returncode == 0
+    shown = subprocess.run([str(ROOT / "setup.sh"), "--help"], capture_output=True, text=True,
+                           timeout=30, check=False)
+    assert shown.returncode == 0
+    for command in ("install", "uninstall", "wheels", "system-test", "--read-only-root"):
+        assert command in shown.stderr
+    wrong = subprocess.run([str(ROOT / "setup.sh"), "no-such-command"], capture_output=True,
+                           text=True, timeout=30, check=False)
+    assert wrong.returncode == 2 and "usage" not in wrong.stdout
+
+
+PI_FSTAB = """\
+proc            /proc           proc    defaults          0       0
+PARTUUID=4e639091-01  /boot/firmware  vfat    defaults          0       2
+PARTUUID=4e639091-02  /               ext4    defaults,noatime  0       1
+"""
+
+
+def test_read_only_root_and_back_again_in_fstab(tmp_path):
+    fstab = tmp_path / "fstab"
+    fstab.write_text(PI_FSTAB)
+    done = source_setup(f'fstab_read_only "{fstab}" && fstab_read_only "{fstab}"')
+    assert done.returncode == 0, done.stderr
+    lines = fstab.read_text().splitlines()
+    root = [line.split() for line in lines if line.split()[1:2] == ["/"]]
+    assert root == [["PARTUUID=4e639091-02", "/", "ext4", "ro,noatime", "0", "1"]]
+    mounts = [line.split()[1] for line in lines if line.startswith("tmpfs")]
+    assert mounts.count("/var/log") == 1 and "/tmp" in mounts and "/var/lib/systemd" in mounts
+    # Only folders this machine has: a missing mount point would stop a read-only boot.
+    assert all(os.path.isdir(m) for m in mounts)
+    back = source_setup(f'fstab_read_write "{fstab}"')
+    assert back.returncode == 0, back.stderr
+    assert fstab.read_text() == PI_FSTAB.replace("defaults,noatime", "noatime").replace(
+        "PARTUUID=4e639091-02  /               ext4    noatime  0       1",
+        "PARTUUID=4e639091-02 / ext4 noatime 0 1")
+
+
+def test_the_data_partition_line_is_added_once(tmp_path):
+    fstab = tmp_path / "fstab"
+    fstab.write_text(PI_FSTAB)
+    done = source_setup(f'fstab_data_partition "{fstab}" && fstab_data_partition "{fstab}"')
+    assert done.returncode == 0, done.stderr
+    added = fstab.read_text()[len(PI_FSTAB):].splitlines()
+    assert added == ["LABEL=KIOSKDATA /var/lib/kiosk ext4 defaults,noatime,nodev,nosuid 0 2"]
+
+
+def test_the_wheel_holds_every_file_the_kiosk_reads_at_run_time(tmp_path):
+    """Translations (.mo), kv layouts, demo data and simulator scenarios, not only the .py."""
+    if not list((ROOT / "kiosk/locale").glob("*/LC_MESSAGES/*.mo")):
+        pytest.skip("translations not compiled: run ./setup.sh deps")
+    source = tmp_path / "src"
+    source.mkdir()
+    for part in ("kiosk", "drivers", "content", "central", "pyproject.toml", "README.md"):
+        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
+        copy(ROOT / part, source / part)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                            "--no-build-isolation", "--wheel-dir", str(tmp_path / "wheels"),
+                            str(source)], capture_output=True, text=True, timeout=300,
+                           check=False)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "wheels").glob("library_kiosk-*.whl")
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    needed = {str(p.relative_to(ROOT)) for part in ("kiosk", "drivers", "content", "central")
+              for p in (ROOT / part).rglob("*")
+              if p.is_file() and p.suffix not in (".py", ".pyc", ".po")
+              and "__pycache__" not in p.parts}
+    assert needed and not needed - in_wheel, sorted(needed - in_wheel)
