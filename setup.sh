@@ -160,7 +160,6 @@ build_wheels() {
   compile_translations
   mkdir -p "$dir"
   tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' RETURN
   python3 -m venv "$tmp/venv"
   "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --wheel-dir "$dir" \
     -r requirements-kiosk.txt
@@ -168,9 +167,10 @@ build_wheels() {
   mkdir "$tmp/src"
   cp -r kiosk drivers content central pyproject.toml README.md "$tmp/src/"
   find "$tmp/src" -name __pycache__ -prune -exec rm -rf {} +
-  "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
-    --wheel-dir "$dir" "$tmp/src"
+  "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$dir" \
+    "$tmp/src"
   cp requirements-kiosk.txt "$dir/"
+  rm -rf "$tmp"
   echo "setup: wheels for an offline install are in $dir"
 }
 
@@ -270,14 +270,18 @@ enable_units() {
   "${offline[@]}" systemctl enable --quiet "${ENABLED_UNITS[@]}"
   # The app owns tty1: no login prompt on the kiosk's screen.
   "${offline[@]}" systemctl mask --quiet getty@tty1.service
-  if [ -x /usr/sbin/sshd ]; then
-    /usr/sbin/sshd -t || echo "setup: sshd's configuration has an error: see above" >&2
-  fi
 }
 
 reload_running_system() {
   systemd_running || return 0
   systemctl daemon-reload
+  if [ -x /usr/sbin/sshd ]; then
+    if /usr/sbin/sshd -t; then
+      systemctl try-reload-or-restart ssh.service
+    else
+      echo "setup: sshd's configuration has an error (see above): fix it before the next boot" >&2
+    fi
+  fi
   udevadm control --reload 2>/dev/null && udevadm trigger --subsystem-match=input \
     --subsystem-match=tty 2>/dev/null || true
   # An upgrade in place: the running app is restarted on the new code; a stopped one stays so.
