@@ -140,8 +140,10 @@ def grow(paths: BootPaths, runner: Runner, outcome: Outcome) -> None:
     resized = runner(["resize2fs", str(device)])
     if not resized.ok:
         outcome.facts["data_partition"] = f"{device}: file system not grown: {resized.why}"
-        outcome.warn(f"cannot grow the file system on {device}: {resized.why}; tried again at "
-                     "the next boot")
+        hint = (" (the kernel wants CAP_SYS_RESOURCE to grow a mounted file system: keep it "
+                "in kiosk-firstboot.service)" if "Permission denied" in resized.why else "")
+        outcome.warn(f"cannot grow the file system on {device}: {resized.why}{hint}; tried "
+                     "again at the next boot")
         return
     if "Nothing to do" not in resized.stdout + resized.stderr:
         outcome.changed(f"file system on {device} grown to fill its partition "
