@@ -1,0 +1,7 @@
+"""`kiosk boot-setup`: what a technician puts on the SD card's boot folder, applied at every boot.
+
+Run as root by kiosk-firstboot.service before kiosk.service. One module per job: `paths` (where
+everything goes, the single source of defaults), `boot_folder` (finding the folder, reading its
+files), `outcome` (problems, changes and facts for the report), `files` (atomic private writes),
+`token`, `wifi`, `ssh_keys`, `hostname`, `ntp`, `data_partition`, and `run` (the order).
+"""

@@ -1,0 +1,48 @@
+"""`kiosk boot-setup`: apply the SD card's boot folder at boot (kiosk-firstboot.service, root).
+
+Exit status 0 whenever the report is written, problems or not (the kiosk shows them, out of
+service); 1 when the report cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kiosk import boot_report
+from kiosk.bootsetup.paths import BootPaths
+from kiosk.bootsetup.run import run as run_boot_setup
+
+WRITABLE = {"yes": True, "no": False, "auto": None}
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser(
+        "boot-setup", parents=[common],
+        help="as root at boot: apply kiosk.toml, central.token, wifi.toml and authorized_keys "
+             "from the boot folder, set hostname and time servers, grow the data partition")
+    p.add_argument("--boot-dir", metavar="DIR", type=Path,
+                   help="the boot folder (default: /boot/firmware, else /boot)")
+    p.add_argument("--report", metavar="PATH", type=Path, default=boot_report.REPORT_PATH,
+                   help=f"where the report goes (default: {boot_report.REPORT_PATH})")
+    p.add_argument("--root-fs-writable", choices=tuple(WRITABLE), default="auto",
+                   help="whether /etc may be written (default: auto, asks the file system)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = BootPaths()
+    if args.config:  # the base config; the boot folder's kiosk.toml still goes over it
+        paths = BootPaths(base_config=Path(args.config))
+    report = run_boot_setup(paths, boot_dir=args.boot_dir,
+                            root_writable=WRITABLE[args.root_fs_writable])
+    try:
+        boot_report.write(report, args.report)
+    except OSError as e:
+        print(f"kiosk boot-setup: cannot write the report {args.report}: {e.strerror}",
+              file=sys.stderr)
+        return 1
+    print(f"boot-setup: {len(report.applied)} change(s), {len(report.problems)} problem(s); "
+          f"report in {args.report}")
+    return 0
