@@ -80,12 +80,22 @@ def wheels() -> Path:
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory, wheels) -> Path:
+def work() -> Path:
+    """This run's trees and folders: under the cache, not pytest's temporary folders (other
+    pytest runs on the machine prune those), kept after the run for a look, replaced by the next."""
+    folder = container.CACHE / "run"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tree(work, wheels) -> Path:
     # The runtime packages are in the cached tarball already: the install's apt step then finds
     # nothing missing and the test needs no network after the first run.
     with phase("mmdebstrap minbase tarball (cached)"):
         tarball = container.base_tarball(kiosk_packages() + container.TEST_PACKAGES)
-    root = tmp_path_factory.mktemp("container") / "tree"
+    root = work / "tree"
     with phase("unpack the tarball"):
         container.unpack(tarball, root)
     return root
@@ -123,25 +133,34 @@ def test_install_into_a_fresh_debian_and_again_in_place(tree, wheels):
 
 
 @pytest.fixture(scope="module")
-def boot_folder(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("boot-firmware")
+def boot_folder(work) -> Path:
+    folder = work / "boot-firmware"
+    folder.mkdir()
     (folder / "central.token").write_text(TOKEN + "\n")
     (folder / "kiosk.toml").write_text('[kiosk]\nid = "kiosk-system-test"\n')
     return folder
 
 
 @pytest.fixture(scope="module")
-def booted(tree, boot_folder, tmp_path_factory):
+def booted(tree, boot_folder, work):
     with phase("first boot: nspawn start to kiosk.service READY"):
-        kiosk = container.boot(tree, {boot_folder: "/boot/firmware"},
-                               tmp_path_factory.mktemp("console") / "console.log")
+        kiosk = container.boot(tree, {boot_folder: "/boot/firmware"}, work / "console.log")
         try:
             kiosk.wait_for("kiosk.service active (READY=1)", lambda: ready(kiosk), timeout=120)
         except BaseException:
+            keep_journal(kiosk, "first-boot")
             kiosk.stop()
             raise
     yield kiosk
+    keep_journal(kiosk, "first-boot")
     kiosk.stop()
+
+
+def keep_journal(kiosk: container.Booted, name: str) -> None:
+    if kiosk.process.poll() is None:
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / f"system-test-journal-{name}.txt").write_text(
+            kiosk.run("journalctl", "--no-pager", "-b", check=False).stdout)
 
 
 def ready(kiosk: container.Booted) -> dict[str, str] | None:
@@ -262,24 +281,26 @@ def test_a_crash_loop_ends_out_of_service_not_in_a_reboot_loop(booted):
     assert booted.show("kiosk-out-of-service.service", "ActiveState")["ActiveState"] != "active"
 
 
-def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, tmp_path_factory):
+def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, work):
+    keep_journal(booted, "first-boot")
     booted.stop()
     with phase("./setup.sh install --read-only-root"):
         done = install(tree, wheels, "--read-only-root")
     assert done.returncode == 0, done.stdout + done.stderr
     # The KIOSKDATA partition's stand-in: a host folder over /var/lib/kiosk.
-    data = tmp_path_factory.mktemp("kioskdata")
-    boot_folder = tmp_path_factory.mktemp("boot-firmware-ro")
+    data, boot_folder = work / "kioskdata", work / "boot-firmware-ro"
+    data.mkdir()
+    boot_folder.mkdir()
     with phase("read-only boot: nspawn start to kiosk.service READY"):
         kiosk = container.boot(tree, {boot_folder: "/boot/firmware", data: "/var/lib/kiosk"},
-                               tmp_path_factory.mktemp("console-ro") / "console.log",
-                               read_only=True)
+                               work / "console-ro.log", read_only=True)
         try:
             kiosk.wait_for("kiosk.service active on a read-only root", lambda: ready(kiosk),
                            timeout=120)
             mounts = kiosk.run("findmnt", "-rn", "-o", "TARGET,FSTYPE,OPTIONS").stdout
             failed = kiosk.run("systemctl", "--failed", "--no-legend", "--plain").stdout
         finally:
+            keep_journal(kiosk, "read-only-root")
             kiosk.stop()
     targets = {line.split()[0]: line.split() for line in mounts.splitlines()}
     assert "ro" in targets["/"][2].split(",")
