@@ -65,6 +65,9 @@ class Runtime:
         self._printing = ThreadPoolExecutor(1, thread_name_prefix="printer")
         self._reconciling: set[int] = set()  # intents the ILS worker is asking about
         self._next_reconcile = 0.0
+        # When pump() last finished a turn (real monotonic time, never the steerable clock):
+        # the app pings systemd's watchdog only while this keeps moving.
+        self.last_turn = time.monotonic()
 
     @property
     def view(self) -> View:
@@ -128,6 +131,11 @@ class Runtime:
             self.send(change)
         self._reconcile_when_due()
         self.send(ev.Tick())
+        self.last_turn = time.monotonic()
+
+    def turned_since(self, moment: float) -> bool:
+        """Whether pump() finished a turn after `moment` (time.monotonic()): it is alive."""
+        return self.last_turn > moment
 
     def close(self) -> None:
         if self.ils is not None:

@@ -44,13 +44,22 @@ def test_run_without_a_display_says_what_to_do(tmp_path):
     result = kiosk("run", "--demo", env=env)
     assert result.returncode == 2
     assert "no display found" in result.stderr and "xvfb-run" in result.stderr
+    # What to do on a Pi (KMS) and on a PC (a desktop's DISPLAY), in a line or two.
+    for advice in ("/dev/dri/card0", "groups video and render", "SDL_VIDEODRIVER=kmsdrm",
+                   "DISPLAY", "Xvfb"):
+        assert advice in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
     assert "Traceback" not in result.stderr
 
 
-def test_a_bad_config_stops_run_with_one_clear_line(tmp_path):
+def test_a_bad_config_stops_run_with_one_clear_line_when_there_is_no_screen(tmp_path):
+    """With a screen, `kiosk run` shows it out of service instead (test_app_out_of_service)."""
     path = tmp_path / "kiosk.toml"
     path.write_text("[idle]\ntimeout = 60\n")
-    result = kiosk("run", "--config", path)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "KIVY_WINDOW")}
+    env["SSH_CONNECTION"] = "test"
+    result = kiosk("run", "--config", path, env=env)
     assert result.returncode == 2
     assert result.stderr.strip() == (f"kiosk: {path}: unknown option 'timeout' in section [idle]; "
                                      "allowed: timeout_s, countdown_s")

@@ -8,12 +8,18 @@ import os
 import sys
 from pathlib import Path
 
+from kiosk import boot_report
+from kiosk.boot_report import BootProblem
+from kiosk.cli import out_of_service_cmd
 from kiosk.cli.common import load_config
 from kiosk.demo import DEMO_DIR
-from kiosk.errors import KioskError
+from kiosk.errors import ConfigError, KioskError
 from kiosk.runtime import Runtime, SteerableClock
+from kiosk.ui import boot
+from kiosk.ui.notice import settings_notice
 
 log = logging.getLogger(__name__)
+BOOT_REPORT_ENV = "KIOSK_BOOT_REPORT"  # another report file than boot_report.REPORT_PATH
 
 
 def register(subparsers, common) -> None:
@@ -22,15 +28,29 @@ def register(subparsers, common) -> None:
                    help="simulated devices, the demo config unless --config is given")
     p.add_argument("--walkthrough", metavar="DIR", type=Path,
                    help="tour every screen, save a screenshot of each in DIR, then exit")
+    p.add_argument("--boot-report", metavar="PATH", type=Path,
+                   help=f"kiosk boot-setup's report (default: ${BOOT_REPORT_ENV}, else "
+                        f"{boot_report.REPORT_PATH})")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    config = load_config(args, demo=args.demo)
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-            or os.environ.get("KIVY_WINDOW") or _has_kms()):
-        raise KioskError("no display found (DISPLAY is not set). On a machine without a screen "
-                         "run: xvfb-run -a kiosk run --demo --walkthrough screenshots/")
+    """The kiosk app; out of service (a notice on the screen, the process staying up) when its
+    settings are wrong, so that systemd does not start it again and again."""
+    problems: list[BootProblem] = []
+    try:
+        config = load_config(args, demo=args.demo)
+    except ConfigError as e:
+        if args.walkthrough or boot.display_missing() is not None:
+            raise  # nothing to show it on (or a developer's tour): one line on the terminal
+        config = None
+        problems.append(BootProblem("", str(e)))
+    boot.require_display()
+    report = boot_report.read(_boot_report_path(args))
+    if report is not None:
+        problems.extend(report.problems)
+    if problems:
+        return out_of_service_cmd.show(settings_notice(problems), config)
     if args.demo:
         _prepare_demo_catalogue(config)
     demo_ils = None
@@ -48,7 +68,6 @@ def _run_app(args, config) -> int:
     # partition) shows the out-of-service screen instead of stopping the app.
     runtime = Runtime(config, clock=SteerableClock())
 
-    from kiosk.ui import boot
     boot.prepare(config.display)
     from kiosk.ui.app import KioskApp
 
@@ -93,6 +112,5 @@ def _start_demo_ils(config):
     return dataclasses.replace(config, ils=ils), server
 
 
-def _has_kms() -> bool:
-    # A Pi without X or Wayland: SDL draws straight to the screen through KMS/DRM.
-    return Path("/dev/dri/card0").exists() and not os.environ.get("SSH_CONNECTION")
+def _boot_report_path(args) -> Path:
+    return args.boot_report or Path(os.environ.get(BOOT_REPORT_ENV) or boot_report.REPORT_PATH)

@@ -44,6 +44,7 @@ from kiosk.ui.screens.identify import IdentifyScreen
 from kiosk.ui.screens.out_of_service import OutOfServiceScreen
 from kiosk.ui.screens.receipt import ReceiptScreen
 from kiosk.ui.screens.return_ import ReturnScreen
+from kiosk.ui.service_link import IN_SERVICE, ServiceLink, out_of_service
 from kiosk.ui.widgets import CountdownOverlay, DemoTray
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ class KioskApp(App):
         self.restart_requested = False
         self._keys = KeyBuffer()
         self._overlay: CountdownOverlay | None = None
+        # systemd's watchdog is pinged only while the runtime's pump keeps turning.
+        self.service = ServiceLink(progressed_since=runtime.turned_since)
 
     @property
     def clock(self):
@@ -195,6 +198,7 @@ class KioskApp(App):
         self.runtime.start()
         self.show(self.runtime.view)
         Window.bind(on_flip=self._after_first_frame)
+        self.service.start()
         Clock.schedule_interval(lambda dt: self.runtime.pump(), PUMP_INTERVAL_S)
         # A scan or the ILS's answer is handled in the next frame, not up to 50 ms later.
         self.runtime.events.wake = Clock.create_trigger(lambda dt: self.runtime.pump())
@@ -204,6 +208,7 @@ class KioskApp(App):
             signal.signal(signum, self._on_stop_signal)
 
     def on_stop(self) -> None:
+        self.service.stop(restarting=self.restart_requested)
         self.covers.close()
         self.runtime.close()
 
@@ -224,6 +229,13 @@ class KioskApp(App):
         if self.demo and hasattr(self, "tray"):
             self.tray.title = self.translator.tr(view.language, "Demo: tap to scan or place")
         self._show_countdown(view)
+        self.service.status(self._service_status(view))
+
+    def _service_status(self, view) -> str:
+        if view.out_of_service is None:
+            return IN_SERVICE
+        fault = self.runtime.keeper.fault
+        return out_of_service(fault.message if fault else view.out_of_service.cause)
 
     def _offline_text(self, view) -> str:
         if view.screen not in PATRON_SCREENS or not view.offline_devices:

@@ -1,11 +1,21 @@
-"""Kivy's settings, made before Kivy's window exists: it reads them once, at import."""
+"""Kivy's settings, made before Kivy's window exists: it reads them once, at import. Kivy-free
+itself, so the command line can check for a display before loading Kivy."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from kiosk import system
 from kiosk.config import DisplaySection
+from kiosk.errors import KioskError
+
+KMS_CARD = Path("/dev/dri/card0")  # a Pi's screen without X or Wayland: SDL draws through KMS
+NO_DISPLAY = (
+    "no display found. On a Raspberry Pi the kiosk draws straight to the screen through KMS: "
+    f"{KMS_CARD} must exist, the kiosk's user must be in the groups video and render, and "
+    "SDL_VIDEODRIVER=kmsdrm set (kiosk.service does). On a PC, run it in a desktop session "
+    "(DISPLAY set), or headless under Xvfb: xvfb-run -a kiosk run --demo")
 
 
 def prepare(display: DisplaySection) -> None:
@@ -24,9 +34,36 @@ def prepare(display: DisplaySection) -> None:
     Config.set("graphics", "width", str(display.width))
     Config.set("graphics", "height", str(display.height))
     Config.set("graphics", "resizable", "0")
+    # Kivy turns the picture counter-clockwise; the config says clockwise, as a technician
+    # mounting a panel would.
+    Config.set("graphics", "rotation", str(kivy_rotation(display.rotation)))
     if fullscreen(display):
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "borderless", "1")
+
+
+def kivy_rotation(clockwise: int) -> int:
+    return (360 - clockwise) % 360
+
+
+def require_display() -> None:
+    """Raise a KioskError saying what to do when there is no screen to draw on."""
+    missing = display_missing()
+    if missing is not None:
+        raise missing
+
+
+def display_missing() -> KioskError | None:
+    if (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+            or os.environ.get("KIVY_WINDOW")):
+        return None
+    # Over SSH a Pi's /dev/dri/card0 is not the screen in front of the person typing.
+    if KMS_CARD.exists() and not os.environ.get("SSH_CONNECTION"):
+        if not os.access(KMS_CARD, os.R_OK | os.W_OK):
+            return KioskError(f"cannot open {KMS_CARD}: add the kiosk's user to the groups video "
+                              "and render (usermod -aG video,render USER), then start it again")
+        return None
+    return KioskError(NO_DISPLAY)
 
 
 def fullscreen(display: DisplaySection) -> bool:

@@ -11,6 +11,7 @@ from kivy.properties import AliasProperty, StringProperty
 from kiosk.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 
+BACKDROP = (0.36, 0.09, 0.07, 1)  # every out-of-service screen's colour, also the notice's
 # What a patron can tell staff, by `kiosk.errors.JOURNAL_CAUSES`.
 TELL_STAFF = {
     "full": N_("Please tell staff: the kiosk's data storage is full."),

@@ -1,0 +1,44 @@
+"""An X server of the test's own (Xvfb), large enough for any kiosk panel, and real X-level
+screenshots of a window on it (Pillow's ImageGrab over XCB): what the server shows."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+
+from PIL import Image, ImageGrab
+
+
+class OwnXvfb:
+    def __init__(self, width: int = 2000, height: int = 2000) -> None:
+        if shutil.which("Xvfb") is None:
+            raise RuntimeError("Xvfb is not installed (Debian: xvfb)")
+        self.process = subprocess.Popen(
+            ["Xvfb", "-displayfd", "1", "-screen", "0", f"{width}x{height}x24", "-nolisten",
+             "tcp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.display = ":" + self.process.stdout.readline().strip()
+
+    def window(self, title: str, timeout: float = 30.0) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of the window called `title`, once it is mapped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = subprocess.run(["xwininfo", "-display", self.display, "-name", title],
+                                  capture_output=True, text=True)
+            if info.returncode == 0 and "IsViewable" in info.stdout:
+                break
+            assert time.monotonic() < deadline, f"no window {title!r}: {info.stderr}"
+            time.sleep(0.2)
+        numbers = [int(re.search(rf"{label}:\s+(-?\d+)", info.stdout).group(1))
+                   for label in ("Absolute upper-left X", "Absolute upper-left Y", "Width",
+                                 "Height")]
+        return tuple(numbers)
+
+    def grab(self, title: str) -> Image.Image:
+        x, y, width, height = self.window(title)
+        return ImageGrab.grab(bbox=(x, y, x + width, y + height), xdisplay=self.display)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
