@@ -16,13 +16,13 @@ import os
 import shutil
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ARTIFACTS, ROOT
-from tests.system import container
+from tests.system import container, phases
+from tests.system.phases import phase
 from tests.system.screen import xwd_to_png
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(900),
@@ -34,31 +34,13 @@ FILES = Path(__file__).parent / "files"
 KIOSK = "/opt/kiosk/.venv/bin/kiosk"
 TOKEN = "kt_" + "0123456789abcdef" * 3
 SRC, WHEELS = "/root/kiosk-src", "/root/wheels"
-TIMINGS: dict[str, float] = {}
-
-
-@contextmanager
-def phase(name: str):
-    start = time.monotonic()
-    try:
-        yield
-    finally:
-        TIMINGS[name] = time.monotonic() - start
 
 
 @pytest.fixture(scope="module", autouse=True)
-def report_timings(request):
+def save_timings():
     yield
-    if not TIMINGS:
-        return
-    lines = [f"{name:<48} {seconds:7.1f} s" for name, seconds in TIMINGS.items()]
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "system-test-timings.txt").write_text("\n".join(lines) + "\n")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter:
-        reporter.write_line("\nsystem test phases:")
-        for line in lines:
-            reporter.write_line("  " + line)
+    if phases.TIMINGS:
+        phases.save(OUT / "system-test-timings.txt")
 
 
 def kiosk_packages() -> tuple[str, ...]:
@@ -178,6 +160,25 @@ def test_the_kiosk_reaches_ready_with_its_status(booted):
         "kiosk-firstboot.service")
     hostname = booted.run("hostname").stdout.strip()
     assert hostname == "kiosk-system-test"
+
+
+def test_the_sandbox_keeps_the_device_groups_and_the_network(booted):
+    """Hardened, yet the app opens its devices by group and its download server is on the
+    library network: the host's network namespace, not a private one."""
+    pid = ready(booted)["MainPID"]
+    status = booted.run("cat", f"/proc/{pid}/status").stdout
+    groups = {int(g) for line in status.splitlines() if line.startswith("Groups:")
+              for g in line.split()[1:]}
+    wanted = {booted.run("getent", "group", name).stdout.split(":")[2]
+              for name in ("input", "dialout", "video", "render", "audio")}
+    assert {int(g) for g in wanted} <= groups
+    net = booted.run("readlink", f"/proc/{pid}/ns/net", "/proc/1/ns/net").stdout.split()
+    assert net[0] == net[1]
+    security = booted.run("systemd-analyze", "security", "--no-pager", "kiosk.service").stdout
+    (OUT / "system-test-security.txt").write_text(security)
+    exposure = float(security.strip().splitlines()[-1].split("exposure level for "
+                                                              "kiosk.service: ")[1].split()[0])
+    assert exposure <= 5.0, security.strip().splitlines()[-1]
 
 
 def test_the_first_boot_moved_the_token_off_the_boot_folder(booted, boot_folder):
