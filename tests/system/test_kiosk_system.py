@@ -178,7 +178,7 @@ def test_the_sandbox_keeps_the_device_groups_and_the_network(booted):
     (OUT / "system-test-security.txt").write_text(security)
     exposure = float(security.strip().splitlines()[-1].split("exposure level for "
                                                               "kiosk.service: ")[1].split()[0])
-    assert exposure <= 5.0, security.strip().splitlines()[-1]
+    assert exposure <= 4.0, security.strip().splitlines()[-1]
 
 
 def test_the_first_boot_moved_the_token_off_the_boot_folder(booted, boot_folder):
