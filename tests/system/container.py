@@ -83,7 +83,9 @@ class Booted:
         return result
 
     def show(self, unit: str, *properties: str) -> dict[str, str]:
-        out = self.run("systemctl", "show", unit, "-p", ",".join(properties)).stdout
+        """Properties of a unit, or of the service manager itself when `unit` is ""."""
+        out = self.run("systemctl", "show", *([unit] if unit else []), "-p",
+                       ",".join(properties)).stdout
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
     def path(self, inside: str) -> Path:

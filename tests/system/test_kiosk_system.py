@@ -162,6 +162,20 @@ def test_the_kiosk_reaches_ready_with_its_status(booted):
     assert hostname == "kiosk-system-test"
 
 
+def test_the_system_settings_are_in_force(booted):
+    """The hardware watchdog's drop-in read by PID 1, no login prompt on the kiosk's screen, the
+    journal's size limits in journald's merged configuration, sshd's keys from the boot folder."""
+    manager = booted.show("", "RuntimeWatchdogUSec", "RebootWatchdogUSec")
+    assert manager == {"RuntimeWatchdogUSec": "15s", "RebootWatchdogUSec": "2min"}
+    assert booted.run("systemctl", "is-enabled", "getty@tty1.service",
+                      check=False).stdout.strip() == "masked"
+    journald = booted.run("systemd-analyze", "cat-config", "systemd/journald.conf").stdout
+    assert "SystemMaxUse=64M" in journald and "RuntimeMaxUse=16M" in journald
+    sshd = booted.run("/usr/sbin/sshd", "-T").stdout
+    assert "authorizedkeysfile .ssh/authorized_keys /run/kiosk-boot/authorized_keys/%u" in sshd
+    assert "passwordauthentication no" in sshd
+
+
 def test_the_sandbox_keeps_the_device_groups_and_the_network(booted):
     """Hardened, yet the app opens its devices by group and its download server is on the
     library network: the host's network namespace, not a private one."""
@@ -314,7 +328,8 @@ def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, work):
     assert back.returncode == 0 and "kiosk read-only root" not in (tree / "etc/fstab").read_text()
 
 
-def test_uninstall_keeps_data_and_config_and_purge_does_not(tree):
+def test_uninstall_keeps_data_and_config_and_purge_does_not(tree, booted):
+    booted.stop()  # nspawn will not run a second container in a tree that one has booted
     with phase("./setup.sh uninstall, then --purge"):
         kept = container.nspawn_run(tree, [f"{SRC}/setup.sh", "uninstall"], {ROOT: SRC})
         assert kept.returncode == 0, kept.stdout + kept.stderr
