@@ -93,8 +93,8 @@ make_venv() {
 }
 
 compile_translations() {
-  local po
-  for po in kiosk/locale/*/LC_MESSAGES/*.po central/locale/*/LC_MESSAGES/*.po; do
+  local root=${1:-.} po
+  for po in "$root"/kiosk/locale/*/LC_MESSAGES/*.po "$root"/central/locale/*/LC_MESSAGES/*.po; do
     msgfmt --check -o "${po%.po}.mo" "$po"
   done
 }
@@ -157,16 +157,17 @@ need_root() {
 build_wheels() {
   local dir=$1 tmp
   install_packages "${WHEEL_APT_PACKAGES[@]}"
-  compile_translations
   mkdir -p "$dir"
   tmp=$(mktemp -d)
   python3 -m venv "$tmp/venv"
   "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --wheel-dir "$dir" \
     -r requirements-kiosk.txt
-  # The project's own wheel from a clean copy: no stale build/ folder can slip into it.
+  # The project's own wheel from a clean copy with freshly compiled translations: no stale
+  # build/ folder or catalogue slips in, and the checkout is left as it was (even read-only).
   mkdir "$tmp/src"
   cp -r kiosk drivers content central pyproject.toml README.md "$tmp/src/"
-  find "$tmp/src" -name __pycache__ -prune -exec rm -rf {} +
+  find "$tmp/src" \( -name __pycache__ -o -name "*.mo" \) -prune -exec rm -rf {} +
+  compile_translations "$tmp/src"
   "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$dir" \
     "$tmp/src"
   cp requirements-kiosk.txt "$dir/"
