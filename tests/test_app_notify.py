@@ -109,3 +109,45 @@ def test_no_watchdog_asked_no_pings(systemd, monkeypatch):
     monkeypatch.setenv("NOTIFY_SOCKET", str(systemd.path))
     monkeypatch.delenv("WATCHDOG_USEC", raising=False)
     assert ServiceLink().ping() is False and systemd.receive(0.2) is None
+
+
+@needs_display
+@pytest.mark.ui
+def test_a_journal_that_cannot_be_opened_is_out_of_service_in_the_status(tmp_path, systemd):
+    """The running kiosk's own out-of-service state (issue 12) reaches `systemctl status`."""
+    journal = tmp_path / "journal.sqlite3"
+    journal.write_bytes(b"not a database, and never ours" * 100)
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[journal]\npath = "{journal}"\n',
+                      encoding="utf-8")
+    app = start_kiosk(tmp_path, systemd, "run", "--config", str(config))
+    try:
+        ready = systemd.wait_for("READY=1", app=app)
+        systemd.wait_for("WATCHDOG=1", timeout=30, app=app)  # out of service, yet alive
+        log = stop(app)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    status = next(line for line in ready if line.startswith("STATUS="))
+    assert status.startswith("STATUS=out of service: ") and str(journal) in status, status
+    assert app.returncode == 0, log[-2000:]
+
+
+@needs_display
+@pytest.mark.ui
+def test_the_status_follows_the_kiosk_going_out_of_service(tmp_path, systemd):
+    """The journal deleted under the running kiosk: its check (every 10 s) finds it, the kiosk
+    goes out of service, and systemd hears it."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n', encoding="utf-8")
+    app = start_kiosk(tmp_path, systemd, "run", "--config", str(config))
+    try:
+        assert f"STATUS={IN_SERVICE}" in systemd.wait_for("READY=1", app=app)
+        (tmp_path / "journal.sqlite3").unlink()
+        changed = systemd.wait_for("STATUS=out of service: ...", timeout=60, app=app)
+        systemd.wait_for("WATCHDOG=1", timeout=30, app=app)  # out of service, still pinging
+        log = stop(app)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert "journal" in changed[0] and app.returncode == 0, (changed, log[-2000:])

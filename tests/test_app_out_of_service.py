@@ -161,6 +161,25 @@ def test_problems_in_the_boot_report_keep_run_up_out_of_service(xserver, systemd
     assert not (tmp_path / "data" / "journal.sqlite3").exists()  # no runtime, no journal
 
 
+def test_many_problems_fit_the_smallest_panel(xserver, systemd, tmp_path):
+    """Four lines at most; the rest are counted, and all are in the log."""
+    report = tmp_path / "report.json"
+    problems = (WIFI, KEYS, *(BootProblem(f"file{n}.toml", f"problem number {n}, described "
+                                          "at some length as boot-setup's messages are")
+                              for n in range(3, 7)))
+    write(BootReport(boot_dir="/boot/firmware", problems=problems), report)
+    app = kiosk(xserver, systemd, tmp_path, "run", "--config", str(good_config(tmp_path)),
+                "--boot-report", str(report))
+    try:
+        stays_up_out_of_service(app, systemd, f"wifi.toml: {WIFI.message} (and 5 more)")
+        picture = shot(xserver, "many-problems-800x480")
+    finally:
+        log = stop(app, systemd)
+    assert "out of service: file6.toml: problem number 6" in log
+    mask = ink(picture)
+    assert mask.getbbox()[1] > 0 and mask.getbbox()[3] < picture.height  # nothing cut off
+
+
 def test_a_portrait_panel_shows_the_notice_turned_clockwise(xserver, systemd, tmp_path):
     """A 1920x1080 panel mounted in portrait: `rotation = 90` turns the picture a quarter
     clockwise, so the notice's first line runs down the panel's right edge."""
@@ -174,7 +193,6 @@ def test_a_portrait_panel_shows_the_notice_turned_clockwise(xserver, systemd, tm
         picture = shot(xserver, "boot-report-portrait-panel")
     finally:
         log = stop(app, systemd)
-    assert "window 1080x1920, rotation 270" in log  # Kivy's own counter-clockwise degrees
     assert picture.size == (1920, 1080)  # the panel
     rows, columns = blank_lines(ink(picture))
     assert columns > rows  # the text runs across the panel's short side
@@ -182,6 +200,7 @@ def test_a_portrait_panel_shows_the_notice_turned_clockwise(xserver, systemd, tm
     upright.save(SHOTS / "boot-report-1080x1920-portrait.png")
     heights = line_heights(ink(upright))
     assert heights[0] == max(heights)  # the big heading on top: turned the right way
+    assert "window 1080x1920, rotation 270" in log  # Kivy's own counter-clockwise degrees
 
 
 def test_out_of_service_command_for_systemds_on_failure(xserver, systemd, tmp_path):

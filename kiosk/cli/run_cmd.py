@@ -46,7 +46,8 @@ def run(args) -> int:
         config = None
         problems.append(BootProblem("", str(e)))
     boot.require_display()
-    report = boot_report.read(_boot_report_path(args))
+    # The tour shows the app's own screens, whatever the boot folder held.
+    report = None if args.walkthrough else boot_report.read(_boot_report_path(args))
     if report is not None:
         problems.extend(report.problems)
     if problems:

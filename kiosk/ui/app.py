@@ -96,7 +96,8 @@ class KioskApp(App):
 
     def build(self):
         use_cjk_font(self.runtime.config.data_dir / "cache" / "fonts")
-        typescale.configure(Window.height)
+        # From the shorter side: a portrait panel's height would make every text too wide.
+        typescale.configure(min(Window.width, Window.height))
         self.translator = Translator()
         self.covers = CoverCache()
         self._loaded_kv: set[str] = set()

@@ -15,7 +15,8 @@ from kiosk.i18n import N_
 from kiosk.ui.notice import ADVICE, HEADINGS, Notice
 
 MORE = N_("…and {count} more: see the kiosk's log")
-MAX_DETAILS = 4  # what fits under the headings on a 7-inch 800x480 panel
+MAX_DETAILS = 4  # at most; fewer when they do not fit the panel
+SIDE = 32  # the column's margin left and right
 
 
 class OutOfServiceNotice(RelativeLayout):
@@ -23,15 +24,37 @@ class OutOfServiceNotice(RelativeLayout):
     heading = StringProperty("")  # a msgid of kiosk.ui.notice.HEADINGS
     advice = StringProperty("")   # a msgid of kiosk.ui.notice.ADVICE
     more = NumericProperty(0)     # detail lines left out for want of room
+    margin = NumericProperty(24)  # above and below the column
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._details: tuple[str, ...] = ()
+        self._shown = 0
+        self.ids.column.bind(minimum_height=self._fit)
+        self.bind(height=self._fit)
 
     def show(self, notice: Notice) -> None:
         self.heading = HEADINGS[notice.kind]
         self.advice = ADVICE[notice.kind]
+        self._details = notice.details
+        self._fill(min(len(notice.details), MAX_DETAILS))
+
+    def _fill(self, shown: int) -> None:
+        self._shown = shown
         box = self.ids.details
         box.clear_widgets()
-        for line in notice.details[:MAX_DETAILS]:
+        for line in self._details[:shown]:
             box.add_widget(Factory.OutOfServiceDetail(text=line))
-        self.more = max(0, len(notice.details) - MAX_DETAILS)
+        self.more = len(self._details) - shown
+
+    def _fit(self, *_args) -> None:
+        """One detail line fewer while the column is taller than the panel (the text's size is
+        known only once drawn, so this runs again as the lines take their heights)."""
+        column, box = self.ids.column, self.ids.details
+        laid_out = column.width == self.width - 2 * SIDE and all(
+            line.width == column.width for line in box.children)  # wrapped at their width
+        if laid_out and self._shown > 1 and column.minimum_height > self.height - 2 * self.margin:
+            self._fill(self._shown - 1)
 
     def tr(self, lang: str, msgid: str, **args: object) -> str:
         return self.translator.tr(lang, msgid, **args) if self.translator and msgid else msgid
