@@ -184,4 +184,4 @@ def test_mountinfo_is_read_with_escapes_and_the_last_mount_wins():
             "30 22 179:3 / /var/lib/my\\040kiosk rw - ext4 /dev/mmcblk0p3 rw\n"
             "31 30 0:40 / /var/lib/my\\040kiosk rw - tmpfs tmpfs rw\n")
     found = data_partition.find_mount(text, Path("/var/lib/my kiosk"))
-    assert found == data_partition.Mount(0, 40, "tmpfs", "tmpfs")
+    assert found == data_partition.Mount(0, 40, "tmpfs", "tmpfs", frozenset({"rw"}))

@@ -38,6 +38,7 @@ class Mount:
     minor: int
     fstype: str
     source: str
+    options: frozenset[str] = frozenset()  # the mount's own (ro, noatime ...)
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,15 @@ def find_mount(mountinfo: str, mount_point: Path) -> Mount | None:
         if "-" not in fields[6:]:
             continue
         dash = fields.index("-", 6)
-        if _unescape(fields[4]) != str(mount_point):
+        if unescape(fields[4]) != str(mount_point):
             continue
         major, _, minor = fields[2].partition(":")
-        found = Mount(int(major), int(minor), fields[dash + 1], _unescape(fields[dash + 2]))
+        found = Mount(int(major), int(minor), fields[dash + 1], unescape(fields[dash + 2]),
+                      frozenset(fields[5].split(",")))
     return found
 
 
-def _unescape(field: str) -> str:
+def unescape(field: str) -> str:
     """mountinfo writes space, tab, newline and backslash in octal (\\040)."""
     for code in ("\\040", "\\011", "\\012", "\\134"):
         field = field.replace(code, chr(int(code[1:], 8)))
