@@ -186,7 +186,7 @@ def check_boot_setup(paths: BootPaths) -> Check:
     report = boot_report.read(paths.report)
     if report is None:
         return Check("boot-setup", None, Message(N_("has not run at this boot")))
-    grown = report.facts.get("data_partition", "")
+    not_grown = report.facts.get(data_partition.NOT_GROWN_FACT)
     if not report.ok:
         first = report.problems[0]
         return Check("boot-setup", False,
@@ -195,9 +195,9 @@ def check_boot_setup(paths: BootPaths) -> Check:
                               "message": first.message.splitlines()[0]}),
                      Message(N_("correct the file on the SD card's boot folder and restart; "
                                 "all problems: journalctl -u kiosk-firstboot -b")))
-    if "not grown" in grown or "cannot" in grown:
+    if not_grown:
         return Check("boot-setup", True, Message(N_("data partition: {state}"),
-                                                 {"state": grown}),
+                                                 {"state": not_grown}),
                      Message(N_("the data partition did not grow to fill the card: see "
                                 "journalctl -u kiosk-firstboot")), warning=True)
     return Check("boot-setup", True,

@@ -188,7 +188,8 @@ def test_boot_setup_problems_are_a_fault(tmp_path, systemd):
     assert check.summary.english == ("1 problems on the boot folder, first: wifi.toml: country "
                                      "must be two capital letters")
     boot_report.write(BootReport("/boot/firmware", facts={
-        "hostname": "lib-1", "data_partition": "/dev/mmcblk0p3, 1.0 GB, not grown"}),
+        "hostname": "lib-1", "data_partition": "/dev/mmcblk0p3, 1.0 GB",
+        "data_partition_not_grown": "cannot grow the data partition /dev/mmcblk0p3: ..."}),
         systemd.report)
     check = system_checks.check_boot_setup(systemd)
     assert check.ok is True and check.warning

@@ -52,7 +52,7 @@ def run(paths: BootPaths = BootPaths(), *, boot_dir: Path | None = None,
     owner = files.user_ids(paths.kiosk_user)
     steps: list[tuple[str, Callable[[], None]]] = [
         ("data folder", lambda: data_folder.claim(config.data_dir, owner, outcome)),
-        (boot_folder.CENTRAL_TOKEN, lambda: boot_dir and token.install(
+        (boot_folder.CENTRAL_TOKEN, lambda: token.install(
             boot_dir, config.central_token_path, owner, outcome)),
         (boot_folder.WIFI_TOML, lambda: wifi.apply(
             boot_dir, config.data_dir / WIFI_STORE_NAME, paths.wpa_conf, paths.wifi_network,

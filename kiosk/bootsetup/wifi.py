@@ -134,7 +134,8 @@ def apply(boot_dir: Path | None, stored: Path, wpa_conf: Path, network: Path,
         _take_from_card(boot_dir / WIFI_TOML, stored, outcome)
     settings = _read_stored(stored, outcome)
     if settings is None:
-        removed = [str(p) for p in (wpa_conf, network) if _remove(p, outcome)]
+        removed = [str(p) for p in (wpa_conf, network)
+                   if files.remove_or_warn(p, outcome.warn)]
         if removed:
             outcome.changed(f"Wi-Fi off: removed {', '.join(removed)}")
         outcome.facts["wifi"] = "not set up"
@@ -196,11 +197,3 @@ def _read_stored(stored: Path, outcome: Outcome) -> WifiSettings | None:
         outcome.problem(WIFI_TOML, f"the stored Wi-Fi settings {stored} cannot be used ({e}); "
                                    "put a new wifi.toml on the boot folder")
         return None
-
-
-def _remove(path: Path, outcome: Outcome) -> bool:
-    try:
-        return files.remove(path)
-    except OSError as e:
-        outcome.warn(f"cannot remove {path}: {e.strerror}")
-        return False
