@@ -178,6 +178,20 @@ def test_wifi_values_cannot_reach_the_config_as_text(box, ssid, password):
     assert "Name=wlan*" in network and "DHCP=yes" in network and ssid not in network
 
 
+def test_networkd_is_told_when_its_file_changes_under_systemd(box):
+    (box / "run" / "systemd" / "system").mkdir(parents=True)  # systemd runs
+    (box / "boot" / "wifi.toml").write_text('[wifi]\nssid = "L"\npassword = "long enough"\n'
+                                            'country = "CN"\n')
+    machine = Machine()
+    boot(box, machine)
+    assert machine.commands == [["networkctl", "reload"]]
+    boot(box, machine)
+    assert machine.commands == [["networkctl", "reload"]]  # nothing changed
+    (box / "boot" / "wifi.toml").write_text('[wifi]\nssid = ""\npassword = ""\ncountry = "CN"\n')
+    boot(box, machine)
+    assert machine.commands == [["networkctl", "reload"]] * 2
+
+
 def test_psk_is_the_ieee_802_11i_test_vector():
     assert wifi.psk("IEEE", "password") == (
         "f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e")

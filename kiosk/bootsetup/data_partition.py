@@ -30,6 +30,9 @@ from kiosk.sizes import size_text
 LABEL = "KIOSKDATA"
 SECTOR = 512  # /sys/class/block sizes are in 512-byte units whatever the disk's sector size
 MIN_GROWTH_BYTES = 16 * 1024 * 1024  # less room than this after the partition: not worth it
+# Report facts: what the data folder is, and why the partition did not grow (doctor warns).
+FACT = "data_partition"
+NOT_GROWN_FACT = "data_partition_not_grown"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Mount:
     minor: int
     fstype: str
     source: str
+    options: frozenset[str] = frozenset()  # the mount's own (ro, noatime ...)
 
 
 @dataclass(frozen=True)
@@ -65,14 +69,15 @@ def find_mount(mountinfo: str, mount_point: Path) -> Mount | None:
         if "-" not in fields[6:]:
             continue
         dash = fields.index("-", 6)
-        if _unescape(fields[4]) != str(mount_point):
+        if unescape(fields[4]) != str(mount_point):
             continue
         major, _, minor = fields[2].partition(":")
-        found = Mount(int(major), int(minor), fields[dash + 1], _unescape(fields[dash + 2]))
+        found = Mount(int(major), int(minor), fields[dash + 1], unescape(fields[dash + 2]),
+                      frozenset(fields[5].split(",")))
     return found
 
 
-def _unescape(field: str) -> str:
+def unescape(field: str) -> str:
     """mountinfo writes space, tab, newline and backslash in octal (\\040)."""
     for code in ("\\040", "\\011", "\\012", "\\134"):
         field = field.replace(code, chr(int(code[1:], 8)))
@@ -111,26 +116,27 @@ def grow(paths: BootPaths, runner: Runner, outcome: Outcome) -> None:
         return
     mount = find_mount(mountinfo, paths.data_mount)
     if mount is None:
-        outcome.facts["data_partition"] = "a plain folder"
+        outcome.facts[FACT] = "a plain folder"
         outcome.note(f"{paths.data_mount} is a plain folder, not a partition: nothing to grow")
         return
     part = read_partition(paths.sys_dev_block, mount.major, mount.minor)
     if mount.fstype != "ext4" or part is None:
-        outcome.facts["data_partition"] = f"{mount.source} ({mount.fstype})"
+        outcome.facts[FACT] = f"{mount.source} ({mount.fstype})"
         outcome.note(f"{paths.data_mount} is {mount.source} ({mount.fstype}), not an ext4 "
                      "partition: not grown")
         return
     device, disk = paths.dev / part.name, paths.dev / part.disk
     label = runner(["blkid", "-p", "-s", "LABEL", "-o", "value", str(device)]).stdout.strip()
     if label != LABEL:
-        outcome.facts["data_partition"] = f"{device}, not labelled {LABEL}"
+        outcome.facts[FACT] = f"{device}, not labelled {LABEL}"
         outcome.note(f"{device} at {paths.data_mount} is labelled {label or 'nothing'}, not "
                      f"{LABEL}: not grown")
         return
     if part.followed_by is not None and part.room_after >= MIN_GROWTH_BYTES:
-        outcome.facts["data_partition"] = f"{device}, {size_text(part.size * SECTOR)}, not grown"
-        outcome.warn(f"cannot grow the data partition {device}: partition {part.followed_by} "
-                     f"comes after it on {disk}; it stays {size_text(part.size * SECTOR)}")
+        outcome.facts[FACT] = f"{device}, {size_text(part.size * SECTOR)}"
+        _not_grown(outcome, f"cannot grow the data partition {device}: partition "
+                            f"{part.followed_by} comes after it on {disk}; it stays "
+                            f"{size_text(part.size * SECTOR)}")
         _mark_grown(paths, outcome)
         return
     if part.followed_by is None and part.room_after >= MIN_GROWTH_BYTES:
@@ -139,16 +145,16 @@ def grow(paths: BootPaths, runner: Runner, outcome: Outcome) -> None:
         part = read_partition(paths.sys_dev_block, mount.major, mount.minor) or part
     resized = runner(["resize2fs", str(device)])
     if not resized.ok:
-        outcome.facts["data_partition"] = f"{device}: file system not grown: {resized.why}"
+        outcome.facts[FACT] = f"{device}, {size_text(part.size * SECTOR)}"
         hint = (" (the kernel wants CAP_SYS_RESOURCE to grow a mounted file system: keep it "
                 "in kiosk-firstboot.service)" if "Permission denied" in resized.why else "")
-        outcome.warn(f"cannot grow the file system on {device}: {resized.why}{hint}; tried "
-                     "again at the next boot")
+        _not_grown(outcome, f"cannot grow the file system on {device}: {resized.why}{hint}; "
+                            "tried again at the next boot")
         return
     if "Nothing to do" not in resized.stdout + resized.stderr:
         outcome.changed(f"file system on {device} grown to fill its partition "
                         f"({size_text(part.size * SECTOR)})")
-    outcome.facts["data_partition"] = f"{device}, {size_text(part.size * SECTOR)}"
+    outcome.facts[FACT] = f"{device}, {size_text(part.size * SECTOR)}"
     _mark_grown(paths, outcome)
 
 
@@ -160,19 +166,24 @@ def _grow_partition(part: Partition, device: Path, disk: Path, runner: Runner,
     table = runner(["sfdisk", "--no-reread", "--no-tell-kernel", "-N", str(part.number),
                     str(disk)], input=", +\n")
     if not table.ok:
-        outcome.facts["data_partition"] = f"{device}: not grown: {table.why}"
-        outcome.warn(f"cannot grow the data partition {device} (sfdisk: {table.why}); tried "
-                     "again at the next boot")
+        outcome.facts[FACT] = f"{device}, {size_text(before)}"
+        _not_grown(outcome, f"cannot grow the data partition {device} (sfdisk: {table.why}); "
+                            "tried again at the next boot")
         return False
     told = runner(["partx", "-u", "--nr", str(part.number), str(disk)])
     if not told.ok:
-        outcome.facts["data_partition"] = f"{device}: grown, kernel not told: {told.why}"
-        outcome.warn(f"grew the data partition {device}, but the kernel still uses the old size "
-                     f"(partx: {told.why}); the next boot finishes it")
+        outcome.facts[FACT] = f"{device}, {size_text(before)}"
+        _not_grown(outcome, f"grew the data partition {device}, but the kernel still uses the "
+                            f"old size (partx: {told.why}); the next boot finishes it")
         return False
     outcome.changed(f"data partition {device} grown to the end of {disk} "
                     f"(was {size_text(before)}, room after it {size_text(part.room_after)})")
     return True
+
+
+def _not_grown(outcome: Outcome, why: str) -> None:
+    outcome.facts[NOT_GROWN_FACT] = why
+    outcome.warn(why)
 
 
 def _mark_grown(paths: BootPaths, outcome: Outcome) -> None:

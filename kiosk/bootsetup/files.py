@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pwd
+from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.system import fsync_dir
@@ -74,6 +75,15 @@ def remove(path: Path) -> bool:
         return False
     fsync_dir(path.parent)
     return True
+
+
+def remove_or_warn(path: Path, warn: Callable[[str], None]) -> bool:
+    """`remove`, with a failure only warned about: for files we make again at every boot."""
+    try:
+        return remove(path)
+    except OSError as e:
+        warn(f"cannot remove {path}: {e.strerror}")
+        return False
 
 
 def user_ids(name: str) -> tuple[int, int] | None:

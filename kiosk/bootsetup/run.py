@@ -52,11 +52,11 @@ def run(paths: BootPaths = BootPaths(), *, boot_dir: Path | None = None,
     owner = files.user_ids(paths.kiosk_user)
     steps: list[tuple[str, Callable[[], None]]] = [
         ("data folder", lambda: data_folder.claim(config.data_dir, owner, outcome)),
-        (boot_folder.CENTRAL_TOKEN, lambda: boot_dir and token.install(
+        (boot_folder.CENTRAL_TOKEN, lambda: token.install(
             boot_dir, config.central_token_path, owner, outcome)),
         (boot_folder.WIFI_TOML, lambda: wifi.apply(
             boot_dir, config.data_dir / WIFI_STORE_NAME, paths.wpa_conf, paths.wifi_network,
-            outcome)),
+            outcome, reload_network=lambda: reload_networkd(paths, runner, outcome))),
         (boot_folder.AUTHORIZED_KEYS, lambda: ssh_keys.install(
             boot_dir, paths.authorized_keys_dir, outcome)),
         ("hostname", lambda: hostname.apply(
@@ -74,6 +74,16 @@ def run(paths: BootPaths = BootPaths(), *, boot_dir: Path | None = None,
             outcome.problem(name, f"boot-setup failed here ({type(e).__name__}: {e}); please "
                                   "report this with 'journalctl -u kiosk-firstboot'")
     return outcome.report()
+
+
+def reload_networkd(paths: BootPaths, runner: Runner, outcome: Outcome) -> None:
+    """Tell a running systemd-networkd that its .network files changed (a rerun of
+    boot-setup; at boot it usually starts after us and reads them itself)."""
+    if not paths.systemd_running:
+        return
+    result = runner(["networkctl", "reload"])
+    if not result.ok:
+        outcome.note(f"systemd-networkd not reloaded ({result.why}): is it in use here?")
 
 
 def load_config(base: Path, boot_dir: Path | None, outcome: Outcome) -> Config:

@@ -101,7 +101,7 @@ def install(boot_dir: Path | None, keys_dir: Path, outcome: Outcome) -> None:
     target = keys_dir / "root"
     source = boot_dir / AUTHORIZED_KEYS if boot_dir is not None else None
     if source is None or not source.is_file():
-        if _remove(target, outcome):
+        if files.remove_or_warn(target, outcome.warn):
             outcome.changed(f"no authorized_keys on the boot folder: SSH keys removed ({target})")
         outcome.facts["ssh_keys"] = "0"
         return
@@ -109,7 +109,7 @@ def install(boot_dir: Path | None, keys_dir: Path, outcome: Outcome) -> None:
         lines = boot_folder.read_text(source).split("\n")
     except BootFileError as e:
         outcome.problem(AUTHORIZED_KEYS, f"{e}; no SSH key is installed")
-        _remove(target, outcome)
+        files.remove_or_warn(target, outcome.warn)
         outcome.facts["ssh_keys"] = "0"
         return
     good: list[str] = []
@@ -123,7 +123,7 @@ def install(boot_dir: Path | None, keys_dir: Path, outcome: Outcome) -> None:
             good.append(key)
     outcome.facts["ssh_keys"] = str(len(good))
     if not good:
-        if _remove(target, outcome):
+        if files.remove_or_warn(target, outcome.warn):
             outcome.changed(f"no usable key in authorized_keys: SSH keys removed ({target})")
         return
     data = ("# Installed by 'kiosk boot-setup' from the boot folder's authorized_keys at every "
@@ -134,11 +134,3 @@ def install(boot_dir: Path | None, keys_dir: Path, outcome: Outcome) -> None:
             outcome.changed(f"{len(good)} SSH key(s) for root installed in {target}")
     except OSError as e:
         outcome.problem(AUTHORIZED_KEYS, f"cannot install the keys in {target}: {e.strerror}")
-
-
-def _remove(path: Path, outcome: Outcome) -> bool:
-    try:
-        return files.remove(path)
-    except OSError as e:
-        outcome.warn(f"cannot remove {path}: {e.strerror}")
-        return False

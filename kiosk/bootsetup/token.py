@@ -37,10 +37,10 @@ def parse(text: str) -> str:
     return token
 
 
-def install(boot_dir: Path, destination: Path, owner: tuple[int, int] | None,
+def install(boot_dir: Path | None, destination: Path, owner: tuple[int, int] | None,
             outcome: Outcome) -> None:
-    source = boot_dir / CENTRAL_TOKEN
-    if not source.is_file():
+    source = boot_dir / CENTRAL_TOKEN if boot_dir is not None else None
+    if source is None or not source.is_file():
         return
     try:
         token = parse(boot_folder.read_text(source))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,12 +130,17 @@ def render_wpa_supplicant(settings: WifiSettings) -> str:
 
 
 def apply(boot_dir: Path | None, stored: Path, wpa_conf: Path, network: Path,
-          outcome: Outcome) -> None:
+          outcome: Outcome, *, reload_network: Callable[[], None] = lambda: None) -> None:
+    """`reload_network` is called when the .network file changed: systemd-networkd reads its
+    folders only when it starts or is told to."""
     if boot_dir is not None and (boot_dir / WIFI_TOML).is_file():
         _take_from_card(boot_dir / WIFI_TOML, stored, outcome)
     settings = _read_stored(stored, outcome)
     if settings is None:
-        removed = [str(p) for p in (wpa_conf, network) if _remove(p, outcome)]
+        removed = [str(p) for p in (wpa_conf, network)
+                   if files.remove_or_warn(p, outcome.warn)]
+        if str(network) in removed:
+            reload_network()
         if removed:
             outcome.changed(f"Wi-Fi off: removed {', '.join(removed)}")
         outcome.facts["wifi"] = "not set up"
@@ -144,14 +150,16 @@ def apply(boot_dir: Path | None, stored: Path, wpa_conf: Path, network: Path,
         files.make_folders(network.parent)
         wrote = files.write_if_changed(wpa_conf, render_wpa_supplicant(settings).encode(),
                                        mode=0o600, owner=files.ROOT_OWNER)
-        wrote |= files.write_if_changed(network, NETWORK_UNIT.encode(), mode=0o644,
-                                        owner=files.ROOT_OWNER)
+        network_changed = files.write_if_changed(network, NETWORK_UNIT.encode(), mode=0o644,
+                                                 owner=files.ROOT_OWNER)
     except OSError as e:
         outcome.problem(WIFI_TOML, f"cannot write the Wi-Fi config to {wpa_conf.parent}: "
                                    f"{e.strerror}")
         return
     outcome.facts["wifi"] = f"ssid {settings.ssid!r}, country {settings.country}"
-    if wrote:
+    if network_changed:
+        reload_network()
+    if wrote or network_changed:
         outcome.changed(f"Wi-Fi: joining {settings.ssid!r} ({'WPA' if settings.password else 'open'}"
                         f", country {settings.country}) through {wpa_conf}")
 
@@ -196,11 +204,3 @@ def _read_stored(stored: Path, outcome: Outcome) -> WifiSettings | None:
         outcome.problem(WIFI_TOML, f"the stored Wi-Fi settings {stored} cannot be used ({e}); "
                                    "put a new wifi.toml on the boot folder")
         return None
-
-
-def _remove(path: Path, outcome: Outcome) -> bool:
-    try:
-        return files.remove(path)
-    except OSError as e:
-        outcome.warn(f"cannot remove {path}: {e.strerror}")
-        return False

@@ -21,7 +21,11 @@ def register(subparsers, common) -> None:
     p = subparsers.add_parser(
         "boot-setup", parents=[common],
         help="as root at boot: apply kiosk.toml, central.token, wifi.toml and authorized_keys "
-             "from the boot folder, set hostname and time servers, grow the data partition")
+             "from the boot folder, set hostname and time servers, grow the data partition",
+        description="Run as root at every boot (kiosk-firstboot.service). --config names the "
+                    "base config instead of /etc/kiosk/kiosk.toml; the boot folder's kiosk.toml "
+                    "is still checked over it. Exit status 0 with or without problems (they are "
+                    "in the report), 1 when the report cannot be written.")
     p.add_argument("--boot-dir", metavar="DIR", type=Path,
                    help="the boot folder (default: /boot/firmware, else /boot)")
     p.add_argument("--report", metavar="PATH", type=Path, default=boot_report.REPORT_PATH,

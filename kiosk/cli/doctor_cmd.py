@@ -2,13 +2,14 @@
 
 Exit status 0 when nothing is at fault, 1 when something is (a check that is not set up,
 "--", or a warning, "WARN", is not a fault). Besides the admin screen's checks it looks at
-what the app needs to start, and lists each transaction the ILS refused when offline ones
-were replayed.
+what the app needs to start, lists each transaction the ILS refused when offline ones
+were replayed, and ends with the machine's checks (kiosk.system_checks: service, watchdog,
+root, data partition, boot-setup, network, time).
 """
 
 from __future__ import annotations
 
-from kiosk import status
+from kiosk import status, system_checks
 from kiosk.cli.common import load_config
 from kiosk.errors import ConfigError, KioskError
 from kiosk.i18n import Translator
@@ -32,7 +33,8 @@ def run(args) -> int:
         print(format_check(Check("config", False, Message(str(e)))))
         return 1
     report = status.gather(config, verify_journal=True)
-    checks = [*report.checks, check_font(), check_translations()]
+    checks = [*report.checks, check_font(), check_translations(),
+              *system_checks.gather(config)]
     for check in checks:
         print(format_check(check))
         if check.name == "offline":
