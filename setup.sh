@@ -35,6 +35,7 @@ KIOSK_APT_PACKAGES=(
   wpasupplicant                          # wifi.toml on the boot folder
   openssh-server                         # the technician's keys from the boot folder
   e2fsprogs fdisk                        # fsck, resize2fs and sfdisk for the data partition
+  iproute2                               # `ip`: kiosk doctor reads the network with it
   util-linux                             # setterm: no cursor, no blanking on the kiosk's screen
 )
 # What building the wheels needs (evdev compiles against the kernel's input.h).
