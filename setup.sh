@@ -44,6 +44,7 @@ WHEEL_APT_PACKAGES=(python3 python3-venv python3-dev gcc linux-libc-dev gettext)
 # Where an installed kiosk lives (docs/install.md, I13 contract).
 KIOSK_HOME=/opt/kiosk
 KIOSK_VENV=$KIOSK_HOME/.venv
+KIOSK_COMMAND=/usr/local/bin/kiosk     # the technician's `kiosk doctor`, on the PATH
 KIOSK_ETC=/etc/kiosk
 KIOSK_DATA=/var/lib/kiosk
 UNIT_DIR=/etc/systemd/system
@@ -194,6 +195,7 @@ install_files() {
   local entry
   mkdir -p "$KIOSK_HOME/docs"
   cp -r docs/. README.md "$KIOSK_HOME/docs/"
+  ln -sfn "$KIOSK_VENV/bin/kiosk" "$KIOSK_COMMAND"
   for entry in "${DROP_INS[@]}"; do
     mkdir -p "${entry#*:}"
     install -m 0644 systemd/"${entry%%:*}"/* "${entry#*:}/"
@@ -341,6 +343,7 @@ uninstall_kiosk() {
     for file in systemd/"${entry%%:*}"/*; do rm -f "${entry#*:}/$(basename "$file")"; done
   done
   rm -f "$UDEV_RULES"
+  [ -L "$KIOSK_COMMAND" ] && rm -f "$KIOSK_COMMAND"
   rm -rf "$KIOSK_HOME"
   fstab_read_write "$FSTAB"
   if [ "$purge" = yes ]; then

@@ -123,13 +123,15 @@ class Booted:
                 self.process.wait(timeout=10)
 
 
-def boot(tree: Path, binds: dict[Path, str], console: Path, read_only: bool = False) -> Booted:
+def boot(tree: Path, binds: dict[Path, str], console: Path, read_only: bool = False,
+         read_only_binds: dict[Path, str] | None = None) -> Booted:
     """Boots the tree with systemd as PID 1 and waits until the host can enter it."""
     args = ["systemd-nspawn", "--boot", "--register=no", "--keep-unit", "--console=passive",
             "--private-network", "-D", str(tree)]
     if read_only:
         args.append("--read-only")
     args += [f"--bind={host}:{inside}" for host, inside in binds.items()]
+    args += [f"--bind-ro={host}:{inside}" for host, inside in (read_only_binds or {}).items()]
     out = console.open("w")
     process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
                                stderr=subprocess.STDOUT, start_new_session=True)

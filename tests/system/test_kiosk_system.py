@@ -31,7 +31,6 @@ pytestmark = [pytest.mark.system, pytest.mark.timeout(900),
 
 OUT = ARTIFACTS / "i13"
 FILES = Path(__file__).parent / "files"
-KIOSK = "/opt/kiosk/.venv/bin/kiosk"
 TOKEN = "kt_" + "0123456789abcdef" * 3
 SRC, WHEELS = "/root/kiosk-src", "/root/wheels"
 
@@ -103,6 +102,7 @@ def test_install_into_a_fresh_debian_and_again_in_place(tree, wheels):
     data = tree / "var/lib/kiosk"
     assert oct(data.stat().st_mode & 0o777) == "0o700"
     assert (tree / "opt/kiosk/.venv/bin/kiosk").exists()
+    assert os.readlink(tree / "usr/local/bin/kiosk") == "/opt/kiosk/.venv/bin/kiosk"
     wants = tree / "etc/systemd/system/multi-user.target.wants"
     assert {"kiosk.service", "kiosk-firstboot.service"} <= {p.name for p in wants.iterdir()}
     assert os.readlink(tree / "etc/systemd/system/getty@tty1.service") == "/dev/null"
@@ -124,9 +124,11 @@ def boot_folder(work) -> Path:
 
 
 @pytest.fixture(scope="module")
-def booted(tree, boot_folder, work):
+def booted(tree, boot_folder, work, wheels):
     with phase("first boot: nspawn start to kiosk.service READY"):
-        kiosk = container.boot(tree, {boot_folder: "/boot/firmware"}, work / "console.log")
+        # The checkout and the wheels too, for an upgrade in place on the running system.
+        kiosk = container.boot(tree, {boot_folder: "/boot/firmware"}, work / "console.log",
+                               read_only_binds={ROOT: SRC, wheels: WHEELS})
         try:
             kiosk.wait_for("kiosk.service active (READY=1)", lambda: ready(kiosk), timeout=120)
         except BaseException:
@@ -226,7 +228,7 @@ def test_a_crash_is_restarted(booted):
 
 def test_doctor_runs_on_the_installed_kiosk(booted):
     with phase("kiosk doctor"):
-        doctor = booted.run("runuser", "-u", "kiosk", "--", KIOSK, "doctor", check=False,
+        doctor = booted.run("runuser", "-u", "kiosk", "--", "kiosk", "doctor", check=False,
                             timeout=180)
     (OUT / "system-test-doctor.txt").write_text(
         f"$ kiosk doctor (exit {doctor.returncode})\n{doctor.stdout}{doctor.stderr}")
@@ -296,6 +298,21 @@ def test_a_crash_loop_ends_out_of_service_not_in_a_reboot_loop(booted):
     assert booted.show("kiosk-out-of-service.service", "ActiveState")["ActiveState"] != "active"
 
 
+def test_an_upgrade_in_place_restarts_the_running_kiosk(booted):
+    """./setup.sh install on the running system: systemd reloaded, sshd's configuration tested
+    and reloaded, the kiosk restarted on the new code, in service again."""
+    before = booted.wait_for("kiosk.service in service", lambda: ready(booted), timeout=60)
+    with phase("./setup.sh install on the running kiosk (upgrade in place)"):
+        upgrade = booted.run(f"{SRC}/setup.sh", "install", "--wheels", WHEELS, check=False,
+                             timeout=600)
+        assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+        after = booted.wait_for("kiosk.service back after the upgrade",
+                                lambda: (s := ready(booted)) and s["MainPID"] != before["MainPID"]
+                                and s, timeout=120)
+    assert "error" not in upgrade.stderr.lower(), upgrade.stderr
+    assert after["StatusText"] == before["StatusText"]
+
+
 def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, work):
     keep_journal(booted, "first-boot")
     booted.stop()
@@ -334,6 +351,7 @@ def test_uninstall_keeps_data_and_config_and_purge_does_not(tree, booted):
         kept = container.nspawn_run(tree, [f"{SRC}/setup.sh", "uninstall"], {ROOT: SRC})
         assert kept.returncode == 0, kept.stdout + kept.stderr
         assert not (tree / "opt/kiosk").exists()
+        assert not (tree / "usr/local/bin/kiosk").is_symlink()
         assert not (tree / "etc/systemd/system/kiosk.service").exists()
         assert not (tree / "etc/systemd/system/getty@tty1.service").exists()
         assert (tree / "etc/kiosk/kiosk.toml").exists() and (tree / "var/lib/kiosk").is_dir()
