@@ -40,6 +40,8 @@ KIOSK_APT_PACKAGES=(
 )
 # What building the wheels needs (evdev compiles against the kernel's input.h).
 WHEEL_APT_PACKAGES=(python3 python3-venv python3-dev gcc linux-libc-dev gettext)
+# What the system test needs: a Debian tree, and systemd-nspawn to boot it.
+SYSTEM_TEST_APT_PACKAGES=(mmdebstrap systemd-container)
 
 # Where an installed kiosk lives (docs/install.md, I13 contract).
 KIOSK_HOME=/opt/kiosk
@@ -374,7 +376,11 @@ main() {
     wheels) [ -n "${2:-}" ] || usage; build_wheels "$(realpath -m "$2")" ;;
     install) need_root "$@"; shift; install_kiosk "$@" ;;
     uninstall) need_root "$@"; shift; uninstall_kiosk "$@" ;;
-    system-test) need_root "$@"; shift; install_all; run_tests -m system tests/system "$@" ;;
+    system-test)
+      need_root "$@"; shift
+      install_all
+      install_packages "${SYSTEM_TEST_APT_PACKAGES[@]}"
+      run_tests -m system tests/system "$@" ;;
     -h|--help|help) usage 0 ;;
     *) usage ;;
   esac

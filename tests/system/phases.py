@@ -20,7 +20,7 @@ def phase(name: str):
 
 
 def lines() -> list[str]:
-    return [f"{name:<52} {seconds:7.1f} s" for name, seconds in TIMINGS.items()]
+    return [f"{name:<60} {seconds:7.1f} s" for name, seconds in TIMINGS.items()]
 
 
 def save(path: Path) -> None:
