@@ -245,6 +245,27 @@ def next_boot_settings(kiosk: container.Booted) -> None:
     kiosk.run("systemctl", "restart", "kiosk.service", check=False)
 
 
+def test_wifi_toml_on_the_boot_folder_starts_wpa_supplicant(booted, boot_folder):
+    """Without wifi.toml the Wi-Fi unit stays out of the way; with one, boot-setup renders the
+    file kiosk-wifi.service starts wpa_supplicant with (the container has no wlan0 to join)."""
+    assert booted.show("kiosk-wifi.service", "ConditionResult")["ConditionResult"] == "no"
+    (boot_folder / "wifi.toml").write_text(
+        '[wifi]\nssid = "Library Staff"\npassword = "correct horse"\ncountry = "CN"\n')
+    try:
+        booted.run("systemctl", "restart", "kiosk-firstboot.service")
+        assert not (boot_folder / "wifi.toml").exists()
+        mode = booted.run("stat", "-c", "%a %U", "/run/kiosk-boot/wpa_supplicant.conf").stdout
+        assert mode.split() == ["600", "root"]
+        booted.run("systemctl", "start", "kiosk-wifi.service", check=False)
+        wifi = booted.show("kiosk-wifi.service", "ConditionResult", "ExecMainStartTimestamp")
+        assert wifi["ConditionResult"] == "yes" and wifi["ExecMainStartTimestamp"], wifi
+        assert "wlan0" in booted.journal("kiosk-wifi.service")
+    finally:
+        booted.run("systemctl", "stop", "kiosk-wifi.service", check=False)
+        booted.run("rm", "-f", "/var/lib/kiosk/wifi.toml", "/run/kiosk-boot/wpa_supplicant.conf",
+                   "/run/systemd/network/60-kiosk-wifi.network")
+
+
 def test_a_bad_kiosk_toml_on_the_boot_folder_shows_out_of_service(booted, boot_folder):
     bad = boot_folder / "kiosk.toml"
     good = bad.read_text()
