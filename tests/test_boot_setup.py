@@ -22,6 +22,10 @@ from pathlib import Path
 import pytest
 
 from kiosk import boot_report
+from kiosk.boot_report import BootProblem
+from kiosk.config import load_files
+from kiosk.errors import ConfigError
+from kiosk.ui.notice import settings_notice
 from kiosk.bootsetup import ssh_keys, wifi
 from kiosk.bootsetup.boot_folder import BootFileError
 from kiosk.bootsetup.paths import BootPaths
@@ -382,6 +386,11 @@ def test_a_bad_kiosk_toml_is_a_problem_and_the_base_config_is_used(box):
     report = boot(box, machine)
     assert [p.file for p in report.problems] == ["kiosk.toml"]
     assert "option 'id'" in report.problems[0].message
+    # Word for word what `kiosk run` finds itself, so the notice on screen shows it once.
+    with pytest.raises(ConfigError) as app_finds:
+        load_files([card])
+    app_finds = BootProblem("", str(app_finds.value))
+    assert len(settings_notice([app_finds, *report.problems]).details) == 1
     assert card.read_text() == '[kiosk]\nid = "Lobby One"\n'
     assert machine.hostname == "lib-lobby-1"  # the base config's id
     assert (box / "data" / "central.token").read_text() == TOKEN + "\n"

@@ -101,8 +101,8 @@ def load_config(base: Path, boot_dir: Path | None, outcome: Outcome) -> Config:
     try:
         merged = load_files([*base_files, override])
     except ConfigError as e:
-        outcome.problem(KIOSK_TOML, f"{e}; the kiosk stays out of service until it is "
-                                    "corrected")
+        # The same words as `kiosk run` finds, so the notice shows the problem once.
+        outcome.problem(KIOSK_TOML, str(e))
         return config
     outcome.note(f"config: {', '.join(merged.sources)} read, no problem")
     return merged
