@@ -246,6 +246,7 @@ def check_time(config: Config, runner: Runner, systemd: bool) -> Check:
         if shown is not None:
             timesyncd = f"{shown.get('ActiveState', '?')} ({shown.get('SubState', '?')})"
             running = shown.get("ActiveState") == "active"
+    if running:  # else timedatectl would wait D-Bus's 25 s for a timesyncd that is not there
         talking = runner(["timedatectl", "show-timesync", "-p", "ServerName", "--value"])
         if talking.ok and talking.stdout.strip():
             timesyncd += f", talking to {talking.stdout.strip()}"
