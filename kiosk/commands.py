@@ -51,8 +51,9 @@ def run(argv: Sequence[str], *, input: str | None = None,
         return CommandResult(NOT_FOUND, stderr=f"{argv[0]}: not installed")
     except subprocess.TimeoutExpired:
         return CommandResult(TIMED_OUT, stderr=f"{argv[0]}: no answer in {timeout_s:g} s")
-    except OSError as e:
-        return CommandResult(NOT_FOUND, stderr=f"{argv[0]}: {e.strerror}")
+    except OSError as e:  # EACCES also when a folder on $PATH is closed and the tool missing
+        return CommandResult(NOT_FOUND, stderr=f"{argv[0]}: cannot run it ({e.strerror}): "
+                                               "is it installed?")
     return CommandResult(done.returncode, done.stdout, done.stderr)
 
 

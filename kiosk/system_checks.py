@@ -85,7 +85,9 @@ def check_watchdog(service: dict[str, str] | None, runner: Runner, paths: BootPa
     if not hardware or not device:
         return Check("watchdog", True, summary,
                      Message(N_("no hardware watchdog: a kernel hang is not rebooted (normal "
-                                "on a PC; on a Pi set RuntimeWatchdogSec)")), warning=True)
+                                "on a PC or in a container; on a Pi check that /dev/watchdog "
+                                "exists (driver bcm2835_wdt) and RuntimeWatchdogSec is set: "
+                                "./setup.sh install sets it)")), warning=True)
     return Check("watchdog", True, summary)
 
 
