@@ -75,6 +75,14 @@ def wait_for_file(folder, suffix, timeout=20.0):
     raise AssertionError(f"no {suffix} file in {folder} after {timeout} s")
 
 
+def arrive(driver, check, timeout=20.0):
+    """Wait for the page a click opens: a click returns before the browser has navigated."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, timeout, ignored_exceptions=(
+        NoSuchElementException, StaleElementReferenceException)).until(check)
+
+
 def test_sign_in_fleet_figures_language_and_download(browser, network, tmp_path):
     from selenium.webdriver.common.by import By
     browser.get(network.url + "/fleet")
@@ -84,7 +92,7 @@ def test_sign_in_fleet_figures_language_and_download(browser, network, tmp_path)
     browser.find_element(By.ID, "name").send_keys("admin")
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "sign-in").click()
-    assert browser.current_url.endswith("/fleet")
+    arrive(browser, lambda d: d.current_url.endswith("/fleet"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "设备总览"
     rows = browser.find_elements(By.CSS_SELECTOR, "#fleet tbody tr")
     assert len(rows) == 4
@@ -101,7 +109,7 @@ def test_sign_in_fleet_figures_language_and_download(browser, network, tmp_path)
     shot(browser, "3-figures-zh", height=3400)
 
     browser.find_element(By.LINK_TEXT, "English").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Figures"
+    arrive(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Figures")
     assert "2026-11-11" in browser.current_url  # the switch kept the page and its period
     shot(browser, "4-figures-en", height=3400)
     browser.set_window_size(1280, 900)
