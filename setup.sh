@@ -187,6 +187,7 @@ build_wheels() {
   rm -rf "$tmp"
   project_wheel "$dir"
   cp requirements-kiosk.txt "$dir/"
+  check_wheel_folder "$dir"
   echo "setup: wheels for an offline install are in $dir"
 }
 
