@@ -199,3 +199,56 @@ def test_the_wheel_holds_every_file_the_kiosk_reads_at_run_time(tmp_path):
               if p.is_file() and p.suffix not in (".py", ".pyc", ".po")
               and "__pycache__" not in p.parts}
     assert needed and not needed - in_wheel, sorted(needed - in_wheel)
+
+
+def pins() -> list[str]:
+    return [line.split("#")[0].strip() for line in
+            (ROOT / "requirements-kiosk.txt").read_text(encoding="utf-8").splitlines()
+            if line.split("#")[0].strip()]
+
+
+def test_the_usage_names_the_image_commands():
+    shown = subprocess.run([str(ROOT / "setup.sh"), "--help"], capture_output=True, text=True,
+                           timeout=30, check=False)
+    assert "wheels --arch arm64 DIR" in shown.stderr
+    assert "image --rootfs-only OUT" in shown.stderr
+    assert "comes later" in shown.stderr
+    wrong = subprocess.run([str(ROOT / "setup.sh"), "image"], capture_output=True, text=True,
+                           timeout=30, check=False)
+    assert wrong.returncode == 2 and "image --rootfs-only" in wrong.stderr
+
+
+def test_a_wheel_folder_missing_a_pin_is_refused_by_name(tmp_path):
+    """Wheel names spell projects their own way (Kivy_Garden, pygments): each pin still counts."""
+    for pin in pins():
+        name, version = pin.split("==")
+        spelt = name.replace("-", "_")
+        (tmp_path / f"{spelt}-{version}-cp311-cp311-manylinux_2_28_aarch64.whl").touch()
+    assert source_setup(f'check_wheel_folder "{tmp_path}"').returncode == 0
+    next(tmp_path.glob("evdev-*.whl")).unlink()
+    (tmp_path / "evdev-1.9.0-cp311-cp311-linux_aarch64.whl").touch()
+    refused = source_setup(f'check_wheel_folder "{tmp_path}"')
+    assert refused.returncode == 1
+    assert "evdev==2.0.0" in refused.stderr and "Kivy" not in refused.stderr
+
+
+def test_the_root_tarball_is_the_same_for_the_same_tree(tmp_path):
+    """Names sorted and mtimes clamped to SOURCE_DATE_EPOCH: a file touched later (or made in
+    another order) changes nothing."""
+    tarballs = []
+    for attempt, order in enumerate((("b", "a", "c"), ("c", "b", "a"))):
+        tree = tmp_path / f"tree{attempt}"
+        (tree / "etc").mkdir(parents=True)
+        for name in order:
+            (tree / "etc" / name).write_text(name)
+        os.utime(tree / "etc" / "a", (2e9 + attempt, 2e9 + attempt))
+        tarball = tmp_path / f"root{attempt}.tar"
+        done = source_setup(f'SOURCE_DATE_EPOCH=1700000000 rootfs_tar "{tree}" "{tarball}"')
+        assert done.returncode == 0, done.stderr
+        tarballs.append(tarball.read_bytes())
+    assert tarballs[0] == tarballs[1]
+    listed = subprocess.run(["tar", "-tvf", str(tmp_path / "root0.tar")], capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    assert [line.split()[-1] for line in listed] == ["./", "./etc/", "./etc/a", "./etc/b",
+                                                      "./etc/c"]
+    assert all("2023-11-14" in line for line in listed)
