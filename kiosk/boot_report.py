@@ -10,7 +10,6 @@ secret (a token, a Wi-Fi password).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,12 +37,11 @@ class BootReport:
 
 def write(report: BootReport, path: Path = REPORT_PATH) -> None:
     """Replace the report atomically, readable by the kiosk user (it holds no secret)."""
+    from kiosk.bootsetup.files import write_atomically  # only boot-setup writes the report
     path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     data = {"format": FORMAT, **asdict(report)}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"),
+                     mode=0o644)
 
 
 def read(path: Path = REPORT_PATH) -> BootReport | None:

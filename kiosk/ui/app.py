@@ -96,8 +96,7 @@ class KioskApp(App):
 
     def build(self):
         use_cjk_font(self.runtime.config.data_dir / "cache" / "fonts")
-        # From the shorter side: a portrait panel's height would make every text too wide.
-        typescale.configure(min(Window.width, Window.height))
+        typescale.configure(Window.size)
         self.translator = Translator()
         self.covers = CoverCache()
         self._loaded_kv: set[str] = set()

@@ -42,8 +42,7 @@ class NoticeApp(App):
 
     def build(self):
         use_cjk_font(self.font_cache)
-        # Sizes from the shorter side: a portrait panel's height would make the text too wide.
-        typescale.configure(min(Window.width, Window.height))
+        typescale.configure(Window.size)
         for name in ("screens/out_of_service.kv", "screens/out_of_service_notice.kv"):
             Builder.load_file(str(UI_DIR / name))
         root = OutOfServiceNotice(translator=Translator())

@@ -1,4 +1,4 @@
-"""The kiosk's type scale: a few fixed text sizes, scaled once to the screen's height.
+"""The kiosk's type scale: a few fixed text sizes, scaled once to the screen's shorter side.
 
 Every distinct size makes SDL_ttf open the CJK font again (several MB each, kept for the life of
 the process), so kv takes its sizes from this short list, never from layout arithmetic.
@@ -14,7 +14,8 @@ BASE = {
 SIZES = dict(BASE)  # what kv reads: `#:import fs kiosk.ui.typescale.SIZES`, `fs['body']`
 
 
-def configure(window_height: int) -> None:
-    """Scale the sizes for a taller screen, in quarter steps so that a few px make no new sizes."""
-    scale = max(1.0, round(window_height / DESIGN_HEIGHT * 4) / 4)
+def configure(window_size: tuple[int, int]) -> None:
+    """Scale the sizes for a larger screen, in quarter steps so that a few px make no new sizes.
+    From the shorter side: a portrait panel's height would make every text too wide."""
+    scale = max(1.0, round(min(window_size) / DESIGN_HEIGHT * 4) / 4)
     SIZES.update({name: round(px * scale) for name, px in BASE.items()})
