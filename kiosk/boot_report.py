@@ -15,6 +15,8 @@ from pathlib import Path
 
 REPORT_PATH = Path("/run/kiosk-boot/report.json")
 FORMAT = 1
+NOT_RUN = ("kiosk boot-setup wrote no report at this boot ({path}), so the boot folder's files "
+           "may not be applied: see `journalctl -u kiosk-firstboot`, then restart the kiosk")
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,17 @@ def write(report: BootReport, path: Path = REPORT_PATH) -> None:
                      mode=0o644)
 
 
-def read(path: Path = REPORT_PATH) -> BootReport | None:
-    """The report of this boot; None when boot-setup has not run (a developer's machine)."""
+def read(path: Path = REPORT_PATH, *, expected: bool = False) -> BootReport | None:
+    """The report of this boot; None when boot-setup has not run (a developer's machine).
+
+    `expected`: boot-setup must have run (kiosk.service names the report), so a missing report
+    means it failed before writing one, and the card's files may not have been applied."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return None
+        if not expected:
+            return None
+        return BootReport(problems=(BootProblem("", NOT_RUN.format(path=path)),))
     except (OSError, ValueError) as e:
         # A report we cannot read is itself a problem to show, not a reason to carry on blind.
         return BootReport(problems=(BootProblem(path.name, f"cannot read {path}: {e}"),))

@@ -161,6 +161,23 @@ def test_problems_in_the_boot_report_keep_run_up_out_of_service(xserver, systemd
     assert not (tmp_path / "data" / "journal.sqlite3").exists()  # no runtime, no journal
 
 
+def test_a_missing_boot_report_that_kiosk_service_names_keeps_run_out_of_service(
+        xserver, systemd, tmp_path):
+    """boot-setup failed before writing its report: the card's files may not be applied, so the
+    kiosk must not carry on in service as if they were."""
+    missing = tmp_path / "kiosk-boot" / "report.json"
+    app = kiosk(xserver, systemd, tmp_path, "run", "--config", str(good_config(tmp_path)),
+                env={"KIOSK_BOOT_REPORT": str(missing)})
+    try:
+        ready = systemd.wait_for("READY=1", app=app)
+        assert any(m.startswith("STATUS=out of service: kiosk boot-setup wrote no report")
+                   for m in ready), ready
+        systemd.wait_for("WATCHDOG=1", timeout=30, app=app)
+    finally:
+        log = stop(app, systemd)
+    assert "journalctl -u kiosk-firstboot" in log
+
+
 def test_many_problems_fit_the_smallest_panel(xserver, systemd, tmp_path):
     """Four lines at most; the rest are counted, and all are in the log."""
     report = tmp_path / "report.json"

@@ -29,8 +29,8 @@ def register(subparsers, common) -> None:
     p.add_argument("--walkthrough", metavar="DIR", type=Path,
                    help="tour every screen, save a screenshot of each in DIR, then exit")
     p.add_argument("--boot-report", metavar="PATH", type=Path,
-                   help=f"kiosk boot-setup's report (default: ${BOOT_REPORT_ENV}, else "
-                        f"{boot_report.REPORT_PATH})")
+                   help=f"kiosk boot-setup's report, which must exist (default: "
+                        f"${BOOT_REPORT_ENV}, else {boot_report.REPORT_PATH} if it exists)")
     p.set_defaults(func=run)
 
 
@@ -47,7 +47,7 @@ def run(args) -> int:
         problems.append(BootProblem("", str(e)))
     boot.require_display()
     # The tour shows the app's own screens, whatever the boot folder held.
-    report = None if args.walkthrough else boot_report.read(_boot_report_path(args))
+    report = None if args.walkthrough else _read_boot_report(args)
     if report is not None:
         problems.extend(report.problems)
     if problems:
@@ -113,5 +113,9 @@ def _start_demo_ils(config):
     return dataclasses.replace(config, ils=ils), server
 
 
-def _boot_report_path(args) -> Path:
-    return args.boot_report or Path(os.environ.get(BOOT_REPORT_ENV) or boot_report.REPORT_PATH)
+def _read_boot_report(args) -> boot_report.BootReport | None:
+    """A report named by --boot-report or kiosk.service's environment must exist; without
+    either (a developer's machine) it is read when boot-setup happened to write one."""
+    named = args.boot_report or os.environ.get(BOOT_REPORT_ENV)
+    return boot_report.read(Path(named) if named else boot_report.REPORT_PATH,
+                            expected=bool(named))
