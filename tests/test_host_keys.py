@@ -56,6 +56,7 @@ def test_the_first_boot_makes_ed25519_and_rsa_keys_once(tmp_path):
     assert "3072 " in subprocess.run(["ssh-keygen", "-l", "-f", str(folder / "ssh_host_rsa_key")],
                                      capture_output=True, text=True, check=True).stdout
     assert outcome.facts[host_keys.FACT] == ", ".join(map(str, found))
+    assert not (tmp_path / "run-ssh" / host_keys.SSHD_CONF).exists()  # nothing more to name
     before = {f.name: f.read_bytes() for f in folder.iterdir()}
     again, next_boot = ensure(p)  # every later boot: the same keys
     assert again == found and next_boot.applied == []
@@ -86,6 +87,9 @@ def test_a_pcs_keys_move_from_etc_ssh_keeping_their_identity(tmp_path):
     assert {f.name for f in etc.iterdir()} == set(originals)
     assert [f.kind for f in found] == ["ED25519", "ECDSA", "RSA"]
     assert len([line for line in outcome.applied if "moved to" in line]) == 3
+    # sshd's drop-in names ed25519 and RSA; the ECDSA key is named in the fallback folder.
+    assert (tmp_path / "run-ssh" / host_keys.SSHD_CONF).read_text().splitlines()[1:] == [
+        f"HostKey {folder / 'ssh_host_ecdsa_key'}"]
     ensure(p)  # after the reload: the originals go
     assert list(etc.iterdir()) == []
     assert {f.name: f.read_bytes() for f in folder.iterdir()} == originals
@@ -110,6 +114,9 @@ def test_a_read_only_data_partition_gets_keys_for_this_boot_in_the_fallback(tmp_
         assert [f.kind for f in found] == ["ED25519", "RSA"]
         assert all(f.path.parent == tmp_path / "run-ssh" for f in found)
         assert not (top / "ssh").exists()
+        assert (tmp_path / "run-ssh" / host_keys.SSHD_CONF).read_text().splitlines()[1:] == [
+            f"HostKey {tmp_path / 'run-ssh' / name}"
+            for name in ("ssh_host_ed25519_key", "ssh_host_rsa_key")]
 
 
 def test_boot_setup_reports_the_fingerprints(tmp_path):

@@ -45,6 +45,10 @@ class KeyKind(StrEnum):
 
 
 MADE = (KeyKind.ED25519, KeyKind.RSA)  # what the first boot makes (why: module docstring)
+# sshd_config.d/60-kiosk.conf names /data/ssh's MADE keys itself, and includes this file from the
+# fallback folder for any other key present (a PC's ECDSA key, keys for one boot): a HostKey line
+# for a missing file makes sshd log an error at every start.
+SSHD_CONF = "host-keys.conf"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ def ensure(paths: BootPaths, runner: Runner, outcome: Outcome, *,
                 _make(kind, target / kind.file_name, runner, outcome)
     if not keep_etc:
         _remove_adopted_originals(paths, outcome)
+    _name_other_keys(paths, outcome)
     found = fingerprints((folder, paths.host_keys_fallback), runner)
     if found:
         outcome.facts[FACT] = ", ".join(map(str, found))
@@ -97,6 +102,26 @@ def fingerprints(folders: tuple[Path, ...], runner: Runner) -> list[Fingerprint]
             if listed.ok and len(words) >= 3 and words[1].startswith("SHA256:"):
                 found.append(Fingerprint(words[-1].strip("()"), words[1], public))
     return found
+
+
+def _name_other_keys(paths: BootPaths, outcome: Outcome) -> None:
+    """The HostKey lines for keys sshd's drop-in does not name, in the fallback folder."""
+    others = [paths.host_keys_dir / kind.file_name for kind in KeyKind if kind not in MADE]
+    others += [paths.host_keys_fallback / kind.file_name for kind in MADE]
+    lines = [f"HostKey {key}\n" for key in others if _complete(key)]
+    conf = paths.host_keys_fallback / SSHD_CONF
+    try:
+        if not lines:
+            files.remove(conf)
+            return
+        files.make_folders(paths.host_keys_fallback, FOLDER_MODE)
+        files.write_if_changed(conf, ("# Written by 'kiosk host-keys' at every boot: the host "
+                                      "keys sshd_config.d/60-kiosk.conf does not name.\n"
+                                      + "".join(lines)).encode(), mode=0o644,
+                               owner=files.ROOT_OWNER)
+    except OSError as e:
+        outcome.warn(f"cannot write {conf}: {e.strerror}; sshd does not use "
+                     + ", ".join(line.split()[1] for line in lines))
 
 
 def _complete(key: Path) -> bool:
