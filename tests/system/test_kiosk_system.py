@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -406,28 +407,50 @@ def test_sshd_keeps_its_host_key_while_uninstall_and_install_move_it(booted, deb
     assert "host key" not in again.stderr + gone.stderr, again.stderr  # sshd -t said nothing
 
 
+@dataclass(frozen=True)
+class DataStandIn:
+    top: Path                            # on the host; the container's /data
+    devices: tuple[Path, ...] = ()       # the card and the partition, bound into the container
+    partition: str = ""                  # e.g. loop3p2
+
+
 @pytest.fixture(scope="module")
 def kioskdata(work):
-    """The KIOSKDATA partition's stand-in at /data: a fresh ext4 labelled KIOSKDATA,
-    loop-mounted on the host and bound into the container (systemd in a container skips
-    fstab's device lines); a host folder where loop devices are not available."""
-    image, top = work / "kioskdata.img", work / "kioskdata"
+    """The KIOSKDATA partition's stand-in at /data: a card image (a 48 MB ext4 labelled
+    KIOSKDATA as partition 2, then room) on a loop device, its partition mounted on the host and
+    bound into the container with its device nodes (systemd in a container skips fstab's device
+    lines), so boot-setup grows it for real; a host folder where loop devices are not there."""
+    top = work / "kioskdata"
     top.mkdir()
-    loop = small_partition.why_not() is None
-    if loop:
-        subprocess.run(["truncate", "-s", "64M", str(image)], check=True)
-        subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", "-L", "KIOSKDATA", str(image)],
+    if small_partition.why_not() is not None:
+        yield DataStandIn(top)
+        return
+    image = work / "card.img"
+    subprocess.run(["truncate", "-s", "64M", str(image)], check=True)
+    subprocess.run(["sfdisk", "-q", str(image)], input="label: dos\n,8M,c\n,48M,83\n",
+                   text=True, check=True)
+    subprocess.run(["truncate", "-s", "128M", str(image)], check=True)
+    disk = Path(subprocess.run(["losetup", "-f", "--show", "-P", str(image)], capture_output=True,
+                               text=True, check=True).stdout.strip())
+    try:
+        subprocess.run(["partx", "-a", str(disk)], capture_output=True, check=False)
+        partition = Path(f"{disk}p2")
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", "-L", "KIOSKDATA", str(partition)],
                        check=True)
-        subprocess.run(["mount", "-o", "loop", str(image), str(top)], check=True)
-    yield top
-    if loop:
-        subprocess.run(["umount", str(top)], check=False)
+        subprocess.run(["mount", str(partition), str(top)], check=True)
+        try:
+            yield DataStandIn(top, (disk, partition), partition.name)
+        finally:
+            subprocess.run(["umount", str(top)], check=False)
+    finally:
+        subprocess.run(["losetup", "-d", str(disk)], check=False)
 
 
-def boot_read_only(tree: Path, work: Path, kioskdata: Path, boot_folder: Path,
+def boot_read_only(tree: Path, work: Path, data: DataStandIn, boot_folder: Path,
                    name: str) -> container.Booted:
-    kiosk = container.boot(tree, {boot_folder: "/boot/firmware", kioskdata: "/data"},
-                           work / f"console-{name}.log", read_only=True)
+    binds = {boot_folder: "/boot/firmware", data.top: "/data"}
+    binds.update({device: str(device) for device in data.devices})
+    kiosk = container.boot(tree, binds, work / f"console-{name}.log", read_only=True)
     try:
         kiosk.wait_for("kiosk.service active on a read-only root", lambda: ready(kiosk),
                        timeout=120)
@@ -439,6 +462,7 @@ def boot_read_only(tree: Path, work: Path, kioskdata: Path, boot_folder: Path,
 
 
 def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, work, kioskdata):
+    data, top = kioskdata, kioskdata.top
     keep_journal(booted, "first-boot")
     booted.stop()
     with phase("./setup.sh install --read-only-root --data-partition yes"):
@@ -447,9 +471,9 @@ def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, work, kioskdat
     boot_folder = work / "boot-firmware-ro"
     boot_folder.mkdir()
     authorize(boot_folder, tree)
-    assert sorted(p.name for p in kioskdata.iterdir()) in ([], ["lost+found"])  # as flashed
+    assert sorted(p.name for p in top.iterdir()) in ([], ["lost+found"])  # as flashed
     with phase("read-only boot with a fresh KIOSKDATA: nspawn start to kiosk.service READY"):
-        kiosk = boot_read_only(tree, work, kioskdata, boot_folder, "read-only-root")
+        kiosk = boot_read_only(tree, work, data, boot_folder, "read-only-root")
     try:
         mounts = kiosk.run("findmnt", "-rn", "-o", "TARGET,FSTYPE,OPTIONS,FSROOT").stdout
         failed = kiosk.run("systemctl", "--failed", "--no-legend", "--plain").stdout
@@ -472,32 +496,42 @@ def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, work, kioskdat
     assert targets["/var/lib/kiosk"][3].endswith("/kiosk"), mounts
     assert layout == ["/data root:root 755", "/data/kiosk kiosk:kiosk 700",
                       "/data/ssh root:root 700", "/data/rauc root:root 755"]
-    assert (kioskdata / "kiosk/journal.sqlite3").exists(), "the journal is on the partition"
+    assert (top / "kiosk/journal.sqlite3").exists(), "the journal is on the partition"
     assert "kiosk" not in failed, failed
     # This kiosk's own keys, made at this first boot (the tree's went to the root's /data/ssh).
-    assert sorted(p.name for p in (kioskdata / "ssh").iterdir()) == [
+    assert sorted(p.name for p in (top / "ssh").iterdir()) == [
         "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub", "ssh_host_rsa_key",
         "ssh_host_rsa_key.pub"]
     assert host_key != (tree / "data/ssh" / HOST_KEY).read_text()
     assert login.stdout.strip() == "logged-in", login.stderr
-    fingerprint = subprocess.run(["ssh-keygen", "-l", "-f", str(kioskdata / "ssh" / HOST_KEY)],
+    fingerprint = subprocess.run(["ssh-keygen", "-l", "-f", str(top / "ssh" / HOST_KEY)],
                                  capture_output=True, text=True, check=True).stdout.split()[1]
     assert f"ED25519 {fingerprint}" in report["facts"]["ssh_host_keys"]
     assert report["facts"]["data_partition"]  # boot-setup looked at /data's file system
+    if data.partition:  # grown to the end of the card; the file system too where allowed
+        block = Path("/sys/class/block")
+        start, size = (int((block / data.partition / name).read_text())
+                       for name in ("start", "size"))
+        card = int((block / data.devices[0].name / "size").read_text())
+        assert size > 48 * 2048 and card - (start + size) <= 2048, (start, size, card)
+        assert report["facts"]["data_partition"].startswith(f"/dev/{data.partition}, ")
+        if not (top / ".grown").exists():  # resize2fs online needs CAP_SYS_RESOURCE
+            assert "cannot grow the file system" in report["facts"][
+                "data_partition_not_grown"], report
     assert re.search(r"^ok +ssh +host keys: ED25519 " + re.escape(fingerprint), doctor, re.M), \
         doctor
     assert re.search(r"^ok +data +/data is .*, /var/lib/kiosk is its folder kiosk/ \(bind "
                      r"mount\)", doctor, re.M), doctor
-    keys = {p.name: p.read_bytes() for p in (kioskdata / "ssh").iterdir()}
+    keys = {p.name: p.read_bytes() for p in (top / "ssh").iterdir()}
     with phase("read-only reboot: nspawn start to kiosk.service READY"):
-        kiosk = boot_read_only(tree, work, kioskdata, boot_folder, "read-only-reboot")
+        kiosk = boot_read_only(tree, work, data, boot_folder, "read-only-reboot")
     try:
         again = ssh_login(kiosk, host_key)
     finally:
         keep_journal(kiosk, "read-only-reboot")
         kiosk.stop()
     assert again.stdout.strip() == "logged-in", again.stderr
-    assert {p.name: p.read_bytes() for p in (kioskdata / "ssh").iterdir()} == keys
+    assert {p.name: p.read_bytes() for p in (top / "ssh").iterdir()} == keys
     with phase("./setup.sh install --read-write-root"):
         back = install(tree, wheels, "--read-write-root")
     assert back.returncode == 0 and "kiosk read-only root" not in (tree / "etc/fstab").read_text()
