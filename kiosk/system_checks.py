@@ -131,6 +131,14 @@ def check_data(config: Config, runner: Runner, paths: BootPaths, systemd: bool) 
     top_mount, folder_mount = _mount_of(paths, top), _mount_of(paths, folder)
     args = {"data": str(top), "path": str(folder), **space}
     if top_mount is None and folder_mount is None:
+        expected = _fstab_source(paths.fstab, top)
+        if expected:  # nofail: the boot went on without it, the kiosk's files are on the root
+            return Check("data", False,
+                         Message(N_("/etc/fstab mounts {source} at {data}, but nothing is "
+                                    "mounted there: the kiosk's files are on the root"),
+                                 {**args, "source": expected}),
+                         Message(N_("is the data partition there and sound? See systemctl "
+                                    "status data.mount and journalctl -b")))
         return Check("data", True, Message(N_("{data} and {path} are plain folders on the root: "
                                               "{free} free of {total}"), args))
     mount = top_mount or folder_mount
@@ -197,6 +205,19 @@ def check_ssh(paths: BootPaths, runner: Runner) -> Check:
                      Message(N_("{folder} cannot be written: is the data partition mounted? "
                                 "The host key changes at every boot until it is")), warning=True)
     return Check("ssh", True, Message(N_("host keys: {keys}"), args))
+
+
+def _fstab_source(fstab: Path, mount_point: Path) -> str:
+    """What /etc/fstab mounts at `mount_point` ("" for nothing)."""
+    try:
+        lines = fstab.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 2 and not fields[0].startswith("#") and fields[1] == str(mount_point):
+            return fields[0]
+    return ""
 
 
 def _is_kioskdata(mount: data_partition.Mount, runner: Runner, device: str) -> bool:

@@ -150,6 +150,19 @@ def test_plain_data_folders_are_named_so(tmp_path):
         f"{tmp_path / 'top'} and {tmp_path / 'data'} are plain folders on the root: ")
 
 
+def test_a_data_partition_fstab_expects_but_nothing_mounted_is_a_fault(tmp_path):
+    """nofail lets the boot go on without KIOSKDATA: the kiosk then writes to the root."""
+    fstab = tmp_path / "fstab"
+    fstab.write_text(f"# LABEL=OLD {tmp_path / 'top'} ext4\n"
+                     f"LABEL=KIOSKDATA {tmp_path / 'top'} ext4 defaults,nofail 0 2\n")
+    paths = BootPaths(report=tmp_path / "r.json", data_mount=tmp_path / "top", fstab=fstab)
+    data = system_checks.check_data(config(tmp_path), Recorded({}), paths, False)
+    assert data.ok is False
+    assert data.summary.english.startswith(
+        f"/etc/fstab mounts LABEL=KIOSKDATA at {tmp_path / 'top'}, but nothing is mounted")
+    assert "data.mount" in data.advice.english
+
+
 @pytest.fixture
 def kioskdata(tmp_path):
     """A real ext4 file system labelled KIOSKDATA, loop-mounted as /data (tmp_path/top)."""

@@ -30,8 +30,8 @@ class BootPaths:
     # The data partition's mount point (fstab: LABEL=KIOSKDATA), whatever [kiosk] data_dir says;
     # a plain folder on the root of a PC. Its folders: data_layout.FOLDERS.
     data_mount: Path = Path("/data")
-    # Where the kiosk's data folder is bound (fstab: /data/kiosk on it); kiosk.service's path.
-    kiosk_folder: Path = Path("/var/lib/kiosk")
+    # Whether a partition is expected at /data (the doctor: nofail lets a boot go on without it).
+    fstab: Path = Path("/etc/fstab")
     # SSH host keys when the data folder cannot hold them (made at every such boot, in RAM).
     host_keys_fallback: Path = RUN_DIR.parent / "kiosk-ssh"
     # Where Debian's openssh-server made its host keys; a PC install's move them to /data/ssh.
