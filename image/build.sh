@@ -167,13 +167,15 @@ build_rootfs() {
 
 # tree_base_files TREE: what `install --read-only-root` edits must exist first: an fstab with
 # the root (whichever slot U-Boot booted: /dev/root, never a label both slots share) and the
-# boot partition (it holds the boot counter: read-write; nofail: a kiosk without it still runs).
+# boot partition (it holds the boot counter: read-write; nofail: a kiosk without it still runs;
+# kiosk-firstboot reads its files, so it waits for the mount, which may come late: udev takes
+# its time on a slow card, and far more under QEMU's TCG).
 tree_base_files() {
   local tree=$1
   cat > "$tree/etc/fstab" <<EOF
 # The kiosk image's disk (image/build.sh): root slot A or B as U-Boot chose, partition 1.
 /dev/root / ext4 ro,noatime 0 0
-PARTUUID=${DISK_SIGNATURE#0x}-01 /boot/firmware vfat rw,noatime,nofail,x-systemd.device-timeout=10s,umask=0022 0 0
+PARTUUID=${DISK_SIGNATURE#0x}-01 /boot/firmware vfat rw,noatime,nofail,x-systemd.device-timeout=90s,x-systemd.before=kiosk-firstboot.service,umask=0022 0 0
 EOF
   echo kiosk > "$tree/etc/hostname"
   printf '%s\n' "${INITRAMFS_MODULES[@]}" > "$tree/etc/initramfs-tools/modules"
@@ -185,6 +187,10 @@ finish_tree() {
   local tree=$1
   phase release write_release "$tree"
   echo "/boot/firmware/$BOOT_ENV_FILE 0x0 $BOOT_ENV_SIZE" > "$tree/etc/fw_env.config"
+  # Each kiosk its own machine id: empty here, so systemd makes one at boot (on a read-only root
+  # it lives in RAM; the build's would otherwise be every kiosk's).
+  : > "$tree/etc/machine-id"
+  ln -sfn /etc/machine-id "$tree/var/lib/dbus/machine-id"
   fstab_data_partition "$tree/etc/fstab"
   wired_network "$tree"
   ssh_host_keys_out "$tree"
@@ -283,7 +289,7 @@ make_initramfs() {
 # build, and /boot/firmware's copy of the kernel (partition 1 is mounted over it).
 slim_tree() {
   local tree=$1 before after
-  before=$(du -sk "$tree" | cut -f1)
+  before=$(du -skx "$tree" | cut -f1)
   rm -rf "$tree"/var/lib/apt/lists/* "$tree"/var/cache/apt/*.bin "$tree"/var/cache/apt/archives/*.deb
   find "$tree/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
   find "$tree/usr/share/doc" -mindepth 1 -type d -empty -delete
@@ -293,7 +299,7 @@ slim_tree() {
   rm -rf "$tree"/boot/firmware/*
   find "$tree/var/log" -type f -delete
   rm -f "$tree"/var/cache/debconf/*-old "$tree"/var/lib/dpkg/*-old "$tree/var/cache/ldconfig/aux-cache"
-  after=$(du -sk "$tree" | cut -f1)
+  after=$(du -skx "$tree" | cut -f1)
   echo "setup: slimmed the tree from $((before / 1024)) MB to $((after / 1024)) MB" \
     "($(((before - after) / 1024)) MB of apt lists, docs, man pages, other languages, logs)"
 }
@@ -307,7 +313,8 @@ boot_files() {
   rm -rf "$dir"
   mkdir -p "$dir"
   cp "$tree"/usr/lib/raspi-firmware/{bootcode.bin,fixup*.dat,start*.elf} "$dir/"
-  cp "$tree/usr/lib/linux-image-$version"/broadcom/bcm27{10,11,37}-rpi-*.dtb "$dir/"
+  # The mainline device trees of the Pi 3/3+/4/400/CM4/Zero 2 W (upstream_kernel=1 in config.txt).
+  cp "$tree/usr/lib/linux-image-$version"/broadcom/{bcm2711,bcm2837}-rpi-*.dtb "$dir/"
   cp "$tree/usr/lib/u-boot/rpi_arm64/u-boot.bin" "$dir/u-boot.bin"
   cp "$IMAGE_BOOT_DIR"/{config.txt,README.txt} "$dir/"
   commented_kiosk_toml systemd/kiosk.toml.example > "$dir/kiosk.toml"
@@ -399,8 +406,7 @@ compress_image() {
 build_image() {
   local out=$1 tree=$1/rootfs version name start=$SECONDS
   install_packages "${IMAGE_BUILD_APT_PACKAGES[@]}"
-  set_source_date_epoch
-  if [ ! -x "$tree/opt/kiosk/.venv/bin/kiosk" ]; then
+  if [ ! -x "$tree/opt/kiosk/.venv/bin/kiosk" ] || [ ! -f "$tree/etc/kiosk-release" ]; then
     echo "setup: $tree is no finished root tree: build it with ./setup.sh image $out" >&2
     return 1
   fi
@@ -408,6 +414,9 @@ build_image() {
     echo "setup: something is mounted inside $tree: unmount it first (genimage would copy it)" >&2
     return 1
   fi
+  # The tree's build time, whenever the image step runs: the same tree gives the same image.
+  export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date -u -d \
+    "$(sed -n 's/^BUILD=//p' "$tree/etc/kiosk-release")" +%s)}
   version=$(tree_version "$tree")
   name=kiosk-$version-arm64.img
   phase boot-files boot_files "$tree" "$out/boot"

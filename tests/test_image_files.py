@@ -6,6 +6,7 @@ sourced through setup.sh as `./setup.sh image` runs it."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -109,6 +110,20 @@ def test_the_boot_partitions_kiosk_toml_sets_nothing_but_shows_every_option():
     kiosk_part = text[text.index("#[kiosk]"):text.index("#[display]")]
     uncommented = re.sub(r"^#(?=[\[a-z])", "", kiosk_part, flags=re.M)
     assert tomllib.loads(uncommented) == {"kiosk": example["kiosk"]}
+
+
+def test_the_kiosk_toml_template_over_the_installed_config_changes_nothing(tmp_path):
+    """As the kiosk reads them: /etc/kiosk/kiosk.toml, then the boot partition's file."""
+    from kiosk import config
+
+    installed, template = tmp_path / "etc.toml", tmp_path / "boot.toml"
+    installed.write_text((ROOT / "systemd" / "kiosk.toml.example").read_text())
+    template.write_text(commented_toml())
+    def settings(files):  # what the kiosk runs with, not which files it read
+        return dataclasses.replace(config.load_files(files), sources=())
+
+    assert settings([installed, template]) == settings([installed])
+    assert settings([template]) == settings([])
 
 
 def test_the_readme_is_chinese_first_then_english():
