@@ -4,11 +4,12 @@ normal run): where the image is, why it cannot run here, and the phase timings a
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ARTIFACTS, ROOT
 from tests.image import vm
 from tests.system import phases
 
@@ -53,6 +54,20 @@ def pytest_collection_modifyitems(config, items):
             reason = reason or why_not()
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def workdir(name: str) -> Path:
+    """A VM's folder beside the build (its disk is a sparse copy of several GB), replaced at
+    each run and kept after it for a look."""
+    folder = image_out() / "check" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def pytest_sessionfinish(session):
+    if phases.TIMINGS:
+        phases.save(ARTIFACTS / "i14" / "image-check-timings.txt")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,25 +1,23 @@
 """The SD image booted in QEMU as a Pi boots it: U-Boot, boot.scr's A/B counter, the slot's own
 kernel and initramfs, then the kiosk on a read-only root, ready, its doctor content, drawn on a
-virtio-gpu screen through kiosk.service's own KMS/DRM. Then boot.scr's answers to a spent or
-damaged counter, on copies of the image that only go as far as the boot loader.
+virtio-gpu screen through kiosk.service's own KMS/DRM. (boot.scr's answers to a spent or
+damaged counter: test_boot_counter.py.)
 
 Slow (minutes under TCG) and root only: `./setup.sh image --check`, marker `image`, not in the
-normal run. The tests of the booted kiosk run in file order on one VM; timings go to
-artifacts/i14/image-check-timings.txt, the screen to artifacts/i14/image-screen.png.
+normal run. The tests run in file order on one VM; the screen goes to
+artifacts/i14/image-screen.png, the doctor's answer to artifacts/i14/image-doctor.txt.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.image.conftest import find_image, image_out
-from tests.image.vm import Vm, VmError, fw_printenv
+from tests.image.conftest import find_image, image_out, workdir
+from tests.image.vm import Vm, VmError
 from tests.system import phases
 from tests.system.phases import phase
 
@@ -30,22 +28,6 @@ BOOT_TIMEOUT = 900  # TCG on 2 shared cores: about 2 minutes to the app, much mo
 MIB = 1024 * 1024
 DATA_IN_IMAGE = 64 * MIB
 GROW_CARD_BY = 1024 * MIB  # the copy is a bigger "card": the data partition has room to grow
-
-
-def workdir(name: str) -> Path:
-    """A VM's folder beside the build (its disk is a sparse copy of several GB), replaced at
-    each run and kept after it for a look."""
-    folder = image_out() / "check" / name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
-
-
-@pytest.fixture(scope="module", autouse=True)
-def save_timings():
-    yield
-    if phases.TIMINGS:
-        phases.save(OUT / "image-check-timings.txt")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +76,15 @@ def test_the_image_boots_through_u_boot_to_a_ready_kiosk_whose_doctor_passes(boo
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "image-doctor.txt").write_text(
         f"$ kiosk doctor (exit {doctor.returncode})\n{doctor.stdout}{doctor.stderr}")
-    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    results = {line.split()[1]: line.split()[0] for line in doctor.stdout.splitlines()
+               if line[:4] in ("ok  ", "FAIL", "WARN", "--  ")}
+    # QEMU's user network here reaches no time server, so the clock is never synchronised and
+    # the doctor says so (FAIL clock): every other check must pass.
+    failed = {name for name, state in results.items() if state == "FAIL"}
+    assert doctor.returncode == 0 or failed == {"clock"}, doctor.stdout + doctor.stderr
+    for name in ("config", "journal", "service", "root", "data", "boot-setup", "network",
+                 "font", "translations"):
+        assert results.get(name) == "ok", f"{name}: {doctor.stdout}"
 
 
 def test_the_root_is_read_only(booted):
@@ -155,8 +145,11 @@ def test_the_kiosk_draws_its_screen_through_kms(booted):
             break
         time.sleep(5)
     assert distinct_colours(png) > 16, f"the screen is blank: {png}"
-    log = booted.ssh("journalctl -b -u kiosk.service --no-pager").stdout
-    assert "kmsdrm" in log.lower() or "KMSDRM" in log, log[-2000:]
+    # Drawn by kiosk.service itself: SDL's KMS/DRM on virtio-gpu (Mesa's software renderer).
+    environment = booted.ssh("systemctl show -p Environment kiosk.service").stdout
+    assert "SDL_VIDEODRIVER=kmsdrm" in environment, environment
+    opened = booted.ssh("ls -l /proc/$(systemctl show -p MainPID --value kiosk.service)/fd")
+    assert "/dev/dri/card" in opened.stdout, opened.stdout + opened.stderr
 
 
 def distinct_colours(png: Path) -> int:
@@ -164,57 +157,3 @@ def distinct_colours(png: Path) -> int:
 
     with Image.open(png) as picture:
         return len(picture.convert("RGB").getcolors(maxcolors=1 << 20) or ())
-
-
-# --- boot.scr's answers to a spent or damaged counter -------------------------------------
-
-def counter_blob(tmp_path: Path, text: str) -> bytes:
-    source, blob = tmp_path / "env.txt", tmp_path / "env.bin"
-    source.write_text(text)
-    subprocess.run(["mkenvimage", "-s", "0x4000", "-o", str(blob), str(source)], check=True)
-    return blob.read_bytes()
-
-
-def boot_loader_only(tmp_path: Path, name: str, env: bytes, *lines: str) -> dict[str, str]:
-    """Boots a copy with this kiosk-boot.env up to the last of `lines` on the serial console
-    (in order), then stops it and reads the counter boot.scr left on the copy."""
-    machine = Vm(find_image(image_out()), workdir(name), screen=False)
-    machine.prepare()
-    machine.put_boot_file("kiosk-boot.env", env)
-    machine.start()
-    try:
-        at = 0
-        for line in lines:
-            at = machine.wait_for_serial(line, 300, start=at).end()
-    finally:
-        machine.stop()
-    shutil.copy(machine.serial_log, OUT / f"image-{name}-serial.log")
-    values = fw_printenv(machine.get_boot_file("kiosk-boot.env"), tmp_path)
-    machine.remove_disk()
-    return values
-
-
-def test_a_spent_counter_and_an_empty_slot_b_fall_back_to_a_without_stopping(tmp_path):
-    """A has no attempts left, B one but nothing in its slot: boot.scr tries B, restarts when
-    B has no kernel, finds no attempts anywhere, gives both 3 and restarts into A."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    with phase("boot loader: spent A, empty B, back to A"):
-        values = boot_loader_only(
-            tmp_path, "counter-spent", counter_blob(tmp_path, "BOOT_ORDER=A B\nBOOT_A_LEFT=0\n"
-                                                              "BOOT_B_LEFT=1\n"),
-            r"kiosk-boot: booting slot B", r"kiosk-boot: slot B did not boot",
-            r"kiosk-boot: no slot has boot attempts left", r"kiosk-boot: booting slot A",
-            r"Booting Linux|Starting kernel")
-    assert values == {"BOOT_ORDER": "A B", "BOOT_A_LEFT": "2", "BOOT_B_LEFT": "3"}, values
-
-
-def test_a_damaged_counter_starts_again_from_the_defaults(tmp_path):
-    OUT.mkdir(parents=True, exist_ok=True)
-    damaged = bytearray(counter_blob(tmp_path, "BOOT_ORDER=B A\nBOOT_A_LEFT=0\nBOOT_B_LEFT=3\n"))
-    damaged[10] ^= 0xFF  # the CRC no longer matches
-    with phase("boot loader: damaged counter, defaults"):
-        values = boot_loader_only(
-            tmp_path, "counter-damaged", bytes(damaged),
-            r"kiosk-boot: kiosk-boot.env is missing or damaged", r"kiosk-boot: booting slot A",
-            r"Booting Linux|Starting kernel")
-    assert values == {"BOOT_ORDER": "A B", "BOOT_A_LEFT": "2", "BOOT_B_LEFT": "0"}, values

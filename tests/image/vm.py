@@ -171,11 +171,17 @@ class Vm:
             sock.connect(str(self.monitor_path))
             answer = b""
             while b"(qemu)" not in answer:
-                answer += sock.recv(4096)
+                chunk = sock.recv(4096)
+                if not chunk:
+                    raise VmError("QEMU's monitor closed before its prompt")
+                answer += chunk
             sock.sendall(command.encode() + b"\n")
             answer = b""
-            while answer.count(b"(qemu)") < 1:
-                answer += sock.recv(4096)
+            while b"(qemu)" not in answer:
+                chunk = sock.recv(4096)
+                if not chunk:  # QEMU closed the monitor: after "quit"
+                    break
+                answer += chunk
         return answer.decode("utf-8", "replace")
 
     def screendump(self, png: Path) -> None:
@@ -194,7 +200,7 @@ class Vm:
         if self.process.poll() is None:
             try:
                 self.monitor("quit", timeout=5)
-            except OSError:
+            except (OSError, VmError):
                 pass
             try:
                 self.process.wait(timeout=15)
