@@ -188,9 +188,9 @@ finish_tree() {
   phase release write_release "$tree"
   echo "/boot/firmware/$BOOT_ENV_FILE 0x0 $BOOT_ENV_SIZE" > "$tree/etc/fw_env.config"
   # Each kiosk its own machine id: empty here, so systemd makes one at boot (on a read-only root
-  # it lives in RAM; the build's would otherwise be every kiosk's).
+  # it lives in RAM; the build's would otherwise be every kiosk's). mmdebstrap then removes
+  # D-Bus's copy, and D-Bus reads /etc/machine-id.
   : > "$tree/etc/machine-id"
-  ln -sfn /etc/machine-id "$tree/var/lib/dbus/machine-id"
   fstab_data_partition "$tree/etc/fstab"
   wired_network "$tree"
   ssh_host_keys_out "$tree"
