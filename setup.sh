@@ -5,7 +5,7 @@
 #   ./setup.sh deps   install only (Debian packages, .venv, compiled translations)
 # On a kiosk (a Pi or a PC with Debian 12; docs/install.md), as root or with sudo:
 #   ./setup.sh wheels DIR        build every wheel the kiosk needs into DIR (for offline installs)
-#   ./setup.sh install [--wheels DIR] [--data-partition auto|no] [--read-only-root|--read-write-root]
+#   ./setup.sh install [--wheels DIR] [--data-partition auto|yes|no] [--read-only-root|--read-write-root]
 #   ./setup.sh uninstall [--purge]
 #   ./setup.sh system-test       install into a Debian 12 container and boot it (tests/system/)
 # Building the SD-card image (docs/image.md; as root; mmdebstrap under qemu-user, genimage):
@@ -72,11 +72,15 @@ KIOSK_VENV=$KIOSK_HOME/.venv
 KIOSK_COMMAND=/usr/local/bin/kiosk     # the technician's `kiosk doctor`, on the PATH
 KIOSK_ETC=/etc/kiosk
 KIOSK_DATA=/var/lib/kiosk
+# The KIOSKDATA partition's mount point (a plain folder on a PC): kiosk/ (bound at $KIOSK_DATA),
+# ssh/ (the host keys), rauc/. kiosk data-layout makes the folders (kiosk/bootsetup/data_layout.py).
+DATA_ROOT=/data
 UNIT_DIR=/etc/systemd/system
 KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
-             kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer)
+             kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
+             kiosk-data-layout.service kiosk-ssh-host-keys.service)
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
-               kiosk-upload.timer systemd-timesyncd.service)
+               kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"
@@ -89,7 +93,14 @@ DROP_INS=(
 )
 UDEV_RULES=/etc/udev/rules.d/60-kiosk-devices.rules
 FSTAB=/etc/fstab
-DATA_LINE="LABEL=KIOSKDATA $KIOSK_DATA ext4 defaults,noatime,nodev,nosuid 0 2"
+# KIOSKDATA at /data, and its kiosk/ bound at /var/lib/kiosk once kiosk-data-layout.service
+# made it. nofail: without the partition the kiosk still boots, shows out of service (its folder
+# cannot be written) and sshd lets a technician in, instead of an emergency shell no one sees;
+# nofail alone would also drop the order before local-fs.target, which the app and boot-setup
+# wait for: x-systemd.before keeps it.
+DATA_COMMENT="# kiosk: the KIOSKDATA partition at $DATA_ROOT, its kiosk/ at $KIOSK_DATA (./setup.sh install)"
+DATA_LINE="LABEL=KIOSKDATA $DATA_ROOT ext4 defaults,noatime,nodev,nosuid,nofail,x-systemd.before=local-fs.target 0 2"
+BIND_LINE="$DATA_ROOT/kiosk $KIOSK_DATA none bind,nofail,x-systemd.before=local-fs.target,x-systemd.requires=kiosk-data-layout.service 0 0"
 RO_BEGIN="# kiosk read-only root: begin (./setup.sh install --read-write-root removes this block)"
 RO_END="# kiosk read-only root: end"
 
@@ -246,6 +257,7 @@ install_files() {
     echo "setup: wrote $KIOSK_ETC/kiosk.toml from the example: set [kiosk] id and [ils] there"
   fi
   install -d -m 0700 -o kiosk -g kiosk "$KIOSK_DATA"
+  install -d -m 0755 -o root -g root "$DATA_ROOT"
   systemd-tmpfiles --create /etc/tmpfiles.d/kiosk.conf
   install -m 0644 systemd/60-kiosk-devices.rules "$UDEV_RULES"
   for entry in "${KIOSK_UNITS[@]}"; do
@@ -253,11 +265,64 @@ install_files() {
   done
 }
 
-# fstab_data_partition FILE: the KIOSKDATA line, once.
+# fstab_data_partition FILE: KIOSKDATA at /data and the bind of /data/kiosk, each line once; an
+# older KIOSKDATA line (issue 13's, at /var/lib/kiosk) is replaced. Our lines stay where they are.
 fstab_data_partition() {
-  grep -q "^LABEL=KIOSKDATA[[:space:]]" "$1" 2>/dev/null && return 0
-  echo "$DATA_LINE" >> "$1"
-  echo "setup: $1 mounts the KIOSKDATA partition at $KIOSK_DATA"
+  local file=$1 line
+  fstab_without_data "$file" keep
+  for line in "$DATA_COMMENT" "$DATA_LINE" "$BIND_LINE"; do
+    grep -qxF -- "$line" "$file" 2>/dev/null || echo "$line" >> "$file"
+  done
+  echo "setup: $file mounts the KIOSKDATA partition at $DATA_ROOT and binds $DATA_ROOT/kiosk at $KIOSK_DATA"
+}
+
+# fstab_without_data FILE [keep|bind]: removes every KIOSKDATA and /data/kiosk line; `keep`
+# keeps ours exactly as written, `bind` removes only the bind (uninstall: the units it needs go,
+# the data stays reachable at /data).
+fstab_without_data() {
+  local file=$1 what=${2:-all}
+  [ -f "$file" ] || return 0
+  awk -v what="$what" -v c="$DATA_COMMENT" -v d="$DATA_LINE" -v b="$BIND_LINE" -v kiosk="$KIOSK_DATA" '
+       what == "keep" && ($0 == c || $0 == d || $0 == b) { print; next }
+       what == "bind" && ($0 == c || $1 == "LABEL=KIOSKDATA") { print; next }
+       $0 == c || $1 == "LABEL=KIOSKDATA" { if ($2 == kiosk) old = 1; next }
+       $2 == kiosk && $4 ~ /(^|,)bind(,|$)/ { next }
+       { print }
+       END { if (old && what == "keep") print "setup: replaced the KIOSKDATA line at " kiosk " (the layout before /data)" > "/dev/stderr" }' \
+    "$file" > "$file.kiosk-new"
+  if cmp -s "$file" "$file.kiosk-new"; then rm "$file.kiosk-new"; else mv "$file.kiosk-new" "$file"; fi
+}
+
+# setup_data MODE: /data's folders and fstab lines. MODE auto: the lines when a KIOSKDATA
+# partition is found; yes: always (the image, whose partition is not there while it is built);
+# no: none (/data and /var/lib/kiosk stay plain folders). The folders and host keys are made now
+# when /data is where it stays; else at the next boot (kiosk-data-layout, kiosk-ssh-host-keys).
+setup_data() {
+  local mode=$1 partition=no
+  case "$mode" in
+    yes) partition=yes ;;
+    auto) blkid -L KIOSKDATA > /dev/null 2>&1 && partition=yes ;;
+  esac
+  [ "$partition" = no ] || fstab_data_partition "$FSTAB"
+  if [ "$partition" = no ] || mountpoint -q "$DATA_ROOT"; then
+    "$KIOSK_VENV/bin/kiosk" data-layout
+    # Copied, not moved yet: a running sshd reads /etc/ssh's until it is reloaded.
+    "$KIOSK_VENV/bin/kiosk" host-keys --keep-etc
+  else
+    echo "setup: the KIOSKDATA partition is at $DATA_ROOT from the next boot; its folders are made then" \
+      "(files left at its top by the layout before /data move into $DATA_ROOT/kiosk)"
+  fi
+}
+
+# host_keys_back: before the drop-in naming /data/ssh goes, sshd's keys go back to /etc/ssh
+# (the ones in use win: openssh-server's upgrades make unused ones there).
+host_keys_back() {
+  local key
+  for key in "$DATA_ROOT"/ssh/ssh_host_*_key; do
+    [ -s "$key" ] && [ -s "$key.pub" ] || continue
+    install -m 0600 "$key" "/etc/ssh/$(basename "$key")"
+    install -m 0644 "$key.pub" "/etc/ssh/$(basename "$key").pub"
+  done
 }
 
 # fstab_read_only FILE: the root mounted "ro", and RAM for what Debian writes while it runs.
@@ -315,20 +380,33 @@ enable_units() {
   "${offline[@]}" systemctl mask --quiet getty@tty1.service
 }
 
+# reload_running_system: systemd, sshd, udev and the app take the new files. Returns 1 when
+# sshd could not be reloaded (it still reads its old host keys then).
 reload_running_system() {
   systemd_running || return 0
+  local sshd=0
   systemctl daemon-reload
-  if [ -x /usr/sbin/sshd ]; then
-    if /usr/sbin/sshd -t; then
-      systemctl try-reload-or-restart ssh.service
-    else
-      echo "setup: sshd's configuration has an error (see above): fix it before the next boot" >&2
-    fi
-  fi
+  reload_sshd || sshd=1
   udevadm control --reload 2>/dev/null && udevadm trigger --subsystem-match=input \
     --subsystem-match=tty 2>/dev/null || true
   # An upgrade in place: the running app is restarted on the new code; a stopped one stays so.
   systemctl try-restart kiosk.service
+  return "$sshd"
+}
+
+# reload_sshd: a running sshd reads its configuration (and host keys) again, when it is valid.
+reload_sshd() {
+  systemd_running && [ -x /usr/sbin/sshd ] || return 0
+  if ! ls "$DATA_ROOT"/ssh/ssh_host_*_key > /dev/null 2>&1 && [ -f /etc/ssh/sshd_config.d/60-kiosk.conf ]; then
+    echo "setup: sshd reads its host keys from $DATA_ROOT/ssh from the next boot"
+    return 1
+  fi
+  if /usr/sbin/sshd -t; then
+    systemctl try-reload-or-restart ssh.service
+  else
+    echo "setup: sshd's configuration has an error (see above): fix it before the next boot" >&2
+    return 1
+  fi
 }
 
 install_kiosk() {
@@ -336,13 +414,13 @@ install_kiosk() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --wheels) wheels=$(realpath "${2:?--wheels needs a folder}"); shift 2 ;;
-      --data-partition) data_partition=${2:?--data-partition needs auto or no}; shift 2 ;;
+      --data-partition) data_partition=${2:?--data-partition needs auto, yes or no}; shift 2 ;;
       --read-only-root) root_mode=ro; shift ;;
       --read-write-root) root_mode=rw; shift ;;
       *) usage ;;
     esac
   done
-  case "$data_partition" in auto|no) ;; *) usage ;; esac
+  case "$data_partition" in auto|yes|no) ;; *) usage ;; esac
   install_packages "${KIOSK_APT_PACKAGES[@]}"
   if [ -z "$wheels" ]; then
     tmp=$(mktemp -d)
@@ -352,15 +430,16 @@ install_kiosk() {
   install_venv "$wheels"
   [ -z "$tmp" ] || rm -rf "$tmp"
   install_files
-  if [ "$data_partition" = auto ] && blkid -L KIOSKDATA > /dev/null 2>&1; then
-    fstab_data_partition "$FSTAB"
-  fi
+  setup_data "$data_partition"
   case "$root_mode" in
     ro) fstab_read_only "$FSTAB" ;;
     rw) fstab_read_write "$FSTAB" ;;
   esac
   enable_units
-  reload_running_system
+  # The host keys' originals in /etc/ssh go once sshd reads the copies (or runs not at all).
+  if reload_running_system && ls "$DATA_ROOT"/ssh/ssh_host_*_key > /dev/null 2>&1; then
+    "$KIOSK_VENV/bin/kiosk" host-keys > /dev/null
+  fi
   echo "setup: installed. Reboot to start the kiosk with its watchdog, journal and console settings."
 }
 
@@ -378,9 +457,13 @@ uninstall_kiosk() {
   fi
   SYSTEMD_OFFLINE=1 systemctl unmask --quiet getty@tty1.service 2>/dev/null || true
   for entry in "${KIOSK_UNITS[@]}"; do rm -f "$UNIT_DIR/$entry"; done
+  host_keys_back
   for entry in "${DROP_INS[@]}"; do
     for file in systemd/"${entry%%:*}"/*; do rm -f "${entry#*:}/$(basename "$file")"; done
   done
+  reload_sshd || true
+  # The bind needs kiosk-data-layout.service, gone now; the partition stays at /data.
+  fstab_without_data "$FSTAB" bind
   rm -f "$UDEV_RULES"
   [ -L "$KIOSK_COMMAND" ] && rm -f "$KIOSK_COMMAND"
   rm -rf "$KIOSK_HOME"
@@ -389,13 +472,16 @@ uninstall_kiosk() {
     rm -rf "$KIOSK_ETC"
     if [ -d "$KIOSK_DATA" ]; then
       find "$KIOSK_DATA" -mindepth 1 -delete
+      if mountpoint -q "$KIOSK_DATA"; then umount "$KIOSK_DATA" || true; fi
       mountpoint -q "$KIOSK_DATA" || rmdir "$KIOSK_DATA"
     fi
-    sed -i "\|^LABEL=KIOSKDATA[[:space:]]|d" "$FSTAB" 2>/dev/null || true
+    rm -rf "$DATA_ROOT/kiosk" "$DATA_ROOT/ssh" "$DATA_ROOT/rauc"
+    mountpoint -q "$DATA_ROOT" || rmdir "$DATA_ROOT" 2>/dev/null || true
+    fstab_without_data "$FSTAB"
     id kiosk > /dev/null 2>&1 && userdel kiosk
     echo "setup: removed the kiosk, its configuration, its data and its user"
   else
-    echo "setup: removed the kiosk; kept $KIOSK_ETC and $KIOSK_DATA (--purge removes them too)"
+    echo "setup: removed the kiosk; kept $KIOSK_ETC, $KIOSK_DATA and $DATA_ROOT (--purge removes them too)"
   fi
   if systemd_running; then systemctl daemon-reload; fi
 }

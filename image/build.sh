@@ -153,7 +153,7 @@ build_rootfs() {
     --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d"; echo MODULES=list > "$1/etc/initramfs-tools/conf.d/kiosk-modules.conf"' \
     --customize-hook="bash -c 'source \"\$0/setup.sh\" && tree_base_files \"\$1\"' '$PWD' \"\$1\"" \
     --customize-hook="copy-in $src /tmp" \
-    --customize-hook="chroot \"\$1\" /tmp/$(basename "$src")/setup.sh install --wheels /tmp/$(basename "$src")/wheels --data-partition no --read-only-root" \
+    --customize-hook="chroot \"\$1\" /tmp/$(basename "$src")/setup.sh install --wheels /tmp/$(basename "$src")/wheels --data-partition yes --read-only-root" \
     --customize-hook="rm -rf \"\$1/tmp/$(basename "$src")\"" \
     --customize-hook="bash -c 'source \"\$0/setup.sh\" && finish_tree \"\$1\"' '$PWD' \"\$1\"" \
     "$IMAGE_SUITE" "$tree"
@@ -191,7 +191,6 @@ finish_tree() {
   # it lives in RAM; the build's would otherwise be every kiosk's). mmdebstrap then removes
   # D-Bus's copy, and D-Bus reads /etc/machine-id.
   : > "$tree/etc/machine-id"
-  fstab_data_partition "$tree/etc/fstab"
   wired_network "$tree"
   ssh_host_keys_out "$tree"
   if declare -F install_update_config > /dev/null; then

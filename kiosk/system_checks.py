@@ -1,5 +1,6 @@
 """`kiosk doctor`'s checks of the machine under the kiosk: the service, the watchdogs, the root
-file system, the data partition, what boot-setup found on the card, the network and the time.
+file system, the data partition (what is mounted where), the SSH host keys' fingerprints, what
+boot-setup found on the card, the network and the time.
 
 Each check asks the operating system through a `Runner` (systemctl, ip, timedatectl ...) and
 /proc, so tests feed recorded `systemctl show` output where no systemd runs and use the real
@@ -14,7 +15,7 @@ import os
 from pathlib import Path
 
 from kiosk import boot_report, commands, system
-from kiosk.bootsetup import data_partition
+from kiosk.bootsetup import data_partition, host_keys
 from kiosk.bootsetup.paths import BootPaths
 from kiosk.commands import Runner, parse_properties
 from kiosk.config import Config
@@ -36,7 +37,7 @@ def gather(config: Config, *, runner: Runner = commands.run,
                     "StatusText", "WatchdogUSec") if systemd else None
     return [check_service(service), check_watchdog(service, runner, paths, systemd),
             check_root(paths), check_data(config, runner, paths, systemd),
-            check_boot_setup(paths), check_network(runner), check_time(config, runner, systemd)]
+            check_ssh(paths, runner), check_boot_setup(paths), check_network(runner), check_time(config, runner, systemd)]
 
 
 def _show(runner: Runner, unit: str | None, *properties: str) -> dict[str, str] | None:
@@ -120,27 +121,57 @@ def _mount_of(paths: BootPaths, point: Path) -> data_partition.Mount | None:
 
 
 def check_data(config: Config, runner: Runner, paths: BootPaths, systemd: bool) -> Check:
-    """What the data folder is (the KIOSKDATA partition or a plain folder), its size and free
-    space, and what fsck said about the partition at this boot."""
-    folder = config.data_dir
+    """What is mounted where: /data (the KIOSKDATA partition, or a plain folder on a PC) and the
+    kiosk's data folder (/data/kiosk bound at /var/lib/kiosk, or a plain folder); its size and
+    free space, and what fsck said about the partition at this boot."""
+    folder, top = config.data_dir, paths.data_mount
     disk = system.disk_state(folder)
     space = ({"free": size_text(disk.free), "total": size_text(disk.total)}
              if disk is not None else {"free": "?", "total": "?"})
-    mount = _mount_of(paths, folder)
-    if mount is None:
-        return Check("data", True, Message(N_("{path} is a plain folder: {free} free of {total}"),
-                                           {"path": str(folder), **space}))
+    top_mount, folder_mount = _mount_of(paths, top), _mount_of(paths, folder)
+    args = {"data": str(top), "path": str(folder), **space}
+    if top_mount is None and folder_mount is None:
+        expected = _fstab_source(paths.fstab, top)
+        if expected:  # nofail: the boot went on without it, the kiosk's files are on the root
+            return Check("data", False,
+                         Message(N_("/etc/fstab mounts {source} at {data}, but nothing is "
+                                    "mounted there: the kiosk's files are on the root"),
+                                 {**args, "source": expected}),
+                         Message(N_("is the data partition there and sound? See systemctl "
+                                    "status data.mount and journalctl -b")))
+        return Check("data", True, Message(N_("{data} and {path} are plain folders on the root: "
+                                              "{free} free of {total}"), args))
+    mount = top_mount or folder_mount
     part = data_partition.read_partition(paths.sys_dev_block, mount.major, mount.minor)
-    device = str(paths.dev / part.name) if part else mount.source
-    labelled = _is_kioskdata(mount, runner, device)
-    args = {"path": str(folder), "device": device, "fstype": mount.fstype, **space}
-    if not labelled:
-        return Check("data", True, Message(N_("{path} is {device} ({fstype}): {free} free of "
-                                              "{total}"), args))
-    fsck = _fsck_result(runner) if systemd else None
+    args["device"] = str(paths.dev / part.name) if part else mount.source
+    args["fstype"] = mount.fstype
+    labelled = _is_kioskdata(mount, runner, args["device"])
+    fsck = _fsck_result(runner) if systemd and labelled else None
     args["fsck"] = fsck[0] if fsck else "unknown here"
-    summary = Message(N_("{path} is the KIOSKDATA partition {device}: {free} free of {total}; "
-                         "fsck at boot: {fsck}"), args)
+    bound = (top_mount is not None and folder_mount is not None
+             and (folder_mount.major, folder_mount.minor) == (top_mount.major, top_mount.minor)
+             and folder_mount.root == top_mount.root.rstrip("/") + "/kiosk")
+    if top_mount is None:  # the partition straight at the data folder: before /data
+        return Check("data", True, Message(N_("{path} is {device} ({fstype}) mounted there "
+                                              "directly, not at {data}: {free} free of {total}"),
+                                           args),
+                     Message(N_("the layout before /data: run ./setup.sh install again and "
+                                "reboot (the kiosk's files then move to {data}/kiosk)"), args),
+                     warning=True)
+    if not bound:
+        return Check("data", False, Message(N_("{data} is {device} ({fstype}), but {path} is not "
+                                               "its folder kiosk/: the kiosk's files are not on "
+                                               "the data partition"), args),
+                     Message(N_("see systemctl status var-lib-kiosk.mount "
+                                "kiosk-data-layout.service; ./setup.sh install writes the "
+                                "fstab lines")))
+    if not labelled:
+        return Check("data", True, Message(N_("{data} is {device} ({fstype}), {path} is its "
+                                              "folder kiosk/ (bind mount): {free} free of "
+                                              "{total}"), args))
+    summary = Message(N_("{data} is the KIOSKDATA partition {device}, {path} is its folder "
+                         "kiosk/ (bind mount): {free} free of {total}; fsck at boot: {fsck}"),
+                      args)
     if fsck and fsck[1] is False:
         return Check("data", False, summary,
                      Message(N_("the data partition has errors fsck could not fix: copy the "
@@ -150,6 +181,43 @@ def check_data(config: Config, runner: Runner, paths: BootPaths, systemd: bool) 
                      Message(N_("fsck repaired the data partition at boot: the card may be "
                                 "failing, or power was cut; keep an eye on it")), warning=True)
     return Check("data", True, summary)
+
+
+def check_ssh(paths: BootPaths, runner: Runner) -> Check:
+    """The SSH host keys' fingerprints, for a technician to compare when first connecting:
+    read from the keys when we may (root), else from boot-setup's report."""
+    found = host_keys.fingerprints((paths.host_keys_dir, paths.host_keys_fallback), runner)
+    if found:
+        keys = ", ".join(map(str, found))
+        in_ram = any(f.path.parent == paths.host_keys_fallback for f in found)
+    else:
+        report = boot_report.read(paths.report)
+        keys = report.facts.get(host_keys.FACT, "") if report else ""
+        in_ram = False
+    args = {"keys": keys, "folder": str(paths.host_keys_dir),
+            "fallback": str(paths.host_keys_fallback)}
+    if not keys:
+        return Check("ssh", None, Message(N_("no SSH host key found in {folder}"), args),
+                     Message(N_("see journalctl -u kiosk-ssh-host-keys -b")))
+    if in_ram:
+        return Check("ssh", True, Message(N_("host keys (in {fallback}, for this boot only): "
+                                             "{keys}"), args),
+                     Message(N_("{folder} cannot be written: is the data partition mounted? "
+                                "The host key changes at every boot until it is")), warning=True)
+    return Check("ssh", True, Message(N_("host keys: {keys}"), args))
+
+
+def _fstab_source(fstab: Path, mount_point: Path) -> str:
+    """What /etc/fstab mounts at `mount_point` ("" for nothing)."""
+    try:
+        lines = fstab.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 2 and not fields[0].startswith("#") and fields[1] == str(mount_point):
+            return fields[0]
+    return ""
 
 
 def _is_kioskdata(mount: data_partition.Mount, runner: Runner, device: str) -> bool:

@@ -4,8 +4,10 @@ can. Nothing may raise on a machine without systemd."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,7 +79,7 @@ def by_name(checks):
 def test_without_systemd_every_check_answers_and_none_crashes(tmp_path):
     paths = BootPaths(systemd_marker=tmp_path / "no-systemd", report=tmp_path / "report.json")
     checks = by_name(system_checks.gather(config(tmp_path), runner=Recorded({}), paths=paths))
-    assert list(checks) == ["service", "watchdog", "root", "data", "boot-setup", "network",
+    assert list(checks) == ["service", "watchdog", "root", "data", "ssh", "boot-setup", "network",
                             "time"]
     assert checks["service"].ok is None and checks["watchdog"].ok is None
     assert checks["service"].summary.english == "not running under systemd here"
@@ -139,27 +141,53 @@ def test_root_mode_comes_from_the_real_mount_table(tmp_path):
         "read-only (ext4)"
 
 
-def test_a_plain_data_folder_is_named_so(tmp_path):
+def test_plain_data_folders_are_named_so(tmp_path):
+    paths = BootPaths(report=tmp_path / "r.json", data_mount=tmp_path / "top")
     data = by_name(system_checks.gather(config(tmp_path), runner=Recorded({}),
-                                        paths=BootPaths(report=tmp_path / "r.json")))["data"]
+                                        paths=paths))["data"]
     assert data.ok is True
-    assert data.summary.english.startswith(f"{tmp_path / 'data'} is a plain folder: ")
+    assert data.summary.english.startswith(
+        f"{tmp_path / 'top'} and {tmp_path / 'data'} are plain folders on the root: ")
+
+
+def test_a_data_partition_fstab_expects_but_nothing_mounted_is_a_fault(tmp_path):
+    """nofail lets the boot go on without KIOSKDATA: the kiosk then writes to the root."""
+    fstab = tmp_path / "fstab"
+    fstab.write_text(f"# LABEL=OLD {tmp_path / 'top'} ext4\n"
+                     f"LABEL=KIOSKDATA {tmp_path / 'top'} ext4 defaults,nofail 0 2\n")
+    paths = BootPaths(report=tmp_path / "r.json", data_mount=tmp_path / "top", fstab=fstab)
+    data = system_checks.check_data(config(tmp_path), Recorded({}), paths, False)
+    assert data.ok is False
+    assert data.summary.english.startswith(
+        f"/etc/fstab mounts LABEL=KIOSKDATA at {tmp_path / 'top'}, but nothing is mounted")
+    assert "data.mount" in data.advice.english
 
 
 @pytest.fixture
 def kioskdata(tmp_path):
-    """A real ext4 file system labelled KIOSKDATA, loop-mounted as the data folder."""
+    """A real ext4 file system labelled KIOSKDATA, loop-mounted as /data (tmp_path/top)."""
     reason = small_partition.why_not()
     if reason:
         pytest.skip(reason)
-    image, data = tmp_path / "data.img", tmp_path / "data"
-    data.mkdir()
+    image, top = tmp_path / "data.img", tmp_path / "top"
+    top.mkdir()
     subprocess.run(["truncate", "-s", "8M", str(image)], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", "-L", "KIOSKDATA", str(image)],
                    check=True)
-    subprocess.run(["mount", "-o", "loop", str(image), str(data)], check=True)
-    yield data
-    subprocess.run(["umount", str(data)], check=False)
+    subprocess.run(["mount", "-o", "loop", str(image), str(top)], check=True)
+    (top / "kiosk").mkdir()
+    yield top
+    subprocess.run(["umount", str(top)], check=False)
+
+
+@pytest.fixture
+def bound(tmp_path, kioskdata):
+    """/data/kiosk bound at the kiosk's data folder, as fstab does."""
+    folder = tmp_path / "data"
+    folder.mkdir(exist_ok=True)
+    subprocess.run(["mount", "--bind", str(kioskdata / "kiosk"), str(folder)], check=True)
+    yield folder
+    subprocess.run(["umount", str(folder)], check=False)
 
 
 @pytest.mark.parametrize("status, ok, warning, words", [
@@ -167,16 +195,83 @@ def kioskdata(tmp_path):
     ("Result=success\nExecMainStatus=1\n", True, True, "errors corrected (exit 1)"),
     ("Result=exit-code\nExecMainStatus=4\n", False, False, "exit-code (exit 4)"),
 ])
-def test_the_kioskdata_partition_with_its_size_and_fsck_result(tmp_path, systemd, kioskdata,
-                                                               status, ok, warning, words):
+def test_the_kioskdata_partition_and_its_bound_folder_with_size_and_fsck_result(
+        tmp_path, systemd, kioskdata, bound, status, ok, warning, words):
     fsck = "LoadState=loaded\nActiveState=active\n" + status
     runner = Recorded({FSCK_SHOW: fsck})
-    data = by_name(system_checks.gather(config(tmp_path), runner=runner, paths=systemd))["data"]
+    paths = dataclasses.replace(systemd, data_mount=kioskdata)
+    data = by_name(system_checks.gather(config(tmp_path), runner=runner, paths=paths))["data"]
     assert data.ok is ok and data.warning is warning
     english = data.summary.english
-    assert english.startswith(f"{kioskdata} is the KIOSKDATA partition /dev/loop")
-    assert re.search(r": \d+ MB free of \d+ MB;", english) and words in english
+    assert re.match(rf"{kioskdata} is the KIOSKDATA partition /dev/loop\d+, {bound} is its "
+                    r"folder kiosk/ \(bind mount\): \d+ MB free of \d+ MB;", english), english
+    assert words in english
     assert ("systemd-escape", "--path", "/dev/disk/by-label/KIOSKDATA") in runner.asked
+
+
+def test_a_data_partition_without_the_bound_folder_is_a_fault(tmp_path, systemd, kioskdata):
+    paths = dataclasses.replace(systemd, data_mount=kioskdata)
+    data = system_checks.check_data(config(tmp_path), Recorded({}), paths, True)
+    assert data.ok is False
+    assert data.summary.english.startswith(f"{kioskdata} is /dev/loop")
+    assert f"but {tmp_path / 'data'} is not its folder kiosk/" in data.summary.english
+    assert "var-lib-kiosk.mount" in data.advice.english
+
+
+def test_the_partition_straight_at_the_data_folder_is_the_old_layout(tmp_path, systemd,
+                                                                     kioskdata):
+    """Issue 13's fstab: KIOSKDATA at /var/lib/kiosk, no /data."""
+    paths = dataclasses.replace(systemd, data_mount=tmp_path / "no-such-top")
+    folder = config(tmp_path, "").data_dir
+    subprocess.run(["umount", str(kioskdata)], check=True)
+    subprocess.run(["mount", "-o", "loop", str(tmp_path / "data.img"), str(folder)], check=True)
+    try:
+        data = system_checks.check_data(config(tmp_path), Recorded({}), paths, True)
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+    assert data.ok is True and data.warning
+    assert data.summary.english.startswith(f"{folder} is /dev/loop")
+    assert "./setup.sh install again" in data.advice.english
+
+
+def make_host_key(folder: Path, kind: str = "ed25519") -> str:
+    """A real key made by ssh-keygen; its fingerprint as ssh-keygen -l prints it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / f"ssh_host_{kind}_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(key)], check=True)
+    return subprocess.run(["ssh-keygen", "-l", "-f", f"{key}.pub"], capture_output=True,
+                          text=True, check=True).stdout.split()[1]
+
+
+@pytest.fixture
+def ssh_keygen():
+    if not shutil.which("ssh-keygen"):
+        pytest.skip("needs ssh-keygen (openssh-client)")
+
+
+def test_ssh_says_the_host_keys_fingerprints(tmp_path, systemd, ssh_keygen):
+    paths = dataclasses.replace(systemd, data_mount=tmp_path / "top",
+                                host_keys_fallback=tmp_path / "run-ssh")
+    assert system_checks.check_ssh(paths, commands.run).ok is None  # none yet
+    fingerprint = make_host_key(tmp_path / "top" / "ssh")
+    check = system_checks.check_ssh(paths, commands.run)
+    assert check.ok is True and not check.warning
+    assert check.summary.english == f"host keys: ED25519 {fingerprint}"
+    # The kiosk user cannot read /data/ssh: the doctor reads boot-setup's report instead.
+    boot_report.write(BootReport(facts={"ssh_host_keys": f"ED25519 {fingerprint}"}),
+                      paths.report)
+    unreadable = dataclasses.replace(paths, data_mount=tmp_path / "elsewhere")
+    assert system_checks.check_ssh(unreadable, commands.run).summary.english == \
+        f"host keys: ED25519 {fingerprint}"
+
+
+def test_ssh_warns_about_host_keys_made_for_one_boot(tmp_path, systemd, ssh_keygen):
+    paths = dataclasses.replace(systemd, data_mount=tmp_path / "top",
+                                host_keys_fallback=tmp_path / "run-ssh")
+    fingerprint = make_host_key(tmp_path / "run-ssh")
+    check = system_checks.check_ssh(paths, commands.run)
+    assert check.ok is True and check.warning
+    assert fingerprint in check.summary.english and "for this boot only" in check.summary.english
 
 
 def test_boot_setup_problems_are_a_fault(tmp_path, systemd):
@@ -240,5 +335,5 @@ def test_doctor_prints_the_machine_checks_after_the_others(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, check=False)
     names = [line.split()[1] for line in result.stdout.splitlines() if line[:1] != " "]
     assert names[names.index("translations") + 1:] == [
-        "service", "watchdog", "root", "data", "boot-setup", "network", "time"]
+        "service", "watchdog", "root", "data", "ssh", "boot-setup", "network", "time"]
     assert "Traceback" not in result.stderr

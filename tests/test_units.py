@@ -169,13 +169,89 @@ def test_read_only_root_and_back_again_in_fstab(tmp_path):
         "PARTUUID=4e639091-02 / ext4 noatime 0 1")
 
 
-def test_the_data_partition_line_is_added_once(tmp_path):
+OLD_DATA_LINE = "LABEL=KIOSKDATA /var/lib/kiosk ext4 defaults,noatime,nodev,nosuid 0 2"
+
+
+def data_lines() -> list[str]:
+    listed = source_setup('printf "%s\\n" "$DATA_COMMENT" "$DATA_LINE" "$BIND_LINE"')
+    return listed.stdout.splitlines()
+
+
+def test_the_data_partition_lines_replace_the_old_one_once(tmp_path):
+    """Issue 13's KIOSKDATA line at /var/lib/kiosk goes; the partition at /data and the bind of
+    its kiosk/ come in, once, however often install runs (with the read-only block too)."""
+    fstab = tmp_path / "fstab"
+    fstab.write_text(PI_FSTAB + OLD_DATA_LINE + "\n")
+    first = source_setup(f'fstab_data_partition "{fstab}" && fstab_read_only "{fstab}"')
+    assert first.returncode == 0, first.stderr
+    assert "replaced the KIOSKDATA line at /var/lib/kiosk" in first.stderr
+    once = fstab.read_text()
+    again = source_setup(f'fstab_data_partition "{fstab}" && fstab_read_only "{fstab}" && '
+                         f'fstab_data_partition "{fstab}"')
+    assert again.returncode == 0, again.stderr
+    assert fstab.read_text() == once
+    lines = once.splitlines()
+    assert OLD_DATA_LINE not in lines and lines[:3] == PI_FSTAB.splitlines()[:2] + [
+        "PARTUUID=4e639091-02 / ext4 ro,noatime 0 1"]
+    ours = data_lines()
+    assert [line for line in lines if line in ours] == ours
+    assert [line for line in lines if line.startswith(("LABEL=KIOSKDATA", "/data/"))] == ours[1:]
+    (data,) = [line.split() for line in lines if line.startswith("LABEL=KIOSKDATA")]
+    assert data[1:3] == ["/data", "ext4"] and "nofail" in data[3].split(",")
+    (bind,) = [line.split() for line in lines if line.startswith("/data/kiosk")]
+    assert bind[:3] == ["/data/kiosk", "/var/lib/kiosk", "none"]
+
+
+def test_uninstall_drops_the_bind_and_purge_every_data_line(tmp_path):
     fstab = tmp_path / "fstab"
     fstab.write_text(PI_FSTAB)
-    done = source_setup(f'fstab_data_partition "{fstab}" && fstab_data_partition "{fstab}"')
-    assert done.returncode == 0, done.stderr
-    added = fstab.read_text()[len(PI_FSTAB):].splitlines()
-    assert added == ["LABEL=KIOSKDATA /var/lib/kiosk ext4 defaults,noatime,nodev,nosuid 0 2"]
+    assert source_setup(f'fstab_data_partition "{fstab}"').returncode == 0
+    kept = source_setup(f'fstab_without_data "{fstab}" bind')
+    assert kept.returncode == 0, kept.stderr
+    assert fstab.read_text() == PI_FSTAB + "\n".join(data_lines()[:2]) + "\n"
+    assert source_setup(f'fstab_without_data "{fstab}"').returncode == 0
+    assert fstab.read_text() == PI_FSTAB
+
+
+def test_systemd_orders_the_data_layout_between_the_partition_and_the_bind(tmp_path, unit_root):
+    """systemd's own fstab generator reads our lines: /data and the bind both before
+    local-fs.target (nofail alone would drop that order, and the app would start on the root's
+    empty folder), the bind after kiosk-data-layout.service, which needs /data; no cycle."""
+    generator = Path("/usr/lib/systemd/system-generators/systemd-fstab-generator")
+    if not generator.exists():
+        pytest.skip("needs systemd-fstab-generator (Debian's systemd package)")
+    fstab, out = tmp_path / "fstab", tmp_path / "generator"
+    fstab.write_text(PI_FSTAB)
+    assert source_setup(f'fstab_data_partition "{fstab}"').returncode == 0
+    out.mkdir()
+    subprocess.run([str(generator), str(out), str(out), str(out)], check=True,
+                   env=dict(os.environ, SYSTEMD_FSTAB=str(fstab)))
+    data, bind = (out / "data.mount").read_text(), (out / "var-lib-kiosk.mount").read_text()
+    assert "What=/dev/disk/by-label/KIOSKDATA" in data and "Before=local-fs.target" in data
+    for line in ("What=/data/kiosk", "Before=local-fs.target",
+                 "Requires=kiosk-data-layout.service", "After=kiosk-data-layout.service"):
+        assert line in bind, bind
+    layout = (SYSTEMD / "kiosk-data-layout.service").read_text()
+    assert "RequiresMountsFor=/data " in layout and "DefaultDependencies=no" in layout
+    units = unit_root / "etc/systemd/system"
+    for name in ("data.mount", "var-lib-kiosk.mount"):
+        (units / name).write_text((out / name).read_text())
+    try:
+        result = verify(unit_root, "var-lib-kiosk.mount", "kiosk-data-layout.service")
+    finally:
+        for name in ("data.mount", "var-lib-kiosk.mount"):
+            (units / name).unlink()
+    assert result.returncode == 0 and "cycle" not in result.stderr.lower(), result.stderr
+
+
+def test_sshd_reads_the_host_keys_from_the_data_partition():
+    text = (SYSTEMD / "sshd_config.d/60-kiosk.conf").read_text()
+    keys = re.findall(r"^HostKey (\S+)$", text, re.MULTILINE)
+    # Only the keys every kiosk has: sshd logs an error for each missing one at every start.
+    assert keys == ["/data/ssh/ssh_host_ed25519_key", "/data/ssh/ssh_host_rsa_key"]
+    assert "\nInclude /run/kiosk-ssh/*.conf\n" in text
+    unit = (SYSTEMD / "kiosk-ssh-host-keys.service").read_text()
+    assert "Before=ssh.service" in unit and "WantedBy=ssh.service" in unit
 
 
 def test_the_wheel_holds_every_file_the_kiosk_reads_at_run_time(tmp_path):

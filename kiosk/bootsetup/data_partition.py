@@ -1,6 +1,6 @@
 """Growing the data partition to fill the SD card, once, on the first boot.
 
-The image is small so it writes fast; the card is large. When /var/lib/kiosk is a mounted ext4
+The image is small so it writes fast; the card is large. When /data is a mounted ext4
 partition labelled KIOSKDATA and it is the last partition on its disk with room after it, the
 partition is grown to the end of the disk with sfdisk (`-N`, `--no-reread --no-tell-kernel`, as
 the file system stays mounted), the kernel is told with `partx -u` (BLKPG: the running kernel
@@ -42,6 +42,7 @@ class Mount:
     fstype: str
     source: str
     options: frozenset[str] = frozenset()  # the mount's own (ro, noatime ...)
+    root: str = "/"  # the folder of the file system mounted here: /kiosk for a bind of /data/kiosk
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def find_mount(mountinfo: str, mount_point: Path) -> Mount | None:
             continue
         major, _, minor = fields[2].partition(":")
         found = Mount(int(major), int(minor), fields[dash + 1], unescape(fields[dash + 2]),
-                      frozenset(fields[5].split(",")))
+                      frozenset(fields[5].split(",")), unescape(fields[3]))
     return found
 
 

@@ -27,8 +27,15 @@ class BootPaths:
     timesyncd_dropin: Path = Path("/run/systemd/timesyncd.conf.d/60-kiosk.conf")
     etc_hostname: Path = Path("/etc/hostname")
     etc_hosts: Path = Path("/etc/hosts")
-    # The data partition's mount point (fstab: LABEL=KIOSKDATA), whatever [kiosk] data_dir says.
-    data_mount: Path = Path("/var/lib/kiosk")
+    # The data partition's mount point (fstab: LABEL=KIOSKDATA), whatever [kiosk] data_dir says;
+    # a plain folder on the root of a PC. Its folders: data_layout.FOLDERS.
+    data_mount: Path = Path("/data")
+    # Whether a partition is expected at /data (the doctor: nofail lets a boot go on without it).
+    fstab: Path = Path("/etc/fstab")
+    # SSH host keys when the data folder cannot hold them (made at every such boot, in RAM).
+    host_keys_fallback: Path = RUN_DIR.parent / "kiosk-ssh"
+    # Where Debian's openssh-server made its host keys; a PC install's move them to /data/ssh.
+    etc_ssh: Path = Path("/etc/ssh")
     mountinfo: Path = Path("/proc/self/mountinfo")
     sys_dev_block: Path = Path("/sys/dev/block")
     dev: Path = Path("/dev")
@@ -41,6 +48,11 @@ class BootPaths:
     def grown_marker(self) -> Path:
         """Made once the data partition was grown (or found unable to grow): first boot only."""
         return self.data_mount / ".grown"
+
+    @property
+    def host_keys_dir(self) -> Path:
+        """The SSH host keys (sshd_config.d/60-kiosk.conf names them here)."""
+        return self.data_mount / "ssh"
 
     @property
     def systemd_running(self) -> bool:

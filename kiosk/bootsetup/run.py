@@ -2,8 +2,9 @@
 others. The caller writes the report.
 
 Order: the config first (every later step reads it), then what moves secrets off the card
-(token, Wi-Fi), the SSH keys, the hostname and time servers, and the data partition last, so a
-slow or failing resize never keeps a secret on the card.
+(token, Wi-Fi), the SSH keys, the hostname and time servers, the SSH host keys' fingerprints
+(made before by kiosk-ssh-host-keys.service; the report carries them for the doctor), and the
+data partition last, so a slow or failing resize never keeps a secret on the card.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 
 from kiosk import commands
 from kiosk.boot_report import BootReport
-from kiosk.bootsetup import (boot_folder, data_folder, data_partition, files, hostname, ntp,
-                             ssh_keys, token, wifi)
+from kiosk.bootsetup import (boot_folder, data_folder, data_partition, files, host_keys,
+                             hostname, ntp, ssh_keys, token, wifi)
 from kiosk.bootsetup.boot_folder import KIOSK_TOML
 from kiosk.bootsetup.outcome import Outcome
 from kiosk.bootsetup.paths import BootPaths
@@ -64,6 +65,7 @@ def run(paths: BootPaths = BootPaths(), *, boot_dir: Path | None = None,
             set_name=set_hostname, current_name=current_hostname)),
         ("ntp", lambda: ntp.apply(config.ntp_servers, paths.timesyncd_dropin,
                                   paths.systemd_running, runner, outcome)),
+        ("ssh host keys", lambda: report_host_keys(paths, runner, outcome)),
         ("data partition", lambda: data_partition.grow(paths, runner, outcome)),
     ]
     for name, step in steps:
@@ -74,6 +76,18 @@ def run(paths: BootPaths = BootPaths(), *, boot_dir: Path | None = None,
             outcome.problem(name, f"boot-setup failed here ({type(e).__name__}: {e}); please "
                                   "report this with 'journalctl -u kiosk-firstboot'")
     return outcome.report()
+
+
+def report_host_keys(paths: BootPaths, runner: Runner, outcome: Outcome) -> None:
+    """The fingerprints a technician compares when first connecting (`kiosk doctor` shows
+    them from the report: /data/ssh is root's alone)."""
+    found = host_keys.fingerprints((paths.host_keys_dir, paths.host_keys_fallback), runner)
+    if found:
+        outcome.facts[host_keys.FACT] = ", ".join(map(str, found))
+        outcome.note("SSH host keys: " + ", ".join(f"{f} ({f.path})" for f in found))
+    else:
+        outcome.warn(f"no SSH host key in {paths.host_keys_dir}: see "
+                     "journalctl -u kiosk-ssh-host-keys -b")
 
 
 def reload_networkd(paths: BootPaths, runner: Runner, outcome: Outcome) -> None:

@@ -4,7 +4,10 @@ minbase container, then systemd as PID 1 with the real units, Xvfb standing in f
 Checked from the host: the app reaches READY; a hung UI (SIGSTOP) is restarted by the watchdog
 and a crash (SIGSEGV) by Restart=; the first boot moves central.token off the boot folder; a
 bad kiosk.toml on the boot folder shows out of service with its message; a crash loop ends in
-kiosk-out-of-service.service; the kiosk runs on a read-only root; uninstall keeps data and
+kiosk-out-of-service.service; the PC install's SSH host keys move to /data/ssh and back with a
+running sshd that keeps accepting a key login; the kiosk runs on a read-only root with a
+KIOSKDATA stand-in (a loop-mounted ext4) at /data: its folders made at the first boot, /data/kiosk
+bound at /var/lib/kiosk, host keys made once and kept across a reboot; uninstall keeps data and
 config, --purge does not. Each phase is timed (artifacts/i13/system-test-timings.txt).
 
 Slow (a few minutes) and root only: `./setup.sh system-test`, marker `system`, not in the
@@ -12,14 +15,18 @@ normal run. The tests run in file order on one container."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests import small_partition
 from tests.conftest import ARTIFACTS, ROOT
 from tests.system import container, phases
 from tests.system.phases import phase
@@ -33,6 +40,8 @@ OUT = ARTIFACTS / "i13"
 FILES = Path(__file__).parent / "files"
 TOKEN = "kt_" + "0123456789abcdef" * 3
 SRC, WHEELS = "/root/kiosk-src", "/root/wheels"
+CLIENT_KEY = "/root/test-ssh-key"  # in the tree: the technician's key for the SSH logins
+HOST_KEY = "ssh_host_ed25519_key.pub"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -79,7 +88,27 @@ def tree(work, wheels) -> Path:
     root = work / "tree"
     with phase("unpack the tarball"):
         container.unpack(tarball, root)
+    # A technician's key: in the tree for the client, root's own authorized_keys too (logins
+    # must work while the kiosk's sshd drop-in is uninstalled).
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    str(root / CLIENT_KEY.lstrip("/"))], check=True)
+    ssh_dir = root / "root/.ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    shutil.copy(root / (CLIENT_KEY.lstrip("/") + ".pub"), ssh_dir / "authorized_keys")
     return root
+
+
+def ssh_login(kiosk: container.Booted, host_key: str) -> subprocess.CompletedProcess:
+    """A key login as root to 127.0.0.1 inside the container, trusting only `host_key` (a .pub
+    line): a host key other than the one expected is refused."""
+    kiosk.wait_for("ssh.service active", lambda: kiosk.show("ssh.service", "ActiveState")
+                   ["ActiveState"] == "active", timeout=120)
+    kind, body = host_key.split()[:2]
+    kiosk.path("/run/test-known-hosts").write_text(f"127.0.0.1 {kind} {body}\n")
+    return kiosk.run("ssh", "-i", CLIENT_KEY, "-o", "BatchMode=yes",
+                     "-o", "StrictHostKeyChecking=yes", "-o", f"HostKeyAlgorithms={kind}",
+                     "-o", "UserKnownHostsFile=/run/test-known-hosts", "root@127.0.0.1",
+                     "echo", "logged-in", check=False, timeout=60)
 
 
 def install(tree: Path, wheels: Path, *options: str) -> subprocess.CompletedProcess:
@@ -87,7 +116,14 @@ def install(tree: Path, wheels: Path, *options: str) -> subprocess.CompletedProc
                                        *options], {ROOT: SRC, wheels: WHEELS})
 
 
-def test_install_into_a_fresh_debian_and_again_in_place(tree, wheels):
+@pytest.fixture(scope="module")
+def debian_host_key(tree) -> str:
+    """The host key openssh-server made when the tree was built: a PC's own identity."""
+    return (tree / "etc/ssh" / HOST_KEY).read_text()
+
+
+def test_install_into_a_fresh_debian_and_again_in_place(tree, wheels, debian_host_key):
+    debian_private = (tree / "etc/ssh/ssh_host_ed25519_key").read_bytes()
     with phase("./setup.sh install (fresh)"):
         first = install(tree, wheels)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -101,6 +137,15 @@ def test_install_into_a_fresh_debian_and_again_in_place(tree, wheels):
     assert config.read_text().endswith("# a technician's change\n")  # never overwritten
     data = tree / "var/lib/kiosk"
     assert oct(data.stat().st_mode & 0o777) == "0o700"
+    # A PC: /data is a plain folder with ssh/ and rauc/; the kiosk's data stays in
+    # /var/lib/kiosk; the host keys moved from /etc/ssh to /data/ssh, the same bytes.
+    top = tree / "data"
+    assert sorted(p.name for p in top.iterdir()) == ["rauc", "ssh"]
+    assert [oct(p.stat().st_mode & 0o777) for p in (top, top / "ssh", top / "rauc")] == [
+        "0o755", "0o700", "0o755"]
+    assert (top / "ssh" / HOST_KEY).read_text() == debian_host_key
+    assert (top / "ssh/ssh_host_ed25519_key").read_bytes() == debian_private
+    assert not list((tree / "etc/ssh").glob("ssh_host_*"))
     assert (tree / "opt/kiosk/.venv/bin/kiosk").exists()
     assert os.readlink(tree / "usr/local/bin/kiosk") == "/opt/kiosk/.venv/bin/kiosk"
     wants = tree / "etc/systemd/system/multi-user.target.wants"
@@ -123,8 +168,14 @@ def boot_folder(work) -> Path:
     return folder
 
 
+def authorize(boot_folder: Path, tree: Path) -> None:
+    """The technician's key on the boot folder, as on a card."""
+    shutil.copy(tree / (CLIENT_KEY.lstrip("/") + ".pub"), boot_folder / "authorized_keys")
+
+
 @pytest.fixture(scope="module")
 def booted(tree, boot_folder, work, wheels):
+    authorize(boot_folder, tree)
     with phase("first boot: nspawn start to kiosk.service READY"):
         # The checkout and the wheels too, for an upgrade in place on the running system.
         kiosk = container.boot(tree, {boot_folder: "/boot/firmware"}, work / "console.log",
@@ -334,39 +385,159 @@ def test_an_upgrade_in_place_restarts_the_running_kiosk(booted):
     assert after["StatusText"] == before["StatusText"]
 
 
-def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, work):
+def test_sshd_keeps_its_host_key_while_uninstall_and_install_move_it(booted, debian_host_key):
+    """A PC's sshd, running: uninstall gives it /etc/ssh's keys back, install moves them to
+    /data/ssh again; each time sshd is reloaded and accepts a key login with the same host key."""
+    assert ssh_login(booted, debian_host_key).stdout.strip() == "logged-in"
+    with phase("./setup.sh uninstall and install on the running kiosk, logging in over SSH"):
+        gone = booted.run(f"{SRC}/setup.sh", "uninstall", check=False, timeout=300)
+        assert gone.returncode == 0, gone.stdout + gone.stderr
+        assert booted.path("/etc/ssh/" + HOST_KEY).read_text() == debian_host_key
+        back_in_etc = ssh_login(booted, debian_host_key)
+        again = booted.run(f"{SRC}/setup.sh", "install", "--wheels", WHEELS, check=False,
+                           timeout=600)
+        assert again.returncode == 0, again.stdout + again.stderr
+        in_data = ssh_login(booted, debian_host_key)
+        booted.run("systemctl", "start", "kiosk.service")
+        booted.wait_for("kiosk.service in service again", lambda: ready(booted), timeout=120)
+    assert back_in_etc.stdout.strip() == "logged-in", back_in_etc.stderr
+    assert in_data.stdout.strip() == "logged-in", in_data.stderr
+    assert not booted.path("/etc/ssh/" + HOST_KEY).exists()
+    assert booted.path("/data/ssh/" + HOST_KEY).read_text() == debian_host_key
+    assert "host key" not in again.stderr + gone.stderr, again.stderr  # sshd -t said nothing
+
+
+@dataclass(frozen=True)
+class DataStandIn:
+    top: Path                            # on the host; the container's /data
+    devices: tuple[Path, ...] = ()       # the card and the partition, bound into the container
+    partition: str = ""                  # e.g. loop3p2
+
+
+@pytest.fixture(scope="module")
+def kioskdata(work):
+    """The KIOSKDATA partition's stand-in at /data: a card image (a 48 MB ext4 labelled
+    KIOSKDATA as partition 2, then room) on a loop device, its partition mounted on the host and
+    bound into the container with its device nodes (systemd in a container skips fstab's device
+    lines), so boot-setup grows it for real; a host folder where loop devices are not there."""
+    top = work / "kioskdata"
+    top.mkdir()
+    if small_partition.why_not() is not None:
+        yield DataStandIn(top)
+        return
+    image = work / "card.img"
+    subprocess.run(["truncate", "-s", "64M", str(image)], check=True)
+    subprocess.run(["sfdisk", "-q", str(image)], input="label: dos\n,8M,c\n,48M,83\n",
+                   text=True, check=True)
+    subprocess.run(["truncate", "-s", "128M", str(image)], check=True)
+    disk = Path(subprocess.run(["losetup", "-f", "--show", "-P", str(image)], capture_output=True,
+                               text=True, check=True).stdout.strip())
+    try:
+        subprocess.run(["partx", "-a", str(disk)], capture_output=True, check=False)
+        partition = Path(f"{disk}p2")
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", "-L", "KIOSKDATA", str(partition)],
+                       check=True)
+        subprocess.run(["mount", str(partition), str(top)], check=True)
+        try:
+            yield DataStandIn(top, (disk, partition), partition.name)
+        finally:
+            subprocess.run(["umount", str(top)], check=False)
+    finally:
+        subprocess.run(["losetup", "-d", str(disk)], check=False)
+
+
+def boot_read_only(tree: Path, work: Path, data: DataStandIn, boot_folder: Path,
+                   name: str) -> container.Booted:
+    binds = {boot_folder: "/boot/firmware", data.top: "/data"}
+    binds.update({device: str(device) for device in data.devices})
+    kiosk = container.boot(tree, binds, work / f"console-{name}.log", read_only=True)
+    try:
+        kiosk.wait_for("kiosk.service active on a read-only root", lambda: ready(kiosk),
+                       timeout=120)
+    except BaseException:
+        keep_journal(kiosk, name)
+        kiosk.stop()
+        raise
+    return kiosk
+
+
+def test_the_kiosk_runs_on_a_read_only_root(booted, tree, wheels, work, kioskdata):
+    data, top = kioskdata, kioskdata.top
     keep_journal(booted, "first-boot")
     booted.stop()
-    with phase("./setup.sh install --read-only-root"):
-        done = install(tree, wheels, "--read-only-root")
+    with phase("./setup.sh install --read-only-root --data-partition yes"):
+        done = install(tree, wheels, "--read-only-root", "--data-partition", "yes")
     assert done.returncode == 0, done.stdout + done.stderr
-    # The KIOSKDATA partition's stand-in: a host folder over /var/lib/kiosk.
-    data, boot_folder = work / "kioskdata", work / "boot-firmware-ro"
-    data.mkdir()
+    boot_folder = work / "boot-firmware-ro"
     boot_folder.mkdir()
-    with phase("read-only boot: nspawn start to kiosk.service READY"):
-        kiosk = container.boot(tree, {boot_folder: "/boot/firmware", data: "/var/lib/kiosk"},
-                               work / "console-ro.log", read_only=True)
-        try:
-            kiosk.wait_for("kiosk.service active on a read-only root", lambda: ready(kiosk),
-                           timeout=120)
-            mounts = kiosk.run("findmnt", "-rn", "-o", "TARGET,FSTYPE,OPTIONS").stdout
-            failed = kiosk.run("systemctl", "--failed", "--no-legend", "--plain").stdout
-        finally:
-            keep_journal(kiosk, "read-only-root")
-            kiosk.stop()
+    authorize(boot_folder, tree)
+    assert sorted(p.name for p in top.iterdir()) in ([], ["lost+found"])  # as flashed
+    with phase("read-only boot with a fresh KIOSKDATA: nspawn start to kiosk.service READY"):
+        kiosk = boot_read_only(tree, work, data, boot_folder, "read-only-root")
+    try:
+        mounts = kiosk.run("findmnt", "-rn", "-o", "TARGET,FSTYPE,OPTIONS,FSROOT").stdout
+        failed = kiosk.run("systemctl", "--failed", "--no-legend", "--plain").stdout
+        layout = kiosk.run("stat", "-c", "%n %U:%G %a", "/data", "/data/kiosk", "/data/ssh",
+                           "/data/rauc").stdout.splitlines()
+        host_key = kiosk.path("/data/ssh/" + HOST_KEY).read_text()
+        login = ssh_login(kiosk, host_key)
+        report = json.loads(kiosk.path("/run/kiosk-boot/report.json").read_text())
+        doctor = kiosk.run("runuser", "-u", "kiosk", "--", "kiosk", "doctor", check=False,
+                           timeout=180).stdout
+        (OUT / "system-test-doctor-kioskdata.txt").write_text(doctor)
+    finally:
+        keep_journal(kiosk, "read-only-root")
+        kiosk.stop()
     targets = {line.split()[0]: line.split() for line in mounts.splitlines()}
     assert "ro" in targets["/"][2].split(",")
     for tmpfs in ("/tmp", "/var/log", "/var/tmp", "/var/lib/systemd"):
         assert targets[tmpfs][1] == "tmpfs", mounts
-    assert (data / "journal.sqlite3").exists(), "the journal lives on the data partition"
+    # /data/kiosk bound at /var/lib/kiosk: the same file system, its folder kiosk/.
+    assert targets["/var/lib/kiosk"][3].endswith("/kiosk"), mounts
+    assert layout == ["/data root:root 755", "/data/kiosk kiosk:kiosk 700",
+                      "/data/ssh root:root 700", "/data/rauc root:root 755"]
+    assert (top / "kiosk/journal.sqlite3").exists(), "the journal is on the partition"
     assert "kiosk" not in failed, failed
+    # This kiosk's own keys, made at this first boot (the tree's went to the root's /data/ssh).
+    assert sorted(p.name for p in (top / "ssh").iterdir()) == [
+        "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub", "ssh_host_rsa_key",
+        "ssh_host_rsa_key.pub"]
+    assert host_key != (tree / "data/ssh" / HOST_KEY).read_text()
+    assert login.stdout.strip() == "logged-in", login.stderr
+    fingerprint = subprocess.run(["ssh-keygen", "-l", "-f", str(top / "ssh" / HOST_KEY)],
+                                 capture_output=True, text=True, check=True).stdout.split()[1]
+    assert f"ED25519 {fingerprint}" in report["facts"]["ssh_host_keys"]
+    assert report["facts"]["data_partition"]  # boot-setup looked at /data's file system
+    if data.partition:  # grown to the end of the card; the file system too where allowed
+        block = Path("/sys/class/block")
+        start, size = (int((block / data.partition / name).read_text())
+                       for name in ("start", "size"))
+        card = int((block / data.devices[0].name / "size").read_text())
+        assert size > 48 * 2048 and card - (start + size) <= 2048, (start, size, card)
+        assert report["facts"]["data_partition"].startswith(f"/dev/{data.partition}, ")
+        if not (top / ".grown").exists():  # resize2fs online needs CAP_SYS_RESOURCE
+            assert "cannot grow the file system" in report["facts"][
+                "data_partition_not_grown"], report
+    assert re.search(r"^ok +ssh +host keys: ED25519 " + re.escape(fingerprint), doctor, re.M), \
+        doctor
+    assert re.search(r"^ok +data +/data is .*, /var/lib/kiosk is its folder kiosk/ \(bind "
+                     r"mount\)", doctor, re.M), doctor
+    keys = {p.name: p.read_bytes() for p in (top / "ssh").iterdir()}
+    with phase("read-only reboot: nspawn start to kiosk.service READY"):
+        kiosk = boot_read_only(tree, work, data, boot_folder, "read-only-reboot")
+    try:
+        again = ssh_login(kiosk, host_key)
+    finally:
+        keep_journal(kiosk, "read-only-reboot")
+        kiosk.stop()
+    assert again.stdout.strip() == "logged-in", again.stderr
+    assert {p.name: p.read_bytes() for p in (top / "ssh").iterdir()} == keys
     with phase("./setup.sh install --read-write-root"):
         back = install(tree, wheels, "--read-write-root")
     assert back.returncode == 0 and "kiosk read-only root" not in (tree / "etc/fstab").read_text()
 
 
-def test_uninstall_keeps_data_and_config_and_purge_does_not(tree, booted):
+def test_uninstall_keeps_data_and_config_and_purge_does_not(tree, booted, debian_host_key):
     booted.stop()  # nspawn will not run a second container in a tree that one has booted
     with phase("./setup.sh uninstall, then --purge"):
         kept = container.nspawn_run(tree, [f"{SRC}/setup.sh", "uninstall"], {ROOT: SRC})
@@ -376,8 +547,15 @@ def test_uninstall_keeps_data_and_config_and_purge_does_not(tree, booted):
         assert not (tree / "etc/systemd/system/kiosk.service").exists()
         assert not (tree / "etc/systemd/system/getty@tty1.service").exists()
         assert (tree / "etc/kiosk/kiosk.toml").exists() and (tree / "var/lib/kiosk").is_dir()
+        # sshd's keys back where Debian's sshd reads them; /data kept.
+        assert (tree / "etc/ssh" / HOST_KEY).read_text() == debian_host_key
+        assert (tree / "data/ssh" / HOST_KEY).exists()
+        fstab = (tree / "etc/fstab").read_text()
+        assert "LABEL=KIOSKDATA /data " in fstab and "/data/kiosk " not in fstab
         purged = container.nspawn_run(tree, [f"{SRC}/setup.sh", "uninstall", "--purge"],
                                       {ROOT: SRC})
     assert purged.returncode == 0, purged.stdout + purged.stderr
     assert not (tree / "etc/kiosk").exists() and not (tree / "var/lib/kiosk").exists()
+    assert not (tree / "data").exists() and "KIOSKDATA" not in (tree / "etc/fstab").read_text()
+    assert (tree / "etc/ssh" / HOST_KEY).read_text() == debian_host_key
     assert "kiosk:" not in (tree / "etc/passwd").read_text()
