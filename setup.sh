@@ -12,8 +12,13 @@
 #   ./setup.sh wheels --arch arm64 DIR   the Pi's (aarch64, Python 3.11) wheels into DIR
 #   ./setup.sh image --rootfs-only OUT   the Pi's root tree and its tarball into OUT (the
 #                                        bootable image with genimage, RAUC and U-Boot comes later)
+# Updates (image/update.sh; docs/install.md):
+#   ./setup.sh update-key [DIR]   the update CA and signing key (default ~/.config/library-kiosk/update-key)
+#   ./setup.sh bundle [OUT]       the signed update bundle from OUT/root.ext4 (default build/image)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# The update functions; absent from the copy `install` runs from inside an image build.
+if [ -f image/update.sh ]; then source image/update.sh; fi
 
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc   # the virtualenv, and wheels that compile
@@ -69,9 +74,11 @@ KIOSK_ETC=/etc/kiosk
 KIOSK_DATA=/var/lib/kiosk
 UNIT_DIR=/etc/systemd/system
 KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
-             kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer)
+             kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
+             kiosk-update-confirm.service)
+# kiosk-update-confirm.service runs only where /etc/rauc/system.conf exists (the image).
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
-               kiosk-upload.timer systemd-timesyncd.service)
+               kiosk-upload.timer systemd-timesyncd.service kiosk-update-confirm.service)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"
@@ -528,7 +535,7 @@ build_rootfs() {
 }
 
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -547,6 +554,8 @@ main() {
     image)
       [ "${2:-}" = --rootfs-only ] && [ -n "${3:-}" ] || usage
       need_root "$@"; build_rootfs "$(realpath -m "$3")" ;;
+    update-key) update_key "$(realpath -m "${2:-$UPDATE_KEY_DEFAULT}")" ;;
+    bundle) need_root "$@"; build_bundle "$(realpath -m "${2:-build/image}")" ;;
     install) need_root "$@"; shift; install_kiosk "$@" ;;
     uninstall) need_root "$@"; shift; uninstall_kiosk "$@" ;;
     system-test)

@@ -11,11 +11,12 @@ import sys
 
 from kiosk import __version__, logsetup
 from kiosk.cli import (boot_setup_cmd, content_cmd, devices_cmd, doctor_cmd, hash_pin_cmd,
-                       journal_cmd, out_of_service_cmd, run_cmd, sip2_cmd, upload_cmd)
+                       journal_cmd, out_of_service_cmd, run_cmd, sip2_cmd, update_cmd,
+                       upload_cmd)
 from kiosk.errors import KioskError
 
 SUBCOMMANDS = (run_cmd, journal_cmd, devices_cmd, content_cmd, doctor_cmd, hash_pin_cmd,
-               sip2_cmd, upload_cmd, boot_setup_cmd, out_of_service_cmd)
+               sip2_cmd, upload_cmd, boot_setup_cmd, out_of_service_cmd, update_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
