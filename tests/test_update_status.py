@@ -146,3 +146,30 @@ def test_a_failed_install_says_nothing_changed(paths, capsys):
     assert update_cmd.run_install(Namespace(bundle="b.raucb"), runner, paths) == 1
     err = capsys.readouterr().err
     assert "signature verification failed" in err and "nothing changed" in err
+
+
+def test_the_doctors_update_check_says_it_fell_back_in_both_languages(paths):
+    from kiosk.i18n import Translator
+    from kiosk.system_checks import check_update
+
+    check = check_update(FakeKiosk(status=recorded("fell_back")), paths)
+    assert (check.name, check.ok, check.warning) == ("update", True, True)
+    assert check.summary.english == ("fell back: the update 0.3.0-broken in slot A did not get "
+                                     "ready on its trial boot; slot B runs 0.2.0")
+    chinese = Translator().tr("zh_CN", check.summary.msgid, **check.summary.args)
+    assert chinese.startswith("已回退") and "0.3.0-broken" in chinese
+    assert "journalctl --list-boots" in check.advice.english
+
+
+def test_the_doctors_update_check_on_a_good_slot_on_trial_and_off_the_image(paths, tmp_path):
+    from kiosk.system_checks import check_update
+
+    good = check_update(FakeKiosk(status=recorded("updated")), paths)
+    assert (good.ok, good.warning) == (True, False)
+    assert good.summary.english == "slot B: 0.2.0; other slot A: -"
+    trial = check_update(FakeKiosk(status=recorded("trial")), paths)
+    assert trial.warning and "on trial" in trial.summary.english
+    broken = check_update(FakeKiosk(rauc_works=False), paths)
+    assert broken.ok is False and "systemctl status rauc" in broken.advice.english
+    pc = check_update(FakeKiosk(), UpdatePaths(tmp_path / "none"))
+    assert pc.ok is None and "./setup.sh install again" in pc.summary.english
