@@ -173,3 +173,17 @@ def test_the_doctors_update_check_on_a_good_slot_on_trial_and_off_the_image(path
     assert broken.ok is False and "systemctl status rauc" in broken.advice.english
     pc = check_update(FakeKiosk(), UpdatePaths(tmp_path / "none"))
     assert pc.ok is None and "./setup.sh install again" in pc.summary.english
+
+
+def test_the_heartbeat_carries_the_system_version_slot_and_update(paths, tmp_path):
+    from kiosk.upload.heartbeat import system_update
+
+    assert system_update(FakeKiosk(status=recorded("fell_back")), paths) == {
+        "system_version": "0.2.0", "slot": "B", "update": "fell_back"}
+    assert system_update(FakeKiosk(status=recorded("trial")), paths)["update"] == "trial"
+    # rauc not answering: what the files say still goes.
+    assert system_update(FakeKiosk(rauc_works=False), paths) == {
+        "system_version": "0.2.0", "slot": "B", "update": None}
+    pc = UpdatePaths(tmp_path / "none", tmp_path / "none", tmp_path / "none")
+    assert system_update(FakeKiosk(), pc) == {"system_version": None, "slot": None,
+                                              "update": None}
