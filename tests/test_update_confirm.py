@@ -83,3 +83,17 @@ def test_the_command_uses_the_default_deadline_and_does_nothing_off_the_image(tm
     assert update_cmd.run_confirm(Namespace(within=10), fake,
                                   UpdatePaths(tmp_path / "none")) == 0
     assert "nothing to confirm" in capsys.readouterr().out and fake.calls == []
+
+
+def test_the_unit_runs_confirm_only_on_the_image_and_install_enables_it():
+    from tests.test_units import SYSTEMD, source_setup
+
+    text = (SYSTEMD / "kiosk-update-confirm.service").read_text(encoding="utf-8")
+    for line in ("ConditionPathExists=/etc/rauc/system.conf", "Type=exec",
+                 "ExecStart=/opt/kiosk/.venv/bin/kiosk update confirm",
+                 "WantedBy=multi-user.target"):
+        assert f"\n{line}\n" in text, line
+    # Not strict: fw_printenv writes its lock in /run/lock.
+    assert "ProtectSystem=strict" not in text
+    enabled = source_setup('printf "%s\\n" "${ENABLED_UNITS[@]}"').stdout.split()
+    assert "kiosk-update-confirm.service" in enabled
