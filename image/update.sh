@@ -116,6 +116,11 @@ build_bundle() {
         "run ./setup.sh image $out first" >&2
       return 1
     fi
+    # IMAGE's functions (image/build.sh): the tree only when OUT has none, then the image.
+    if [ ! -f "$tree/etc/kiosk-release" ]; then
+      echo "setup: $out has no root tree yet: building it first"
+      build_rootfs "$out"
+    fi
     echo "setup: $out has no image yet: building it first"
     build_image "$out"
   fi

@@ -172,10 +172,18 @@ def test_a_bundle_signed_with_another_key_is_refused(tmp_path):
 
 
 def test_bundle_without_an_image_builds_it_first_or_says_what_to_run(tmp_path):
-    # The image build stands in here (a real one takes an hour): it is called with OUT.
-    stub = 'build_image() { echo "$1" > "$1/image-asked"; return 1; }; '
-    asked = bash(stub + f'build_bundle "{tmp_path}"', tmp_path / "key")
-    assert asked.returncode != 0 and "building it first" in asked.stdout
-    assert (tmp_path / "image-asked").read_text().strip() == str(tmp_path)
+    # The image build stands in here (a real one takes an hour): the tree when OUT has none,
+    # then the image, each called with OUT.
+    stubs = ('build_rootfs() { echo "$1" >> "$1/asked"; mkdir -p "$1/rootfs/etc"; '
+             'echo VERSION=9 > "$1/rootfs/etc/kiosk-release"; }; '
+             'build_image() { echo "image $1" >> "$1/asked"; return 1; }; ')
+    asked = bash(stubs + f'build_bundle "{tmp_path}"', tmp_path / "key")
+    assert asked.returncode != 0 and "no root tree yet: building it first" in asked.stdout
+    assert (tmp_path / "asked").read_text().split("\n")[:2] == [str(tmp_path),
+                                                               f"image {tmp_path}"]
+    (tmp_path / "asked").unlink()
+    again = bash(stubs + f'build_bundle "{tmp_path}"', tmp_path / "key")  # the tree is there
+    assert again.returncode != 0 and "no image yet: building it first" in again.stdout
+    assert (tmp_path / "asked").read_text().split() == ["image", str(tmp_path)]
     alone = bash(f'unset -f build_image; build_bundle "{tmp_path}"', tmp_path / "key")
     assert alone.returncode != 0 and "run ./setup.sh image" in alone.stderr
