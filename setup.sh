@@ -15,6 +15,9 @@
 #   ./setup.sh image --from-tree [OUT]   only the disk, from OUT's root tree as it is
 #   ./setup.sh image --rootfs-only OUT   only the root tree (and its tarball)
 #   ./setup.sh image --check [OUT]       builds OUT if it has no image, boots it in QEMU
+# Updates (image/update.sh):
+#   ./setup.sh update-key [DIR]   the update CA and signing key (default ~/.config/library-kiosk/update-key)
+#   ./setup.sh bundle [OUT]       the signed update bundle from OUT/root.ext4 (default build/image)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -30,6 +33,7 @@ APT_PACKAGES=(
   libzbar0                               # tests decode the on-screen QR codes (pyzbar)
   postgresql                             # central server tests on PostgreSQL (a throwaway cluster)
   chromium chromium-driver               # central server pages tested in headless Chromium
+  rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py)
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(
@@ -78,9 +82,11 @@ DATA_ROOT=/data
 UNIT_DIR=/etc/systemd/system
 KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
              kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
-             kiosk-data-layout.service kiosk-ssh-host-keys.service)
+             kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service)
+# kiosk-update-confirm.service runs only where /etc/rauc/system.conf exists (the image).
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
-               kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service)
+               kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service
+               kiosk-update-confirm.service)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"
@@ -506,7 +512,7 @@ check_wheel_folder() {
 }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -523,6 +529,8 @@ main() {
         [ -n "${2:-}" ] || usage; build_wheels "$(realpath -m "$2")"
       fi ;;
     image) need_root "$@"; shift; image_command "$@" ;;
+    update-key) update_key "$(realpath -m "${2:-$UPDATE_KEY_DEFAULT}")" ;;
+    bundle) need_root "$@"; build_bundle "$(realpath -m "${2:-build/image}")" ;;
     install) need_root "$@"; shift; install_kiosk "$@" ;;
     uninstall) need_root "$@"; shift; uninstall_kiosk "$@" ;;
     system-test)

@@ -9,9 +9,10 @@
 
 # What the Pi's root tree holds besides KIOSK_APT_PACKAGES: a kernel, the Pi's firmware and
 # device trees (non-free-firmware), an init, what makes the initramfs, the Pi's U-Boot (copied
-# to partition 1), RAUC and fw_printenv/fw_setenv for the boot counter.
+# to partition 1), RAUC (its CLI talks to rauc-service over D-Bus) and fw_printenv/fw_setenv
+# for the boot counter.
 IMAGE_APT_EXTRA=(linux-image-arm64 raspi-firmware systemd-sysv initramfs-tools
-                 u-boot-rpi rauc libubootenv-tool)
+                 u-boot-rpi rauc rauc-service libubootenv-tool)
 # What the initramfs needs to mount the root by PARTUUID: ext4 (and the crc32c its metadata
 # checksums load), QEMU virt's virtio disk (PCI or MMIO), the SD card on a Pi 3B+ (sdhost:
 # "bcm2835"; its Wi-Fi's Arasan sdhci: sdhci-iproc) and a Pi 4 (emmc2: sdhci-iproc, whose 1.8 V
