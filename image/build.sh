@@ -365,18 +365,20 @@ ext4_image() {
     -E hash_seed="$seed",root_owner=0:0 -m 0 -T default "$file" "$size"
 }
 
-# data_tree DIR TREE: the data partition's first contents: kiosk/ for the app (the tree's kiosk
-# user), ssh/ for the host keys, rauc/ for RAUC's data-directory (I14-CONTRACT's /data).
-data_tree() {
-  local dir=$1 tree=$2 kiosk_ids
-  kiosk_ids=$(awk -F: '$1 == "kiosk" { print $3 ":" $4 }' "$tree/etc/passwd")
-  [ -n "$kiosk_ids" ] || { echo "setup: the tree has no kiosk user" >&2; return 1; }
-  rm -rf "$dir"
-  install -d -m 0755 "$dir"
-  install -d -m 0700 -o "${kiosk_ids%:*}" -g "${kiosk_ids#*:}" "$dir/kiosk"
-  install -d -m 0700 "$dir/ssh"
-  install -d -m 0755 "$dir/rauc"
-  find "$dir" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+# data_image TREE FILE: the data partition: an empty ext4 with the contract's /data folders,
+# made with debugfs (times from E2FSPROGS_FAKE_TIME, so the same bytes every time): kiosk/ for
+# the app (the tree's kiosk user, 0700), ssh/ for the host keys (0700), rauc/ for RAUC (0755).
+data_image() {
+  local tree=$1 file=$2 uid gid
+  read -r uid gid < <(awk -F: '$1 == "kiosk" { print $3, $4 }' "$tree/etc/passwd")
+  [ -n "$uid" ] || { echo "setup: the tree has no kiosk user" >&2; return 1; }
+  rm -f "$file"
+  E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L "$DATA_LABEL" -U "$DATA_FS_UUID" \
+    -E hash_seed="$DATA_HASH_SEED",root_owner=0:0 -m 0 -T default "$file" "$DATA_SIZE"
+  printf '%s\n' "mkdir kiosk" "mkdir ssh" "mkdir rauc" "set_inode_field kiosk mode 040700" \
+    "set_inode_field kiosk uid $uid" "set_inode_field kiosk gid $gid" \
+    "set_inode_field ssh mode 040700" |
+    E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f - "$file" > /dev/null
 }
 
 # disk_image OUT NAME: genimage puts the partitions' files on the disk (image/genimage.cfg).
@@ -400,20 +402,40 @@ compress_image() {
   (cd "$out" && sha256sum "$name.xz" > "$name.xz.sha256")
 }
 
+# read_only_view TREE VIEW: TREE bind-mounted read-only at VIEW with noatime. mkfs.ext4 -d
+# copies each file's atime and ctime (it has no option to fix them): read through this view,
+# the image step changes neither, so running it again on the same tree gives the same bytes.
+read_only_view() {
+  mkdir -p "$2"
+  mount --bind "$1" "$2"
+  mount -o remount,bind,ro,noatime "$2"
+}
+
 # build_image OUT: the bootable disk from OUT/rootfs: OUT/boot/ (partition 1's files),
 # OUT/boot.vfat, OUT/root.ext4 (partition 2's exact bytes: UPDATE's bundle wraps this file),
-# OUT/data.ext4, OUT/kiosk-<version>-arm64.img (kept for the QEMU check), its .xz and .sha256.
+# OUT/data.ext4 (partition 4), OUT/kiosk-<version>-arm64.img (kept for the QEMU check), its .xz and .sha256.
 build_image() {
-  local out=$1 tree=$1/rootfs version name start=$SECONDS
+  local out=$1 view
   install_packages "${IMAGE_BUILD_APT_PACKAGES[@]}"
-  if [ ! -x "$tree/opt/kiosk/.venv/bin/kiosk" ] || [ ! -f "$tree/etc/kiosk-release" ]; then
-    echo "setup: $tree is no finished root tree: build it with ./setup.sh image $out" >&2
+  if [ ! -x "$out/rootfs/opt/kiosk/.venv/bin/kiosk" ] || [ ! -f "$out/rootfs/etc/kiosk-release" ]; then
+    echo "setup: $out/rootfs is no finished root tree: build it with ./setup.sh image $out" >&2
     return 1
   fi
-  if grep -qs " $(realpath "$tree")[/ ]" /proc/mounts; then
-    echo "setup: something is mounted inside $tree: unmount it first (genimage would copy it)" >&2
+  if grep -qs " $(realpath "$out/rootfs")[/ ]" /proc/mounts; then
+    echo "setup: something is mounted inside $out/rootfs: unmount it first (genimage would copy it)" >&2
     return 1
   fi
+  view=$(mktemp -d)
+  # A failing step ends setup.sh (set -e): the view is unmounted on the way out too.
+  trap "umount '$view' 2> /dev/null; rmdir '$view'" EXIT
+  read_only_view "$out/rootfs" "$view"
+  image_from_tree "$out" "$view"
+  umount "$view" && rmdir "$view"
+  trap - EXIT
+}
+
+image_from_tree() {
+  local out=$1 tree=$2 version name start=$SECONDS
   # The tree's build time, whenever the image step runs: the same tree gives the same image.
   export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date -u -d \
     "$(sed -n 's/^BUILD=//p' "$tree/etc/kiosk-release")" +%s)}
@@ -423,9 +445,7 @@ build_image() {
   phase boot-vfat fat_image "$out/boot" "$out/boot.vfat"
   phase root-ext4 ext4_image "$tree" "$out/root.ext4" "$SLOT_SIZE" "$ROOT_LABEL" \
     "$ROOT_FS_UUID" "$ROOT_HASH_SEED"
-  data_tree "$out/data" "$tree"
-  phase data-ext4 ext4_image "$out/data" "$out/data.ext4" "$DATA_SIZE" "$DATA_LABEL" \
-    "$DATA_FS_UUID" "$DATA_HASH_SEED"
+  phase data-ext4 data_image "$tree" "$out/data.ext4"
   phase genimage disk_image "$out" "$name"
   phase xz compress_image "$out" "$name"
   echo "setup: phase image total: $((SECONDS - start)) s"

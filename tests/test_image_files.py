@@ -191,15 +191,21 @@ def test_an_ext4_partition_is_the_same_bytes_for_the_same_tree(tmp_path):
     assert images[0] == images[1]
 
 
-def test_the_data_partition_starts_with_the_contracts_folders(tmp_path):
+def test_the_data_partition_starts_with_the_contracts_folders_the_same_every_time(tmp_path):
+    need("mkfs.ext4", "debugfs")
     tree = tmp_path / "tree"
     (tree / "etc").mkdir(parents=True)
     (tree / "etc" / "passwd").write_text("root:x:0:0::/root:/bin/sh\n"
                                          "kiosk:x:998:997::/var/lib/kiosk:/usr/sbin/nologin\n")
-    if os.geteuid() != 0:
-        pytest.skip("needs root to give the kiosk's folder its owner")
-    build_sh(f'data_tree "{tmp_path}/data" "{tree}"')
-    modes = {name: (oct((tmp_path / "data" / name).stat().st_mode & 0o7777),
-                    (tmp_path / "data" / name).stat().st_uid)
-             for name in ("kiosk", "ssh", "rauc")}
-    assert modes == {"kiosk": ("0o700", 998), "ssh": ("0o700", 0), "rauc": ("0o755", 0)}
+    images = []
+    for attempt in range(2):
+        image = tmp_path / f"data{attempt}.ext4"
+        build_sh(f'data_image "{tree}" "{image}"')
+        images.append(sha256(image))
+    assert images[0] == images[1]
+    listed = subprocess.run(["debugfs", "-R", "ls -l", str(tmp_path / "data0.ext4")],
+                            capture_output=True, text=True, check=True).stdout
+    folders = {line.split()[-1]: line.split()[1:4] for line in listed.splitlines()
+               if line.split() and line.split()[-1] in ("kiosk", "ssh", "rauc")}
+    assert folders == {"kiosk": ["40700", "(2)", "998"], "ssh": ["40700", "(2)", "0"],
+                       "rauc": ["40755", "(2)", "0"]}, listed
