@@ -8,10 +8,16 @@
 #   ./setup.sh install [--wheels DIR] [--data-partition auto|yes|no] [--read-only-root|--read-write-root]
 #   ./setup.sh uninstall [--purge]
 #   ./setup.sh system-test       install into a Debian 12 container and boot it (tests/system/)
-# Building the SD-card image (docs/install.md; as root; mmdebstrap under qemu-user):
+# Building the SD-card image (docs/image.md; as root; mmdebstrap under qemu-user, genimage):
 #   ./setup.sh wheels --arch arm64 DIR   the Pi's (aarch64, Python 3.11) wheels into DIR
-#   ./setup.sh image --rootfs-only OUT   the Pi's root tree and its tarball into OUT (the
-#                                        bootable image with genimage, RAUC and U-Boot comes later)
+#   ./setup.sh image [OUT]               the root tree, then kiosk-<version>-arm64.img.xz (and
+#                                        .sha256) in OUT (default build/image)
+#   ./setup.sh image --from-tree [OUT]   only the disk, from OUT's root tree as it is
+#   ./setup.sh image --rootfs-only OUT   only the root tree (and its tarball)
+#   ./setup.sh image --check [OUT]       builds OUT if it has no image, boots it in QEMU
+# Updates (image/update.sh):
+#   ./setup.sh update-key [DIR]   the update CA and signing key (default ~/.config/library-kiosk/update-key)
+#   ./setup.sh bundle [OUT]       the signed update bundle from OUT/root.ext4 (default build/image)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -27,6 +33,7 @@ APT_PACKAGES=(
   libzbar0                               # tests decode the on-screen QR codes (pyzbar)
   postgresql                             # central server tests on PostgreSQL (a throwaway cluster)
   chromium chromium-driver               # central server pages tested in headless Chromium
+  rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py)
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(
@@ -50,11 +57,13 @@ SYSTEM_TEST_APT_PACKAGES=(mmdebstrap systemd-container)
 IMAGE_APT_PACKAGES=(mmdebstrap qemu-user-static binfmt-support arch-test python3-pip)
 IMAGE_SUITE=bookworm
 IMAGE_CACHE=${KIOSK_IMAGE_CACHE:-$HOME/.cache/kiosk-image}
-# What the Pi's root tree holds besides KIOSK_APT_PACKAGES: a kernel, the Pi's firmware and
-# device trees (non-free-firmware), an init, and what makes the initramfs.
-IMAGE_APT_EXTRA=(linux-image-arm64 raspi-firmware systemd-sysv initramfs-tools)
-# The few modules the initramfs needs to find an ext4 root on the SD card (or QEMU's virtio).
-INITRAMFS_MODULES=(ext4 mmc_block sdhci_iproc bcm2835_sdhost bcm2835_mmc virtio_blk virtio_pci)
+# What making the disk needs here: ext4 and FAT file systems, U-Boot's script and environment
+# tools, genimage, xz (image/build.sh).
+IMAGE_BUILD_APT_PACKAGES=(e2fsprogs dosfstools mtools u-boot-tools genimage xz-utils file)
+# What the QEMU check needs: an arm64 machine, its U-Boot, fw_printenv for the boot counter and
+# an SSH client (tests/image/).
+IMAGE_CHECK_APT_PACKAGES=(qemu-system-arm u-boot-qemu libubootenv-tool openssh-client mtools
+                          fdisk)
 # What evdev's pyproject.toml builds with (Debian 12's setuptools 66 is too old for it).
 EVDEV_BUILD_REQUIRES=setuptools==80.9.0
 # The pip tags of a Debian 12 arm64 (glibc 2.36) with CPython 3.11.
@@ -73,9 +82,11 @@ DATA_ROOT=/data
 UNIT_DIR=/etc/systemd/system
 KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
              kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
-             kiosk-data-layout.service kiosk-ssh-host-keys.service)
+             kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service)
+# kiosk-update-confirm.service runs only where /etc/rauc/system.conf exists (the image).
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
-               kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service)
+               kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service
+               kiosk-update-confirm.service)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"
@@ -98,6 +109,10 @@ DATA_LINE="LABEL=KIOSKDATA $DATA_ROOT ext4 defaults,noatime,nodev,nosuid,nofail,
 BIND_LINE="$DATA_ROOT/kiosk $KIOSK_DATA none bind,nofail,x-systemd.before=local-fs.target,x-systemd.requires=kiosk-data-layout.service 0 0"
 RO_BEGIN="# kiosk read-only root: begin (./setup.sh install --read-write-root removes this block)"
 RO_END="# kiosk read-only root: end"
+
+# The SD-card image's bash (issue 14): the build, and the update parts once they exist.
+source image/build.sh
+[ ! -f image/update.sh ] || source image/update.sh
 
 VENV=.venv
 SCREEN="-screen 0 1280x800x24"
@@ -477,55 +492,6 @@ uninstall_kiosk() {
   if systemd_running; then systemctl daemon-reload; fi
 }
 
-# --- Building the SD-card image (issue 14) ---------------------------------------------------
-
-enable_qemu_user() {
-  [ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  update-binfmts --enable qemu-aarch64 2>/dev/null || true
-  if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
-    echo "setup: arm64 programs cannot run here: install qemu-user-static and binfmt-support" >&2
-    exit 1
-  fi
-}
-
-# phase NAME COMMAND...: runs the command and prints how long it took.
-phase() {
-  local name=$1 start=$SECONDS
-  shift
-  "$@"
-  echo "setup: phase $name: $((SECONDS - start)) s"
-}
-
-# arm64_evdev_wheel DIR: the evdev pin's wheel, compiled once in an arm64 Debian 12 under
-# qemu-user (it has no aarch64 wheel on PyPI) and cached by its pin and the chroot's packages.
-arm64_evdev_wheel() {
-  local dir=$1 pin packages key cached tmp
-  pin=$(grep -i '^evdev==' requirements-kiosk.txt)
-  packages=python3,python3-venv,python3-dev,gcc,linux-libc-dev
-  key=$(echo "$IMAGE_SUITE $pin $EVDEV_BUILD_REQUIRES $packages" | sha256sum | cut -c1-16)
-  cached=$IMAGE_CACHE/evdev-$key
-  if ! ls "$cached"/evdev-*.whl > /dev/null 2>&1; then
-    enable_qemu_user
-    tmp=$(mktemp -d)
-    python3 -m pip download --quiet --no-deps --no-binary=:all: --dest "$tmp/sdist" "$pin"
-    python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$tmp/sdist" \
-      "$EVDEV_BUILD_REQUIRES"
-    mkdir -p "$IMAGE_CACHE"
-    mmdebstrap --quiet --architectures=arm64 --variant=minbase --include="$packages" \
-      --customize-hook="copy-in $tmp/sdist /tmp" \
-      --customize-hook='chroot "$1" sh -ec "python3 -m venv /tmp/venv;
-          /tmp/venv/bin/pip wheel --quiet --no-index --find-links /tmp/sdist --no-deps \
-            --wheel-dir /tmp/wheel /tmp/sdist/evdev-*"' \
-      --customize-hook="copy-out /tmp/wheel $tmp" \
-      "$IMAGE_SUITE" /dev/null
-    mkdir -p "$cached.partial"
-    cp "$tmp"/wheel/evdev-*.whl "$cached.partial/"
-    rm -rf "$cached" && mv "$cached.partial" "$cached"
-    rm -rf "$tmp"
-  fi
-  cp "$cached"/evdev-*.whl "$dir/"
-}
-
 # check_wheel_folder DIR: every pin of requirements-kiosk.txt has its wheel in DIR (wheel names
 # spell projects in lower or mixed case with "_" for "-" and "."), else names the missing ones.
 check_wheel_folder() {
@@ -545,76 +511,8 @@ check_wheel_folder() {
   fi
 }
 
-# build_arm64_wheels DIR: what `install --wheels DIR` needs on the Pi: every pin's aarch64 cp311
-# wheel (binary only: nothing compiles on the way) and the project's own (pure Python) wheel.
-build_arm64_wheels() {
-  local dir=$1 platforms=() tag
-  install_packages "${WHEEL_APT_PACKAGES[@]}" "${IMAGE_APT_PACKAGES[@]}"
-  mkdir -p "$dir"
-  for tag in "${ARM64_PLATFORMS[@]}"; do platforms+=(--platform "${tag}_aarch64"); done
-  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$dir" \
-    "${platforms[@]}" --python-version 3.11 --implementation cp \
-    -r <(grep -iv '^evdev==' requirements-kiosk.txt)
-  arm64_evdev_wheel "$dir"
-  project_wheel "$dir"
-  cp requirements-kiosk.txt "$dir/"
-  check_wheel_folder "$dir"
-  echo "setup: the Pi's (arm64) wheels for an offline install are in $dir"
-}
-
-# rootfs_tar TREE TARBALL: a tarball that is the same for the same tree: sorted names, mtimes
-# no later than SOURCE_DATE_EPOCH, numeric owners, no access or change times.
-rootfs_tar() {
-  tar -C "$1" --sort=name --numeric-owner --xattrs --xattrs-include='*' \
-    --mtime="@$SOURCE_DATE_EPOCH" --clamp-mtime \
-    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-    -cf "$2" .
-}
-
-# build_rootfs OUT: OUT/rootfs (the Pi's arm64 Debian 12 tree with the kiosk installed in it by
-# `./setup.sh install`), OUT/wheels, OUT/packages.txt and OUT/kiosk-<version>-arm64-rootfs.tar.
-build_rootfs() {
-  local out=$1 tree version src start=$SECONDS
-  install_packages "${IMAGE_APT_PACKAGES[@]}"
-  enable_qemu_user
-  export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
-  tree=$out/rootfs
-  rm -rf "$tree" "$out/wheels"
-  mkdir -p "$out"
-  phase wheels build_arm64_wheels "$out/wheels"
-  # The project as `install` reads it: setup.sh, systemd/, docs/ and the requirements.
-  src=$(mktemp -d)
-  cp -r setup.sh systemd docs README.md requirements-kiosk.txt "$src/"
-  cp -r "$out/wheels" "$src/wheels"
-  # update-initramfs is diverted while packages go in: under qemu-user each run takes minutes
-  # and a trigger runs it twice. The initramfs is made once, by the image step (MODULES=list).
-  phase debootstrap mmdebstrap --quiet --architectures=arm64 --variant=minbase \
-    --components=main,non-free-firmware \
-    --include="$(IFS=,; echo "${KIOSK_APT_PACKAGES[*]},${IMAGE_APT_EXTRA[*]}")" \
-    --essential-hook='chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs' \
-    --essential-hook='printf "#!/bin/sh\necho update-initramfs: diverted during the image build\n" > "$1/usr/sbin/update-initramfs"; chmod 755 "$1/usr/sbin/update-initramfs"' \
-    --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d"; echo MODULES=list > "$1/etc/initramfs-tools/conf.d/kiosk-modules.conf"' \
-    --customize-hook="printf '%s\n' ${INITRAMFS_MODULES[*]} >> \"\$1/etc/initramfs-tools/modules\"" \
-    --customize-hook="copy-in $src /tmp" \
-    --customize-hook="chroot \"\$1\" /tmp/$(basename "$src")/setup.sh install --wheels /tmp/$(basename "$src")/wheels --data-partition yes" \
-    --customize-hook="rm -rf \"\$1/tmp/$(basename "$src")\"" \
-    --customize-hook='rm -f "$1/usr/sbin/update-initramfs"; chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs' \
-    "$IMAGE_SUITE" "$tree"
-  rm -rf "$src"
-  dpkg-query --admindir="$tree/var/lib/dpkg" -W -f='${Package} ${Version} ${Architecture}\n' \
-    | sort > "$out/packages.txt"
-  echo "setup: the root tree's packages ($(wc -l < "$out/packages.txt")):"
-  cat "$out/packages.txt"
-  version=$(chroot "$tree" /opt/kiosk/.venv/bin/python -c 'import kiosk; print(kiosk.__version__)')
-  phase tarball rootfs_tar "$tree" "$out/kiosk-$version-arm64-rootfs.tar"
-  echo "setup: phase total: $((SECONDS - start)) s"
-  echo "setup: the Pi's root tree is $tree ($(du -sh "$tree" | cut -f1)), packed in" \
-    "$out/kiosk-$version-arm64-rootfs.tar ($(du -h "$out/kiosk-$version-arm64-rootfs.tar" | cut -f1))"
-  echo "setup: not yet bootable: the initramfs, boot partition, genimage, RAUC and U-Boot come next"
-}
-
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -630,9 +528,9 @@ main() {
       else
         [ -n "${2:-}" ] || usage; build_wheels "$(realpath -m "$2")"
       fi ;;
-    image)
-      [ "${2:-}" = --rootfs-only ] && [ -n "${3:-}" ] || usage
-      need_root "$@"; build_rootfs "$(realpath -m "$3")" ;;
+    image) need_root "$@"; shift; image_command "$@" ;;
+    update-key) update_key "$(realpath -m "${2:-$UPDATE_KEY_DEFAULT}")" ;;
+    bundle) need_root "$@"; build_bundle "$(realpath -m "${2:-build/image}")" ;;
     install) need_root "$@"; shift; install_kiosk "$@" ;;
     uninstall) need_root "$@"; shift; uninstall_kiosk "$@" ;;
     system-test)

@@ -30,6 +30,16 @@ class FleetRow:
     problems: tuple[Problem, ...]
 
     @property
+    def system(self) -> dict[str, str] | None:
+        """The image's root version and the booted slot; None for a `setup.sh install`
+        kiosk or one older than issue 14."""
+        beat = self.entry.heartbeat or {}
+        if not beat.get("system_version") and not beat.get("slot"):
+            return None
+        return {"version": str(beat.get("system_version") or "?"),
+                "slot": str(beat.get("slot") or "?")}
+
+    @property
     def unsent_rows(self) -> int | None:
         beat = self.entry.heartbeat
         return None if beat is None else beat.get("unsent_rows")
@@ -54,6 +64,9 @@ def assess(entry: FleetEntry, now: dt.datetime, silent_after_min: int) -> FleetR
     if beat.get("last_error"):
         problems.append(Problem(N_("Last upload error: {error}"),
                                 {"error": str(beat["last_error"])}))
+    if beat.get("update") == "fell_back":
+        problems.append(Problem(N_("The last update failed: the kiosk fell back to slot {slot}"),
+                                {"slot": str(beat.get("slot") or "?")}))
     if beat.get("clock_synced") is False:
         problems.append(Problem(N_("The kiosk's clock is not synchronised"), {}))
     if minutes > silent_after_min:

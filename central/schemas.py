@@ -79,6 +79,10 @@ class Heartbeat(BaseModel):
     last_upload_utc: dt.datetime | None = None
     last_error: Annotated[str | None, Field(max_length=2000)] = None
     catalogue: ShortText | None = None
+    # The SD-card image's root (issue 14); absent from older kiosks and `setup.sh install` ones.
+    system_version: ShortText | None = None
+    slot: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")] = None
+    update: Literal["ok", "trial", "fell_back"] | None = None
 
 
 class HeartbeatAnswer(BaseModel):

@@ -1,6 +1,7 @@
 """`kiosk doctor`'s checks of the machine under the kiosk: the service, the watchdogs, the root
 file system, the data partition (what is mounted where), the SSH host keys' fingerprints, what
-boot-setup found on the card, the network and the time.
+boot-setup found on the card, the network, the time, and the update slots (RAUC, on a kiosk
+flashed from the SD-card image).
 
 Each check asks the operating system through a `Runner` (systemctl, ip, timedatectl ...) and
 /proc, so tests feed recorded `systemctl show` output where no systemd runs and use the real
@@ -22,6 +23,9 @@ from kiosk.config import Config
 from kiosk.i18n import N_
 from kiosk.sizes import size_text
 from kiosk.status import Check, Message
+from kiosk.update import state as update_state
+from kiosk.update.rauc import RaucError
+from kiosk.update.state import UpdatePaths, UpdateState
 
 SERVICE = "kiosk.service"
 TIMESYNCD = "systemd-timesyncd.service"
@@ -31,13 +35,15 @@ OFF_VALUES = ("", "0", "infinity", "0s")  # a watchdog timeout that means "off"
 
 
 def gather(config: Config, *, runner: Runner = commands.run,
-           paths: BootPaths = BootPaths()) -> list[Check]:
+           paths: BootPaths = BootPaths(),
+           update_paths: UpdatePaths = UpdatePaths()) -> list[Check]:
     systemd = paths.systemd_running
     service = _show(runner, SERVICE, "LoadState", "ActiveState", "SubState", "NRestarts",
                     "StatusText", "WatchdogUSec") if systemd else None
     return [check_service(service), check_watchdog(service, runner, paths, systemd),
             check_root(paths), check_data(config, runner, paths, systemd),
-            check_ssh(paths, runner), check_boot_setup(paths), check_network(runner), check_time(config, runner, systemd)]
+            check_ssh(paths, runner), check_boot_setup(paths), check_network(runner),
+            check_time(config, runner, systemd), check_update(runner, update_paths)]
 
 
 def _show(runner: Runner, unit: str | None, *properties: str) -> dict[str, str] | None:
@@ -332,3 +338,36 @@ def check_time(config: Config, runner: Runner, systemd: bool) -> Check:
                      Message(N_("the time servers cannot be reached: set [time] ntp_servers to "
                                 "the library's own server")), warning=True)
     return Check("time", True if synced or running else None, summary)
+
+
+def check_update(runner: Runner, paths: UpdatePaths = UpdatePaths()) -> Check:
+    """The booted root slot and its version, the other slot, and whether the last update is on
+    trial or fell back (kiosk.update.state). A `setup.sh install` kiosk has no slots."""
+    if not paths.from_image:
+        return Check("update", None, Message(N_("installed with setup.sh install: update with "
+                                                "./setup.sh install again")))
+    try:
+        view = update_state.gather(runner, paths)
+    except RaucError as e:
+        return Check("update", False, Message(N_("rauc cannot tell the slots: {error}"),
+                                              {"error": str(e)}),
+                     Message(N_("see why: systemctl status rauc")))
+    other = view.other
+    args = {"slot": view.slot or "?", "version": view.version or "?",
+            "other": other.bootname if other and other.bootname else "?",
+            "other_version": (other.bundle_version if other and other.bundle_version
+                              else "-")}
+    if view.state is UpdateState.FELL_BACK:
+        return Check("update", True,
+                     Message(N_("fell back: the update {other_version} in slot {other} did not "
+                                "get ready on its trial boot; slot {slot} runs {version}"), args),
+                     Message(N_("see why in that boot's log (journalctl --list-boots), then "
+                                "install a fixed bundle")), warning=True)
+    if view.state is UpdateState.TRIAL:
+        return Check("update", True,
+                     Message(N_("slot {slot} ({version}) on trial: kept once the kiosk is "
+                                "ready, else it falls back to slot {other}"), args),
+                     Message(N_("wait for kiosk-update-confirm.service: systemctl status "
+                                "kiosk-update-confirm")), warning=True)
+    return Check("update", True, Message(N_("slot {slot}: {version}; other slot {other}: "
+                                            "{other_version}"), args))

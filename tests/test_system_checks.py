@@ -80,7 +80,7 @@ def test_without_systemd_every_check_answers_and_none_crashes(tmp_path):
     paths = BootPaths(systemd_marker=tmp_path / "no-systemd", report=tmp_path / "report.json")
     checks = by_name(system_checks.gather(config(tmp_path), runner=Recorded({}), paths=paths))
     assert list(checks) == ["service", "watchdog", "root", "data", "ssh", "boot-setup", "network",
-                            "time"]
+                            "time", "update"]
     assert checks["service"].ok is None and checks["watchdog"].ok is None
     assert checks["service"].summary.english == "not running under systemd here"
     assert checks["boot-setup"].ok is None
@@ -335,5 +335,5 @@ def test_doctor_prints_the_machine_checks_after_the_others(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, check=False)
     names = [line.split()[1] for line in result.stdout.splitlines() if line[:1] != " "]
     assert names[names.index("translations") + 1:] == [
-        "service", "watchdog", "root", "data", "ssh", "boot-setup", "network", "time"]
+        "service", "watchdog", "root", "data", "ssh", "boot-setup", "network", "time", "update"]
     assert "Traceback" not in result.stderr

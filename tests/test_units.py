@@ -286,12 +286,13 @@ def pins() -> list[str]:
 def test_the_usage_names_the_image_commands():
     shown = subprocess.run([str(ROOT / "setup.sh"), "--help"], capture_output=True, text=True,
                            timeout=30, check=False)
-    assert "wheels --arch arm64 DIR" in shown.stderr
-    assert "image --rootfs-only OUT" in shown.stderr
-    assert "comes later" in shown.stderr
-    wrong = subprocess.run([str(ROOT / "setup.sh"), "image"], capture_output=True, text=True,
-                           timeout=30, check=False)
-    assert wrong.returncode == 2 and "image --rootfs-only" in wrong.stderr
+    for command in ("wheels --arch arm64 DIR", "image [OUT]", "image --from-tree [OUT]",
+                    "image --rootfs-only OUT", "image --check [OUT]"):
+        assert command in shown.stderr, command
+    for wrong_args in (["image", "--no-such-option"], ["image", "a", "b"]):
+        wrong = subprocess.run([str(ROOT / "setup.sh"), *wrong_args], capture_output=True,
+                               text=True, timeout=30, check=False)
+        assert wrong.returncode == 2 and "image --check" in wrong.stderr, wrong_args
 
 
 def test_a_wheel_folder_missing_a_pin_is_refused_by_name(tmp_path):

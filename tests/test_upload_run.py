@@ -175,7 +175,8 @@ def test_the_heartbeat_reports_the_kiosks_health(tmp_path):
         assert beat["disk_free_mb"] > 0 and beat["uptime_s"] > 0 and beat["catalogue"] is None
         assert set(beat) == {"kiosk_id", "time_utc", "version", "boot_id", "clock_synced",
                              "uptime_s", "devices", "ils", "disk_free_mb", "unsent_rows",
-                             "last_upload_utc", "last_error", "catalogue"}
+                             "last_upload_utc", "last_error", "catalogue", "system_version",
+                             "slot", "update"}
         report = run(config, heartbeat_only=True)
         assert report.batches == () and report.error is None
         assert [p for p, _ in server.bodies].count("/api/v1/counts") == 1

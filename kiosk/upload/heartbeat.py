@@ -2,7 +2,8 @@
 
 The app is another process, so devices are taken as `kiosk doctor` takes them when the app is
 not asked: whether each configured device is plugged in. Everything here is cheap (one TCP
-connect to the ILS at most, a few files read). Run by the uploader process.
+connect to the ILS at most, a few files read, `rauc status` on a kiosk flashed from the image).
+Run by the uploader process.
 """
 
 from __future__ import annotations
@@ -10,8 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from drivers import discovery
-from kiosk import __version__, status, system
+from kiosk import __version__, commands, status, system
+from kiosk.commands import Runner
 from kiosk.config import Config
+from kiosk.errors import KioskError
+from kiosk.update import release
+from kiosk.update import state as update_state
+from kiosk.update.state import UpdatePaths
 from kiosk.upload.catalogue import current_version
 from kiosk.upload.state import UploadState
 
@@ -19,7 +25,9 @@ STATES = {True: "ok", False: "fault", None: "not_set_up"}
 MAX_ERROR = 2000  # characters of the last error the server keeps
 
 
-def heartbeat_body(config: Config, state: UploadState, unsent_rows: int) -> dict:
+def heartbeat_body(config: Config, state: UploadState, unsent_rows: int, *,
+                   runner: Runner = commands.run,
+                   update_paths: UpdatePaths = UpdatePaths()) -> dict:
     """The JSON body of POST /api/v1/heartbeat."""
     free = system.disk_free(config.data_dir)
     return {
@@ -36,6 +44,7 @@ def heartbeat_body(config: Config, state: UploadState, unsent_rows: int) -> dict
         "last_upload_utc": state.last_upload_utc,
         "last_error": state.last_error[:MAX_ERROR] if state.last_error else None,
         "catalogue": catalogue_version(config),
+        **system_update(runner, update_paths),
     }
 
 
@@ -53,3 +62,18 @@ def devices(config: Config) -> dict[str, dict[str, str]]:
 def catalogue_version(config: Config) -> str | None:
     current = current_version(config.catalogue_dir)
     return current.name if current is not None else None
+
+
+def system_update(runner: Runner, paths: UpdatePaths) -> dict[str, str | None]:
+    """The root's version (/etc/kiosk-release), the booted slot and the last update's state
+    (ok, trial, fell_back); None where unknown, all three on a `setup.sh install` kiosk."""
+    fields: dict[str, str | None] = {
+        "system_version": getattr(release.read_release(paths.release), "version", None),
+        "slot": release.read_boot_slot(paths.cmdline), "update": None}
+    if paths.from_image:
+        try:
+            view = update_state.gather(runner, paths)
+        except KioskError:  # rauc not answering: the fleet still sees version and slot
+            return fields
+        fields.update(system_version=view.version, slot=view.slot, update=str(view.state))
+    return fields

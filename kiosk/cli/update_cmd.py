@@ -1,0 +1,127 @@
+"""`kiosk update status | install BUNDLE | confirm`: a kiosk flashed from the SD-card image
+updated with RAUC bundles (kiosk.update). On a kiosk installed with `./setup.sh install` each
+says so and how to update it instead."""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+
+from kiosk import commands
+from kiosk.commands import Runner
+from kiosk.update import confirm, rauc, state
+from kiosk.update.rauc import RaucError, Slot
+from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
+
+INSTALL_TIMEOUT_S = 3600.0  # a 1 GB slot written to a slow SD card
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("update", parents=[common],
+                              help="the system's slots and version; install an update bundle")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = actions.add_parser("status", parents=[common],
+                           help="this slot, its version, the other slot, the last update")
+    s.set_defaults(func=run_status)
+    i = actions.add_parser("install", parents=[common],
+                           help="install a bundle into the other slot (then reboot to try it)")
+    i.add_argument("bundle", metavar="BUNDLE", help="a kiosk-<version>-arm64.raucb file")
+    i.set_defaults(func=run_install)
+    c = actions.add_parser("confirm", parents=[common],
+                           help="keep this slot once kiosk.service is ready, else fall back "
+                                "(kiosk-update-confirm.service runs it at boot)")
+    c.add_argument("--within", type=float, default=confirm.DEFAULT_DEADLINE_S, metavar="SECONDS",
+                   help="how long kiosk.service has to get ready (default %(default)g)")
+    c.set_defaults(func=run_confirm)
+
+
+def run_status(args, runner: Runner = commands.run, paths: UpdatePaths = UpdatePaths()) -> int:
+    try:
+        view = state.gather(runner, paths)
+    except NotFromImage as e:
+        print(f"kiosk update: {e}")
+        return 0
+    except RaucError as e:
+        print(f"kiosk update: {e}: is rauc-service installed and running? "
+              "(systemctl status rauc)", file=sys.stderr)
+        return 1
+    print(format_view(view))
+    return 1 if view.state is UpdateState.FELL_BACK else 0
+
+
+def format_view(view: SystemView) -> str:
+    built = f", built {view.release.build}" if view.release and view.release.build else ""
+    lines = [f"this slot:   {view.slot or '?'}: kiosk system {view.version or 'unknown'}{built}"
+             f" ({_boot(view.booted)})",
+             f"other slot:  {_other(view.other)}"]
+    lines.append(f"last update: {describe(view)}")
+    return "\n".join(lines)
+
+
+def describe(view: SystemView) -> str:
+    other = view.other
+    other_name = other.bootname if other else "?"
+    if view.state is UpdateState.FELL_BACK:
+        return (f"FELL BACK: {other.bundle_version or 'the update'} installed into slot "
+                f"{other_name} did not get ready on its trial boot, so the kiosk came back to "
+                f"slot {view.slot} by itself. See why on the other slot's boot (journalctl "
+                f"--list-boots), fix the bundle, then install a new one")
+    if view.state is UpdateState.TRIAL:
+        return (f"on trial: slot {view.slot} is kept once kiosk.service is ready; if it is not, "
+                f"the kiosk falls back to slot {other_name} (kiosk-update-confirm.service)")
+    if view.booted is not None and view.booted.installed_at is not None:
+        return (f"ok: {view.booted.bundle_version or '?'} installed "
+                f"{view.booted.installed_at:%Y-%m-%d %H:%M} UTC and kept")
+    return "ok: none installed since the card was flashed"
+
+
+def _boot(slot: Slot | None) -> str:
+    if slot is None or slot.boot_good is None:
+        return "boot state unknown"
+    return "good" if slot.boot_good else "not yet marked good"
+
+
+def _other(slot: Slot | None) -> str:
+    if slot is None:
+        return "none"
+    if slot.installed_at is None:
+        return f"{slot.bootname}: nothing installed by an update (empty, or as flashed)"
+    health = {True: "good", False: "bad", None: "boot state unknown"}[slot.boot_good]
+    return (f"{slot.bootname}: {slot.bundle_version or '?'}, installed "
+            f"{slot.installed_at:%Y-%m-%d %H:%M} UTC, {health}")
+
+
+def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdatePaths()) -> int:
+    runner = runner or partial(commands.run, timeout_s=INSTALL_TIMEOUT_S)
+    if not paths.from_image:
+        print(f"kiosk update: {NotFromImage()}", file=sys.stderr)
+        return 1
+    print(f"kiosk update: installing {args.bundle} into the other slot (a few minutes)...")
+    result = runner(list(rauc.install_argv(args.bundle)))
+    if not result.ok:
+        print(f"kiosk update: rauc could not install {args.bundle}: {result.why}\n"
+              "kiosk update: nothing changed: this slot stays as it is", file=sys.stderr)
+        return 1
+    try:
+        view = state.gather(runner, paths)
+    except RaucError as e:
+        print(f"kiosk update: installed, but {e}")
+        view = None
+    target = view.other if view else None
+    version = target.bundle_version if target and target.bundle_version else "the update"
+    where = f"slot {target.bootname}" if target else "the other slot"
+    back = f"slot {view.slot} ({view.version})" if view else "this slot"
+    print(f"kiosk update: {version} is installed into {where}. Next: reboot (systemctl reboot); "
+          f"it starts on trial and is kept once the kiosk is ready within "
+          f"{confirm.DEFAULT_DEADLINE_S:g} s; otherwise the kiosk falls back to {back} by "
+          f"itself. Then: kiosk update status")
+    return 0
+
+
+def run_confirm(args, runner: Runner = commands.run, paths: UpdatePaths = UpdatePaths()) -> int:
+    if not paths.from_image:
+        print(f"kiosk update: nothing to confirm: {NotFromImage()}")
+        return 0
+    outcome = confirm.confirm(runner, args.within)
+    print(f"kiosk update: {outcome}")
+    return 0 if outcome is confirm.Outcome.MARKED_GOOD else 1
