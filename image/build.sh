@@ -363,6 +363,21 @@ ext4_image() {
   rm -f "$file"
   E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -d "$tree" -L "$label" -U "$uuid" \
     -E hash_seed="$seed",root_owner=0:0 -m 0 -T default "$file" "$size"
+  fixed_inode_times "$tree" "$file"
+}
+
+# fixed_inode_times TREE FILE: every inode's access, change and creation times set to
+# SOURCE_DATE_EPOCH with debugfs (a few seconds). mkfs.ext4 -d copies them from TREE, where any
+# read (atime) or chmod (ctime) would change the image's bytes. Modification times stay as
+# they are: Python's .pyc files record their source's, and a mismatch on a read-only root would
+# recompile at every start.
+fixed_inode_times() {
+  local tree=$1 file=$2
+  (cd "$tree" && find . | LC_ALL=C sort) |
+    awk -v t="@$SOURCE_DATE_EPOCH" '{ p = substr($0, 2); if (p == "") p = "/"
+      printf "sif \"%s\" atime %s\nsif \"%s\" ctime %s\nsif \"%s\" crtime %s\n", p, t, p, t, p, t }' |
+    E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f - "$file" 2>&1 > /dev/null |
+    grep -v '^debugfs [0-9]' >&2 || true
 }
 
 # data_image TREE FILE: the data partition: an empty ext4 with the contract's /data folders,

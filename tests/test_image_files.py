@@ -191,6 +191,31 @@ def test_an_ext4_partition_is_the_same_bytes_for_the_same_tree(tmp_path):
     assert images[0] == images[1]
 
 
+def test_an_ext4_partition_stays_the_same_when_the_tree_was_read_or_chmodded_between(tmp_path):
+    """Reading a file moves its atime and a chmod its ctime (a copy of the build folder, a
+    test looking in): neither may change the image; modification times are kept (.pyc files
+    record them)."""
+    need("mkfs.ext4", "debugfs")
+    tree = tmp_path / "tree"
+    (tree / "etc" / "a dir").mkdir(parents=True)
+    release = tree / "etc" / "kiosk-release"
+    release.write_text("VERSION=1\n")
+    (tree / "etc" / "a dir" / "f").write_text("x")
+    os.utime(release, (1_600_000_000, 1_600_000_000))
+    images = []
+    for attempt in range(2):
+        image = tmp_path / f"root{attempt}.ext4"
+        build_sh(f'ext4_image "{tree}" "{image}" 8M kiosk-root "$ROOT_FS_UUID" "$ROOT_HASH_SEED"')
+        images.append(sha256(image))
+        os.utime(release, (1_700_000_123, 1_600_000_000))  # read later: a new atime
+        f = tree / "etc" / "a dir" / "f"
+        f.chmod(f.stat().st_mode)                            # the same mode, a new ctime
+    assert images[0] == images[1]
+    shown = subprocess.run(["debugfs", "-R", "stat /etc/kiosk-release", str(tmp_path / "root1.ext4")],
+                           capture_output=True, text=True).stdout
+    assert "mtime: 0x5f5e1000" in shown  # 1,600,000,000: kept
+
+
 def test_the_data_partition_starts_with_the_contracts_folders_the_same_every_time(tmp_path):
     need("mkfs.ext4", "debugfs")
     tree = tmp_path / "tree"
