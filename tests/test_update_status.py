@@ -58,10 +58,10 @@ def test_what_rauc_cannot_say_is_an_error_not_a_crash():
         rauc.read_status(FakeKiosk(rauc_works=False))
 
 
-@pytest.mark.parametrize("name, expected", [("factory", UpdateState.OK),
-                                            ("updated", UpdateState.OK),
-                                            ("trial", UpdateState.TRIAL),
-                                            ("fell_back", UpdateState.FELL_BACK)])
+@pytest.mark.parametrize("name, expected", [
+    (f"{source}{name}", state) for source in ("", "qemu-")
+    for name, state in (("factory", UpdateState.OK), ("updated", UpdateState.OK),
+                        ("trial", UpdateState.TRIAL), ("fell_back", UpdateState.FELL_BACK))])
 def test_the_last_update_is_ok_on_trial_or_fell_back(name, expected):
     status = rauc.parse_status(recorded(name))
     assert state.assess(status, status.booted) is expected
@@ -80,6 +80,18 @@ def test_kernel_command_line_and_release_file(tmp_path):
     assert release.parse_release("VERSION='0.3.0'\n") == release.Release("0.3.0")
     assert release.parse_release("BUILD=x\n") is None
     assert release.read_release(tmp_path / "missing") is None
+
+
+def test_what_rauc_printed_in_qemu_reads_as_the_proof_saw_it():
+    fell_back = rauc.parse_status(recorded("qemu-fell_back"))
+    a, b = fell_back.slot("A"), fell_back.slot("B")
+    assert (fell_back.booted, a.bundle_version, a.boot_good, b.bundle_version, b.boot_good) == (
+        "B", "0.3.0-broken", False, "0.2.0-qemu", True)
+    assert a.installed_at > b.installed_at and a.install_status == "ok"
+    trial = rauc.parse_status(recorded("qemu-trial"))
+    assert trial.slot("A").booted and trial.slot("A").boot_good is False
+    factory = rauc.parse_status(recorded("qemu-factory"))
+    assert factory.slot("B").installed_at is None and factory.slot("A").boot_good
 
 
 def test_status_as_a_technician_reads_it_after_a_fall_back(paths, capsys):

@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,21 +104,23 @@ def bundles() -> dict[str, Path]:
     shutil.rmtree(work, ignore_errors=True)
     made = {}
     for version, broken in ((V2, False), (BROKEN, True)):
-        with phase(f"{PREFIX}bundle {version}: build (copy, edit, mksquashfs, sign)"):
+        with timed(f"bundle {version}: build (copy, edit, mksquashfs, sign)"):
             made[version] = make_bundle(out, work / version, version, key, broken=broken)
     return made
 
 
 # --- the kiosk ------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module", autouse=True)
-def save_timings():
-    yield
+@contextmanager
+def timed(name: str):
+    """A phase, written to artifacts/i14/update-timings.txt as soon as it ends (a run cut
+    short keeps what it measured)."""
+    with phase(PREFIX + name):
+        yield
     mine = {k: v for k, v in phases.TIMINGS.items() if k.startswith(PREFIX)}
-    if mine:
-        OUT.mkdir(parents=True, exist_ok=True)
-        (OUT / "update-timings.txt").write_text(
-            "".join(f"{name:<72} {seconds:7.1f} s\n" for name, seconds in mine.items()))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "update-timings.txt").write_text(
+        "".join(f"{key:<80} {seconds:7.1f} s\n" for key, seconds in mine.items()))
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +133,17 @@ def kiosk():
         disk.truncate(machine.disk.stat().st_size + GROW_CARD_BY)
     machine.start()
     try:
-        with phase(f"{PREFIX}first boot (slot A): QEMU start to SSH"):
+        with timed("first boot (slot A): QEMU start to SSH"):
             machine.wait_for_serial(r"kiosk-boot: booting slot A", 300)
             machine.wait_ssh(BOOT_TIMEOUT)
-        with phase(f"{PREFIX}first boot (slot A): SSH to slot marked good"):
+        with timed("first boot (slot A): SSH to slot marked good"):
             wait_good(machine, "A")
         yield machine
     finally:
+        # Ended here first: a QEMU told to quit over its monitor can leave stop() waiting.
+        if machine.process and machine.process.poll() is None:
+            machine.process.terminate()
+            machine.process.wait(timeout=60)
         machine.stop()
 
 
@@ -144,10 +151,14 @@ def ssh(machine: Vm, command: str, timeout: float = 120) -> subprocess.Completed
     return machine.ssh(command, timeout=timeout)
 
 
-def rauc_status(machine: Vm) -> dict:
+def rauc_status(machine: Vm, save_as: str | None = None) -> dict:
+    """RAUC's own JSON; with `save_as`, kept as printed (tests/rauc_status/qemu-*.json)."""
     shown = ssh(machine, "rauc status --detailed --output-format=json")
     assert shown.returncode == 0, shown.stderr
-    return json.loads(shown.stdout.strip().splitlines()[-1])
+    text = shown.stdout.strip().splitlines()[-1]
+    if save_as:
+        save(f"rauc-status-{save_as}.json", text + "\n")
+    return json.loads(text)
 
 
 def slot_fields(status: dict, bootname: str) -> dict:
@@ -200,8 +211,7 @@ def boot_env(machine: Vm) -> dict[str, str]:
 
 def test_the_image_runs_slot_a_marked_good(kiosk):
     assert "rauc.slot=A" in ssh(kiosk, "cat /proc/cmdline").stdout
-    status = rauc_status(kiosk)
-    save("rauc-status-factory.json", json.dumps(status))
+    rauc_status(kiosk, "factory")
     shown = ssh(kiosk, "kiosk update status")
     save("update-status-factory.txt", shown.stdout + shown.stderr)
     assert shown.returncode == 0 and "this slot:   A" in shown.stdout, shown.stdout
@@ -209,9 +219,9 @@ def test_the_image_runs_slot_a_marked_good(kiosk):
 
 
 def test_an_update_boots_on_trial_in_b_and_is_kept_once_ready(kiosk, bundles):
-    with phase(f"{PREFIX}{V2}: copy the bundle to the kiosk (SSH)"):
+    with timed(f"{V2}: copy the bundle to the kiosk (SSH)"):
         bundle = copy_in(kiosk, bundles[V2])
-    with phase(f"{PREFIX}{V2}: kiosk update install (into B)"):
+    with timed(f"{V2}: kiosk update install (into B)"):
         installed = ssh(kiosk, f"kiosk update install {bundle}", timeout=INSTALL_TIMEOUT)
     save("update-install-v2.txt", installed.stdout + installed.stderr)
     assert installed.returncode == 0, installed.stdout + installed.stderr
@@ -219,13 +229,13 @@ def test_an_update_boots_on_trial_in_b_and_is_kept_once_ready(kiosk, bundles):
     ssh(kiosk, f"rm -f {bundle}")
     # RAUC made B the primary with one try (boot-attempts-primary=1).
     assert {"BOOT_ORDER": "B A", "BOOT_B_LEFT": "1"}.items() <= boot_env(kiosk).items()
-    with phase(f"{PREFIX}{V2}: reboot to SSH in slot B"):
+    with timed(f"{V2}: reboot to SSH in slot B"):
         kiosk.reboot_and_wait(BOOT_TIMEOUT)
     assert "rauc.slot=B" in ssh(kiosk, "cat /proc/cmdline").stdout
     assert f"VERSION={V2}" in ssh(kiosk, "cat /etc/kiosk-release").stdout
-    with phase(f"{PREFIX}{V2}: SSH to slot B marked good (kiosk ready)"):
-        status = wait_good(kiosk, "B")
-    save("rauc-status-updated.json", json.dumps(status))
+    with timed(f"{V2}: SSH to slot B marked good (kiosk ready)"):
+        wait_good(kiosk, "B")
+    rauc_status(kiosk, "updated")
     assert boot_env(kiosk)["BOOT_B_LEFT"] == "3"
     shown = ssh(kiosk, "kiosk update status")
     save("update-status-updated.txt", shown.stdout)
@@ -234,36 +244,35 @@ def test_an_update_boots_on_trial_in_b_and_is_kept_once_ready(kiosk, bundles):
 
 
 def test_a_broken_update_falls_back_to_b_by_itself(kiosk, bundles):
-    with phase(f"{PREFIX}{BROKEN}: copy the bundle to the kiosk (SSH)"):
+    with timed(f"{BROKEN}: copy the bundle to the kiosk (SSH)"):
         bundle = copy_in(kiosk, bundles[BROKEN])
-    with phase(f"{PREFIX}{BROKEN}: kiosk update install (into A)"):
+    with timed(f"{BROKEN}: kiosk update install (into A)"):
         installed = ssh(kiosk, f"kiosk update install {bundle}", timeout=INSTALL_TIMEOUT)
     save("update-install-broken.txt", installed.stdout + installed.stderr)
     assert installed.returncode == 0 and "into slot A" in installed.stdout, installed.stdout
     ssh(kiosk, f"rm -f {bundle}")
     mark = len(kiosk.serial_text())
     ssh(kiosk, "systemctl reboot", timeout=30)
-    with phase(f"{PREFIX}{BROKEN}: reboot to U-Boot booting slot A (trial)"):
+    with timed(f"{BROKEN}: reboot to U-Boot booting slot A (trial)"):
         trial = kiosk.wait_for_serial(r"kiosk-boot: booting slot A", BOOT_TIMEOUT, start=mark)
-    with phase(f"{PREFIX}{BROKEN}: trial boot in A to SSH"):
+    with timed(f"{BROKEN}: trial boot in A to SSH"):
         kiosk.wait_ssh(BOOT_TIMEOUT)
     assert "rauc.slot=A" in ssh(kiosk, "cat /proc/cmdline").stdout
     assert f"VERSION={BROKEN}" in ssh(kiosk, "cat /etc/kiosk-release").stdout
-    status = rauc_status(kiosk)
-    save("rauc-status-trial.json", json.dumps(status))
+    rauc_status(kiosk, "trial")
     shown = ssh(kiosk, "kiosk update status")
     save("update-status-trial.txt", shown.stdout)
     assert "on trial" in shown.stdout, shown.stdout
     # Nobody touches the kiosk now: kiosk-update-confirm waits its deadline, then reboots.
-    with phase(f"{PREFIX}{BROKEN}: A's trial boot to U-Boot falling back to B by itself "
+    with timed(f"{BROKEN}: A's trial boot to U-Boot falling back to B by itself "
                f"(deadline {DEFAULT_DEADLINE_S:g} s)"):
         kiosk.wait_for_serial(r"kiosk-boot: booting slot B", DEFAULT_DEADLINE_S + BOOT_TIMEOUT,
                               start=trial.end())
-    with phase(f"{PREFIX}{BROKEN}: fell back: U-Boot to SSH in slot B"):
+    with timed(f"{BROKEN}: fell back: U-Boot to SSH in slot B"):
         kiosk.wait_ssh(BOOT_TIMEOUT)
-    with phase(f"{PREFIX}{BROKEN}: fell back: SSH to slot B marked good"):
-        status = wait_good(kiosk, "B")
-    save("rauc-status-fell_back.json", json.dumps(status))
+    with timed(f"{BROKEN}: fell back: SSH to slot B marked good"):
+        wait_good(kiosk, "B")
+    rauc_status(kiosk, "fell_back")
     assert "rauc.slot=B" in ssh(kiosk, "cat /proc/cmdline").stdout
     assert f"VERSION={V2}" in ssh(kiosk, "cat /etc/kiosk-release").stdout
     previous = ssh(kiosk, "journalctl -b -1 --no-pager -u kiosk-update-confirm").stdout
