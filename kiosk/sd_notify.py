@@ -18,6 +18,14 @@ READY = "READY=1"
 WATCHDOG = "WATCHDOG=1"
 STOPPING = "STOPPING=1"
 
+# The kiosk's STATUS= texts (`systemctl status kiosk` shows them; `kiosk update confirm` keeps a
+# slot only "in service"; the system tests match on them).
+IN_SERVICE = "in service"
+STARTING = "starting"
+STOPPING_STATUS = "stopping"
+RESTARTING = "restarting"
+OUT_OF_SERVICE_PREFIX = "out of service: "
+
 
 def status(text: str) -> str:
     """A STATUS= line (what `systemctl status` shows); one line, so newlines become spaces."""

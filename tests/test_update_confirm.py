@@ -48,6 +48,25 @@ def test_not_ready_on_the_slots_last_try_reboots_so_u_boot_falls_back(caplog):
     assert "last try: rebooting so U-Boot falls back to slot A" in caplog.text
 
 
+def test_ready_but_out_of_service_on_the_last_try_falls_back_too(caplog):
+    """A new version that draws only its out-of-service screen (say it refuses the kiosk.toml
+    the old one ran with) is not kept: the old slot served patrons with the same card."""
+    fake = FakeKiosk(status=recorded("trial"), ready_after_s=0, left={"A": 3, "B": 0},
+                     status_text="out of service: kiosk.toml: unknown option 'x' in [kiosk]")
+    with caplog.at_level(logging.ERROR):
+        assert run(fake) is Outcome.REBOOTED
+    assert fake.ran(*REBOOT) and not fake.ran(*MARK_GOOD)
+    assert "out of service: kiosk.toml" in caplog.text
+
+
+def test_a_good_slot_out_of_service_is_marked_once_back_in_service():
+    fake = FakeKiosk(ready_after_s=0, left={"A": 2, "B": 0}, status_text="out of service: x")
+    outcome = confirm(fake, 120.0, clock=fake.clock,
+                      sleep=lambda s: (fake.sleep(s), setattr(fake, "status_text", "in service")
+                                       if fake.now >= 300 else None))
+    assert outcome is Outcome.MARKED_GOOD and fake.now >= 300 and not fake.ran(*REBOOT)
+
+
 def test_not_ready_with_tries_left_stays_without_reboot_and_keeps_a_late_start(caplog):
     fake = FakeKiosk(ready_after_s=400, left={"A": 2, "B": 0})
     with caplog.at_level(logging.ERROR):

@@ -23,6 +23,8 @@ class FakeKiosk:
     status: str = field(default_factory=lambda: recorded("factory"))
     left: dict[str, int] = field(default_factory=lambda: {"A": 2, "B": 0})
     ready_after_s: float | None = 0.0  # None: never ready
+    # What `kiosk run` says once ready (STATUS=): its own screens, or out of service and why.
+    status_text: str = "in service"
     rauc_works: bool = True
     mark_good_works: bool = True
     now: float = 0.0
@@ -32,9 +34,10 @@ class FakeKiosk:
         argv = tuple(argv)
         self.calls.append(argv)
         match argv:
-            case ("systemctl", "show", "kiosk.service", "-p", "ActiveState"):
+            case ("systemctl", "show", "kiosk.service", "-p", "ActiveState", "-p", "StatusText"):
                 ready = self.ready_after_s is not None and self.now >= self.ready_after_s
-                return CommandResult(0, f"ActiveState={'active' if ready else 'activating'}\n")
+                return CommandResult(0, f"ActiveState={'active' if ready else 'activating'}\n"
+                                        f"StatusText={self.status_text if ready else 'starting'}\n")
             case ("rauc", "status", "--detailed", "--output-format=json"):
                 if not self.rauc_works:
                     return CommandResult(1, "", "rauc status: error retrieving slot status via "

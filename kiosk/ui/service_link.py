@@ -18,12 +18,12 @@ from kiosk import sd_notify
 
 log = logging.getLogger(__name__)
 
-# The STATUS= texts (`systemctl status kiosk` shows them; the system tests match on them).
-IN_SERVICE = "in service"
-STARTING = "starting"
-STOPPING = "stopping"
-RESTARTING = "restarting"
-OUT_OF_SERVICE_PREFIX = "out of service: "
+# The STATUS= texts live with the protocol (kiosk update confirm reads them without Kivy).
+IN_SERVICE = sd_notify.IN_SERVICE
+STARTING = sd_notify.STARTING
+STOPPING = sd_notify.STOPPING_STATUS
+RESTARTING = sd_notify.RESTARTING
+OUT_OF_SERVICE_PREFIX = sd_notify.OUT_OF_SERVICE_PREFIX
 
 
 def out_of_service(cause: str) -> str:
