@@ -47,6 +47,7 @@ def _why_not() -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)  # after -m has deselected them in the normal (and CI's) run
 def pytest_collection_modifyitems(config, items):
     reason = None
     for item in items:
