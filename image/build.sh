@@ -236,26 +236,16 @@ EOF
   ln -sfn ../run/systemd/resolve/stub-resolv.conf "$tree/etc/resolv.conf"
 }
 
-# ssh_host_keys_out TREE: an image must not ship host keys (every kiosk would share them): they
-# are made at first boot on the data partition (helper DATA's unit). Until that unit is in the
-# tree, a stand-in makes keys in RAM at every boot so a technician (and the QEMU check) can still
-# log in; it is left out as soon as sshd_config.d has DATA's HostKey lines.
+# ssh_host_keys_out TREE: an image must not ship host keys (every kiosk would share them):
+# kiosk-ssh-host-keys.service makes each kiosk's own in /data/ssh at first boot, where the
+# installed sshd_config.d drop-in points sshd.
 ssh_host_keys_out() {
   local tree=$1
   rm -f "$tree"/etc/ssh/ssh_host_*
-  grep -qs '^HostKey' "$tree"/etc/ssh/sshd_config.d/*.conf && return 0
-  echo "setup: no first-boot host keys in the tree yet (helper DATA): keys made in RAM at each boot" >&2
-  cat > "$tree/etc/ssh/sshd_config.d/59-kiosk-image-hostkey.conf" <<'EOF'
-# Stand-in until the data partition keeps host keys (image/build.sh): made in RAM at each boot.
-HostKey /run/kiosk-hostkeys/etc/ssh/ssh_host_ed25519_key
-EOF
-  mkdir -p "$tree/etc/systemd/system/ssh.service.d"
-  cat > "$tree/etc/systemd/system/ssh.service.d/59-kiosk-image-hostkey.conf" <<'EOF'
-[Service]
-ExecStartPre=
-ExecStartPre=/bin/sh -c 'mkdir -p /run/kiosk-hostkeys/etc/ssh && ssh-keygen -q -A -f /run/kiosk-hostkeys'
-ExecStartPre=/usr/sbin/sshd -t
-EOF
+  if ! grep -qs '^HostKey /data/ssh/' "$tree"/etc/ssh/sshd_config.d/*.conf; then
+    echo "setup: the tree's sshd has no HostKey in /data/ssh: ./setup.sh install did not put in its drop-in" >&2
+    return 1
+  fi
 }
 
 # make_initramfs TREE: the initramfs of the tree's one kernel, once, with only the listed

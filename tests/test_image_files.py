@@ -234,3 +234,18 @@ def test_the_data_partition_starts_with_the_contracts_folders_the_same_every_tim
                if line.split() and line.split()[-1] in ("kiosk", "ssh", "rauc")}
     assert folders == {"kiosk": ["40700", "(2)", "998"], "ssh": ["40700", "(2)", "0"],
                        "rauc": ["40755", "(2)", "0"]}, listed
+
+
+def test_the_tree_ships_no_host_keys_and_its_sshd_looks_for_each_kiosks_own(tmp_path):
+    tree = tmp_path / "tree"
+    dropins = tree / "etc" / "ssh" / "sshd_config.d"
+    dropins.mkdir(parents=True)
+    key = tree / "etc" / "ssh" / "ssh_host_ed25519_key"
+    key.write_text("the build machine's key")
+    refused = subprocess.run(["bash", "-c", f'source setup.sh && ssh_host_keys_out "{tree}"'],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode != 0 and "no HostKey in /data/ssh" in refused.stderr
+    shutil.copy(ROOT / "systemd" / "sshd_config.d" / "60-kiosk.conf", dropins)
+    build_sh(f'ssh_host_keys_out "{tree}"')
+    assert not key.exists()
+    assert not list((tree / "etc").rglob("*kiosk-image-hostkey*"))  # no stand-in in RAM
