@@ -28,7 +28,7 @@ def register(subparsers, common) -> None:
     i.add_argument("bundle", metavar="BUNDLE", help="a kiosk-<version>-arm64.raucb file")
     i.set_defaults(func=run_install)
     c = actions.add_parser("confirm", parents=[common],
-                           help="keep this slot once kiosk.service is ready, else fall back "
+                           help="keep this slot once the kiosk is in service, else fall back "
                                 "(kiosk-update-confirm.service runs it at boot)")
     c.add_argument("--within", type=float, default=confirm.DEFAULT_DEADLINE_S, metavar="SECONDS",
                    help="how long kiosk.service has to get ready (default %(default)g)")
