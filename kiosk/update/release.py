@@ -7,6 +7,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.commands import parse_properties
+
 RELEASE_PATH = Path("/etc/kiosk-release")
 CMDLINE_PATH = Path("/proc/cmdline")
 SLOT_ARGUMENT = "rauc.slot"
@@ -21,11 +23,7 @@ class Release:
 
 def parse_release(text: str) -> Release | None:
     """KEY=value lines (os-release style, values maybe quoted); None without a VERSION."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.strip().partition("=")
-        if sep and not key.startswith("#"):
-            values[key.strip()] = value.strip().strip("\"'")
+    values = {key: value.strip("\"'") for key, value in parse_properties(text).items()}
     if not values.get("VERSION"):
         return None
     return Release(values["VERSION"], values.get("BUILD") or None,

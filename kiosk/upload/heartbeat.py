@@ -67,13 +67,9 @@ def catalogue_version(config: Config) -> str | None:
 def system_update(runner: Runner, paths: UpdatePaths) -> dict[str, str | None]:
     """The root's version (/etc/kiosk-release), the booted slot and the last update's state
     (ok, trial, fell_back); None where unknown, all three on a `setup.sh install` kiosk."""
-    fields: dict[str, str | None] = {
-        "system_version": getattr(release.read_release(paths.release), "version", None),
-        "slot": release.read_boot_slot(paths.cmdline), "update": None}
-    if paths.from_image:
-        try:
-            view = update_state.gather(runner, paths)
-        except KioskError:  # rauc not answering: the fleet still sees version and slot
-            return fields
-        fields.update(system_version=view.version, slot=view.slot, update=str(view.state))
-    return fields
+    try:
+        view = update_state.gather(runner, paths)
+    except KioskError:  # not from the image, or rauc not answering: version and slot still
+        return {"system_version": getattr(release.read_release(paths.release), "version", None),
+                "slot": release.read_boot_slot(paths.cmdline), "update": None}
+    return {"system_version": view.version, "slot": view.slot, "update": str(view.state)}
