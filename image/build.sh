@@ -366,8 +366,7 @@ fixed_inode_times() {
   (cd "$tree" && find . | LC_ALL=C sort) |
     awk -v t="@$SOURCE_DATE_EPOCH" '{ p = substr($0, 2); if (p == "") p = "/"
       printf "sif \"%s\" atime %s\nsif \"%s\" ctime %s\nsif \"%s\" crtime %s\n", p, t, p, t, p, t }' |
-    E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f - "$file" 2>&1 > /dev/null |
-    grep -v '^debugfs [0-9]' >&2 || true
+    debugfs_script "$file"
 }
 
 # data_image TREE FILE: the data partition: an empty ext4 with the contract's /data folders,
@@ -383,7 +382,14 @@ data_image() {
   printf '%s\n' "mkdir kiosk" "mkdir ssh" "mkdir rauc" "set_inode_field kiosk mode 040700" \
     "set_inode_field kiosk uid $uid" "set_inode_field kiosk gid $gid" \
     "set_inode_field ssh mode 040700" |
-    E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f - "$file" > /dev/null
+    debugfs_script "$file"
+}
+
+# debugfs_script FILE: debugfs runs the commands on stdin against FILE, times taken from
+# SOURCE_DATE_EPOCH; what it complains of is shown, its version banner is not.
+debugfs_script() {
+  E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f - "$1" 2>&1 > /dev/null |
+    grep -v '^debugfs [0-9]' >&2 || true
 }
 
 # disk_image OUT NAME: genimage puts the partitions' files on the disk (image/genimage.cfg).

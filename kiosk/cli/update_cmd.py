@@ -112,7 +112,7 @@ def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdateP
     where = f"slot {target.bootname}" if target else "the other slot"
     back = f"slot {view.slot} ({view.version})" if view else "this slot"
     print(f"kiosk update: {version} is installed into {where}. Next: reboot (systemctl reboot); "
-          f"it starts on trial and is kept once the kiosk is ready within "
+          f"it starts on trial and is kept once the kiosk is in service within "
           f"{confirm.DEFAULT_DEADLINE_S:g} s; otherwise the kiosk falls back to {back} by "
           f"itself. Then: kiosk update status")
     return 0
