@@ -181,10 +181,10 @@ def test_a_detail_that_is_not_json_is_still_recorded(journal):
     assert "object" in next(journal.rows()).detail["when"]
 
 
-def start_writer(tmp_path, tag):
+def start_writer(tmp_path, tag, pause_s=0.0):
     return subprocess.Popen(
         [sys.executable, "-m", "tests.journal_writer", str(tmp_path / "journal.sqlite3"),
-         str(tmp_path / "patron.key"), tag],
+         str(tmp_path / "patron.key"), tag, str(pause_s)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
 
@@ -218,7 +218,10 @@ def test_writers_killed_mid_write_lose_no_committed_row(tmp_path):
 
 def test_two_writers_at_once_share_one_unbroken_sequence(tmp_path):
     Journal.open(tmp_path / "journal.sqlite3", tmp_path / "patron.key").close()
-    writers = [start_writer(tmp_path, tag) for tag in ("a", "b")]
+    # SQLite's locks are not fair: a writer appending in a tight loop can keep the other from
+    # ever getting the lock within its busy timeout on a loaded machine. The kiosk's writers
+    # pause between rows (a patron's next book), and so do these.
+    writers = [start_writer(tmp_path, tag, pause_s=0.005) for tag in ("a", "b")]
     for writer in writers:  # both are writing, each has committed a few rows
         for _ in range(5):
             assert writer.stdout.readline(), "a writer stopped before writing"
