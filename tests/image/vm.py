@@ -43,7 +43,7 @@ def partition_offset(disk: Path, number: int) -> int:
 
 class Vm:
     def __init__(self, image: Path, workdir: Path, *, memory_mb: int = 1024, smp: int = 2,
-                 screen: bool = True) -> None:
+                 screen: bool = True, usb: bool = False) -> None:
         self.image = Path(image)
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -52,6 +52,7 @@ class Vm:
         self.key = self.workdir / "id_ed25519"
         self.monitor_path = self.workdir / "monitor.sock"
         self.memory_mb, self.smp, self.screen = memory_mb, smp, screen
+        self.usb = usb  # a USB controller (xhci.0) to plug sticks into over the monitor
         self.ssh_port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -106,6 +107,7 @@ class Vm:
             "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
             "-device", "virtio-net-pci,netdev=net",
             *(["-device", "virtio-gpu-pci,xres=1280,yres=800"] if self.screen else []),
+            *(["-device", "qemu-xhci,id=xhci"] if self.usb else []),
             "-display", "none", "-serial", f"file:{self.serial_log}",
             "-monitor", f"unix:{self.monitor_path},server,nowait",
         ]

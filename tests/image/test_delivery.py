@@ -1,0 +1,229 @@
+"""Bundles reach a kiosk by themselves, in QEMU on the SD image (issue 14):
+
+1. A technician publishes a bundle once on the central server (this machine; the guest reaches
+   it at 10.0.2.2). The kiosk was flashed with its settings on the boot partition, as a
+   technician gives them: `kiosk.toml` (the server, an update window that covers now, a
+   bandwidth limit) and `central.token`. The nightly pull (kiosk-update-pull.service, started
+   here by hand instead of waiting for its timer) downloads it; the server is stopped
+   mid-download and started again, and the next pull resumes where it stopped instead of
+   starting over. The kiosk installs it, reboots into it by itself while idle, and keeps it.
+2. A USB stick holding an older bundle, plugged in while the kiosk runs: the media helper (what
+   the admin screen asks) lists it, and RAUC's pre-install handler refuses it as older than the
+   running system; the kiosk user cannot install with rauc behind the helper's back (the D-Bus
+   policy).
+
+Slow and root only: marker `image` (`./setup.sh image --check`). Timings go to
+artifacts/i14/delivery-timings.txt, what the kiosk said to artifacts/i14/delivery-*.txt.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.central_server import add_kiosk, serve
+from tests.conftest import ARTIFACTS, ROOT
+from tests.image import conftest as image_conftest
+from tests.image import test_update as update
+from tests.image import vm
+from tests.system import phases
+from tests.system.phases import phase
+
+pytestmark = [pytest.mark.image, pytest.mark.timeout(3 * 3600)]
+
+OUT = ARTIFACTS / "i14"
+PREFIX = "delivery: "
+V2 = "0.2.0+pulled"
+OLDER = "0.0.9-stick"
+LIBRARY = "醴陵市图书馆"
+KIOSK_ID = "qemu-lobby-1"
+RATE_KBPS = 40_000  # about 5 MB/s: the 408 MB bundle takes over a minute, time to cut it
+CUT_AT = 60 * 1024**2  # bytes on the kiosk when the server goes away
+
+
+@contextmanager
+def timed(name: str):
+    with phase(PREFIX + name):
+        yield
+    mine = {k: v for k, v in phases.TIMINGS.items() if k.startswith(PREFIX)}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "delivery-timings.txt").write_text(
+        "".join(f"{key:<80} {seconds:7.1f} s\n" for key, seconds in mine.items()))
+
+
+def save(name: str, text: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / name).write_text(text)
+
+
+class Central:
+    """The real central server on one fixed port, stoppable and startable again (a kiosk
+    resumes against the same URL)."""
+
+    def __init__(self, folder: Path) -> None:
+        from central.config import CentralConfig
+        from central.storage import Storage
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.storage = Storage.open(CentralConfig(data_dir=str(folder)).db_url)
+        self.port = vm.free_port()
+        self._running = None
+
+    def start(self) -> None:
+        self._running = serve(self.storage, self.folder, port=self.port)
+        self._running.__enter__()
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running.__exit__(None, None, None)
+            self._running = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        config = self.folder / "central.toml"
+        config.write_text(f'[central]\ndata_dir = "{self.folder}"\n')
+        return subprocess.run([str(ROOT / ".venv/bin/kiosk-central"), *args, "--config",
+                               str(config)], capture_output=True, text=True, timeout=600,
+                              check=False)
+
+
+@pytest.fixture(scope="module")
+def central():
+    server = Central(image_conftest.image_out() / "check" / "delivery-central")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.storage.close()
+
+
+@pytest.fixture(scope="module")
+def bundles():
+    out = image_conftest.image_out()
+    key = update.trusted_key(out)
+    work = out / "check" / "delivery-bundles"
+    subprocess.run(["rm", "-rf", str(work)], check=True)
+    made = {}
+    for version in (V2, OLDER):
+        with timed(f"bundle {version}: build"):
+            made[version] = update.make_bundle(out, work / version, version, key, broken=False)
+    return made
+
+
+@pytest.fixture(scope="module")
+def kiosk(central):
+    token = add_kiosk(central.storage, KIOSK_ID, LIBRARY)
+    folder = image_conftest.workdir("delivery")
+    machine = vm.Vm(image_conftest.find_image(image_conftest.image_out()), folder, usb=True)
+    machine.prepare()
+    with open(machine.disk, "r+b") as disk:
+        disk.truncate(machine.disk.stat().st_size + update.GROW_CARD_BY)
+    machine.put_boot_file("kiosk.toml", (
+        f'[kiosk]\nid = "{KIOSK_ID}"\n\n'
+        f'[central]\nurl = "http://10.0.2.2:{central.port}"\n\n'
+        f'[updates]\nwindow = "00:00-24:00"\nmax_rate_kbps = {RATE_KBPS}\n').encode())
+    machine.put_boot_file("central.token", (token + "\n").encode())
+    machine.start()
+    try:
+        with timed("first boot (slot A): QEMU start to slot marked good"):
+            machine.wait_ssh(update.BOOT_TIMEOUT)
+            update.wait_good(machine, "A")
+        yield machine
+    finally:
+        if machine.process and machine.process.poll() is None:
+            machine.process.terminate()
+            machine.process.wait(timeout=60)
+        machine.stop()
+
+
+def downloaded_bytes(machine: vm.Vm) -> int:
+    shown = machine.ssh("find /var/lib/kiosk -name '*.raucb*' -printf '%s\\n' | sort -n | tail -1")
+    return int(shown.stdout.strip() or 0)
+
+
+def test_a_published_bundle_is_pulled_resumed_installed_and_kept(kiosk, central, bundles):
+    with timed(f"{V2}: kiosk-central release publish"):
+        published = central.cli("release", "publish", str(bundles[V2]), "--kind", "system",
+                                 "--library", LIBRARY)
+    save("delivery-publish.txt", published.stdout + published.stderr)
+    assert published.returncode == 0, published.stdout + published.stderr
+
+    with timed(f"{V2}: pull until {CUT_AT // 1024**2} MB are on the kiosk"):
+        kiosk.ssh("systemctl start --no-block kiosk-update-pull.service")
+        deadline = time.monotonic() + 900
+        while downloaded_bytes(kiosk) < CUT_AT:
+            assert time.monotonic() < deadline, kiosk.ssh(
+                "journalctl -b --no-pager -u kiosk-update-pull | tail -40").stdout
+            time.sleep(2)
+    central.stop()
+    with timed(f"{V2}: the first pull gives up with the server gone"):
+        deadline = time.monotonic() + 900
+        while "ActiveState=activating" in kiosk.ssh(
+                "systemctl show -p ActiveState kiosk-update-pull.service").stdout:
+            assert time.monotonic() < deadline
+            time.sleep(5)
+    kept = downloaded_bytes(kiosk)
+    first = kiosk.ssh("journalctl -b --no-pager -u kiosk-update-pull").stdout
+    save("delivery-pull-cut.txt", first)
+    assert kept >= CUT_AT, first
+
+    central.start()
+    mark = len(kiosk.serial_text())
+    with timed(f"{V2}: the next pull resumes, installs, and reboots into B when idle"):
+        kiosk.ssh("systemctl start --no-block kiosk-update-pull.service")
+        kiosk.wait_for_serial(r"kiosk-boot: booting slot B", 1800, start=mark)
+        kiosk.wait_ssh(update.BOOT_TIMEOUT)
+    previous = kiosk.ssh("journalctl -b -1 --no-pager -u kiosk-update-pull").stdout
+    save("delivery-pull-resumed.txt", previous)
+    assert "resuming" in previous, previous
+    with timed(f"{V2}: slot B marked good"):
+        update.wait_good(kiosk, "B")
+    assert f"VERSION={V2}" in kiosk.ssh("cat /etc/kiosk-release").stdout
+    shown = kiosk.ssh("kiosk update status")
+    save("delivery-status-updated.txt", shown.stdout + shown.stderr)
+    assert "this slot:   B" in shown.stdout, shown.stdout
+
+
+def test_an_older_bundle_on_a_usb_stick_is_refused(kiosk, bundles):
+    stick = image_conftest.image_out() / "check" / "delivery-stick.img"
+    stick.unlink(missing_ok=True)
+    subprocess.run(["truncate", "-s", "600M", str(stick)], check=True)
+    subprocess.run(["mkfs.vfat", "-n", "KIOSKUSB", str(stick)], check=True, capture_output=True)
+    subprocess.run(["mcopy", "-i", str(stick), str(bundles[OLDER]), "::"], check=True)
+    name = bundles[OLDER].name
+    with timed("USB stick: plug in, scan (the media helper, as the admin screen asks)"):
+        kiosk.monitor(f"drive_add 0 if=none,id=stick,format=raw,file={stick}")
+        kiosk.monitor("device_add usb-storage,bus=xhci.0,drive=stick,id=stickdev,removable=on")
+        deadline = time.monotonic() + 120
+        while True:
+            listed = kiosk.ssh("runuser -u kiosk -- kiosk media scan", timeout=300)
+            if name in listed.stdout or time.monotonic() > deadline:
+                break
+            time.sleep(5)
+    save("delivery-usb-scan.txt", listed.stdout + listed.stderr)
+    assert name in listed.stdout and "older" in listed.stdout, listed.stdout + listed.stderr
+    assert not kiosk.ssh("findmnt -rn | grep kiosk-media").stdout, "left mounted after the scan"
+    tried = kiosk.ssh(f"runuser -u kiosk -- kiosk media install {name}", timeout=900)
+    save("delivery-usb-install-older.txt", tried.stdout + tried.stderr)
+    assert tried.returncode == 1 and "older" in tried.stderr, tried.stdout + tried.stderr
+
+    # Behind the helper's back: RAUC itself refuses it, to the kiosk user and to root.
+    device = kiosk.ssh("lsblk -rno PATH,LABEL | awk '$2==\"KIOSKUSB\"{print $1}'").stdout.split()
+    assert device, kiosk.ssh("lsblk").stdout
+    kiosk.ssh(f"mkdir -p /mnt/stick && mount -o ro {device[0]} /mnt/stick")
+    try:
+        as_kiosk = kiosk.ssh(f"runuser -u kiosk -- rauc install /mnt/stick/{name}", timeout=300)
+        as_root = kiosk.ssh(f"kiosk update install /mnt/stick/{name}", timeout=900)
+    finally:
+        kiosk.ssh("umount /mnt/stick")
+    save("delivery-rauc-as-kiosk.txt", as_kiosk.stdout + as_kiosk.stderr)
+    save("delivery-install-older-as-root.txt", as_root.stdout + as_root.stderr)
+    assert as_kiosk.returncode != 0 and "AccessDenied" in as_kiosk.stderr, as_kiosk.stderr
+    assert as_root.returncode == 1 and f"{OLDER} is older than the running system" in \
+        as_root.stdout + as_root.stderr, as_root.stdout + as_root.stderr
+    shown = kiosk.ssh("kiosk update status")
+    assert "this slot:   B" in shown.stdout and V2 in shown.stdout, shown.stdout
