@@ -92,11 +92,7 @@ class Downloader:
 
     def complete_file(self) -> Path | None:
         """The verified file kept here, if any."""
-        target = self.progress.target
-        if target is None or not self.progress.complete:
-            return None
-        path = self.folder / target.name
-        return path if _size(path) == target.size else None
+        return _complete(self.folder, self.progress)
 
     def discard(self) -> None:
         """Delete the file (partial or complete) and forget it."""
@@ -297,6 +293,28 @@ def load(folder: Path) -> Progress:
     except (TypeError, ValueError) as e:
         log.error("%s: cannot be read (%s); starting afresh", folder / STATE_NAME, e)
         return Progress()
+
+
+def discard(folder: Path) -> None:
+    """Delete everything a downloader left in `folder`: its file, partial or whole, and its
+    notes (one file at most is kept; this keeps none)."""
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+
+
+def complete_file(folder: Path) -> Path | None:
+    """The verified file a downloader left in `folder`, if any (for whoever uses it next)."""
+    return _complete(folder, load(folder))
+
+
+def _complete(folder: Path, progress: Progress) -> Path | None:
+    target = progress.target
+    if target is None or not progress.complete:
+        return None
+    path = folder / target.name
+    return path if _size(path) == target.size else None
 
 
 def _align(part: Path, recorded: int) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kiosk.delivery.jsonfile import read_json, write_json
 from kiosk.delivery.releases import ReleaseKind
+from kiosk.update.versions import parse_version
 
 log = logging.getLogger(__name__)
 FOLDER = "delivery"
@@ -51,6 +52,19 @@ class DeliveryStatus:
         return self.state not in (DeliveryState.IDLE,)
 
 
+def as_running(status: DeliveryStatus, booted: str | None) -> DeliveryStatus:
+    """An installed update the kiosk now runs (it restarted into it, and the pull has not
+    been back since to say so) is reported as done."""
+    if status.state not in (DeliveryState.INSTALLED, DeliveryState.WAITING) or not booted:
+        return status
+    try:
+        running = parse_version(booted) == parse_version(status.version or "")
+    except ValueError:
+        running = booted == status.version
+    return replace(status, state=DeliveryState.IDLE,
+                   why=f"{status.version} runs here") if running else status
+
+
 def folder(data_dir: Path, kind: ReleaseKind) -> Path:
     return data_dir / FOLDER / str(kind)
 
@@ -81,10 +95,15 @@ def write(data_dir: Path, kind: ReleaseKind, status: DeliveryStatus) -> Delivery
     return status
 
 
-def heartbeat_field(data_dir: Path) -> dict | None:
+def heartbeat_field(data_dir: Path, system_version: str | None) -> dict | None:
     """The heartbeat's `delivery` object, or None when nothing was ever pulled."""
-    found = {str(kind): status.heartbeat() for kind in ReleaseKind
-             if (status := read(data_dir, kind)) is not None}
+    found = {}
+    for kind in ReleaseKind:
+        status = read(data_dir, kind)
+        if status is not None:
+            if kind is ReleaseKind.SYSTEM:
+                status = as_running(status, system_version)
+            found[str(kind)] = status.heartbeat()
     return found or None
 
 
