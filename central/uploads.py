@@ -134,6 +134,7 @@ class Uploads:
                                 f"more bytes than the {state.size} announced",
                                 N_("The file sent is larger than announced; choose it again."))
                         out.write(chunk)
+                        out.flush()  # the page may ask how far it got while this runs
                         digest.update(chunk)
                         written += len(chunk)
             finally:

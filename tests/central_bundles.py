@@ -1,6 +1,6 @@
 """Real RAUC bundles for the central server's tests, kept tiny (a few KiB): a development
-update key made once per test run by setup.sh's own `make_update_key`, then `rauc bundle` of
-a manifest and a 4 KiB slot image, as `./setup.sh bundle` makes them. Skipped (with the
+update key made once per test module by setup.sh's own `make_update_key`, then `rauc bundle` of
+a manifest, a slot image and 4 KiB of noise, as `./setup.sh bundle` makes them. Skipped (with the
 reason) where rauc, mksquashfs or openssl are missing; an error under CI."""
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ def why_not() -> str | None:
 needs_rauc = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
 
 
-@pytest.fixture(scope="session")
-def update_key(tmp_path_factory) -> Path:
-    """A development update key (CA and signing key) in a folder of its own."""
+def make_update_key(folder: Path) -> Path:
+    """A development update key (CA and signing key) in `folder`/key; skips the test where
+    the tools are missing. Test modules wrap it in a module-scoped fixture."""
     if why_not():
         pytest.skip(why_not())
-    key = tmp_path_factory.mktemp("update-key") / "key"
+    key = folder / "key"
     os.environ["KIOSK_UPDATE_KEY"] = str(key)
     try:
         made = source_setup(f'make_update_key "{key}"')
@@ -52,7 +52,9 @@ def make_bundle(key: Path, folder: Path, version: str, payload: bytes | None = N
     (content / "manifest.raucm").write_text(
         f"[update]\ncompatible=library-kiosk-rpi-arm64\nversion={version}\n\n"
         "[bundle]\nformat=verity\n\n[image.rootfs]\nfilename=root.ext4\n")
-    (content / "root.ext4").write_bytes(payload if payload is not None else os.urandom(4096))
+    (content / "root.ext4").write_bytes(payload or b"")
+    # Incompressible bytes: RAUC refuses a squashfs of 4 KiB or less.
+    (content / "noise").write_bytes(os.urandom(4096))
     bundle = folder / f"kiosk-{version}-arm64.raucb"
     subprocess.run(["rauc", "bundle", "--cert", key / "signing.cert.pem", "--key",
                     key / "signing.key.pem", content, bundle], check=True,

@@ -16,10 +16,16 @@ from central.ranges import ByteRange, RangeNotSatisfiable, asked_range, if_range
 from central.releases import ReleaseKind, Releases
 from central.storage import FleetEntry, Kiosk, Storage
 from central.uploads import OffsetMismatch, Uploads
-from tests.central_bundles import make_bundle, needs_rauc, update_key  # noqa: F401
+from tests.central_bundles import make_bundle, make_update_key, needs_rauc
 from tests.central_server import add_kiosk
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.timezone.utc)
+
+
+
+@pytest.fixture(scope="module")
+def update_key(tmp_path_factory):
+    return make_update_key(tmp_path_factory.mktemp("update-key"))
 
 
 @needs_rauc
