@@ -225,13 +225,14 @@ def run_release_publish(args: argparse.Namespace) -> int:
 
 def run_release_list(args: argparse.Namespace) -> int:
     releases, _config_ = _releases(args)
-    found, current = releases.all(), releases.current_ids()
+    found, current = releases.all(), releases.current_for()
     if not found:
         print("no releases yet: kiosk-central release publish FILE --kind system ...",
               file=sys.stderr)
     for r in found:
         state = (f"withdrawn {r.withdrawn_at[:16]}" if r.withdrawn_at
-                 else "current" if r.id in current else "superseded")
+                 else f"current for {', '.join(current[r.id])}" if r.id in current
+                 else "superseded")
         print(f"{r.id}\t{r.kind}\t{r.version}\t{r.size}\t{r.sha256[:12]}\t{_audience(r)}"
               f"\t{r.published_at[:16]}\t{r.published_by}\t{state}")
     return 0

@@ -109,7 +109,7 @@ def releases_page(request: Request) -> HTMLResponse:
         notice = N_("Release {id} is withdrawn. Kiosks no longer see it.")
     return _render(request, "releases.html", {
         "user": user, "page": "releases", "forbidden": False, "releases": store.all(),
-        "current": store.current_ids(), "libraries": store.libraries(),
+        "current": store.current_for(), "libraries": store.libraries(),
         "chunk_bytes": CHUNK_BYTES,
         "max_mb": request.app.state.config.max_release_mb, "notice": notice,
         "notice_id": request.query_params.get("published")

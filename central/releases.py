@@ -183,18 +183,19 @@ class Releases:
                     return release
         return None
 
-    def current_ids(self) -> set[int]:
-        """The releases that are current for at least one library with kiosks."""
+    def current_for(self) -> dict[int, list[str]]:
+        """For each release that is current somewhere, the libraries (with kiosks) whose
+        kiosks it is current for."""
         with self.db.read() as conn:
-            libraries = [row[0] for row in conn.all("SELECT DISTINCT library FROM kiosks")]
+            libraries = sorted(row[0] for row in conn.all("SELECT DISTINCT library FROM kiosks"))
             live = list(_releases(conn, "WHERE withdrawn_at IS NULL", ()))
-        found = set()
+        found: dict[int, list[str]] = {}
         for kind in ReleaseKind:
             for library in libraries:
                 first = next((r for r in live if r.kind == kind and r.for_library(library)),
                              None)
                 if first is not None:
-                    found.add(first.id)
+                    found.setdefault(first.id, []).append(library)
         return found
 
     def for_kiosk(self, release_id: int, library: str) -> Release | None:

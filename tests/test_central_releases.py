@@ -168,7 +168,8 @@ def test_publish_list_and_withdraw(capsys, central, update_key, tmp_path):
     code, out, _err = run(capsys, "release", "list", *conf)
     lines = [line.split("\t") for line in out.splitlines()]
     assert [(f[0], f[2], f[5], f[8]) for f in lines] == [
-        ("2", "0.2.0", "醴陵市图书馆", "current"), ("1", "0.1.9", "all libraries", "current")]
+        ("2", "0.2.0", "醴陵市图书馆", "current for 醴陵市图书馆"),
+        ("1", "0.1.9", "all libraries", "current for 三合村图书室")]
     assert lines[1][7] == "wang" and lines[0][4] == second.sha256[:12]
 
     code, _out, err = run(capsys, "release", "withdraw", 2, *conf)
