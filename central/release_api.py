@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from central.api import _AUTH_ERRORS, authenticated_kiosk
 from central.ranges import ByteRange, RangeNotSatisfiable, asked_range, if_range_holds
 from central.releases import COPY_CHUNK, Release, ReleaseKind, Releases
-from central.schemas import CurrentRelease, Problem, ReleaseOut
+from central.schemas import CurrentRelease, Problem, ReleaseId, ReleaseOut
 from central.storage import Kiosk
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def current_release(kind: ReleaseKind, kiosk: Kiosk = Depends(authenticated_kios
                              404: {"model": Problem, "description": "no such release for "
                                    "this kiosk's library, or withdrawn"},
                              416: {"description": "the range starts past the end"}})
-def release_file(release_id: int, request: Request,
+def release_file(release_id: ReleaseId, request: Request,
                  kiosk: Kiosk = Depends(authenticated_kiosk),
                  store: Releases = Depends(releases)) -> Response:
     """The release's file. `Range: bytes=N-` (or `N-M`, `-N`) gives 206 with Content-Range;

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -24,6 +25,7 @@ from central.errors import NotFound, ReleaseRefused
 from central.i18n import N_
 from central.pages import _language, _render, _storage, _user
 from central.releases import Release, ReleaseKind, Releases
+from central.schemas import ReleaseId
 from central.storage import User
 from central.uploads import OffsetMismatch, Uploads, UploadState
 
@@ -149,7 +151,8 @@ def upload_status(request: Request, upload_id: str) -> JSONResponse:
 
 
 @router.put("/releases/uploads/{upload_id}")
-async def upload_chunk(request: Request, upload_id: str, offset: int) -> Response:
+async def upload_chunk(request: Request, upload_id: str,
+                       offset: Annotated[int, Query(ge=0)]) -> Response:
     """The body's bytes go at `offset`: written as they arrive, on a worker thread."""
     try:
         user = await run_in_threadpool(_admin_for_script, request)
@@ -203,7 +206,7 @@ def _described(release: Release) -> dict:
 
 
 @router.post("/releases/{release_id}/withdraw")
-def withdraw(request: Request, release_id: int, csrf: str = Form("")) -> Response:
+def withdraw(request: Request, release_id: ReleaseId, csrf: str = Form("")) -> Response:
     user = _user(request)
     if user.role != "admin" or not same_secret(csrf, request.session.get("csrf")):
         return RedirectResponse("/releases", status_code=303)

@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_COUNTS = 5000
@@ -20,6 +21,8 @@ MAX_N = 2**31 - 1
 
 KioskId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 ShortText = Annotated[str, Field(max_length=200)]
+# A release's id as a path parameter: what both databases store exactly.
+ReleaseId = Annotated[int, Path(ge=1, le=MAX_SEQ, description="the release's id")]
 
 
 class CountIn(BaseModel):
