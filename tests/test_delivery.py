@@ -353,3 +353,16 @@ def test_a_download_keeps_to_the_rate_limit(tmp_path):
     for done, at in chunks:
         assert done <= 2000 * (at + 1)
     assert chunks[-1][0] == 40_000
+
+
+def test_the_window_closing_pauses_a_download_but_not_one_that_just_finished(tmp_path):
+    with ReleaseServer() as server:
+        small = server.publish(payload(30_000, seed=6))  # arrives in one chunk
+        done = downloader(tmp_path / "a", server, keep_going=lambda: False).fetch(
+            target_for(small))
+        assert done.read_bytes() == small.body
+        big = server.publish(payload(300_000, seed=7))
+        with pytest.raises(DownloadError) as paused:
+            downloader(tmp_path / "b", server, keep_going=lambda: False).fetch(target_for(big))
+    assert paused.value.failure is DownloadFailure.PAUSED
+    assert 0 < download.load(tmp_path / "b").done_bytes < len(big.body)

@@ -92,6 +92,9 @@ class Night:
     def now(self) -> datetime:
         return self.moment
 
+    def monotonic(self) -> float:
+        return self.moment.timestamp()
+
     def sleep(self, seconds: float) -> None:
         self.moment += timedelta(seconds=seconds)
         if self.on_sleep:
@@ -136,7 +139,7 @@ def make_config(tmp_path: Path, url: str, extra: str = ""):
 def pull(config, kiosk, paths, night=None):
     night = night or Night()
     return Pull(config, runner=kiosk, paths=paths, now=night.now, sleep=night.sleep,
-                clock=lambda: 0.0).run()
+                clock=night.monotonic).run()
 
 
 def apply(config, kiosk, paths, night, activity_path):

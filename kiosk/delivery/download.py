@@ -208,7 +208,7 @@ class Downloader:
                         if unsynced >= self.sync_every:
                             self._synced(f, done, target)
                             unsynced = 0
-                        if not self.keep_going():
+                        if done < target.size and not self.keep_going():
                             self._synced(f, done, target)
                             raise DownloadError(
                                 f"stopped at {megabytes(done)} of {megabytes(target.size)} (the "
