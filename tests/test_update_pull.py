@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
+import tempfile
 from argparse import Namespace
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -460,13 +462,67 @@ def test_the_service_pulls_as_the_kiosk_user_then_applies_as_root():
     assert {"kiosk-update-pull.service", "kiosk-update-pull.timer"} <= set(installed)
 
 
-def test_a_root_step_leaves_its_state_files_to_the_kiosk_user(tmp_path):
+NOBODY = 65534
+
+
+@pytest.fixture
+def open_folder():
+    """A folder other users may enter (pytest's own are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-pull-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_root_step_handles_the_kiosk_users_files_with_the_kiosk_users_rights(
+        open_folder, paths, server):
+    """Links the kiosk user planted in its own folders make root neither write nor delete
+    elsewhere; the bundle is root's before RAUC reads it."""
     if os.geteuid() != 0:
-        pytest.skip("needs root to write as root into another user's folder")
-    folder = tmp_path / "delivery" / "system"
-    folder.mkdir(parents=True)
-    os.chown(tmp_path / "delivery", 65534, 65534)
-    os.chown(folder, 65534, 65534)
-    delivery.write(tmp_path, ReleaseKind.SYSTEM, DeliveryStatus(DeliveryState.INSTALLED, "0.3.0"))
-    written = folder / delivery.STATUS_NAME
-    assert (written.stat().st_uid, written.stat().st_gid) == (65534, 65534)
+        pytest.skip("needs root: the step changes to the kiosk user's rights and back")
+    tmp_path = open_folder
+    served = publish(server)
+    config = make_config(tmp_path, server.url)
+    kiosk = Kiosk()
+    assert pull(config, kiosk, paths).outcome is PullOutcome.DOWNLOADED
+    data = config.data_dir
+    for path in [data, *data.rglob("*")]:  # as on a kiosk: the pull ran as the kiosk user
+        os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+    # Root's files the links point at: one to be overwritten, a folder to be emptied.
+    root_only = tmp_path / "root-only"
+    root_only.mkdir(mode=0o755)
+    precious = root_only / "precious"
+    precious.write_text("keep me\n")
+    folder = download_folder(data)
+    copy = root_only / "download"
+    copy.mkdir()
+    for path in folder.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    for path in [*folder.iterdir()]:
+        path.unlink()
+    folder.rmdir()
+    folder.symlink_to(copy)  # the download folder, now a link to root's folder
+    stale = delivery.folder(data, ReleaseKind.SYSTEM) / f".status.json.{os.getpid()}.tmp"
+    stale.symlink_to(precious)  # where the status is written first
+    seen_at_install = []
+    real_call = kiosk.__call__
+
+    def installing(argv, *, input=None):
+        if tuple(argv[:2]) == ("rauc", "install"):
+            st = Path(argv[2]).stat()
+            seen_at_install.append((st.st_uid, oct(st.st_mode & 0o777)))
+        return real_call(argv, input=input)
+
+    night = Night(NIGHT + timedelta(minutes=10))
+    idle_since(tmp_path / "activity", NIGHT)
+    os.chown(tmp_path / "activity", NOBODY, NOBODY)  # the app writes it as the kiosk user
+    done = Apply(config, runner=installing, paths=paths, now=night.now, sleep=night.sleep,
+                 activity_path=tmp_path / "activity").run()
+    assert done.outcome is ApplyOutcome.RESTARTING, done.message
+    assert kiosk.installed_bytes == [served.body]
+    assert seen_at_install == [(0, "0o600")]
+    assert precious.read_text() == "keep me\n"
+    assert sorted(p.name for p in copy.iterdir()) == ["download.json", "release-12.raucb"]
+    status = delivery.folder(data, ReleaseKind.SYSTEM) / delivery.STATUS_NAME
+    assert status.stat().st_uid == NOBODY  # the kiosk user's next run reads and replaces it
+    assert system_status(config).state is DeliveryState.INSTALLED

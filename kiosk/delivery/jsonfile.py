@@ -1,8 +1,6 @@
 """Small JSON state files written whole: a temporary file, synced, renamed over the old one,
 the folder synced, so a power cut leaves the old state or the new one, never half of either.
-
-A root step (`kiosk update apply-downloaded`) writes into the kiosk user's folder: its files
-get the folder's owner, so the kiosk user's next run can still read and replace them.
+The temporary file is made afresh (never opened through a link left in its place).
 """
 
 from __future__ import annotations
@@ -22,11 +20,9 @@ def write_json(path: Path, data: dict) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        temp.unlink(missing_ok=True)  # one left by a killed run
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with open(fd, "w", encoding="utf-8") as f:
-            if os.geteuid() == 0:
-                folder = path.parent.stat()
-                os.fchown(f.fileno(), folder.st_uid, folder.st_gid)
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

@@ -8,14 +8,21 @@ minute, and happens only inside the update window; when the window ends first, i
 next night (the pull's next run finds the update installed and this step tries again). A bundle
 is installed once: it is deleted afterwards, and one RAUC refused is remembered by its sha256 so
 that it is not downloaded again. Runs on the calling thread; sleeps between looks.
+
+The download folder and the activity file belong to the kiosk user, who could plant symbolic
+links there: every file this root step reads, writes or deletes there it handles with the
+kiosk user's rights (`as_user`), and the bundle is opened without following a link before it
+is made root's. Only `rauc` and `systemctl` run as root.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -71,7 +78,16 @@ class Apply:
         self.now = now
         self.sleep = sleep
         self.activity_path = activity_path
-        self.last = delivery.read(config.data_dir, KIND)
+        try:
+            owner = os.stat(config.data_dir)
+            self.owner = (owner.st_uid, owner.st_gid)
+        except OSError:
+            self.owner = (0, 0)
+        with self._files():
+            self.last = delivery.read(config.data_dir, KIND)
+
+    def _files(self):
+        return as_user(*self.owner)
 
     def run(self) -> ApplyResult:
         if not self.paths.from_image:
@@ -95,19 +111,28 @@ class Apply:
     def _install(self, last: DeliveryStatus) -> ApplyResult | None:
         """None when installed (the restart comes next); else what went wrong."""
         folder = download_folder(self.config.data_dir)
-        bundle = download.complete_file(folder)
-        if bundle is None:
+        with self._files():
+            bundle = download.complete_file(folder)
+            fd = _open_file(bundle) if bundle is not None else None
+        if bundle is None or fd is None:
             why = (f"the downloaded {last.version} is no longer in {folder}: it is downloaded "
                    "again in the next update window")
             self._write(replace(last, state=DeliveryState.IDLE, why=why))
             return ApplyResult(ApplyOutcome.NOTHING, why)
-        if os.geteuid() == 0:  # written by the kiosk user: from now on only root may change it
-            os.chown(bundle, 0, 0)
-            os.chmod(bundle, 0o600)
+        try:
+            if os.geteuid() == 0:  # the kiosk user wrote it: from now on only root may change it
+                os.fchown(fd, 0, 0)
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
         log.info("installing system update %s into the other slot (a few minutes)",
                  last.version)
         result = self.runner(list(rauc.install_argv(str(bundle))))
-        download.discard(folder)  # installed or refused: it is not installed twice
+        try:
+            with self._files():
+                download.discard(folder)  # installed or refused: it is not installed twice
+        except OSError as e:
+            log.error("%s: cannot delete the installed bundle (%s)", folder, e.strerror)
         if not result.ok:
             why = (f"rauc refused to install {last.version}: {result.why}. It is not downloaded "
                    "again; publish a fixed release (with a newer version) on the central "
@@ -152,7 +177,8 @@ class Apply:
 
     def _idle(self, moment: datetime) -> tuple[bool, str]:
         try:
-            seen = activity.read(self.activity_path)
+            with self._files():
+                seen = activity.read(self.activity_path)
         except activity.Unreadable as e:
             return False, f"cannot tell whether the kiosk is in use ({e})"
         if seen is None:
@@ -165,7 +191,42 @@ class Apply:
         return True, f"nobody has used the kiosk for {idle:.0f} s"
 
     def _write(self, status: DeliveryStatus) -> None:
-        self.last = delivery.write(self.config.data_dir, KIND, status)
+        with self._files():
+            self.last = delivery.write(self.config.data_dir, KIND, status)
+
+
+@contextmanager
+def as_user(uid: int, gid: int) -> Iterator[None]:
+    """Root's file work in a folder another user controls, with that user's rights, so a
+    link planted there cannot make root read, write or delete elsewhere. Nothing to do when
+    not root, or for root's own folder."""
+    if os.geteuid() != 0 or uid == 0:
+        yield
+        return
+    groups = os.getgroups()
+    os.setgroups([gid])
+    os.setegid(gid)
+    os.seteuid(uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+        os.setgroups(groups)
+
+
+def _open_file(path: Path) -> int | None:
+    """A descriptor of the regular file at `path`, never through a symbolic link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        log.error("%s: refused (%s)", path, e.strerror)
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        log.error("%s: refused (not a regular file)", path)
+        return None
+    return fd
 
 
 def pending(view: SystemView, version: str) -> bool:
