@@ -320,6 +320,24 @@ def test_no_room_for_the_file_and_the_reserve_is_refused_before_downloading(part
         assert path.read_bytes() == served.body
 
 
+def test_a_partition_filling_up_during_the_download_stops_it_and_frees_the_space(partition):
+    folder = partition / "delivery" / "system" / "download"
+    filler = []
+
+    def journal_grows(done, total):  # another writer takes the room while the file comes
+        if done and not filler:
+            filler.append(small_partition.fill(partition, leave_kb=100))
+
+    with ReleaseServer() as server:
+        served = server.publish(payload(1024 * 1024))
+        with pytest.raises(DownloadError) as stopped:
+            downloader(folder, server, reserve=1024 * 1024,
+                       on_progress=journal_grows).fetch(target_for(served))
+    assert stopped.value.failure is DownloadFailure.NO_SPACE
+    assert "filling up" in str(stopped.value) and "deleted" in str(stopped.value)
+    assert not list(folder.glob("*.part"))
+
+
 def test_the_rate_limit_spaces_the_chunks_on_its_clock():
     waits = Waits()
     limit = RateLimit.kbps(16, clock=waits.clock, sleep=waits.sleep)  # 2,000 bytes a second

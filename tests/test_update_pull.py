@@ -526,3 +526,17 @@ def test_the_root_step_handles_the_kiosk_users_files_with_the_kiosk_users_rights
     status = delivery.folder(data, ReleaseKind.SYSTEM) / delivery.STATUS_NAME
     assert status.stat().st_uid == NOBODY  # the kiosk user's next run reads and replaces it
     assert system_status(config).state is DeliveryState.INSTALLED
+
+
+def test_the_commands_say_what_they_did_on_a_kiosk_installed_with_setup_sh(tmp_path):
+    if Path("/etc/rauc/system.conf").exists():
+        pytest.skip("this machine has RAUC configured: the commands would act")
+    from tests.small_partition import kiosk
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n')
+    for action, said in (("pull", "nothing to pull"), ("apply-downloaded", "nothing to apply")):
+        done = kiosk("update", action, "--config", str(config), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert f"kiosk update {action}: this kiosk was installed with setup.sh install" in (
+            done.stdout) and said in done.stdout

@@ -206,20 +206,20 @@ class Downloader:
                         unsynced += len(chunk)
                         self.limit.took(len(chunk))
                         if unsynced >= self.sync_every:
-                            self._synced(f, done, target)
+                            self._synced(f, done, target, part)
                             unsynced = 0
                         if done < target.size and not self.keep_going():
-                            self._synced(f, done, target)
+                            self._synced(f, done, target, part)
                             raise DownloadError(
                                 f"stopped at {megabytes(done)} of {megabytes(target.size)} (the "
                                 f"update window ended): the next run resumes",
                                 DownloadFailure.PAUSED)
                 except requests.RequestException as e:
-                    self._synced(f, done, target)
+                    self._synced(f, done, target, part)
                     raise CentralError(f"the connection broke after {megabytes(done)} of "
                                        f"{megabytes(target.size)} ({type(e).__name__})",
                                        retryable=True) from None
-                self._synced(f, done, target)
+                self._synced(f, done, target, part)
         except CentralError:  # a ConnectionError, so an OSError too: not the disk's fault
             raise
         except OSError as e:
@@ -235,7 +235,7 @@ class Downloader:
             raise CentralError(f"the server closed the connection after {megabytes(done)} of "
                                f"{megabytes(target.size)}", retryable=True)
 
-    def _synced(self, f: BinaryIO, done: int, target: Target) -> None:
+    def _synced(self, f: BinaryIO, done: int, target: Target, part: Path) -> None:
         """The bytes so far on disk, noted as done; the reserve must still be free."""
         f.flush()
         os.fsync(f.fileno())
@@ -243,7 +243,7 @@ class Downloader:
         self.on_progress(done, target.size)
         free = free_bytes(self.folder)
         if free < self.reserve // 2:  # others (the journal) ate into it while we fetched
-            self._start_over(Path(f.name))
+            self._start_over(part)
             raise DownloadError(
                 f"the data partition is filling up ({megabytes(free)} free, "
                 f"{megabytes(self.reserve)} is kept for the kiosk): the download of "
