@@ -438,8 +438,10 @@ def test_the_service_pulls_as_the_kiosk_user_then_applies_as_root():
     service = unit_lines("kiosk-update-pull.service")
     starts = [value for key, value in service if key == "ExecStart"]
     assert len(starts) == 2
-    assert not starts[0].startswith("+") and starts[1].startswith("+")
-    for start, command, module in ((starts[0], "pull", "run_pull"),
+    # The pull as the kiosk user, its failure not stopping the root step (a restart already
+    # due); the root step with full privileges.
+    assert starts[0].startswith("-/") and starts[1].startswith("+/")
+    for start, command, module in ((starts[0].lstrip("-"), "pull", "run_pull"),
                                    (starts[1].lstrip("+"), "apply-downloaded", "run_apply")):
         program, *args = shlex.split(start)
         assert program == "/opt/kiosk/.venv/bin/kiosk"
@@ -540,3 +542,20 @@ def test_the_commands_say_what_they_did_on_a_kiosk_installed_with_setup_sh(tmp_p
         assert done.returncode == 0, done.stderr
         assert f"kiosk update {action}: this kiosk was installed with setup.sh install" in (
             done.stdout) and said in done.stdout
+
+
+def test_an_installed_update_gets_its_restart_while_the_server_is_away(tmp_path, paths, server):
+    publish(server)
+    config = make_config(tmp_path, server.url)
+    kiosk = Kiosk()
+    assert pull(config, kiosk, paths).outcome is PullOutcome.DOWNLOADED
+    path = tmp_path / "activity"
+    idle_since(path, NIGHT, session=True)
+    night = Night(NIGHT.replace(hour=4, minute=59))
+    assert apply(config, kiosk, paths, night, path).outcome is ApplyOutcome.WAITING
+    away = make_config(tmp_path, "http://127.0.0.1:9")  # the next night: no server
+    assert pull(away, kiosk, paths, Night(NIGHT + timedelta(days=1))).failed
+    assert system_status(away).state is DeliveryState.FAILED
+    idle_since(path, NIGHT)
+    done = apply(away, kiosk, paths, Night(NIGHT + timedelta(days=1, minutes=1)), path)
+    assert done.outcome is ApplyOutcome.RESTARTING and kiosk.calls[-1] == ("systemctl", "reboot")

@@ -183,9 +183,7 @@ class Pull:
                           on_progress=self._progressed)
 
     def _settle(self, verdict: Verdict, release: Release | None) -> PullResult:
-        if verdict.state in (DeliveryState.IDLE, DeliveryState.FAILED, DeliveryState.INSTALLED,
-                             DeliveryState.WAITING):
-            self._discard()  # nothing here will be installed: give the space back
+        self._discard()  # nothing here is to be installed: give the space back
         refused = self.last.refused_sha256 if self.last else None
         self._write(DeliveryStatus(verdict.state, release.version if release else None,
                                    why=verdict.why, sha256=release.sha256 if release else None,
