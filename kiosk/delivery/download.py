@@ -94,11 +94,6 @@ class Downloader:
         """The verified file kept here, if any."""
         return _complete(self.folder, self.progress)
 
-    def discard(self) -> None:
-        """Delete the file (partial or complete) and forget it."""
-        self._clear_files()
-        self._save(Progress())
-
     # --- fetching -----------------------------------------------------------------------------
 
     def fetch(self, target: Target) -> Path:
@@ -108,7 +103,7 @@ class Downloader:
             if self.progress.target is not None:
                 log.info("%s replaces %s: the old file is deleted first (one file at a time)",
                          target.name, self.progress.target.name)
-            self._clear_files()
+            discard(self.folder)
             self._save(Progress(target))
         final = self.folder / target.name
         if self.complete_file() is not None:
@@ -264,13 +259,6 @@ class Downloader:
     def _start_over(self, part: Path) -> None:
         part.unlink(missing_ok=True)
         self._save(replace(self.progress, etag=None, done_bytes=0, complete=False))
-
-    def _clear_files(self) -> None:
-        if not self.folder.is_dir():
-            return
-        for path in self.folder.iterdir():
-            if path.name != STATE_NAME and (path.is_file() or path.is_symlink()):
-                path.unlink()
 
     def _save(self, progress: Progress) -> None:
         self.progress = progress
