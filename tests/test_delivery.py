@@ -58,6 +58,7 @@ class Seen:
     if_range: str | None
     status: int
     authorization: str | None
+    encoding: str | None = None
 
 
 @dataclass
@@ -126,7 +127,8 @@ def _handler(server: ReleaseServer) -> type[BaseHTTPRequestHandler]:
         def _answer(self, status: int, body: bytes, headers: dict | None = None) -> None:
             server.seen.append(Seen(self.path, self.headers.get("Range"),
                                     self.headers.get("If-Range"), status,
-                                    self.headers.get("Authorization")))
+                                    self.headers.get("Authorization"),
+                                    self.headers.get("Accept-Encoding")))
             self.send_response(status)
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
@@ -196,6 +198,7 @@ def test_a_download_resumes_after_the_connection_is_cut_mid_file(tmp_path):
     assert 0 < resumed_at <= 70_000  # what arrived before the cut was kept, not fetched again
     assert (second.if_range, second.status) == (served.etag, 206)
     assert second.authorization == f"Bearer {TOKEN}"
+    assert {first.encoding, second.encoding} == {"identity"}  # offsets of the stored bytes
     assert not list(tmp_path.glob("*.part"))
     assert download.load(tmp_path).complete
 

@@ -155,7 +155,8 @@ class Downloader:
 
     def _attempt(self, target: Target, part: Path) -> None:
         done = self.progress.done_bytes
-        headers = {}
+        # The bytes as stored: offsets into a compressed body would not resume the file.
+        headers = {"Accept-Encoding": "identity"}
         if done:
             headers["Range"] = f"bytes={done}-"
             if self.progress.etag:
