@@ -175,11 +175,11 @@ class Uploads:
 
     def _prune(self) -> None:
         limit = time.time() - STALE_AFTER.total_seconds()
-        for path in self.folder.glob("upload-*"):
+        for path in self.folder.iterdir():  # uploads, and copies a crash left behind
             try:
                 if path.stat().st_mtime < limit:
                     path.unlink()
-                    log.info("deleted %s: an upload nobody went on with", path.name)
+                    log.info("deleted %s: an upload or copy nobody went on with", path.name)
             except OSError:
                 pass
 
