@@ -5,6 +5,8 @@ publish|list|withdraw` on a real SQLite file and releases folder."""
 import datetime as dt
 import hashlib
 import io
+import os
+import time
 import re
 
 import pytest
@@ -230,3 +232,18 @@ def test_a_copy_over_the_size_limit_is_refused(tmp_path):
         releases.stage_copy(io.BytesIO(bytes((1 << 20) + 1)), 1 << 20)
     assert list(releases.incoming.iterdir()) == []
     storage.close()
+
+
+def test_uploads_nobody_went_on_with_are_deleted_after_a_week(tmp_path):
+    incoming = tmp_path / "incoming"
+    uploads = Uploads(incoming, 1 << 20)
+    old = uploads.start("ann", "old.raucb", 100, 1)
+    incoming.joinpath("copy-0123.part").write_bytes(b"left by a crash")
+    week_ago = time.time() - 8 * 24 * 3600
+    for path in incoming.iterdir():
+        os.utime(path, (week_ago, week_ago))
+    fresh = uploads.start("ann", "new.raucb", 100, 2)
+    assert sorted(p.name for p in incoming.iterdir()) == [
+        f"upload-{fresh.id}.json", f"upload-{fresh.id}.part"]
+    with pytest.raises(ReleaseRefused, match="no upload"):
+        uploads.state(old.id, "ann")
