@@ -28,7 +28,7 @@ def releases(request: Request) -> Releases:
 
 
 def release_out(release: Release) -> ReleaseOut:
-    return ReleaseOut(id=release.id, kind=release.kind.value, version=release.version,
+    return ReleaseOut(id=release.id, kind=release.kind, version=release.version,
                       size=release.size, sha256=release.sha256, url=release.url,
                       published_at=release.published_at)
 
