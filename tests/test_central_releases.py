@@ -19,6 +19,7 @@ from central.releases import ReleaseKind, Releases
 from central.storage import FleetEntry, Kiosk, Storage
 from central.uploads import OffsetMismatch, Uploads
 from tests.central_bundles import make_bundle, make_update_key, needs_rauc
+from tests import small_partition
 from tests.central_server import add_kiosk
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.timezone.utc)
@@ -247,3 +248,33 @@ def test_uploads_nobody_went_on_with_are_deleted_after_a_week(tmp_path):
         f"upload-{fresh.id}.json", f"upload-{fresh.id}.part"]
     with pytest.raises(ReleaseRefused, match="no upload"):
         uploads.state(old.id, "ann")
+
+
+@pytest.mark.skipif(small_partition.why_not() is not None,
+                    reason=small_partition.why_not() or "")
+def test_a_full_disk_refuses_a_file_clearly_and_keeps_what_fitted(tmp_path):
+    data = os.urandom(1 << 20)
+    with small_partition.small_partition(tmp_path) as disk:
+        uploads = Uploads(disk / "incoming", 1 << 30)
+        with pytest.raises(ReleaseRefused, match="not enough space") as refused:
+            uploads.start("ann", "big.raucb", 8 << 20, 1)  # on a 4 MB partition
+        assert refused.value.msgid.startswith("The server has no room for this file")
+        started = uploads.start("ann", "kiosk.raucb", len(data), 1)
+        small_partition.fill(disk, leave_kb=300)
+        with pytest.raises(ReleaseRefused, match="cannot write") as full:
+            uploads.write(started.id, "ann", 0, [data[i:i + 65536]
+                                                  for i in range(0, len(data), 65536)])
+        assert full.value.msg_args == {"why": "No space left on device"}
+        (disk / "filler").unlink()
+        kept = uploads.state(started.id, "ann").offset
+        assert 0 < kept < len(data)
+        assert uploads.write(started.id, "ann", kept, [data[kept:]]).complete
+        assert uploads.finish(started.id, "ann").sha256 == hashlib.sha256(data).hexdigest()
+        # The command line's copy is refused before it writes.
+        big = tmp_path / "big.raucb"
+        big.write_bytes(bytes(6 << 20))
+        storage = Storage.open(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+        releases = Releases(storage.db, disk / "releases")
+        with open(big, "rb") as source, pytest.raises(ReleaseRefused, match="not enough"):
+            releases.stage_copy(source, 1 << 30)
+        storage.close()
