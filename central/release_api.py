@@ -42,12 +42,17 @@ def current_release(kind: ReleaseKind, kiosk: Kiosk = Depends(authenticated_kios
     return CurrentRelease(release=release_out(found) if found else None)
 
 
-@router.api_route("/{release_id}/file", methods=["GET", "HEAD"], response_class=Response,
-                  responses={**_AUTH_ERRORS,
-                             206: {"description": "the part asked for with Range"},
-                             404: {"model": Problem, "description": "no such release for "
-                                   "this kiosk's library, or withdrawn"},
-                             416: {"description": "the range starts past the end"}})
+_FILE_ANSWERS = {**_AUTH_ERRORS,
+                 206: {"description": "the part asked for with Range"},
+                 404: {"model": Problem, "description": "no such release for this kiosk's "
+                       "library, or withdrawn"},
+                 416: {"description": "the range starts past the end"}}
+
+
+@router.head("/{release_id}/file", response_class=Response, responses=_FILE_ANSWERS,
+             operation_id="release_file_head")
+@router.get("/{release_id}/file", response_class=Response, responses=_FILE_ANSWERS,
+            operation_id="release_file")
 def release_file(release_id: ReleaseId, request: Request,
                  kiosk: Kiosk = Depends(authenticated_kiosk),
                  store: Releases = Depends(releases)) -> Response:
