@@ -278,3 +278,18 @@ def test_a_full_disk_refuses_a_file_clearly_and_keeps_what_fitted(tmp_path):
         with open(big, "rb") as source, pytest.raises(ReleaseRefused, match="not enough"):
             releases.stage_copy(source, 1 << 30)
         storage.close()
+
+
+@needs_rauc
+def test_a_suffix_names_a_build_not_another_version(capsys, central, update_key, tmp_path):
+    conf, releases = central
+    qemu = make_bundle(update_key, tmp_path, "0.2.0-qemu")  # as the QEMU update test makes
+    assert run(capsys, "release", "publish", qemu, "--kind", "system", "--all-libraries",
+               *conf)[0] == 0
+    assert releases.current(ReleaseKind.SYSTEM, "三合村图书室").version == "0.2.0-qemu"
+    (tmp_path / "plain").mkdir()
+    plain = make_bundle(update_key, tmp_path / "plain", "0.2")
+    code, _out, err = run(capsys, "release", "publish", plain, "--kind", "system",
+                          "--library", "三合村图书室", *conf)
+    assert code == 2 and "version 0.2 is published already for all libraries (release 1, " \
+                         "0.2.0-qemu)" in err
