@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from central.releases import ReleaseKind
 
 MAX_COUNTS = 5000
 MAX_TITLES = 100_000
@@ -149,15 +148,11 @@ class Problem(BaseModel):
     detail: str
 
 
-class ReleaseOut(BaseModel):
+class LatestUpdate(BaseModel):
+    """`GET /api/v1/updates/latest`: the system update a kiosk should run (ARCHITECTURE.md)."""
     id: int
-    kind: ReleaseKind
     version: str
     size: int
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     url: str
     published_at: str
-
-
-class CurrentRelease(BaseModel):
-    release: ReleaseOut | None
