@@ -33,7 +33,8 @@ APT_PACKAGES=(
   libzbar0                               # tests decode the on-screen QR codes (pyzbar)
   postgresql                             # central server tests on PostgreSQL (a throwaway cluster)
   chromium chromium-driver               # central server pages tested in headless Chromium
-  rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py)
+  rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py);
+                                         # the central server reads a published bundle's version
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from kiosk.update.versions import parse_version
 
-from central.i18n import N_
 from central.errors import ReleaseRefused
+from central.i18n import N_
 
 log = logging.getLogger(__name__)
 RAUC_TIMEOUT_S = 120

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from central.i18n import N_
+from central.schemas import DeliveryStage
 from central.storage import FleetEntry
 
 OK, FAULT, SILENT = "ok", "fault", "silent"
@@ -24,11 +25,13 @@ class Problem:
 
 # A kiosk's `delivery.system.state` as the fleet page says it ("idle" says nothing).
 DELIVERY_TEXTS = {
-    "downloading": N_("Downloading system update {version}: {percent}%"),
-    "downloaded": N_("System update {version} downloaded; installs in the update window"),
-    "waiting": N_("System update {version} waits: {why}"),
-    "installed": N_("System update {version} installed; restarts into it in the update window"),
-    "failed": N_("System update {version} failed: {why}"),
+    DeliveryStage.DOWNLOADING: N_("Downloading system update {version}: {percent}%"),
+    DeliveryStage.DOWNLOADED:
+        N_("System update {version} downloaded; installs in the update window"),
+    DeliveryStage.WAITING: N_("System update {version} waits: {why}"),
+    DeliveryStage.INSTALLED:
+        N_("System update {version} installed; restarts into it in the update window"),
+    DeliveryStage.FAILED: N_("System update {version} failed: {why}"),
 }
 
 
@@ -55,7 +58,7 @@ class FleetRow:
         page; None when nothing is under way (a failed one is among the problems)."""
         item = _system_delivery(self.entry.heartbeat)
         state = item.get("state")
-        if state not in DELIVERY_TEXTS or state == "failed":
+        if state not in DELIVERY_TEXTS or state == DeliveryStage.FAILED:
             return None
         args = {"version": str(item.get("version") or "?"), "why": str(item.get("why") or "")}
         done, total = item.get("done_bytes"), item.get("total_bytes")
@@ -93,8 +96,8 @@ def assess(entry: FleetEntry, now: dt.datetime, silent_after_min: int) -> FleetR
         problems.append(Problem(N_("The last update failed: the kiosk fell back to slot {slot}"),
                                 {"slot": str(beat.get("slot") or "?")}))
     system = _system_delivery(beat)
-    if system.get("state") == "failed":
-        problems.append(Problem(DELIVERY_TEXTS["failed"], {
+    if system.get("state") == DeliveryStage.FAILED:
+        problems.append(Problem(DELIVERY_TEXTS[DeliveryStage.FAILED], {
             "version": str(system.get("version") or "?"), "why": str(system.get("why") or "")}))
     if beat.get("clock_synced") is False:
         problems.append(Problem(N_("The kiosk's clock is not synchronised"), {}))

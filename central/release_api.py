@@ -1,5 +1,7 @@
-"""The kiosks' side of releases: which release is current for the kiosk's library, and its
-file, resumable with `Range` and `If-Range` (the ETag is the file's SHA-256). FastAPI runs
+"""The kiosks' side of releases: the latest system update for the kiosk's library (`GET
+/api/v1/updates/latest`, as the project's architecture names it; issue 17's batches get
+`/api/v1/batches/latest` beside it), and the release's file, resumable with `Range` and
+`If-Range` (the ETag is the file's SHA-256). FastAPI runs
 these on its worker threads; the file is streamed from disk a chunk at a time.
 """
 
@@ -16,38 +18,45 @@ from fastapi.responses import StreamingResponse
 from central.api import _AUTH_ERRORS, authenticated_kiosk
 from central.ranges import ByteRange, RangeNotSatisfiable, asked_range, if_range_holds
 from central.releases import COPY_CHUNK, Release, ReleaseKind, Releases
-from central.schemas import CurrentRelease, Problem, ReleaseId, ReleaseOut
+from central.schemas import LatestUpdate, Problem, ReleaseId
 from central.storage import Kiosk
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1/releases", tags=["kiosks"])
+router = APIRouter(prefix="/api/v1", tags=["kiosks"])
 
 
 def releases(request: Request) -> Releases:
     return request.app.state.releases
 
 
-def release_out(release: Release) -> ReleaseOut:
-    return ReleaseOut(id=release.id, kind=release.kind.value, version=release.version,
-                      size=release.size, sha256=release.sha256, url=release.url,
-                      published_at=release.published_at)
+def release_out(release: Release) -> LatestUpdate:
+    return LatestUpdate(id=release.id, version=release.version, size=release.size,
+                        sha256=release.sha256, url=release.url,
+                        published_at=release.published_at)
 
 
-@router.get("/{kind}/current", response_model=CurrentRelease, responses=_AUTH_ERRORS)
-def current_release(kind: ReleaseKind, kiosk: Kiosk = Depends(authenticated_kiosk),
-                    store: Releases = Depends(releases)) -> CurrentRelease:
-    """The most recently published release of this kind for the kiosk's library that is not
-    withdrawn; `{"release": null}` when there is none."""
-    found = store.current(kind, kiosk.library)
-    return CurrentRelease(release=release_out(found) if found else None)
+@router.get("/updates/latest", response_model=LatestUpdate,
+            responses={**_AUTH_ERRORS, 204: {"description": "no update published for the "
+                                                             "kiosk's library"}})
+def latest_update(kiosk: Kiosk = Depends(authenticated_kiosk),
+                  store: Releases = Depends(releases)) -> LatestUpdate | Response:
+    """The most recently published system update for the kiosk's library that is not
+    withdrawn; 204 No Content when there is none."""
+    found = store.current(ReleaseKind.SYSTEM, kiosk.library)
+    return release_out(found) if found else Response(status_code=204)
 
 
-@router.api_route("/{release_id}/file", methods=["GET", "HEAD"], response_class=Response,
-                  responses={**_AUTH_ERRORS,
-                             206: {"description": "the part asked for with Range"},
-                             404: {"model": Problem, "description": "no such release for "
-                                   "this kiosk's library, or withdrawn"},
-                             416: {"description": "the range starts past the end"}})
+_FILE_ANSWERS = {**_AUTH_ERRORS,
+                 206: {"description": "the part asked for with Range"},
+                 404: {"model": Problem, "description": "no such release for this kiosk's "
+                       "library, or withdrawn"},
+                 416: {"description": "the range starts past the end"}}
+
+
+@router.head("/releases/{release_id}/file", response_class=Response, responses=_FILE_ANSWERS,
+             operation_id="release_file_head")
+@router.get("/releases/{release_id}/file", response_class=Response, responses=_FILE_ANSWERS,
+            operation_id="release_file")
 def release_file(release_id: ReleaseId, request: Request,
                  kiosk: Kiosk = Depends(authenticated_kiosk),
                  store: Releases = Depends(releases)) -> Response:

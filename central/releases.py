@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import secrets
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,8 @@ from kiosk.update.versions import parse_version
 
 from central.bundles import read_bundle
 from central.db import Conn, Database
-from central.i18n import N_
 from central.errors import NotFound, ReleaseRefused
+from central.i18n import N_
 from central.storage import utc_now
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,11 @@ class Releases:
         """Copies `source` into the incoming folder a chunk at a time, hashing as it writes;
         never holds the file in memory."""
         self.incoming.mkdir(parents=True, exist_ok=True)
+        try:
+            announced = os.fstat(source.fileno()).st_size
+        except (OSError, AttributeError):  # not a file: the disk says when it is full
+            announced = 0
+        check_room(self.incoming, announced)
         path = self.incoming / f"copy-{secrets.token_hex(8)}.part"
         digest, size = hashlib.sha256(), 0
         try:
@@ -104,6 +110,9 @@ class Releases:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
+        except OSError as e:
+            path.unlink(missing_ok=True)
+            raise disk_error(e) from None
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -225,6 +234,25 @@ class Releases:
         self.path_of(release).unlink(missing_ok=True)
         log.info("release %d (%s %s) withdrawn", release.id, release.kind, release.version)
         return release
+
+
+def check_room(folder: Path, needed: int) -> None:
+    """Refuses a file the releases folder has no room for, before a byte of it is written."""
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise ReleaseRefused(
+            f"not enough space in {folder}: {free // 2**20} MB free, {needed // 2**20 + 1} MB "
+            "needed; withdraw old releases (their files are deleted) or give releases_dir room",
+            N_("The server has no room for this file: {free} MB free, {needed} MB needed."),
+            free=str(free // 2**20), needed=str(needed // 2**20 + 1))
+
+
+def disk_error(error: OSError) -> ReleaseRefused:
+    """A release file that could not be written (a full disk, most likely), said for people."""
+    log.error("cannot write a release file: %s", error)
+    return ReleaseRefused(f"cannot write the file in the releases folder: {error.strerror}",
+                          N_("The server could not store the file: {why}"),
+                          why=error.strerror or str(error))
 
 
 def _refuse_same_version(conn: Conn, kind: ReleaseKind, version: str,

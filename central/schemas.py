@@ -7,11 +7,13 @@ bound, because a batch over it must be answered 413 (send smaller batches), not 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 
 MAX_COUNTS = 5000
 MAX_TITLES = 100_000
@@ -67,12 +69,22 @@ class DeviceState(BaseModel):
     detail: Annotated[str, Field(max_length=1000)] = ""
 
 
+class DeliveryStage(enum.StrEnum):
+    """Where a kiosk is with one kind of release (what `kiosk update pull` reports)."""
+    IDLE = "idle"
+    DOWNLOADING = "downloading"
+    DOWNLOADED = "downloaded"
+    INSTALLED = "installed"
+    FAILED = "failed"
+    WAITING = "waiting"
+
+
 class DeliveryState(BaseModel):
     """How far a kiosk got with fetching and installing one kind of release."""
     version: ShortText | None = None
-    state: Literal["idle", "downloading", "downloaded", "installed", "failed", "waiting"]
-    done_bytes: Annotated[int | None, Field(ge=0, le=2**53 - 1)] = None
-    total_bytes: Annotated[int | None, Field(ge=0, le=2**53 - 1)] = None
+    state: DeliveryStage
+    done_bytes: Annotated[int | None, Field(ge=0, le=MAX_SEQ)] = None
+    total_bytes: Annotated[int | None, Field(ge=0, le=MAX_SEQ)] = None
     why: Annotated[str | None, Field(max_length=500)] = None
     at: dt.datetime
 
@@ -136,15 +148,11 @@ class Problem(BaseModel):
     detail: str
 
 
-class ReleaseOut(BaseModel):
+class LatestUpdate(BaseModel):
+    """`GET /api/v1/updates/latest`: the system update a kiosk should run (ARCHITECTURE.md)."""
     id: int
-    kind: Literal["system", "catalogue"]
     version: str
     size: int
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     url: str
     published_at: str
-
-
-class CurrentRelease(BaseModel):
-    release: ReleaseOut | None

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from central.i18n import N_
 from central.errors import ReleaseRefused
-from central.releases import COPY_CHUNK, Staged
+from central.i18n import N_
+from central.releases import COPY_CHUNK, Staged, check_room, disk_error
 from central.storage import utc_now
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,8 @@ class Uploads:
         key = json.dumps([user, name, size, modified], ensure_ascii=False)
         upload_id = hashlib.sha256(key.encode()).hexdigest()[:32]
         meta = self._meta(upload_id)
+        part = self._part(upload_id)
+        check_room(self.folder, size - (part.stat().st_size if part.exists() else 0))
         if not meta.exists():
             meta.write_text(json.dumps({"user": user, "name": name, "size": size,
                                         "modified": modified,
@@ -127,7 +129,11 @@ class Uploads:
             digest = self._digest(upload_id, state.offset)
             written = state.offset
             try:
-                with open(self._part(upload_id), "ab") as out:
+                out = open(self._part(upload_id), "ab")
+            except OSError as e:
+                raise disk_error(e) from None
+            try:
+                with out:
                     for chunk in chunks:
                         if written + len(chunk) > state.size:
                             raise ReleaseRefused(
@@ -137,6 +143,8 @@ class Uploads:
                         out.flush()  # the page may ask how far it got while this runs
                         digest.update(chunk)
                         written += len(chunk)
+            except OSError as e:  # the disk filled up, or failed, under the upload
+                raise disk_error(e) from None
             finally:
                 self._hashes[upload_id] = (written, digest)
             return UploadState(upload_id, state.name, state.size, written)
@@ -175,11 +183,11 @@ class Uploads:
 
     def _prune(self) -> None:
         limit = time.time() - STALE_AFTER.total_seconds()
-        for path in self.folder.glob("upload-*"):
+        for path in self.folder.iterdir():  # uploads, and copies a crash left behind
             try:
                 if path.stat().st_mtime < limit:
                     path.unlink()
-                    log.info("deleted %s: an upload nobody went on with", path.name)
+                    log.info("deleted %s: an upload or copy nobody went on with", path.name)
             except OSError:
                 pass
 

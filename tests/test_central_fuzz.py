@@ -43,7 +43,7 @@ def test_api_never_fails_on_any_input(fuzzed, mode):
     found = operations(running.url)
     assert {op.label for op in found} == {
         "POST /api/v1/counts", "POST /api/v1/heartbeat", "POST /api/v1/catalogue",
-        "GET /api/v1/health", "GET /api/v1/releases/{kind}/current",
+        "GET /api/v1/health", "GET /api/v1/updates/latest",
         "GET /api/v1/releases/{release_id}/file", "HEAD /api/v1/releases/{release_id}/file"}
     statuses: dict[str, set[int]] = {}
     for operation in found:

@@ -57,27 +57,24 @@ def get(server, path, kiosk="liling", **headers):
 
 def test_the_current_release_is_the_newest_for_the_kiosks_library(server, update_key,
                                                                    tmp_path):
-    assert get(server, "/api/v1/releases/system/current").json() == {"release": None}
+    assert get(server, "/api/v1/updates/latest").status_code == 204
     older = publish(server, make_bundle(update_key, tmp_path, "0.1.9"))
     newer = publish(server, make_bundle(update_key, tmp_path, "0.2.0"), ["醴陵市图书馆"])
-    answer = get(server, "/api/v1/releases/system/current")
+    answer = get(server, "/api/v1/updates/latest")
     assert answer.status_code == 200
-    assert answer.json() == {"release": {
-        "id": newer.id, "kind": "system", "version": "0.2.0", "size": newer.size,
+    assert answer.json() == {
+        "id": newer.id, "version": "0.2.0", "size": newer.size,
         "sha256": newer.sha256, "url": f"/api/v1/releases/{newer.id}/file",
-        "published_at": newer.published_at}}
+        "published_at": newer.published_at}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", newer.published_at)
     # The village's kiosks see only the release for all libraries, and not the other file.
-    assert get(server, "/api/v1/releases/system/current", "sanhe").json()["release"][
-        "id"] == older.id
+    assert get(server, "/api/v1/updates/latest", "sanhe").json()["id"] == older.id
     assert get(server, newer.url, "sanhe").status_code == 404
-    assert get(server, "/api/v1/releases/catalogue/current").json() == {"release": None}
-    assert get(server, "/api/v1/releases/firmware/current").status_code == 422
     # Withdrawn: gone for kiosks, and the one before is current again.
     server.releases.withdraw(newer.id)
     assert get(server, newer.url).status_code == 404
-    assert get(server, "/api/v1/releases/system/current").json()["release"]["id"] == older.id
-    assert requests.get(f"{server.url}/api/v1/releases/system/current",
+    assert get(server, "/api/v1/updates/latest").json()["id"] == older.id
+    assert requests.get(f"{server.url}/api/v1/updates/latest",
                         timeout=10).status_code == 401
     assert get(server, "/api/v1/releases/999/file").status_code == 404
 
@@ -218,13 +215,13 @@ def test_an_upload_cut_mid_chunk_goes_on_and_publishes(server, update_key, tmp_p
     assert server.releases.path_of(release).read_bytes() == data
     listing = session.get(f"{server.url}{done.json()['next']}", timeout=10).text
     assert f"更新 {release.id} 已发布" in listing and release.sha256[:12] in listing
-    assert get(server, "/api/v1/releases/system/current").json()["release"]["version"] == "0.3.0"
+    assert get(server, "/api/v1/updates/latest").json()["version"] == "0.3.0"
     # Withdrawn from the page, with the form's token.
     answer = session.post(f"{server.url}/releases/{release.id}/withdraw", timeout=10,
                           data={"csrf": session.headers["X-CSRF-Token"]})
     assert "已撤回" in answer.text
     assert server.releases.get(release.id).withdrawn_at is not None
-    assert get(server, "/api/v1/releases/system/current").json() == {"release": None}
+    assert get(server, "/api/v1/updates/latest").status_code == 204
 
 
 def test_uploads_refuse_what_is_not_a_bundle_and_who_may_not(server, tmp_path):

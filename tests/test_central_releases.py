@@ -5,6 +5,8 @@ publish|list|withdraw` on a real SQLite file and releases folder."""
 import datetime as dt
 import hashlib
 import io
+import os
+import time
 import re
 
 import pytest
@@ -17,6 +19,7 @@ from central.releases import ReleaseKind, Releases
 from central.storage import FleetEntry, Kiosk, Storage
 from central.uploads import OffsetMismatch, Uploads
 from tests.central_bundles import make_bundle, make_update_key, needs_rauc
+from tests import small_partition
 from tests.central_server import add_kiosk
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.timezone.utc)
@@ -230,3 +233,63 @@ def test_a_copy_over_the_size_limit_is_refused(tmp_path):
         releases.stage_copy(io.BytesIO(bytes((1 << 20) + 1)), 1 << 20)
     assert list(releases.incoming.iterdir()) == []
     storage.close()
+
+
+def test_uploads_nobody_went_on_with_are_deleted_after_a_week(tmp_path):
+    incoming = tmp_path / "incoming"
+    uploads = Uploads(incoming, 1 << 20)
+    old = uploads.start("ann", "old.raucb", 100, 1)
+    incoming.joinpath("copy-0123.part").write_bytes(b"left by a crash")
+    week_ago = time.time() - 8 * 24 * 3600
+    for path in incoming.iterdir():
+        os.utime(path, (week_ago, week_ago))
+    fresh = uploads.start("ann", "new.raucb", 100, 2)
+    assert sorted(p.name for p in incoming.iterdir()) == [
+        f"upload-{fresh.id}.json", f"upload-{fresh.id}.part"]
+    with pytest.raises(ReleaseRefused, match="no upload"):
+        uploads.state(old.id, "ann")
+
+
+@pytest.mark.skipif(small_partition.why_not() is not None,
+                    reason=small_partition.why_not() or "")
+def test_a_full_disk_refuses_a_file_clearly_and_keeps_what_fitted(tmp_path):
+    data = os.urandom(1 << 20)
+    with small_partition.small_partition(tmp_path) as disk:
+        uploads = Uploads(disk / "incoming", 1 << 30)
+        with pytest.raises(ReleaseRefused, match="not enough space") as refused:
+            uploads.start("ann", "big.raucb", 8 << 20, 1)  # on a 4 MB partition
+        assert refused.value.msgid.startswith("The server has no room for this file")
+        started = uploads.start("ann", "kiosk.raucb", len(data), 1)
+        small_partition.fill(disk, leave_kb=300)
+        with pytest.raises(ReleaseRefused, match="cannot write") as full:
+            uploads.write(started.id, "ann", 0, [data[i:i + 65536]
+                                                  for i in range(0, len(data), 65536)])
+        assert full.value.msg_args == {"why": "No space left on device"}
+        (disk / "filler").unlink()
+        kept = uploads.state(started.id, "ann").offset
+        assert 0 < kept < len(data)
+        assert uploads.write(started.id, "ann", kept, [data[kept:]]).complete
+        assert uploads.finish(started.id, "ann").sha256 == hashlib.sha256(data).hexdigest()
+        # The command line's copy is refused before it writes.
+        big = tmp_path / "big.raucb"
+        big.write_bytes(bytes(6 << 20))
+        storage = Storage.open(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+        releases = Releases(storage.db, disk / "releases")
+        with open(big, "rb") as source, pytest.raises(ReleaseRefused, match="not enough"):
+            releases.stage_copy(source, 1 << 30)
+        storage.close()
+
+
+@needs_rauc
+def test_a_suffix_names_a_build_not_another_version(capsys, central, update_key, tmp_path):
+    conf, releases = central
+    qemu = make_bundle(update_key, tmp_path, "0.2.0-qemu")  # as the QEMU update test makes
+    assert run(capsys, "release", "publish", qemu, "--kind", "system", "--all-libraries",
+               *conf)[0] == 0
+    assert releases.current(ReleaseKind.SYSTEM, "三合村图书室").version == "0.2.0-qemu"
+    (tmp_path / "plain").mkdir()
+    plain = make_bundle(update_key, tmp_path / "plain", "0.2")
+    code, _out, err = run(capsys, "release", "publish", plain, "--kind", "system",
+                          "--library", "三合村图书室", *conf)
+    assert code == 2 and "version 0.2 is published already for all libraries (release 1, " \
+                         "0.2.0-qemu)" in err
