@@ -84,11 +84,11 @@ UNIT_DIR=/etc/systemd/system
 KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
              kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
              kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service
-             kiosk-update-pull.service kiosk-update-pull.timer)
-# kiosk-update-confirm and kiosk-update-pull run only where /etc/rauc/system.conf exists (the image).
+             kiosk-pull.service kiosk-pull.timer)
+# kiosk-update-confirm and kiosk-pull run only where /etc/rauc/system.conf exists (the image).
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
                kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service
-               kiosk-update-confirm.service kiosk-update-pull.timer)
+               kiosk-update-confirm.service kiosk-pull.timer)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"

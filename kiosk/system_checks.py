@@ -391,7 +391,7 @@ def check_delivery(pulled: DeliveryStatus, args: dict[str, str]) -> Check:
         return Check("update", True,
                      Message(N_("slot {slot}: {version}; the update {pending} from the central "
                                 "server failed: {why}"), args),
-                     Message(N_("see journalctl -u kiosk-update-pull; the next update window "
+                     Message(N_("see journalctl -u kiosk-pull; the next update window "
                                 "tries again")), warning=True)
     if pulled.state is DeliveryState.DOWNLOADING:
         summary = N_("slot {slot}: {version}; update {pending} from the central server: {done} "

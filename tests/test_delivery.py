@@ -63,11 +63,13 @@ class Seen:
 
 @dataclass
 class ReleaseServer:
-    """`files` path -> Served; `current` the JSON body of /api/v1/releases/system/current.
+    """`files` path -> Served; `latest` the JSON body of /api/v1/updates/latest (None: 204 No
+    Content, or `latest_status` when set: 404 from another server).
     `cut_after`: the next file answer sends that many body bytes, then closes the connection.
     `stall_after`: every file answer sends that many, then waits until `go` is set."""
     files: dict[str, Served] = field(default_factory=dict)
-    current: dict | None = None
+    latest: dict | None = None
+    latest_status: int | None = None
     cut_after: int | None = None
     stall_after: int | None = None
     seen: list[Seen] = field(default_factory=list)
@@ -106,8 +108,12 @@ def _handler(server: ReleaseServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return self._answer(401, b'{"detail": "unknown token"}')
-            if self.path.endswith("/current") and server.current is not None:
-                return self._answer(200, json.dumps(server.current).encode())
+            if self.path == "/api/v1/updates/latest":
+                if server.latest_status is not None:
+                    return self._answer(server.latest_status, b'{"detail": "Not Found"}')
+                if server.latest is None:
+                    return self._answer(204, b"")
+                return self._answer(200, json.dumps(server.latest).encode())
             served = server.files.get(self.path)
             if served is None:
                 return self._answer(404, b'{"detail": "no such release"}')

@@ -120,9 +120,8 @@ def server():
 
 def publish(server: ReleaseServer, version: str = "0.3.0", size: int = 150_000, seed: int = 5):
     served = server.publish(payload(size, seed), path=FILE)
-    server.current = {"release": {"id": 12, "kind": "system", "version": version,
-                                  "size": size, "sha256": served.sha256, "url": FILE,
-                                  "published_at": "2026-12-06T10:00:00Z"}}
+    server.latest = {"id": 12, "version": version, "size": size, "sha256": served.sha256,
+                     "url": FILE, "published_at": "2026-12-06T10:00:00Z"}
     return served
 
 
@@ -187,14 +186,16 @@ def view_of(name_or_json: str, paths):
 
 def release(version="0.3.0", sha="a" * 64):
     from kiosk.delivery.releases import from_answer
-    return from_answer({"release": {"id": 12, "kind": "system", "version": version,
-                                    "size": 10, "sha256": sha, "url": FILE}}, ReleaseKind.SYSTEM)
+    return from_answer({"id": 12, "version": version, "size": 10, "sha256": sha, "url": FILE},
+                       ReleaseKind.SYSTEM)
 
 
 def test_only_a_newer_release_not_yet_in_the_other_slot_is_downloaded(paths):
     booted = view_of("updated", paths)  # B runs 0.2.0
     assert judge(release("0.3.0"), booted, None) is None
     assert judge(release("0.10.0"), booted, None) is None  # numbers compare as numbers
+    assert judge(release("0.3.0-qemu"), booted, None) is None
+    assert judge(release("0.2.0-qemu"), booted, None).outcome is PullOutcome.UP_TO_DATE
     assert judge(None, booted, None).outcome is PullOutcome.NONE_PUBLISHED
     same = judge(release("0.2.0+20261207"), booted, None)  # a build suffix never orders
     assert same.outcome is PullOutcome.UP_TO_DATE and "the same as" in same.why
@@ -232,7 +233,7 @@ def test_pull_downloads_the_newer_release_and_apply_installs_and_restarts_when_i
     status = system_status(config)
     assert (status.state, status.version, status.done_bytes, status.total_bytes) == (
         DeliveryState.DOWNLOADED, "0.3.0", len(served.body), len(served.body))
-    assert [s.path for s in server.seen] == ["/api/v1/releases/system/current", FILE]
+    assert [s.path for s in server.seen] == ["/api/v1/updates/latest", FILE]
     # The root step: RAUC gets the verified file, then the kiosk restarts, nobody using it.
     night = Night(NIGHT + timedelta(minutes=10))
     idle_since(tmp_path / "activity", NIGHT)
@@ -374,7 +375,7 @@ def test_heartbeat_doctor_and_status_tell_the_delivery(tmp_path, paths, server, 
     apply(config, kiosk, paths, Night(), tmp_path / "activity")
     check = check_update(kiosk, paths, system_status(config))
     assert check.warning and "failed: rauc refused to install 0.3.0" in check.summary.english
-    assert "journalctl -u kiosk-update-pull" in check.advice.english
+    assert "journalctl -u kiosk-pull" in check.advice.english
     assert "失败" in Translator().tr("zh_CN", check.summary.msgid, **check.summary.args)
     assert heartbeat_body(config, UploadState(), 0, runner=kiosk,
                           update_paths=paths)["delivery"]["system"]["state"] == "failed"
@@ -435,7 +436,7 @@ def unit_lines(name: str) -> list[tuple[str, str]]:
 
 
 def test_the_service_pulls_as_the_kiosk_user_then_applies_as_root():
-    service = unit_lines("kiosk-update-pull.service")
+    service = unit_lines("kiosk-pull.service")
     starts = [value for key, value in service if key == "ExecStart"]
     assert len(starts) == 2
     # The pull as the kiosk user, its failure not stopping the root step (a restart already
@@ -454,14 +455,14 @@ def test_the_service_pulls_as_the_kiosk_user_then_applies_as_root():
     assert settings["ProtectSystem"] == "full"
     assert settings["ConditionPathExists"] == "/etc/rauc/system.conf"
     assert "network-online.target" in settings["After"]
-    timer = dict(unit_lines("kiosk-update-pull.timer"))
+    timer = dict(unit_lines("kiosk-pull.timer"))
     assert (timer["OnCalendar"], timer["Persistent"], timer["WantedBy"]) == (
         "hourly", "true", "timers.target")
     assert timer["RandomizedDelaySec"] == "30min"
     enabled = source_setup('printf "%s\\n" "${ENABLED_UNITS[@]}"').stdout.split()
     installed = source_setup('printf "%s\\n" "${KIOSK_UNITS[@]}"').stdout.split()
-    assert "kiosk-update-pull.timer" in enabled and "kiosk-update-pull.service" not in enabled
-    assert {"kiosk-update-pull.service", "kiosk-update-pull.timer"} <= set(installed)
+    assert "kiosk-pull.timer" in enabled and "kiosk-pull.service" not in enabled
+    assert {"kiosk-pull.service", "kiosk-pull.timer"} <= set(installed)
 
 
 NOBODY = 65534
@@ -524,7 +525,8 @@ def test_the_root_step_handles_the_kiosk_users_files_with_the_kiosk_users_rights
     assert kiosk.installed_bytes == [served.body]
     assert seen_at_install == [(0, "0o600")]
     assert precious.read_text() == "keep me\n"
-    assert sorted(p.name for p in copy.iterdir()) == ["download.json", "release-12.raucb"]
+    assert sorted(p.name for p in copy.iterdir()) == [
+        "download.json", f"system-{served.sha256[:16]}.raucb"]
     status = delivery.folder(data, ReleaseKind.SYSTEM) / delivery.STATUS_NAME
     assert status.stat().st_uid == NOBODY  # the kiosk user's next run reads and replaces it
     assert system_status(config).state is DeliveryState.INSTALLED
@@ -559,3 +561,33 @@ def test_an_installed_update_gets_its_restart_while_the_server_is_away(tmp_path,
     idle_since(path, NIGHT)
     done = apply(away, kiosk, paths, Night(NIGHT + timedelta(days=1, minutes=1)), path)
     assert done.outcome is ApplyOutcome.RESTARTING and kiosk.calls[-1] == ("systemctl", "reboot")
+
+
+def test_nothing_published_is_204_or_404_or_a_null_version(tmp_path, paths, server, caplog):
+    config = make_config(tmp_path, server.url)
+    for answer, status in ((None, None), (None, 404), ({"version": None}, None)):
+        server.latest, server.latest_status = answer, status
+        with caplog.at_level("INFO"):
+            result = pull(config, Kiosk(), paths)
+        assert result.outcome is PullOutcome.NONE_PUBLISHED, result.message
+        assert system_status(config).state is DeliveryState.IDLE
+    assert [s.status for s in server.seen] == [204, 404, 200]
+    assert "HTTP 404, taken as nothing there" in caplog.text
+
+
+def test_the_file_may_be_an_address_on_the_same_server_but_never_on_another(
+        tmp_path, paths, server):
+    served = publish(server)
+    config = make_config(tmp_path, server.url)
+    server.latest["url"] = server.url + FILE  # the same scheme, host and port
+    assert pull(config, Kiosk(), paths).outcome is PullOutcome.DOWNLOADED
+    with ReleaseServer() as elsewhere:
+        elsewhere.publish(served.body, path=FILE)
+        server.latest.update(url=elsewhere.url + FILE, sha256="c" * 64)
+        result = pull(config, Kiosk(), paths)
+        assert result.failed and "is not on the central server" in result.message
+        assert elsewhere.seen == []  # the token never went there
+    for other in ("//evil.example/x", "ftp://127.0.0.1/x", server.url.replace("127.0.0.1",
+                                                                              "localhost")):
+        server.latest["url"] = other
+        assert "is not on the central server" in pull(config, Kiosk(), paths).message

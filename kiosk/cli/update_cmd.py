@@ -1,6 +1,6 @@
 """`kiosk update status | install BUNDLE | confirm | pull | apply-downloaded`: a kiosk flashed
 from the SD-card image updated with RAUC bundles (kiosk.update), by hand or from the central
-server (kiosk-update-pull.service runs pull, then apply-downloaded as root). On a kiosk
+server (kiosk-pull.service runs pull, then apply-downloaded as root). On a kiosk
 installed with `./setup.sh install` each says so and how to update it instead."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`kiosk update apply-downloaded`, the root step of kiosk-update-pull.service (`ExecStart=+`,
+"""`kiosk update apply-downloaded`, the root step of kiosk-pull.service (`ExecStart=+`,
 after `kiosk update pull`): installs the downloaded system update with RAUC, which checks its
 signature against the kiosk's keyring (and the pre-install handler its version), then restarts
 the kiosk into it, on trial, only when nobody is using it.

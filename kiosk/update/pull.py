@@ -1,7 +1,7 @@
-"""`kiosk update pull`, run as the kiosk user by kiosk-update-pull.service: inside the update
-window, ask the central server for the system release published for this kiosk's library,
-and download it (resumed, verified) when it is newer than the booted system and not already
-in the other slot. Installing and restarting is the root step's (kiosk.update.apply).
+"""`kiosk update pull`, run as the kiosk user by kiosk-pull.service: inside the update window,
+ask the central server for the latest system update published for this kiosk's library
+(`GET /api/v1/updates/latest`), and download it (resumed, verified) when it is newer than the
+booted system and not already in the other slot. Installing and restarting is the root step's (kiosk.update.apply).
 
 Every outcome is written to the delivery status (kiosk.delivery.status: the heartbeat, the
 doctor and `kiosk update status` show it) and logged in a technician's words. Runs on the
@@ -86,7 +86,7 @@ def judge(release: Release | None, view: SystemView,
         parse_version(version)
     except ValueError as e:
         return Verdict(PullOutcome.FAILED, DeliveryState.FAILED,
-                       f"the central server offers release {release.id} as version {version!r}: "
+                       f"the central server offers a system update as version {version!r}: "
                        f"{e}. Publish it again with a proper version")
     try:
         booted = view.version
@@ -159,7 +159,9 @@ class Pull:
             return self._failed(f"{e}: is rauc-service running? (systemctl status rauc)")
         try:
             with self._central() as central:
-                release = releases.from_answer(central.get(releases.current_path(KIND)), KIND)
+                path = releases.LATEST[KIND]
+                release = releases.from_answer(
+                    central.get(path, empty=releases.NOTHING_PUBLISHED), KIND)
                 verdict = judge(release, view, self.last)
                 if verdict is not None:
                     return self._settle(verdict, release)
@@ -194,7 +196,7 @@ class Pull:
 
     def _download(self, central: Central, release: Release,
                   keep_going: Callable[[], bool]) -> PullResult:
-        target = Target(release.url, release.size, release.sha256, f"release-{release.id}.raucb")
+        target = Target(release.url, release.size, release.sha256, release.file_name)
         downloader = self._downloader(central, keep_going)
         self._status = DeliveryStatus(DeliveryState.DOWNLOADING, release.version, 0,
                                       release.size, sha256=release.sha256,
