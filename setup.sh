@@ -33,7 +33,8 @@ APT_PACKAGES=(
   libzbar0                               # tests decode the on-screen QR codes (pyzbar)
   postgresql                             # central server tests on PostgreSQL (a throwaway cluster)
   chromium chromium-driver               # central server pages tested in headless Chromium
-  rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py)
+  rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py);
+                                         # the central server reads a published bundle's version
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(
@@ -82,11 +83,12 @@ DATA_ROOT=/data
 UNIT_DIR=/etc/systemd/system
 KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
              kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
-             kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service)
-# kiosk-update-confirm.service runs only where /etc/rauc/system.conf exists (the image).
+             kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service
+             kiosk-pull.service kiosk-pull.timer)
+# kiosk-update-confirm and kiosk-pull run only where /etc/rauc/system.conf exists (the image).
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
                kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service
-               kiosk-update-confirm.service)
+               kiosk-update-confirm.service kiosk-pull.timer)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"

@@ -6,19 +6,24 @@ run on FastAPI's worker threads.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central import __version__, api, pages
+from central import __version__, api, pages, release_api, release_pages
 from central.auth import session_key
 from central.config import CentralConfig
 from central.i18n import Translator
+from central.releases import Releases
 from central.storage import Storage
+from central.uploads import Uploads
 
 
 def create_app(config: CentralConfig, storage: Storage, *,
@@ -30,14 +35,22 @@ def create_app(config: CentralConfig, storage: Storage, *,
     app.state.config = config
     app.state.translator = Translator()
     app.state.clock = clock
+    app.state.releases = Releases(storage.db, config.releases_path)
+    app.state.uploads = Uploads(app.state.releases.incoming, config.max_release_mb * 2**20)
     app.include_router(api.router)
+    app.include_router(release_api.router)
     app.include_router(pages.router)
+    app.include_router(release_pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"),
+              name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(pages.SignInRequired, pages.to_sign_in)
     app.add_middleware(SessionMiddleware, secret_key=session_key(config.secret_path),
                        session_cookie="kiosk_central", max_age=config.session_hours * 3600,
                        same_site="lax", https_only=config.cookie_secure)
-    app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024)
+    # Upload chunks stream to disk and are bounded by the release size instead.
+    app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024,
+                       streamed=release_pages.STREAMED_PATH)
     return app
 
 
@@ -55,12 +68,14 @@ class BodyLimit:
     """Reads a request body up to `limit` bytes and answers 413 past it, with or without a
     Content-Length, before any route sees it."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, streamed: re.Pattern | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.streamed = streamed  # paths whose route reads the body itself, as a stream
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.streamed is not None
+                                       and self.streamed.fullmatch(scope["path"])):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

@@ -16,6 +16,7 @@ from central.auth import hash_password, new_token, token_digest
 from central.errors import CentralConfigError, CentralError
 from central.figures import Selection, gather
 from central.i18n import LANGUAGES, Translator
+from central.releases import Release, ReleaseKind, Releases
 from central.storage import ROLES, Storage
 from kiosk import logsetup
 
@@ -67,6 +68,31 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--library", required=True,
                           help="the library whose kiosks a staff account sees")
     user_add.set_defaults(func=run_user_add)
+
+    release = sub.add_parser("release", help="update bundles for kiosks to fetch")
+    release_actions = release.add_subparsers(dest="action", required=True, metavar="ACTION")
+    publish = release_actions.add_parser(
+        "publish", parents=[common], help="publish a file once; kiosks of the libraries fetch "
+                                          "it in their update window")
+    publish.add_argument("file", type=Path, metavar="FILE", help="a RAUC bundle (.raucb)")
+    publish.add_argument("--kind", required=True, choices=[k.value for k in ReleaseKind],
+                         help="system: a RAUC bundle (catalogue: not yet)")
+    audience = publish.add_mutually_exclusive_group(required=True)
+    audience.add_argument("--library", action="append", default=[], metavar="NAME",
+                          help="for this library's kiosks (repeat the option for several)")
+    audience.add_argument("--all-libraries", action="store_true",
+                          help="for every kiosk, of every library")
+    publish.add_argument("--by", default=_login_name(),
+                         help="who publishes, shown in the list (default: your login name)")
+    publish.set_defaults(func=run_release_publish)
+    release_list = release_actions.add_parser("list", parents=[common],
+                                              help="every release, newest first")
+    release_list.set_defaults(func=run_release_list)
+    release_withdraw = release_actions.add_parser(
+        "withdraw", parents=[common], help="kiosks stop fetching it; the release before it "
+                                           "becomes current again")
+    release_withdraw.add_argument("id", type=int, metavar="ID")
+    release_withdraw.set_defaults(func=run_release_withdraw)
 
     report = sub.add_parser("report", parents=[common],
                             help="the statistics table for a period, as CSV or .xlsx")
@@ -160,6 +186,69 @@ def run_user_add(args: argparse.Namespace) -> int:
         raise CentralConfigError(f"the password must have at least {MIN_PASSWORD} characters")
     _storage(args).add_user(args.name, args.role, args.library, hash_password(password))
     print(f"user {args.name} added ({args.role}, {args.library})", file=sys.stderr)
+    return 0
+
+
+def _releases(args: argparse.Namespace) -> tuple[Releases, config_mod.CentralConfig]:
+    config = _config(args)
+    return Releases(Storage.open(config.db_url).db, config.releases_path), config
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "command line"
+
+
+def _audience(release: Release) -> str:
+    return "all libraries" if release.all_libraries else ", ".join(release.libraries)
+
+
+def run_release_publish(args: argparse.Namespace) -> int:
+    releases, config = _releases(args)
+    try:
+        source = open(args.file, "rb")
+    except OSError as e:
+        raise CentralConfigError(f"cannot read {args.file}: {e.strerror}") from None
+    with source:
+        staged = releases.stage_copy(source, config.max_release_mb * 2**20)
+    release = releases.publish(staged, ReleaseKind(args.kind), args.library,
+                               args.all_libraries, args.by)
+    print(f"release {release.id} published: {release.kind} {release.version} for "
+          f"{_audience(release)}, {release.size:,} bytes, sha256 {release.sha256}",
+          file=sys.stderr)
+    print("Kiosks fetch it in their update window; `kiosk-central release withdraw "
+          f"{release.id}` takes it back.", file=sys.stderr)
+    return 0
+
+
+def run_release_list(args: argparse.Namespace) -> int:
+    releases, _config_ = _releases(args)
+    found, current = releases.all(), releases.current_for()
+    if not found:
+        print("no releases yet: kiosk-central release publish FILE --kind system ...",
+              file=sys.stderr)
+    for r in found:
+        state = (f"withdrawn {r.withdrawn_at[:16]}" if r.withdrawn_at
+                 else f"current for {', '.join(current[r.id])}" if r.id in current
+                 else "superseded")
+        print(f"{r.id}\t{r.kind}\t{r.version}\t{r.size}\t{r.sha256[:12]}\t{_audience(r)}"
+              f"\t{r.published_at[:16]}\t{r.published_by}\t{state}")
+    return 0
+
+
+def run_release_withdraw(args: argparse.Namespace) -> int:
+    releases, _config_ = _releases(args)
+    release = releases.withdraw(args.id)
+    print(f"release {release.id} ({release.kind} {release.version}) withdrawn; its file is "
+          "deleted", file=sys.stderr)
+    libraries = releases.libraries() if release.all_libraries else release.libraries
+    for library in libraries:
+        now = releases.current(release.kind, library)
+        print(f"  kiosks of {library} now get "
+              f"{f'release {now.id} ({now.version})' if now else f'no {release.kind} release'}",
+              file=sys.stderr)
     return 0
 
 

@@ -32,6 +32,11 @@ class CentralConfig:
     # Staff sign-ins last this long; set cookie_secure when the server is behind HTTPS.
     session_hours: int = 12
     cookie_secure: bool = False
+    # Where published releases (update bundles) and unfinished uploads are kept; "" is
+    # data_dir/releases. Give it room: a system bundle is a few hundred MB.
+    releases_dir: str = ""
+    # A release file (an upload from the page or `release publish`) may be at most this large.
+    max_release_mb: int = 4096
 
     @property
     def db_url(self) -> str:
@@ -41,9 +46,13 @@ class CentralConfig:
     def secret_path(self) -> Path:
         return Path(self.data_dir) / "session.key"
 
+    @property
+    def releases_path(self) -> Path:
+        return Path(self.releases_dir or Path(self.data_dir) / "releases")
+
 
 _RANGES = {"port": (0, 65535), "silent_after_min": (1, 10080), "max_body_kb": (64, 262144),
-           "session_hours": (1, 720)}
+           "session_hours": (1, 720), "max_release_mb": (1, 65536)}
 
 
 def load(path: str | Path | None, **overrides: Any) -> CentralConfig:

@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS titles (
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, library TEXT NOT NULL,
   password_hash TEXT NOT NULL, created_utc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS releases (
+  id BIGINT PRIMARY KEY, kind TEXT NOT NULL, version TEXT NOT NULL, size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL, file TEXT NOT NULL, all_libraries INTEGER NOT NULL,
+  published_at TEXT NOT NULL, published_by TEXT NOT NULL, withdrawn_at TEXT);
+CREATE INDEX IF NOT EXISTS releases_by_kind ON releases (kind, id);
+CREATE TABLE IF NOT EXISTS release_libraries (
+  release_id BIGINT NOT NULL REFERENCES releases (id), library TEXT NOT NULL,
+  PRIMARY KEY (release_id, library));
 """
 _POOL_SIZE = 8
 

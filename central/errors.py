@@ -25,3 +25,14 @@ class AlreadyExists(CentralError, ValueError):
 
 class BatchConflict(CentralError, ValueError):
     """A batch that would count rows twice (overlapping seq range, or a reused batch id)."""
+
+
+class ReleaseRefused(CentralError, ValueError):
+    """A release cannot be published (not a bundle, a version published already, an unknown
+    library, a broken upload). `str()` is for the command line and the log; `msgid` and
+    `args` are what the staff page shows, in the reader's language."""
+
+    def __init__(self, detail: str, msgid: str, **args: str) -> None:
+        super().__init__(detail)
+        self.msgid = msgid
+        self.msg_args = args

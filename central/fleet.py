@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from central.i18n import N_
+from central.schemas import DeliveryStage
 from central.storage import FleetEntry
 
 OK, FAULT, SILENT = "ok", "fault", "silent"
@@ -20,6 +21,18 @@ HEALTH_NAMES = {OK: N_("Healthy"), FAULT: N_("Fault"), SILENT: N_("Silent")}
 class Problem:
     msgid: str           # translated by the page
     args: dict[str, str]
+
+
+# A kiosk's `delivery.system.state` as the fleet page says it ("idle" says nothing).
+DELIVERY_TEXTS = {
+    DeliveryStage.DOWNLOADING: N_("Downloading system update {version}: {percent}%"),
+    DeliveryStage.DOWNLOADED:
+        N_("System update {version} downloaded; installs in the update window"),
+    DeliveryStage.WAITING: N_("System update {version} waits: {why}"),
+    DeliveryStage.INSTALLED:
+        N_("System update {version} installed; restarts into it in the update window"),
+    DeliveryStage.FAILED: N_("System update {version} failed: {why}"),
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,21 @@ class FleetRow:
             return None
         return {"version": str(beat.get("system_version") or "?"),
                 "slot": str(beat.get("slot") or "?")}
+
+    @property
+    def pending_system_update(self) -> Problem | None:
+        """A system update the kiosk is fetching or about to install, as a line for the
+        page; None when nothing is under way (a failed one is among the problems)."""
+        item = _system_delivery(self.entry.heartbeat)
+        state = item.get("state")
+        if state not in DELIVERY_TEXTS or state == DeliveryStage.FAILED:
+            return None
+        args = {"version": str(item.get("version") or "?"), "why": str(item.get("why") or "")}
+        done, total = item.get("done_bytes"), item.get("total_bytes")
+        args["percent"] = (str(min(100, int(done * 100 // total)))
+                           if isinstance(done, int) and isinstance(total, int) and total > 0
+                           else "?")
+        return Problem(DELIVERY_TEXTS[state], args)
 
     @property
     def unsent_rows(self) -> int | None:
@@ -67,6 +95,10 @@ def assess(entry: FleetEntry, now: dt.datetime, silent_after_min: int) -> FleetR
     if beat.get("update") == "fell_back":
         problems.append(Problem(N_("The last update failed: the kiosk fell back to slot {slot}"),
                                 {"slot": str(beat.get("slot") or "?")}))
+    system = _system_delivery(beat)
+    if system.get("state") == DeliveryStage.FAILED:
+        problems.append(Problem(DELIVERY_TEXTS[DeliveryStage.FAILED], {
+            "version": str(system.get("version") or "?"), "why": str(system.get("why") or "")}))
     if beat.get("clock_synced") is False:
         problems.append(Problem(N_("The kiosk's clock is not synchronised"), {}))
     if minutes > silent_after_min:
@@ -75,6 +107,10 @@ def assess(entry: FleetEntry, now: dt.datetime, silent_after_min: int) -> FleetR
     else:
         health = FAULT if problems else OK
     return FleetRow(entry, health, minutes, tuple(problems))
+
+
+def _system_delivery(beat: dict | None) -> dict:
+    return (((beat or {}).get("delivery") or {}).get("system")) or {}
 
 
 def order(rows: list[FleetRow]) -> list[FleetRow]:

@@ -7,10 +7,13 @@ bound, because a batch over it must be answered 413 (send smaller batches), not 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 
 MAX_COUNTS = 5000
 MAX_TITLES = 100_000
@@ -20,6 +23,8 @@ MAX_N = 2**31 - 1
 
 KioskId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 ShortText = Annotated[str, Field(max_length=200)]
+# A release's id as a path parameter: what both databases store exactly.
+ReleaseId = Annotated[int, Path(ge=1, le=MAX_SEQ, description="the release's id")]
 
 
 class CountIn(BaseModel):
@@ -64,6 +69,31 @@ class DeviceState(BaseModel):
     detail: Annotated[str, Field(max_length=1000)] = ""
 
 
+class DeliveryStage(enum.StrEnum):
+    """Where a kiosk is with one kind of release (what `kiosk update pull` reports)."""
+    IDLE = "idle"
+    DOWNLOADING = "downloading"
+    DOWNLOADED = "downloaded"
+    INSTALLED = "installed"
+    FAILED = "failed"
+    WAITING = "waiting"
+
+
+class DeliveryState(BaseModel):
+    """How far a kiosk got with fetching and installing one kind of release."""
+    version: ShortText | None = None
+    state: DeliveryStage
+    done_bytes: Annotated[int | None, Field(ge=0, le=MAX_SEQ)] = None
+    total_bytes: Annotated[int | None, Field(ge=0, le=MAX_SEQ)] = None
+    why: Annotated[str | None, Field(max_length=500)] = None
+    at: dt.datetime
+
+
+class Delivery(BaseModel):
+    """Per release kind; a kind this server does not know yet is ignored, not refused."""
+    system: DeliveryState | None = None
+
+
 class Heartbeat(BaseModel):
     kiosk_id: KioskId
     time_utc: dt.datetime
@@ -83,6 +113,8 @@ class Heartbeat(BaseModel):
     system_version: ShortText | None = None
     slot: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")] = None
     update: Literal["ok", "trial", "fell_back"] | None = None
+    # Releases fetched from this server (issue 14 part two); absent from older kiosks.
+    delivery: Delivery | None = None
 
 
 class HeartbeatAnswer(BaseModel):
@@ -114,3 +146,13 @@ class Health(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class LatestUpdate(BaseModel):
+    """`GET /api/v1/updates/latest`: the system update a kiosk should run (ARCHITECTURE.md)."""
+    id: int
+    version: str
+    size: int
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    url: str
+    published_at: str

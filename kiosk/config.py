@@ -195,6 +195,18 @@ class CentralSection:
     retry_budget_s: float = option(300.0, min=0.0, max=3600.0)
 
 
+@dataclass(frozen=True)
+class UpdatesSection:
+    # System updates from the central server (a kiosk flashed from the SD-card image): the
+    # local time when they may be downloaded and the kiosk restarted into them (may pass
+    # midnight: "23:00-03:00"), the download's bandwidth limit in kilobits per second (0: none),
+    # and the space on the data partition a download leaves free, in MB.
+    window: str = option("01:00-05:00", pattern=re.compile(r"^\d\d:\d\d-\d\d:\d\d$"),
+                         hint="HH:MM-HH:MM in local time, e.g. 01:00-05:00")
+    max_rate_kbps: int = option(0, min=0, max=10_000_000)
+    reserve_mb: int = option(200, min=0, max=1_000_000)
+
+
 HOST_LIST = re.compile(r"^([A-Za-z0-9.:-]+(,[A-Za-z0-9.:-]+)*)?$")
 
 
@@ -227,6 +239,7 @@ class Config:
     ils: IlsSection = field(default_factory=IlsSection)
     circulation: CirculationSection = field(default_factory=CirculationSection)
     central: CentralSection = field(default_factory=CentralSection)
+    updates: UpdatesSection = field(default_factory=UpdatesSection)
     time: TimeSection = field(default_factory=TimeSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     sources: tuple[str, ...] = ()  # the files read, in order
@@ -283,7 +296,7 @@ _SECTION_CLASSES = {
     "kiosk": KioskSection, "display": DisplaySection, "idle": IdleSection, "admin": AdminSection,
     "journal": JournalSection, "barcodes": BarcodesSection, "scanner": ScannerSection,
     "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSection, "circulation": CirculationSection, "central": CentralSection,
-    "time": TimeSection, "logging": LoggingSection,
+    "updates": UpdatesSection, "time": TimeSection, "logging": LoggingSection,
 }
 _ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")
 
@@ -320,6 +333,7 @@ def load_files(files: list[Path]) -> Config:
                 for name, cls in _SECTION_CLASSES.items()}
     devices = _build_devices(merged.get("devices", {}), origin)
     _check_offline_rules(sections["circulation"], origin)
+    _check_window(sections["updates"], origin)
     rotation = sections["display"].rotation
     if rotation % 90:
         raise ConfigError(f"{origin[('display', 'rotation')]}: option 'rotation' in section "
@@ -340,6 +354,15 @@ def _check_offline_rules(circulation: CirculationSection,
     except ValueError as e:
         raise ConfigError(f"{origin[('circulation', 'offline_refuse')]}: option "
                           f"'offline_refuse' in section [circulation]: {e}") from None
+
+
+def _check_window(updates: UpdatesSection, origin: dict[tuple[str, str], Path]) -> None:
+    from kiosk.update.window import parse_window
+    try:
+        parse_window(updates.window)
+    except ValueError as e:
+        raise ConfigError(f"{origin[('updates', 'window')]}: option 'window' in section "
+                          f"[updates]: {e}") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

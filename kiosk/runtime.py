@@ -33,10 +33,14 @@ from kiosk.core.session import Session, Settings, View
 from kiosk.ebooks.setup import ebooks_for
 from kiosk.journal import Journal
 from kiosk.journal_keeper import JournalKeeper
+from kiosk.update.activity import ActivityFile
 
 log = logging.getLogger(__name__)
 MAX_EVENTS_PER_PUMP = 200  # a flood of driver events must not starve the screen
 RECONCILE_EVERY_S = 300.0  # intents left open are asked about again this often
+# Screens where nobody is using the kiosk; anywhere else (a patron's session, staff on the admin
+# screens) an update's restart waits (kiosk.update.activity).
+IDLE_SCREENS = frozenset({ev.Screen.ATTRACT, ev.Screen.OUT_OF_SERVICE})
 
 
 class Runtime:
@@ -54,6 +58,7 @@ class Runtime:
         self.drivers = {name: _build_driver(name, source, self.events, config)
                         for name, source in config.devices.items()}
         self.on_view: list[Callable[[View], None]] = []
+        self._activity = ActivityFile.from_environment()  # $RUNTIME_DIRECTORY/activity
         # Opened now (the screens read the e-book library as they are built); a journal that
         # cannot be opened is reported to the core at start(): the kiosk opens out of service.
         self._journal_failed = self.keeper.start()
@@ -78,6 +83,7 @@ class Runtime:
         return self.keeper.journal
 
     def start(self) -> None:
+        self._note_activity()
         if self._journal_failed is not None:
             self.send(self._journal_failed)
         for driver in self.drivers.values():
@@ -105,8 +111,12 @@ class Runtime:
         before = self.session.view
         self._handle(event)
         if self.session.view is not before:
+            self._note_activity()
             for listener in self.on_view:
                 listener(self.session.view)
+
+    def _note_activity(self) -> None:
+        self._activity.seen(self.session.view.screen not in IDLE_SCREENS)
 
     def _handle(self, event: object) -> None:
         if isinstance(event, Reconciled):  # the runtime's own bookkeeping, not the patron's

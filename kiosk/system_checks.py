@@ -20,6 +20,9 @@ from kiosk.bootsetup import data_partition, host_keys
 from kiosk.bootsetup.paths import BootPaths
 from kiosk.commands import Runner, parse_properties
 from kiosk.config import Config
+from kiosk.delivery import status as delivery_status
+from kiosk.delivery.releases import ReleaseKind
+from kiosk.delivery.status import DeliveryState, DeliveryStatus
 from kiosk.i18n import N_
 from kiosk.sizes import size_text
 from kiosk.status import Check, Message
@@ -43,7 +46,9 @@ def gather(config: Config, *, runner: Runner = commands.run,
     return [check_service(service), check_watchdog(service, runner, paths, systemd),
             check_root(paths), check_data(config, runner, paths, systemd),
             check_ssh(paths, runner), check_boot_setup(paths), check_network(runner),
-            check_time(config, runner, systemd), check_update(runner, update_paths)]
+            check_time(config, runner, systemd),
+            check_update(runner, update_paths,
+                         delivery_status.read(config.data_dir, ReleaseKind.SYSTEM))]
 
 
 def _show(runner: Runner, unit: str | None, *properties: str) -> dict[str, str] | None:
@@ -340,9 +345,11 @@ def check_time(config: Config, runner: Runner, systemd: bool) -> Check:
     return Check("time", True if synced or running else None, summary)
 
 
-def check_update(runner: Runner, paths: UpdatePaths = UpdatePaths()) -> Check:
+def check_update(runner: Runner, paths: UpdatePaths = UpdatePaths(),
+                 pulled: DeliveryStatus | None = None) -> Check:
     """The booted root slot and its version, the other slot, and whether the last update is on
-    trial or fell back (kiosk.update.state). A `setup.sh install` kiosk has no slots."""
+    trial or fell back (kiosk.update.state); then an update from the central server on its way
+    or stuck (`pulled`, kiosk.delivery.status). A `setup.sh install` kiosk has no slots."""
     if not paths.from_image:
         return Check("update", None, Message(N_("installed with setup.sh install: update with "
                                                 "./setup.sh install again")))
@@ -369,5 +376,32 @@ def check_update(runner: Runner, paths: UpdatePaths = UpdatePaths()) -> Check:
                                 "ready, else it falls back to slot {other}"), args),
                      Message(N_("wait for kiosk-update-confirm.service: systemctl status "
                                 "kiosk-update-confirm")), warning=True)
+    if pulled is not None and delivery_status.as_running(pulled, view.version).pending:
+        return check_delivery(pulled, args)
     return Check("update", True, Message(N_("slot {slot}: {version}; other slot {other}: "
                                             "{other_version}"), args))
+
+
+def check_delivery(pulled: DeliveryStatus, args: dict[str, str]) -> Check:
+    """An update from the central server that is on its way, or failed and why."""
+    args = {**args, "pending": pulled.version or "?", "why": pulled.why or "?",
+            "done": f"{(pulled.done_bytes or 0) / 2**20:.0f}",
+            "total": f"{(pulled.total_bytes or 0) / 2**20:.0f}"}
+    if pulled.state is DeliveryState.FAILED:
+        return Check("update", True,
+                     Message(N_("slot {slot}: {version}; the update {pending} from the central "
+                                "server failed: {why}"), args),
+                     Message(N_("see journalctl -u kiosk-pull; the next update window "
+                                "tries again")), warning=True)
+    if pulled.state is DeliveryState.DOWNLOADING:
+        summary = N_("slot {slot}: {version}; update {pending} from the central server: {done} "
+                     "of {total} MB downloaded, the rest in the next update window")
+    elif pulled.state is DeliveryState.DOWNLOADED:
+        summary = N_("slot {slot}: {version}; update {pending} downloaded, not yet installed")
+    elif pulled.state is DeliveryState.WAITING:
+        summary = N_("slot {slot}: {version}; update {pending} is installed in slot {other} and "
+                     "waits for the next update window: the kiosk was in use")
+    else:
+        summary = N_("slot {slot}: {version}; update {pending} is installed in slot {other}: "
+                     "the kiosk restarts into it when nobody is using it")
+    return Check("update", True, Message(summary, args))

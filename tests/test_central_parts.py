@@ -1,6 +1,7 @@
 """The central server's small parts: config and its example, passwords, fleet health, charts,
 translations, and serving as a real `kiosk-central serve` process."""
 
+import ast
 import dataclasses
 import datetime as dt
 import os
@@ -105,6 +106,12 @@ def used_message_ids():
         text = path.read_text(encoding="utf-8")
         for pattern in patterns:
             ids.update(m.group(2) for m in pattern.finditer(text))
+        if path.suffix == ".py":  # also ids split over lines ("..." "...") in Python
+            for node in ast.walk(ast.parse(text)):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id in ("N_", "t") and node.args
+                        and isinstance(node.args[0], ast.Constant)):
+                    ids.add(node.args[0].value)
     return ids
 
 

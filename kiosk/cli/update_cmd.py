@@ -1,6 +1,7 @@
-"""`kiosk update status | install BUNDLE | confirm`: a kiosk flashed from the SD-card image
-updated with RAUC bundles (kiosk.update). On a kiosk installed with `./setup.sh install` each
-says so and how to update it instead."""
+"""`kiosk update status | install BUNDLE | confirm | pull | apply-downloaded`: a kiosk flashed
+from the SD-card image updated with RAUC bundles (kiosk.update), by hand or from the central
+server (kiosk-pull.service runs pull, then apply-downloaded as root). On a kiosk
+installed with `./setup.sh install` each says so and how to update it instead."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ import sys
 from functools import partial
 
 from kiosk import commands
+from kiosk import config as config_module
+from kiosk.cli.common import load_config
 from kiosk.commands import Runner
+from kiosk.delivery import status as delivery
+from kiosk.delivery.releases import ReleaseKind
+from kiosk.delivery.space import MB
+from kiosk.delivery.status import DeliveryState, DeliveryStatus
 from kiosk.update import confirm, rauc, state
+from kiosk.errors import KioskError
 from kiosk.update.rauc import RaucError, Slot
 from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
 
@@ -33,6 +41,14 @@ def register(subparsers, common) -> None:
     c.add_argument("--within", type=float, default=confirm.DEFAULT_DEADLINE_S, metavar="SECONDS",
                    help="how long kiosk.service has to get ready (default %(default)g)")
     c.set_defaults(func=run_confirm)
+    pl = actions.add_parser("pull", parents=[common],
+                            help="inside [updates] window: download the system update the "
+                                 "central server publishes, when newer (as the kiosk user)")
+    pl.set_defaults(func=run_pull)
+    a = actions.add_parser("apply-downloaded", parents=[common],
+                           help="install what pull downloaded and restart into it once nobody "
+                                "uses the kiosk, inside the window (as root)")
+    a.set_defaults(func=run_apply)
 
 
 def run_status(args, runner: Runner = commands.run, paths: UpdatePaths = UpdatePaths()) -> int:
@@ -46,7 +62,31 @@ def run_status(args, runner: Runner = commands.run, paths: UpdatePaths = UpdateP
               "(systemctl status rauc)", file=sys.stderr)
         return 1
     print(format_view(view))
+    pulled = _delivery(args)
+    if pulled is not None:
+        print(f"from server: {describe_delivery(delivery.as_running(pulled, view.version))}")
     return 1 if view.state is UpdateState.FELL_BACK else 0
+
+
+def _delivery(args) -> DeliveryStatus | None:
+    """The last pull's status, when the config can be read (it names the data folder)."""
+    try:
+        config = config_module.load(getattr(args, "config", None))
+    except KioskError:
+        return None
+    return delivery.read(config.data_dir, ReleaseKind.SYSTEM)
+
+
+def describe_delivery(status: DeliveryStatus) -> str:
+    """The delivery line: what the pull from the central server did last, and when."""
+    version = status.version or "-"
+    when = f" ({status.at})" if status.at else ""
+    if status.state is DeliveryState.DOWNLOADING and status.total_bytes:
+        done = status.done_bytes or 0
+        line = (f"{version} downloading, {done / MB:.1f} of {status.total_bytes / MB:.1f} MB "
+                f"({100 * done // status.total_bytes}%)")
+        return line + (f": {status.why}" if status.why else "") + when
+    return f"{version} {status.state}" + (f": {status.why}" if status.why else "") + when
 
 
 def format_view(view: SystemView) -> str:
@@ -125,3 +165,19 @@ def run_confirm(args, runner: Runner = commands.run, paths: UpdatePaths = Update
     outcome = confirm.confirm(runner, args.within)
     print(f"kiosk update: {outcome}")
     return 0 if outcome is confirm.Outcome.MARKED_GOOD else 1
+
+
+def run_pull(args) -> int:
+    from kiosk.update.pull import Pull  # requests loads here, not for every subcommand
+
+    result = Pull(load_config(args)).run()
+    print(f"kiosk update pull: {result.message}")
+    return 1 if result.failed else 0
+
+
+def run_apply(args) -> int:
+    from kiosk.update.apply import Apply
+
+    result = Apply(load_config(args)).run()
+    print(f"kiosk update apply-downloaded: {result.message}")
+    return 1 if result.failed else 0

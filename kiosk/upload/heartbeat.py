@@ -14,6 +14,7 @@ from drivers import discovery
 from kiosk import __version__, commands, status, system
 from kiosk.commands import Runner
 from kiosk.config import Config
+from kiosk.delivery import status as delivery_status
 from kiosk.errors import KioskError
 from kiosk.update import release
 from kiosk.update import state as update_state
@@ -30,6 +31,7 @@ def heartbeat_body(config: Config, state: UploadState, unsent_rows: int, *,
                    update_paths: UpdatePaths = UpdatePaths()) -> dict:
     """The JSON body of POST /api/v1/heartbeat."""
     free = system.disk_free(config.data_dir)
+    slots = system_update(runner, update_paths)
     return {
         "kiosk_id": config.kiosk.id,
         "time_utc": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -44,7 +46,8 @@ def heartbeat_body(config: Config, state: UploadState, unsent_rows: int, *,
         "last_upload_utc": state.last_upload_utc,
         "last_error": state.last_error[:MAX_ERROR] if state.last_error else None,
         "catalogue": catalogue_version(config),
-        **system_update(runner, update_paths),
+        **slots,
+        **delivery_field(config, slots["system_version"]),
     }
 
 
@@ -62,6 +65,13 @@ def devices(config: Config) -> dict[str, dict[str, str]]:
 def catalogue_version(config: Config) -> str | None:
     current = current_version(config.catalogue_dir)
     return current.name if current is not None else None
+
+
+def delivery_field(config: Config, system_version: str | None) -> dict[str, dict]:
+    """`delivery`: what the pulls from the central server did last, by kind (kiosk.delivery);
+    left out on a kiosk that never pulled."""
+    found = delivery_status.heartbeat_field(config.data_dir, system_version)
+    return {"delivery": found} if found else {}
 
 
 def system_update(runner: Runner, paths: UpdatePaths) -> dict[str, str | None]:

@@ -4,8 +4,9 @@ Network errors, 408, 429 and 5xx are retried with exponential back-off and full 
 wait between 0 and backoff_s * 2^attempt, at most 60 s), a 429's or 503's Retry-After honoured,
 up to a number of retries and a total time; anything else that is not a 200 raises at once,
 because sending the same request again would get the same answer. Redirects are not followed
-(requests would turn a POST into a GET). Runs in the uploader process, or a status check's
-worker thread for `health()`.
+(requests would turn a POST into a GET). Runs in the uploader process, a status check's
+worker thread for `health()`, and `kiosk update pull` (`get`, and `open_stream` for the
+resumable downloads of kiosk.delivery).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 wire = logging.getLogger("kiosk.upload.wire")
 MAX_WAIT_S = 60.0  # one wait between attempts never exceeds this
 RETRY_STATUS = frozenset({408, 429}) | frozenset(range(500, 600))
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -97,12 +101,26 @@ class Central:
 
     def post(self, path: str, body: dict) -> dict:
         """POST `body` as JSON, retrying what may succeed later; the reply's JSON on a 200."""
+        return self.retrying("POST", path, lambda: self._once("POST", path, body))
+
+    def get(self, path: str, *, empty: frozenset[int] = frozenset()) -> dict | None:
+        """GET `path`, retrying what may succeed later; the reply's JSON on a 200, None on a
+        status in `empty` (204 No Content: nothing to give), which is logged."""
+        return self.retrying("GET", path, lambda: self._once("GET", path, None, empty))
+
+    def retrying(self, method: str, path: str, attempt: Callable[[], T], *,
+                 progressed: Callable[[], bool] = lambda: False) -> T:
+        """`attempt()` until it returns, retrying the CentralErrors that may succeed later
+        within the policy. An attempt that `progressed()` (a download that got bytes before
+        the connection dropped) starts the count of retries and the budget afresh."""
         started = self._clock()
         retry = 0
         while True:
             try:
-                return self._once("POST", path, body)
+                return attempt()
             except CentralError as e:
+                if progressed():
+                    started, retry = self._clock(), 0
                 if not e.retryable or retry >= self._policy.retries:
                     raise
                 wait = self._policy.wait_s(retry, self._rng)
@@ -114,11 +132,44 @@ class Central:
                                        f"{wait:.0f} s, past the retry budget)",
                                        status=e.status, retryable=True) from None
                 retry += 1
-                log.warning("%s %s: %s; retry %d of %d in %.1f s", "POST", path, e, retry,
+                log.warning("%s %s: %s; retry %d of %d in %.1f s", method, path, e, retry,
                             self._policy.retries, wait)
                 self._sleep(wait)
 
-    def _once(self, method: str, path: str, body: dict | None) -> dict:
+    def open_stream(self, location: str, headers: dict[str, str]) -> requests.Response:
+        """GET `location` (a path on the server, or an address on the same server) once as a
+        stream (a file to download), with the token and the timeouts. Any status comes back
+        (200, 206 and 416 all mean something to a resumed download); the caller reads and
+        closes the response. No answer at all is a retryable CentralError."""
+        url = self.address(location)
+        wire.debug("GET %s %s", url, headers)
+        try:
+            return self._session.get(url, headers=headers, timeout=self._timeout, stream=True,
+                                     allow_redirects=False)
+        except requests.RequestException as e:
+            reason = _brief(e)
+            raise CentralError(f"{url}: {reason}", retryable=True, reason=reason) from None
+
+    def address(self, location: str) -> str:
+        """The full address of `location`: a path ("/api/...") is joined to [central] url; an
+        address must be on the same server (scheme, host and port), since the kiosk's token
+        goes with every request. Raises CentralError for any other."""
+        if location.startswith("/") and not location.startswith("//"):
+            return self.url + location
+        if _origin(location) is not None and _origin(location) == _origin(self.url):
+            return location
+        raise CentralError(f"{location!r} is not on the central server {self.url}: refused "
+                           "(the kiosk's token is sent to [central] url only)")
+
+    def refusal(self, location: str, reply: requests.Response) -> CentralError:
+        """A reply that is not what was asked for, as the CentralError any call raises."""
+        reason = f"HTTP {reply.status_code}{_detail(reply)}"
+        return CentralError(f"{self.address(location)}: {reason}", status=reply.status_code,
+                            reason=reason, retryable=reply.status_code in RETRY_STATUS,
+                            retry_after_s=_retry_after(reply.headers.get("Retry-After")))
+
+    def _once(self, method: str, path: str, body: dict | None,
+              empty: frozenset[int] = frozenset()) -> dict | None:
         url = self.url + path
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         wire.debug("%s %s %s", method, url, data[:2000] if data else "")
@@ -134,6 +185,9 @@ class Central:
             reason = _brief(e)
             raise CentralError(f"{url}: {reason}", retryable=True, reason=reason) from None
         wire.debug("%s %s -> %d %s", method, url, reply.status_code, reply.text[:2000])
+        if reply.status_code in empty:
+            log.info("%s %s: HTTP %d, taken as nothing there", method, url, reply.status_code)
+            return None
         if reply.status_code == 200:
             try:
                 answer = reply.json()
@@ -143,10 +197,19 @@ class Central:
             if not isinstance(answer, dict):
                 raise CentralError(f"{url}: HTTP 200 but not a JSON object", status=200)
             return answer
-        reason = f"HTTP {reply.status_code}{_detail(reply)}"
-        raise CentralError(f"{url}: {reason}", status=reply.status_code, reason=reason,
-                           retryable=reply.status_code in RETRY_STATUS,
-                           retry_after_s=_retry_after(reply.headers.get("Retry-After")))
+        raise self.refusal(path, reply)
+
+
+def _origin(address: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) address, the port filled in; None for anything else."""
+    try:
+        parts = urlsplit(address)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port
 
 
 def _detail(reply: requests.Response) -> str:

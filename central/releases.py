@@ -1,0 +1,301 @@
+"""Releases: files published once for kiosks to fetch (a RAUC bundle today; an e-book batch
+later). The rows live in the database (`releases`, `release_libraries`), the files in the
+releases folder (`[central] releases_dir`), one file per release. Runs on whichever thread
+calls it: FastAPI's worker threads, the command line.
+
+A release is for some libraries or for all of them. A kiosk's current release of a kind is the
+most recently published one, not withdrawn, for its library; withdrawing one makes the one
+before it current again. The server stores and serves; it never signs: kiosks check each
+bundle's signature with their own keyring.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from kiosk.update.versions import parse_version
+
+from central.bundles import read_bundle
+from central.db import Conn, Database
+from central.errors import NotFound, ReleaseRefused
+from central.i18n import N_
+from central.storage import utc_now
+
+log = logging.getLogger(__name__)
+COPY_CHUNK = 1024 * 1024
+INCOMING = "incoming"  # unfinished uploads and copies, beside the published files
+
+
+class ReleaseKind(enum.StrEnum):
+    SYSTEM = "system"        # a RAUC bundle for the kiosk's root file system (issue 14)
+    CATALOGUE = "catalogue"  # an e-book batch (issue 17): not published yet
+
+
+SUFFIXES = {ReleaseKind.SYSTEM: ".raucb", ReleaseKind.CATALOGUE: ".tar"}
+
+
+@dataclass(frozen=True)
+class Release:
+    id: int
+    kind: ReleaseKind
+    version: str
+    size: int
+    sha256: str
+    file: str                   # relative to the releases folder
+    all_libraries: bool
+    libraries: tuple[str, ...]  # empty when for all libraries
+    published_at: str
+    published_by: str
+    withdrawn_at: str | None
+
+    @property
+    def url(self) -> str:
+        return f"/api/v1/releases/{self.id}/file"
+
+    def for_library(self, library: str) -> bool:
+        return self.all_libraries or library in self.libraries
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A complete file in the incoming folder, with what was computed while it was written."""
+    path: Path
+    size: int
+    sha256: str
+
+
+class Releases:
+    def __init__(self, db: Database, folder: Path) -> None:
+        self.db = db
+        self.folder = Path(folder)
+
+    @property
+    def incoming(self) -> Path:
+        return self.folder / INCOMING
+
+    def path_of(self, release: Release) -> Path:
+        return self.folder / release.file
+
+    # Writing files --------------------------------------------------------------------------
+    def stage_copy(self, source: BinaryIO, max_bytes: int) -> Staged:
+        """Copies `source` into the incoming folder a chunk at a time, hashing as it writes;
+        never holds the file in memory."""
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        try:
+            announced = os.fstat(source.fileno()).st_size
+        except (OSError, AttributeError):  # not a file: the disk says when it is full
+            announced = 0
+        check_room(self.incoming, announced)
+        path = self.incoming / f"copy-{secrets.token_hex(8)}.part"
+        digest, size = hashlib.sha256(), 0
+        try:
+            with open(path, "xb") as out:
+                while chunk := source.read(COPY_CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ReleaseRefused(
+                            f"the file is over {max_bytes // 2**20} MB ([central] "
+                            "max_release_mb)", N_("The file is over {mb} MB."),
+                            mb=str(max_bytes // 2**20))
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as e:
+            path.unlink(missing_ok=True)
+            raise disk_error(e) from None
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return Staged(path, size, digest.hexdigest())
+
+    # Publishing -----------------------------------------------------------------------------
+    def publish(self, staged: Staged, kind: ReleaseKind, libraries: Iterable[str],
+                all_libraries: bool, by: str) -> Release:
+        """Makes a staged file a release: reads its version from the file itself, refuses an
+        unknown library or a version already published for one of the libraries, then moves
+        the file into place. The staged file is gone afterwards either way."""
+        try:
+            return self._publish(staged, kind, tuple(sorted(set(libraries))), all_libraries,
+                                 by)
+        finally:
+            staged.path.unlink(missing_ok=True)
+
+    def _publish(self, staged: Staged, kind: ReleaseKind, libraries: tuple[str, ...],
+                 all_libraries: bool, by: str) -> Release:
+        if kind != ReleaseKind.SYSTEM:
+            raise ReleaseRefused(f"publishing {kind} releases is not built yet",
+                                 N_("Only system updates can be published yet."))
+        if all_libraries == bool(libraries):
+            raise ReleaseRefused("name the libraries (--library NAME, repeated) or say "
+                                 "--all-libraries", N_("Choose the libraries, or all libraries."))
+        version = read_bundle(staged.path).version
+        with self.db.write() as conn:
+            if conn.postgres:  # ids and the duplicate check, one publisher at a time
+                conn.execute("LOCK TABLE releases IN SHARE ROW EXCLUSIVE MODE")
+            known = {row[0] for row in conn.all("SELECT DISTINCT library FROM kiosks")}
+            unknown = [name for name in libraries if name not in known]
+            if unknown:
+                raise ReleaseRefused(
+                    f"no library named {', '.join(unknown)}; the libraries with kiosks are: "
+                    f"{', '.join(sorted(known)) or 'none yet (kiosk-central kiosk add)'}",
+                    N_("No library named {name}."), name=", ".join(unknown))
+            _refuse_same_version(conn, kind, version, libraries, all_libraries)
+            release_id = int(conn.one("SELECT COALESCE(MAX(id), 0) + 1 FROM releases")[0])
+            file = f"{kind}/{release_id}-{version}{SUFFIXES[kind]}"
+            release = Release(release_id, kind, version, staged.size, staged.sha256, file,
+                              all_libraries, () if all_libraries else libraries, utc_now(),
+                              by, None)
+            conn.execute("INSERT INTO releases (id, kind, version, size, sha256, file, "
+                         "all_libraries, published_at, published_by, withdrawn_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                         (release.id, str(kind), version, release.size, release.sha256, file,
+                          int(all_libraries), release.published_at, by))
+            conn.executemany("INSERT INTO release_libraries (release_id, library) VALUES (?, ?)",
+                             [(release_id, name) for name in release.libraries])
+            # Into place before the commit: a row never points at a missing file.
+            target = self.path_of(release)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged.path, target)
+            _fsync_dir(target.parent)
+        log.info("release %d published: %s %s, %d bytes, sha256 %s, for %s, by %s",
+                 release.id, kind, version, release.size, release.sha256,
+                 "all libraries" if all_libraries else ", ".join(libraries), by)
+        return release
+
+    # Reading --------------------------------------------------------------------------------
+    def all(self) -> list[Release]:
+        """Newest first, withdrawn ones too."""
+        with self.db.read() as conn:
+            return list(_releases(conn, "", ()))
+
+    def get(self, release_id: int) -> Release | None:
+        with self.db.read() as conn:
+            found = list(_releases(conn, "WHERE id = ?", (release_id,)))
+        return found[0] if found else None
+
+    def current(self, kind: ReleaseKind, library: str) -> Release | None:
+        """The release of `kind` that a kiosk of `library` should have, or None."""
+        with self.db.read() as conn:
+            for release in _releases(conn, "WHERE kind = ? AND withdrawn_at IS NULL",
+                                     (str(kind),)):
+                if release.for_library(library):
+                    return release
+        return None
+
+    def current_for(self) -> dict[int, list[str]]:
+        """For each release that is current somewhere, the libraries (with kiosks) whose
+        kiosks it is current for."""
+        with self.db.read() as conn:
+            libraries = sorted(row[0] for row in conn.all("SELECT DISTINCT library FROM kiosks"))
+            live = list(_releases(conn, "WHERE withdrawn_at IS NULL", ()))
+        found: dict[int, list[str]] = {}
+        for kind in ReleaseKind:
+            for library in libraries:
+                first = next((r for r in live if r.kind == kind and r.for_library(library)),
+                             None)
+                if first is not None:
+                    found.setdefault(first.id, []).append(library)
+        return found
+
+    def for_kiosk(self, release_id: int, library: str) -> Release | None:
+        """The release, if a kiosk of `library` may fetch it (not withdrawn, its library)."""
+        release = self.get(release_id)
+        if release is None or release.withdrawn_at or not release.for_library(library):
+            return None
+        return release
+
+    def libraries(self) -> list[str]:
+        with self.db.read() as conn:
+            return sorted(row[0] for row in conn.all("SELECT DISTINCT library FROM kiosks"))
+
+    # Withdrawing ----------------------------------------------------------------------------
+    def withdraw(self, release_id: int) -> Release:
+        """Kiosks stop seeing the release; its file is deleted (its row stays, for the list).
+        Withdrawing twice changes nothing."""
+        with self.db.write() as conn:
+            found = list(_releases(conn, "WHERE id = ?", (release_id,)))
+            if not found:
+                raise NotFound(f"no release {release_id}: kiosk-central release list shows "
+                               "them")
+            if found[0].withdrawn_at is None:
+                conn.execute("UPDATE releases SET withdrawn_at = ? WHERE id = ?",
+                             (utc_now(), release_id))
+        release = self.get(release_id)
+        self.path_of(release).unlink(missing_ok=True)
+        log.info("release %d (%s %s) withdrawn", release.id, release.kind, release.version)
+        return release
+
+
+def check_room(folder: Path, needed: int) -> None:
+    """Refuses a file the releases folder has no room for, before a byte of it is written."""
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise ReleaseRefused(
+            f"not enough space in {folder}: {free // 2**20} MB free, {needed // 2**20 + 1} MB "
+            "needed; withdraw old releases (their files are deleted) or give releases_dir room",
+            N_("The server has no room for this file: {free} MB free, {needed} MB needed."),
+            free=str(free // 2**20), needed=str(needed // 2**20 + 1))
+
+
+def disk_error(error: OSError) -> ReleaseRefused:
+    """A release file that could not be written (a full disk, most likely), said for people."""
+    log.error("cannot write a release file: %s", error)
+    return ReleaseRefused(f"cannot write the file in the releases folder: {error.strerror}",
+                          N_("The server could not store the file: {why}"),
+                          why=error.strerror or str(error))
+
+
+def _refuse_same_version(conn: Conn, kind: ReleaseKind, version: str,
+                         libraries: tuple[str, ...], all_libraries: bool) -> None:
+    # Kiosks compare versions without the build suffix: 0.2.0+1 and 0.2.0+2 are one version.
+    key = parse_version(version)
+    for other in _releases(conn, "WHERE kind = ? AND withdrawn_at IS NULL", (str(kind),)):
+        if parse_version(other.version) != key:
+            continue
+        if all_libraries or other.all_libraries:
+            overlap = "all libraries" if other.all_libraries else ", ".join(other.libraries)
+        else:
+            overlap = ", ".join(sorted(set(libraries) & set(other.libraries)))
+        if overlap:
+            raise ReleaseRefused(
+                f"version {version} is published already for {overlap} (release {other.id}, "
+                f"{other.version}); give the new bundle a new version, or withdraw release "
+                f"{other.id} first",
+                N_("Version {version} is published already (release {id}). Give the new "
+                   "bundle a new version, or withdraw that release first."),
+                version=version, id=str(other.id))
+
+
+def _releases(conn: Conn, where: str, params: tuple) -> Iterator[Release]:
+    rows = conn.all("SELECT id, kind, version, size, sha256, file, all_libraries, "
+                    f"published_at, published_by, withdrawn_at FROM releases {where} "
+                    "ORDER BY id DESC", params)
+    if not rows:
+        return
+    libraries: dict[int, list[str]] = {}
+    for release_id, library in conn.all("SELECT release_id, library FROM release_libraries "
+                                        "ORDER BY library"):
+        libraries.setdefault(int(release_id), []).append(library)
+    for (release_id, kind, version, size, sha256, file, every, published_at, by,
+         withdrawn_at) in rows:
+        yield Release(int(release_id), ReleaseKind(kind), version, int(size), sha256, file,
+                      bool(every), tuple(libraries.get(int(release_id), ())), published_at,
+                      by, withdrawn_at)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
