@@ -3,7 +3,7 @@
 1. A technician publishes a bundle once on the central server (this machine; the guest reaches
    it at 10.0.2.2). The kiosk was flashed with its settings on the boot partition, as a
    technician gives them: `kiosk.toml` (the server, an update window that covers now, a
-   bandwidth limit) and `central.token`. The nightly pull (kiosk-update-pull.service, started
+   bandwidth limit) and `central.token`. The nightly pull (kiosk-pull.service, started
    here by hand instead of waiting for its timer) downloads it; the server is stopped
    mid-download and started again, and the next pull resumes where it stopped instead of
    starting over. The kiosk installs it, reboots into it by itself while idle, and keeps it.
@@ -153,31 +153,31 @@ def test_a_published_bundle_is_pulled_resumed_installed_and_kept(kiosk, central,
     assert published.returncode == 0, published.stdout + published.stderr
 
     with timed(f"{V2}: pull until {CUT_AT // 1024**2} MB are on the kiosk"):
-        kiosk.ssh("systemctl start --no-block kiosk-update-pull.service")
+        kiosk.ssh("systemctl start --no-block kiosk-pull.service")
         deadline = time.monotonic() + 900
         while downloaded_bytes(kiosk) < CUT_AT:
             assert time.monotonic() < deadline, kiosk.ssh(
-                "journalctl -b --no-pager -u kiosk-update-pull | tail -40").stdout
+                "journalctl -b --no-pager -u kiosk-pull | tail -40").stdout
             time.sleep(2)
     central.stop()
     with timed(f"{V2}: the first pull gives up with the server gone"):
         deadline = time.monotonic() + 900
         while "ActiveState=activating" in kiosk.ssh(
-                "systemctl show -p ActiveState kiosk-update-pull.service").stdout:
+                "systemctl show -p ActiveState kiosk-pull.service").stdout:
             assert time.monotonic() < deadline
             time.sleep(5)
     kept = downloaded_bytes(kiosk)
-    first = kiosk.ssh("journalctl -b --no-pager -u kiosk-update-pull").stdout
+    first = kiosk.ssh("journalctl -b --no-pager -u kiosk-pull").stdout
     save("delivery-pull-cut.txt", first)
     assert kept >= CUT_AT, first
 
     central.start()
     mark = len(kiosk.serial_text())
     with timed(f"{V2}: the next pull resumes, installs, and reboots into B when idle"):
-        kiosk.ssh("systemctl start --no-block kiosk-update-pull.service")
+        kiosk.ssh("systemctl start --no-block kiosk-pull.service")
         kiosk.wait_for_serial(r"kiosk-boot: booting slot B", 1800, start=mark)
         kiosk.wait_ssh(update.BOOT_TIMEOUT)
-    previous = kiosk.ssh("journalctl -b -1 --no-pager -u kiosk-update-pull").stdout
+    previous = kiosk.ssh("journalctl -b -1 --no-pager -u kiosk-pull").stdout
     save("delivery-pull-resumed.txt", previous)
     assert "resuming" in previous, previous
     with timed(f"{V2}: slot B marked good"):
