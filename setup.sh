@@ -82,11 +82,13 @@ DATA_ROOT=/data
 UNIT_DIR=/etc/systemd/system
 KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
              kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
-             kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service)
-# kiosk-update-confirm.service runs only where /etc/rauc/system.conf exists (the image).
+             kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service
+             kiosk-media.socket kiosk-media.service)
+# kiosk-update-confirm.service and kiosk-media.socket run only where /etc/rauc/system.conf
+# exists (the image).
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
                kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service
-               kiosk-update-confirm.service)
+               kiosk-update-confirm.service kiosk-media.socket)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"
