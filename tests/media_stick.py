@@ -117,6 +117,9 @@ def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict]):
             subprocess.run(["umount", point], check=True)
         yield device
     finally:
+        for line in Path("/proc/self/mounts").read_text().splitlines():
+            if line.split()[0] == device:  # a helper that failed to unmount: never leak it
+                subprocess.run(["umount", "--lazy", line.split()[1]], check=False)
         subprocess.run(["losetup", "-d", device], check=False)
 
 

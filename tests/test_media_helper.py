@@ -151,3 +151,12 @@ def test_no_stick_and_not_from_the_image_are_said(tmp_path):
             assert isinstance(refused, Failed) and refused.problem is Problem.NOT_FROM_IMAGE
     finally:
         helper.stop()
+
+
+def test_stopping_the_helper_releases_the_sticks_of_open_connections(helper):
+    with MediaClient(helper.socket_path) as client:
+        point = client.scan().sticks[0].mount_point
+        assert mount_options(point) is not None
+        log = helper.stop()  # systemd stopping it (shutdown) while the admin screen is open
+        assert mount_options(point) is None, log
+        assert "releasing the sticks still mounted" in log

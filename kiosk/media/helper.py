@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -175,22 +176,39 @@ def listening_socket(listen: Path | None) -> socket.socket:
 
 def serve(server: socket.socket, settings: HelperSettings, idle_exit_s: float = IDLE_EXIT_S
           ) -> None:
+    """Accept connections until none came for `idle_exit_s`, or SIGTERM; every mount made is
+    gone when this returns."""
     unmount_stale(settings.mount_root, settings.runner)
-    threads: list[threading.Thread] = []
+    serving: dict[threading.Thread, Connection] = {}
     numbers = itertools.count(1)
     server.settimeout(idle_exit_s)
-    while True:
-        try:
-            sock, _ = server.accept()
-        except TimeoutError:
-            threads = [t for t in threads if t.is_alive()]
-            if not threads:
-                log.info("no connection for %g s: leaving until the next", idle_exit_s)
-                return
-            continue
-        sock.settimeout(None)
-        connection = Connection(sock, str(next(numbers)), settings)
-        thread = threading.Thread(target=connection.serve, name="kiosk-media-connection",
-                                  daemon=True)
-        thread.start()
-        threads.append(thread)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while True:
+            try:
+                sock, _ = server.accept()
+            except TimeoutError:
+                serving = {t: c for t, c in serving.items() if t.is_alive()}
+                if not serving:
+                    log.info("no connection for %g s: leaving until the next", idle_exit_s)
+                    return
+                continue
+            sock.settimeout(None)
+            connection = Connection(sock, str(next(numbers)), settings)
+            thread = threading.Thread(target=connection.serve, name="kiosk-media-connection",
+                                      daemon=True)
+            thread.start()
+            serving[thread] = connection
+    except Stopped:
+        log.info("stopping: releasing the sticks still mounted")
+    finally:
+        for connection in serving.values():
+            connection.mounts.close()
+
+
+class Stopped(Exception):
+    pass
+
+
+def _stop(_signum, _frame) -> None:
+    raise Stopped()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 from kiosk.commands import Runner
@@ -35,8 +36,13 @@ class Mounts:
     def __init__(self, root: Path, tag: str, runner: Runner) -> None:
         self.root, self.tag, self.runner = root, tag, runner
         self.points: dict[str, Path] = {}  # device -> mount point
+        self._lock = threading.Lock()  # the connection's thread, or the helper stopping
 
     def mount(self, fs: UsbFileSystem) -> Path:
+        with self._lock:
+            return self._mount(fs)
+
+    def _mount(self, fs: UsbFileSystem) -> Path:
         if fs.device in self.points:
             return self.points[fs.device]
         self.root.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -58,10 +64,11 @@ class Mounts:
 
     def close(self) -> int:
         count = 0
-        for device, point in list(self.points.items()):
-            unmount(point, self.runner)
-            del self.points[device]
-            count += 1
+        with self._lock:
+            for device, point in list(self.points.items()):
+                unmount(point, self.runner)
+                del self.points[device]
+                count += 1
         return count
 
 
