@@ -24,9 +24,9 @@ from kiosk.media import bundles, devices, install
 from kiosk.media.devices import DeviceError
 from kiosk.media.install import LineRunner
 from kiosk.media.mounts import MountError, Mounts, unmount_stale
-from kiosk.media.protocol import (MOUNT_ROOT, Failed, Installed, Op, Problem, ProtocolError,
-                                  Rebooting, Released, Reply, Request, Scanned, Stick,
-                                  decode_request, encode)
+from kiosk.media.protocol import (MOUNT_ROOT, Failed, Installed, Op, Problem, Progress,
+                                  ProtocolError, Rebooting, Released, Reply, Request, Scanned,
+                                  Stick, decode_request, encode)
 from kiosk.update import release as kiosk_release
 from kiosk.update.state import RAUC_CONF
 
@@ -78,6 +78,13 @@ class Connection:
 
     def send(self, reply: Reply) -> None:
         self.sock.sendall(encode(reply))
+
+    def send_progress(self, step: Progress) -> None:
+        """An app that hung up mid-install misses the progress; the install goes on."""
+        try:
+            self.send(step)
+        except OSError:
+            pass
 
     def handle(self, request: Request) -> Reply:
         log.info("asked to %s%s", request.op, f" {request.path}" if request.path else "")
@@ -134,7 +141,7 @@ class Connection:
             return Failed(Problem.BUSY, "another update is being installed: wait for it")
         try:
             log.info("installing %s (%s)", bundle, version)
-            result = install.install(path, self.settings.line_runner, self.send)
+            result = install.install(path, self.settings.line_runner, self.send_progress)
         finally:
             self.settings.install_lock.release()
         if not result.ok:
