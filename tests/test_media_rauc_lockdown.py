@@ -55,13 +55,14 @@ def root_mark(mark: Path) -> None:
     mark.touch(0o600)
 
 
-@pytest.mark.parametrize("version", ["0.2.1", "0.10.0", "0.2.0", "0.2.0+20270101", "1.0"])
+@pytest.mark.parametrize("version", ["0.2.1", "0.10.0", "0.2.0", "0.2.0+20270101", "1.0",
+                                     "0.2.0-qemu", "0.3.0-broken"])
 def test_the_handler_lets_newer_and_the_same_version_through(tmp_path, version):
     done = handler(tmp_path, version)
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("version", ["0.1.9", "0.1.10+20991231", "0.0.1"])
+@pytest.mark.parametrize("version", ["0.1.9", "0.1.10+20991231", "0.0.1", "0.1.9-qemu"])
 def test_the_handler_refuses_an_older_bundle_and_says_how_to_go_back(tmp_path, version):
     done = handler(tmp_path, version)
     assert done.returncode == 1

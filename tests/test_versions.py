@@ -15,6 +15,9 @@ from kiosk.update.versions import is_older, parse_version
     ("  0.2.1\n", (0, 2, 1)),
     ("0.0.0", ()),
     ("007.1", (7, 1)),
+    ("0.2.0-qemu", (0, 2)),
+    ("0.3.0-broken", (0, 3)),
+    ("0.2.0-rc.1+build-7", (0, 2)),
 ])
 def test_parse_version_gives_numbers_without_the_suffix(text, parsed):
     assert parse_version(text) == parsed
@@ -26,6 +29,8 @@ def test_parse_version_gives_numbers_without_the_suffix(text, parsed):
     ("0.2", "0.2.1"),
     ("1.9.9", "2.0.0"),
     ("0.2.0+99999999", "0.2.1+1"),
+    ("0.1.0", "0.2.0-qemu"),               # the QEMU test's image and bundles
+    ("0.2.0-qemu", "0.3.0-broken"),
 ])
 def test_is_older(a, b):
     assert is_older(a, b)
@@ -37,6 +42,8 @@ def test_is_older(a, b):
     ("0.2", "0.2.0"),            # a missing part is a zero
     ("0.2.0+20261206", "0.2.0+20251231"),  # the build suffix does not order
     ("0.2.0+20261206", "0.2.0"),
+    ("0.2.0-qemu", "0.2.0+20261206"),      # a suffix after - does not order either
+    ("0.2.0-qemu", "0.2.0"),
 ])
 def test_equal_versions_are_not_older_either_way(a, b):
     assert not is_older(a, b)
@@ -44,7 +51,8 @@ def test_equal_versions_are_not_older_either_way(a, b):
 
 
 @pytest.mark.parametrize("text", [
-    "", "   ", "v0.2.0", "0.2.0-rc1", "0..2", ".2", "0.2.", "0.2.0+", "abc", "0.2 0.3",
+    "", "   ", "v0.2.0", "0..2", ".2", "0.2.", "0.2.0+", "0.2.0-", "abc", "0.2 0.3",
+    "0.2.0+a b", "-0.2",
     "١.٢",  # other scripts' digits are not ours
 ])
 def test_not_a_version_raises_value_error_naming_it(text):
