@@ -102,7 +102,8 @@ def test_install_refuses_what_scan_did_not_offer_and_older_bundles(helper, tmp_p
             refused = client.install(path)
             assert isinstance(refused, Failed) and refused.problem is Problem.NOT_FOUND, path
         refused = client.install(older.path)
-        assert isinstance(refused, Failed) and refused.problem is Problem.NOT_FOUND
+        assert isinstance(refused, Failed) and refused.problem is Problem.OLDER
+        assert "0.1.9 is not newer than the running system 0.2.0" in refused.why
         assert ["install", older.path] not in helper.calls("rauc")
         assert all(call[0] != "install" for call in helper.calls("rauc"))
 

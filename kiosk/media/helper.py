@@ -116,7 +116,7 @@ class Connection:
                 continue
             paths, names = bundles.top_level(point)
             found = tuple(bundles.describe(p, self.settings.runner, running) for p in paths)
-            self.found.update({b.path: b.version for b in found if b.problem is None})
+            self.found.update({b.path: b.version for b in found})
             sticks.append(Stick(fs.device, fs.label, str(point), found, tuple(names)))
         if not sticks:
             why = "; ".join(unmountable) or "no USB stick with a FAT, exFAT or ext4 file system"
@@ -125,8 +125,9 @@ class Connection:
 
     def install(self, path: str) -> Reply:
         bundle = Path(path)
-        # Only what this connection's own scan offered, still a plain file directly in a
-        # mount this connection made (never a path the app made up, never through a symlink).
+        # Only what this connection's own scan found, still a plain file directly in a mount
+        # this connection made (never a path the app made up, never through a symlink); its
+        # version read again, as the file may have changed since.
         if (path not in self.found or self.mounts.owns(bundle) is None
                 or not bundle.is_file() or bundle.is_symlink()):
             return Failed(Problem.NOT_FOUND, f"{path} is not a bundle a scan of this "
