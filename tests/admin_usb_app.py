@@ -61,7 +61,11 @@ def main(scenario: str, size: str, socket_path: str, go: str, shots: str) -> int
     runtime.send(ev.PinSubmitted(PIN))
     k.until(lambda: k.screen == "admin")
     admin = k.current()
+    k.until(lambda: admin.view.status is not None)  # the checks, as staff see them on entering
     k.frames(5)
+    assert k.widget("admin", "usb").text == "从 U 盘更新系统"
+    if scenario == "install":
+        k.screenshot(f"admin-usb-button-{size}")
     k.tap(k.widget("admin", "usb"))
     panel = admin.usb_panel
     assert panel is not None and admin.usb_open, "the USB panel did not open"

@@ -39,7 +39,7 @@ def test_install_from_a_stick_with_progress_then_restart(tmp_path, size):
     ops = [entry[0] for entry in helper.history]
     assert ops[:4] == ["connect", "scan", "install", "reboot"], helper.history
     assert ("install", NEW.path) in helper.history
-    for name in ("list", "installing", "installed", "installed-en"):
+    for name in ("button", "list", "installing", "installed", "installed-en"):
         assert (SHOTS / f"admin-usb-{name}-{size}.png").stat().st_size > 5000
 
 
