@@ -21,6 +21,8 @@ import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 FAKE_RAUC = r'''
@@ -89,10 +91,7 @@ def _why_not(fstype: str) -> str | None:
     mkfs = {"vfat": "mkfs.vfat", "ext4": "mkfs.ext4"}[fstype]
     if not shutil.which(mkfs):
         return f"needs {mkfs}"
-    kernel = Path("/proc/filesystems").read_text().split()
-    if fstype not in kernel:
-        return f"this kernel cannot mount {fstype} (not in /proc/filesystems)"
-    return None
+    return None  # whether the kernel mounts it (a module loaded on demand) shows at mounting
 
 
 @contextmanager
@@ -108,7 +107,13 @@ def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict]):
                             text=True).stdout.strip()
     try:
         point.mkdir()
-        subprocess.run(["mount", device, point], check=True)
+        mounted = subprocess.run(["mount", "-t", fstype, device, point], capture_output=True,
+                                 text=True)
+        if mounted.returncode:
+            reason = f"this kernel cannot mount {fstype}: {mounted.stderr.strip()}"
+            if os.environ.get("CI"):
+                raise RuntimeError(f"the USB stick tests cannot run in CI: {reason}")
+            pytest.skip(reason)
         try:
             for name, content in files.items():
                 data = json.dumps(content).encode() if isinstance(content, dict) else content
