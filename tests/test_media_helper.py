@@ -128,7 +128,7 @@ def test_a_failed_install_says_rauc_s_own_words(tmp_path):
                 [bundle] = client.scan().sticks[0].bundles
                 failed = client.install(bundle.path)
                 assert isinstance(failed, Failed) and failed.problem is Problem.INSTALL_FAILED
-                assert "failed" in failed.why
+                assert failed.why == "Compatible mismatch"  # RAUC's LastError, not "failed"
                 assert isinstance(client.reboot(), Failed)
         finally:
             helper.stop()

@@ -146,8 +146,9 @@ class Connection:
         finally:
             self.settings.install_lock.release()
         if not result.ok:
-            log.warning("rauc could not install %s: %s", bundle, result.why)
-            return Failed(Problem.INSTALL_FAILED, result.why)
+            why = install.why_failed(result)
+            log.warning("rauc could not install %s: %s", bundle, why)
+            return Failed(Problem.INSTALL_FAILED, why)
         log.info("installed %s (%s) into the other slot", bundle, version)
         self.installed = version
         return Installed(version, path)

@@ -147,9 +147,10 @@ class UsbUpdatePanel(BoxLayout):
         self._refresh()
 
     def _progress(self, step: Progress) -> None:
+        # RAUC's own words for each step; its other lines ("idle", errors) are the reply's.
         if step.percent is not None:
             self.percent = step.percent
-        self.step = f"{self.percent:.0f}%  {step.message}"  # RAUC's own words, as it says them
+            self.step = f"{step.percent}%  {step.message}"
         self.keep_alive()
 
     def _installed_or_not(self, reply) -> None:
