@@ -324,3 +324,16 @@ def test_without_our_policy_anyone_could_install(tmp_path):
         assert bus.call(["rauc", "status", "mark-good"], as_nobody=True).returncode == 0
     finally:
         bus.close()
+
+
+def test_the_helper_reads_real_rauc_install_output(bus, monkeypatch):
+    """What kiosk.media.install parses is what RAUC 1.8's own `rauc install` prints: percent
+    steps while the service works, then LastError when it fails (this file is no bundle)."""
+    from kiosk.media import install
+
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
+    steps = []
+    result = install.install(str(bus.bundle), install.run_lines, steps.append)
+    assert not result.ok
+    assert any(step.percent is not None for step in steps), steps
+    assert install.why_failed(result).startswith("Invalid bundle format"), result.stdout
