@@ -161,3 +161,21 @@ def test_stopping_the_helper_releases_the_sticks_of_open_connections(helper):
         log = helper.stop()  # systemd stopping it (shutdown) while the admin screen is open
         assert mount_options(point) is None, log
         assert "releasing the sticks still mounted" in log
+
+
+def test_nonsense_and_oversized_requests_are_answered_not_obeyed(helper):
+    import socket
+
+    from kiosk.media.protocol import MAX_REQUEST, decode_reply
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(helper.socket_path))
+        reader = sock.makefile("rb")
+        for line in (b'{"op": "format", "path": "/dev/sda"}\n', b"not json\n",
+                     b'{"op": "install", "path": "' + b"a" * MAX_REQUEST + b'"}\n'):
+            sock.sendall(line)
+            reply = decode_reply(reader.readline())
+            assert isinstance(reply, Failed) and reply.problem is Problem.BAD_REQUEST, reply
+        sock.sendall(b'{"op": "scan"}\n')
+        while isinstance(reply := decode_reply(reader.readline()), Failed):
+            pass  # the rest of the oversized line, refused in turn
+        assert isinstance(reply, Scanned)  # and the connection still serves

@@ -15,7 +15,7 @@ from pathlib import Path
 SOCKET_PATH = Path("/run/kiosk-media.sock")  # kiosk-media.socket's ListenStream
 SOCKET_ENV = "KIOSK_MEDIA_SOCKET"  # another socket for the app (tests; a development PC)
 MOUNT_ROOT = Path("/run/kiosk-media")
-MAX_LINE = 64 * 1024  # a request longer than this is not one of ours
+MAX_REQUEST = 64 * 1024  # a request longer than this is not one of ours
 
 
 class Op(StrEnum):
@@ -119,6 +119,8 @@ def encode(message: Request | Reply) -> bytes:
 
 
 def decode_request(line: bytes) -> Request:
+    if len(line) > MAX_REQUEST:
+        raise ProtocolError(f"a request of {len(line)} bytes is longer than {MAX_REQUEST}")
     data = _object(line)
     try:
         op = Op(data.get("op"))
@@ -158,8 +160,6 @@ def _stick(data: dict) -> Stick:
 
 
 def _object(line: bytes) -> dict:
-    if len(line) > MAX_LINE:
-        raise ProtocolError(f"a line of {len(line)} bytes is longer than {MAX_LINE}")
     try:
         data = json.loads(line)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
