@@ -110,8 +110,11 @@ def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict]):
         mounted = subprocess.run(["mount", "-t", fstype, device, point], capture_output=True,
                                  text=True)
         if mounted.returncode:
+            # A kernel without the file system (CI's and this machine's have no vfat) is a
+            # skip even under CI: ext4 always runs, and the QEMU image test plugs in real FAT.
+            # Any other failure to mount is an error there.
             reason = f"this kernel cannot mount {fstype}: {mounted.stderr.strip()}"
-            if os.environ.get("CI"):
+            if os.environ.get("CI") and "unknown filesystem type" not in mounted.stderr:
                 raise RuntimeError(f"the USB stick tests cannot run in CI: {reason}")
             pytest.skip(reason)
         try:
