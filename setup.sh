@@ -34,6 +34,7 @@ APT_PACKAGES=(
   postgresql                             # central server tests on PostgreSQL (a throwaway cluster)
   chromium chromium-driver               # central server pages tested in headless Chromium
   rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py)
+  dbus                                   # a private dbus-daemon for RAUC's D-Bus policy test
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(
