@@ -35,6 +35,7 @@ APT_PACKAGES=(
   chromium chromium-driver               # central server pages tested in headless Chromium
   rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py);
                                          # the central server reads a published bundle's version
+  dbus                                   # a private dbus-daemon for RAUC's D-Bus policy test
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(
@@ -84,11 +85,12 @@ UNIT_DIR=/etc/systemd/system
 KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
              kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
              kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service
-             kiosk-pull.service kiosk-pull.timer)
-# kiosk-update-confirm and kiosk-pull run only where /etc/rauc/system.conf exists (the image).
+             kiosk-pull.service kiosk-pull.timer kiosk-media.socket kiosk-media.service)
+# kiosk-update-confirm, kiosk-pull and kiosk-media run only where /etc/rauc/system.conf exists
+# (the image).
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
                kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service
-               kiosk-update-confirm.service kiosk-pull.timer)
+               kiosk-update-confirm.service kiosk-pull.timer kiosk-media.socket)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"

@@ -90,12 +90,17 @@ EOF
 
 # install_update_config TREE: RAUC's system.conf and the keyring (the CA certificate) in the
 # image's tree, and /data/rauc made at boot. The key comes from update_key_for TREE's folder.
+# Also RAUC locked down: the pre-install handler refusing older bundles, and the D-Bus policy
+# that leaves installing and marking slots to root.
 install_update_config() {
   local tree=$1 key
   key=$(update_key_for "$(dirname "$tree")")
-  install -d -m 0755 "$tree/etc/rauc" "$tree/etc/tmpfiles.d"
+  install -d -m 0755 "$tree/etc/rauc" "$tree/etc/tmpfiles.d" "$tree/usr/lib/kiosk" \
+    "$tree/etc/dbus-1/system.d"
   install -m 0644 "$UPDATE_CONFIG_DIR/system.conf" "$tree/etc/rauc/system.conf"
   install -m 0644 "$key/$UPDATE_CA_CERT" "$tree/etc/rauc/keyring.pem"
+  install -m 0755 "$UPDATE_CONFIG_DIR/pre-install" "$tree/usr/lib/kiosk/rauc-pre-install"
+  install -m 0644 "$UPDATE_CONFIG_DIR/kiosk-rauc-dbus.conf" "$tree/etc/dbus-1/system.d/kiosk-rauc.conf"
   echo "d /data/rauc 0755 root root -" > "$tree/etc/tmpfiles.d/kiosk-rauc.conf"
   echo "setup: RAUC in the tree trusts the update CA of $key"
 }

@@ -21,11 +21,12 @@ import pytest
 from tests.conftest import ROOT
 
 SYSTEMD = ROOT / "systemd"
-UNITS = sorted(p.name for p in SYSTEMD.iterdir() if p.suffix in (".service", ".timer"))
+UNITS = sorted(p.name for p in SYSTEMD.iterdir() if p.suffix in (".service", ".timer", ".socket"))
 # Every program a unit starts, and what puts it there on a kiosk. A unit naming any other
 # path (a typo, a program no package installs) fails test_every_program_a_unit_starts_is_installed.
 PROGRAMS = {
     "/opt/kiosk/.venv/bin/kiosk": "setup.sh install",
+    "/opt/kiosk/.venv/bin/python": "setup.sh install",
     "/usr/sbin/wpa_supplicant": "wpasupplicant",
     "/usr/bin/setterm": "util-linux",
 }

@@ -5,8 +5,10 @@ installed with `./setup.sh install` each says so and how to update it instead.""
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import partial
+from pathlib import Path
 
 from kiosk import commands
 from kiosk import config as config_module
@@ -16,8 +18,8 @@ from kiosk.delivery import status as delivery
 from kiosk.delivery.releases import ReleaseKind
 from kiosk.delivery.space import MB
 from kiosk.delivery.status import DeliveryState, DeliveryStatus
-from kiosk.update import confirm, rauc, state
 from kiosk.errors import KioskError
+from kiosk.update import confirm, downgrade, rauc, state
 from kiosk.update.rauc import RaucError, Slot
 from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
 
@@ -34,6 +36,9 @@ def register(subparsers, common) -> None:
     i = actions.add_parser("install", parents=[common],
                            help="install a bundle into the other slot (then reboot to try it)")
     i.add_argument("bundle", metavar="BUNDLE", help="a kiosk-<version>-arm64.raucb file")
+    i.add_argument("--allow-older", action="store_true",
+                   help="install it even when it is older than this system (root only; "
+                        "RAUC's pre-install handler refuses older bundles otherwise)")
     i.set_defaults(func=run_install)
     c = actions.add_parser("confirm", parents=[common],
                            help="keep this slot once the kiosk is in service, else fall back "
@@ -131,13 +136,23 @@ def _other(slot: Slot | None) -> str:
             f"{slot.installed_at:%Y-%m-%d %H:%M} UTC, {health}")
 
 
-def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdatePaths()) -> int:
+def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdatePaths(),
+                older_mark: Path = downgrade.ALLOW_OLDER) -> int:
     runner = runner or partial(commands.run, timeout_s=INSTALL_TIMEOUT_S)
     if not paths.from_image:
         print(f"kiosk update: {NotFromImage()}", file=sys.stderr)
         return 1
+    allow_older = getattr(args, "allow_older", False)
+    if allow_older and os.geteuid() != 0:
+        print("kiosk update: --allow-older is for root: run it with sudo", file=sys.stderr)
+        return 1
     print(f"kiosk update: installing {args.bundle} into the other slot (a few minutes)...")
-    result = runner(list(rauc.install_argv(args.bundle)))
+    if allow_older:
+        print("kiosk update: --allow-older: the version check is off for this install only")
+        with downgrade.allowing_older(older_mark):
+            result = runner(list(rauc.install_argv(args.bundle)))
+    else:
+        result = runner(list(rauc.install_argv(args.bundle)))
     if not result.ok:
         print(f"kiosk update: rauc could not install {args.bundle}: {result.why}\n"
               "kiosk update: nothing changed: this slot stays as it is", file=sys.stderr)

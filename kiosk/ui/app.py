@@ -146,7 +146,8 @@ class KioskApp(App):
                 name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload, **books)),
             Screen.ADMIN_PIN: (("admin_pin",), lambda: AdminPinScreen(
                 name=Screen.ADMIN_PIN.value, **common)),
-            Screen.ADMIN: (("admin",), lambda: AdminScreen(name=Screen.ADMIN.value, **common)),
+            Screen.ADMIN: (("admin_usb", "admin"), lambda: AdminScreen(name=Screen.ADMIN.value,
+                                                                      **common)),
             Screen.OUT_OF_SERVICE: (("out_of_service",), lambda: OutOfServiceScreen(
                 name=Screen.OUT_OF_SERVICE.value, **common)),
         }

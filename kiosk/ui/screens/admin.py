@@ -1,14 +1,16 @@
 """The staff admin screen: the checks `kiosk doctor` makes, live device states, restart, the
 transactions the ILS refused when offline ones were sent later, and those whose result nobody
-knows (a crash, a lost reply), each to mark as dealt with once staff have put it right."""
+knows (a crash, a lost reply), each to mark as dealt with once staff have put it right; and
+the system update from a USB stick (admin_usb.UsbUpdatePanel, in place of the list)."""
 
 from __future__ import annotations
 
-from kivy.properties import ListProperty
+from kivy.properties import BooleanProperty, ListProperty
 
 from kiosk.core import events as ev
 from kiosk.i18n import N_
 from kiosk.journal.store import parse_utc
+from kiosk.ui.screens.admin_usb import UsbUpdatePanel
 from kiosk.ui.screens.base import KioskScreen
 
 CHECK_NAMES = {
@@ -39,13 +41,46 @@ COLOURS = {True: (0.15, 0.5, 0.25, 1), False: (0.75, 0.15, 0.1, 1), None: (0.4, 
 
 class AdminScreen(KioskScreen):
     rows = ListProperty([])
+    usb_open = BooleanProperty(False)
     now = 0.0  # the runtime's clock, for "offline for 3 min"
+    usb_panel: UsbUpdatePanel | None = None
 
     def on_view(self, _instance, _view) -> None:
         self.refresh_rows()
 
-    def on_lang(self, _instance, _lang) -> None:
+    def on_lang(self, _instance, lang) -> None:
         self.refresh_rows()
+        if self.usb_panel is not None:
+            self.usb_panel.lang = lang
+
+    # --- the USB stick panel ----------------------------------------------------------------
+
+    def open_usb(self) -> None:
+        """The panel in place of the status list, looking for sticks at once."""
+        if self.usb_open:
+            return
+        self.usb_panel = UsbUpdatePanel(lang=self.lang, translator=self.translator,
+                                        keep_alive=lambda: self.send(ev.Touch()),
+                                        when_closed=self.close_usb)
+        body = self.ids.body
+        body.remove_widget(self.ids.status)
+        body.add_widget(self.usb_panel)
+        self.usb_open = True
+        self.usb_panel.look()
+
+    def close_usb(self) -> None:
+        """The status list back; the panel's connection hung up (the stick unmounted)."""
+        panel, self.usb_panel = self.usb_panel, None
+        if panel is None:
+            return
+        panel.worker.close()
+        body = self.ids.body
+        body.remove_widget(panel)
+        body.add_widget(self.ids.status)
+        self.usb_open = False
+
+    def on_leave(self, *args) -> None:
+        self.close_usb()  # timed out or exited: never leave a stick mounted behind
 
     def refresh_rows(self) -> None:
         view = self.view

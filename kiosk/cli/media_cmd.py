@@ -1,0 +1,89 @@
+"""`kiosk media scan | install NAME`: the admin screen's USB stick update, from a shell (as user
+kiosk, over SSH; the lead's QEMU test). Talks to kiosk-media.socket through the same client as
+the screen; the helper (root) mounts and installs."""
+
+from __future__ import annotations
+
+import sys
+
+from kiosk.media.client import MediaClient
+from kiosk.media.protocol import Bundle, Failed, Installed, Progress, Scanned
+
+SYSTEM = "system"  # the ReleaseKind of a RAUC bundle
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("media", parents=[common],
+                              help="update bundles on a USB stick (as on the admin screen)")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = actions.add_parser("scan", parents=[common],
+                           help="mount the USB sticks read-only and list what is on them")
+    s.set_defaults(func=run_scan)
+    i = actions.add_parser("install", parents=[common],
+                           help="install a bundle that scan listed (then reboot to try it)")
+    i.add_argument("name", metavar="NAME", help="the bundle's file name, as scan printed it")
+    i.set_defaults(func=run_install)
+
+
+def run_scan(args, client: MediaClient | None = None) -> int:
+    with client or MediaClient() as media:
+        scanned = media.scan()
+        if isinstance(scanned, Failed):
+            return _failed(scanned)
+        print(format_scan(scanned))
+    return 0
+
+
+def format_scan(scanned: Scanned) -> str:
+    lines = [f"running system: {scanned.running_version or 'unknown'}"]
+    for stick in scanned.sticks:
+        lines.append(f"{stick.device} ({stick.label or 'no label'}), mounted read-only at "
+                     f"{stick.mount_point}:")
+        lines += [f"  {_row(bundle)}" for bundle in stick.bundles]
+        others = len(stick.files) - len(stick.bundles)
+        if not stick.bundles:
+            lines.append("  no update bundle (*.raucb) at the top level")
+        if others > 0:
+            lines.append(f"  and {others} other file(s)")
+    lines += [f"cannot mount {why}" for why in scanned.unmountable]
+    return "\n".join(lines)
+
+
+def _row(bundle: Bundle) -> str:
+    verdict = "installable" if bundle.problem is None else f"{bundle.problem}: {bundle.why}"
+    return (f"{bundle.name}  {SYSTEM}  {bundle.version or '?'}  "
+            f"{bundle.size / 1e6:.0f} MB  {verdict}")
+
+
+def run_install(args, client: MediaClient | None = None) -> int:
+    with client or MediaClient() as media:
+        scanned = media.scan()
+        if isinstance(scanned, Failed):
+            return _failed(scanned)
+        found = [b for s in scanned.sticks for b in s.bundles if args.name in (b.name, b.path)]
+        if not found:
+            names = ", ".join(b.name for s in scanned.sticks for b in s.bundles) or "none"
+            print(f"kiosk media: no bundle {args.name} on the stick (found: {names})",
+                  file=sys.stderr)
+            return 1
+        bundle = found[0]
+        print(f"kiosk media: installing {bundle.name} ({bundle.version or '?'}) into the other "
+              "slot; do not pull the stick")
+        done = media.install(bundle.path, _print_progress)
+        if isinstance(done, Failed):
+            return _failed(done)
+        assert isinstance(done, Installed)
+        print(f"kiosk media: {done.version or bundle.name} is installed. Next: reboot "
+              "(systemctl reboot) to try it; it is kept once the kiosk is in service, else the "
+              "kiosk falls back by itself. Then: kiosk update status")
+    return 0
+
+
+def _print_progress(step: Progress) -> None:
+    percent = f"{step.percent:3d}% " if step.percent is not None else "     "
+    print(f"{percent}{step.message}", flush=True)
+
+
+def _failed(failed: Failed) -> int:
+    print(f"kiosk media: refused ({failed.problem}): {failed.why}", file=sys.stderr)
+    return 1

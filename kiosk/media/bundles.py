@@ -1,0 +1,76 @@
+"""The update bundles at the top of a mounted stick: their names, sizes and versions.
+
+The version comes from `rauc info` (which also checks the signature against the kiosk's
+keyring): a bundle it refuses is listed with why, never offered for installing. A bundle not
+newer than the running system is listed as older. The connection's thread; rauc runs through a
+Runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from kiosk.commands import Runner
+from kiosk.media.protocol import Bundle, Problem
+from kiosk.update.versions import is_older
+
+SUFFIX = ".raucb"
+MAX_FILES = 200  # names listed per stick: a stick full of photos is not our business
+
+
+def info_argv(path: Path) -> list[str]:
+    return ["rauc", "info", "--output-format=json", str(path)]
+
+
+def top_level(point: Path) -> tuple[list[Path], list[str]]:
+    """(regular files named *.raucb, every name) at the top of `point`; symlinks never
+    followed, hidden names (macOS's ._ files) skipped."""
+    bundles, names = [], []
+    with os.scandir(point) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            if len(names) < MAX_FILES:
+                names.append(entry.name)
+            if entry.name.lower().endswith(SUFFIX) and entry.is_file(follow_symlinks=False):
+                bundles.append(Path(entry.path))
+    return bundles, names
+
+
+def read_version(path: Path, runner: Runner) -> tuple[str | None, str | None]:
+    """(version, None), or (None, why rauc refused it)."""
+    result = runner(info_argv(path))
+    if not result.ok:
+        return None, result.why
+    try:
+        version = json.loads(result.stdout).get("version")
+    except (ValueError, AttributeError):
+        return None, f"rauc info said what cannot be read: {result.stdout[:200]!r}"
+    return (str(version), None) if version else (None, "the bundle's manifest has no version")
+
+
+def describe(path: Path, runner: Runner, running: str | None) -> Bundle:
+    size = path.lstat().st_size if stat.S_ISREG(path.lstat().st_mode) else 0
+    version, why = read_version(path, runner)
+    if version is None:
+        return Bundle(str(path), path.name, size, None, Problem.NOT_A_BUNDLE, why)
+    older = not_newer(version, running)
+    if older:
+        return Bundle(str(path), path.name, size, version, Problem.OLDER, older)
+    return Bundle(str(path), path.name, size, version)
+
+
+def not_newer(version: str, running: str | None) -> str | None:
+    """Why `version` may not replace `running` from the admin screen, or None."""
+    if running is None:
+        return None  # nothing to compare with: RAUC's pre-install handler decides
+    try:
+        if is_older(version, running) or not is_older(running, version):
+            return (f"{version} is not newer than the running system {running}; a technician "
+                    "installs an older one with: kiosk update install --allow-older BUNDLE")
+    except ValueError as e:
+        return str(e)
+    return None
