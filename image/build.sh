@@ -159,11 +159,23 @@ build_rootfs() {
     --customize-hook="bash -c 'source \"\$0/setup.sh\" && finish_tree \"\$1\"' '$PWD' \"\$1\"" \
     "$IMAGE_SUITE" "$tree"
   rm -rf "$src"
+  # Last, once mmdebstrap's own clean-up has changed its folders too.
+  phase clamp clamp_mtimes "$tree"
   dpkg-query --admindir="$tree/var/lib/dpkg" -W -f='${Package} ${Version} ${Architecture}\n' \
     | sort > "$out/packages.txt"
   echo "setup: the root tree's packages ($(wc -l < "$out/packages.txt")):"
   cat "$out/packages.txt"
   echo "setup: the Pi's root tree is $tree ($(du -sh "$tree" | cut -f1))"
+}
+
+# clamp_mtimes TREE: no modification time in TREE later than SOURCE_DATE_EPOCH. What Debian's
+# packages bring keeps its own (older) time; what the build wrote (the venv, /etc, the
+# initramfs, every folder it touched) carries the build's clock, and two builds' trees would
+# differ in nothing else. Safe for Python: with SOURCE_DATE_EPOCH set, py_compile (pip's and
+# Debian's py3compile) writes checked-hash .pyc files, which do not record their source's time.
+# Symlinks' own times (-h), not their targets'.
+clamp_mtimes() {
+  find "$1" -xdev -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 }
 
 # tree_base_files TREE: what `install --read-only-root` edits must exist first: an fstab with
@@ -358,9 +370,8 @@ ext4_image() {
 
 # fixed_inode_times TREE FILE: every inode's access, change and creation times set to
 # SOURCE_DATE_EPOCH with debugfs (a few seconds). mkfs.ext4 -d copies them from TREE, where any
-# read (atime) or chmod (ctime) would change the image's bytes. Modification times stay as
-# they are: Python's .pyc files record their source's, and a mismatch on a read-only root would
-# recompile at every start.
+# read (atime) or chmod (ctime) would change the image's bytes. Modification times are the
+# tree's own: build_rootfs clamped them to SOURCE_DATE_EPOCH already (clamp_mtimes).
 fixed_inode_times() {
   local tree=$1 file=$2
   (cd "$tree" && find . | LC_ALL=C sort) |
