@@ -249,3 +249,25 @@ def test_the_tree_ships_no_host_keys_and_its_sshd_looks_for_each_kiosks_own(tmp_
     build_sh(f'ssh_host_keys_out "{tree}"')
     assert not key.exists()
     assert not list((tree / "etc").rglob("*kiosk-image-hostkey*"))  # no stand-in in RAM
+
+
+def test_the_trees_times_are_clamped_to_source_date_epoch(tmp_path):
+    """What the build wrote (now) gets SOURCE_DATE_EPOCH, what Debian's packages brought keeps
+    its older time, and a symlink's own time is set, never its target's."""
+    epoch = 1_700_000_000  # build_sh's SOURCE_DATE_EPOCH
+    tree = tmp_path / "tree"
+    (tree / "etc").mkdir(parents=True)
+    (tree / "usr" / "lib").mkdir(parents=True)
+    written = tree / "etc" / "kiosk-release"
+    written.write_text("VERSION=1\n")
+    packaged = tree / "usr" / "lib" / "old.py"
+    packaged.write_text("x = 1\n")
+    os.utime(packaged, (1_600_000_000, 1_600_000_000))
+    to_packaged = tree / "etc" / "link"
+    to_packaged.symlink_to("../usr/lib/old.py")
+    dangling = tree / "etc" / "resolv.conf"
+    dangling.symlink_to("../run/systemd/resolve/stub-resolv.conf")
+    build_sh(f'clamp_mtimes "{tree}"')
+    assert packaged.stat().st_mtime == 1_600_000_000
+    for path in (tree, tree / "etc", tree / "usr", written, to_packaged, dangling):
+        assert path.lstat().st_mtime == epoch, path
