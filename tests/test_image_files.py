@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tomllib
 from pathlib import Path
@@ -271,3 +272,22 @@ def test_the_trees_times_are_clamped_to_source_date_epoch(tmp_path):
     assert packaged.stat().st_mtime == 1_600_000_000
     for path in (tree, tree / "etc", tree / "usr", written, to_packaged, dangling):
         assert path.lstat().st_mtime == epoch, path
+
+
+def test_the_project_goes_into_the_tree_with_the_modes_git_keeps(tmp_path):
+    """A checkout made with umask 077 (files 0600) gives the same tree as one made with 022."""
+    checkout, copy = tmp_path / "checkout", tmp_path / "copy"
+    for folder in ("image", "systemd", "docs"):
+        (checkout / folder).mkdir(parents=True)
+    files = {"setup.sh": 0o700, "image/build.sh": 0o600, "systemd/kiosk.service": 0o640,
+             "docs/image.md": 0o600, "README.md": 0o644, "requirements-kiosk.txt": 0o600}
+    for name, mode in files.items():
+        (checkout / name).write_text(name)
+        (checkout / name).chmod(mode)
+    (checkout / "docs").chmod(0o700)
+    copy.mkdir(mode=0o700)
+    build_sh(f'cd "{checkout}" && umask 077 && project_copy "{copy}"')
+    modes = {str(p.relative_to(copy)): stat.S_IMODE(p.stat().st_mode) for p in copy.rglob("*")}
+    assert modes == {**{name: 0o644 for name in files}, "setup.sh": 0o755,
+                     "image": 0o755, "systemd": 0o755, "docs": 0o755}
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o755
