@@ -60,12 +60,16 @@ phase() {
 }
 
 # arm64_evdev_wheel DIR: the evdev pin's wheel, compiled once in an arm64 Debian 12 under
-# qemu-user (it has no aarch64 wheel on PyPI) and cached by its pin and the chroot's packages.
+# qemu-user (it has no aarch64 wheel on PyPI) and cached by its pin, the chroot's packages and
+# this recipe. Compiled in a fixed folder, /tmp/evdev: the compiler writes its folder into the
+# modules' debug information, and pip's own (/tmp/pip-req-build-<random>) made each build's
+# modules differ.
 arm64_evdev_wheel() {
   local dir=$1 pin packages key cached tmp
   pin=$(grep -i '^evdev==' requirements-kiosk.txt)
   packages=python3,python3-venv,python3-dev,gcc,linux-libc-dev
-  key=$(echo "$IMAGE_SUITE $pin $EVDEV_BUILD_REQUIRES $packages" | sha256sum | cut -c1-16)
+  key=$(printf '%s\n' "$IMAGE_SUITE $pin $EVDEV_BUILD_REQUIRES $packages" \
+    "$(declare -f arm64_evdev_wheel)" | sha256sum | cut -c1-16)
   cached=$IMAGE_CACHE/evdev-$key
   if ! ls "$cached"/evdev-*.whl > /dev/null 2>&1; then
     enable_qemu_user
@@ -77,8 +81,9 @@ arm64_evdev_wheel() {
     mmdebstrap --quiet --architectures=arm64 --variant=minbase --include="$packages" \
       --customize-hook="copy-in $tmp/sdist /tmp" \
       --customize-hook='chroot "$1" sh -ec "python3 -m venv /tmp/venv;
-          /tmp/venv/bin/pip wheel --quiet --no-index --find-links /tmp/sdist --no-deps \
-            --wheel-dir /tmp/wheel /tmp/sdist/evdev-*"' \
+          mkdir /tmp/evdev; tar -xzf /tmp/sdist/evdev-*.tar.gz -C /tmp/evdev --strip-components=1;
+          cd /tmp/evdev; /tmp/venv/bin/pip wheel --quiet --no-index --find-links /tmp/sdist \
+            --no-deps --wheel-dir /tmp/wheel ."' \
       --customize-hook="copy-out /tmp/wheel $tmp" \
       "$IMAGE_SUITE" /dev/null
     mkdir -p "$cached.partial"
@@ -137,10 +142,8 @@ build_rootfs() {
   rm -rf "$tree" "$out/wheels"
   mkdir -p "$out"
   phase wheels build_arm64_wheels "$out/wheels"
-  # The project as `install` reads it: setup.sh (and image/ it sources), systemd/, docs/ and
-  # the requirements.
   src=$(mktemp -d)
-  cp -r setup.sh image systemd docs README.md requirements-kiosk.txt "$src/"
+  project_copy "$src"
   cp -r "$out/wheels" "$src/wheels"
   # update-initramfs is diverted while packages go in: under qemu-user each run takes minutes
   # and a trigger runs it twice. finish_tree makes the initramfs once (MODULES=list).
@@ -159,11 +162,32 @@ build_rootfs() {
     --customize-hook="bash -c 'source \"\$0/setup.sh\" && finish_tree \"\$1\"' '$PWD' \"\$1\"" \
     "$IMAGE_SUITE" "$tree"
   rm -rf "$src"
+  # Last, once mmdebstrap's own clean-up has changed its folders too.
+  phase clamp clamp_mtimes "$tree"
   dpkg-query --admindir="$tree/var/lib/dpkg" -W -f='${Package} ${Version} ${Architecture}\n' \
     | sort > "$out/packages.txt"
   echo "setup: the root tree's packages ($(wc -l < "$out/packages.txt")):"
   cat "$out/packages.txt"
   echo "setup: the Pi's root tree is $tree ($(du -sh "$tree" | cut -f1))"
+}
+
+# clamp_mtimes TREE: no modification time in TREE later than SOURCE_DATE_EPOCH. What Debian's
+# packages bring keeps its own (older) time; what the build wrote (the venv, /etc, the
+# initramfs, every folder it touched) carries the build's clock, and two builds' trees would
+# differ in nothing else. Safe for Python: with SOURCE_DATE_EPOCH set, py_compile (pip's and
+# Debian's py3compile) writes checked-hash .pyc files, which do not record their source's time.
+# Symlinks' own times (-h), not their targets'.
+clamp_mtimes() {
+  find "$1" -xdev -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}
+
+# project_copy DIR: the project as `install` reads it (setup.sh and the image/ it sources,
+# systemd/, docs/, README.md, the requirements) copied into DIR, with the modes git keeps: 0755
+# for folders and executables, 0644 for the rest, whatever umask the checkout was made with
+# (docs/ goes into the tree: 0600 from one checkout, 0644 from another would differ).
+project_copy() {
+  cp -r setup.sh image systemd docs README.md requirements-kiosk.txt "$1/"
+  chmod -R u=rwX,go=rX "$1"
 }
 
 # tree_base_files TREE: what `install --read-only-root` edits must exist first: an fstab with
@@ -358,9 +382,8 @@ ext4_image() {
 
 # fixed_inode_times TREE FILE: every inode's access, change and creation times set to
 # SOURCE_DATE_EPOCH with debugfs (a few seconds). mkfs.ext4 -d copies them from TREE, where any
-# read (atime) or chmod (ctime) would change the image's bytes. Modification times stay as
-# they are: Python's .pyc files record their source's, and a mismatch on a read-only root would
-# recompile at every start.
+# read (atime) or chmod (ctime) would change the image's bytes. Modification times are the
+# tree's own: build_rootfs clamped them to SOURCE_DATE_EPOCH already (clamp_mtimes).
 fixed_inode_times() {
   local tree=$1 file=$2
   (cd "$tree" && find . | LC_ALL=C sort) |

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tomllib
 from pathlib import Path
@@ -249,3 +250,44 @@ def test_the_tree_ships_no_host_keys_and_its_sshd_looks_for_each_kiosks_own(tmp_
     build_sh(f'ssh_host_keys_out "{tree}"')
     assert not key.exists()
     assert not list((tree / "etc").rglob("*kiosk-image-hostkey*"))  # no stand-in in RAM
+
+
+def test_the_trees_times_are_clamped_to_source_date_epoch(tmp_path):
+    """What the build wrote (now) gets SOURCE_DATE_EPOCH, what Debian's packages brought keeps
+    its older time, and a symlink's own time is set, never its target's."""
+    epoch = 1_700_000_000  # build_sh's SOURCE_DATE_EPOCH
+    tree = tmp_path / "tree"
+    (tree / "etc").mkdir(parents=True)
+    (tree / "usr" / "lib").mkdir(parents=True)
+    written = tree / "etc" / "kiosk-release"
+    written.write_text("VERSION=1\n")
+    packaged = tree / "usr" / "lib" / "old.py"
+    packaged.write_text("x = 1\n")
+    os.utime(packaged, (1_600_000_000, 1_600_000_000))
+    to_packaged = tree / "etc" / "link"
+    to_packaged.symlink_to("../usr/lib/old.py")
+    dangling = tree / "etc" / "resolv.conf"
+    dangling.symlink_to("../run/systemd/resolve/stub-resolv.conf")
+    build_sh(f'clamp_mtimes "{tree}"')
+    assert packaged.stat().st_mtime == 1_600_000_000
+    for path in (tree, tree / "etc", tree / "usr", written, to_packaged, dangling):
+        assert path.lstat().st_mtime == epoch, path
+
+
+def test_the_project_goes_into_the_tree_with_the_modes_git_keeps(tmp_path):
+    """A checkout made with umask 077 (files 0600) gives the same tree as one made with 022."""
+    checkout, copy = tmp_path / "checkout", tmp_path / "copy"
+    for folder in ("image", "systemd", "docs"):
+        (checkout / folder).mkdir(parents=True)
+    files = {"setup.sh": 0o700, "image/build.sh": 0o600, "systemd/kiosk.service": 0o640,
+             "docs/image.md": 0o600, "README.md": 0o644, "requirements-kiosk.txt": 0o600}
+    for name, mode in files.items():
+        (checkout / name).write_text(name)
+        (checkout / name).chmod(mode)
+    (checkout / "docs").chmod(0o700)
+    copy.mkdir(mode=0o700)
+    build_sh(f'cd "{checkout}" && umask 077 && project_copy "{copy}"')
+    modes = {str(p.relative_to(copy)): stat.S_IMODE(p.stat().st_mode) for p in copy.rglob("*")}
+    assert modes == {**{name: 0o644 for name in files}, "setup.sh": 0o755,
+                     "image": 0o755, "systemd": 0o755, "docs": 0o755}
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o755
