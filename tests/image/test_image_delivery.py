@@ -20,23 +20,21 @@ from __future__ import annotations
 
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from central.config import CentralConfig
+from central.storage import Storage
 from tests.central_server import add_kiosk, serve
-from tests.conftest import ARTIFACTS, ROOT
+from tests.conftest import ROOT
 from tests.image import conftest as image_conftest
 from tests.image import test_update as update
 from tests.image import vm
-from tests.system import phases
-from tests.system.phases import phase
+from tests.image.record import phase_timer, save
 
 pytestmark = [pytest.mark.image, pytest.mark.timeout(3 * 3600)]
 
-OUT = ARTIFACTS / "i14"
-PREFIX = "delivery: "
 V2 = "0.2.0+pulled"
 OLDER = "0.0.9-stick"
 LIBRARY = "醴陵市图书馆"
@@ -44,20 +42,7 @@ KIOSK_ID = "qemu-lobby-1"
 RATE_KBPS = 40_000  # about 5 MB/s: the 408 MB bundle takes over a minute, time to cut it
 CUT_AT = 60 * 1024**2  # bytes on the kiosk when the server goes away
 
-
-@contextmanager
-def timed(name: str):
-    with phase(PREFIX + name):
-        yield
-    mine = {k: v for k, v in phases.TIMINGS.items() if k.startswith(PREFIX)}
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "delivery-timings.txt").write_text(
-        "".join(f"{key:<80} {seconds:7.1f} s\n" for key, seconds in mine.items()))
-
-
-def save(name: str, text: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / name).write_text(text)
+timed = phase_timer("delivery: ", "delivery-timings.txt")
 
 
 class Central:
@@ -65,8 +50,6 @@ class Central:
     resumes against the same URL)."""
 
     def __init__(self, folder: Path) -> None:
-        from central.config import CentralConfig
-        from central.storage import Storage
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.storage = Storage.open(CentralConfig(data_dir=str(folder)).db_url)

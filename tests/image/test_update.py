@@ -23,15 +23,13 @@ import re
 import shutil
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from kiosk.update.confirm import DEFAULT_DEADLINE_S
-from tests.conftest import ARTIFACTS, ROOT
-from tests.system import phases
-from tests.system.phases import phase
+from tests.conftest import ROOT
+from tests.image.record import phase_timer, save
 
 # IMAGE's harness (branch i14-image): until it is merged this file is skipped.
 image_conftest = pytest.importorskip("tests.image.conftest")
@@ -41,13 +39,11 @@ Vm, VmError = vm.Vm, vm.VmError
 
 pytestmark = [pytest.mark.image, pytest.mark.timeout(4 * 3600)]
 
-OUT = ARTIFACTS / "i14"
 BOOT_TIMEOUT = 900
 INSTALL_TIMEOUT = 1800
 GROW_CARD_BY = 3 * 1024**3  # room on the data partition for a bundle
 V2 = "0.2.0-qemu"
 BROKEN = "0.3.0-broken"
-PREFIX = "update: "
 
 
 # --- the bundles ----------------------------------------------------------------------------
@@ -111,16 +107,8 @@ def bundles() -> dict[str, Path]:
 
 # --- the kiosk ------------------------------------------------------------------------------
 
-@contextmanager
-def timed(name: str):
-    """A phase, written to artifacts/i14/update-timings.txt as soon as it ends (a run cut
-    short keeps what it measured)."""
-    with phase(PREFIX + name):
-        yield
-    mine = {k: v for k, v in phases.TIMINGS.items() if k.startswith(PREFIX)}
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "update-timings.txt").write_text(
-        "".join(f"{key:<80} {seconds:7.1f} s\n" for key, seconds in mine.items()))
+timed = phase_timer("update: ", "update-timings.txt")
+
 
 
 @pytest.fixture(scope="module")
@@ -195,11 +183,6 @@ def copy_in(machine: Vm, bundle: Path) -> str:
             stdin=source, capture_output=True, timeout=1800, check=False)
     assert sent.returncode == 0, sent.stderr
     return dest
-
-
-def save(name: str, text: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / name).write_text(text)
 
 
 def boot_env(machine: Vm) -> dict[str, str]:
