@@ -31,8 +31,9 @@ NOBODY = 65534
 # --- the pre-install handler ------------------------------------------------------------------
 
 def handler(tmp_path, bundle_version, *, running="0.2.0", allow=None):
-    """`python -m kiosk.update.downgrade` as RAUC runs it: RAUC_* variables, no arguments but
-    the test's paths."""
+    """`python -m kiosk.update.downgrade` as RAUC runs it: RAUC_* variables, and RAUC's
+    handler-args as one argument (empty unless system.conf sets them: RAUC 1.8 passes "" then),
+    after the test's paths."""
     release = tmp_path / "kiosk-release"
     if running is not None:
         release.write_text(f'VERSION="{running}"\nBUILD=2026-12-06T00:00:00Z\n')
@@ -46,7 +47,7 @@ def handler(tmp_path, bundle_version, *, running="0.2.0", allow=None):
     if bundle_version is not None:
         env["RAUC_MF_VERSION"] = bundle_version
     return subprocess.run([sys.executable, "-m", "kiosk.update.downgrade", "--release", release,
-                           "--allow-older", mark], cwd=ROOT, env=env, capture_output=True,
+                           "--allow-older", mark, ""], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -330,10 +331,11 @@ def test_the_helper_reads_real_rauc_install_output(bus, monkeypatch):
     """What kiosk.media.install parses is what RAUC 1.8's own `rauc install` prints: percent
     steps while the service works, then LastError when it fails (this file is no bundle)."""
     from kiosk.media import install
+    from kiosk.update import rauc
 
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
     steps = []
     result = install.install(str(bus.bundle), install.run_lines, steps.append)
     assert not result.ok
     assert any(step.percent is not None for step in steps), steps
-    assert install.why_failed(result).startswith("Invalid bundle format"), result.stdout
+    assert rauc.install_failure(result).startswith("Invalid bundle format"), result.stdout

@@ -77,8 +77,9 @@ class Kiosk(FakeKiosk):
             self.calls.append(argv)
             bundle = Path(argv[2])
             self.installed_bytes.append(bundle.read_bytes())
-            if self.refuse:
-                return CommandResult(1, "", self.refuse)
+            if self.refuse:  # as RAUC 1.8 printed it in QEMU: the reason, then a closing line
+                return CommandResult(1, f"100% Installing failed.\nLastError: {self.refuse}\n",
+                                     f"Installing `{bundle}` failed\n")
             self.status = after_install(self.install_version)
             return CommandResult(0, "installing: 100% Installing done.\n")
         return super().__call__(argv, input=input)
@@ -370,11 +371,12 @@ def test_heartbeat_doctor_and_status_tell_the_delivery(tmp_path, paths, server, 
     chinese = Translator().tr("zh_CN", check.summary.msgid, **check.summary.args)
     assert "0.3.0" in chinese and "50" in chinese and chinese != check.summary.english
 
-    kiosk.refuse = "LastError: signature verification failed"
+    kiosk.refuse = "signature verification failed"
     assert pull(config, kiosk, paths).outcome is PullOutcome.DOWNLOADED
     apply(config, kiosk, paths, Night(), tmp_path / "activity")
     check = check_update(kiosk, paths, system_status(config))
-    assert check.warning and "failed: rauc refused to install 0.3.0" in check.summary.english
+    assert check.warning and ("failed: rauc refused to install 0.3.0: signature verification "
+                              "failed") in check.summary.english
     assert "journalctl -u kiosk-pull" in check.advice.english
     assert "失败" in Translator().tr("zh_CN", check.summary.msgid, **check.summary.args)
     assert heartbeat_body(config, UploadState(), 0, runner=kiosk,

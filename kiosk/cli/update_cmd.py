@@ -154,7 +154,7 @@ def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdateP
     else:
         result = runner(list(rauc.install_argv(args.bundle)))
     if not result.ok:
-        print(f"kiosk update: rauc could not install {args.bundle}: {result.why}\n"
+        print(f"kiosk update: rauc could not install {args.bundle}: {rauc.install_failure(result)}\n"
               "kiosk update: nothing changed: this slot stays as it is", file=sys.stderr)
         return 1
     try:

@@ -27,6 +27,7 @@ from kiosk.media.mounts import MountError, Mounts, unmount_stale
 from kiosk.media.protocol import (MAX_REQUEST, MOUNT_ROOT, Failed, Installed, Op, Problem,
                                   Progress, ProtocolError, Rebooting, Released, Reply, Request,
                                   Scanned, Stick, decode_request, encode)
+from kiosk.update import rauc
 from kiosk.update import release as kiosk_release
 from kiosk.update.state import RAUC_CONF
 
@@ -146,7 +147,7 @@ class Connection:
         finally:
             self.settings.install_lock.release()
         if not result.ok:
-            why = install.why_failed(result)
+            why = rauc.install_failure(result)
             log.warning("rauc could not install %s: %s", bundle, why)
             return Failed(Problem.INSTALL_FAILED, why)
         log.info("installed %s (%s) into the other slot", bundle, version)

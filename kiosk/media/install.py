@@ -65,14 +65,6 @@ def progress(line: str) -> Progress | None:
     return Progress(None, line.strip())
 
 
-def why_failed(result: CommandResult) -> str:
-    """RAUC's own reason (its `LastError:` line) rather than its closing "failed" line."""
-    for line in reversed(result.stdout.splitlines()):
-        if line.startswith("LastError:"):
-            return line.removeprefix("LastError:").strip()
-    return result.why
-
-
 def install(path: str, runner: LineRunner, on_progress: Callable[[Progress], None]
             ) -> CommandResult:
     def each(line: str) -> None:

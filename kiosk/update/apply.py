@@ -134,7 +134,7 @@ class Apply:
         except OSError as e:
             log.error("%s: cannot delete the installed bundle (%s)", folder, e.strerror)
         if not result.ok:
-            why = (f"rauc refused to install {last.version}: {result.why}. It is not downloaded "
+            why = (f"rauc refused to install {last.version}: {rauc.install_failure(result)}. It is not downloaded "
                    "again; publish a fixed release (with a newer version) on the central "
                    "server. This slot stays as it is")
             log.error("%s", why)

@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] = os.environ)
                                                  "older than the running system")
     parser.add_argument("--release", type=Path, default=kiosk_release.RELEASE_PATH)
     parser.add_argument("--allow-older", type=Path, default=ALLOW_OLDER)
+    # RAUC runs a handler with its handler-args as one argument, "" when system.conf sets none.
+    parser.add_argument("rauc_args", nargs="*", help="RAUC's handler-args (not used)")
     args = parser.parse_args(argv)
     running = kiosk_release.read_release(args.release)
     bundle = environ.get(VERSION_ENV)

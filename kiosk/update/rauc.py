@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from kiosk.commands import Runner
+from kiosk.commands import CommandResult, Runner
 from kiosk.errors import KioskError
 
 STATUS_ARGV = ("rauc", "status", "--detailed", "--output-format=json")
@@ -109,3 +109,12 @@ def mark_good(runner: Runner) -> None:
 
 def install_argv(bundle: str) -> Sequence[str]:
     return ("rauc", "install", bundle)
+
+
+def install_failure(result: CommandResult) -> str:
+    """Why `rauc install` failed: RAUC's own reason (its `LastError:` line, e.g. "Pre-install
+    handler error: ...") rather than its closing "Installing `...` failed" line."""
+    for line in reversed((result.stdout + "\n" + result.stderr).splitlines()):
+        if line.startswith("LastError:"):
+            return line.removeprefix("LastError:").strip()
+    return result.why
