@@ -41,8 +41,8 @@ class Running:
 
 
 @contextmanager
-def serve(storage: Storage, data_dir: Path, *, port: int = 0, **options):
-    """The real server on a loopback port (0: a free one) until the block ends."""
+def serve(storage: Storage, data_dir: Path, **options):
+    """The real server on a free loopback port until the block ends."""
     config = CentralConfig(data_dir=str(data_dir), **options)
     clock = [dt.datetime.now(dt.timezone.utc)]
     app = create_app(config, storage, clock=lambda: clock[0])
@@ -50,8 +50,7 @@ def serve(storage: Storage, data_dir: Path, *, port: int = 0, **options):
     # Accepted connections inherit this; without it a handed-in socket answers each request
     # after the peer's 40 ms delayed ACK (uvicorn sets it only on sockets it opens itself).
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the same port again at once
-    sock.bind(("127.0.0.1", port))
+    sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off",
                                            server_header=False))
