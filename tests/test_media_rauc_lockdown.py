@@ -122,6 +122,8 @@ def test_allow_older_marks_only_while_rauc_installs(tmp_path, capsys):
         if argv[:2] == ["rauc", "install"]:
             seen.append(mark.exists() and oct(mark.parent.stat().st_mode & 0o777))
             return CommandResult(1, "", "LastError: stop here")
+        if argv[:2] == ["rauc", "info"]:
+            return CommandResult(0, '{"version": "0.3.0"}')
         return CommandResult(1, "", "no")
 
     args = Namespace(bundle="old.raucb", allow_older=True)
@@ -131,6 +133,29 @@ def test_allow_older_marks_only_while_rauc_installs(tmp_path, capsys):
     args = Namespace(bundle="old.raucb", allow_older=False)
     update_cmd.run_install(args, runner, paths, older_mark=mark)
     assert seen == ["0o700", False]
+
+
+def test_install_refuses_an_older_bundle_itself_and_says_why(tmp_path, capsys):
+    """RAUC would say only "Pre-install handler error: Child process exited with code 1"
+    (seen in QEMU), so `kiosk update install` checks the version first, with rauc info."""
+    conf = tmp_path / "system.conf"
+    conf.write_text("[system]\n")
+    release = tmp_path / "kiosk-release"
+    release.write_text('VERSION="0.2.0"\n')
+    paths = UpdatePaths(conf, release, tmp_path / "cmdline")
+    calls = []
+
+    def runner(argv, *, input=None):
+        calls.append(argv[:2])
+        if argv[:2] == ["rauc", "info"]:
+            return CommandResult(0, '{"version": "0.1.9"}')
+        return CommandResult(0, "")
+
+    args = Namespace(bundle="old.raucb", allow_older=False)
+    assert update_cmd.run_install(args, runner, paths) == 1
+    err = capsys.readouterr().err
+    assert "0.1.9 is older than the running system 0.2.0" in err and "--allow-older" in err
+    assert ["rauc", "install"] not in calls
 
 
 # --- what the image gets --------------------------------------------------------------------

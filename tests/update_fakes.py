@@ -27,6 +27,7 @@ class FakeKiosk:
     status_text: str = "in service"
     rauc_works: bool = True
     mark_good_works: bool = True
+    bundle_version: str = "0.2.0"  # what `rauc info` reads from any bundle
     now: float = 0.0
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
@@ -52,6 +53,8 @@ class FakeKiosk:
                 if slot in self.left:
                     return CommandResult(0, f"{self.left[slot]}\n")
                 return CommandResult(1, "", f"## Error: \"{name}\" not defined")
+            case ("rauc", "info", "--output-format=json", _bundle):
+                return CommandResult(0, f'{{"version": "{self.bundle_version}"}}\n')
             case ("systemctl", "reboot"):
                 return CommandResult(0)
         return CommandResult(127, "", f"{argv[0]}: not faked")

@@ -20,6 +20,7 @@ from kiosk.delivery.space import MB
 from kiosk.delivery.status import DeliveryState, DeliveryStatus
 from kiosk.errors import KioskError
 from kiosk.update import confirm, downgrade, rauc, state
+from kiosk.update import release as kiosk_release
 from kiosk.update.rauc import RaucError, Slot
 from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
 
@@ -146,6 +147,13 @@ def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdateP
     if allow_older and os.geteuid() != 0:
         print("kiosk update: --allow-older is for root: run it with sudo", file=sys.stderr)
         return 1
+    if not allow_older:
+        # RAUC's pre-install handler refuses it too, but RAUC tells only "handler error".
+        refused = _not_installable(Path(args.bundle), runner, paths)
+        if refused:
+            print(f"kiosk update: {refused}\nkiosk update: nothing changed: this slot stays as "
+                  "it is", file=sys.stderr)
+            return 1
     print(f"kiosk update: installing {args.bundle} into the other slot (a few minutes)...")
     if allow_older:
         print("kiosk update: --allow-older: the version check is off for this install only")
@@ -154,7 +162,8 @@ def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdateP
     else:
         result = runner(list(rauc.install_argv(args.bundle)))
     if not result.ok:
-        print(f"kiosk update: rauc could not install {args.bundle}: {rauc.install_failure(result)}\n"
+        print(f"kiosk update: rauc could not install {args.bundle}: "
+              f"{rauc.install_failure(result)}\n"
               "kiosk update: nothing changed: this slot stays as it is", file=sys.stderr)
         return 1
     try:
@@ -171,6 +180,15 @@ def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdateP
           f"{confirm.DEFAULT_DEADLINE_S:g} s; otherwise the kiosk falls back to {back} by "
           f"itself. Then: kiosk update status")
     return 0
+
+
+def _not_installable(bundle: Path, runner: Runner, paths: UpdatePaths) -> str | None:
+    """Why `bundle` is not installed (not a bundle for this kiosk, or older than it), or None."""
+    version, why = rauc.bundle_version(bundle, runner)
+    if version is None:
+        return f"rauc cannot read {bundle}: {why}"
+    running = kiosk_release.read_release(paths.release)
+    return downgrade.refusal(version, running.version if running else None, allowed=False)
 
 
 def run_confirm(args, runner: Runner = commands.run, paths: UpdatePaths = UpdatePaths()) -> int:

@@ -8,21 +8,17 @@ Runner.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
 
 from kiosk.commands import Runner
 from kiosk.media.protocol import Bundle, Problem
+from kiosk.update import rauc
 from kiosk.update.versions import is_older
 
 SUFFIX = ".raucb"
 MAX_FILES = 200  # names listed per stick: a stick full of photos is not our business
-
-
-def info_argv(path: Path) -> list[str]:
-    return ["rauc", "info", "--output-format=json", str(path)]
 
 
 def top_level(point: Path) -> tuple[list[Path], list[str]]:
@@ -40,21 +36,9 @@ def top_level(point: Path) -> tuple[list[Path], list[str]]:
     return bundles, names
 
 
-def read_version(path: Path, runner: Runner) -> tuple[str | None, str | None]:
-    """(version, None), or (None, why rauc refused it)."""
-    result = runner(info_argv(path))
-    if not result.ok:
-        return None, result.why
-    try:
-        version = json.loads(result.stdout).get("version")
-    except (ValueError, AttributeError):
-        return None, f"rauc info said what cannot be read: {result.stdout[:200]!r}"
-    return (str(version), None) if version else (None, "the bundle's manifest has no version")
-
-
 def describe(path: Path, runner: Runner, running: str | None) -> Bundle:
     size = path.lstat().st_size if stat.S_ISREG(path.lstat().st_mode) else 0
-    version, why = read_version(path, runner)
+    version, why = rauc.bundle_version(path, runner)
     if version is None:
         return Bundle(str(path), path.name, size, None, Problem.NOT_A_BUNDLE, why)
     older = not_newer(version, running)

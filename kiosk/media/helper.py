@@ -133,7 +133,7 @@ class Connection:
                 or not bundle.is_file() or bundle.is_symlink()):
             return Failed(Problem.NOT_FOUND, f"{path} is not a bundle a scan of this "
                           "connection found: scan again")
-        version, why = bundles.read_version(bundle, self.settings.runner)
+        version, why = rauc.bundle_version(bundle, self.settings.runner)
         if version is None:
             return Failed(Problem.NOT_A_BUNDLE, why or "rauc cannot read it")
         older = bundles.not_newer(version, self.running_version())

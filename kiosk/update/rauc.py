@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from kiosk.commands import CommandResult, Runner
 from kiosk.errors import KioskError
@@ -105,6 +106,19 @@ def mark_good(runner: Runner) -> None:
     result = runner(list(MARK_GOOD_ARGV))
     if not result.ok:
         raise RaucError(f"rauc could not mark the booted slot good: {result.why}")
+
+
+def bundle_version(path: Path, runner: Runner) -> tuple[str | None, str | None]:
+    """(the bundle's version, None), or (None, why rauc refused it): `rauc info` also checks
+    the signature against the kiosk's keyring."""
+    result = runner(["rauc", "info", "--output-format=json", str(path)])
+    if not result.ok:
+        return None, result.why
+    try:
+        version = json.loads(result.stdout).get("version")
+    except (ValueError, AttributeError):
+        return None, f"rauc info said what cannot be read: {result.stdout[:200]!r}"
+    return (str(version), None) if version else (None, "the bundle's manifest has no version")
 
 
 def install_argv(bundle: str) -> Sequence[str]:
