@@ -204,7 +204,8 @@ def test_an_older_bundle_on_a_usb_stick_is_refused(kiosk, bundles):
         kiosk.ssh("umount /mnt/stick")
     save("delivery-rauc-as-kiosk.txt", as_kiosk.stdout + as_kiosk.stderr)
     save("delivery-install-older-as-root.txt", as_root.stdout + as_root.stderr)
-    assert as_kiosk.returncode != 0 and "AccessDenied" in as_kiosk.stderr, as_kiosk.stderr
+    said = as_kiosk.stdout + as_kiosk.stderr
+    assert as_kiosk.returncode != 0 and "AccessDenied" in said, said
     assert as_root.returncode == 1 and f"{OLDER} is older than the running system" in \
         as_root.stdout + as_root.stderr, as_root.stdout + as_root.stderr
     shown = kiosk.ssh("kiosk update status")
