@@ -108,6 +108,28 @@ def test_without_a_release_file_the_handler_cannot_compare_and_lets_it_through(t
     assert done.returncode == 0 and "cannot compare" in done.stderr
 
 
+@pytest.mark.parametrize(("version", "code"), [("0.1.9", 1), ("0.3.0", 0)])
+def test_the_handler_reads_the_version_from_the_mounted_bundle_as_rauc_1_8_runs_it(
+        tmp_path, version, code):
+    """RAUC 1.8 gives the handler no RAUC_MF_VERSION (seen in QEMU): it has only the bundle
+    mounted at RAUC_BUNDLE_MOUNT_POINT."""
+    mount = tmp_path / "bundle"
+    mount.mkdir()
+    (mount / "manifest.raucm").write_text(
+        f"[update]\ncompatible=library-kiosk-rpi-arm64\nversion={version}\n\n"
+        "[bundle]\nformat=verity\n\n[image.rootfs]\nfilename=root.ext4\n")
+    release = tmp_path / "kiosk-release"
+    release.write_text('VERSION="0.2.0"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAUC_")}
+    env.update({"RAUC_BUNDLE_MOUNT_POINT": str(mount), "PYTHONPATH": str(ROOT)})
+    done = subprocess.run([sys.executable, "-m", "kiosk.update.downgrade", "--release", release,
+                           "--allow-older", tmp_path / "no-mark", ""], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == code, done.stderr
+    if code:
+        assert "0.1.9 is older than the running system 0.2.0" in done.stderr
+
+
 # --- kiosk update install --allow-older ---------------------------------------------------------
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="--allow-older is root's")

@@ -3,13 +3,16 @@ than the running system, unless root asked for it (`kiosk update install --allow
 makes ALLOW_OLDER for the length of that one install).
 
 RAUC runs the handler (image/rauc/pre-install: `python -m kiosk.update.downgrade`) as root
-before it writes a slot, with the bundle's manifest in RAUC_MF_VERSION; a non-zero exit stops
-the install and RAUC reports the handler's failure. Pure checks plus a few file reads.
+before it writes a slot, with the bundle mounted at RAUC_BUNDLE_MOUNT_POINT. RAUC 1.8 does not
+set RAUC_MF_VERSION for it (seen in QEMU), so the version is read from the mounted bundle's
+manifest.raucm when that variable is missing. A non-zero exit stops the install and RAUC
+reports the handler's failure. Pure checks plus a few file reads.
 """
 
 from __future__ import annotations
 
 import argparse
+import configparser
 import os
 import stat
 import sys
@@ -22,6 +25,7 @@ from kiosk.update.versions import is_older
 
 ALLOW_OLDER = Path("/run/kiosk-update/allow-older")
 VERSION_ENV = "RAUC_MF_VERSION"
+MOUNT_ENV = "RAUC_BUNDLE_MOUNT_POINT"
 
 
 def refusal(bundle: str | None, running: str | None, allowed: bool) -> str | None:
@@ -42,6 +46,18 @@ def refusal(bundle: str | None, running: str | None, allowed: bool) -> str | Non
                 "refused. To go back on purpose, as root: kiosk update install --allow-older "
                 "BUNDLE")
     return None
+
+
+def manifest_version(mount_point: str | None) -> str | None:
+    """`[update] version` of the manifest.raucm in the mounted bundle, or None."""
+    if not mount_point:
+        return None
+    manifest = configparser.ConfigParser(interpolation=None)
+    try:
+        manifest.read_string((Path(mount_point) / "manifest.raucm").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return None
+    return manifest.get("update", "version", fallback=None) or None
 
 
 def allowed(path: Path = ALLOW_OLDER) -> bool:
@@ -77,7 +93,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] = os.environ)
     parser.add_argument("rauc_args", nargs="*", help="RAUC's handler-args (not used)")
     args = parser.parse_args(argv)
     running = kiosk_release.read_release(args.release)
-    bundle = environ.get(VERSION_ENV)
+    bundle = environ.get(VERSION_ENV) or manifest_version(environ.get(MOUNT_ENV))
     root_allows = allowed(args.allow_older)
     why = refusal(bundle, running.version if running else None, root_allows)
     if why:
