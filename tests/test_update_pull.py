@@ -593,3 +593,23 @@ def test_the_file_may_be_an_address_on_the_same_server_but_never_on_another(
                                                                               "localhost")):
         server.latest["url"] = other
         assert "is not on the central server" in pull(config, Kiosk(), paths).message
+
+
+def test_a_restart_that_fails_is_not_reported_as_restarting(tmp_path, paths, server):
+    publish(server)
+    config = make_config(tmp_path, server.url)
+
+    class RebootFails(Kiosk):
+        def __call__(self, argv, *, input=None):
+            if list(argv) == ["systemctl", "reboot"]:
+                return CommandResult(1, "", "Failed to reboot: Access denied")
+            return super().__call__(argv, input=input)
+
+    kiosk = RebootFails()
+    assert pull(config, kiosk, paths).outcome is PullOutcome.DOWNLOADED
+    idle_since(tmp_path / "activity", NIGHT)
+    done = apply(config, kiosk, paths, Night(NIGHT + timedelta(minutes=10)),
+                 tmp_path / "activity")
+    assert done.outcome is ApplyOutcome.WAITING, done.message
+    status = system_status(config)
+    assert status.state is DeliveryState.WAITING and "Access denied" in status.why

@@ -161,9 +161,14 @@ class Apply:
                 log.warning("%s", message)
                 self._write(replace(self.last, state=DeliveryState.INSTALLED, why=message))
                 rebooted = self.runner(list(REBOOT_ARGV))
-                if not rebooted.ok:
-                    log.error("the restart failed: %s", rebooted.why)
-                return ApplyResult(ApplyOutcome.RESTARTING, message)
+                if rebooted.ok:
+                    return ApplyResult(ApplyOutcome.RESTARTING, message)
+                # Not restarting after all: say so, and try again in the next window.
+                failed = (f"{version} is installed, but the restart failed ({rebooted.why}): "
+                          "it is tried again in the next update window")
+                log.error("%s", failed)
+                self._write(replace(self.last, state=DeliveryState.WAITING, why=failed))
+                return ApplyResult(ApplyOutcome.WAITING, failed)
             if why != said:
                 log.info("%s is installed; the restart waits: %s", version, why)
                 said = why
