@@ -76,6 +76,10 @@ class KioskRoot(FloatLayout):
 
 class KioskApp(App):
     title = "Library kiosk"
+    # Kivy's own settings panel (F1, the menu key) changes fullscreen, cursor, rotation and
+    # logging: never on a kiosk, in no mode. open_settings() below refuses it as well.
+    use_kivy_settings = False
+    settings_cls = None
 
     def __init__(self, runtime: Runtime, *, demo: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -266,20 +270,31 @@ class KioskApp(App):
 
     # --- keeping patrons inside -----------------------------------------------------------
 
-    def _refuse_close(self, *_args) -> bool:
+    def _refuse_close(self, *_args, **_kwargs) -> bool:
         log.info("window close refused: the kiosk is left only through the admin screen")
         return True
 
     def _on_key_down(self, _window, key, _scancode, codepoint, _modifiers) -> bool:
-        if key == 27:  # Escape, and Android's back: never leaves the kiosk
-            return True
+        """Every key ends here, in every mode: a key the kiosk does not use is swallowed, so
+        Kivy's on_keyboard handlers (F1's settings, Escape's exit, a module's F11 and F12)
+        never hear it. The demo plays typed codes through its simulated scanner."""
         scanner = self.runtime.sim_scanner() if self.demo else None
-        if scanner is None:
-            return False
-        code = self._keys.feed(codepoint, enter=key in (13, 271))
-        if code:
-            scanner.scan(code)
+        if scanner is not None and key != 27:
+            code = self._keys.feed(codepoint, enter=key in (13, 271))
+            if code:
+                scanner.scan(code)
         return True
+
+    # Kivy's settings panel, in case anything still asks for it: never shown.
+    def open_settings(self, *_args) -> bool:
+        log.info("Kivy's settings panel refused: the kiosk has none")
+        return False
+
+    def close_settings(self, *_args) -> bool:
+        return False
+
+    def _install_settings_keys(self, window) -> None:
+        """Kivy binds F1 to its settings panel here; the kiosk binds nothing."""
 
     def _on_stop_signal(self, signum: int, _frame) -> None:
         log.info("stopping on %s", signal.Signals(signum).name)

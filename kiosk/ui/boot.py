@@ -27,7 +27,17 @@ def prepare(display: DisplaySection) -> None:
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kivy.config import Config
 
+    # No default binding may leave the kiosk's screens: Escape does not exit, and none of
+    # Kivy's modules (inspector: Ctrl+E; keybinding: F11 rotation, F12 screenshots; console,
+    # monitor, touchring...) is loaded, whatever a config names. The app swallows every key
+    # too (kiosk.ui.app), and refuses Kivy's settings panel (F1).
     Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "pause_on_minimize", "0")
+    for module in Config.options("modules"):
+        Config.remove_option("modules", module)
+    # Alt+Tab or a second screen must not minimise a fullscreen kiosk (SDL's default for
+    # exclusive fullscreen).
+    os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
     Config.set("kivy", "keyboard_mode", "system")
     # A touchscreen must not turn a long press into Kivy's red multitouch-emulation dot.
     Config.set("input", "mouse", "mouse,disable_multitouch")
