@@ -1,17 +1,24 @@
-"""`kiosk hash-pin`: makes the salted hash for [admin] pin_hash from a PIN typed twice."""
+"""`kiosk hash-pin`: makes the salted hash for [admin] pin_hash from a PIN typed twice.
+
+A hash cannot tell how long its PIN is, and a 4-digit PIN falls to a copied hash in minutes:
+PINs shorter than six digits are refused unless --short says the technician means it.
+"""
 
 from __future__ import annotations
 
 import getpass
 import sys
 
-from kiosk.core.pin import hash_pin
+from kiosk.core.pin import MIN_DIGITS, hash_pin
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("hash-pin", parents=[common],
                               help="print a pin_hash for kiosk.toml from a staff PIN")
     p.add_argument("--stdin", action="store_true", help="read the PIN from standard input")
+    p.add_argument("--short", action="store_true",
+                   help=f"accept a PIN of fewer than {MIN_DIGITS} digits (quick to guess from a "
+                        "copy of the hash; not advised)")
     p.set_defaults(func=run)
 
 
@@ -25,8 +32,16 @@ def run(args) -> int:
     if pin != again:
         print("kiosk: the two PINs differ; nothing printed", file=sys.stderr)
         return 1
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         print("kiosk: a staff PIN is 4 to 12 digits (the PIN pad has digits only)", file=sys.stderr)
         return 1
+    if len(pin) < MIN_DIGITS:
+        if not args.short:
+            print(f"kiosk: a staff PIN of {len(pin)} digits is quick to guess from a copy of its "
+                  f"hash; use at least {MIN_DIGITS} digits (or --short to accept it anyway); "
+                  "nothing printed", file=sys.stderr)
+            return 1
+        print(f"kiosk: warning: a PIN of {len(pin)} digits is quick to guess from a copy of its "
+              "hash; keep the config file where only the kiosk can read it", file=sys.stderr)
     print(f'pin_hash = "{hash_pin(pin)}"')
     return 0
