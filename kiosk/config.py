@@ -24,7 +24,9 @@ DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 BOOT_OVERRIDES = (Path("/boot/firmware/kiosk.toml"), Path("/boot/kiosk.toml"))
 LANGUAGES = ("zh_CN", "en")
 SWITCH = ("auto", "yes", "no")  # true and false are read as "yes" and "no"
-PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d+\$[0-9a-f]{16,}\$[0-9a-f]{64}$")
+PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d{1,10}\$[0-9a-f]{16,}\$[0-9a-f]{64}$")
+# File systems any PC reads: a secret on one is not a secret (the boot partition is FAT).
+PC_READABLE_FS = frozenset({"vfat", "msdos", "exfat", "fat", "ntfs", "ntfs3", "fuseblk"})
 
 
 def option(default: Any, *, min: float | None = None, max: float | None = None,
@@ -243,6 +245,8 @@ class Config:
     time: TimeSection = field(default_factory=TimeSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     sources: tuple[str, ...] = ()  # the files read, in order
+    # Which file set each option ("admin.pin_hash" -> path), for the doctor's warnings.
+    origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def data_dir(self) -> Path:
@@ -334,6 +338,7 @@ def load_files(files: list[Path]) -> Config:
     devices = _build_devices(merged.get("devices", {}), origin)
     _check_offline_rules(sections["circulation"], origin)
     _check_window(sections["updates"], origin)
+    _check_pin_hash(sections["admin"], origin)
     rotation = sections["display"].rotation
     if rotation % 90:
         raise ConfigError(f"{origin[('display', 'rotation')]}: option 'rotation' in section "
@@ -343,7 +348,45 @@ def load_files(files: list[Path]) -> Config:
         where = origin.get(("rfid", "afi_secured")) or origin.get(("rfid", "afi_unsecured"))
         raise ConfigError(f"{where}: options 'afi_secured' and 'afi_unsecured' in section [rfid] "
                           f"must differ (both are {rfid.afi_secured:#04x})")
-    return Config(**sections, devices=devices, sources=tuple(str(p) for p in files))
+    return Config(**sections, devices=devices, sources=tuple(str(p) for p in files),
+                  origins={f"{section}.{key}": str(path) for (section, key), path in origin.items()})
+
+
+def _check_pin_hash(admin: AdminSection, origin: dict[tuple[str, str], Path]) -> None:
+    """A hash made with too few iterations is quick to guess from a copy; one with absurdly many
+    would keep the kiosk checking a PIN for minutes."""
+    from kiosk.core.pin import hash_problem
+    problem = hash_problem(admin.pin_hash) if admin.pin_hash else None
+    if problem is not None:
+        raise ConfigError(f"{origin[('admin', 'pin_hash')]}: option 'pin_hash' in section "
+                          f"[admin] cannot be used: {problem}")
+
+
+def readable_by_any_pc(path: str | Path) -> bool:
+    """Whether `path` is on the boot partition, or another file system any PC reads."""
+    path = Path(path)
+    if path in BOOT_OVERRIDES:
+        return True
+    return _file_system(path) in PC_READABLE_FS
+
+
+def _file_system(path: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> str | None:
+    """The type of the file system holding `path` (the longest mount point above it)."""
+    try:
+        resolved = path.resolve()
+        lines = mountinfo.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    best, kind = -1, None
+    for line in lines:
+        fields = line.split()
+        if " - " not in line or len(fields) < 5:
+            continue
+        mount = Path(fields[4].replace("\\040", " "))
+        fs_type = line.split(" - ", 1)[1].split()[0]
+        if (resolved == mount or mount in resolved.parents) and len(mount.parts) > best:
+            best, kind = len(mount.parts), fs_type
+    return kind
 
 
 def _check_offline_rules(circulation: CirculationSection,

@@ -104,7 +104,29 @@ def check_config(config: Config) -> Check:
     if not config.admin.pin_hash:
         return Check("config", True, summary,
                      Message(N_("no staff PIN: set [admin] pin_hash with 'kiosk hash-pin'")))
+    pin_warning = staff_pin_warning(config)
+    if pin_warning is not None:
+        return Check("config", True, summary, pin_warning, warning=True)
     return Check("config", True, summary)
+
+
+def staff_pin_warning(config: Config) -> Message | None:
+    """What is wrong with a working staff PIN. Its length cannot be read from its hash: `kiosk
+    hash-pin` refuses fewer than six digits unless told --short; the demo's PIN is known."""
+    from kiosk.config import readable_by_any_pc
+    from kiosk.core.pin import verify_pin
+    from kiosk.demo import DEMO_PIN
+
+    if verify_pin(DEMO_PIN, config.admin.pin_hash):
+        return Message(N_("the staff PIN is the demo's ({pin}), which anyone can read: make a "
+                          "PIN of at least 6 digits with 'kiosk hash-pin'"), {"pin": DEMO_PIN})
+    source = config.origins.get("admin.pin_hash")
+    if source and readable_by_any_pc(source):
+        return Message(N_("the staff PIN's hash is in {path}, on the boot partition any PC can "
+                          "read (and a short PIN is quick to guess from it): move [admin] "
+                          "pin_hash to /etc/kiosk/kiosk.toml, and use at least 6 digits"),
+                       {"path": source})
+    return None
 
 
 def check_journal(config: Config, *, verify: bool = False,
