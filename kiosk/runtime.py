@@ -3,7 +3,8 @@
 Runs on one thread (the Kivy main thread in the app): drivers hand events in through `events`,
 the screen calls `send()`, and `pump()` drains the queue and lets time pass. No Kivy here.
 Anything slow is handed to a worker that answers on `events`: the ILS worker thread for
-`IlsCall`s, one thread for the pad's security changes, one for the receipt printer.
+`IlsCall`s, one thread for the pad's security changes, one for the receipt printer, one for
+staff PIN checks (PBKDF2 would freeze the screen for half a second).
 
 Journal first: effects are applied in order, and when a journal row cannot be written the rest
 of that batch is dropped and the core hears `JournalFailed` before any screen sees the new view,
@@ -24,11 +25,12 @@ from drivers.base import Driver
 from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
 from drivers.sim.scanner import SimScanner
-from kiosk import status
+from kiosk import pin_lockout, status
 from kiosk.circulation.offline import OfflineRefused, OfflineStoreError
 from kiosk.circulation.reconcile import OpenIntent, Reconciled
 from kiosk.config import Config
 from kiosk.core import events as ev
+from kiosk.core.pin import verify_pin
 from kiosk.core.session import Session, Settings, View
 from kiosk.ebooks.setup import ebooks_for
 from kiosk.journal import Journal
@@ -68,6 +70,7 @@ class Runtime:
         # One thread each, so tags change in the order asked and receipts print one by one.
         self._security = ThreadPoolExecutor(1, thread_name_prefix="security")
         self._printing = ThreadPoolExecutor(1, thread_name_prefix="printer")
+        self._pins = ThreadPoolExecutor(1, thread_name_prefix="pin")
         self._reconciling: set[int] = set()  # intents the ILS worker is asking about
         self._next_reconcile = 0.0
         # When pump() last finished a turn (real monotonic time, never the steerable clock):
@@ -86,6 +89,9 @@ class Runtime:
         self._note_activity()
         if self._journal_failed is not None:
             self.send(self._journal_failed)
+        lockout = pin_lockout.load(pin_lockout.path_for(self.config),
+                                   self.config.admin.lockout_s)
+        self.send(ev.PinLockoutLoaded(lockout.failures, lockout.locked_for_s))
         for driver in self.drivers.values():
             driver.start()
         if self.ils is not None:
@@ -152,6 +158,7 @@ class Runtime:
             self.ils.close()
         self._security.shutdown(wait=True, cancel_futures=True)
         self._printing.shutdown(wait=False, cancel_futures=True)
+        self._pins.shutdown(wait=False, cancel_futures=True)
         for driver in self.drivers.values():
             driver.close()
         if self.download_server is not None:
@@ -202,6 +209,10 @@ class Runtime:
                 self._remember_refusal(effect)
             elif isinstance(effect, ev.SettleIntent):
                 failed = self.keeper.settle_by_staff(effect.seq)
+            elif isinstance(effect, ev.CheckPin):
+                self._pins.submit(self._check_pin, effect)
+            elif isinstance(effect, ev.SavePinLockout):
+                self._save_pin_lockout(effect)
             if failed is not None:
                 if effects[n + 1:]:
                     log.error("not done, the journal having failed: %s",
@@ -246,6 +257,22 @@ class Runtime:
             self.events.put(ev.IlsAnswered(call.token, None, "no ILS is configured"))
         else:
             self.ils.submit(call)
+
+    def _check_pin(self, check: ev.CheckPin) -> None:
+        """On the PIN thread. Always answers: a PIN screen left waiting would take no PIN."""
+        try:
+            ok = verify_pin(check.pin, check.pin_hash)
+        except Exception:  # a bug here must not leave the keypad "checking" for ever
+            log.exception("the staff PIN could not be checked")
+            ok = False
+        self.events.put(ev.PinChecked(check.token, ok))
+
+    def _save_pin_lockout(self, save: ev.SavePinLockout) -> None:
+        path = pin_lockout.path_for(self.config)
+        try:
+            pin_lockout.save(path, pin_lockout.PinLockout(save.failures, save.locked_for_s))
+        except OSError as e:  # the lockout still holds until the app stops
+            log.error("%s: the staff PIN's lockout cannot be kept: %s", path, e.strerror or e)
 
     def _set_security(self, request: ev.SetSecurity) -> None:
         """On the security thread: the pad does it between two polls and reads it back."""

@@ -33,7 +33,7 @@ def start(size: str, data: Path):
     path = data / "kiosk.toml"
     path.write_text(f'[kiosk]\ndata_dir = "{data}"\n'
                     f'[display]\nwidth = {width}\nheight = {height}\nfullscreen = "no"\n'
-                    f'[admin]\npin_hash = "{hash_pin(PIN, iterations=1000)}"\n'
+                    f'[admin]\npin_hash = "{hash_pin(PIN, iterations=100_000)}"\n'
                     f'[devices]\nscanner = "sim:scanner"\n', encoding="utf-8")
     config = config_module.load(path)
     boot.prepare(config.display)

@@ -9,6 +9,7 @@ from kiosk.journal import Journal
 from kiosk.runtime import Runtime
 from tests.counting_server import TOKEN, CountingServer
 from tests.runtime_kiosk import pump_until
+from tests.staff_pin import enter_pin
 
 PIN = "2580"
 
@@ -19,7 +20,7 @@ def admin_runtime(tmp_path, url):
     token.chmod(0o600)
     path = tmp_path / "kiosk.toml"
     path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n'
-                    f'[admin]\npin_hash = "{hash_pin(PIN, iterations=1000)}"\n'
+                    f'[admin]\npin_hash = "{hash_pin(PIN, iterations=100_000)}"\n'
                     f'[central]\nurl = "{url}"\npause_s = 0.0\ntimeout_s = 2.0\n',
                     encoding="utf-8")
     config = config_module.load(path)
@@ -28,7 +29,7 @@ def admin_runtime(tmp_path, url):
     runtime.send(ev.Start())
     runtime.send(ev.EndSession())  # a patron's visit: a session row to upload
     runtime.send(ev.AdminGesture())
-    runtime.send(ev.PinSubmitted(PIN))
+    enter_pin(runtime, PIN)
     assert runtime.view.screen is Screen.ADMIN
     pump_until(runtime, lambda: runtime.view.status is not None)  # the checks on entering
     return runtime

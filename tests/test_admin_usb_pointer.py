@@ -67,7 +67,7 @@ def test_a_technician_installs_from_a_stick_with_real_pointer_input(tmp_path, xs
     config = tmp_path / "kiosk.toml"
     config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n'
                       '[display]\nwidth = 800\nheight = 480\nfullscreen = "no"\n'
-                      f'[admin]\npin_hash = "{hash_pin("2580", iterations=1000)}"\n'
+                      f'[admin]\npin_hash = "{hash_pin("2580", iterations=100_000)}"\n'
                       'long_press_s = 1.0\n[devices]\nscanner = "sim:scanner"\n')
     helper = FakeMediaHelper(tmp_path / "media.sock", tmp_path / "go")
     frame = tmp_path / "first-frame"

@@ -7,9 +7,10 @@ from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import hash_pin, verify_pin
 from kiosk.core.session import NOTICE_SECONDS, Session, Settings
+from tests.staff_pin import submit_pin
 
 PIN = "2468"
-PIN_HASH = hash_pin(PIN, iterations=1000)
+PIN_HASH = hash_pin(PIN, iterations=100_000)
 
 
 def make(**overrides) -> Session:
@@ -187,7 +188,7 @@ def test_admin_with_the_right_pin():
     effects = s.handle(ev.AdminGesture(), 1)
     assert journal_rows(effects) == [("session", "admin")]
     assert s.view.screen is Screen.ADMIN_PIN and s.view.pin_message is None
-    effects = s.handle(ev.PinSubmitted(PIN), 2)
+    effects = submit_pin(s, PIN, 2)
     assert journal_rows(effects) == [("admin", "ok")]
     assert any(isinstance(e, ev.GatherStatus) for e in effects)
     assert s.view.screen is Screen.ADMIN
@@ -199,21 +200,21 @@ def test_wrong_pins_lock_the_admin_screen_for_a_while():
     s = make(max_pin_attempts=3, lockout_s=300)
     s.handle(ev.AdminGesture(), 0)
     for i in range(2):
-        effects = s.handle(ev.PinSubmitted("0000"), i)
+        effects = submit_pin(s, "0000", i)
         assert journal_rows(effects) == [("admin", "pin_wrong")]
         assert s.view.pin_message == "wrong"
-    effects = s.handle(ev.PinSubmitted("0000"), 3)
+    effects = submit_pin(s, "0000", 3)
     assert journal_rows(effects) == [("admin", "pin_locked")]
-    s.handle(ev.PinSubmitted(PIN), 4)  # right, but locked
+    submit_pin(s, PIN, 4)  # right, but locked
     assert s.view.screen is Screen.ADMIN_PIN and s.view.pin_message == "locked"
-    s.handle(ev.PinSubmitted(PIN), 304)
+    submit_pin(s, PIN, 304)
     assert s.view.screen is Screen.ADMIN
 
 
 def test_admin_times_out_like_a_patron():
     s = make()
     s.handle(ev.AdminGesture(), 0)
-    s.handle(ev.PinSubmitted(PIN), 1)
+    submit_pin(s, PIN, 1)
     s.handle(ev.Tick(), 1 + 75)
     assert s.view.screen is Screen.ATTRACT
 
@@ -222,7 +223,7 @@ def test_no_pin_configured_means_no_admin():
     s = Session(Settings(pin_hash=""), now=0)
     s.handle(ev.AdminGesture(), 0)
     assert s.view.pin_message == "no_pin"
-    s.handle(ev.PinSubmitted(""), 1)
+    submit_pin(s, "", 1)
     assert s.view.screen is Screen.ADMIN_PIN
 
 
@@ -233,7 +234,7 @@ def test_restart_only_from_admin():
 
 
 def test_pin_hash_round_trip_and_malformed_hashes():
-    stored = hash_pin("1234", iterations=1000)
+    stored = hash_pin("1234", iterations=100_000)
     assert verify_pin("1234", stored)
     assert not verify_pin("1235", stored)
     for bad in ("", "md5$1$aa$bb", "pbkdf2_sha256$x$zz$00", "pbkdf2_sha256$1$00"):

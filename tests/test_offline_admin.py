@@ -16,6 +16,7 @@ from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.test_data import IlsData
 from kiosk.sip2.test_server import Sip2TestServer
 from tests.runtime_kiosk import ils_section, pump_until
+from tests.staff_pin import enter_pin, submit_pin
 
 PIN = "2580"
 CARD = "23520001234566"
@@ -23,10 +24,10 @@ T0 = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
 
 
 def test_only_staff_on_the_admin_screen_can_acknowledge():
-    session = Session(Settings(pin_hash=hash_pin(PIN, iterations=1000)), 0.0)
+    session = Session(Settings(pin_hash=hash_pin(PIN, iterations=100_000)), 0.0)
     assert session.handle(ev.AcknowledgeOffline(7), 1.0) == []  # a patron cannot
     session.handle(ev.AdminGesture(), 1.0)
-    session.handle(ev.PinSubmitted(PIN), 2.0)
+    submit_pin(session, PIN, 2.0)
     assert session.view.screen is Screen.ADMIN
     assert session.handle(ev.AcknowledgeOffline(7), 3.0) == [
         ev.JournalAppend("admin", "offline_acknowledged", detail={"offline_id": 7}),
@@ -43,7 +44,7 @@ def runtime(tmp_path):
 [kiosk]
 data_dir = "{tmp_path}"
 [admin]
-pin_hash = "{hash_pin(PIN, iterations=1000)}"
+pin_hash = "{hash_pin(PIN, iterations=100_000)}"
 {ils_section(server)}
 [circulation]
 offline = true
@@ -67,7 +68,7 @@ def test_acknowledging_marks_the_store_and_shows_the_list_again(runtime):
     store = runtime.offline_store
     first, second = (tx.id for tx in store.refused())
     runtime.send(ev.AdminGesture())
-    runtime.send(ev.PinSubmitted(PIN))
+    enter_pin(runtime, PIN)
     pump_until(runtime, lambda: runtime.view.status is not None)
     assert [tx.id for tx in runtime.view.status.offline_refused] == [first, second]
     runtime.send(ev.AcknowledgeOffline(first))

@@ -12,13 +12,14 @@ from kiosk.core.events import Screen
 from kiosk.core.pin import hash_pin
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
+from tests.staff_pin import enter_pin
 
 
 @pytest.fixture
 def runtime(tmp_path):
     path = tmp_path / "kiosk.toml"
     path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[idle]\ntimeout_s = 30\ncountdown_s = 10\n'
-                    f'[admin]\npin_hash = "{hash_pin("2580", iterations=1000)}"\n'
+                    f'[admin]\npin_hash = "{hash_pin("2580", iterations=100_000)}"\n'
                     '[devices]\nscanner = "sim:scanner"\nrfid = "3m810:/dev/ttyUSB0"\n')
     config = config_module.load(path)
     runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
@@ -72,7 +73,7 @@ def test_idle_timeout_journals_and_forgets(runtime):
 
 def test_admin_status_is_gathered_off_the_main_thread(runtime):
     runtime.send(ev.AdminGesture())
-    runtime.send(ev.PinSubmitted("2580"))
+    enter_pin(runtime, "2580")
     assert runtime.view.screen is Screen.ADMIN and runtime.view.status is None
     names = [check.name for check in wait_for_status(runtime).checks]
     assert "journal" in names and "device:scanner" in names
@@ -112,7 +113,7 @@ def test_failed_journal_writes_show_on_the_admin_screen(runtime):
     runtime.journal.close()  # every write from here on fails
     runtime.send(ev.Start())
     runtime.send(ev.AdminGesture())  # ends the session: a failed write
-    runtime.send(ev.PinSubmitted("2580"))  # another
+    enter_pin(runtime, "2580")  # another
     report = wait_for_status(runtime)
     check = next(c for c in report.checks if c.name == "journal")
     assert check.ok is False
@@ -126,7 +127,7 @@ def test_staff_settle_a_transaction_whose_result_was_not_known(runtime):
     runtime.send(ev.IntentChecked(seq))  # not on the admin screen: nothing happens
     assert [r.seq for r in runtime.journal.open_intents()] == [seq]
     runtime.send(ev.AdminGesture())
-    runtime.send(ev.PinSubmitted("2580"))
+    enter_pin(runtime, "2580")
     runtime.send(ev.IntentChecked(seq))
     assert runtime.journal.open_intents() == []
     assert stored(runtime)[-1] == ("checkout", "checked_by_staff")

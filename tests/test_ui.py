@@ -46,7 +46,7 @@ library_name_en = "Liling City Library"
 timeout_s = 30
 countdown_s = 10
 [admin]
-pin_hash = "{hash_pin(PIN, iterations=1000)}"
+pin_hash = "{hash_pin(PIN, iterations=100_000)}"
 long_press_s = 1.0
 max_attempts = 3
 [devices]
@@ -177,12 +177,12 @@ def test_long_press_in_the_corner_then_pin_opens_admin(at_attract):
         k.tap(keypad[digit])
     assert k.widget("admin_pin", "dots").text == "●●●●"
     k.tap(keypad["确定"])
-    assert k.widget("admin_pin", "message").text == "密码错误，请重试。"
+    k.until(lambda: k.widget("admin_pin", "message").text == "密码错误，请重试。")  # PIN thread
     k.screenshot("admin-pin-wrong")
     for digit in PIN:
         k.tap(keypad[digit])
     k.tap(keypad["确定"])
-    assert k.screen == "admin"
+    k.until(lambda: k.screen == "admin")
     admin = k.current()
     k.until(lambda: admin.view.status is not None)
     k.frames(3)
@@ -365,7 +365,7 @@ def test_admin_lists_what_the_ils_refused_and_staff_mark_each_dealt_with(at_attr
         store.settle(blocked, "refused")
     k.hold_at(20, 470, 1.3)
     k.app.runtime.send(ev.PinSubmitted(PIN))
-    k.frames(3)
+    k.until(lambda: k.screen == "admin")
     admin = k.current()
     k.until(lambda: admin.view.status is not None)
     offline = lambda: [r for r in admin.rows if r.get("viewclass") == "OfflineRow"]  # noqa

@@ -66,7 +66,7 @@ class AdminGesture:
 
 @dataclass(frozen=True)
 class PinSubmitted:
-    pin: str
+    pin: str = field(repr=False)  # never in a log line
 
 
 @dataclass(frozen=True)
@@ -259,6 +259,21 @@ class IntentChecked:
 
 
 @dataclass(frozen=True)
+class PinChecked:
+    """The PIN worker compared the staff PIN of `CheckPin(token)` with the configured hash."""
+    token: int
+    ok: bool
+
+
+@dataclass(frozen=True)
+class PinLockoutLoaded:
+    """The staff PIN's lockout as kept in the data folder (kiosk.pin_lockout), at start:
+    wrong PINs counted so far, and how many seconds of lockout are left (0: none)."""
+    failures: int
+    locked_for_s: float
+
+
+@dataclass(frozen=True)
 class Tick:
     """Time passed; the idle timer and notices look at the clock."""
 
@@ -294,6 +309,22 @@ class JournalIntent:
 @dataclass(frozen=True)
 class GatherStatus:
     """Collect the admin screen's status on a background thread."""
+
+
+@dataclass(frozen=True)
+class CheckPin:
+    """Compare a staff PIN with the hash off the UI thread (PBKDF2 takes about half a second
+    on a Pi); answered by `PinChecked(token)`."""
+    token: int
+    pin: str = field(repr=False)
+    pin_hash: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SavePinLockout:
+    """Keep the staff PIN's lockout in the data folder, so a restart allows no new guesses."""
+    failures: int
+    locked_for_s: float
 
 
 @dataclass(frozen=True)

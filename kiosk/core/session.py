@@ -22,7 +22,6 @@ from kiosk.core.circulation_view import CirculationSettings, CirculationView
 from kiosk.core.ebooks import EbookFlow, EbookView
 from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
 from kiosk.core.offline_rules import parse_rules
-from kiosk.core.pin import verify_pin
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,8 @@ class View:
     language: str = "zh_CN"
     countdown: int | None = None  # seconds left while asking "still there?"
     notice: Notice | None = None
-    pin_message: str | None = None  # "wrong", "locked", "no_pin"
+    pin_message: str | None = None  # "wrong", "locked", "no_pin", "checking"
+    pin_wait_s: int | None = None  # seconds left of the staff PIN's lockout, while "locked"
     devices: Mapping[str, DeviceState] = field(default_factory=dict)
     status: Any = None  # the last kiosk.status.StatusReport
     uploading: bool = False  # staff's "Upload now" is running
@@ -123,6 +123,8 @@ class Session(EbookFlow, CirculationFlow):
         self._started_at: float | None = None  # a patron session is open
         self._failed_pins = 0
         self._locked_until = 0.0
+        self._pin_tokens = 0
+        self._pin_checking: int | None = None  # the token of the check under way
 
     # --- the one way in -------------------------------------------------------------------
 
@@ -198,6 +200,8 @@ class Session(EbookFlow, CirculationFlow):
     # --- idle timer -----------------------------------------------------------------------
 
     def _on_Tick(self, event: ev.Tick, now: float, effects: list) -> None:
+        if self.view.screen is Screen.ADMIN_PIN and self.view.pin_message == "locked":
+            self._show_lockout(now)
         notice = self.view.notice
         if notice is not None and now - notice.shown_at >= NOTICE_SECONDS:
             self.view = replace(self.view, notice=None)
@@ -233,30 +237,83 @@ class Session(EbookFlow, CirculationFlow):
         self._close(now, "admin", effects)
         self._last_activity = now
         message = None if self.settings.pin_hash else "no_pin"
-        if now < self._locked_until:
-            message = "locked"
+        if self._pin_checking is not None:
+            message = "checking"
         self.view = replace(self.view, screen=Screen.ADMIN_PIN, pin_message=message)
+        self._show_lockout(now)
+
+    def _on_PinLockoutLoaded(self, event: ev.PinLockoutLoaded, now: float,
+                             effects: list) -> None:
+        """At start, from the data folder. Wrong PINs up to the limit with no lockout are
+        guesses whose answer a restart cut off: they lock as if it had come."""
+        self._failed_pins = max(0, event.failures)
+        if event.locked_for_s > 0:
+            self._locked_until = now + min(event.locked_for_s, self.settings.lockout_s)
+        elif self._failed_pins >= self.settings.max_pin_attempts:
+            self._lock(now, effects)
+        if self.view.screen is Screen.ADMIN_PIN:
+            self._show_lockout(now)
 
     def _on_PinSubmitted(self, event: ev.PinSubmitted, now: float, effects: list) -> None:
-        if self.view.screen is not Screen.ADMIN_PIN:
-            return
+        if self.view.screen is not Screen.ADMIN_PIN or self._pin_checking is not None:
+            return  # one guess at a time
         if now < self._locked_until:
-            self.view = replace(self.view, pin_message="locked")
-        elif self.settings.pin_hash and verify_pin(event.pin, self.settings.pin_hash):
-            self._failed_pins = 0
+            self._show_lockout(now)
+            return
+        # Counted, and kept, before the answer: pulling the plug while a PIN is checked must
+        # not make the guess free.
+        self._failed_pins += 1
+        effects.append(ev.SavePinLockout(self._failed_pins, 0.0))
+        if not self.settings.pin_hash:
+            self._wrong_pin(now, effects)
+            return
+        self._pin_tokens += 1
+        self._pin_checking = self._pin_tokens
+        effects.append(ev.CheckPin(self._pin_tokens, event.pin, self.settings.pin_hash))
+        self.view = replace(self.view, pin_message="checking")
+
+    def _on_PinChecked(self, event: ev.PinChecked, now: float, effects: list) -> None:
+        """The answer counts wherever the kiosk is now; only on the PIN screen does a right
+        PIN open the admin screen (Cancel or the idle timer may have closed it meanwhile)."""
+        if event.token != self._pin_checking:
+            return
+        self._pin_checking = None
+        if not event.ok:
+            self._wrong_pin(now, effects)
+            return
+        self._failed_pins = 0
+        effects.append(ev.SavePinLockout(0, 0.0))
+        if self.view.screen is Screen.ADMIN_PIN:
             effects.append(ev.JournalAppend("admin", "ok"))
             effects.append(ev.GatherStatus())
             self.view = replace(self.view, screen=Screen.ADMIN, pin_message=None)
-        else:
-            self._failed_pins += 1
-            outcome = "pin_wrong"
-            message = "wrong" if self.settings.pin_hash else "no_pin"
-            if self._failed_pins >= self.settings.max_pin_attempts:
-                self._locked_until = now + self.settings.lockout_s
-                self._failed_pins = 0
-                outcome, message = "pin_locked", "locked"
-            effects.append(ev.JournalAppend("admin", outcome))
+
+    def _wrong_pin(self, now: float, effects: list) -> None:
+        outcome = "pin_wrong"
+        message = "wrong" if self.settings.pin_hash else "no_pin"
+        if self._failed_pins >= self.settings.max_pin_attempts:
+            self._lock(now, effects)
+            outcome, message = "pin_locked", "locked"
+        effects.append(ev.JournalAppend("admin", outcome))
+        if self.view.screen is Screen.ADMIN_PIN:
             self.view = replace(self.view, pin_message=message)
+            self._show_lockout(now)
+
+    def _lock(self, now: float, effects: list) -> None:
+        self._locked_until = now + self.settings.lockout_s
+        self._failed_pins = 0
+        effects.append(ev.SavePinLockout(0, self.settings.lockout_s))
+
+    def _show_lockout(self, now: float) -> None:
+        """While locked, the PIN screen says for how long (whole seconds, counting down);
+        after, it asks for the PIN again."""
+        left = math.ceil(self._locked_until - now)
+        if left > 0:
+            if (self.view.pin_message, self.view.pin_wait_s) != ("locked", left):
+                self.view = replace(self.view, pin_message="locked", pin_wait_s=left)
+        elif self.view.pin_message == "locked":
+            message = None if self.settings.pin_hash else "no_pin"
+            self.view = replace(self.view, pin_message=message, pin_wait_s=None)
 
     def _on_RefreshStatus(self, event: ev.RefreshStatus, now: float, effects: list) -> None:
         if self.view.screen is Screen.ADMIN:
@@ -322,4 +379,5 @@ def _is_activity(event: object) -> bool:
                                   ev.EbookDownloaded, ev.IlsAnswered, ev.IlsState,
                                   ev.SecurityDone, ev.OfflineCounts, ev.OfflineRecorded,
                                   ev.OfflineReplayed, ev.ReceiptPrinted, ev.UploadFinished,
-                                  ev.JournalFailed, ev.JournalRestored))
+                                  ev.JournalFailed, ev.JournalRestored, ev.PinChecked,
+                                  ev.PinLockoutLoaded))
