@@ -247,6 +247,19 @@ def test_escape_and_window_close_never_leave_the_kiosk(at_attract):
     assert k.screen == "attract" and k.app.root.get_root_window() is not None
 
 
+def test_no_function_key_opens_kivy_settings_in_the_demo_either(at_attract):
+    """tests/test_lockdown_keys.py types them as real X input into a production kiosk."""
+    from kivy.core.window import Window
+    from kivy.uix.settings import Settings
+    k = at_attract
+    for key in range(282, 294):  # F1..F12, as SDL reports them
+        assert k.key(key) is True
+    assert k.app.open_settings() is False
+    k.frames(3)
+    assert not any(isinstance(w, Settings) for w in Window.children)
+    assert k.screen == "attract"
+
+
 def test_chinese_is_drawn_with_the_simplified_chinese_face(kiosk):
     from kivy.core.text import DEFAULT_FONT, LabelBase
     regular = LabelBase._fonts[DEFAULT_FONT][0]
