@@ -89,7 +89,7 @@ def test_no_key_or_combination_leaves_the_kiosk_screen(tmp_path, xserver):
         time.sleep(0.5)  # the first frames after mapping
         before = xserver.grab(TITLE)
         for keys in KEY_GROUPS:
-            xdotool("key", "--clearmodifiers", "--delay", "40", *keys)
+            xdotool("key", "--clearmodifiers", "--delay", "25", *keys)
             time.sleep(0.4)  # a few frames: what a key opened is drawn by then
             assert app.poll() is None, f"the app stopped after {keys}: " + log.read_text()[-2000:]
             assert top_windows(env) == windows, keys  # no other window, the same one

@@ -24,6 +24,7 @@ from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.ui import boot  # noqa: E402
 from content.store import CatalogueStore  # noqa: E402
 from tests.content_batches import Batches  # noqa: E402
+from tests.staff_pin import enter_pin  # noqa: E402
 
 PIN = "2580"
 CARD = "23520001234566"
@@ -194,6 +195,35 @@ def test_long_press_in_the_corner_then_pin_opens_admin(at_attract):
     assert journal_rows(k)[-2:] == [("admin", "pin_wrong"), ("admin", "ok")]
     k.tap(k.widget("admin", "exit"))
     assert k.screen == "attract"
+
+
+def test_the_pin_pad_locks_with_a_countdown_then_frees_itself(at_attract):
+    """At 800x480 here; tests/test_admin_pin_screen.py runs the whole lockout in portrait."""
+    k = at_attract
+    k.app.runtime.send(ev.AdminGesture())  # the long press: see the test above
+    k.frames(3)
+    keypad = k.widget("admin_pin", "keypad")
+    keys = {w.text: w for w in keypad.children}
+    message = k.widget("admin_pin", "message")
+    for digit in "1111":
+        k.tap(keys[digit])
+    k.tap(keys["确定"])
+    k.until(lambda: k.app.runtime.view.pin_message == "wrong")
+    for attempt in range(2):  # up to max_attempts, quicker than by touch
+        enter_pin(k.app.runtime, "1111")
+    left = k.app.runtime.view.pin_wait_s
+    assert k.app.runtime.view.pin_message == "locked" and 295 <= left <= 300
+    k.frames(3)
+    assert message.text.startswith("密码错误次数过多，键盘已锁定，") and "\nToo many" in message.text
+    assert keypad.disabled
+    k.screenshot("admin-pin-locked")
+    k.advance(301)  # the lockout is over (and the idle timer has closed the pad)
+    k.app.runtime.send(ev.AdminGesture())
+    k.frames(3)
+    assert message.text == "请输入工作人员密码" and not keypad.disabled
+    assert journal_rows(k)[-3:] == [("admin", "pin_wrong"), ("admin", "pin_wrong"),
+                                    ("admin", "pin_locked")]
+    k.app.runtime.send(ev.EndSession())
 
 
 def test_demo_keyboard_and_tray_scans_show_masked(at_attract):
