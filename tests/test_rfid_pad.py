@@ -10,6 +10,7 @@ from drivers.errors import DeviceError
 from drivers.events import DeviceFault, DeviceStatus, TagsSeen
 from drivers.registry import open_source
 from drivers.settings import DriverSettings
+from drivers.sim.rfid_pad import LineFault, Op
 from tests.driver_events import wait_for
 
 READERS = ("3m810", "trf7970a")
@@ -137,3 +138,24 @@ def test_noise_between_frames_is_a_counted_fault_and_the_next_reply_still_counts
     assert fault.count >= 1
     driver.pad.place(BOOK)
     assert wait_for(events, tags_with([BOOK])).tags[0].item_id == "33520000123453"
+
+
+def test_a_uid_garbled_on_the_line_is_never_reported_and_the_real_tag_is_at_once(pad):
+    """The TRF7970A's replies carry no checksum: one changed digit in an inventory names a tag
+    that does not exist (E004015000000011 here). The 810's checksum catches the same fault."""
+    driver, events = pad
+    driver.pad.plan(Op.INVENTORY, LineFault.GARBLED)
+    driver.pad.place(BOOK)
+    first = wait_for(events, lambda e: isinstance(e, TagsSeen) and e.tags)
+    assert [(t.uid, t.error) for t in first.tags] == [(BOOK, None)]
+    assert driver.pad.line_faults == [(Op.INVENTORY, LineFault.GARBLED)]
+
+
+def test_a_tag_that_stays_on_the_pad_is_reported_even_if_it_never_answers_system_info(pad):
+    driver, events = pad
+    driver.pad.faults.unreadable_security.add(BOOK)  # silent to Get System Information
+    driver.pad.place(BOOK)
+    tag = wait_for(events, tags_with([BOOK])).tags[0]  # by its second inventory
+    assert (tag.item_id, tag.secured) == ("33520000123453", None)
+    driver.pad.remove(BOOK)
+    wait_for(events, tags_with([]))

@@ -3,7 +3,8 @@
 Each call is one or more request/reply exchanges; the frames are built and the board's text is
 read in `drivers.rfid.trf7970a_frames`. Used only by the pad driver's device thread.
 
-The board's replies have no checksum and no end marker: an exchange ends when the expected line
+The board's replies have no checksum and no end marker (so a UID from an inventory is only
+believed once `confirm()` read the tag's system information, or a second inventory holds it): an exchange ends when the expected line
 or bracket has arrived, or, where the firmware prints an open-ended list (the inventory, the AGC
 and AM/PM switches on older firmware), when the line has been quiet for a moment. Noise around a
 reply is skipped and reported through `on_garbage`; a reply that cannot be parsed raises
@@ -58,6 +59,7 @@ Done = Callable[[ReplyReader], bool]
 class Trf7970aLink(ReaderLink):
     baud = 115200
     name = "trf7970a"
+    checked_inventory = False  # the board's text has no checksum: a UID may be line noise
 
     def __init__(self, port: serial.Serial, *, timeout: float = REPLY_TIMEOUT_S,
                  on_garbage: Callable[[str], None] | None = None) -> None:
@@ -130,6 +132,10 @@ class Trf7970aLink(ReaderLink):
         command = NXP_SET_EAS if on else NXP_RESET_EAS
         self._write(eas_request(uid, command), uid, command,  # addressed; never locks
                     written=lambda: self.read_eas(uid) == on)
+
+    def confirm(self, uid: str) -> None:
+        """The tag's system information names its UID: only a real tag sends it."""
+        self.system_info(uid)
 
     # --- more than ReaderLink asks --------------------------------------------------------
 
