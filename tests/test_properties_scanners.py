@@ -72,7 +72,7 @@ KEY_CODES = sorted((set(keymap.TABLES["de"].keys) | set(keymap.END_KEYS) | keyma
                     | set(keymap.KEYPAD_DIGITS) | set(keymap.KEYPAD_SIGNS)) - set(LOCKS))
 EVENTS = st.lists(st.tuples(
     st.sampled_from([e.EV_KEY] * 6 + [e.EV_SYN, e.EV_MSC, e.EV_LED]),
-    st.sampled_from(KEY_CODES) | st.integers(0, 0x2FF),
+    st.sampled_from(KEY_CODES) | st.integers(0, 0xFFFF),
     st.integers(0, 2),
     st.floats(0, 0.3)), max_size=60)
 
