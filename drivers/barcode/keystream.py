@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable
 
-from evdev import ecodes
+from evdev import InputEvent, ecodes
 
 from drivers.barcode.keymap import KEY_DOWN, KeyDecoder, Typed, key_name
 from drivers.barcode.pauses import UNFINISHED_SCAN_S, ScanPauses
@@ -54,7 +54,7 @@ class KeyStream:
             return None
         return self.last_key + (self.silence_s if self._broken else self.pauses.limit_s)
 
-    def feed(self, events: Iterable, now: float) -> list[Typed]:
+    def feed(self, events: Iterable[InputEvent], now: float) -> list[Typed]:
         """The scans that `events`, read at `now`, finish or drop."""
         out: list[Typed] = []
         for event in events:
@@ -113,7 +113,7 @@ class KeyStream:
 
     # --- SYN_DROPPED --------------------------------------------------------------------------
 
-    def _sync(self, event, now: float, out: list[Typed]) -> None:
+    def _sync(self, event: InputEvent, now: float, out: list[Typed]) -> None:
         if event.code == ecodes.SYN_DROPPED:
             if not self._discarding:
                 partial = self.decoder.finish()
