@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 
 import pytest
 
@@ -11,7 +12,7 @@ from drivers.events import DeviceFault, DeviceStatus, TagsSeen
 from drivers.registry import open_source
 from drivers.settings import DriverSettings
 from drivers.sim.rfid_pad import LineFault, Op
-from tests.driver_events import wait_for
+from tests.driver_events import until, wait_for
 
 READERS = ("3m810", "trf7970a")
 BOOK, BOOK2, BOOK3 = "E004015000000001", "E004015000000002", "E004015000000003"
@@ -159,3 +160,17 @@ def test_a_tag_that_stays_on_the_pad_is_reported_even_if_it_never_answers_system
     assert (tag.item_id, tag.secured) == ("33520000123453", None)
     driver.pad.remove(BOOK)
     wait_for(events, tags_with([]))
+
+
+def test_a_garbled_inventory_neither_removes_a_tag_on_the_pad_nor_adds_one(pad):
+    driver, events = pad
+    driver.pad.place(BOOK)
+    wait_for(events, tags_with([BOOK]))
+    driver.pad.plan(Op.INVENTORY, LineFault.GARBLED)
+    deadline = time.monotonic() + 3
+    while not driver.pad.line_faults and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # a few more polls at 50 ms
+    driver.pad.remove(BOOK)
+    seen = until(events, tags_with([]))
+    assert [{t.uid for t in e.tags} for e in seen if isinstance(e, TagsSeen)] == [set()]
