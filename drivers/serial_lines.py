@@ -2,7 +2,7 @@
 
 `serial:/dev/serial/by-id/...?baud=9600` is a scanner (events: `BarcodeRead`), `&role=card` a
 card reader that prints the card number or UID (`CardRead`). Lines end with CR, LF or CRLF.
-A partial line left unfinished for `UNFINISHED_SCAN_S` is dropped as a fault, unless
+A partial line left unfinished for `UNFINISHED_SCAN_S` (2 s) is dropped as a fault, unless
 `silence_ms` is given: then that silence ends the line, for scanners set up with no suffix,
 until the scanner is seen to end a line with CR or LF (`drivers.barcode.pauses`).
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import serial
 
-from drivers.barcode.pauses import NOISE_GAP_S, UNFINISHED_SCAN_S, ScanPauses
+from drivers.barcode.pauses import NOISE_GAP_S, ScanPauses
 from drivers.barcode.reading import MAX_CHARS, ScanReading, mask
 from drivers.settings import DriverSettings
 from drivers.source import Source
@@ -91,13 +91,13 @@ class LineSplitter:
             return self._noise_over() if waited >= NOISE_GAP_S else []
         if not self._line:
             return []
+        limit = self.pauses.limit_s
         verdict = self.pauses.after(waited)
         if verdict == "end":
             return self._take_line()
         if verdict == "drop":
             self._line.clear()
-            return [Dropped(f"partial line dropped after {UNFINISHED_SCAN_S:g} s "
-                            "without an end of line")]
+            return [Dropped(f"partial line dropped after {limit:g} s without an end of line")]
         return []
 
     def _printable(self, byte: int, out: list[str | Dropped]) -> None:

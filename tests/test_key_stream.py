@@ -9,7 +9,7 @@ from __future__ import annotations
 from evdev import InputEvent, ecodes as e
 
 from drivers.barcode.keymap import Typed, strokes
-from drivers.barcode.keystream import LOST_EVENTS, UNFINISHED, KeyStream
+from drivers.barcode.keystream import LOST_EVENTS, KeyStream, unfinished
 from drivers.barcode.pauses import UNFINISHED_SCAN_S, ScanPauses
 
 SILENCE_S = 0.08
@@ -94,7 +94,7 @@ def test_a_scan_left_unfinished_by_a_scanner_that_sends_enter_is_dropped_not_emi
     keys.feed(key_events("3352", 2.0, end=None), now=2.0)
     assert keys.expire(2.0 + UNFINISHED_SCAN_S - 0.01) == []
     dropped = keys.expire(2.0 + UNFINISHED_SCAN_S)
-    assert [(d.text, d.end, d.problems) for d in dropped] == [("3352", "unfinished", (UNFINISHED,))]
+    assert [(d.text, d.end, d.problems) for d in dropped] == [("3352", "unfinished", (unfinished(),))]
     # Keys after a long pause inside one read: the partial is dropped, the rest is a scan.
     batch = key_events("44", 9.0, end=None) + key_events("55", 12.0)
     assert [(d.text, d.end) for d in keys.feed(batch, now=12.1)] == [

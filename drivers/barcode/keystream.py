@@ -29,7 +29,11 @@ from drivers.barcode.pauses import UNFINISHED_SCAN_S, ScanPauses
 
 log = logging.getLogger(__name__)
 LOST_EVENTS = "the kernel dropped input events (SYN_DROPPED); keys held read again"
-UNFINISHED = f"no Enter or Tab within {UNFINISHED_SCAN_S:g} s, from a scanner that sends them"
+
+
+def unfinished(limit_s: float = UNFINISHED_SCAN_S) -> str:
+    """Why a scan left without its Enter or Tab for `limit_s` was dropped."""
+    return f"no Enter or Tab within {limit_s:g} s, from a scanner that sends them"
 
 
 class KeyStream:
@@ -85,6 +89,7 @@ class KeyStream:
             return []
         if not self.decoder.pending:
             return []
+        limit = self.pauses.limit_s
         verdict = self.pauses.after(waited)
         if verdict is None:
             return []
@@ -92,7 +97,8 @@ class KeyStream:
         if typed is None:
             return []
         if verdict == "drop":
-            return [Typed(typed.text, "unfinished", (UNFINISHED, *typed.problems), typed.keys)]
+            return [Typed(typed.text, "unfinished", (unfinished(limit), *typed.problems),
+                          typed.keys)]
         return [typed]
 
     def _terminated(self, typed: Typed) -> list[Typed]:
