@@ -4,7 +4,9 @@
 of that USB device that can type letters and digits (a scanner often has a keyboard node and
 a consumer-control node, sometimes two keyboards). Every node is grabbed, so no key reaches
 the screen or a console, and read through select(). A scan ends on Enter or Tab, or after
-`silence_ms` without a key. Scans go through `ScanReading` (checks, classification, debounce).
+`silence_ms` without a key until the scanner has ended a scan with Enter or Tab; lost events
+(SYN_DROPPED) drop the scan they fell into (`drivers.barcode.keystream`). Scans go through
+`ScanReading` (checks, classification, debounce).
 
 The device thread (`SupervisedDriver`) runs connect/serve/disconnect; nothing else touches the
 nodes. `opener` replaces the one call that opens input nodes; the simulated scanner
@@ -24,7 +26,8 @@ from typing import Any, Callable
 
 from evdev import ecodes
 
-from drivers.barcode.keymap import KEY_DOWN, LAYOUTS, KeyDecoder, Typed
+from drivers.barcode.keymap import LAYOUTS, Typed
+from drivers.barcode.keystream import KeyStream
 from drivers.barcode.reading import ScanReading, mask
 from drivers.errors import DeviceError, SourceError
 from drivers.settings import DriverSettings
@@ -55,9 +58,7 @@ def open_input_nodes(target: str) -> list[Any]:
 @dataclass
 class _Node:
     device: Any
-    decoder: KeyDecoder
-    last_key: float = 0.0  # monotonic time of the last key press read
-    last_stamp: float = 0.0  # the kernel's timestamp of that key press
+    keys: KeyStream
 
 
 class EvdevScanner(SupervisedDriver):
@@ -100,7 +101,8 @@ class EvdevScanner(SupervisedDriver):
         for device in devices:
             if device not in chosen:
                 _quietly(device.close)  # another device, or the scanner's volume keys
-        return [_Node(device, KeyDecoder(self.layout)) for device in chosen]
+        return [_Node(device, KeyStream(self.layout, self.silence_s, device.active_keys))
+                for device in chosen]
 
     def describe(self, nodes: list[_Node]) -> str:
         first = nodes[0].device
@@ -115,8 +117,8 @@ class EvdevScanner(SupervisedDriver):
             for fd in ready:
                 self._read(by_fd[fd], now)  # an unplugged node raises OSError: "lost"
             for node in nodes:
-                if node.decoder.pending and now - node.last_key >= self.silence_s:
-                    self._finished(node, node.decoder.finish(), now)
+                for typed in node.keys.expire(now):
+                    self._finished(node, typed, now)
 
     def disconnect(self, nodes: list[_Node]) -> None:
         for node in nodes:
@@ -133,29 +135,18 @@ class EvdevScanner(SupervisedDriver):
 
     def _wait(self, nodes: list[_Node]) -> float:
         now = time.monotonic()
-        waits = [node.last_key + self.silence_s - now for node in nodes if node.decoder.pending]
-        return max(0.0, min([POLL_S, *waits]))
+        deadlines = [node.keys.deadline() for node in nodes]
+        return max(0.0, min([POLL_S, *(d - now for d in deadlines if d is not None)]))
 
     def _read(self, node: _Node, now: float) -> None:
         try:
             events = list(node.device.read())  # evdev's read() is lazy: errors come here
         except BlockingIOError:
             return
-        for event in events:
-            if event.type != ecodes.EV_KEY:
-                continue
-            if event.value == KEY_DOWN:
-                # Keys read in one batch still end a scan if the kernel saw a pause between them.
-                if node.decoder.pending and event.timestamp() - node.last_stamp >= self.silence_s:
-                    self._finished(node, node.decoder.finish(), now)
-                node.last_key, node.last_stamp = now, event.timestamp()
-            typed = node.decoder.feed(event)
-            if typed is not None:
-                self._finished(node, typed, now)
+        for typed in node.keys.feed(events, now):
+            self._finished(node, typed, now)
 
-    def _finished(self, node: _Node, typed: Typed | None, now: float) -> None:
-        if typed is None:
-            return
+    def _finished(self, node: _Node, typed: Typed, now: float) -> None:
         if wire.isEnabledFor(logging.DEBUG):
             wire.debug("%s: %s: %d keys ending with %s: %r", self.name, node.device.path,
                        typed.keys, typed.end, mask(typed.text))

@@ -26,7 +26,10 @@ class CardRead:
 
 @dataclass(frozen=True)
 class Tag:
-    """One RFID tag on the pad, as far as it could be read and decoded."""
+    """One RFID tag on the pad, as far as it could be read and decoded. Whatever the reader,
+    a UID is listed only once it is known to be a real tag's: the reply that named it carried
+    a checksum (3M 810), or the tag answered a request that names it, or two inventories in a
+    row held it (TRF7970A); `error` then says why its data could not be read or trusted."""
     uid: str  # 16 hex digits, most significant first ("E004...")
     item_id: str | None = None
     isil: str | None = None  # owner library, e.g. "CN-430281"

@@ -2,9 +2,16 @@
 
 `serial:/dev/serial/by-id/...?baud=9600` is a scanner (events: `BarcodeRead`), `&role=card` a
 card reader that prints the card number or UID (`CardRead`). Lines end with CR, LF or CRLF.
-A partial line left after more than a second of silence is dropped as a fault, unless
-`silence_ms` is given: then that silence ends the line, for scanners set up with no suffix.
-Lines that are not ASCII, or longer than `MAX_CHARS`, are faults, never a crash.
+A partial line left unfinished for `UNFINISHED_SCAN_S` (2 s) is dropped as a fault, unless
+`silence_ms` is given: then that silence ends the line, for scanners set up with no suffix,
+until the scanner is seen to end a line with CR or LF (`drivers.barcode.pauses`).
+
+Noise never costs the next good line. Bytes that are never part of a code (not printable
+ASCII: NUL, 0xFF, a stray control character) are dropped; when they cut into a line, that
+line is dropped up to its end, and when they come before any of it, the line after them is
+read. A line longer than `MAX_CHARS` is dropped up to its end. Both end at a line end, or at
+a pause of `NOISE_GAP_S`: the bytes after it start a new line. Every drop is a fault, never a
+crash.
 
 `LineSplitter` (bytes in, lines out) is pure; the device thread (`SupervisedDriver`) owns the
 port and the splitter.
@@ -21,6 +28,7 @@ from dataclasses import dataclass
 
 import serial
 
+from drivers.barcode.pauses import NOISE_GAP_S, ScanPauses
 from drivers.barcode.reading import MAX_CHARS, ScanReading, mask
 from drivers.settings import DriverSettings
 from drivers.source import Source
@@ -30,8 +38,8 @@ log = logging.getLogger(__name__)
 wire = logging.getLogger("drivers.wire.serial_lines")
 OPTIONS = ("role", "debounce", "silence_ms", "baud")
 READ_TIMEOUT_S = 0.1  # the longest a read blocks, so close() is noticed quickly
-PARTIAL_LINE_S = 1.0  # a line unfinished for this long is noise, or a cable pulled mid-line
-_END_OF_LINE = re.compile(rb"[\r\n]")
+END_OF_LINE = b"\r\n"
+PRINTABLE = range(0x20, 0x7F)
 _WORD = re.compile(rb"[0-9A-Za-z]")
 
 
@@ -41,66 +49,90 @@ class Dropped:
     detail: str
 
 
-class LineSplitter:
-    """Chunks of bytes in, whole ASCII lines (or `Dropped`) out, whatever the chunk boundaries."""
+def _bytes(n: int) -> str:
+    return f"{n} byte{'s' if n != 1 else ''}"
 
-    def __init__(self, *, max_chars: int = MAX_CHARS, end_after_s: float | None = None,
-                 drop_after_s: float = PARTIAL_LINE_S) -> None:
+
+class LineSplitter:
+    """Chunks of bytes in, whole ASCII lines (or `Dropped`) out, whatever the chunk boundaries.
+
+    Each call gets the time the chunk arrived, so that pauses can end lines and noise."""
+
+    def __init__(self, *, max_chars: int = MAX_CHARS, end_after_s: float | None = None) -> None:
         self.max_chars = max_chars
-        self.end_after_s = end_after_s
-        self.drop_after_s = drop_after_s
+        self.pauses = ScanPauses(end_after_s)
         self._line = bytearray()
-        self._skipping = False  # inside a line already dropped as too long
+        self._noise = 0  # bytes of noise since the last line end (or the last drop)
+        self._cut = False  # noise cut into this line: it is dropped up to its end
+        self._too_long = False  # inside a line already dropped as too long
         self._last = 0.0
 
     def feed(self, chunk: bytes, now: float) -> list[str | Dropped]:
-        out = self.expire(now)  # a partial line from before a long pause goes first
+        out = self.expire(now)  # what a pause before this chunk ended goes first
         self._last = now
-        start = 0
-        # CR, LF and CRLF all end a line: CRLF's LF ends an empty one, and those are skipped.
-        for end in _END_OF_LINE.finditer(chunk):
-            self._add(chunk[start:end.start()], out)
-            out += self._end_line()
-            start = end.end()
-        self._add(chunk[start:], out)
+        for byte in chunk:
+            if byte in END_OF_LINE:  # CRLF's LF ends an empty line, which is skipped
+                out += self._end_line()
+            elif self._too_long:
+                continue
+            elif byte in PRINTABLE:
+                self._printable(byte, out)
+            else:
+                self._noise += 1
+                if self._line:
+                    self._cut = True
+                    self._line.clear()
         return out
 
     def expire(self, now: float) -> list[str | Dropped]:
-        """What a pause since the last byte ends: a line (with `end_after_s`), or a drop."""
-        if not (self._line or self._skipping):
-            return []
+        """What a pause since the last byte ends: noise, a line (with `end_after_s`), a drop."""
         waited = now - self._last
-        if self._skipping and waited > self.drop_after_s:
-            self._skipping = False  # the over-long line was counted when it was dropped
+        if self._too_long or self._cut or self._noise:
+            return self._noise_over() if waited >= NOISE_GAP_S else []
+        if not self._line:
             return []
-        if self.end_after_s is not None and waited >= self.end_after_s:
-            return self._end_line()
-        if self._line and waited > self.drop_after_s:
+        limit = self.pauses.limit_s
+        verdict = self.pauses.after(waited)
+        if verdict == "end":
+            return self._take_line()
+        if verdict == "drop":
             self._line.clear()
-            return [Dropped(f"partial line dropped after {self.drop_after_s:g} s "
-                            "without an end of line")]
+            return [Dropped(f"partial line dropped after {limit:g} s without an end of line")]
         return []
 
-    def _add(self, data: bytes, out: list[str | Dropped]) -> None:
-        if not data or self._skipping:
-            return
-        self._line += data
+    def _printable(self, byte: int, out: list[str | Dropped]) -> None:
+        if self._cut:
+            return  # the rest of a line noise cut into
+        if self._noise:  # noise before this line, and nothing of it: the line starts here
+            out += self._noise_over()
+        self._line.append(byte)
         if len(self._line) > self.max_chars:
             out.append(Dropped(f"line longer than {self.max_chars} characters dropped"))
             self._line.clear()
-            self._skipping = True
+            self._too_long = True
+
+    def _noise_over(self) -> list[str | Dropped]:
+        """The noise (and the line it cut into) is dropped; what follows is a new line."""
+        noise, cut = self._noise, self._cut
+        self._noise, self._cut, self._too_long = 0, False, False
+        self._line.clear()
+        if cut:
+            return [Dropped(f"line with {_bytes(noise)} of noise dropped")]
+        if noise:
+            return [Dropped(f"{_bytes(noise)} of noise dropped")]
+        return []  # the rest of a line too long, counted when it was dropped
 
     def _end_line(self) -> list[str | Dropped]:
-        line, skipping = bytes(self._line), self._skipping
+        if self._too_long or self._cut or self._noise:
+            return self._noise_over()
+        if self._line:
+            self.pauses.terminator_seen()
+        return self._take_line()
+
+    def _take_line(self) -> list[str | Dropped]:
+        line = self._line.decode("ascii")  # printable ASCII only, by construction
         self._line.clear()
-        self._skipping = False
-        if skipping or not line:
-            return []  # the rest of a dropped line, or a blank line between codes
-        try:
-            return [line.decode("ascii")]
-        except UnicodeDecodeError:
-            bad = sum(byte > 0x7F for byte in line)
-            return [Dropped(f"line with {bad} non-ASCII byte{'s' if bad > 1 else ''} dropped")]
+        return [line] if line else []  # a blank line between codes is skipped
 
 
 class SerialLineDriver(SupervisedDriver):

@@ -63,15 +63,58 @@ def test_a_scan_ended_by_enter_is_read_and_the_node_is_grabbed(scanner):
     assert sim.history == ["grab", "ungrab", "close"] and not sim.grabbed
 
 
-def test_tab_ends_a_scan_and_so_does_silence_when_enter_is_missing(scanner):
+def test_silence_ends_a_scan_without_enter_and_tab_ends_one(scanner):
     sim = SimInputDevice(**HONEYWELL)
     _, events, _ = scanner(sim)
-    sim.type("23520001234566", end="tab")
-    assert until(events, kind(BarcodeRead)) == [
-        BarcodeRead("scanner", "23520001234566", None, "patron")]
     sim.type("9780306406157", end=None)
     assert until(events, kind(BarcodeRead)) == [
         BarcodeRead("scanner", "9780306406157", None, "isbn")]
+    sim.type("23520001234566", end="tab")
+    assert until(events, kind(BarcodeRead)) == [
+        BarcodeRead("scanner", "23520001234566", None, "patron")]
+
+
+def test_a_pause_inside_a_scan_does_not_split_it_once_the_scanner_sent_enter(scanner):
+    sim = SimInputDevice(**HONEYWELL)
+    _, events, _ = scanner(sim)
+    sim.type("33520000123453")
+    until(events, kind(BarcodeRead))
+    sim.type("2352000", end=None)
+    time.sleep(0.15)  # a wireless scanner's pause, well past silence_ms (80)
+    sim.type("1234566")
+    assert until(events, kind(BarcodeRead)) == [
+        BarcodeRead("scanner", "23520001234566", None, "patron")]
+
+
+def test_lost_events_drop_the_scan_and_a_stuck_shift_garbles_nothing_after(scanner):
+    sim = SimInputDevice(**HONEYWELL)
+    driver, events, _ = scanner(sim)
+    scan = sim.key_events("]F0A33520000123453B")
+    shift_up = max(i for i, ev in enumerate(scan) if (ev.code, ev.value) == (e.KEY_LEFTSHIFT, 0))
+    sim.send_events(scan[:shift_up])
+    sim.overflow(scan[shift_up:])  # Shift's release and Enter never reach the driver
+    assert until(events, kind(DeviceFault)) == [DeviceFault(
+        "scanner", "scan dropped: the kernel dropped input events (SYN_DROPPED); "
+                   "keys held read again", 1)]
+    time.sleep(0.1)  # the patron scans again
+    sim.type("30234000517861")
+    assert until(events, kind(BarcodeRead)) == [
+        BarcodeRead("scanner", "30234000517861", None, "item")]  # not "#)@#$)))%!&*^!"
+    assert driver.faults == 1
+
+
+def test_the_rest_of_a_scan_that_lost_events_is_not_read_as_a_code(scanner):
+    sim = SimInputDevice(**HONEYWELL)
+    driver, events, _ = scanner(sim)
+    scan = sim.key_events("33520000123453")
+    sim.send_events(scan[:16])
+    sim.overflow(scan[16:32], then=scan[32:])  # "3352", lost keys, then "123453" and Enter
+    until(events, kind(DeviceFault))
+    time.sleep(0.1)
+    sim.type("23520001234566")
+    assert until(events, kind(BarcodeRead)) == [
+        BarcodeRead("scanner", "23520001234566", None, "patron")]
+    assert driver.faults == 1
 
 
 def test_every_keyboard_node_of_the_scanner_is_opened_and_read(scanner):
@@ -160,6 +203,7 @@ def test_a_card_reader_that_types(scanner):
 def test_the_simulator_sends_what_the_kernel_sends_for_a_shifted_key():
     sim = SimInputDevice()
     sim.type("A", end=None)
+    assert sim.active_keys() == []
     got = [(ev.type, ev.code, ev.value) for ev in sim.read()]
     assert got == [(e.EV_MSC, e.MSC_SCAN, 0x700E1), (e.EV_KEY, e.KEY_LEFTSHIFT, 1),
                    (e.EV_MSC, e.MSC_SCAN, 0x70004), (e.EV_KEY, e.KEY_A, 1),

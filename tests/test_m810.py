@@ -168,6 +168,16 @@ def test_packetizer_finds_a_real_frame_a_false_start_byte_had_swallowed():
     assert all_frames(packetizer) == [parse_frame(GOOD)]
 
 
+def test_packetizer_salvages_a_whole_frame_held_back_by_a_false_start_claiming_more():
+    # Found by test_properties_rfid: D5 00 in the noise, then a short reply: the false start
+    # claims 0xD6 bytes, which never come, and the reply inside them was never read.
+    packetizer = Packetizer(bytes([START, SETUP_START]))
+    packetizer.feed(H("D5 00") + GOOD)
+    assert all_frames(packetizer) == []
+    assert packetizer.salvage() == parse_frame(GOOD)
+    assert packetizer.skipped == 2 and packetizer.salvage() is None
+
+
 # --- replies -----------------------------------------------------------------------------
 
 def reply(command: int, status: int, fields: bytes = b"") -> Frame:
@@ -419,6 +429,13 @@ def test_noise_before_a_good_reply_is_skipped_and_reported(rig):
     assert rig.link.inventory() == [UID]
     assert rig.noise == ["skipped 5 bytes of noise around a reply"]
     assert rig.link.skipped_bytes == 5
+
+
+def test_a_start_byte_in_the_noise_before_a_reply_does_not_cost_the_reply(rig):
+    rig.pad.place(UID)
+    rig.pad.faults.garbage = H("D5 00")
+    assert rig.link.inventory() == [UID]
+    assert rig.noise == ["skipped 2 bytes of noise around a reply"]
 
 
 def test_a_late_reply_to_another_command_is_not_taken_for_the_answer(rig):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 
 import pytest
 
@@ -10,7 +11,8 @@ from drivers.errors import DeviceError
 from drivers.events import DeviceFault, DeviceStatus, TagsSeen
 from drivers.registry import open_source
 from drivers.settings import DriverSettings
-from tests.driver_events import wait_for
+from drivers.sim.rfid_pad import LineFault, Op
+from tests.driver_events import until, wait_for
 
 READERS = ("3m810", "trf7970a")
 BOOK, BOOK2, BOOK3 = "E004015000000001", "E004015000000002", "E004015000000003"
@@ -137,3 +139,38 @@ def test_noise_between_frames_is_a_counted_fault_and_the_next_reply_still_counts
     assert fault.count >= 1
     driver.pad.place(BOOK)
     assert wait_for(events, tags_with([BOOK])).tags[0].item_id == "33520000123453"
+
+
+def test_a_uid_garbled_on_the_line_is_never_reported_and_the_real_tag_is_at_once(pad):
+    """The TRF7970A's replies carry no checksum: one changed digit in an inventory names a tag
+    that does not exist (E004015000000011 here). The 810's checksum catches the same fault."""
+    driver, events = pad
+    driver.pad.plan(Op.INVENTORY, LineFault.GARBLED)
+    driver.pad.place(BOOK)
+    first = wait_for(events, lambda e: isinstance(e, TagsSeen) and e.tags)
+    assert [(t.uid, t.error) for t in first.tags] == [(BOOK, None)]
+    assert driver.pad.line_faults == [(Op.INVENTORY, LineFault.GARBLED)]
+
+
+def test_a_tag_that_stays_on_the_pad_is_reported_even_if_it_never_answers_system_info(pad):
+    driver, events = pad
+    driver.pad.faults.unreadable_security.add(BOOK)  # silent to Get System Information
+    driver.pad.place(BOOK)
+    tag = wait_for(events, tags_with([BOOK])).tags[0]  # by its second inventory
+    assert (tag.item_id, tag.secured) == ("33520000123453", None)
+    driver.pad.remove(BOOK)
+    wait_for(events, tags_with([]))
+
+
+def test_a_garbled_inventory_neither_removes_a_tag_on_the_pad_nor_adds_one(pad):
+    driver, events = pad
+    driver.pad.place(BOOK)
+    wait_for(events, tags_with([BOOK]))
+    driver.pad.plan(Op.INVENTORY, LineFault.GARBLED)
+    deadline = time.monotonic() + 3
+    while not driver.pad.line_faults and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # a few more polls at 50 ms
+    driver.pad.remove(BOOK)
+    seen = until(events, tags_with([]))
+    assert [{t.uid for t in e.tags} for e in seen if isinstance(e, TagsSeen)] == [set()]

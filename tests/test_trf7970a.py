@@ -22,7 +22,7 @@ from drivers.rfid.trf7970a_frames import (
     write_afi_request)
 from drivers.sim.pty_port import PtyDevice
 from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag
-from drivers.sim.trf7970a import Trf7970aSimulator, start_trf7970a_sim
+from drivers.sim.trf7970a import FIRMWARES, Trf7970aSimulator, start_trf7970a_sim
 
 H = bytes.fromhex
 UID = "E00401003123AA26"  # the tag in Biblio::RFID's docs
@@ -563,6 +563,20 @@ def test_noise_before_a_good_reply_is_skipped_and_reported(rig):
     assert rig.noise == ["skipped 3 bytes of noise around a reply",
                          "skipped 5 bytes of noise around a reply"]
     assert rig.link.skipped_bytes == 8
+
+
+@pytest.mark.parametrize("firmware", FIRMWARES)
+def test_brackets_in_the_noise_before_a_reply_are_not_taken_for_its_results(tmp_path, firmware):
+    rig = rig_at(tmp_path, firmware=firmware)
+    try:
+        rig.pad.place(UID)
+        rig.pad.faults.garbage = b"[7E,\r\n[AB]\r\n"
+        assert rig.link.inventory() == [UID]
+        rig.pad.faults.garbage = b"[00\r\n"
+        assert rig.link.read_afi(UID) == 0x07
+        assert len(rig.noise) == 2
+    finally:
+        close_rig(rig)
 
 
 def test_a_late_line_left_on_the_port_is_not_taken_for_the_answer(rig):

@@ -111,7 +111,7 @@ def key_name(code: int) -> str:
 class Typed:
     """One scan as typed: its text, the key that ended it, and what went wrong on the way."""
     text: str
-    end: str  # "enter", "tab" or "silence"
+    end: str  # "enter", "tab", "silence"; "unfinished" or "lost" when dropped (see keystream)
     problems: tuple[str, ...] = ()
     keys: int = 0  # key presses, for the wire log
 
@@ -164,6 +164,10 @@ class KeyDecoder:
     def finish(self) -> Typed | None:
         """End the scan typed so far (the scanner went quiet without Enter or Tab)."""
         return self._finish("silence") if self.pending else None
+
+    def resync(self, held: set[int]) -> None:
+        """The keys really held now, read from the device after events were lost."""
+        self.held = set(held)
 
     # --- one key press ----------------------------------------------------------------------
 

@@ -31,6 +31,10 @@ BLOCK_SIZE = 4  # bytes per block on the ISO 15693 tags libraries use (ICODE SLI
 class ReaderLink(ABC):
     baud: int  # the reader's fixed line speed
     name: str  # "3m810", "trf7970a"
+    # Whether a UID in an inventory reply is known to be one a tag sent: the reply carries a
+    # checksum. Without one, line noise can make up a UID, and the pad believes a new UID
+    # only once `confirm()` succeeded or two inventories in a row held it.
+    checked_inventory = True
 
     def __init__(self, port: serial.Serial, *, timeout: float, read_slice_s: float,
                  on_garbage: Callable[[str], None] | None = None) -> None:
@@ -62,6 +66,11 @@ class ReaderLink(ABC):
     @abstractmethod
     def write_afi(self, uid: str, afi: int) -> None:
         """Write the AFI of the one tag `uid` (addressed mode). Never locks it."""
+
+    def confirm(self, uid: str) -> None:
+        """Ask `uid` for something whose reply names it; ReaderError when no such reply came.
+        Only asked of links without `checked_inventory`."""
+        raise NotSupported(f"{self.name} cannot confirm a UID")
 
     def _note_skipped(self, count: int) -> None:
         if not count:

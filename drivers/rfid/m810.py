@@ -100,6 +100,9 @@ class M810Link(ReaderLink):
         try:
             while True:
                 frame = packetizer.next_frame()
+                out_of_time = frame is None and time.monotonic() >= deadline
+                if out_of_time:
+                    frame = packetizer.salvage()  # a start byte in noise held a reply back
                 if frame is not None:
                     wire.debug("<< %02X status %s, %d bytes", frame.command,
                                f"{frame.body[0]:02X}" if frame.body else "-", len(frame.body))
@@ -107,7 +110,7 @@ class M810Link(ReaderLink):
                         return frame
                     stray += 6 + len(frame.body)  # a late reply to an earlier request
                     continue
-                if time.monotonic() >= deadline:
+                if out_of_time:
                     raise ReaderTimeout(f"no complete reply to command {command:02X} "
                                         f"within {seconds(deadline - began)} s")
                 chunk = self.port.read(self.port.in_waiting or 1)

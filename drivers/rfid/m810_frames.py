@@ -90,7 +90,9 @@ class Packetizer:
 
     Bytes before a start byte are thrown away and counted in `skipped`. A frame with an
     impossible length or a bad checksum raises `BadFrame`; only its start byte is dropped, so
-    the next call finds a good frame that the bad "frame" might have swallowed.
+    the next call finds a good frame that the bad "frame" might have swallowed. A start byte in
+    noise that claims more bytes than ever come holds back the frames after it until the
+    caller, out of time, asks for them with `salvage()`.
     """
 
     def __init__(self, starts: bytes = bytes([START])) -> None:
@@ -128,6 +130,26 @@ class Packetizer:
             raise
         del buffer[:3 + length]
         return frame
+
+    def salvage(self) -> Frame | None:
+        """No more bytes are coming: a start byte still waiting for the bytes it claims was
+        noise. The first whole, valid frame after it, if any (what comes before it counts
+        as skipped); None when there is none."""
+        buffer = self._buffer
+        for at in range(1, len(buffer) - 2):
+            if buffer[at] not in self.starts:
+                continue
+            length = int.from_bytes(buffer[at + 1:at + 3], "big")
+            if not MIN_LENGTH <= length <= len(buffer) - at - 3:
+                continue
+            try:
+                frame = parse_frame(bytes(buffer[at:at + 3 + length]))
+            except BadFrame:
+                continue
+            self.skipped += at
+            del buffer[:at + 3 + length]
+            return frame
+        return None
 
 
 # --- UIDs --------------------------------------------------------------------------------

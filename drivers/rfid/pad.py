@@ -7,7 +7,10 @@ two polls, and answered with the value read back from the tag.
 A tag is reported once its memory was read; its security state is read too, and when that
 read fails the tag is reported with `secured=None` and read again at each poll until it
 answers. A tag missing from one inventory is kept until it misses a second, so a book at the
-pad's edge does not flicker.
+pad's edge does not flicker. A reader whose inventory has no checksum (the TRF7970A) can
+name a tag that does not exist when noise changes a digit: there a new UID is believed only
+once the tag answered a request that names it (`link.confirm()`), or two inventories in a
+row held it, so a real tag is still reported by its second inventory at the latest.
 
 What the pad says about a tag's alarm is what it last read from the tag: after any security
 write or read-back that fails, it reads the tag again, and when that fails too the state is
@@ -80,6 +83,7 @@ class RfidPad(SupervisedDriver):
         self._serving = False  # a link is open and requests are carried out
         self._known: dict[str, Tag] = {}  # uid -> tag read successfully
         self._misses: dict[str, int] = {}
+        self._last_inventory: set[str] = set()  # the UIDs of the last good inventory
         self._unreadable: dict[str, Tag] = {}  # uid -> why its last read failed
         self._security_unknown: set[str] = set()  # known tags whose security read failed
         self._reported: tuple[Tag, ...] | None = None
@@ -125,6 +129,7 @@ class RfidPad(SupervisedDriver):
             raise
         self._known.clear()
         self._misses.clear()
+        self._last_inventory.clear()
         self._unreadable.clear()
         self._security_unknown.clear()
         self._reported = None
@@ -191,6 +196,8 @@ class RfidPad(SupervisedDriver):
         for uid in sorted(seen):
             self._misses.pop(uid, None)
             if uid not in self._known:
+                if uid not in self._unreadable and not self._believed(link, uid):
+                    continue
                 tag, complete = self._read_tag(link, uid)
                 # A failed read is tried again at the next poll; a tag that was read but
                 # holds nothing we can decode is remembered as it is.
@@ -209,7 +216,22 @@ class RfidPad(SupervisedDriver):
                     del self._known[uid], self._misses[uid]
         self._unreadable = {uid: tag for uid, tag in self._unreadable.items() if uid in seen}
         self._security_unknown &= self._known.keys()  # the others are read whole when seen
+        self._last_inventory = seen
         self._report()
+
+    def _believed(self, link: ReaderLink, uid: str) -> bool:
+        """Whether a new UID is a real tag, not noise in an inventory without a checksum."""
+        if link.checked_inventory or uid in self._last_inventory:
+            return True
+        try:
+            self._ask(link.confirm, uid)
+        except ReaderError as e:
+            if isinstance(e, BadFrame):
+                self.fault(f"tag {uid}: {e}")
+            log.info("%s: %s not reported unless the next inventory finds it too: %s",
+                     self.name, uid, e)
+            return False
+        return True
 
     def _read_tag(self, link: ReaderLink, uid: str) -> tuple[Tag, bool]:
         """The tag as read, and whether its memory was read (its data may still be bad)."""

@@ -3,7 +3,8 @@
 Each call is one or more request/reply exchanges; the frames are built and the board's text is
 read in `drivers.rfid.trf7970a_frames`. Used only by the pad driver's device thread.
 
-The board's replies have no checksum and no end marker: an exchange ends when the expected line
+The board's replies have no checksum and no end marker (so a UID from an inventory is only
+believed once `confirm()` read the tag's system information, or a second inventory holds it): an exchange ends when the expected line
 or bracket has arrived, or, where the firmware prints an open-ended list (the inventory, the AGC
 and AM/PM switches on older firmware), when the line has been quiet for a moment. Noise around a
 reply is skipped and reported through `on_garbage`; a reply that cannot be parsed raises
@@ -51,6 +52,7 @@ LONGEST_EXCHANGE_S = 3.0  # hard cap: a 16-slot inventory with sub-rounds is ~2 
 READ_SLICE_S = 0.02  # longest single wait on the port, so quiet and deadlines are noticed
 WRITE_TRIES = 3  # a tag at the pad's edge often misses one write
 MAX_MASKED_INVENTORIES = 600  # 64 levels of 2 requests, several times over; beyond it, noise
+INVENTORY_LINE, REQUEST_LINE = "Inventory request", "Request mode"  # printed before results
 
 Done = Callable[[ReplyReader], bool]
 
@@ -58,6 +60,7 @@ Done = Callable[[ReplyReader], bool]
 class Trf7970aLink(ReaderLink):
     baud = 115200
     name = "trf7970a"
+    checked_inventory = False  # the board's text has no checksum: a UID may be line noise
 
     def __init__(self, port: serial.Serial, *, timeout: float = REPLY_TIMEOUT_S,
                  on_garbage: Callable[[str], None] | None = None) -> None:
@@ -86,7 +89,7 @@ class Trf7970aLink(ReaderLink):
 
     def inventory(self) -> list[str]:
         reply = self._exchange(inventory_request(), _inventory_complete,
-                               quiet_after=_inventory_started)
+                               quiet_after=_inventory_started, results_after=INVENTORY_LINE)
         result = decode_inventory(reply.groups)
         found = dict.fromkeys(result.uids)
         if not result.resolved:
@@ -130,6 +133,10 @@ class Trf7970aLink(ReaderLink):
         command = NXP_SET_EAS if on else NXP_RESET_EAS
         self._write(eas_request(uid, command), uid, command,  # addressed; never locks
                     written=lambda: self.read_eas(uid) == on)
+
+    def confirm(self, uid: str) -> None:
+        """The tag's system information names its UID: only a real tag sends it."""
+        self.system_info(uid)
 
     # --- more than ReaderLink asks --------------------------------------------------------
 
@@ -179,7 +186,7 @@ class Trf7970aLink(ReaderLink):
 
     def _tag_request(self, request: bytes) -> TagReply:
         """One ISO 15693 request in the board's request mode: the first bracket is the answer."""
-        reply = self._exchange(request, lambda r: bool(r.groups))
+        reply = self._exchange(request, lambda r: bool(r.groups), results_after=REQUEST_LINE)
         try:
             return decode_tag_reply(reply.groups[0])
         except BadFrame:
@@ -189,15 +196,16 @@ class Trf7970aLink(ReaderLink):
     # --- one exchange ---------------------------------------------------------------------
 
     def _exchange(self, request: bytes, done: Done, *, quiet_after: Done | None = None,
-                  settling: bool = False) -> ReplyReader:
+                  results_after: str | None = None, settling: bool = False) -> ReplyReader:
         """Send `request`; read until `done`, or until quiet once `quiet_after` holds. On a
-        board that echoes, only what follows this request's echo counts."""
+        board that echoes, only what follows this request's echo counts; with
+        `results_after`, only the brackets after the line that names the command."""
         if self.unsettled and not settling:
             self._settle()
         self._discard_stale(settling)
         wire.debug(">> %s", request.decode("ascii"))
         self.port.write(request)
-        reader = ReplyReader(request, after_echo=self.echoes)
+        reader = ReplyReader(request, after_echo=self.echoes, results_after=results_after)
         ours = (lambda r: r.echoed) if self.echoes else (lambda r: True)
         began = time.monotonic()
         deadline, last_chance = began + self.timeout, began + LONGEST_EXCHANGE_S

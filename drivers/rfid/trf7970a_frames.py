@@ -287,11 +287,18 @@ class ReplyReader:
     A board that echoes each request (the classic firmware) marks where its reply begins: with
     `after_echo`, what came before the echo of `request` (a late reply to an earlier request,
     echo and all) is dropped and counted as noise, so that only this request's reply counts.
+
+    Both firmware generations print a line naming the command ("Request mode.", "ISO 15693
+    Inventory request.") before its results: with `results_after` (a phrase of that line),
+    bracket groups before it are noise, so that a `[` in line noise is never taken for a result.
     """
 
-    def __init__(self, request: bytes = b"", *, after_echo: bool = False) -> None:
+    def __init__(self, request: bytes = b"", *, after_echo: bool = False,
+                 results_after: str | None = None) -> None:
         self.echo = request.decode("ascii").upper()
         self.after_echo = after_echo
+        self.results_after = results_after
+        self._results = results_after is None  # the line that comes before results was seen
         self.lines: list[str] = []  # the board's own text lines, stripped
         self.groups: list[str | Cut] = []  # bracket contents, in order
         self.noise = 0
@@ -323,6 +330,8 @@ class ReplyReader:
                 else:
                     self._group.append(char)
             elif char == "[":
+                if not self._results and self.results_after in "".join(self._line):
+                    self._results = True  # the naming line, its line end not sent
                 self._group = []
             else:
                 self._line.append(char)
@@ -331,8 +340,12 @@ class ReplyReader:
         if self._group is None:
             return
         text = "".join(self._group)
-        self.groups.append(Cut(text) if cut else text)
         self._group = None
+        if not self._results:  # before the line that names the command: noise
+            self.noise += len(text) + 1 + (not cut)
+            self.noise_lines.append(f"[{text}" + ("" if cut else "]"))
+            return
+        self.groups.append(Cut(text) if cut else text)
 
     def _end_line(self) -> None:
         text = "".join(self._line).strip()
@@ -342,6 +355,7 @@ class ReplyReader:
         if self.echo and text.removeprefix("Reader enabled.").upper() == self.echo:
             self.echoed = True  # older firmware echoes every request
             if self.after_echo:  # what came before belongs to an earlier request
+                self._results = self.results_after is None
                 self.noise += sum(len(line) for line in self.lines) \
                     + sum(len(group if isinstance(group, str) else group.text) + 2
                           for group in self.groups)
@@ -350,6 +364,8 @@ class ReplyReader:
                 self.noise_lines.clear()
         elif any(known in text for known in KNOWN_LINES):
             self.lines.append(text)
+            if self.results_after is not None and self.results_after in text:
+                self._results = True
         else:
             self.noise += len(text)
             self.noise_lines.append(text)

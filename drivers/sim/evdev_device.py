@@ -1,13 +1,17 @@
 """A simulated keyboard-wedge scanner: one input node that sends real `evdev.InputEvent`s.
 
 It has the part of `evdev.InputDevice` the scanner driver uses (fd, path, name, info,
-capabilities(), read(), grab(), ungrab(), close()), backed by a pipe so select() works the
-same. `type()` sends what a USB HID scanner makes the kernel send for a text: for each key,
+capabilities(), read(), active_keys(), grab(), ungrab(), close()), backed by a pipe so
+select() works the same; active_keys() answers from every key event sent, read or not. `type()` sends what a USB HID scanner makes the kernel send for a text: for each key,
 MSC_SCAN with the HID usage, the key down, SYN_REPORT; then MSC_SCAN, key up, SYN_REPORT;
 Shift (or AltGr) pressed around the keys that need it. The key strokes come from
 `drivers.barcode.keymap`, the same tables the driver decodes with.
 
-`type()`, `tap()`, `send_events()`, `unplug()` and `replug()` may be called from any thread;
+`overflow()` is the kernel's answer to a reader too slow for its buffer: the events it is
+given change the keys held but are lost, and the driver reads SYN_DROPPED in their place.
+
+`type()`, `tap()`, `send_events()`, `overflow()`, `unplug()` and `replug()` may be called
+from any thread;
 the driver thread calls the rest. `history` records grab, ungrab, close, unplug and replug.
 """
 
@@ -67,6 +71,7 @@ class SimInputDevice:
         self.plugged = True
         self.history: list[str] = []
         self._events: deque[InputEvent] = deque()
+        self._held: set[int] = set()  # keys down, as the kernel's key state has them
         self._lock = threading.Lock()
         self._clock = 0.0
         self._reader = self._writer = -1
@@ -90,6 +95,12 @@ class SimInputDevice:
         """Like evdev's: a generator, raising BlockingIOError (nothing yet) or ENODEV when
         iterated."""
         yield from self._take()
+
+    def active_keys(self, verbose: bool = False) -> list[int]:
+        """The keys held now (EVIOCGKEY), whatever the driver has read so far."""
+        with self._lock:
+            self._check_plugged()
+            return sorted(self._held)
 
     def grab(self) -> None:
         with self._lock:
@@ -126,10 +137,16 @@ class SimInputDevice:
     def type(self, text: str, *, end: str | None = "enter", layout: str = "us",
              keypad_digits: bool = False) -> None:
         """Send `text` as the scanner would, then Enter, Tab or (None) nothing."""
+        self.send_events(self.key_events(text, end=end, layout=layout,
+                                         keypad_digits=keypad_digits))
+
+    def key_events(self, text: str, *, end: str | None = "enter", layout: str = "us",
+                   keypad_digits: bool = False) -> list[InputEvent]:
+        """The events `type()` sends, stamped from now on, without sending them."""
         strokes = keymap.strokes(text, layout, keypad_digits=keypad_digits)
         if end is not None:
             strokes.append(keymap.Stroke(END_KEYS[end]))
-        self.send_events(self._stroke_events(strokes))
+        return self._stroke_events(strokes)
 
     def tap(self, code: int, *held: int) -> None:
         """One key, whatever it is (garbage, NumLock, an F key), pressed and released while
@@ -144,7 +161,27 @@ class SimInputDevice:
         with self._lock:
             if not self.plugged or self._reader < 0:
                 return
+            events = list(events)
+            self._hold(events)
             self._events.extend(events)
+            self._wake()
+
+    def overflow(self, lost: list[InputEvent], then: Iterable[InputEvent] = ()) -> None:
+        """The driver read too slowly and the kernel's buffer overflowed while `lost` came in:
+        they change the keys held, but the driver reads SYN_DROPPED in their place, then the
+        newest of them (the kernel keeps it: usually the SYN_REPORT ending a report), then
+        `then`."""
+        if not lost:
+            raise ValueError("an overflow loses at least one event")
+        with self._lock:
+            if not self.plugged or self._reader < 0:
+                return
+            then = list(then)
+            self._hold(lost + then)
+            at = lost[-1].timestamp()
+            sec, usec = int(at), int(at % 1 * 1_000_000)
+            self._events.append(InputEvent(sec, usec, ecodes.EV_SYN, ecodes.SYN_DROPPED, 0))
+            self._events.extend([lost[-1], *then])
             self._wake()
 
     def unplug(self) -> None:
@@ -170,6 +207,13 @@ class SimInputDevice:
             self._report(events, [(code, 1) for code in (*modifiers, stroke.code)])
             self._report(events, [(code, 0) for code in (stroke.code, *reversed(modifiers))])
         return events
+
+    def _hold(self, events: list[InputEvent]) -> None:
+        for event in events:
+            if event.type == ecodes.EV_KEY and event.value == keymap.KEY_DOWN:
+                self._held.add(event.code)
+            elif event.type == ecodes.EV_KEY and event.value == keymap.KEY_UP:
+                self._held.discard(event.code)
 
     def _report(self, events: list[InputEvent], keys: list[tuple[int, int]]) -> None:
         """One HID report: MSC_SCAN and the key for each change, then SYN_REPORT."""
@@ -207,6 +251,7 @@ class SimInputDevice:
         os.set_blocking(self._reader, False)
         os.set_blocking(self._writer, False)
         self._events.clear()
+        self._held.clear()
 
     def _wake(self) -> None:
         try:

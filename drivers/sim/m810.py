@@ -7,7 +7,8 @@ commands are never carried out: they are recorded with `pad.refuse_lock()` so te
 prove the driver never sent one.
 
 The pad's faults act on the line, after the reader has done what was asked: "lost" loses
-the reply, "corrupt" breaks its checksum, "garbage" puts noise in front of it, and "late" holds
+the reply, "corrupt" breaks its checksum, "garbled" changes a byte inside it (the checksum
+catches that), "garbage" puts noise in front of it, and "late" holds
 it back until the next frame arrives, then sends it just before that frame's own reply. An
 "unheard" request is neither carried out nor answered.
 """
@@ -69,6 +70,9 @@ class M810Simulator:
             return b""
         if fault is LineFault.CORRUPT:
             return reply[:-1] + bytes([reply[-1] ^ 0xFF])
+        if fault is LineFault.GARBLED:
+            middle = len(reply) // 2
+            return reply[:middle] + bytes([reply[middle] ^ 0x10]) + reply[middle + 1:]
         if fault is LineFault.GARBAGE:
             return self.pad.take_garbage() + reply
         if fault is LineFault.LATE:

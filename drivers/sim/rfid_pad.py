@@ -63,6 +63,7 @@ class Op(StrEnum):
 class LineFault(StrEnum):
     LOST = "lost"  # the reply is never sent
     CORRUPT = "corrupt"  # the reply is damaged (a broken checksum, a line cut off)
+    GARBLED = "garbled"  # one character of the reply changed: no checksum, no sign of it
     GARBAGE = "garbage"  # noise goes before the reply
     LATE = "late"  # the reply is held back and sent when the next request arrives, before
     # that request's own reply: after the driver gave up waiting, while it waits for another

@@ -23,6 +23,8 @@ front of it, "late" holds it back until the next frame arrives and sends it just
 frame's own reply, and "corrupt" cuts the reply off in the middle of its first bracket (or,
 when it has none, in the middle of its text) and ends the line there, as a UART that dropped
 bytes would: the protocol has no checksum, so damage shows only as text that does not parse.
+"garbled" changes one hex digit in the first bracket that holds some, as line noise may: an
+inventory then names a tag that does not exist, and nothing in the text shows it.
 An "unheard" request is neither carried out nor answered. A tag the pad makes unreadable for
 security reads stays silent to Get System Information and EAS Alarm.
 """
@@ -282,6 +284,8 @@ class Trf7970aSimulator:
             return b""
         if fault is LineFault.CORRUPT:
             return _cut(raw)
+        if fault is LineFault.GARBLED:
+            return _garbled(raw)
         if fault is LineFault.GARBAGE:
             return self.pad.take_garbage() + raw
         if fault is LineFault.LATE:
@@ -315,6 +319,17 @@ def _cut(raw: bytes) -> bytes:
         return text[:line + (len(text) - line) // 2] + b"\r\n"
     end = raw.find(b"]", start)
     return raw[:start + 1 + max(0, end - start - 1) // 2] + b"\r\n"
+
+
+def _garbled(raw: bytes) -> bytes:
+    """One hex digit changed: the first one opening a bracket (a UID, a tag's flags)."""
+    at = raw.find(b"[")
+    while at >= 0 and not raw[at + 1:at + 2].isalnum():
+        at = raw.find(b"[", at + 1)
+    if at < 0:
+        return raw
+    digit = int(raw[at + 1:at + 2], 16) ^ 1
+    return raw[:at + 1] + f"{digit:X}".encode("ascii") + raw[at + 2:]
 
 
 def _in_family(tag_afi: int, asked: int) -> bool:
