@@ -114,10 +114,22 @@ class DownloadServer:
         self._reporter: threading.Thread | None = None
         self._wake = threading.Condition()
         self._stopping = False
+        self.error: str | None = None  # why start() could not listen
+
+    @property
+    def listening(self) -> bool:
+        return self._http is not None
 
     def start(self) -> None:
-        """Returns once the socket listens (`.port` is then the real one, also for port 0)."""
-        self._http = _Server((self.host, self.port), _Handler)
+        """Returns once the socket listens (`.port` is then the real one, also for port 0).
+        Raises OSError when it cannot (a port taken by another program), and keeps why in
+        `.error` for the status check."""
+        try:
+            self._http = _Server((self.host, self.port), _Handler)
+        except OSError as e:
+            self.error = e.strerror or str(e)
+            raise
+        self.error = None
         self._http.app = self
         self.port = self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever,

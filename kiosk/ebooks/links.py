@@ -45,12 +45,15 @@ class LinkSigner:
         message = f"{book_id}|{kiosk_id}|{expiry}".encode("utf-8")
         return hmac.new(self.key, message, hashlib.sha256).hexdigest()[:SIGNATURE_DIGITS]
 
-    def link(self, book_id: str, now: float) -> str:
+    def link(self, book_id: str, now: float, base: str | None = None) -> str:
+        """The link for `book_id`, at `base` (the signer's own unless given: the signature
+        does not cover it)."""
         if not BOOK_ID.match(book_id):
             raise ValueError(f"not a title id: {book_id!r}")
         expiry = int(now) + self.ttl_s
         signature = self.signature(book_id, self.kiosk_id, expiry)
-        return (f"{self.base}/d/{book_id}?k={quote(self.kiosk_id, safe='')}"
+        base = self.base if base is None else base.rstrip("/")
+        return (f"{base}/d/{book_id}?k={quote(self.kiosk_id, safe='')}"
                 f"&e={expiry}&s={signature}")
 
     def check(self, book_id: str, kiosk_id: str, expiry: str, signature: str,
