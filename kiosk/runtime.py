@@ -100,9 +100,9 @@ class Runtime:
             try:
                 self.download_server.start()
             except OSError as e:  # the port is taken: the kiosk runs on, phones can't download
+                # The server keeps why: the title pages show no code, and the status says so.
                 log.error("the e-book download server cannot listen on port %s: %s",
                           self.config.ebooks.port, e)
-                self.download_server = None
         self.pump()
 
     def sim_scanner(self) -> SimScanner | None:
@@ -369,10 +369,12 @@ class Runtime:
     def _gather_status(self) -> None:
         devices = {name: (d.state, d.detail) for name, d in self.session.view.devices.items()}
         fault = self.keeper.fault
+        links = self.library.downloads
+        downloads = links.state() if links is not None else None
 
         def work() -> None:
             report = status.gather(self.config, device_states=devices,
-                                   journal_fault=fault)
+                                   journal_fault=fault, downloads=downloads)
             self.events.put(ev.StatusArrived(report))
 
         threading.Thread(target=work, name="status", daemon=True).start()

@@ -69,9 +69,10 @@ class StatusReport:
 
 def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None = None,
            journal_fault: JournalFault | None = None,
-           verify_journal: bool = False) -> StatusReport:
-    """Every check; a running app adds its live `device_states` (name -> (state, detail)) and
-    why its journal cannot be written, when it is out of service."""
+           verify_journal: bool = False, downloads=None) -> StatusReport:
+    """Every check; a running app adds its live `device_states` (name -> (state, detail)),
+    why its journal cannot be written, when it is out of service, and its download server's
+    state (kiosk.ebooks.download_links.DownloadState)."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         ils = pool.submit(check_ils, config)
         central = pool.submit(check_central, config)
@@ -80,6 +81,8 @@ def gather(config: Config, *, device_states: dict[str, tuple[str, str]] | None =
                   check_disk(config),
                   check_clock(),
                   check_catalogue(config)]
+        if config.ebooks.serve:
+            checks.append(check_downloads(config, downloads))
         attached = discovery.attached()[0] if config.devices else []
         checks += [check_device(name, source, (device_states or {}).get(name), attached)
                    for name, source in sorted(config.devices.items())]
@@ -257,6 +260,99 @@ def check_catalogue(config: Config) -> Check:
                                 "batch again")))
     return Check("ebooks", True, Message(N_("{titles} titles licensed today ({version})"),
                                          {"titles": titles, "version": current.name}))
+
+
+def check_downloads(config: Config, live=None) -> Check:
+    """This kiosk's own e-book download server (`[ebooks] serve`): the running app's `live`
+    state (kiosk.ebooks.download_links.DownloadState), else (the doctor) what answers on its
+    port. Warns when phones could not reach it: a loopback `listen`, or QR links whose host
+    is not this kiosk."""
+    from kiosk.ebooks.setup import local_address
+
+    books = config.ebooks
+    if live is not None:
+        address = f"{live.host}:{live.port}"
+        if not live.listening:
+            return Check("downloads", False,
+                         Message(N_("cannot listen on {address}: {error}; the title pages "
+                                    "show no download code"),
+                                 {"address": address, "error": live.error or "unknown"}),
+                         Message(N_("stop the program that holds the port, or set [ebooks] "
+                                    "port to a free one, then restart the kiosk")))
+        port, base = live.port, live.link_base
+        summary = Message(N_("serving on {address}, QR links to {base}"),
+                          {"address": address, "base": base})
+    else:
+        address = f"{books.listen}:{books.port}"
+        who = _who_listens(books.listen, books.port)
+        if who == "other":
+            return Check("downloads", False,
+                         Message(N_("another program holds port {port}"), {"port": books.port}),
+                         Message(N_("stop the program that holds the port, or set [ebooks] "
+                                    "port to a free one, then restart the kiosk")))
+        if who == "nobody":
+            return Check("downloads", None,
+                         Message(N_("nothing answers on {address}"), {"address": address}),
+                         Message(N_("is the kiosk app running? its log says why the download "
+                                    "server did not start: journalctl -u kiosk")))
+        port = books.port
+        base = books.download_base or f"http://{local_address()}:{books.port}"
+        summary = Message(N_("serving on {address}, QR links to {base}"),
+                          {"address": address, "base": base})
+    warning = _unreachable(books.listen, base, port)
+    if warning is not None:
+        return Check("downloads", True, summary, warning, warning=True)
+    return Check("downloads", True, summary)
+
+
+def _unreachable(listen: str, base: str, port: int) -> Message | None:
+    """Why phones on the library Wi-Fi could not download, though the server runs."""
+    from urllib.parse import urlsplit
+
+    from kiosk.ebooks.addresses import is_loopback, is_this_machine
+
+    if is_loopback(listen):
+        return Message(N_("it listens on {listen}, which phones cannot reach: set [ebooks] "
+                          "listen = \"0.0.0.0\""), {"listen": listen})
+    try:
+        url = urlsplit(base)
+        host, link_port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        host, link_port = "", 0
+    if not host or is_loopback(host):
+        return Message(N_("the QR links point at {host}, which phones cannot reach: connect "
+                          "the kiosk to the library network, or set [ebooks] download_base"),
+                       {"host": host or base})
+    mine = is_this_machine(host)
+    if mine is None:
+        return Message(N_("cannot tell whether {host} in the QR links is this kiosk: the "
+                          "name cannot be looked up"), {"host": host})
+    if not mine:
+        return Message(N_("the QR links point at {host}, which is not an address of this "
+                          "kiosk: set [ebooks] download_base to this kiosk's address, or "
+                          "leave it empty"), {"host": host})
+    if link_port != port:
+        return Message(N_("the QR links use port {link_port}, the server listens on {port}: "
+                          "make [ebooks] download_base and port agree"),
+                       {"link_port": link_port, "port": port})
+    return None
+
+
+def _who_listens(listen: str, port: int) -> str:
+    """"ours" when the kiosk's download server answers on `port`, "other" when another
+    program does, "nobody" when nothing does. A HEAD request, which is never counted."""
+    host = "127.0.0.1" if listen in ("0.0.0.0", "") else ("::1" if listen == "::" else listen)
+    try:
+        connection = socket.create_connection((host, port), timeout=NETWORK_TIMEOUT_S)
+    except OSError:  # refused, or an address that is not this machine's
+        return "nobody"
+    try:
+        with connection:
+            connection.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
+            answer = connection.recv(4096)
+    except OSError:
+        return "other"  # it took the connection, and then no HTTP came back in time
+    return "ours" if b"\r\nServer: kiosk-downloads" in answer else "other"
 
 
 def check_device(name: str, source: str, live: tuple[str, str] | None,

@@ -370,6 +370,31 @@ def test_the_title_page_offers_the_library_wifi_code(at_attract):
     assert decoded(k.screenshot("ebook-title-again")) == [k.current().link]
 
 
+def test_a_download_server_that_cannot_listen_shows_a_message_not_a_code(at_attract):
+    from kiosk.ebooks.download_server import DownloadServer
+    k = at_attract
+    links = k.app.runtime.library.downloads
+    running = links.server
+    blocked = DownloadServer(links.signer, running.catalogue_root, lambda *a: None,
+                             "127.0.0.1", running.port)
+    with pytest.raises(OSError):
+        blocked.start()  # the port is taken (by the running server): as at a kiosk's start
+    links.server = blocked
+    try:
+        k.tap_at(400, 240)
+        k.tap(k.widget("home", "ebooks"))
+        k.app.runtime.send(ev.OpenTitle("000003"))
+        k.frames(3)
+        screen = k.current()
+        assert screen.link == "" and screen.shown_qr is None
+        message = k.widget("ebook_title", "unavailable").text
+        assert message.index("暂时无法下载") < message.index("Downloads are unavailable")
+        assert decoded(k.screenshot("ebook-title-downloads-unavailable")) == []
+        k.until(lambda: ("ebook_qr", "server_unavailable") in journal_rows(k))
+    finally:
+        links.server = running
+
+
 def test_shelves_show_covers_and_scroll_through_the_catalogue(at_attract):
     k = at_attract
     k.tap_at(400, 240)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def run(args) -> int:
         return out_of_service_cmd.show(settings_notice(problems), config)
     if args.demo:
         _prepare_demo_catalogue(config)
+        config = _demo_download_port(config)
     demo_ils = None
     if args.demo and not config.ils.host:
         config, demo_ils = _start_demo_ils(config)
@@ -94,6 +96,23 @@ def _prepare_demo_catalogue(config) -> None:
         catalogue.prepare(config)
     except (KioskError, OSError) as e:  # the demo runs on; the e-book screens say it's missing
         log.error("the sample e-book catalogue could not be prepared: %s", e)
+
+
+def _demo_download_port(config):
+    """The demo's config, serving downloads on a free port when its own is busy (another
+    demo, or any program): the QR links follow the port the server really binds."""
+    books = config.ebooks
+    if not books.serve or books.port == 0:
+        return config
+    with socket.socket(socket.AF_INET6 if ":" in books.listen else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind((books.listen, books.port))
+            return config
+        except OSError as e:
+            log.warning("port %d is busy (%s): the demo serves downloads on a free port",
+                        books.port, e.strerror or e)
+    return dataclasses.replace(config, ebooks=dataclasses.replace(books, port=0))
 
 
 def _start_demo_ils(config):

@@ -6,8 +6,13 @@ with its type, its Chinese name, and single byte ranges so that a phone can resu
 else gets a short bilingual page a phone can read. `current` is resolved once per request, so
 a batch applied mid-download does not change the file already being sent.
 
-A download counts once, when the file's last byte has been written: a whole-file answer sent
-to the end, or a range that ends at the last byte (how phones finish a resumed download).
+Conditional requests follow RFC 9110 (kiosk.ebooks.conditional): the current ETag in
+`If-None-Match` gets 304, and a resume whose `If-Range` names another edition gets the whole
+new file, never a splice of two.
+
+A download counts once per link, when the bytes written for that link (and that edition of the
+file) cover the whole file, whatever the order and overlap of the ranges
+(kiosk.ebooks.coverage); fetching the same link again does not count again.
 `on_download(id, "ok", 1)` runs on the request's thread. Refused links are counted in memory
 and reported as `on_download("", reason, count)` at most once a minute per reason (the first
 after a quiet minute at once, the rest of a burst when its minute is over, on the server's
@@ -26,13 +31,15 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from content.catalogue import Catalogue
 from content.errors import ContentError
 from content.title import FORMATS, Title
 from kiosk.ebooks.byte_ranges import Unsatisfiable, byte_range
-from kiosk.ebooks.links import LinkSigner
+from kiosk.ebooks.conditional import http_date, not_modified, range_allowed
+from kiosk.ebooks.coverage import Coverage
+from kiosk.ebooks.links import LinkSigner, link_fields
 from kiosk.ebooks.refusal_page import refusal_page
 
 log = logging.getLogger(__name__)
@@ -101,15 +108,28 @@ class DownloadServer:
         self.today = today or (lambda: dt.date.today().isoformat())
         self.clock = clock
         self.refusals = RefusalTally(refusal_window_s)
+        self.coverage = Coverage()
         self._http: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._reporter: threading.Thread | None = None
         self._wake = threading.Condition()
         self._stopping = False
+        self.error: str | None = None  # why start() could not listen
+
+    @property
+    def listening(self) -> bool:
+        return self._http is not None
 
     def start(self) -> None:
-        """Returns once the socket listens (`.port` is then the real one, also for port 0)."""
-        self._http = _Server((self.host, self.port), _Handler)
+        """Returns once the socket listens (`.port` is then the real one, also for port 0).
+        Raises OSError when it cannot (a port taken by another program), and keeps why in
+        `.error` for the status check."""
+        try:
+            self._http = _Server((self.host, self.port), _Handler)
+        except OSError as e:
+            self.error = e.strerror or str(e)
+            raise
+        self.error = None
         self._http.app = self
         self.port = self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever,
@@ -205,15 +225,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(body=False)
 
     def _serve(self, body: bool) -> None:
+        try:
+            self._answer(body)
+        except Exception:  # a bug must still give the phone an answer, and spare the server
+            log.exception("the download request %r failed", urlsplit(self.path).path[:200])
+            self.close_connection = True
+            if self._status is None:
+                self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, "bad request", body)
+
+    def _answer(self, body: bool) -> None:
         app = self.server.app
-        url = urlsplit(self.path)
-        parts = url.path.split("/")
-        if len(parts) != 3 or parts[1] != "d":
+        fields = link_fields(self.path)
+        if fields is None:
             return self._refuse(HTTPStatus.NOT_FOUND, "not found", body)
-        book_id = parts[2]
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        reason = app.signer.check(book_id, query.get("k", ""), query.get("e", ""),
-                                  query.get("s", ""), time.time())
+        book_id, kiosk_id, expiry, signature = fields
+        reason = app.signer.check(book_id, kiosk_id, expiry, signature, time.time())
         found = app.find(book_id) if reason is None else None
         if reason is None and found is None:
             reason = "not found"
@@ -222,18 +248,28 @@ class _Handler(BaseHTTPRequestHandler):
                 app.counted(book_id, reason)
             return self._refuse(REFUSALS[reason], reason, body)
         title, folder = found
-        self._send_file(title, folder / title.file, body)
+        self._send_file(title, folder / title.file, body, signature.lower())
 
-    def _send_file(self, title: Title, path: Path, body: bool) -> None:
+    def _send_file(self, title: Title, path: Path, body: bool, link: str) -> None:
         try:
             f = open(path, "rb")
         except OSError as e:
             log.error("the file of %s cannot be opened: %s", title.id, e)
             return self._refuse(HTTPStatus.NOT_FOUND, "not found", body)
         with f:
-            size = os.fstat(f.fileno()).st_size
+            stat = os.fstat(f.fileno())
+            size, etag = stat.st_size, f'"{title.sha256}"'
+            if not_modified(self.headers.get("If-None-Match"),
+                            self.headers.get("If-Modified-Since"), etag, stat.st_mtime):
+                self.send_response(HTTPStatus.NOT_MODIFIED)
+                self._validators(etag, stat.st_mtime)
+                self.end_headers()
+                return
+            asked = self.headers.get("Range")
+            if not range_allowed(self.headers.get("If-Range"), etag, stat.st_mtime, time.time()):
+                asked = None  # another edition than the phone holds: the whole file
             try:
-                wanted = byte_range(self.headers.get("Range"), size)
+                wanted = byte_range(asked, size)
             except Unsatisfiable:
                 self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                 self.send_header("Content-Range", f"bytes */{size}")
@@ -248,8 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(last - first + 1))
             self.send_header("Content-Disposition", _disposition(title))
             self.send_header("Accept-Ranges", "bytes")
-            self.send_header("ETag", f'"{title.sha256}"')
-            self.send_header("Cache-Control", "private, no-store")
+            self._validators(etag, stat.st_mtime)
             self.end_headers()
             if not body:
                 return
@@ -264,12 +299,18 @@ class _Handler(BaseHTTPRequestHandler):
                     self._sent += len(chunk)
                     left -= len(chunk)
                 self.wfile.flush()
-            except OSError:  # the phone went away: not a download
+            except OSError:  # the phone went away: what it got may be resumed
                 log.info("download of %s aborted after %d bytes", title.id, self._sent)
                 self.close_connection = True
-                return
-        if left == 0 and last == size - 1:
+        # Per link and edition: a resume after a batch update starts a new coverage.
+        if self.server.app.coverage.add((link, etag), first, first + self._sent - 1, size):
             self.server.app.counted(title.id, "ok")
+
+    def _validators(self, etag: str, modified: float) -> None:
+        """What a 200, a 206 and a 304 all carry (RFC 9110 §15.4.5)."""
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", http_date(modified))
+        self.send_header("Cache-Control", "private, no-store")
 
     def _refuse(self, status: HTTPStatus, reason: str, body: bool) -> None:
         page = refusal_page(reason)

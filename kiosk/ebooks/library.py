@@ -23,11 +23,14 @@ POPULAR_LIMIT = 60
 
 class EbookLibrary:
     def __init__(self, root: Path, *, view_counts: dict[str, int] | None = None,
-                 link: Callable[[str], str] | None = None,
+                 link: Callable[[str], str] | None = None, downloads=None,
                  today: Callable[[], str] = lambda: date.today().isoformat()) -> None:
+        """`downloads` (kiosk.ebooks.download_links.DownloadLinks) makes the QR links and
+        knows whether they can work; a plain `link` function serves tests."""
         self.root = root
         self.view_counts = dict(view_counts or {})
-        self.make_link = link
+        self.make_link = link or (downloads.link if downloads is not None else None)
+        self.downloads = downloads
         self.today = today
         self._catalogue = None
         self._opened: str | None = None  # the version folder the catalogue was opened from
@@ -72,6 +75,12 @@ class EbookLibrary:
 
     def link(self, title_id: str) -> str | None:
         return self.make_link(title_id) if self.make_link else None
+
+    @property
+    def downloads_unavailable(self) -> bool:
+        """Downloads are set up here but cannot work now (the download server is not
+        listening): the title page says so instead of showing a code."""
+        return self.downloads is not None and self.downloads.unavailable
 
     def viewed(self, title_id: str) -> None:
         self.view_counts[title_id] = self.view_counts.get(title_id, 0) + 1

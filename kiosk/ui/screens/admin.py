@@ -20,6 +20,7 @@ CHECK_NAMES = {
     "disk": N_("Disk space"),
     "clock": N_("Clock"),
     "ebooks": N_("E-books"),
+    "downloads": N_("E-book downloads"),
     "ils": N_("Library system (SIP2)"),
     "central": N_("Central server"),
     "offline": N_("Offline transactions"),

@@ -1,6 +1,8 @@
 """One e-book's page: large cover, title, author, size and format, summary, and the QR code
 that takes the patron's phone to the signed download link (with the library Wi-Fi's code
-beside it when this kiosk serves the files itself)."""
+beside it when this kiosk serves the files itself). When this kiosk should serve the files
+and its download server is not listening, no code is shown: a message in both languages asks
+the patron to tell staff."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from kivy.properties import AliasProperty, BooleanProperty, ObjectProperty, Stri
 
 from content.title import CATEGORIES
 from kiosk.core import events as ev
+from kiosk.i18n import N_
 from kiosk.ui.qr import qr_texture
 from kiosk.ui.screens.base import KioskScreen
 
@@ -17,6 +20,9 @@ def human_size(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB"
     return f"{max(1, round(size / 1024))} KB"
+
+
+UNAVAILABLE = N_("Downloads are unavailable right now. Please ask the library staff.")
 
 
 class EbookTitleScreen(KioskScreen):
@@ -31,7 +37,14 @@ class EbookTitleScreen(KioskScreen):
     qr = ObjectProperty(None, allownone=True)
     wifi_qr = ObjectProperty(None, allownone=True)
     showing_wifi = BooleanProperty(False)
+    downloads_unavailable = BooleanProperty(False)  # set up here, but the server is down
     _shown: tuple | None = None
+
+    def _unavailable_text(self) -> str:
+        """Chinese first, then English, whatever the language: staff must be fetched."""
+        return f"{self.tr('zh_CN', UNAVAILABLE)}\n{self.tr('en', UNAVAILABLE)}"
+
+    unavailable_text = AliasProperty(_unavailable_text, bind=("lang",), cache=True)
 
     def _shown_qr(self):
         return self.wifi_qr if self.showing_wifi else self.qr
@@ -43,9 +56,12 @@ class EbookTitleScreen(KioskScreen):
             return self.tr(self.lang, "Scan to join the library Wi-Fi, then go back")
         if self.qr:
             return self.tr(self.lang, "Scan with your phone's camera or WeChat to download")
+        if self.downloads_unavailable:
+            return ""  # the message takes the code's place
         return self.tr(self.lang, "Downloads are not set up at this kiosk.")
 
-    qr_caption = AliasProperty(_qr_caption, bind=("qr", "showing_wifi", "lang"), cache=True)
+    qr_caption = AliasProperty(_qr_caption, bind=("qr", "showing_wifi", "lang",
+                                                  "downloads_unavailable"), cache=True)
 
     def show(self, view) -> None:
         super().show(view)
@@ -76,9 +92,13 @@ class EbookTitleScreen(KioskScreen):
         if new_title:
             self.showing_wifi = False
             self.link = self.library.link(title.id) or ""
+            self.downloads_unavailable = not self.link and self.library.downloads_unavailable
             self.qr = qr_texture(self.link) if self.link else None
-            self.wifi_qr = qr_texture(self.wifi_payload) if self.wifi_payload else None
-        self._report(title_id, "ok" if self.link else "no_download_address", new_title)
+            self.wifi_qr = (qr_texture(self.wifi_payload)
+                            if self.wifi_payload and self.link else None)
+        outcome = ("ok" if self.link else
+                   "server_unavailable" if self.downloads_unavailable else "no_download_address")
+        self._report(title_id, outcome, new_title)
 
     def _report(self, title_id: str, outcome: str, new_title: bool) -> None:
         if new_title:
