@@ -305,6 +305,9 @@ def load(path: str | Path | None = None) -> Config:
     """Read the config: `path` alone, or the default file with the boot-partition override."""
     if path is not None:
         files = [Path(path)]
+        if files[0].is_dir():
+            raise ConfigError(f"{path} is a folder, not a config file: name the kiosk.toml "
+                              "in it")
         if not files[0].is_file():
             raise ConfigError(f"{path}: no such config file")
     else:
