@@ -38,7 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.register(subparsers, common)
+    _describe(parser)
     return parser
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """A subcommand's own --help opens with the line its parent's list shows for it, so a
+    technician who typed `kiosk journal export --help` reads what export does."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            lines = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                if sub.description is None and lines.get(name):
+                    sub.description = lines[name][:1].upper() + lines[name][1:] + "."
+                _describe(sub)
 
 
 def _common_options(parser: argparse.ArgumentParser, *, default) -> None:
