@@ -81,6 +81,8 @@ def _run_app(args, config) -> int:
     app.run()
     if args.walkthrough:
         print(f"saved {len(tour.saved)} screenshots in {args.walkthrough}")
+        for name, why in tour.skipped:
+            print(f"skipped {name}: {why}")
         return 0 if tour.saved else 1
     if app.restart_requested:
         log.info("restarting as asked on the admin screen")
