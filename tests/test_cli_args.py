@@ -3,8 +3,9 @@
 non-zero exit, never a traceback."""
 
 import argparse
-import shlex
+import io
 import os
+import shlex
 import subprocess
 import sys
 
@@ -164,3 +165,16 @@ def test_odd_arguments_get_one_clear_line_and_a_non_zero_exit(odd, capsys, monke
     assert "Traceback" not in err
     message = [line for line in err.splitlines() if not line.startswith((" ", "usage:"))]
     assert len(message) == 1 and said in message[0], err
+
+
+def test_hash_pin_refuses_digits_the_pad_cannot_type_and_an_empty_input(monkeypatch, capsys):
+    for pin in ("１２３４５６", "²²²²", "\udcff\udcfe1234"):  # the last: bytes not UTF-8
+        monkeypatch.setattr(sys, "stdin", io.StringIO(pin + "\n"))
+        assert main(["hash-pin", "--stdin"]) == 1, pin
+        out, err = capsys.readouterr()
+        assert "4 to 12 digits" in err and out == ""
+    result = subprocess.run([sys.executable, "-m", "kiosk", "hash-pin"], cwd=ROOT, input=b"",
+                            capture_output=True, timeout=60,
+                            start_new_session=True)  # no terminal for getpass
+    assert result.returncode == 1 and b"no PIN was typed" in result.stderr
+    assert b"Traceback" not in result.stderr
