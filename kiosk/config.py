@@ -338,6 +338,9 @@ def load_files(files: list[Path]) -> Config:
     devices = _build_devices(merged.get("devices", {}), origin)
     _check_offline_rules(sections["circulation"], origin)
     _check_window(sections["updates"], origin)
+    if not sections["kiosk"].data_dir.strip():  # "" would put the journal in whatever folder
+        raise ConfigError(f"{origin[('kiosk', 'data_dir')]}: option 'data_dir' in section "
+                          "[kiosk] is empty: name the data folder, e.g. /var/lib/kiosk")
     rotation = sections["display"].rotation
     if rotation % 90:
         raise ConfigError(f"{origin[('display', 'rotation')]}: option 'rotation' in section "

@@ -84,6 +84,7 @@ def test_any_bytes_give_a_config_or_a_config_error(tmp_path_factory, data):
     ("[central]\npause_s = -nan", "nan"),
     ("[ils]\ntimeout_s = 1" + "0" * 400, "too large"),
     ('[kiosk]\ndata_dir = "/var/lib/\\u0000kiosk"', "NUL"),
+    ('[kiosk]\ndata_dir = " "', "empty"),
     ("[ils]\nhost = " + "[" * 5000 + "]" * 5000, "nested"),
 ])
 def test_values_the_kiosk_cannot_use_are_refused_at_start(tmp_path, line, said):
