@@ -27,7 +27,9 @@ def register(subparsers, common) -> None:
     p.add_argument("--demo", action="store_true",
                    help="simulated devices, the demo config unless --config is given")
     p.add_argument("--walkthrough", metavar="DIR", type=Path,
-                   help="tour every screen, save a screenshot of each in DIR, then exit")
+                   help="tour every screen, save a screenshot of each in DIR, then exit; "
+                        "with real devices, steps that need simulated ones are skipped and "
+                        "listed")
     p.add_argument("--boot-report", metavar="PATH", type=Path,
                    help=f"kiosk boot-setup's report, which must exist (default: "
                         f"${BOOT_REPORT_ENV}, else {boot_report.REPORT_PATH} if it exists)")
