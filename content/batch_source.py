@@ -111,7 +111,10 @@ class BatchSource:
             self._tar = tarfile.open(self.path, "r:*")
             members = self._tar.getmembers()
         except (tarfile.TarError, OSError, EOFError) as e:
-            raise BatchError(f"{self.path.name} is not a readable tar file: {e}") from None
+            # tarfile's own message lists every compression it tried, one per line.
+            why = str(e).splitlines()[-1].lstrip("- ") if str(e) else type(e).__name__
+            raise BatchError(f"{self.path.name} is not a readable tar file or batch folder "
+                             f"({why})") from None
         for member in members:
             name = member.name.removeprefix("./")
             if member.isdir() and name.rstrip("/") in (*FOLDERS, "", "."):

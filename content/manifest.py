@@ -56,6 +56,9 @@ def parse_manifest(data: bytes) -> Manifest:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise BatchError(f"manifest.json is not valid UTF-8 JSON: {e}") from None
+    except RecursionError:  # json recurses into arrays and objects
+        raise BatchError("manifest.json is not a manifest: arrays or objects nested too "
+                         "deeply") from None
     if not isinstance(doc, dict):
         raise BatchError("manifest.json is not a JSON object")
     if doc.get("format") != FORMAT:
@@ -103,7 +106,9 @@ def _entry(item: object, number: int) -> Entry:
                          f"(known: {', '.join(CATEGORIES)})")
     for name in ("valid_from", "valid_until"):
         try:
-            dt.date.fromisoformat(text[name])
+            # Kept as YYYY-MM-DD, whatever ISO form it came in ("20261201"): the catalogue
+            # compares licence dates as text.
+            text[name] = dt.date.fromisoformat(text[name]).isoformat()
         except ValueError:
             raise BatchError(f"{where}: {name} {text[name]!r} is not a date like 2026-12-01") \
                 from None

@@ -45,7 +45,10 @@ def _csv(path: Path) -> tuple[list[Row], str]:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise BatchError(f"{path.name} is neither UTF-8 nor GB18030 text")
-    table = list(csv.reader(io.StringIO(text)))
+    try:
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as e:  # a NUL, a line end inside a field the reader cannot place
+        raise BatchError(f"{path.name} cannot be read as CSV: {e}") from None
     name = "UTF-8" if encoding == "utf-8-sig" else "GB18030"
     return _rows(table, path.name), f"{path.name} ({name})"
 
@@ -116,7 +119,8 @@ def check_row(row: Row) -> list[str]:
     v["category"] = category or v.get("category", "")
     for column in ("valid_from", "valid_until"):
         try:
-            dt.date.fromisoformat(v.get(column, ""))
+            # YYYY-MM-DD whatever ISO form staff typed: licence dates are compared as text.
+            v[column] = dt.date.fromisoformat(v.get(column, "")).isoformat()
         except ValueError:
             if v.get(column):
                 bad(column, f"{v[column]!r} is not a date like 2026-12-01")

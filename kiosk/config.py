@@ -8,6 +8,7 @@ both. Every problem is reported with the file, section, option and the values al
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -309,6 +310,9 @@ def load(path: str | Path | None = None) -> Config:
     """Read the config: `path` alone, or the default file with the boot-partition override."""
     if path is not None:
         files = [Path(path)]
+        if files[0].is_dir():
+            raise ConfigError(f"{path} is a folder, not a config file: name the kiosk.toml "
+                              "in it")
         if not files[0].is_file():
             raise ConfigError(f"{path}: no such config file")
     else:
@@ -339,6 +343,9 @@ def load_files(files: list[Path]) -> Config:
     _check_offline_rules(sections["circulation"], origin)
     _check_window(sections["updates"], origin)
     _check_pin_hash(sections["admin"], origin)
+    if not sections["kiosk"].data_dir.strip():  # "" would put the journal in whatever folder
+        raise ConfigError(f"{origin[('kiosk', 'data_dir')]}: option 'data_dir' in section "
+                          "[kiosk] is empty: name the data folder, e.g. /var/lib/kiosk")
     rotation = sections["display"].rotation
     if rotation % 90:
         raise ConfigError(f"{origin[('display', 'rotation')]}: option 'rotation' in section "
@@ -421,6 +428,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not UTF-8 text; save it with the encoding UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:  # tomllib recurses into arrays and inline tables
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") \
+            from None
 
 
 def _build_section(cls: type, name: str, values: dict[str, Any],
@@ -441,7 +451,15 @@ def _check(f: dataclasses.Field, section: str, value: Any, path: Path) -> Any:
     meta = f.metadata
     # TOML booleans are not numbers here, and an integer is a fine float.
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ConfigError(f"{where} is too large (got a number of "
+                              f"{len(str(abs(value)))} digits)") from None
+    if isinstance(value, float) and math.isnan(value):
+        raise ConfigError(f"{where} must be a number, not nan")
+    if isinstance(value, str) and "\x00" in value:
+        raise ConfigError(f"{where} holds a NUL character (\\u0000)")
     if meta.get("choices") == SWITCH and isinstance(value, bool):
         value = "yes" if value else "no"
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):

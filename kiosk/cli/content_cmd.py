@@ -14,44 +14,53 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
-from content.errors import ContentError
+from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
+
+MAX_SAMPLE = 100_000  # titles in a sample source: the demo uses 2,000, a load test a few 10,000s
 
 
 def register(subparsers, common) -> None:
-    p = subparsers.add_parser("content", help="build, sign, check and apply e-book batches")
+    p = subparsers.add_parser("content", parents=[common],
+                              help="build, sign, check and apply e-book batches")
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     keygen = sub.add_parser("keygen", parents=[common], help="make the signing key pair")
-    keygen.add_argument("private", type=Path)
-    keygen.add_argument("public", type=Path)
+    keygen.add_argument("private", type=arg_types.path,
+                        help="where the private key goes (keep it off the kiosks)")
+    keygen.add_argument("public", type=arg_types.path,
+                        help="where the public key goes (copied to every kiosk)")
     keygen.set_defaults(func=run_keygen)
 
     sample = sub.add_parser("sample", parents=[common], help="write a sample source folder")
-    sample.add_argument("src", type=Path)
-    sample.add_argument("--count", type=int, default=2000)
-    sample.add_argument("--seed", type=int, default=1)
+    sample.add_argument("src", type=arg_types.path, help="the source folder to write")
+    sample.add_argument("--count", type=arg_types.whole(1, MAX_SAMPLE), default=2000,
+                        help="how many titles (default: %(default)s)")
+    sample.add_argument("--seed", type=int, default=1,
+                        help="the same seed makes the same titles (default: %(default)s)")
     sample.set_defaults(func=run_sample)
 
     build = sub.add_parser("build", parents=[common], help="make a signed batch from a folder")
-    build.add_argument("src", type=Path)
-    build.add_argument("out", type=Path, help="OUT.tar, or a folder name")
-    build.add_argument("--key", type=Path, required=True, help="the private signing key")
+    build.add_argument("src", type=arg_types.path,
+                       help="the staff's folder: books, covers and the metadata sheet")
+    build.add_argument("out", type=arg_types.path, help="OUT.tar, or a folder name")
+    build.add_argument("--key", type=arg_types.path, required=True,
+                       help="the private signing key")
     build.add_argument("--batch", help="its name, e.g. 2026-12 (default: this month)")
     build.set_defaults(func=run_build)
 
     sign = sub.add_parser("sign", parents=[common], help="sign a batch folder's manifest again")
-    sign.add_argument("batch", type=Path)
-    sign.add_argument("--key", type=Path, required=True)
+    sign.add_argument("batch", type=arg_types.path, help="the batch folder")
+    sign.add_argument("--key", type=arg_types.path, required=True,
+                      help="the private signing key")
     sign.set_defaults(func=run_sign)
 
     for name, func, text in (("verify", run_verify, "check a batch, change nothing"),
                              ("apply", run_apply, "check a batch and apply it")):
         command = sub.add_parser(name, parents=[common], help=text)
-        command.add_argument("batch", type=Path)
-        command.add_argument("--public-key", type=Path,
+        command.add_argument("batch", type=arg_types.path, help="a batch folder or .tar")
+        command.add_argument("--public-key", type=arg_types.path,
                              help="default: [ebooks] batch_public_key of the config")
         command.add_argument("--verbose", action="store_true", help="list the titles' ids")
         command.set_defaults(func=func)
@@ -60,7 +69,7 @@ def register(subparsers, common) -> None:
     rollback.set_defaults(func=run_rollback)
 
     listing = sub.add_parser("list", parents=[common], help="the catalogue versions kept")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=run_list)
 
 
@@ -74,8 +83,6 @@ def run_keygen(args) -> int:
 
 def run_sample(args) -> int:
     from content.sample import make_sample_source
-    if args.count < 1:
-        raise ContentError("--count must be at least 1")
     make_sample_source(args.src, count=args.count, seed=args.seed)
     print(f"样例书目已生成 / Sample source of {args.count} titles written to {args.src}")
     return 0

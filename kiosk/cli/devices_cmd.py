@@ -20,6 +20,7 @@ from drivers.errors import DeviceError
 from drivers.listen_json import as_json
 from drivers.registry import open_source
 from drivers.source import parse
+from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
 from kiosk.errors import KioskError
 
@@ -33,7 +34,8 @@ class DeviceCommandError(KioskError, RuntimeError):
 
 
 def register(subparsers, common) -> None:
-    p = subparsers.add_parser("devices", help="list, listen to and test scanners, readers and printers")
+    p = subparsers.add_parser("devices", parents=[common],
+                              help="list, listen to and test scanners, readers and printers")
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     listing = sub.add_parser("list", parents=[common],
@@ -44,9 +46,11 @@ def register(subparsers, common) -> None:
     listen = sub.add_parser("listen", parents=[common],
                             help="print every event as a JSON line until Ctrl-C")
     listen.add_argument("--source", action="append", metavar="SRC",
+                        type=arg_types.text("source"),
                         help="a source string or configured device name (repeatable); "
                              "default: every configured device")
-    listen.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
+    listen.add_argument("--seconds", type=arg_types.seconds(0.1, 7 * 86400.0), metavar="S",
+                        help="stop after S seconds (default: at Ctrl-C)")
     listen.set_defaults(func=run_listen)
 
     for action, secured in (("secure", True), ("unsecure", False)):
@@ -54,6 +58,7 @@ def register(subparsers, common) -> None:
                                help=f"{'arm' if secured else 'disarm'} one item's alarm by UID "
                                     "and print the value read back")
         p_sec.add_argument("--source", required=True, metavar="SRC",
+                           type=arg_types.text("source"),
                            help="an RFID reader's source string or configured device name")
         p_sec.add_argument("--uid", required=True, help="the tag's UID, 16 hex digits (E004...)")
         p_sec.set_defaults(func=run_security, secured=secured)

@@ -23,15 +23,21 @@ def register(subparsers, common) -> None:
 
 
 def run(args) -> int:
-    if args.stdin:
-        pin = sys.stdin.readline().strip()
-        again = pin
-    else:
-        pin = getpass.getpass("Staff PIN (digits): ")
-        again = getpass.getpass("Again: ")
+    try:
+        if args.stdin:
+            pin = sys.stdin.readline().strip()
+            again = pin
+        else:
+            pin = getpass.getpass("Staff PIN (digits): ")
+            again = getpass.getpass("Again: ")
+    except EOFError:  # no terminal, and standard input ended
+        print("kiosk: no PIN was typed (standard input ended); pipe one in with --stdin",
+              file=sys.stderr)
+        return 1
     if pin != again:
         print("kiosk: the two PINs differ; nothing printed", file=sys.stderr)
         return 1
+    # isascii: '²' and '１' pass isdigit(), but the PIN pad types only 0-9.
     if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         print("kiosk: a staff PIN is 4 to 12 digits (the PIN pad has digits only)", file=sys.stderr)
         return 1

@@ -14,6 +14,7 @@ from pathlib import Path
 from time import monotonic
 
 from kiosk import sqlite_faults, system
+from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
 from kiosk.errors import KioskError
 from kiosk.journal import Journal, JournalStats, reserve
@@ -39,23 +40,26 @@ def register(subparsers, common) -> None:
     export = actions.add_parser("export", parents=[common, where], help="rows as CSV or JSON lines")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv",
                         help="csv opens in Excel and WPS with Chinese intact (default)")
-    export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
-    export.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="first day, local time")
-    export.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="last day, included")
+    export.add_argument("--output", "-o", type=arg_types.path, metavar="FILE",
+                        help="file to write (default: standard output)")
+    export.add_argument("--since", type=arg_types.day, metavar="YYYY-MM-DD",
+                        help="first day, local time")
+    export.add_argument("--until", type=arg_types.day, metavar="YYYY-MM-DD",
+                        help="last day, included; not before --since")
     export.add_argument("--patron-hash", action="store_true",
                         help="include the keyed patron hashes (left out by default)")
     export.set_defaults(func=run_export)
 
     prune = actions.add_parser("prune", parents=[common, where],
                                help="remove rows already uploaded and older than keep_days")
-    prune.add_argument("--keep-days", type=int, metavar="DAYS",
+    prune.add_argument("--keep-days", type=arg_types.whole(0, 36500), metavar="DAYS",
                        help="keep rows this many days (default: [journal] keep_days)")
     prune.set_defaults(func=run_prune)
 
 
 def _where_options():
     where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--file", type=Path, metavar="JOURNAL",
+    where.add_argument("--file", type=arg_types.path, metavar="JOURNAL",
                        help="a journal file, e.g. one copied from a kiosk (default: the config's)")
     where.add_argument("--demo", action="store_true", help="the demo's journal")
     return where
@@ -181,6 +185,12 @@ def run_prune(args) -> int:
 
 
 def run_export(args) -> int:
+    if args.since and args.until and args.until < args.since:
+        # Refused rather than "exported 0 rows": a reversed range is a typing slip.
+        raise KioskError(f"--until {args.until} is before --since {args.since}: nothing "
+                         "could be exported; swap them")
+    if args.output is not None and args.output.is_dir():
+        raise KioskError(f"{args.output} is a folder: --output names the file to write")
     since = _utc(args.since) if args.since else None
     until = _utc(args.until + timedelta(days=1)) if args.until else None
     writer = write_csv if args.format == "csv" else write_jsonl
@@ -208,13 +218,6 @@ def _write_file(path: Path, write) -> int:
         temp.unlink(missing_ok=True)
         raise KioskError(f"{path}: cannot write the export: {e.strerror}") from None
     return n
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-24") from None
 
 
 def _utc(day: date) -> str:

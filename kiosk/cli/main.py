@@ -7,9 +7,12 @@ whose `func(args) -> int` does the work; `common` carries the options every subc
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import sys
 
 from kiosk import __version__, logsetup
+from kiosk.cli import arg_types
 from kiosk.cli import (boot_setup_cmd, content_cmd, data_layout_cmd, devices_cmd, doctor_cmd,
                        hash_pin_cmd, host_keys_cmd, journal_cmd, media_cmd, out_of_service_cmd,
                        run_cmd, sip2_cmd, update_cmd, upload_cmd)
@@ -25,17 +28,34 @@ def build_parser() -> argparse.ArgumentParser:
     # default must not undo one given before it: SUPPRESS leaves the first value standing.
     common = argparse.ArgumentParser(add_help=False)
     _common_options(common, default=argparse.SUPPRESS)
-    parser = argparse.ArgumentParser(prog="kiosk", description="Library self-service kiosk")
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Library self-service kiosk",
+        epilog="--config and --log-level may come before the subcommand or after it (kiosk "
+               "--config X doctor, kiosk doctor --config X); given in both places, the one "
+               "after the subcommand wins. Each subcommand's --help tells more.")
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     _common_options(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.register(subparsers, common)
+    _describe(parser)
     return parser
 
 
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """A subcommand's own --help opens with the line its parent's list shows for it, so a
+    technician who typed `kiosk journal export --help` reads what export does."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            lines = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                if sub.description is None and lines.get(name):
+                    sub.description = lines[name][:1].upper() + lines[name][1:] + "."
+                _describe(sub)
+
+
 def _common_options(parser: argparse.ArgumentParser, *, default) -> None:
-    parser.add_argument("--config", metavar="PATH", default=default,
+    parser.add_argument("--config", metavar="PATH", default=default, type=arg_types.path,
                         help="config file (default: /etc/kiosk/kiosk.toml with the boot "
                              "partition's kiosk.toml over it)")
     parser.add_argument("--log-level", default=default,
@@ -44,6 +64,25 @@ def _common_options(parser: argparse.ArgumentParser, *, default) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError as e:
+        if not _stdout_closed():
+            print(f"kiosk: {e.strerror}", file=sys.stderr)
+            return 2
+        # `kiosk journal stats | head`: the reader has gone. As CPython's signal docs advise,
+        # point stdout at devnull so that the flush at exit cannot fail again, and end quietly.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass  # a stdout without a file descriptor (a test's capture) is not flushed at exit
+        return 1
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     logsetup.configure(args.log_level or "INFO")
     try:
@@ -52,8 +91,26 @@ def main(argv: list[str] | None = None) -> int:
         # Our own errors are for people: one clear line, no traceback.
         print(f"kiosk: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        # A file named on the command line that is missing, a folder, not readable, or on a
+        # full disk: the system's own words and the name, one line.
+        name = f"{e.filename}: " if e.filename is not None else ""
+        print(f"kiosk: {name}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe or socket whose reader has gone (poll says POLLERR)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(flags & (select.POLLERR | select.POLLHUP) for _, flags in poller.poll(0))
+    except (OSError, ValueError):
+        return True  # no usable stdout at all: nothing more to say there
 
 
 if __name__ == "__main__":

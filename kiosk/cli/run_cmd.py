@@ -28,7 +28,9 @@ def register(subparsers, common) -> None:
     p.add_argument("--demo", action="store_true",
                    help="simulated devices, the demo config unless --config is given")
     p.add_argument("--walkthrough", metavar="DIR", type=Path,
-                   help="tour every screen, save a screenshot of each in DIR, then exit")
+                   help="tour every screen, save a screenshot of each in DIR, then exit; "
+                        "with real devices, steps that need simulated ones are skipped and "
+                        "listed")
     p.add_argument("--boot-report", metavar="PATH", type=Path,
                    help=f"kiosk boot-setup's report, which must exist (default: "
                         f"${BOOT_REPORT_ENV}, else {boot_report.REPORT_PATH} if it exists)")
@@ -83,6 +85,8 @@ def _run_app(args, config) -> int:
     app.run()
     if args.walkthrough:
         print(f"saved {len(tour.saved)} screenshots in {args.walkthrough}")
+        for name, why in tour.skipped:
+            print(f"skipped {name}: {why}")
         return 0 if tour.saved else 1
     if app.restart_requested:
         log.info("restarting as asked on the admin screen")

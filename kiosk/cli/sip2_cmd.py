@@ -16,7 +16,9 @@ import sys
 import threading
 from datetime import date
 
+from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
+from kiosk.errors import KioskError
 from kiosk.sip2.charset_guess import advice
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import IlsError
@@ -26,7 +28,8 @@ from kiosk.sip2.test_server import IDLE_TIMEOUT_S
 
 
 def register(subparsers, common) -> None:
-    p = subparsers.add_parser("sip2", help="talk to the library system (ILS) over SIP2 by hand")
+    p = subparsers.add_parser("sip2", parents=[common],
+                              help="talk to the library system (ILS) over SIP2 by hand")
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     def command(name: str, help_text: str):
@@ -38,36 +41,46 @@ def register(subparsers, common) -> None:
     command("status", help_text="log in and ask SC status (what the ILS allows)").set_defaults(
         func=run_status)
     patron = command("patron", help_text="a patron's name, blocks, loans and holds")
-    patron.add_argument("patron_id")
+    patron.add_argument("patron_id", type=arg_types.text("patron number"),
+                        help="the number on the library card")
     patron.add_argument("--pin", help="the patron's PIN, to check it")
     patron.set_defaults(func=run_patron)
     item = command("item", help_text="an item's title, state and due date")
-    item.add_argument("item_id")
+    item.add_argument("item_id", type=arg_types.text("item barcode"), help="the item's barcode")
     item.set_defaults(func=run_item)
     checkout = command("checkout", help_text="lend an item to a patron (changes the ILS!)")
-    checkout.add_argument("patron_id")
-    checkout.add_argument("item_id")
-    checkout.add_argument("--pin")
+    checkout.add_argument("patron_id", type=arg_types.text("patron number"),
+                          help="the number on the library card")
+    checkout.add_argument("item_id", type=arg_types.text("item barcode"),
+                          help="the item's barcode")
+    checkout.add_argument("--pin", help="the patron's PIN, when the ILS wants it")
     checkout.add_argument("--no-block", action="store_true",
                           help="SIP2 no-block: the ILS must accept it (offline replays)")
     checkout.set_defaults(func=run_checkout)
     checkin = command("checkin", help_text="return an item (changes the ILS!)")
-    checkin.add_argument("item_id")
-    checkin.add_argument("--no-block", action="store_true")
+    checkin.add_argument("item_id", type=arg_types.text("item barcode"),
+                         help="the item's barcode")
+    checkin.add_argument("--no-block", action="store_true",
+                         help="SIP2 no-block: the ILS must accept it (offline replays)")
     checkin.set_defaults(func=run_checkin)
     renew = command("renew", help_text="renew a patron's loan (changes the ILS!)")
-    renew.add_argument("patron_id")
-    renew.add_argument("item_id")
-    renew.add_argument("--pin")
+    renew.add_argument("patron_id", type=arg_types.text("patron number"),
+                       help="the number on the library card")
+    renew.add_argument("item_id", type=arg_types.text("item barcode"), help="the item's barcode")
+    renew.add_argument("--pin", help="the patron's PIN, when the ILS wants it")
     renew.set_defaults(func=run_renew)
 
     serve = sub.add_parser("serve", parents=[common],
                            help="run the test ILS on this computer until Ctrl-C")
-    serve.add_argument("--data", required=True, metavar="FILE",
+    serve.add_argument("--data", required=True, metavar="FILE", type=arg_types.path,
                        help="the library: patrons, items, loans (like kiosk/demo/ils.toml)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=6001, help="0 picks a free port")
-    serve.add_argument("--charset", choices=CHARSETS, default="utf-8")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: %(default)s, this computer only)")
+    serve.add_argument("--port", type=arg_types.port, default=6001,
+                       help="TCP port, 0 to 65535; 0 picks a free port (default: %(default)s)")
+    serve.add_argument("--charset", choices=CHARSETS, default="utf-8",
+                       help="how text is encoded on the wire, as the ILS would (default: "
+                            "%(default)s)")
     serve.add_argument("--lenient", action="store_true",
                        help="accept messages without checksums and malformed fields")
     serve.add_argument("--no-blank-dates", action="store_true",
@@ -79,7 +92,8 @@ def register(subparsers, common) -> None:
     serve.add_argument("--renumber-resends", action="store_true",
                        help="answer a resend request (97) with the last reply numbered AY0, "
                             "as SIPServer does")
-    serve.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT_S, metavar="SECONDS",
+    serve.add_argument("--idle-timeout", type=arg_types.seconds(0.1, 86400.0),
+                       default=IDLE_TIMEOUT_S, metavar="SECONDS",
                        help="close a connection idle this long (many servers: 60)")
     serve.set_defaults(func=run_serve)
 
@@ -160,7 +174,13 @@ def run_serve(args) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with server:
+    try:
+        server.start()
+    except OSError as e:  # the port is taken, or the address is not this computer's
+        server.stop()
+        raise KioskError(f"the test ILS cannot listen on {args.host}:{args.port}: "
+                         f"{e.strerror or e}") from None
+    with server:  # started already; stopped on the way out
         host, port = server.address
         print(json.dumps({"listening": f"{host}:{port}", "login": list(server.login or ()),
                           "patrons": len(server.data.patrons), "items": len(server.data.items)},

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kiosk import commands
 from kiosk import config as config_module
+from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
 from kiosk.commands import Runner
 from kiosk.delivery import status as delivery
@@ -44,7 +45,8 @@ def register(subparsers, common) -> None:
     c = actions.add_parser("confirm", parents=[common],
                            help="keep this slot once the kiosk is in service, else fall back "
                                 "(kiosk-update-confirm.service runs it at boot)")
-    c.add_argument("--within", type=float, default=confirm.DEFAULT_DEADLINE_S, metavar="SECONDS",
+    c.add_argument("--within", type=arg_types.seconds(1.0, 86400.0),
+                   default=confirm.DEFAULT_DEADLINE_S, metavar="SECONDS",
                    help="how long kiosk.service has to get ready (default %(default)g)")
     c.set_defaults(func=run_confirm)
     pl = actions.add_parser("pull", parents=[common],

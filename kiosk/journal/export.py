@@ -36,7 +36,8 @@ def write_csv(rows: Iterable[Row], out: IO[str], *, patron_hash: bool = False) -
 def write_jsonl(rows: Iterable[Row], out: IO[str], *, patron_hash: bool = False) -> int:
     n = 0
     for row in rows:
-        out.write(json.dumps(_record(row, patron_hash), ensure_ascii=False) + "\n")
+        # default=str: binary data written into a row by hand is shown, not a crash.
+        out.write(json.dumps(_record(row, patron_hash), ensure_ascii=False, default=str) + "\n")
         n += 1
     return n
 
@@ -54,7 +55,10 @@ def _record(row: Row, patron_hash: bool) -> dict:
 
 def local_time(time_utc: str) -> str:
     """`2026-11-24T06:00:00.000Z` in the kiosk's time zone, as a spreadsheet reads it."""
-    moment = parse_utc(time_utc)
+    try:
+        moment = parse_utc(time_utc)
+    except (TypeError, ValueError, OverflowError):  # a row changed by hand: `verify` says so
+        return ""
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -405,7 +405,10 @@ def _row(values: tuple) -> Row:
     named = dict(zip(schema.FIELDS, values))
     synced = named["clock_synced"]
     named["clock_synced"] = None if synced is None else bool(synced)
-    named["detail"] = json.loads(named["detail"]) if named["detail"] else None
+    try:
+        named["detail"] = json.loads(named["detail"]) if named["detail"] else None
+    except (TypeError, ValueError):  # changed outside the journal; `verify` reports the row
+        named["detail"] = {"unreadable": str(named["detail"])[:200]}
     return Row(**named)
 
 

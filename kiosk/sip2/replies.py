@@ -19,9 +19,16 @@ def _yes_no(value: str) -> bool | None:
     return {"Y": True, "N": False}.get(value)
 
 
-def _count(value: str) -> int:
+def _number(value: str) -> int | None:
+    """ASCII digits as a number, else None: str.isdigit() also takes '²' and '٣', which int()
+    refuses or reads as another script's digits."""
     value = value.strip()
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _count(value: str) -> int:
+    number = _number(value)
+    return 0 if number is None else number
 
 
 def _fines(amount: str) -> str:
@@ -63,11 +70,10 @@ def patron(reply: Message, patron_id: str, raw: tuple[str, ...] = ()) -> PatronI
 
 def item(reply: Message, item_id: str, raw: tuple[str, ...] = ()) -> ItemInfo:
     status = reply.get("circulation_status")
-    queue = reply.first("CF").strip()
     return ItemInfo(
         item_id=reply.first("AB", item_id), title=reply.first("AJ"), circulation_status=status,
         circulation=CIRCULATION.get(status, "other"), due=reply.first("AH"),
-        hold_queue=int(queue) if queue.isdigit() else None, media_type=reply.first("CK"),
+        hold_queue=_number(reply.first("CF")), media_type=reply.first("CK"),
         permanent_location=reply.first("AQ"), **_texts(reply, raw))
 
 

@@ -337,7 +337,8 @@ def _amount(text: str) -> bool:
 
 
 def _range(start: str, end: str) -> tuple[int, int]:
-    first = int(start) if start.isdigit() and int(start) > 0 else 1
-    last = int(end) if end.isdigit() else first + 9  # SIP2 servers list a page by default
+    # isascii: str.isdigit() also takes '²', which int() refuses.
+    first = int(start) if start.isascii() and start.isdigit() and int(start) > 0 else 1
+    last = int(end) if end.isascii() and end.isdigit() else first + 9  # SIP2 servers list a page by default
     return first, last
 

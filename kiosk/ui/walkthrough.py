@@ -1,18 +1,25 @@
 """A headless tour of the screens for machines without a display: a screenshot of each.
 
 Drives the running app through the core's own events, one step per few frames, then stops it.
+Runs on the Kivy main thread (Clock callbacks). It finishes with whatever devices are
+configured: a card is typed on the keypad when there is no simulated scanner, and a step that
+needs what this kiosk lacks (a simulated RFID pad, an ILS, the demo's staff PIN) is skipped
+with a line saying so.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from kivy.clock import Clock
 from kivy.core.window import Window
 
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
+from kiosk.core.pin import verify_pin
 from kiosk.demo import DEMO_PIN, load_samples
 
 log = logging.getLogger(__name__)
@@ -21,52 +28,90 @@ READY_TIMEOUT_S = 5.0  # a step waiting for the demo's ILS or pad gives up after
 SAMPLE_TITLE = "000001"  # 红楼梦, the sample catalogue's first title
 SAMPLE_TAG = "E004015000000001"  # 红楼梦 on the demo pad (drivers/sim/scenarios/demo.toml)
 
+# What a step may need, and why it is skipped without it.
+PAD, ILS, STAFF_PIN = "pad", "ils", "staff_pin"
+MISSING = {PAD: "no simulated RFID pad to place a book on",
+           ILS: "no library system ([ils] host) to identify the patron",
+           STAFF_PIN: "the staff PIN is not the demo's, which the tour types"}
 
-def steps(app):
-    """(screenshot name, action before it, and optionally what to wait for before the picture)
-    in the order a visitor would see them."""
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # the screenshot's name
+    action: Callable[[], object]
+    ready: Callable[[], object] | None = None  # waited for (at most READY_TIMEOUT_S)
+    needs: tuple[str, ...] = ()
+
+
+def available(runtime) -> frozenset[str]:
+    """What this kiosk offers the tour, from its runtime and config."""
+    have = set()
+    if runtime.sim_pad() is not None:
+        have.add(PAD)
+    if runtime.ils is not None:
+        have.add(ILS)
+    if verify_pin(DEMO_PIN, runtime.config.admin.pin_hash):
+        have.add(STAFF_PIN)
+    return frozenset(have)
+
+
+def steps(app) -> list[Step]:
+    """The steps in the order a visitor would see them."""
     runtime = app.runtime
     send = runtime.send
     card = load_samples()[0]
     settled = lambda: not runtime.view.circulation.busy  # noqa: E731
-    yield "01-attract", lambda: None
-    yield "02-attract-english", lambda: send(ev.SetLanguage("en"))
-    yield "03-home", lambda: send(ev.Start())
-    yield "04-home-chinese", lambda: send(ev.SetLanguage("zh_CN"))
-    yield "05-identify", lambda: send(ev.Navigate(Screen.BORROW))
-    yield "06-identify-pin", lambda: runtime.sim_scanner().scan(card.code), \
-        lambda: runtime.view.circulation.step == "pin"
-    yield "07-borrow", lambda: send(ev.PatronPinTyped(card.pin)), \
-        lambda: runtime.view.screen is not Screen.IDENTIFY
-    yield "08-borrow-book", lambda: _place(runtime, SAMPLE_TAG), \
-        lambda: runtime.view.circulation.lines and settled()
-    # The book is lifted: one left lying there is the last patron's, and would not count.
-    yield "09-receipt", lambda: (send(ev.FinishFlow()), _clear(runtime)), \
-        lambda: not runtime.session.pad_uids
-    yield "10-return", lambda: (send(ev.EndSession()), send(ev.Start()),
-                                send(ev.Navigate(Screen.RETURN)), _place(runtime, SAMPLE_TAG)), \
-        lambda: runtime.view.circulation.lines and settled()
-    yield "11-ebooks", lambda: (send(ev.FinishFlow()), send(ev.EndSession()), _clear(runtime),
-                                send(ev.Start()), send(ev.Navigate(Screen.EBOOKS)))
-    yield "12-ebooks-search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("hlm")))
-    yield "13-ebook-title", lambda: send(ev.OpenTitle(SAMPLE_TITLE))
-    yield "14-account-pin", lambda: (send(ev.Back()), send(ev.Back()), send(ev.Back()),
-                                 send(ev.Navigate(Screen.ACCOUNT)),
-                                 runtime.sim_scanner().scan(card.code)), \
-        lambda: runtime.view.circulation.step == "pin"
-    yield "15-account", lambda: send(ev.PatronPinTyped(card.pin)), \
-        lambda: runtime.view.screen is Screen.ACCOUNT and settled()
-    yield "16-still-there", lambda: app.clock.advance(runtime.config.idle.timeout_s + 1)
-    yield "17-attract-after-timeout", lambda: app.clock.advance(
-        runtime.config.idle.countdown_s + 1)
-    yield "18-staff-pin", lambda: send(ev.AdminGesture())
-    yield "19-admin", lambda: send(ev.PinSubmitted(DEMO_PIN))
-    yield "20-admin-status", lambda: None
-    # What patrons see when the journal cannot be written (told to the core as the runtime
-    # would on a full data partition), and the kiosk back when writing works again.
-    yield "21-out-of-service", lambda: (send(ev.EndSession()), send(ev.JournalFailed(
-        "full", "the walkthrough shows the out-of-service screen")))
-    yield "22-back-in-service", lambda: send(ev.JournalRestored(0.0))
+    present_card = lambda: _present_card(runtime, card.code)  # noqa: E731
+    return [
+        Step("01-attract", lambda: None),
+        Step("02-attract-english", lambda: send(ev.SetLanguage("en"))),
+        Step("03-home", lambda: send(ev.Start())),
+        Step("04-home-chinese", lambda: send(ev.SetLanguage("zh_CN"))),
+        Step("05-identify", lambda: send(ev.Navigate(Screen.BORROW))),
+        Step("06-identify-pin", present_card, lambda: runtime.view.circulation.step == "pin",
+             needs=(ILS,)),
+        Step("07-borrow", lambda: send(ev.PatronPinTyped(card.pin)),
+             lambda: runtime.view.screen is not Screen.IDENTIFY, needs=(ILS,)),
+        Step("08-borrow-book", lambda: _place(runtime, SAMPLE_TAG),
+             lambda: runtime.view.circulation.lines and settled(), needs=(ILS, PAD)),
+        # The book is lifted: one left lying there is the last patron's, and would not count.
+        Step("09-receipt", lambda: (send(ev.FinishFlow()), _clear(runtime)),
+             lambda: not runtime.session.pad_uids, needs=(ILS,)),
+        Step("10-return", lambda: (send(ev.EndSession()), send(ev.Start()),
+                                   send(ev.Navigate(Screen.RETURN)), _place(runtime, SAMPLE_TAG)),
+             lambda: runtime.view.circulation.lines and settled(), needs=(PAD,)),
+        Step("11-ebooks", lambda: (send(ev.FinishFlow()), send(ev.EndSession()),
+                                   _clear(runtime), send(ev.Start()),
+                                   send(ev.Navigate(Screen.EBOOKS)))),
+        Step("12-ebooks-search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("hlm")))),
+        Step("13-ebook-title", lambda: send(ev.OpenTitle(SAMPLE_TITLE))),
+        Step("14-account-pin", lambda: (send(ev.Back()), send(ev.Back()), send(ev.Back()),
+                                        send(ev.Navigate(Screen.ACCOUNT)), present_card()),
+             lambda: runtime.view.circulation.step == "pin", needs=(ILS,)),
+        Step("15-account", lambda: send(ev.PatronPinTyped(card.pin)),
+             lambda: runtime.view.screen is Screen.ACCOUNT and settled(), needs=(ILS,)),
+        Step("16-still-there", lambda: app.clock.advance(runtime.config.idle.timeout_s + 1)),
+        Step("17-attract-after-timeout", lambda: app.clock.advance(
+            runtime.config.idle.countdown_s + 1)),
+        Step("18-staff-pin", lambda: send(ev.AdminGesture())),
+        # Never a wrong PIN typed on a real kiosk: it would count towards the staff lockout.
+        Step("19-admin", lambda: send(ev.PinSubmitted(DEMO_PIN)), needs=(STAFF_PIN,)),
+        Step("20-admin-status", lambda: None, needs=(STAFF_PIN,)),
+        # What patrons see when the journal cannot be written (told to the core as the runtime
+        # would on a full data partition), and the kiosk back when writing works again.
+        Step("21-out-of-service", lambda: (send(ev.EndSession()), send(ev.JournalFailed(
+            "full", "the walkthrough shows the out-of-service screen")))),
+        Step("22-back-in-service", lambda: send(ev.JournalRestored(0.0))),
+    ]
+
+
+def _present_card(runtime, code: str) -> None:
+    """The sample card through the simulated scanner, else typed on the identify keypad."""
+    scanner = runtime.sim_scanner()
+    if scanner is not None:
+        scanner.scan(code)
+    else:
+        runtime.send(ev.CardNumberTyped(code))
 
 
 def _place(runtime, uid: str) -> None:
@@ -86,24 +131,31 @@ class Walkthrough:
         self.app = app
         self.out_dir = out_dir
         self.saved: list[Path] = []
+        self.skipped: list[tuple[str, str]] = []  # (step, why)
         self._steps = iter(steps(app))
+        self._have: frozenset[str] = frozenset()
 
     def start(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._have = available(self.app.runtime)
         Clock.schedule_once(self._next, STEP_S)
 
     def _next(self, _dt: float) -> None:
-        try:
-            name, action, *ready = next(self._steps)
-        except StopIteration:
+        for step in self._steps:
+            lacking = [need for need in step.needs if need not in self._have]
+            if not lacking:
+                break
+            why = MISSING[lacking[0]]
+            self.skipped.append((step.name, why))
+            log.warning("walkthrough: %s skipped: %s", step.name, why)
+        else:
             self.app.stop()
             return
-        action()
+        step.action()
         # Let the pump apply the step and a frame draw it before the picture is taken.
-        wait = STEP_S * 2 if "admin" in name else STEP_S
+        wait = STEP_S * 2 if "admin" in step.name else STEP_S
         deadline = Clock.get_time() + READY_TIMEOUT_S
-        Clock.schedule_once(lambda _dt: self._when_ready(name, ready[0] if ready else None,
-                                                         deadline), wait)
+        Clock.schedule_once(lambda _dt: self._when_ready(step.name, step.ready, deadline), wait)
 
     def _when_ready(self, name: str, ready, deadline: float) -> None:
         if ready is not None and not ready() and Clock.get_time() < deadline:

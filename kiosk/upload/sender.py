@@ -32,6 +32,7 @@ from kiosk.errors import CentralError
 log = logging.getLogger(__name__)
 wire = logging.getLogger("kiosk.upload.wire")
 MAX_WAIT_S = 60.0  # one wait between attempts never exceeds this
+MAX_RETRY_AFTER_S = 86400.0  # a server's Retry-After beyond a day is read as a day
 RETRY_STATUS = frozenset({408, 429}) | frozenset(range(500, 600))
 T = TypeVar("T")
 
@@ -230,15 +231,19 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # isdigit alone takes '²', which float() refuses
+        return min(float(value), MAX_RETRY_AFTER_S)
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+    try:
+        seconds = (moment - datetime.now(timezone.utc)).total_seconds()
+    except (OverflowError, TypeError):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
 def _brief(error: Exception) -> str:

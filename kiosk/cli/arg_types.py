@@ -1,0 +1,83 @@
+"""Checked argument types for the `kiosk` command line: pure, run by argparse on the main thread.
+
+A value out of range is refused by argparse itself (usage, one `error:` line, exit 2) instead of
+failing deep inside a subcommand with a traceback: a port of 99999, a NaN or negative number of
+seconds, a date SQLite and Python cannot both represent, an empty path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(9998, 12, 30)  # local midnight stays in range
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is not between 0 and 65535")
+    return value
+
+
+def whole(low: int, high: int) -> Callable[[str], int]:
+    """A whole number from `low` to `high`."""
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+    return convert
+
+
+def seconds(low: float, high: float) -> Callable[[str], float]:
+    """A finite number of seconds from `low` to `high` (NaN and infinity refused)."""
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text} is not between {low:g} and {high:g} "
+                                             "seconds")
+        return value
+    return convert
+
+
+def day(text: str) -> date:
+    """A day like 2026-11-24, within the years the journal's times can name."""
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-24") from None
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"{text} is not between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+def path(text: str) -> Path:
+    """A file or folder name; an empty one is refused (Path("") would mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no file")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} holds a NUL character")
+    return Path(text)
+
+
+def text(what: str) -> Callable[[str], str]:
+    """A value that may not be empty or blank (an id, a patron number, a name)."""
+    def convert(value: str) -> str:
+        if not value.strip():
+            raise argparse.ArgumentTypeError(f"an empty {what}")
+        return value
+    return convert
