@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.properties import ColorProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
@@ -16,6 +16,9 @@ from kiosk.ui import typescale
 class BigButton(Button):
     """A large, high-contrast touch target (at least 64 px high on an 800x480 screen)."""
     tint = ColorProperty((0.09, 0.45, 0.55, 1))
+    # Its label on one line, unwrapped, for a button sized to its label
+    # (`width: self.texture_size[0] + 40`); otherwise the label wraps to the button's width.
+    one_line = BooleanProperty(False)
 
 
 class StaffCorner(Widget):

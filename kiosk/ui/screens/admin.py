@@ -27,7 +27,6 @@ CHECK_NAMES = {
     "unsettled": N_("Results not known"),
 }
 KINDS = {"checkout": N_("Borrow"), "checkin": N_("Return"), "renew": N_("Renew")}
-OFFLINE_ROW_HEIGHT = 64
 UNSETTLED_WHY = N_(
     "The kiosk stopped or the answer was lost, and the library system could not tell what it did.")
 VERDICTS = {True: N_("Working"), False: N_("FAULT"), None: N_("not set")}
@@ -66,6 +65,7 @@ class AdminScreen(KioskScreen):
         body = self.ids.body
         body.remove_widget(self.ids.status)
         body.add_widget(self.usb_panel)
+        self.ids.column.remove_widget(self.ids.actions)  # the panel has its own Back
         self.usb_open = True
         self.usb_panel.look()
 
@@ -78,6 +78,7 @@ class AdminScreen(KioskScreen):
         body = self.ids.body
         body.remove_widget(panel)
         body.add_widget(self.ids.status)
+        self.ids.column.add_widget(self.ids.actions)  # below the list again
         self.usb_open = False
 
     def on_leave(self, *args) -> None:
@@ -138,7 +139,7 @@ class AdminScreen(KioskScreen):
             return []
         rows = [{"viewclass": "OfflineHeading",
                  "text": self.tr(self.lang, heading, count=len(tasks))}]
-        rows += [{"viewclass": "OfflineRow", "height": OFFLINE_ROW_HEIGHT, "what": what,
+        rows += [{"viewclass": "OfflineRow", "what": what,
                   "why": why, "button_text": self.tr(self.lang, button), "acknowledge": action,
                   **more}
                  for what, why, button, action, more in tasks]
