@@ -21,7 +21,7 @@ FOLDER_MODE = 0o700
 PRIVATE_NAMES = ("journal.sqlite3", "journal.sqlite3-wal", "journal.sqlite3-shm",
                  "offline.sqlite3", "offline.sqlite3-wal", "offline.sqlite3-shm",
                  "patron.key", "link.key", "central.token", "upload-state.json", "upload.lock",
-                 "journal.reserve")
+                 "journal.reserve", "pin-lockout.json")
 
 
 def private_folder(folder: Path) -> None:

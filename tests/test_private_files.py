@@ -46,9 +46,12 @@ def test_an_old_kiosks_open_files_are_tightened_with_a_warning(tmp_path, caplog)
         (data / name).chmod(0o644)
     (data / "central.token").write_text("token\n")
     (data / "central.token").chmod(0o644)
+    (data / "pin-lockout.json").write_text("{}")  # how many wrong staff PINs, and since when
+    (data / "pin-lockout.json").chmod(0o644)
     with Journal.open(data / "journal.sqlite3", data / "patron.key") as journal:
         journal.append("session", "ok")
-        for name in ("journal.sqlite3", "patron.key", "central.token", "journal.sqlite3-wal"):
+        for name in ("journal.sqlite3", "patron.key", "central.token", "journal.sqlite3-wal",
+                     "pin-lockout.json"):
             assert mode(data / name) == 0o600, name
     assert mode(data) == 0o700
     assert "journal.sqlite3: was readable by others (mode 644); now 600" in caplog.text
