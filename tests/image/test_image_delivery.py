@@ -203,6 +203,8 @@ def test_an_older_bundle_on_a_usb_stick_is_refused(kiosk, bundles):
     try:
         as_kiosk = kiosk.ssh(f"runuser -u kiosk -- rauc install {stick_at}/{name}", timeout=300)
         as_root = kiosk.ssh(f"kiosk update install {stick_at}/{name}", timeout=900)
+        # Root past our command, straight to RAUC: its pre-install handler refuses it.
+        rauc_as_root = kiosk.ssh(f"rauc install {stick_at}/{name}", timeout=900)
     finally:
         kiosk.ssh(f"umount {stick_at}")
     save("delivery-rauc-as-kiosk.txt", as_kiosk.stdout + as_kiosk.stderr)
@@ -211,6 +213,13 @@ def test_an_older_bundle_on_a_usb_stick_is_refused(kiosk, bundles):
     assert as_kiosk.returncode != 0 and "AccessDenied" in said, said
     assert as_root.returncode == 1 and f"{OLDER} is older than the running system" in \
         as_root.stdout + as_root.stderr, as_root.stdout + as_root.stderr
+    save("delivery-rauc-as-root.txt", rauc_as_root.stdout + rauc_as_root.stderr)
+    # RAUC names only the handler's exit code; the handler's reason is in RAUC's journal.
+    assert rauc_as_root.returncode != 0 and "Pre-install handler error" in \
+        rauc_as_root.stdout + rauc_as_root.stderr, rauc_as_root.stdout + rauc_as_root.stderr
+    rauc_said = kiosk.ssh("journalctl -b --no-pager -u rauc").stdout
+    save("delivery-rauc-journal.txt", rauc_said)
+    assert f"{OLDER} is older than the running system" in rauc_said, rauc_said
     assert slot_and_version(kiosk) == before, "the refused bundle changed the running system"
 
 
