@@ -91,6 +91,9 @@ KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
                kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service
                kiosk-update-confirm.service kiosk-pull.timer kiosk-media.socket)
+# Masked while the kiosk is installed: the app owns tty1 (no login prompt on its screen), and
+# Ctrl+Alt+Del on a keyboard plugged into the kiosk does not reboot it.
+MASKED_UNITS=(getty@tty1.service ctrl-alt-del.target)
 # systemd/<folder>/<file> goes to <target folder>/<file>.
 DROP_INS=(
   "system.conf.d:/etc/systemd/system.conf.d"
@@ -386,8 +389,7 @@ enable_units() {
   local offline=()
   systemd_running || offline=(env SYSTEMD_OFFLINE=1)
   "${offline[@]}" systemctl enable --quiet "${ENABLED_UNITS[@]}"
-  # The app owns tty1: no login prompt on the kiosk's screen.
-  "${offline[@]}" systemctl mask --quiet getty@tty1.service
+  "${offline[@]}" systemctl mask --quiet "${MASKED_UNITS[@]}"
 }
 
 # reload_running_system: systemd, sshd, udev and the app take the new files. Returns 1 when
@@ -465,7 +467,7 @@ uninstall_kiosk() {
   else
     SYSTEMD_OFFLINE=1 systemctl disable --quiet "${KIOSK_UNITS[@]}" 2>/dev/null || true
   fi
-  SYSTEMD_OFFLINE=1 systemctl unmask --quiet getty@tty1.service 2>/dev/null || true
+  SYSTEMD_OFFLINE=1 systemctl unmask --quiet "${MASKED_UNITS[@]}" 2>/dev/null || true
   for entry in "${KIOSK_UNITS[@]}"; do rm -f "$UNIT_DIR/$entry"; done
   host_keys_back
   for entry in "${DROP_INS[@]}"; do

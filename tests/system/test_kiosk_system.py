@@ -150,7 +150,8 @@ def test_install_into_a_fresh_debian_and_again_in_place(tree, wheels, debian_hos
     assert os.readlink(tree / "usr/local/bin/kiosk") == "/opt/kiosk/.venv/bin/kiosk"
     wants = tree / "etc/systemd/system/multi-user.target.wants"
     assert {"kiosk.service", "kiosk-firstboot.service"} <= {p.name for p in wants.iterdir()}
-    assert os.readlink(tree / "etc/systemd/system/getty@tty1.service") == "/dev/null"
+    for masked in ("getty@tty1.service", "ctrl-alt-del.target"):
+        assert os.readlink(tree / "etc/systemd/system" / masked) == "/dev/null"
     # The test's stand-in screen, installed by the test only.
     units = tree / "etc/systemd/system"
     shutil.copy(FILES / "kiosk-test-xvfb.service", units)
@@ -216,12 +217,15 @@ def test_the_kiosk_reaches_ready_with_its_status(booted):
 
 
 def test_the_system_settings_are_in_force(booted):
-    """The hardware watchdog's drop-in read by PID 1, no login prompt on the kiosk's screen, the
-    journal's size limits in journald's merged configuration, sshd's keys from the boot folder."""
-    manager = booted.show("", "RuntimeWatchdogUSec", "RebootWatchdogUSec")
-    assert manager == {"RuntimeWatchdogUSec": "15s", "RebootWatchdogUSec": "2min"}
-    assert booted.run("systemctl", "is-enabled", "getty@tty1.service",
-                      check=False).stdout.strip() == "masked"
+    """The hardware watchdog's drop-in read by PID 1, no login prompt on the kiosk's screen and
+    no reboot from Ctrl+Alt+Del on its keyboard, the journal's size limits in journald's merged
+    configuration, sshd's keys from the boot folder."""
+    manager = booted.show("", "RuntimeWatchdogUSec", "RebootWatchdogUSec", "CtrlAltDelBurstAction")
+    assert manager == {"RuntimeWatchdogUSec": "15s", "RebootWatchdogUSec": "2min",
+                       "CtrlAltDelBurstAction": "none"}
+    for masked in ("getty@tty1.service", "ctrl-alt-del.target"):
+        assert booted.run("systemctl", "is-enabled", masked,
+                          check=False).stdout.strip() == "masked", masked
     journald = booted.run("systemd-analyze", "cat-config", "systemd/journald.conf").stdout
     assert "SystemMaxUse=64M" in journald and "RuntimeMaxUse=16M" in journald
     sshd = booted.run("/usr/sbin/sshd", "-T").stdout
@@ -546,6 +550,7 @@ def test_uninstall_keeps_data_and_config_and_purge_does_not(tree, booted, debian
         assert not (tree / "usr/local/bin/kiosk").is_symlink()
         assert not (tree / "etc/systemd/system/kiosk.service").exists()
         assert not (tree / "etc/systemd/system/getty@tty1.service").exists()
+        assert not (tree / "etc/systemd/system/ctrl-alt-del.target").exists()
         assert (tree / "etc/kiosk/kiosk.toml").exists() and (tree / "var/lib/kiosk").is_dir()
         # sshd's keys back where Debian's sshd reads them; /data kept.
         assert (tree / "etc/ssh" / HOST_KEY).read_text() == debian_host_key
