@@ -118,7 +118,7 @@ def _entry(item: object, number: int) -> Entry:
     cover = _file_ref(item.get("cover"), "covers", where + " cover")
     file = _file_ref(item.get("file"), "books", where + " file")
     book_format = item["file"].get("format")
-    if book_format not in FORMATS:
+    if not isinstance(book_format, str) or book_format not in FORMATS:
         raise BatchError(f"{where}: format {book_format!r} is not one of {', '.join(FORMATS)}")
     if not file.path.lower().endswith("." + book_format):
         raise BatchError(f"{where}: {file.path} does not end in .{book_format}")

@@ -377,7 +377,10 @@ class Runtime:
                                    journal_fault=fault, downloads=downloads)
             self.events.put(ev.StatusArrived(report))
 
-        threading.Thread(target=work, name="status", daemon=True).start()
+        # Not a daemon: the app ending while it gathers waits for it (its network checks time
+        # out within seconds) instead of killing it mid-call at interpreter shutdown, which
+        # was seen to abort the process ("FATAL: exception not rethrown") under load.
+        threading.Thread(target=work, name="status").start()
 
 
 def _open_intent(row) -> OpenIntent:

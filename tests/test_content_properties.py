@@ -62,6 +62,14 @@ def test_a_good_manifest_reads_back():
     assert manifest.entries[0].title.title == "红楼梦"
 
 
+@pytest.mark.parametrize("book_format", [["epub"], {"epub": 1}, 3, None])
+def test_a_format_that_is_not_text_is_refused(book_format):
+    title = copy.deepcopy(GOOD_TITLE)
+    title["file"]["format"] = book_format  # a list raised TypeError (unhashable) before
+    with pytest.raises(BatchError, match="format"):
+        parse_manifest(manifest_bytes("2026-12", "2026-12-01T00:00:00Z", [title]))
+
+
 def test_a_manifest_nested_without_end_is_refused():
     with pytest.raises(BatchError, match="nested"):
         parse_manifest(b"[" * 100_000 + b"]" * 100_000)
