@@ -8,46 +8,21 @@ all held (tests/test_admin_pin_screen.py starts it).
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-for name in ("KIVY_NO_ARGS", "KIVY_NO_CONFIG", "KIVY_NO_FILELOG"):
-    os.environ.setdefault(name, "1")
-os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+import sized_app  # beside this script; it puts the project on sys.path and quiets Kivy
 
 PIN = "258013"
 
 
 def start(size: str, data: Path):
-    from kiosk import config as config_module
-    from kiosk.journal import Journal
-    from kiosk.runtime import Runtime, SteerableClock
-    from kiosk.ui import boot
     from tests.staff_pin import staff_hash
 
-    width, height = size.split("x")
-    path = data / "kiosk.toml"
-    path.write_text(f'[kiosk]\ndata_dir = "{data}"\n'
-                    f'[display]\nwidth = {width}\nheight = {height}\nfullscreen = "no"\n'
-                    '[idle]\ntimeout_s = 3600\n'
-                    f'[admin]\npin_hash = "{staff_hash(PIN)}"\nmax_attempts = 2\n'
-                    'lockout_s = 300\n', encoding="utf-8")
-    config = config_module.load(path)
-    boot.prepare(config.display)
-    from kivy.base import runTouchApp
-
-    from kiosk.ui.app import KioskApp
-
-    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
-                      clock=SteerableClock())
-    app = KioskApp(runtime)
-    app._run_prepare()
-    runTouchApp(embedded=True)
-    return app, runtime
+    return sized_app.start(size, data, '[idle]\ntimeout_s = 3600\n'
+                           f'[admin]\npin_hash = "{staff_hash(PIN)}"\nmax_attempts = 2\n'
+                           'lockout_s = 300\n')
 
 
 def main(size: str, shots: str) -> int:

@@ -13,40 +13,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-for name in ("KIVY_NO_ARGS", "KIVY_NO_CONFIG", "KIVY_NO_FILELOG"):
-    os.environ.setdefault(name, "1")
-os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+import sized_app  # beside this script; it puts the project on sys.path and quiets Kivy
 
 PIN = "2580"
 
 
 def start(size: str, data: Path):
-    from kiosk import config as config_module
     from kiosk.core.pin import hash_pin
-    from kiosk.journal import Journal
-    from kiosk.runtime import Runtime, SteerableClock
-    from kiosk.ui import boot
 
-    width, height = size.split("x")
-    path = data / "kiosk.toml"
-    path.write_text(f'[kiosk]\ndata_dir = "{data}"\n'
-                    f'[display]\nwidth = {width}\nheight = {height}\nfullscreen = "no"\n'
-                    f'[admin]\npin_hash = "{hash_pin(PIN, iterations=100_000)}"\n'
-                    f'[devices]\nscanner = "sim:scanner"\n', encoding="utf-8")
-    config = config_module.load(path)
-    boot.prepare(config.display)
-    from kivy.base import runTouchApp
-
-    from kiosk.ui.app import KioskApp
-
-    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
-                      clock=SteerableClock())
-    app = KioskApp(runtime)
-    app._run_prepare()
-    runTouchApp(embedded=True)
-    return app, runtime
+    return sized_app.start(size, data, f'[admin]\npin_hash = "{hash_pin(PIN, iterations=100_000)}"\n'
+                           '[devices]\nscanner = "sim:scanner"\n')
 
 
 def main(scenario: str, size: str, socket_path: str, go: str, shots: str) -> int:
