@@ -31,7 +31,8 @@ from kiosk.circulation.reconcile import OpenIntent, Reconciled
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.pin import verify_pin
-from kiosk.core.session import Session, Settings, View
+from kiosk.core.session import Session, View
+from kiosk.core_settings import session_settings
 from kiosk.ebooks.setup import ebooks_for
 from kiosk.journal import Journal
 from kiosk.journal_keeper import JournalKeeper
@@ -56,7 +57,7 @@ class Runtime:
         self.clock = clock
         self.restart = restart
         self.events = EventQueue()
-        self.session = Session(Settings.from_config(config), clock())
+        self.session = Session(session_settings(config), clock())
         self.drivers = {name: _build_driver(name, source, self.events, config)
                         for name, source in config.devices.items()}
         self.on_view: list[Callable[[View], None]] = []

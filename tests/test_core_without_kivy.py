@@ -1,7 +1,37 @@
-"""The core must import and run with Kivy and the hardware libraries unavailable."""
+"""The core (kiosk/core/) is pure: it imports only the allowed standard library, drivers/events.py
+and its own modules, and it runs with Kivy and the hardware libraries unavailable."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "kiosk" / "core"
+CORE_MODULES = sorted("kiosk.core." + p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
+
+# The standard library the core may import: data, text, time and math; `logging` (its own locks
+# use threading, which the core never does); hashlib, hmac and os.urandom for the staff PIN hash.
+# Never I/O, threads, databases or sockets: threading, queue, socket, sqlite3, subprocess,
+# asyncio, multiprocessing, shutil, tempfile, pathlib, io, gettext...
+ALLOWED_STDLIB = frozenset({
+    "__future__", "collections", "dataclasses", "datetime", "enum", "functools", "hashlib", "hmac",
+    "itertools", "logging", "math", "os", "re", "types", "typing", "unicodedata",
+})
+FORBIDDEN_STDLIB = frozenset({
+    "threading", "queue", "socket", "sqlite3", "subprocess", "asyncio", "multiprocessing",
+    "shutil", "tempfile", "pathlib", "io", "gettext", "select", "selectors", "concurrent",
+    "ssl", "http", "urllib",
+})
+# Project modules the core may load: its own, the drivers' frozen events, and the package
+# __init__ files Python loads on the way.
+ALLOWED_PROJECT = frozenset({"kiosk", "kiosk.core", "drivers", "drivers.events"})
+# Known leak, left for the next step of issue 16: the receipt's text is rendered in the core
+# with the gettext catalogues (kiosk.receipts -> kiosk.i18n -> gettext, pathlib, kiosk.errors;
+# and kiosk.privacy, which only names kiosk.core.privacy again).
+KNOWN_LEAKS = frozenset({"kiosk.receipts", "kiosk.i18n", "kiosk.errors", "kiosk.privacy"})
+KNOWN_LEAK_STDLIB = frozenset({"gettext", "pathlib", "fnmatch", "ntpath", "errno", "urllib",
+                               "urllib.parse", "ipaddress"})
 
 BLOCKER = """
 import sys
@@ -22,8 +52,62 @@ except ImportError:
     print('kivy blocked')
 """
 
+# Run isolated (-I -S: no site, no user paths), so the interpreter's own start-up imports are the
+# baseline; the allowed standard library is imported next, then every core module.
+LOADED = """
+import sys
+sys.path.insert(0, {root!r})
+for name in {stdlib!r}:
+    __import__(name)
+before = set(sys.modules)
+for name in {core!r}:
+    __import__(name)
+print('\\n'.join(sorted(set(sys.modules) - before)))
+"""
+
 
 def test_core_imports_and_runs_with_kivy_blocked():
     out = subprocess.run([sys.executable, "-c", BLOCKER], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["home", "kivy", "blocked"]
+
+
+def _project(name: str) -> bool:
+    return name.split(".")[0] in ("kiosk", "drivers")
+
+
+def test_core_loads_only_itself_drivers_events_and_allowed_stdlib():
+    script = LOADED.format(root=str(ROOT), stdlib=sorted(ALLOWED_STDLIB - {"__future__"}),
+                           core=CORE_MODULES)
+    loaded = set(subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True,
+                                text=True, check=True, cwd="/").stdout.split())
+    project = {name for name in loaded if _project(name)}
+    stray = {name for name in project
+             if name not in ALLOWED_PROJECT | KNOWN_LEAKS and not name.startswith("kiosk.core.")}
+    assert not stray, f"the core loads project modules outside it: {sorted(stray)}"
+    stdlib = {name for name in loaded - project if not name.startswith("_")}
+    assert not (stdlib - KNOWN_LEAK_STDLIB) & FORBIDDEN_STDLIB, sorted(stdlib & FORBIDDEN_STDLIB)
+    assert stdlib <= KNOWN_LEAK_STDLIB, f"stdlib outside the allowed list: {sorted(stdlib)}"
+    # Even the known leak brings no threads, queues, sockets, databases or processes.
+    assert not stdlib & {"threading", "queue", "socket", "sqlite3", "subprocess", "asyncio",
+                         "multiprocessing", "shutil", "tempfile"}
+
+
+def test_core_sources_import_only_allowed_modules():
+    bad = []
+    for path in sorted(CORE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                ok = (name.split(".")[0] in ALLOWED_STDLIB or name in ALLOWED_PROJECT
+                      or name.startswith("kiosk.core.")
+                      or (name == "kiosk" and all(a.name == "receipts" for a in node.names)
+                          and "kiosk.receipts" in KNOWN_LEAKS))
+                if not ok:
+                    bad.append(f"{path.name}:{node.lineno} imports {name}")
+    assert not bad, bad

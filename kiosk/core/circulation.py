@@ -25,7 +25,7 @@ from kiosk.core.events import CIRCULATION, EBOOK_SCREENS, Screen
 from kiosk.core.circulation_view import (CirculationSettings, CirculationView, Line, PatronView,
                                          ReceiptView)
 from kiosk.core.offline_rules import lendable_offline
-from kiosk.privacy import mask, mask_numbers_in
+from kiosk.core.privacy import mask, mask_numbers_in
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kiosk.i18n import N_
+from kiosk.core.marks import N_
 
 Translate = Callable[..., str]  # tr(language, msgid, **args)
 

@@ -15,13 +15,11 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, TagsSeen
-from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.circulation import CirculationFlow
 from kiosk.core.circulation_view import CirculationSettings, CirculationView
 from kiosk.core.ebooks import EbookFlow, EbookView
 from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
-from kiosk.core.offline_rules import parse_rules
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +46,6 @@ class Settings:
     max_pin_attempts: int = 5
     lockout_s: float = 300.0
     circulation: CirculationSettings = field(default_factory=CirculationSettings)
-
-    @classmethod
-    def from_config(cls, config: Config) -> Settings:
-        circ, kiosk = config.circulation, config.kiosk
-        circulation = CirculationSettings(
-            ils=bool(config.ils.host), pin=circ.pin, pin_attempts=circ.pin_attempts,
-            receipt=circ.receipt, printer="printer" in config.devices, offline=circ.offline,
-            offline_max_items=circ.offline_max_items, offline_max_total=circ.offline_max_total,
-            offline_refuse=parse_rules(circ.offline_refuse),
-            ecard_prefixes=config.driver_settings.barcodes.ecard_prefixes, kiosk_id=kiosk.id,
-            library_name_zh=kiosk.library_name_zh, library_name_en=kiosk.library_name_en)
-        return cls(idle_timeout_s=config.idle.timeout_s, countdown_s=config.idle.countdown_s,
-                   language=config.kiosk.language, pin_hash=config.admin.pin_hash,
-                   max_pin_attempts=config.admin.max_attempts, lockout_s=config.admin.lockout_s,
-                   circulation=circulation)
 
 
 @dataclass(frozen=True)
