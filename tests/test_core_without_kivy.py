@@ -11,7 +11,8 @@ CORE = ROOT / "kiosk" / "core"
 CORE_MODULES = sorted("kiosk.core." + p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
 
 # The standard library the core may import: data, text, time and math; `logging` (its own locks
-# use threading, which the core never does); hashlib, hmac and os.urandom for the staff PIN hash.
+# use threading, which the core never does); hashlib, hmac and os.urandom (only; checked below)
+# for the staff PIN hash.
 # Never I/O, threads, databases or sockets: threading, queue, socket, sqlite3, subprocess,
 # asyncio, multiprocessing, shutil, tempfile, pathlib, io, gettext...
 ALLOWED_STDLIB = frozenset({
@@ -111,3 +112,16 @@ def test_core_sources_import_only_allowed_modules():
                 if not ok:
                     bad.append(f"{path.name}:{node.lineno} imports {name}")
     assert not bad, bad
+
+
+def test_core_uses_os_only_for_random_bytes():
+    """`os` is allowed for the PIN hash's salt (os.urandom), not for files or processes."""
+    uses = sorted({f"{path.name}: os.{node.attr}" for path in CORE.glob("*.py")
+                   for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                   if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                   and node.value.id == "os" and node.attr != "urandom"})
+    uses += [f"{path.name}: from {node.module} import" for path in CORE.glob("*.py")
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "os"
+             and any(alias.name != "urandom" for alias in node.names)]
+    assert not uses, uses
