@@ -1,7 +1,7 @@
 """Checkout: the kiosk's own time per book beyond the ILS round-trip, and a morning queue.
 
 Both parts run the real runtime (core, journal with fsync, ILS worker, SIP2 client) against the
-test ILS (`kiosk.sip2.test_server`) on 127.0.0.1, with a main loop that hands each event to the
+test ILS (`kiosk.sip2.standin_server`) on 127.0.0.1, with a main loop that hands each event to the
 runtime the moment it arrives, as the app does (each event wakes its pump on the Kivy clock).
 
 1. Own time: books scanned by barcode, one at a time. For each, the time from the scan's event to
@@ -33,8 +33,8 @@ from kiosk.core.events import Screen  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime  # noqa: E402
 from kiosk.sip2.client import IlsSettings, Sip2Client  # noqa: E402
-from kiosk.sip2.test_data import IlsData  # noqa: E402
-from kiosk.sip2.test_server import Sip2TestServer  # noqa: E402
+from kiosk.sip2.standin_data import IlsData  # noqa: E402
+from kiosk.sip2.standin_server import Sip2TestServer  # noqa: E402
 
 TARGET_MS = 10.0
 PATRONS, BOOKS_EACH = 30, 3

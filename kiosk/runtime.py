@@ -33,7 +33,7 @@ from kiosk.core import events as ev
 from kiosk.core.pin import verify_pin
 from kiosk.core.session import Session, View
 from kiosk.core_settings import session_settings
-from kiosk.ebooks.setup import ebooks_for
+from kiosk.ebooks.assemble import ebooks_for
 from kiosk.journal import Journal
 from kiosk.journal_keeper import JournalKeeper
 from kiosk.update.activity import ActivityFile

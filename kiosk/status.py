@@ -267,7 +267,7 @@ def check_downloads(config: Config, live=None) -> Check:
     state (kiosk.ebooks.download_links.DownloadState), else (the doctor) what answers on its
     port. Warns when phones could not reach it: a loopback `listen`, or QR links whose host
     is not this kiosk."""
-    from kiosk.ebooks.setup import local_address
+    from kiosk.ebooks.assemble import local_address
 
     books = config.ebooks
     if live is not None:

@@ -11,8 +11,8 @@ from kiosk import config as config_module
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.runtime import Runtime, SteerableClock
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 
 
 SIM_DEVICES = ('[devices]\nscanner = "sim:scanner"\n'

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from kiosk.demo import DEMO_DIR
-from kiosk.sip2.test_server import start_demo_ils
+from kiosk.sip2.standin_server import start_demo_ils
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.environ.get("DISPLAY"),

@@ -16,7 +16,7 @@ import requests
 
 from kiosk import config as config_module
 from kiosk.cli.run_cmd import _demo_download_port
-from kiosk.ebooks.setup import ebooks_for
+from kiosk.ebooks.assemble import ebooks_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLES = 12  # a small sample: the locking is what is tested, not the making

@@ -12,7 +12,7 @@ import pytest
 from kiosk import config as config_module
 from kiosk import status
 from kiosk.ebooks.addresses import interface_addresses
-from kiosk.ebooks.setup import ebooks_for
+from kiosk.ebooks.assemble import ebooks_for
 
 
 def make_config(tmp_path, ebooks: str):

@@ -11,8 +11,8 @@ from kiosk.circulation.ils_worker import IlsWorker
 from kiosk.circulation.offline import OfflineStore
 from kiosk.core import events as ev
 from kiosk.sip2.client import IlsSettings
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 
 CARD, RED = "23520001234566", "33520000123453"

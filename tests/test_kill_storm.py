@@ -15,8 +15,8 @@ import pytest
 
 from kiosk.circulation.reconcile import DONE
 from kiosk.journal import Journal
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 from tests.kill_storm_kiosk import CARD, PIN, POOL
 from tests.runtime_kiosk import ils_section

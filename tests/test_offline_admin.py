@@ -13,8 +13,8 @@ from kiosk.core.pin import hash_pin
 from kiosk.core.session import Session, Settings
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.runtime_kiosk import ils_section, pump_until
 from tests.staff_pin import enter_pin, submit_pin
 

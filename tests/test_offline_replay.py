@@ -13,9 +13,9 @@ import pytest
 from kiosk.circulation.offline import MAX_UNREADABLE, OfflineStore, replay
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.codec import sip_date
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_ils import IMPLEMENTED
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_ils import IMPLEMENTED
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 
 LI = "23520001234566"

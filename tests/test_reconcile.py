@@ -10,8 +10,8 @@ from kiosk.circulation.reconcile import (DONE, NOT_DONE, OpenIntent, Reconciled,
                                          verdict)
 from kiosk.core import events as ev
 from kiosk.sip2.client import Sip2Client
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 from tests.test_ils_worker import CARD, RED, next_of, settings_for
 

@@ -9,8 +9,8 @@ import pytest
 from drivers.sim.rfid_pad import LineFault, Op
 from kiosk.core.events import Screen
 from kiosk.journal import Journal
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 from tests.runtime_kiosk import identified, ils_section, pump_until, started
 

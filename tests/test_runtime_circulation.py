@@ -1,6 +1,6 @@
 """The runtime without a screen, against the real test ILS on 127.0.0.1 and the simulated pad.
 
-The ILS is `kiosk.sip2.test_server` serving the demo's library; the pad is the 3M 810 twin
+The ILS is `kiosk.sip2.standin_server` serving the demo's library; the pad is the 3M 810 twin
 on a pty (`sim:3m810`, unpaced), whose tags' AFI bytes the test reads back after each journey.
 """
 
@@ -13,8 +13,8 @@ from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 from tests.runtime_kiosk import identified, ils_section, pump_until, started
 

@@ -18,8 +18,8 @@ from kiosk.core.pin import hash_pin
 from kiosk.journal import Journal
 from kiosk.journal_keeper import CHECK_EVERY_S, PROBE_EVERY_S
 from kiosk.runtime import Runtime, SteerableClock
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 from tests.runtime_kiosk import identified, ils_section, pump_until
 from tests.small_partition import fill, remount, small_partition, why_not

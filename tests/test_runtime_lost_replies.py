@@ -8,8 +8,8 @@ import pytest
 from kiosk.core.events import Screen
 from kiosk.journal import Journal
 from kiosk.runtime import RECONCILE_EVERY_S
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 from tests.ils_proxy import IlsProxy, ProxyFault
 from tests.runtime_kiosk import identified, ils_section, pump_until, started

@@ -11,8 +11,8 @@ import pytest
 
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import IlsProtocolError
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 from tests.test_cli import kiosk
 

@@ -12,9 +12,9 @@ import pytest
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import (IlsOutcomeUnknown, IlsProtocolError, IlsRefused, IlsUnavailable,
                                IlsUnsupported)
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_ils import IMPLEMENTED
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_ils import IMPLEMENTED
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 
 DEMO = ROOT / "kiosk" / "demo" / "ils.toml"

@@ -8,9 +8,9 @@ import sys
 from kiosk import config as config_module
 from kiosk import status
 from kiosk.i18n import Translator
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_ils import ScPolicy
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_ils import ScPolicy
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 
 DEMO = ROOT / "kiosk" / "demo" / "ils.toml"

@@ -10,9 +10,9 @@ from kiosk.sip2 import outcome
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import IlsOutcomeUnknown, IlsProtocolError, IlsUnavailable
 from kiosk.sip2.fields import CIRCULATION
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_ils import IMPLEMENTED
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_ils import IMPLEMENTED
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 from tests.ils_proxy import IlsProxy, ProxyFault
 

@@ -9,8 +9,8 @@ import pytest
 
 from kiosk.sip2.codec import checksum, decode
 from kiosk.sip2.framing import FrameReader
-from kiosk.sip2.test_data import IlsData, IlsDataError
-from kiosk.sip2.test_server import Sip2TestServer, start_demo_ils
+from kiosk.sip2.standin_data import IlsData, IlsDataError
+from kiosk.sip2.standin_server import Sip2TestServer, start_demo_ils
 from tests.conftest import ROOT
 
 DEMO = ROOT / "kiosk" / "demo" / "ils.toml"
@@ -152,8 +152,8 @@ def patron_request(patron: str, seq: int, pin: str | None = None) -> bytes:
 
 
 def test_cq_only_when_the_request_carries_a_pin_or_always():
-    from kiosk.sip2.test_data import Patron
-    from kiosk.sip2.test_ils import PinCheck
+    from kiosk.sip2.standin_data import Patron
+    from kiosk.sip2.standin_ils import PinCheck
 
     data = IlsData(institution="lib", patrons={"1": Patron("1", "A", pin="1234"),
                                                "2": Patron("2", "B")})
@@ -198,8 +198,8 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout():
 
 
 def test_the_sc_status_reports_the_policy_it_is_given_and_lends_anyway():
-    from kiosk.sip2.test_data import Item, Patron
-    from kiosk.sip2.test_ils import ScPolicy
+    from kiosk.sip2.standin_data import Item, Patron
+    from kiosk.sip2.standin_ils import ScPolicy
 
     data = IlsData(institution="lib", patrons={"1": Patron("1", "A")},
                    items={"9": Item("9", "T")})

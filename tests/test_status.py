@@ -13,8 +13,8 @@ from kiosk import config as config_module
 from kiosk import status, system
 from kiosk.i18n import Translator
 from kiosk.journal import Journal
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_server import Sip2TestServer
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_server import Sip2TestServer
 from tests.conftest import ROOT
 
 

@@ -22,8 +22,8 @@ from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
-from kiosk.sip2.test_data import IlsData  # noqa: E402
-from kiosk.sip2.test_server import Sip2TestServer  # noqa: E402
+from kiosk.sip2.standin_data import IlsData  # noqa: E402
+from kiosk.sip2.standin_server import Sip2TestServer  # noqa: E402
 from kiosk.ui import boot  # noqa: E402
 from tests.runtime_kiosk import ils_section
 
@@ -225,7 +225,7 @@ def test_my_account_by_typed_card_number_then_renew(at_attract):
 
 def _loan(item):
     from datetime import date, timedelta
-    from kiosk.sip2.test_data import Loan
+    from kiosk.sip2.standin_data import Loan
     return Loan(CARD, item, date.today() + timedelta(days=30))
 
 

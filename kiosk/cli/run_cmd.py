@@ -122,7 +122,7 @@ def _demo_download_port(config):
 def _start_demo_ils(config):
     """The demo's own library system (kiosk/demo/ils.toml) on a free 127.0.0.1 port, and the
     config pointed at it. Without it the demo still runs; borrowing then says it is away."""
-    from kiosk.sip2.test_server import start_demo_ils
+    from kiosk.sip2.standin_server import start_demo_ils
     try:
         server = start_demo_ils(DEMO_DIR / "ils.toml")
     except (KioskError, OSError) as e:

@@ -23,8 +23,8 @@ from kiosk.sip2.charset_guess import advice
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import IlsError
 from kiosk.sip2.settings import CHARSETS
-from kiosk.sip2.test_ils import PinCheck
-from kiosk.sip2.test_server import IDLE_TIMEOUT_S
+from kiosk.sip2.standin_ils import PinCheck
+from kiosk.sip2.standin_server import IDLE_TIMEOUT_S
 
 
 def register(subparsers, common) -> None:
@@ -163,8 +163,8 @@ def _as_json(result, raw: bool) -> dict:
 
 
 def run_serve(args) -> int:
-    from kiosk.sip2.test_data import IlsData
-    from kiosk.sip2.test_server import Sip2TestServer
+    from kiosk.sip2.standin_data import IlsData
+    from kiosk.sip2.standin_server import Sip2TestServer
 
     server = Sip2TestServer(IlsData.load(args.data), args.host, args.port, charset=args.charset,
                             strict=not args.lenient, blank_dates_ok=not args.no_blank_dates,

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+from kiosk import secret_keys
 from kiosk.errors import KioskError
-from kiosk.journal.patron_key import load_or_create
 
 SIGNATURE_DIGITS = 32
 BOOK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -30,8 +30,8 @@ class LinkKeyError(KioskError, ValueError):
 
 
 def load_or_make_key(path: Path) -> bytes:
-    return load_or_create(path, "QR-link key", LinkKeyError,
-                          lost="QR codes already shown stop working")
+    return secret_keys.load_or_create(path, "QR-link key", LinkKeyError,
+                                      lost="QR codes already shown stop working")
 
 
 class LinkSigner:

@@ -3,7 +3,7 @@
 Pure parts: `codec` (messages, checksums, dates), `framing` (CR-terminated frames), `fields`
 (message layouts, status flags), `build` and `replies` (kiosk operations to messages and
 replies to `results`), `settings` (`IlsSettings`), `errors`. With I/O: `transport` (one TCP or
-TLS connection) and `client` (`Sip2Client`, owned by one thread at a time). The shipped test
-ILS that serves the demo and the tests: `test_data` (its TOML file), `test_ils` (its answers)
-and `test_server` (`Sip2TestServer`).
+TLS connection) and `client` (`Sip2Client`, owned by one thread at a time). The shipped stand-in
+ILS that serves the demo and the tests: `standin_data` (its TOML file), `standin_ils` (its answers)
+and `standin_server` (`Sip2TestServer`).
 """

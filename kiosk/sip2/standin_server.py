@@ -1,7 +1,7 @@
 """`Sip2TestServer`: a small SIP2 ILS on a TCP port, for the demo, the tests and technicians.
 
 Shipped code, not test code. It listens on its own thread and serves each connection on
-another; the library's state (`test_data.IlsData`, answered by `test_ils.Library`) changes
+another; the library's state (`standin_data.IlsData`, answered by `standin_ils.Library`) changes
 under one lock. It is strict about framing and checksums (a stray LF, a missing or wrong
 checksum, a malformed request: answered with 96 and noted in `protocol_errors`), records every
 message it received (`history`), and has faults on demand (`faults`). Some options mimic
@@ -24,8 +24,8 @@ from pathlib import Path
 from kiosk.sip2.codec import Message, decode, encode, message, render
 from kiosk.sip2.errors import IlsProtocolError
 from kiosk.sip2.framing import FrameReader, FrameTooLong, StreamClosed
-from kiosk.sip2.test_data import IlsData
-from kiosk.sip2.test_ils import IMPLEMENTED, Library, PinCheck, ScPolicy, problems
+from kiosk.sip2.standin_data import IlsData
+from kiosk.sip2.standin_ils import IMPLEMENTED, Library, PinCheck, ScPolicy, problems
 
 log = logging.getLogger(__name__)
 
