@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from drivers.base import Driver
+from drivers.base import Driver, Printer, SecurityReader
 from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
 from drivers.sim.scanner import SimScanner
@@ -276,7 +276,7 @@ class Runtime:
         """On the security thread: the pad does it between two polls and reads it back."""
         driver = self.drivers.get(request.device)
         try:
-            if driver is None or not hasattr(driver, "set_security"):
+            if not isinstance(driver, SecurityReader):
                 raise DeviceError(f"no RFID pad named {request.device!r}")
             result = driver.set_security(request.uid, request.secured)
             done = ev.SecurityDone(request.token, request.uid, True, result.secured)
@@ -292,6 +292,8 @@ class Runtime:
         try:
             if printer is None:
                 raise DeviceError("no printer is configured")
+            if not isinstance(printer, Printer):  # a device that could not be built
+                raise DeviceError(f"the printer is {printer.status}")
             printer.print_receipt(receipt.text, receipt.qr)
             self.events.put(ev.ReceiptPrinted(True))
         except DeviceError as e:
