@@ -25,7 +25,6 @@ from typing import Any, Callable
 from drivers.base import Driver, Printer, SecurityReader
 from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
-from drivers.sim.scanner import SimScanner
 from kiosk import pin_lockout, status
 from kiosk.circulation.offline import OfflineRefused, OfflineStoreError
 from kiosk.circulation.reconcile import OpenIntent, Reconciled
@@ -105,14 +104,6 @@ class Runtime:
                 log.error("the e-book download server cannot listen on port %s: %s",
                           self.config.ebooks.port, e)
         self.pump()
-
-    def sim_scanner(self) -> SimScanner | None:
-        """The first simulated scanner, which the demo's keyboard and tray play through."""
-        return next((d for d in self.drivers.values() if isinstance(d, SimScanner)), None)
-
-    def sim_pad(self):
-        """The first simulated RFID pad (`drivers.sim.rfid_pad.SimPad`), for the demo tray."""
-        return next((d.pad for d in self.drivers.values() if getattr(d, "pad", None)), None)
 
     def send(self, event: object) -> None:
         before = self.session.view

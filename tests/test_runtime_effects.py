@@ -38,3 +38,13 @@ def test_an_effect_without_a_handler_raises():
 
     with pytest.raises(TypeError, match="Unheard"):
         Runtime._apply(SimpleNamespace(), [Unheard()])  # type: ignore[arg-type]
+
+
+def test_the_runtime_does_not_import_the_simulators():
+    """The demo reaches its simulated devices through kiosk/demo/hooks.py, not the runtime."""
+    import kiosk.runtime
+    tree = ast.parse(Path(kiosk.runtime.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+    assert not {name for name in imported if name and name.startswith("drivers.sim")}
