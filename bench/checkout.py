@@ -30,6 +30,7 @@ from kiosk import config as config_module  # noqa: E402
 from kiosk.circulation.ils_worker import IlsWorker  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.core.events import Screen  # noqa: E402
+from kiosk.demo import hooks  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime  # noqa: E402
 from kiosk.sip2.client import IlsSettings, Sip2Client  # noqa: E402
@@ -199,7 +200,7 @@ def morning_queue(folder: Path) -> dict:
         try:
             run_until(runtime, lambda: runtime.view.devices.get("rfid") is not None
                       and runtime.view.devices["rfid"].state == "connected")
-            pad = runtime.sim_pad()
+            pad = hooks.sim_pad(runtime.drivers)
             per_patron, started = [], time.perf_counter()
             for p in range(PATRONS):
                 start = time.perf_counter()

@@ -30,6 +30,7 @@ from drivers.barcode.keymap import LAYOUTS, Typed
 from drivers.barcode.keystream import KeyStream
 from drivers.barcode.reading import ScanReading, mask
 from drivers.errors import DeviceError, SourceError
+from drivers.base import Scanner
 from drivers.settings import DriverSettings
 from drivers.source import Source
 from drivers.supervisor import SupervisedDriver
@@ -61,7 +62,7 @@ class _Node:
     keys: KeyStream
 
 
-class EvdevScanner(SupervisedDriver):
+class EvdevScanner(SupervisedDriver, Scanner):
     def __init__(self, name: str, events: queue.Queue, source: Source,
                  settings: DriverSettings, *, opener: Callable[[], list[Any]] | None = None
                  ) -> None:

@@ -30,6 +30,7 @@ import serial
 
 from drivers.barcode.pauses import NOISE_GAP_S, ScanPauses
 from drivers.barcode.reading import MAX_CHARS, ScanReading, mask
+from drivers.base import Scanner
 from drivers.settings import DriverSettings
 from drivers.source import Source
 from drivers.supervisor import SupervisedDriver
@@ -135,7 +136,7 @@ class LineSplitter:
         return [line] if line else []  # a blank line between codes is skipped
 
 
-class SerialLineDriver(SupervisedDriver):
+class SerialLineDriver(SupervisedDriver, Scanner):
     def __init__(self, name: str, events: queue.Queue, source: Source,
                  settings: DriverSettings) -> None:
         super().__init__(name, events)

@@ -9,6 +9,7 @@ staff PIN checks (PBKDF2 would freeze the screen for half a second).
 Journal first: effects are applied in order, and when a journal row cannot be written the rest
 of that batch is dropped and the core hears `JournalFailed` before any screen sees the new view,
 so nothing that was not recorded is ever shown as done (the kiosk is then out of service).
+Each effect type has one handler in the table `EFFECTS`; an effect with none raises.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
-from drivers.base import Driver
+from drivers.base import Driver, Printer, SecurityReader
 from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
-from drivers.sim.scanner import SimScanner
 from kiosk import pin_lockout, status
 from kiosk.circulation.offline import OfflineRefused, OfflineStoreError
 from kiosk.circulation.reconcile import OpenIntent, Reconciled
@@ -106,14 +106,6 @@ class Runtime:
                           self.config.ebooks.port, e)
         self.pump()
 
-    def sim_scanner(self) -> SimScanner | None:
-        """The first simulated scanner, which the demo's keyboard and tray play through."""
-        return next((d for d in self.drivers.values() if isinstance(d, SimScanner)), None)
-
-    def sim_pad(self):
-        """The first simulated RFID pad (`drivers.sim.rfid_pad.SimPad`), for the demo tray."""
-        return next((d.pad for d in self.drivers.values() if getattr(d, "pad", None)), None)
-
     def send(self, event: object) -> None:
         before = self.session.view
         self._handle(event)
@@ -181,45 +173,42 @@ class Runtime:
 
     def _apply(self, effects: list[object]) -> ev.JournalFailed | None:
         """In order, so that a journal row is durable before what follows it. A row that cannot
-        be written ends the batch: what came after it in the core's mind did not happen."""
+        be written ends the batch: what came after it in the core's mind did not happen. An
+        effect with no handler in `EFFECTS` is a programming error and raises."""
         for n, effect in enumerate(effects):
-            failed = None
-            if isinstance(effect, ev.JournalAppend):
-                failed = self._write(effect)
-            elif isinstance(effect, ev.JournalIntent):
-                failed = self.keeper.intent(effect)
-            elif isinstance(effect, ev.GatherStatus):
-                self._gather_status()
-            elif isinstance(effect, ev.RestartApp):
-                self.restart()
-            elif isinstance(effect, ev.RunUpload):
-                threading.Thread(target=self._upload, name="upload", daemon=True).start()
-            elif isinstance(effect, ev.IlsCall):
-                self._ils_call(effect)
-            elif isinstance(effect, ev.SetSecurity):
-                self._security.submit(self._set_security, effect)
-            elif isinstance(effect, ev.PrintReceipt):
-                self._printing.submit(self._print, effect)
-            elif isinstance(effect, ev.CountOffline):
-                self._count_offline(effect)
-            elif isinstance(effect, ev.OfflineRecord):
-                self._record_offline(effect)
-            elif isinstance(effect, ev.OfflineAcknowledge):
-                self._acknowledge_offline(effect)
-            elif isinstance(effect, ev.RememberRefusal):
-                self._remember_refusal(effect)
-            elif isinstance(effect, ev.SettleIntent):
-                failed = self.keeper.settle_by_staff(effect.seq)
-            elif isinstance(effect, ev.CheckPin):
-                self._pins.submit(self._check_pin, effect)
-            elif isinstance(effect, ev.SavePinLockout):
-                self._save_pin_lockout(effect)
+            handler = EFFECTS.get(type(effect))
+            if handler is None:
+                raise TypeError(f"the runtime has no handler for the effect "
+                                f"{type(effect).__name__}")
+            failed = handler(self, effect)
             if failed is not None:
                 if effects[n + 1:]:
                     log.error("not done, the journal having failed: %s",
                               ", ".join(type(e).__name__ for e in effects[n + 1:]))
                 return failed
         return None
+
+    # Handlers of effects that are done on another thread or need no more than a call.
+    def _journal_intent(self, intent: ev.JournalIntent) -> ev.JournalFailed | None:
+        return self.keeper.intent(intent)
+
+    def _settle_intent(self, settle: ev.SettleIntent) -> ev.JournalFailed | None:
+        return self.keeper.settle_by_staff(settle.seq)
+
+    def _restart(self, _: ev.RestartApp) -> None:
+        self.restart()
+
+    def _start_upload(self, _: ev.RunUpload) -> None:
+        threading.Thread(target=self._upload, name="upload", daemon=True).start()
+
+    def _submit_security(self, request: ev.SetSecurity) -> None:
+        self._security.submit(self._set_security, request)
+
+    def _submit_print(self, receipt: ev.PrintReceipt) -> None:
+        self._printing.submit(self._print, receipt)
+
+    def _submit_pin_check(self, check: ev.CheckPin) -> None:
+        self._pins.submit(self._check_pin, check)
 
     def _write(self, row: ev.JournalAppend) -> ev.JournalFailed | None:
         failed = self.keeper.append(row)
@@ -279,7 +268,7 @@ class Runtime:
         """On the security thread: the pad does it between two polls and reads it back."""
         driver = self.drivers.get(request.device)
         try:
-            if driver is None or not hasattr(driver, "set_security"):
+            if not isinstance(driver, SecurityReader):
                 raise DeviceError(f"no RFID pad named {request.device!r}")
             result = driver.set_security(request.uid, request.secured)
             done = ev.SecurityDone(request.token, request.uid, True, result.secured)
@@ -295,6 +284,8 @@ class Runtime:
         try:
             if printer is None:
                 raise DeviceError("no printer is configured")
+            if not isinstance(printer, Printer):  # a device that could not be built
+                raise DeviceError(f"the printer is {printer.status}")
             printer.print_receipt(receipt.text, receipt.qr)
             self.events.put(ev.ReceiptPrinted(True))
         except DeviceError as e:
@@ -367,7 +358,7 @@ class Runtime:
             error = str(e)
         self.events.put(ev.UploadFinished(not error, error))
 
-    def _gather_status(self) -> None:
+    def _gather_status(self, _: ev.GatherStatus) -> None:
         devices = {name: (d.state, d.detail) for name, d in self.session.view.devices.items()}
         fault = self.keeper.fault
         links = self.library.downloads
@@ -382,6 +373,30 @@ class Runtime:
         # out within seconds) instead of killing it mid-call at interpreter shutdown, which
         # was seen to abort the process ("FATAL: exception not rethrown") under load.
         threading.Thread(target=work, name="status").start()
+
+
+# Effect type -> the runtime's handler, built once. A handler returns the `JournalFailed` of a
+# journal row it could not write (which ends the batch), else None. Exact types: the core's
+# effects are final dataclasses, and tests/test_runtime_effects.py checks that every effect
+# declared in kiosk/core/events.py is here.
+EffectHandler = Callable[[Runtime, Any], "ev.JournalFailed | None"]
+EFFECTS: dict[type, EffectHandler] = {
+    ev.JournalAppend: Runtime._write,
+    ev.JournalIntent: Runtime._journal_intent,
+    ev.GatherStatus: Runtime._gather_status,
+    ev.RestartApp: Runtime._restart,
+    ev.RunUpload: Runtime._start_upload,
+    ev.IlsCall: Runtime._ils_call,
+    ev.SetSecurity: Runtime._submit_security,
+    ev.PrintReceipt: Runtime._submit_print,
+    ev.CountOffline: Runtime._count_offline,
+    ev.OfflineRecord: Runtime._record_offline,
+    ev.OfflineAcknowledge: Runtime._acknowledge_offline,
+    ev.RememberRefusal: Runtime._remember_refusal,
+    ev.SettleIntent: Runtime._settle_intent,
+    ev.CheckPin: Runtime._submit_pin_check,
+    ev.SavePinLockout: Runtime._save_pin_lockout,
+}
 
 
 def _open_intent(row) -> OpenIntent:

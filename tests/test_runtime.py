@@ -10,6 +10,7 @@ from kiosk import config as config_module
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import hash_pin
+from kiosk.demo import hooks
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
 from tests.staff_pin import enter_pin
@@ -52,7 +53,7 @@ def test_driver_events_arrive_through_the_queue(runtime):
     assert devices["scanner"].state == "connected"
     assert devices["rfid"].state == "lost"  # not plugged in: shown offline, never faked
     assert "No such file" in devices["rfid"].detail
-    runtime.sim_scanner().scan("23520001234566")
+    hooks.sim_scanner(runtime.drivers).scan("23520001234566")
     assert runtime.view.screen is Screen.ATTRACT  # nothing happens until the queue is pumped
     runtime.pump()
     assert runtime.view.screen is Screen.IDENTIFY  # a card: who is it? (no ILS set up here)

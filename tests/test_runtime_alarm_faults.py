@@ -8,6 +8,7 @@ import pytest
 
 from drivers.sim.rfid_pad import LineFault, Op
 from kiosk.core.events import Screen
+from kiosk.demo import hooks
 from kiosk.journal import Journal
 from kiosk.sip2.standin_data import IlsData
 from kiosk.sip2.standin_server import Sip2TestServer
@@ -29,10 +30,10 @@ def runtime(tmp_path):
 
 
 def borrow_red(runtime):
-    runtime.sim_scanner().scan(CARD)
+    hooks.sim_scanner(runtime.drivers).scan(CARD)
     identified(runtime, CARD, IlsData.load(ROOT / "kiosk" / "demo" / "ils.toml"))
     pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
-    runtime.sim_pad().place(RED_TAG)
+    hooks.sim_pad(runtime.drivers).place(RED_TAG)
     pump_until(runtime, lambda: any(line.item_id == RED and line.status in ("ok", "staff")
                                     for line in runtime.view.circulation.lines))
     return next(line for line in runtime.view.circulation.lines if line.item_id == RED)
@@ -45,7 +46,7 @@ def journal(runtime):
 
 
 def test_a_checkout_whose_alarm_reply_was_lost_is_done_because_the_tag_reads_back_disarmed(runtime):
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     pad.plan(Op.WRITE_SECURITY, LineFault.LOST)
     line = borrow_red(runtime)
     assert pad.tags[RED_TAG].afi == ON_LOAN and pad.line_faults == [(Op.WRITE_SECURITY,
@@ -54,7 +55,7 @@ def test_a_checkout_whose_alarm_reply_was_lost_is_done_because_the_tag_reads_bac
 
 
 def test_a_checkout_whose_alarm_cannot_be_read_back_goes_to_staff(runtime):
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     pad.faults.unreadable_security.add(RED_TAG)
     line = borrow_red(runtime)
     assert (line.status, line.reason) == ("staff", "security_failed")

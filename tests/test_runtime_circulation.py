@@ -11,6 +11,7 @@ from kiosk import config as config_module
 from kiosk.circulation.offline import OfflineStore
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
+from kiosk.demo import hooks
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.standin_data import IlsData
@@ -53,14 +54,14 @@ def settled(runtime):
 
 
 def borrowing(runtime, card=CARD):
-    runtime.sim_scanner().scan(card)
+    hooks.sim_scanner(runtime.drivers).scan(card)
     pump_until(runtime, lambda: runtime.view.circulation.step == "checking")
     identified(runtime, card, DEMO_PINS)
     pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
 
 
 def test_a_checkout_clears_every_part_on_the_pad_only_after_the_ils_lent_it(runtime, ils):
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     borrowing(runtime)
     assert runtime.view.circulation.patron.name == "陈晓明"  # through the ILS's charset
     pad.place(RED_TAG, *CD_TAGS, HOLD_TAG)
@@ -89,7 +90,7 @@ def test_a_checkout_clears_every_part_on_the_pad_only_after_the_ils_lent_it(runt
 
 
 def test_a_return_arms_the_alarm_and_gives_the_sort_bin(runtime, ils):
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     pad.tags[LOANED_TAG].afi = ON_LOAN  # it went out through this kiosk
     runtime.send(ev.Start())
     runtime.send(ev.Navigate(Screen.RETURN))
@@ -103,7 +104,7 @@ def test_a_return_arms_the_alarm_and_gives_the_sort_bin(runtime, ils):
 
 
 def test_the_ils_going_away_mid_session_is_offline_then_replayed_when_back(runtime, ils):
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     borrowing(runtime)
     ils.faults.go_away()
     pad.place(RED_TAG)
@@ -127,7 +128,7 @@ def test_the_ils_going_away_mid_session_is_offline_then_replayed_when_back(runti
 def test_a_book_the_ils_refused_is_not_lent_offline_and_keeps_its_alarm(runtime, ils):
     """Offline, lend only what the kiosk can tell is lendable: 三体 is on hold for someone
     else, the ILS said so a minute ago, so it is not lent while the ILS is away."""
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     borrowing(runtime)
     pad.place(HOLD_TAG)
     pump_until(runtime, lambda: settled(runtime))
@@ -137,7 +138,7 @@ def test_a_book_the_ils_refused_is_not_lent_offline_and_keeps_its_alarm(runtime,
     runtime.send(ev.FinishFlow())
     runtime.send(ev.EndSession())
     ils.faults.go_away()
-    runtime.sim_scanner().scan(CARD)  # taken unchecked: the ILS is away
+    hooks.sim_scanner(runtime.drivers).scan(CARD)  # taken unchecked: the ILS is away
     pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
     pad.place(HOLD_TAG)
     pump_until(runtime, lambda: runtime.view.circulation.lines and settled(runtime))
@@ -163,11 +164,11 @@ def test_without_offline_mode_a_book_is_refused_and_its_alarm_left_on(tmp_path, 
         pump_until(runtime, lambda: runtime.ils.online and "rfid" in runtime.view.devices)
         borrowing(runtime)
         ils.faults.go_away()
-        runtime.sim_pad().place(RED_TAG)
+        hooks.sim_pad(runtime.drivers).place(RED_TAG)
         pump_until(runtime, lambda: settled(runtime))
         (line,) = runtime.view.circulation.lines
         assert (line.status, line.reason) == ("refused", "ils_unavailable")
-        assert runtime.sim_pad().tags[RED_TAG].afi == ON_SHELF
+        assert hooks.sim_pad(runtime.drivers).tags[RED_TAG].afi == ON_SHELF
         assert runtime.view.circulation.service == "unavailable"
     finally:
         runtime.close()

@@ -6,6 +6,7 @@ cannot ask, says it does not know, leaves the alarm on, and settles it later by 
 import pytest
 
 from kiosk.core.events import Screen
+from kiosk.demo import hooks
 from kiosk.journal import Journal
 from kiosk.runtime import RECONCILE_EVERY_S
 from kiosk.sip2.standin_data import IlsData
@@ -40,11 +41,11 @@ def runtime(tmp_path, ils, proxy):
 
 
 def borrow_red(runtime):
-    runtime.sim_scanner().scan(CARD)
+    hooks.sim_scanner(runtime.drivers).scan(CARD)
     pump_until(runtime, lambda: runtime.view.circulation.step == "checking")
     identified(runtime, CARD, IlsData.load(DEMO))
     assert runtime.view.screen is Screen.BORROW
-    runtime.sim_pad().place(RED_TAG)
+    hooks.sim_pad(runtime.drivers).place(RED_TAG)
     pump_until(runtime, lambda: runtime.view.circulation.lines and not any(
         line.status == "busy" for line in runtime.view.circulation.lines), timeout=30)
     (line,) = runtime.view.circulation.lines
@@ -64,7 +65,7 @@ def test_a_broken_reply_after_the_ils_lent_the_book_is_asked_about_and_told_trul
     assert proxy.injected >= 1  # the fault really replaced what the ILS said
     assert ils.data.loans[RED].patron == CARD  # lent once
     assert (line.status, line.due) == ("ok", ils.data.loans[RED].due.isoformat())
-    assert runtime.sim_pad().tags[RED_TAG].afi == ON_LOAN  # disarmed, as the ILS lent it
+    assert hooks.sim_pad(runtime.drivers).tags[RED_TAG].afi == ON_LOAN  # disarmed, as the ILS lent it
     rows, still_open = journal(runtime)
     assert [(r.kind, r.outcome) for r in rows if r.item == RED] == [("intent", "checkout"),
                                                                    ("checkout", "ok")]
@@ -79,7 +80,7 @@ def test_when_the_ils_cannot_be_asked_the_patron_is_told_it_is_unknown_and_it_se
     line = borrow_red(runtime)
     assert ils.data.loans[RED].patron == CARD  # the ILS did lend it
     assert (line.status, line.reason) == ("staff", "unknown")  # "结果未知，请联系工作人员"
-    assert runtime.sim_pad().tags[RED_TAG].afi == ON_SHELF  # the alarm stays on
+    assert hooks.sim_pad(runtime.drivers).tags[RED_TAG].afi == ON_SHELF  # the alarm stays on
     rows, still_open = journal(runtime)
     assert [(r.kind, r.outcome) for r in rows if r.item == RED] == [("intent", "checkout"),
                                                                    ("checkout", "unknown")]

@@ -19,6 +19,7 @@ if not os.environ.get("DISPLAY"):
 from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.core.pin import hash_pin  # noqa: E402
+from kiosk.demo import hooks  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.ui import boot  # noqa: E402
@@ -241,7 +242,7 @@ def test_demo_keyboard_and_tray_scans_show_masked(at_attract):
 
 def test_demo_tray_puts_tags_on_the_simulated_pad_and_a_missing_part_is_named(at_attract):
     k = at_attract
-    pad = k.app.runtime.sim_pad()
+    pad = hooks.sim_pad(k.app.runtime.drivers)
     buttons = {w.text: w for w in k.app.tray.walk() if getattr(w, "text", "").startswith("RFID")}
     k.tap(buttons["RFID 《英语听力》书 Book"])
     k.until(lambda: "缺少附件" in k.app.root.notice_text)

@@ -20,6 +20,7 @@ if not os.environ.get("DISPLAY"):
 
 from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
+from kiosk.demo import hooks  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.sip2.standin_data import IlsData  # noqa: E402
@@ -82,7 +83,7 @@ def at_attract(kiosk):
     """Every test starts from the attract screen in Chinese, with nothing on the pad."""
     runtime = kiosk.app.runtime
     runtime.send(ev.EndSession())
-    runtime.sim_pad().clear()
+    hooks.sim_pad(runtime.drivers).clear()
     kiosk.until(lambda: not runtime.session.pad_uids, timeout=5)
     runtime.send(ev.SetLanguage("zh_CN"))
     kiosk.frames(3)
@@ -133,7 +134,7 @@ def borrow_with_the_tray_card(k):
 
 def test_borrow_with_a_card_and_books_on_the_pad_then_the_receipt(at_attract):
     k = at_attract
-    pad = k.app.runtime.sim_pad()
+    pad = hooks.sim_pad(k.app.runtime.drivers)
     k.tap_at(400, 240)
     k.tap(k.widget("home", "borrow"))
     assert k.screen == "identify"
@@ -173,7 +174,7 @@ def test_borrow_with_a_card_and_books_on_the_pad_then_the_receipt(at_attract):
 
 def test_return_needs_no_card_and_arms_the_alarm(at_attract):
     k = at_attract
-    pad = k.app.runtime.sim_pad()
+    pad = hooks.sim_pad(k.app.runtime.drivers)
     pad.tags[LOANED_TAG].afi = ON_LOAN  # it went out through a kiosk
     k.tap_at(400, 240)
     k.tap(k.widget("home", "return"))
@@ -255,7 +256,7 @@ def test_a_result_nobody_can_know_is_said_so_and_the_alarm_stays_on(at_attract):
     kiosk cannot ask what happened, so the patron is sent to staff, never told "borrowed"."""
     k = at_attract
     runtime = k.app.runtime
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     k.ils.data.loans.pop(ALIVE, None)
     pad.tags[ALIVE_TAG].afi = ON_SHELF  # on the shelf, armed
     borrow_with_the_tray_card(k)

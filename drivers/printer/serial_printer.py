@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import serial
 
+from drivers.base import PRINT_TIMEOUT_S, Printer
 from drivers.errors import (PrinterCoverOpen, PrinterError, PrinterOffline, PrinterPaperOut,
                             PrinterTimeout)
 from drivers.printer.escpos import (CODEPAGES, STATUS_QUERIES, WIDTHS, PrinterSetup,
@@ -40,7 +41,6 @@ READ_TIMEOUT_S = 0.1  # the longest a read blocks, so jobs and close() are notic
 STATUS_TIMEOUT_S = 1.0  # a printer answers DLE EOT within milliseconds, even when offline
 STATUS_EVERY_S = 5.0  # when idle, so paper running out shows before a patron needs it
 WRITE_TIMEOUT_S = 10.0
-PRINT_TIMEOUT_S = 10.0
 _REFUSALS = {"out of paper": PrinterPaperOut, "cover open": PrinterCoverOpen}
 
 
@@ -59,7 +59,7 @@ class _Job:
     answer: Future
 
 
-class SerialPrinter(SupervisedDriver):
+class SerialPrinter(SupervisedDriver, Printer):
     def __init__(self, name: str, events: queue.Queue, source: Source, *,
                  status_every_s: float = STATUS_EVERY_S, **kwargs) -> None:
         super().__init__(name, events, **kwargs)

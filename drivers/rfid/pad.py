@@ -30,6 +30,7 @@ from typing import TypeVar
 
 import serial
 
+from drivers.base import SECURITY_TIMEOUT_S, SecurityReader
 from drivers.errors import (
     BadFrame,
     DeviceDegraded,
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 FIRST_READ_BLOCKS = 8  # 32 bytes: an ISO 28560-3 basic block, enough to tell the model
 MISSES_BEFORE_GONE = 2
 FAILED_POLLS_BEFORE_LOST = 3  # then the reader is reopened, as if unplugged
-SECURITY_TIMEOUT_S = 5.0
 READS_AFTER_WRITE = 2  # the read-back, and once more when it fails
 T = TypeVar("T")
 
@@ -71,7 +71,7 @@ class _Request:
     answer: Future
 
 
-class RfidPad(SupervisedDriver):
+class RfidPad(SupervisedDriver, SecurityReader):
     def __init__(self, name: str, events: queue.Queue, link_class: type[ReaderLink], path: str,
                  security: RfidSecurity, **kwargs) -> None:
         super().__init__(name, events, **kwargs)

@@ -22,7 +22,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from drivers.base import Driver
+from drivers.base import (PRINT_TIMEOUT_S, SECURITY_TIMEOUT_S, Driver, Printer, Scanner,
+                          SecurityReader)
+from drivers.errors import DeviceError
 from drivers.settings import DriverSettings
 from drivers.source import Source
 
@@ -54,6 +56,12 @@ class SimulatedDevice(Driver):
             raise AttributeError(attribute)
         return getattr(driver, attribute)
 
+    def _running(self) -> Any:
+        """The real driver, once started: before that nothing can be asked of it."""
+        if self.driver is None:
+            raise DeviceError(f"{self.name} is not started")
+        return self.driver
+
     def start(self) -> None:
         if self.driver is not None:
             return
@@ -71,6 +79,25 @@ class SimulatedDevice(Driver):
         if self._folder:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+
+
+class SimulatedScanner(SimulatedDevice, Scanner):
+    """A simulated barcode scanner or card reader on its twin."""
+
+
+class SimulatedReader(SimulatedDevice, SecurityReader):
+    """A simulated RFID pad; `.pad` holds its tags."""
+
+    def set_security(self, uid: str, secured: bool, timeout: float = SECURITY_TIMEOUT_S):
+        return self._running().set_security(uid, secured, timeout)
+
+
+class SimulatedPrinter(SimulatedDevice, Printer):
+    """A simulated receipt printer; `.twin` keeps the paper."""
+
+    def print_receipt(self, text: str, qr: str | None = None,
+                      timeout: float = PRINT_TIMEOUT_S) -> None:
+        self._running().print_receipt(text, qr, timeout)
 
 
 def open_simulated(name: str, source: Source, events: queue.Queue,
@@ -115,7 +142,7 @@ def _simulated_pad(name: str, kind: str, source: Source, events: queue.Queue,
     else:
         from drivers.rfid.trf7970a import Trf7970aLink as link_class
         from drivers.sim.trf7970a import start_trf7970a_sim as start_twin
-    return SimulatedDevice(
+    return SimulatedReader(
         name, lambda path: start_twin(pad, path, paced=paced),
         lambda path, twin: RfidPad(name, events, link_class, str(path), security), pad=pad)
 
@@ -130,7 +157,7 @@ def _simulated_line_device(name: str, kind: str, source: Source, events: queue.Q
     role = "card" if kind == "card" else "barcode"
     options = {"role": role, "baud": "9600", **{k: v for k, v in source.options.items()
                                                 if k == "debounce"}}
-    return SimulatedDevice(
+    return SimulatedScanner(
         name, lambda path: LineDevice(path, baud=9600 if paced else None).start(),
         lambda path, twin: SerialLineDriver(name, events, Source("serial", str(path), options,
                                                                  f"serial:{path}"), settings))
@@ -143,7 +170,7 @@ def _simulated_evdev_scanner(name: str, source: Source, events: queue.Queue,
 
     source.check_options(("debounce", "silence_ms", "layout"))
     options = dict(source.options)
-    return SimulatedDevice(
+    return SimulatedScanner(
         name, lambda path: SimInputDevice(path=str(path)),
         lambda path, twin: EvdevScanner(name, events, Source("evdev", str(path), options,
                                                              f"evdev:{path}"),
@@ -158,7 +185,7 @@ def _simulated_printer(name: str, source: Source, events: queue.Queue) -> Driver
     printer_setup(source)  # a bad option stops the config check, not the device thread
     paced = _paced(source)
     options = {"baud": str(BAUD), **{k: v for k, v in source.options.items() if k != "paced"}}
-    return SimulatedDevice(
+    return SimulatedPrinter(
         name, lambda path: SimPrinter(path, baud=BAUD if paced else None).start(),
         lambda path, twin: SerialPrinter(name, events, Source("escpos", str(path), options,
                                                               f"escpos:{path}")))

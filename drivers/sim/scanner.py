@@ -10,12 +10,12 @@ import queue
 
 from drivers.barcode.classify import classify
 from drivers.barcode.symbology import split
-from drivers.base import Driver
+from drivers.base import Scanner
 from drivers.events import BarcodeRead, DeviceStatus
 from drivers.settings import BarcodeRules
 
 
-class SimScanner(Driver):
+class SimScanner(Scanner):
     """A barcode scanner that reads whatever it is told to, and records it."""
 
     def __init__(self, name: str, events: queue.Queue, rules: BarcodeRules = BarcodeRules()) -> None:

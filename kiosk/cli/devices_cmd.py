@@ -16,6 +16,7 @@ import threading
 import time
 
 from drivers import discovery
+from drivers.base import SecurityReader
 from drivers.errors import DeviceError
 from drivers.listen_json import as_json
 from drivers.registry import open_source
@@ -172,7 +173,7 @@ def run_security(args) -> int:
     driver = open_source(name, text, events, config.driver_settings)
     driver.start()
     try:
-        if not hasattr(driver, "set_security"):
+        if not isinstance(driver, SecurityReader):
             raise DeviceCommandError(f"{text} is not an RFID reader")
         _wait_connected(driver, events)
         result = driver.set_security(uid, args.secured, timeout=SECURITY_WAIT_S)

@@ -23,7 +23,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core import events as ev
 from kiosk.core.events import CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
-from kiosk.demo import load_samples
+from kiosk.demo import hooks, load_samples
 from kiosk.i18n import N_, Translator
 from kiosk.runtime import Runtime
 from kiosk.ui import boot, typescale
@@ -180,13 +180,13 @@ class KioskApp(App):
                 self._loaded_kv.add(name)
 
     def _add_demo_tray(self, root: KioskRoot) -> None:
-        scanner = self.runtime.sim_scanner()
+        scanner = hooks.sim_scanner(self.runtime.drivers)
         if scanner is None:
             log.warning("demo mode without a sim: scanner; the tray and keyboard scans are off")
             return
         tray = DemoTray()
         tray.fill(load_samples(), scanner.scan)
-        pad = self.runtime.sim_pad()
+        pad = hooks.sim_pad(self.runtime.drivers)
         if pad is not None:
             tray.add_tags(pad)
         root.ids.column.add_widget(tray)
@@ -278,7 +278,7 @@ class KioskApp(App):
         """Every key ends here, in every mode: a key the kiosk does not use is swallowed, so
         Kivy's on_keyboard handlers (F1's settings, Escape's exit, a module's F11 and F12)
         never hear it. The demo plays typed codes through its simulated scanner."""
-        scanner = self.runtime.sim_scanner() if self.demo else None
+        scanner = hooks.sim_scanner(self.runtime.drivers) if self.demo else None
         if scanner is not None and key != 27:
             code = self._keys.feed(codepoint, enter=key in (13, 271))
             if code:

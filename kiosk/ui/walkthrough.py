@@ -20,7 +20,7 @@ from kivy.core.window import Window
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import verify_pin
-from kiosk.demo import DEMO_PIN, load_samples
+from kiosk.demo import DEMO_PIN, hooks, load_samples
 
 log = logging.getLogger(__name__)
 STEP_S = 0.4
@@ -46,7 +46,7 @@ class Step:
 def available(runtime) -> frozenset[str]:
     """What this kiosk offers the tour, from its runtime and config."""
     have = set()
-    if runtime.sim_pad() is not None:
+    if hooks.sim_pad(runtime.drivers) is not None:
         have.add(PAD)
     if runtime.ils is not None:
         have.add(ILS)
@@ -107,7 +107,7 @@ def steps(app) -> list[Step]:
 
 def _present_card(runtime, code: str) -> None:
     """The sample card through the simulated scanner, else typed on the identify keypad."""
-    scanner = runtime.sim_scanner()
+    scanner = hooks.sim_scanner(runtime.drivers)
     if scanner is not None:
         scanner.scan(code)
     else:
@@ -115,13 +115,13 @@ def _present_card(runtime, code: str) -> None:
 
 
 def _place(runtime, uid: str) -> None:
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     if pad is not None:
         pad.place(uid)
 
 
 def _clear(runtime) -> None:
-    pad = runtime.sim_pad()
+    pad = hooks.sim_pad(runtime.drivers)
     if pad is not None:
         pad.clear()
 
