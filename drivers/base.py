@@ -11,13 +11,20 @@ simulator is checked against its kind by tests/test_driver_kinds.py.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from drivers.rfid.pad import SecurityResult
+from dataclasses import dataclass
 
 SECURITY_TIMEOUT_S = 5.0  # a reader that has not taken a security request by then: nothing sent
 PRINT_TIMEOUT_S = 10.0  # a receipt not written by then is given up
+
+
+@dataclass(frozen=True)
+class SecurityResult:
+    """What became of one `set_security()` request, as read back from the tag."""
+    uid: str
+    secured: bool | None  # the state read back; None when it could not be read or means neither
+    value: int | bool | None  # the AFI byte or EAS bit read back; None when it could not be read
+    error: str = ""  # what went wrong on the way ("" when nothing did), even if it ended as asked
+
 
 class Driver(ABC):
     """Must: `start()` (returns at once; the driver reports `DeviceStatus` as it connects) and

@@ -30,7 +30,7 @@ from typing import TypeVar
 
 import serial
 
-from drivers.base import SECURITY_TIMEOUT_S, SecurityReader
+from drivers.base import SECURITY_TIMEOUT_S, SecurityReader, SecurityResult
 from drivers.errors import (
     BadFrame,
     DeviceDegraded,
@@ -53,15 +53,6 @@ MISSES_BEFORE_GONE = 2
 FAILED_POLLS_BEFORE_LOST = 3  # then the reader is reopened, as if unplugged
 READS_AFTER_WRITE = 2  # the read-back, and once more when it fails
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SecurityResult:
-    """What became of one `set_security()` request, as read back from the tag."""
-    uid: str
-    secured: bool | None  # the state read back; None when it could not be read or means neither
-    value: int | bool | None  # the AFI byte or EAS bit read back; None when it could not be read
-    error: str = ""  # what went wrong on the way ("" when nothing did), even if it ended as asked
 
 
 @dataclass
