@@ -11,10 +11,8 @@ from typing import Callable
 
 from drivers.base import Driver
 from drivers.events import DeviceStatus
-from drivers.settings import DriverSettings
+from drivers.settings import RFID_OPTIONS, DriverSettings, rfid_settings
 from drivers.source import Source, parse
-
-RFID_OPTIONS = ("security", "poll_ms")
 
 
 class UnavailableDriver(Driver):
@@ -43,14 +41,6 @@ def open_source(name: str, text: str, events: queue.Queue,
 def check_source(text: str, settings: DriverSettings = DriverSettings()) -> None:
     """Raise `SourceError` if `text` names no driver or gives it options it does not take."""
     open_source("check", text, queue.Queue(), settings)
-
-
-def rfid_settings(source: Source, settings: DriverSettings):
-    """The [rfid] settings, with the source's own `security` and `poll_ms` on top."""
-    from dataclasses import replace
-    base = settings.rfid
-    return replace(base, mode=source.text_option("security", base.mode, ("afi", "eas")),
-                   poll_ms=source.whole_number("poll_ms", base.poll_ms, 50, 5000))
 
 
 def _evdev(name: str, source: Source, events: queue.Queue, settings: DriverSettings) -> Driver:

@@ -6,7 +6,9 @@ directly. Drivers never read the config file themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from drivers.source import Source
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,14 @@ class DriverSettings:
     barcodes: BarcodeRules = field(default_factory=BarcodeRules)
     scanner: ScannerTiming = field(default_factory=ScannerTiming)
     rfid: RfidSecurity = field(default_factory=RfidSecurity)
+
+
+# What an RFID reader's source string may set over [rfid] (`3m810:/dev/ttyUSB0?security=eas`).
+RFID_OPTIONS = ("security", "poll_ms")
+
+
+def rfid_settings(source: Source, settings: DriverSettings) -> RfidSecurity:
+    """The [rfid] settings, with the source's own `security` and `poll_ms` on top."""
+    base = settings.rfid
+    return replace(base, mode=source.text_option("security", base.mode, ("afi", "eas")),
+                   poll_ms=source.whole_number("poll_ms", base.poll_ms, 50, 5000))

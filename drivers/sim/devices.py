@@ -25,7 +25,7 @@ from typing import Any, Callable
 from drivers.base import (PRINT_TIMEOUT_S, SECURITY_TIMEOUT_S, Driver, Printer, Scanner,
                           SecurityReader)
 from drivers.errors import DeviceError
-from drivers.settings import DriverSettings
+from drivers.settings import RFID_OPTIONS, DriverSettings, rfid_settings
 from drivers.source import Source
 
 SCENARIOS = Path(__file__).with_name("scenarios")
@@ -125,7 +125,6 @@ def _paced(source: Source) -> bool:
 
 def _simulated_pad(name: str, kind: str, source: Source, events: queue.Queue,
                    settings: DriverSettings) -> Driver:
-    from drivers.registry import RFID_OPTIONS, rfid_settings
     from drivers.rfid.pad import RfidPad
     from drivers.sim.rfid_pad import SimPad, load_scenario
 
