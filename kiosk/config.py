@@ -18,12 +18,14 @@ from typing import Any
 from drivers.errors import SourceError
 from drivers.registry import check_source
 from drivers.settings import BarcodeRules, DriverSettings, RfidSecurity, ScannerTiming
+from kiosk.core.circulation_view import CirculationSettings
+from kiosk.core.session import Settings
 from kiosk.errors import ConfigError
-from kiosk.sip2.settings import HEARTBEAT_S
+from kiosk.sip2.settings import IlsSettings
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 BOOT_OVERRIDES = (Path("/boot/firmware/kiosk.toml"), Path("/boot/kiosk.toml"))
-LANGUAGES = ("zh_CN", "en")
+LANGUAGES = Settings.__dataclass_fields__["languages"].default
 SWITCH = ("auto", "yes", "no")  # true and false are read as "yes" and "no"
 PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d{1,10}\$[0-9a-f]{16,}\$[0-9a-f]{64}$")
 # File systems any PC reads: a secret on one is not a secret (the boot partition is FAT).
@@ -32,21 +34,28 @@ PC_READABLE_FS = frozenset({"vfat", "msdos", "exfat", "fat", "ntfs", "ntfs3", "f
 
 def option(default: Any, *, min: float | None = None, max: float | None = None,
            choices: tuple[str, ...] | None = None, pattern: re.Pattern[str] | None = None,
-           hint: str = "") -> Any:
+           hint: str = "", mirrors: tuple[type, str] | None = None) -> Any:
     """A config option with its checks; `hint` is shown when a pattern does not match."""
-    meta = {"min": min, "max": max, "choices": choices, "pattern": pattern, "hint": hint}
+    meta = {"min": min, "max": max, "choices": choices, "pattern": pattern, "hint": hint,
+            "mirrors": mirrors}
     if isinstance(default, dict):
         return field(default_factory=lambda: dict(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
+def mirrored(source: type, name: str, **checks: Any) -> Any:
+    """An option that feeds field `name` of the settings dataclass `source` (the core's, mapped
+    in kiosk/core_settings.py): its default is written once, there."""
+    return option(source.__dataclass_fields__[name].default, mirrors=(source, name), **checks)
+
+
 @dataclass(frozen=True)
 class KioskSection:
-    id: str = option("kiosk-1", pattern=re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$"),
+    id: str = mirrored(CirculationSettings, "kiosk_id", pattern=re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$"),
                      hint="lower-case letters, digits and '-'")
-    library_name_zh: str = option("醴陵市图书馆")
-    library_name_en: str = option("Liling City Library")
-    language: str = option("zh_CN", choices=LANGUAGES)
+    library_name_zh: str = mirrored(CirculationSettings, "library_name_zh")
+    library_name_en: str = mirrored(CirculationSettings, "library_name_en")
+    language: str = mirrored(Settings, "language", choices=LANGUAGES)
     data_dir: str = option("/var/lib/kiosk")
 
 
@@ -63,18 +72,18 @@ class DisplaySection:
 
 @dataclass(frozen=True)
 class IdleSection:
-    timeout_s: int = option(60, min=5, max=3600)
-    countdown_s: int = option(15, min=3, max=300)
+    timeout_s: int = mirrored(Settings, "idle_timeout_s", min=5, max=3600)
+    countdown_s: int = mirrored(Settings, "countdown_s", min=3, max=300)
 
 
 @dataclass(frozen=True)
 class AdminSection:
     # Empty means no PIN is set: the admin screen cannot be opened.
-    pin_hash: str = option("", pattern=PIN_HASH_PATTERN,
+    pin_hash: str = mirrored(Settings, "pin_hash", pattern=PIN_HASH_PATTERN,
                            hint="make one with 'kiosk hash-pin'")
     long_press_s: float = option(3.0, min=1.0, max=10.0)
-    max_attempts: int = option(5, min=1, max=20)
-    lockout_s: int = option(300, min=10, max=86400)
+    max_attempts: int = mirrored(Settings, "max_pin_attempts", min=1, max=20)
+    lockout_s: int = mirrored(Settings, "lockout_s", min=10, max=86400)
 
 
 @dataclass(frozen=True)
@@ -137,38 +146,22 @@ class EbooksSection:
     wifi_security: str = option("WPA", choices=("WPA", "WEP", "nopass"))
 
 
-@dataclass(frozen=True)
-class IlsSection:
-    host: str = option("")
-    port: int = option(6001, min=1, max=65535)
-    tls: bool = option(False)
-    tls_verify: bool = option(True)
-    tls_ca: str = option("")
-    username: str = option("")
-    password: str = option("")
-    location: str = option("")
-    institution: str = option("")
-    terminal_password: str = option("")
-    charset: str = option("utf-8", choices=("utf-8", "gbk", "cp850"))
-    timeout_s: float = option(5.0, min=0.5, max=120.0)
-    retries: int = option(2, min=0, max=10)
-    heartbeat_s: float = option(HEARTBEAT_S, min=5.0, max=3600.0)
-    checksums: bool = option(True)
-    no_due_date: str = option("blanks", choices=("blanks", "transaction_date"))
-    empty_fields: str = option("omit", choices=("omit", "send"))
+# The [ils] section is the SIP2 client's settings: names, defaults and checks in one place.
+IlsSection = IlsSettings
 
 
 @dataclass(frozen=True)
 class CirculationSection:
     # Ask for the patron's PIN: "yes", "no", or "auto" (when the ILS says the PIN matters).
-    pin: str = option("auto", choices=SWITCH)
-    pin_attempts: int = option(3, min=1, max=10)
+    pin: str = mirrored(CirculationSettings, "pin", choices=SWITCH)
+    pin_attempts: int = mirrored(CirculationSettings, "pin_attempts", min=1, max=10)
     # Print the receipt when a printer is configured: "ask", "always" or "never".
-    receipt: str = option("ask", choices=("ask", "always", "never"))
+    receipt: str = mirrored(CirculationSettings, "receipt", choices=("ask", "always", "never"))
     # Accept checkouts and returns while the ILS is away, sent when it is back.
-    offline: bool = option(False)
-    offline_max_items: int = option(5, min=1, max=100)
-    offline_max_total: int = option(500, min=1, max=100000)
+    offline: bool = mirrored(CirculationSettings, "offline")
+    offline_max_items: int = mirrored(CirculationSettings, "offline_max_items", min=1, max=100)
+    offline_max_total: int = mirrored(CirculationSettings, "offline_max_total", min=1,
+                                      max=100000)
     # Never lent offline: barcode prefixes and ranges ("REF,30000000-30009999"), and items
     # the ILS refused (on hold, not for loan, unknown, on loan) within this many days.
     offline_refuse: str = option("", pattern=re.compile(r"^[^\s]*$"),
@@ -239,7 +232,7 @@ class Config:
     scanner: ScannerSection = field(default_factory=ScannerSection)
     rfid: RfidSection = field(default_factory=RfidSection)
     ebooks: EbooksSection = field(default_factory=EbooksSection)
-    ils: IlsSection = field(default_factory=IlsSection)
+    ils: IlsSettings = field(default_factory=IlsSettings)
     circulation: CirculationSection = field(default_factory=CirculationSection)
     central: CentralSection = field(default_factory=CentralSection)
     updates: UpdatesSection = field(default_factory=UpdatesSection)
@@ -300,7 +293,8 @@ class Config:
 _SECTION_CLASSES = {
     "kiosk": KioskSection, "display": DisplaySection, "idle": IdleSection, "admin": AdminSection,
     "journal": JournalSection, "barcodes": BarcodesSection, "scanner": ScannerSection,
-    "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSection, "circulation": CirculationSection, "central": CentralSection,
+    "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSettings,
+    "circulation": CirculationSection, "central": CentralSection,
     "updates": UpdatesSection, "time": TimeSection, "logging": LoggingSection,
 }
 _ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")

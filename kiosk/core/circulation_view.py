@@ -14,6 +14,8 @@ RENEW_BLOCKS = frozenset({"renewal_denied", "card_lost"})
 
 @dataclass(frozen=True)
 class CirculationSettings:
+    """The circulation rules. These defaults are the config's too: kiosk.config reads them for
+    its [circulation] and [kiosk] options."""
     ils: bool = False  # an ILS is configured ([ils] host)
     pin: str = "auto"  # "yes", "no", or "auto": ask when the ILS says the PIN matters (CQ)
     pin_attempts: int = 3
@@ -25,8 +27,8 @@ class CirculationSettings:
     offline_refuse: tuple[ItemRule, ...] = ()  # never lent offline (prefixes, ranges)
     ecard_prefixes: tuple[str, ...] = ("ECARD:",)
     kiosk_id: str = "kiosk-1"
-    library_name_zh: str = ""
-    library_name_en: str = ""
+    library_name_zh: str = "醴陵市图书馆"
+    library_name_en: str = "Liling City Library"
 
 
 @dataclass(frozen=True)

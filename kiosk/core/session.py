@@ -38,13 +38,15 @@ _ALLOWED_MOVES = {
 
 @dataclass(frozen=True)
 class Settings:
-    idle_timeout_s: float = 60.0
-    countdown_s: float = 15.0
+    """What the session runs by. These defaults are the config's too: kiosk.config reads them
+    for its [idle], [kiosk] and [admin] options (whole seconds there, hence int literals)."""
+    idle_timeout_s: float = 60
+    countdown_s: float = 15
     language: str = "zh_CN"
     languages: tuple[str, ...] = ("zh_CN", "en")
-    pin_hash: str = ""
+    pin_hash: str = ""  # empty: no staff PIN is set, the admin screen cannot be opened
     max_pin_attempts: int = 5
-    lockout_s: float = 300.0
+    lockout_s: float = 300
     circulation: CirculationSettings = field(default_factory=CirculationSettings)
 
 

@@ -1,22 +1,33 @@
-"""`IlsSettings`: what the SIP2 client needs to know, built from the `[ils]` config section."""
+"""`IlsSettings`: what the SIP2 client needs to know, and the `[ils]` config section itself.
+
+Each option's name, default and allowed values are written here once: `kiosk.config` loads the
+`[ils]` section straight into this dataclass and checks values against each field's metadata
+(the keys `min`, `max` and `choices` its checker reads). This package never imports the config.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 CHARSETS = ("utf-8", "gbk", "cp850")
 NO_DUE_DATE = ("blanks", "transaction_date")
 EMPTY_FIELDS = ("omit", "send")
 # SC status (99) this often while idle: well inside the 60 s after which many servers close
-# an idle link (the one source of this default; kiosk.config reads it).
+# an idle link.
 HEARTBEAT_S = 45.0
+
+
+def _checked(default: Any, *, min: float | None = None, max: float | None = None,
+             choices: tuple[str, ...] | None = None) -> Any:
+    """A field with the checks kiosk.config applies when it reads the option from a file."""
+    return field(default=default, metadata={"min": min, "max": max, "choices": choices})
 
 
 @dataclass(frozen=True)
 class IlsSettings:
-    host: str = ""
-    port: int = 6001
+    host: str = ""                   # "" means no ILS is configured
+    port: int = _checked(6001, min=1, max=65535)
     tls: bool = False
     tls_verify: bool = True
     tls_ca: str = ""                 # a CA file; "" means the system's CAs
@@ -25,22 +36,25 @@ class IlsSettings:
     location: str = ""               # CP in the login, AP in checkins
     institution: str = ""            # AO
     terminal_password: str = ""      # AC
-    charset: str = "utf-8"
-    timeout_s: float = 5.0
-    retries: int = 2                 # resends of one message before its reply counts as lost
-    heartbeat_s: float = HEARTBEAT_S
+    charset: str = _checked("utf-8", choices=CHARSETS)
+    timeout_s: float = _checked(5.0, min=0.5, max=120.0)
+    # Resends of one message before its reply counts as lost.
+    retries: int = _checked(2, min=0, max=10)
+    heartbeat_s: float = _checked(HEARTBEAT_S, min=5.0, max=3600.0)
     checksums: bool = True           # send AY/AZ (SIP2 "error detection")
-    # Field quirks of real servers:
-    no_due_date: str = "blanks"      # the nb due date we never know: 18 blanks, or the
-                                     # transaction date again for servers that reject blanks
-    empty_fields: str = "omit"       # empty optional fields: left out, or sent as "XX|"
+    # Field quirks of real servers: the nb due date we never know, as 18 blanks or as the
+    # transaction date again for servers that reject blanks; empty optional fields left out,
+    # or sent as "XX|".
+    no_due_date: str = _checked("blanks", choices=NO_DUE_DATE)
+    empty_fields: str = _checked("omit", choices=EMPTY_FIELDS)
 
     @classmethod
     def from_config(cls, config) -> IlsSettings:
-        """From a `kiosk.config.Config`: its `[ils]` section has the same option names."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in dataclasses.asdict(config.ils).items()
-                       if key in names})
+        """From a `kiosk.config.Config`: its `[ils]` section is already these settings."""
+        ils = config.ils
+        if not isinstance(ils, cls):
+            raise TypeError(f"config.ils is a {type(ils).__name__}, not {cls.__name__}")
+        return ils
 
     @property
     def address(self) -> str:
