@@ -25,11 +25,18 @@ from kiosk.sip2.settings import IlsSettings
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 BOOT_OVERRIDES = (Path("/boot/firmware/kiosk.toml"), Path("/boot/kiosk.toml"))
-LANGUAGES = Settings.__dataclass_fields__["languages"].default
 SWITCH = ("auto", "yes", "no")  # true and false are read as "yes" and "no"
 PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d{1,10}\$[0-9a-f]{16,}\$[0-9a-f]{64}$")
 # File systems any PC reads: a secret on one is not a secret (the boot partition is FAT).
 PC_READABLE_FS = frozenset({"vfat", "msdos", "exfat", "fat", "ntfs", "ntfs3", "fuseblk"})
+
+
+def default_of(source: type, name: str) -> Any:
+    """The default of field `name` of the dataclass `source`, where it is written."""
+    return next(f.default for f in dataclasses.fields(source) if f.name == name)
+
+
+LANGUAGES = default_of(Settings, "languages")
 
 
 def option(default: Any, *, min: float | None = None, max: float | None = None,
@@ -46,7 +53,7 @@ def option(default: Any, *, min: float | None = None, max: float | None = None,
 def mirrored(source: type, name: str, **checks: Any) -> Any:
     """An option that feeds field `name` of the settings dataclass `source` (the core's, mapped
     in kiosk/core_settings.py): its default is written once, there."""
-    return option(source.__dataclass_fields__[name].default, mirrors=(source, name), **checks)
+    return option(default_of(source, name), mirrors=(source, name), **checks)
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,9 @@ class BarcodesSection:
     item_prefixes: str = option("3", pattern=PREFIX_LIST, hint="prefixes separated by commas")
     length: int = option(14, min=0, max=64)
     check_digit: str = option("luhn", choices=("luhn", "none"))
-    ecard_prefixes: str = option("ECARD:", pattern=re.compile(r"^([^,\s]+(,[^,\s]+)*)?$"),
+    # Written once, on drivers.settings.BarcodeRules (a tuple there, commas here).
+    ecard_prefixes: str = option(",".join(default_of(BarcodeRules, "ecard_prefixes")),
+                                 pattern=re.compile(r"^([^,\s]+(,[^,\s]+)*)?$"),
                                  hint="prefixes separated by commas")
 
 

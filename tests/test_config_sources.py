@@ -60,3 +60,8 @@ def test_settings_from_a_default_config_are_the_settings_defaults():
             assert getattr(built, f.name) == getattr(own, f.name), f.name
     for f in dataclasses.fields(CirculationSettings):
         assert getattr(built.circulation, f.name) == getattr(own.circulation, f.name), f.name
+
+
+def test_ecard_prefixes_default_is_the_drivers_barcode_rules():
+    from drivers.settings import BarcodeRules
+    assert Config().driver_settings.barcodes == BarcodeRules()
