@@ -75,3 +75,10 @@ def test_wire_loggers_are_named_owner_dot_wire():
                       and f"{module}.".startswith(name.removesuffix("wire")))]
     assert wrong == []
 
+
+def test_the_one_catalogue_module_is_the_catalogue():
+    """`content/catalogue.py` is the e-book catalogue; the uploader's titles report and the
+    demo's sample batch are named for what they do, not "catalogue" again."""
+    named = sorted(str(path.relative_to(ROOT)) for path in _shipped_modules()
+                   if path.name == "catalogue.py")
+    assert named == ["content/catalogue.py"]
