@@ -22,7 +22,7 @@ from bench.results import write_section  # noqa: E402
 from content.build import build_batch  # noqa: E402
 from content.sample import make_monthly_source  # noqa: E402
 from content.store import CatalogueStore  # noqa: E402
-from kiosk.demo.catalogue import sample_batch  # noqa: E402
+from kiosk.demo.sample_batch import sample_batch  # noqa: E402
 
 
 def read_once(batch: Path) -> tuple[float, int]:

@@ -29,7 +29,7 @@ APPLY = """
 import sys
 from pathlib import Path
 from content.store import CatalogueStore
-from kiosk.demo.catalogue import sample_batch
+from kiosk.demo.sample_batch import sample_batch
 batch, public = sample_batch(2000)
 CatalogueStore(Path(sys.argv[1])).apply(batch, public)
 """

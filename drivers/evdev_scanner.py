@@ -36,7 +36,7 @@ from drivers.source import Source
 from drivers.supervisor import SupervisedDriver
 
 log = logging.getLogger(__name__)
-wire = logging.getLogger("drivers.wire.evdev_scanner")
+wire = logging.getLogger(__name__ + ".wire")
 OPTIONS = ("role", "debounce", "silence_ms", "layout")
 USB_ID = re.compile(r"^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$")
 POLL_S = 0.1  # the longest select() wait, so close() is noticed quickly

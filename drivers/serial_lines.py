@@ -36,7 +36,7 @@ from drivers.source import Source
 from drivers.supervisor import SupervisedDriver
 
 log = logging.getLogger(__name__)
-wire = logging.getLogger("drivers.wire.serial_lines")
+wire = logging.getLogger(__name__ + ".wire")
 OPTIONS = ("role", "debounce", "silence_ms", "baud")
 READ_TIMEOUT_S = 0.1  # the longest a read blocks, so close() is noticed quickly
 END_OF_LINE = b"\r\n"

@@ -26,14 +26,14 @@ from drivers.base import Driver, Printer, SecurityReader
 from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
 from kiosk import pin_lockout, status
-from kiosk.circulation.offline import OfflineRefused, OfflineStoreError
-from kiosk.circulation.reconcile import OpenIntent, Reconciled
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.pin import verify_pin
 from kiosk.core.session import Session, View
 from kiosk.core_settings import session_settings
 from kiosk.ebooks.assemble import ebooks_for
+from kiosk.ils.offline_store import OfflineRefused, OfflineStoreError
+from kiosk.ils.reconcile import OpenIntent, Reconciled
 from kiosk.journal import Journal
 from kiosk.journal_keeper import JournalKeeper
 from kiosk.update.activity import ActivityFile
@@ -331,7 +331,7 @@ class Runtime:
 
     def _acknowledge_offline(self, done: ev.OfflineAcknowledge) -> None:
         """Staff dealt with a refused transaction: mark it, then show the admin list again."""
-        from kiosk.circulation.offline import OfflineStore, store_path
+        from kiosk.ils.offline_store import OfflineStore, store_path
         try:
             if self.offline_store is not None:
                 self._acknowledged(self.offline_store, done.id)
@@ -418,11 +418,11 @@ def _circulation_for(config: Config, events: queue.Queue):
     Imported here: a kiosk without an ILS never loads the SIP2 client."""
     if not config.ils.host:
         return None, None
-    from kiosk.circulation import offline
-    from kiosk.circulation.ils_worker import IlsWorker
+    from kiosk.ils import offline_store
+    from kiosk.ils.worker import IlsWorker
     from kiosk.sip2.client import IlsSettings
     try:
-        store = offline.open_for(config)
+        store = offline_store.open_for(config)
     except OfflineStoreError as e:  # transactions cannot be kept offline; online still works
         log.error("offline store: %s", e)
         store = None

@@ -60,7 +60,7 @@ class StatusReport:
     checks: tuple[Check, ...]
     taken_at: datetime
     # What the ILS refused when offline transactions were replayed, for staff to deal with
-    # (kiosk.circulation.offline.OfflineTransaction, oldest first).
+    # (kiosk.ils.offline_store.OfflineTransaction, oldest first).
     offline_refused: tuple = ()
     # Transactions whose result nobody knows (intent rows, kiosk.journal.Row, oldest first):
     # the kiosk stopped mid-way or the reply was lost, and the ILS could not tell yet.
@@ -516,7 +516,7 @@ def check_offline(config: Config) -> Check:
 
 def read_offline(config: Config) -> tuple[Check, tuple]:
     """The offline check and the refused transactions staff must look at."""
-    from kiosk.circulation.offline import OfflineStore, OfflineStoreError, store_path
+    from kiosk.ils.offline_store import OfflineStore, OfflineStoreError, store_path
 
     path = store_path(config)
     if not path.exists():

@@ -31,7 +31,7 @@ BUTTONS = ("usb", "refresh", "upload", "restart", "exit")
 def report():
     """What a kiosk with a taken download port, an unsynchronised clock, no ILS and a refused
     offline loan shows: the checks as kiosk.status makes them."""
-    from kiosk.circulation.offline import OfflineTransaction
+    from kiosk.ils.offline_store import OfflineTransaction
     from kiosk.i18n import N_  # the msgids kiosk.status uses, so that they translate
     from kiosk.core.session import DeviceState
     from kiosk.journal.store import Row

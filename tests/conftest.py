@@ -19,7 +19,7 @@ ARTIFACTS = ROOT / "artifacts"
 
 def pytest_configure(config):
     """The demo's sample e-book batch is made once per run and shared by every demo started
-    (kiosk.demo.catalogue keeps it in $XDG_CACHE_HOME/kiosk), not once per test."""
+    (kiosk.demo.sample_batch keeps it in $XDG_CACHE_HOME/kiosk), not once per test."""
     import tempfile
     if "XDG_CACHE_HOME" not in os.environ:
         config.kiosk_cache = tempfile.mkdtemp(prefix="kiosk-test-cache-")

@@ -6,7 +6,7 @@ Run as `python -m tests.offline_replayer STORE KEY PORT`; prints "ready", then "
 
 import sys
 
-from kiosk.circulation.offline import OfflineStore, replay
+from kiosk.ils.offline_store import OfflineStore, replay
 from kiosk.sip2.client import IlsSettings, Sip2Client
 
 

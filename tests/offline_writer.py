@@ -7,7 +7,7 @@ Run as `python -m tests.offline_writer STORE KEY TAG`; prints "add ID ITEM" and 
 import sys
 from datetime import datetime, timezone
 
-from kiosk.circulation.offline import OfflineStore
+from kiosk.ils.offline_store import OfflineStore
 
 PATRON = "23520001234566"
 

@@ -104,7 +104,7 @@ def crashed_offline_store(path: Path) -> None:
     """An offline store with a transaction waiting, whose writer died without closing it."""
     script = ("import os, sys\n"
               "from datetime import datetime, timezone\n"
-              "from kiosk.circulation.offline import OfflineStore\n"
+              "from kiosk.ils.offline_store import OfflineStore\n"
               "store = OfflineStore(sys.argv[1])\n"
               "store.add('checkout', '23520001234566', '33520000123453',\n"
               "          datetime.now(timezone.utc))\n"

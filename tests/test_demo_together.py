@@ -24,7 +24,7 @@ TITLES = 12  # a small sample: the locking is what is tested, not the making
 PREPARE = """
 import sys
 from kiosk import config
-from kiosk.demo.catalogue import prepare
+from kiosk.demo.sample_batch import prepare
 prepare(config.load(sys.argv[1]), count=int(sys.argv[2]))
 from content.store import CatalogueStore
 print(CatalogueStore(config.load(sys.argv[1]).catalogue_dir).current_dir())

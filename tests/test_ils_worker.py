@@ -7,9 +7,9 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from kiosk.circulation.ils_worker import IlsWorker
-from kiosk.circulation.offline import OfflineStore
 from kiosk.core import events as ev
+from kiosk.ils.offline_store import OfflineStore
+from kiosk.ils.worker import IlsWorker
 from kiosk.sip2.client import IlsSettings
 from kiosk.sip2.standin_data import IlsData
 from kiosk.sip2.standin_server import Sip2TestServer

@@ -148,7 +148,7 @@ def test_foreign_files_are_refused_with_a_clear_message(tmp_path, content, messa
 
 
 def test_the_offline_store_is_never_taken_for_a_journal(tmp_path):
-    from kiosk.circulation.offline import OfflineStore
+    from kiosk.ils.offline_store import OfflineStore
     path = tmp_path / "offline.sqlite3"
     OfflineStore(path, tmp_path / "patron.key").close()
     before = path.read_bytes()

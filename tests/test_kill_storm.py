@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from kiosk.circulation.reconcile import DONE
+from kiosk.ils.reconcile import DONE
 from kiosk.journal import Journal
 from kiosk.sip2.standin_data import IlsData
 from kiosk.sip2.standin_server import Sip2TestServer

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from kiosk import config as config_module
-from kiosk.circulation.offline import open_for
+from kiosk.ils.offline_store import open_for
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import hash_pin

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.circulation.offline import MAX_UNREADABLE, OfflineStore, replay
+from kiosk.ils.offline_store import MAX_UNREADABLE, OfflineStore, replay
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.codec import sip_date
 from kiosk.sip2.standin_data import IlsData

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from kiosk import config as config_module
 from kiosk import status
-from kiosk.circulation.offline import OfflineStore, open_for, store_path
+from kiosk.ils.offline_store import OfflineStore, open_for, store_path
 from kiosk.i18n import Translator
 from tests.conftest import ROOT
 

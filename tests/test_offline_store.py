@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.circulation.offline import OfflineStore, OfflineStoreError
+from kiosk.ils.offline_store import OfflineStore, OfflineStoreError
 from kiosk.journal import Journal
 from tests.conftest import ROOT
 
@@ -229,7 +229,7 @@ def test_writers_killed_mid_write_lose_no_reported_step(tmp_path):
 
 
 def test_an_item_the_ils_refused_lately_is_not_taken_offline(tmp_path):
-    from kiosk.circulation.offline import OfflineRefused
+    from kiosk.ils.offline_store import OfflineRefused
     with OfflineStore(tmp_path / "offline.sqlite3", tmp_path / "patron.key",
                       refused_days=30) as store:
         store.remember_refusal("33520000123453", "on_hold")

@@ -5,7 +5,7 @@ import os
 import stat
 from datetime import datetime, timezone
 
-from kiosk.circulation.offline import OfflineStore
+from kiosk.ils.offline_store import OfflineStore
 from kiosk.journal import Journal, reserve
 from kiosk.upload import state as upload_state
 

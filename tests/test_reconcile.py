@@ -5,10 +5,9 @@ import queue
 
 import pytest
 
-from kiosk.circulation.ils_worker import IlsWorker
-from kiosk.circulation.reconcile import (DONE, NOT_DONE, OpenIntent, Reconciled, reconcile,
-                                         verdict)
 from kiosk.core import events as ev
+from kiosk.ils.reconcile import DONE, NOT_DONE, OpenIntent, Reconciled, reconcile, verdict
+from kiosk.ils.worker import IlsWorker
 from kiosk.sip2.client import Sip2Client
 from kiosk.sip2.standin_data import IlsData
 from kiosk.sip2.standin_server import Sip2TestServer

@@ -8,10 +8,10 @@ on a pty (`sim:3m810`, unpaced), whose tags' AFI bytes the test reads back after
 import pytest
 
 from kiosk import config as config_module
-from kiosk.circulation.offline import OfflineStore
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.demo import hooks
+from kiosk.ils.offline_store import OfflineStore
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.standin_data import IlsData

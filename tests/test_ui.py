@@ -422,7 +422,7 @@ def test_shelves_show_covers_and_scroll_through_the_catalogue(at_attract):
 def test_admin_lists_what_the_ils_refused_and_staff_mark_each_dealt_with(at_attract):
     from datetime import datetime, timezone
 
-    from kiosk.circulation.offline import open_for
+    from kiosk.ils.offline_store import open_for
     k = at_attract
     when = datetime(2026, 11, 24, 6, 5, tzinfo=timezone.utc)
     with open_for(k.app.runtime.config) as store:

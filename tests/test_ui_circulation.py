@@ -280,7 +280,7 @@ def test_a_result_nobody_can_know_is_said_so_and_the_alarm_stays_on(at_attract):
 
 def test_a_chinese_title_through_a_gbk_ils(at_attract, tmp_path):
     """A second test ILS speaking GBK, and the kiosk's ILS link configured to match."""
-    from kiosk.circulation.ils_worker import IlsWorker
+    from kiosk.ils.worker import IlsWorker
     from kiosk.sip2.client import IlsSettings
     k = at_attract
     runtime = k.app.runtime

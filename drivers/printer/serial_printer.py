@@ -35,7 +35,7 @@ from drivers.source import Source
 from drivers.supervisor import SupervisedDriver
 
 log = logging.getLogger(__name__)
-wire = logging.getLogger("drivers.wire.printer")
+wire = logging.getLogger(__name__ + ".wire")
 OPTIONS = ("baud", "width", "codepage", "qr", "cut", "flow")
 READ_TIMEOUT_S = 0.1  # the longest a read blocks, so jobs and close() are noticed quickly
 STATUS_TIMEOUT_S = 1.0  # a printer answers DLE EOT within milliseconds, even when offline

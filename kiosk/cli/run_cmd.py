@@ -95,9 +95,9 @@ def _run_app(args, config) -> int:
 
 
 def _prepare_demo_catalogue(config) -> None:
-    from kiosk.demo import catalogue
+    from kiosk.demo import sample_batch
     try:
-        catalogue.prepare(config)
+        sample_batch.prepare(config)
     except (KioskError, OSError) as e:  # the demo runs on; the e-book screens say it's missing
         log.error("the sample e-book catalogue could not be prepared: %s", e)
 

@@ -19,7 +19,7 @@ from kiosk.errors import KioskError
 from kiosk.update import release
 from kiosk.update import state as update_state
 from kiosk.update.state import UpdatePaths
-from kiosk.upload.catalogue import current_version
+from kiosk.upload.catalogue_titles import current_version
 from kiosk.upload.state import UploadState
 
 STATES = {True: "ok", False: "fault", None: "not_set_up"}

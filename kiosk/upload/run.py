@@ -23,7 +23,7 @@ from kiosk.errors import CentralError, JournalError
 from kiosk.journal import Journal
 from kiosk.journal.store import utc_now
 from kiosk.upload import state as state_file
-from kiosk.upload.catalogue import catalogue_body, current_version
+from kiosk.upload.catalogue_titles import catalogue_body, current_version
 from kiosk.upload.counts import Batch, build_batch
 from kiosk.upload.heartbeat import heartbeat_body
 from kiosk.upload.sender import Central, RetryPolicy, read_token

@@ -19,9 +19,9 @@ import threading
 import time
 from typing import Any, Callable
 
-from kiosk.circulation.offline import OfflineStore, OfflineStoreError, Replayed, replay
-from kiosk.circulation.reconcile import OpenIntent, reconcile
 from kiosk.core import events as ev
+from kiosk.ils.offline_store import OfflineStore, OfflineStoreError, Replayed, replay
+from kiosk.ils.reconcile import OpenIntent, reconcile
 from kiosk.privacy import mask_numbers_in
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import IlsError, IlsOutcomeUnknown, IlsUnavailable
