@@ -3,12 +3,30 @@ screenshots of a window on it (Pillow's ImageGrab over XCB): what the server sho
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 
+import pytest
 from PIL import Image, ImageGrab
+
+
+def started(width: int = 2000, height: int = 2000) -> Iterator[OwnXvfb]:
+    """For a fixture (`yield from started(...)`): an X server of the test's own, closed after;
+    the test skipped when none can start here, and failed under CI, where one must."""
+    try:
+        server = OwnXvfb(width, height)
+    except RuntimeError as e:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(e))
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 class OwnXvfb:

@@ -15,7 +15,7 @@ import pytest
 from kiosk.core.pin import hash_pin
 from tests.conftest import ARTIFACTS, ROOT
 from tests.fake_media_helper import NEW, FakeMediaHelper
-from tests.own_xvfb import OwnXvfb
+from tests import own_xvfb
 
 pytestmark = pytest.mark.ui
 TITLE = "Library kiosk"
@@ -28,14 +28,7 @@ RESTART_COLOUR = (191, 77, 38)  # the button's tint, once it shows
 
 @pytest.fixture
 def xserver():
-    try:
-        server = OwnXvfb(1280, 800)
-    except RuntimeError as e:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(e))
-    yield server
-    server.close()
+    yield from own_xvfb.started(1280, 800)
 
 
 class Pointer:

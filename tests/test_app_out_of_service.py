@@ -19,7 +19,7 @@ from kiosk.cli.out_of_service_cmd import DEFAULT_REASON
 from kiosk.ui.screens.out_of_service import BACKDROP
 from tests.conftest import ARTIFACTS, ROOT
 from tests.notify_socket import NotifySocket
-from tests.own_xvfb import OwnXvfb
+from tests import own_xvfb
 
 pytestmark = pytest.mark.ui
 SHOTS = ARTIFACTS / "i13"
@@ -32,14 +32,7 @@ KEYS = BootProblem("authorized_keys", "line 2 is not a public key (ssh-ed25519 A
 
 @pytest.fixture(scope="module")
 def xserver():
-    try:
-        server = OwnXvfb()
-    except RuntimeError as e:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(e))
-    yield server
-    server.close()
+    yield from own_xvfb.started()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from PIL import ImageChops
 
 from tests.conftest import ROOT
-from tests.own_xvfb import OwnXvfb
+from tests import own_xvfb
 
 pytestmark = pytest.mark.ui
 TITLE = "Library kiosk"
@@ -34,14 +34,7 @@ CHANGED_SHARE = 0.03  # the attract screen's clock may turn a minute; a panel co
 def xserver():
     if shutil.which("xdotool") is None:
         pytest.skip("xdotool is not installed")
-    try:
-        server = OwnXvfb(1280, 800)
-    except RuntimeError as e:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(e))
-    yield server
-    server.close()
+    yield from own_xvfb.started(1280, 800)
 
 
 def changed_share(before, after) -> float:
