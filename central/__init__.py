@@ -4,6 +4,6 @@ One process (`kiosk-central serve`), SQLite by default and PostgreSQL for a netw
 libraries. It shares the distribution, and so the version, with the kiosk.
 """
 
-from kiosk import __version__
+from common import __version__
 
 __all__ = ["__version__"]

@@ -15,10 +15,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.update.versions import parse_version
-
 from central.errors import ReleaseRefused
 from central.i18n import N_
+from common.versions import parse_version
 
 log = logging.getLogger(__name__)
 RAUC_TIMEOUT_S = 120

@@ -18,7 +18,7 @@ from central.figures import Selection, gather
 from central.i18n import LANGUAGES, Translator
 from central.releases import Release, ReleaseKind, Releases
 from central.storage import ROLES, Storage
-from kiosk import logsetup
+from common import logsetup
 
 KIOSK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MIN_PASSWORD = 8

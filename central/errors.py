@@ -1,6 +1,6 @@
 """The central server's errors, under the project's one exception root."""
 
-from kiosk.errors import ConfigError, KioskError
+from common.errors import ConfigError, KioskError
 
 
 class CentralError(KioskError):

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from kiosk.update.versions import parse_version
-
 from central.bundles import read_bundle
 from central.db import Conn, Database
 from central.errors import NotFound, ReleaseRefused
 from central.i18n import N_
 from central.storage import utc_now
+from common.files import fsync_dir
+from common.versions import parse_version
 
 log = logging.getLogger(__name__)
 COPY_CHUNK = 1024 * 1024
@@ -166,7 +166,7 @@ class Releases:
             target = self.path_of(release)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged.path, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         log.info("release %d published: %s %s, %d bytes, sha256 %s, for %s, by %s",
                  release.id, kind, version, release.size, release.sha256,
                  "all libraries" if all_libraries else ", ".join(libraries), by)
@@ -291,11 +291,3 @@ def _releases(conn: Conn, where: str, params: tuple) -> Iterator[Release]:
         yield Release(int(release_id), ReleaseKind(kind), version, int(size), sha256, file,
                       bool(every), tuple(libraries.get(int(release_id), ())), published_at,
                       by, withdrawn_at)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from common.fonts import find_cjk_font
 from content.errors import ContentError
 
 COVER_SIZE = (360, 480)
@@ -27,7 +28,6 @@ DEFAULT_PALETTE = ((70, 70, 80), (200, 200, 200), (250, 250, 250))
 
 @functools.lru_cache(maxsize=None)
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    from kiosk.ui.fonts import find_cjk_font  # no Kivy there: a path search only
     try:
         path = find_cjk_font()
     except Exception as e:

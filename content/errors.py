@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.errors import KioskError
+from common.errors import KioskError
 
 
 class ContentError(KioskError):

@@ -29,7 +29,7 @@ from content.errors import BatchError, ContentError
 from content.manifest import Entry, Manifest, parse_manifest
 from content.signing import verify
 from content.title import Title
-from kiosk.system import fsync_dir
+from common.files import fsync_dir
 
 log = logging.getLogger(__name__)
 APPLIED = "applied.json"

@@ -1,3 +1,3 @@
 """The library kiosk: app, services and command line."""
 
-__version__ = "0.1.0"
+from common import __version__ as __version__  # one version for the whole distribution

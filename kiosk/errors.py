@@ -1,12 +1,9 @@
-"""The kiosk's one exception root; each error also inherits the builtin it resembles."""
+"""The kiosk's errors, under the project's one exception root (common/errors.py); each error
+also inherits the builtin it resembles."""
 
-
-class KioskError(Exception):
-    """Root of every error the kiosk raises on purpose."""
-
-
-class ConfigError(KioskError, ValueError):
-    """The configuration cannot be used; start-up stops with this message."""
+from common.errors import ConfigError as ConfigError
+from common.errors import FontMissingError as FontMissingError
+from common.errors import KioskError as KioskError
 
 
 class JournalError(KioskError, RuntimeError):
@@ -24,10 +21,6 @@ class JournalError(KioskError, RuntimeError):
 
 
 JOURNAL_CAUSES = ("full", "read_only", "replaced", "damaged", "io")
-
-
-class FontMissingError(KioskError, FileNotFoundError):
-    """No font that can draw Chinese text was found."""
 
 
 class CentralError(KioskError, ConnectionError):

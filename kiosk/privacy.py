@@ -1,6 +1,6 @@
-"""Masking of patron and card numbers: kept in the core (kiosk/core/privacy.py), named here too
-for the runtime side's modules."""
+"""Masking of patron and card numbers, named here for the runtime side's modules: kept in
+common/masking.py (pure standard library), which the log formatter uses too."""
 
-from kiosk.core.privacy import KEEP as KEEP
-from kiosk.core.privacy import mask as mask
-from kiosk.core.privacy import mask_numbers_in as mask_numbers_in
+from common.masking import KEEP as KEEP
+from common.masking import mask as mask
+from common.masking import mask_numbers_in as mask_numbers_in

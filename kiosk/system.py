@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.files import fsync_dir as fsync_dir  # named here for the kiosk's modules
+
 BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
 MODEL_PATH = Path("/proc/device-tree/model")
 _TIME_ERROR = 5  # adjtimex() return value while the kernel clock is not synchronised
@@ -136,12 +138,3 @@ def write_refused(folder: Path) -> int | None:
     except OSError:
         pass
     return None
-
-
-def fsync_dir(directory: Path) -> None:
-    """Put a folder's entries (a file created or renamed in it) on the disk."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -8,11 +8,11 @@ import pytest
 
 from drivers.events import BarcodeRead, DeviceStatus
 from drivers.registry import UnavailableDriver, open_source
+from common import fonts
 from drivers.sim.scanner import SimScanner
 from kiosk import system
 from kiosk.errors import FontMissingError
 from kiosk.privacy import mask, mask_numbers_in
-from kiosk.ui import fonts
 from kiosk.ui.keys import MAX_LENGTH, KeyBuffer
 
 

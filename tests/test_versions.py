@@ -1,9 +1,9 @@
-"""kiosk.update.versions: the one way kiosks, the central server and RAUC's handler order
+"""common.versions: the one way kiosks, the central server and RAUC's handler order
 versions."""
 
 import pytest
 
-from kiosk.update.versions import is_older, parse_version
+from common.versions import is_older, parse_version
 
 
 @pytest.mark.parametrize("text, parsed", [
