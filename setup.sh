@@ -232,7 +232,7 @@ project_wheel() {
   tmp=$(mktemp -d)
   python3 -m venv "$tmp/venv"
   mkdir "$tmp/src"
-  cp -r kiosk drivers content central pyproject.toml README.md "$tmp/src/"
+  cp -r common kiosk drivers content central pyproject.toml README.md "$tmp/src/"
   find "$tmp/src" \( -name __pycache__ -o -name "*.mo" \) -prune -exec rm -rf {} +
   compile_translations "$tmp/src"
   "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$dir" \

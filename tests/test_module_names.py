@@ -5,7 +5,7 @@ import ast
 
 from tests.conftest import ROOT
 
-SHIPPED = ("kiosk", "drivers", "content", "central")
+SHIPPED = ("common", "kiosk", "drivers", "content", "central")
 
 
 def _shipped_modules():

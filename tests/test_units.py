@@ -261,7 +261,8 @@ def test_the_wheel_holds_every_file_the_kiosk_reads_at_run_time(tmp_path):
         pytest.skip("translations not compiled: run ./setup.sh deps")
     source = tmp_path / "src"
     source.mkdir()
-    for part in ("kiosk", "drivers", "content", "central", "pyproject.toml", "README.md"):
+    for part in ("common", "kiosk", "drivers", "content", "central", "pyproject.toml",
+                 "README.md"):
         copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
         copy(ROOT / part, source / part)
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
@@ -271,11 +272,13 @@ def test_the_wheel_holds_every_file_the_kiosk_reads_at_run_time(tmp_path):
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "wheels").glob("library_kiosk-*.whl")
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
-    needed = {str(p.relative_to(ROOT)) for part in ("kiosk", "drivers", "content", "central")
+    needed = {str(p.relative_to(ROOT)) for part in ("common", "kiosk", "drivers", "content",
+                                                    "central")
               for p in (ROOT / part).rglob("*")
               if p.is_file() and p.suffix not in (".py", ".pyc", ".po")
               and "__pycache__" not in p.parts}
     assert needed and not needed - in_wheel, sorted(needed - in_wheel)
+    assert "common/__init__.py" in in_wheel  # the base every deployable imports
 
 
 def pins() -> list[str]:
