@@ -23,8 +23,10 @@ class JournalError(KioskError, RuntimeError):
 JOURNAL_CAUSES = ("full", "read_only", "replaced", "damaged", "io")
 
 
-class CentralError(KioskError, ConnectionError):
-    """The central server could not be reached, or refused a request.
+class CentralRequestError(KioskError, ConnectionError):
+    """A request of this kiosk to the central server failed: no answer came, the server refused
+    it, or the answer is not what the API promises. (central.errors.CentralError is the server's
+    own root, a different thing.)
 
     `status` is the HTTP status (None when no answer came); `retryable` says whether the same
     request may succeed later (network errors, 408, 429, 5xx) or needs a person (other 4xx).

@@ -22,7 +22,7 @@ from drivers import discovery
 from drivers.source import parse as parse_source
 from kiosk import __version__, system
 from kiosk.config import Config
-from kiosk.errors import CentralError, JournalError, KioskError
+from kiosk.errors import CentralRequestError, JournalError, KioskError
 from kiosk.i18n import N_
 from kiosk.journal import Journal, reserve
 from kiosk.journal.store import parse_utc
@@ -469,14 +469,14 @@ def check_central(config: Config) -> Check:
     token_path = config.central_token_path
     try:
         token = read_token(token_path)
-    except CentralError as e:
+    except CentralRequestError as e:
         return Check("central", False, Message(N_("no token: {error}"), {"error": str(e)}),
                      Message(N_("make one with 'kiosk-central kiosk add' on the server and "
                                 "save it as {path}"), {"path": str(token_path)}))
     try:
         with Central(url, token, timeout=CENTRAL_TIMEOUT) as central:
             central.health()
-    except CentralError as e:
+    except CentralRequestError as e:
         if e.status is None:
             return Check("central", False, Message(N_("cannot reach {url}: {error}"),
                                                    {"url": url, "error": e.reason}),

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kiosk.errors import CentralError
+from kiosk.errors import CentralRequestError
 from kiosk.upload.sender import MAX_WAIT_S, Central, RetryPolicy, read_token
 from tests.counting_server import TOKEN, CountingServer
 
@@ -74,14 +74,14 @@ def test_a_429_is_retried_after_its_retry_after():
 def test_retries_stop_at_their_number_and_at_the_time_budget():
     clock = Clock()
     with CountingServer(["500"] * 10) as server:
-        with central(server.url, clock, retries=3) as c, pytest.raises(CentralError) as e:
+        with central(server.url, clock, retries=3) as c, pytest.raises(CentralRequestError) as e:
             c.post("/api/v1/counts", BATCH)
     assert len(clock.waits) == 3 and e.value.status == 500 and e.value.retryable
     assert server.answers == ["500"] * 4
 
     clock = Clock()
     with CountingServer(["429:120", "ok"]) as server:
-        with central(server.url, clock, budget=60) as c, pytest.raises(CentralError) as e:
+        with central(server.url, clock, budget=60) as c, pytest.raises(CentralRequestError) as e:
             c.post("/api/v1/counts", BATCH)
     assert clock.waits == [] and "past the retry budget" in str(e.value)
     assert server.totals == {}
@@ -90,11 +90,12 @@ def test_retries_stop_at_their_number_and_at_the_time_budget():
 def test_other_client_errors_are_not_retried():
     clock = Clock()
     with CountingServer(["401"]) as server:
-        with central(server.url, clock) as c, pytest.raises(CentralError) as e:
+        with central(server.url, clock) as c, pytest.raises(CentralRequestError) as e:
             c.post("/api/v1/counts", BATCH)
         assert not e.value.retryable and e.value.status == 401
         assert "scripted 401" in str(e.value)
-        with central(server.url, clock, token="wrong") as c, pytest.raises(CentralError) as e:
+        with (central(server.url, clock, token="wrong") as c,
+              pytest.raises(CentralRequestError) as e):
             c.post("/api/v1/heartbeat", {})
         assert e.value.status == 401 and "bad token" in e.value.reason
     assert clock.waits == []
@@ -115,7 +116,7 @@ def test_a_refused_connection_names_the_reason():
         port = s.getsockname()[1]
     clock = Clock()
     with central(f"http://127.0.0.1:{port}", clock, retries=1) as c:
-        with pytest.raises(CentralError, match="Connection refused"):
+        with pytest.raises(CentralRequestError, match="Connection refused"):
             c.post("/api/v1/counts", BATCH)
     assert len(clock.waits) == 1
 
@@ -135,7 +136,8 @@ def test_a_redirect_is_not_followed():
     threading.Thread(target=http.serve_forever, daemon=True).start()
     try:
         with central(f"http://127.0.0.1:{http.server_address[1]}", Clock()) as c:
-            with pytest.raises(CentralError, match="redirected to https://elsewhere.example"):
+            with pytest.raises(CentralRequestError,
+                               match="redirected to https://elsewhere.example"):
                 c.post("/api/v1/counts", BATCH)
     finally:
         http.shutdown()
@@ -144,10 +146,10 @@ def test_a_redirect_is_not_followed():
 
 def test_the_token_file_is_read_and_its_problems_named(tmp_path, caplog):
     path = tmp_path / "central.token"
-    with pytest.raises(CentralError, match="kiosk-central kiosk add"):
+    with pytest.raises(CentralRequestError, match="kiosk-central kiosk add"):
         read_token(path)
     path.write_text("two words\n")
-    with pytest.raises(CentralError, match="not a token"):
+    with pytest.raises(CentralRequestError, match="not a token"):
         read_token(path)
     path.write_text(TOKEN + "\n")
     path.chmod(0o644)

@@ -32,7 +32,7 @@ import requests
 from kiosk.delivery.jsonfile import read_json, write_json
 from kiosk.delivery.space import free_bytes, megabytes, shortfall
 from kiosk.delivery.throttle import RateLimit
-from kiosk.errors import CentralError, KioskError
+from kiosk.errors import CentralRequestError, KioskError
 from kiosk.system import fsync_dir
 from kiosk.upload.sender import Central
 
@@ -145,7 +145,7 @@ class Downloader:
         try:
             self.central.retrying("GET", target.path, lambda: self._attempt(target, part),
                                   progressed=progressed)
-        except CentralError as e:
+        except CentralRequestError as e:
             kept = (f"; the {megabytes(self.progress.done_bytes)} downloaded are kept and the "
                     "next run resumes" if self.progress.done_bytes else "")
             failure = (DownloadFailure.NETWORK if e.retryable or e.status is None
@@ -167,9 +167,10 @@ class Downloader:
                 found = CONTENT_RANGE.match(answered)
                 if not found or int(found[1]) != done or int(found[3]) != target.size:
                     self._start_over(part)
-                    raise CentralError(f"the server answered bytes {answered!r} when asked for "
-                                       f"{done}- of {target.size}: starting over",
-                                       retryable=True)
+                    raise CentralRequestError(
+                        f"the server answered bytes {answered!r} when asked for "
+                        f"{done}- of {target.size}: starting over",
+                        retryable=True)
             elif reply.status_code == 200:
                 if done:
                     log.info("the server sent %s whole (its ETag is %s, was %s: the file changed"
@@ -178,8 +179,9 @@ class Downloader:
                     self._start_over(part)
             elif reply.status_code == 416:
                 self._start_over(part)
-                raise CentralError(f"the server has fewer than the {done} bytes already "
-                                   f"downloaded of {target.name}: starting over", retryable=True)
+                raise CentralRequestError(f"the server has fewer than the {done} bytes already "
+                                          f"downloaded of {target.name}: starting over",
+                                          retryable=True)
             else:
                 raise self.central.refusal(target.path, reply)
             self._save(replace(self.progress, etag=reply.headers.get("ETag")))
@@ -212,11 +214,11 @@ class Downloader:
                                 DownloadFailure.PAUSED)
                 except requests.RequestException as e:
                     self._synced(f, done, target, part)
-                    raise CentralError(f"the connection broke after {megabytes(done)} of "
-                                       f"{megabytes(target.size)} ({type(e).__name__})",
-                                       retryable=True) from None
+                    raise CentralRequestError(f"the connection broke after {megabytes(done)} of "
+                                              f"{megabytes(target.size)} ({type(e).__name__})",
+                                              retryable=True) from None
                 self._synced(f, done, target, part)
-        except CentralError:  # a ConnectionError, so an OSError too: not the disk's fault
+        except CentralRequestError:  # a ConnectionError, so an OSError too: not the disk's fault
             raise
         except OSError as e:
             self._start_over(part)
@@ -228,8 +230,9 @@ class Downloader:
                    "doctor)"), DownloadFailure.NO_SPACE if full else DownloadFailure.DISK
             ) from None
         if done < target.size:
-            raise CentralError(f"the server closed the connection after {megabytes(done)} of "
-                               f"{megabytes(target.size)}", retryable=True)
+            raise CentralRequestError(f"the server closed the connection after "
+                                      f"{megabytes(done)} of {megabytes(target.size)}",
+                                      retryable=True)
 
     def _synced(self, f: BinaryIO, done: int, target: Target, part: Path) -> None:
         """The bytes so far on disk, noted as done; the reserve must still be free."""

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kiosk.errors import CentralError
+from kiosk.errors import CentralRequestError
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 NOTHING_PUBLISHED = frozenset({204, 404})
@@ -45,7 +45,7 @@ class Release:
 
 def from_answer(answer: dict | None, kind: ReleaseKind) -> Release | None:
     """The release in the server's answer; None when nothing is published (no answer body, or
-    no version in it). Raises CentralError when the answer is not what the API promises."""
+    no version in it). Raises CentralRequestError when the answer is not what the API promises."""
     if answer is None or answer.get(VERSION_KEY[kind]) is None:
         return None
     try:
@@ -54,14 +54,15 @@ def from_answer(answer: dict | None, kind: ReleaseKind) -> Release | None:
                           _text(answer.get("published_at")),
                           int(answer["id"]) if answer.get("id") is not None else None)
     except (KeyError, TypeError, ValueError) as e:
-        raise CentralError(f"the central server described the {kind} update in a way this "
-                           f"kiosk cannot read ({type(e).__name__}: {e}): {str(answer)[:300]}"
-                           ) from None
+        raise CentralRequestError(f"the central server described the {kind} update in a way "
+                                  f"this kiosk cannot read ({type(e).__name__}: {e}): "
+                                  f"{str(answer)[:300]}") from None
     if not SHA256.match(release.sha256) or release.size <= 0:
-        raise CentralError(f"the central server gave {kind} {release.version} a bad sha256 or "
-                           f"size ({release.sha256!r}, {release.size})")
+        raise CentralRequestError(f"the central server gave {kind} {release.version} a bad "
+                                  f"sha256 or size ({release.sha256!r}, {release.size})")
     if not release.url:
-        raise CentralError(f"the central server gave no address for {kind} {release.version}")
+        raise CentralRequestError(f"the central server gave no address for {kind} "
+                                  f"{release.version}")
     return release
 
 

@@ -28,7 +28,7 @@ from kiosk.delivery.releases import Release, ReleaseKind
 from kiosk.delivery.space import MB
 from kiosk.delivery.status import DeliveryState, DeliveryStatus
 from kiosk.delivery.throttle import RateLimit
-from kiosk.errors import CentralError
+from kiosk.errors import CentralRequestError
 from kiosk.update import state
 from kiosk.update.rauc import RaucError
 from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
@@ -166,7 +166,7 @@ class Pull:
                 if verdict is not None:
                     return self._settle(verdict, release)
                 return self._download(central, release, lambda: window.contains(self.now()))
-        except CentralError as e:
+        except CentralRequestError as e:
             return self._failed(f"the central server could not be asked for updates: {e}")
 
     def _central(self) -> Central:

@@ -19,7 +19,7 @@ from datetime import tzinfo
 
 from content.errors import ContentError
 from kiosk.config import Config
-from kiosk.errors import CentralError, JournalError
+from kiosk.errors import CentralRequestError, JournalError
 from kiosk.journal import Journal
 from kiosk.journal.store import utc_now
 from kiosk.upload import state as state_file
@@ -149,14 +149,14 @@ class _Run:
         error = None
         try:
             central = self._central()
-        except CentralError as e:
+        except CentralRequestError as e:
             return self._failed(str(e))
         with central:
             if not heartbeat_only:
                 try:
                     self._send_batches(central, sent)
                     catalogue = self._send_catalogue(central)
-                except (CentralError, JournalError) as e:
+                except (CentralRequestError, JournalError) as e:
                     error = str(e)
                     log.error("upload stopped: %s", e)
                 self._save(self.state.with_error(error, utc_now()) if error
@@ -166,7 +166,7 @@ class _Run:
                 central.post(HEARTBEAT, heartbeat_body(self.config, self.state, unsent))
                 self._save(replace(self.state, last_contact_utc=utc_now()))
                 heartbeat = True
-            except CentralError as e:
+            except CentralRequestError as e:
                 log.error("heartbeat not sent: %s", e)
                 if error is None:  # the run's first failure is the one to show
                     error = str(e)
@@ -200,8 +200,8 @@ class _Run:
                     self._save(replace(self.state, pending=pending))  # on disk before it is sent
                 reply = central.post(COUNTS, batch.body(self.config.kiosk.id))
                 if reply.get("batch_id") != batch.batch_id:
-                    raise CentralError(f"{central.url}{COUNTS}: the answer names batch "
-                                       f"{reply.get('batch_id')!r}, not {batch.batch_id}")
+                    raise CentralRequestError(f"{central.url}{COUNTS}: the answer names batch "
+                                              f"{reply.get('batch_id')!r}, not {batch.batch_id}")
                 journal.mark_sent(batch.last_seq)
                 now = utc_now()
                 self._save(replace(self.state, pending=None, last_upload_utc=now,

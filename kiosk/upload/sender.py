@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import requests
 
 from kiosk import __version__
-from kiosk.errors import CentralError
+from kiosk.errors import CentralRequestError
 
 log = logging.getLogger(__name__)
 wire = logging.getLogger("kiosk.upload.wire")
@@ -53,14 +53,15 @@ def read_token(path: Path) -> str:
     try:
         token = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        raise CentralError(f"no token at {path}: make one on the central server with "
-                           "'kiosk-central kiosk add NAME --library LIBRARY' and save it "
-                           "there (mode 600)") from None
+        raise CentralRequestError(f"no token at {path}: make one on the central server with "
+                                  "'kiosk-central kiosk add NAME --library LIBRARY' and save it "
+                                  "there (mode 600)") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise CentralError(f"{path}: cannot read the token: "
-                           f"{getattr(e, 'strerror', None) or e}") from None
+        raise CentralRequestError(f"{path}: cannot read the token: "
+                                  f"{getattr(e, 'strerror', None) or e}") from None
     if not token or any(c.isspace() for c in token):
-        raise CentralError(f"{path}: not a token (expected one line of letters, digits, - and _)")
+        raise CentralRequestError(f"{path}: not a token (expected one line of letters, digits, "
+                                  "- and _)")
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         log.warning("%s: the token is readable by others (mode %o); chmod 600 it", path, mode)
@@ -111,7 +112,7 @@ class Central:
 
     def retrying(self, method: str, path: str, attempt: Callable[[], T], *,
                  progressed: Callable[[], bool] = lambda: False) -> T:
-        """`attempt()` until it returns, retrying the CentralErrors that may succeed later
+        """`attempt()` until it returns, retrying the CentralRequestErrors that may succeed later
         within the policy. An attempt that `progressed()` (a download that got bytes before
         the connection dropped) starts the count of retries and the budget afresh."""
         started = self._clock()
@@ -119,7 +120,7 @@ class Central:
         while True:
             try:
                 return attempt()
-            except CentralError as e:
+            except CentralRequestError as e:
                 if progressed():
                     started, retry = self._clock(), 0
                 if not e.retryable or retry >= self._policy.retries:
@@ -129,9 +130,9 @@ class Central:
                     wait = max(wait, e.retry_after_s)
                 left = started + self._policy.budget_s - self._clock()
                 if wait > left:
-                    raise CentralError(f"{e} (gave up: the next try would be after "
-                                       f"{wait:.0f} s, past the retry budget)",
-                                       status=e.status, retryable=True) from None
+                    raise CentralRequestError(f"{e} (gave up: the next try would be after "
+                                              f"{wait:.0f} s, past the retry budget)",
+                                              status=e.status, retryable=True) from None
                 retry += 1
                 log.warning("%s %s: %s; retry %d of %d in %.1f s", method, path, e, retry,
                             self._policy.retries, wait)
@@ -141,7 +142,7 @@ class Central:
         """GET `location` (a path on the server, or an address on the same server) once as a
         stream (a file to download), with the token and the timeouts. Any status comes back
         (200, 206 and 416 all mean something to a resumed download); the caller reads and
-        closes the response. No answer at all is a retryable CentralError."""
+        closes the response. No answer at all is a retryable CentralRequestError."""
         url = self.address(location)
         wire.debug("GET %s %s", url, headers)
         try:
@@ -149,25 +150,25 @@ class Central:
                                      allow_redirects=False)
         except requests.RequestException as e:
             reason = _brief(e)
-            raise CentralError(f"{url}: {reason}", retryable=True, reason=reason) from None
+            raise CentralRequestError(f"{url}: {reason}", retryable=True, reason=reason) from None
 
     def address(self, location: str) -> str:
         """The full address of `location`: a path ("/api/...") is joined to [central] url; an
         address must be on the same server (scheme, host and port), since the kiosk's token
-        goes with every request. Raises CentralError for any other."""
+        goes with every request. Raises CentralRequestError for any other."""
         if location.startswith("/") and not location.startswith("//"):
             return self.url + location
         if _origin(location) is not None and _origin(location) == _origin(self.url):
             return location
-        raise CentralError(f"{location!r} is not on the central server {self.url}: refused "
-                           "(the kiosk's token is sent to [central] url only)")
+        raise CentralRequestError(f"{location!r} is not on the central server {self.url}: refused "
+                                  "(the kiosk's token is sent to [central] url only)")
 
-    def refusal(self, location: str, reply: requests.Response) -> CentralError:
-        """A reply that is not what was asked for, as the CentralError any call raises."""
+    def refusal(self, location: str, reply: requests.Response) -> CentralRequestError:
+        """A reply that is not what was asked for, as the CentralRequestError any call raises."""
         reason = f"HTTP {reply.status_code}{_detail(reply)}"
-        return CentralError(f"{self.address(location)}: {reason}", status=reply.status_code,
-                            reason=reason, retryable=reply.status_code in RETRY_STATUS,
-                            retry_after_s=_retry_after(reply.headers.get("Retry-After")))
+        return CentralRequestError(f"{self.address(location)}: {reason}", status=reply.status_code,
+                                   reason=reason, retryable=reply.status_code in RETRY_STATUS,
+                                   retry_after_s=_retry_after(reply.headers.get("Retry-After")))
 
     def _once(self, method: str, path: str, body: dict | None,
               empty: frozenset[int] = frozenset()) -> dict | None:
@@ -180,11 +181,11 @@ class Central:
                 headers={"Content-Type": "application/json"} if data is not None else None)
         except requests.Timeout as e:
             reason = f"no answer in time ({_brief(e)})"
-            raise CentralError(f"{url}: {reason}", retryable=True, reason=reason) from None
+            raise CentralRequestError(f"{url}: {reason}", retryable=True, reason=reason) from None
         except requests.RequestException as e:
             # Dropped connections, refused connections, resets and broken chunked replies.
             reason = _brief(e)
-            raise CentralError(f"{url}: {reason}", retryable=True, reason=reason) from None
+            raise CentralRequestError(f"{url}: {reason}", retryable=True, reason=reason) from None
         wire.debug("%s %s -> %d %s", method, url, reply.status_code, reply.text[:2000])
         if reply.status_code in empty:
             log.info("%s %s: HTTP %d, taken as nothing there", method, url, reply.status_code)
@@ -193,10 +194,10 @@ class Central:
             try:
                 answer = reply.json()
             except ValueError:
-                raise CentralError(f"{url}: HTTP 200 but not JSON; is [central] url the "
-                                   "central server?", status=200) from None
+                raise CentralRequestError(f"{url}: HTTP 200 but not JSON; is [central] url the "
+                                          "central server?", status=200) from None
             if not isinstance(answer, dict):
-                raise CentralError(f"{url}: HTTP 200 but not a JSON object", status=200)
+                raise CentralRequestError(f"{url}: HTTP 200 but not a JSON object", status=200)
             return answer
         raise self.refusal(path, reply)
 
