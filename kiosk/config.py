@@ -7,14 +7,12 @@ both. Every problem is reported with the file, section, option and the values al
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.toml_options import Wording, build_section, default_of, option, read_toml
 from drivers.errors import SourceError
 from drivers.registry import check_source
 from drivers.settings import BarcodeRules, DriverSettings, RfidSecurity, ScannerTiming
@@ -29,25 +27,20 @@ SWITCH = ("auto", "yes", "no")  # true and false are read as "yes" and "no"
 PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d{1,10}\$[0-9a-f]{16,}\$[0-9a-f]{64}$")
 # File systems any PC reads: a secret on one is not a secret (the boot partition is FAT).
 PC_READABLE_FS = frozenset({"vfat", "msdos", "exfat", "fat", "ntfs", "ntfs3", "fuseblk"})
-
-
-def default_of(source: type, name: str) -> Any:
-    """The default of field `name` of the dataclass `source`, where it is written."""
-    return next(f.default for f in dataclasses.fields(source) if f.name == name)
+WORDING = Wording(
+    error=ConfigError,
+    unreadable="{path}: cannot read: {reason}",
+    where="{path}: option '{name}' in section [{section}]",
+    unknown="{path}: unknown option '{name}' in section [{section}]; allowed: {allowed}",
+    wrong_kind="{where} must be {expected} (got {value!r})",
+    kind_names={str: "a string", int: "a whole number", float: "a number",
+                bool: "true or false"},
+    below_min="{where} must be >= {min} (got {value!r})",
+    above_max="{where} must be <= {max} (got {value!r})",
+)
 
 
 LANGUAGES = default_of(Settings, "languages")
-
-
-def option(default: Any, *, min: float | None = None, max: float | None = None,
-           choices: tuple[str, ...] | None = None, pattern: re.Pattern[str] | None = None,
-           hint: str = "", mirrors: tuple[type, str] | None = None) -> Any:
-    """A config option with its checks; `hint` is shown when a pattern does not match."""
-    meta = {"min": min, "max": max, "choices": choices, "pattern": pattern, "hint": hint,
-            "mirrors": mirrors}
-    if isinstance(default, dict):
-        return field(default_factory=lambda: dict(default), metadata=meta)
-    return field(default=default, metadata=meta)
 
 
 def mirrored(source: type, name: str, **checks: Any) -> Any:
@@ -331,7 +324,7 @@ def load_files(files: list[Path]) -> Config:
     merged: dict[str, dict[str, Any]] = {}
     origin: dict[tuple[str, str], Path] = {}
     for path in files:
-        for section, values in _read_toml(path).items():
+        for section, values in read_toml(path, WORDING).items():
             if section not in _ALLOWED_SECTIONS:
                 raise ConfigError(f"{path}: unknown section [{section}]; allowed: "
                                   + ", ".join(_ALLOWED_SECTIONS))
@@ -340,7 +333,9 @@ def load_files(files: list[Path]) -> Config:
             for key, value in values.items():
                 merged.setdefault(section, {})[key] = value
                 origin[(section, key)] = path
-    sections = {name: _build_section(cls, name, merged.get(name, {}), origin)
+    sections = {name: build_section(cls, name, merged.get(name, {}),
+                                    {key: path for (section, key), path in origin.items()
+                                     if section == name}, WORDING)
                 for name, cls in _SECTION_CLASSES.items()}
     devices = _build_devices(merged.get("devices", {}), origin)
     _check_offline_rules(sections["circulation"], origin)
@@ -416,72 +411,6 @@ def _check_window(updates: UpdatesSection, origin: dict[tuple[str, str], Path]) 
     except ValueError as e:
         raise ConfigError(f"{origin[('updates', 'window')]}: option 'window' in section "
                           f"[updates]: {e}") from None
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
-    # Windows Notepad may save UTF-8 with a byte-order mark, or another encoding altogether.
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; save it with the encoding UTF-8") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    except RecursionError:  # tomllib recurses into arrays and inline tables
-        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") \
-            from None
-
-
-def _build_section(cls: type, name: str, values: dict[str, Any],
-                   origin: dict[tuple[str, str], Path]) -> Any:
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for key in values:
-        if key not in fields:
-            raise ConfigError(f"{origin[(name, key)]}: unknown option '{key}' in section "
-                              f"[{name}]; allowed: {', '.join(fields)}")
-    checked = {key: _check(fields[key], name, value, origin[(name, key)])
-               for key, value in values.items()}
-    return cls(**checked)
-
-
-def _check(f: dataclasses.Field, section: str, value: Any, path: Path) -> Any:
-    where = f"{path}: option '{f.name}' in section [{section}]"
-    kind = {"str": str, "int": int, "float": float, "bool": bool}[f.type]
-    meta = f.metadata
-    # TOML booleans are not numbers here, and an integer is a fine float.
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        try:
-            value = float(value)
-        except OverflowError:
-            raise ConfigError(f"{where} is too large (got a number of "
-                              f"{len(str(abs(value)))} digits)") from None
-    if isinstance(value, float) and math.isnan(value):
-        raise ConfigError(f"{where} must be a number, not nan")
-    if isinstance(value, str) and "\x00" in value:
-        raise ConfigError(f"{where} holds a NUL character (\\u0000)")
-    if meta.get("choices") == SWITCH and isinstance(value, bool):
-        value = "yes" if value else "no"
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        expected = (f"one of {', '.join(meta['choices'])}" if meta.get("choices")
-                    else _KIND_NAMES[kind])
-        raise ConfigError(f"{where} must be {expected} (got {value!r})")
-    if meta.get("min") is not None and value < meta["min"]:
-        raise ConfigError(f"{where} must be >= {meta['min']} (got {value!r})")
-    if meta.get("max") is not None and value > meta["max"]:
-        raise ConfigError(f"{where} must be <= {meta['max']} (got {value!r})")
-    if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"{where} must be one of {', '.join(meta['choices'])} (got {value!r})")
-    pattern = meta.get("pattern")
-    if pattern is not None and value != "" and not pattern.match(value):
-        raise ConfigError(f"{where} is not valid: {meta['hint']} (got {value!r})")
-    return value
-
-
-_KIND_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
 
 
 def _build_devices(values: dict[str, Any], origin: dict[tuple[str, str], Path]) -> dict[str, str]:
