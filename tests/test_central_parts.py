@@ -42,6 +42,23 @@ def test_config_ranges_and_overrides(tmp_path):
     assert config.load(path).db_url == "sqlite:////srv/c/central.sqlite3"
 
 
+def test_config_is_read_as_the_kiosk_reads_its_own(tmp_path):
+    """common/toml_options.py reads both files: a byte-order mark (Notepad) is skipped, another
+    encoding is named, and the server keeps its own wording."""
+    path = tmp_path / "c.toml"
+    path.write_bytes(b'\xef\xbb\xbf[central]\nport = 9000\n')
+    assert config.load(path).port == 9000
+    path.write_bytes(b'[central]\nhost = "\xc4\xe3"\n')
+    with pytest.raises(config.CentralConfigError, match="not UTF-8 text"):
+        config.load(path)
+    path.write_text("[central]\nport = true\n")
+    with pytest.raises(config.CentralConfigError,
+                       match=r"c.toml: option 'port' in \[central\] must be int, not True$"):
+        config.load(path)
+    with pytest.raises(config.CentralConfigError, match="cannot read the config: "):
+        config.load(tmp_path / "missing.toml")
+
+
 def test_passwords_are_salted_scrypt():
     one, two = hash_password("geheim123"), hash_password("geheim123")
     assert one != two and one.startswith("scrypt$16384$8$1$")
