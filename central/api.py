@@ -5,6 +5,7 @@ functions on its worker threads; each answers from one database transaction.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,10 +21,11 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["kiosks"])
 _bearer = HTTPBearer(auto_error=False, description="the kiosk's token from `kiosk-central kiosk add`")
 
-_AUTH_ERRORS = {401: {"model": Problem, "description": "no token, or not a known kiosk's"},
-                403: {"model": Problem, "description": "the token belongs to another kiosk"},
-                400: {"model": Problem, "description": "the body is not JSON"},
-                413: {"model": Problem, "description": "the body is too large"}}
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no token, or not a known kiosk's"},
+    403: {"model": Problem, "description": "the token belongs to another kiosk"},
+    400: {"model": Problem, "description": "the body is not JSON"},
+    413: {"model": Problem, "description": "the body is too large"}}
 
 
 def storage(request: Request) -> Storage:

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -54,8 +54,9 @@ def create_app(config: CentralConfig, storage: Storage, *,
     return app
 
 
-async def _validation_error(request: Request, exc: RequestValidationError):
+async def _validation_error(request: Request, exc: Exception) -> Response:
     """Malformed JSON is a 400 by the contract; a body that breaks the schema stays 422."""
+    assert isinstance(exc, RequestValidationError)  # registered for this one alone
     for error in exc.errors():
         if error.get("type") == "json_invalid":
             return JSONResponse({"detail": f"the body is not valid JSON: "

@@ -66,7 +66,9 @@ def new_csrf_token() -> str:
 
 
 def same_secret(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
+    if not a or not b:
+        return False
+    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def session_key(path: Path) -> str:

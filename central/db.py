@@ -84,6 +84,13 @@ class Conn:
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         return self.execute(sql, params).fetchone()
 
+    def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the one row a query always gives (an aggregate, a count)."""
+        row = self.one(sql, params)
+        if row is None:
+            raise StorageError(f"no row from {sql!r}")
+        return row[0]
+
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return list(self.execute(sql, params).fetchall())
 
@@ -187,7 +194,7 @@ class Database:
                 conn.execute(statement)
             conn.execute("INSERT INTO meta (name, value) VALUES ('schema', ?) "
                          "ON CONFLICT (name) DO NOTHING", (SCHEMA_VERSION,))
-            found = conn.one("SELECT value FROM meta WHERE name = 'schema'")[0]
+            found = conn.value("SELECT value FROM meta WHERE name = 'schema'")
         if found != SCHEMA_VERSION:
             raise StorageError(f"the database has schema {found}; this server knows "
                                f"{SCHEMA_VERSION}")

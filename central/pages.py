@@ -37,7 +37,8 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
-async def to_sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
+async def to_sign_in(request: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, SignInRequired)  # registered for this one alone
     return RedirectResponse("/login?" + urlencode({"next": exc.next_path}), status_code=303)
 
 
@@ -156,7 +157,7 @@ def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], li
     """The period and kiosks asked for in the query, within what the user may see."""
     query = request.query_params
     today = request.app.state.clock().date()
-    errors = []
+    errors: list[str] = []
     last = _day(query.get("to"), today, errors)
     first = _day(query.get("from"), last - dt.timedelta(days=DEFAULT_DAYS - 1), errors)
     if first > last:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
@@ -46,7 +46,7 @@ def latest_update(kiosk: Kiosk = Depends(authenticated_kiosk),
     return release_out(found) if found else Response(status_code=204)
 
 
-_FILE_ANSWERS = {**_AUTH_ERRORS,
+_FILE_ANSWERS: dict[int | str, dict[str, Any]] = {**_AUTH_ERRORS,
                  206: {"description": "the part asked for with Range"},
                  404: {"model": Problem, "description": "no such release for this kiosk's "
                        "library, or withdrawn"},
@@ -67,7 +67,7 @@ def release_file(release_id: ReleaseId, request: Request,
         handle = open(store.path_of(release), "rb") if release else None
     except FileNotFoundError:
         handle = None
-    if handle is None:
+    if release is None or handle is None:
         raise HTTPException(404, f"no release {release_id} for this kiosk's library")
     etag = f'"{release.sha256}"'
     headers = {"ETag": etag, "Accept-Ranges": "bytes",

@@ -150,7 +150,7 @@ class Releases:
                     f"{', '.join(sorted(known)) or 'none yet (kiosk-central kiosk add)'}",
                     N_("No library named {name}."), name=", ".join(unknown))
             _refuse_same_version(conn, kind, version, libraries, all_libraries)
-            release_id = int(conn.one("SELECT COALESCE(MAX(id), 0) + 1 FROM releases")[0])
+            release_id = int(conn.value("SELECT COALESCE(MAX(id), 0) + 1 FROM releases"))
             file = f"{kind}/{release_id}-{version}{SUFFIXES[kind]}"
             release = Release(release_id, kind, version, staged.size, staged.sha256, file,
                               all_libraries, () if all_libraries else libraries, utc_now(),
@@ -230,7 +230,7 @@ class Releases:
             if found[0].withdrawn_at is None:
                 conn.execute("UPDATE releases SET withdrawn_at = ? WHERE id = ?",
                              (utc_now(), release_id))
-        release = self.get(release_id)
+            release = next(_releases(conn, "WHERE id = ?", (release_id,)))
         self.path_of(release).unlink(missing_ok=True)
         log.info("release %d (%s %s) withdrawn", release.id, release.kind, release.version)
         return release

@@ -142,7 +142,7 @@ class Storage:
         Raises BatchConflict for a batch id sent by another kiosk or with another range, and
         for a range overlapping a batch already accepted under another id.
         """
-        summed = Counter()
+        summed: Counter[tuple[str, int, str, str, str]] = Counter()
         for row in counts:
             summed[(row.day, row.hour, row.event, row.outcome, row.key or "")] += row.n
         with self.db.write() as conn:

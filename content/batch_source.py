@@ -13,7 +13,7 @@ import io
 import os
 import tarfile
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import IO, Iterator
 
 from content.errors import BatchError
 from content.manifest import FileRef, check_path
@@ -135,7 +135,7 @@ class BatchSource:
         folder = name.split("/", 1)[0]
         check_path(name, folder if folder in FOLDERS else "covers", f"batch member {name!r}")
 
-    def _open(self, name: str) -> BinaryIO:
+    def _open(self, name: str) -> IO[bytes]:
         if self._tar is None:
             return open(self.path / name, "rb")
         handle = self._tar.extractfile(self._members[name])

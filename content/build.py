@@ -129,7 +129,7 @@ def _entry(src: Path, row: Row, counts: dict) -> tuple[dict, dict[str, bytes | P
 
 
 def _cover(src: Path, v: dict, book: Path, book_format: str, counts: dict, number: int) -> bytes:
-    image = None
+    image: Image.Image | None = None
     try:
         if v.get("cover"):
             image = Image.open(src / v["cover"])

@@ -35,7 +35,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     faces = 5 if path.suffix == ".ttc" else 1
     for index in range(faces):  # the Simplified Chinese face of a CJK collection
         font = ImageFont.truetype(str(path), size, index=index)
-        if "SC" in " ".join(font.getname()):
+        if "SC" in " ".join(filter(None, font.getname())):
             return font
     return ImageFont.truetype(str(Path(path)), size)
 

@@ -40,9 +40,10 @@ def epub_cover(path: Path) -> bytes | None:
 def _package_path(book: zipfile.ZipFile) -> str:
     container = ElementTree.fromstring(book.read("META-INF/container.xml"))
     rootfile = container.find(f".//{CONTAINER_NS}rootfile")
-    if rootfile is None or not rootfile.get("full-path"):
+    path = rootfile.get("full-path") if rootfile is not None else None
+    if not path:
         raise NotAnEpub("its container.xml names no package document")
-    return rootfile.get("full-path")
+    return path
 
 
 def _cover_href(opf: ElementTree.Element) -> str | None:

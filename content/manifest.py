@@ -138,20 +138,20 @@ def _file_ref(ref: object, folder: str, where: str) -> FileRef:
     if not isinstance(ref, dict):
         raise BatchError(f"{where} is missing")
     path, size, digest = ref.get("path"), ref.get("size"), ref.get("sha256")
-    check_path(path, folder, where)
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise BatchError(f"{where}: size {size!r} is not a number of bytes")
     if not isinstance(digest, str) or not SHA256.match(digest):
         raise BatchError(f"{where}: sha256 {digest!r} is not 64 lower-case hex digits")
-    return FileRef(path, size, digest)
+    return FileRef(check_path(path, folder, where), size, digest)
 
 
-def check_path(path: object, folder: str, where: str) -> None:
+def check_path(path: object, folder: str, where: str) -> str:
     """A plain relative path inside `folder`: nothing that could reach outside the batch."""
     parts = path.split("/") if isinstance(path, str) else []
     if len(parts) != 2 or parts[0] != folder or not PATH_PART.match(parts[1]):
         raise BatchError(f"{where}: path {path!r} is not a plain file name under {folder}/ "
                          "(no .., no absolute or nested paths)")
+    return "/".join(parts)
 
 
 def manifest_bytes(batch: str, created: str, entries: list[dict]) -> bytes:

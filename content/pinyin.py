@@ -8,11 +8,19 @@ Latin letters and digits pass through, lower-cased; other characters are dropped
 
 from __future__ import annotations
 
+from typing import Any
+
 from pypinyin import Style, lazy_pinyin
 
 
+def _one_piece_each(chars: str) -> Any:
+    """pypinyin's `errors` callback: characters without a reading, one piece each (pypinyin
+    takes a list here; its type stubs say str only)."""
+    return list(chars)
+
+
 def _pieces(text: str, style: Style) -> list[str]:
-    return lazy_pinyin(text, style=style, errors=lambda chars: list(chars))
+    return lazy_pinyin(text, style=style, errors=_one_piece_each)
 
 
 def _keep(piece: str) -> str:

@@ -125,6 +125,7 @@ class CatalogueStore:
         changed = {e.id: e for e in manifest.entries}
         carried = [title_id for title_id in old if title_id not in changed]
         for title_id in carried:  # hard links: no new bytes on the card
+            assert current is not None  # a title is carried over from the current version
             for relative in (old[title_id].cover, old[title_id].file):
                 _link_or_copy(current / relative, building / relative)
         titles = [self._take(source, entry, manifest.batch, old, building)
@@ -216,7 +217,7 @@ class CatalogueStore:
 
     def versions(self) -> list[VersionInfo]:
         current, previous = self.current_dir(), self.previous_dir()
-        found = []
+        found: list[VersionInfo] = []
         if not self.versions_dir.exists():
             return found
         for folder in sorted(self.versions_dir.iterdir()):
