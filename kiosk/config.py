@@ -333,10 +333,11 @@ def load_files(files: list[Path]) -> Config:
             for key, value in values.items():
                 merged.setdefault(section, {})[key] = value
                 origin[(section, key)] = path
-    sections = {name: build_section(cls, name, merged.get(name, {}),
-                                    {key: path for (section, key), path in origin.items()
-                                     if section == name}, WORDING)
-                for name, cls in _SECTION_CLASSES.items()}
+    sections: dict[str, Any] = {
+        name: build_section(cls, name, merged.get(name, {}),
+                            {key: path for (section, key), path in origin.items()
+                             if section == name}, WORDING)
+        for name, cls in _SECTION_CLASSES.items()}
     devices = _build_devices(merged.get("devices", {}), origin)
     _check_offline_rules(sections["circulation"], origin)
     _check_window(sections["updates"], origin)
