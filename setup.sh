@@ -54,8 +54,9 @@ KIOSK_APT_PACKAGES=(
   iproute2                               # `ip`: kiosk doctor reads the network with it
   util-linux                             # setterm: no cursor, no blanking on the kiosk's screen
 )
-# What the central server's virtualenv needs (msgfmt compiles its translations).
-CENTRAL_APT_PACKAGES=(python3 python3-venv gettext)
+# What the central server needs: its virtualenv, msgfmt for its translations, and RAUC (with
+# unsquashfs) to read a published bundle's version (central/bundles.py).
+CENTRAL_APT_PACKAGES=(python3 python3-venv gettext rauc squashfs-tools)
 # What staff's e-book batch tool needs: a Chinese font for drawn covers, found with fc-match.
 CONTENT_APT_PACKAGES=(python3 python3-venv gettext fonts-noto-cjk fontconfig)
 # What building the wheels needs (evdev compiles against the kernel's input.h).
