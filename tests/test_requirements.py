@@ -140,6 +140,7 @@ def test_each_set_holds_what_its_pins_require(file):
     assert not lacking, f"{file} lacks {sorted(lacking)}"
 
 
+@cache
 def _distributions_of_modules() -> dict[str, set[str]]:
     return {module: {canonicalize_name(d) for d in dists}
             for module, dists in metadata.packages_distributions().items()}
