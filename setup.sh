@@ -3,6 +3,9 @@
 #   ./setup.sh demo   install, then start the kiosk with simulated devices
 #   ./setup.sh test   install, then run every test headless under Xvfb
 #   ./setup.sh deps   install only (Debian packages, .venv, compiled translations)
+# (these three put the development set, requirements-dev.txt, in .venv)
+#   ./setup.sh central   the central server alone (requirements-central.txt) in .venv-central
+#   ./setup.sh content   staff's e-book batch tool alone (requirements-content.txt) in .venv-content
 # On a kiosk (a Pi or a PC with Debian 12; docs/install.md), as root or with sudo:
 #   ./setup.sh wheels DIR        build every wheel the kiosk needs into DIR (for offline installs)
 #   ./setup.sh install [--wheels DIR] [--data-partition auto|yes|no] [--read-only-root|--read-write-root]
@@ -51,6 +54,11 @@ KIOSK_APT_PACKAGES=(
   iproute2                               # `ip`: kiosk doctor reads the network with it
   util-linux                             # setterm: no cursor, no blanking on the kiosk's screen
 )
+# What the central server needs: its virtualenv, msgfmt for its translations, and RAUC (with
+# unsquashfs) to read a published bundle's version (central/bundles.py).
+CENTRAL_APT_PACKAGES=(python3 python3-venv gettext rauc squashfs-tools)
+# What staff's e-book batch tool needs: a Chinese font for drawn covers, found with fc-match.
+CONTENT_APT_PACKAGES=(python3 python3-venv gettext fonts-noto-cjk fontconfig)
 # What building the wheels needs (evdev compiles against the kernel's input.h).
 WHEEL_APT_PACKAGES=(python3 python3-venv python3-dev gcc linux-libc-dev gettext)
 # What the system test needs: a Debian tree, and systemd-nspawn to boot it.
@@ -140,11 +148,33 @@ install_packages() {
   fi
 }
 
+# make_venv [VENV REQUIREMENTS]: VENV (default .venv) with the pinned set REQUIREMENTS (default
+# the development set: everything, so the tests run) and this project, editable.
 make_venv() {
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-    --no-build-isolation --editable .
+  local venv=${1:-$VENV} requirements=${2:-requirements-dev.txt}
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  local pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+  "${pip[@]}" -r requirements-build.txt -r "$requirements"
+  "${pip[@]}" --no-deps --no-build-isolation --editable .
+}
+
+# requirement_pins FILE: the pins FILE installs, its own and those of the files it includes
+# (`-r`, relative to FILE, as pip reads them), one `name==version` a line, each once.
+requirement_pins() {
+  _requirement_lines "$1" | awk '!seen[tolower($0)]++'
+}
+
+_requirement_lines() {
+  local file=$1 line
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%%#*}
+    line=${line//[[:space:]]/}
+    case "$line" in
+      "") ;;
+      -r*) _requirement_lines "$(dirname "$file")/${line#-r}" ;;
+      *) echo "$line" ;;
+    esac
+  done < "$file"
 }
 
 compile_translations() {
@@ -219,7 +249,7 @@ build_wheels() {
     -r requirements-kiosk.txt
   rm -rf "$tmp"
   project_wheel "$dir"
-  cp requirements-kiosk.txt "$dir/"
+  requirement_pins requirements-kiosk.txt > "$dir/requirements-kiosk.txt"
   check_wheel_folder "$dir"
   echo "setup: wheels for an offline install are in $dir"
 }
@@ -498,19 +528,17 @@ uninstall_kiosk() {
   if systemd_running; then systemctl daemon-reload; fi
 }
 
-# check_wheel_folder DIR: every pin of requirements-kiosk.txt has its wheel in DIR (wheel names
-# spell projects in lower or mixed case with "_" for "-" and "."), else names the missing ones.
+# check_wheel_folder DIR: every pin of the kiosk's set (requirements-kiosk.txt and the files it
+# includes) has its wheel in DIR (wheel names spell projects in lower or mixed case with "_" for
+# "-" and "."), else names the missing ones.
 check_wheel_folder() {
   local dir=$1 line name version missing=() have
   have=$(ls "$dir" | tr '[:upper:]' '[:lower:]')
   while IFS= read -r line; do
-    line=${line%%#*}
-    line=${line//[[:space:]]/}
-    [ -n "$line" ] || continue
     name=$(echo "${line%%==*}" | tr '[:upper:]' '[:lower:]' | tr -- '-.' '__')
     version=${line#*==}
     grep -qF -- "$name-$version-" <<< "$have" || missing+=("$line")
-  done < requirements-kiosk.txt
+  done < <(requirement_pins requirements-kiosk.txt)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: $dir has no wheel for ${missing[*]}: build the folder again" >&2
     return 1
@@ -518,7 +546,7 @@ check_wheel_folder() {
 }
 
 usage() {
-  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -527,6 +555,16 @@ main() {
     demo) install_all; run_demo ;;
     test) install_all; shift; run_tests "$@" ;;
     deps) install_all ;;
+    central)
+      install_packages "${CENTRAL_APT_PACKAGES[@]}"
+      make_venv .venv-central requirements-central.txt
+      compile_translations
+      echo "setup: the central server is in .venv-central: .venv-central/bin/kiosk-central serve" ;;
+    content)
+      install_packages "${CONTENT_APT_PACKAGES[@]}"
+      make_venv .venv-content requirements-content.txt
+      compile_translations
+      echo "setup: staff's e-book tool is in .venv-content: .venv-content/bin/kiosk content --help" ;;
     wheels)
       if [ "${2:-}" = --arch ]; then
         [ "${3:-}" = arm64 ] && [ -n "${4:-}" ] || usage

@@ -66,7 +66,7 @@ phase() {
 # modules differ.
 arm64_evdev_wheel() {
   local dir=$1 pin packages key cached tmp
-  pin=$(grep -i '^evdev==' requirements-kiosk.txt)
+  pin=$(requirement_pins requirements-kiosk.txt | grep -i '^evdev==')
   packages=python3,python3-venv,python3-dev,gcc,linux-libc-dev
   key=$(printf '%s\n' "$IMAGE_SUITE $pin $EVDEV_BUILD_REQUIRES $packages" \
     "$(declare -f arm64_evdev_wheel)" | sha256sum | cut -c1-16)
@@ -103,10 +103,10 @@ build_arm64_wheels() {
   for tag in "${ARM64_PLATFORMS[@]}"; do platforms+=(--platform "${tag}_aarch64"); done
   python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$dir" \
     "${platforms[@]}" --python-version 3.11 --implementation cp \
-    -r <(grep -iv '^evdev==' requirements-kiosk.txt)
+    -r <(requirement_pins requirements-kiosk.txt | grep -iv '^evdev==')
   arm64_evdev_wheel "$dir"
   project_wheel "$dir"
-  cp requirements-kiosk.txt "$dir/"
+  requirement_pins requirements-kiosk.txt > "$dir/requirements-kiosk.txt"
   check_wheel_folder "$dir"
   echo "setup: the Pi's (arm64) wheels for an offline install are in $dir"
 }
@@ -182,11 +182,13 @@ clamp_mtimes() {
 }
 
 # project_copy DIR: the project as `install` reads it (setup.sh and the image/ it sources,
-# systemd/, docs/, README.md, the requirements) copied into DIR, with the modes git keeps: 0755
-# for folders and executables, 0644 for the rest, whatever umask the checkout was made with
-# (docs/ goes into the tree: 0600 from one checkout, 0644 from another would differ).
+# systemd/, docs/, README.md, the kiosk's pins in one file without its includes) copied into DIR,
+# with the modes git keeps: 0755 for folders and executables, 0644 for the rest, whatever umask
+# the checkout was made with (docs/ goes into the tree: 0600 from one checkout, 0644 from another
+# would differ).
 project_copy() {
-  cp -r setup.sh image systemd docs README.md requirements-kiosk.txt "$1/"
+  cp -r setup.sh image systemd docs README.md "$1/"
+  requirement_pins requirements-kiosk.txt > "$1/requirements-kiosk.txt"
   chmod -R u=rwX,go=rX "$1"
 }
 

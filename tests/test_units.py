@@ -282,9 +282,8 @@ def test_the_wheel_holds_every_file_the_kiosk_reads_at_run_time(tmp_path):
 
 
 def pins() -> list[str]:
-    return [line.split("#")[0].strip() for line in
-            (ROOT / "requirements-kiosk.txt").read_text(encoding="utf-8").splitlines()
-            if line.split("#")[0].strip()]
+    """The kiosk's pins, with those of the files requirements-kiosk.txt includes."""
+    return source_setup("requirement_pins requirements-kiosk.txt").stdout.split()
 
 
 def test_the_usage_names_the_image_commands():
