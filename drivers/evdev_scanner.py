@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import re
 import select
 import time
@@ -31,6 +30,7 @@ from drivers.barcode.keystream import KeyStream
 from drivers.barcode.reading import ScanReading, mask
 from drivers.errors import DeviceError, SourceError
 from drivers.base import Scanner
+from drivers.events import EventSink
 from drivers.settings import DriverSettings
 from drivers.source import Source
 from drivers.supervisor import SupervisedDriver
@@ -63,7 +63,7 @@ class _Node:
 
 
 class EvdevScanner(SupervisedDriver, Scanner):
-    def __init__(self, name: str, events: queue.Queue, source: Source,
+    def __init__(self, name: str, events: EventSink, source: Source,
                  settings: DriverSettings, *, opener: Callable[[], list[Any]] | None = None
                  ) -> None:
         super().__init__(name, events)

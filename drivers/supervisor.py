@@ -12,14 +12,13 @@ see that it was not well, rather than a brief "lost" and a "connected" that hide
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from typing import Any
 
 from drivers.base import Driver
 from drivers.errors import DeviceDegraded
-from drivers.events import DeviceFault, DeviceStatus
+from drivers.events import DeviceFault, DeviceStatus, DriverEvent, EventSink
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0)  # then every 10 s, for as long as it takes
@@ -28,7 +27,7 @@ FAULT_LOG_BURST = 10  # log every fault up to this many, then at most one a seco
 
 
 class SupervisedDriver(Driver):
-    def __init__(self, name: str, events: queue.Queue, *,
+    def __init__(self, name: str, events: EventSink, *,
                  retry_delays: tuple[float, ...] = RETRY_DELAYS_S) -> None:
         self.name = name
         self.events = events
@@ -94,7 +93,7 @@ class SupervisedDriver(Driver):
             self._degraded_by = ""
             self._set_state("connected", self._described)
 
-    def emit(self, event: object) -> None:
+    def emit(self, event: DriverEvent) -> None:
         self.events.put(event)
 
     def fault(self, detail: str) -> None:

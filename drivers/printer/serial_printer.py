@@ -28,6 +28,7 @@ import serial
 from drivers.base import PRINT_TIMEOUT_S, Printer
 from drivers.errors import (PrinterCoverOpen, PrinterError, PrinterOffline, PrinterPaperOut,
                             PrinterTimeout)
+from drivers.events import EventSink
 from drivers.printer.escpos import (CODEPAGES, STATUS_QUERIES, WIDTHS, PrinterSetup,
                                     PrinterStatus, encode_job, is_status_byte, parse_status,
                                     status_request)
@@ -60,7 +61,7 @@ class _Job:
 
 
 class SerialPrinter(SupervisedDriver, Printer):
-    def __init__(self, name: str, events: queue.Queue, source: Source, *,
+    def __init__(self, name: str, events: EventSink, source: Source, *,
                  status_every_s: float = STATUS_EVERY_S, **kwargs) -> None:
         super().__init__(name, events, **kwargs)
         source.check_options(OPTIONS)

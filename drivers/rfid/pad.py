@@ -39,7 +39,7 @@ from drivers.errors import (
     ReaderError,
     ReaderTimeout,
 )
-from drivers.events import Tag, TagsSeen
+from drivers.events import EventSink, Tag, TagsSeen
 from drivers.rfid import tagdata
 from drivers.rfid.health import Bad, ReplyHealth
 from drivers.rfid.link import BLOCK_SIZE, ReaderLink
@@ -63,7 +63,7 @@ class _Request:
 
 
 class RfidPad(SupervisedDriver, SecurityReader):
-    def __init__(self, name: str, events: queue.Queue, link_class: type[ReaderLink], path: str,
+    def __init__(self, name: str, events: EventSink, link_class: type[ReaderLink], path: str,
                  security: RfidSecurity, **kwargs) -> None:
         super().__init__(name, events, **kwargs)
         self.link_class = link_class

@@ -16,7 +16,6 @@ demo tray and the tests can scan, place tags and pull the plug.
 
 from __future__ import annotations
 
-import queue
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Callable
 from drivers.base import (PRINT_TIMEOUT_S, SECURITY_TIMEOUT_S, Driver, Printer, Scanner,
                           SecurityReader)
 from drivers.errors import DeviceError
+from drivers.events import EventSink
 from drivers.settings import RFID_OPTIONS, DriverSettings, rfid_settings
 from drivers.source import Source
 
@@ -100,7 +100,7 @@ class SimulatedPrinter(SimulatedDevice, Printer):
         self._running().print_receipt(text, qr, timeout)
 
 
-def open_simulated(name: str, source: Source, events: queue.Queue,
+def open_simulated(name: str, source: Source, events: EventSink,
                    settings: DriverSettings) -> Driver:
     kind = source.target
     if kind == "scanner":
@@ -123,7 +123,7 @@ def _paced(source: Source) -> bool:
     return source.text_option("paced", "yes", ("yes", "no")) == "yes"
 
 
-def _simulated_pad(name: str, kind: str, source: Source, events: queue.Queue,
+def _simulated_pad(name: str, kind: str, source: Source, events: EventSink,
                    settings: DriverSettings) -> Driver:
     from drivers.rfid.pad import RfidPad
     from drivers.sim.rfid_pad import SimPad, load_scenario
@@ -146,7 +146,7 @@ def _simulated_pad(name: str, kind: str, source: Source, events: queue.Queue,
         lambda path, twin: RfidPad(name, events, link_class, str(path), security), pad=pad)
 
 
-def _simulated_line_device(name: str, kind: str, source: Source, events: queue.Queue,
+def _simulated_line_device(name: str, kind: str, source: Source, events: EventSink,
                            settings: DriverSettings) -> Driver:
     from drivers.serial_lines import SerialLineDriver
     from drivers.sim.line_device import LineDevice
@@ -162,7 +162,7 @@ def _simulated_line_device(name: str, kind: str, source: Source, events: queue.Q
                                                                  f"serial:{path}"), settings))
 
 
-def _simulated_evdev_scanner(name: str, source: Source, events: queue.Queue,
+def _simulated_evdev_scanner(name: str, source: Source, events: EventSink,
                              settings: DriverSettings) -> Driver:
     from drivers.evdev_scanner import EvdevScanner
     from drivers.sim.evdev_device import SimInputDevice
@@ -176,7 +176,7 @@ def _simulated_evdev_scanner(name: str, source: Source, events: queue.Queue,
                                         settings, opener=lambda: [twin]))
 
 
-def _simulated_printer(name: str, source: Source, events: queue.Queue) -> Driver:
+def _simulated_printer(name: str, source: Source, events: EventSink) -> Driver:
     from drivers.printer.serial_printer import SerialPrinter, printer_setup
     from drivers.sim.printer import BAUD, SimPrinter
 
