@@ -22,7 +22,7 @@ class UnavailableDriver(Driver):
         self.name = name
         self.reason = reason
         self.events = events
-        self.status = "unavailable"
+        self._status = "unavailable"
 
     def start(self) -> None:
         self.events.put(DeviceStatus(self.name, "unavailable", self.reason))

@@ -32,7 +32,7 @@ class SupervisedDriver(Driver):
         self.name = name
         self.events = events
         self.retry_delays = retry_delays
-        self.status = "closed"
+        self._status = "closed"
         self.detail = ""
         self.since = time.monotonic()
         self.faults = 0
@@ -165,7 +165,7 @@ class SupervisedDriver(Driver):
         if state != self.status:
             self.since = time.monotonic()
         changed = (state, detail) != (self.status, self.detail)
-        self.status, self.detail = state, detail
+        self._status, self.detail = state, detail
         if announce and changed:
             self.emit(DeviceStatus(self.name, state, detail))
 

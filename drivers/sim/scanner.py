@@ -21,11 +21,11 @@ class SimScanner(Scanner):
         self.name = name
         self.events = events
         self.rules = rules
-        self.status = "closed"
+        self._status = "closed"
         self.history: list[str] = []
 
     def start(self) -> None:
-        self.status = "connected"
+        self._status = "connected"
         self.events.put(DeviceStatus(self.name, "connected", "simulated"))
 
     def scan(self, raw: str, symbology: str | None = None) -> None:
@@ -36,5 +36,5 @@ class SimScanner(Scanner):
 
     def close(self) -> None:
         if self.status != "closed":
-            self.status = "closed"
+            self._status = "closed"
             self.events.put(DeviceStatus(self.name, "lost", "closed"))
