@@ -62,7 +62,7 @@ class _Node:
     keys: KeyStream
 
 
-class EvdevScanner(SupervisedDriver, Scanner):
+class EvdevScanner(SupervisedDriver[list[_Node]], Scanner):
     def __init__(self, name: str, events: EventSink, source: Source,
                  settings: DriverSettings, *, opener: Callable[[], list[Any]] | None = None
                  ) -> None:

@@ -136,7 +136,7 @@ class LineSplitter:
         return [line] if line else []  # a blank line between codes is skipped
 
 
-class SerialLineDriver(SupervisedDriver, Scanner):
+class SerialLineDriver(SupervisedDriver[serial.Serial], Scanner):
     def __init__(self, name: str, events: EventSink, source: Source,
                  settings: DriverSettings) -> None:
         super().__init__(name, events)

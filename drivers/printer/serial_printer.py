@@ -60,7 +60,7 @@ class _Job:
     answer: Future[None]
 
 
-class SerialPrinter(SupervisedDriver, Printer):
+class SerialPrinter(SupervisedDriver[serial.Serial], Printer):
     def __init__(self, name: str, events: EventSink, source: Source, *,
                  status_every_s: float = STATUS_EVERY_S,
                  retry_delays: tuple[float, ...] = RETRY_DELAYS_S) -> None:

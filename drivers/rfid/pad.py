@@ -62,7 +62,7 @@ class _Request:
     answer: Future[SecurityResult]
 
 
-class RfidPad(SupervisedDriver, SecurityReader):
+class RfidPad(SupervisedDriver[ReaderLink], SecurityReader):
     def __init__(self, name: str, events: EventSink, link_class: LinkClass, path: str,
                  security: RfidSecurity, *,
                  retry_delays: tuple[float, ...] = RETRY_DELAYS_S) -> None:
