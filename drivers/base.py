@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Self
 
 SECURITY_TIMEOUT_S = 5.0  # a reader that has not taken a security request by then: nothing sent
 PRINT_TIMEOUT_S = 10.0  # a receipt not written by then is given up
@@ -31,7 +32,12 @@ class Driver(ABC):
     an idempotent `close()`."""
 
     name: str
-    status: str
+    _status = "closed"  # the driver sets it; the kiosk only reads `status`
+
+    @property
+    def status(self) -> str:
+        """"closed", "connected", "degraded", "lost" or "unavailable" (as `DeviceStatus`)."""
+        return self._status
 
     @abstractmethod
     def start(self) -> None: ...
@@ -39,7 +45,7 @@ class Driver(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def _input_nodes(links: dict[str, list[str]], notes: list[str]) -> list[Attached
     found = []
     for path in paths:
         try:
-            with evdev.InputDevice(path) as device:
+            with closing(evdev.InputDevice(path)) as device:
                 keys = device.capabilities().get(ecodes.EV_KEY, [])
                 found.append(Attached("input", path, device.name, device.info.vendor,
                                       device.info.product, tuple(links.get(path, [])),

@@ -17,20 +17,21 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import re
 import select
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable, Iterable, Iterator, Protocol
 
-from evdev import ecodes
+from evdev import InputEvent, ecodes
+from evdev.device import DeviceInfo
 
 from drivers.barcode.keymap import LAYOUTS, Typed
 from drivers.barcode.keystream import KeyStream
 from drivers.barcode.reading import ScanReading, mask
 from drivers.errors import DeviceError, SourceError
 from drivers.base import Scanner
+from drivers.events import EventSink
 from drivers.settings import DriverSettings
 from drivers.source import Source
 from drivers.supervisor import SupervisedDriver
@@ -42,12 +43,32 @@ USB_ID = re.compile(r"^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$")
 POLL_S = 0.1  # the longest select() wait, so close() is noticed quickly
 
 
-def open_input_nodes(target: str) -> list[Any]:
+class InputNode(Protocol):
+    """What the driver uses of an `evdev.InputDevice`, which the simulator's `SimInputDevice`
+    offers too."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str | bytes: ...
+    @property
+    def info(self) -> DeviceInfo: ...
+    @property
+    def fd(self) -> int: ...
+    def capabilities(self) -> dict[int, list[int]]: ...
+    def read(self) -> Iterator[InputEvent]: ...
+    def active_keys(self) -> Iterable[int]: ...
+    def grab(self) -> None: ...
+    def ungrab(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def open_input_nodes(target: str) -> list[InputNode]:
     """Every input node for `target`: the node at that path, or all nodes (the driver picks)."""
     import evdev
     if not USB_ID.match(target):
         return [evdev.InputDevice(target)]
-    nodes = []
+    nodes: list[InputNode] = []
     for path in sorted(evdev.list_devices()):
         try:
             nodes.append(evdev.InputDevice(path))
@@ -58,13 +79,13 @@ def open_input_nodes(target: str) -> list[Any]:
 
 @dataclass
 class _Node:
-    device: Any
+    device: InputNode
     keys: KeyStream
 
 
-class EvdevScanner(SupervisedDriver, Scanner):
-    def __init__(self, name: str, events: queue.Queue, source: Source,
-                 settings: DriverSettings, *, opener: Callable[[], list[Any]] | None = None
+class EvdevScanner(SupervisedDriver[list[_Node]], Scanner):
+    def __init__(self, name: str, events: EventSink, source: Source,
+                 settings: DriverSettings, *, opener: Callable[[], list[InputNode]] | None = None
                  ) -> None:
         super().__init__(name, events)
         source.check_options(OPTIONS)
@@ -128,7 +149,7 @@ class EvdevScanner(SupervisedDriver, Scanner):
 
     # --- reading --------------------------------------------------------------------------
 
-    def _wanted(self, device: Any) -> bool:
+    def _wanted(self, device: InputNode) -> bool:
         if self.usb_id and (device.info.vendor, device.info.product) != self.usb_id:
             return False
         keys = set(device.capabilities().get(ecodes.EV_KEY, ()))

@@ -7,6 +7,7 @@ which technicians and black-box tests read (see `drivers.listen_json`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, TypeAlias
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,13 @@ class DeviceFault:
     source: str
     detail: str
     count: int  # faults from this device since the kiosk started
+
+
+DriverEvent: TypeAlias = BarcodeRead | CardRead | TagsSeen | DeviceStatus | DeviceFault
+
+
+class EventSink(Protocol):
+    """Where a driver puts its events: the kiosk's queue, or any `queue.Queue`. A driver only
+    puts, so a queue that also carries the kiosk's other events will do."""
+
+    def put(self, item: DriverEvent, /) -> None: ...

@@ -10,7 +10,7 @@ import queue
 from typing import Callable
 
 from drivers.base import Driver
-from drivers.events import DeviceStatus
+from drivers.events import DeviceStatus, EventSink
 from drivers.settings import RFID_OPTIONS, DriverSettings, rfid_settings
 from drivers.source import Source, parse
 
@@ -18,11 +18,11 @@ from drivers.source import Source, parse
 class UnavailableDriver(Driver):
     """A configured device that cannot be built: shown offline with the reason, never faked."""
 
-    def __init__(self, name: str, reason: str, events: queue.Queue) -> None:
+    def __init__(self, name: str, reason: str, events: EventSink) -> None:
         self.name = name
         self.reason = reason
         self.events = events
-        self.status = "unavailable"
+        self._status = "unavailable"
 
     def start(self) -> None:
         self.events.put(DeviceStatus(self.name, "unavailable", self.reason))
@@ -31,7 +31,7 @@ class UnavailableDriver(Driver):
         pass
 
 
-def open_source(name: str, text: str, events: queue.Queue,
+def open_source(name: str, text: str, events: EventSink,
                 settings: DriverSettings = DriverSettings()) -> Driver:
     """A driver for the source `text`, not yet started."""
     source = parse(text)
@@ -43,18 +43,18 @@ def check_source(text: str, settings: DriverSettings = DriverSettings()) -> None
     open_source("check", text, queue.Queue(), settings)
 
 
-def _evdev(name: str, source: Source, events: queue.Queue, settings: DriverSettings) -> Driver:
+def _evdev(name: str, source: Source, events: EventSink, settings: DriverSettings) -> Driver:
     from drivers.evdev_scanner import EvdevScanner
     return EvdevScanner(name, events, source, settings)
 
 
-def _serial(name: str, source: Source, events: queue.Queue, settings: DriverSettings) -> Driver:
+def _serial(name: str, source: Source, events: EventSink, settings: DriverSettings) -> Driver:
     from drivers.serial_lines import SerialLineDriver
     return SerialLineDriver(name, events, source, settings)
 
 
 def _rfid(link_module: str, link_class: str) -> Callable[..., Driver]:
-    def build(name: str, source: Source, events: queue.Queue, settings: DriverSettings) -> Driver:
+    def build(name: str, source: Source, events: EventSink, settings: DriverSettings) -> Driver:
         import importlib
         from drivers.rfid.pad import RfidPad
         source.check_options(RFID_OPTIONS)
@@ -63,12 +63,12 @@ def _rfid(link_module: str, link_class: str) -> Callable[..., Driver]:
     return build
 
 
-def _escpos(name: str, source: Source, events: queue.Queue, settings: DriverSettings) -> Driver:
+def _escpos(name: str, source: Source, events: EventSink, settings: DriverSettings) -> Driver:
     from drivers.printer.serial_printer import SerialPrinter
     return SerialPrinter(name, events, source)
 
 
-def _sim(name: str, source: Source, events: queue.Queue, settings: DriverSettings) -> Driver:
+def _sim(name: str, source: Source, events: EventSink, settings: DriverSettings) -> Driver:
     from drivers.sim.devices import open_simulated
     return open_simulated(name, source, events, settings)
 

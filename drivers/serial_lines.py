@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import re
 import time
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import serial
 from drivers.barcode.pauses import NOISE_GAP_S, ScanPauses
 from drivers.barcode.reading import MAX_CHARS, ScanReading, mask
 from drivers.base import Scanner
+from drivers.events import EventSink
 from drivers.settings import DriverSettings
 from drivers.source import Source
 from drivers.supervisor import SupervisedDriver
@@ -136,8 +136,8 @@ class LineSplitter:
         return [line] if line else []  # a blank line between codes is skipped
 
 
-class SerialLineDriver(SupervisedDriver, Scanner):
-    def __init__(self, name: str, events: queue.Queue, source: Source,
+class SerialLineDriver(SupervisedDriver[serial.Serial], Scanner):
+    def __init__(self, name: str, events: EventSink, source: Source,
                  settings: DriverSettings) -> None:
         super().__init__(name, events)
         source.check_options(OPTIONS)

@@ -12,28 +12,28 @@ see that it was not well, rather than a brief "lost" and a "connected" that hide
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from typing import Any
+from typing import Generic, TypeVar
 
 from drivers.base import Driver
 from drivers.errors import DeviceDegraded
-from drivers.events import DeviceFault, DeviceStatus
+from drivers.events import DeviceFault, DeviceStatus, DriverEvent, EventSink
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0)  # then every 10 s, for as long as it takes
 STEADY_AFTER_S = 30.0  # a connection that lasted this long starts the back-off afresh
 FAULT_LOG_BURST = 10  # log every fault up to this many, then at most one a second
+Handle = TypeVar("Handle")  # what connect() opens: a port, a reader link, input nodes
 
 
-class SupervisedDriver(Driver):
-    def __init__(self, name: str, events: queue.Queue, *,
+class SupervisedDriver(Driver, Generic[Handle]):
+    def __init__(self, name: str, events: EventSink, *,
                  retry_delays: tuple[float, ...] = RETRY_DELAYS_S) -> None:
         self.name = name
         self.events = events
         self.retry_delays = retry_delays
-        self.status = "closed"
+        self._status = "closed"
         self.detail = ""
         self.since = time.monotonic()
         self.faults = 0
@@ -45,18 +45,18 @@ class SupervisedDriver(Driver):
 
     # --- what subclasses provide ----------------------------------------------------------
 
-    def connect(self) -> Any:
+    def connect(self) -> Handle:
         """Open the device and return its handle; raise OSError or DeviceError if it cannot be."""
         raise NotImplementedError
 
-    def serve(self, handle: Any) -> None:
+    def serve(self, handle: Handle) -> None:
         """Read and report until the device fails (raise) or `stopping` is set (return)."""
         raise NotImplementedError
 
-    def disconnect(self, handle: Any) -> None:
+    def disconnect(self, handle: Handle) -> None:
         """Release the handle; called once after every successful `connect()`."""
 
-    def describe(self, handle: Any) -> str:
+    def describe(self, handle: Handle) -> str:
         """A few words for the admin screen about what is connected."""
         return ""
 
@@ -94,7 +94,7 @@ class SupervisedDriver(Driver):
             self._degraded_by = ""
             self._set_state("connected", self._described)
 
-    def emit(self, event: object) -> None:
+    def emit(self, event: DriverEvent) -> None:
         self.events.put(event)
 
     def fault(self, detail: str) -> None:
@@ -121,7 +121,7 @@ class SupervisedDriver(Driver):
             delay = self.retry_delays[min(attempt, len(self.retry_delays)) - 1]
             self.wait(delay)
 
-    def _try_connect(self, attempt: int) -> Any:
+    def _try_connect(self, attempt: int) -> Handle | None:
         try:
             handle = self.connect()
         except Exception as e:  # noqa: BLE001 - any failure to open is a state, never a crash
@@ -138,7 +138,7 @@ class SupervisedDriver(Driver):
             self._set_state("connected", detail)
         return handle
 
-    def _serve_until_lost(self, handle: Any) -> None:
+    def _serve_until_lost(self, handle: Handle) -> None:
         reason, degraded = "closed", False
         try:
             self.serve(handle)
@@ -166,7 +166,7 @@ class SupervisedDriver(Driver):
         if state != self.status:
             self.since = time.monotonic()
         changed = (state, detail) != (self.status, self.detail)
-        self.status, self.detail = state, detail
+        self._status, self.detail = state, detail
         if announce and changed:
             self.emit(DeviceStatus(self.name, state, detail))
 

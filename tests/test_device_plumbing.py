@@ -193,3 +193,21 @@ def test_a_configured_source_finds_its_device_by_path_link_or_usb_id(tmp_path):
     assert discovery.resolve(parse("sim:3m810"), found) == []
     links = discovery._links_by_target((tmp_path,))
     assert links == {os.path.realpath(tmp_path / "ttyUSB0"): [str(tmp_path / "kiosk-rfid")]}
+
+
+def test_discovery_lists_an_input_node_and_closes_it(monkeypatch):
+    # SimInputDevice offers what evdev.InputDevice does, and like it is no context manager.
+    from drivers.sim.evdev_device import SimInputDevice
+    opened: list[SimInputDevice] = []
+
+    def open_node(path):
+        opened.append(SimInputDevice(path, name="Honeywell"))
+        return opened[-1]
+
+    monkeypatch.setattr("evdev.list_devices", lambda: ["/dev/input/event3"])
+    monkeypatch.setattr("evdev.InputDevice", open_node)
+    notes: list[str] = []
+    found = discovery._input_nodes({"/dev/input/event3": ["/dev/kiosk-scanner"]}, notes)
+    assert found == [discovery.Attached("input", "/dev/input/event3", "Honeywell", 0x0C2E,
+                                        0x0B61, ("/dev/kiosk-scanner",), keys=True)]
+    assert notes == [] and opened[0].history[-1] == "close"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from evdev import ecodes
+from evdev import InputEvent, ecodes
 
 PLAIN, SHIFT, ALTGR = 0, 1, 2  # levels of a key; the tables hold a character for each
 LEVEL_NAMES = ("", "Shift+", "AltGr+")
@@ -56,7 +56,8 @@ def _layout(name: str, rows: dict[int, list[str]], *, altgr: dict[str, str] | No
         rows[getattr(ecodes, f"KEY_{key}")][ALTGR] = char
     for key in no_shift:
         rows[getattr(ecodes, f"KEY_{key}")][SHIFT] = ""
-    return Layout(name, {code: tuple(chars) for code, chars in rows.items()},
+    return Layout(name, {code: (plain, shifted, altgr)
+                         for code, (plain, shifted, altgr) in rows.items()},
                   frozenset((getattr(ecodes, f"KEY_{key}"), level) for key, level in dead),
                   has_altgr=altgr is not None, keypad_decimal=keypad_decimal)
 
@@ -139,7 +140,7 @@ class KeyDecoder:
         """Part of a scan has been typed and not yet ended."""
         return bool(self._text or self._problems or self._dead)
 
-    def feed(self, event) -> Typed | None:
+    def feed(self, event: InputEvent) -> Typed | None:
         """The finished scan when `event` ends one; None otherwise."""
         if event.type != ecodes.EV_KEY:
             return None

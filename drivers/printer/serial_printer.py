@@ -28,11 +28,12 @@ import serial
 from drivers.base import PRINT_TIMEOUT_S, Printer
 from drivers.errors import (PrinterCoverOpen, PrinterError, PrinterOffline, PrinterPaperOut,
                             PrinterTimeout)
+from drivers.events import EventSink
 from drivers.printer.escpos import (CODEPAGES, STATUS_QUERIES, WIDTHS, PrinterSetup,
                                     PrinterStatus, encode_job, is_status_byte, parse_status,
                                     status_request)
 from drivers.source import Source
-from drivers.supervisor import SupervisedDriver
+from drivers.supervisor import RETRY_DELAYS_S, SupervisedDriver
 
 log = logging.getLogger(__name__)
 wire = logging.getLogger(__name__ + ".wire")
@@ -56,13 +57,14 @@ def printer_setup(source: Source) -> PrinterSetup:
 @dataclass
 class _Job:
     data: bytes
-    answer: Future
+    answer: Future[None]
 
 
-class SerialPrinter(SupervisedDriver, Printer):
-    def __init__(self, name: str, events: queue.Queue, source: Source, *,
-                 status_every_s: float = STATUS_EVERY_S, **kwargs) -> None:
-        super().__init__(name, events, **kwargs)
+class SerialPrinter(SupervisedDriver[serial.Serial], Printer):
+    def __init__(self, name: str, events: EventSink, source: Source, *,
+                 status_every_s: float = STATUS_EVERY_S,
+                 retry_delays: tuple[float, ...] = RETRY_DELAYS_S) -> None:
+        super().__init__(name, events, retry_delays=retry_delays)
         source.check_options(OPTIONS)
         self.path = source.target
         self.baud = source.whole_number("baud", 9600, 1200, 921600)
@@ -95,11 +97,11 @@ class SerialPrinter(SupervisedDriver, Printer):
             raise PrinterTimeout(f"{self.name}: the job did not finish within {timeout:g} s; "
                                  "the receipt may be incomplete") from None
 
-    def submit_receipt(self, text: str, qr: str | None = None) -> Future:
+    def submit_receipt(self, text: str, qr: str | None = None) -> Future[None]:
         """The same job without waiting: a Future that gets None once the job is written, or
         the `PrinterError` that stopped it (at once when the printer is not connected). For
         a caller that must not block, such as the screen's thread."""
-        answer: Future = Future()
+        answer: Future[None] = Future()
         if self.status != "connected":
             answer.set_exception(self._refusal(f"{self.name}: {self.detail or self.status}"))
             return answer
@@ -194,7 +196,7 @@ class SerialPrinter(SupervisedDriver, Printer):
     def _status_byte(self, port: serial.Serial, n: int) -> int:
         deadline = time.monotonic() + STATUS_TIMEOUT_S
         while time.monotonic() < deadline:
-            reply = port.read(1)
+            reply: bytes = port.read(1)
             if reply and is_status_byte(reply[0]):
                 return reply[0]
             if reply:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Callable
+from typing import Callable, Protocol
 
 import serial
 
@@ -26,6 +26,13 @@ from drivers.errors import NotSupported
 log = logging.getLogger(__name__)
 
 BLOCK_SIZE = 4  # bytes per block on the ISO 15693 tags libraries use (ICODE SLIX, Tag-it)
+
+
+class LinkClass(Protocol):
+    """A `ReaderLink` subclass as the pad uses it: its line speed, and built on an open port."""
+    baud: int
+
+    def __call__(self, port: serial.Serial) -> ReaderLink: ...
 
 
 class ReaderLink(ABC):

@@ -39,13 +39,13 @@ from drivers.errors import (
     ReaderError,
     ReaderTimeout,
 )
-from drivers.events import Tag, TagsSeen
+from drivers.events import EventSink, Tag, TagsSeen
 from drivers.rfid import tagdata
 from drivers.rfid.health import Bad, ReplyHealth
-from drivers.rfid.link import BLOCK_SIZE, ReaderLink
+from drivers.rfid.link import BLOCK_SIZE, LinkClass, ReaderLink
 from drivers.rfid.sets import item_sets
 from drivers.settings import RfidSecurity
-from drivers.supervisor import SupervisedDriver
+from drivers.supervisor import RETRY_DELAYS_S, SupervisedDriver
 
 log = logging.getLogger(__name__)
 FIRST_READ_BLOCKS = 8  # 32 bytes: an ISO 28560-3 basic block, enough to tell the model
@@ -59,13 +59,14 @@ T = TypeVar("T")
 class _Request:
     uid: str
     secured: bool
-    answer: Future
+    answer: Future[SecurityResult]
 
 
-class RfidPad(SupervisedDriver, SecurityReader):
-    def __init__(self, name: str, events: queue.Queue, link_class: type[ReaderLink], path: str,
-                 security: RfidSecurity, **kwargs) -> None:
-        super().__init__(name, events, **kwargs)
+class RfidPad(SupervisedDriver[ReaderLink], SecurityReader):
+    def __init__(self, name: str, events: EventSink, link_class: LinkClass, path: str,
+                 security: RfidSecurity, *,
+                 retry_delays: tuple[float, ...] = RETRY_DELAYS_S) -> None:
+        super().__init__(name, events, retry_delays=retry_delays)
         self.link_class = link_class
         self.path = path
         self.security = security
@@ -156,7 +157,7 @@ class RfidPad(SupervisedDriver, SecurityReader):
 
     # --- talking to the link, judged ------------------------------------------------------
 
-    def _ask(self, call: Callable[..., T], *args) -> T:
+    def _ask(self, call: Callable[..., T], *args: object) -> T:
         """One call to the link, its replies judged for the reader's health."""
         self._noise = ""
         try:

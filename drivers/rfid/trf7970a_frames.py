@@ -141,7 +141,7 @@ class FrameAssembler:
         digits = "".join(ch for ch in text if ch in "0123456789ABCDEF")
         self.skipped += len(text) - len(digits)
         self._digits += digits
-        frames = []
+        frames: list[Frame] = []
         while True:
             start = self._digits.find("01")
             if start < 0:
@@ -330,7 +330,8 @@ class ReplyReader:
                 else:
                     self._group.append(char)
             elif char == "[":
-                if not self._results and self.results_after in "".join(self._line):
+                if (not self._results and self.results_after is not None
+                        and self.results_after in "".join(self._line)):
                     self._results = True  # the naming line, its line end not sent
                 self._group = []
             else:

@@ -16,31 +16,32 @@ demo tray and the tests can scan, place tags and pull the plug.
 
 from __future__ import annotations
 
-import queue
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Generic, TypeVar
 
 from drivers.base import (PRINT_TIMEOUT_S, SECURITY_TIMEOUT_S, Driver, Printer, Scanner,
-                          SecurityReader)
+                          SecurityReader, SecurityResult)
 from drivers.errors import DeviceError
+from drivers.events import EventSink
 from drivers.settings import RFID_OPTIONS, DriverSettings, rfid_settings
 from drivers.source import Source
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 KINDS = ("scanner", "3m810", "trf7970a", "serial-scanner", "card", "evdev-scanner", "printer")
+RealDriver = TypeVar("RealDriver", bound=Driver)
 
 
-class SimulatedDevice(Driver):
+class SimulatedDevice(Driver, Generic[RealDriver]):
     """Starts a twin at a fresh path, then the real driver on it; closes both."""
 
     def __init__(self, name: str, make_twin: Callable[[Path], Any],
-                 make_driver: Callable[[Path, Any], Driver], *, pad: Any = None) -> None:
+                 make_driver: Callable[[Path, Any], RealDriver], *, pad: Any = None) -> None:
         self.name = name
         self.pad = pad
         self.twin: Any = None
-        self.driver: Driver | None = None
+        self.driver: RealDriver | None = None
         self._make_twin = make_twin
         self._make_driver = make_driver
         self._folder: str | None = None
@@ -56,7 +57,7 @@ class SimulatedDevice(Driver):
             raise AttributeError(attribute)
         return getattr(driver, attribute)
 
-    def _running(self) -> Any:
+    def _running(self) -> RealDriver:
         """The real driver, once started: before that nothing can be asked of it."""
         if self.driver is None:
             raise DeviceError(f"{self.name} is not started")
@@ -81,18 +82,19 @@ class SimulatedDevice(Driver):
             self._folder = None
 
 
-class SimulatedScanner(SimulatedDevice, Scanner):
+class SimulatedScanner(SimulatedDevice[Scanner], Scanner):
     """A simulated barcode scanner or card reader on its twin."""
 
 
-class SimulatedReader(SimulatedDevice, SecurityReader):
+class SimulatedReader(SimulatedDevice[SecurityReader], SecurityReader):
     """A simulated RFID pad; `.pad` holds its tags."""
 
-    def set_security(self, uid: str, secured: bool, timeout: float = SECURITY_TIMEOUT_S):
+    def set_security(self, uid: str, secured: bool,
+                     timeout: float = SECURITY_TIMEOUT_S) -> SecurityResult:
         return self._running().set_security(uid, secured, timeout)
 
 
-class SimulatedPrinter(SimulatedDevice, Printer):
+class SimulatedPrinter(SimulatedDevice[Printer], Printer):
     """A simulated receipt printer; `.twin` keeps the paper."""
 
     def print_receipt(self, text: str, qr: str | None = None,
@@ -100,7 +102,7 @@ class SimulatedPrinter(SimulatedDevice, Printer):
         self._running().print_receipt(text, qr, timeout)
 
 
-def open_simulated(name: str, source: Source, events: queue.Queue,
+def open_simulated(name: str, source: Source, events: EventSink,
                    settings: DriverSettings) -> Driver:
     kind = source.target
     if kind == "scanner":
@@ -123,8 +125,9 @@ def _paced(source: Source) -> bool:
     return source.text_option("paced", "yes", ("yes", "no")) == "yes"
 
 
-def _simulated_pad(name: str, kind: str, source: Source, events: queue.Queue,
+def _simulated_pad(name: str, kind: str, source: Source, events: EventSink,
                    settings: DriverSettings) -> Driver:
+    from drivers.rfid.link import LinkClass
     from drivers.rfid.pad import RfidPad
     from drivers.sim.rfid_pad import SimPad, load_scenario
 
@@ -136,17 +139,19 @@ def _simulated_pad(name: str, kind: str, source: Source, events: queue.Queue,
         if scenario else SimPad()
     paced = _paced(source)
     if kind == "3m810":
-        from drivers.rfid.m810 import M810Link as link_class
+        from drivers.rfid.m810 import M810Link
         from drivers.sim.m810 import start_m810_sim as start_twin
+        link_class: LinkClass = M810Link
     else:
-        from drivers.rfid.trf7970a import Trf7970aLink as link_class
+        from drivers.rfid.trf7970a import Trf7970aLink
         from drivers.sim.trf7970a import start_trf7970a_sim as start_twin
+        link_class = Trf7970aLink
     return SimulatedReader(
         name, lambda path: start_twin(pad, path, paced=paced),
         lambda path, twin: RfidPad(name, events, link_class, str(path), security), pad=pad)
 
 
-def _simulated_line_device(name: str, kind: str, source: Source, events: queue.Queue,
+def _simulated_line_device(name: str, kind: str, source: Source, events: EventSink,
                            settings: DriverSettings) -> Driver:
     from drivers.serial_lines import SerialLineDriver
     from drivers.sim.line_device import LineDevice
@@ -162,7 +167,7 @@ def _simulated_line_device(name: str, kind: str, source: Source, events: queue.Q
                                                                  f"serial:{path}"), settings))
 
 
-def _simulated_evdev_scanner(name: str, source: Source, events: queue.Queue,
+def _simulated_evdev_scanner(name: str, source: Source, events: EventSink,
                              settings: DriverSettings) -> Driver:
     from drivers.evdev_scanner import EvdevScanner
     from drivers.sim.evdev_device import SimInputDevice
@@ -176,7 +181,7 @@ def _simulated_evdev_scanner(name: str, source: Source, events: queue.Queue,
                                         settings, opener=lambda: [twin]))
 
 
-def _simulated_printer(name: str, source: Source, events: queue.Queue) -> Driver:
+def _simulated_printer(name: str, source: Source, events: EventSink) -> Driver:
     from drivers.printer.serial_printer import SerialPrinter, printer_setup
     from drivers.sim.printer import BAUD, SimPrinter
 

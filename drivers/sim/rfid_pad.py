@@ -32,6 +32,7 @@ import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from drivers.errors import SourceError
 from drivers.rfid import tagdata
@@ -229,7 +230,8 @@ def load_scenario(path: str | Path, afi: dict[bool, int] = DEFAULT_AFI) -> SimPa
     return pad
 
 
-def _tag_from(entry: dict, afi: dict[bool, int], where: str) -> SimTag:
+def _tag_from(entry: dict[str, Any], afi: dict[bool, int], where: str) -> SimTag:
+    # A table of the scenario's TOML, as tomllib gives it: its values are checked below.
     uid = str(entry.get("uid", "")).upper()
     if not UID_PATTERN.match(uid):
         raise SourceError(f"{where}: uid must be 16 hex digits starting E0 (got {uid!r})")

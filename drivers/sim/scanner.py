@@ -6,27 +6,26 @@ is split and classified by the same rules as a real scanner's, so the kiosk sees
 
 from __future__ import annotations
 
-import queue
 
 from drivers.barcode.classify import classify
 from drivers.barcode.symbology import split
 from drivers.base import Scanner
-from drivers.events import BarcodeRead, DeviceStatus
+from drivers.events import BarcodeRead, DeviceStatus, EventSink
 from drivers.settings import BarcodeRules
 
 
 class SimScanner(Scanner):
     """A barcode scanner that reads whatever it is told to, and records it."""
 
-    def __init__(self, name: str, events: queue.Queue, rules: BarcodeRules = BarcodeRules()) -> None:
+    def __init__(self, name: str, events: EventSink, rules: BarcodeRules = BarcodeRules()) -> None:
         self.name = name
         self.events = events
         self.rules = rules
-        self.status = "closed"
+        self._status = "closed"
         self.history: list[str] = []
 
     def start(self) -> None:
-        self.status = "connected"
+        self._status = "connected"
         self.events.put(DeviceStatus(self.name, "connected", "simulated"))
 
     def scan(self, raw: str, symbology: str | None = None) -> None:
@@ -37,5 +36,5 @@ class SimScanner(Scanner):
 
     def close(self) -> None:
         if self.status != "closed":
-            self.status = "closed"
+            self._status = "closed"
             self.events.put(DeviceStatus(self.name, "lost", "closed"))

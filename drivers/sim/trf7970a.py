@@ -32,7 +32,9 @@ security reads stays silent to Get System Information and EAS Alarm.
 from __future__ import annotations
 
 import logging
+from enum import Enum
 from pathlib import Path
+from typing import Final
 
 from drivers.errors import BadFrame
 from drivers.rfid.trf7970a_frames import (
@@ -69,7 +71,14 @@ OPS = {ISO_INVENTORY: Op.INVENTORY, READ_SINGLE_BLOCK: Op.READ_BLOCKS,
        READ_MULTIPLE_BLOCKS: Op.READ_BLOCKS, GET_SYSTEM_INFO: Op.READ_SECURITY,
        NXP_EAS_ALARM: Op.READ_SECURITY, WRITE_AFI: Op.WRITE_SECURITY,
        NXP_SET_EAS: Op.WRITE_SECURITY, NXP_RESET_EAS: Op.WRITE_SECURITY}
-COLLISION = object()  # several tags answered one request
+
+
+class _Collision(Enum):
+    """A sentinel with a type of its own, so that `is COLLISION` tells mypy what is left."""
+    COLLISION = "several tags answered one request"
+
+
+COLLISION: Final = _Collision.COLLISION
 
 
 class Trf7970aSimulator:
@@ -159,7 +168,7 @@ class Trf7970aSimulator:
         tags = [tag for tag in self.pad.present() if afi is None or _in_family(tag.afi, afi)] \
             if self._radio_hears(flags) else []
         slots = 1 if flags & FLAG_ONE_SLOT else SLOTS
-        results: list[SimTag | object | None] = []  # per slot: the tag, COLLISION or None
+        results: list[SimTag | _Collision | None] = []  # per slot: the tag, COLLISION or None
         self._round(tags, 0, 0, slots, results)
         if self.firmware == "2013":
             return "".join(f"\r\n[{_air(tag)},{RSSI_TAG:02X}]" for tag in results
@@ -174,7 +183,8 @@ class Trf7970aSimulator:
                 lines.append(f"[,{RSSI_EMPTY:02X}]\r\n")
         return "".join(lines)
 
-    def _round(self, tags: list[SimTag], value: int, bits: int, slots: int, results: list) -> None:
+    def _round(self, tags: list[SimTag], value: int, bits: int, slots: int,
+               results: list[SimTag | _Collision | None]) -> None:
         """One inventory round under mask `value`/`bits`; TI's firmware then runs a sub-round for
         each collided slot, the last one first."""
         collided = []
@@ -192,7 +202,8 @@ class Trf7970aSimulator:
 
     # --- 0x18: one ISO 15693 request ------------------------------------------------------
 
-    def _iso_request(self, flags: int, command: int, parameters: bytes) -> bytes | object | None:
+    def _iso_request(self, flags: int, command: int, parameters: bytes
+                     ) -> bytes | _Collision | None:
         """What the tags in the field answer: bytes from one, COLLISION from several, None."""
         if not self._radio_hears(flags):
             return None
@@ -223,7 +234,7 @@ class Trf7970aSimulator:
         return answers[0] if answers else None
 
     def _masked_inventory(self, flags: int, command: int,
-                          parameters: bytes) -> bytes | object | None:
+                          parameters: bytes) -> bytes | _Collision | None:
         if command != ISO_INVENTORY or not parameters:
             return None
         afi = None

@@ -20,6 +20,7 @@ Russian tags). Pure code, run on the RFID pad driver's thread.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from drivers.rfid.crc import crc16_ccitt_false
 from drivers.rfid.tagdata.common import (
@@ -87,17 +88,16 @@ def decode(memory: bytes) -> TagContent:
         version, usage = usage, version  # the nibbles were written the other way round
     part, parts = set_info(parts=block[1], part=block[2])
     isil = _isil(block[21:])
-    found = dict(isil=isil, usage=usage_name(usage), part=part, parts=parts, model=MODEL)
+    found = TagContent(None, isil, usage_name(usage), part, parts, model=MODEL)
     if block[3] == IN_EXTENSION_BLOCK:
-        return TagContent(None, error="item id is in an extension block (not supported)",
-                          **found)
+        return replace(found, error="item id is in an extension block (not supported)")
     raw = block[3:19].split(b"\0", 1)[0]
     if not raw:
-        return TagContent(None, error="no item id on the tag", **found)
+        return replace(found, error="no item id on the tag")
     item_id = _text(raw)
     if item_id is None:
-        return TagContent(None, error="item id is not text", **found)
-    return TagContent(item_id, **found)
+        return replace(found, error="item id is not text")
+    return replace(found, item_id=item_id)
 
 
 def encode(item_id: str, isil: str | None, usage: str, part: int, parts: int) -> bytes:

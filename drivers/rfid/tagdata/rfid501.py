@@ -17,6 +17,8 @@ There is no checksum and no type of usage. A factory-fresh 3M tag holds 0x55 in 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from drivers.rfid.tagdata.common import TagContent, check_set, set_info
 
 MODEL = "3m"
@@ -37,14 +39,14 @@ def looks_like(memory: bytes) -> bool:
 
 def decode(memory: bytes) -> TagContent:
     part, parts = set_info(parts=memory[1] & 0x0F, part=memory[1] >> 4)
-    found = dict(isil=None, usage=None, part=part, parts=parts, model=MODEL)
+    found = TagContent(None, isil=None, usage=None, part=part, parts=parts, model=MODEL)
     raw, _, padding = memory[BARCODE].partition(b"\0")
     if not raw:
-        return TagContent(None, error="no item id on the tag", **found)
+        return replace(found, error="no item id on the tag")
     # Without a checksum, the NUL padding is the only sign the field was written whole.
     if padding.strip(b"\0") or not all(0x20 < byte < 0x7F for byte in raw):
-        return TagContent(None, error="item id is not text", **found)
-    return TagContent(raw.decode("ascii"), **found)
+        return replace(found, error="item id is not text")
+    return replace(found, item_id=raw.decode("ascii"))
 
 
 def encode(item_id: str, isil: str | None, usage: str, part: int, parts: int) -> bytes:
