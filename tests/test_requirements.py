@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KIOSK, CENTRAL, CONTENT, DEV = (f"requirements-{name}.txt"
                                 for name in ("kiosk", "central", "content", "dev"))
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
-# The project's own packages: whose modules each deployable imports (`common` once it exists).
+# The project's own packages: whose modules each deployable imports.
 PROJECT = ("kiosk", "drivers", "content", "central", "common")
 WEB_AND_DATABASE = {"fastapi", "starlette", "uvicorn", "pydantic", "pydantic-core", "psycopg",
                     "psycopg-binary", "jinja2", "itsdangerous", "python-multipart"}
@@ -32,12 +32,6 @@ KIVY_AND_DEVICES = {"kivy", "kivy-garden", "evdev", "pyserial"}
 # the central server's and staff's e-book tool's (`kiosk content`, through the kiosk's CLI).
 SHIPPED = {KIOSK: ("kiosk", "drivers", "content", "common"), CENTRAL: ("central", "common"),
            CONTENT: ("content", "common", "kiosk.cli")}
-# central/ still imports these from kiosk/ (its version, logging setup with masking, error root,
-# version order) and what they import; the base package of issue 16 takes them over, and then
-# this set is empty.
-CENTRAL_STILL_IMPORTS = {"kiosk", "kiosk.logsetup", "kiosk.privacy", "kiosk.core",
-                         "kiosk.core.privacy", "kiosk.errors", "kiosk.update",
-                         "kiosk.update.versions"}
 
 
 def lines(file: str) -> list[str]:
@@ -191,12 +185,7 @@ class Unavailable:
             raise ModuleNotFoundError(f'No module named {name!r} (not in the set)', name=name)
 sys.meta_path.insert(0, Unavailable())
 for package in packages:
-    try:
-        top = importlib.import_module(package)
-    except ModuleNotFoundError as e:
-        if e.name == package:   # `common` before the base package exists
-            continue
-        raise
+    top = importlib.import_module(package)
     for module in pkgutil.walk_packages(top.__path__, package + '.'):
         if module.name.rpartition('.')[2] == '__main__':
             continue
@@ -233,7 +222,7 @@ def test_every_module_of_a_deployable_imports_with_only_its_set(file):
 def test_the_central_server_loads_no_kiosk_drivers_or_content_module():
     _, loaded = import_all(CENTRAL)
     foreign = {m for m in loaded if m.partition(".")[0] not in ("central", "common")}
-    assert foreign <= CENTRAL_STILL_IMPORTS, sorted(foreign - CENTRAL_STILL_IMPORTS)
+    assert not foreign, sorted(foreign)
 
 
 def test_the_kiosk_loads_no_central_module():
