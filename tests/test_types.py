@@ -15,9 +15,8 @@ PACKAGES = ("kiosk", "drivers", "central", "content", "common")
 
 
 def test_the_shipped_packages_pass_the_type_checker():
-    present = [name for name in PACKAGES if (ROOT / name / "__init__.py").is_file()]
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache"), *present],
+        [sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache"), *PACKAGES],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert result.returncode == 0, (
