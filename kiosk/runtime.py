@@ -28,6 +28,7 @@ from drivers.registry import UnavailableDriver, open_source
 from kiosk import pin_lockout, status
 from kiosk.config import Config
 from kiosk.core import events as ev
+from kiosk.core.outcomes import Reason
 from kiosk.core.pin import verify_pin
 from kiosk.core.session import Session, View
 from kiosk.core_settings import session_settings
@@ -242,7 +243,8 @@ class Runtime:
 
     def _ils_call(self, call: ev.IlsCall) -> None:
         if call.intent is not None and not self.keeper.intent_written(call.intent):
-            log.error("ILS %s not sent: its intent is not in the journal", call.op)
+            log.error("ILS %s not sent: its intent is not in the journal",
+                      type(call.request).__name__)
         elif self.ils is None:  # the core asks only with an ILS configured; say so if not
             self.events.put(ev.IlsAnswered(call.token, None, "no ILS is configured"))
         else:
@@ -316,7 +318,7 @@ class Runtime:
         except OfflineRefused as e:
             log.info("offline %s of %s refused: %s", record.kind, record.item_id, e)
             self.events.put(ev.OfflineRecorded(record.token, False, str(e),
-                                               reason="offline_not_lendable"))
+                                               reason=Reason.OFFLINE_NOT_LENDABLE))
         except (OfflineStoreError, ValueError) as e:
             log.error("offline %s of %s not kept: %s", record.kind, record.item_id, e)
             self.events.put(ev.OfflineRecorded(record.token, False, str(e)))

@@ -1,9 +1,10 @@
 """Borrow, return, renew: who the patron is, one line per book, the receipt; their journal rows.
 
 A mixin of `Session` (same rules: pure, the clock passed in, no I/O, no threads). The outside
-is asked through effects that carry a token (`IlsCall`, `SetSecurity`, `OfflineRecord`,
-`CountOffline`, `PrintReceipt`) and answers with events carrying it back. SIP2 results are read
-by field name only: this module never imports `kiosk.sip2`.
+is asked through effects that carry a token (`IlsCall` with a `kiosk.core.ils_calls` request,
+`SetSecurity`, `OfflineRecord`, `CountOffline`, `PrintReceipt`) and answers with events carrying
+it back; the ILS's answers are the core's own result types: this module never imports
+`kiosk.sip2`.
 
 A book's journey: the ILS says yes -> its security is changed on every part's tag and read back
 -> only then the line shows it done and the journal row is written. Offline (the ILS away and
@@ -16,23 +17,28 @@ import itertools
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from drivers.events import BarcodeRead, CardRead, ItemSet, Tag, TagsSeen
 from kiosk import receipts
 from kiosk.core import events as ev
 from kiosk.core.events import CIRCULATION, EBOOK_SCREENS, Screen
+from kiosk.core.ils_calls import (CheckIn, CheckinReply, CheckOut, CheckoutReply, EndPatronSession,
+                                  IlsRequest, ItemRecord, LookUpItem, LookUpPatron, PatronRecord,
+                                  RenewLoan, RenewReply)
 from kiosk.core.circulation_view import (CirculationSettings, CirculationView, Line, PatronView,
                                          ReceiptView)
 from kiosk.core.offline_rules import lendable_offline
+from kiosk.core.outcomes import LineStatus, Outcome, Reason, Step, TransactionOutcome
 from kiosk.core.privacy import mask, mask_numbers_in
 
 log = logging.getLogger(__name__)
+_R = TypeVar("_R")
 
 MAX_CARD_DIGITS = 20
-UNKNOWN = "unknown"  # the outcome when the ILS's answer was lost and it could not be asked
 # Refusals about the item itself, not the patron: remembered so that it is not lent offline.
-ITEM_REFUSALS = frozenset({"on_hold", "not_for_loan", "unknown_item", "on_loan"})
+ITEM_REFUSALS = frozenset({Reason.ON_HOLD, Reason.NOT_FOR_LOAN, Reason.UNKNOWN_ITEM,
+                           Reason.ON_LOAN})
 _FLOW_NAMES = {Screen.BORROW: "borrow", Screen.RETURN: "return", Screen.ACCOUNT: "account"}
 
 
@@ -60,7 +66,7 @@ class _Job:
 class _Flow:
     """What is known of the patron at the screen; forgotten when the session ends."""
     purpose: Screen = Screen.BORROW
-    step: str = "card"
+    step: Step = Step.CARD
     message: str | None = None
     patron_id: str | None = None
     pin: str | None = None
@@ -117,7 +123,7 @@ class CirculationFlow:
             else:
                 self._take_pad(now, effects)
         else:
-            flow.purpose, flow.step = to, "card"
+            flow.purpose, flow.step = to, Step.CARD
             self.view = replace(self.view, screen=Screen.IDENTIFY, notice=None)
             if not self._circ.ils:
                 flow.message = "not_set_up"
@@ -132,7 +138,7 @@ class CirculationFlow:
         flow = self._flow
         flow.lines, flow.receipt, flow.message = {}, None, None
         if flow.patron is None:
-            flow.patron_id, flow.pin, flow.step, flow.pin_failures = None, None, "card", 0
+            flow.patron_id, flow.pin, flow.step, flow.pin_failures = None, None, Step.CARD, 0
         self._publish()
 
     def _leaving_circulation(self, effects: list) -> None:
@@ -140,7 +146,7 @@ class CirculationFlow:
         self._journal_standing(effects)
         flow = self._flow
         if flow.patron is not None and flow.patron.checked and self._ils_online is not False:
-            self._call(effects, "end_session", None, "end_session", patron_id=flow.patron_id)
+            self._call(effects, "end_session", None, EndPatronSession(flow.patron_id))
         self._flow = _Flow()
         self._flow_no += 1
         # Books left lying on the pad are the last patron's: the next one must lift and place
@@ -151,14 +157,14 @@ class CirculationFlow:
         self._counts_asked.clear()
         waiting, self._waiting = self._waiting, []
         for job in waiting:  # the ILS was away and the patron left before the store answered
-            self._finish(job, "ils_unavailable", effects)
+            self._finish(job, Reason.ILS_UNAVAILABLE, effects)
 
     def _journal_standing(self, effects: list) -> None:
         """Refusals that could still change (a missing part, a tag not yet read) are journaled
         when the patron leaves them, not each time the pad flickers."""
         kind = "checkin" if self.view.screen is Screen.RETURN else "checkout"
         for line in self._flow.lines.values():
-            if line.reason in ("incomplete_set", "unreadable_tag"):
+            if line.reason in (Reason.INCOMPLETE_SET, Reason.UNREADABLE_TAG):
                 effects.append(ev.JournalAppend(kind, line.reason, item=line.item_id or None,
                                                 patron=self._flow.patron_id))
 
@@ -167,14 +173,14 @@ class CirculationFlow:
     def _on_CardNumberTyped(self, event: ev.CardNumberTyped, now: float, effects: list) -> None:
         number = event.number.strip()
         if self.view.screen is Screen.IDENTIFY and number.isdigit() and \
-                len(number) <= MAX_CARD_DIGITS and self._flow.step == "card":
+                len(number) <= MAX_CARD_DIGITS and self._flow.step is Step.CARD:
             self._identify(number, now, effects)
 
     def _on_PatronPinTyped(self, event: ev.PatronPinTyped, now: float, effects: list) -> None:
         flow = self._flow
-        if self.view.screen is Screen.IDENTIFY and flow.step == "pin" and event.pin:
-            flow.pin, flow.step, flow.message = event.pin, "checking", None
-            self._call(effects, "patron", None, "patron", patron_id=flow.patron_id, pin=event.pin)
+        if self.view.screen is Screen.IDENTIFY and flow.step is Step.PIN and event.pin:
+            flow.pin, flow.step, flow.message = event.pin, Step.CHECKING, None
+            self._call(effects, "patron", None, LookUpPatron(flow.patron_id, event.pin))
             self._publish()
 
     def _card_presented(self, number: str, now: float, effects: list) -> None:
@@ -185,7 +191,7 @@ class CirculationFlow:
         if screen in (Screen.HOME, Screen.IDENTIFY):
             if screen is Screen.HOME:
                 self._flow.purpose = Screen.BORROW
-            if self._flow.step != "checking":
+            if self._flow.step is not Step.CHECKING:
                 self._identify(number, now, effects)
         elif screen is Screen.RETURN:
             self._acknowledge(now, "no_card_needed", {})
@@ -200,12 +206,12 @@ class CirculationFlow:
         flow.pin_failures = 0
         self.view = replace(self.view, screen=Screen.IDENTIFY, notice=None)
         if not self._circ.ils:
-            flow.message, flow.step = "not_set_up", "card"
+            flow.message, flow.step = "not_set_up", Step.CARD
         elif self._circ.pin == "yes":
-            flow.step = "pin"
+            flow.step = Step.PIN
         else:
-            flow.step = "checking"
-            self._call(effects, "patron", None, "patron", patron_id=number, pin=None)
+            flow.step = Step.CHECKING
+            self._call(effects, "patron", None, LookUpPatron(number))
         self._publish()
 
     def _patron_answered(self, answer: ev.IlsAnswered, now: float, effects: list) -> None:
@@ -217,8 +223,8 @@ class CirculationFlow:
             else:
                 self._identify_failed("unavailable")
             return
-        info = answer.result
-        if answer.error or info is None:
+        info = _result(answer, PatronRecord)
+        if info is None:
             log.warning("patron information failed: %s", answer.error)
             self._identify_failed("ils_error")
         elif info.valid is False:
@@ -228,14 +234,14 @@ class CirculationFlow:
             # A missing CQ says nothing (some ILSs report it only when asked with a PIN): a
             # patron is taken without a PIN only when the ILS said so, or with pin = "no".
             if flow.pin is None:
-                flow.step, flow.message = "pin", None
+                flow.step, flow.message = Step.PIN, None
             else:
                 flow.pin_failures += 1
                 flow.pin = None
                 if flow.pin_failures >= self._circ.pin_attempts:
                     self._identify_failed("pin_locked")
                 else:
-                    flow.step, flow.message = "pin", "wrong_pin"
+                    flow.step, flow.message = Step.PIN, "wrong_pin"
         else:
             patron = PatronView(
                 masked=mask(flow.patron_id), name=info.name or "",
@@ -247,14 +253,14 @@ class CirculationFlow:
 
     def _identify_failed(self, message: str) -> None:
         flow = self._flow
-        flow.step, flow.message = "card", message
+        flow.step, flow.message = Step.CARD, message
         flow.patron_id, flow.pin, flow.pin_failures = None, None, 0
 
     def _accept_patron(self, patron: PatronView, charged: tuple[str, ...],
                        overdue: tuple[str, ...], now: float, effects: list) -> None:
         flow = self._flow
         flow.patron, flow.charged, flow.overdue_ids = patron, charged, overdue
-        flow.step, flow.message = "card", None
+        flow.step, flow.message = Step.CARD, None
         self.view = replace(self.view, screen=flow.purpose)
         if flow.purpose is Screen.BORROW:
             self._take_pad(now, effects)
@@ -319,22 +325,22 @@ class CirculationFlow:
         lines = self._flow.lines
         for item in self._pad_sets:
             line = lines.get(item.item_id)
-            if line is not None and line.reason != "incomplete_set":
+            if line is not None and line.reason is not Reason.INCOMPLETE_SET:
                 continue
             parts = [t for t in self._pad_tags if t.item_id == item.item_id and not t.error]
             if parts and all(t.uid in self._stale for t in parts):
                 continue
             if not item.complete:
-                lines[item.item_id] = Line(item.item_id, item.item_id, status="refused",
-                                           reason="incomplete_set")
+                lines[item.item_id] = Line(item.item_id, item.item_id, status=LineStatus.REFUSED,
+                                           reason=Reason.INCOMPLETE_SET)
                 continue
             usage = next((t.usage for t in parts), None)
             self._item_presented(item.item_id, tuple(t.uid for t in parts), usage, now, effects)
         for tag in self._pad_tags:
             if (tag.item_id is None or tag.error) and f"tag:{tag.uid}" not in lines \
                     and tag.uid not in self._stale:
-                lines[f"tag:{tag.uid}"] = Line(f"tag:{tag.uid}", "", status="staff",
-                                               reason="unreadable_tag")
+                lines[f"tag:{tag.uid}"] = Line(f"tag:{tag.uid}", "", status=LineStatus.STAFF,
+                                               reason=Reason.UNREADABLE_TAG)
 
     def _item_presented(self, item_id: str, uids: tuple[str, ...], usage: str | None,
                         now: float, effects: list) -> None:
@@ -348,13 +354,15 @@ class CirculationFlow:
                               {"code": mask(item_id)})
             return
         lines = self._flow.lines
-        if not self._circ.ils or (item_id in lines and lines[item_id].reason != "incomplete_set"):
+        if not self._circ.ils or (item_id in lines
+                                  and lines[item_id].reason is not Reason.INCOMPLETE_SET):
             return  # not set up here (the screen says so), or already on the screen
         if not uids:  # a barcode: its tags, when they lie on the pad, are part of the deal
             tags = [t for t in self._pad_tags if t.item_id == item_id and not t.error]
             item = next((s for s in self._pad_sets if s.item_id == item_id), None)
             if item is not None and not item.complete:
-                lines[item_id] = Line(item_id, item_id, status="refused", reason="incomplete_set")
+                lines[item_id] = Line(item_id, item_id, status=LineStatus.REFUSED,
+                                      reason=Reason.INCOMPLETE_SET)
                 return
             uids, usage = tuple(t.uid for t in tags), next((t.usage for t in tags), usage)
         kind = "checkout" if screen is Screen.BORROW else "checkin"
@@ -362,13 +370,12 @@ class CirculationFlow:
                    self._flow_no, device=self._pad_source, uids=uids, usage=usage)
         lines[item_id] = Line(item_id, item_id)
         if kind == "checkout" and not self._flow.patron.can_borrow:
-            self._finish(job, "blocked", effects)
+            self._finish(job, Reason.BLOCKED, effects)
         elif kind == "checkout":
-            self._call(effects, "checkout", job, "checkout", intent=self._intent(job, effects),
-                       patron_id=job.patron_id, item_id=item_id, pin=self._flow.pin)
+            self._call(effects, "checkout", job, CheckOut(job.patron_id, item_id, self._flow.pin),
+                       intent=self._intent(job, effects))
         else:
-            self._call(effects, "checkin", job, "checkin", intent=self._intent(job, effects),
-                       item_id=item_id)
+            self._call(effects, "checkin", job, CheckIn(item_id), intent=self._intent(job, effects))
 
     # --- the ILS answers ------------------------------------------------------------------
 
@@ -379,7 +386,7 @@ class CirculationFlow:
             return
         if what == "patron":
             if subject == self._flow_no and self.view.screen is Screen.IDENTIFY \
-                    and self._flow.step == "checking":
+                    and self._flow.step is Step.CHECKING:
                 self._patron_answered(event, now, effects)
         elif what == "loans":
             if subject == self._flow_no and self.view.screen is Screen.ACCOUNT:
@@ -406,26 +413,26 @@ class CirculationFlow:
             self._offline(job, effects)
             return
         if answer.unknown:
-            self._finish(job, UNKNOWN, effects)
+            self._finish(job, Reason.UNKNOWN, effects)
             return
-        result = answer.result
-        if answer.error or result is None:
+        result = _result(answer, CheckoutReply if job.kind == "checkout" else CheckinReply)
+        if result is None:
             log.warning("%s of %s failed: %s", job.kind, job.item_id, answer.error)
-            self._finish(job, "ils_error", effects)
+            self._finish(job, Reason.ILS_ERROR, effects)
             return
         job.title = result.title or job.title
         job.message = " ".join(result.screen_message)
         if not result.ok:
             # Ask what the item is, to tell the patron why in words (on hold, unknown...).
-            self._call(effects, "why", job, "item", item_id=job.item_id)
+            self._call(effects, "why", job, LookUpItem(job.item_id))
             return
-        if job.kind == "checkout":
-            job.line = Line(job.item_id, job.item_id, job.title, "ok",
+        if isinstance(result, CheckoutReply):
+            job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OK,
                             due=due_text(result.due_date, result.due),
                             renewal=bool(result.renewal))
             change = result.desensitize is not False
         else:
-            job.line = Line(job.item_id, job.item_id, job.title, "ok",
+            job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OK,
                             sort_bin=result.sort_bin or "", alert=bool(result.alert))
             change = result.resensitize is not False
         self._secure(job, change, effects)
@@ -433,20 +440,20 @@ class CirculationFlow:
     def _answered_too_late(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
         """The patron has gone: journal what the ILS did, and leave the tags alone (nobody
         is there to take the book, so its alarm stays as it is)."""
-        result = answer.result
+        result = _result(answer, CheckoutReply if job.kind == "checkout" else CheckinReply)
         if answer.offline:
-            outcome = "ils_unavailable"
+            outcome = Reason.ILS_UNAVAILABLE
         elif answer.unknown:
-            outcome = UNKNOWN
-        elif answer.error or result is None:
-            outcome = "ils_error"
+            outcome = Reason.UNKNOWN
+        elif result is None:
+            outcome = Reason.ILS_ERROR
         else:
             job.title = result.title or job.title
-            outcome = "ok" if result.ok else "ils_refused"
+            outcome = Outcome.OK if result.ok else Reason.ILS_REFUSED
         self._finish(job, outcome, effects)
 
     def _refusal_explained(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
-        item = None if (answer.error or answer.offline) else answer.result
+        item = _result(answer, ItemRecord)
         if item is not None:
             job.title = job.title or item.title or ""
         reason = refusal_reason(item, job.usage, job.kind)
@@ -457,7 +464,7 @@ class CirculationFlow:
     def _secure(self, job: _Job, change: bool, effects: list) -> None:
         """Disarm (checkout) or arm (checkin) every part, then finish once all read back."""
         if not change or not job.uids:
-            self._finish(job, "offline" if job.offline else "ok", effects)
+            self._finish(job, Outcome.OFFLINE if job.offline else Outcome.OK, effects)
             return
         job.pending = set(job.uids)
         for uid in job.uids:
@@ -476,17 +483,17 @@ class CirculationFlow:
             job.security_failed = True
         job.pending.discard(event.uid)
         if not job.pending:
-            outcome = "security_failed" if job.security_failed else (
-                "offline" if job.offline else "ok")
+            outcome = Reason.SECURITY_FAILED if job.security_failed else (
+                Outcome.OFFLINE if job.offline else Outcome.OK)
             self._finish(job, outcome, effects)
         self._publish()
 
-    def _finish(self, job: _Job, outcome: str, effects: list) -> None:
+    def _finish(self, job: _Job, outcome: TransactionOutcome, effects: list) -> None:
         """The journal row first, then the line the patron sees."""
         detail: dict[str, Any] = {}
         if job.offline:
             detail["offline"] = True
-        if job.message and outcome not in ("ok", "offline"):
+        if job.message and not isinstance(outcome, Outcome):
             detail["message"] = mask_numbers_in(job.message)[:200]
         if job.line is not None and job.line.renewal:
             detail["renewal"] = True
@@ -496,18 +503,18 @@ class CirculationFlow:
         effects.append(ev.JournalAppend(job.kind, outcome, item=job.item_id,
                                         title=job.title or None, patron=job.patron_id,
                                         detail=detail, intent=job.intent,
-                                        settles=outcome != UNKNOWN))
+                                        settles=outcome != Reason.UNKNOWN))
         if job.flow_no != self._flow_no:
             return
         base = job.line or Line(job.item_id, job.item_id, job.title)
-        if outcome == "ok":
-            line = replace(base, title=job.title, status="ok")
-        elif outcome == "offline":
-            line = replace(base, title=job.title, status="offline", due="")
-        elif outcome in ("security_failed", "offline_failed", UNKNOWN):
-            line = replace(base, title=job.title, status="staff", reason=outcome)
+        if outcome is Outcome.OK:
+            line = replace(base, title=job.title, status=LineStatus.OK)
+        elif outcome is Outcome.OFFLINE:
+            line = replace(base, title=job.title, status=LineStatus.OFFLINE, due="")
+        elif outcome in (Reason.SECURITY_FAILED, Reason.OFFLINE_FAILED, Reason.UNKNOWN):
+            line = replace(base, title=job.title, status=LineStatus.STAFF, reason=outcome)
         else:
-            line = replace(base, title=job.title, status="refused", reason=outcome,
+            line = replace(base, title=job.title, status=LineStatus.REFUSED, reason=outcome,
                            message=job.message)
         self._flow.lines[job.item_id] = line
 
@@ -515,11 +522,11 @@ class CirculationFlow:
 
     def _offline(self, job: _Job, effects: list) -> None:
         if not self._circ.offline:
-            self._finish(job, "ils_unavailable", effects)
+            self._finish(job, Reason.ILS_UNAVAILABLE, effects)
             return
         if job.kind == "checkout" and not lendable_offline(job.item_id, job.usage,
                                                            self._circ.offline_refuse):
-            self._finish(job, "offline_not_lendable", effects)  # its alarm stays armed
+            self._finish(job, Reason.OFFLINE_NOT_LENDABLE, effects)  # its alarm stays armed
             return
         who = job.patron_id if job.kind == "checkout" else None
         known = self._offline_total is not None and (who is None or who in self._offline_patron)
@@ -532,7 +539,7 @@ class CirculationFlow:
             return
         if self._offline_total >= self._circ.offline_max_total or (
                 who is not None and self._offline_patron[who] >= self._circ.offline_max_items):
-            self._finish(job, "offline_limit", effects)
+            self._finish(job, Reason.OFFLINE_LIMIT, effects)
             return
         # Reserved now, so that books placed together cannot pass the limit together.
         self._offline_total += 1
@@ -561,10 +568,10 @@ class CirculationFlow:
             log.error("offline %s of %s not recorded: %s", job.kind, job.item_id, event.error)
             self._offline_total = None  # ask again: the store may not have it
             self._offline_patron.clear()
-            self._finish(job, event.reason or "offline_failed", effects)
+            self._finish(job, event.reason or Reason.OFFLINE_FAILED, effects)
         else:
             job.offline = True
-            job.line = Line(job.item_id, job.item_id, job.title, "offline")
+            job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OFFLINE)
             self._secure(job, True, effects)
         self._publish()
 
@@ -590,13 +597,12 @@ class CirculationFlow:
         if not flow.patron.checked:
             return  # taken offline: the screen says the account cannot be shown
         flow.loading = True
-        self._call(effects, "loans", self._flow_no, "patron", patron_id=flow.patron_id,
-                   pin=flow.pin)
+        self._call(effects, "loans", self._flow_no, LookUpPatron(flow.patron_id, flow.pin))
 
     def _loans_answered(self, answer: ev.IlsAnswered, effects: list) -> None:
         flow = self._flow
         flow.loading = False
-        info = None if (answer.error or answer.offline) else answer.result
+        info = _result(answer, PatronRecord)
         if info is None:
             flow.message = "unavailable" if answer.offline else "ils_error"
             return
@@ -608,52 +614,53 @@ class CirculationFlow:
         flow.lines = {}
         for item_id in flow.charged:
             flow.lines[item_id] = Line(item_id, item_id, overdue=item_id in flow.overdue_ids)
-            self._call(effects, "loan", (self._flow_no, item_id), "item", item_id=item_id)
+            self._call(effects, "loan", (self._flow_no, item_id), LookUpItem(item_id))
 
     def _loan_answered(self, item_id: str, answer: ev.IlsAnswered) -> None:
         line = self._flow.lines.get(item_id)
         if line is None:
             return
-        item = None if (answer.error or answer.offline) else answer.result
+        item = _result(answer, ItemRecord)
         self._flow.lines[item_id] = replace(
-            line, status="listed", title=(item.title if item else "") or line.title,
+            line, status=LineStatus.LISTED, title=(item.title if item else "") or line.title,
             due=due_text(None, item.due) if item else "")
 
     def _on_Renew(self, event: ev.Renew, now: float, effects: list) -> None:
         flow = self._flow
         if self.view.screen is not Screen.ACCOUNT or flow.patron is None:
             return
-        targets = [line for line in flow.lines.values() if line.status == "listed"
+        targets = [line for line in flow.lines.values() if line.status is LineStatus.LISTED
                    and (event.item_id is None or line.item_id == event.item_id)]
         for line in targets:
             job = _Job("renew", line.item_id, flow.patron_id, self._flow_no, title=line.title)
             job.line = line
-            flow.lines[line.item_id] = replace(line, status="busy")
+            flow.lines[line.item_id] = replace(line, status=LineStatus.BUSY)
             if not flow.patron.can_renew:
-                self._finish(job, "blocked", effects)
+                self._finish(job, Reason.BLOCKED, effects)
             else:
                 # The due date before, so that a renewal whose reply was lost can be told.
                 intent = self._intent(job, effects, {"due_before": line.due} if line.due else {})
-                self._call(effects, "renew", job, "renew", intent=intent,
-                           patron_id=flow.patron_id, item_id=line.item_id, pin=flow.pin)
+                self._call(effects, "renew", job, RenewLoan(flow.patron_id, line.item_id, flow.pin),
+                           intent=intent)
         self._publish()
 
     def _renew_answered(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
         if answer.unknown:
-            self._finish(job, UNKNOWN, effects)
+            self._finish(job, Reason.UNKNOWN, effects)
             return
-        result = None if (answer.error or answer.offline) else answer.result
+        result = _result(answer, RenewReply)
         if result is None:
-            self._finish(job, "ils_unavailable" if answer.offline else "ils_error", effects)
+            why = Reason.ILS_UNAVAILABLE if answer.offline else Reason.ILS_ERROR
+            self._finish(job, why, effects)
             return
         job.title = result.title or job.title
         job.message = " ".join(result.screen_message)
         if result.ok:
             job.line = replace(job.line, due=due_text(result.due_date, result.due),
                                renewed=True, overdue=False)
-            self._finish(job, "ok", effects)
+            self._finish(job, Outcome.OK, effects)
         else:
-            self._finish(job, "ils_refused", effects)
+            self._finish(job, Reason.ILS_REFUSED, effects)
             if job.flow_no == self._flow_no:  # the loan is still listed, with why not
                 line = self._flow.lines[job.item_id]
                 self._flow.lines[job.item_id] = replace(line, due=job.line.due)
@@ -666,7 +673,7 @@ class CirculationFlow:
             return
         lines = list(self._flow.lines.values())
         if screen is Screen.ACCOUNT:  # loans merely listed are not on the receipt
-            lines = [line for line in lines if line.renewed or line.status == "refused"]
+            lines = [line for line in lines if line.renewed or line.status is LineStatus.REFUSED]
         done = [line for line in lines if line.transacted or line.renewed]
         self._journal_standing(effects)
         self._flow.lines = {}
@@ -717,11 +724,11 @@ class CirculationFlow:
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _call(self, effects: list, what: str, subject: Any, op: str, *,
-              intent: int | None = None, **args: Any) -> None:
+    def _call(self, effects: list, what: str, subject: Any, request: IlsRequest, *,
+              intent: int | None = None) -> None:
         token = next(self._tokens)
         self._calls[token] = (what, self._flow_no if subject is None else subject)
-        effects.append(ev.IlsCall(token, op, args, intent=intent))
+        effects.append(ev.IlsCall(token, request, intent=intent))
 
     def _intent(self, job: _Job, effects: list, detail: dict[str, Any] | None = None) -> int:
         """Journal, before the call, that `job` is about to go to the ILS: a crash after the
@@ -746,20 +753,29 @@ class CirculationFlow:
             self.view = replace(self.view, circulation=view)
 
 
-def refusal_reason(item: Any, usage: str | None, kind: str) -> str:
-    """Why the ILS said no, from what it says of the item (an `ItemInfo`, or None)."""
+def refusal_reason(item: ItemRecord | None, usage: str | None, kind: str) -> Reason:
+    """Why the ILS said no, from what it says of the item (None: it said nothing)."""
     if usage == "not_for_circulation":
-        return "not_for_loan"
+        return Reason.NOT_FOR_LOAN
     if item is None:
-        return "ils_refused"
+        return Reason.ILS_REFUSED
     if not item.title:
-        return "unknown_item"
+        return Reason.UNKNOWN_ITEM
     if kind == "checkout":
         if item.circulation in ("waiting_on_hold_shelf", "recalled") or (item.hold_queue or 0) > 0:
-            return "on_hold"
+            return Reason.ON_HOLD
         if item.circulation in ("charged", "charged_recall"):
-            return "on_loan"
-    return "ils_refused"
+            return Reason.ON_LOAN
+    return Reason.ILS_REFUSED
+
+
+def _result(answer: ev.IlsAnswered, kind: type[_R] | tuple[type[_R], ...]) -> _R | None:
+    """The ILS's result when the call went through and it is of the kind asked for, else None
+    (offline, an error, or a reply that does not fit: all read as no answer)."""
+    result = answer.result
+    if answer.error or answer.offline or not isinstance(result, kind):
+        return None
+    return result
 
 
 def due_text(due_date: date | None, text: str) -> str:
@@ -777,10 +793,10 @@ def due_text(due_date: date | None, text: str) -> str:
 
 def _receipt_outcome(kind: str, line: Line) -> tuple[str, str]:
     """(outcome, reason) as `kiosk.receipts` names them."""
-    if line.status in ("refused", "staff"):
-        words = line.reason == "ils_refused" and line.message  # the ILS's own, when plainer
-        return line.status, words or line.reason
-    if line.status == "offline":
+    if line.status in (LineStatus.REFUSED, LineStatus.STAFF):
+        words = line.reason is Reason.ILS_REFUSED and line.message  # the ILS's own, when plainer
+        return line.status, words or line.reason or ""
+    if line.status is LineStatus.OFFLINE:
         return "offline", ""
     done = {"borrow": "borrowed", "return": "returned", "renew": "renewed"}[kind]
     return ("renewed" if line.renewal else done), ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.core.events import Screen
+from kiosk.core.outcomes import LineStatus, Reason, Step
 from kiosk.core.offline_rules import ItemRule
 
 BORROW_BLOCKS = frozenset({"charge_denied", "card_lost"})  # no checkout is even tried
@@ -37,8 +38,8 @@ class Line:
     key: str  # the item id, or "tag:<uid>" for a tag that could not be read
     item_id: str
     title: str = ""
-    status: str = "busy"  # busy, ok, offline, refused, staff (see staff), listed (account)
-    reason: str = ""  # why not (circulation_text.REASONS); the journal outcome
+    status: LineStatus = LineStatus.BUSY
+    reason: Reason | None = None  # why not; the journal outcome
     due: str = ""  # YYYY-MM-DD when the ILS sent a date, else its text
     message: str = ""  # the ILS's own words (AF)
     sort_bin: str = ""
@@ -50,7 +51,8 @@ class Line:
     @property
     def transacted(self) -> bool:
         """It happened in the ILS (or the offline store): it belongs on the receipt."""
-        return self.status in ("ok", "offline") or self.reason == "security_failed"
+        return self.status in (LineStatus.OK, LineStatus.OFFLINE) or \
+            self.reason is Reason.SECURITY_FAILED
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class ReceiptView:
 @dataclass(frozen=True)
 class CirculationView:
     purpose: Screen = Screen.BORROW  # where identifying leads
-    step: str = "card"  # identify: card, pin, checking
+    step: Step = Step.CARD  # identify
     message: str | None = None  # identify: unknown_card, wrong_pin, pin_locked, unavailable...
     patron: PatronView | None = None
     lines: tuple[Line, ...] = ()
@@ -102,8 +104,8 @@ class CirculationView:
 
     @property
     def busy(self) -> bool:
-        return self.loading or self.step == "checking" or any(
-            line.status == "busy" for line in self.lines)
+        return self.loading or self.step is Step.CHECKING or any(
+            line.status is LineStatus.BUSY for line in self.lines)
 
     @property
     def may_leave(self) -> bool:
