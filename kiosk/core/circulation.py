@@ -1,6 +1,6 @@
 """Borrow, return, renew: who the patron is, one line per book, the receipt; their journal rows.
 
-A mixin of `Session` (same rules: pure, the clock passed in, no I/O, no threads). The outside
+A flow object of `Session` (same rules: pure, the clock passed in, no I/O, no threads). The outside
 is asked through effects that carry a token (`IlsCall` with a `kiosk.core.ils_calls` request,
 `SetSecurity`, `OfflineRecord`, `CountOffline`, `PrintReceipt`) and answers with events carrying
 it back; the ILS's answers are the core's own result types: this module never imports
@@ -23,6 +23,7 @@ from drivers.events import BarcodeRead, CardRead, ItemSet, Tag, TagsSeen
 from kiosk import receipts
 from kiosk.core import events as ev
 from kiosk.core.events import CIRCULATION, EBOOK_SCREENS, Screen
+from kiosk.core.flow_port import Effects, Flow, Handlers, SessionPort
 from kiosk.core.ils_calls import (CheckIn, CheckinReply, CheckOut, CheckoutReply, EndPatronSession,
                                   IlsRequest, ItemRecord, LookUpItem, LookUpPatron, PatronRecord,
                                   RenewLoan, RenewReply)
@@ -79,11 +80,13 @@ class _Flow:
     receipt: ReceiptView | None = None
 
 
-class CirculationFlow:
-    """Handlers for the circulation events. `Session` supplies `view`, `settings`,
-    `_open_session`, `_close` and `_acknowledge`, and calls `_circulation_init` first."""
+class CirculationFlow(Flow):
+    """Handlers for the circulation events; the session moves it in and out of its screens
+    (`enter`, `may_leave`, `leave_to_home`, `end_session`) and has it `publish` its view."""
 
-    def _circulation_init(self, wall: Callable[[], datetime]) -> None:
+    def __init__(self, session: SessionPort, wall: Callable[[], datetime]) -> None:
+        """`wall` gives local time for receipts."""
+        super().__init__(session)
         self._wall = wall
         self._tokens = itertools.count(1)
         self._flow = _Flow()
@@ -107,13 +110,26 @@ class CirculationFlow:
         """The tags on the pad as last reported (patron cards included)."""
         return frozenset(tag.uid for tag in self._pad_tags) | self._pad_cards
 
+    def handlers(self) -> Handlers:
+        return {
+            ev.CardNumberTyped: self._on_CardNumberTyped,
+            ev.PatronPinTyped: self._on_PatronPinTyped,
+            BarcodeRead: self._on_BarcodeRead, CardRead: self._on_CardRead,
+            TagsSeen: self._on_TagsSeen, ev.IlsAnswered: self._on_IlsAnswered,
+            ev.SecurityDone: self._on_SecurityDone, ev.OfflineCounts: self._on_OfflineCounts,
+            ev.OfflineRecorded: self._on_OfflineRecorded,
+            ev.OfflineReplayed: self._on_OfflineReplayed, ev.IlsState: self._on_IlsState,
+            ev.Renew: self._on_Renew, ev.FinishFlow: self._on_FinishFlow,
+            ev.PrintRequested: self._on_PrintRequested, ev.ReceiptPrinted: self._on_ReceiptPrinted,
+        }
+
     @property
     def _circ(self) -> CirculationSettings:
         return self.settings.circulation
 
-    # --- moving in and out of the flows (called by Session) ------------------------------
+    # --- moving in and out of the circulation screens (called by Session) --------------
 
-    def _enter_flow(self, to: Screen, now: float, effects: list) -> None:
+    def enter(self, to: Screen, now: float, effects: Effects) -> None:
         flow = self._flow
         flow.lines, flow.receipt, flow.message = {}, None, None
         if to is Screen.RETURN or flow.patron is not None:
@@ -127,21 +143,21 @@ class CirculationFlow:
             self.view = replace(self.view, screen=Screen.IDENTIFY, notice=None)
             if not self._circ.ils:
                 flow.message = "not_set_up"
-        self._publish()
+        self.publish()
 
-    def _may_leave_flow(self) -> bool:
+    def may_leave(self) -> bool:
         return self.view.circulation.may_leave
 
-    def _leaving_flow(self, effects: list) -> None:
+    def leave_to_home(self, effects: Effects) -> None:
         """Back to home from a flow screen: its lines go, the patron stays."""
         self._journal_standing(effects)
         flow = self._flow
         flow.lines, flow.receipt, flow.message = {}, None, None
         if flow.patron is None:
             flow.patron_id, flow.pin, flow.step, flow.pin_failures = None, None, Step.CARD, 0
-        self._publish()
+        self.publish()
 
-    def _leaving_circulation(self, effects: list) -> None:
+    def end_session(self, effects: Effects) -> None:
         """The session ends: tell the ILS, journal what was left standing, forget the patron."""
         self._journal_standing(effects)
         flow = self._flow
@@ -159,7 +175,7 @@ class CirculationFlow:
         for job in waiting:  # the ILS was away and the patron left before the store answered
             self._finish(job, Reason.ILS_UNAVAILABLE, effects)
 
-    def _journal_standing(self, effects: list) -> None:
+    def _journal_standing(self, effects: Effects) -> None:
         """Refusals that could still change (a missing part, a tag not yet read) are journaled
         when the patron leaves them, not each time the pad flickers."""
         kind = "checkin" if self.view.screen is Screen.RETURN else "checkout"
@@ -170,23 +186,23 @@ class CirculationFlow:
 
     # --- identifying the patron ----------------------------------------------------------
 
-    def _on_CardNumberTyped(self, event: ev.CardNumberTyped, now: float, effects: list) -> None:
+    def _on_CardNumberTyped(self, event: ev.CardNumberTyped, now: float, effects: Effects) -> None:
         number = event.number.strip()
         if self.view.screen is Screen.IDENTIFY and number.isdigit() and \
                 len(number) <= MAX_CARD_DIGITS and self._flow.step is Step.CARD:
             self._identify(number, now, effects)
 
-    def _on_PatronPinTyped(self, event: ev.PatronPinTyped, now: float, effects: list) -> None:
+    def _on_PatronPinTyped(self, event: ev.PatronPinTyped, now: float, effects: Effects) -> None:
         flow = self._flow
         if self.view.screen is Screen.IDENTIFY and flow.step is Step.PIN and event.pin:
             flow.pin, flow.step, flow.message = event.pin, Step.CHECKING, None
             self._call(effects, "patron", None, LookUpPatron(flow.patron_id, event.pin))
-            self._publish()
+            self.publish()
 
-    def _card_presented(self, number: str, now: float, effects: list) -> None:
+    def _card_presented(self, number: str, now: float, effects: Effects) -> None:
         screen = self.view.screen
         if screen is Screen.ATTRACT:
-            self._open_session(now)
+            self._session.open_session(now)
             screen = Screen.HOME
         if screen in (Screen.HOME, Screen.IDENTIFY):
             if screen is Screen.HOME:
@@ -194,13 +210,13 @@ class CirculationFlow:
             if self._flow.step is not Step.CHECKING:
                 self._identify(number, now, effects)
         elif screen is Screen.RETURN:
-            self._acknowledge(now, "no_card_needed", {})
+            self._session.acknowledge(now, "no_card_needed", {})
         elif screen in (Screen.BORROW, Screen.ACCOUNT) and number == self._flow.patron_id:
             pass  # the same card again
         else:
-            self._acknowledge(now, "finish_first", {})
+            self._session.acknowledge(now, "finish_first", {})
 
-    def _identify(self, number: str, now: float, effects: list) -> None:
+    def _identify(self, number: str, now: float, effects: Effects) -> None:
         flow = self._flow
         flow.patron_id, flow.pin, flow.patron, flow.message = number, None, None, None
         flow.pin_failures = 0
@@ -212,9 +228,9 @@ class CirculationFlow:
         else:
             flow.step = Step.CHECKING
             self._call(effects, "patron", None, LookUpPatron(number))
-        self._publish()
+        self.publish()
 
-    def _patron_answered(self, answer: ev.IlsAnswered, now: float, effects: list) -> None:
+    def _patron_answered(self, answer: ev.IlsAnswered, now: float, effects: Effects) -> None:
         flow = self._flow
         if answer.offline:
             if self._circ.offline and flow.purpose is Screen.BORROW:
@@ -257,7 +273,7 @@ class CirculationFlow:
         flow.patron_id, flow.pin, flow.pin_failures = None, None, 0
 
     def _accept_patron(self, patron: PatronView, charged: tuple[str, ...],
-                       overdue: tuple[str, ...], now: float, effects: list) -> None:
+                       overdue: tuple[str, ...], now: float, effects: Effects) -> None:
         flow = self._flow
         flow.patron, flow.charged, flow.overdue_ids = patron, charged, overdue
         flow.step, flow.message = Step.CARD, None
@@ -269,7 +285,7 @@ class CirculationFlow:
 
     # --- books presented -----------------------------------------------------------------
 
-    def _on_BarcodeRead(self, event: BarcodeRead, now: float, effects: list) -> None:
+    def _on_BarcodeRead(self, event: BarcodeRead, now: float, effects: Effects) -> None:
         if event.kind == "patron":
             self._card_presented(event.data, now, effects)
         elif event.kind == "ecard":
@@ -279,16 +295,16 @@ class CirculationFlow:
         elif event.kind == "item":
             self._item_presented(event.data, (), None, now, effects)
         elif event.kind == "isbn":
-            self._acknowledge(now, "scan_isbn", {})  # a title's number, not this copy's
+            self._session.acknowledge(now, "scan_isbn", {})  # a title's number, not this copy's
         else:
-            self._acknowledge(now, "scan_unknown", {})
-        self._publish()
+            self._session.acknowledge(now, "scan_unknown", {})
+        self.publish()
 
-    def _on_CardRead(self, event: CardRead, now: float, effects: list) -> None:
+    def _on_CardRead(self, event: CardRead, now: float, effects: Effects) -> None:
         self._card_presented(event.data.strip(), now, effects)
-        self._publish()
+        self.publish()
 
-    def _on_TagsSeen(self, event: TagsSeen, now: float, effects: list) -> None:
+    def _on_TagsSeen(self, event: TagsSeen, now: float, effects: Effects) -> None:
         cards = {t.uid: t.item_id for t in event.tags if t.usage == "patron_card" and t.item_id}
         self._pad_tags = tuple(t for t in event.tags if t.uid not in cards)
         self._stale &= {t.uid for t in event.tags}
@@ -300,9 +316,9 @@ class CirculationFlow:
         self._pad_cards = set(cards)
         if self._pad_tags:
             self._pad_changed(now, effects)
-        self._publish()
+        self.publish()
 
-    def _pad_changed(self, now: float, effects: list) -> None:
+    def _pad_changed(self, now: float, effects: Effects) -> None:
         screen = self.view.screen
         if screen is Screen.RETURN or (screen is Screen.BORROW and self._flow.patron):
             self._take_pad(now, effects)
@@ -310,15 +326,15 @@ class CirculationFlow:
         unreadable = sum(1 for tag in self._pad_tags if tag.item_id is None or tag.error)
         missing = sum(1 for item in self._pad_sets if not item.complete)
         if unreadable:
-            self._acknowledge(now, "tags_unreadable", {"count": str(unreadable)})
+            self._session.acknowledge(now, "tags_unreadable", {"count": str(unreadable)})
         elif missing:
-            self._acknowledge(now, "tags_incomplete", {"count": str(missing)})
+            self._session.acknowledge(now, "tags_incomplete", {"count": str(missing)})
         elif screen in (Screen.ATTRACT, Screen.HOME, *EBOOK_SCREENS):
-            self._acknowledge(now, "tags_seen", {"count": str(len(self._pad_sets))})
+            self._session.acknowledge(now, "tags_seen", {"count": str(len(self._pad_sets))})
         elif screen is Screen.IDENTIFY:
-            self._acknowledge(now, "card_first", {})
+            self._session.acknowledge(now, "card_first", {})
 
-    def _take_pad(self, now: float, effects: list) -> None:
+    def _take_pad(self, now: float, effects: Effects) -> None:
         """Every complete item on the pad not yet on the screen becomes a line."""
         if not self._circ.ils:
             return  # the screen says the service is not set up here
@@ -343,15 +359,15 @@ class CirculationFlow:
                                                reason=Reason.UNREADABLE_TAG)
 
     def _item_presented(self, item_id: str, uids: tuple[str, ...], usage: str | None,
-                        now: float, effects: list) -> None:
+                        now: float, effects: Effects) -> None:
         screen = self.view.screen
         if screen is Screen.ATTRACT:
-            self._open_session(now)
+            self._session.open_session(now)
             screen = Screen.HOME
         if screen not in (Screen.BORROW, Screen.RETURN) or (
                 screen is Screen.BORROW and self._flow.patron is None):
-            self._acknowledge(now, "card_first" if screen is Screen.IDENTIFY else "choose_service",
-                              {"code": mask(item_id)})
+            message = "card_first" if screen is Screen.IDENTIFY else "choose_service"
+            self._session.acknowledge(now, message, {"code": mask(item_id)})
             return
         lines = self._flow.lines
         if not self._circ.ils or (item_id in lines
@@ -379,7 +395,7 @@ class CirculationFlow:
 
     # --- the ILS answers ------------------------------------------------------------------
 
-    def _on_IlsAnswered(self, event: ev.IlsAnswered, now: float, effects: list) -> None:
+    def _on_IlsAnswered(self, event: ev.IlsAnswered, now: float, effects: Effects) -> None:
         what, subject = self._calls.pop(event.token, (None, None))
         if what is None:
             log.warning("an ILS answer nobody asked for (token %s)", event.token)
@@ -403,9 +419,9 @@ class CirculationFlow:
             self._renew_answered(subject, event, effects)
         elif event.error and what != "end_session":
             log.warning("ILS %s failed: %s", what, event.error)
-        self._publish()
+        self.publish()
 
-    def _transaction_answered(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
+    def _transaction_answered(self, job: _Job, answer: ev.IlsAnswered, effects: Effects) -> None:
         if job.flow_no != self._flow_no:
             self._answered_too_late(job, answer, effects)
             return
@@ -437,7 +453,7 @@ class CirculationFlow:
             change = result.resensitize is not False
         self._secure(job, change, effects)
 
-    def _answered_too_late(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
+    def _answered_too_late(self, job: _Job, answer: ev.IlsAnswered, effects: Effects) -> None:
         """The patron has gone: journal what the ILS did, and leave the tags alone (nobody
         is there to take the book, so its alarm stays as it is)."""
         result = _result(answer, CheckoutReply if job.kind == "checkout" else CheckinReply)
@@ -452,7 +468,7 @@ class CirculationFlow:
             outcome = Outcome.OK if result.ok else Reason.ILS_REFUSED
         self._finish(job, outcome, effects)
 
-    def _refusal_explained(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
+    def _refusal_explained(self, job: _Job, answer: ev.IlsAnswered, effects: Effects) -> None:
         item = _result(answer, ItemRecord)
         if item is not None:
             job.title = job.title or item.title or ""
@@ -461,7 +477,7 @@ class CirculationFlow:
             effects.append(ev.RememberRefusal(job.item_id, reason))
         self._finish(job, reason, effects)
 
-    def _secure(self, job: _Job, change: bool, effects: list) -> None:
+    def _secure(self, job: _Job, change: bool, effects: Effects) -> None:
         """Disarm (checkout) or arm (checkin) every part, then finish once all read back."""
         if not change or not job.uids:
             self._finish(job, Outcome.OFFLINE if job.offline else Outcome.OK, effects)
@@ -472,7 +488,7 @@ class CirculationFlow:
             self._security[token] = job
             effects.append(ev.SetSecurity(token, job.device, uid, secured=job.kind == "checkin"))
 
-    def _on_SecurityDone(self, event: ev.SecurityDone, now: float, effects: list) -> None:
+    def _on_SecurityDone(self, event: ev.SecurityDone, now: float, effects: Effects) -> None:
         job = self._security.pop(event.token, None)
         if job is None:
             return
@@ -486,9 +502,9 @@ class CirculationFlow:
             outcome = Reason.SECURITY_FAILED if job.security_failed else (
                 Outcome.OFFLINE if job.offline else Outcome.OK)
             self._finish(job, outcome, effects)
-        self._publish()
+        self.publish()
 
-    def _finish(self, job: _Job, outcome: TransactionOutcome, effects: list) -> None:
+    def _finish(self, job: _Job, outcome: TransactionOutcome, effects: Effects) -> None:
         """The journal row first, then the line the patron sees."""
         detail: dict[str, Any] = {}
         if job.offline:
@@ -520,7 +536,7 @@ class CirculationFlow:
 
     # --- offline --------------------------------------------------------------------------
 
-    def _offline(self, job: _Job, effects: list) -> None:
+    def _offline(self, job: _Job, effects: Effects) -> None:
         if not self._circ.offline:
             self._finish(job, Reason.ILS_UNAVAILABLE, effects)
             return
@@ -549,7 +565,7 @@ class CirculationFlow:
         self._records[token] = job
         effects.append(ev.OfflineRecord(job.kind, job.patron_id, job.item_id, token))
 
-    def _on_OfflineCounts(self, event: ev.OfflineCounts, now: float, effects: list) -> None:
+    def _on_OfflineCounts(self, event: ev.OfflineCounts, now: float, effects: Effects) -> None:
         self._counts_asked.discard(event.patron_id)
         self._offline_total = event.total_pending
         if event.patron_id is not None:
@@ -558,9 +574,9 @@ class CirculationFlow:
         for job in waiting:
             job.waiting_counts = False
             self._offline(job, effects)
-        self._publish()
+        self.publish()
 
-    def _on_OfflineRecorded(self, event: ev.OfflineRecorded, now: float, effects: list) -> None:
+    def _on_OfflineRecorded(self, event: ev.OfflineRecorded, now: float, effects: Effects) -> None:
         job = self._records.pop(event.token, None)
         if job is None:
             return
@@ -573,9 +589,9 @@ class CirculationFlow:
             job.offline = True
             job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OFFLINE)
             self._secure(job, True, effects)
-        self._publish()
+        self.publish()
 
-    def _on_OfflineReplayed(self, event: ev.OfflineReplayed, now: float, effects: list) -> None:
+    def _on_OfflineReplayed(self, event: ev.OfflineReplayed, now: float, effects: Effects) -> None:
         detail = {"kind": event.kind}
         if event.message:
             detail["message"] = mask_numbers_in(event.message)[:200]
@@ -583,23 +599,23 @@ class CirculationFlow:
                                         title=event.title or None, patron=event.patron_id,
                                         detail=detail))
 
-    def _on_IlsState(self, event: ev.IlsState, now: float, effects: list) -> None:
+    def _on_IlsState(self, event: ev.IlsState, now: float, effects: Effects) -> None:
         if event.online != self._ils_online:
             log.info("the ILS is %s%s", "back" if event.online else "away",
                      f": {event.detail}" if event.detail else "")
         self._ils_online = event.online
-        self._publish()
+        self.publish()
 
     # --- my account and renewals ----------------------------------------------------------
 
-    def _load_account(self, effects: list) -> None:
+    def _load_account(self, effects: Effects) -> None:
         flow = self._flow
         if not flow.patron.checked:
             return  # taken offline: the screen says the account cannot be shown
         flow.loading = True
         self._call(effects, "loans", self._flow_no, LookUpPatron(flow.patron_id, flow.pin))
 
-    def _loans_answered(self, answer: ev.IlsAnswered, effects: list) -> None:
+    def _loans_answered(self, answer: ev.IlsAnswered, effects: Effects) -> None:
         flow = self._flow
         flow.loading = False
         info = _result(answer, PatronRecord)
@@ -609,7 +625,7 @@ class CirculationFlow:
         flow.charged, flow.overdue_ids = tuple(info.charged), tuple(info.overdue)
         self._show_loans(effects)
 
-    def _show_loans(self, effects: list) -> None:
+    def _show_loans(self, effects: Effects) -> None:
         flow = self._flow
         flow.lines = {}
         for item_id in flow.charged:
@@ -625,7 +641,7 @@ class CirculationFlow:
             line, status=LineStatus.LISTED, title=(item.title if item else "") or line.title,
             due=due_text(None, item.due) if item else "")
 
-    def _on_Renew(self, event: ev.Renew, now: float, effects: list) -> None:
+    def _on_Renew(self, event: ev.Renew, now: float, effects: Effects) -> None:
         flow = self._flow
         if self.view.screen is not Screen.ACCOUNT or flow.patron is None:
             return
@@ -642,9 +658,9 @@ class CirculationFlow:
                 intent = self._intent(job, effects, {"due_before": line.due} if line.due else {})
                 self._call(effects, "renew", job, RenewLoan(flow.patron_id, line.item_id, flow.pin),
                            intent=intent)
-        self._publish()
+        self.publish()
 
-    def _renew_answered(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
+    def _renew_answered(self, job: _Job, answer: ev.IlsAnswered, effects: Effects) -> None:
         if answer.unknown:
             self._finish(job, Reason.UNKNOWN, effects)
             return
@@ -667,7 +683,7 @@ class CirculationFlow:
 
     # --- finishing: the receipt -----------------------------------------------------------
 
-    def _on_FinishFlow(self, event: ev.FinishFlow, now: float, effects: list) -> None:
+    def _on_FinishFlow(self, event: ev.FinishFlow, now: float, effects: Effects) -> None:
         screen = self.view.screen
         if screen not in CIRCULATION or self.view.circulation.busy:
             return
@@ -678,7 +694,7 @@ class CirculationFlow:
         self._journal_standing(effects)
         self._flow.lines = {}
         if not done:
-            self._close(now, "ok", effects)
+            self._session.close(now, "ok", effects)
             return
         kind = {"borrow": "borrow", "return": "return", "account": "renew"}[_FLOW_NAMES[screen]]
         receipt = self._receipt(kind, [line for line in lines if line.item_id])
@@ -694,7 +710,7 @@ class CirculationFlow:
                                                                      "lines": len(done)}))
         self._flow.receipt = ReceiptView(kind, text, qr, printing)
         self.view = replace(self.view, screen=Screen.RECEIPT, notice=None)
-        self._publish()
+        self.publish()
 
     def _receipt(self, kind: str, lines: list[Line]) -> receipts.Receipt:
         patron = self._flow.patron
@@ -706,31 +722,31 @@ class CirculationFlow:
                                              line.due or None, *_receipt_outcome(kind, line))
                         for line in lines))
 
-    def _on_PrintRequested(self, event: ev.PrintRequested, now: float, effects: list) -> None:
+    def _on_PrintRequested(self, event: ev.PrintRequested, now: float, effects: Effects) -> None:
         receipt = self._flow.receipt
         if self.view.screen is Screen.RECEIPT and receipt and receipt.printing in ("offered",
                                                                                    "failed"):
             effects.append(ev.PrintReceipt(receipt.text, receipt.qr))
             self._flow.receipt = replace(receipt, printing="printing")
-            self._publish()
+            self.publish()
 
-    def _on_ReceiptPrinted(self, event: ev.ReceiptPrinted, now: float, effects: list) -> None:
+    def _on_ReceiptPrinted(self, event: ev.ReceiptPrinted, now: float, effects: Effects) -> None:
         effects.append(ev.JournalAppend("receipt", "printed" if event.ok else "print_failed",
                                         detail={} if event.ok else {"error": event.error or ""}))
         receipt = self._flow.receipt
         if receipt is not None and self.view.screen is Screen.RECEIPT:
             self._flow.receipt = replace(receipt, printing="printed" if event.ok else "failed")
-            self._publish()
+            self.publish()
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _call(self, effects: list, what: str, subject: Any, request: IlsRequest, *,
+    def _call(self, effects: Effects, what: str, subject: Any, request: IlsRequest, *,
               intent: int | None = None) -> None:
         token = next(self._tokens)
         self._calls[token] = (what, self._flow_no if subject is None else subject)
         effects.append(ev.IlsCall(token, request, intent=intent))
 
-    def _intent(self, job: _Job, effects: list, detail: dict[str, Any] | None = None) -> int:
+    def _intent(self, job: _Job, effects: Effects, detail: dict[str, Any] | None = None) -> int:
         """Journal, before the call, that `job` is about to go to the ILS: a crash after the
         ILS acted still leaves a trace to reconcile at the next start."""
         job.intent = next(self._tokens)
@@ -738,7 +754,7 @@ class CirculationFlow:
                                         detail or {}))
         return job.intent
 
-    def _publish(self) -> None:
+    def publish(self) -> None:
         flow, circ = self._flow, self._circ
         if not circ.ils:
             service = "not_set_up"
