@@ -11,7 +11,7 @@ import pytest
 
 from drivers.events import BarcodeRead, CardRead, Tag, TagsSeen
 from kiosk.core import events as ev
-from kiosk.core.circulation import due_text
+from kiosk.core.ils_calls import due_text
 from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.circulation_text import blocks_sentence, line_status, patron_summary
 from kiosk.core.events import Screen

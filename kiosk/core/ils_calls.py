@@ -116,3 +116,16 @@ class RenewReply:
 
 
 IlsResult = PatronRecord | ItemRecord | CheckoutReply | CheckinReply | RenewReply
+
+
+def due_text(due_date: date | None, text: str) -> str:
+    """YYYY-MM-DD for a parsed date, a SIP2 date (YYYYMMDDZZZZHHMMSS) or an ISO one."""
+    if due_date is not None:
+        return due_date.isoformat()
+    text = (text or "").strip()
+    digits = text[:8]
+    if len(text) >= 8 and digits.isdigit():
+        return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}"
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        return text[:10]
+    return text

@@ -335,7 +335,8 @@ class Session:
     def _on_StatusArrived(self, event: ev.StatusArrived, now: float, effects: Effects) -> None:
         self.view = replace(self.view, status=event.report)
 
-    def _on_RestartRequested(self, event: ev.RestartRequested, now: float, effects: Effects) -> None:
+    def _on_RestartRequested(self, event: ev.RestartRequested, now: float,
+                             effects: Effects) -> None:
         if self.view.screen is Screen.ADMIN:
             effects.append(ev.JournalAppend("admin", "restart"))
             effects.append(ev.RestartApp())

@@ -1,0 +1,100 @@
+"""My account: the patron's loans (each looked up for its title and due date) and renewing one
+or all of them, the due date before journaled with the intent.
+Part of the circulation flow (`kiosk.core.circulation`); pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kiosk.core import events as ev
+from kiosk.core.circulation_state import CirculationState, Job, answer_of
+from kiosk.core.circulation_view import Line
+from kiosk.core.events import Screen
+from kiosk.core.flow_port import Effects, Handlers
+from kiosk.core.ils_calls import (ItemRecord, LookUpItem, LookUpPatron, PatronRecord, RenewLoan,
+                                  RenewReply, due_text)
+from kiosk.core.outcomes import LineStatus, Outcome, Reason
+
+
+class Account:
+    """The account screen: loans listed, renewals asked and answered."""
+
+    def __init__(self, state: CirculationState) -> None:
+        self.s = state
+
+    def handlers(self) -> Handlers:
+        return {ev.Renew: self._on_Renew}
+
+    def load(self, effects: Effects) -> None:
+        flow = self.s.flow
+        if not flow.patron.checked:
+            return  # taken offline: the screen says the account cannot be shown
+        flow.loading = True
+        self.s.call(effects, "loans", self.s.flow_no, LookUpPatron(flow.patron_id, flow.pin))
+
+    def loans_answered(self, answer: ev.IlsAnswered, effects: Effects) -> None:
+        flow = self.s.flow
+        flow.loading = False
+        info = answer_of(answer, PatronRecord)
+        if info is None:
+            flow.message = "unavailable" if answer.offline else "ils_error"
+            return
+        flow.charged, flow.overdue_ids = tuple(info.charged), tuple(info.overdue)
+        self.show_loans(effects)
+
+    def show_loans(self, effects: Effects) -> None:
+        flow = self.s.flow
+        flow.lines = {}
+        for item_id in flow.charged:
+            flow.lines[item_id] = Line(item_id, item_id, overdue=item_id in flow.overdue_ids)
+            self.s.call(effects, "loan", (self.s.flow_no, item_id), LookUpItem(item_id))
+
+    def loan_answered(self, item_id: str, answer: ev.IlsAnswered) -> None:
+        line = self.s.flow.lines.get(item_id)
+        if line is None:
+            return
+        item = answer_of(answer, ItemRecord)
+        self.s.flow.lines[item_id] = replace(
+            line, status=LineStatus.LISTED, title=(item.title if item else "") or line.title,
+            due=due_text(None, item.due) if item else "")
+
+    def _on_Renew(self, event: ev.Renew, now: float, effects: Effects) -> None:
+        flow = self.s.flow
+        if self.s.view.screen is not Screen.ACCOUNT or flow.patron is None:
+            return
+        targets = [line for line in flow.lines.values() if line.status is LineStatus.LISTED
+                   and (event.item_id is None or line.item_id == event.item_id)]
+        for line in targets:
+            job = Job("renew", line.item_id, flow.patron_id, self.s.flow_no, title=line.title)
+            job.line = line
+            flow.lines[line.item_id] = replace(line, status=LineStatus.BUSY)
+            if not flow.patron.can_renew:
+                self.s.finish(job, Reason.BLOCKED, effects)
+            else:
+                # The due date before, so that a renewal whose reply was lost can be told.
+                intent = self.s.intent(job, effects, {"due_before": line.due} if line.due else {})
+                renew = RenewLoan(flow.patron_id, line.item_id, flow.pin)
+                self.s.call(effects, "renew", job, renew, intent=intent)
+        self.s.publish()
+
+    def renew_answered(self, job: Job, answer: ev.IlsAnswered, effects: Effects) -> None:
+        if answer.unknown:
+            self.s.finish(job, Reason.UNKNOWN, effects)
+            return
+        result = answer_of(answer, RenewReply)
+        if result is None:
+            why = Reason.ILS_UNAVAILABLE if answer.offline else Reason.ILS_ERROR
+            self.s.finish(job, why, effects)
+            return
+        job.title = result.title or job.title
+        job.message = " ".join(result.screen_message)
+        if result.ok:
+            job.line = replace(job.line, due=due_text(result.due_date, result.due),
+                               renewed=True, overdue=False)
+            self.s.finish(job, Outcome.OK, effects)
+        else:
+            self.s.finish(job, Reason.ILS_REFUSED, effects)
+            if job.flow_no == self.s.flow_no:  # the loan is still listed, with why not
+                line = self.s.flow.lines[job.item_id]
+                self.s.flow.lines[job.item_id] = replace(line, due=job.line.due)

@@ -1,0 +1,95 @@
+"""Finishing a borrow, return or renewal: the receipt of the flow's lines (shown, and printed
+when a printer is configured and the patron or the config asks), its journal rows.
+Part of the circulation flow (`kiosk.core.circulation`); pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kiosk import receipts
+from kiosk.core import events as ev
+from kiosk.core.circulation_state import CirculationState
+from kiosk.core.circulation_view import Line, ReceiptView
+from kiosk.core.events import CIRCULATION, Screen
+from kiosk.core.flow_port import Effects, Handlers
+from kiosk.core.outcomes import LineStatus, Reason
+
+_FLOW_NAMES = {Screen.BORROW: "borrow", Screen.RETURN: "return", Screen.ACCOUNT: "account"}
+
+
+class Finishing:
+    """The receipt screen: the receipt made, shown and printed."""
+
+    def __init__(self, state: CirculationState) -> None:
+        self.s = state
+
+    def handlers(self) -> Handlers:
+        return {ev.FinishFlow: self._on_FinishFlow, ev.PrintRequested: self._on_PrintRequested,
+                ev.ReceiptPrinted: self._on_ReceiptPrinted}
+
+    def _on_FinishFlow(self, event: ev.FinishFlow, now: float, effects: Effects) -> None:
+        screen = self.s.view.screen
+        if screen not in CIRCULATION or self.s.view.circulation.busy:
+            return
+        lines = list(self.s.flow.lines.values())
+        if screen is Screen.ACCOUNT:  # loans merely listed are not on the receipt
+            lines = [line for line in lines if line.renewed or line.status is LineStatus.REFUSED]
+        done = [line for line in lines if line.transacted or line.renewed]
+        self.s.journal_standing(effects)
+        self.s.flow.lines = {}
+        if not done:
+            self.s.session.close(now, "ok", effects)
+            return
+        kind = {"borrow": "borrow", "return": "return", "account": "renew"}[_FLOW_NAMES[screen]]
+        receipt = self._receipt(kind, [line for line in lines if line.item_id])
+        text = receipts.receipt_text(receipt, self.s.view.language)
+        qr = receipts.receipt_qr_text(receipt, self.s.view.language)
+        printing = "none"
+        if self.s.circ.printer and self.s.circ.receipt == "always":
+            printing = "printing"
+            effects.append(ev.PrintReceipt(text, qr))
+        elif self.s.circ.printer and self.s.circ.receipt == "ask":
+            printing = "offered"
+        effects.append(ev.JournalAppend("receipt", "shown", detail={"kind": kind,
+                                                                     "lines": len(done)}))
+        self.s.flow.receipt = ReceiptView(kind, text, qr, printing)
+        self.s.view = replace(self.s.view, screen=Screen.RECEIPT, notice=None)
+        self.s.publish()
+
+    def _receipt(self, kind: str, lines: list[Line]) -> receipts.Receipt:
+        patron = self.s.flow.patron
+        return receipts.Receipt(
+            kind=kind, library_name_zh=self.s.circ.library_name_zh,
+            library_name_en=self.s.circ.library_name_en, kiosk_id=self.s.circ.kiosk_id,
+            when=self.s.wall(), patron_masked=patron.masked if patron and kind != "return" else "",
+            lines=tuple(receipts.ReceiptLine(line.title or line.item_id, line.item_id,
+                                             line.due or None, *_receipt_outcome(kind, line))
+                        for line in lines))
+
+    def _on_PrintRequested(self, event: ev.PrintRequested, now: float, effects: Effects) -> None:
+        receipt = self.s.flow.receipt
+        if self.s.view.screen is Screen.RECEIPT and receipt and receipt.printing in ("offered",
+                                                                                   "failed"):
+            effects.append(ev.PrintReceipt(receipt.text, receipt.qr))
+            self.s.flow.receipt = replace(receipt, printing="printing")
+            self.s.publish()
+
+    def _on_ReceiptPrinted(self, event: ev.ReceiptPrinted, now: float, effects: Effects) -> None:
+        effects.append(ev.JournalAppend("receipt", "printed" if event.ok else "print_failed",
+                                        detail={} if event.ok else {"error": event.error or ""}))
+        receipt = self.s.flow.receipt
+        if receipt is not None and self.s.view.screen is Screen.RECEIPT:
+            self.s.flow.receipt = replace(receipt, printing="printed" if event.ok else "failed")
+            self.s.publish()
+
+
+def _receipt_outcome(kind: str, line: Line) -> tuple[str, str]:
+    """(outcome, reason) as `kiosk.receipts` names them."""
+    if line.status in (LineStatus.REFUSED, LineStatus.STAFF):
+        words = line.reason is Reason.ILS_REFUSED and line.message  # the ILS's own, when plainer
+        return line.status, words or line.reason or ""
+    if line.status is LineStatus.OFFLINE:
+        return "offline", ""
+    done = {"borrow": "borrowed", "return": "returned", "renew": "renewed"}[kind]
+    return ("renewed" if line.renewal else done), ""
