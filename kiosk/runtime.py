@@ -25,7 +25,7 @@ from typing import Any, Callable
 from drivers.base import Driver, Printer, SecurityReader
 from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
-from kiosk import pin_lockout, status
+from kiosk import pin_lockout, receipts, status
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.outcomes import Reason
@@ -205,8 +205,10 @@ class Runtime:
     def _submit_security(self, request: ev.SetSecurity) -> None:
         self._security.submit(self._set_security, request)
 
-    def _submit_print(self, receipt: ev.PrintReceipt) -> None:
-        self._printing.submit(self._print, receipt)
+    def _submit_print(self, ask: ev.PrintReceipt) -> None:
+        """Rendered here, from the core's data (the core has no translations); printed on the
+        printer thread."""
+        self._printing.submit(self._print, receipts.render(ask.receipt, ask.language))
 
     def _submit_pin_check(self, check: ev.CheckPin) -> None:
         self._pins.submit(self._check_pin, check)
@@ -280,7 +282,7 @@ class Runtime:
             done = ev.SecurityDone(request.token, request.uid, False, None, str(e))
         self.events.put(done)
 
-    def _print(self, receipt: ev.PrintReceipt) -> None:
+    def _print(self, receipt: receipts.Rendered) -> None:
         """On the printer thread: the driver queues the job and waits for the paper."""
         printer = self.drivers.get("printer")
         try:

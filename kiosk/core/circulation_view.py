@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from kiosk.core.events import Screen
 from kiosk.core.outcomes import LineStatus, Reason, Step
+from kiosk.core.receipt_data import Receipt
 from kiosk.core.offline_rules import ItemRule
 
 BORROW_BLOCKS = frozenset({"charge_denied", "card_lost"})  # no checkout is even tried
@@ -85,9 +86,11 @@ class PatronView:
 
 @dataclass(frozen=True)
 class ReceiptView:
+    """The receipt as data; the screen renders it (kiosk.receipts) in `language`, the patron's
+    language when they finished."""
     kind: str  # borrow, return, renew
-    text: str  # in the patron's language, as the printer would print it
-    qr: str
+    receipt: Receipt
+    language: str
     printing: str = "none"  # none (no printer or never), offered, printing, printed, failed
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from kiosk.core.ils_calls import IlsRequest, IlsResult
 from kiosk.core.outcomes import Reason
+from kiosk.core.receipt_data import Receipt
 
 
 class Screen(StrEnum):
@@ -361,8 +362,9 @@ class SetSecurity:
 
 @dataclass(frozen=True)
 class PrintReceipt:
-    text: str
-    qr: str | None = None
+    """Print `receipt` (rendered by the runtime, in `language`); answered by `ReceiptPrinted`."""
+    receipt: Receipt
+    language: str
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kiosk import receipts
 from kiosk.core import events as ev
 from kiosk.core.circulation_state import CirculationState
 from kiosk.core.circulation_view import Line, ReceiptView
 from kiosk.core.events import CIRCULATION, Screen
 from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.outcomes import LineStatus, Reason
+from kiosk.core.receipt_data import Receipt, ReceiptLine
 
 _FLOW_NAMES = {Screen.BORROW: "borrow", Screen.RETURN: "return", Screen.ACCOUNT: "account"}
 
@@ -43,35 +43,34 @@ class Finishing:
             return
         kind = {"borrow": "borrow", "return": "return", "account": "renew"}[_FLOW_NAMES[screen]]
         receipt = self._receipt(kind, [line for line in lines if line.item_id])
-        text = receipts.receipt_text(receipt, self.s.view.language)
-        qr = receipts.receipt_qr_text(receipt, self.s.view.language)
+        language = self.s.view.language
         printing = "none"
         if self.s.circ.printer and self.s.circ.receipt == "always":
             printing = "printing"
-            effects.append(ev.PrintReceipt(text, qr))
+            effects.append(ev.PrintReceipt(receipt, language))
         elif self.s.circ.printer and self.s.circ.receipt == "ask":
             printing = "offered"
         effects.append(ev.JournalAppend("receipt", "shown", detail={"kind": kind,
                                                                      "lines": len(done)}))
-        self.s.flow.receipt = ReceiptView(kind, text, qr, printing)
+        self.s.flow.receipt = ReceiptView(kind, receipt, language, printing)
         self.s.view = replace(self.s.view, screen=Screen.RECEIPT, notice=None)
         self.s.publish()
 
-    def _receipt(self, kind: str, lines: list[Line]) -> receipts.Receipt:
+    def _receipt(self, kind: str, lines: list[Line]) -> Receipt:
         patron = self.s.flow.patron
-        return receipts.Receipt(
+        return Receipt(
             kind=kind, library_name_zh=self.s.circ.library_name_zh,
             library_name_en=self.s.circ.library_name_en, kiosk_id=self.s.circ.kiosk_id,
             when=self.s.wall(), patron_masked=patron.masked if patron and kind != "return" else "",
-            lines=tuple(receipts.ReceiptLine(line.title or line.item_id, line.item_id,
-                                             line.due or None, *_receipt_outcome(kind, line))
+            lines=tuple(ReceiptLine(line.title or line.item_id, line.item_id,
+                                    line.due or None, *_receipt_outcome(kind, line))
                         for line in lines))
 
     def _on_PrintRequested(self, event: ev.PrintRequested, now: float, effects: Effects) -> None:
         receipt = self.s.flow.receipt
         if self.s.view.screen is Screen.RECEIPT and receipt and receipt.printing in ("offered",
                                                                                    "failed"):
-            effects.append(ev.PrintReceipt(receipt.text, receipt.qr))
+            effects.append(ev.PrintReceipt(receipt.receipt, receipt.language))
             self.s.flow.receipt = replace(receipt, printing="printing")
             self.s.publish()
 
@@ -85,7 +84,7 @@ class Finishing:
 
 
 def _receipt_outcome(kind: str, line: Line) -> tuple[str, str]:
-    """(outcome, reason) as `kiosk.receipts` names them."""
+    """(outcome, reason) as a `ReceiptLine` names them."""
     if line.status in (LineStatus.REFUSED, LineStatus.STAFF):
         words = line.reason is Reason.ILS_REFUSED and line.message  # the ILS's own, when plainer
         return line.status, words or line.reason or ""
