@@ -28,7 +28,7 @@ class Account:
 
     def load(self, effects: Effects) -> None:
         flow = self.s.flow
-        if not flow.patron.checked:
+        if flow.patron is None or flow.patron_id is None or not flow.patron.checked:
             return  # taken offline: the screen says the account cannot be shown
         flow.loading = True
         self.s.call(effects, "loans", self.s.flow_no, LookUpPatron(flow.patron_id, flow.pin))
@@ -61,7 +61,8 @@ class Account:
 
     def _on_Renew(self, event: ev.Renew, now: float, effects: Effects) -> None:
         flow = self.s.flow
-        if self.s.view.screen is not Screen.ACCOUNT or flow.patron is None:
+        if self.s.view.screen is not Screen.ACCOUNT or flow.patron is None \
+                or flow.patron_id is None:
             return
         targets = [line for line in flow.lines.values() if line.status is LineStatus.LISTED
                    and (event.item_id is None or line.item_id == event.item_id)]
@@ -90,11 +91,13 @@ class Account:
         job.title = result.title or job.title
         job.message = " ".join(result.screen_message)
         if result.ok:
-            job.line = replace(job.line, due=due_text(result.due_date, result.due),
+            listed = job.line or Line(job.item_id, job.item_id, job.title)
+            job.line = replace(listed, due=due_text(result.due_date, result.due),
                                renewed=True, overdue=False)
             self.s.finish(job, Outcome.OK, effects)
         else:
             self.s.finish(job, Reason.ILS_REFUSED, effects)
             if job.flow_no == self.s.flow_no:  # the loan is still listed, with why not
                 line = self.s.flow.lines[job.item_id]
-                self.s.flow.lines[job.item_id] = replace(line, due=job.line.due)
+                due = job.line.due if job.line else line.due
+                self.s.flow.lines[job.item_id] = replace(line, due=due)

@@ -107,7 +107,8 @@ class CirculationFlow(Flow):
         s = self.s
         s.journal_standing(effects)
         flow = s.flow
-        if flow.patron is not None and flow.patron.checked and s.ils_online is not False:
+        if flow.patron is not None and flow.patron.checked and s.ils_online is not False \
+                and flow.patron_id is not None:
             s.call(effects, "end_session", None, EndPatronSession(flow.patron_id))
         s.flow = PatronFlow()
         s.flow_no += 1
@@ -125,10 +126,11 @@ class CirculationFlow(Flow):
 
     def _on_IlsAnswered(self, event: ev.IlsAnswered, now: float, effects: Effects) -> None:
         s = self.s
-        what, subject = s.calls.pop(event.token, (None, None))
-        if what is None:
+        asked = s.calls.pop(event.token, None)
+        if asked is None:
             log.warning("an ILS answer nobody asked for (token %s)", event.token)
             return
+        what, subject = asked
         if what == "patron":
             if subject == s.flow_no and self.view.screen is Screen.IDENTIFY \
                     and s.flow.step is Step.CHECKING and self.ident.patron_answered(event):

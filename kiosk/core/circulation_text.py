@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kiosk.core.circulation_view import Line, PatronView
 from kiosk.core.marks import N_
 from kiosk.core.outcomes import Reason
 
@@ -77,7 +78,7 @@ def blocks_sentence(blocks: tuple[str, ...], tr: Translate, lang: str) -> str:
     return tr(lang, "Please note: {reasons}. Please ask staff.", reasons=separator.join(known))
 
 
-def patron_summary(patron, tr: Translate, lang: str) -> list[str]:
+def patron_summary(patron: PatronView, tr: Translate, lang: str) -> list[str]:
     """The patron's account in a few plain lines (a `PatronView`)."""
     if not patron.checked:
         return [tr(lang, "Card {card}", card=patron.masked),
@@ -95,12 +96,12 @@ def patron_summary(patron, tr: Translate, lang: str) -> list[str]:
     return lines
 
 
-def line_status(line, flow: str, tr: Translate, lang: str) -> str:
+def line_status(line: Line, flow: str, tr: Translate, lang: str) -> str:
     """The second line of a book's row: borrowed and due when, or why not."""
     if line.status == "busy":
         return tr(lang, BUSY)
     if line.status in ("refused", "staff"):
-        text = tr(lang, REASONS.get(line.reason, REASONS[Reason.ILS_REFUSED]))
+        text = tr(lang, REASONS[line.reason or Reason.ILS_REFUSED])
         return f"{text} {line.message}".strip() if line.message else text
     if flow == "account":
         key = "ok" if line.renewed else ("overdue" if line.overdue else "listed")

@@ -41,7 +41,8 @@ class Identification:
 
     def _on_PatronPinTyped(self, event: ev.PatronPinTyped, now: float, effects: Effects) -> None:
         flow = self.s.flow
-        if self.s.view.screen is Screen.IDENTIFY and flow.step is Step.PIN and event.pin:
+        if self.s.view.screen is Screen.IDENTIFY and flow.step is Step.PIN and event.pin \
+                and flow.patron_id is not None:
             flow.pin, flow.step, flow.message = event.pin, Step.CHECKING, None
             self.s.call(effects, "patron", None, LookUpPatron(flow.patron_id, event.pin))
             self.s.publish()
@@ -82,7 +83,7 @@ class Identification:
         flow = self.s.flow
         if answer.offline:
             if self.s.circ.offline and flow.purpose is Screen.BORROW:
-                self._accept_patron(PatronView(mask(flow.patron_id), checked=False), (), ())
+                self._accept_patron(PatronView(mask(flow.patron_id or ""), checked=False), (), ())
                 return True
             self._identify_failed("unavailable")
             return False
@@ -107,7 +108,7 @@ class Identification:
                     flow.step, flow.message = Step.PIN, "wrong_pin"
         else:
             patron = PatronView(
-                masked=mask(flow.patron_id), name=info.name or "",
+                masked=mask(flow.patron_id or ""), name=info.name or "",
                 charged=max(info.charged_count or 0, len(info.charged)),
                 overdue=max(info.overdue_count or 0, len(info.overdue)),
                 holds_ready=max(info.hold_count or 0, len(info.holds_ready)),

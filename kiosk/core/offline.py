@@ -41,20 +41,20 @@ class Offline:
             self.s.finish(job, Reason.OFFLINE_NOT_LENDABLE, effects)  # its alarm stays armed
             return
         who = job.patron_id if job.kind == "checkout" else None
-        known = self.s.offline_total is not None and (who is None or who in self.s.offline_patron)
-        if not known:
+        total = self.s.offline_total
+        if total is None or (who is not None and who not in self.s.offline_patron):
             job.waiting_counts = True
             self.s.waiting.append(job)
             if who not in self.s.counts_asked:
                 self.s.counts_asked.add(who)
                 effects.append(ev.CountOffline(who))
             return
-        if self.s.offline_total >= self.s.circ.offline_max_total or (
+        if total >= self.s.circ.offline_max_total or (
                 who is not None and self.s.offline_patron[who] >= self.s.circ.offline_max_items):
             self.s.finish(job, Reason.OFFLINE_LIMIT, effects)
             return
         # Reserved now, so that books placed together cannot pass the limit together.
-        self.s.offline_total += 1
+        self.s.offline_total = total + 1
         if who is not None:
             self.s.offline_patron[who] += 1
         token = next(self.s.tokens)

@@ -124,15 +124,20 @@ class Pad:
                                       reason=Reason.INCOMPLETE_SET)
                 return
             uids, usage = tuple(t.uid for t in tags), next((t.usage for t in tags), usage)
+        flow = self.s.flow
         kind = "checkout" if screen is Screen.BORROW else "checkin"
-        job = Job(kind, item_id, self.s.flow.patron_id if kind == "checkout" else None,
-                   self.s.flow_no, device=self.s.pad_source, uids=uids, usage=usage)
+        job = Job(kind, item_id, flow.patron_id if kind == "checkout" else None,
+                  self.s.flow_no, device=self.s.pad_source, uids=uids, usage=usage)
         lines[item_id] = Line(item_id, item_id)
-        if kind == "checkout" and not self.s.flow.patron.can_borrow:
-            self.s.finish(job, Reason.BLOCKED, effects)
-        elif kind == "checkout":
-            checkout = CheckOut(job.patron_id, item_id, self.s.flow.pin)
-            self.s.call(effects, "checkout", job, checkout, intent=self.s.intent(job, effects))
+        if kind == "checkout":
+            # Borrowing takes books only once a patron was taken (checked above).
+            assert flow.patron is not None and flow.patron_id is not None
+            if not flow.patron.can_borrow:
+                self.s.finish(job, Reason.BLOCKED, effects)
+            else:
+                checkout = CheckOut(flow.patron_id, item_id, flow.pin)
+                self.s.call(effects, "checkout", job, checkout,
+                            intent=self.s.intent(job, effects))
         else:
             self.s.call(effects, "checkin", job, CheckIn(item_id),
                         intent=self.s.intent(job, effects))

@@ -14,7 +14,7 @@ from kiosk.core.circulation_view import Line
 from kiosk.core.flow_port import Effects
 from kiosk.core.ils_calls import CheckinReply, CheckoutReply, ItemRecord, LookUpItem, due_text
 from kiosk.core.offline import Offline
-from kiosk.core.outcomes import LineStatus, Outcome, Reason
+from kiosk.core.outcomes import LineStatus, Outcome, Reason, TransactionOutcome
 from kiosk.core.security import Security
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Transactions:
         if answer.unknown:
             self.s.finish(job, Reason.UNKNOWN, effects)
             return
-        result = answer_of(answer, CheckoutReply if job.kind == "checkout" else CheckinReply)
+        result = self._reply(job, answer)
         if result is None:
             log.warning("%s of %s failed: %s", job.kind, job.item_id, answer.error)
             self.s.finish(job, Reason.ILS_ERROR, effects)
@@ -67,7 +67,8 @@ class Transactions:
     def _answered_too_late(self, job: Job, answer: ev.IlsAnswered, effects: Effects) -> None:
         """The patron has gone: journal what the ILS did, and leave the tags alone (nobody
         is there to take the book, so its alarm stays as it is)."""
-        result = answer_of(answer, CheckoutReply if job.kind == "checkout" else CheckinReply)
+        result = self._reply(job, answer)
+        outcome: TransactionOutcome
         if answer.offline:
             outcome = Reason.ILS_UNAVAILABLE
         elif answer.unknown:
@@ -78,6 +79,12 @@ class Transactions:
             job.title = result.title or job.title
             outcome = Outcome.OK if result.ok else Reason.ILS_REFUSED
         self.s.finish(job, outcome, effects)
+
+    @staticmethod
+    def _reply(job: Job, answer: ev.IlsAnswered) -> CheckoutReply | CheckinReply | None:
+        if job.kind == "checkout":
+            return answer_of(answer, CheckoutReply)
+        return answer_of(answer, CheckinReply)
 
     def refusal_explained(self, job: Job, answer: ev.IlsAnswered, effects: Effects) -> None:
         item = answer_of(answer, ItemRecord)
