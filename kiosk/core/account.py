@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kiosk.core import events as ev
-from kiosk.core.circulation_state import CirculationState, Job, answer_of
+from kiosk.core.circulation_state import Asked, CirculationState, Job, answer_of
 from kiosk.core.circulation_view import Line
 from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, Handlers
@@ -31,7 +31,7 @@ class Account:
         if flow.patron is None or flow.patron_id is None or not flow.patron.checked:
             return  # taken offline: the screen says the account cannot be shown
         flow.loading = True
-        self.s.call(effects, "loans", self.s.flow_no, LookUpPatron(flow.patron_id, flow.pin))
+        self.s.call_for_flow(effects, Asked.LOANS, LookUpPatron(flow.patron_id, flow.pin))
 
     def loans_answered(self, answer: ev.IlsAnswered, effects: Effects) -> None:
         flow = self.s.flow
@@ -48,7 +48,7 @@ class Account:
         flow.lines = {}
         for item_id in flow.charged:
             flow.lines[item_id] = Line(item_id, item_id, overdue=item_id in flow.overdue_ids)
-            self.s.call(effects, "loan", (self.s.flow_no, item_id), LookUpItem(item_id))
+            self.s.call_for_flow(effects, Asked.LOAN, LookUpItem(item_id), item_id=item_id)
 
     def loan_answered(self, item_id: str, answer: ev.IlsAnswered) -> None:
         line = self.s.flow.lines.get(item_id)
@@ -76,7 +76,7 @@ class Account:
                 # The due date before, so that a renewal whose reply was lost can be told.
                 intent = self.s.intent(job, effects, {"due_before": line.due} if line.due else {})
                 renew = RenewLoan(flow.patron_id, line.item_id, flow.pin)
-                self.s.call(effects, "renew", job, renew, intent=intent)
+                self.s.call_for_job(effects, Asked.RENEW, job, renew, intent=intent)
         self.s.publish()
 
     def renew_answered(self, job: Job, answer: ev.IlsAnswered, effects: Effects) -> None:

@@ -27,7 +27,7 @@ from typing import Callable
 
 from kiosk.core import events as ev
 from kiosk.core.account import Account
-from kiosk.core.circulation_state import CirculationState, PatronFlow
+from kiosk.core.circulation_state import Asked, CirculationState, FlowCall, JobCall, PatronFlow
 from kiosk.core.events import Screen
 from kiosk.core.finishing import Finishing
 from kiosk.core.flow_port import Effects, Flow, Handlers, SessionPort, handler_table
@@ -109,7 +109,7 @@ class CirculationFlow(Flow):
         flow = s.flow
         if flow.patron is not None and flow.patron.checked and s.ils_online is not False \
                 and flow.patron_id is not None:
-            s.call(effects, "end_session", None, EndPatronSession(flow.patron_id))
+            s.call_for_flow(effects, Asked.END_SESSION, EndPatronSession(flow.patron_id))
         s.flow = PatronFlow()
         s.flow_no += 1
         # Books left lying on the pad are the last patron's: the next one must lift and place
@@ -126,31 +126,40 @@ class CirculationFlow(Flow):
 
     def _on_IlsAnswered(self, event: ev.IlsAnswered, now: float, effects: Effects) -> None:
         s = self.s
-        asked = s.calls.pop(event.token, None)
-        if asked is None:
+        call = s.calls.pop(event.token, None)
+        if call is None:
             log.warning("an ILS answer nobody asked for (token %s)", event.token)
-            return
-        what, subject = asked
-        if what == "patron":
-            if subject == s.flow_no and self.view.screen is Screen.IDENTIFY \
-                    and s.flow.step is Step.CHECKING and self.ident.patron_answered(event):
+        elif isinstance(call, JobCall):
+            self._job_answered(call, event, effects)
+        elif call.flow_no == s.flow_no:  # else the patron it was for has gone
+            self._flow_answered(call, event, now, effects)
+        s.publish()
+
+    def _job_answered(self, call: JobCall, event: ev.IlsAnswered, effects: Effects) -> None:
+        if call.asked in (Asked.CHECKOUT, Asked.CHECKIN):
+            self.transactions.answered(call.job, event, effects)
+        elif call.asked is Asked.WHY:
+            self.transactions.refusal_explained(call.job, event, effects)
+        elif call.asked is Asked.RENEW:
+            self.account.renew_answered(call.job, event, effects)
+        else:
+            raise ValueError(f"no transaction asks the ILS for {call.asked}")
+
+    def _flow_answered(self, call: FlowCall, event: ev.IlsAnswered, now: float,
+                       effects: Effects) -> None:
+        s, screen = self.s, self.view.screen
+        if call.asked is Asked.PATRON:
+            if screen is Screen.IDENTIFY and s.flow.step is Step.CHECKING \
+                    and self.ident.patron_answered(event):
                 if s.flow.purpose is Screen.BORROW:
                     self.pad.take_pad(now, effects)
                 elif s.flow.purpose is Screen.ACCOUNT:
                     self.account.show_loans(effects)
-        elif what == "loans":
-            if subject == s.flow_no and self.view.screen is Screen.ACCOUNT:
+        elif call.asked is Asked.LOANS:
+            if screen is Screen.ACCOUNT:
                 self.account.loans_answered(event, effects)
-        elif what == "loan":
-            flow_no, item_id = subject
-            if flow_no == s.flow_no and self.view.screen is Screen.ACCOUNT:
-                self.account.loan_answered(item_id, event)
-        elif what in ("checkout", "checkin"):
-            self.transactions.answered(subject, event, effects)
-        elif what == "why":
-            self.transactions.refusal_explained(subject, event, effects)
-        elif what == "renew":
-            self.account.renew_answered(subject, event, effects)
-        elif event.error and what != "end_session":
-            log.warning("ILS %s failed: %s", what, event.error)
-        s.publish()
+        elif call.asked is Asked.LOAN:
+            if screen is Screen.ACCOUNT:
+                self.account.loan_answered(call.item_id, event)
+        elif event.error and call.asked is not Asked.END_SESSION:
+            log.warning("ILS %s failed: %s", call.asked, event.error)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from drivers.events import ItemSet, Tag
@@ -67,6 +68,33 @@ class PatronFlow:
     receipt: ReceiptView | None = None
 
 
+class Asked(StrEnum):
+    """What an ILS call was for, so that its answer goes to the part that asked."""
+    PATRON = "patron"  # identifying the patron at the screen
+    LOANS = "loans"  # the account's loans
+    LOAN = "loan"  # one loan's title and due date
+    END_SESSION = "end_session"
+    CHECKOUT = "checkout"
+    CHECKIN = "checkin"
+    WHY = "why"  # the item the ILS refused, to say why
+    RENEW = "renew"
+
+
+@dataclass(frozen=True)
+class FlowCall:
+    """A call about the patron's session `flow_no` (an answer for an older one is dropped)."""
+    asked: Asked
+    flow_no: int
+    item_id: str = ""  # a loan's, for LOAN
+
+
+@dataclass(frozen=True)
+class JobCall:
+    """A call about a transaction, which is answered even after its session ended."""
+    asked: Asked
+    job: Job
+
+
 class CirculationState:
     def __init__(self, session: SessionPort, wall: Callable[[], datetime]) -> None:
         """`wall` gives local time for receipts."""
@@ -75,7 +103,7 @@ class CirculationState:
         self.tokens = itertools.count(1)
         self.flow = PatronFlow()
         self.flow_no = 0  # which patron's session: an answer for an older one came too late
-        self.calls: dict[int, tuple[str, Any]] = {}  # token -> (what, job or flow number)
+        self.calls: dict[int, FlowCall | JobCall] = {}  # IlsCall token -> what it was for
         self.securing: dict[int, Job] = {}  # SetSecurity token -> its job
         self.recording: dict[int, Job] = {}  # OfflineRecord token -> its job
         self.pad_tags: tuple[Tag, ...] = ()
@@ -101,10 +129,16 @@ class CirculationState:
     def circ(self) -> CirculationSettings:
         return self.session.settings.circulation
 
-    def call(self, effects: Effects, what: str, subject: Any, request: IlsRequest, *,
-              intent: int | None = None) -> None:
+    def call_for_flow(self, effects: Effects, asked: Asked, request: IlsRequest, *,
+                      item_id: str = "") -> None:
         token = next(self.tokens)
-        self.calls[token] = (what, self.flow_no if subject is None else subject)
+        self.calls[token] = FlowCall(asked, self.flow_no, item_id)
+        effects.append(ev.IlsCall(token, request))
+
+    def call_for_job(self, effects: Effects, asked: Asked, job: Job, request: IlsRequest, *,
+                     intent: int | None = None) -> None:
+        token = next(self.tokens)
+        self.calls[token] = JobCall(asked, job)
         effects.append(ev.IlsCall(token, request, intent=intent))
 
     def intent(self, job: Job, effects: Effects, detail: dict[str, Any] | None = None) -> int:

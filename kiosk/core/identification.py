@@ -10,7 +10,7 @@ import logging
 from dataclasses import replace
 
 from kiosk.core import events as ev
-from kiosk.core.circulation_state import CirculationState, answer_of
+from kiosk.core.circulation_state import Asked, CirculationState, answer_of
 from kiosk.core.circulation_view import PatronView
 from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, Handlers
@@ -44,7 +44,7 @@ class Identification:
         if self.s.view.screen is Screen.IDENTIFY and flow.step is Step.PIN and event.pin \
                 and flow.patron_id is not None:
             flow.pin, flow.step, flow.message = event.pin, Step.CHECKING, None
-            self.s.call(effects, "patron", None, LookUpPatron(flow.patron_id, event.pin))
+            self.s.call_for_flow(effects, Asked.PATRON, LookUpPatron(flow.patron_id, event.pin))
             self.s.publish()
 
     def card_presented(self, number: str, now: float, effects: Effects) -> None:
@@ -75,7 +75,7 @@ class Identification:
             flow.step = Step.PIN
         else:
             flow.step = Step.CHECKING
-            self.s.call(effects, "patron", None, LookUpPatron(number))
+            self.s.call_for_flow(effects, Asked.PATRON, LookUpPatron(number))
         self.s.publish()
 
     def patron_answered(self, answer: ev.IlsAnswered) -> bool:

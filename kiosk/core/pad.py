@@ -7,7 +7,7 @@ Part of the circulation flow (`kiosk.core.circulation`); pure.
 from __future__ import annotations
 
 from drivers.events import BarcodeRead, CardRead, TagsSeen
-from kiosk.core.circulation_state import CirculationState, Job
+from kiosk.core.circulation_state import Asked, CirculationState, Job
 from kiosk.core.circulation_view import Line
 from kiosk.core.events import EBOOK_SCREENS, Screen
 from kiosk.core.flow_port import Effects, Handlers
@@ -136,8 +136,8 @@ class Pad:
                 self.s.finish(job, Reason.BLOCKED, effects)
             else:
                 checkout = CheckOut(flow.patron_id, item_id, flow.pin)
-                self.s.call(effects, "checkout", job, checkout,
-                            intent=self.s.intent(job, effects))
+                self.s.call_for_job(effects, Asked.CHECKOUT, job, checkout,
+                                    intent=self.s.intent(job, effects))
         else:
-            self.s.call(effects, "checkin", job, CheckIn(item_id),
-                        intent=self.s.intent(job, effects))
+            self.s.call_for_job(effects, Asked.CHECKIN, job, CheckIn(item_id),
+                                intent=self.s.intent(job, effects))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from kiosk.core import events as ev
-from kiosk.core.circulation_state import CirculationState, Job, answer_of
+from kiosk.core.circulation_state import Asked, CirculationState, Job, answer_of
 from kiosk.core.circulation_view import Line
 from kiosk.core.flow_port import Effects
 from kiosk.core.ils_calls import CheckinReply, CheckoutReply, ItemRecord, LookUpItem, due_text
@@ -51,7 +51,7 @@ class Transactions:
         job.message = " ".join(result.screen_message)
         if not result.ok:
             # Ask what the item is, to tell the patron why in words (on hold, unknown...).
-            self.s.call(effects, "why", job, LookUpItem(job.item_id))
+            self.s.call_for_job(effects, Asked.WHY, job, LookUpItem(job.item_id))
             return
         if isinstance(result, CheckoutReply):
             job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OK,
