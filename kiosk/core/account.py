@@ -14,7 +14,7 @@ from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.ils_calls import (ItemRecord, LookUpItem, LookUpPatron, PatronRecord, RenewLoan,
                                   RenewReply, due_text)
-from kiosk.core.outcomes import LineStatus, Outcome, Reason
+from kiosk.core.outcomes import IdentifyMessage, LineStatus, Outcome, Reason
 
 
 class Account:
@@ -38,7 +38,8 @@ class Account:
         flow.loading = False
         info = answer_of(answer, PatronRecord)
         if info is None:
-            flow.message = "unavailable" if answer.offline else "ils_error"
+            flow.message = (IdentifyMessage.UNAVAILABLE if answer.offline
+                            else IdentifyMessage.ILS_ERROR)
             return
         flow.charged, flow.overdue_ids = tuple(info.charged), tuple(info.overdue)
         self.show_loans(effects)

@@ -34,7 +34,7 @@ from kiosk.core.flow_port import Effects, Flow, Handlers, SessionPort, handler_t
 from kiosk.core.identification import Identification
 from kiosk.core.ils_calls import EndPatronSession
 from kiosk.core.offline import Offline
-from kiosk.core.outcomes import Reason, Step
+from kiosk.core.outcomes import IdentifyMessage, Reason, Step
 from kiosk.core.pad import Pad
 from kiosk.core.security import Security
 from kiosk.core.transactions import Transactions
@@ -87,7 +87,7 @@ class CirculationFlow(Flow):
             flow.purpose, flow.step = to, Step.CARD
             self.view = replace(self.view, screen=Screen.IDENTIFY, notice=None)
             if not self.s.circ.ils:
-                flow.message = "not_set_up"
+                flow.message = IdentifyMessage.NOT_SET_UP
         self.s.publish()
 
     def may_leave(self) -> bool:

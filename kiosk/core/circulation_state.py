@@ -22,7 +22,8 @@ from kiosk.core.circulation_view import (CirculationSettings, CirculationView, L
 from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, SessionPort
 from kiosk.core.ils_calls import IlsRequest
-from kiosk.core.outcomes import LineStatus, Outcome, Reason, Step, TransactionOutcome
+from kiosk.core.outcomes import (IdentifyMessage, LineStatus, Outcome, Reason, Service, Step,
+                                 TransactionOutcome)
 from kiosk.core.privacy import mask_numbers_in
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class PatronFlow:
     """What is known of the patron at the screen; forgotten when the session ends."""
     purpose: Screen = Screen.BORROW
     step: Step = Step.CARD
-    message: str | None = None
+    message: IdentifyMessage | None = None
     patron_id: str | None = None
     pin: str | None = None
     patron: PatronView | None = None
@@ -191,11 +192,11 @@ class CirculationState:
     def publish(self) -> None:
         flow, circ = self.flow, self.circ
         if not circ.ils:
-            service = "not_set_up"
+            service = Service.NOT_SET_UP
         elif self.ils_online is False:
-            service = "offline" if circ.offline else "unavailable"
+            service = Service.OFFLINE if circ.offline else Service.UNAVAILABLE
         else:
-            service = "ok"
+            service = Service.OK
         view = CirculationView(purpose=flow.purpose, step=flow.step, message=flow.message,
                                patron=flow.patron, lines=tuple(flow.lines.values()),
                                service=service, loading=flow.loading, receipt=flow.receipt)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.core.events import Screen
-from kiosk.core.outcomes import LineStatus, Reason, Step
+from kiosk.core.outcomes import IdentifyMessage, LineStatus, Printing, Reason, Service, Step
 from kiosk.core.receipt_data import Receipt
 from kiosk.core.offline_rules import ItemRule
 
@@ -91,17 +91,17 @@ class ReceiptView:
     kind: str  # borrow, return, renew
     receipt: Receipt
     language: str
-    printing: str = "none"  # none (no printer or never), offered, printing, printed, failed
+    printing: Printing = Printing.NONE
 
 
 @dataclass(frozen=True)
 class CirculationView:
     purpose: Screen = Screen.BORROW  # where identifying leads
     step: Step = Step.CARD  # identify
-    message: str | None = None  # identify: unknown_card, wrong_pin, pin_locked, unavailable...
+    message: IdentifyMessage | None = None
     patron: PatronView | None = None
     lines: tuple[Line, ...] = ()
-    service: str = "ok"  # ok, offline (accepting offline), unavailable, not_set_up
+    service: Service = Service.OK
     loading: bool = False  # account: the loans are being fetched
     receipt: ReceiptView | None = None
 

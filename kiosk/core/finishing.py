@@ -12,7 +12,7 @@ from kiosk.core.circulation_state import CirculationState
 from kiosk.core.circulation_view import Line, ReceiptView
 from kiosk.core.events import CIRCULATION, Screen
 from kiosk.core.flow_port import Effects, Handlers
-from kiosk.core.outcomes import LineStatus, Reason
+from kiosk.core.outcomes import LineStatus, Printing, Reason
 from kiosk.core.receipt_data import Receipt, ReceiptLine
 
 _FLOW_NAMES = {Screen.BORROW: "borrow", Screen.RETURN: "return", Screen.ACCOUNT: "account"}
@@ -44,12 +44,12 @@ class Finishing:
         kind = {"borrow": "borrow", "return": "return", "account": "renew"}[_FLOW_NAMES[screen]]
         receipt = self._receipt(kind, [line for line in lines if line.item_id])
         language = self.s.view.language
-        printing = "none"
+        printing = Printing.NONE
         if self.s.circ.printer and self.s.circ.receipt == "always":
-            printing = "printing"
+            printing = Printing.PRINTING
             effects.append(ev.PrintReceipt(receipt, language))
         elif self.s.circ.printer and self.s.circ.receipt == "ask":
-            printing = "offered"
+            printing = Printing.OFFERED
         effects.append(ev.JournalAppend("receipt", "shown", detail={"kind": kind,
                                                                      "lines": len(done)}))
         self.s.flow.receipt = ReceiptView(kind, receipt, language, printing)
@@ -68,10 +68,10 @@ class Finishing:
 
     def _on_PrintRequested(self, event: ev.PrintRequested, now: float, effects: Effects) -> None:
         receipt = self.s.flow.receipt
-        if self.s.view.screen is Screen.RECEIPT and receipt and receipt.printing in ("offered",
-                                                                                   "failed"):
+        if self.s.view.screen is Screen.RECEIPT and receipt \
+                and receipt.printing in (Printing.OFFERED, Printing.FAILED):
             effects.append(ev.PrintReceipt(receipt.receipt, receipt.language))
-            self.s.flow.receipt = replace(receipt, printing="printing")
+            self.s.flow.receipt = replace(receipt, printing=Printing.PRINTING)
             self.s.publish()
 
     def _on_ReceiptPrinted(self, event: ev.ReceiptPrinted, now: float, effects: Effects) -> None:
@@ -79,7 +79,8 @@ class Finishing:
                                         detail={} if event.ok else {"error": event.error or ""}))
         receipt = self.s.flow.receipt
         if receipt is not None and self.s.view.screen is Screen.RECEIPT:
-            self.s.flow.receipt = replace(receipt, printing="printed" if event.ok else "failed")
+            printing = Printing.PRINTED if event.ok else Printing.FAILED
+            self.s.flow.receipt = replace(receipt, printing=printing)
             self.s.publish()
 
 

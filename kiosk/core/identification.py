@@ -15,7 +15,7 @@ from kiosk.core.circulation_view import PatronView
 from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.ils_calls import LookUpPatron, PatronRecord
-from kiosk.core.outcomes import Step
+from kiosk.core.outcomes import IdentifyMessage, Step
 from kiosk.core.privacy import mask
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Identification:
         flow.pin_failures = 0
         self.s.view = replace(self.s.view, screen=Screen.IDENTIFY, notice=None)
         if not self.s.circ.ils:
-            flow.message, flow.step = "not_set_up", Step.CARD
+            flow.message, flow.step = IdentifyMessage.NOT_SET_UP, Step.CARD
         elif self.s.circ.pin == "yes":
             flow.step = Step.PIN
         else:
@@ -85,14 +85,14 @@ class Identification:
             if self.s.circ.offline and flow.purpose is Screen.BORROW:
                 self._accept_patron(PatronView(mask(flow.patron_id or ""), checked=False), (), ())
                 return True
-            self._identify_failed("unavailable")
+            self._identify_failed(IdentifyMessage.UNAVAILABLE)
             return False
         info = answer_of(answer, PatronRecord)
         if info is None:
             log.warning("patron information failed: %s", answer.error)
-            self._identify_failed("ils_error")
+            self._identify_failed(IdentifyMessage.ILS_ERROR)
         elif info.valid is False:
-            self._identify_failed("unknown_card")
+            self._identify_failed(IdentifyMessage.UNKNOWN_CARD)
         elif self.s.circ.pin != "no" and (info.pin_ok is False or (
                 info.pin_ok is None and flow.pin is None)):
             # A missing CQ says nothing (some ILSs report it only when asked with a PIN): a
@@ -103,9 +103,9 @@ class Identification:
                 flow.pin_failures += 1
                 flow.pin = None
                 if flow.pin_failures >= self.s.circ.pin_attempts:
-                    self._identify_failed("pin_locked")
+                    self._identify_failed(IdentifyMessage.PIN_LOCKED)
                 else:
-                    flow.step, flow.message = Step.PIN, "wrong_pin"
+                    flow.step, flow.message = Step.PIN, IdentifyMessage.WRONG_PIN
         else:
             patron = PatronView(
                 masked=mask(flow.patron_id or ""), name=info.name or "",
@@ -117,7 +117,7 @@ class Identification:
             return True
         return False
 
-    def _identify_failed(self, message: str) -> None:
+    def _identify_failed(self, message: IdentifyMessage) -> None:
         flow = self.s.flow
         flow.step, flow.message = Step.CARD, message
         flow.patron_id, flow.pin, flow.pin_failures = None, None, 0

@@ -14,6 +14,33 @@ class Step(StrEnum):
     CHECKING = "checking"  # the ILS is being asked
 
 
+class IdentifyMessage(StrEnum):
+    """What the identify screen (or the account screen) says went wrong."""
+    NOT_SET_UP = "not_set_up"  # no ILS is configured
+    UNAVAILABLE = "unavailable"  # the ILS cannot be reached
+    ILS_ERROR = "ils_error"
+    UNKNOWN_CARD = "unknown_card"
+    WRONG_PIN = "wrong_pin"
+    PIN_LOCKED = "pin_locked"
+
+
+class Service(StrEnum):
+    """Whether circulation works here now."""
+    OK = "ok"
+    OFFLINE = "offline"  # the ILS is away; transactions are accepted offline
+    UNAVAILABLE = "unavailable"  # the ILS is away, and offline mode is off
+    NOT_SET_UP = "not_set_up"
+
+
+class Printing(StrEnum):
+    """The receipt's printing."""
+    NONE = "none"  # no printer, or receipt = "never"
+    OFFERED = "offered"
+    PRINTING = "printing"
+    PRINTED = "printed"
+    FAILED = "failed"
+
+
 class LineStatus(StrEnum):
     BUSY = "busy"  # with the ILS, the offline store or the pad
     OK = "ok"
