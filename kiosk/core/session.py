@@ -21,6 +21,7 @@ from kiosk.core.circulation_view import CirculationSettings, CirculationView
 from kiosk.core.ebook_flow import EbookFlow, EbookView
 from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
 from kiosk.core.flow_port import Effects, Handler, Handlers, handler_table
+from kiosk.core.staff_flow import StaffFlow
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,9 @@ class View:
 
 
 class Session:
-    """The session's own events (screens, idle timer, staff, devices, out of service), and the
-    two flows it owns: `ebooks` and `circulation` (`kiosk.core.flow_port.SessionPort` is what
-    they see of it). Every event type has one handler, in one table."""
+    """The session's own events (screens, idle timer, devices, out of service), and the three
+    flows it owns: `ebooks`, `circulation` and `staff` (`kiosk.core.flow_port.SessionPort` is
+    what they see of it). Every event type has one handler, in one table."""
 
     def __init__(self, settings: Settings, now: float, *,
                  wall: Callable[[], datetime] = datetime.now) -> None:
@@ -109,15 +110,13 @@ class Session:
         self.view = View(language=settings.language)
         self.ebooks = EbookFlow(self)
         self.circulation = CirculationFlow(self, wall)
+        self.staff = StaffFlow(self)
         self.handlers: dict[type, Handler] = handler_table(
-            self._handlers(), self.ebooks.handlers(), self.circulation.handlers())
+            self._handlers(), self.ebooks.handlers(), self.circulation.handlers(),
+            self.staff.handlers())
         self.circulation.publish()
         self._last_activity = now
         self._started_at: float | None = None  # a patron session is open
-        self._failed_pins = 0
-        self._locked_until = 0.0
-        self._pin_tokens = 0
-        self._pin_checking: int | None = None  # the token of the check under way
 
     # --- the one way in -------------------------------------------------------------------
 
@@ -146,14 +145,7 @@ class Session:
             ev.EndSession: self._on_EndSession, ev.SetLanguage: self._on_SetLanguage,
             DeviceStatus: self._on_DeviceStatus, DeviceFault: self._on_DeviceFault,
             ev.Tick: self._on_Tick, ev.JournalFailed: self._on_JournalFailed,
-            ev.JournalRestored: self._on_JournalRestored, ev.AdminGesture: self._on_AdminGesture,
-            ev.PinLockoutLoaded: self._on_PinLockoutLoaded,
-            ev.PinSubmitted: self._on_PinSubmitted, ev.PinChecked: self._on_PinChecked,
-            ev.RefreshStatus: self._on_RefreshStatus, ev.StatusArrived: self._on_StatusArrived,
-            ev.RestartRequested: self._on_RestartRequested,
-            ev.UploadRequested: self._on_UploadRequested,
-            ev.UploadFinished: self._on_UploadFinished, ev.IntentChecked: self._on_IntentChecked,
-            ev.AcknowledgeOffline: self._on_AcknowledgeOffline,
+            ev.JournalRestored: self._on_JournalRestored,
         }
 
     # --- patron flow ----------------------------------------------------------------------
@@ -214,7 +206,7 @@ class Session:
 
     def _on_Tick(self, event: ev.Tick, now: float, effects: Effects) -> None:
         if self.view.screen is Screen.ADMIN_PIN and self.view.pin_message == "locked":
-            self._show_lockout(now)
+            self.staff.show_lockout(now)
         notice = self.view.notice
         if notice is not None and now - notice.shown_at >= NOTICE_SECONDS:
             self.view = replace(self.view, notice=None)
@@ -241,128 +233,6 @@ class Session:
         self.view = replace(self.view, out_of_service=None)
         if self.view.screen is Screen.OUT_OF_SERVICE:
             self.view = replace(self.view, screen=Screen.ATTRACT)
-
-    # --- staff ----------------------------------------------------------------------------
-
-    def _on_AdminGesture(self, event: ev.AdminGesture, now: float, effects: Effects) -> None:
-        if self.view.screen in (Screen.ADMIN_PIN, Screen.ADMIN):
-            return
-        self.close(now, "admin", effects)
-        self._last_activity = now
-        message = None if self.settings.pin_hash else "no_pin"
-        if self._pin_checking is not None:
-            message = "checking"
-        self.view = replace(self.view, screen=Screen.ADMIN_PIN, pin_message=message)
-        self._show_lockout(now)
-
-    def _on_PinLockoutLoaded(self, event: ev.PinLockoutLoaded, now: float,
-                             effects: Effects) -> None:
-        """At start, from the data folder. Wrong PINs up to the limit with no lockout are
-        guesses whose answer a restart cut off: they lock as if it had come."""
-        self._failed_pins = max(0, event.failures)
-        if event.locked_for_s > 0:
-            self._locked_until = now + min(event.locked_for_s, self.settings.lockout_s)
-        elif self._failed_pins >= self.settings.max_pin_attempts:
-            self._lock(now, effects)
-        if self.view.screen is Screen.ADMIN_PIN:
-            self._show_lockout(now)
-
-    def _on_PinSubmitted(self, event: ev.PinSubmitted, now: float, effects: Effects) -> None:
-        if self.view.screen is not Screen.ADMIN_PIN or self._pin_checking is not None:
-            return  # one guess at a time
-        if now < self._locked_until:
-            self._show_lockout(now)
-            return
-        # Counted, and kept, before the answer: pulling the plug while a PIN is checked must
-        # not make the guess free.
-        self._failed_pins += 1
-        effects.append(ev.SavePinLockout(self._failed_pins, 0.0))
-        if not self.settings.pin_hash:
-            self._wrong_pin(now, effects)
-            return
-        self._pin_tokens += 1
-        self._pin_checking = self._pin_tokens
-        effects.append(ev.CheckPin(self._pin_tokens, event.pin, self.settings.pin_hash))
-        self.view = replace(self.view, pin_message="checking")
-
-    def _on_PinChecked(self, event: ev.PinChecked, now: float, effects: Effects) -> None:
-        """The answer counts wherever the kiosk is now; only on the PIN screen does a right
-        PIN open the admin screen (Cancel or the idle timer may have closed it meanwhile)."""
-        if event.token != self._pin_checking:
-            return
-        self._pin_checking = None
-        if not event.ok:
-            self._wrong_pin(now, effects)
-            return
-        self._failed_pins = 0
-        effects.append(ev.SavePinLockout(0, 0.0))
-        if self.view.screen is Screen.ADMIN_PIN:
-            effects.append(ev.JournalAppend("admin", "ok"))
-            effects.append(ev.GatherStatus())
-            self.view = replace(self.view, screen=Screen.ADMIN, pin_message=None)
-
-    def _wrong_pin(self, now: float, effects: Effects) -> None:
-        outcome = "pin_wrong"
-        message = "wrong" if self.settings.pin_hash else "no_pin"
-        if self._failed_pins >= self.settings.max_pin_attempts:
-            self._lock(now, effects)
-            outcome, message = "pin_locked", "locked"
-        effects.append(ev.JournalAppend("admin", outcome))
-        if self.view.screen is Screen.ADMIN_PIN:
-            self.view = replace(self.view, pin_message=message)
-            self._show_lockout(now)
-
-    def _lock(self, now: float, effects: Effects) -> None:
-        self._locked_until = now + self.settings.lockout_s
-        self._failed_pins = 0
-        effects.append(ev.SavePinLockout(0, self.settings.lockout_s))
-
-    def _show_lockout(self, now: float) -> None:
-        """While locked, the PIN screen says for how long (whole seconds, counting down);
-        after, it asks for the PIN again."""
-        left = math.ceil(self._locked_until - now)
-        if left > 0:
-            if (self.view.pin_message, self.view.pin_wait_s) != ("locked", left):
-                self.view = replace(self.view, pin_message="locked", pin_wait_s=left)
-        elif self.view.pin_message == "locked":
-            message = None if self.settings.pin_hash else "no_pin"
-            self.view = replace(self.view, pin_message=message, pin_wait_s=None)
-
-    def _on_RefreshStatus(self, event: ev.RefreshStatus, now: float, effects: Effects) -> None:
-        if self.view.screen is Screen.ADMIN:
-            effects.append(ev.GatherStatus())
-
-    def _on_StatusArrived(self, event: ev.StatusArrived, now: float, effects: Effects) -> None:
-        self.view = replace(self.view, status=event.report)
-
-    def _on_RestartRequested(self, event: ev.RestartRequested, now: float,
-                             effects: Effects) -> None:
-        if self.view.screen is Screen.ADMIN:
-            effects.append(ev.JournalAppend("admin", "restart"))
-            effects.append(ev.RestartApp())
-
-    def _on_UploadRequested(self, event: ev.UploadRequested, now: float, effects: Effects) -> None:
-        if self.view.screen is Screen.ADMIN and not self.view.uploading:
-            effects.append(ev.JournalAppend("admin", "upload"))
-            effects.append(ev.RunUpload())
-            self.view = replace(self.view, uploading=True)
-
-    def _on_UploadFinished(self, event: ev.UploadFinished, now: float, effects: Effects) -> None:
-        self.view = replace(self.view, uploading=False)
-        if self.view.screen is Screen.ADMIN:  # the central check shows what came of it
-            effects.append(ev.GatherStatus())
-
-    def _on_IntentChecked(self, event: ev.IntentChecked, now: float, effects: Effects) -> None:
-        if self.view.screen is Screen.ADMIN:
-            effects.append(ev.SettleIntent(event.seq))
-            effects.append(ev.GatherStatus())
-
-    def _on_AcknowledgeOffline(self, event: ev.AcknowledgeOffline, now: float,
-                               effects: Effects) -> None:
-        if self.view.screen is Screen.ADMIN:
-            effects.append(ev.JournalAppend("admin", "offline_acknowledged",
-                                            detail={"offline_id": event.id}))
-            effects.append(ev.OfflineAcknowledge(event.id))
 
     # --- opening and closing --------------------------------------------------------------
 
