@@ -49,19 +49,19 @@ class CirculationFlow(Flow):
     def __init__(self, session: SessionPort, wall: Callable[[], datetime]) -> None:
         """`wall` gives local time for receipts."""
         super().__init__(session)
-        self.s = CirculationState(session, wall)
-        self.ident = Identification(self.s)
-        self.pad = Pad(self.s, self.ident)
-        self.guard = Security(self.s)
-        self.offline = Offline(self.s, self.guard)
-        self.transactions = Transactions(self.s, self.guard, self.offline)
-        self.account = Account(self.s)
-        self.finishing = Finishing(self.s)
+        self.state = CirculationState(session, wall)
+        self.ident = Identification(self.state)
+        self.pad = Pad(self.state, self.ident)
+        self.guard = Security(self.state)
+        self.offline = Offline(self.state, self.guard)
+        self.transactions = Transactions(self.state, self.guard, self.offline)
+        self.account = Account(self.state)
+        self.finishing = Finishing(self.state)
 
     @property
     def pad_uids(self) -> frozenset[str]:
         """The tags on the pad as last reported (patron cards included)."""
-        return frozenset(tag.uid for tag in self.s.pad_tags) | self.s.pad_cards
+        return frozenset(tag.uid for tag in self.state.pad_tags) | self.state.pad_cards
 
     def handlers(self) -> Handlers:
         return handler_table(
@@ -70,12 +70,12 @@ class CirculationFlow(Flow):
             self.finishing.handlers())
 
     def publish(self) -> None:
-        self.s.publish()
+        self.state.publish()
 
     # --- moving in and out of the circulation screens (called by Session) --------------
 
     def enter(self, to: Screen, now: float, effects: Effects) -> None:
-        flow = self.s.flow
+        flow = self.state.flow
         flow.lines, flow.receipt, flow.message = {}, None, None
         if to is Screen.RETURN or flow.patron is not None:
             self.view = replace(self.view, screen=to, notice=None)
@@ -86,54 +86,54 @@ class CirculationFlow(Flow):
         else:
             flow.purpose, flow.step = to, Step.CARD
             self.view = replace(self.view, screen=Screen.IDENTIFY, notice=None)
-            if not self.s.circ.ils:
+            if not self.state.circ.ils:
                 flow.message = IdentifyMessage.NOT_SET_UP
-        self.s.publish()
+        self.state.publish()
 
     def may_leave(self) -> bool:
         return self.view.circulation.may_leave
 
     def leave_to_home(self, effects: Effects) -> None:
         """Back to home from a flow screen: its lines go, the patron stays."""
-        self.s.journal_standing(effects)
-        flow = self.s.flow
+        self.state.journal_standing(effects)
+        flow = self.state.flow
         flow.lines, flow.receipt, flow.message = {}, None, None
         if flow.patron is None:
             flow.patron_id, flow.pin, flow.step, flow.pin_failures = None, None, Step.CARD, 0
-        self.s.publish()
+        self.state.publish()
 
     def end_session(self, effects: Effects) -> None:
         """The session ends: tell the ILS, journal what was left standing, forget the patron."""
-        s = self.s
-        s.journal_standing(effects)
-        flow = s.flow
-        if flow.patron is not None and flow.patron.checked and s.ils_online is not False \
+        state = self.state
+        state.journal_standing(effects)
+        flow = state.flow
+        if flow.patron is not None and flow.patron.checked and state.ils_online is not False \
                 and flow.patron_id is not None:
-            s.call_for_flow(effects, Asked.END_SESSION, EndPatronSession(flow.patron_id))
-        s.flow = PatronFlow()
-        s.flow_no += 1
+            state.call_for_flow(effects, Asked.END_SESSION, EndPatronSession(flow.patron_id))
+        state.flow = PatronFlow()
+        state.flow_no += 1
         # Books left lying on the pad are the last patron's: the next one must lift and place
         # them again to have them count, so nobody borrows or returns what they did not bring.
-        s.stale = {tag.uid for tag in s.pad_tags}
-        s.offline_total = None  # replays may have settled some by the next patron
-        s.offline_patron.clear()
-        s.counts_asked.clear()
-        waiting, s.waiting = s.waiting, []
+        state.stale = {tag.uid for tag in state.pad_tags}
+        state.offline_total = None  # replays may have settled some by the next patron
+        state.offline_patron.clear()
+        state.counts_asked.clear()
+        waiting, state.waiting = state.waiting, []
         for job in waiting:  # the ILS was away and the patron left before the store answered
-            s.finish(job, Reason.ILS_UNAVAILABLE, effects)
+            state.finish(job, Reason.ILS_UNAVAILABLE, effects)
 
     # --- the ILS answers: to the part that asked ------------------------------------------
 
     def _on_IlsAnswered(self, event: ev.IlsAnswered, now: float, effects: Effects) -> None:
-        s = self.s
-        call = s.calls.pop(event.token, None)
+        state = self.state
+        call = state.calls.pop(event.token, None)
         if call is None:
             log.warning("an ILS answer nobody asked for (token %s)", event.token)
         elif isinstance(call, JobCall):
             self._job_answered(call, event, effects)
-        elif call.flow_no == s.flow_no:  # else the patron it was for has gone
+        elif call.flow_no == state.flow_no:  # else the patron it was for has gone
             self._flow_answered(call, event, now, effects)
-        s.publish()
+        state.publish()
 
     def _job_answered(self, call: JobCall, event: ev.IlsAnswered, effects: Effects) -> None:
         if call.asked in (Asked.CHECKOUT, Asked.CHECKIN):
@@ -147,13 +147,13 @@ class CirculationFlow(Flow):
 
     def _flow_answered(self, call: FlowCall, event: ev.IlsAnswered, now: float,
                        effects: Effects) -> None:
-        s, screen = self.s, self.view.screen
+        state, screen = self.state, self.view.screen
         if call.asked is Asked.PATRON:
-            if screen is Screen.IDENTIFY and s.flow.step is Step.CHECKING \
+            if screen is Screen.IDENTIFY and state.flow.step is Step.CHECKING \
                     and self.ident.patron_answered(event):
-                if s.flow.purpose is Screen.BORROW:
+                if state.flow.purpose is Screen.BORROW:
                     self.pad.take_pad(now, effects)
-                elif s.flow.purpose is Screen.ACCOUNT:
+                elif state.flow.purpose is Screen.ACCOUNT:
                     self.account.show_loans(effects)
         elif call.asked is Asked.LOANS:
             if screen is Screen.ACCOUNT:

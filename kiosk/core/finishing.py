@@ -22,66 +22,67 @@ class Finishing:
     """The receipt screen: the receipt made, shown and printed."""
 
     def __init__(self, state: CirculationState) -> None:
-        self.s = state
+        self.state = state
 
     def handlers(self) -> Handlers:
         return {ev.FinishFlow: self._on_FinishFlow, ev.PrintRequested: self._on_PrintRequested,
                 ev.ReceiptPrinted: self._on_ReceiptPrinted}
 
     def _on_FinishFlow(self, event: ev.FinishFlow, now: float, effects: Effects) -> None:
-        screen = self.s.view.screen
-        if screen not in CIRCULATION or self.s.view.circulation.busy:
+        screen = self.state.view.screen
+        if screen not in CIRCULATION or self.state.view.circulation.busy:
             return
-        lines = list(self.s.flow.lines.values())
+        lines = list(self.state.flow.lines.values())
         if screen is Screen.ACCOUNT:  # loans merely listed are not on the receipt
             lines = [line for line in lines if line.renewed or line.status is LineStatus.REFUSED]
         done = [line for line in lines if line.transacted or line.renewed]
-        self.s.journal_standing(effects)
-        self.s.flow.lines = {}
+        self.state.journal_standing(effects)
+        self.state.flow.lines = {}
         if not done:
-            self.s.session.close(now, "ok", effects)
+            self.state.session.close(now, "ok", effects)
             return
         kind = {"borrow": "borrow", "return": "return", "account": "renew"}[_FLOW_NAMES[screen]]
         receipt = self._receipt(kind, [line for line in lines if line.item_id])
-        language = self.s.view.language
+        language = self.state.view.language
         printing = Printing.NONE
-        if self.s.circ.printer and self.s.circ.receipt == "always":
+        if self.state.circ.printer and self.state.circ.receipt == "always":
             printing = Printing.PRINTING
             effects.append(ev.PrintReceipt(receipt, language))
-        elif self.s.circ.printer and self.s.circ.receipt == "ask":
+        elif self.state.circ.printer and self.state.circ.receipt == "ask":
             printing = Printing.OFFERED
         effects.append(ev.JournalAppend("receipt", "shown", detail={"kind": kind,
                                                                      "lines": len(done)}))
-        self.s.flow.receipt = ReceiptView(kind, receipt, language, printing)
-        self.s.view = replace(self.s.view, screen=Screen.RECEIPT, notice=None)
-        self.s.publish()
+        self.state.flow.receipt = ReceiptView(kind, receipt, language, printing)
+        self.state.view = replace(self.state.view, screen=Screen.RECEIPT, notice=None)
+        self.state.publish()
 
     def _receipt(self, kind: str, lines: list[Line]) -> Receipt:
-        patron = self.s.flow.patron
+        patron = self.state.flow.patron
         return Receipt(
-            kind=kind, library_name_zh=self.s.circ.library_name_zh,
-            library_name_en=self.s.circ.library_name_en, kiosk_id=self.s.circ.kiosk_id,
-            when=self.s.wall(), patron_masked=patron.masked if patron and kind != "return" else "",
+            kind=kind, library_name_zh=self.state.circ.library_name_zh,
+            library_name_en=self.state.circ.library_name_en, kiosk_id=self.state.circ.kiosk_id,
+            when=self.state.wall(),
+            patron_masked=patron.masked if patron and kind != "return" else "",
             lines=tuple(ReceiptLine(line.title or line.item_id, line.item_id,
                                     line.due or None, *_receipt_outcome(kind, line))
                         for line in lines))
 
     def _on_PrintRequested(self, event: ev.PrintRequested, now: float, effects: Effects) -> None:
-        receipt = self.s.flow.receipt
-        if self.s.view.screen is Screen.RECEIPT and receipt \
+        receipt = self.state.flow.receipt
+        if self.state.view.screen is Screen.RECEIPT and receipt \
                 and receipt.printing in (Printing.OFFERED, Printing.FAILED):
             effects.append(ev.PrintReceipt(receipt.receipt, receipt.language))
-            self.s.flow.receipt = replace(receipt, printing=Printing.PRINTING)
-            self.s.publish()
+            self.state.flow.receipt = replace(receipt, printing=Printing.PRINTING)
+            self.state.publish()
 
     def _on_ReceiptPrinted(self, event: ev.ReceiptPrinted, now: float, effects: Effects) -> None:
         effects.append(ev.JournalAppend("receipt", "printed" if event.ok else "print_failed",
                                         detail={} if event.ok else {"error": event.error or ""}))
-        receipt = self.s.flow.receipt
-        if receipt is not None and self.s.view.screen is Screen.RECEIPT:
+        receipt = self.state.flow.receipt
+        if receipt is not None and self.state.view.screen is Screen.RECEIPT:
             printing = Printing.PRINTED if event.ok else Printing.FAILED
-            self.s.flow.receipt = replace(receipt, printing=printing)
-            self.s.publish()
+            self.state.flow.receipt = replace(receipt, printing=printing)
+            self.state.publish()
 
 
 def _receipt_outcome(kind: str, line: Line) -> tuple[str, str]:

@@ -27,7 +27,7 @@ class Identification:
     """The identify screen's steps, and the card presented anywhere."""
 
     def __init__(self, state: CirculationState) -> None:
-        self.s = state
+        self.state = state
 
     def handlers(self) -> Handlers:
         return {ev.CardNumberTyped: self._on_CardNumberTyped,
@@ -35,54 +35,54 @@ class Identification:
 
     def _on_CardNumberTyped(self, event: ev.CardNumberTyped, now: float, effects: Effects) -> None:
         number = event.number.strip()
-        if self.s.view.screen is Screen.IDENTIFY and number.isdigit() and \
-                len(number) <= MAX_CARD_DIGITS and self.s.flow.step is Step.CARD:
+        if self.state.view.screen is Screen.IDENTIFY and number.isdigit() and \
+                len(number) <= MAX_CARD_DIGITS and self.state.flow.step is Step.CARD:
             self._identify(number, now, effects)
 
     def _on_PatronPinTyped(self, event: ev.PatronPinTyped, now: float, effects: Effects) -> None:
-        flow = self.s.flow
-        if self.s.view.screen is Screen.IDENTIFY and flow.step is Step.PIN and event.pin \
+        flow = self.state.flow
+        if self.state.view.screen is Screen.IDENTIFY and flow.step is Step.PIN and event.pin \
                 and flow.patron_id is not None:
             flow.pin, flow.step, flow.message = event.pin, Step.CHECKING, None
-            self.s.call_for_flow(effects, Asked.PATRON, LookUpPatron(flow.patron_id, event.pin))
-            self.s.publish()
+            self.state.call_for_flow(effects, Asked.PATRON, LookUpPatron(flow.patron_id, event.pin))
+            self.state.publish()
 
     def card_presented(self, number: str, now: float, effects: Effects) -> None:
-        screen = self.s.view.screen
+        screen = self.state.view.screen
         if screen is Screen.ATTRACT:
-            self.s.session.open_session(now)
+            self.state.session.open_session(now)
             screen = Screen.HOME
         if screen in (Screen.HOME, Screen.IDENTIFY):
             if screen is Screen.HOME:
-                self.s.flow.purpose = Screen.BORROW
-            if self.s.flow.step is not Step.CHECKING:
+                self.state.flow.purpose = Screen.BORROW
+            if self.state.flow.step is not Step.CHECKING:
                 self._identify(number, now, effects)
         elif screen is Screen.RETURN:
-            self.s.session.acknowledge(now, "no_card_needed", {})
-        elif screen in (Screen.BORROW, Screen.ACCOUNT) and number == self.s.flow.patron_id:
+            self.state.session.acknowledge(now, "no_card_needed", {})
+        elif screen in (Screen.BORROW, Screen.ACCOUNT) and number == self.state.flow.patron_id:
             pass  # the same card again
         else:
-            self.s.session.acknowledge(now, "finish_first", {})
+            self.state.session.acknowledge(now, "finish_first", {})
 
     def _identify(self, number: str, now: float, effects: Effects) -> None:
-        flow = self.s.flow
+        flow = self.state.flow
         flow.patron_id, flow.pin, flow.patron, flow.message = number, None, None, None
         flow.pin_failures = 0
-        self.s.view = replace(self.s.view, screen=Screen.IDENTIFY, notice=None)
-        if not self.s.circ.ils:
+        self.state.view = replace(self.state.view, screen=Screen.IDENTIFY, notice=None)
+        if not self.state.circ.ils:
             flow.message, flow.step = IdentifyMessage.NOT_SET_UP, Step.CARD
-        elif self.s.circ.pin == "yes":
+        elif self.state.circ.pin == "yes":
             flow.step = Step.PIN
         else:
             flow.step = Step.CHECKING
-            self.s.call_for_flow(effects, Asked.PATRON, LookUpPatron(number))
-        self.s.publish()
+            self.state.call_for_flow(effects, Asked.PATRON, LookUpPatron(number))
+        self.state.publish()
 
     def patron_answered(self, answer: ev.IlsAnswered) -> bool:
         """Whether the patron was taken: the flow then goes on to its purpose's screen."""
-        flow = self.s.flow
+        flow = self.state.flow
         if answer.offline:
-            if self.s.circ.offline and flow.purpose is Screen.BORROW:
+            if self.state.circ.offline and flow.purpose is Screen.BORROW:
                 self._accept_patron(PatronView(mask(flow.patron_id or ""), checked=False), (), ())
                 return True
             self._identify_failed(IdentifyMessage.UNAVAILABLE)
@@ -93,7 +93,7 @@ class Identification:
             self._identify_failed(IdentifyMessage.ILS_ERROR)
         elif info.valid is False:
             self._identify_failed(IdentifyMessage.UNKNOWN_CARD)
-        elif self.s.circ.pin != "no" and (info.pin_ok is False or (
+        elif self.state.circ.pin != "no" and (info.pin_ok is False or (
                 info.pin_ok is None and flow.pin is None)):
             # A missing CQ says nothing (some ILSs report it only when asked with a PIN): a
             # patron is taken without a PIN only when the ILS said so, or with pin = "no".
@@ -102,7 +102,7 @@ class Identification:
             else:
                 flow.pin_failures += 1
                 flow.pin = None
-                if flow.pin_failures >= self.s.circ.pin_attempts:
+                if flow.pin_failures >= self.state.circ.pin_attempts:
                     self._identify_failed(IdentifyMessage.PIN_LOCKED)
                 else:
                     flow.step, flow.message = Step.PIN, IdentifyMessage.WRONG_PIN
@@ -118,13 +118,13 @@ class Identification:
         return False
 
     def _identify_failed(self, message: IdentifyMessage) -> None:
-        flow = self.s.flow
+        flow = self.state.flow
         flow.step, flow.message = Step.CARD, message
         flow.patron_id, flow.pin, flow.pin_failures = None, None, 0
 
     def _accept_patron(self, patron: PatronView, charged: tuple[str, ...],
                        overdue: tuple[str, ...]) -> None:
-        flow = self.s.flow
+        flow = self.state.flow
         flow.patron, flow.charged, flow.overdue_ids = patron, charged, overdue
         flow.step, flow.message = Step.CARD, None
-        self.s.view = replace(self.s.view, screen=flow.purpose)
+        self.state.view = replace(self.state.view, screen=flow.purpose)

@@ -24,7 +24,7 @@ class Offline:
     """Accepts transactions offline, within limits; follows the ILS link and the replays."""
 
     def __init__(self, state: CirculationState, guard: Security) -> None:
-        self.s = state
+        self.state = state
         self.guard = guard
 
     def handlers(self) -> Handlers:
@@ -33,59 +33,60 @@ class Offline:
                 ev.OfflineReplayed: self._on_OfflineReplayed, ev.IlsState: self._on_IlsState}
 
     def accept(self, job: Job, effects: Effects) -> None:
-        if not self.s.circ.offline:
-            self.s.finish(job, Reason.ILS_UNAVAILABLE, effects)
+        if not self.state.circ.offline:
+            self.state.finish(job, Reason.ILS_UNAVAILABLE, effects)
             return
         if job.kind == "checkout" and not lendable_offline(job.item_id, job.usage,
-                                                           self.s.circ.offline_refuse):
-            self.s.finish(job, Reason.OFFLINE_NOT_LENDABLE, effects)  # its alarm stays armed
+                                                           self.state.circ.offline_refuse):
+            self.state.finish(job, Reason.OFFLINE_NOT_LENDABLE, effects)  # its alarm stays armed
             return
         who = job.patron_id if job.kind == "checkout" else None
-        total = self.s.offline_total
-        if total is None or (who is not None and who not in self.s.offline_patron):
+        total = self.state.offline_total
+        if total is None or (who is not None and who not in self.state.offline_patron):
             job.waiting_counts = True
-            self.s.waiting.append(job)
-            if who not in self.s.counts_asked:
-                self.s.counts_asked.add(who)
+            self.state.waiting.append(job)
+            if who not in self.state.counts_asked:
+                self.state.counts_asked.add(who)
                 effects.append(ev.CountOffline(who))
             return
-        if total >= self.s.circ.offline_max_total or (
-                who is not None and self.s.offline_patron[who] >= self.s.circ.offline_max_items):
-            self.s.finish(job, Reason.OFFLINE_LIMIT, effects)
+        if total >= self.state.circ.offline_max_total or (
+                who is not None
+                and self.state.offline_patron[who] >= self.state.circ.offline_max_items):
+            self.state.finish(job, Reason.OFFLINE_LIMIT, effects)
             return
         # Reserved now, so that books placed together cannot pass the limit together.
-        self.s.offline_total = total + 1
+        self.state.offline_total = total + 1
         if who is not None:
-            self.s.offline_patron[who] += 1
-        token = next(self.s.tokens)
-        self.s.recording[token] = job
+            self.state.offline_patron[who] += 1
+        token = next(self.state.tokens)
+        self.state.recording[token] = job
         effects.append(ev.OfflineRecord(job.kind, job.patron_id, job.item_id, token))
 
     def _on_OfflineCounts(self, event: ev.OfflineCounts, now: float, effects: Effects) -> None:
-        self.s.counts_asked.discard(event.patron_id)
-        self.s.offline_total = event.total_pending
+        self.state.counts_asked.discard(event.patron_id)
+        self.state.offline_total = event.total_pending
         if event.patron_id is not None:
-            self.s.offline_patron[event.patron_id] = event.patron_pending
-        waiting, self.s.waiting = self.s.waiting, []
+            self.state.offline_patron[event.patron_id] = event.patron_pending
+        waiting, self.state.waiting = self.state.waiting, []
         for job in waiting:
             job.waiting_counts = False
             self.accept(job, effects)
-        self.s.publish()
+        self.state.publish()
 
     def _on_OfflineRecorded(self, event: ev.OfflineRecorded, now: float, effects: Effects) -> None:
-        job = self.s.recording.pop(event.token, None)
+        job = self.state.recording.pop(event.token, None)
         if job is None:
             return
         if not event.ok:
             log.error("offline %s of %s not recorded: %s", job.kind, job.item_id, event.error)
-            self.s.offline_total = None  # ask again: the store may not have it
-            self.s.offline_patron.clear()
-            self.s.finish(job, event.reason or Reason.OFFLINE_FAILED, effects)
+            self.state.offline_total = None  # ask again: the store may not have it
+            self.state.offline_patron.clear()
+            self.state.finish(job, event.reason or Reason.OFFLINE_FAILED, effects)
         else:
             job.offline = True
             job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OFFLINE)
             self.guard.secure(job, True, effects)
-        self.s.publish()
+        self.state.publish()
 
     def _on_OfflineReplayed(self, event: ev.OfflineReplayed, now: float, effects: Effects) -> None:
         detail = {"kind": event.kind}
@@ -96,8 +97,8 @@ class Offline:
                                         detail=detail))
 
     def _on_IlsState(self, event: ev.IlsState, now: float, effects: Effects) -> None:
-        if event.online != self.s.ils_online:
+        if event.online != self.state.ils_online:
             log.info("the ILS is %s%s", "back" if event.online else "away",
                      f": {event.detail}" if event.detail else "")
-        self.s.ils_online = event.online
-        self.s.publish()
+        self.state.ils_online = event.online
+        self.state.publish()

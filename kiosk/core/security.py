@@ -20,7 +20,7 @@ class Security:
     """Changes the security bit of a job's tags and finishes the job when all read back."""
 
     def __init__(self, state: CirculationState) -> None:
-        self.s = state
+        self.state = state
 
     def handlers(self) -> Handlers:
         return {ev.SecurityDone: self._on_SecurityDone}
@@ -28,16 +28,16 @@ class Security:
     def secure(self, job: Job, change: bool, effects: Effects) -> None:
         """Disarm (checkout) or arm (checkin) every part, then finish once all read back."""
         if not change or not job.uids:
-            self.s.finish(job, Outcome.OFFLINE if job.offline else Outcome.OK, effects)
+            self.state.finish(job, Outcome.OFFLINE if job.offline else Outcome.OK, effects)
             return
         job.pending = set(job.uids)
         for uid in job.uids:
-            token = next(self.s.tokens)
-            self.s.securing[token] = job
+            token = next(self.state.tokens)
+            self.state.securing[token] = job
             effects.append(ev.SetSecurity(token, job.device, uid, secured=job.kind == "checkin"))
 
     def _on_SecurityDone(self, event: ev.SecurityDone, now: float, effects: Effects) -> None:
-        job = self.s.securing.pop(event.token, None)
+        job = self.state.securing.pop(event.token, None)
         if job is None:
             return
         wanted = job.kind == "checkin"
@@ -49,5 +49,5 @@ class Security:
         if not job.pending:
             outcome = Reason.SECURITY_FAILED if job.security_failed else (
                 Outcome.OFFLINE if job.offline else Outcome.OK)
-            self.s.finish(job, outcome, effects)
-        self.s.publish()
+            self.state.finish(job, outcome, effects)
+        self.state.publish()

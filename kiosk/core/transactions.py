@@ -28,30 +28,30 @@ class Transactions:
     """What becomes of a checkout or checkin once the ILS answered."""
 
     def __init__(self, state: CirculationState, guard: Security, offline: Offline) -> None:
-        self.s = state
+        self.state = state
         self.guard = guard
         self.offline = offline
 
     def answered(self, job: Job, answer: ev.IlsAnswered, effects: Effects) -> None:
-        if job.flow_no != self.s.flow_no:
+        if job.flow_no != self.state.flow_no:
             self._answered_too_late(job, answer, effects)
             return
         if answer.offline:
             self.offline.accept(job, effects)
             return
         if answer.unknown:
-            self.s.finish(job, Reason.UNKNOWN, effects)
+            self.state.finish(job, Reason.UNKNOWN, effects)
             return
         result = self._reply(job, answer)
         if result is None:
             log.warning("%s of %s failed: %s", job.kind, job.item_id, answer.error)
-            self.s.finish(job, Reason.ILS_ERROR, effects)
+            self.state.finish(job, Reason.ILS_ERROR, effects)
             return
         job.title = result.title or job.title
         job.message = " ".join(result.screen_message)
         if not result.ok:
             # Ask what the item is, to tell the patron why in words (on hold, unknown...).
-            self.s.call_for_job(effects, Asked.WHY, job, LookUpItem(job.item_id))
+            self.state.call_for_job(effects, Asked.WHY, job, LookUpItem(job.item_id))
             return
         if isinstance(result, CheckoutReply):
             job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OK,
@@ -78,7 +78,7 @@ class Transactions:
         else:
             job.title = result.title or job.title
             outcome = Outcome.OK if result.ok else Reason.ILS_REFUSED
-        self.s.finish(job, outcome, effects)
+        self.state.finish(job, outcome, effects)
 
     @staticmethod
     def _reply(job: Job, answer: ev.IlsAnswered) -> CheckoutReply | CheckinReply | None:
@@ -93,7 +93,7 @@ class Transactions:
         reason = refusal_reason(item, job.usage, job.kind)
         if job.kind == "checkout" and reason in ITEM_REFUSALS:
             effects.append(ev.RememberRefusal(job.item_id, reason))
-        self.s.finish(job, reason, effects)
+        self.state.finish(job, reason, effects)
 
 
 def refusal_reason(item: ItemRecord | None, usage: str | None, kind: str) -> Reason:
