@@ -52,9 +52,9 @@ class CirculationFlow(Flow):
         self.state = CirculationState(session, wall)
         self.ident = Identification(self.state)
         self.pad = Pad(self.state, self.ident)
-        self.guard = Security(self.state)
-        self.offline = Offline(self.state, self.guard)
-        self.transactions = Transactions(self.state, self.guard, self.offline)
+        self.security = Security(self.state)
+        self.offline = Offline(self.state, self.security)
+        self.transactions = Transactions(self.state, self.security, self.offline)
         self.account = Account(self.state)
         self.finishing = Finishing(self.state)
 
@@ -66,7 +66,7 @@ class CirculationFlow(Flow):
     def handlers(self) -> Handlers:
         return handler_table(
             {ev.IlsAnswered: self._on_IlsAnswered}, self.ident.handlers(), self.pad.handlers(),
-            self.guard.handlers(), self.offline.handlers(), self.account.handlers(),
+            self.security.handlers(), self.offline.handlers(), self.account.handlers(),
             self.finishing.handlers())
 
     def publish(self) -> None:

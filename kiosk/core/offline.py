@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 class Offline:
     """Accepts transactions offline, within limits; follows the ILS link and the replays."""
 
-    def __init__(self, state: CirculationState, guard: Security) -> None:
+    def __init__(self, state: CirculationState, security: Security) -> None:
         self.state = state
-        self.guard = guard
+        self.security = security
 
     def handlers(self) -> Handlers:
         return {ev.OfflineCounts: self._on_OfflineCounts,
@@ -33,6 +33,8 @@ class Offline:
                 ev.OfflineReplayed: self._on_OfflineReplayed, ev.IlsState: self._on_IlsState}
 
     def accept(self, job: Job, effects: Effects) -> None:
+        """The ILS could not be reached for `job`: keep it offline if allowed (asking the store
+        for its counts first when they are not known), else refuse it."""
         if not self.state.circ.offline:
             self.state.finish(job, Reason.ILS_UNAVAILABLE, effects)
             return
@@ -85,7 +87,7 @@ class Offline:
         else:
             job.offline = True
             job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OFFLINE)
-            self.guard.secure(job, True, effects)
+            self.security.secure(job, True, effects)
         self.state.publish()
 
     def _on_OfflineReplayed(self, event: ev.OfflineReplayed, now: float, effects: Effects) -> None:

@@ -27,9 +27,9 @@ ITEM_REFUSALS = frozenset({Reason.ON_HOLD, Reason.NOT_FOR_LOAN, Reason.UNKNOWN_I
 class Transactions:
     """What becomes of a checkout or checkin once the ILS answered."""
 
-    def __init__(self, state: CirculationState, guard: Security, offline: Offline) -> None:
+    def __init__(self, state: CirculationState, security: Security, offline: Offline) -> None:
         self.state = state
-        self.guard = guard
+        self.security = security
         self.offline = offline
 
     def answered(self, job: Job, answer: ev.IlsAnswered, effects: Effects) -> None:
@@ -62,7 +62,7 @@ class Transactions:
             job.line = Line(job.item_id, job.item_id, job.title, LineStatus.OK,
                             sort_bin=result.sort_bin or "", alert=bool(result.alert))
             change = result.resensitize is not False
-        self.guard.secure(job, change, effects)
+        self.security.secure(job, change, effects)
 
     def _answered_too_late(self, job: Job, answer: ev.IlsAnswered, effects: Effects) -> None:
         """The patron has gone: journal what the ILS did, and leave the tags alone (nobody
