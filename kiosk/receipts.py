@@ -1,7 +1,8 @@
 """Receipts: what a borrowing, return or renewal did, as narrow plain text and as QR text.
 
-Pure (no Kivy, no devices): the runtime builds a `Receipt` when a patron finishes, prints
-`receipt_text()` on the receipt printer and shows `receipt_qr_text()` as a QR code on screen.
+Pure (no Kivy, no devices): the core makes a `Receipt` (`kiosk.core.receipt_data`) when a
+patron finishes; the runtime prints `receipt_text()` on the receipt printer and the receipt
+screen shows it and `receipt_qr_text()` as a QR code (`render()` gives both, once per receipt).
 Runs on whichever thread calls it (the Kivy main thread in the app).
 
 Widths count what a Chinese receipt printer prints: ASCII takes one column, everything else
@@ -18,11 +19,10 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from kiosk.core.receipt_data import OUTCOMES, Receipt, ReceiptLine
 from kiosk.i18n import N_, Translator
 from kiosk.privacy import KEEP, mask
 
-KINDS = ("borrow", "return", "renew")
-OUTCOMES = ("borrowed", "returned", "renewed", "refused", "offline", "staff")
 MIN_WIDTH = 24
 QR_MAX_BYTES = 600  # what a phone reads off the screen at arm's length, with room to spare
 QR_TITLE_COLUMNS = 24  # a title longer than this is shortened in the QR code (not on paper)
@@ -48,35 +48,6 @@ REASONS = {
 _WITH_DUE = ("borrowed", "renewed", "offline")
 _CLOSING = set("，。、；：！？）》」』】,.;:!?)")  # never at the start of a line
 _DIGITS = re.compile(r"\d")
-
-
-@dataclass(frozen=True)
-class ReceiptLine:
-    title: str
-    item_id: str
-    due: dt.date | str | None  # a date, or the ILS's text when it sent no parsable date
-    outcome: str  # one of OUTCOMES
-    reason: str = ""  # a key of REASONS, or the ILS's words; for refused and staff
-
-
-@dataclass(frozen=True)
-class Receipt:
-    kind: str  # one of KINDS
-    library_name_zh: str
-    library_name_en: str
-    kiosk_id: str
-    when: dt.datetime  # local time
-    patron_masked: str  # "**********4566", or "" for returns
-    lines: tuple[ReceiptLine, ...]
-    footer: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"receipt kind must be one of {', '.join(KINDS)} (got {self.kind!r})")
-        for line in self.lines:
-            if line.outcome not in OUTCOMES:
-                raise ValueError(f"receipt outcome must be one of {', '.join(OUTCOMES)} "
-                                 f"(got {line.outcome!r})")
 
 
 _translator: Translator | None = None
@@ -293,3 +264,16 @@ def _shorten(text: str, columns: int = QR_TITLE_COLUMNS) -> str:
 
 def _size(lines: list[str]) -> int:
     return len("\n".join(lines).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str  # as the printer prints it
+    qr: str  # the QR code's text
+
+
+@functools.lru_cache(maxsize=4)
+def render(receipt: Receipt, language: str) -> Rendered:
+    """The receipt's text and QR text in `language`: rendered once, though the screen is shown
+    again on every change of the view and the printer may be asked more than once."""
+    return Rendered(receipt_text(receipt, language), receipt_qr_text(receipt, language))

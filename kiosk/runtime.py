@@ -25,9 +25,10 @@ from typing import Any, Callable
 from drivers.base import Driver, Printer, SecurityReader
 from drivers.errors import DeviceError
 from drivers.registry import UnavailableDriver, open_source
-from kiosk import pin_lockout, status
+from kiosk import pin_lockout, receipts, status
 from kiosk.config import Config
 from kiosk.core import events as ev
+from kiosk.core.outcomes import Reason
 from kiosk.core.pin import verify_pin
 from kiosk.core.session import Session, View
 from kiosk.core_settings import session_settings
@@ -204,8 +205,10 @@ class Runtime:
     def _submit_security(self, request: ev.SetSecurity) -> None:
         self._security.submit(self._set_security, request)
 
-    def _submit_print(self, receipt: ev.PrintReceipt) -> None:
-        self._printing.submit(self._print, receipt)
+    def _submit_print(self, ask: ev.PrintReceipt) -> None:
+        """Rendered here, from the core's data (the core has no translations); printed on the
+        printer thread."""
+        self._printing.submit(self._print, receipts.render(ask.receipt, ask.language))
 
     def _submit_pin_check(self, check: ev.CheckPin) -> None:
         self._pins.submit(self._check_pin, check)
@@ -242,7 +245,8 @@ class Runtime:
 
     def _ils_call(self, call: ev.IlsCall) -> None:
         if call.intent is not None and not self.keeper.intent_written(call.intent):
-            log.error("ILS %s not sent: its intent is not in the journal", call.op)
+            log.error("ILS %s not sent: its intent is not in the journal",
+                      type(call.request).__name__)
         elif self.ils is None:  # the core asks only with an ILS configured; say so if not
             self.events.put(ev.IlsAnswered(call.token, None, "no ILS is configured"))
         else:
@@ -278,7 +282,7 @@ class Runtime:
             done = ev.SecurityDone(request.token, request.uid, False, None, str(e))
         self.events.put(done)
 
-    def _print(self, receipt: ev.PrintReceipt) -> None:
+    def _print(self, receipt: receipts.Rendered) -> None:
         """On the printer thread: the driver queues the job and waits for the paper."""
         printer = self.drivers.get("printer")
         try:
@@ -316,7 +320,7 @@ class Runtime:
         except OfflineRefused as e:
             log.info("offline %s of %s refused: %s", record.kind, record.item_id, e)
             self.events.put(ev.OfflineRecorded(record.token, False, str(e),
-                                               reason="offline_not_lendable"))
+                                               reason=Reason.OFFLINE_NOT_LENDABLE))
         except (OfflineStoreError, ValueError) as e:
             log.error("offline %s of %s not kept: %s", record.kind, record.item_id, e)
             self.events.put(ev.OfflineRecorded(record.token, False, str(e)))

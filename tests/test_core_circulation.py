@@ -1,7 +1,8 @@
 """Borrow, return and renew in the core, driven by events; asserting on effects and views.
 
 No screen, no threads, no ILS: the ILS's, the pad's and the offline store's answers are the
-events the runtime would send back, built from the SIP2 client's own result classes.
+events the runtime would send back, built from the SIP2 client's own result classes as the
+ILS worker builds them.
 """
 
 from datetime import date, datetime
@@ -10,12 +11,17 @@ import pytest
 
 from drivers.events import BarcodeRead, CardRead, Tag, TagsSeen
 from kiosk.core import events as ev
-from kiosk.core.circulation import due_text
+from kiosk.core.ils_calls import due_text
 from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.circulation_text import blocks_sentence, line_status, patron_summary
 from kiosk.core.events import Screen
 from kiosk.core.session import Session, Settings
+from kiosk.core.ils_calls import (CheckIn, CheckinReply, CheckOut, CheckoutReply, EndPatronSession,
+                                  ItemRecord, LookUpItem, LookUpPatron, PatronRecord, RenewLoan,
+                                  RenewReply)
 from kiosk.i18n import Translator
+from kiosk.receipts import render
+from kiosk.ils.worker import checkin_reply, checkout_reply, item_record, patron_record, renew_reply
 from kiosk.sip2.results import CheckinResult, CheckoutResult, ItemInfo, PatronInfo, RenewResult
 
 CARD = "23520001234566"
@@ -30,41 +36,41 @@ def make(**circulation) -> Session:
                    wall=lambda: WHEN)
 
 
-def patron(**fields) -> PatronInfo:
+def patron(**fields) -> PatronRecord:
     values = dict(patron_id=CARD, valid=True, pin_ok=True, name="陈晓明", blocks=(),
                   charged=(), overdue=(), holds_ready=(), fines="", currency="CNY",
                   charged_count=0, overdue_count=0, hold_count=0, email="", language="",
                   raw=(), screen_message=(), print_line=())
-    return PatronInfo(**{**values, **fields})
+    return patron_record(PatronInfo(**{**values, **fields}))
 
 
-def checkout(item_id, ok=True, **fields) -> CheckoutResult:
+def checkout(item_id, ok=True, **fields) -> CheckoutReply:
     values = dict(ok=ok, item_id=item_id, title=TITLES.get(item_id, ""),
                   due="20261215    235900" if ok else "", due_date=date(2026, 12, 15) if ok
                   else None, renewal=False, desensitize=True if ok else None, magnetic=None,
                   fee="", recovered=False, raw=(), screen_message=(), print_line=())
-    return CheckoutResult(**{**values, **fields})
+    return checkout_reply(CheckoutResult(**{**values, **fields}))
 
 
-def checkin(item_id, ok=True, **fields) -> CheckinResult:
+def checkin(item_id, ok=True, **fields) -> CheckinReply:
     values = dict(ok=ok, item_id=item_id, title=TITLES.get(item_id, ""), resensitize=True,
                   magnetic=None, alert=False, alert_type="", sort_bin="", permanent_location="",
                   recovered=False, raw=(), screen_message=(), print_line=())
-    return CheckinResult(**{**values, **fields})
+    return checkin_reply(CheckinResult(**{**values, **fields}))
 
 
-def item(item_id, **fields) -> ItemInfo:
+def item(item_id, **fields) -> ItemRecord:
     values = dict(item_id=item_id, title=TITLES.get(item_id, ""), circulation_status="03",
                   circulation="available", due="", hold_queue=None, media_type="",
                   permanent_location="", raw=(), screen_message=(), print_line=())
-    return ItemInfo(**{**values, **fields})
+    return item_record(ItemInfo(**{**values, **fields}))
 
 
-def renewed(item_id, ok=True, **fields) -> RenewResult:
+def renewed(item_id, ok=True, **fields) -> RenewReply:
     values = dict(ok=ok, item_id=item_id, title=TITLES.get(item_id, ""),
                   due="20270105    235900" if ok else "", due_date=date(2027, 1, 5) if ok
                   else None, renewal=ok, raw=(), screen_message=(), print_line=())
-    return RenewResult(**{**values, **fields})
+    return renew_reply(RenewResult(**{**values, **fields}))
 
 
 TITLES = {RED: "红楼梦", ALIVE: "活着", ENGLISH: "英语听力"}
@@ -98,7 +104,7 @@ def identified(s=None, **patron_fields):
     s = s or make()
     effects = s.handle(BarcodeRead("scanner", CARD, "codabar", "patron"), 1)
     (call,) = of(effects, ev.IlsCall)
-    assert (call.op, call.args) == ("patron", {"patron_id": CARD, "pin": None})
+    assert call.request == LookUpPatron(CARD, None)
     answer(s, effects, patron(**patron_fields), now=1.5)
     return s
 
@@ -131,7 +137,7 @@ def test_every_kind_of_card_asks_the_ils_for_the_same_patron(event):
     s = make()
     effects = s.handle(event, 1)
     (call,) = of(effects, ev.IlsCall)
-    assert (s.view.screen, call.op, call.args["patron_id"]) == (Screen.IDENTIFY, "patron", CARD)
+    assert (s.view.screen, call.request) == (Screen.IDENTIFY, LookUpPatron(CARD))
 
 
 def test_a_number_typed_on_the_keypad_identifies_too():
@@ -141,7 +147,7 @@ def test_a_number_typed_on_the_keypad_identifies_too():
     assert (s.view.screen, s.view.circulation.step) == (Screen.IDENTIFY, "card")
     assert s.handle(ev.CardNumberTyped("12ab"), 2) == []  # digits only
     effects = s.handle(ev.CardNumberTyped(CARD), 2)
-    assert of(effects, ev.IlsCall)[0].args["patron_id"] == CARD
+    assert of(effects, ev.IlsCall)[0].request.patron_id == CARD
     assert s.view.circulation.step == "checking"
 
 
@@ -151,7 +157,7 @@ def test_auto_pin_asks_only_when_the_ils_says_it_matters_and_locks_after_wrong_o
     answer(s, effects, patron(pin_ok=False))
     assert (s.view.circulation.step, s.view.circulation.message) == ("pin", None)
     effects = s.handle(ev.PatronPinTyped("1111"), 2)
-    assert of(effects, ev.IlsCall)[0].args == {"patron_id": CARD, "pin": "1111"}
+    assert of(effects, ev.IlsCall)[0].request == LookUpPatron(CARD, "1111")
     answer(s, effects, patron(pin_ok=False))
     assert (s.view.circulation.step, s.view.circulation.message) == ("pin", "wrong_pin")
     effects = s.handle(ev.PatronPinTyped("2222"), 3)
@@ -168,7 +174,7 @@ def test_pin_yes_asks_before_the_ils_is_asked_and_the_pin_goes_with_every_checko
     answer(s, effects, patron(pin_ok=True))
     assert s.view.screen is Screen.BORROW
     effects = s.handle(BarcodeRead("scanner", RED, None, "item"), 3)
-    assert of(effects, ev.IlsCall)[0].args == {"patron_id": CARD, "item_id": RED, "pin": "4321"}
+    assert of(effects, ev.IlsCall)[0].request == CheckOut(CARD, RED, "4321")
 
 
 def test_pin_no_never_asks_even_when_the_ils_says_the_pin_is_wrong():
@@ -206,8 +212,7 @@ def test_books_on_the_pad_are_borrowed_only_after_their_alarm_is_cleared():
     cd = (tag("E004015000000004", ENGLISH, 1, 2), tag("E004015000000005", ENGLISH, 2, 2))
     effects = s.handle(pad(tag("E004015000000001", RED), *cd), 3)
     calls = of(effects, ev.IlsCall)
-    assert [(c.op, c.args["item_id"]) for c in calls] == [("checkout", RED),
-                                                          ("checkout", ENGLISH)]
+    assert [c.request for c in calls] == [CheckOut(CARD, RED), CheckOut(CARD, ENGLISH)]
     assert [line.status for line in s.view.circulation.lines] == ["busy", "busy"]
     assert s.view.circulation.busy and not s.view.circulation.may_leave
     effects = s.handle(ev.IlsAnswered(calls[1].token, checkout(ENGLISH)), 4)
@@ -255,7 +260,7 @@ def test_a_missing_part_is_refused_until_it_is_on_the_pad():
     line = s.view.circulation.lines[0]
     assert (line.status, line.reason) == ("refused", "incomplete_set")
     effects = s.handle(pad(book, tag("E004015000000005", ENGLISH, 2, 2)), 4)
-    assert [c.args["item_id"] for c in of(effects, ev.IlsCall)] == [ENGLISH]
+    assert [c.request.item_id for c in of(effects, ev.IlsCall)] == [ENGLISH]
     assert s.view.circulation.lines[0].status == "busy"
 
 
@@ -287,7 +292,7 @@ def test_a_refused_book_says_why_in_words(info, usage, reason):
     refused = checkout(RED, ok=False, screen_message=("Item cannot be charged",))
     effects = answer(s, effects, refused)
     (why,) = of(effects, ev.IlsCall)
-    assert (why.op, why.args) == ("item", {"item_id": RED})
+    assert why.request == LookUpItem(RED)
     assert of(effects, ev.SetSecurity) == []
     done = answer(s, effects, info)
     assert rows(done) == [("checkout", reason)]
@@ -323,8 +328,8 @@ def test_the_same_book_twice_is_one_line_and_one_checkout():
     s = identified()
     book = tag("E004015000000001", RED)
     assert len(of(s.handle(pad(book), 3), ev.IlsCall)) == 1
-    assert of(s.handle(pad(book, tag("E004015000000002", ALIVE)), 4), ev.IlsCall)[0].args[
-        "item_id"] == ALIVE
+    assert of(s.handle(pad(book, tag("E004015000000002", ALIVE)), 4),
+              ev.IlsCall)[0].request.item_id == ALIVE
     assert of(s.handle(BarcodeRead("scanner", RED, None, "item"), 5), ev.IlsCall) == []
     assert len(s.view.circulation.lines) == 2
 
@@ -351,17 +356,18 @@ def test_finish_shows_the_receipt_prints_when_always_and_ends_the_session():
     effects = s.handle(ev.FinishFlow(), 8)
     receipt = s.view.circulation.receipt
     assert s.view.screen is Screen.RECEIPT and receipt.kind == "borrow"
+    shown = render(receipt.receipt, receipt.language)
     (printed,) = of(effects, ev.PrintReceipt)
-    assert printed.text == receipt.text and printed.qr == receipt.qr
-    assert "红楼梦" in receipt.text and "2026-12-15" in receipt.text
-    assert "红楼梦" in receipt.qr and CARD not in receipt.qr and CARD not in receipt.text
+    assert (printed.receipt, printed.language) == (receipt.receipt, "zh_CN")
+    assert "红楼梦" in shown.text and "2026-12-15" in shown.text
+    assert "红楼梦" in shown.qr and CARD not in shown.qr and CARD not in shown.text
     assert rows(effects) == [("receipt", "shown")]
     assert receipt.printing == "printing"
     assert rows(s.handle(ev.ReceiptPrinted(True), 9)) == [("receipt", "printed")]
     assert s.view.circulation.receipt.printing == "printed"
     effects = s.handle(ev.EndSession(), 10)
     (bye,) = of(effects, ev.IlsCall)
-    assert (bye.op, bye.args) == ("end_session", {"patron_id": CARD})
+    assert bye.request == EndPatronSession(CARD)
     assert rows(effects) == [("session", "ok")]
     assert s.view.screen is Screen.ATTRACT and s.view.circulation.patron is None
 
@@ -394,7 +400,7 @@ def test_walking_away_mid_borrow_ends_the_session_with_the_ils_and_forgets_the_p
     s.handle(ev.Tick(), 63)
     assert s.view.countdown is not None
     effects = s.handle(ev.Tick(), 79)
-    assert [c.op for c in of(effects, ev.IlsCall)] == ["end_session"]
+    assert [type(c.request) for c in of(effects, ev.IlsCall)] == [EndPatronSession]
     assert rows(effects) == [("session", "timeout")]
     assert s.view.screen is Screen.ATTRACT
     assert s.view.circulation.patron is None and s.view.circulation.lines == ()
@@ -428,8 +434,7 @@ def test_returning_needs_no_card_and_arms_the_alarm_after_the_ils_said_yes():
     assert s.view.screen is Screen.RETURN
     effects = s.handle(pad(tag("E004015000000001", RED), tag("E004015000000002", ALIVE)), 2)
     calls = of(effects, ev.IlsCall)
-    assert [(c.op, c.args) for c in calls] == [("checkin", {"item_id": RED}),
-                                               ("checkin", {"item_id": ALIVE})]
+    assert [c.request for c in calls] == [CheckIn(RED), CheckIn(ALIVE)]
     first = s.handle(ev.IlsAnswered(calls[0].token, checkin(RED, sort_bin="A3")), 3)
     assert [(r.uid, r.secured) for r in of(first, ev.SetSecurity)] == [("E004015000000001", True)]
     done = secure_all(s, first, secured=True)
@@ -444,7 +449,7 @@ def test_returning_needs_no_card_and_arms_the_alarm_after_the_ils_said_yes():
         "Returned · Please hand this item to staff."
     effects = s.handle(ev.FinishFlow(), 5)
     assert s.view.circulation.receipt.kind == "return"
-    assert CARD not in s.view.circulation.receipt.text
+    assert CARD not in render(s.view.circulation.receipt.receipt, "en").text
     assert of(s.handle(ev.EndSession(), 6), ev.IlsCall) == []  # no patron: no end session
 
 
@@ -475,19 +480,18 @@ def test_my_account_asks_for_each_loan_by_item():
     effects = s.handle(CardRead("card", CARD), 2)
     effects = answer(s, effects, patron(charged=(RED, ALIVE), overdue=(ALIVE,), charged_count=2))
     assert s.view.screen is Screen.ACCOUNT
-    assert [(c.op, c.args) for c in of(effects, ev.IlsCall)] == [
-        ("item", {"item_id": RED}), ("item", {"item_id": ALIVE})]
+    assert [c.request for c in of(effects, ev.IlsCall)] == [LookUpItem(RED), LookUpItem(ALIVE)]
     assert [(line.item_id, line.status, line.overdue) for line in s.view.circulation.lines] == [
         (RED, "busy", False), (ALIVE, "busy", True)]
     # Back on the account from home later: fetched afresh, loans may have changed.
     s.handle(ev.Navigate(Screen.HOME), 3)
     assert s.view.screen is Screen.ACCOUNT  # still loading: it stays
     for call in of(effects, ev.IlsCall):
-        s.handle(ev.IlsAnswered(call.token, item(call.args["item_id"])), 4)
+        s.handle(ev.IlsAnswered(call.token, item(call.request.item_id)), 4)
     s.handle(ev.Navigate(Screen.HOME), 5)
     effects = s.handle(ev.Navigate(Screen.ACCOUNT), 6)
     (call,) = of(effects, ev.IlsCall)
-    assert (call.op, call.args["patron_id"]) == ("patron", CARD)
+    assert (type(call.request), call.request.patron_id) == (LookUpPatron, CARD)
     assert s.view.circulation.loading
 
 
@@ -497,8 +501,8 @@ def account(s):
     effects = s.handle(CardRead("card", CARD), 2)
     effects = answer(s, effects, patron(charged=(RED, ALIVE), overdue=(ALIVE,)))
     for call in of(effects, ev.IlsCall):
-        due = "20261201    235900" if call.args["item_id"] == RED else "20261101    235900"
-        s.handle(ev.IlsAnswered(call.token, item(call.args["item_id"], circulation="charged",
+        due = "20261201    235900" if call.request.item_id == RED else "20261101    235900"
+        s.handle(ev.IlsAnswered(call.token, item(call.request.item_id, circulation="charged",
                                                    due=due)), 3)
     return s
 
@@ -511,14 +515,14 @@ def test_loans_show_titles_and_due_dates_then_renew_one_and_all():
     assert line_status(alive, "account", t.tr, "en") == "Overdue since 2026-11-01"
     effects = s.handle(ev.Renew(RED), 4)
     (call,) = of(effects, ev.IlsCall)
-    assert (call.op, call.args) == ("renew", {"patron_id": CARD, "item_id": RED, "pin": None})
+    assert call.request == RenewLoan(CARD, RED, None)
     done = answer(s, effects, renewed(RED))
     assert rows(done) == [("renew", "ok")]
     assert line_status(s.view.circulation.lines[0], "account", t.tr, "en") == \
         "Renewed, now due 2027-01-05"
     effects = s.handle(ev.Renew(), 5)  # all: only the one not yet renewed
     (call,) = of(effects, ev.IlsCall)
-    assert call.args["item_id"] == ALIVE
+    assert call.request.item_id == ALIVE
     done = answer(s, effects, renewed(ALIVE, ok=False, screen_message=("Too many renewals",)))
     assert rows(done) == [("renew", "ils_refused")]
     alive = s.view.circulation.lines[1]
@@ -526,7 +530,7 @@ def test_loans_show_titles_and_due_dates_then_renew_one_and_all():
                                                         "Too many renewals")
     s.handle(ev.FinishFlow(), 6)
     receipt = s.view.circulation.receipt
-    assert receipt.kind == "renew" and "2027-01-05" in receipt.text
+    assert receipt.kind == "renew" and "2027-01-05" in render(receipt.receipt, "en").text
 
 
 def test_renewal_blocked_patron_is_not_sent_to_the_ils():
@@ -579,7 +583,7 @@ def test_offline_checkouts_are_recorded_secured_and_shown_as_to_be_confirmed():
     assert (row.kind, row.outcome, row.detail) == ("checkout", "offline", {"offline": True})
     lines = s.view.circulation.lines
     assert [(line.status, line.reason) for line in lines] == [
-        ("offline", ""), ("refused", "offline_limit"), ("refused", "offline_limit")]
+        ("offline", None), ("refused", "offline_limit"), ("refused", "offline_limit")]
     assert line_status(lines[0], "borrow", Translator().tr, "en").startswith(
         "Accepted, to be confirmed")
 
@@ -662,4 +666,17 @@ def test_books_the_last_patron_left_on_the_pad_do_not_count_until_placed_again()
     assert s.view.circulation.lines == ()
     s.handle(pad(), 6)  # lifted...
     effects = s.handle(pad(book), 7)  # ...and placed again: now it is this patron's doing
-    assert [c.args["item_id"] for c in of(effects, ev.IlsCall)] == [RED]
+    assert [c.request.item_id for c in of(effects, ev.IlsCall)] == [RED]
+
+
+def test_every_reason_has_words_and_the_journal_strings_stay_as_they_were():
+    """Outcomes and reasons are journaled and uploaded: their values are a wire format."""
+    from kiosk.core.circulation_text import REASONS
+    from kiosk.core.outcomes import Outcome, Reason, Step
+
+    assert set(REASONS) == set(Reason)
+    assert {str(o) for o in (*Outcome, *Reason)} == {
+        "ok", "offline", "blocked", "on_hold", "not_for_loan", "unknown_item", "on_loan",
+        "incomplete_set", "unreadable_tag", "security_failed", "ils_refused", "ils_error",
+        "ils_unavailable", "offline_limit", "offline_failed", "offline_not_lendable", "unknown"}
+    assert [str(s) for s in Step] == ["card", "pin", "checking"]

@@ -293,3 +293,46 @@ def test_the_query_is_capped_and_downloads_are_journaled_without_waking_the_kios
     effects = s.handle(ev.EbookDownloaded("000123", "ok"), 500)
     assert rows(effects) == [("ebook_download", "ok", "000123")]
     assert s.view.screen is Screen.ATTRACT
+
+
+def _events_the_core_receives() -> set[type]:
+    """The classes kiosk/core/events.py declares as events (between its first "# --- events"
+    heading and "# --- effects"), and the driver events (those with a `source`)."""
+    import ast
+    import dataclasses
+    from pathlib import Path
+
+    import drivers.events
+
+    text = Path(ev.__file__).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    first = next(n for n, line in enumerate(lines, 1) if line.startswith("# --- events"))
+    last = next(n for n, line in enumerate(lines, 1) if line.startswith("# --- effects"))
+    declared = {getattr(ev, node.name) for node in ast.parse(text).body
+                if isinstance(node, ast.ClassDef) and first < node.lineno < last}
+    from_drivers = {kind for kind in vars(drivers.events).values()
+                    if dataclasses.is_dataclass(kind) and isinstance(kind, type)
+                    and "source" in {f.name for f in dataclasses.fields(kind)}}
+    return declared | from_drivers
+
+
+def test_every_event_the_core_receives_has_exactly_one_handler():
+    """One table maps event types to handlers (the session's and its flows'); building it
+    fails on a type handled twice, and an event nobody handles fails here."""
+    events = _events_the_core_receives()
+    assert len(events) >= 40 and {BarcodeRead, CardRead, TagsSeen} <= events
+    handled = make().handlers
+    assert events - set(handled) == set()
+    assert set(handled) - events == set()  # and nothing that is no event
+
+
+def test_an_event_without_a_handler_raises_and_one_handled_twice_cannot_be_built():
+    from kiosk.core.flow_port import handler_table
+
+    class Unheard:
+        pass
+
+    with pytest.raises(TypeError, match="Unheard"):
+        make().handle(Unheard(), 1.0)
+    with pytest.raises(ValueError, match="Tick"):
+        handler_table({ev.Tick: print}, {ev.Tick: print})

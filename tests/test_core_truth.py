@@ -5,6 +5,8 @@ from drivers.events import BarcodeRead, CardRead
 from kiosk.core import events as ev
 from kiosk.core.circulation_text import line_status
 from kiosk.core.events import Screen
+from kiosk.core.ils_calls import LookUpPatron
+from kiosk.core.outcomes import Reason
 from kiosk.core.pin import hash_pin
 from kiosk.core.session import Session, Settings
 from kiosk.i18n import Translator
@@ -84,11 +86,11 @@ def test_auto_pin_asks_when_the_ils_says_nothing_about_it():
     answer(s, effects, patron(pin_ok=None))
     assert (s.view.screen, s.view.circulation.step) == (Screen.IDENTIFY, "pin")
     effects = s.handle(ev.PatronPinTyped("1234"), 2)
-    assert of(effects, ev.IlsCall)[0].args == {"patron_id": CARD, "pin": "1234"}
+    assert of(effects, ev.IlsCall)[0].request == LookUpPatron(CARD, "1234")
     answer(s, effects, patron(pin_ok=None))  # still silent: the PIN goes with every checkout
     assert s.view.screen is Screen.BORROW
     effects = s.handle(BarcodeRead("scanner", RED, None, "item"), 3)
-    assert of(effects, ev.IlsCall)[0].args["pin"] == "1234"
+    assert of(effects, ev.IlsCall)[0].request.pin == "1234"
 
 
 def test_auto_pin_takes_the_patron_without_one_only_when_the_ils_said_so():
@@ -163,7 +165,7 @@ def test_offline_the_kiosk_lends_only_what_it_can_tell_is_lendable():
     assert [r.item_id for r in of(effects, ev.OfflineRecord)] == [RED]
     reasons = {line.item_id: line.reason for line in s.view.circulation.lines}
     assert reasons == {"REF0001": "offline_not_lendable", "33520000456788": "offline_not_lendable",
-                       "33520000789014": "offline_not_lendable", RED: ""}
+                       "33520000789014": "offline_not_lendable", RED: None}
 
 
 def test_what_the_ils_refuses_for_the_item_is_remembered_and_the_store_can_refuse_it_offline():
@@ -179,7 +181,7 @@ def test_what_the_ils_refuses_for_the_item_is_remembered_and_the_store_can_refus
     effects = offline_answers(s, s.handle(pad(tag("E004015000000001", RED)), 3))
     (record,) = of(s.handle(ev.OfflineCounts(CARD, 0, 0), 5), ev.OfflineRecord)
     done = s.handle(ev.OfflineRecorded(record.token, False, "refused on 2026-12-01",
-                                       reason="offline_not_lendable"), 6)
+                                       reason=Reason.OFFLINE_NOT_LENDABLE), 6)
     assert rows(done) == [("checkout", "offline_not_lendable")]
     assert of(done, ev.SetSecurity) == []
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from kiosk.core import events as ev
+from kiosk.core.ils_calls import CheckOut
 from kiosk.ils.offline_store import OfflineStore
 from kiosk.ils.worker import IlsWorker
 from kiosk.sip2.client import IlsSettings
@@ -43,7 +44,7 @@ def test_a_failing_offline_store_does_not_stop_the_worker(tmp_path):
         worker.start()
         try:
             assert next_of(events, ev.IlsState).online
-            worker.submit(ev.IlsCall(7, "checkout", {"patron_id": CARD, "item_id": RED}))
+            worker.submit(ev.IlsCall(7, CheckOut(CARD, RED)))
             answer = next_of(events, ev.IlsAnswered)
         finally:
             worker.close()
@@ -68,7 +69,7 @@ def test_an_outcome_the_ils_cannot_tell_is_answered_unknown_not_offline():
             assert next_of(events, ev.IlsState).online
             proxy.refuse_connections()
             proxy.fault_after("11", ProxyFault.DROP)
-            worker.submit(ev.IlsCall(8, "checkout", {"patron_id": CARD, "item_id": RED}))
+            worker.submit(ev.IlsCall(8, CheckOut(CARD, RED)))
             answer = next_of(events, ev.IlsAnswered)
         finally:
             worker.close()
@@ -110,3 +111,26 @@ def test_the_heartbeat_comes_well_inside_a_common_60_s_idle_timeout():
     from kiosk.config import IlsSection
 
     assert IlsSettings().heartbeat_s == IlsSection().heartbeat_s == 45.0
+
+
+def test_every_request_the_core_can_make_has_one_handler_and_others_fail_loudly():
+    """The worker maps request types to client calls in one table: a request the core can make
+    without a handler fails here, and one outside the table raises instead of being guessed at."""
+    from typing import get_args
+
+    import pytest
+
+    from kiosk.core.ils_calls import ILS_REQUESTS, IlsRequest
+    from kiosk.ils.worker import HANDLERS
+
+    assert set(get_args(IlsRequest)) == set(ILS_REQUESTS) == set(HANDLERS)
+
+    class Connected:
+        connected = True
+
+        def __init__(self, settings):
+            pass
+
+    worker = IlsWorker(IlsSettings(), queue.Queue(), None, client_factory=Connected)
+    with pytest.raises(TypeError, match="no handler for str"):
+        worker._carry_out(ev.IlsCall(1, "checkout"))

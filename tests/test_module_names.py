@@ -35,15 +35,10 @@ def test_the_ebooks_do_not_import_the_journal():
     assert wrong == []
 
 
-# kiosk/ebooks/ (the download server, links, the library) beside kiosk/core/ebooks.py (the flow)
-# is left for a later step of issue 16; it is named here so that renaming it tightens the guard.
-NOT_YET_RENAMED = {"ebooks"}
-
-
 def test_no_kiosk_package_shares_its_name_with_a_core_module():
     core = {path.stem for path in (ROOT / "kiosk" / "core").glob("*.py")}
     packages = {path.parent.name for path in (ROOT / "kiosk").glob("*/__init__.py")}
-    assert packages & core == NOT_YET_RENAMED
+    assert packages & core == set()
 
 
 def _logger_name(arg, module):

@@ -6,6 +6,7 @@ import queue
 import pytest
 
 from kiosk.core import events as ev
+from kiosk.core.ils_calls import LookUpItem
 from kiosk.ils.reconcile import DONE, NOT_DONE, OpenIntent, Reconciled, reconcile, verdict
 from kiosk.ils.worker import IlsWorker
 from kiosk.sip2.client import Sip2Client
@@ -70,7 +71,7 @@ def test_the_worker_reconciles_when_the_ils_is_there_and_waits_when_not():
             server.faults.go_away()
             worker.reconcile([OpenIntent(10, "checkin", RED)])
             gone = next_of(events, ev.IlsState)
-            worker.submit(ev.IlsCall(1, "item", {"item_id": RED}))
+            worker.submit(ev.IlsCall(1, LookUpItem(RED)))
             answered = next_of(events, ev.IlsAnswered)  # the queue moved on past it
         finally:
             worker.close()

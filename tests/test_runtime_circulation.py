@@ -13,6 +13,7 @@ from kiosk.core.events import Screen
 from kiosk.demo import hooks
 from kiosk.ils.offline_store import OfflineStore
 from kiosk.journal import Journal
+from kiosk.receipts import render
 from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.standin_data import IlsData
 from kiosk.sip2.standin_server import Sip2TestServer
@@ -82,7 +83,7 @@ def test_a_checkout_clears_every_part_on_the_pad_only_after_the_ils_lent_it(runt
             and ("checkout", "on_hold", "33520000789014", "三体") in journal)
     runtime.send(ev.FinishFlow())
     receipt = runtime.view.circulation.receipt
-    assert runtime.view.screen is Screen.RECEIPT and "红楼梦" in receipt.qr
+    assert runtime.view.screen is Screen.RECEIPT and "红楼梦" in render(receipt.receipt, "en").qr
     runtime.send(ev.EndSession())
     pump_until(runtime, lambda: any(m.code == "35" for m in ils.history))
     assert [r[:2] for r in rows(runtime)][-2:] == [("receipt", "shown"), ("session", "ok")]

@@ -153,7 +153,7 @@ def test_a_guess_counts_even_when_the_pin_screen_was_cancelled_meanwhile():
     s.handle(ev.PinSubmitted("111111"), 1.0)
     s.handle(ev.EndSession(), 1.1)
     effects = s.handle(ev.PinChecked(1, False), 1.2)
-    assert ev.JournalAppend("admin", "pin_wrong") in effects and s._failed_pins == 1
+    assert ev.JournalAppend("admin", "pin_wrong") in effects and s.staff._failed_pins == 1
 
 
 def test_a_lockout_loaded_at_start_holds_and_so_do_guesses_a_restart_cut_off():

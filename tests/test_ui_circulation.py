@@ -22,6 +22,7 @@ from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.demo import hooks  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
+from kiosk.receipts import render  # noqa: E402
 from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.sip2.standin_data import IlsData  # noqa: E402
 from kiosk.sip2.standin_server import Sip2TestServer  # noqa: E402
@@ -158,7 +159,8 @@ def test_borrow_with_a_card_and_books_on_the_pad_then_the_receipt(at_attract):
     assert k.widget("borrow", "buttons").ids.back.opacity == 0  # done books: Finish only
     k.tap(k.widget("borrow", "buttons").ids.finish)
     assert k.screen == "receipt"
-    receipt = k.app.runtime.view.circulation.receipt
+    shown = k.app.runtime.view.circulation.receipt
+    receipt = render(shown.receipt, shown.language)
     picture = k.screenshot("circulation-receipt")
     assert decoded(picture) == [receipt.qr]  # read off the screen, as a phone would
     assert "红楼梦" in receipt.qr and "英语听力" in receipt.qr and CARD not in receipt.qr
@@ -186,7 +188,8 @@ def test_return_needs_no_card_and_arms_the_alarm(at_attract):
     assert LOANED not in k.ils.data.loans and pad.tags[LOANED_TAG].afi == ON_SHELF
     k.screenshot("circulation-return")
     k.tap(k.widget("return", "buttons").ids.finish)
-    assert k.screen == "receipt" and "平凡的世界" in k.app.runtime.view.circulation.receipt.text
+    shown = k.app.runtime.view.circulation.receipt
+    assert k.screen == "receipt" and "平凡的世界" in render(shown.receipt, shown.language).text
     k.tap(k.widget("receipt", "done"))
     assert ("checkin", "ok", LOANED, "平凡的世界") in journal(k)
 

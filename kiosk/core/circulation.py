@@ -1,9 +1,17 @@
-"""Borrow, return, renew: who the patron is, one line per book, the receipt; their journal rows.
+"""Borrow, return, renew: the circulation flow the session owns, put together from its parts.
 
-A mixin of `Session` (same rules: pure, the clock passed in, no I/O, no threads). The outside
-is asked through effects that carry a token (`IlsCall`, `SetSecurity`, `OfflineRecord`,
-`CountOffline`, `PrintReceipt`) and answers with events carrying it back. SIP2 results are read
-by field name only: this module never imports `kiosk.sip2`.
+Each part owns one job and lives in its own module: `identification` (who the patron is),
+`pad` (tags and barcodes presented), `transactions` (the ILS's answer to a checkout or checkin),
+`security` (the alarm bit), `offline` (the ILS away), `account` (loans and renewals) and
+`finishing` (the receipt). They share one `CirculationState` (`circulation_state`). This module
+builds them, puts their handlers in one table, routes each ILS answer to the part that asked,
+and moves the flow in and out of its screens for the session.
+
+Same rules as the whole core: pure, the clock passed in, no I/O, no threads. The outside is
+asked through effects that carry a token (`IlsCall` with a `kiosk.core.ils_calls` request,
+`SetSecurity`, `OfflineRecord`, `CountOffline`, `PrintReceipt`) and answers with events carrying
+it back; the ILS's answers are the core's own result types (the core never imports
+`kiosk.sip2`).
 
 A book's journey: the ILS says yes -> its security is changed on every part's tag and read back
 -> only then the line shows it done and the journal row is written. Offline (the ILS away and
@@ -12,775 +20,146 @@ A book's journey: the ILS says yes -> its security is changed on every part's ta
 
 from __future__ import annotations
 
-import itertools
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from typing import Any, Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Callable
 
-from drivers.events import BarcodeRead, CardRead, ItemSet, Tag, TagsSeen
-from kiosk import receipts
 from kiosk.core import events as ev
-from kiosk.core.events import CIRCULATION, EBOOK_SCREENS, Screen
-from kiosk.core.circulation_view import (CirculationSettings, CirculationView, Line, PatronView,
-                                         ReceiptView)
-from kiosk.core.offline_rules import lendable_offline
-from kiosk.core.privacy import mask, mask_numbers_in
+from kiosk.core.account import Account
+from kiosk.core.circulation_state import Asked, CirculationState, FlowCall, JobCall, PatronFlow
+from kiosk.core.events import Screen
+from kiosk.core.finishing import Finishing
+from kiosk.core.flow_port import Effects, Flow, Handlers, SessionPort, handler_table
+from kiosk.core.identification import Identification
+from kiosk.core.ils_calls import EndPatronSession
+from kiosk.core.offline import Offline
+from kiosk.core.outcomes import IdentifyMessage, Reason, Step
+from kiosk.core.pad import Pad
+from kiosk.core.security import Security
+from kiosk.core.transactions import Transactions
 
 log = logging.getLogger(__name__)
 
-MAX_CARD_DIGITS = 20
-UNKNOWN = "unknown"  # the outcome when the ILS's answer was lost and it could not be asked
-# Refusals about the item itself, not the patron: remembered so that it is not lent offline.
-ITEM_REFUSALS = frozenset({"on_hold", "not_for_loan", "unknown_item", "on_loan"})
-_FLOW_NAMES = {Screen.BORROW: "borrow", Screen.RETURN: "return", Screen.ACCOUNT: "account"}
 
+class CirculationFlow(Flow):
+    """The circulation events' handlers; the session moves it in and out of its screens
+    (`enter`, `may_leave`, `leave_to_home`, `end_session`) and has it `publish` its view."""
 
-@dataclass
-class _Job:
-    """One transaction in flight (checkout, checkin, renew), outliving its session if need be."""
-    kind: str
-    item_id: str
-    patron_id: str | None
-    flow_no: int
-    title: str = ""
-    device: str = ""
-    uids: tuple[str, ...] = ()
-    usage: str | None = None
-    pending: set[str] = field(default_factory=set)  # tags whose security is being changed
-    security_failed: bool = False
-    offline: bool = False
-    waiting_counts: bool = False
-    line: Line | None = None  # what the line will show once done
-    message: str = ""
-    intent: int | None = None  # the key of its JournalIntent, once one was asked for
-
-
-@dataclass
-class _Flow:
-    """What is known of the patron at the screen; forgotten when the session ends."""
-    purpose: Screen = Screen.BORROW
-    step: str = "card"
-    message: str | None = None
-    patron_id: str | None = None
-    pin: str | None = None
-    patron: PatronView | None = None
-    charged: tuple[str, ...] = ()
-    overdue_ids: tuple[str, ...] = ()
-    pin_failures: int = 0
-    lines: dict[str, Line] = field(default_factory=dict)
-    loading: bool = False
-    receipt: ReceiptView | None = None
-
-
-class CirculationFlow:
-    """Handlers for the circulation events. `Session` supplies `view`, `settings`,
-    `_open_session`, `_close` and `_acknowledge`, and calls `_circulation_init` first."""
-
-    def _circulation_init(self, wall: Callable[[], datetime]) -> None:
-        self._wall = wall
-        self._tokens = itertools.count(1)
-        self._flow = _Flow()
-        self._flow_no = 0
-        self._calls: dict[int, tuple[str, Any]] = {}  # token -> (what, job or flow number)
-        self._security: dict[int, _Job] = {}
-        self._records: dict[int, _Job] = {}
-        self._pad_tags: tuple[Tag, ...] = ()
-        self._pad_sets: tuple[ItemSet, ...] = ()
-        self._pad_source = ""
-        self._pad_cards: set[str] = set()
-        self._stale: set[str] = set()  # tags left on the pad by the last patron
-        self._ils_online: bool | None = None
-        self._offline_total: int | None = None
-        self._offline_patron: dict[str, int] = {}
-        self._counts_asked: set[str | None] = set()
-        self._waiting: list[_Job] = []
+    def __init__(self, session: SessionPort, wall: Callable[[], datetime]) -> None:
+        """`wall` gives local time for receipts."""
+        super().__init__(session)
+        self.state = CirculationState(session, wall)
+        self.ident = Identification(self.state)
+        self.pad = Pad(self.state, self.ident)
+        self.security = Security(self.state)
+        self.offline = Offline(self.state, self.security)
+        self.transactions = Transactions(self.state, self.security, self.offline)
+        self.account = Account(self.state)
+        self.finishing = Finishing(self.state)
 
     @property
     def pad_uids(self) -> frozenset[str]:
         """The tags on the pad as last reported (patron cards included)."""
-        return frozenset(tag.uid for tag in self._pad_tags) | self._pad_cards
+        return frozenset(tag.uid for tag in self.state.pad_tags) | self.state.pad_cards
 
-    @property
-    def _circ(self) -> CirculationSettings:
-        return self.settings.circulation
+    def handlers(self) -> Handlers:
+        return handler_table(
+            {ev.IlsAnswered: self._on_IlsAnswered}, self.ident.handlers(), self.pad.handlers(),
+            self.security.handlers(), self.offline.handlers(), self.account.handlers(),
+            self.finishing.handlers())
 
-    # --- moving in and out of the flows (called by Session) ------------------------------
+    def publish(self) -> None:
+        self.state.publish()
 
-    def _enter_flow(self, to: Screen, now: float, effects: list) -> None:
-        flow = self._flow
+    # --- moving in and out of the circulation screens (called by Session) --------------
+
+    def enter(self, to: Screen, now: float, effects: Effects) -> None:
+        flow = self.state.flow
         flow.lines, flow.receipt, flow.message = {}, None, None
         if to is Screen.RETURN or flow.patron is not None:
             self.view = replace(self.view, screen=to, notice=None)
             if to is Screen.ACCOUNT:
-                self._load_account(effects)
+                self.account.load(effects)
             else:
-                self._take_pad(now, effects)
+                self.pad.take_pad(now, effects)
         else:
-            flow.purpose, flow.step = to, "card"
+            flow.purpose, flow.step = to, Step.CARD
             self.view = replace(self.view, screen=Screen.IDENTIFY, notice=None)
-            if not self._circ.ils:
-                flow.message = "not_set_up"
-        self._publish()
+            if not self.state.circ.ils:
+                flow.message = IdentifyMessage.NOT_SET_UP
+        self.state.publish()
 
-    def _may_leave_flow(self) -> bool:
+    def may_leave(self) -> bool:
         return self.view.circulation.may_leave
 
-    def _leaving_flow(self, effects: list) -> None:
+    def leave_to_home(self, effects: Effects) -> None:
         """Back to home from a flow screen: its lines go, the patron stays."""
-        self._journal_standing(effects)
-        flow = self._flow
+        self.state.journal_standing(effects)
+        flow = self.state.flow
         flow.lines, flow.receipt, flow.message = {}, None, None
         if flow.patron is None:
-            flow.patron_id, flow.pin, flow.step, flow.pin_failures = None, None, "card", 0
-        self._publish()
+            flow.patron_id, flow.pin, flow.step, flow.pin_failures = None, None, Step.CARD, 0
+        self.state.publish()
 
-    def _leaving_circulation(self, effects: list) -> None:
+    def end_session(self, effects: Effects) -> None:
         """The session ends: tell the ILS, journal what was left standing, forget the patron."""
-        self._journal_standing(effects)
-        flow = self._flow
-        if flow.patron is not None and flow.patron.checked and self._ils_online is not False:
-            self._call(effects, "end_session", None, "end_session", patron_id=flow.patron_id)
-        self._flow = _Flow()
-        self._flow_no += 1
+        state = self.state
+        state.journal_standing(effects)
+        flow = state.flow
+        if flow.patron is not None and flow.patron.checked and state.ils_online is not False \
+                and flow.patron_id is not None:
+            state.call_for_flow(effects, Asked.END_SESSION, EndPatronSession(flow.patron_id))
+        state.flow = PatronFlow()
+        state.flow_no += 1
         # Books left lying on the pad are the last patron's: the next one must lift and place
         # them again to have them count, so nobody borrows or returns what they did not bring.
-        self._stale = {tag.uid for tag in self._pad_tags}
-        self._offline_total = None  # replays may have settled some by the next patron
-        self._offline_patron.clear()
-        self._counts_asked.clear()
-        waiting, self._waiting = self._waiting, []
+        state.stale = {tag.uid for tag in state.pad_tags}
+        state.offline_total = None  # replays may have settled some by the next patron
+        state.offline_patron.clear()
+        state.counts_asked.clear()
+        waiting, state.waiting = state.waiting, []
         for job in waiting:  # the ILS was away and the patron left before the store answered
-            self._finish(job, "ils_unavailable", effects)
+            state.finish(job, Reason.ILS_UNAVAILABLE, effects)
 
-    def _journal_standing(self, effects: list) -> None:
-        """Refusals that could still change (a missing part, a tag not yet read) are journaled
-        when the patron leaves them, not each time the pad flickers."""
-        kind = "checkin" if self.view.screen is Screen.RETURN else "checkout"
-        for line in self._flow.lines.values():
-            if line.reason in ("incomplete_set", "unreadable_tag"):
-                effects.append(ev.JournalAppend(kind, line.reason, item=line.item_id or None,
-                                                patron=self._flow.patron_id))
+    # --- the ILS answers: to the part that asked ------------------------------------------
 
-    # --- identifying the patron ----------------------------------------------------------
-
-    def _on_CardNumberTyped(self, event: ev.CardNumberTyped, now: float, effects: list) -> None:
-        number = event.number.strip()
-        if self.view.screen is Screen.IDENTIFY and number.isdigit() and \
-                len(number) <= MAX_CARD_DIGITS and self._flow.step == "card":
-            self._identify(number, now, effects)
-
-    def _on_PatronPinTyped(self, event: ev.PatronPinTyped, now: float, effects: list) -> None:
-        flow = self._flow
-        if self.view.screen is Screen.IDENTIFY and flow.step == "pin" and event.pin:
-            flow.pin, flow.step, flow.message = event.pin, "checking", None
-            self._call(effects, "patron", None, "patron", patron_id=flow.patron_id, pin=event.pin)
-            self._publish()
-
-    def _card_presented(self, number: str, now: float, effects: list) -> None:
-        screen = self.view.screen
-        if screen is Screen.ATTRACT:
-            self._open_session(now)
-            screen = Screen.HOME
-        if screen in (Screen.HOME, Screen.IDENTIFY):
-            if screen is Screen.HOME:
-                self._flow.purpose = Screen.BORROW
-            if self._flow.step != "checking":
-                self._identify(number, now, effects)
-        elif screen is Screen.RETURN:
-            self._acknowledge(now, "no_card_needed", {})
-        elif screen in (Screen.BORROW, Screen.ACCOUNT) and number == self._flow.patron_id:
-            pass  # the same card again
-        else:
-            self._acknowledge(now, "finish_first", {})
-
-    def _identify(self, number: str, now: float, effects: list) -> None:
-        flow = self._flow
-        flow.patron_id, flow.pin, flow.patron, flow.message = number, None, None, None
-        flow.pin_failures = 0
-        self.view = replace(self.view, screen=Screen.IDENTIFY, notice=None)
-        if not self._circ.ils:
-            flow.message, flow.step = "not_set_up", "card"
-        elif self._circ.pin == "yes":
-            flow.step = "pin"
-        else:
-            flow.step = "checking"
-            self._call(effects, "patron", None, "patron", patron_id=number, pin=None)
-        self._publish()
-
-    def _patron_answered(self, answer: ev.IlsAnswered, now: float, effects: list) -> None:
-        flow = self._flow
-        if answer.offline:
-            if self._circ.offline and flow.purpose is Screen.BORROW:
-                self._accept_patron(PatronView(mask(flow.patron_id), checked=False), (), (),
-                                    now, effects)
-            else:
-                self._identify_failed("unavailable")
-            return
-        info = answer.result
-        if answer.error or info is None:
-            log.warning("patron information failed: %s", answer.error)
-            self._identify_failed("ils_error")
-        elif info.valid is False:
-            self._identify_failed("unknown_card")
-        elif self._circ.pin != "no" and (info.pin_ok is False or (
-                info.pin_ok is None and flow.pin is None)):
-            # A missing CQ says nothing (some ILSs report it only when asked with a PIN): a
-            # patron is taken without a PIN only when the ILS said so, or with pin = "no".
-            if flow.pin is None:
-                flow.step, flow.message = "pin", None
-            else:
-                flow.pin_failures += 1
-                flow.pin = None
-                if flow.pin_failures >= self._circ.pin_attempts:
-                    self._identify_failed("pin_locked")
-                else:
-                    flow.step, flow.message = "pin", "wrong_pin"
-        else:
-            patron = PatronView(
-                masked=mask(flow.patron_id), name=info.name or "",
-                charged=max(info.charged_count or 0, len(info.charged)),
-                overdue=max(info.overdue_count or 0, len(info.overdue)),
-                holds_ready=max(info.hold_count or 0, len(info.holds_ready)),
-                fines=info.fines or "", currency=info.currency or "", blocks=tuple(info.blocks))
-            self._accept_patron(patron, tuple(info.charged), tuple(info.overdue), now, effects)
-
-    def _identify_failed(self, message: str) -> None:
-        flow = self._flow
-        flow.step, flow.message = "card", message
-        flow.patron_id, flow.pin, flow.pin_failures = None, None, 0
-
-    def _accept_patron(self, patron: PatronView, charged: tuple[str, ...],
-                       overdue: tuple[str, ...], now: float, effects: list) -> None:
-        flow = self._flow
-        flow.patron, flow.charged, flow.overdue_ids = patron, charged, overdue
-        flow.step, flow.message = "card", None
-        self.view = replace(self.view, screen=flow.purpose)
-        if flow.purpose is Screen.BORROW:
-            self._take_pad(now, effects)
-        elif flow.purpose is Screen.ACCOUNT:
-            self._show_loans(effects)
-
-    # --- books presented -----------------------------------------------------------------
-
-    def _on_BarcodeRead(self, event: BarcodeRead, now: float, effects: list) -> None:
-        if event.kind == "patron":
-            self._card_presented(event.data, now, effects)
-        elif event.kind == "ecard":
-            number = next((event.data[len(p):] for p in self._circ.ecard_prefixes
-                           if event.data.startswith(p)), event.data).strip()
-            self._card_presented(number, now, effects)
-        elif event.kind == "item":
-            self._item_presented(event.data, (), None, now, effects)
-        elif event.kind == "isbn":
-            self._acknowledge(now, "scan_isbn", {})  # a title's number, not this copy's
-        else:
-            self._acknowledge(now, "scan_unknown", {})
-        self._publish()
-
-    def _on_CardRead(self, event: CardRead, now: float, effects: list) -> None:
-        self._card_presented(event.data.strip(), now, effects)
-        self._publish()
-
-    def _on_TagsSeen(self, event: TagsSeen, now: float, effects: list) -> None:
-        cards = {t.uid: t.item_id for t in event.tags if t.usage == "patron_card" and t.item_id}
-        self._pad_tags = tuple(t for t in event.tags if t.uid not in cards)
-        self._stale &= {t.uid for t in event.tags}
-        self._pad_sets = tuple(s for s in event.sets if s.item_id not in cards.values())
-        self._pad_source = event.source
-        for uid, number in cards.items():
-            if uid not in self._pad_cards:  # a card left lying there is presented once
-                self._card_presented(number, now, effects)
-        self._pad_cards = set(cards)
-        if self._pad_tags:
-            self._pad_changed(now, effects)
-        self._publish()
-
-    def _pad_changed(self, now: float, effects: list) -> None:
-        screen = self.view.screen
-        if screen is Screen.RETURN or (screen is Screen.BORROW and self._flow.patron):
-            self._take_pad(now, effects)
-            return
-        unreadable = sum(1 for tag in self._pad_tags if tag.item_id is None or tag.error)
-        missing = sum(1 for item in self._pad_sets if not item.complete)
-        if unreadable:
-            self._acknowledge(now, "tags_unreadable", {"count": str(unreadable)})
-        elif missing:
-            self._acknowledge(now, "tags_incomplete", {"count": str(missing)})
-        elif screen in (Screen.ATTRACT, Screen.HOME, *EBOOK_SCREENS):
-            self._acknowledge(now, "tags_seen", {"count": str(len(self._pad_sets))})
-        elif screen is Screen.IDENTIFY:
-            self._acknowledge(now, "card_first", {})
-
-    def _take_pad(self, now: float, effects: list) -> None:
-        """Every complete item on the pad not yet on the screen becomes a line."""
-        if not self._circ.ils:
-            return  # the screen says the service is not set up here
-        lines = self._flow.lines
-        for item in self._pad_sets:
-            line = lines.get(item.item_id)
-            if line is not None and line.reason != "incomplete_set":
-                continue
-            parts = [t for t in self._pad_tags if t.item_id == item.item_id and not t.error]
-            if parts and all(t.uid in self._stale for t in parts):
-                continue
-            if not item.complete:
-                lines[item.item_id] = Line(item.item_id, item.item_id, status="refused",
-                                           reason="incomplete_set")
-                continue
-            usage = next((t.usage for t in parts), None)
-            self._item_presented(item.item_id, tuple(t.uid for t in parts), usage, now, effects)
-        for tag in self._pad_tags:
-            if (tag.item_id is None or tag.error) and f"tag:{tag.uid}" not in lines \
-                    and tag.uid not in self._stale:
-                lines[f"tag:{tag.uid}"] = Line(f"tag:{tag.uid}", "", status="staff",
-                                               reason="unreadable_tag")
-
-    def _item_presented(self, item_id: str, uids: tuple[str, ...], usage: str | None,
-                        now: float, effects: list) -> None:
-        screen = self.view.screen
-        if screen is Screen.ATTRACT:
-            self._open_session(now)
-            screen = Screen.HOME
-        if screen not in (Screen.BORROW, Screen.RETURN) or (
-                screen is Screen.BORROW and self._flow.patron is None):
-            self._acknowledge(now, "card_first" if screen is Screen.IDENTIFY else "choose_service",
-                              {"code": mask(item_id)})
-            return
-        lines = self._flow.lines
-        if not self._circ.ils or (item_id in lines and lines[item_id].reason != "incomplete_set"):
-            return  # not set up here (the screen says so), or already on the screen
-        if not uids:  # a barcode: its tags, when they lie on the pad, are part of the deal
-            tags = [t for t in self._pad_tags if t.item_id == item_id and not t.error]
-            item = next((s for s in self._pad_sets if s.item_id == item_id), None)
-            if item is not None and not item.complete:
-                lines[item_id] = Line(item_id, item_id, status="refused", reason="incomplete_set")
-                return
-            uids, usage = tuple(t.uid for t in tags), next((t.usage for t in tags), usage)
-        kind = "checkout" if screen is Screen.BORROW else "checkin"
-        job = _Job(kind, item_id, self._flow.patron_id if kind == "checkout" else None,
-                   self._flow_no, device=self._pad_source, uids=uids, usage=usage)
-        lines[item_id] = Line(item_id, item_id)
-        if kind == "checkout" and not self._flow.patron.can_borrow:
-            self._finish(job, "blocked", effects)
-        elif kind == "checkout":
-            self._call(effects, "checkout", job, "checkout", intent=self._intent(job, effects),
-                       patron_id=job.patron_id, item_id=item_id, pin=self._flow.pin)
-        else:
-            self._call(effects, "checkin", job, "checkin", intent=self._intent(job, effects),
-                       item_id=item_id)
-
-    # --- the ILS answers ------------------------------------------------------------------
-
-    def _on_IlsAnswered(self, event: ev.IlsAnswered, now: float, effects: list) -> None:
-        what, subject = self._calls.pop(event.token, (None, None))
-        if what is None:
+    def _on_IlsAnswered(self, event: ev.IlsAnswered, now: float, effects: Effects) -> None:
+        state = self.state
+        call = state.calls.pop(event.token, None)
+        if call is None:
             log.warning("an ILS answer nobody asked for (token %s)", event.token)
-            return
-        if what == "patron":
-            if subject == self._flow_no and self.view.screen is Screen.IDENTIFY \
-                    and self._flow.step == "checking":
-                self._patron_answered(event, now, effects)
-        elif what == "loans":
-            if subject == self._flow_no and self.view.screen is Screen.ACCOUNT:
-                self._loans_answered(event, effects)
-        elif what == "loan":
-            flow_no, item_id = subject
-            if flow_no == self._flow_no and self.view.screen is Screen.ACCOUNT:
-                self._loan_answered(item_id, event)
-        elif what in ("checkout", "checkin"):
-            self._transaction_answered(subject, event, effects)
-        elif what == "why":
-            self._refusal_explained(subject, event, effects)
-        elif what == "renew":
-            self._renew_answered(subject, event, effects)
-        elif event.error and what != "end_session":
-            log.warning("ILS %s failed: %s", what, event.error)
-        self._publish()
+        elif isinstance(call, JobCall):
+            self._job_answered(call, event, effects)
+        elif call.flow_no == state.flow_no:  # else the patron it was for has gone
+            self._flow_answered(call, event, now, effects)
+        state.publish()
 
-    def _transaction_answered(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
-        if job.flow_no != self._flow_no:
-            self._answered_too_late(job, answer, effects)
-            return
-        if answer.offline:
-            self._offline(job, effects)
-            return
-        if answer.unknown:
-            self._finish(job, UNKNOWN, effects)
-            return
-        result = answer.result
-        if answer.error or result is None:
-            log.warning("%s of %s failed: %s", job.kind, job.item_id, answer.error)
-            self._finish(job, "ils_error", effects)
-            return
-        job.title = result.title or job.title
-        job.message = " ".join(result.screen_message)
-        if not result.ok:
-            # Ask what the item is, to tell the patron why in words (on hold, unknown...).
-            self._call(effects, "why", job, "item", item_id=job.item_id)
-            return
-        if job.kind == "checkout":
-            job.line = Line(job.item_id, job.item_id, job.title, "ok",
-                            due=due_text(result.due_date, result.due),
-                            renewal=bool(result.renewal))
-            change = result.desensitize is not False
+    def _job_answered(self, call: JobCall, event: ev.IlsAnswered, effects: Effects) -> None:
+        if call.asked in (Asked.CHECKOUT, Asked.CHECKIN):
+            self.transactions.answered(call.job, event, effects)
+        elif call.asked is Asked.WHY:
+            self.transactions.refusal_explained(call.job, event, effects)
+        elif call.asked is Asked.RENEW:
+            self.account.renew_answered(call.job, event, effects)
         else:
-            job.line = Line(job.item_id, job.item_id, job.title, "ok",
-                            sort_bin=result.sort_bin or "", alert=bool(result.alert))
-            change = result.resensitize is not False
-        self._secure(job, change, effects)
+            raise ValueError(f"no transaction asks the ILS for {call.asked}")
 
-    def _answered_too_late(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
-        """The patron has gone: journal what the ILS did, and leave the tags alone (nobody
-        is there to take the book, so its alarm stays as it is)."""
-        result = answer.result
-        if answer.offline:
-            outcome = "ils_unavailable"
-        elif answer.unknown:
-            outcome = UNKNOWN
-        elif answer.error or result is None:
-            outcome = "ils_error"
-        else:
-            job.title = result.title or job.title
-            outcome = "ok" if result.ok else "ils_refused"
-        self._finish(job, outcome, effects)
-
-    def _refusal_explained(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
-        item = None if (answer.error or answer.offline) else answer.result
-        if item is not None:
-            job.title = job.title or item.title or ""
-        reason = refusal_reason(item, job.usage, job.kind)
-        if job.kind == "checkout" and reason in ITEM_REFUSALS:
-            effects.append(ev.RememberRefusal(job.item_id, reason))
-        self._finish(job, reason, effects)
-
-    def _secure(self, job: _Job, change: bool, effects: list) -> None:
-        """Disarm (checkout) or arm (checkin) every part, then finish once all read back."""
-        if not change or not job.uids:
-            self._finish(job, "offline" if job.offline else "ok", effects)
-            return
-        job.pending = set(job.uids)
-        for uid in job.uids:
-            token = next(self._tokens)
-            self._security[token] = job
-            effects.append(ev.SetSecurity(token, job.device, uid, secured=job.kind == "checkin"))
-
-    def _on_SecurityDone(self, event: ev.SecurityDone, now: float, effects: list) -> None:
-        job = self._security.pop(event.token, None)
-        if job is None:
-            return
-        wanted = job.kind == "checkin"
-        if not event.ok or event.secured is not wanted:
-            log.warning("security of %s (%s) not %s: %s", event.uid, job.item_id,
-                        "set" if wanted else "cleared", event.error or f"read {event.secured}")
-            job.security_failed = True
-        job.pending.discard(event.uid)
-        if not job.pending:
-            outcome = "security_failed" if job.security_failed else (
-                "offline" if job.offline else "ok")
-            self._finish(job, outcome, effects)
-        self._publish()
-
-    def _finish(self, job: _Job, outcome: str, effects: list) -> None:
-        """The journal row first, then the line the patron sees."""
-        detail: dict[str, Any] = {}
-        if job.offline:
-            detail["offline"] = True
-        if job.message and outcome not in ("ok", "offline"):
-            detail["message"] = mask_numbers_in(job.message)[:200]
-        if job.line is not None and job.line.renewal:
-            detail["renewal"] = True
-        if job.flow_no != self._flow_no:
-            detail["after_session"] = True  # the patron had gone; staff may need to look
-        # An unknown result leaves the intent open: it is reconciled with the ILS later.
-        effects.append(ev.JournalAppend(job.kind, outcome, item=job.item_id,
-                                        title=job.title or None, patron=job.patron_id,
-                                        detail=detail, intent=job.intent,
-                                        settles=outcome != UNKNOWN))
-        if job.flow_no != self._flow_no:
-            return
-        base = job.line or Line(job.item_id, job.item_id, job.title)
-        if outcome == "ok":
-            line = replace(base, title=job.title, status="ok")
-        elif outcome == "offline":
-            line = replace(base, title=job.title, status="offline", due="")
-        elif outcome in ("security_failed", "offline_failed", UNKNOWN):
-            line = replace(base, title=job.title, status="staff", reason=outcome)
-        else:
-            line = replace(base, title=job.title, status="refused", reason=outcome,
-                           message=job.message)
-        self._flow.lines[job.item_id] = line
-
-    # --- offline --------------------------------------------------------------------------
-
-    def _offline(self, job: _Job, effects: list) -> None:
-        if not self._circ.offline:
-            self._finish(job, "ils_unavailable", effects)
-            return
-        if job.kind == "checkout" and not lendable_offline(job.item_id, job.usage,
-                                                           self._circ.offline_refuse):
-            self._finish(job, "offline_not_lendable", effects)  # its alarm stays armed
-            return
-        who = job.patron_id if job.kind == "checkout" else None
-        known = self._offline_total is not None and (who is None or who in self._offline_patron)
-        if not known:
-            job.waiting_counts = True
-            self._waiting.append(job)
-            if who not in self._counts_asked:
-                self._counts_asked.add(who)
-                effects.append(ev.CountOffline(who))
-            return
-        if self._offline_total >= self._circ.offline_max_total or (
-                who is not None and self._offline_patron[who] >= self._circ.offline_max_items):
-            self._finish(job, "offline_limit", effects)
-            return
-        # Reserved now, so that books placed together cannot pass the limit together.
-        self._offline_total += 1
-        if who is not None:
-            self._offline_patron[who] += 1
-        token = next(self._tokens)
-        self._records[token] = job
-        effects.append(ev.OfflineRecord(job.kind, job.patron_id, job.item_id, token))
-
-    def _on_OfflineCounts(self, event: ev.OfflineCounts, now: float, effects: list) -> None:
-        self._counts_asked.discard(event.patron_id)
-        self._offline_total = event.total_pending
-        if event.patron_id is not None:
-            self._offline_patron[event.patron_id] = event.patron_pending
-        waiting, self._waiting = self._waiting, []
-        for job in waiting:
-            job.waiting_counts = False
-            self._offline(job, effects)
-        self._publish()
-
-    def _on_OfflineRecorded(self, event: ev.OfflineRecorded, now: float, effects: list) -> None:
-        job = self._records.pop(event.token, None)
-        if job is None:
-            return
-        if not event.ok:
-            log.error("offline %s of %s not recorded: %s", job.kind, job.item_id, event.error)
-            self._offline_total = None  # ask again: the store may not have it
-            self._offline_patron.clear()
-            self._finish(job, event.reason or "offline_failed", effects)
-        else:
-            job.offline = True
-            job.line = Line(job.item_id, job.item_id, job.title, "offline")
-            self._secure(job, True, effects)
-        self._publish()
-
-    def _on_OfflineReplayed(self, event: ev.OfflineReplayed, now: float, effects: list) -> None:
-        detail = {"kind": event.kind}
-        if event.message:
-            detail["message"] = mask_numbers_in(event.message)[:200]
-        effects.append(ev.JournalAppend("offline_replay", event.outcome, item=event.item_id,
-                                        title=event.title or None, patron=event.patron_id,
-                                        detail=detail))
-
-    def _on_IlsState(self, event: ev.IlsState, now: float, effects: list) -> None:
-        if event.online != self._ils_online:
-            log.info("the ILS is %s%s", "back" if event.online else "away",
-                     f": {event.detail}" if event.detail else "")
-        self._ils_online = event.online
-        self._publish()
-
-    # --- my account and renewals ----------------------------------------------------------
-
-    def _load_account(self, effects: list) -> None:
-        flow = self._flow
-        if not flow.patron.checked:
-            return  # taken offline: the screen says the account cannot be shown
-        flow.loading = True
-        self._call(effects, "loans", self._flow_no, "patron", patron_id=flow.patron_id,
-                   pin=flow.pin)
-
-    def _loans_answered(self, answer: ev.IlsAnswered, effects: list) -> None:
-        flow = self._flow
-        flow.loading = False
-        info = None if (answer.error or answer.offline) else answer.result
-        if info is None:
-            flow.message = "unavailable" if answer.offline else "ils_error"
-            return
-        flow.charged, flow.overdue_ids = tuple(info.charged), tuple(info.overdue)
-        self._show_loans(effects)
-
-    def _show_loans(self, effects: list) -> None:
-        flow = self._flow
-        flow.lines = {}
-        for item_id in flow.charged:
-            flow.lines[item_id] = Line(item_id, item_id, overdue=item_id in flow.overdue_ids)
-            self._call(effects, "loan", (self._flow_no, item_id), "item", item_id=item_id)
-
-    def _loan_answered(self, item_id: str, answer: ev.IlsAnswered) -> None:
-        line = self._flow.lines.get(item_id)
-        if line is None:
-            return
-        item = None if (answer.error or answer.offline) else answer.result
-        self._flow.lines[item_id] = replace(
-            line, status="listed", title=(item.title if item else "") or line.title,
-            due=due_text(None, item.due) if item else "")
-
-    def _on_Renew(self, event: ev.Renew, now: float, effects: list) -> None:
-        flow = self._flow
-        if self.view.screen is not Screen.ACCOUNT or flow.patron is None:
-            return
-        targets = [line for line in flow.lines.values() if line.status == "listed"
-                   and (event.item_id is None or line.item_id == event.item_id)]
-        for line in targets:
-            job = _Job("renew", line.item_id, flow.patron_id, self._flow_no, title=line.title)
-            job.line = line
-            flow.lines[line.item_id] = replace(line, status="busy")
-            if not flow.patron.can_renew:
-                self._finish(job, "blocked", effects)
-            else:
-                # The due date before, so that a renewal whose reply was lost can be told.
-                intent = self._intent(job, effects, {"due_before": line.due} if line.due else {})
-                self._call(effects, "renew", job, "renew", intent=intent,
-                           patron_id=flow.patron_id, item_id=line.item_id, pin=flow.pin)
-        self._publish()
-
-    def _renew_answered(self, job: _Job, answer: ev.IlsAnswered, effects: list) -> None:
-        if answer.unknown:
-            self._finish(job, UNKNOWN, effects)
-            return
-        result = None if (answer.error or answer.offline) else answer.result
-        if result is None:
-            self._finish(job, "ils_unavailable" if answer.offline else "ils_error", effects)
-            return
-        job.title = result.title or job.title
-        job.message = " ".join(result.screen_message)
-        if result.ok:
-            job.line = replace(job.line, due=due_text(result.due_date, result.due),
-                               renewed=True, overdue=False)
-            self._finish(job, "ok", effects)
-        else:
-            self._finish(job, "ils_refused", effects)
-            if job.flow_no == self._flow_no:  # the loan is still listed, with why not
-                line = self._flow.lines[job.item_id]
-                self._flow.lines[job.item_id] = replace(line, due=job.line.due)
-
-    # --- finishing: the receipt -----------------------------------------------------------
-
-    def _on_FinishFlow(self, event: ev.FinishFlow, now: float, effects: list) -> None:
-        screen = self.view.screen
-        if screen not in CIRCULATION or self.view.circulation.busy:
-            return
-        lines = list(self._flow.lines.values())
-        if screen is Screen.ACCOUNT:  # loans merely listed are not on the receipt
-            lines = [line for line in lines if line.renewed or line.status == "refused"]
-        done = [line for line in lines if line.transacted or line.renewed]
-        self._journal_standing(effects)
-        self._flow.lines = {}
-        if not done:
-            self._close(now, "ok", effects)
-            return
-        kind = {"borrow": "borrow", "return": "return", "account": "renew"}[_FLOW_NAMES[screen]]
-        receipt = self._receipt(kind, [line for line in lines if line.item_id])
-        text = receipts.receipt_text(receipt, self.view.language)
-        qr = receipts.receipt_qr_text(receipt, self.view.language)
-        printing = "none"
-        if self._circ.printer and self._circ.receipt == "always":
-            printing = "printing"
-            effects.append(ev.PrintReceipt(text, qr))
-        elif self._circ.printer and self._circ.receipt == "ask":
-            printing = "offered"
-        effects.append(ev.JournalAppend("receipt", "shown", detail={"kind": kind,
-                                                                     "lines": len(done)}))
-        self._flow.receipt = ReceiptView(kind, text, qr, printing)
-        self.view = replace(self.view, screen=Screen.RECEIPT, notice=None)
-        self._publish()
-
-    def _receipt(self, kind: str, lines: list[Line]) -> receipts.Receipt:
-        patron = self._flow.patron
-        return receipts.Receipt(
-            kind=kind, library_name_zh=self._circ.library_name_zh,
-            library_name_en=self._circ.library_name_en, kiosk_id=self._circ.kiosk_id,
-            when=self._wall(), patron_masked=patron.masked if patron and kind != "return" else "",
-            lines=tuple(receipts.ReceiptLine(line.title or line.item_id, line.item_id,
-                                             line.due or None, *_receipt_outcome(kind, line))
-                        for line in lines))
-
-    def _on_PrintRequested(self, event: ev.PrintRequested, now: float, effects: list) -> None:
-        receipt = self._flow.receipt
-        if self.view.screen is Screen.RECEIPT and receipt and receipt.printing in ("offered",
-                                                                                   "failed"):
-            effects.append(ev.PrintReceipt(receipt.text, receipt.qr))
-            self._flow.receipt = replace(receipt, printing="printing")
-            self._publish()
-
-    def _on_ReceiptPrinted(self, event: ev.ReceiptPrinted, now: float, effects: list) -> None:
-        effects.append(ev.JournalAppend("receipt", "printed" if event.ok else "print_failed",
-                                        detail={} if event.ok else {"error": event.error or ""}))
-        receipt = self._flow.receipt
-        if receipt is not None and self.view.screen is Screen.RECEIPT:
-            self._flow.receipt = replace(receipt, printing="printed" if event.ok else "failed")
-            self._publish()
-
-    # --- plumbing -------------------------------------------------------------------------
-
-    def _call(self, effects: list, what: str, subject: Any, op: str, *,
-              intent: int | None = None, **args: Any) -> None:
-        token = next(self._tokens)
-        self._calls[token] = (what, self._flow_no if subject is None else subject)
-        effects.append(ev.IlsCall(token, op, args, intent=intent))
-
-    def _intent(self, job: _Job, effects: list, detail: dict[str, Any] | None = None) -> int:
-        """Journal, before the call, that `job` is about to go to the ILS: a crash after the
-        ILS acted still leaves a trace to reconcile at the next start."""
-        job.intent = next(self._tokens)
-        effects.append(ev.JournalIntent(job.intent, job.kind, job.item_id, job.patron_id,
-                                        detail or {}))
-        return job.intent
-
-    def _publish(self) -> None:
-        flow, circ = self._flow, self._circ
-        if not circ.ils:
-            service = "not_set_up"
-        elif self._ils_online is False:
-            service = "offline" if circ.offline else "unavailable"
-        else:
-            service = "ok"
-        view = CirculationView(purpose=flow.purpose, step=flow.step, message=flow.message,
-                               patron=flow.patron, lines=tuple(flow.lines.values()),
-                               service=service, loading=flow.loading, receipt=flow.receipt)
-        if view != self.view.circulation:
-            self.view = replace(self.view, circulation=view)
-
-
-def refusal_reason(item: Any, usage: str | None, kind: str) -> str:
-    """Why the ILS said no, from what it says of the item (an `ItemInfo`, or None)."""
-    if usage == "not_for_circulation":
-        return "not_for_loan"
-    if item is None:
-        return "ils_refused"
-    if not item.title:
-        return "unknown_item"
-    if kind == "checkout":
-        if item.circulation in ("waiting_on_hold_shelf", "recalled") or (item.hold_queue or 0) > 0:
-            return "on_hold"
-        if item.circulation in ("charged", "charged_recall"):
-            return "on_loan"
-    return "ils_refused"
-
-
-def due_text(due_date: date | None, text: str) -> str:
-    """YYYY-MM-DD for a parsed date, a SIP2 date (YYYYMMDDZZZZHHMMSS) or an ISO one."""
-    if due_date is not None:
-        return due_date.isoformat()
-    text = (text or "").strip()
-    digits = text[:8]
-    if len(text) >= 8 and digits.isdigit():
-        return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}"
-    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
-        return text[:10]
-    return text
-
-
-def _receipt_outcome(kind: str, line: Line) -> tuple[str, str]:
-    """(outcome, reason) as `kiosk.receipts` names them."""
-    if line.status in ("refused", "staff"):
-        words = line.reason == "ils_refused" and line.message  # the ILS's own, when plainer
-        return line.status, words or line.reason
-    if line.status == "offline":
-        return "offline", ""
-    done = {"borrow": "borrowed", "return": "returned", "renew": "renewed"}[kind]
-    return ("renewed" if line.renewal else done), ""
+    def _flow_answered(self, call: FlowCall, event: ev.IlsAnswered, now: float,
+                       effects: Effects) -> None:
+        state, screen = self.state, self.view.screen
+        if call.asked is Asked.PATRON:
+            if screen is Screen.IDENTIFY and state.flow.step is Step.CHECKING \
+                    and self.ident.patron_answered(event):
+                if state.flow.purpose is Screen.BORROW:
+                    self.pad.take_pad(now, effects)
+                elif state.flow.purpose is Screen.ACCOUNT:
+                    self.account.show_loans(effects)
+        elif call.asked is Asked.LOANS:
+            if screen is Screen.ACCOUNT:
+                self.account.loans_answered(event, effects)
+        elif call.asked is Asked.LOAN:
+            if screen is Screen.ACCOUNT:
+                self.account.loan_answered(call.item_id, event)
+        elif event.error and call.asked is not Asked.END_SESSION:
+            log.warning("ILS %s failed: %s", call.asked, event.error)

@@ -8,28 +8,30 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kiosk.core.circulation_view import Line, PatronView
 from kiosk.core.marks import N_
+from kiosk.core.outcomes import Reason
 
 Translate = Callable[..., str]  # tr(language, msgid, **args)
 
 # A line's reason (also the journal outcome of a refused transaction).
-REASONS = {
-    "blocked": N_("Your card cannot borrow right now. Please ask staff."),
-    "on_hold": N_("On hold for another reader."),
-    "not_for_loan": N_("This item is for use in the library only."),
-    "unknown_item": N_("The library system does not know this item. Please hand it to staff."),
-    "on_loan": N_("This item is on loan. Please hand it to staff."),
-    "incomplete_set": N_("Part of this item is missing. Please put all parts on the pad."),
-    "unreadable_tag": N_("This tag cannot be read. Please hand the item to staff."),
-    "security_failed": N_("The alarm could not be changed. Please see staff before leaving."),
-    "ils_refused": N_("The library system said no."),
-    "ils_error": N_("The library system did not answer properly. Please ask staff."),
-    "ils_unavailable": N_("The library system cannot be reached right now. Please ask staff."),
-    "offline_limit": N_("No more items can be accepted while the library system is away."),
-    "offline_failed": N_("This could not be recorded. Please ask staff."),
-    "offline_not_lendable": N_("This item cannot be lent while the library system is away."),
+REASONS: dict[str, str] = {  # keyed by `Reason`
+    Reason.BLOCKED: N_("Your card cannot borrow right now. Please ask staff."),
+    Reason.ON_HOLD: N_("On hold for another reader."),
+    Reason.NOT_FOR_LOAN: N_("This item is for use in the library only."),
+    Reason.UNKNOWN_ITEM: N_("The library system does not know this item. Please hand it to staff."),
+    Reason.ON_LOAN: N_("This item is on loan. Please hand it to staff."),
+    Reason.INCOMPLETE_SET: N_("Part of this item is missing. Please put all parts on the pad."),
+    Reason.UNREADABLE_TAG: N_("This tag cannot be read. Please hand the item to staff."),
+    Reason.SECURITY_FAILED: N_("The alarm could not be changed. Please see staff before leaving."),
+    Reason.ILS_REFUSED: N_("The library system said no."),
+    Reason.ILS_ERROR: N_("The library system did not answer properly. Please ask staff."),
+    Reason.ILS_UNAVAILABLE: N_("The library system cannot be reached right now. Please ask staff."),
+    Reason.OFFLINE_LIMIT: N_("No more items can be accepted while the library system is away."),
+    Reason.OFFLINE_FAILED: N_("This could not be recorded. Please ask staff."),
+    Reason.OFFLINE_NOT_LENDABLE: N_("This item cannot be lent while the library system is away."),
     # The ILS's answer was lost and it could not be asked: staff look it up, nothing is assumed.
-    "unknown": N_("Result unknown: please contact staff."),
+    Reason.UNKNOWN: N_("Result unknown: please contact staff."),
 }
 
 # What a finished line says, by flow and status.
@@ -76,7 +78,7 @@ def blocks_sentence(blocks: tuple[str, ...], tr: Translate, lang: str) -> str:
     return tr(lang, "Please note: {reasons}. Please ask staff.", reasons=separator.join(known))
 
 
-def patron_summary(patron, tr: Translate, lang: str) -> list[str]:
+def patron_summary(patron: PatronView, tr: Translate, lang: str) -> list[str]:
     """The patron's account in a few plain lines (a `PatronView`)."""
     if not patron.checked:
         return [tr(lang, "Card {card}", card=patron.masked),
@@ -94,12 +96,12 @@ def patron_summary(patron, tr: Translate, lang: str) -> list[str]:
     return lines
 
 
-def line_status(line, flow: str, tr: Translate, lang: str) -> str:
+def line_status(line: Line, flow: str, tr: Translate, lang: str) -> str:
     """The second line of a book's row: borrowed and due when, or why not."""
     if line.status == "busy":
         return tr(lang, BUSY)
     if line.status in ("refused", "staff"):
-        text = tr(lang, REASONS.get(line.reason, REASONS["ils_refused"]))
+        text = tr(lang, REASONS[line.reason or Reason.ILS_REFUSED])
         return f"{text} {line.message}".strip() if line.message else text
     if flow == "account":
         key = "ok" if line.renewed else ("overdue" if line.overdue else "listed")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.core.events import Screen
+from kiosk.core.outcomes import IdentifyMessage, LineStatus, Printing, Reason, Service, Step
+from kiosk.core.receipt_data import Receipt
 from kiosk.core.offline_rules import ItemRule
 
 BORROW_BLOCKS = frozenset({"charge_denied", "card_lost"})  # no checkout is even tried
@@ -37,8 +39,8 @@ class Line:
     key: str  # the item id, or "tag:<uid>" for a tag that could not be read
     item_id: str
     title: str = ""
-    status: str = "busy"  # busy, ok, offline, refused, staff (see staff), listed (account)
-    reason: str = ""  # why not (circulation_text.REASONS); the journal outcome
+    status: LineStatus = LineStatus.BUSY
+    reason: Reason | None = None  # why not; the journal outcome
     due: str = ""  # YYYY-MM-DD when the ILS sent a date, else its text
     message: str = ""  # the ILS's own words (AF)
     sort_bin: str = ""
@@ -50,7 +52,8 @@ class Line:
     @property
     def transacted(self) -> bool:
         """It happened in the ILS (or the offline store): it belongs on the receipt."""
-        return self.status in ("ok", "offline") or self.reason == "security_failed"
+        return self.status in (LineStatus.OK, LineStatus.OFFLINE) or \
+            self.reason is Reason.SECURITY_FAILED
 
 
 @dataclass(frozen=True)
@@ -83,27 +86,29 @@ class PatronView:
 
 @dataclass(frozen=True)
 class ReceiptView:
+    """The receipt as data; the screen renders it (kiosk.receipts) in `language`, the patron's
+    language when they finished."""
     kind: str  # borrow, return, renew
-    text: str  # in the patron's language, as the printer would print it
-    qr: str
-    printing: str = "none"  # none (no printer or never), offered, printing, printed, failed
+    receipt: Receipt
+    language: str
+    printing: Printing = Printing.NONE
 
 
 @dataclass(frozen=True)
 class CirculationView:
     purpose: Screen = Screen.BORROW  # where identifying leads
-    step: str = "card"  # identify: card, pin, checking
-    message: str | None = None  # identify: unknown_card, wrong_pin, pin_locked, unavailable...
+    step: Step = Step.CARD  # identify
+    message: IdentifyMessage | None = None
     patron: PatronView | None = None
     lines: tuple[Line, ...] = ()
-    service: str = "ok"  # ok, offline (accepting offline), unavailable, not_set_up
+    service: Service = Service.OK
     loading: bool = False  # account: the loans are being fetched
     receipt: ReceiptView | None = None
 
     @property
     def busy(self) -> bool:
-        return self.loading or self.step == "checking" or any(
-            line.status == "busy" for line in self.lines)
+        return self.loading or self.step is Step.CHECKING or any(
+            line.status is LineStatus.BUSY for line in self.lines)
 
     @property
     def may_leave(self) -> bool:

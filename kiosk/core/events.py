@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk.core.ils_calls import IlsRequest, IlsResult
+from kiosk.core.outcomes import Reason
+from kiosk.core.receipt_data import Receipt
+
 
 class Screen(StrEnum):
     ATTRACT = "attract"
@@ -173,7 +177,7 @@ class IlsAnswered:
     request did not go out). `unknown`: the request went out but what the ILS did cannot be
     found out now (`kiosk.sip2.errors.IlsOutcomeUnknown`)."""
     token: int
-    result: object | None
+    result: IlsResult | None
     error: str | None = None
     offline: bool = False
     unknown: bool = False
@@ -207,11 +211,11 @@ class OfflineCounts:
 @dataclass(frozen=True)
 class OfflineRecorded:
     """The offline store kept (or failed to keep) an `OfflineRecord`. `reason`: a refusal the
-    patron is told (circulation_text.REASONS), e.g. an item the ILS refused recently."""
+    patron is told, e.g. an item the ILS refused recently."""
     token: int
     ok: bool
     error: str | None = None
-    reason: str = ""
+    reason: Reason | None = None
 
 
 @dataclass(frozen=True)
@@ -339,11 +343,11 @@ class RunUpload:
 
 @dataclass(frozen=True)
 class IlsCall:
-    """Ask the ILS worker to call `Sip2Client.<op>(**args)`; answered by `IlsAnswered(token)`.
-    `intent`: the key of the `JournalIntent` that must be on disk before this call goes."""
+    """Ask the ILS worker to carry out `request` (a `kiosk.core.ils_calls` request); answered
+    by `IlsAnswered(token)`. `intent`: the key of the `JournalIntent` that must be on disk
+    before this call goes."""
     token: int
-    op: str
-    args: dict[str, Any] = field(default_factory=dict)
+    request: IlsRequest
     intent: int | None = None
 
 
@@ -358,8 +362,9 @@ class SetSecurity:
 
 @dataclass(frozen=True)
 class PrintReceipt:
-    text: str
-    qr: str | None = None
+    """Print `receipt` (rendered by the runtime, in `language`); answered by `ReceiptPrinted`."""
+    receipt: Receipt
+    language: str
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, Tag
 from kiosk.core import events as ev
 from kiosk.core.circulation import CirculationFlow
 from kiosk.core.circulation_view import CirculationSettings, CirculationView
-from kiosk.core.ebooks import EbookFlow, EbookView
+from kiosk.core.ebook_flow import EbookFlow, EbookView
 from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
+from kiosk.core.flow_port import Effects, Handler, Handlers, handler_table
+from kiosk.core.staff_flow import StaffFlow
 
 log = logging.getLogger(__name__)
 
@@ -96,20 +98,25 @@ class View:
                             if device.state != "connected"))
 
 
-class Session(EbookFlow, CirculationFlow):
+class Session:
+    """The session's own events (screens, idle timer, devices, out of service), and the three
+    flows it owns: `ebooks`, `circulation` and `staff` (`kiosk.core.flow_port.SessionPort` is
+    what they see of it). Every event type has one handler, in one table."""
+
     def __init__(self, settings: Settings, now: float, *,
                  wall: Callable[[], datetime] = datetime.now) -> None:
         """`wall` gives local time for receipts; the session's own clock is `now`."""
         self.settings = settings
         self.view = View(language=settings.language)
-        self._circulation_init(wall)
-        self._publish()
+        self.ebooks = EbookFlow(self)
+        self.circulation = CirculationFlow(self, wall)
+        self.staff = StaffFlow(self)
+        self.handlers: dict[type, Handler] = handler_table(
+            self._handlers(), self.ebooks.handlers(), self.circulation.handlers(),
+            self.staff.handlers())
+        self.circulation.publish()
         self._last_activity = now
         self._started_at: float | None = None  # a patron session is open
-        self._failed_pins = 0
-        self._locked_until = 0.0
-        self._pin_tokens = 0
-        self._pin_checking: int | None = None  # the token of the check under way
 
     # --- the one way in -------------------------------------------------------------------
 
@@ -121,54 +128,67 @@ class Session(EbookFlow, CirculationFlow):
             self._last_activity = now
             if self.view.countdown is not None:
                 self.view = replace(self.view, countdown=None)
-        handler = getattr(self, f"_on_{type(event).__name__}", None)
-        if handler is None:
-            log.warning("ignored event %r", event)
-            return effects
+        handler = self.handlers.get(type(event))
+        if handler is None:  # a programming error: tests check every event has a handler
+            raise TypeError(f"the session has no handler for the event {type(event).__name__}")
         handler(event, now, effects)
         return effects
 
+    @property
+    def pad_uids(self) -> frozenset[str]:
+        """The tags on the pad as last reported (patron cards included)."""
+        return self.circulation.pad_uids
+
+    def _handlers(self) -> Handlers:
+        return {
+            ev.Touch: self._on_Touch, ev.Start: self._on_Start, ev.Navigate: self._on_Navigate,
+            ev.EndSession: self._on_EndSession, ev.SetLanguage: self._on_SetLanguage,
+            DeviceStatus: self._on_DeviceStatus, DeviceFault: self._on_DeviceFault,
+            ev.Tick: self._on_Tick, ev.JournalFailed: self._on_JournalFailed,
+            ev.JournalRestored: self._on_JournalRestored,
+        }
+
     # --- patron flow ----------------------------------------------------------------------
 
-    def _on_Touch(self, event: ev.Touch, now: float, effects: list) -> None:
+    def _on_Touch(self, event: ev.Touch, now: float, effects: Effects) -> None:
         pass  # activity is all a touch means here
 
-    def _on_Start(self, event: ev.Start, now: float, effects: list) -> None:
+    def _on_Start(self, event: ev.Start, now: float, effects: Effects) -> None:
         if self.view.screen is Screen.ATTRACT:
-            self._open_session(now)
+            self.open_session(now)
 
-    def _on_Navigate(self, event: ev.Navigate, now: float, effects: list) -> None:
+    def _on_Navigate(self, event: ev.Navigate, now: float, effects: Effects) -> None:
         screen = self.view.screen
         if event.to not in _ALLOWED_MOVES.get(screen, ()):
             log.warning("no way from %s to %s", screen, event.to)
             return
         if screen in CIRCULATION_SCREENS:
-            if not self._may_leave_flow():
+            if not self.circulation.may_leave():
                 log.info("not leaving %s: a book is in progress or done (Finish ends it)", screen)
                 return
-            self._leaving_flow(effects)
-        self._leaving_ebooks(effects)
+            self.circulation.leave_to_home(effects)
+        self.ebooks.leaving(effects)
         books = self.view.ebooks if event.to in EBOOK_SCREENS else EbookView()
         self.view = replace(self.view, ebooks=books)
         if event.to in CIRCULATION:
-            self._enter_flow(event.to, now, effects)
+            self.circulation.enter(event.to, now, effects)
         else:
             self.view = replace(self.view, screen=event.to, notice=None)
 
-    def _on_EndSession(self, event: ev.EndSession, now: float, effects: list) -> None:
-        self._close(now, "ok", effects)
+    def _on_EndSession(self, event: ev.EndSession, now: float, effects: Effects) -> None:
+        self.close(now, "ok", effects)
 
-    def _on_SetLanguage(self, event: ev.SetLanguage, now: float, effects: list) -> None:
+    def _on_SetLanguage(self, event: ev.SetLanguage, now: float, effects: Effects) -> None:
         if event.language in self.settings.languages:
             self.view = replace(self.view, language=event.language)
 
-    def _acknowledge(self, now: float, message: str, args: dict[str, str]) -> None:
+    def acknowledge(self, now: float, message: str, args: Mapping[str, str]) -> None:
         if self.view.screen is Screen.ATTRACT:
-            self._open_session(now)
+            self.open_session(now)
         if self.view.screen in _PATRON_SCREENS:
             self.view = replace(self.view, notice=Notice(message, args, now))
 
-    def _on_DeviceStatus(self, event: DeviceStatus, now: float, effects: list) -> None:
+    def _on_DeviceStatus(self, event: DeviceStatus, now: float, effects: Effects) -> None:
         devices = dict(self.view.devices)
         before = devices.get(event.source)
         faults = before.faults if before else 0
@@ -176,7 +196,7 @@ class Session(EbookFlow, CirculationFlow):
         devices[event.source] = DeviceState(event.state, event.detail, since, faults)
         self.view = replace(self.view, devices=MappingProxyType(devices))
 
-    def _on_DeviceFault(self, event: DeviceFault, now: float, effects: list) -> None:
+    def _on_DeviceFault(self, event: DeviceFault, now: float, effects: Effects) -> None:
         devices = dict(self.view.devices)
         before = devices.get(event.source) or DeviceState("connected", "", now)
         devices[event.source] = replace(before, faults=event.count)
@@ -184,9 +204,9 @@ class Session(EbookFlow, CirculationFlow):
 
     # --- idle timer -----------------------------------------------------------------------
 
-    def _on_Tick(self, event: ev.Tick, now: float, effects: list) -> None:
+    def _on_Tick(self, event: ev.Tick, now: float, effects: Effects) -> None:
         if self.view.screen is Screen.ADMIN_PIN and self.view.pin_message == "locked":
-            self._show_lockout(now)
+            self.staff.show_lockout(now)
         notice = self.view.notice
         if notice is not None and now - notice.shown_at >= NOTICE_SECONDS:
             self.view = replace(self.view, notice=None)
@@ -195,156 +215,35 @@ class Session(EbookFlow, CirculationFlow):
         idle = now - self._last_activity
         limit = self.settings.idle_timeout_s + self.settings.countdown_s
         if idle >= limit:
-            self._close(now, "timeout", effects)
+            self.close(now, "timeout", effects)
         elif idle >= self.settings.idle_timeout_s:
             self.view = replace(self.view, countdown=max(1, math.ceil(limit - idle)))
 
     # --- out of service: the journal cannot be written ------------------------------------
 
-    def _on_JournalFailed(self, event: ev.JournalFailed, now: float, effects: list) -> None:
+    def _on_JournalFailed(self, event: ev.JournalFailed, now: float, effects: Effects) -> None:
         """Whatever the patron was doing ends: nothing more may be confirmed. Staff on the
         admin screen stay there, to see why."""
         if self.view.out_of_service is None:
             self.view = replace(self.view, out_of_service=OutOfService(event.cause, now))
         if self.view.screen not in (Screen.ADMIN_PIN, Screen.ADMIN, Screen.OUT_OF_SERVICE):
-            self._close(now, "out_of_service", effects)
+            self.close(now, "out_of_service", effects)
 
-    def _on_JournalRestored(self, event: ev.JournalRestored, now: float, effects: list) -> None:
+    def _on_JournalRestored(self, event: ev.JournalRestored, now: float, effects: Effects) -> None:
         self.view = replace(self.view, out_of_service=None)
         if self.view.screen is Screen.OUT_OF_SERVICE:
             self.view = replace(self.view, screen=Screen.ATTRACT)
 
-    # --- staff ----------------------------------------------------------------------------
-
-    def _on_AdminGesture(self, event: ev.AdminGesture, now: float, effects: list) -> None:
-        if self.view.screen in (Screen.ADMIN_PIN, Screen.ADMIN):
-            return
-        self._close(now, "admin", effects)
-        self._last_activity = now
-        message = None if self.settings.pin_hash else "no_pin"
-        if self._pin_checking is not None:
-            message = "checking"
-        self.view = replace(self.view, screen=Screen.ADMIN_PIN, pin_message=message)
-        self._show_lockout(now)
-
-    def _on_PinLockoutLoaded(self, event: ev.PinLockoutLoaded, now: float,
-                             effects: list) -> None:
-        """At start, from the data folder. Wrong PINs up to the limit with no lockout are
-        guesses whose answer a restart cut off: they lock as if it had come."""
-        self._failed_pins = max(0, event.failures)
-        if event.locked_for_s > 0:
-            self._locked_until = now + min(event.locked_for_s, self.settings.lockout_s)
-        elif self._failed_pins >= self.settings.max_pin_attempts:
-            self._lock(now, effects)
-        if self.view.screen is Screen.ADMIN_PIN:
-            self._show_lockout(now)
-
-    def _on_PinSubmitted(self, event: ev.PinSubmitted, now: float, effects: list) -> None:
-        if self.view.screen is not Screen.ADMIN_PIN or self._pin_checking is not None:
-            return  # one guess at a time
-        if now < self._locked_until:
-            self._show_lockout(now)
-            return
-        # Counted, and kept, before the answer: pulling the plug while a PIN is checked must
-        # not make the guess free.
-        self._failed_pins += 1
-        effects.append(ev.SavePinLockout(self._failed_pins, 0.0))
-        if not self.settings.pin_hash:
-            self._wrong_pin(now, effects)
-            return
-        self._pin_tokens += 1
-        self._pin_checking = self._pin_tokens
-        effects.append(ev.CheckPin(self._pin_tokens, event.pin, self.settings.pin_hash))
-        self.view = replace(self.view, pin_message="checking")
-
-    def _on_PinChecked(self, event: ev.PinChecked, now: float, effects: list) -> None:
-        """The answer counts wherever the kiosk is now; only on the PIN screen does a right
-        PIN open the admin screen (Cancel or the idle timer may have closed it meanwhile)."""
-        if event.token != self._pin_checking:
-            return
-        self._pin_checking = None
-        if not event.ok:
-            self._wrong_pin(now, effects)
-            return
-        self._failed_pins = 0
-        effects.append(ev.SavePinLockout(0, 0.0))
-        if self.view.screen is Screen.ADMIN_PIN:
-            effects.append(ev.JournalAppend("admin", "ok"))
-            effects.append(ev.GatherStatus())
-            self.view = replace(self.view, screen=Screen.ADMIN, pin_message=None)
-
-    def _wrong_pin(self, now: float, effects: list) -> None:
-        outcome = "pin_wrong"
-        message = "wrong" if self.settings.pin_hash else "no_pin"
-        if self._failed_pins >= self.settings.max_pin_attempts:
-            self._lock(now, effects)
-            outcome, message = "pin_locked", "locked"
-        effects.append(ev.JournalAppend("admin", outcome))
-        if self.view.screen is Screen.ADMIN_PIN:
-            self.view = replace(self.view, pin_message=message)
-            self._show_lockout(now)
-
-    def _lock(self, now: float, effects: list) -> None:
-        self._locked_until = now + self.settings.lockout_s
-        self._failed_pins = 0
-        effects.append(ev.SavePinLockout(0, self.settings.lockout_s))
-
-    def _show_lockout(self, now: float) -> None:
-        """While locked, the PIN screen says for how long (whole seconds, counting down);
-        after, it asks for the PIN again."""
-        left = math.ceil(self._locked_until - now)
-        if left > 0:
-            if (self.view.pin_message, self.view.pin_wait_s) != ("locked", left):
-                self.view = replace(self.view, pin_message="locked", pin_wait_s=left)
-        elif self.view.pin_message == "locked":
-            message = None if self.settings.pin_hash else "no_pin"
-            self.view = replace(self.view, pin_message=message, pin_wait_s=None)
-
-    def _on_RefreshStatus(self, event: ev.RefreshStatus, now: float, effects: list) -> None:
-        if self.view.screen is Screen.ADMIN:
-            effects.append(ev.GatherStatus())
-
-    def _on_StatusArrived(self, event: ev.StatusArrived, now: float, effects: list) -> None:
-        self.view = replace(self.view, status=event.report)
-
-    def _on_RestartRequested(self, event: ev.RestartRequested, now: float, effects: list) -> None:
-        if self.view.screen is Screen.ADMIN:
-            effects.append(ev.JournalAppend("admin", "restart"))
-            effects.append(ev.RestartApp())
-
-    def _on_UploadRequested(self, event: ev.UploadRequested, now: float, effects: list) -> None:
-        if self.view.screen is Screen.ADMIN and not self.view.uploading:
-            effects.append(ev.JournalAppend("admin", "upload"))
-            effects.append(ev.RunUpload())
-            self.view = replace(self.view, uploading=True)
-
-    def _on_UploadFinished(self, event: ev.UploadFinished, now: float, effects: list) -> None:
-        self.view = replace(self.view, uploading=False)
-        if self.view.screen is Screen.ADMIN:  # the central check shows what came of it
-            effects.append(ev.GatherStatus())
-
-    def _on_IntentChecked(self, event: ev.IntentChecked, now: float, effects: list) -> None:
-        if self.view.screen is Screen.ADMIN:
-            effects.append(ev.SettleIntent(event.seq))
-            effects.append(ev.GatherStatus())
-
-    def _on_AcknowledgeOffline(self, event: ev.AcknowledgeOffline, now: float,
-                               effects: list) -> None:
-        if self.view.screen is Screen.ADMIN:
-            effects.append(ev.JournalAppend("admin", "offline_acknowledged",
-                                            detail={"offline_id": event.id}))
-            effects.append(ev.OfflineAcknowledge(event.id))
-
     # --- opening and closing --------------------------------------------------------------
 
-    def _open_session(self, now: float) -> None:
+    def open_session(self, now: float) -> None:
         self._started_at = now
         self.view = replace(self.view, screen=Screen.HOME, notice=None)
 
-    def _close(self, now: float, outcome: str, effects: list) -> None:
+    def close(self, now: float, outcome: str, effects: Effects) -> None:
         """Back to the attract screen, forgetting everything about the patron."""
-        self._leaving_ebooks(effects)
-        self._leaving_circulation(effects)
+        self.ebooks.leaving(effects)
+        self.circulation.end_session(effects)
         if self._started_at is not None:
             seconds = round(now - self._started_at, 1)
             effects.append(ev.JournalAppend("session", outcome, detail={"seconds": seconds}))
@@ -353,7 +252,7 @@ class Session(EbookFlow, CirculationFlow):
         self.view = View(screen=Screen.OUT_OF_SERVICE if out else Screen.ATTRACT,
                          language=self.settings.language, devices=self.view.devices,
                          status=None, out_of_service=out)
-        self._publish()
+        self.circulation.publish()
 
 
 def _is_activity(event: object) -> bool:

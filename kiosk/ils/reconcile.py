@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.core.circulation import due_text
+from kiosk.core.ils_calls import due_text
 from kiosk.sip2.outcome import BACK, CHARGED
 
 log = logging.getLogger(__name__)

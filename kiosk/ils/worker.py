@@ -7,6 +7,9 @@ log line per attempt), and puts `IlsAnswered`, `IlsState` (on change only) and
 they are replayed, oldest first, before any new call, so the ILS sees them in the order the
 patrons made them.
 
+Each request type of `kiosk.core.ils_calls` has one handler in `HANDLERS`, which calls the
+client and builds the core's result type from the client's; a request with none raises.
+
 While the ILS is away a call is answered at once with `offline=True` (until the next reconnect
 attempt is due), so a patron never waits for a connect timeout per book.
 """
@@ -20,11 +23,13 @@ import time
 from typing import Any, Callable
 
 from kiosk.core import events as ev
+from kiosk.core import ils_calls as ils
 from kiosk.ils.offline_store import OfflineStore, OfflineStoreError, Replayed, replay
 from kiosk.ils.reconcile import OpenIntent, reconcile
 from kiosk.privacy import mask_numbers_in
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import IlsError, IlsOutcomeUnknown, IlsUnavailable
+from kiosk.sip2.results import CheckinResult, CheckoutResult, ItemInfo, PatronInfo, RenewResult
 
 log = logging.getLogger(__name__)
 FIRST_BACKOFF_S = 1.0
@@ -134,22 +139,22 @@ class IlsWorker:
             self._answer(call, None, "the ILS cannot be reached", offline=True)
             return
         self._replay()
-        method = getattr(self._client, call.op, None)
-        if method is None or call.op.startswith("_"):
-            self._answer(call, None, f"no such ILS operation: {call.op}", offline=False)
-            return
+        handler = HANDLERS.get(type(call.request))
+        if handler is None:  # a programming error: the run loop logs it and answers
+            raise TypeError(f"the ILS worker has no handler for {type(call.request).__name__}")
+        op = type(call.request).__name__
         try:
-            result = method(**call.args)
+            result = handler(self._client, call.request)
         except IlsUnavailable as e:
             self._lost(e)
             self._answer(call, None, str(e), offline=True)
             return
         except IlsOutcomeUnknown as e:  # the client closed the link it could not trust;
-            log.error("ILS %s: %s", call.op, mask_numbers_in(str(e)))  # the next call reconnects
+            log.error("ILS %s: %s", op, mask_numbers_in(str(e)))  # the next call reconnects
             self._answer(call, None, str(e), offline=False, unknown=True)
             return
         except IlsError as e:  # refused login, a reply that cannot be understood
-            log.warning("ILS %s failed: %s", call.op, mask_numbers_in(str(e)))
+            log.warning("ILS %s failed: %s", op, mask_numbers_in(str(e)))
             self._answer(call, None, str(e), offline=False)
             return
         self._last_traffic = self.clock()
@@ -221,6 +226,77 @@ class IlsWorker:
             self._online = online
             self.events.put(ev.IlsState(online, detail))
 
-    def _answer(self, call: ev.IlsCall, result: object, error: str | None, *,
+    def _answer(self, call: ev.IlsCall, result: ils.IlsResult | None, error: str | None, *,
                 offline: bool, unknown: bool = False) -> None:
         self.events.put(ev.IlsAnswered(call.token, result, error, offline, unknown))
+
+
+# --- the core's requests, carried out: request type -> handler ---------------------------
+
+def patron_record(info: PatronInfo) -> ils.PatronRecord:
+    return ils.PatronRecord(
+        valid=info.valid, pin_ok=info.pin_ok, name=info.name, blocks=tuple(info.blocks),
+        charged=tuple(info.charged), overdue=tuple(info.overdue),
+        holds_ready=tuple(info.holds_ready), fines=info.fines, currency=info.currency,
+        charged_count=info.charged_count, overdue_count=info.overdue_count,
+        hold_count=info.hold_count)
+
+
+def item_record(info: ItemInfo) -> ils.ItemRecord:
+    return ils.ItemRecord(title=info.title, circulation=info.circulation, due=info.due,
+                          hold_queue=info.hold_queue)
+
+
+def checkout_reply(result: CheckoutResult) -> ils.CheckoutReply:
+    return ils.CheckoutReply(ok=result.ok, title=result.title, due=result.due,
+                             due_date=result.due_date, renewal=result.renewal,
+                             desensitize=result.desensitize,
+                             screen_message=tuple(result.screen_message))
+
+
+def checkin_reply(result: CheckinResult) -> ils.CheckinReply:
+    return ils.CheckinReply(ok=result.ok, title=result.title, resensitize=result.resensitize,
+                            alert=result.alert, sort_bin=result.sort_bin,
+                            screen_message=tuple(result.screen_message))
+
+
+def renew_reply(result: RenewResult) -> ils.RenewReply:
+    return ils.RenewReply(ok=result.ok, title=result.title, due=result.due,
+                          due_date=result.due_date, screen_message=tuple(result.screen_message))
+
+
+def _look_up_patron(client: Sip2Client, ask: ils.LookUpPatron) -> ils.PatronRecord:
+    return patron_record(client.patron(ask.patron_id, ask.pin))
+
+
+def _look_up_item(client: Sip2Client, ask: ils.LookUpItem) -> ils.ItemRecord:
+    return item_record(client.item(ask.item_id))
+
+
+def _check_out(client: Sip2Client, ask: ils.CheckOut) -> ils.CheckoutReply:
+    return checkout_reply(client.checkout(ask.patron_id, ask.item_id, ask.pin))
+
+
+def _check_in(client: Sip2Client, ask: ils.CheckIn) -> ils.CheckinReply:
+    return checkin_reply(client.checkin(ask.item_id))
+
+
+def _renew(client: Sip2Client, ask: ils.RenewLoan) -> ils.RenewReply:
+    return renew_reply(client.renew(ask.patron_id, ask.item_id, ask.pin))
+
+
+def _end_session(client: Sip2Client, ask: ils.EndPatronSession) -> None:
+    client.end_session(ask.patron_id)
+
+
+# Exact types: the requests are final dataclasses, and tests/test_ils_worker.py checks that
+# every request in kiosk.core.ils_calls has a handler here.
+Handler = Callable[[Sip2Client, Any], "ils.IlsResult | None"]
+HANDLERS: dict[type, Handler] = {
+    ils.LookUpPatron: _look_up_patron,
+    ils.LookUpItem: _look_up_item,
+    ils.CheckOut: _check_out,
+    ils.CheckIn: _check_in,
+    ils.RenewLoan: _renew,
+    ils.EndPatronSession: _end_session,
+}

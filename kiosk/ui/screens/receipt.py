@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kivy.properties import ObjectProperty, StringProperty
 
+from kiosk import receipts
 from kiosk.core import events as ev
 from kiosk.i18n import N_
 from kiosk.ui.qr import qr_texture
@@ -29,10 +30,11 @@ class ReceiptScreen(KioskScreen):
         receipt = view.circulation.receipt
         if receipt is None:
             return
-        if receipt.qr != self.qr_payload:
-            self.qr_payload = receipt.qr
-            self.qr = qr_texture(receipt.qr)
-        self.text = receipt.text
+        rendered = receipts.render(receipt.receipt, receipt.language)
+        if rendered.qr != self.qr_payload:
+            self.qr_payload = rendered.qr
+            self.qr = qr_texture(rendered.qr)
+        self.text = rendered.text
         self.printing = receipt.printing
         self.print_text = self.tr(view.language, PRINTING[receipt.printing]) \
             if receipt.printing in PRINTING else ""
