@@ -19,9 +19,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from common.masking import KEEP, mask
 from kiosk.core.receipt_data import OUTCOMES, Receipt, ReceiptLine
 from kiosk.i18n import N_, Translator
-from kiosk.privacy import KEEP, mask
 
 MIN_WIDTH = 24
 QR_MAX_BYTES = 600  # what a phone reads off the screen at arm's length, with room to spare

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from common import fonts
+from common.masking import mask, mask_numbers_in
 from drivers.events import BarcodeRead, DeviceStatus
 from drivers.registry import UnavailableDriver, open_source
-from common import fonts
 from drivers.sim.scanner import SimScanner
 from kiosk import system
 from kiosk.errors import FontMissingError
-from kiosk.privacy import mask, mask_numbers_in
 from kiosk.ui.keys import MAX_LENGTH, KeyBuffer
 
 
@@ -70,8 +70,8 @@ def test_sim_scanner_reports_state_and_scans_on_its_queue():
 
 
 def test_a_device_that_cannot_be_built_shows_unavailable_with_the_reason(tmp_path):
-    from kiosk.runtime import _build_driver
     from kiosk.config import Config
+    from kiosk.runtime import _build_driver
     events = queue.Queue()
     missing = tmp_path / "pad.toml"
     driver = _build_driver("rfid", f"sim:3m810?scenario={missing}", events, Config())

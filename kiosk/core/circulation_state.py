@@ -15,16 +15,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from common.masking import mask_numbers_in
 from drivers.events import ItemSet, Tag
 from kiosk.core import events as ev
-from kiosk.core.circulation_view import (CirculationSettings, CirculationView, Line, PatronView,
-                                         ReceiptView)
+from kiosk.core.circulation_view import (
+    CirculationSettings,
+    CirculationView,
+    Line,
+    PatronView,
+    ReceiptView,
+)
 from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, SessionPort
 from kiosk.core.ils_calls import IlsRequest
-from kiosk.core.outcomes import (IdentifyMessage, LineStatus, Outcome, Reason, Service, Step,
-                                 TransactionOutcome)
-from kiosk.core.privacy import mask_numbers_in
+from kiosk.core.outcomes import (
+    IdentifyMessage,
+    LineStatus,
+    Outcome,
+    Reason,
+    Service,
+    Step,
+    TransactionOutcome,
+)
 
 if TYPE_CHECKING:
     from kiosk.core.session import View

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from common.masking import mask
 from kiosk.core import events as ev
 from kiosk.core.circulation_state import Asked, CirculationState, answer_of
 from kiosk.core.circulation_view import PatronView
@@ -16,7 +17,6 @@ from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.ils_calls import LookUpPatron, PatronRecord
 from kiosk.core.outcomes import IdentifyMessage, Step
-from kiosk.core.privacy import mask
 
 log = logging.getLogger(__name__)
 

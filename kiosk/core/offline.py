@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
+from common.masking import mask_numbers_in
 from kiosk.core import events as ev
 from kiosk.core.circulation_state import CirculationState, Job
 from kiosk.core.circulation_view import Line
 from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.offline_rules import lendable_offline
 from kiosk.core.outcomes import LineStatus, Reason
-from kiosk.core.privacy import mask_numbers_in
 from kiosk.core.security import Security
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ Part of the circulation flow (`kiosk.core.circulation`); pure.
 
 from __future__ import annotations
 
+from common.masking import mask
 from drivers.events import BarcodeRead, CardRead, TagsSeen
 from kiosk.core.circulation_state import Asked, CirculationState, Job
 from kiosk.core.circulation_view import Line
@@ -14,7 +15,6 @@ from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.identification import Identification
 from kiosk.core.ils_calls import CheckIn, CheckOut
 from kiosk.core.outcomes import LineStatus, Reason
-from kiosk.core.privacy import mask
 
 
 class Pad:

@@ -26,11 +26,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from common.masking import mask, mask_numbers_in
 from kiosk import private_files
 from kiosk.errors import KioskError
 from kiosk.journal import patron_key
 from kiosk.journal.store import utc_now, utc_text
-from kiosk.privacy import mask, mask_numbers_in
 from kiosk.sqlite_files import OwnFile, open_own
 
 log = logging.getLogger(__name__)
@@ -378,8 +378,7 @@ def replay(store: OfflineStore, client: Any, on_result: Callable[[Replayed], Non
     refused, for staff to look at.
     Other errors (a refused login) propagate; what was not settled stays pending.
     """
-    from kiosk.sip2.errors import (IlsBadRequest, IlsOutcomeUnknown, IlsProtocolError,
-                                   IlsUnavailable)
+    from kiosk.sip2.errors import IlsBadRequest, IlsOutcomeUnknown, IlsProtocolError, IlsUnavailable
 
     settled = 0
     for tx in store.pending():

@@ -22,11 +22,11 @@ import threading
 import time
 from typing import Any, Callable
 
+from common.masking import mask_numbers_in
 from kiosk.core import events as ev
 from kiosk.core import ils_calls as ils
 from kiosk.ils.offline_store import OfflineStore, OfflineStoreError, Replayed, replay
 from kiosk.ils.reconcile import OpenIntent, reconcile
-from kiosk.privacy import mask_numbers_in
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import IlsError, IlsOutcomeUnknown, IlsUnavailable
 from kiosk.sip2.results import CheckinResult, CheckoutResult, ItemInfo, PatronInfo, RenewResult

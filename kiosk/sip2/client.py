@@ -21,17 +21,29 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from kiosk.privacy import mask_numbers_in
+from common.masking import mask_numbers_in
 from kiosk.sip2 import build, outcome, replies
 from kiosk.sip2.charset_guess import advice, looks_like
 from kiosk.sip2.codec import BLANK_DATE, Message, decode, encode, render
-from kiosk.sip2.errors import (IlsError, IlsOutcomeUnknown, IlsProtocolError, IlsRefused,
-                               IlsUnavailable, IlsUnsupported)
+from kiosk.sip2.errors import (
+    IlsError,
+    IlsOutcomeUnknown,
+    IlsProtocolError,
+    IlsRefused,
+    IlsUnavailable,
+    IlsUnsupported,
+)
 from kiosk.sip2.fields import REPLY
 from kiosk.sip2.framing import MAX_FRAME, FrameTooLong, StreamClosed
 from kiosk.sip2.outcome import Finding, Outcome
-from kiosk.sip2.results import (CheckinResult, CheckoutResult, ItemInfo, PatronInfo, RenewResult,
-                                ScStatus)
+from kiosk.sip2.results import (
+    CheckinResult,
+    CheckoutResult,
+    ItemInfo,
+    PatronInfo,
+    RenewResult,
+    ScStatus,
+)
 from kiosk.sip2.settings import IlsSettings
 from kiosk.sip2.transport import Connection
 

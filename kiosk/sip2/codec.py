@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from kiosk.privacy import mask
+from common.masking import mask
 from kiosk.sip2.errors import IlsBadRequest, IlsProtocolError
 from kiosk.sip2.fields import FIXED, SECRET_FIELDS
 
