@@ -12,8 +12,8 @@ from pathlib import Path
 
 from central.errors import CentralError
 from common import translator
+from common.marks import N_ as N_
 from common.translator import LANGUAGES as LANGUAGES
-from common.translator import N_ as N_
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "central"

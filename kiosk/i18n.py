@@ -11,8 +11,8 @@ import datetime as dt
 from pathlib import Path
 
 from common import translator
+from common.marks import N_ as N_  # one marker for the core and the runtime side
 from common.translator import LANGUAGES as LANGUAGES
-from kiosk.core.marks import N_ as N_  # one marker for the core and the runtime side
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "kiosk"

@@ -1,6 +1,6 @@
 """The core (kiosk/core/) is pure: it imports only the allowed standard library, drivers/events.py,
-common/masking.py and its own modules, and it runs a borrowing to its receipt with Kivy and every other project
-module unavailable."""
+common/masking.py, common/marks.py and its own modules, and it runs a borrowing to its receipt
+with Kivy and every other project module unavailable."""
 
 import ast
 import subprocess
@@ -25,11 +25,11 @@ FORBIDDEN_STDLIB = frozenset({
     "shutil", "tempfile", "pathlib", "io", "gettext", "select", "selectors", "concurrent",
     "ssl", "http", "urllib",
 })
-# Project modules the core may load: its own, the drivers' frozen events, the one masking of card
-# numbers (common/masking.py: pure, and the log formatter's too, so screen and log mask alike),
-# and the package __init__ files Python loads on the way.
+# Project modules the core may load: its own, the drivers' frozen events, two pure modules of the
+# shared base (common/masking.py, which the log formatter uses too, so screen and log mask alike;
+# common/marks.py's `N_`, the one message-id marker), and the package __init__ files on the way.
 ALLOWED_PROJECT = frozenset({"kiosk", "kiosk.core", "drivers", "drivers.events", "common",
-                             "common.masking"})
+                             "common.masking", "common.marks"})
 
 # Every import outside the standard library is blocked but the core's own modules, the drivers'
 # events and the package __init__ files on the way: Kivy, the hardware libraries, and every other

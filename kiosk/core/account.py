@@ -12,8 +12,15 @@ from kiosk.core.circulation_state import Asked, CirculationState, Job, answer_of
 from kiosk.core.circulation_view import Line
 from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, Handlers
-from kiosk.core.ils_calls import (ItemRecord, LookUpItem, LookUpPatron, PatronRecord, RenewLoan,
-                                  RenewReply, due_text)
+from kiosk.core.ils_calls import (
+    ItemRecord,
+    LookUpItem,
+    LookUpPatron,
+    PatronRecord,
+    RenewLoan,
+    RenewReply,
+    due_text,
+)
 from kiosk.core.outcomes import IdentifyMessage, LineStatus, Outcome, Reason
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from common.marks import N_
 from kiosk.core.circulation_view import Line, PatronView
-from kiosk.core.marks import N_
 from kiosk.core.outcomes import Reason
 
 Translate = Callable[..., str]  # tr(language, msgid, **args)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.core.events import Screen
+from kiosk.core.offline_rules import ItemRule
 from kiosk.core.outcomes import IdentifyMessage, LineStatus, Printing, Reason, Service, Step
 from kiosk.core.receipt_data import Receipt
-from kiosk.core.offline_rules import ItemRule
 
 BORROW_BLOCKS = frozenset({"charge_denied", "card_lost"})  # no checkout is even tried
 RENEW_BLOCKS = frozenset({"renewal_denied", "card_lost"})
