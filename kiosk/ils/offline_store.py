@@ -193,7 +193,9 @@ class OfflineStore:
                 "journal_seq, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
                 (kind, patron, mask(patron) if patron else "", item_id.strip(), title or "",
                  utc_text(when_utc), journal_seq), f"cannot keep the {kind} of {item_id}")
-            return cursor.lastrowid
+            row_id = cursor.lastrowid
+            assert row_id is not None  # an INSERT that returned sets it
+            return row_id
 
     def mark_sending(self, id: int) -> None:
         """Record that the transaction is about to go to the ILS (see the module's note), and
