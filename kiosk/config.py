@@ -450,7 +450,7 @@ def _build_section(cls: type, name: str, values: dict[str, Any],
 
 def _check(f: dataclasses.Field, section: str, value: Any, path: Path) -> Any:
     where = f"{path}: option '{f.name}' in section [{section}]"
-    kind = {"str": str, "int": int, "float": float, "bool": bool}[f.type]
+    kind = _KINDS[f.type]
     meta = f.metadata
     # TOML booleans are not numbers here, and an integer is a fine float.
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -481,6 +481,8 @@ def _check(f: dataclasses.Field, section: str, value: Any, path: Path) -> Any:
     return value
 
 
+# By an option's annotation: its text here (postponed annotations), or a type where evaluated.
+_KINDS: dict[str | type, type] = {"str": str, "int": int, "float": float, "bool": bool}
 _KIND_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
 
 
