@@ -71,8 +71,8 @@ class Verdict:
     why: str
 
 
-NONE_PUBLISHED = Verdict(PullOutcome.NONE_PUBLISHED, DeliveryState.IDLE,
-                         "no system update is published for this kiosk's library")
+NO_RELEASE = Verdict(PullOutcome.NONE_PUBLISHED, DeliveryState.IDLE,
+                     "no system update is published for this kiosk's library")
 
 
 def download_folder(data_dir: Path) -> Path:
@@ -83,7 +83,7 @@ def judge(release: Release | None, view: SystemView,
           last: DeliveryStatus | None) -> Verdict | None:
     """Why the published release is not to be downloaded; None: download it."""
     if release is None:
-        return NONE_PUBLISHED
+        return NO_RELEASE
     version = release.version
     try:
         parse_version(version)
@@ -166,7 +166,7 @@ class Pull:
                 release = releases.from_answer(
                     central.get(path, empty=releases.NOTHING_PUBLISHED), KIND)
                 if release is None:
-                    return self._settle(NONE_PUBLISHED, None)
+                    return self._settle(NO_RELEASE, None)
                 verdict = judge(release, view, self.last)
                 if verdict is not None:
                     return self._settle(verdict, release)
