@@ -101,6 +101,8 @@ class JournalKeeper:
         return self._try_again()
 
     def _check(self) -> ev.JournalFailed | None:
+        if self.journal is None:  # not started: start() opens it, or records why it cannot
+            return None
         try:
             self.journal.check()
         except JournalError as e:
@@ -139,16 +141,17 @@ class JournalKeeper:
             self._hold(row)
             return None
         try:
-            self._write(row)
+            self._write(self.journal, row)
         except JournalError as e:
             self._hold(row)
             return self._failed(e)
         return None
 
-    def _write(self, row: ev.JournalAppend, detail: dict[str, Any] | None = None) -> int:
+    def _write(self, journal: Journal, row: ev.JournalAppend,
+               detail: dict[str, Any] | None = None) -> int:
         intent = self._intents.get(row.intent) if row.intent is not None else None
         detail = detail if detail is not None else row.detail
-        write = functools.partial(self.journal.append, row.kind, row.outcome, item=row.item,
+        write = functools.partial(journal.append, row.kind, row.outcome, item=row.item,
                                   title=row.title, patron=row.patron)
         try:
             seq = write(detail=detail, intent=intent, settles=row.settles)
@@ -206,7 +209,8 @@ class JournalKeeper:
                 self.journal.probe()
             while self._held:  # oldest first; each leaves the list once it is on disk
                 held = self._held[0]
-                self._write(held.row, {**held.row.detail, "written_late": held.at_utc})
+                self._write(self.journal, held.row,
+                            {**held.row.detail, "written_late": held.at_utc})
                 self._held.pop(0)
                 written += 1
         except JournalError as e:

@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -39,7 +40,8 @@ MIN_FREE_BYTES = 100 * 1024 * 1024  # the journal needs room; a full card loses 
 @dataclass(frozen=True)
 class Message:
     msgid: str
-    args: dict[str, object] = field(default_factory=dict)
+    # Mapping, not dict: read-only here, and a dict[str, str] of arguments is one too.
+    args: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def english(self) -> str:

@@ -141,7 +141,8 @@ def check_data(config: Config, runner: Runner, paths: BootPaths, systemd: bool) 
              if disk is not None else {"free": "?", "total": "?"})
     top_mount, folder_mount = _mount_of(paths, top), _mount_of(paths, folder)
     args = {"data": str(top), "path": str(folder), **space}
-    if top_mount is None and folder_mount is None:
+    mount = top_mount or folder_mount
+    if mount is None:
         expected = _fstab_source(paths.fstab, top)
         if expected:  # nofail: the boot went on without it, the kiosk's files are on the root
             return Check("data", False,
@@ -152,7 +153,6 @@ def check_data(config: Config, runner: Runner, paths: BootPaths, systemd: bool) 
                                     "status data.mount and journalctl -b")))
         return Check("data", True, Message(N_("{data} and {path} are plain folders on the root: "
                                               "{free} free of {total}"), args))
-    mount = top_mount or folder_mount
     part = data_partition.read_partition(paths.sys_dev_block, mount.major, mount.minor)
     args["device"] = str(paths.dev / part.name) if part else mount.source
     args["fstype"] = mount.fstype

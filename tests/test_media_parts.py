@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 from pathlib import Path
 
 import pytest
 
 from kiosk.media import devices
+from kiosk.media.client import MediaClient
 from kiosk.media.install import progress
-from kiosk.media.protocol import (Bundle, Failed, Op, Problem, Progress, ProtocolError, Request,
-                                  Scanned, Stick, decode_reply, decode_request, encode)
+from kiosk.media.protocol import (Bundle, Failed, Op, Problem, Progress, ProtocolError, Released,
+                                  Request, Scanned, Stick, decode_reply, decode_request, encode)
 
 OURS = Path("/run/kiosk-media")
 
@@ -80,3 +83,26 @@ def test_replies_and_requests_round_trip_typed():
 def test_bad_requests_are_protocol_errors(line):
     with pytest.raises(ProtocolError):
         decode_request(line)
+
+
+def test_a_final_reply_of_the_wrong_kind_is_a_failure_not_an_answer(tmp_path):
+    """scan() answered with `released` would hand the screen a reply without sticks."""
+    path = tmp_path / "media.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+
+    def answer_released() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.makefile("rb").readline()
+            conn.sendall(encode(Released(0)))
+
+    helper = threading.Thread(target=answer_released, daemon=True)
+    helper.start()
+    with MediaClient(path) as client:
+        reply = client.scan()
+    assert reply == Failed(Problem.UNEXPECTED_REPLY,
+                           "the media helper answered scan with Released(unmounted=0)")
+    helper.join(5)
+    server.close()

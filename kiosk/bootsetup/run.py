@@ -51,7 +51,7 @@ def run(paths: BootPaths = BootPaths(), *, boot_dir: Path | None = None,
     outcome.facts["root_fs"] = "read-write" if root_writable else "read-only"
     config = load_config(paths.base_config, boot_dir, outcome)
     owner = files.user_ids(paths.kiosk_user)
-    steps: list[tuple[str, Callable[[], None]]] = [
+    steps: list[tuple[str, Callable[[], object]]] = [  # what a step returns is not used
         ("data folder", lambda: data_folder.claim(config.data_dir, owner, outcome)),
         (boot_folder.CENTRAL_TOKEN, lambda: token.install(
             boot_dir, config.central_token_path, owner, outcome)),

@@ -96,7 +96,7 @@ def run_stats(args) -> int:
 def format_stats(stats: JournalStats, reserve_bytes: int = 0) -> str:
     lines = [f"journal      {stats.path} ({stats.size_bytes / 1024:.0f} KB)",
              f"space        file {size_text(stats.file_bytes)}, WAL {size_text(stats.wal_bytes)}"]
-    if stats.free_bytes is not None:
+    if stats.free_bytes is not None and stats.total_bytes is not None:  # known together
         free, total = size_text(stats.free_bytes), size_text(stats.total_bytes)
         lines.append(f"partition    {free} free of {total}"
                      + (f", and a {size_text(reserve_bytes)} reserve the kiosk releases when it "
@@ -147,7 +147,7 @@ def run_verify(args) -> int:
         problems = journal.verify()
         stats = journal.stats() if not problems else None
     warning = _space_warning(journal.path)
-    if problems:
+    if problems or stats is None:  # stats are taken only of a sound journal
         print(f"journal {journal.path}: {len(problems)} problem(s)")
         for problem in problems:
             print(f"  {problem}")

@@ -49,8 +49,9 @@ def _describe(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             lines = {a.dest: a.help for a in action._choices_actions}
             for name, sub in action.choices.items():
-                if sub.description is None and lines.get(name):
-                    sub.description = lines[name][:1].upper() + lines[name][1:] + "."
+                line = lines.get(name)
+                if sub.description is None and line:
+                    sub.description = line[:1].upper() + line[1:] + "."
                 _describe(sub)
 
 

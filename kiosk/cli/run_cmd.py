@@ -53,7 +53,7 @@ def run(args) -> int:
     report = None if args.walkthrough else _read_boot_report(args)
     if report is not None:
         problems.extend(report.problems)
-    if problems:
+    if problems or config is None:  # no config comes with its problem
         return out_of_service_cmd.show(settings_notice(problems), config)
     if args.demo:
         _prepare_demo_catalogue(config)

@@ -110,7 +110,8 @@ def describe(view: SystemView) -> str:
     other = view.other
     other_name = other.bootname if other else "?"
     if view.state is UpdateState.FELL_BACK:
-        return (f"FELL BACK: {other.bundle_version or 'the update'} installed into slot "
+        failed = (other.bundle_version if other else None) or "the update"
+        return (f"FELL BACK: {failed} installed into slot "
                 f"{other_name} did not get ready on its trial boot, so the kiosk came back to "
                 f"slot {view.slot} by itself. See why on the other slot's boot (journalctl "
                 f"--list-boots), fix the bundle, then install a new one")

@@ -67,7 +67,10 @@ def host_addresses(host: str, timeout_s: float = LOOKUP_TIMEOUT_S) -> set[str] |
         return None
     finally:
         pool.shutdown(wait=False)  # a lookup that hangs is left behind, never waited for
-    return {str(ipaddress.ip_address(info[4][0].split("%")[0])) for info in infos}
+    hosts = [info[4][0] for info in infos]  # a str for the inet families, all a name has
+    # An IPv6 address may end in its scope ("%eth0").
+    return {str(ipaddress.ip_address(host.split("%")[0])) for host in hosts
+            if isinstance(host, str)}
 
 
 def is_this_machine(host: str) -> bool | None:

@@ -217,6 +217,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kiosk-downloads"
     sys_version = ""
+    # Per request, set in handle_one_request: for its log line.
+    _started: float
+    _sent: int  # body bytes sent
+    _status: int | None  # the status answered; None before the answer
 
     def do_GET(self) -> None:
         self._serve(body=True)
@@ -241,9 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
         book_id, kiosk_id, expiry, signature = fields
         reason = app.signer.check(book_id, kiosk_id, expiry, signature, time.time())
         found = app.find(book_id) if reason is None else None
-        if reason is None and found is None:
-            reason = "not found"
-        if reason is not None:
+        if found is None:
+            reason = reason or "not found"
             if body:
                 app.counted(book_id, reason)
             return self._refuse(REFUSALS[reason], reason, body)

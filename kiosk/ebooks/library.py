@@ -12,9 +12,12 @@ import logging
 import os
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from content.title import Title
+
+if TYPE_CHECKING:  # opened lazily, when there is a catalogue to open
+    from content.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
 SHELF_LIMIT = 5000  # titles on one shelf: the grid draws only those on screen
@@ -32,7 +35,7 @@ class EbookLibrary:
         self.make_link = link or (downloads.link if downloads is not None else None)
         self.downloads = downloads
         self.today = today
-        self._catalogue = None
+        self._catalogue: Catalogue | None = None
         self._opened: str | None = None  # the version folder the catalogue was opened from
 
     # --- what the screens ask -------------------------------------------------------------

@@ -53,8 +53,11 @@ def _record(row: Row, patron_hash: bool) -> dict:
     return record
 
 
-def local_time(time_utc: str) -> str:
-    """`2026-11-24T06:00:00.000Z` in the kiosk's time zone, as a spreadsheet reads it."""
+def local_time(time_utc: str | None) -> str:
+    """`2026-11-24T06:00:00.000Z` in the kiosk's time zone, as a spreadsheet reads it; "" for
+    no time (an empty journal's first and last)."""
+    if time_utc is None:
+        return ""
     try:
         moment = parse_utc(time_utc)
     except (TypeError, ValueError, OverflowError):  # a row changed by hand: `verify` says so

@@ -248,15 +248,15 @@ class Journal:
                 raise IntentNotOpen(f"{self.path}: intent {names} is not open (settled already, "
                                     f"or never opened); {kind} {outcome} not written",
                                     cause="damaged")
-            row["seq"], previous = self._last()
-            row["seq"] += 1
+            last_seq, previous = self._last()
+            seq = row["seq"] = last_seq + 1
             chain = schema.chain_value(previous, row)
             self._db.execute(
                 f"INSERT INTO entries ({', '.join(schema.FIELDS)}, chain) "
                 f"VALUES ({', '.join('?' * len(schema.FIELDS))}, ?)",
                 [row[name] for name in schema.FIELDS] + [chain])
             if opens:
-                self._db.execute("INSERT INTO open_intents (seq) VALUES (?)", (row["seq"],))
+                self._db.execute("INSERT INTO open_intents (seq) VALUES (?)", (seq,))
             if settles is not None:
                 self._db.execute("DELETE FROM open_intents WHERE seq = ?", (settles,))
             self._db.execute("COMMIT")
@@ -266,7 +266,7 @@ class Journal:
         except sqlite3.Error as e:
             self._rollback()
             raise failure(_OWN_FILE, self.path, e, f"write {kind} {outcome}") from e
-        return row["seq"]
+        return seq
 
     def _last(self) -> tuple[int, str]:
         """The last row's seq and chain value; the prune mark's when every row was pruned."""

@@ -24,7 +24,8 @@ MAX_FILES = 200  # names listed per stick: a stick full of photos is not our bus
 def top_level(point: Path) -> tuple[list[Path], list[str]]:
     """(regular files named *.raucb, every name) at the top of `point`; symlinks never
     followed, hidden names (macOS's ._ files) skipped."""
-    bundles, names = [], []
+    bundles: list[Path] = []
+    names: list[str] = []
     with os.scandir(point) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):

@@ -10,16 +10,21 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
+from io import BufferedReader
 from pathlib import Path
+from typing import TypeVar
 
 from kiosk.errors import KioskError
 from kiosk.media.protocol import (FINAL, SOCKET_ENV, SOCKET_PATH, Failed, Installed, Op,
-                                  Progress, ProtocolError, Rebooting, Released, Reply, Request,
-                                  Scanned, decode_reply, encode)
+                                  Problem, Progress, ProtocolError, Rebooting, Released, Reply,
+                                  Request, Scanned, decode_reply, encode)
 
 CONNECT_TIMEOUT_S = 5.0
 # An answer may take as long as rauc install does; the helper itself bounds that.
 ANSWER_TIMEOUT_S = 3700.0
+
+# The final answer an operation expects (besides Failed).
+_Answer = TypeVar("_Answer", Scanned, Installed, Released, Rebooting)
 
 
 class MediaUnavailable(KioskError, ConnectionError):
@@ -34,7 +39,7 @@ class MediaClient:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or socket_path()
         self._sock: socket.socket | None = None
-        self._reader = None
+        self._reader: BufferedReader | None = None
 
     def connect(self) -> None:
         if self._sock is not None:
@@ -56,11 +61,15 @@ class MediaClient:
 
     def request(self, request: Request, on_progress: Callable[[Progress], None] | None = None
                 ) -> Reply:
+        """The helper's final reply to `request`, of any kind; `on_progress` gets the rest."""
         self.connect()
+        sock, reader = self._sock, self._reader
+        if sock is None or reader is None:  # connect() returns connected or raises
+            raise MediaUnavailable(f"not connected to {self.path}")
         try:
-            self._sock.sendall(encode(request))
+            sock.sendall(encode(request))
             while True:
-                line = self._reader.readline()
+                line = reader.readline()
                 if not line:
                     raise MediaUnavailable("the media helper hung up without an answer: see "
                                            "journalctl -u kiosk-media.service")
@@ -76,17 +85,27 @@ class MediaClient:
             raise MediaUnavailable(f"talking to the media helper failed: {e}") from None
 
     def scan(self) -> Scanned | Failed:
-        return self.request(Request(Op.SCAN))
+        return self._ask(Request(Op.SCAN), Scanned)
 
     def install(self, path: str, on_progress: Callable[[Progress], None] | None = None
                 ) -> Installed | Failed:
-        return self.request(Request(Op.INSTALL, path), on_progress)
+        return self._ask(Request(Op.INSTALL, path), Installed, on_progress)
 
     def release(self) -> Released | Failed:
-        return self.request(Request(Op.RELEASE))
+        return self._ask(Request(Op.RELEASE), Released)
 
     def reboot(self) -> Rebooting | Failed:
-        return self.request(Request(Op.REBOOT))
+        return self._ask(Request(Op.REBOOT), Rebooting)
+
+    def _ask(self, request: Request, answer: type[_Answer],
+             on_progress: Callable[[Progress], None] | None = None) -> _Answer | Failed:
+        """The reply to `request` if it is `answer` or Failed; any other kind is the helper's
+        fault, returned as a Failed that says what came."""
+        reply = self.request(request, on_progress)
+        if isinstance(reply, (answer, Failed)):
+            return reply
+        return Failed(Problem.UNEXPECTED_REPLY,
+                      f"the media helper answered {request.op.value} with {reply!r}")
 
     def close(self) -> None:
         """Hang up: the helper unmounts what this connection mounted. Idempotent."""

@@ -34,6 +34,9 @@ def run_lines(argv: Sequence[str], on_line: Callable[[str], None], *,
                                    bufsize=1)
     except OSError as e:
         return CommandResult(NOT_FOUND, stderr=f"{argv[0]}: cannot run it ({e.strerror})")
+    output = process.stdout
+    if output is None:  # stdout=PIPE gives one; typeshed cannot know
+        raise RuntimeError(f"{argv[0]}: started without a pipe for its output")
     expired = threading.Event()
 
     def expire() -> None:
@@ -43,13 +46,13 @@ def run_lines(argv: Sequence[str], on_line: Callable[[str], None], *,
     timer.start()
     lines = []
     try:
-        for line in process.stdout:
+        for line in output:
             lines.append(line)
             on_line(line.rstrip("\n"))
         returncode = process.wait()
     finally:
         timer.cancel()
-        process.stdout.close()
+        output.close()
     if expired.is_set():
         return CommandResult(TIMED_OUT, "".join(lines), f"{argv[0]}: no end in {timeout_s:g} s")
     return CommandResult(returncode, "".join(lines))

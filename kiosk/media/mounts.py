@@ -45,6 +45,8 @@ class Mounts:
     def _mount(self, fs: UsbFileSystem) -> Path:
         if fs.device in self.points:
             return self.points[fs.device]
+        if fs.fstype is None:  # devices.scan probes it first; never mount with a guessed type
+            raise MountError(f"{fs.device}: its file system type is not known")
         self.root.mkdir(mode=0o755, parents=True, exist_ok=True)
         point = self.root / f"{self.tag}-{fs.name}"
         point.mkdir(mode=0o755, exist_ok=True)

@@ -37,6 +37,7 @@ class Problem(StrEnum):
     INSTALL_FAILED = "install_failed"  # rauc install said no
     NOT_INSTALLED = "not_installed"    # reboot asked before an install succeeded
     BAD_REQUEST = "bad_request"
+    UNEXPECTED_REPLY = "unexpected_reply"  # the app's side: a final reply of the wrong kind
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def decode_request(line: bytes) -> Request:
         raise ProtocolError(f"a request of {len(line)} bytes is longer than {MAX_REQUEST}")
     data = _object(line)
     try:
-        op = Op(data.get("op"))
+        op = Op(data.get("op", ""))  # missing: no op either
     except ValueError:
         raise ProtocolError(f"unknown op {data.get('op')!r}: expected one of "
                             f"{', '.join(o.value for o in Op)}") from None

@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from kiosk.media.client import MediaClient, MediaUnavailable
@@ -52,11 +53,11 @@ class MediaWorker:
 
             def on_progress(step: Progress, progress=progress) -> None:
                 if progress is not None:
-                    self.deliver(lambda: progress(step))
+                    self.deliver(partial(progress, step))
             try:
                 result = call(client, on_progress)
             except MediaUnavailable as e:
                 log.warning("USB stick: %s", e)
                 result = e
-            self.deliver(lambda done=done, result=result: done(result))
+            self.deliver(partial(done, result))
         client.close()

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kiosk.errors import KioskError
 from kiosk.sip2.fields import BLOCK_KEYS, CIRCULATION_CODES
@@ -122,11 +122,11 @@ class IlsData:
         for n, entry in enumerate(doc.get("loan", []), 1):
             entry = _table(entry, {"patron", "item", "due_in_days", "renewals"},
                            f"{where} [[loan]] #{n}")
-            patron, item = str(entry.get("patron", "")), str(entry.get("item", ""))
-            if patron not in data.patrons or item not in data.items:
+            borrower, barcode = str(entry.get("patron", "")), str(entry.get("item", ""))
+            if borrower not in data.patrons or barcode not in data.items:
                 raise IlsDataError(f"{where} [[loan]] #{n}: patron and item must be listed above")
             due = today + timedelta(days=int(entry.get("due_in_days", 14)))
-            data.loans[item] = Loan(patron, item, due, int(entry.get("renewals", 0)))
+            data.loans[barcode] = Loan(borrower, barcode, due, int(entry.get("renewals", 0)))
         return data
 
 
@@ -144,7 +144,10 @@ def _table(entry: Any, allowed: set[str], where: str) -> dict[str, Any]:
     return entry
 
 
-def _build(cls: type, entry: Any, where: str) -> Any:
+_Record = TypeVar("_Record", Patron, Item)
+
+
+def _build(cls: type[_Record], entry: Any, where: str) -> _Record:
     names = set(cls.__dataclass_fields__)
     entry = _table(entry, names, where)
     for key, value in entry.items():
@@ -157,5 +160,6 @@ def _build(cls: type, entry: Any, where: str) -> Any:
         raise IlsDataError(f"{where}: {e}") from None
 
 
-_KINDS = {"str": str, "int": int, "bool": bool, "tuple[str, ...]": list}
+# By a field's annotation: its text here (postponed annotations), or a type where evaluated.
+_KINDS: dict[str | type, type] = {"str": str, "int": int, "bool": bool, "tuple[str, ...]": list}
 _KIND_NAMES = {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}

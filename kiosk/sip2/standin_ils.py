@@ -186,7 +186,7 @@ class Library:
         refusal = self._checkout_refusal(patron, pin_ok, item, no_block)
         fields = [("AO", self.data.institution), ("AA", request.first("AA")),
                   ("AB", request.first("AB")), ("AJ", item.title if item else "")]
-        if refusal:
+        if refusal or patron is None or item is None:  # the refusal names a missing one
             return message("12", {"ok": "0", "renewal_ok": "N", "magnetic_media": "N",
                                   "desensitize": "N", "transaction_date": self._now()},
                            fields + [("AH", ""), ("AF", refusal)])
@@ -269,7 +269,7 @@ class Library:
             refusal = "读者证无效 Unknown patron"
         elif pin_ok is False:
             refusal = "密码错误 Wrong PIN"
-        elif loan is None or loan.patron != patron.barcode:
+        elif loan is None or item is None or loan.patron != patron.barcode:
             refusal = "您没有借这本书 You do not have this item on loan"
         elif "renewal_denied" in patron.blocks:
             refusal = "续借受限，请到服务台 Renewals are blocked: please see staff"
@@ -279,7 +279,7 @@ class Library:
             refusal = "已达续借次数上限 No renewals left"
         fields = [("AO", self.data.institution), ("AA", request.first("AA")),
                   ("AB", request.first("AB")), ("AJ", item.title if item else "")]
-        if refusal:
+        if refusal or loan is None:  # no loan is refused above
             return message("30", {"ok": "0", "renewal_ok": "N", "magnetic_media": "N",
                                   "desensitize": "N", "transaction_date": self._now()},
                            fields + [("AH", _due_text(loan.due) if loan else ""), ("AF", refusal)])

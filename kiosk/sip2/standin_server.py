@@ -91,8 +91,8 @@ class Faults:
 class _Session:
     def __init__(self) -> None:
         self.logged_in = False
-        self.last_reply: bytes | None = None
-        self.last_message: Message | None = None   # the last reply, to renumber it
+        # The last reply as sent, and as a message to renumber it; None before the first.
+        self.last_reply: tuple[bytes, Message] | None = None
 
 
 class Sip2TestServer:
@@ -284,7 +284,7 @@ class Sip2TestServer:
         checksummed = request.checksum is not None
         data = encode(reply, charset=self.charset, seq=request.seq if checksummed else None,
                       with_checksum=checksummed and (request.seq is not None))
-        session.last_reply, session.last_message = data, reply
+        session.last_reply = data, reply
         log.debug("test ILS: %s -> %s", render(request, mask_patron=True),
                   render(reply, mask_patron=True))
         if action == "drop_reply":
@@ -295,16 +295,17 @@ class Sip2TestServer:
             data = data[:-1] + (b"0" if data[-1:] != b"0" else b"1")
         if action == "garble":
             data = b"\xff\xfe garbage"
-        if action == "delay" and self._stopped.wait(fault.seconds):
+        if fault is not None and action == "delay" and self._stopped.wait(fault.seconds):
             return False
         return self._send(sock, data)
 
     def _last_reply_again(self, session: _Session) -> bytes:
         if session.last_reply is None:
             return self._resend_request()
-        if self.renumber_resends and session.last_reply[-6:-4] == b"AZ":
-            return encode(session.last_message, charset=self.charset, seq=0, with_checksum=True)
-        return session.last_reply
+        sent, reply = session.last_reply
+        if self.renumber_resends and sent[-6:-4] == b"AZ":
+            return encode(reply, charset=self.charset, seq=0, with_checksum=True)
+        return sent
 
     def _resend_request(self) -> bytes:
         return encode(message("96"), charset=self.charset, seq=None, with_checksum=True)

@@ -96,6 +96,12 @@ class KioskApp(App):
     def clock(self):
         return self.runtime.clock
 
+    def tr(self, language: str, msgid: str, **args: object) -> str:
+        """`msgid` in `language`, through the translator build() makes."""
+        if self.translator is None:
+            raise RuntimeError(f"{msgid!r} asked before the app was built: no translator yet")
+        return self.translator.tr(language, msgid, **args)
+
     # --- building -------------------------------------------------------------------------
 
     def build(self):
@@ -228,11 +234,11 @@ class KioskApp(App):
         if self.screens.current != view.screen.value:
             self.screens.current = view.screen.value
         notice = view.notice
-        self.root.notice_text = (self.translator.tr(view.language, NOTICES[notice.message],
-                                                    **notice.args) if notice else "")
+        self.root.notice_text = (self.tr(view.language, NOTICES[notice.message], **notice.args)
+                                 if notice else "")
         self.root.offline_text = self._offline_text(view)
         if self.demo and hasattr(self, "tray"):
-            self.tray.title = self.translator.tr(view.language, "Demo: tap to scan or place")
+            self.tray.title = self.tr(view.language, "Demo: tap to scan or place")
         self._show_countdown(view)
         self.service.status(self._service_status(view))
 
@@ -245,7 +251,7 @@ class KioskApp(App):
     def _offline_text(self, view) -> str:
         if view.screen not in PATRON_SCREENS or not view.offline_devices:
             return ""
-        tr = self.translator.tr
+        tr = self.tr
         sources = self.runtime.config.devices
         names = sorted({tr(view.language, device_label(sources[name]))
                         for name in view.offline_devices if name in sources})
@@ -262,7 +268,7 @@ class KioskApp(App):
             self._overlay = CountdownOverlay(keep=lambda: self.runtime.send(ev.Touch()),
                                              pos_hint={"x": 0, "y": 0})
             self.root.add_widget(self._overlay)
-        tr = self.translator.tr
+        tr = self.tr
         self._overlay.question = tr(view.language, "Are you still there?")
         self._overlay.explanation = tr(view.language, "This session ends in {seconds} seconds.",
                                        seconds=view.countdown)

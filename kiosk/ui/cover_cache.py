@@ -29,8 +29,8 @@ def decode_thumbnail(path: str, size: tuple[int, int] = THUMB_SIZE) -> tuple[byt
     with Image.open(path) as image:
         image.draft("RGB", size)
         image.thumbnail(size)
-        image = image.convert("RGBA")
-        return image.transpose(Image.Transpose.FLIP_TOP_BOTTOM).tobytes(), image.size
+        rgba = image.convert("RGBA")
+        return rgba.transpose(Image.Transpose.FLIP_TOP_BOTTOM).tobytes(), rgba.size
 
 
 class CoverCache:

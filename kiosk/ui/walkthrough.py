@@ -75,14 +75,15 @@ def steps(app) -> list[Step]:
         Step("08-borrow-book", lambda: _place(runtime, SAMPLE_TAG),
              lambda: runtime.view.circulation.lines and settled(), needs=(ILS, PAD)),
         # The book is lifted: one left lying there is the last patron's, and would not count.
-        Step("09-receipt", lambda: (send(ev.FinishFlow()), _clear(runtime)),
+        Step("09-receipt", _in_turn(lambda: send(ev.FinishFlow()), lambda: _clear(runtime)),
              lambda: not runtime.session.pad_uids, needs=(ILS,)),
-        Step("10-return", lambda: (send(ev.EndSession()), send(ev.Start()),
-                                   send(ev.Navigate(Screen.RETURN)), _place(runtime, SAMPLE_TAG)),
+        Step("10-return", _in_turn(lambda: send(ev.EndSession()), lambda: send(ev.Start()),
+                                   lambda: send(ev.Navigate(Screen.RETURN)),
+                                   lambda: _place(runtime, SAMPLE_TAG)),
              lambda: runtime.view.circulation.lines and settled(), needs=(PAD,)),
-        Step("11-ebooks", lambda: (send(ev.FinishFlow()), send(ev.EndSession()),
-                                   _clear(runtime), send(ev.Start()),
-                                   send(ev.Navigate(Screen.EBOOKS)))),
+        Step("11-ebooks", _in_turn(lambda: send(ev.FinishFlow()), lambda: send(ev.EndSession()),
+                                   lambda: _clear(runtime), lambda: send(ev.Start()),
+                                   lambda: send(ev.Navigate(Screen.EBOOKS)))),
         Step("12-ebooks-search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("hlm")))),
         Step("13-ebook-title", lambda: send(ev.OpenTitle(SAMPLE_TITLE))),
         Step("14-account-pin", lambda: (send(ev.Back()), send(ev.Back()), send(ev.Back()),
@@ -112,6 +113,14 @@ def _present_card(runtime, code: str) -> None:
         scanner.scan(code)
     else:
         runtime.send(ev.CardNumberTyped(code))
+
+
+def _in_turn(*actions: Callable[[], object]) -> Callable[[], None]:
+    """One step's action made of several, done in this order."""
+    def act() -> None:
+        for action in actions:
+            action()
+    return act
 
 
 def _place(runtime, uid: str) -> None:

@@ -95,6 +95,7 @@ class Apply:
         last = self.last
         if last is None or not last.version:
             return ApplyResult(ApplyOutcome.NOTHING, "no system update has been downloaded")
+        version = last.version
         if last.state is DeliveryState.DOWNLOADED:
             installed = self._install(last)
             if installed is not None:
@@ -103,10 +104,10 @@ class Apply:
             view = state.gather(self.runner, self.paths)
         except RaucError as e:
             return ApplyResult(ApplyOutcome.NOTHING, f"cannot tell the slots: {e}")
-        if not pending(view, self.last.version):
+        if not pending(view, version):
             return ApplyResult(ApplyOutcome.NOTHING,
                                f"no update is waiting in the other slot (this is {view.version})")
-        return self._restart_when_idle(self.last.version, view)
+        return self._restart_when_idle(last, version, view)
 
     def _install(self, last: DeliveryStatus) -> ApplyResult | None:
         """None when installed (the restart comes next); else what went wrong."""
@@ -147,7 +148,8 @@ class Apply:
         self._write(replace(last, state=DeliveryState.INSTALLED, why=why))
         return None
 
-    def _restart_when_idle(self, version: str, view: SystemView) -> ApplyResult:
+    def _restart_when_idle(self, last: DeliveryStatus, version: str,
+                           view: SystemView) -> ApplyResult:
         window = parse_window(self.config.updates.window)
         moment = self.now()
         end = window.end_after(moment) if window.contains(moment) else moment
@@ -159,7 +161,7 @@ class Apply:
                            f"once the kiosk is in service; otherwise it falls back to "
                            f"{view.version} by itself")
                 log.warning("%s", message)
-                self._write(replace(self.last, state=DeliveryState.INSTALLED, why=message))
+                last = self._write(replace(last, state=DeliveryState.INSTALLED, why=message))
                 rebooted = self.runner(list(REBOOT_ARGV))
                 if rebooted.ok:
                     return ApplyResult(ApplyOutcome.RESTARTING, message)
@@ -167,7 +169,7 @@ class Apply:
                 failed = (f"{version} is installed, but the restart failed ({rebooted.why}): "
                           "it is tried again in the next update window")
                 log.error("%s", failed)
-                self._write(replace(self.last, state=DeliveryState.WAITING, why=failed))
+                self._write(replace(last, state=DeliveryState.WAITING, why=failed))
                 return ApplyResult(ApplyOutcome.WAITING, failed)
             if why != said:
                 log.info("%s is installed; the restart waits: %s", version, why)
@@ -177,7 +179,7 @@ class Apply:
         message = (f"{version} is installed, but the kiosk was in use until the update window "
                    f"{window} ended ({end:%H:%M}): it restarts into it in the next window")
         log.info("%s", message)
-        self._write(replace(self.last, state=DeliveryState.WAITING, why=message))
+        self._write(replace(last, state=DeliveryState.WAITING, why=message))
         return ApplyResult(ApplyOutcome.WAITING, message)
 
     def _idle(self, moment: datetime) -> tuple[bool, str]:
@@ -195,9 +197,11 @@ class Apply:
             return False, f"the kiosk was used {idle:.0f} s ago"
         return True, f"nobody has used the kiosk for {idle:.0f} s"
 
-    def _write(self, status: DeliveryStatus) -> None:
+    def _write(self, status: DeliveryStatus) -> DeliveryStatus:
+        """Writes `status` (stamped) and returns it, as the last status."""
         with self._files():
             self.last = delivery.write(self.config.data_dir, KIND, status)
+        return self.last
 
 
 @contextmanager

@@ -71,6 +71,10 @@ class Verdict:
     why: str
 
 
+NO_RELEASE = Verdict(PullOutcome.NONE_PUBLISHED, DeliveryState.IDLE,
+                     "no system update is published for this kiosk's library")
+
+
 def download_folder(data_dir: Path) -> Path:
     return delivery.folder(data_dir, KIND) / "download"
 
@@ -79,8 +83,7 @@ def judge(release: Release | None, view: SystemView,
           last: DeliveryStatus | None) -> Verdict | None:
     """Why the published release is not to be downloaded; None: download it."""
     if release is None:
-        return Verdict(PullOutcome.NONE_PUBLISHED, DeliveryState.IDLE,
-                       "no system update is published for this kiosk's library")
+        return NO_RELEASE
     version = release.version
     try:
         parse_version(version)
@@ -89,11 +92,11 @@ def judge(release: Release | None, view: SystemView,
                        f"the central server offers a system update as version {version!r}: "
                        f"{e}. Publish it again with a proper version")
     try:
-        booted = view.version
-        parse_version(booted or "")
+        booted = view.version or ""
+        parse_version(booted)
     except ValueError:
         return Verdict(PullOutcome.FAILED, DeliveryState.FAILED,
-                       f"this system's own version is unknown or unreadable ({booted!r} in "
+                       f"this system's own version is unknown or unreadable ({view.version!r} in "
                        f"/etc/kiosk-release), so whether {version} is newer cannot be told; "
                        f"install it by hand (kiosk update install)")
     if not is_older(booted, version):
@@ -162,6 +165,8 @@ class Pull:
                 path = releases.LATEST[KIND]
                 release = releases.from_answer(
                     central.get(path, empty=releases.NOTHING_PUBLISHED), KIND)
+                if release is None:
+                    return self._settle(NO_RELEASE, None)
                 verdict = judge(release, view, self.last)
                 if verdict is not None:
                     return self._settle(verdict, release)
@@ -198,10 +203,10 @@ class Pull:
                   keep_going: Callable[[], bool]) -> PullResult:
         target = Target(release.url, release.size, release.sha256, release.file_name)
         downloader = self._downloader(central, keep_going)
-        self._status = DeliveryStatus(DeliveryState.DOWNLOADING, release.version, 0,
-                                      release.size, sha256=release.sha256,
-                                      refused_sha256=self.last.refused_sha256 if self.last
-                                      else None)
+        started = DeliveryStatus(DeliveryState.DOWNLOADING, release.version, 0,
+                                 release.size, sha256=release.sha256,
+                                 refused_sha256=self.last.refused_sha256 if self.last else None)
+        self._status = started
         log.info("downloading system update %s (%s MB) from %s", release.version,
                  f"{release.size / MB:.1f}", self.config.central.url)
         try:
@@ -209,16 +214,18 @@ class Pull:
         except DownloadError as e:
             if e.failure is DownloadFailure.PAUSED:
                 log.info("%s", e)
-                self._write(replace(self._status, why=str(e)))
+                self._write(replace(self._status or started, why=str(e)))
                 return PullResult(PullOutcome.PAUSED, str(e))
             return self._failed(f"system update {release.version}: {e}")
         why = f"{release.version} is downloaded and verified; it is installed next"
         log.info("%s", why)
-        self._write(replace(self._status, state=DeliveryState.DOWNLOADED,
+        self._write(replace(self._status or started, state=DeliveryState.DOWNLOADED,
                             done_bytes=release.size, why=why))
         return PullResult(PullOutcome.DOWNLOADED, why)
 
     def _progressed(self, done: int, total: int) -> None:
+        if self._status is None:  # the downloader reports only inside _download
+            raise RuntimeError("download progress reported with no download running")
         self._status = replace(self._status, done_bytes=done, total_bytes=total)
         self._write(self._status)
 

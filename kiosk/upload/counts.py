@@ -84,8 +84,8 @@ def build_batch(rows: Iterable[Row], batch_id: str, *, max_rows: int,
     """Count rows in sequence order until `max_rows` rows, `upto_seq`, or a row that would need
     count row number `max_counts + 1`; None when there are no rows."""
     counts: dict[CountKey, int] = {}
-    first = last = None
-    taken = 0
+    first: int | None = None
+    last = taken = 0  # last is set with first
     for row in rows:
         if taken >= max_rows or (upto_seq is not None and row.seq > upto_seq):
             break

@@ -99,11 +99,11 @@ class Central:
 
     def health(self) -> dict:
         """GET /api/v1/health once, without retries: for status checks that must answer fast."""
-        return self._once("GET", "/api/v1/health", None)
+        return self._object("GET", "/api/v1/health", None)
 
     def post(self, path: str, body: dict) -> dict:
         """POST `body` as JSON, retrying what may succeed later; the reply's JSON on a 200."""
-        return self.retrying("POST", path, lambda: self._once("POST", path, body))
+        return self.retrying("POST", path, lambda: self._object("POST", path, body))
 
     def get(self, path: str, *, empty: frozenset[int] = frozenset()) -> dict | None:
         """GET `path`, retrying what may succeed later; the reply's JSON on a 200, None on a
@@ -170,6 +170,13 @@ class Central:
                                    reason=reason, retryable=reply.status_code in RETRY_STATUS,
                                    retry_after_s=_retry_after(reply.headers.get("Retry-After")))
 
+    def _object(self, method: str, path: str, body: dict | None) -> dict:
+        """`_once` with no status taken as empty: the reply's JSON object, or CentralRequestError."""
+        answer = self._once(method, path, body)
+        if answer is None:  # _once gives None only for a status in `empty`
+            raise CentralRequestError(f"{self.url + path}: no answer to take")
+        return answer
+
     def _once(self, method: str, path: str, body: dict | None,
               empty: frozenset[int] = frozenset()) -> dict | None:
         url = self.url + path
@@ -206,12 +213,15 @@ def _origin(address: str) -> tuple[str, str, int] | None:
     """(scheme, host, port) of an http(s) address, the port filled in; None for anything else."""
     try:
         parts = urlsplit(address)
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        port = parts.port
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    return parts.scheme, parts.hostname.lower(), port
+    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _detail(reply: requests.Response) -> str:
@@ -249,9 +259,9 @@ def _retry_after(value: str | None) -> float | None:
 
 def _brief(error: Exception) -> str:
     """The innermost reason requests wraps an error around ("Connection refused")."""
-    reason = error
-    while reason.__context__ is not None or reason.__cause__ is not None:
-        reason = reason.__cause__ or reason.__context__
+    reason: BaseException = error
+    while (inner := reason.__cause__ or reason.__context__) is not None:
+        reason = inner
     text = str(reason) or type(reason).__name__
     if isinstance(reason, OSError) and reason.strerror:
         text = reason.strerror

@@ -52,6 +52,7 @@ PROBLEMS = {
     Problem.INSTALL_FAILED: N_("The update could not be installed. Nothing was changed: this system stays as it is. Give a technician these details: {why}"),
     Problem.NOT_INSTALLED: SOMETHING_WRONG,
     Problem.BAD_REQUEST: SOMETHING_WRONG,
+    Problem.UNEXPECTED_REPLY: SOMETHING_WRONG,
 }
 # What a bundle row says when it cannot be installed.
 ROW_PROBLEMS = {
@@ -192,7 +193,7 @@ class UsbUpdatePanel(BoxLayout):
             return self.tr(LOOKING)
         if state is UsbState.INSTALLING:
             return self.tr(INSTALLING, version=self._installing or "?")
-        if state is UsbState.INSTALLED:
+        if state is UsbState.INSTALLED and self._installed is not None:
             running = self._scanned.running_version if self._scanned else None
             return self.tr(INSTALLED, version=self._installed.version or "?",
                            running=running or "?")
@@ -202,14 +203,16 @@ class UsbUpdatePanel(BoxLayout):
             msgid, args = self._failure
             return self.tr(msgid, **args)
         scanned = self._scanned
-        running = scanned.running_version if scanned else None
+        if scanned is None:  # CHOOSE comes with what was scanned
+            return ""
+        running = scanned.running_version
         if not any(b.problem is None for s in scanned.sticks for b in s.bundles):
             return self.tr(NOTHING_NEWER, running=running or "?")
         return self.tr(CHOOSE, running=running or "?")
 
     def _rows(self) -> list[dict]:
-        rows = []
-        for stick in self._scanned.sticks:
+        rows: list[dict] = []
+        for stick in self._scanned.sticks if self._scanned else ():
             for bundle in stick.bundles:
                 size = self.tr(SIZE_MB, size=f"{bundle.size / 1e6:.0f}")
                 detail = (self.tr(VERSION, version=bundle.version)
