@@ -35,6 +35,7 @@ from kiosk.ui.screens.account import AccountScreen
 from kiosk.ui.screens.admin import AdminScreen
 from kiosk.ui.screens.admin_pin import AdminPinScreen
 from kiosk.ui.screens.attract import AttractScreen
+from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.borrow import BorrowScreen
 from kiosk.ui.screens.ebook_search import EbookSearchScreen
 from kiosk.ui.screens.ebook_title import EbookTitleScreen
@@ -104,7 +105,7 @@ class KioskApp(App):
 
     # --- building -------------------------------------------------------------------------
 
-    def build(self):
+    def build(self) -> KioskRoot:
         use_cjk_font(self.runtime.config.data_dir / "cache" / "fonts")
         typescale.configure(Window.size)
         self.translator = Translator()
@@ -124,7 +125,7 @@ class KioskApp(App):
         self.runtime.on_view.append(self.show)
         return root
 
-    def _screen_makers(self) -> dict[Screen, tuple[tuple[str, ...], Callable[[], object]]]:
+    def _screen_makers(self) -> dict[Screen, tuple[tuple[str, ...], Callable[[], KioskScreen]]]:
         """Each screen's kv files and how to make it. Only the attract screen is made before the
         first frame; the others one a frame after it, or at once when the view needs one."""
         # Given at construction, so that kv's first evaluation already translates.
