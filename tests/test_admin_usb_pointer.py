@@ -18,7 +18,7 @@ from tests import own_xvfb
 from tests.waiting import wait_until
 from tests.x_pointer import Pointer
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.slow]
 TITLE = "Library kiosk"
 PIN_KEYS = {"2": (595, 132), "5": (595, 228), "8": (595, 325), "0": (595, 420), "ok": (723, 420)}
 USB_BUTTON = (628, 374)

@@ -12,8 +12,9 @@ from kiosk.journal import Journal
 from tests.conftest import ARTIFACTS, ROOT
 from tests.x_pointer import Pointer
 
-pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.environ.get("DISPLAY"),
-                                                 reason="needs Xvfb: run ./setup.sh test")]
+pytestmark = [pytest.mark.ui, pytest.mark.slow,
+              pytest.mark.skipif(not os.environ.get("DISPLAY"),
+                                 reason="needs Xvfb: run ./setup.sh test")]
 
 
 def test_the_walkthrough_saves_every_screen_and_journals_the_visit(tmp_path):

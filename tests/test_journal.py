@@ -188,6 +188,7 @@ def start_writer(tmp_path, tag, pause_s=0.0):
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_writers_killed_mid_write_lose_no_committed_row(tmp_path):
     """SIGKILL at random moments, 25 times: every row a writer reported stays, and verify passes."""
     rng = random.Random(20141)
@@ -203,7 +204,7 @@ def test_writers_killed_mid_write_lose_no_committed_row(tmp_path):
         for line in (first + rest).split("\n")[:-1]:
             seq, item = line.split()
             committed[int(seq)] = item
-    assert len(committed) > 25
+    assert len(committed) >= 25  # a first row each; how many more depends on the machine's speed
     with Journal.open_existing(tmp_path / "journal.sqlite3") as journal:
         stored = {row.seq: row.item for row in journal.rows()}
         assert journal.verify() == []
