@@ -35,14 +35,16 @@ class Pointer:
               when: Condition | None = None) -> None:
         """Press and release at `at` (window coordinates): once `when()` holds, if given (the
         target is on screen); then wait until `until()` holds, or by default until the window
-        shows something else than before the press."""
+        shows something other than before the press. That may be only the button's pressed
+        tint, which is enough for a next press on the same screen (X delivers events in order);
+        a press that brings another screen needs an `until` that the new screen shows."""
         if when is not None:
             self.wait(when, f"{what} to press")
         before = self.picture()
         self._xdotool("mousemove", str(self.x + at[0]), str(self.y + at[1]))
         self._xdotool("mousedown", "1")
         self._xdotool("mouseup", "1")
-        self.wait(until or self.changed_from(before), f"what pressing {what} does")
+        self.wait(until or self.changed_from(before), f"effect of pressing {what}")
 
     def hold(self, at: tuple[int, int], what: str, *, until: Condition | None = None) -> None:
         """Press at `at` and keep the button down until `until()` holds, or by default until
@@ -51,7 +53,7 @@ class Pointer:
         self._xdotool("mousemove", str(self.x + at[0]), str(self.y + at[1]))
         self._xdotool("mousedown", "1")
         try:
-            self.wait(until or self.changed_from(before), f"what holding {what} does")
+            self.wait(until or self.changed_from(before), f"effect of holding {what}")
         finally:
             self._xdotool("mouseup", "1")
 
