@@ -40,23 +40,33 @@ class OwnXvfb:
 
     def window(self, title: str, timeout: float = 30.0) -> tuple[int, int, int, int]:
         """(x, y, width, height) of the window called `title`, once it is mapped."""
-        deadline = time.monotonic() + timeout
-        while True:
-            info = subprocess.run(["xwininfo", "-display", self.display, "-name", title],
-                                  capture_output=True, text=True)
-            if info.returncode == 0 and "IsViewable" in info.stdout:
-                break
-            assert time.monotonic() < deadline, f"no window {title!r}: {info.stderr}"
-            time.sleep(0.2)
-        numbers = [int(re.search(rf"{label}:\s+(-?\d+)", info.stdout).group(1))
-                   for label in ("Absolute upper-left X", "Absolute upper-left Y", "Width",
-                                 "Height")]
-        return tuple(numbers)
+        return window(self.display, title, timeout)
 
     def grab(self, title: str) -> Image.Image:
-        x, y, width, height = self.window(title)
-        return ImageGrab.grab(bbox=(x, y, x + width, y + height), xdisplay=self.display)
+        return grab(self.display, title)
 
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(10)
+
+
+def window(display: str, title: str, timeout: float = 30.0) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the window called `title` on `display`, once it is mapped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = subprocess.run(["xwininfo", "-display", display, "-name", title],
+                              capture_output=True, text=True)
+        if info.returncode == 0 and "IsViewable" in info.stdout:
+            break
+        assert time.monotonic() < deadline, f"no window {title!r}: {info.stderr}"
+        time.sleep(0.2)
+    x, y, width, height = (int(re.search(rf"{label}:\s+(-?\d+)", info.stdout).group(1))
+                           for label in ("Absolute upper-left X", "Absolute upper-left Y",
+                                         "Width", "Height"))
+    return x, y, width, height
+
+
+def grab(display: str, title: str) -> Image.Image:
+    """What the X server shows of the window called `title` on `display`."""
+    x, y, width, height = window(display, title)
+    return ImageGrab.grab(bbox=(x, y, x + width, y + height), xdisplay=display)

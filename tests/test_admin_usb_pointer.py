@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,44 +15,26 @@ from kiosk.core.pin import hash_pin
 from tests.conftest import ARTIFACTS, ROOT
 from tests.fake_media_helper import NEW, FakeMediaHelper
 from tests import own_xvfb
+from tests.waiting import wait_until
+from tests.x_pointer import Pointer
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.slow]
 TITLE = "Library kiosk"
 PIN_KEYS = {"2": (595, 132), "5": (595, 228), "8": (595, 325), "0": (595, 420), "ok": (723, 420)}
 USB_BUTTON = (628, 374)
-INSTALL = (703, 193)   # the first bundle's Install
+INSTALL = (703, 193)  # the first bundle's Install
 RESTART_NOW = (400, 440)
-RESTART_COLOUR = (191, 77, 38)  # the button's tint, once it shows
+# A pixel and its colour once the screen that has it is drawn: what the test waits for.
+ATTRACT = (50, 200), (15, 76, 92)  # the attract screen's background
+PIN_PAD = (555, 105), (23, 115, 140)  # the tint of the PIN pad's "2"
+USB_SHOWN = (490, 360), (15, 76, 92)  # the USB button's tint, beside its label
+INSTALL_SHOWN = (640, 185), (38, 128, 64)
+RESTART_SHOWN = RESTART_NOW, (191, 77, 38)
 
 
 @pytest.fixture
 def xserver():
     yield from own_xvfb.started(1280, 800)
-
-
-class Pointer:
-    def __init__(self, xserver):
-        self.display = xserver.display
-        self.x, self.y, _, _ = xserver.window(TITLE)
-
-    def press(self, at, seconds=0.1):
-        env = {**os.environ, "DISPLAY": self.display}
-        x, y = at
-        subprocess.run(["xdotool", "mousemove", str(self.x + x), str(self.y + y)], env=env,
-                       check=True)
-        time.sleep(0.1)  # pacing of a hand, not an assertion
-        subprocess.run(["xdotool", "mousedown", "1"], env=env, check=True)
-        time.sleep(seconds)
-        subprocess.run(["xdotool", "mouseup", "1"], env=env, check=True)
-        time.sleep(0.3)
-
-
-def until(condition, what, app, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert app.poll() is None, f"the app stopped while waiting for {what}"
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.1)
 
 
 def test_a_technician_installs_from_a_stick_with_real_pointer_input(tmp_path, xserver):
@@ -71,26 +52,24 @@ def test_a_technician_installs_from_a_stick_with_real_pointer_input(tmp_path, xs
         app = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(config), "run"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=output)
     try:
-        until(lambda: frame.exists() and frame.read_text(), "first frame", app)
-        pointer = Pointer(xserver)
-        pointer.press((400, 240))                # touch to start
-        pointer.press((20, 20), seconds=1.6)     # the staff corner, held past long_press_s
-        for key in ("2", "5", "8", "0", "ok"):
-            pointer.press(PIN_KEYS[key])
-        pointer.press(USB_BUTTON)
-        until(lambda: ("scan", None) in helper.history, "scan request", app)
-        pointer.press(INSTALL)
-        until(lambda: ("install", NEW.path) in helper.history, "install request", app)
+        wait_until(lambda: frame.exists() and frame.read_text(), 60, "first frame", process=app)
+        pointer = Pointer(TITLE, xserver.display, app)
+        pointer.wait(pointer.shows(*ATTRACT), "the attract screen drawn")
+        pointer.press((400, 240), "the attract screen")  # touch to start
+        pointer.hold((20, 20), "the staff corner", until=pointer.shows(*PIN_PAD))
+        for key in ("2", "5", "8", "0"):
+            pointer.press(PIN_KEYS[key], f"PIN key {key}")  # each adds a dot
+        pointer.press(PIN_KEYS["ok"], "OK", until=pointer.shows(*USB_SHOWN))
+        pointer.press(USB_BUTTON, "Update from a USB stick",
+                      until=lambda: ("scan", None) in helper.history)
+        pointer.press(INSTALL, "Install", when=pointer.shows(*INSTALL_SHOWN),
+                      until=lambda: ("install", NEW.path) in helper.history)
         helper.go.touch()
-
-        def restart_shows():
-            pixel = xserver.grab(TITLE).convert("RGB").getpixel(RESTART_NOW)
-            return all(abs(a - b) <= 3 for a, b in zip(pixel, RESTART_COLOUR))
-        until(restart_shows, "Restart now button", app)
+        pointer.wait(pointer.shows(*RESTART_SHOWN), "the Restart now button")
         (ARTIFACTS / "i14").mkdir(parents=True, exist_ok=True)
         xserver.grab(TITLE).save(ARTIFACTS / "i14" / "admin-usb-x-installed-800x480.png")
-        pointer.press(RESTART_NOW)
-        until(lambda: ("reboot", None) in helper.history, "reboot request", app)
+        pointer.press(RESTART_NOW, "Restart now",
+                      until=lambda: ("reboot", None) in helper.history)
     finally:
         app.terminate()
         app.wait(20)

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +19,7 @@ from kiosk.runtime import Runtime
 from kiosk.ui.service_link import IN_SERVICE, ServiceLink
 from tests.conftest import ROOT
 from tests.notify_socket import NotifySocket
+from tests.waiting import wait_until
 
 WATCHDOG_S = 3.0  # a ping every second; systemd's own default for the kiosk is 30 s
 TITLE = "Library kiosk"
@@ -51,12 +52,19 @@ def stop(app) -> str:
     return log
 
 
+def stopped(process: subprocess.Popen) -> bool:
+    """Whether the kernel has stopped `process` (state T in /proc/PID/stat)."""
+    stat = Path(f"/proc/{process.pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2] == "T"
+
+
 def window_exists(title=TITLE) -> bool:
     return subprocess.run(["xwininfo", "-name", title], capture_output=True).returncode == 0
 
 
 @needs_display
 @pytest.mark.ui
+@pytest.mark.slow
 def test_ready_after_the_first_frame_then_watchdog_pings_that_stop_while_stopped(
         tmp_path, systemd):
     app = start_kiosk(tmp_path, systemd, "run", "--demo")
@@ -68,7 +76,8 @@ def test_ready_after_the_first_frame_then_watchdog_pings_that_stop_while_stopped
             systemd.wait_for("WATCHDOG=1", timeout=30, app=app)
 
         app.send_signal(signal.SIGSTOP)
-        time.sleep(0.5)  # a ping already on its way may still land
+        # A ping is in the socket once sent: what was sent before the stop is all drained.
+        wait_until(lambda: stopped(app), 10, "the kiosk stopped by SIGSTOP")
         systemd.drain()
         assert systemd.receive(timeout=3 * WATCHDOG_S) is None, "pings from a stopped process"
 
@@ -135,6 +144,7 @@ def test_a_journal_that_cannot_be_opened_is_out_of_service_in_the_status(tmp_pat
 
 @needs_display
 @pytest.mark.ui
+@pytest.mark.slow
 def test_the_status_follows_the_kiosk_going_out_of_service(tmp_path, systemd):
     """The journal deleted under the running kiosk: its check (every 10 s) finds it, the kiosk
     goes out of service, and systemd hears it."""

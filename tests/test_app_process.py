@@ -1,7 +1,6 @@
 """The app as its own process: the headless walkthrough, and stopping when systemd says so."""
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -11,9 +10,11 @@ import pytest
 
 from kiosk.journal import Journal
 from tests.conftest import ARTIFACTS, ROOT
+from tests.x_pointer import Pointer
 
-pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.environ.get("DISPLAY"),
-                                                 reason="needs Xvfb: run ./setup.sh test")]
+pytestmark = [pytest.mark.ui, pytest.mark.slow,
+              pytest.mark.skipif(not os.environ.get("DISPLAY"),
+                                 reason="needs Xvfb: run ./setup.sh test")]
 
 
 def test_the_walkthrough_saves_every_screen_and_journals_the_visit(tmp_path):
@@ -61,36 +62,22 @@ def test_the_app_stops_cleanly_when_told_to(tmp_path, signum):
     assert f"stopping on {signum.name}" in log
 
 
+def frame_after(marker, after):
+    return marker.exists() and marker.read_text() and float(marker.read_text()) > after
+
+
 def wait_for_frame(marker, app, after=0.0):
     deadline = time.monotonic() + 60
-    while not (marker.exists() and marker.read_text() and float(marker.read_text()) > after):
+    while not frame_after(marker, after):
         assert app.poll() is None, app.stderr.read()[-2000:]
         assert time.monotonic() < deadline, "no new frame within 60 s"
         time.sleep(0.05)
     return float(marker.read_text())
 
 
-class Pointer:
-    """Real X pointer events (XTEST, through xdotool) into the kiosk's window, found by xwininfo."""
-
-    def __init__(self, title):
-        deadline = time.monotonic() + 30
-        while True:  # the window is mapped a moment after the first frame
-            info = subprocess.run(["xwininfo", "-name", title], capture_output=True, text=True)
-            if info.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert info.returncode == 0, info.stderr
-        self.x = int(re.search(r"Absolute upper-left X:\s+(-?\d+)", info.stdout).group(1))
-        self.y = int(re.search(r"Absolute upper-left Y:\s+(-?\d+)", info.stdout).group(1))
-
-    def press(self, x, y, seconds=0.1):
-        subprocess.run(["xdotool", "mousemove", str(self.x + x), str(self.y + y)], check=True)
-        time.sleep(0.1)
-        subprocess.run(["xdotool", "mousedown", "1"], check=True)
-        time.sleep(seconds)
-        subprocess.run(["xdotool", "mouseup", "1"], check=True)
-        time.sleep(0.3)
+ATTRACT = (50, 200), (15, 76, 92)  # the attract screen's background, once it is drawn
+PIN_PAD = (430, 90), (23, 115, 140)  # the tint of the PIN pad's first key
+RESTART = (498, 378), (191, 77, 38)  # the third of the admin screen's four buttons
 
 
 def test_staff_restart_by_real_pointer_input(tmp_path):
@@ -101,13 +88,14 @@ def test_staff_restart_by_real_pointer_input(tmp_path):
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         first = wait_for_frame(marker, app)
-        pointer = Pointer("Library kiosk")
-        pointer.press(400, 240)  # touch to start
-        pointer.press(20, 20, seconds=3.5)  # the staff corner, held past long_press_s
-        for x, y in [(467, 117), (595, 117), (723, 117), (467, 199), (723, 363)]:  # 1 2 3 4 OK
-            pointer.press(x, y)
-        pointer.press(498, 378)  # restart, third of the four buttons
-        wait_for_frame(marker, app, after=first)
+        pointer = Pointer("Library kiosk", app=app)
+        pointer.wait(pointer.shows(*ATTRACT), "the attract screen drawn")
+        pointer.press((400, 240), "the attract screen")  # touch to start
+        pointer.hold((20, 20), "the staff corner", until=pointer.shows(*PIN_PAD))
+        for digit, at in zip("1234", [(467, 117), (595, 117), (723, 117), (467, 199)]):
+            pointer.press(at, f"PIN key {digit}")  # each adds a dot
+        pointer.press((723, 363), "OK", until=pointer.shows(*RESTART))
+        pointer.press(RESTART[0], "restart", until=lambda: frame_after(marker, first))
         assert app.poll() is None  # the same process, started again by exec
         app.send_signal(signal.SIGTERM)
         _, log = app.communicate(timeout=15)

@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.environ.get("DISPLAY"),
                                                  reason="needs Xvfb: run ./setup.sh test")]
 
 
+@pytest.mark.slow
 def test_the_walkthrough_finishes_with_real_devices_that_are_not_there(tmp_path):
     ils = start_demo_ils(DEMO_DIR / "ils.toml")  # a real SIP2 server on 127.0.0.1, port 0
     try:

@@ -13,6 +13,7 @@ from content.catalogue import write_catalogue
 from content.title import Title
 from kiosk.ebooks.download_server import DownloadServer, RefusalTally
 from kiosk.ebooks.links import LinkSigner
+from tests.waiting import wait_until
 
 TODAY = "2026-11-25"
 BOOK = os.urandom(3_000_000)  # more than socket buffers hold: a dropped phone shows
@@ -60,11 +61,9 @@ def link(server, book_id="b1", now=None):
     return server.signer.link(book_id, time.time() if now is None else now)
 
 
-def wait_for(condition, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+def wait_for(condition, seconds=10.0):
+    """Until the server's counting thread has done what `condition` checks."""
+    wait_until(condition, seconds, "count (or report) the test expects", every=0.01)
 
 
 def test_a_whole_download_with_its_headers_counts_once(served):
@@ -234,6 +233,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_a_flood_of_bad_links_writes_a_handful_of_rows_with_the_true_count(tmp_path):
     """Thousands of forged and expired links from the library Wi-Fi, against the kiosk's real
     download server and journal: a few rows, whose counts add up to every refusal."""

@@ -188,6 +188,7 @@ def start_writer(tmp_path, tag, pause_s=0.0):
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_writers_killed_mid_write_lose_no_committed_row(tmp_path):
     """SIGKILL at random moments, 25 times: every row a writer reported stays, and verify passes."""
     rng = random.Random(20141)
@@ -203,7 +204,7 @@ def test_writers_killed_mid_write_lose_no_committed_row(tmp_path):
         for line in (first + rest).split("\n")[:-1]:
             seq, item = line.split()
             committed[int(seq)] = item
-    assert len(committed) > 25
+    assert len(committed) >= 25  # a first row each; how many more depends on the machine's speed
     with Journal.open_existing(tmp_path / "journal.sqlite3") as journal:
         stored = {row.seq: row.item for row in journal.rows()}
         assert journal.verify() == []
@@ -218,9 +219,10 @@ def test_writers_killed_mid_write_lose_no_committed_row(tmp_path):
 
 def test_two_writers_at_once_share_one_unbroken_sequence(tmp_path):
     Journal.open(tmp_path / "journal.sqlite3", tmp_path / "patron.key").close()
-    # SQLite's locks are not fair: a writer appending in a tight loop can keep the other from
-    # ever getting the lock within its busy timeout on a loaded machine. The kiosk's writers
-    # pause between rows (a patron's next book), and so do these.
+    # SQLite's write lock is not queued: a writer appending in a tight loop can keep the other
+    # out past any busy timeout. The kiosk's writers pause between rows (a patron's next book);
+    # these pause at least as long as each append took, so the lock is free half the time
+    # however slow a loaded machine makes the fsync.
     writers = [start_writer(tmp_path, tag, pause_s=0.005) for tag in ("a", "b")]
     for writer in writers:  # both are writing, each has committed a few rows
         for _ in range(5):

@@ -57,6 +57,7 @@ def start(config, n: int) -> subprocess.Popen:
     return kiosk
 
 
+@pytest.mark.slow
 def test_a_hundred_kills_leave_the_journal_and_the_ils_in_agreement(storm):
     ils, config = storm
     rng = random.Random(SEED)

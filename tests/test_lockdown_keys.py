@@ -17,8 +17,9 @@ from PIL import ImageChops
 
 from tests.conftest import ROOT
 from tests import own_xvfb
+from tests.x_pointer import Pointer
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.slow]
 TITLE = "Library kiosk"
 KEY_GROUPS = (
     [f"F{n}" for n in range(1, 13)],
@@ -27,6 +28,7 @@ KEY_GROUPS = (
     ["ctrl+q", "ctrl+w", "ctrl+c", "Menu"],
     ["Escape"],
 )
+ATTRACT = (50, 200), (15, 76, 92)  # the attract screen's background, once drawn
 CHANGED_SHARE = 0.03  # the attract screen's clock may turn a minute; a panel covers it all
 
 
@@ -79,7 +81,8 @@ def test_no_key_or_combination_leaves_the_kiosk_screen(tmp_path, xserver):
         assert [name for _, name in windows] == [TITLE], windows
         xdotool("mousemove", str(x + width // 2), str(y + height // 2))
         xdotool("windowfocus", "--sync", windows[0][0])
-        time.sleep(0.5)  # the first frames after mapping
+        window = Pointer(TITLE, xserver.display, app)
+        window.wait(window.shows(*ATTRACT), "the attract screen drawn")  # not a black window
         before = xserver.grab(TITLE)
         for keys in KEY_GROUPS:
             xdotool("key", "--clearmodifiers", "--delay", "25", *keys)
