@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.results import write_section  # noqa: E402
 from drivers.events import BarcodeRead  # noqa: E402
 from kiosk import config as config_module  # noqa: E402
-from kiosk.ils.worker import IlsWorker  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.core.events import Screen  # noqa: E402
 from kiosk.demo import hooks  # noqa: E402
+from kiosk.ils.worker import IlsWorker  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime  # noqa: E402
 from kiosk.sip2.client import IlsSettings, Sip2Client  # noqa: E402

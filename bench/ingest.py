@@ -24,8 +24,14 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.results import write_section  # noqa: E402
 from central.storage import Storage  # noqa: E402
-from tests.central_server import (PostgresCluster, add_kiosk, batch, day_counts,  # noqa: E402
-                                  postgres_bindir, serve)
+from tests.central_server import (  # noqa: E402
+    PostgresCluster,
+    add_kiosk,
+    batch,
+    day_counts,
+    postgres_bindir,
+    serve,
+)
 
 ROWS = 150
 FIRST_DAY = dt.date(2026, 1, 1)

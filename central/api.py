@@ -13,8 +13,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from central import __version__
 from central.auth import token_digest
 from central.errors import BatchConflict
-from central.schemas import (MAX_COUNTS, Catalogue, CountsAnswer, CountsBatch, Health,
-                             Heartbeat, HeartbeatAnswer, Ok, Problem)
+from central.schemas import (
+    MAX_COUNTS,
+    Catalogue,
+    CountsAnswer,
+    CountsBatch,
+    Health,
+    Heartbeat,
+    HeartbeatAnswer,
+    Ok,
+    Problem,
+)
 from central.storage import CountRow, Kiosk, Storage, TitleInfo, utc_now
 
 log = logging.getLogger(__name__)

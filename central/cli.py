@@ -11,7 +11,8 @@ import re
 import sys
 from pathlib import Path
 
-from central import __version__, config as config_mod, reports
+from central import __version__, reports
+from central import config as config_mod
 from central.auth import hash_password, new_token, token_digest
 from central.errors import CentralConfigError, CentralError
 from central.figures import Selection, gather

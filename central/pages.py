@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from central import charts, fleet, reports
-from central.auth import (check_password, dummy_password_check, new_csrf_token, same_secret)
+from central.auth import check_password, dummy_password_check, new_csrf_token, same_secret
 from central.figures import Figures, Selection, gather
 from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
 from central.labels import event_label, outcome_label

@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-
 MAX_COUNTS = 5000
 MAX_TITLES = 100_000
 # Seq numbers stay exact as JSON numbers everywhere (2^53); a journal never gets near it.

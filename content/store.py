@@ -23,13 +23,13 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.files import fsync_dir
 from content.batch_source import MANIFEST, SIGNATURE, BatchSource
 from content.catalogue import FILE_NAME, Catalogue, write_catalogue
 from content.errors import BatchError, ContentError
 from content.manifest import Entry, Manifest, parse_manifest
 from content.signing import verify
 from content.title import Title
-from common.files import fsync_dir
 
 log = logging.getLogger(__name__)
 APPLIED = "applied.json"

@@ -29,8 +29,8 @@ from evdev.device import DeviceInfo
 from drivers.barcode.keymap import LAYOUTS, Typed
 from drivers.barcode.keystream import KeyStream
 from drivers.barcode.reading import ScanReading, mask
-from drivers.errors import DeviceError, SourceError
 from drivers.base import Scanner
+from drivers.errors import DeviceError, SourceError
 from drivers.events import EventSink
 from drivers.settings import DriverSettings
 from drivers.source import Source

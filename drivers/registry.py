@@ -56,6 +56,7 @@ def _serial(name: str, source: Source, events: EventSink, settings: DriverSettin
 def _rfid(link_module: str, link_class: str) -> Callable[..., Driver]:
     def build(name: str, source: Source, events: EventSink, settings: DriverSettings) -> Driver:
         import importlib
+
         from drivers.rfid.pad import RfidPad
         source.check_options(RFID_OPTIONS)
         link = getattr(importlib.import_module(link_module), link_class)

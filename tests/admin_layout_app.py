@@ -31,9 +31,9 @@ BUTTONS = ("usb", "refresh", "upload", "restart", "exit")
 def report():
     """What a kiosk with a taken download port, an unsynchronised clock, no ILS and a refused
     offline loan shows: the checks as kiosk.status makes them."""
-    from kiosk.ils.offline_store import OfflineTransaction
-    from kiosk.i18n import N_  # the msgids kiosk.status uses, so that they translate
     from kiosk.core.session import DeviceState
+    from kiosk.i18n import N_  # the msgids kiosk.status uses, so that they translate
+    from kiosk.ils.offline_store import OfflineTransaction
     from kiosk.journal.store import Row
     from kiosk.status import Check, Message, StatusReport, check_version
 
@@ -134,12 +134,12 @@ def misfits(widget, where: str) -> list[str]:
 
 
 def measure(window, size: tuple[int, int], lang: str, shots: Path | None, name: str) -> dict:
+    from kivy.uix.recycleview.views import _cached_views
+
     from kiosk.core.events import Screen
     from kiosk.core.session import View
     from kiosk.i18n import Translator
     from kiosk.ui import typescale
-    from kivy.uix.recycleview.views import _cached_views
-
     from kiosk.ui.screens.admin import AdminScreen
 
     window.size = size

@@ -11,8 +11,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.media.protocol import (Bundle, Failed, Installed, Op, Problem, Progress, Rebooting,
-                                  Released, Scanned, Stick, decode_request, encode)
+from kiosk.media.protocol import (
+    Bundle,
+    Failed,
+    Installed,
+    Op,
+    Problem,
+    Progress,
+    Rebooting,
+    Released,
+    Scanned,
+    Stick,
+    decode_request,
+    encode,
+)
 
 MOUNT = "/run/kiosk-media/1-sda1"
 NEW = Bundle(f"{MOUNT}/kiosk-0.3.0-arm64.raucb", "kiosk-0.3.0-arm64.raucb", 734_003_200,

@@ -14,7 +14,6 @@ from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.standin_data import IlsData
 from kiosk.sip2.standin_server import Sip2TestServer
 
-
 SIM_DEVICES = ('[devices]\nscanner = "sim:scanner"\n'
                'rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"\n')
 

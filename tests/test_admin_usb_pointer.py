@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from kiosk.core.pin import hash_pin
+from tests import own_xvfb
 from tests.conftest import ARTIFACTS, ROOT
 from tests.fake_media_helper import NEW, FakeMediaHelper
-from tests import own_xvfb
 from tests.waiting import wait_until
 from tests.x_pointer import Pointer
 

@@ -17,9 +17,9 @@ from PIL import Image
 from kiosk.boot_report import BootProblem, BootReport, write
 from kiosk.cli.out_of_service_cmd import DEFAULT_REASON
 from kiosk.ui.screens.out_of_service import BACKDROP
+from tests import own_xvfb
 from tests.conftest import ARTIFACTS, ROOT
 from tests.notify_socket import NotifySocket
-from tests import own_xvfb
 
 pytestmark = pytest.mark.ui
 SHOTS = ARTIFACTS / "i13"

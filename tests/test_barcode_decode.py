@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from evdev import InputEvent, ecodes as e
+from evdev import InputEvent
+from evdev import ecodes as e
 
 from drivers.barcode.classify import classify, is_ean13, is_isbn10, luhn_ok
 from drivers.barcode.keymap import KeyDecoder, Stroke, Typed, strokes

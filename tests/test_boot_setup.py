@@ -23,14 +23,14 @@ import pytest
 
 from kiosk import boot_report
 from kiosk.boot_report import BootProblem
-from kiosk.config import load_files
-from kiosk.errors import ConfigError
-from kiosk.ui.notice import settings_notice
 from kiosk.bootsetup import ssh_keys, wifi
 from kiosk.bootsetup.boot_folder import BootFileError
 from kiosk.bootsetup.paths import BootPaths
 from kiosk.bootsetup.run import run
 from kiosk.commands import CommandResult
+from kiosk.config import load_files
+from kiosk.errors import ConfigError
+from kiosk.ui.notice import settings_notice
 from tests.conftest import ROOT
 
 TOKEN = "k-7Qx2pLr9ZtW4vN8sYb3Jd6Hf1Mc5Ga0E"

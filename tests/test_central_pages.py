@@ -14,8 +14,15 @@ import requests
 from central.figures import Selection, gather
 from central.fleet import parse_utc
 from central.storage import Storage
-from tests.central_server import (BACKENDS, PASSWORD, add_kiosk, add_user, database_url,
-                                  seed_network, serve)
+from tests.central_server import (
+    BACKENDS,
+    PASSWORD,
+    add_kiosk,
+    add_user,
+    database_url,
+    seed_network,
+    serve,
+)
 
 LAST = dt.date(2026, 11, 24)
 FIRST = LAST - dt.timedelta(days=13)

@@ -16,8 +16,7 @@ import requests
 from central.releases import ReleaseKind, Releases
 from central.storage import Storage
 from tests.central_bundles import kiosk_checks, make_bundle, make_update_key, needs_rauc
-from tests.central_server import (BACKENDS, PASSWORD, add_kiosk, add_user, database_url,
-                                  serve)
+from tests.central_server import BACKENDS, PASSWORD, add_kiosk, add_user, database_url, serve
 from tests.test_central_pages import csrf_of, signed_in
 
 pytestmark = needs_rauc

@@ -6,8 +6,8 @@ import datetime as dt
 import hashlib
 import io
 import os
-import time
 import re
+import time
 
 import pytest
 
@@ -18,8 +18,8 @@ from central.ranges import ByteRange, RangeNotSatisfiable, asked_range, if_range
 from central.releases import ReleaseKind, Releases
 from central.storage import FleetEntry, Kiosk, Storage
 from central.uploads import OffsetMismatch, Uploads
-from tests.central_bundles import make_bundle, make_update_key, needs_rauc
 from tests import small_partition
+from tests.central_bundles import make_bundle, make_update_key, needs_rauc
 from tests.central_server import add_kiosk
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.timezone.utc)

@@ -116,8 +116,9 @@ def test_a_gb18030_sheet_a_pdf_and_a_given_cover(tmp_path, key):
 
 
 def test_an_xlsx_sheet_is_read(tmp_path, key, sample):
-    from openpyxl import Workbook
     import datetime as dt
+
+    from openpyxl import Workbook
     book = Workbook()
     sheet = book.active
     sheet.append(["id", "isbn", "title", "author", "category", "file", "valid_from",

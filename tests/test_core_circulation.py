@@ -11,17 +11,27 @@ import pytest
 
 from drivers.events import BarcodeRead, CardRead, Tag, TagsSeen
 from kiosk.core import events as ev
-from kiosk.core.ils_calls import due_text
-from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.circulation_text import blocks_sentence, line_status, patron_summary
+from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.events import Screen
+from kiosk.core.ils_calls import (
+    CheckIn,
+    CheckinReply,
+    CheckOut,
+    CheckoutReply,
+    EndPatronSession,
+    ItemRecord,
+    LookUpItem,
+    LookUpPatron,
+    PatronRecord,
+    RenewLoan,
+    RenewReply,
+    due_text,
+)
 from kiosk.core.session import Session, Settings
-from kiosk.core.ils_calls import (CheckIn, CheckinReply, CheckOut, CheckoutReply, EndPatronSession,
-                                  ItemRecord, LookUpItem, LookUpPatron, PatronRecord, RenewLoan,
-                                  RenewReply)
 from kiosk.i18n import Translator
-from kiosk.receipts import render
 from kiosk.ils.worker import checkin_reply, checkout_reply, item_record, patron_record, renew_reply
+from kiosk.receipts import render
 from kiosk.sip2.results import CheckinResult, CheckoutResult, ItemInfo, PatronInfo, RenewResult
 
 CARD = "23520001234566"

@@ -10,11 +10,23 @@ from kiosk.core.outcomes import Reason
 from kiosk.core.pin import hash_pin
 from kiosk.core.session import Session, Settings
 from kiosk.i18n import Translator
-
-from tests.test_core_circulation import (CARD, RED, account, answer, checkin, checkout,
-                                         identified, make, of, pad, patron, rows, secure_all,
-                                         tag)
 from tests.staff_pin import submit_pin
+from tests.test_core_circulation import (
+    CARD,
+    RED,
+    account,
+    answer,
+    checkin,
+    checkout,
+    identified,
+    make,
+    of,
+    pad,
+    patron,
+    rows,
+    secure_all,
+    tag,
+)
 
 
 def test_every_checkout_journals_its_intent_before_the_call_and_its_outcome_names_it():

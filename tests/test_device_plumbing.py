@@ -11,12 +11,11 @@ import pytest
 
 from drivers import discovery
 from drivers.errors import DeviceError, SourceError
-from drivers.events import (BarcodeRead, DeviceFault, DeviceStatus, ItemSet, Tag, TagsSeen)
+from drivers.events import BarcodeRead, DeviceFault, DeviceStatus, ItemSet, Tag, TagsSeen
 from drivers.listen_json import as_json
 from drivers.rfid.sets import item_sets
 from drivers.source import parse
 from drivers.supervisor import SupervisedDriver
-
 
 # --- source strings -----------------------------------------------------------------------
 

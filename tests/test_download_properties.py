@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from kiosk.ebooks.byte_ranges import Unsatisfiable, byte_range
 from kiosk.ebooks.conditional import entity_tags, not_modified, range_allowed
 from kiosk.ebooks.coverage import Coverage
-from kiosk.ebooks.links import BOOK_ID, LinkSigner, link_fields
 from kiosk.ebooks.download_server import REFUSALS
+from kiosk.ebooks.links import BOOK_ID, LinkSigner, link_fields
 from tests.property_budget import PARSER_BUDGET
 
 SIGNER = LinkSigner(b"k" * 32, "liling-lobby-1", "http://192.168.1.20:8080")

@@ -7,11 +7,12 @@ import queue
 import time
 
 import pytest
-from evdev import InputEvent, ecodes as e
+from evdev import InputEvent
+from evdev import ecodes as e
 
 from drivers.errors import SourceError
-from drivers.events import BarcodeRead, CardRead, DeviceFault
 from drivers.evdev_scanner import EvdevScanner
+from drivers.events import BarcodeRead, CardRead, DeviceFault
 from drivers.settings import DriverSettings
 from drivers.sim.evdev_device import SimInputDevice
 from drivers.source import parse

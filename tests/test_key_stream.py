@@ -6,7 +6,8 @@ Events are real `evdev.InputEvent`s with the kernel's timestamps set by the test
 
 from __future__ import annotations
 
-from evdev import InputEvent, ecodes as e
+from evdev import InputEvent
+from evdev import ecodes as e
 
 from drivers.barcode.keymap import Typed, strokes
 from drivers.barcode.keystream import LOST_EVENTS, KeyStream, unfinished

@@ -15,8 +15,8 @@ import time
 import pytest
 from PIL import ImageChops
 
-from tests.conftest import ROOT
 from tests import own_xvfb
+from tests.conftest import ROOT
 from tests.x_pointer import Pointer
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]

@@ -13,10 +13,30 @@ from drivers.errors import BadFrame, ReaderError, ReaderTimeout, TagNotAnswering
 from drivers.rfid.crc import crc16_genibus
 from drivers.rfid.m810 import M810Link
 from drivers.rfid.m810_frames import (
-    LOCKS, MAX_BLOCKS_PER_READ, READ_BLOCKS, SETUP_START, START, WRITE_AFI, Frame, Packetizer,
-    build_frame, build_reply, check_write_afi, decode_afi, decode_blocks,
-    decode_inventory, decode_version, get_afi_request, inventory_request, parse_frame,
-    probe_request, read_blocks_request, reply_fits, uid_bytes, write_afi_request)
+    LOCKS,
+    MAX_BLOCKS_PER_READ,
+    READ_BLOCKS,
+    SETUP_START,
+    START,
+    WRITE_AFI,
+    Frame,
+    Packetizer,
+    build_frame,
+    build_reply,
+    check_write_afi,
+    decode_afi,
+    decode_blocks,
+    decode_inventory,
+    decode_version,
+    get_afi_request,
+    inventory_request,
+    parse_frame,
+    probe_request,
+    read_blocks_request,
+    reply_fits,
+    uid_bytes,
+    write_afi_request,
+)
 from drivers.sim.m810 import STATUS_REFUSED, M810Simulator, start_m810_sim
 from drivers.sim.pty_port import PtyDevice
 from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag

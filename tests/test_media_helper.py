@@ -9,8 +9,7 @@ import time
 import pytest
 
 from kiosk.media.client import MediaClient
-from kiosk.media.protocol import (Failed, Installed, Problem, Progress, Rebooting, Released,
-                                  Scanned)
+from kiosk.media.protocol import Failed, Installed, Problem, Progress, Rebooting, Released, Scanned
 from tests.media_stick import Helper, mount_options, usb_stick, why_not
 
 NEW, OLD = {"version": "0.3.0+20261206"}, {"version": "0.1.9"}

@@ -12,8 +12,21 @@ import pytest
 from kiosk.media import devices
 from kiosk.media.client import MediaClient
 from kiosk.media.install import progress
-from kiosk.media.protocol import (Bundle, Failed, Op, Problem, Progress, ProtocolError, Released,
-                                  Request, Scanned, Stick, decode_reply, decode_request, encode)
+from kiosk.media.protocol import (
+    Bundle,
+    Failed,
+    Op,
+    Problem,
+    Progress,
+    ProtocolError,
+    Released,
+    Request,
+    Scanned,
+    Stick,
+    decode_reply,
+    decode_request,
+    encode,
+)
 
 OURS = Path("/run/kiosk-media")
 

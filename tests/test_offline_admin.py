@@ -6,11 +6,11 @@ from datetime import datetime, timezone
 import pytest
 
 from kiosk import config as config_module
-from kiosk.ils.offline_store import open_for
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import hash_pin
 from kiosk.core.session import Session, Settings
+from kiosk.ils.offline_store import open_for
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock
 from kiosk.sip2.standin_data import IlsData

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 from kiosk import config as config_module
 from kiosk import status
-from kiosk.ils.offline_store import OfflineStore, open_for, store_path
 from kiosk.i18n import Translator
+from kiosk.ils.offline_store import OfflineStore, open_for, store_path
 from tests.conftest import ROOT
 
 CARD = "23520001234566"

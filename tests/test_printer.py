@@ -11,11 +11,22 @@ import time
 
 import pytest
 
-from drivers.errors import (PrinterCoverOpen, PrinterOffline, PrinterPaperOut, PrinterTimeout,
-                            SourceError)
+from drivers.errors import (
+    PrinterCoverOpen,
+    PrinterOffline,
+    PrinterPaperOut,
+    PrinterTimeout,
+    SourceError,
+)
 from drivers.events import DeviceFault
-from drivers.printer.escpos import (PrinterSetup, PrinterStatus, encode_job, encode_text,
-                                    parse_status, status_request)
+from drivers.printer.escpos import (
+    PrinterSetup,
+    PrinterStatus,
+    encode_job,
+    encode_text,
+    parse_status,
+    status_request,
+)
 from drivers.printer.serial_printer import SerialPrinter
 from drivers.registry import check_source, open_source
 from drivers.sim.printer import PrintedJob, SimPrinter

@@ -4,7 +4,8 @@ bytes a receipt printer sends back."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.printer.escpos import is_status_byte, parse_status
 from tests.property_budget import PARSER_BUDGET

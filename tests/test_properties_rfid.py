@@ -4,10 +4,13 @@ back to itself, and a good frame after any garbage is still read."""
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.errors import BadFrame, ReaderError
-from drivers.rfid import m810_frames as m810, tagdata, trf7970a_frames as trf
+from drivers.rfid import m810_frames as m810
+from drivers.rfid import tagdata
+from drivers.rfid import trf7970a_frames as trf
 from drivers.rfid.tagdata.common import HARD_MAX_BYTES
 from tests.property_budget import PARSER_BUDGET
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 
-from evdev import InputEvent, ecodes as e
-from hypothesis import given, strategies as st
+from evdev import InputEvent
+from evdev import ecodes as e
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.barcode import keymap
 from drivers.barcode.classify import KINDS, classify

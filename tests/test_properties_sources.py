@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.errors import SourceError
 from drivers.registry import check_source

@@ -8,8 +8,16 @@ import pytest
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
-from kiosk.receipts import (QR_MAX_BYTES, Receipt, ReceiptLine, receipt_qr_text, receipt_text,
-                            shown_patron, text_width, wrap)
+from kiosk.receipts import (
+    QR_MAX_BYTES,
+    Receipt,
+    ReceiptLine,
+    receipt_qr_text,
+    receipt_text,
+    shown_patron,
+    text_width,
+    wrap,
+)
 
 PATRON = "23520001234566"
 WHEN = dt.datetime(2026, 11, 24, 14, 5)

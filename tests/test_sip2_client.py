@@ -10,8 +10,13 @@ import threading
 import pytest
 
 from kiosk.sip2.client import IlsSettings, Sip2Client
-from kiosk.sip2.errors import (IlsOutcomeUnknown, IlsProtocolError, IlsRefused, IlsUnavailable,
-                               IlsUnsupported)
+from kiosk.sip2.errors import (
+    IlsOutcomeUnknown,
+    IlsProtocolError,
+    IlsRefused,
+    IlsUnavailable,
+    IlsUnsupported,
+)
 from kiosk.sip2.standin_data import IlsData
 from kiosk.sip2.standin_ils import IMPLEMENTED
 from kiosk.sip2.standin_server import Sip2TestServer

@@ -5,8 +5,17 @@ from datetime import date, datetime, timezone
 import pytest
 
 from kiosk.sip2 import build, replies
-from kiosk.sip2.codec import (BLANK_DATE, Message, checksum, decode, encode, message,
-                              parse_due, render, sip_date)
+from kiosk.sip2.codec import (
+    BLANK_DATE,
+    Message,
+    checksum,
+    decode,
+    encode,
+    message,
+    parse_due,
+    render,
+    sip_date,
+)
 from kiosk.sip2.errors import IlsBadRequest, IlsProtocolError
 from kiosk.sip2.fields import BLOCK_KEYS, block_keys, patron_status_flags, supported_codes
 from kiosk.sip2.framing import FrameReader, FrameTooLong, StreamClosed

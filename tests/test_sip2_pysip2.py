@@ -8,10 +8,23 @@ import datetime as dt
 import pysip2
 import pytest
 from anyio.from_thread import start_blocking_portal  # pysip2 brings anyio
-from pysip2 import (CHECKIN, CHECKOUT, END_PATRON_SESSION, ITEM_INFORMATION, LOGIN,
-                    PATRON_INFORMATION, RENEW, CheckinResponse, CheckoutResponse,
-                    EndSessionResponse, ItemInformationResponse, LoginResponse,
-                    PatronInformationResponse, RenewResponse, SIP2Server)
+from pysip2 import (
+    CHECKIN,
+    CHECKOUT,
+    END_PATRON_SESSION,
+    ITEM_INFORMATION,
+    LOGIN,
+    PATRON_INFORMATION,
+    RENEW,
+    CheckinResponse,
+    CheckoutResponse,
+    EndSessionResponse,
+    ItemInformationResponse,
+    LoginResponse,
+    PatronInformationResponse,
+    RenewResponse,
+    SIP2Server,
+)
 
 from kiosk.sip2 import build
 from kiosk.sip2.client import IlsSettings, Sip2Client

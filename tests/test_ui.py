@@ -16,6 +16,7 @@ if not os.environ.get("DISPLAY"):
         raise RuntimeError("UI tests need a display: run them through ./setup.sh test (Xvfb)")
     pytest.skip("no display: run ./setup.sh test, which starts Xvfb", allow_module_level=True)
 
+from content.store import CatalogueStore  # noqa: E402
 from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.core.pin import hash_pin  # noqa: E402
@@ -23,7 +24,6 @@ from kiosk.demo import hooks  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.ui import boot  # noqa: E402
-from content.store import CatalogueStore  # noqa: E402
 from tests.content_batches import Batches  # noqa: E402
 from tests.staff_pin import enter_pin  # noqa: E402
 
@@ -315,6 +315,7 @@ def test_find_a_title_by_pinyin_initials_scan_its_code_and_download_it(at_attrac
     the QR code read off a screenshot, the file fetched through the link and checked."""
     import hashlib
     import json
+
     import requests
     k = at_attract
     k.tap_at(400, 240)

@@ -229,6 +229,7 @@ def test_my_account_by_typed_card_number_then_renew(at_attract):
 
 def _loan(item):
     from datetime import date, timedelta
+
     from kiosk.sip2.standin_data import Loan
     return Loan(CARD, item, date.today() + timedelta(days=30))
 

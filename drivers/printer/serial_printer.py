@@ -26,12 +26,25 @@ from dataclasses import dataclass
 import serial
 
 from drivers.base import PRINT_TIMEOUT_S, Printer
-from drivers.errors import (PrinterCoverOpen, PrinterError, PrinterOffline, PrinterPaperOut,
-                            PrinterTimeout)
+from drivers.errors import (
+    PrinterCoverOpen,
+    PrinterError,
+    PrinterOffline,
+    PrinterPaperOut,
+    PrinterTimeout,
+)
 from drivers.events import EventSink
-from drivers.printer.escpos import (CODEPAGES, STATUS_QUERIES, WIDTHS, PrinterSetup,
-                                    PrinterStatus, encode_job, is_status_byte, parse_status,
-                                    status_request)
+from drivers.printer.escpos import (
+    CODEPAGES,
+    STATUS_QUERIES,
+    WIDTHS,
+    PrinterSetup,
+    PrinterStatus,
+    encode_job,
+    is_status_byte,
+    parse_status,
+    status_request,
+)
 from drivers.source import Source
 from drivers.supervisor import RETRY_DELAYS_S, SupervisedDriver
 

@@ -25,10 +25,28 @@ import serial
 from drivers.errors import BadFrame, ReaderTimeout, TagNotAnswering
 from drivers.rfid.link import ReaderLink, seconds
 from drivers.rfid.m810_frames import (
-    GET_AFI, INVENTORY, MAX_BLOCKS_PER_READ, PROBE_COMMAND, READ_BLOCKS, SETUP_START, START,
-    WRITE_AFI, Frame, Packetizer, check_write_afi, decode_afi, decode_blocks, decode_inventory,
-    decode_version, get_afi_request, inventory_request, probe_request, read_blocks_request,
-    reply_fits, write_afi_request)
+    GET_AFI,
+    INVENTORY,
+    MAX_BLOCKS_PER_READ,
+    PROBE_COMMAND,
+    READ_BLOCKS,
+    SETUP_START,
+    START,
+    WRITE_AFI,
+    Frame,
+    Packetizer,
+    check_write_afi,
+    decode_afi,
+    decode_blocks,
+    decode_inventory,
+    decode_version,
+    get_afi_request,
+    inventory_request,
+    probe_request,
+    read_blocks_request,
+    reply_fits,
+    write_afi_request,
+)
 
 log = logging.getLogger(__name__)
 wire = logging.getLogger(__name__ + ".wire")

@@ -35,12 +35,35 @@ import serial
 from drivers.errors import BadFrame, NotSupported, ReaderError, ReaderTimeout, TagNotAnswering
 from drivers.rfid.link import ReaderLink, seconds
 from drivers.rfid.trf7970a_frames import (
-    GET_SYSTEM_INFO, MAX_BLOCKS_PER_READ, NXP_EAS_ALARM, NXP_RESET_EAS, NXP_SET_EAS,
-    READ_MULTIPLE_BLOCKS, UID_BYTES, WRITE_AFI, Cut, InventoryResult, ReplyReader, SystemInfo,
-    TagReply, decode_blocks, decode_found, decode_inventory, decode_system_info,
-    decode_tag_reply, eas_request, firmware_request, inventory_request, iso15693_setup_requests,
-    masked_inventory_request, ping_request, read_blocks_request, system_info_request, tag_body,
-    write_afi_request)
+    GET_SYSTEM_INFO,
+    MAX_BLOCKS_PER_READ,
+    NXP_EAS_ALARM,
+    NXP_RESET_EAS,
+    NXP_SET_EAS,
+    READ_MULTIPLE_BLOCKS,
+    UID_BYTES,
+    WRITE_AFI,
+    Cut,
+    InventoryResult,
+    ReplyReader,
+    SystemInfo,
+    TagReply,
+    decode_blocks,
+    decode_found,
+    decode_inventory,
+    decode_system_info,
+    decode_tag_reply,
+    eas_request,
+    firmware_request,
+    inventory_request,
+    iso15693_setup_requests,
+    masked_inventory_request,
+    ping_request,
+    read_blocks_request,
+    system_info_request,
+    tag_body,
+    write_afi_request,
+)
 
 log = logging.getLogger(__name__)
 wire = logging.getLogger(__name__ + ".wire")

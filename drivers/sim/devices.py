@@ -21,8 +21,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Generic, TypeVar
 
-from drivers.base import (PRINT_TIMEOUT_S, SECURITY_TIMEOUT_S, Driver, Printer, Scanner,
-                          SecurityReader, SecurityResult)
+from drivers.base import (
+    PRINT_TIMEOUT_S,
+    SECURITY_TIMEOUT_S,
+    Driver,
+    Printer,
+    Scanner,
+    SecurityReader,
+    SecurityResult,
+)
 from drivers.errors import DeviceError
 from drivers.events import EventSink
 from drivers.settings import RFID_OPTIONS, DriverSettings, rfid_settings

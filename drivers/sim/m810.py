@@ -21,9 +21,29 @@ from pathlib import Path
 from drivers.errors import BadFrame
 from drivers.rfid.link import BLOCK_SIZE
 from drivers.rfid.m810_frames import (
-    GET_AFI, INVENTORY, LOCKS, MAX_BLOCKS_PER_READ, OPTION_DSFID, OPTION_UIDS, PROBE_COMMAND,
-    PROBE_FIELDS, READ_BLOCKS, READER_VERSION, SETUP_START, START, STATUS_NO_TAG, STATUS_OK,
-    UID_BYTES, VENDOR_3M, WRITE_AFI, WRITE_BLOCKS, Frame, Packetizer, build_reply, uid_text)
+    GET_AFI,
+    INVENTORY,
+    LOCKS,
+    MAX_BLOCKS_PER_READ,
+    OPTION_DSFID,
+    OPTION_UIDS,
+    PROBE_COMMAND,
+    PROBE_FIELDS,
+    READ_BLOCKS,
+    READER_VERSION,
+    SETUP_START,
+    START,
+    STATUS_NO_TAG,
+    STATUS_OK,
+    UID_BYTES,
+    VENDOR_3M,
+    WRITE_AFI,
+    WRITE_BLOCKS,
+    Frame,
+    Packetizer,
+    build_reply,
+    uid_text,
+)
 from drivers.sim.pty_port import PtyDevice
 from drivers.sim.rfid_pad import LineFault, Op, SimPad
 

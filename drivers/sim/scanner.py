@@ -6,7 +6,6 @@ is split and classified by the same rules as a real scanner's, so the kiosk sees
 
 from __future__ import annotations
 
-
 from drivers.barcode.classify import classify
 from drivers.barcode.symbology import split
 from drivers.base import Scanner

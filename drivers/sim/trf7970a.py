@@ -37,13 +37,43 @@ from pathlib import Path
 from typing import Final
 
 from drivers.errors import BadFrame
-from drivers.rfid.trf7970a_frames import (
-    AGC, AM_PM, CHIP_STATUS, FIRMWARE_VERSION, FLAG_ADDRESSED, FLAG_AFI, FLAG_HIGH_RATE,
-    FLAG_INVENTORY, FLAG_ONE_SLOT, GET_SYSTEM_INFO, INVENTORY, ISO_CONTROL, ISO_INVENTORY, LOCKS,
-    NXP, NXP_EAS_ALARM, NXP_RESET_EAS, NXP_SET_EAS, PING, READ_MULTIPLE_BLOCKS, READ_SINGLE_BLOCK,
-    REGISTER_WRITE, REQUEST, SLOTS, UID_BYTES, WRITE_AFI, WRITE_SINGLE_BLOCK, Frame,
-    FrameAssembler, build_frame, manufacturer, uid_from_air, uid_matches, uid_to_air)
 from drivers.rfid.link import BLOCK_SIZE
+from drivers.rfid.trf7970a_frames import (
+    AGC,
+    AM_PM,
+    CHIP_STATUS,
+    FIRMWARE_VERSION,
+    FLAG_ADDRESSED,
+    FLAG_AFI,
+    FLAG_HIGH_RATE,
+    FLAG_INVENTORY,
+    FLAG_ONE_SLOT,
+    GET_SYSTEM_INFO,
+    INVENTORY,
+    ISO_CONTROL,
+    ISO_INVENTORY,
+    LOCKS,
+    NXP,
+    NXP_EAS_ALARM,
+    NXP_RESET_EAS,
+    NXP_SET_EAS,
+    PING,
+    READ_MULTIPLE_BLOCKS,
+    READ_SINGLE_BLOCK,
+    REGISTER_WRITE,
+    REQUEST,
+    SLOTS,
+    UID_BYTES,
+    WRITE_AFI,
+    WRITE_SINGLE_BLOCK,
+    Frame,
+    FrameAssembler,
+    build_frame,
+    manufacturer,
+    uid_from_air,
+    uid_matches,
+    uid_to_air,
+)
 from drivers.sim.pty_port import PtyDevice
 from drivers.sim.rfid_pad import LineFault, Op, SimPad, SimTag
 

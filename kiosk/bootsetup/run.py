@@ -17,8 +17,18 @@ from pathlib import Path
 
 from kiosk import commands
 from kiosk.boot_report import BootReport
-from kiosk.bootsetup import (boot_folder, data_folder, data_partition, files, host_keys,
-                             hostname, ntp, ssh_keys, token, wifi)
+from kiosk.bootsetup import (
+    boot_folder,
+    data_folder,
+    data_partition,
+    files,
+    host_keys,
+    hostname,
+    ntp,
+    ssh_keys,
+    token,
+    wifi,
+)
 from kiosk.bootsetup.boot_folder import KIOSK_TOML
 from kiosk.bootsetup.outcome import Outcome
 from kiosk.bootsetup.paths import BootPaths

@@ -12,10 +12,23 @@ import select
 import sys
 
 from kiosk import __version__, logsetup
-from kiosk.cli import arg_types
-from kiosk.cli import (boot_setup_cmd, content_cmd, data_layout_cmd, devices_cmd, doctor_cmd,
-                       hash_pin_cmd, host_keys_cmd, journal_cmd, media_cmd, out_of_service_cmd,
-                       run_cmd, sip2_cmd, update_cmd, upload_cmd)
+from kiosk.cli import (
+    arg_types,
+    boot_setup_cmd,
+    content_cmd,
+    data_layout_cmd,
+    devices_cmd,
+    doctor_cmd,
+    hash_pin_cmd,
+    host_keys_cmd,
+    journal_cmd,
+    media_cmd,
+    out_of_service_cmd,
+    run_cmd,
+    sip2_cmd,
+    update_cmd,
+    upload_cmd,
+)
 from kiosk.errors import KioskError
 
 SUBCOMMANDS = (run_cmd, journal_cmd, devices_cmd, content_cmd, doctor_cmd, hash_pin_cmd,

@@ -15,9 +15,24 @@ from pathlib import Path
 from typing import TypeVar
 
 from kiosk.errors import KioskError
-from kiosk.media.protocol import (FINAL, SOCKET_ENV, SOCKET_PATH, Failed, Installed, Op,
-                                  Problem, Progress, ProtocolError, Rebooting, Released, Reply,
-                                  Request, Scanned, decode_reply, encode)
+from kiosk.media.protocol import (
+    FINAL,
+    SOCKET_ENV,
+    SOCKET_PATH,
+    Failed,
+    Installed,
+    Op,
+    Problem,
+    Progress,
+    ProtocolError,
+    Rebooting,
+    Released,
+    Reply,
+    Request,
+    Scanned,
+    decode_reply,
+    encode,
+)
 
 CONNECT_TIMEOUT_S = 5.0
 # An answer may take as long as rauc install does; the helper itself bounds that.

@@ -24,9 +24,24 @@ from kiosk.media import bundles, devices, install
 from kiosk.media.devices import DeviceError
 from kiosk.media.install import LineRunner
 from kiosk.media.mounts import MountError, Mounts, unmount_stale
-from kiosk.media.protocol import (MAX_REQUEST, MOUNT_ROOT, Failed, Installed, Op, Problem,
-                                  Progress, ProtocolError, Rebooting, Released, Reply, Request,
-                                  Scanned, Stick, decode_request, encode)
+from kiosk.media.protocol import (
+    MAX_REQUEST,
+    MOUNT_ROOT,
+    Failed,
+    Installed,
+    Op,
+    Problem,
+    Progress,
+    ProtocolError,
+    Rebooting,
+    Released,
+    Reply,
+    Request,
+    Scanned,
+    Stick,
+    decode_request,
+    encode,
+)
 from kiosk.update import rauc
 from kiosk.update import release as kiosk_release
 from kiosk.update.state import RAUC_CONF

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kiosk.sip2.codec import parse_due
-from kiosk.sip2.results import (CheckinResult, CheckoutResult, ItemInfo, PatronInfo, RenewResult)
+from kiosk.sip2.results import CheckinResult, CheckoutResult, ItemInfo, PatronInfo, RenewResult
 
 CHARGED = frozenset({"charged", "charged_recall"})
 # Item statuses that mean a returned item is back in the library's hands, and the alert

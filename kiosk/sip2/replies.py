@@ -7,8 +7,14 @@ from decimal import Decimal, InvalidOperation
 
 from kiosk.sip2.codec import Message, parse_due
 from kiosk.sip2.fields import CIRCULATION, block_keys, supported_codes
-from kiosk.sip2.results import (CheckinResult, CheckoutResult, ItemInfo, PatronInfo,
-                                RenewResult, ScStatus)
+from kiosk.sip2.results import (
+    CheckinResult,
+    CheckoutResult,
+    ItemInfo,
+    PatronInfo,
+    RenewResult,
+    ScStatus,
+)
 
 
 def _yes(value: str) -> bool:

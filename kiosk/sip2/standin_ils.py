@@ -16,8 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from kiosk.sip2.codec import BLANK_DATE, Message, message, parse_datetime, sip_date
-from kiosk.sip2.fields import (BX_CODES, CIRCULATION_CODES, REQUIRED, bx_field,
-                               patron_status_flags)
+from kiosk.sip2.fields import BX_CODES, CIRCULATION_CODES, REQUIRED, bx_field, patron_status_flags
 from kiosk.sip2.standin_data import IlsData, Item, Loan, Patron
 
 # Blocks that stop a checkout (the others only stop renewals, holds or recalls).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 BLOCK_SIZE = 4  # bytes per block on ISO 15693 library tags
 SLIX_BYTES = 112  # user memory of an NXP ICODE SLIX (28 blocks): the usual library tag
 HARD_MAX_BYTES = 2048  # no ISO 15693 tag has more; a length field saying so is garbage

@@ -23,8 +23,16 @@ from dataclasses import dataclass, field
 
 from drivers.rfid.tagdata import compaction as c
 from drivers.rfid.tagdata.common import (
-    HARD_MAX_BYTES, SLIX_BYTES, TagContent, check_set, pad_to_blocks, printable, set_info,
-    usage_code, usage_name)
+    HARD_MAX_BYTES,
+    SLIX_BYTES,
+    TagContent,
+    check_set,
+    pad_to_blocks,
+    printable,
+    set_info,
+    usage_code,
+    usage_name,
+)
 
 MODEL = "iso28560-2"
 DSFID = 0x06  # access method 0 (no directory), data format 6 (ISO 28560-2)

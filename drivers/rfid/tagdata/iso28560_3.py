@@ -24,7 +24,15 @@ from dataclasses import replace
 
 from drivers.rfid.crc import crc16_ccitt_false
 from drivers.rfid.tagdata.common import (
-    BLOCK_SIZE, TagContent, check_set, pad_to_blocks, printable, set_info, usage_code, usage_name)
+    BLOCK_SIZE,
+    TagContent,
+    check_set,
+    pad_to_blocks,
+    printable,
+    set_info,
+    usage_code,
+    usage_name,
+)
 
 MODEL = "iso28560-3"
 TRUNCATED = 32  # the basic block of a 32-byte tag

@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from kivy.clock import Clock
-from kivy.properties import (ListProperty, NumericProperty, ObjectProperty, StringProperty)
+from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.i18n import N_
@@ -21,7 +21,6 @@ from kiosk.media.client import MediaUnavailable
 from kiosk.media.protocol import Failed, Installed, Problem, Progress, Rebooting, Scanned
 from kiosk.media.worker import MediaWorker
 from kiosk.ui.typescale import SIZES
-
 
 
 def row_height() -> int:

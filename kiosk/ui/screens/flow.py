@@ -7,8 +7,13 @@ language changed.
 
 from __future__ import annotations
 
-from kivy.properties import (BooleanProperty, ColorProperty, ListProperty, ObjectProperty,
-                             StringProperty)
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    ListProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core import events as ev
