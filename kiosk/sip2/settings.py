@@ -7,8 +7,9 @@ Each option's name, default and allowed values are written here once: `kiosk.con
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+
+from common.toml_options import option
 
 CHARSETS = ("utf-8", "gbk", "cp850")
 NO_DUE_DATE = ("blanks", "transaction_date")
@@ -18,16 +19,10 @@ EMPTY_FIELDS = ("omit", "send")
 HEARTBEAT_S = 45.0
 
 
-def _checked(default: Any, *, min: float | None = None, max: float | None = None,
-             choices: tuple[str, ...] | None = None) -> Any:
-    """A field with the checks kiosk.config applies when it reads the option from a file."""
-    return field(default=default, metadata={"min": min, "max": max, "choices": choices})
-
-
 @dataclass(frozen=True)
 class IlsSettings:
     host: str = ""                   # "" means no ILS is configured
-    port: int = _checked(6001, min=1, max=65535)
+    port: int = option(6001, min=1, max=65535)
     tls: bool = False
     tls_verify: bool = True
     tls_ca: str = ""                 # a CA file; "" means the system's CAs
@@ -36,17 +31,17 @@ class IlsSettings:
     location: str = ""               # CP in the login, AP in checkins
     institution: str = ""            # AO
     terminal_password: str = ""      # AC
-    charset: str = _checked("utf-8", choices=CHARSETS)
-    timeout_s: float = _checked(5.0, min=0.5, max=120.0)
+    charset: str = option("utf-8", choices=CHARSETS)
+    timeout_s: float = option(5.0, min=0.5, max=120.0)
     # Resends of one message before its reply counts as lost.
-    retries: int = _checked(2, min=0, max=10)
-    heartbeat_s: float = _checked(HEARTBEAT_S, min=5.0, max=3600.0)
+    retries: int = option(2, min=0, max=10)
+    heartbeat_s: float = option(HEARTBEAT_S, min=5.0, max=3600.0)
     checksums: bool = True           # send AY/AZ (SIP2 "error detection")
     # Field quirks of real servers: the nb due date we never know, as 18 blanks or as the
     # transaction date again for servers that reject blanks; empty optional fields left out,
     # or sent as "XX|".
-    no_due_date: str = _checked("blanks", choices=NO_DUE_DATE)
-    empty_fields: str = _checked("omit", choices=EMPTY_FIELDS)
+    no_due_date: str = option("blanks", choices=NO_DUE_DATE)
+    empty_fields: str = option("omit", choices=EMPTY_FIELDS)
 
     @classmethod
     def from_config(cls, config) -> IlsSettings:
