@@ -21,7 +21,7 @@ from kiosk.core.ils_calls import (
     RenewReply,
     due_text,
 )
-from kiosk.core.outcomes import IdentifyMessage, LineStatus, Outcome, Reason
+from kiosk.core.outcomes import IdentifyMessage, LineStatus, Outcome, Reason, Transaction
 
 
 class Account:
@@ -75,7 +75,8 @@ class Account:
         targets = [line for line in flow.lines.values() if line.status is LineStatus.LISTED
                    and (event.item_id is None or line.item_id == event.item_id)]
         for line in targets:
-            job = Job("renew", line.item_id, flow.patron_id, self.state.flow_no, title=line.title)
+            job = Job(Transaction.RENEW, line.item_id, flow.patron_id, self.state.flow_no,
+                      title=line.title)
             job.line = line
             flow.lines[line.item_id] = replace(line, status=LineStatus.BUSY)
             if not flow.patron.can_renew:

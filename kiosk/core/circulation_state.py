@@ -35,6 +35,7 @@ from kiosk.core.outcomes import (
     Reason,
     Service,
     Step,
+    Transaction,
     TransactionOutcome,
 )
 
@@ -47,7 +48,7 @@ _R = TypeVar("_R")
 @dataclass
 class Job:
     """One transaction in flight (checkout, checkin, renew), outliving its session if need be."""
-    kind: str
+    kind: Transaction
     item_id: str
     patron_id: str | None
     flow_no: int
@@ -195,7 +196,8 @@ class CirculationState:
     def journal_standing(self, effects: Effects) -> None:
         """Refusals that could still change (a missing part, a tag not yet read) are journaled
         when the patron leaves them, not each time the pad flickers."""
-        kind = "checkin" if self.view.screen is Screen.RETURN else "checkout"
+        kind = (Transaction.CHECKIN if self.view.screen is Screen.RETURN
+                else Transaction.CHECKOUT)
         for line in self.flow.lines.values():
             if line.reason in (Reason.INCOMPLETE_SET, Reason.UNREADABLE_TAG):
                 effects.append(ev.JournalAppend(kind, line.reason, item=line.item_id or None,

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.core.ils_calls import IlsRequest, IlsResult
-from kiosk.core.outcomes import Reason
+from kiosk.core.outcomes import Reason, Transaction
 from kiosk.core.receipt_data import Receipt
 
 
@@ -304,7 +304,7 @@ class JournalIntent:
     name for it; the `IlsCall` and the outcome's `JournalAppend` carry the same key. An intent
     that cannot be written stops its call: nothing goes to the ILS that the journal lacks."""
     key: int
-    operation: str  # checkout, checkin, renew
+    operation: Transaction
     item: str
     patron: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -376,7 +376,7 @@ class CountOffline:
 @dataclass(frozen=True)
 class OfflineRecord:
     """Keep a checkout or checkin accepted while the ILS is away; answered by `OfflineRecorded`."""
-    kind: str  # "checkout" or "checkin"
+    kind: Transaction  # a checkout or a checkin
     patron_id: str | None
     item_id: str
     token: int = 0

@@ -14,7 +14,7 @@ from kiosk.core.circulation_state import CirculationState, Job
 from kiosk.core.circulation_view import Line
 from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.offline_rules import lendable_offline
-from kiosk.core.outcomes import LineStatus, Reason
+from kiosk.core.outcomes import LineStatus, Reason, Transaction
 from kiosk.core.security import Security
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,11 @@ class Offline:
         if not self.state.circ.offline:
             self.state.finish(job, Reason.ILS_UNAVAILABLE, effects)
             return
-        if job.kind == "checkout" and not lendable_offline(job.item_id, job.usage,
+        if job.kind is Transaction.CHECKOUT and not lendable_offline(job.item_id, job.usage,
                                                            self.state.circ.offline_refuse):
             self.state.finish(job, Reason.OFFLINE_NOT_LENDABLE, effects)  # its alarm stays armed
             return
-        who = job.patron_id if job.kind == "checkout" else None
+        who = job.patron_id if job.kind is Transaction.CHECKOUT else None
         total = self.state.offline_total
         if total is None or (who is not None and who not in self.state.offline_patron):
             job.waiting_counts = True

@@ -50,6 +50,13 @@ class LineStatus(StrEnum):
     LISTED = "listed"  # a loan on the account screen
 
 
+class Transaction(StrEnum):
+    """What a transaction does: its journal kind, its intent's operation, its offline record."""
+    CHECKOUT = "checkout"
+    CHECKIN = "checkin"
+    RENEW = "renew"
+
+
 class Outcome(StrEnum):
     """A transaction that happened (its journal outcome); one that did not ends in a `Reason`."""
     OK = "ok"

@@ -14,7 +14,7 @@ from kiosk.core.events import EBOOK_SCREENS, Screen
 from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.identification import Identification
 from kiosk.core.ils_calls import CheckIn, CheckOut
-from kiosk.core.outcomes import LineStatus, Reason
+from kiosk.core.outcomes import LineStatus, Reason, Transaction
 
 
 class Pad:
@@ -127,11 +127,11 @@ class Pad:
                 return
             uids, usage = tuple(t.uid for t in tags), next((t.usage for t in tags), usage)
         flow = self.state.flow
-        kind = "checkout" if screen is Screen.BORROW else "checkin"
-        job = Job(kind, item_id, flow.patron_id if kind == "checkout" else None,
+        kind = Transaction.CHECKOUT if screen is Screen.BORROW else Transaction.CHECKIN
+        job = Job(kind, item_id, flow.patron_id if kind is Transaction.CHECKOUT else None,
                   self.state.flow_no, device=self.state.pad_source, uids=uids, usage=usage)
         lines[item_id] = Line(item_id, item_id)
-        if kind == "checkout":
+        if kind is Transaction.CHECKOUT:
             # Borrowing takes books only once a patron was taken (checked above).
             assert flow.patron is not None and flow.patron_id is not None
             if not flow.patron.can_borrow:

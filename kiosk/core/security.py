@@ -11,7 +11,7 @@ import logging
 from kiosk.core import events as ev
 from kiosk.core.circulation_state import CirculationState, Job
 from kiosk.core.flow_port import Effects, Handlers
-from kiosk.core.outcomes import Outcome, Reason
+from kiosk.core.outcomes import Outcome, Reason, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,14 @@ class Security:
         for uid in job.uids:
             token = next(self.state.tokens)
             self.state.securing[token] = job
-            effects.append(ev.SetSecurity(token, job.device, uid, secured=job.kind == "checkin"))
+            arm = job.kind is Transaction.CHECKIN  # a returned book is alarmed again
+            effects.append(ev.SetSecurity(token, job.device, uid, secured=arm))
 
     def _on_SecurityDone(self, event: ev.SecurityDone, now: float, effects: Effects) -> None:
         job = self.state.securing.pop(event.token, None)
         if job is None:
             return
-        wanted = job.kind == "checkin"
+        wanted = job.kind is Transaction.CHECKIN
         if not event.ok or event.secured is not wanted:
             log.warning("security of %s (%s) not %s: %s", event.uid, job.item_id,
                         "set" if wanted else "cleared", event.error or f"read {event.secured}")

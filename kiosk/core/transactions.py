@@ -14,7 +14,13 @@ from kiosk.core.circulation_view import Line
 from kiosk.core.flow_port import Effects
 from kiosk.core.ils_calls import CheckinReply, CheckoutReply, ItemRecord, LookUpItem, due_text
 from kiosk.core.offline import Offline
-from kiosk.core.outcomes import LineStatus, Outcome, Reason, TransactionOutcome
+from kiosk.core.outcomes import (
+    LineStatus,
+    Outcome,
+    Reason,
+    Transaction,
+    TransactionOutcome,
+)
 from kiosk.core.security import Security
 
 log = logging.getLogger(__name__)
@@ -82,7 +88,7 @@ class Transactions:
 
     @staticmethod
     def _reply(job: Job, answer: ev.IlsAnswered) -> CheckoutReply | CheckinReply | None:
-        if job.kind == "checkout":
+        if job.kind is Transaction.CHECKOUT:
             return answer_of(answer, CheckoutReply)
         return answer_of(answer, CheckinReply)
 
@@ -91,12 +97,13 @@ class Transactions:
         if item is not None:
             job.title = job.title or item.title or ""
         reason = refusal_reason(item, job.usage, job.kind)
-        if job.kind == "checkout" and reason in ITEM_REFUSALS:
+        if job.kind is Transaction.CHECKOUT and reason in ITEM_REFUSALS:
             effects.append(ev.RememberRefusal(job.item_id, reason))
         self.state.finish(job, reason, effects)
 
 
-def refusal_reason(item: ItemRecord | None, usage: str | None, kind: str) -> Reason:
+def refusal_reason(item: ItemRecord | None, usage: str | None,
+                   kind: Transaction) -> Reason:
     """Why the ILS said no, from what it says of the item (None: it said nothing)."""
     if usage == "not_for_circulation":
         return Reason.NOT_FOR_LOAN
@@ -104,7 +111,7 @@ def refusal_reason(item: ItemRecord | None, usage: str | None, kind: str) -> Rea
         return Reason.ILS_REFUSED
     if not item.title:
         return Reason.UNKNOWN_ITEM
-    if kind == "checkout":
+    if kind is Transaction.CHECKOUT:
         if item.circulation in ("waiting_on_hold_shelf", "recalled") or (item.hold_queue or 0) > 0:
             return Reason.ON_HOLD
         if item.circulation in ("charged", "charged_recall"):
