@@ -39,6 +39,7 @@ APT_PACKAGES=(
   rauc squashfs-tools openssl            # update bundles made and checked (tests/test_update_bundle.py);
                                          # the central server reads a published bundle's version
   dbus                                   # a private dbus-daemon for RAUC's D-Bus policy test
+  e2fsprogs fdisk                        # resize2fs and sfdisk: the data partition tests
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(
