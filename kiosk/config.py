@@ -17,7 +17,7 @@ from drivers.errors import SourceError
 from drivers.registry import check_source
 from drivers.settings import BarcodeRules, DriverSettings, RfidSecurity, ScannerTiming
 from kiosk.core.circulation_view import CirculationSettings
-from kiosk.core.session import Settings
+from kiosk.core.session_view import Settings
 from kiosk.errors import ConfigError
 from kiosk.sip2.settings import IlsSettings
 

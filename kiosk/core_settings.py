@@ -9,7 +9,7 @@ from __future__ import annotations
 from kiosk.config import Config
 from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.offline_rules import parse_rules
-from kiosk.core.session import Settings
+from kiosk.core.session_view import Settings
 
 
 def circulation_settings(config: Config) -> CirculationSettings:

@@ -30,7 +30,8 @@ from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.core.outcomes import Reason
 from kiosk.core.pin import verify_pin
-from kiosk.core.session import Session, View
+from kiosk.core.session import Session
+from kiosk.core.session_view import View
 from kiosk.core_settings import session_settings
 from kiosk.ebooks.assemble import ebooks_for
 from kiosk.ils.offline_store import OfflineRefused, OfflineStoreError

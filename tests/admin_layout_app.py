@@ -31,7 +31,7 @@ BUTTONS = ("usb", "refresh", "upload", "restart", "exit")
 def report():
     """What a kiosk with a taken download port, an unsynchronised clock, no ILS and a refused
     offline loan shows: the checks as kiosk.status makes them."""
-    from kiosk.core.session import DeviceState
+    from kiosk.core.session_view import DeviceState
     from kiosk.i18n import N_  # the msgids kiosk.status uses, so that they translate
     from kiosk.ils.offline_store import OfflineTransaction
     from kiosk.journal.store import Row
@@ -137,7 +137,7 @@ def measure(window, size: tuple[int, int], lang: str, shots: Path | None, name: 
     from kivy.uix.recycleview.views import _cached_views
 
     from kiosk.core.events import Screen
-    from kiosk.core.session import View
+    from kiosk.core.session_view import View
     from kiosk.i18n import Translator
     from kiosk.ui import typescale
     from kiosk.ui.screens.admin import AdminScreen

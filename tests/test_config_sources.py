@@ -7,7 +7,7 @@ import dataclasses
 from kiosk import config as config_module
 from kiosk.config import Config
 from kiosk.core.circulation_view import CirculationSettings
-from kiosk.core.session import Settings
+from kiosk.core.session_view import Settings
 from kiosk.core_settings import session_settings
 from kiosk.sip2.settings import CHARSETS, EMPTY_FIELDS, NO_DUE_DATE, IlsSettings
 

@@ -28,7 +28,8 @@ from kiosk.core.ils_calls import (
     RenewReply,
     due_text,
 )
-from kiosk.core.session import Session, Settings
+from kiosk.core.session import Session
+from kiosk.core.session_view import Settings
 from kiosk.i18n import Translator
 from kiosk.ils.worker import checkin_reply, checkout_reply, item_record, patron_record, renew_reply
 from kiosk.receipts import render

@@ -6,7 +6,8 @@ from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, Ite
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import hash_pin, verify_pin
-from kiosk.core.session import NOTICE_SECONDS, Session, Settings
+from kiosk.core.session import NOTICE_SECONDS, Session
+from kiosk.core.session_view import Settings
 from tests.staff_pin import submit_pin
 
 PIN = "2468"

@@ -8,7 +8,8 @@ from kiosk.core.events import Screen
 from kiosk.core.ils_calls import LookUpPatron
 from kiosk.core.outcomes import Reason
 from kiosk.core.pin import hash_pin
-from kiosk.core.session import Session, Settings
+from kiosk.core.session import Session
+from kiosk.core.session_view import Settings
 from kiosk.i18n import Translator
 from tests.staff_pin import submit_pin
 from tests.test_core_circulation import (

@@ -50,7 +50,8 @@ from drivers.events import BarcodeRead, Tag, TagsSeen
 from kiosk.core import events as ev
 from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.ils_calls import CheckoutReply, PatronRecord
-from kiosk.core.session import Session, Settings
+from kiosk.core.session import Session
+from kiosk.core.session_view import Settings
 s = Session(Settings(circulation=CirculationSettings(ils=True, pin="no")), now=0.0)
 s.handle(ev.Start(), 1.0)
 print(s.view.screen)

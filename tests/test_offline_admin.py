@@ -9,7 +9,8 @@ from kiosk import config as config_module
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import hash_pin
-from kiosk.core.session import Session, Settings
+from kiosk.core.session import Session
+from kiosk.core.session_view import Settings
 from kiosk.ils.offline_store import open_for
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime, SteerableClock

@@ -18,7 +18,8 @@ from kiosk.cli.main import main
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.core.pin import MAX_ITERATIONS, MIN_ITERATIONS, hash_pin, verify_pin
-from kiosk.core.session import Session, Settings
+from kiosk.core.session import Session
+from kiosk.core.session_view import Settings
 from kiosk.errors import ConfigError
 from kiosk.journal import Journal
 from kiosk.pin_lockout import PinLockout

@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from common.masking import mask_numbers_in
 from drivers.events import ItemSet, Tag
@@ -25,6 +25,7 @@ from kiosk.core.circulation_view import (
     PatronView,
     ReceiptView,
 )
+from kiosk.core.session_view import View
 from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, SessionPort
 from kiosk.core.ils_calls import IlsRequest
@@ -39,8 +40,6 @@ from kiosk.core.outcomes import (
     TransactionOutcome,
 )
 
-if TYPE_CHECKING:
-    from kiosk.core.session import View
 
 _R = TypeVar("_R")
 

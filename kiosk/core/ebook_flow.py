@@ -7,22 +7,14 @@ made here: the screens ask the catalogue for what `view.ebooks` describes. Named
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from kiosk.core import events as ev
 from kiosk.core.events import EBOOK_SCREENS, Screen
 from kiosk.core.flow_port import Effects, Flow, Handlers
+from kiosk.core.session_view import EbookView
 
 MAX_QUERY = 40  # characters the on-screen keyboard accepts
-
-
-@dataclass(frozen=True)
-class EbookView:
-    shelf: str = "new"  # "new", "popular" or a category key
-    query: str = ""
-    title_id: str | None = None
-    title_from: Screen = Screen.EBOOKS  # where Back from the title page goes
-    searched: bool = False  # a title was opened from this search's results
 
 
 class EbookFlow(Flow):

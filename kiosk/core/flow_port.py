@@ -10,10 +10,10 @@ event the core can receive has one). Pure, like the whole core: no I/O, no threa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+from kiosk.core.session_view import Settings, View
 
-if TYPE_CHECKING:
-    from kiosk.core.session import Settings, View
+from typing import Any, Callable, Mapping, Protocol
+
 
 Effects = list[object]
 # (event, now, effects): the handler appends what the outside must do to `effects`.

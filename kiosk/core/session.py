@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, TagsSeen
 from kiosk.core import events as ev
 from kiosk.core.circulation import CirculationFlow
-from kiosk.core.circulation_view import CirculationSettings, CirculationView
-from kiosk.core.ebook_flow import EbookFlow, EbookView
+from kiosk.core.ebook_flow import EbookFlow
 from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
 from kiosk.core.flow_port import Effects, Handler, Handlers, handler_table
+from kiosk.core.session_view import (
+    DeviceState,
+    EbookView,
+    Notice,
+    OutOfService,
+    Settings,
+    View,
+)
 from kiosk.core.staff_flow import StaffFlow
 
 log = logging.getLogger(__name__)
@@ -36,66 +43,6 @@ _ALLOWED_MOVES = {
     **{flow: frozenset({Screen.HOME}) for flow in (*CIRCULATION, Screen.IDENTIFY)},
     Screen.EBOOKS: frozenset({Screen.HOME}),
 }
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the session runs by. These defaults are the config's too: kiosk.config reads them
-    for its [idle], [kiosk] and [admin] options (whole seconds there, hence int literals)."""
-    idle_timeout_s: float = 60
-    countdown_s: float = 15
-    language: str = "zh_CN"
-    languages: tuple[str, ...] = ("zh_CN", "en")
-    pin_hash: str = ""  # empty: no staff PIN is set, the admin screen cannot be opened
-    max_pin_attempts: int = 5
-    lockout_s: float = 300
-    circulation: CirculationSettings = field(default_factory=CirculationSettings)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A short message on the current screen: a message id and its arguments."""
-    message: str
-    args: Mapping[str, str] = field(default_factory=dict)
-    shown_at: float = 0.0
-
-
-@dataclass(frozen=True)
-class DeviceState:
-    state: str
-    detail: str
-    since: float  # the runtime's monotonic clock, when the state began
-    faults: int = 0  # unusable input since the kiosk started (garbage, bad frames)
-
-
-@dataclass(frozen=True)
-class OutOfService:
-    """Why the kiosk takes no patrons: the journal cannot be written (`cause` as in
-    `kiosk.errors.JOURNAL_CAUSES`), since when on the session's clock."""
-    cause: str
-    since: float
-
-
-@dataclass(frozen=True)
-class View:
-    screen: Screen = Screen.ATTRACT
-    language: str = "zh_CN"
-    countdown: int | None = None  # seconds left while asking "still there?"
-    notice: Notice | None = None
-    pin_message: str | None = None  # "wrong", "locked", "no_pin", "checking"
-    pin_wait_s: int | None = None  # seconds left of the staff PIN's lockout, while "locked"
-    devices: Mapping[str, DeviceState] = field(default_factory=dict)
-    status: Any = None  # the last kiosk.status.StatusReport
-    uploading: bool = False  # staff's "Upload now" is running
-    ebooks: EbookView = field(default_factory=EbookView)
-    circulation: CirculationView = field(default_factory=CirculationView)
-    out_of_service: OutOfService | None = None
-
-    @property
-    def offline_devices(self) -> tuple[str, ...]:
-        """Devices patrons cannot use right now, for the banner on their screens."""
-        return tuple(sorted(name for name, device in self.devices.items()
-                            if device.state != "connected"))
 
 
 class Session:
