@@ -72,7 +72,8 @@ def test_catalogues_pass_msgfmt_check(po, tmp_path):
 
 def test_translate_with_arguments_and_dates():
     t = Translator()
-    assert t.tr("zh_CN", "This session ends in {seconds} seconds.", seconds=9) == "本次服务将在 9 秒后结束。"
+    assert (t.tr("zh_CN", "This session ends in {seconds} seconds.", seconds=9)
+            == "本次服务将在 9 秒后结束。")
     assert t.tr("en", "Language name") == "English" and t.tr("zh_CN", "Language name") == "中文"
     when = dt.datetime(2026, 11, 24, 14, 5)
     assert t.date_time("zh_CN", when) == ("2026年11月24日 星期二", "14:05")
