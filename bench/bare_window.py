@@ -1,4 +1,4 @@
-"""The baseline for the start-up benchmark: an empty Kivy window set up as the kiosk sets up its own.
+"""Start-up benchmark baseline: an empty Kivy window set up as the kiosk sets up its own.
 
 What this process holds is the cost of Python, Kivy, SDL and the machine's OpenGL driver, before
 any kiosk code; the benchmark subtracts it to show the kiosk's own share.

@@ -261,7 +261,8 @@ def main() -> int:
         f"{3600 / statistics.median(line['per_patron']):.0f} |",
         "",
         "The kiosk's own time is the core, the journal's two fsync'd rows (the intent before "
-        "the call, the outcome after) and the hand-offs between threads. In the queue most of a patron's time is the RFID pad: inventories and reads at "
+        "the call, the outcome after) and the hand-offs between threads. In the queue most of "
+        "a patron's time is the RFID pad: inventories and reads at "
         "19200 baud, the alarm written and read back between two polls (every 250 ms).",
     ]
     print("\n".join(lines))

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-HEADER = "# Benchmark results\n\nLatest figures of each benchmark in bench/, written by the benchmark itself.\n"
+HEADER = ("# Benchmark results\n\nLatest figures of each benchmark in bench/, written by the "
+          "benchmark itself.\n")
 
 
 def write_section(title: str, lines: list[str], path: Path = RESULTS) -> None:

@@ -114,7 +114,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     if not os.environ.get("DISPLAY"):
-        print("bench: no display; run: xvfb-run -a .venv/bin/python bench/startup.py", file=sys.stderr)
+        print("bench: no display; run: xvfb-run -a .venv/bin/python bench/startup.py",
+              file=sys.stderr)
         return 2
     kiosk_runs, bare_runs = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +130,8 @@ def main() -> int:
     ff, mem = median(kiosk_runs, "first_frame_s"), median(kiosk_runs, "rss_mb")
     bare, driver = median(bare_runs, "rss_mb"), median(kiosk_runs, "renderer_mb")
     lines = [
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, "
         f"Xvfb; OpenGL renderer: {kiosk_runs[0].renderer}. {args.runs} runs after a warm-up, "
         "medians.",
         "",

@@ -28,7 +28,8 @@ from central.storage import CountRow, Kiosk, Storage, TitleInfo, utc_now
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["kiosks"])
-_bearer = HTTPBearer(auto_error=False, description="the kiosk's token from `kiosk-central kiosk add`")
+_bearer = HTTPBearer(auto_error=False,
+                     description="the kiosk's token from `kiosk-central kiosk add`")
 
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no token, or not a known kiosk's"},

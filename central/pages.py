@@ -61,7 +61,8 @@ def _user(request: Request) -> User:
     name = request.session.get("user")
     user = _storage(request).user(name) if isinstance(name, str) else None
     if user is None:
-        raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        raise SignInRequired(request.url.path
+                             + (f"?{request.url.query}" if request.url.query else ""))
     return user
 
 

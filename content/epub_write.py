@@ -11,7 +11,8 @@ from pathlib import Path
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
-  <rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles>
+  <rootfiles><rootfile full-path="OEBPS/content.opf" \
+media-type="application/oebps-package+xml"/></rootfiles>
 </container>
 """
 

@@ -140,7 +140,8 @@ def _person(rng: random.Random) -> str:
 
 def _summary(rng: random.Random, category: str) -> str:
     middle = rng.choice(words.SUMMARY_MIDDLES[category])
-    return f"{rng.choice(words.SUMMARY_OPENINGS)}{middle}，{rng.choice(words.SUMMARY_ENDINGS) or '内容丰富。'}"
+    return (f"{rng.choice(words.SUMMARY_OPENINGS)}{middle}，"
+            f"{rng.choice(words.SUMMARY_ENDINGS) or '内容丰富。'}")
 
 
 def _isbn(rng: random.Random) -> str:

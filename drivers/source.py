@@ -39,7 +39,8 @@ class Source:
         try:
             value = float(raw)
         except ValueError:
-            raise SourceError(f"{self.text}: option {name} must be a number (got {raw!r})") from None
+            raise SourceError(f"{self.text}: option {name} must be a number "
+                              f"(got {raw!r})") from None
         if not low <= value <= high:
             raise SourceError(f"{self.text}: option {name} must be between {low:g} and {high:g} "
                               f"(got {raw})")
@@ -68,7 +69,8 @@ def parse(text: str) -> Source:
     try:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
     except ValueError:
-        raise SourceError(f"{text!r}: options after '?' must look like name=value&name=value") from None
+        raise SourceError(f"{text!r}: options after '?' must look like "
+                          "name=value&name=value") from None
     options: dict[str, str] = {}
     for name, value in pairs:
         if name in options:

@@ -51,8 +51,9 @@ def mirrored(source: type, name: str, **checks: Any) -> Any:
 
 @dataclass(frozen=True)
 class KioskSection:
-    id: str = mirrored(CirculationSettings, "kiosk_id", pattern=re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$"),
-                     hint="lower-case letters, digits and '-'")
+    id: str = mirrored(CirculationSettings, "kiosk_id",
+                       pattern=re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$"),
+                       hint="lower-case letters, digits and '-'")
     library_name_zh: str = mirrored(CirculationSettings, "library_name_zh")
     library_name_en: str = mirrored(CirculationSettings, "library_name_en")
     language: str = mirrored(Settings, "language", choices=LANGUAGES)
@@ -250,11 +251,13 @@ class Config:
 
     @property
     def journal_path(self) -> Path:
-        return Path(self.journal.path).expanduser() if self.journal.path else self.data_dir / "journal.sqlite3"
+        return (Path(self.journal.path).expanduser() if self.journal.path
+                else self.data_dir / "journal.sqlite3")
 
     @property
     def patron_key_path(self) -> Path:
-        return Path(self.journal.key_path).expanduser() if self.journal.key_path else self.data_dir / "patron.key"
+        return (Path(self.journal.key_path).expanduser() if self.journal.key_path
+                else self.data_dir / "patron.key")
 
     @property
     def catalogue_dir(self) -> Path:
@@ -355,7 +358,8 @@ def load_files(files: list[Path]) -> Config:
         raise ConfigError(f"{where}: options 'afi_secured' and 'afi_unsecured' in section [rfid] "
                           f"must differ (both are {rfid.afi_secured:#04x})")
     return Config(**sections, devices=devices, sources=tuple(str(p) for p in files),
-                  origins={f"{section}.{key}": str(path) for (section, key), path in origin.items()})
+                  origins={f"{section}.{key}": str(path)
+                           for (section, key), path in origin.items()})
 
 
 def _check_pin_hash(admin: AdminSection, origin: dict[tuple[str, str], Path]) -> None:
@@ -418,7 +422,8 @@ def _build_devices(values: dict[str, Any], origin: dict[tuple[str, str], Path]) 
     for name, source in values.items():
         where = f"{origin[('devices', name)]}: device '{name}' in section [devices]"
         if not isinstance(source, str):
-            raise ConfigError(f"{where} must be a source string like \"sim:scanner\" (got {source!r})")
+            raise ConfigError(f"{where} must be a source string like \"sim:scanner\" "
+                              f"(got {source!r})")
         try:
             check_source(source)
         except SourceError as e:

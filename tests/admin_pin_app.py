@@ -54,7 +54,8 @@ def main(size: str, shots: str) -> int:
     k.until(lambda: screen.view.pin_message == "locked")
     k.frames(3)
     assert message.text == ("密码错误次数过多，键盘已锁定，5 分 0 秒后可再试。\n"
-                            "Too many wrong PINs. The keypad is locked for 5 min 0 s."), message.text
+                            "Too many wrong PINs. The keypad is locked for 5 min "
+                            "0 s."), message.text
     assert keypad.disabled
     k.tap(keys["1"])
     assert k.widget("admin_pin", "dots").text == ""  # a locked keypad takes no digit

@@ -21,7 +21,8 @@ PIN = "2580"
 def start(size: str, data: Path):
     from kiosk.core.pin import hash_pin
 
-    return sized_app.start(size, data, f'[admin]\npin_hash = "{hash_pin(PIN, iterations=100_000)}"\n'
+    return sized_app.start(size, data,
+                           f'[admin]\npin_hash = "{hash_pin(PIN, iterations=100_000)}"\n'
                            '[devices]\nscanner = "sim:scanner"\n')
 
 

@@ -1,6 +1,6 @@
 """The staff PIN pad's lockout on the real app under X, driven by touches, in its own process
-at 720x1280 (portrait; tests/test_ui.py has it at 800x480): how long it lasts, counting down, in Chinese then English,
-with the keypad off meanwhile. Screenshots go to artifacts/i15/."""
+at 720x1280 (portrait; tests/test_ui.py has it at 800x480): how long it lasts, counting down,
+in Chinese then English, with the keypad off meanwhile. Screenshots go to artifacts/i15/."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 against a stand-in media helper at a real Unix socket (tests/fake_media_helper.py): look,
 list, install with the progress bar, the result in both languages, restart; a failed install;
 and a kiosk without the helper's socket (installed with setup.sh). Each runs in its own
-process at 800x480, 1280x800, 1920x1080 and 720x1280 (portrait); screenshots go to artifacts/i14/."""
+process at 800x480, 1280x800, 1920x1080 and 720x1280 (portrait); screenshots go to
+artifacts/i14/."""
 
 from __future__ import annotations
 

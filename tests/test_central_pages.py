@@ -121,7 +121,8 @@ def test_staff_see_only_their_library(network):
     assert re.search(r'id="total-loans">0<', asked)
     mine = session.get(f"{network.url}/figures", params=PERIOD, timeout=10).text
     storage = network.storage
-    loans = gather(storage, Selection(FIRST, LAST, ("village-sanhe",)), storage.kiosks()).total.loans
+    loans = gather(storage, Selection(FIRST, LAST, ("village-sanhe",)),
+                   storage.kiosks()).total.loans
     assert re.search(rf'id="total-loans">{loans:,}<', mine)
 
 
@@ -174,7 +175,8 @@ def test_figures_for_a_chosen_set_of_kiosks(network):
     assert figures.total.loans > 0
     assert re.search(rf'id="total-loans">{figures.total.loans:,}<', page)
     assert page.count("<svg") == 5 and "<script" not in page
-    assert "少儿阅览室" in page and "借阅台" not in page.split('id="report"')[1].split("</table>")[0]
+    assert ("少儿阅览室" in page
+            and "借阅台" not in page.split('id="report"')[1].split("</table>")[0])
     assert "=SUM(A1:A9)" in page  # escaped as text, shown as it is
     assert re.search(r"<title>红楼梦[^<]* · 浏览: \d+</title>", page)  # a bar's hover text
 
@@ -201,14 +203,16 @@ def test_csv_report_opens_in_a_spreadsheet(network):
     assert answer.headers["content-type"].startswith("text/csv")
     assert "attachment" in answer.headers["content-disposition"]
     raw = answer.content
-    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    assert (raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+            and b"\n" not in raw.replace(b"\r\n", b""))
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["自助服务统计表"]
     assert rows[2] == ["图书馆", "服务点", "到馆人次", "借书", "还书", "电子书浏览", "下载"]
     body, total = rows[3:-1], rows[-1]
     figures = expected_points(network)
-    assert [r[:2] for r in body] == [["三合村图书室", "（未指定服务点）"], ["醴陵市图书馆", "借阅台"],
-                                    ["醴陵市图书馆", "少儿阅览室"], ["醴陵市图书馆", "电子阅览室"]]
+    assert [r[:2] for r in body] == [["三合村图书室", "（未指定服务点）"],
+                                    ["醴陵市图书馆", "借阅台"], ["醴陵市图书馆", "少儿阅览室"],
+                                    ["醴陵市图书馆", "电子阅览室"]]
     assert total[0] == "合计"
     for column in range(2, 7):
         assert int(total[column]) == sum(int(r[column]) for r in body)

@@ -146,7 +146,8 @@ def test_every_page_message_is_translated(language):
     assert sorted(i for i in ids if not entries.get(i)) == []
     if language == "zh_CN":
         assert [k for k, v in entries.items() if not re.search(r"[\u4e00-\u9fff]", v)] == []
-        assert Translator().tr("zh_CN", "Silent for {minutes} minutes", minutes=61) == "已失联 61 分钟"
+        assert (Translator().tr("zh_CN", "Silent for {minutes} minutes", minutes=61)
+                == "已失联 61 分钟")
 
 
 @pytest.mark.parametrize("po", sorted(LOCALE_DIR.glob("*/LC_MESSAGES/central.po")), ids=str)

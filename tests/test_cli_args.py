@@ -56,7 +56,8 @@ def test_config_is_taken_before_and_after_every_subcommand_and_the_later_wins():
         after = parser.parse_args([*words, *args, *options, "--config", "b.toml"])
         both = parser.parse_args(["--config", "a.toml", *words, *args, *options,
                                   "--config", "b.toml"])
-        assert [str(a.config) for a in (before, after, both)] == ["a.toml", "b.toml", "b.toml"], path
+        assert [str(a.config) for a in (before, after, both)] == [
+            "a.toml", "b.toml", "b.toml"], path
     assert "the one after the subcommand wins" in " ".join(parser.format_help().split())
 
 

@@ -44,7 +44,8 @@ def test_the_demo_config_loads():
 def test_boot_partition_overrides_key_by_key(tmp_path):
     base = write(tmp_path, "etc.toml", '[kiosk]\nid = "liling-lobby-1"\nlanguage = "en"\n'
                                        '[idle]\ntimeout_s = 90\n')
-    boot = write(tmp_path, "boot.toml", '[kiosk]\nlanguage = "zh_CN"\n[devices]\nscanner = "sim:scanner"\n')
+    boot = write(tmp_path, "boot.toml",
+                 '[kiosk]\nlanguage = "zh_CN"\n[devices]\nscanner = "sim:scanner"\n')
     config = load_files([base, boot])
     assert (config.kiosk.id, config.kiosk.language, config.idle.timeout_s) == \
         ("liling-lobby-1", "zh_CN", 90)
@@ -69,17 +70,22 @@ def test_default_locations_are_etc_then_the_boot_partition(tmp_path, monkeypatch
     ("[kioskk]\n", "unknown section [kioskk]; allowed: kiosk, display"),
     ("[idle]\ntimeout_s = 2\n", "option 'timeout_s' in section [idle] must be >= 5 (got 2)"),
     ("[idle]\ntimeout_s = '60'\n", "must be a whole number (got '60')"),
-    ("[display]\nfullscreen = 1\n", "option 'fullscreen' in section [display] must be one of auto, yes, no"),
+    ("[display]\nfullscreen = 1\n",
+     "option 'fullscreen' in section [display] must be one of auto, yes, no"),
     ("[display]\nshow_cursor = 'off'\n", "must be one of auto, yes, no (got 'off')"),
     ("[idle]\ntimeout_s = true\n", "must be a whole number (got True)"),
     ("[kiosk]\nlanguage = 'fr'\n", "must be one of zh_CN, en (got 'fr')"),
     ("[kiosk]\nid = 'Lobby 1'\n", "lower-case letters, digits and '-'"),
     ("[admin]\npin_hash = '1234'\n", "make one with 'kiosk hash-pin'"),
     ("[central]\nurl = 'ftp://x'\n", "an http:// or https:// address"),
-    ("[devices]\nscanner = 'usb:0'\n", "device 'scanner' in section [devices]: 'usb:0': sources start with"),
-    ("[devices]\nrfid = 'sim:3m810?scenario=demo&speed=9'\n", "unknown option 'speed'; allowed: security"),
-    ("[devices]\nrfid = '3m810:/dev/ttyUSB0?poll_ms=10'\n", "option poll_ms must be between 50 and 5000"),
-    ("[rfid]\nafi_secured = 0xC2\n", "'afi_secured' and 'afi_unsecured' in section [rfid] must differ"),
+    ("[devices]\nscanner = 'usb:0'\n",
+     "device 'scanner' in section [devices]: 'usb:0': sources start with"),
+    ("[devices]\nrfid = 'sim:3m810?scenario=demo&speed=9'\n",
+     "unknown option 'speed'; allowed: security"),
+    ("[devices]\nrfid = '3m810:/dev/ttyUSB0?poll_ms=10'\n",
+     "option poll_ms must be between 50 and 5000"),
+    ("[rfid]\nafi_secured = 0xC2\n",
+     "'afi_secured' and 'afi_unsecured' in section [rfid] must differ"),
     ("[barcodes]\npatron_prefixes = '2, 8'\n", "prefixes separated by commas"),
     ("[devices]\nscanner = 3\n", "must be a source string"),
     ("idle = 3\n", "'idle' must be a section [idle]"),
@@ -133,7 +139,8 @@ def test_files_saved_by_windows_editors(tmp_path):
 
 
 def test_display_switches_read_true_and_false_as_yes_and_no(tmp_path):
-    config = load(write(tmp_path, "kiosk.toml", "[display]\nfullscreen = true\nshow_cursor = false\n"))
+    config = load(write(tmp_path, "kiosk.toml",
+                        "[display]\nfullscreen = true\nshow_cursor = false\n"))
     assert (config.display.fullscreen, config.display.show_cursor) == ("yes", "no")
 
 

@@ -165,7 +165,8 @@ def offline_answers(s, effects, now=4.0):
 
 def test_offline_the_kiosk_lends_only_what_it_can_tell_is_lendable():
     from kiosk.core.offline_rules import parse_rules
-    s = identified(make(offline=True, offline_refuse=parse_rules("REF,33520000456700-33520000456799")))
+    s = identified(make(offline=True,
+                        offline_refuse=parse_rules("REF,33520000456700-33520000456799")))
     s.handle(ev.IlsState(False, "timed out"), 2)
     reference = tag("E004015000000007", "REF0001", usage="circulating")
     in_range = tag("E004015000000002", "33520000456788")

@@ -126,7 +126,8 @@ def _handler(server: ReleaseServer) -> type[BaseHTTPRequestHandler]:
                 if start >= len(body):
                     return self._answer(416, b"", {"Content-Range": f"bytes */{len(body)}"})
                 body, status = body[start:end + 1], 206
-                headers["Content-Range"] = f"bytes {start}-{start + len(body) - 1}/{len(served.body)}"
+                headers["Content-Range"] = (f"bytes {start}-{start + len(body) - 1}"
+                                            f"/{len(served.body)}")
             self._answer(status, body, {**headers, "ETag": served.etag, "Accept-Ranges": "bytes",
                                         "Content-Type": "application/octet-stream"})
 

@@ -103,7 +103,8 @@ def test_unsecure_then_secure_one_tag_and_print_what_was_read_back(reader, tmp_p
     pad, path = reader
     pad.place(UID)
     config = config_file(tmp_path, f'rfid = "3m810:{path}"\n')
-    result = kiosk("devices", "unsecure", "--config", config, "--source", "rfid", "--uid", UID.lower())
+    result = kiosk("devices", "unsecure", "--config", config, "--source", "rfid",
+                   "--uid", UID.lower())
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"source": "rfid", "uid": UID, "asked": "unsecured",
                                          "secured": False, "value": "0xC2", "error": None}

@@ -1,4 +1,5 @@
-"""The Simplified Chinese face taken out of Debian's Noto CJK collection, whose first face is Japanese."""
+"""The Simplified Chinese face taken out of Debian's Noto CJK collection, whose first face is
+Japanese."""
 
 import subprocess
 

@@ -212,7 +212,8 @@ def test_an_ext4_partition_stays_the_same_when_the_tree_was_read_or_chmodded_bet
         f = tree / "etc" / "a dir" / "f"
         f.chmod(f.stat().st_mode)                            # the same mode, a new ctime
     assert images[0] == images[1]
-    shown = subprocess.run(["debugfs", "-R", "stat /etc/kiosk-release", str(tmp_path / "root1.ext4")],
+    shown = subprocess.run(["debugfs", "-R", "stat /etc/kiosk-release",
+                            str(tmp_path / "root1.ext4")],
                            capture_output=True, text=True).stdout
     assert "mtime: 0x5f5e1000" in shown  # 1,600,000,000: kept
 

@@ -105,7 +105,8 @@ def test_stats_count_rows_by_kind_and_outcome(journal):
         journal.append(kind, outcome)
     journal.mark_sent(1)
     stats = journal.stats()
-    assert (stats.rows, stats.first_seq, stats.last_seq, stats.unsent, stats.boots) == (4, 1, 4, 3, 1)
+    assert ((stats.rows, stats.first_seq, stats.last_seq, stats.unsent, stats.boots)
+            == (4, 1, 4, 3, 1))
     assert stats.counts == {("admin", "pin_wrong"): 1, ("session", "ok"): 2,
                             ("session", "timeout"): 1}
     assert stats.first_time <= stats.last_time and stats.size_bytes > 0

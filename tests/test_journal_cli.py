@@ -21,7 +21,8 @@ def journal_file(tmp_path):
     path = tmp_path / "journal.sqlite3"
     with Journal.open(path, tmp_path / "patron.key") as journal:
         journal.append("session", "ok", detail={"seconds": 30})
-        journal.append("checkout", "ok", item="33520000123453", title="红楼梦", patron="23520001234566")
+        journal.append("checkout", "ok", item="33520000123453", title="红楼梦",
+                       patron="23520001234566")
         journal.append("checkout", "ok", item="33520000456788", title=FORMULA_TITLE)
         journal.append("session", "timeout")
         journal.mark_sent(1)

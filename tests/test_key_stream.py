@@ -95,7 +95,8 @@ def test_a_scan_left_unfinished_by_a_scanner_that_sends_enter_is_dropped_not_emi
     keys.feed(key_events("3352", 2.0, end=None), now=2.0)
     assert keys.expire(2.0 + UNFINISHED_SCAN_S - 0.01) == []
     dropped = keys.expire(2.0 + UNFINISHED_SCAN_S)
-    assert [(d.text, d.end, d.problems) for d in dropped] == [("3352", "unfinished", (unfinished(),))]
+    assert [(d.text, d.end, d.problems) for d in dropped] == [
+        ("3352", "unfinished", (unfinished(),))]
     # Keys after a long pause inside one read: the partial is dropped, the rest is a scan.
     batch = key_events("44", 9.0, end=None) + key_events("55", 12.0)
     assert [(d.text, d.end) for d in keys.feed(batch, now=12.1)] == [

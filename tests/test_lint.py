@@ -1,5 +1,6 @@
-"""The project's linter over the whole tree (its rules in pyproject.toml): an unused import or
-an undefined name fails the suite, not a review."""
+"""The project's linter over the whole tree (its rules in pyproject.toml): an unused import, an
+undefined name, an unsorted import block or a line over 100 columns fails the suite, not a
+review."""
 
 import subprocess
 import sys

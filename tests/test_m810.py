@@ -51,7 +51,8 @@ BOOKS = [f"E0040150000000{n:02X}" for n in range(1, 13)]
 def test_the_spec_checksum_example_covers_everything_after_the_start_byte():
     frame = H("D6 00 09 03 00 02 00 00 00 03")
     assert crc16_genibus(frame[1:]) == 0x12E6
-    assert crc16_genibus(frame) != 0x12E6 and crc16_genibus(frame[3:]) != 0x12E6  # not with D6, not without length
+    # Not with D6, not without the length.
+    assert crc16_genibus(frame) != 0x12E6 and crc16_genibus(frame[3:]) != 0x12E6
     assert build_frame(0x03, H("00 02 00 00 00 03")) == frame + H("12 E6")
 
 

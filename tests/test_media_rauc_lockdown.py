@@ -232,7 +232,8 @@ BUS = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration
 """
 # What Debian 12's rauc-service 1.8 puts in /usr/share/dbus-1/system.d, in our words, for a
 # machine without that package: anyone may call RAUC, root may own its name.
-SHIPPED_STAND_IN = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+SHIPPED_STAND_IN = """<!DOCTYPE busconfig PUBLIC \
+"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <policy context="default"><allow send_destination="de.pengutronix.rauc"/></policy>

@@ -10,7 +10,8 @@ def test_each_problem_names_its_file_once():
     # A config error names its file already, as a path.
     assert problem_line(BootProblem("kiosk.toml", "/boot/firmware/kiosk.toml: not valid TOML")) \
         == "/boot/firmware/kiosk.toml: not valid TOML"
-    assert problem_line(BootProblem("", "/etc/kiosk/kiosk.toml: bad")) == "/etc/kiosk/kiosk.toml: bad"
+    assert (problem_line(BootProblem("", "/etc/kiosk/kiosk.toml: bad"))
+            == "/etc/kiosk/kiosk.toml: bad")
     # A file named later in the message is not its head.
     assert problem_line(BootProblem("wifi.toml", "[wifi] country: fix wifi.toml")) == \
         "wifi.toml: [wifi] country: fix wifi.toml"

@@ -1,4 +1,5 @@
-"""The real RFID pad driver against both reader simulators over real ptys, through `sim:` sources."""
+"""The real RFID pad driver against both reader simulators over real ptys, through `sim:`
+sources."""
 
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ def test_a_silent_reader_is_reopened_after_three_failed_polls():
         driver.pad.faults.silent_replies = 3
         lost = wait_for(events, lambda e: isinstance(e, DeviceStatus) and e.state == "lost")
         assert "3 polls" in lost.detail
-        wait_for(events, lambda e: isinstance(e, DeviceStatus) and e.state == "connected", timeout=8)
+        wait_for(events, lambda e: isinstance(e, DeviceStatus) and e.state == "connected",
+                 timeout=8)
     finally:
         driver.close()
 

@@ -65,7 +65,8 @@ def test_a_broken_reply_after_the_ils_lent_the_book_is_asked_about_and_told_trul
     assert proxy.injected >= 1  # the fault really replaced what the ILS said
     assert ils.data.loans[RED].patron == CARD  # lent once
     assert (line.status, line.due) == ("ok", ils.data.loans[RED].due.isoformat())
-    assert hooks.sim_pad(runtime.drivers).tags[RED_TAG].afi == ON_LOAN  # disarmed, as the ILS lent it
+    # Disarmed, as the ILS lent it.
+    assert hooks.sim_pad(runtime.drivers).tags[RED_TAG].afi == ON_LOAN
     rows, still_open = journal(runtime)
     assert [(r.kind, r.outcome) for r in rows if r.item == RED] == [("intent", "checkout"),
                                                                    ("checkout", "ok")]

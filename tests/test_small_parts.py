@@ -83,7 +83,8 @@ def test_a_device_that_cannot_be_built_shows_unavailable_with_the_reason(tmp_pat
 
 @pytest.mark.parametrize("model, pi", [(b"Raspberry Pi 4 Model B Rev 1.5\0", True),
                                        (b"Pine64 RockPro64\0", False), (None, False)])
-def test_auto_display_goes_fullscreen_without_pointer_only_on_a_pi(tmp_path, monkeypatch, model, pi):
+def test_auto_display_goes_fullscreen_without_pointer_only_on_a_pi(tmp_path, monkeypatch,
+                                                                   model, pi):
     from kiosk.config import DisplaySection
     from kiosk.ui import boot
     path = tmp_path / "model"

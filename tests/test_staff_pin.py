@@ -138,7 +138,8 @@ def test_wrong_pins_lock_the_keypad_with_a_countdown_then_free_it():
     assert s.view.pin_message == "wrong"
     submit_pin(s, "222222", 2.0)
     effects = submit_pin(s, "333333", 3.0)
-    assert ev.SavePinLockout(0, 300) in effects and ev.JournalAppend("admin", "pin_locked") in effects
+    assert (ev.SavePinLockout(0, 300) in effects
+            and ev.JournalAppend("admin", "pin_locked") in effects)
     assert (s.view.pin_message, s.view.pin_wait_s) == ("locked", 300)
     assert s.handle(ev.PinSubmitted(PIN), 4.0) == []  # the right PIN, but locked
     s.handle(ev.Tick(), 62.5)

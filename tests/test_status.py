@@ -74,7 +74,8 @@ def by_name(report):
 def test_every_check_against_servers_that_answer(tmp_path, sip_server, central_server):
     config = make_config(tmp_path, f'[ils]\nhost = "127.0.0.1"\nport = {sip_server}\n'
                                    f'[central]\nurl = "{central_server}/200"\n'
-                                   '[devices]\nscanner = "sim:scanner"\nrfid = "serial:/dev/ttyUSB0"\n')
+                                   '[devices]\nscanner = "sim:scanner"\n'
+                                   'rfid = "serial:/dev/ttyUSB0"\n')
     give_token(config)
     checks = by_name(status.gather(config))
     assert list(checks) == ["version", "config", "journal", "disk", "clock", "ebooks",

@@ -299,7 +299,8 @@ def test_network_from_the_real_ip_tool_and_without_a_route(tmp_path):
     none = system_checks.check_network(Recorded({("ip", "-j", "route", "show", "default"): "[]"}))
     assert none.ok is False and "wifi.toml" in none.advice.english
     missing = system_checks.check_network(
-        Recorded({("ip", "-j", "route", "show", "default"): CommandResult(127, stderr="ip: not installed")}))
+        Recorded({("ip", "-j", "route", "show", "default"):
+                  CommandResult(127, stderr="ip: not installed")}))
     assert missing.ok is None
 
 

@@ -106,7 +106,8 @@ def journal_rows(kiosk):
 
 def test_attract_shows_library_time_and_start_in_both_languages(at_attract):
     texts = at_attract.texts()
-    for expected in ("醴陵市图书馆", "Liling City Library", "轻触屏幕开始", "Touch the screen to start"):
+    for expected in ("醴陵市图书馆", "Liling City Library", "轻触屏幕开始",
+                     "Touch the screen to start"):
         assert expected in texts
     assert any("年" in t and "日" in t for t in texts), texts  # the Chinese date
     assert any(":" in t and len(t) == 5 for t in texts), texts  # the time, HH:MM
@@ -215,7 +216,8 @@ def test_the_pin_pad_locks_with_a_countdown_then_frees_itself(at_attract):
     left = k.app.runtime.view.pin_wait_s
     assert k.app.runtime.view.pin_message == "locked" and 295 <= left <= 300
     k.frames(3)
-    assert message.text.startswith("密码错误次数过多，键盘已锁定，") and "\nToo many" in message.text
+    assert (message.text.startswith("密码错误次数过多，键盘已锁定，")
+            and "\nToo many" in message.text)
     assert keypad.disabled
     k.screenshot("admin-pin-locked")
     k.advance(301)  # the lockout is over (and the idle timer has closed the pad)

@@ -184,7 +184,8 @@ def test_return_needs_no_card_and_arms_the_alarm(at_attract):
     k.tap(tray(k, "RFID 《平凡的世界》(3M)"))
     k.until(lambda: settled(k, 1))
     (row,) = k.current().rows
-    assert row["title"] == "平凡的世界" and "已归还" in row["detail"] and "A 号书箱" in row["detail"]
+    assert (row["title"] == "平凡的世界" and "已归还" in row["detail"]
+            and "A 号书箱" in row["detail"])
     assert LOANED not in k.ils.data.loans and pad.tags[LOANED_TAG].afi == ON_SHELF
     k.screenshot("circulation-return")
     k.tap(k.widget("return", "buttons").ids.finish)

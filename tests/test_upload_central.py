@@ -56,7 +56,8 @@ def test_upload_crash_and_resend_against_the_real_server(tmp_path, central, monk
     assert [b.duplicate for b in report.batches] == [True, False]
     assert totals(central.storage, "kiosk-1") == dict(written)
     assert sent_upto(config) == (600, 0)
-    assert [b[1:] for b in batches(central.storage, "kiosk-1")] == [(1, 200), (201, 400), (401, 600)]
+    assert [b[1:] for b in batches(central.storage, "kiosk-1")] == [
+        (1, 200), (201, 400), (401, 600)]
     (fleet,) = central.storage.fleet(["kiosk-1"])
     assert fleet.heartbeat["unsent_rows"] == 0 and fleet.heartbeat["last_error"] is None
 

@@ -4,9 +4,10 @@ Each call is one or more request/reply exchanges; the frames are built and the b
 read in `drivers.rfid.trf7970a_frames`. Used only by the pad driver's device thread.
 
 The board's replies have no checksum and no end marker (so a UID from an inventory is only
-believed once `confirm()` read the tag's system information, or a second inventory holds it): an exchange ends when the expected line
-or bracket has arrived, or, where the firmware prints an open-ended list (the inventory, the AGC
-and AM/PM switches on older firmware), when the line has been quiet for a moment. Noise around a
+believed once `confirm()` read the tag's system information, or a second inventory holds it): an
+exchange ends when the expected line or bracket has arrived, or, where the firmware prints an
+open-ended list (the inventory, the AGC and AM/PM switches on older firmware), when the line has
+been quiet for a moment. Noise around a
 reply is skipped and reported through `on_garbage`; a reply that cannot be parsed raises
 `BadFrame`, none at all `ReaderTimeout`, and a tag that does not answer an addressed command
 `TagNotAnswering`. An unplugged board shows as the port's own `serial.SerialException`.

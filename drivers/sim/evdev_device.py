@@ -2,17 +2,18 @@
 
 It has the part of `evdev.InputDevice` the scanner driver uses (fd, path, name, info,
 capabilities(), read(), active_keys(), grab(), ungrab(), close()), backed by a pipe so
-select() works the same; active_keys() answers from every key event sent, read or not. `type()` sends what a USB HID scanner makes the kernel send for a text: for each key,
-MSC_SCAN with the HID usage, the key down, SYN_REPORT; then MSC_SCAN, key up, SYN_REPORT;
-Shift (or AltGr) pressed around the keys that need it. The key strokes come from
+select() works the same; active_keys() answers from every key event sent, read or not.
+`type()` sends what a USB HID scanner makes the kernel send for a text: for each key, MSC_SCAN
+with the HID usage, the key down, SYN_REPORT; then MSC_SCAN, key up, SYN_REPORT; Shift (or
+AltGr) pressed around the keys that need it. The key strokes come from
 `drivers.barcode.keymap`, the same tables the driver decodes with.
 
 `overflow()` is the kernel's answer to a reader too slow for its buffer: the events it is
 given change the keys held but are lost, and the driver reads SYN_DROPPED in their place.
 
 `type()`, `tap()`, `send_events()`, `overflow()`, `unplug()` and `replug()` may be called
-from any thread;
-the driver thread calls the rest. `history` records grab, ungrab, close, unplug and replug.
+from any thread; the driver thread calls the rest. `history` records grab, ungrab, close,
+unplug and replug.
 """
 
 from __future__ import annotations

@@ -241,8 +241,10 @@ def _tag_from(entry: dict[str, Any], afi: dict[bool, int], where: str) -> SimTag
             content = bytes.fromhex(entry["memory"])
         else:
             content = tagdata.encode(model, item_id=str(entry["item_id"]),
-                                     isil=entry.get("isil"), usage=entry.get("usage", "circulating"),
-                                     part=int(entry.get("part", 1)), parts=int(entry.get("parts", 1)))
+                                     isil=entry.get("isil"),
+                                     usage=entry.get("usage", "circulating"),
+                                     part=int(entry.get("part", 1)),
+                                     parts=int(entry.get("parts", 1)))
     except (KeyError, ValueError) as e:
         raise SourceError(f"{where}: {e}") from None
     memory = bytearray(MEMORY_BLOCKS * 4)

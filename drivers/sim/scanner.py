@@ -31,7 +31,8 @@ class SimScanner(Scanner):
         self.history.append(raw)
         data, said = split(raw)
         symbology = symbology or said
-        self.events.put(BarcodeRead(self.name, data, symbology, classify(data, symbology, self.rules)))
+        self.events.put(BarcodeRead(self.name, data, symbology,
+                                    classify(data, symbology, self.rules)))
 
     def close(self) -> None:
         if self.status != "closed":

@@ -53,7 +53,8 @@ def parse(text: str) -> WifiSettings | None:
         raise BootFileError(f"not valid TOML ({e}); it should read:\n{EXAMPLE}") from None
     wifi = data.get("wifi")
     if set(data) != {"wifi"} or not isinstance(wifi, dict):
-        raise BootFileError(f"needs one section [wifi] and nothing else; it should read:\n{EXAMPLE}")
+        raise BootFileError("needs one section [wifi] and nothing else; it should read:\n"
+                            f"{EXAMPLE}")
     unknown = sorted(set(wifi) - set(KEYS))
     if unknown:
         raise BootFileError(f"unknown option {', '.join(unknown)} in [wifi]; allowed: "
@@ -160,7 +161,8 @@ def apply(boot_dir: Path | None, stored: Path, wpa_conf: Path, network: Path,
     if network_changed:
         reload_network()
     if wrote or network_changed:
-        outcome.changed(f"Wi-Fi: joining {settings.ssid!r} ({'WPA' if settings.password else 'open'}"
+        outcome.changed(f"Wi-Fi: joining {settings.ssid!r} "
+                        f"({'WPA' if settings.password else 'open'}"
                         f", country {settings.country}) through {wpa_conf}")
 
 

@@ -154,5 +154,6 @@ def run_list(args) -> int:
         print(f"no catalogue yet in {config.catalogue_dir}: apply a batch")
     for v in versions:
         mark = "current " if v.current else "previous" if v.previous else "        "
-        print(f"{mark} {v.name:<20} batch {v.batch:<10} {v.titles:>6} titles  applied {v.applied_at}")
+        print(f"{mark} {v.name:<20} batch {v.batch:<10} {v.titles:>6} titles  "
+              f"applied {v.applied_at}")
     return 0

@@ -29,7 +29,8 @@ def register(subparsers, common) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     where = _where_options()
 
-    stats = actions.add_parser("stats", parents=[common, where], help="rows, upload backlog, counts")
+    stats = actions.add_parser("stats", parents=[common, where],
+                               help="rows, upload backlog, counts")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.set_defaults(func=run_stats)
 

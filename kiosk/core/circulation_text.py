@@ -48,7 +48,8 @@ DONE = {
 BUSY = N_("Checking…")
 SORT_BIN = N_("Put it in bin {bin}")
 HAND_TO_STAFF = N_("Please hand this item to staff.")
-UNCHECKED = N_("Your account cannot be checked right now; what you borrow is confirmed when the library system is back.")
+UNCHECKED = N_("Your account cannot be checked right now; what you borrow is confirmed when the "
+               "library system is back.")
 
 # The patron-status flags of a SIP2 patron, as a patron would say them.
 BLOCKS = {

@@ -7,9 +7,9 @@ server's retry policy, counted afresh after each attempt that got bytes); a rest
 process, or a reboot, resumes from what was synced, asking with `If-Range: <ETag>`, so a file
 that changed on the server comes back whole (200) and is fetched from the start. Before any
 byte is fetched the rest of the file plus a reserve must fit on the partition; while fetching,
-half the reserve at least must stay free (else the partial file is deleted). Only a file whose size and sha256 match the release is called
-downloaded; one that does not match is deleted. The folder keeps at most one file: another
-target deletes what was there first.
+half the reserve at least must stay free (else the partial file is deleted). Only a file whose
+size and sha256 match the release is called downloaded; one that does not match is deleted.
+The folder keeps at most one file: another target deletes what was there first.
 
 Runs on the calling thread; sleeps only in the bandwidth limit and between retries.
 """

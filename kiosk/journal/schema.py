@@ -115,6 +115,7 @@ FIELDS = ("seq", "time_utc", "boot_id", "clock_synced", "kind", "outcome", "item
 
 
 def chain_value(previous: str, row: dict[str, Any]) -> str:
-    """The chain value of `row` (a mapping with FIELDS) following a row whose chain is `previous`."""
+    """The chain value of `row` (a mapping with FIELDS) following a row whose chain is
+    `previous`."""
     body = json.dumps([row[name] for name in FIELDS], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((previous + body).encode("utf-8")).hexdigest()

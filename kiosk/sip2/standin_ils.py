@@ -338,6 +338,7 @@ def _amount(text: str) -> bool:
 def _range(start: str, end: str) -> tuple[int, int]:
     # isascii: str.isdigit() also takes '²', which int() refuses.
     first = int(start) if start.isascii() and start.isdigit() and int(start) > 0 else 1
-    last = int(end) if end.isascii() and end.isdigit() else first + 9  # SIP2 servers list a page by default
+    # No end, or not a number: one page, as SIP2 servers list by default.
+    last = int(end) if end.isascii() and end.isdigit() else first + 9
     return first, last
 

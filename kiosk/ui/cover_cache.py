@@ -23,7 +23,8 @@ THUMB_SIZE = (180, 240)
 KEEP = 120  # textures kept: a few screens of covers, about 20 MB
 
 
-def decode_thumbnail(path: str, size: tuple[int, int] = THUMB_SIZE) -> tuple[bytes, tuple[int, int]]:
+def decode_thumbnail(path: str,
+                     size: tuple[int, int] = THUMB_SIZE) -> tuple[bytes, tuple[int, int]]:
     """RGBA bytes of the image fitted into `size`, bottom row first (as textures start).
     RGBA keeps every row 4-byte aligned whatever the width, as OpenGL expects."""
     with Image.open(path) as image:

@@ -1,9 +1,10 @@
 """What the app tells systemd (kiosk.service is `Type=notify` with `WatchdogSec=`).
 
 READY=1 once the first frame is on the screen; WATCHDOG=1 from the Kivy clock every third of
-systemd's interval, and only while `progressed_since(moment)` says the app made progress since the last ping, so that a UI that
-hangs (its main thread blocked or stopped) or a runtime that stopped turning is restarted, not
-only one that dies; STATUS= with what the kiosk is doing; STOPPING=1 when it ends. Outside
+systemd's interval, and only while `progressed_since(moment)` says the app made progress since
+the last ping, so that a UI that hangs (its main thread blocked or stopped) or a runtime that
+stopped turning is restarted, not only one that dies; STATUS= with what the kiosk is doing;
+STOPPING=1 when it ends. Outside
 systemd all of this costs one environment lookup. Runs on the Kivy main thread; Kivy is
 imported only in `start()`, so the decisions can be checked without a window.
 """

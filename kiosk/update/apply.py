@@ -135,9 +135,9 @@ class Apply:
         except OSError as e:
             log.error("%s: cannot delete the installed bundle (%s)", folder, e.strerror)
         if not result.ok:
-            why = (f"rauc refused to install {last.version}: {rauc.install_failure(result)}. It is not downloaded "
-                   "again; publish a fixed release (with a newer version) on the central "
-                   "server. This slot stays as it is")
+            why = (f"rauc refused to install {last.version}: {rauc.install_failure(result)}. "
+                   "It is not downloaded again; publish a fixed release (with a newer version) "
+                   "on the central server. This slot stays as it is")
             log.error("%s", why)
             self._write(replace(last, state=DeliveryState.FAILED, why=why,
                                 refused_sha256=last.sha256))

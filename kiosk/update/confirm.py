@@ -2,9 +2,10 @@
 kiosk-update-confirm.service; one loop on the calling thread).
 
 When kiosk.service reports ready and in service (active: `kiosk run` sent READY=1 after its
-first frame, and its STATUS= says "in service"), the booted slot is marked good (`rauc status mark-good`, which gives it its 3 boots again). When it
-is not ready within the deadline, and this boot was the slot's last try (U-Boot's BOOT_x_LEFT
-is 0) while the other slot still has tries, the kiosk reboots so U-Boot boots the other slot.
+first frame, and its STATUS= says "in service"), the booted slot is marked good (`rauc status
+mark-good`, which gives it its 3 boots again). When it is not ready within the deadline, and
+this boot was the slot's last try (U-Boot's BOOT_x_LEFT is 0) while the other slot still has
+tries, the kiosk reboots so U-Boot boots the other slot.
 Otherwise a reboot would only come back here: the kiosk stays out of service (kiosk.service's
 own restarts and its out-of-service screen) with no reboot loop, and the slot is still marked
 good if the kiosk gets ready later.

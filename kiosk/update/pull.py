@@ -1,7 +1,8 @@
 """`kiosk update pull`, run as the kiosk user by kiosk-pull.service: inside the update window,
 ask the central server for the latest system update published for this kiosk's library
 (`GET /api/v1/updates/latest`), and download it (resumed, verified) when it is newer than the
-booted system and not already in the other slot. Installing and restarting is the root step's (kiosk.update.apply).
+booted system and not already in the other slot. Installing and restarting is the root step's
+(kiosk.update.apply).
 
 Every outcome is written to the delivery status (kiosk.delivery.status: the heartbeat, the
 doctor and `kiosk update status` show it) and logged in a technician's words. Runs on the

@@ -171,7 +171,8 @@ class Central:
                                    retry_after_s=_retry_after(reply.headers.get("Retry-After")))
 
     def _object(self, method: str, path: str, body: dict | None) -> dict:
-        """`_once` with no status taken as empty: the reply's JSON object, or CentralRequestError."""
+        """`_once` with no status taken as empty: the reply's JSON object, or
+        CentralRequestError."""
         answer = self._once(method, path, body)
         if answer is None:  # _once gives None only for a status in `empty`
             raise CentralRequestError(f"{self.url + path}: no answer to take")

@@ -37,18 +37,27 @@ class UsbState(StrEnum):
     FAILED = "failed"
 
 
-# Each message id one literal, so that tests/test_i18n.py finds it in both catalogues.
-UNAVAILABLE = N_("USB updates are not available here: the kiosk's USB helper (kiosk-media.socket) is not running. A kiosk installed with setup.sh is updated with ./setup.sh install instead; on a kiosk from the SD-card image, ask a technician to check kiosk-media.socket.")
+# Each message id one string (split over lines by implicit concatenation only), so that
+# tests/test_i18n.py finds it in both catalogues.
+UNAVAILABLE = N_("USB updates are not available here: the kiosk's USB helper (kiosk-media.socket) "
+                 "is not running. A kiosk installed with setup.sh is updated with ./setup.sh "
+                 "install instead; on a kiosk from the SD-card image, ask a technician to check "
+                 "kiosk-media.socket.")
 SOMETHING_WRONG = N_("Something went wrong: {why}")
 PROBLEMS = {
     Problem.NOT_FROM_IMAGE: UNAVAILABLE,
-    Problem.NO_STICK: N_("No USB stick found. Plug in a stick (FAT32, exFAT or ext4) with the update file (.raucb) at its top level, then press Look again."),
-    Problem.MOUNT_FAILED: N_("The USB stick cannot be read. Try another stick, formatted FAT32 or exFAT, then press Look again."),
+    Problem.NO_STICK: N_("No USB stick found. Plug in a stick (FAT32, exFAT or ext4) with the "
+                         "update file (.raucb) at its top level, then press Look again."),
+    Problem.MOUNT_FAILED: N_("The USB stick cannot be read. Try another stick, formatted FAT32 or "
+                             "exFAT, then press Look again."),
     Problem.NOT_FOUND: N_("The update file is no longer on the stick. Press Look again."),
-    Problem.OLDER: N_("This update is not newer than the running system, so it is not installed here. A technician can go back with: kiosk update install --allow-older"),
-    Problem.NOT_A_BUNDLE: N_("This file is not an update signed for this kiosk. Ask whoever publishes the kiosk's updates for a new file."),
+    Problem.OLDER: N_("This update is not newer than the running system, so it is not installed "
+                      "here. A technician can go back with: kiosk update install --allow-older"),
+    Problem.NOT_A_BUNDLE: N_("This file is not an update signed for this kiosk. Ask whoever "
+                             "publishes the kiosk's updates for a new file."),
     Problem.BUSY: N_("Another update is being installed. Wait until it ends, then look again."),
-    Problem.INSTALL_FAILED: N_("The update could not be installed. Nothing was changed: this system stays as it is. Give a technician these details: {why}"),
+    Problem.INSTALL_FAILED: N_("The update could not be installed. Nothing was changed: this "
+                               "system stays as it is. Give a technician these details: {why}"),
     Problem.NOT_INSTALLED: SOMETHING_WRONG,
     Problem.BAD_REQUEST: SOMETHING_WRONG,
     Problem.UNEXPECTED_REPLY: SOMETHING_WRONG,
@@ -66,7 +75,8 @@ BACK = N_("Back")
 INSTALL = N_("Install")
 LOOKING = N_("Looking for USB sticks…")
 INSTALLING = N_("Installing {version}… Do not remove the USB stick or switch the kiosk off.")
-INSTALLED = N_("Update {version} is installed. Restart now to start it. If it does not work, the kiosk goes back to {running} by itself.")
+INSTALLED = N_("Update {version} is installed. Restart now to start it. If it does not work, the "
+               "kiosk goes back to {running} by itself.")
 RESTARTING = N_("Restarting…")
 NOTHING_NEWER = N_("This system is {running}. No newer update (.raucb) is on the USB stick.")
 CHOOSE = N_("This system is {running}. Choose the update to install:")

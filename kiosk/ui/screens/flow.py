@@ -28,7 +28,8 @@ TONES = {  # the stripe at a row's left: how it went, at a glance
 BANNERS = {
     "offline": N_("The library system is away: books are accepted now and confirmed later."),
     "unavailable": N_("The library system cannot be reached right now. Please ask staff."),
-    "not_set_up": N_("Borrowing and returning are not set up at this kiosk. Please ask at the lending desk."),
+    "not_set_up": N_("Borrowing and returning are not set up at this kiosk. Please ask at the "
+                     "lending desk."),
 }
 UNREADABLE = N_("Unreadable tag")
 MESSAGES = {  # what identifying (or fetching the account) ran into

@@ -16,7 +16,8 @@ from kiosk.ui.screens.flow import BANNERS, MESSAGES
 MAX_PIN_DIGITS = 12
 TITLES = {Screen.BORROW: N_("Borrow"), Screen.ACCOUNT: N_("My account")}
 PROMPTS = {
-    "card": N_("Scan your library card or the e-card on your phone, or put your card on the pad. Or type your card number and press OK."),
+    "card": N_("Scan your library card or the e-card on your phone, or put your card on the pad. "
+               "Or type your card number and press OK."),
     "pin": N_("Please type your PIN and press OK."),
     "checking": N_("Checking your card…"),
 }
