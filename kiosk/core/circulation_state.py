@@ -25,7 +25,6 @@ from kiosk.core.circulation_view import (
     PatronView,
     ReceiptView,
 )
-from kiosk.core.session_view import View
 from kiosk.core.events import Screen
 from kiosk.core.flow_port import Effects, SessionPort
 from kiosk.core.ils_calls import IlsRequest
@@ -39,7 +38,7 @@ from kiosk.core.outcomes import (
     Transaction,
     TransactionOutcome,
 )
-
+from kiosk.core.session_view import View
 
 _R = TypeVar("_R")
 

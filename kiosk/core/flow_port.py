@@ -10,10 +10,9 @@ event the core can receive has one). Pure, like the whole core: no I/O, no threa
 
 from __future__ import annotations
 
-from kiosk.core.session_view import Settings, View
-
 from typing import Any, Callable, Mapping, Protocol
 
+from kiosk.core.session_view import Settings, View
 
 Effects = list[object]
 # (event, now, effects): the handler appends what the outside must do to `effects`.
