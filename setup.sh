@@ -40,6 +40,8 @@ APT_PACKAGES=(
                                          # the central server reads a published bundle's version
   dbus                                   # a private dbus-daemon for RAUC's D-Bus policy test
   e2fsprogs fdisk                        # resize2fs and sfdisk: the data partition tests
+  dosfstools mtools                      # FAT sticks and the image's boot partition in tests
+  u-boot-tools libubootenv-tool genimage # the image's boot script, environment and disk layout
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(
