@@ -556,7 +556,8 @@ usage() {
 main() {
   case "${1:-}" in
     demo) install_all; run_demo ;;
-    test) install_all; shift; run_tests "$@" ;;
+    # Both cores (pytest-xdist), a test file per worker, each worker with its own X server.
+    test) install_all; shift; run_tests -n 2 --dist loadfile "$@" ;;
     deps) install_all ;;
     central)
       install_packages "${CENTRAL_APT_PACKAGES[@]}"
