@@ -498,7 +498,8 @@ image_command() {
   case "${1:-}" in
     --rootfs-only|--from-tree|--check) mode=${1#--}; shift ;;
   esac
-  [ $# -le 1 ] && [ "${1:0:1}" != - ] || usage
+  local first=${1:-}  # `${1:0:1}` of no argument is an unbound variable under set -u
+  [ $# -le 1 ] && [ "${first:0:1}" != - ] || usage
   out=$(realpath -m "${1:-$out}")
   case "$mode" in
     rootfs-only)

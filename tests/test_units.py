@@ -298,6 +298,19 @@ def test_the_usage_names_the_image_commands():
         assert wrong.returncode == 2 and "image --check" in wrong.stderr, wrong_args
 
 
+@pytest.mark.parametrize("args, built", [
+    ("", "full build/image"), ("/tmp/out", "full /tmp/out"), ("--from-tree", "image build/image"),
+])
+def test_the_image_command_reads_its_arguments_without_tripping_on_none(args, built):
+    """`./setup.sh image` alone is the README's command: no argument must not be an unbound
+    variable under `set -u`. The building steps stand in here; only the parsing runs."""
+    stand_ins = ('build_rootfs() { echo "full $1"; }; build_image() { echo "image $1"; }; '
+                 'set_source_date_epoch() { :; }')
+    ran = source_setup(f"{stand_ins}; image_command {args}")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[0] == built.replace("build/image", str(ROOT / "build/image"))
+
+
 def test_a_wheel_folder_missing_a_pin_is_refused_by_name(tmp_path):
     """Wheel names spell projects their own way (Kivy_Garden, pygments): each pin still counts."""
     for pin in pins():
