@@ -76,7 +76,7 @@ IMAGE_BUILD_APT_PACKAGES=(e2fsprogs dosfstools mtools u-boot-tools genimage xz-u
 # What the QEMU check needs: an arm64 machine, its U-Boot, fw_printenv for the boot counter and
 # an SSH client (tests/image/).
 IMAGE_CHECK_APT_PACKAGES=(qemu-system-arm u-boot-qemu libubootenv-tool openssh-client mtools
-                          fdisk)
+                          fdisk ipxe-qemu)  # ipxe-qemu: the virtio network card's option ROM
 # What evdev's pyproject.toml builds with (Debian 12's setuptools 66 is too old for it).
 EVDEV_BUILD_REQUIRES=setuptools==80.9.0
 # The pip tags of a Debian 12 arm64 (glibc 2.36) with CPython 3.11.
