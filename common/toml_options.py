@@ -17,11 +17,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common.errors import ConfigError
 
-Section = TypeVar("Section")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance  # the type checker's name for "any dataclass"
+
+Section = TypeVar("Section", bound="DataclassInstance")
 _KINDS: dict[Any, type] = {"str": str, "int": int, "float": float, "bool": bool,
                            str: str, int: int, float: float, bool: bool}
 
@@ -80,7 +83,7 @@ def read_toml(path: Path, wording: Wording) -> dict[str, Any]:
 def build_section(cls: type[Section], section: str, values: Mapping[str, Any],
                   origin: Mapping[str, Path], wording: Wording) -> Section:
     """`cls` with the checked `values` of [section]; `origin` names the file each came from."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in values:
         if name not in fields:
             raise wording.error(wording.unknown.format(
