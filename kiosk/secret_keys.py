@@ -11,9 +11,9 @@ import os
 import secrets
 from pathlib import Path
 
+from common.files import fsync_dir
 from kiosk import private_files, sqlite_faults
 from kiosk.errors import JournalError
-from kiosk.system import fsync_dir
 
 log = logging.getLogger(__name__)
 KEY_BYTES = 32

@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.files import fsync_dir as fsync_dir  # named here for the kiosk's modules
-
 BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
 MODEL_PATH = Path("/proc/device-tree/model")
 _TIME_ERROR = 5  # adjtimex() return value while the kernel clock is not synchronised

@@ -78,7 +78,7 @@ def test_config_and_log_level_are_taken_before_the_subcommand_too(tmp_path):
 
 LOG_A_CARD = """
 import logging, sys
-from kiosk import logsetup
+from common import logsetup
 logsetup.configure("INFO")
 logging.getLogger("kiosk.test").warning("card %s at desk 12", "23520001234566")
 """

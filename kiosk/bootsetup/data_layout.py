@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from common.files import fsync_dir
 from kiosk.bootsetup import data_folder, data_partition, files
 from kiosk.bootsetup.outcome import Outcome
 from kiosk.bootsetup.paths import BootPaths
-from kiosk.system import fsync_dir
 
 TOP_MODE = 0o755
 

@@ -12,7 +12,7 @@ import pwd
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.system import fsync_dir
+from common.files import fsync_dir
 
 ROOT_OWNER = (0, 0)
 

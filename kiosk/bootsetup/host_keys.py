@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from common.files import fsync_dir
 from kiosk.bootsetup import files
 from kiosk.bootsetup.outcome import Outcome
 from kiosk.bootsetup.paths import BootPaths
 from kiosk.commands import Runner
-from kiosk.system import fsync_dir
 
 FOLDER_MODE = 0o700
 RSA_BITS = 3072

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from common import logsetup
 from kiosk import config as config_module
-from kiosk import logsetup
 from kiosk.config import Config
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "demo.toml"

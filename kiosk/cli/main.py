@@ -11,7 +11,8 @@ import os
 import select
 import sys
 
-from kiosk import __version__, logsetup
+from common import logsetup
+from kiosk import __version__
 from kiosk.cli import (
     arg_types,
     boot_setup_cmd,

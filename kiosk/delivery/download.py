@@ -29,11 +29,11 @@ from typing import BinaryIO
 
 import requests
 
+from common.files import fsync_dir
 from kiosk.delivery.jsonfile import read_json, write_json
 from kiosk.delivery.space import free_bytes, megabytes, shortfall
 from kiosk.delivery.throttle import RateLimit
 from kiosk.errors import CentralRequestError, KioskError
-from kiosk.system import fsync_dir
 from kiosk.upload.sender import Central
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from kiosk.system import fsync_dir
+from common.files import fsync_dir
 
 log = logging.getLogger(__name__)
 

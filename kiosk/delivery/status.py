@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
 
+from common.versions import parse_version
 from kiosk.delivery.jsonfile import read_json, write_json
 from kiosk.delivery.releases import ReleaseKind
-from kiosk.update.versions import parse_version
 
 log = logging.getLogger(__name__)
 FOLDER = "delivery"

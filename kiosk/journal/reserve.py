@@ -14,8 +14,8 @@ import logging
 import os
 from pathlib import Path
 
+from common.files import fsync_dir
 from kiosk import private_files
-from kiosk.system import fsync_dir
 
 log = logging.getLogger(__name__)
 FILE_NAME = "journal.reserve"

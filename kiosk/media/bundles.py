@@ -12,10 +12,10 @@ import os
 import stat
 from pathlib import Path
 
+from common.versions import is_older
 from kiosk.commands import Runner
 from kiosk.media.protocol import Bundle, Problem
 from kiosk.update import rauc
-from kiosk.update.versions import is_older
 
 SUFFIX = ".raucb"
 MAX_FILES = 200  # names listed per stick: a stick full of photos is not our business

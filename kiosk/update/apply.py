@@ -29,6 +29,7 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
+from common.versions import is_older, parse_version
 from kiosk import commands
 from kiosk.commands import Runner
 from kiosk.config import Config
@@ -39,7 +40,6 @@ from kiosk.update import activity, rauc, state
 from kiosk.update.pull import KIND, download_folder
 from kiosk.update.rauc import RaucError
 from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
-from kiosk.update.versions import is_older, parse_version
 from kiosk.update.window import parse_window
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from common.versions import is_older
 from kiosk.update import release as kiosk_release
-from kiosk.update.versions import is_older
 
 ALLOW_OLDER = Path("/run/kiosk-update/allow-older")
 VERSION_ENV = "RAUC_MF_VERSION"

@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from common.versions import is_older, parse_version
 from kiosk import commands
 from kiosk.commands import Runner
 from kiosk.config import Config
@@ -33,7 +34,6 @@ from kiosk.errors import CentralRequestError
 from kiosk.update import state
 from kiosk.update.rauc import RaucError
 from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
-from kiosk.update.versions import is_older, parse_version
 from kiosk.update.window import parse_window
 from kiosk.upload.sender import Central, RetryPolicy, read_token
 

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from common.files import fsync_dir
 from kiosk.errors import JournalError
-from kiosk.system import fsync_dir
 
 log = logging.getLogger(__name__)
 FILE_NAME = "upload-state.json"
