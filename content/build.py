@@ -22,14 +22,12 @@ from PIL import Image, UnidentifiedImageError
 
 from content.batch_source import MANIFEST, SIGNATURE
 from content.cover_art import COVER_SIZE, draw_cover
-from content.epub_read import NotAnEpub, epub_cover
+from content.epub_read import epub_cover
 from content.errors import BatchError
 from content.manifest import BATCH_NAME, manifest_bytes
-from content.metadata import Row, check_row, read_sheet
+from content.metadata import Row, bilingual, read_sheet
 from content.signing import load_private
-from content.title import FORMATS
-
-MAX_PROBLEMS_SHOWN = 20
+from content.source_check import check_source
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,7 @@ class BuildReport:
     withdrawn: int
     covers_from_books: int
     covers_drawn: int
+    warnings: tuple[str, ...] = ()  # for staff; they did not stop the build
 
 
 def build_batch(src: Path, out: Path, private_key: Path, batch: str | None = None, *,
@@ -49,65 +48,25 @@ def build_batch(src: Path, out: Path, private_key: Path, batch: str | None = Non
     now = now or dt.datetime.now(dt.timezone.utc)
     batch = batch or now.strftime("%Y-%m")
     if not BATCH_NAME.match(batch):
-        raise BatchError(f"the batch name {batch!r} is not a name like 2026-12")
+        raise BatchError(bilingual(f"批次名称“{batch}”不可用：请用 2026-12 这样的名称。",
+                                   f"the batch name {batch!r} is not a name like 2026-12."))
     if out.exists():
-        raise BatchError(f"{out} exists already; choose a new name for the batch")
+        raise BatchError(bilingual(f"{out} 已经存在：请给这个批次换一个名字。",
+                                   f"{out} exists already: choose a new name for the batch."))
     key = load_private(private_key)
-    rows, sheet = read_sheet(src)
-    _check_rows(src, rows)
+    sheet = read_sheet(src)
+    warnings = check_source(src, sheet)
     entries, files, counts = [], {}, {"from_book": 0, "drawn": 0}
-    for row in rows:
+    for row in sheet.rows:
         entry, row_files = _entry(src, row, counts)
         entries.append(entry)
         files.update(row_files)
     manifest = manifest_bytes(batch, now.strftime("%Y-%m-%dT%H:%M:%SZ"), entries)
     _write(out, manifest, key.sign(manifest), files)
     actions = [e["action"] for e in entries]
-    return BuildReport(batch, out, sheet, actions.count("add"), actions.count("update"),
-                       actions.count("withdraw"), counts["from_book"], counts["drawn"])
-
-
-def _check_rows(src: Path, rows: list[Row]) -> None:
-    problems, seen = [], set()
-    for row in rows:
-        problems += check_row(row)
-        v = row.values
-        if v["id"] in seen:
-            problems.append(f"row {row.number}, id: {v['id']} appears twice")
-        seen.add(v["id"])
-        if v["action"] == "withdraw":
-            continue
-        for column in ("file", "cover"):
-            if v.get(column):
-                problems += _check_file(src, v[column], row.number, column)
-    if not rows:
-        problems.append("the sheet has no titles")
-    if problems:
-        shown = "\n  ".join(problems[:MAX_PROBLEMS_SHOWN])
-        more = len(problems) - MAX_PROBLEMS_SHOWN
-        raise BatchError(f"the metadata sheet has {len(problems)} problem(s):\n  {shown}"
-                         + (f"\n  ... and {more} more" if more > 0 else ""))
-
-
-def _check_file(src: Path, relative: str, number: int, column: str) -> list[str]:
-    path = src / relative
-    where = f"row {number}, {column}"
-    if Path(relative).is_absolute() or ".." in Path(relative).parts:
-        return [f"{where}: {relative} is outside the batch folder"]
-    if not path.is_file():
-        return [f"{where}: {relative} not found"]
-    if column == "file":
-        suffix = path.suffix.lower().lstrip(".")
-        if suffix not in FORMATS:
-            return [f"{where}: {relative} is not an .epub or .pdf file"]
-        if suffix == "pdf" and not path.read_bytes()[:5] == b"%PDF-":
-            return [f"{where}: {relative} is not a PDF (it does not start with %PDF-)"]
-        if suffix == "epub":
-            try:
-                epub_cover(path)
-            except NotAnEpub as e:
-                return [f"{where}: {relative} is not a valid EPUB: {e}"]
-    return []
+    return BuildReport(batch, out, sheet.description, actions.count("add"),
+                       actions.count("update"), actions.count("withdraw"), counts["from_book"],
+                       counts["drawn"], warnings)
 
 
 def _entry(src: Path, row: Row, counts: dict) -> tuple[dict, dict[str, bytes | Path]]:
@@ -141,7 +100,10 @@ def _cover(src: Path, v: dict, book: Path, book_format: str, counts: dict, numbe
         if image is not None:
             image.load()
     except (UnidentifiedImageError, OSError) as e:
-        raise BatchError(f"row {number}, cover: the image cannot be read ({e})") from None
+        raise BatchError(bilingual(f"第 {number} 行的封面图片无法读取（{e}）："
+                                   "请换一张 JPEG 或 PNG 图片。",
+                                   f"row {number}, cover: the image cannot be read ({e}); use "
+                                   "another JPEG or PNG file.")) from None
     if image is None:
         image = draw_cover(v["title"], v["author"], v["category"])
         counts["drawn"] += 1

@@ -107,7 +107,7 @@ def test_a_gb18030_sheet_a_pdf_and_a_given_cover(tmp_path, key):
     (src / "files").mkdir(parents=True)
     (src / "files/手册.pdf").write_bytes(b"%PDF-1.4\n%fake but starts right\n")
     Image.new("RGB", (800, 1200), (10, 200, 30)).save(src / "files/cover.png")
-    write_sheet(src, ["a1,978-7-111-11111-1,健康手册,王伟,健康养生,简介,files/手册.pdf,,"
+    write_sheet(src, ["a1,978-7-111-11111-5,健康手册,王伟,健康养生,简介,files/手册.pdf,,"
                       "2026-01-01,2027-01-01,",
                       "a2,,图鉴,李娜,science,,files/手册.pdf,files/cover.png,2026-01-01,"
                       "2027-01-01,add"], encoding="gb18030")

@@ -92,9 +92,16 @@ def run_build(args) -> int:
     from content.build import build_batch
     report = build_batch(args.src, args.out, args.key, args.batch)
     print(f"批次 {report.batch} 已生成 / Batch {report.batch} built: {report.out}\n"
-          f"  {report.sheet}: {report.added} added, {report.updated} updated, "
-          f"{report.withdrawn} withdrawn; covers from the books {report.covers_from_books}, "
-          f"drawn {report.covers_drawn}")
+          f"  {report.sheet}：新增 {report.added}，更新 {report.updated}，下架 "
+          f"{report.withdrawn}；封面取自书内 {report.covers_from_books}，绘制 "
+          f"{report.covers_drawn}\n"
+          f"  {report.added} added, {report.updated} updated, {report.withdrawn} withdrawn; "
+          f"covers from the books {report.covers_from_books}, drawn {report.covers_drawn}")
+    if report.warnings:
+        print(f"\n注意（{len(report.warnings)} 条，批次照常生成）/ Warnings (the batch was built "
+              "all the same):")
+        for warning in report.warnings:
+            print("  " + warning.replace("\n", "\n  "))
     return 0
 
 
