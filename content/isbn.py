@@ -34,8 +34,9 @@ def normalise_isbn(typed: str) -> str:
         raise IsbnError(f"“{typed}”是 Excel 把 ISBN 当成数字后的写法，后几位已丢失。{_AS_TEXT_ZH}",
                         f"{typed!r} is how Excel writes an ISBN it took for a number, and the "
                         f"last digits are lost: {_AS_TEXT_EN}")
-    isbn = _SEPARATORS.sub("", _PREFIX.sub("", text)).upper()
-    stray = "".join(sorted(set(re.sub(r"[0-9X]", "", isbn))))
+    isbn = _SEPARATORS.sub("", _PREFIX.sub("", text))
+    stray = "".join(dict.fromkeys(re.sub(r"[0-9Xx]", "", isbn)))  # as typed, each once
+    isbn = isbn.upper()
     if stray or not isbn:
         shown = stray or text
         raise IsbnError(f"“{typed}”含有 ISBN 里不会有的字符（{shown}）：ISBN 只有数字、连字符，"
