@@ -25,9 +25,10 @@ from content.cover_art import COVER_SIZE, draw_cover
 from content.epub_read import epub_cover
 from content.errors import BatchError
 from content.manifest import BATCH_NAME, manifest_bytes
-from content.metadata import Row, bilingual, read_sheet
+from content.metadata import Row, read_sheet
 from content.signing import load_private
 from content.source_check import check_source
+from content.staff_text import bilingual
 
 
 @dataclass(frozen=True)

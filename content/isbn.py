@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from content.staff_text import CellValueError
+
 _PREFIX = re.compile(r"^ISBN(?:-?1[03])?\s*:?\s*", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]")
 # A number as Excel writes it once the column's format is not "Text": 9.78702E+12.
@@ -17,12 +19,8 @@ _AS_TEXT_EN = ("format the column as Text in Excel/WPS (Format Cells > Text) and
                "ISBN again.")
 
 
-class IsbnError(ValueError):
+class IsbnError(CellValueError):
     """An ISBN that cannot be right; `zh` and `en` say why and what to do."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en = zh, en
 
 
 def normalise_isbn(typed: str) -> str:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from content.errors import BatchError
-from content.isbn import IsbnError, normalise_isbn
-from content.manifest import TITLE_ID
+from content.isbn import normalise_isbn
+from content.manifest import ACTIONS, TITLE_ID
+from content.staff_text import CellValueError, bilingual
 from content.title import CATEGORIES
 
 REQUIRED = ("id", "title", "author", "category", "file", "valid_from", "valid_until")
@@ -29,8 +30,8 @@ COLUMN_NAMES_ZH = {"id": "编号", "isbn": "ISBN", "title": "书名", "author": 
                    "valid_from": "授权开始日期", "valid_until": "授权结束日期", "action": "操作"}
 CATEGORY_NAMES = {name.lower(): key for key, names in CATEGORIES.items()
                   for name in (key, *names)}
-ACTION_NAMES = {"add": "add", "新增": "add", "update": "update", "更新": "update",
-                "withdraw": "withdraw", "下架": "withdraw"}
+ACTION_NAMES = {**{action: action for action in ACTIONS},
+                "新增": "add", "更新": "update", "下架": "withdraw"}
 SHEET_NAMES = ("metadata.xlsx", "metadata.csv", "metadata.txt")  # the first found is read
 UNREADABLE_KINDS = (".xls", ".et", ".ods", ".numbers")  # workbooks saved in other formats
 SAVE_AS_ZH = ("请用 Excel 或 WPS 打开它，选 文件 → 另存为，保存类型选“CSV UTF-8（逗号分隔）”，"
@@ -49,11 +50,6 @@ _ENCODING_NAMES = {"utf-16": "UTF-16", "utf-16-le": "UTF-16", "utf-8-sig": "UTF-
                    "gb18030": "GB18030"}
 
 
-def bilingual(zh: str, en: str) -> str:
-    """A message for staff: the Chinese line, then the English one under it."""
-    return f"{zh}\n  {en}"
-
-
 class SheetError(BatchError):
     """The sheet as a whole cannot be read; the message says how to save it."""
 
@@ -61,12 +57,8 @@ class SheetError(BatchError):
         super().__init__(bilingual(zh, en))
 
 
-class SheetDateError(ValueError):
+class SheetDateError(CellValueError):
     """A cell that is not a date; `zh` and `en` say the forms it may take."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en = zh, en
 
 
 @dataclass(frozen=True)
@@ -84,14 +76,15 @@ class Problem:
     en: str
 
     def __str__(self) -> str:
-        return (f"第 {self.row} 行 {self.column} 列：{self.zh}\n"
-                f"  row {self.row}, {self.column}: {self.en}")
+        return bilingual(f"第 {self.row} 行 {self.column} 列：{self.zh}",
+                         f"row {self.row}, {self.column}: {self.en}")
 
 
 @dataclass(frozen=True)
 class Sheet:
     rows: list[Row]
-    description: str  # the file read, and how: "metadata.csv (UTF-8)"
+    name: str  # the file read: "metadata.csv"
+    description: str  # and how: "metadata.csv (UTF-8)"
     warnings: tuple[str, ...]  # other sheets found and not read
 
 
@@ -108,7 +101,7 @@ def read_sheet(src: Path) -> Sheet:
             rows, description = _xlsx(path), path.name
         else:
             rows, description = _csv(path)
-        return Sheet(rows, description, tuple(
+        return Sheet(rows, path.name, description, tuple(
             bilingual(f"读取了 {path.name}，没有读取 {other.name}：请删除不用的表，以免改错文件。",
                       f"Read {path.name} and not {other.name}: delete the sheet you do not "
                       "use, so that nobody edits the wrong one.")
@@ -248,7 +241,7 @@ def check_row(row: Row) -> list[Problem]:
         if v.get(column):
             try:
                 v[column] = sheet_date(v[column])
-            except SheetDateError as e:
+            except CellValueError as e:
                 bad(column, e.zh, e.en)
                 dates_good = False
     if dates_good and v.get("valid_from", "") > v.get("valid_until", "~"):
@@ -256,7 +249,7 @@ def check_row(row: Row) -> list[Problem]:
             "the licence ends before it starts: check valid_from and valid_until.")
     try:
         v["isbn"] = normalise_isbn(v.get("isbn", ""))
-    except IsbnError as e:
+    except CellValueError as e:
         bad("isbn", e.zh, e.en)
     return problems
 

@@ -16,7 +16,8 @@ from PIL import Image
 from content.epub_read import NotAnEpub, epub_cover
 from content.errors import BatchError
 from content.isbn import same_book
-from content.metadata import Problem, Row, Sheet, bilingual, check_row
+from content.metadata import Problem, Row, Sheet, check_row
+from content.staff_text import bilingual
 from content.title import FORMATS
 
 MAX_PROBLEMS_SHOWN = 20
@@ -51,7 +52,7 @@ def check_source(src: Path, sheet: Sheet) -> tuple[str, ...]:
 
 
 def _problems_text(sheet: Sheet, problems: list[Problem]) -> str:
-    name = sheet.description.split(" (")[0]
+    name = sheet.name
     if not problems:
         return bilingual(f"元数据表 {name} 里没有书目：请在列名下面每本书写一行。",
                          f"the metadata sheet {name} has no titles: write a row for each "

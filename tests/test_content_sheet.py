@@ -2,20 +2,25 @@
 as Excel writes them, the "Unicode text" save read; every problem and warning named by row and
 column, in Chinese first and then English, with the fix."""
 
+import datetime as dt
 import json
 import re
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from content.build import build_batch
 from content.catalogue import Catalogue
 from content.errors import BatchError
+from content.metadata import SheetDateError, sheet_date
 from content.signing import keygen
 from content.store import CatalogueStore
 from content.title import CATEGORIES
 from tests.conftest import ROOT
+from tests.property_budget import PARSER_BUDGET
 
 COLUMNS = ("id", "isbn", "title", "author", "category", "summary", "file", "cover",
            "valid_from", "valid_until", "action")
@@ -124,8 +129,6 @@ def test_dates_as_excel_writes_them_in_a_chinese_locale(tmp_path, key, typed):
 
 
 def test_an_xlsx_date_cell_and_number_isbn_are_read(tmp_path, key):
-    import datetime as dt
-
     from openpyxl import Workbook
     book = Workbook()
     book.active.append(list(COLUMNS))
@@ -272,3 +275,15 @@ def test_the_build_command_prints_warnings_after_the_summary_and_problems_in_bot
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     problem(refused.stderr, 2, "isbn")
     problem(refused.stderr, 2, "valid_from")
+
+
+@PARSER_BUDGET
+@given(st.one_of(st.text(st.sampled_from("0123456789/-.年月日: ٣"), max_size=20),
+                 st.text(max_size=20)))
+def test_any_date_cell_gives_a_day_or_the_forms_it_takes(typed):
+    try:
+        day = sheet_date(typed)
+    except SheetDateError as e:
+        assert "2026-01-01" in e.zh + e.en or "Excel" in e.en
+        return
+    assert dt.date.fromisoformat(day).isoformat() == day

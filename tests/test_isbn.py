@@ -2,8 +2,11 @@
 says in Chinese and English what is wrong and how to fix it."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from content.isbn import IsbnError, normalise_isbn, same_book
+from tests.property_budget import PARSER_BUDGET
 
 
 @pytest.mark.parametrize("typed, kept", [
@@ -53,3 +56,18 @@ def test_an_isbn_10_that_lost_its_leading_zero_says_so():
 def test_an_isbn_10_and_its_isbn_13_are_the_same_book():
     assert same_book("0306406152") == same_book("9780306406157") == "9780306406157"
     assert same_book("080442957X") == "9780804429573"
+
+
+ISBN_LIKE = st.text(st.sampled_from("0123456789Xx- ISBN：９－.e+\u00b2\u0663"), max_size=20)
+
+
+@PARSER_BUDGET
+@given(st.one_of(ISBN_LIKE, st.text(max_size=20)))
+def test_any_cell_gives_a_checked_isbn_or_the_reason(typed):
+    try:
+        isbn = normalise_isbn(typed)
+    except IsbnError as e:
+        assert e.zh and e.en
+        return
+    assert isbn == "" or (len(isbn) in (10, 13) and normalise_isbn(isbn) == isbn)
+    assert len(same_book(isbn)) in (0, 13)
