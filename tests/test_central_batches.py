@@ -118,7 +118,7 @@ def test_batches_are_published_in_name_order(capsys, central, batches):  # noqa:
     code, _out, err = run(capsys, "batch", "publish", batches("2026-11"), "--all-libraries",
                           *conf)
     assert code == 2
-    assert ("批次 2026-11 比已发布的批次 2026-12（发布 2）旧" in err
+    assert ("批次 2026-11 比已发布的批次 2026-12（编号 2）旧" in err
             and f"batch 2026-11 is older than batch 2026-12, published for {LILING} "
                 "(release 2); kiosks apply batches in name order" in err), err
     # The same name twice: withdraw first.
