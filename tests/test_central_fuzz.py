@@ -16,7 +16,7 @@ from central.storage import Storage
 from tests.central_server import add_kiosk, database_url, serve
 
 KIOSK = "fuzz-kiosk"
-EXAMPLES = 50  # per operation and mode: 13 runs, 650 cases
+EXAMPLES = 50  # per operation and mode: 17 runs, 850 cases
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,8 @@ def test_api_never_fails_on_any_input(fuzzed, mode):
     found = operations(running.url)
     assert {op.label for op in found} == {
         "POST /api/v1/counts", "POST /api/v1/heartbeat", "POST /api/v1/catalogue",
-        "GET /api/v1/health", "GET /api/v1/updates/latest",
+        "GET /api/v1/health", "GET /api/v1/updates/latest", "GET /api/v1/batches/latest",
+        "GET /api/v1/batches",
         "GET /api/v1/releases/{release_id}/file", "HEAD /api/v1/releases/{release_id}/file"}
     statuses: dict[str, set[int]] = {}
     for operation in found:

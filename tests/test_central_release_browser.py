@@ -128,7 +128,7 @@ def test_an_upload_through_a_dropped_connection_is_published(browser, central, t
         browser.find_element(By.ID, "password").send_keys(PASSWORD)
         browser.find_element(By.ID, "sign-in").click()
         arrive(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "系统更新")
-        browser.find_element(By.ID, "bundle").send_keys(str(bundle))
+        browser.find_element(By.ID, "release-file").send_keys(str(bundle))
         browser.find_element(By.CSS_SELECTOR, "input[name=library][value='醴陵市图书馆']").click()
         browser.find_element(By.ID, "send").click()
         assert proxy.cut_done.wait(60), "the page never sent a chunk through the proxy"

@@ -1,6 +1,7 @@
-// The "System updates" page: sends the chosen bundle in chunks, each with the offset it
-// starts at, shows the progress, and after a dropped connection goes on from what the server
-// has (a 409 answer carries the server's offset). Then it asks the server to publish it.
+// The "System updates" and "E-book batches" pages: sends the chosen file in chunks, each with
+// the offset it starts at, shows the progress, and after a dropped connection goes on from what
+// the server has (a 409 answer carries the server's offset). Then it asks the server to publish
+// it as the form's kind (data-kind: system or catalogue).
 (function () {
   "use strict";
   var form = document.getElementById("upload");
@@ -17,7 +18,8 @@
   var line = document.getElementById("progress-text");
   var errorBox = document.getElementById("upload-error");
   var button = document.getElementById("send");
-  var every = document.getElementById("all-libraries");
+  var kind = form.dataset.kind;
+  var every = document.getElementById("all-libraries");  // absent for a library's staff
   var libraries = form.querySelectorAll("input[name=library]");
 
   function fill(text, args) {
@@ -71,7 +73,7 @@
     for (;;) {  // the first request may meet a dropped connection too
       try {
         started = expectOk(await request("POST", "/releases/uploads",
-          {name: file.name, size: file.size, modified: file.lastModified || 0}));
+          {kind: kind, name: file.name, size: file.size, modified: file.lastModified || 0}));
         break;
       } catch (e) {
         if (e instanceof Refused) throw e;
@@ -108,25 +110,26 @@
     }
     line.textContent = texts.checking;
     var published = expectOk(await request("POST", "/releases/uploads/" + started.id + "/publish",
-      {kind: "system", libraries: chosen, all_libraries: all}));
+      {kind: kind, libraries: chosen, all_libraries: all}));
     window.location.assign(published.next);
   }
 
-  every.addEventListener("change", function () {
+  if (every) every.addEventListener("change", function () {
     libraries.forEach(function (box) { box.disabled = every.checked; });
   });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     errorBox.hidden = true;
-    var file = document.getElementById("bundle").files[0];
+    var file = document.getElementById("release-file").files[0];
     if (!file) { fail(texts.choose); return; }
     var chosen = [];
     libraries.forEach(function (box) { if (box.checked && !box.disabled) chosen.push(box.value); });
-    if (!every.checked && chosen.length === 0) { fail(texts.libraries); return; }
+    var all = Boolean(every && every.checked);
+    if (!all && chosen.length === 0) { fail(texts.libraries); return; }
     button.disabled = true;
     box.hidden = false;
     show(0, file.size);
-    send(file, every.checked ? [] : chosen, every.checked).catch(function (err) {
+    send(file, all ? [] : chosen, all).catch(function (err) {
       fail(fill(texts.failed, {why: err instanceof Refused ? err.detail : String(err)}));
     });
   });
