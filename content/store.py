@@ -6,10 +6,12 @@
 
 Applying checks the whole batch first: signature, manifest, that it is newer than the current
 batch (an older one would turn titles back; staff may allow it), every file's size and sha256,
-what it claims of the current catalogue, and that its new bytes fit on the data partition. The new version is built beside the others under a
-temporary name (unchanged files hard-linked from the current one, so it costs only its new
-bytes), synced to disk, and only then does `current` change, by renaming a new link over it.
-A refused batch leaves nothing behind; a power cut leaves `current` on a whole version.
+what it claims of the current catalogue, and that its new bytes fit on the data partition.
+The new version is built beside the others under a temporary name (unchanged files
+hard-linked from the current one, so it costs only its new bytes), synced to disk, and only
+then does `current` change, by renaming a new link over it. A refused batch leaves nothing
+behind; a power cut leaves `current` on a whole version; its half-built folder (`.building-`)
+is listed by `leftovers()` and removed at the next apply or the app's next start.
 """
 
 from __future__ import annotations
