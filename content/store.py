@@ -43,6 +43,7 @@ MB = 1024 * 1024
 RESERVE_MB = 64  # left free on the data partition after a new version: the journal writes there
 CATALOGUE_BYTES_PER_TITLE = 4096  # a new title's rows and index entries, for the space check
 
+ACTION_WORDS = {"update": "更新", "withdraw": "下架"}
 Progress = Callable[[int, int], None]  # (bytes of the batch's files checked so far, their total)
 
 
@@ -149,11 +150,14 @@ class CatalogueStore:
         for entry in manifest.entries:
             exists = entry.id in old
             if entry.action == "add" and exists:
-                raise BatchError(f"title {entry.id} is added but the catalogue has it already "
-                                 "(use update)", BatchProblem.DOES_NOT_FIT)
+                raise BatchError(f"书目 {entry.id} 要新增，但目录里已有（应为 update）/ title "
+                                 f"{entry.id} is added but the catalogue has it already (use "
+                                 "update)", BatchProblem.DOES_NOT_FIT)
             if entry.action != "add" and not exists:
-                raise BatchError(f"title {entry.id} is to be {entry.action}d but the catalogue "
-                                 "has no such title", BatchProblem.DOES_NOT_FIT)
+                raise BatchError(f"书目 {entry.id} 要{ACTION_WORDS[entry.action]}，但目录里没有"
+                                 f"这一种（先应用之前的批次？）/ title {entry.id} is to be "
+                                 f"{entry.action}d but the catalogue has no such title (apply "
+                                 "the batches before it first?)", BatchProblem.DOES_NOT_FIT)
 
     def _check_space(self, manifest: Manifest, current: Path | None) -> None:
         """The new version's own bytes (carried titles are hard links) plus the reserve must
@@ -227,7 +231,8 @@ class CatalogueStore:
         with self._locked():
             current, previous = self.current_dir(), self.previous_dir()
             if previous is None or current is None:
-                raise ContentError("there is no previous catalogue to go back to")
+                raise ContentError("没有可回退的上一个目录 / there is no previous catalogue to "
+                                   "go back to")
             self._point("current", previous.name)
             self._point("previous", current.name)
             log.info("rolled back the catalogue to %s", previous.name)

@@ -203,6 +203,9 @@ class CataloguePull:
             report = self.store.apply(fetched, self.config.batch_public_key_path)
         except ContentError as e:
             return self._refused_by_store(release, e)
+        except OSError as e:  # the data partition: the half-built version is gone already
+            return self._failed(f"batch {release.version} could not be applied: {e}; is the "
+                                "data partition read-only or damaged? (kiosk doctor)")
         self._discard()
         why = (f"batch {release.version} applied as {report.version}: {len(report.added)} "
                f"added, {len(report.updated)} updated, {len(report.withdrawn)} withdrawn")
