@@ -23,6 +23,7 @@ from central.auth import check_password, dummy_password_check, new_csrf_token, s
 from central.figures import Figures, Selection, gather
 from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
 from central.labels import event_label, outcome_label
+from central.releases import Release, ReleaseKind
 from central.storage import Kiosk, Storage, User
 
 log = logging.getLogger(__name__)
@@ -144,14 +145,22 @@ def fleet_page(request: Request) -> HTMLResponse:
     config = request.app.state.config
     kiosks = [k.id for k in visible_kiosks(storage, user) if k.revoked_utc is None]
     now = request.app.state.clock()
-    rows = fleet.order([fleet.assess(e, now, config.silent_after_min)
-                        for e in storage.fleet(kiosks)])
+    entries = storage.fleet(kiosks)
+    newest = {library: request.app.state.releases.current(ReleaseKind.CATALOGUE, library)
+              for library in {e.kiosk.library for e in entries}}
+    rows = fleet.order([fleet.assess(e, now, config.silent_after_min,
+                                     _version(newest[e.kiosk.library])) for e in entries])
     summary = {h: sum(1 for r in rows if r.health == h) for h in (fleet.OK, fleet.FAULT,
                                                                   fleet.SILENT)}
+    summary["behind"] = sum(1 for r in rows if r.behind)
     return _render(request, "fleet.html", {"user": user, "rows": rows, "summary": summary,
                                            "silent_after": config.silent_after_min,
                                            "health_names": fleet.HEALTH_NAMES,
                                            "page": "fleet"})
+
+
+def _version(release: Release | None) -> str | None:
+    return release.version if release is not None else None
 
 
 def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], list[str]]:

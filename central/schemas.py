@@ -91,6 +91,7 @@ class DeliveryState(BaseModel):
 class Delivery(BaseModel):
     """Per release kind; a kind this server does not know yet is ignored, not refused."""
     system: DeliveryState | None = None
+    catalogue: DeliveryState | None = None  # an e-book batch (issue 17)
 
 
 class Heartbeat(BaseModel):
