@@ -1,7 +1,8 @@
 """The titles report (issue 17): licences ending within 30 days and a month's most viewed and
 downloaded e-books. Licence windows as a real kiosk's uploader sends them to the real server;
 the page and its CSV and .xlsx downloads over HTTP within each account's library (the workbook
-opened back with openpyxl); `kiosk-central report titles` on the same SQLite file."""
+opened back with openpyxl); `kiosk-central report titles` on the same database. On SQLite and
+PostgreSQL."""
 
 import csv
 import datetime as dt
@@ -13,8 +14,17 @@ import pytest
 import requests
 
 from central import cli
+from central.storage import Storage
 from central.title_report import Month
-from tests.central_server import PASSWORD, add_kiosk, add_user, sqlite_central
+from tests.central_server import (
+    BACKENDS,
+    PASSWORD,
+    add_kiosk,
+    add_user,
+    database_url,
+    serve,
+    sqlite_central,
+)
 from tests.test_central_pages import signed_in
 
 TODAY = dt.date.today()  # the server's clock and the command line's today
@@ -108,10 +118,11 @@ NOVEMBER = [  # day, event, outcome, title, n
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with sqlite_central(tmp_path_factory.mktemp("central")) as running:
-        storage = running.storage
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(request.param)
+    storage = Storage.open(database_url(request.param, tmp))
+    with serve(storage, tmp) as running:
         tokens = {"liling-lobby-1": add_kiosk(storage, "liling-lobby-1", "醴陵市图书馆"),
                   "liling-children": add_kiosk(storage, "liling-children", "醴陵市图书馆",
                                                "少儿阅览室"),
@@ -138,6 +149,7 @@ def server(tmp_path_factory):
         post("village-sanhe", "counts", counts_body("village-sanhe", [
             ("2026-11-20", "ebook_view", "ok", "000007", 100)]))
         yield running
+    storage.close()
 
 
 def page(session, server, query=""):
@@ -230,7 +242,7 @@ def test_the_downloads_as_csv_and_xlsx(server):
 
 
 def test_the_command_line_report(server, tmp_path, capsys):
-    db = ["--db", server.config.db_url]
+    db = ["--db", server.storage.db.url]
     out = tmp_path / "titles.xlsx"
     code = cli.main(["report", "titles", "--month", "2026-11", "--library", "三合村图书室",
                      "--lang", "en", "-o", str(out), *db])
