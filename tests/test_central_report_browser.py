@@ -4,6 +4,7 @@ it in Chinese and English and download the workbook. Screenshots in artifacts/i1
 person to look at."""
 
 import openpyxl
+import pytest
 
 from tests import test_central_browser as central_browser
 from tests.central_server import PASSWORD
@@ -12,6 +13,7 @@ from tests.test_central_fleet_catalogue import fill_fleet
 from tests.test_central_fleet_catalogue import server as fleet_server  # noqa: F401 (fixture)
 from tests.test_central_title_report import server  # noqa: F401 (a fixture)
 
+pytestmark = pytest.mark.slow  # a browser start each: about 7 s
 browser = central_browser.browser
 arrive = central_browser.arrive
 SHOTS = ARTIFACTS / "i17"
