@@ -98,10 +98,12 @@ def post_heartbeat(beat: Heartbeat, kiosk: Kiosk = Depends(authenticated_kiosk),
 @router.post("/catalogue", response_model=Ok, responses=_AUTH_ERRORS)
 def post_catalogue(catalogue: Catalogue, kiosk: Kiosk = Depends(authenticated_kiosk),
                    store: Storage = Depends(storage)) -> Ok:
-    """Titles' names and categories, so the figures can name the e-books and group them."""
+    """Titles' names and categories, so the figures can name the e-books and group them, and
+    their licence windows, for the report of licences ending soon."""
     _same_kiosk(kiosk, catalogue.kiosk_id)
-    count = store.store_titles(catalogue.version, [
-        TitleInfo(t.id, t.title, t.author, t.category) for t in catalogue.titles])
+    count = store.store_titles(kiosk.id, catalogue.version, [
+        TitleInfo(t.id, t.title, t.author, t.category,
+                  t.valid_from, t.valid_until) for t in catalogue.titles])
     log.info("kiosk %s: catalogue %s, %d titles", kiosk.id, catalogue.version, count)
     return Ok(ok=True)
 

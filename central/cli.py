@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from central import __version__, reports
+from central import __version__, reports, title_report
 from central import config as config_mod
 from central.auth import hash_password, new_token, token_digest
 from central.errors import CentralConfigError, CentralError, NotFound, ReleaseRefused
@@ -109,13 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
     batch_withdraw.set_defaults(func=run_release_withdraw, kinds=(ReleaseKind.CATALOGUE,))
 
     report = sub.add_parser("report", parents=[common],
-                            help="the statistics table for a period, as CSV or .xlsx")
-    report.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD")
-    report.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD")
+                            help="a staff report as CSV or .xlsx: the statistics table for a "
+                                 "period (figures), or the titles report for a month (titles)")
+    report.add_argument("what", nargs="?", choices=("figures", "titles"), default="figures",
+                        help="figures (default): needs --from and --to; titles: licences "
+                             "ending within 30 days, a month's most viewed and downloaded")
+    report.add_argument("--from", dest="first", type=_day, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="last", type=_day, metavar="YYYY-MM-DD")
+    report.add_argument("--month", type=_month, metavar="YYYY-MM",
+                        help="titles: the month of the most viewed and downloaded "
+                             "(default: last month, the last whole one)")
     report.add_argument("--library", help="only this library's kiosks")
     report.add_argument("--kiosk", action="append", default=[], metavar="NAME",
                         help="only these kiosks (repeat the option for several)")
-    report.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    report.add_argument("--format", choices=("csv", "xlsx"),
+                        help="default: xlsx for a FILE ending in .xlsx, else csv")
     report.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0])
     report.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
     report.set_defaults(func=run_report)
@@ -296,7 +304,9 @@ def run_release_withdraw(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    if args.first > args.last:
+    if args.what == "figures" and (args.first is None or args.last is None):
+        raise CentralConfigError("the figures report needs --from and --to")
+    if args.first and args.last and args.first > args.last:
         raise CentralConfigError("--from is after --to")
     storage = _storage(args)
     kiosks = storage.kiosks()
@@ -305,21 +315,41 @@ def run_report(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.kiosk) - {k.id for k in kiosks})
     if unknown:
         raise CentralConfigError(f"no kiosk named {', '.join(unknown)}")
-    figures = gather(storage, Selection(args.first, args.last, tuple(k.id for k in chosen)),
-                     kiosks)
-    table = reports.table(figures, Translator(), args.lang)
+    tables: reports.ReportTable | list[reports.ReportTable]
+    if args.what == "titles":
+        found = title_report.gather(storage, chosen, dt.date.today(),
+                                    args.month or title_report.Month.last_whole(dt.date.today()))
+        tables = title_report.tables(found, Translator(), args.lang)
+        summary = (f"{len(found.ending)} licences ending by {found.ending_by}, the "
+                   f"{len(found.most_viewed)} most viewed and {len(found.most_downloaded)} "
+                   f"most downloaded titles of {found.month.name}")
+        if found.undated_kiosks:
+            summary += (f"; no licence dates from {', '.join(found.undated_kiosks)} "
+                        "(older kiosk software)")
+    else:
+        figures = gather(storage, Selection(args.first, args.last,
+                                            tuple(k.id for k in chosen)), kiosks)
+        tables = reports.table(figures, Translator(), args.lang)
+        total = figures.total
+        summary = (f"{len(tables.rows)} service points, {total.visits} visits, "
+                   f"{total.loans} loans, {total.returns} returns")
     try:
-        if args.format == "csv":
+        if (args.format or ("xlsx" if args.output.suffix == ".xlsx" else "csv")) == "csv":
             with open(args.output, "w", encoding="utf-8", newline="") as out:
-                reports.write_csv(table, out)
+                reports.write_csv(tables, out)
         else:
-            reports.write_xlsx(table, args.output)
+            reports.write_xlsx(tables, args.output)
     except OSError as e:
         raise CentralConfigError(f"cannot write {args.output}: {e.strerror}") from None
-    total = figures.total
-    print(f"{args.output}: {len(table.rows)} service points, {total.visits} visits, "
-          f"{total.loans} loans, {total.returns} returns", file=sys.stderr)
+    print(f"{args.output}: {summary}", file=sys.stderr)
     return 0
+
+
+def _month(text: str) -> title_report.Month:
+    try:
+        return title_report.Month.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _day(text: str) -> dt.date:

@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 CREATE TABLE IF NOT EXISTS titles (
   id TEXT PRIMARY KEY, title TEXT NOT NULL, author TEXT NOT NULL, category TEXT NOT NULL,
   version TEXT NOT NULL, updated_utc TEXT NOT NULL);
+-- Which titles each kiosk's current catalogue holds, with their licence window (issue 17;
+-- NULL from kiosks older than that): replaced whole with each catalogue the kiosk sends.
+CREATE TABLE IF NOT EXISTS kiosk_titles (
+  kiosk_id TEXT NOT NULL REFERENCES kiosks (id), title_id TEXT NOT NULL,
+  valid_from TEXT, valid_until TEXT, PRIMARY KEY (kiosk_id, title_id));
+CREATE INDEX IF NOT EXISTS kiosk_titles_by_end ON kiosk_titles (valid_until);
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, library TEXT NOT NULL,
   password_hash TEXT NOT NULL, created_utc TEXT NOT NULL);

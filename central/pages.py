@@ -9,7 +9,6 @@ account sees its own library's kiosks, an administrator sees every kiosk.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 from pathlib import Path
 from urllib.parse import urlencode
@@ -18,12 +17,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from central import charts, fleet, reports
+from central import charts, fleet, reports, title_report
 from central.auth import check_password, dummy_password_check, new_csrf_token, same_secret
 from central.figures import Figures, Selection, gather
 from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
 from central.labels import event_label, outcome_label
+from central.releases import Release, ReleaseKind
 from central.storage import Kiosk, Storage, User
+from central.title_report import TitleReport
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -144,14 +145,22 @@ def fleet_page(request: Request) -> HTMLResponse:
     config = request.app.state.config
     kiosks = [k.id for k in visible_kiosks(storage, user) if k.revoked_utc is None]
     now = request.app.state.clock()
-    rows = fleet.order([fleet.assess(e, now, config.silent_after_min)
-                        for e in storage.fleet(kiosks)])
+    entries = storage.fleet(kiosks)
+    newest = {library: request.app.state.releases.current(ReleaseKind.CATALOGUE, library)
+              for library in {e.kiosk.library for e in entries}}
+    rows = fleet.order([fleet.assess(e, now, config.silent_after_min,
+                                     _version(newest[e.kiosk.library])) for e in entries])
     summary = {h: sum(1 for r in rows if r.health == h) for h in (fleet.OK, fleet.FAULT,
                                                                   fleet.SILENT)}
+    summary["behind"] = sum(1 for r in rows if r.behind)
     return _render(request, "fleet.html", {"user": user, "rows": rows, "summary": summary,
                                            "silent_after": config.silent_after_min,
                                            "health_names": fleet.HEALTH_NAMES,
                                            "page": "fleet"})
+
+
+def _version(release: Release | None) -> str | None:
+    return release.version if release is not None else None
 
 
 def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], list[str]]:
@@ -242,12 +251,64 @@ def report_download(request: Request, fmt: str) -> Response:
     selection, kiosks, _errors = _selection(request, user)
     table = reports.table(gather(_storage(request), selection, kiosks),
                           request.app.state.translator, _language(request))
-    name = f"kiosk-figures-{selection.first_day}-{selection.last_day}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return _report_file(table, f"kiosk-figures-{selection.first_day}-{selection.last_day}",
+                        fmt)
+
+
+def _report_file(tables: reports.ReportTable | list[reports.ReportTable], name: str,
+                 fmt: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
     if fmt == "csv":
-        return Response(reports.csv_bytes(table), media_type="text/csv; charset=utf-8",
+        return Response(reports.csv_bytes(tables), media_type="text/csv; charset=utf-8",
                         headers=headers)
-    out = io.BytesIO()
-    reports.write_xlsx(table, out)
-    return Response(out.getvalue(), headers=headers, media_type=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    return Response(reports.xlsx_bytes(tables), headers=headers,
+                    media_type=reports.XLSX_TYPE)
+
+
+def _title_report(request: Request, user: User) -> tuple[TitleReport, list[str], str,
+                                                                 list[str]]:
+    """The titles report asked for (`month=2026-11`, an administrator's `library=`), within
+    what the user may see; with the messages about what was not understood, the libraries
+    an administrator can choose from and the one chosen ("" for all)."""
+    query = request.query_params
+    today = request.app.state.clock().date()
+    errors: list[str] = []
+    month = title_report.Month.last_whole(today)
+    if query.get("month"):
+        try:
+            month = title_report.Month.parse(query["month"])
+        except ValueError:
+            errors.append(N_("A month was not understood; use YYYY-MM."))
+    kiosks = visible_kiosks(_storage(request), user)
+    libraries = sorted({k.library for k in kiosks})
+    library = query.get("library", "")
+    if library in libraries:
+        kiosks = [k for k in kiosks if k.library == library]
+    else:
+        library = ""
+    report = title_report.gather(_storage(request), kiosks, today, month)
+    return report, errors, library, libraries
+
+
+@router.get("/figures/titles", response_class=HTMLResponse)
+def titles_page(request: Request) -> HTMLResponse:
+    user = _user(request)
+    report, errors, library, libraries = _title_report(request, user)
+    query = urlencode([("month", report.month.name)]
+                      + ([("library", library)] if library else []))
+    return _render(request, "titles.html", {
+        "user": user, "page": "figures", "report": report, "errors": errors,
+        "library": library, "libraries": libraries, "query": query,
+        "ending_days": title_report.ENDING_DAYS,
+        "tables": title_report.tables(report, request.app.state.translator,
+                                      _language(request))})
+
+
+@router.get("/figures/titles.{fmt}")
+def titles_download(request: Request, fmt: str) -> Response:
+    user = _user(request)
+    if fmt not in ("csv", "xlsx"):
+        return Response("csv or xlsx", status_code=404)
+    report, _errors, library, _libraries = _title_report(request, user)
+    tables = title_report.tables(report, request.app.state.translator, _language(request))
+    return _report_file(tables, f"kiosk-titles-{report.month.name}", fmt)

@@ -1,12 +1,14 @@
-"""The statistics table of a half-year report, as CSV (Excel and WPS open it with the Chinese
-intact) and as an .xlsx workbook. Rows are service points, columns visits, loans, returns,
-e-book views and downloads, with a total row. Pure: figures in, a file out.
+"""Staff reports as CSV (Excel and WPS open it with the Chinese intact) and as .xlsx
+workbooks: the statistics table of a half-year report (rows are service points, columns visits,
+loans, returns, e-book views and downloads, with a total row) here, and the writers every report
+shares (central/title_report.py has the titles report). Pure: tables in, a file out.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -26,8 +28,11 @@ class ReportTable:
     title: str
     period: str
     header: tuple[str, ...]
-    rows: list[tuple]   # (library, service point, five numbers)
-    total: tuple
+    rows: list[tuple]           # cells: text or whole numbers
+    total: tuple | None = None  # a bold last row
+    sheet: str = ""             # the workbook sheet's name; "" for the title's start
+    widths: tuple[int, ...] = ()  # of the columns in the workbook, in characters
+    frozen: str = "A4"          # the first cell that scrolls: the header always shows
 
 
 def table(figures: Figures, tr: Translator, language: str) -> ReportTable:
@@ -44,73 +49,107 @@ def table(figures: Figures, tr: Translator, language: str) -> ReportTable:
                      last=sel.last_day.isoformat()),
         header=tuple(tr.tr(language, c) for c in COLUMNS),
         rows=rows,
-        total=row(figures.total, tr.tr(language, "Total"), ""))
+        total=row(figures.total, tr.tr(language, "Total"), ""),
+        widths=(16, 18, 12, 12, 12, 14, 12), frozen="C4")
 
 
-def write_csv(report: ReportTable, out: IO[str]) -> None:
-    """UTF-8 with a byte-order mark and CRLF line ends: what Excel needs to read Chinese."""
+def write_csv(reports: ReportTable | Sequence[ReportTable], out: IO[str]) -> None:
+    """UTF-8 with a byte-order mark and CRLF line ends: what Excel needs to read Chinese.
+    Several tables follow one another, an empty row between them."""
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(report.title)])
-    writer.writerow([_cell(report.period)])
-    writer.writerow(report.header)
-    for row in [*report.rows, report.total]:
-        writer.writerow([_cell(v) for v in row])
+    for number, report in enumerate(_tables(reports)):
+        if number:
+            writer.writerow([])
+        writer.writerow([csv_cell(report.title)])
+        writer.writerow([csv_cell(report.period)])
+        writer.writerow([csv_cell(v) for v in report.header])
+        for row in _body(report):
+            writer.writerow([csv_cell(v) for v in row])
 
 
-def csv_bytes(report: ReportTable) -> bytes:
+def csv_bytes(reports: ReportTable | Sequence[ReportTable]) -> bytes:
     buffer = io.StringIO(newline="")
-    write_csv(report, buffer)
+    write_csv(reports, buffer)
     return buffer.getvalue().encode("utf-8")
 
 
-def write_xlsx(report: ReportTable, out: Path | IO[bytes]) -> None:
-    """One sheet: the title over the table, bold header and total, thousands separators."""
+def write_xlsx(reports: ReportTable | Sequence[ReportTable], out: Path | IO[bytes]) -> None:
+    """One sheet per table: the title over the table, bold header and total, thousands
+    separators."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = report.title[:31]
+    for number, report in enumerate(_tables(reports)):
+        sheet = book.active if number == 0 else book.create_sheet()
+        _fill_sheet(sheet, report)
+    book.save(out)
+
+
+def xlsx_bytes(reports: ReportTable | Sequence[ReportTable]) -> bytes:
+    out = io.BytesIO()
+    write_xlsx(reports, out)
+    return out.getvalue()
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _fill_sheet(sheet, report: ReportTable) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    sheet.title = _sheet_name(report.sheet or report.title)
     width = len(report.header)
-    sheet.append([report.title])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    for row_number, text in ((1, report.title), (2, report.period)):
+        sheet.append([text])
+        sheet.merge_cells(start_row=row_number, start_column=1, end_row=row_number,
+                          end_column=width)
+        sheet.cell(row_number, 1).alignment = Alignment(horizontal="center")
     sheet["A1"].font = Font(size=14, bold=True)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([report.period])
-    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-    sheet["A2"].alignment = Alignment(horizontal="center")
-    sheet.append(list(report.header))
+    sheet.append([xlsx_cell(v) for v in report.header])
     thin = Side(style="thin", color="999999")
     border = Border(top=thin, bottom=thin, left=thin, right=thin)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE7F3")
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
-    for row in report.rows:
-        sheet.append([_xlsx_cell(v) for v in row])
-    sheet.append([_xlsx_cell(v) for v in report.total])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
+    for row in _body(report):
+        sheet.append([xlsx_cell(v) for v in row])
+    if report.total is not None:
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
     for row in sheet.iter_rows(min_row=3, max_row=sheet.max_row):
         for cell in row:
             cell.border = border
             if isinstance(cell.value, int):
                 cell.number_format = "#,##0"
-    for column, w in zip("ABCDEFG", (16, 18, 12, 12, 12, 14, 12)):
-        sheet.column_dimensions[column].width = w
-    sheet.freeze_panes = "C4"
-    book.save(out)
+    for column, w in enumerate(report.widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = w
+    sheet.freeze_panes = report.frozen
 
 
-def _cell(value: object) -> str:
+def _tables(reports: ReportTable | Sequence[ReportTable]) -> Sequence[ReportTable]:
+    return (reports,) if isinstance(reports, ReportTable) else reports
+
+
+def _body(report: ReportTable) -> list[tuple]:
+    return [*report.rows, *(() if report.total is None else (report.total,))]
+
+
+def _sheet_name(text: str) -> str:
+    """Excel refuses a sheet name over 31 characters or with any of []:*?/\\ in it."""
+    return "".join("_" if c in "[]:*?/\\" else c for c in text)[:31] or "Sheet"
+
+
+def csv_cell(value: object) -> str:
     text = "" if value is None else str(value)
     if not isinstance(value, int) and text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text
 
 
-def _xlsx_cell(value: object) -> object:
+def xlsx_cell(value: object) -> object:
     # openpyxl stores a string starting with "=" as a formula; keep such names as text.
     if isinstance(value, str) and value.startswith("="):
         return "'" + value

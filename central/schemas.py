@@ -12,7 +12,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 MAX_COUNTS = 5000
 MAX_TITLES = 100_000
@@ -26,22 +26,23 @@ ShortText = Annotated[str, Field(max_length=200)]
 ReleaseId = Annotated[int, Path(ge=1, le=MAX_SEQ, description="the release's id")]
 
 
+def _real_day(value: str) -> str:
+    dt.date.fromisoformat(value)  # 2026-02-30 is refused here
+    return value
+
+
+IsoDay = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                              json_schema_extra={"format": "date"}), AfterValidator(_real_day)]
+
+
 class CountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                               json_schema_extra={"format": "date"},
-                               description="the kiosk's local date")]
+    date: Annotated[IsoDay, Field(description="the kiosk's local date")]
     hour: Annotated[int, Field(ge=0, le=23)]
     event: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
     outcome: Annotated[str, Field(pattern=r"^[a-z_ ]{1,64}$")]
     key: Annotated[str | None, Field(pattern=r"^book:[A-Za-z0-9_-]{1,64}$")] = None
     n: Annotated[int, Field(ge=1, le=MAX_N)]
-
-    @field_validator("date")
-    @classmethod
-    def _real_date(cls, value: str) -> str:
-        dt.date.fromisoformat(value)  # 2026-02-30 is refused here
-        return value
 
 
 class CountsBatch(BaseModel):
@@ -91,6 +92,7 @@ class DeliveryState(BaseModel):
 class Delivery(BaseModel):
     """Per release kind; a kind this server does not know yet is ignored, not refused."""
     system: DeliveryState | None = None
+    catalogue: DeliveryState | None = None  # an e-book batch (issue 17)
 
 
 class Heartbeat(BaseModel):
@@ -126,6 +128,9 @@ class TitleIn(BaseModel):
     title: Annotated[str, Field(max_length=500)]
     author: Annotated[str, Field(max_length=500)] = ""
     category: Annotated[str, Field(max_length=100)] = ""
+    # The licence window, first and last day (issue 17); absent from older kiosks.
+    valid_from: IsoDay | None = None
+    valid_until: IsoDay | None = None
 
 
 class Catalogue(BaseModel):

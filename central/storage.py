@@ -59,6 +59,8 @@ class TitleInfo:
     title: str
     author: str
     category: str
+    valid_from: str | None = None   # the licence window (ISO days); None from older kiosks
+    valid_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,15 +184,24 @@ class Storage:
                          (kiosk_id, now, json.dumps(body, ensure_ascii=False)))
         return now
 
-    def store_titles(self, version: str, titles: Iterable[TitleInfo]) -> int:
-        rows = [(t.id, t.title, t.author, t.category, version, utc_now()) for t in titles]
+    def store_titles(self, kiosk_id: str, version: str, titles: Iterable[TitleInfo]) -> int:
+        """The titles of the catalogue a kiosk now shows: their names for everyone's figures,
+        and which of them this kiosk holds until when (its previous catalogue's list goes)."""
+        titles = list(titles)
+        now = utc_now()
         with self.db.write() as conn:
             conn.executemany(
                 "INSERT INTO titles (id, title, author, category, version, updated_utc) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET title = "
                 "excluded.title, author = excluded.author, category = excluded.category, "
-                "version = excluded.version, updated_utc = excluded.updated_utc", rows)
-        return len(rows)
+                "version = excluded.version, updated_utc = excluded.updated_utc",
+                [(t.id, t.title, t.author, t.category, version, now) for t in titles])
+            conn.execute("DELETE FROM kiosk_titles WHERE kiosk_id = ?", (kiosk_id,))
+            conn.executemany(
+                "INSERT INTO kiosk_titles (kiosk_id, title_id, valid_from, valid_until) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (kiosk_id, title_id) DO NOTHING",
+                [(kiosk_id, t.id, t.valid_from, t.valid_until) for t in titles])
+        return len(titles)
 
     def fleet(self, kiosk_ids: Iterable[str]) -> list[FleetEntry]:
         wanted = set(kiosk_ids)

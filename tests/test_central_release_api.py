@@ -123,7 +123,7 @@ def test_heartbeats_carry_the_delivery_to_the_fleet_page(server):
     assert send("liling-lobby-1", "liling", beat("liling-lobby-1", delivery={"system": {
         "version": "0.2.0", "state": "downloading", "done_bytes": 3 * 2**20,
         "total_bytes": 12 * 2**20, "why": None, "at": "2026-12-06T01:10:00Z"},
-        "catalogue": {"state": "idle"}})).status_code == 200
+        "catalogue": {"state": "idle", "at": "2026-12-06T01:10:00Z"}})).status_code == 200
     assert send("village-sanhe", "sanhe", beat("village-sanhe", delivery={"system": {
         "version": "0.2.0", "state": "failed", "done_bytes": None, "total_bytes": None,
         "why": "the file's sha256 differs from the server's",

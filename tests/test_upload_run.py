@@ -198,7 +198,8 @@ def test_the_catalogue_titles_go_once_per_version(tmp_path):
         assert run(config).catalogue_sent is None
     (sent,) = server.catalogues
     assert sent["kiosk_id"] == "kiosk-1" and sent["version"] == "2026-11-1"
-    assert sent["titles"] and set(sent["titles"][0]) == {"id", "title", "author", "category"}
+    assert sent["titles"] and set(sent["titles"][0]) == {"id", "title", "author", "category",
+                                                         "valid_from", "valid_until"}
     assert server.heartbeats[-1]["catalogue"] == "2026-11-1"
 
 

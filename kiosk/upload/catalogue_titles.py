@@ -1,5 +1,6 @@
 """The titles of the kiosk's current e-book catalogue, for the server's per-title and
-per-category figures: sent once per catalogue version. Run by the uploader process."""
+per-category figures and its report of licences ending soon: sent once per catalogue version.
+Run by the uploader process."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def catalogue_body(kiosk_id: str, version_dir: Path) -> dict:
     not, since counts made while it was licensed still need its name."""
     catalogue = Catalogue.open(version_dir)
     try:
-        titles = [{"id": t.id, "title": t.title, "author": t.author, "category": t.category}
+        titles = [{"id": t.id, "title": t.title, "author": t.author, "category": t.category,
+                   "valid_from": t.valid_from or None, "valid_until": t.valid_until or None}
                   for t in catalogue.all_titles()]
     finally:
         catalogue.close()
