@@ -95,9 +95,9 @@ def _why_not(fstype: str) -> str | None:
 
 
 @contextmanager
-def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict]):
+def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict | Path]):
     """A loop device with a whole-disk ("superfloppy") file system holding `files` (a dict is
-    written as a stand-in bundle). Yields its device path."""
+    written as a stand-in bundle, a Path's file or folder copied). Yields its device path."""
     image, point = where / "stick.img", where / "writing"
     subprocess.run(["truncate", "-s", "24M", image], check=True)
     mkfs = (["mkfs.vfat", "-n", "KIOSKUSB"] if fstype == "vfat"
@@ -119,6 +119,10 @@ def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict]):
             pytest.skip(reason)
         try:
             for name, content in files.items():
+                if isinstance(content, Path):
+                    copy = shutil.copytree if content.is_dir() else shutil.copyfile
+                    copy(content, point / name)
+                    continue
                 data = json.dumps(content).encode() if isinstance(content, dict) else content
                 (point / name).write_bytes(data)
         finally:
