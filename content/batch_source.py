@@ -13,9 +13,9 @@ import io
 import os
 import tarfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
-from content.errors import BatchError
+from content.errors import BatchError, BatchProblem
 from content.manifest import FileRef, check_path
 
 MANIFEST = "manifest.json"
@@ -62,15 +62,16 @@ class BatchSource:
         missing = sorted(set(expected) - self._names)
         if missing:
             raise BatchError(f"the batch lacks {len(missing)} file(s) the manifest names, "
-                             f"first {missing[0]}")
+                             f"first {missing[0]}", BatchProblem.DAMAGED)
         extra = sorted(self._names - set(expected) - {MANIFEST, SIGNATURE})
         if extra:
             raise BatchError(f"the batch holds {len(extra)} file(s) the manifest does not name, "
-                             f"first {extra[0]}")
+                             f"first {extra[0]}", BatchProblem.DAMAGED)
 
-    def copy_checked(self, ref: FileRef, destination: Path | None) -> None:
+    def copy_checked(self, ref: FileRef, destination: Path | None,
+                     read: Callable[[int], None] | None = None) -> None:
         """Copy one file out of the batch (None: only read it), refusing it unless its size and
-        sha256 match."""
+        sha256 match; `read` hears of every chunk's size, for a progress bar."""
         digest, size = hashlib.sha256(), 0
         with self._open(ref.path) as source, \
                 (open(destination, "xb") if destination else io.BytesIO()) as out:
@@ -79,16 +80,19 @@ class BatchSource:
                 if size > ref.size:
                     break
                 digest.update(chunk)
+                if read:
+                    read(len(chunk))
                 if destination:
                     out.write(chunk)
             if destination:
                 out.flush()
                 os.fsync(out.fileno())
         if size != ref.size:
-            raise BatchError(f"{ref.path} is not {ref.size} bytes as the manifest says")
+            raise BatchError(f"{ref.path} is not {ref.size} bytes as the manifest says",
+                             BatchProblem.DAMAGED)
         if digest.hexdigest() != ref.sha256:
             raise BatchError(f"{ref.path} does not match its sha256 in the manifest: damaged or "
-                             "changed after signing")
+                             "changed after signing", BatchProblem.DAMAGED)
 
     # --- folders and tars -----------------------------------------------------------------
 

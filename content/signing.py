@@ -14,9 +14,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from content.errors import BatchError, ContentError
+from content.errors import BatchError, BatchProblem, ContentError
 
 SIGNATURE_SUFFIX = ".sig"
+_KEY_PROBLEM = {"public": BatchProblem.KEY, "private": None}  # a kiosk's key vs staff's
 
 
 def keygen(private_path: Path, public_path: Path) -> None:
@@ -47,7 +48,7 @@ def load_private(path: Path) -> Ed25519PrivateKey:
 def load_public(path: Path) -> Ed25519PublicKey:
     key = _load(path, "public", serialization.load_pem_public_key)
     if not isinstance(key, Ed25519PublicKey):
-        raise ContentError(f"{path} is not an Ed25519 public key")
+        raise ContentError(f"{path} is not an Ed25519 public key", BatchProblem.KEY)
     return key
 
 
@@ -55,9 +56,11 @@ def _load(path: Path, which: str, parse):
     try:
         return parse(Path(path).read_bytes())
     except OSError as e:
-        raise ContentError(f"cannot read the {which} key {path}: {e.strerror}") from None
+        raise ContentError(f"cannot read the {which} key {path}: {e.strerror}",
+                           _KEY_PROBLEM[which]) from None
     except (ValueError, TypeError):
-        raise ContentError(f"{path} is not a {which} key in PEM form") from None
+        raise ContentError(f"{path} is not a {which} key in PEM form",
+                           _KEY_PROBLEM[which]) from None
 
 
 def sign(manifest_path: Path, private_key_path: Path) -> Path:
@@ -74,4 +77,5 @@ def verify(manifest: bytes, signature: bytes, public_key_path: Path) -> None:
         key.verify(signature, manifest)
     except InvalidSignature:
         raise BatchError("the signature does not match the manifest: the batch was changed "
-                         "after signing, or signed with another key") from None
+                         "after signing, or signed with another key",
+                         BatchProblem.SIGNATURE) from None

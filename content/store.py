@@ -4,8 +4,9 @@
     root/current  -> versions/…  what the kiosk shows and serves
     root/previous -> versions/…  the state before the last apply
 
-Applying checks the whole batch first: signature, manifest, every file's size and sha256, and
-what it claims of the current catalogue. The new version is built beside the others under a
+Applying checks the whole batch first: signature, manifest, that it is newer than the current
+batch (an older one would turn titles back; staff may allow it), every file's size and sha256,
+what it claims of the current catalogue, and that its new bytes fit on the data partition. The new version is built beside the others under a
 temporary name (unchanged files hard-linked from the current one, so it costs only its new
 bytes), synced to disk, and only then does `current` change, by renaming a new link over it.
 A refused batch leaves nothing behind; a power cut leaves `current` on a whole version.
@@ -22,11 +23,13 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
+from common.batch_names import batch_order, is_older_batch
 from common.files import fsync_dir
 from content.batch_source import MANIFEST, SIGNATURE, BatchSource
 from content.catalogue import FILE_NAME, Catalogue, write_catalogue
-from content.errors import BatchError, ContentError
+from content.errors import BatchError, BatchProblem, ContentError
 from content.manifest import Entry, Manifest, parse_manifest
 from content.signing import verify
 from content.title import Title
@@ -34,6 +37,11 @@ from content.title import Title
 log = logging.getLogger(__name__)
 APPLIED = "applied.json"
 BUILDING = ".building-"  # a version under construction; removed if found later
+MB = 1024 * 1024
+RESERVE_MB = 64  # left free on the data partition after a new version: the journal writes there
+CATALOGUE_BYTES_PER_TITLE = 4096  # a new title's rows and index entries, for the space check
+
+Progress = Callable[[int, int], None]  # (bytes of the batch's files checked so far, their total)
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,10 @@ class VersionInfo:
 
 
 class CatalogueStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, reserve_mb: int = RESERVE_MB) -> None:
         self.root = Path(root)
         self.versions_dir = self.root / "versions"
+        self.reserve_bytes = reserve_mb * MB
 
     def current_dir(self) -> Path | None:
         return self._target("current")
@@ -66,25 +75,36 @@ class CatalogueStore:
     def previous_dir(self) -> Path | None:
         return self._target("previous")
 
+    def current_batch(self) -> str | None:
+        """The name of the batch the catalogue shows (None: no catalogue yet)."""
+        current = self.current_dir()
+        batch = _applied(current).get("batch") if current else None
+        return batch if isinstance(batch, str) else None
+
     # --- apply ----------------------------------------------------------------------------
 
-    def check(self, batch: Path, public_key: Path) -> ApplyReport:
+    def check(self, batch: Path, public_key: Path, *, allow_older: bool = False,
+              progress: Progress | None = None) -> ApplyReport:
         """Everything `apply` checks, every file's bytes included; changes nothing."""
         with BatchSource(batch) as source:
-            manifest, _old, _current = self._checked(source, public_key)
+            manifest, _old, _current = self._checked(source, public_key, allow_older)
+            counter = _Counter(manifest, progress)
             for ref in manifest.files().values():
-                source.copy_checked(ref, None)
+                source.copy_checked(ref, None, counter.add)
             return _report(manifest, version="")
 
-    def apply(self, batch: Path, public_key: Path, *, now: dt.datetime | None = None
+    def apply(self, batch: Path, public_key: Path, *, allow_older: bool = False,
+              progress: Progress | None = None, now: dt.datetime | None = None
               ) -> ApplyReport:
         with self._locked(), BatchSource(batch) as source:
             # Files are checked as they are copied into the new version, before the switch.
-            manifest, old, current = self._checked(source, public_key)
-            self._clear_leftovers()
+            manifest, old, current = self._checked(source, public_key, allow_older)
+            self._remove_leftovers()
+            self._check_space(manifest, current)
             building = self.versions_dir / f"{BUILDING}{manifest.batch}-{os.getpid()}"
             try:
-                report = self._build(source, manifest, old, current, building, now)
+                report = self._build(source, manifest, old, current, building, now,
+                                     _Counter(manifest, progress))
             except BaseException:
                 shutil.rmtree(building, ignore_errors=True)
                 raise
@@ -94,32 +114,67 @@ class CatalogueStore:
                      len(report.withdrawn))
             return report
 
-    def _checked(self, source: BatchSource, public_key: Path
+    def _checked(self, source: BatchSource, public_key: Path, allow_older: bool
                  ) -> tuple[Manifest, dict[str, Title], Path | None]:
         manifest_data = source.read_small(MANIFEST)
         verify(manifest_data, source.read_small(SIGNATURE), public_key)
         manifest = parse_manifest(manifest_data)
         source.check_names(manifest.files())
         current = self.current_dir()
+        self._check_order(manifest.batch, allow_older)
         old = _titles_of(current)
-        self._check_claims(manifest, old, current)
+        self._check_claims(manifest, old)
         return manifest, old, current
 
-    def _check_claims(self, manifest: Manifest, old: dict[str, Title],
-                      current: Path | None) -> None:
-        if current is not None and _applied(current).get("batch") == manifest.batch:
-            raise BatchError(f"batch {manifest.batch} is already applied")
+    def _check_order(self, batch: str, allow_older: bool) -> None:
+        """No batch twice, and no older batch over a newer one: it would turn titles back."""
+        current = self.current_batch()
+        if current is None:
+            return
+        if batch_order(batch) == batch_order(current):
+            raise BatchError(f"批次 {batch} 已应用 / batch {batch} is already applied",
+                             BatchProblem.ALREADY_APPLIED)
+        if is_older_batch(batch, current) and not allow_older:
+            raise BatchError(
+                f"批次 {batch} 比当前目录的批次 {current} 旧，未应用；要回到上一个目录请用 "
+                f"rollback，确需应用旧批次请加 --allow-older / batch {batch} is older than the "
+                f"catalogue's batch {current} and was not applied: to go back to the catalogue "
+                "before the last apply use `kiosk content rollback`; to apply the older batch "
+                "anyway, say --allow-older", BatchProblem.OLDER)
+
+    @staticmethod
+    def _check_claims(manifest: Manifest, old: dict[str, Title]) -> None:
         for entry in manifest.entries:
             exists = entry.id in old
             if entry.action == "add" and exists:
                 raise BatchError(f"title {entry.id} is added but the catalogue has it already "
-                                 "(use update)")
+                                 "(use update)", BatchProblem.DOES_NOT_FIT)
             if entry.action != "add" and not exists:
                 raise BatchError(f"title {entry.id} is to be {entry.action}d but the catalogue "
-                                 "has no such title")
+                                 "has no such title", BatchProblem.DOES_NOT_FIT)
+
+    def _check_space(self, manifest: Manifest, current: Path | None) -> None:
+        """The new version's own bytes (carried titles are hard links) plus the reserve must
+        fit, or nothing is built: a full data partition stops the journal."""
+        needed = sum(ref.size for ref in manifest.files().values())
+        needed += len(manifest.entries) * CATALOGUE_BYTES_PER_TITLE
+        if current is not None:
+            needed += (current / FILE_NAME).stat().st_size
+        st = os.statvfs(self.versions_dir)
+        free = st.f_bavail * st.f_frsize
+        if needed + self.reserve_bytes > free:
+            raise BatchError(
+                f"数据分区空间不足：批次 {manifest.batch} 需要 {_mb(needed)}（另留 "
+                f"{_mb(self.reserve_bytes)}），只剩 {_mb(free)}；请删除不用的文件或换更大的存储卡"
+                " / "
+                f"not enough room on the data partition for batch {manifest.batch}: it needs "
+                f"{_mb(needed)} plus a reserve of {_mb(self.reserve_bytes)}, and "
+                f"{_mb(free)} is free; free some space or use a larger card",
+                BatchProblem.NO_SPACE)
 
     def _build(self, source: BatchSource, manifest: Manifest, old: dict[str, Title],
-               current: Path | None, building: Path, now: dt.datetime | None) -> ApplyReport:
+               current: Path | None, building: Path, now: dt.datetime | None,
+               counter: _Counter) -> ApplyReport:
         for folder in ("covers", "books"):
             (building / folder).mkdir(parents=True)
         changed = {e.id: e for e in manifest.entries}
@@ -128,7 +183,7 @@ class CatalogueStore:
             assert current is not None  # a title is carried over from the current version
             for relative in (old[title_id].cover, old[title_id].file):
                 _link_or_copy(current / relative, building / relative)
-        titles = [self._take(source, entry, manifest.batch, old, building)
+        titles = [self._take(source, entry, manifest.batch, old, building, counter)
                   for entry in manifest.entries if entry.action != "withdraw"]
         write_catalogue(building / FILE_NAME, titles, carried=carried,
                         carried_from=current / FILE_NAME if current else None)
@@ -145,12 +200,12 @@ class CatalogueStore:
 
     @staticmethod
     def _take(source: BatchSource, entry: Entry, batch: str, old: dict[str, Title],
-              building: Path) -> Title:
+              building: Path, counter: _Counter) -> Title:
         assert entry.title and entry.cover and entry.file
         cover = f"covers/{entry.id}.jpg"
         book = f"books/{entry.id}.{entry.title.format}"
-        source.copy_checked(entry.cover, building / cover)
-        source.copy_checked(entry.file, building / book)
+        source.copy_checked(entry.cover, building / cover, counter.add)
+        source.copy_checked(entry.file, building / book, counter.add)
         added = old[entry.id].added if entry.id in old else batch
         return Title(**{**entry.title.__dict__, "cover": cover, "file": book, "added": added})
 
@@ -203,11 +258,30 @@ class CatalogueStore:
             if folder.name not in keep and not folder.name.startswith(BUILDING):
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def _clear_leftovers(self) -> None:
-        if self.versions_dir.exists():
-            for folder in self.versions_dir.glob(BUILDING + "*"):
-                log.warning("removing %s, left by an apply that did not finish", folder.name)
-                shutil.rmtree(folder, ignore_errors=True)
+    def leftovers(self) -> list[str]:
+        """Versions an apply began and never finished (a power cut, a kill): wasted space
+        until the next apply or the app's next start removes them."""
+        if not self.versions_dir.exists():
+            return []
+        return sorted(p.name for p in self.versions_dir.glob(BUILDING + "*"))
+
+    def clear_leftovers(self) -> list[str]:
+        """Remove the leftovers, unless an apply is running now (its folder is no leftover);
+        returns the names removed."""
+        if not self.leftovers():
+            return []
+        try:
+            with self._locked():
+                return self._remove_leftovers()
+        except ContentError:  # BUSY: the apply that holds the lock cleans up after itself
+            return []
+
+    def _remove_leftovers(self) -> list[str]:
+        removed = self.leftovers()
+        for name in removed:
+            log.warning("removing %s, left by an apply that did not finish", name)
+            shutil.rmtree(self.versions_dir / name, ignore_errors=True)
+        return removed
 
     def _locked(self):
         self.versions_dir.mkdir(parents=True, exist_ok=True)
@@ -242,11 +316,32 @@ class _Lock:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.file.close()
-            raise ContentError("another apply or rollback is running on this catalogue") \
-                from None
+            raise ContentError("另一个应用或回退正在进行，请稍后再试 / another apply or rollback "
+                               "is running on this catalogue; try again when it has finished",
+                               BatchProblem.BUSY) from None
 
     def __exit__(self, *_exc) -> None:
         self.file.close()
+
+
+class _Counter:
+    """Adds up the bytes read for a progress bar: (done, total) after every chunk."""
+
+    def __init__(self, manifest: Manifest, progress: Progress | None) -> None:
+        self.total = sum(ref.size for ref in manifest.files().values())
+        self.done = 0
+        self.progress = progress
+        if progress:
+            progress(0, self.total)
+
+    def add(self, size: int) -> None:
+        self.done += size
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _mb(n: int) -> str:
+    return f"{n / MB:.0f} MB"
 
 
 def _report(manifest: Manifest, version: str) -> ApplyReport:

@@ -67,7 +67,9 @@ def test_staff_build_apply_and_roll_back_from_the_command_line(tmp_path):
     assert again.returncode == 2 and "already applied" in again.stderr
     assert "Traceback" not in again.stderr
     listed = json.loads(kiosk("content", "list", "--json", config=config).stdout)
-    assert [(v["batch"], v["titles"], v["current"]) for v in listed] == [("2026-11", 12, True)]
+    assert [(v["batch"], v["titles"], v["current"]) for v in listed["versions"]] == [
+        ("2026-11", 12, True)]
+    assert listed["leftovers"] == []
     nothing = kiosk("content", "rollback", config=config)
     assert nothing.returncode == 2 and "no previous catalogue" in nothing.stderr
 

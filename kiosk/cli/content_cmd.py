@@ -4,10 +4,10 @@
     sample SRC [--count N]         a sample source folder (the demo's catalogue)
     build SRC OUT --key PRIVATE    folder of books + metadata sheet -> signed batch (.tar or folder)
     sign BATCH --key PRIVATE       re-sign a batch folder whose manifest was edited by hand
-    verify BATCH                   check a batch against this kiosk's public key and catalogue
-    apply BATCH                    check, then switch the catalogue to include it
+    verify BATCH [--allow-older]   check a batch against this kiosk's public key and catalogue
+    apply BATCH [--allow-older]    check, then switch the catalogue to include it
     rollback                       back to the catalogue before the last apply
-    list [--json]                  the versions kept, and which is current
+    list [--json]                  the versions kept, which is current, unfinished leftovers
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ def register(subparsers, common) -> None:
         command.add_argument("--public-key", type=arg_types.path,
                              help="default: [ebooks] batch_public_key of the config")
         command.add_argument("--verbose", action="store_true", help="list the titles' ids")
+        command.add_argument("--allow-older", action="store_true",
+                             help="accept a batch older than the catalogue's (it turns titles "
+                                  "back; `rollback` is the usual way back)")
         command.set_defaults(func=func)
 
     rollback = sub.add_parser("rollback", parents=[common], help="undo the last apply")
@@ -108,7 +111,8 @@ def run_verify(args) -> int:
     from content.store import CatalogueStore
     config = load_config(args)
     store = CatalogueStore(config.catalogue_dir)
-    report = store.check(args.batch, args.public_key or config.batch_public_key_path)
+    report = store.check(args.batch, args.public_key or config.batch_public_key_path,
+                         allow_older=args.allow_older)
     print(f"批次 {report.batch} 检查通过 / Batch {report.batch} is good: would add "
           f"{len(report.added)}, update {len(report.updated)}, withdraw {len(report.withdrawn)}")
     _ids(args, report)
@@ -119,7 +123,8 @@ def run_apply(args) -> int:
     from content.store import CatalogueStore
     config = load_config(args)
     store = CatalogueStore(config.catalogue_dir)
-    report = store.apply(args.batch, args.public_key or config.batch_public_key_path)
+    report = store.apply(args.batch, args.public_key or config.batch_public_key_path,
+                         allow_older=args.allow_older)
     print(f"已应用 {report.batch}: 新增 {len(report.added)}, 更新 {len(report.updated)}, "
           f"下架 {len(report.withdrawn)} / Applied {report.batch} as {report.version}: "
           f"{len(report.added)} added, {len(report.updated)} updated, "
@@ -146,9 +151,11 @@ def run_rollback(args) -> int:
 def run_list(args) -> int:
     from content.store import CatalogueStore
     config = load_config(args)
-    versions = CatalogueStore(config.catalogue_dir).versions()
+    store = CatalogueStore(config.catalogue_dir)
+    versions, leftovers = store.versions(), store.leftovers()
     if args.json:
-        print(json.dumps([dataclasses.asdict(v) for v in versions], ensure_ascii=False, indent=1))
+        print(json.dumps({"versions": [dataclasses.asdict(v) for v in versions],
+                          "leftovers": leftovers}, ensure_ascii=False, indent=1))
         return 0
     if not versions:
         print(f"no catalogue yet in {config.catalogue_dir}: apply a batch")
@@ -156,4 +163,7 @@ def run_list(args) -> int:
         mark = "current " if v.current else "previous" if v.previous else "        "
         print(f"{mark} {v.name:<20} batch {v.batch:<10} {v.titles:>6} titles  "
               f"applied {v.applied_at}")
+    for name in leftovers:
+        print(f"未完成 / unfinished {name}: left by an apply that was cut off; removed at the "
+              "next apply or the kiosk app's next start")
     return 0

@@ -69,6 +69,7 @@ def run(args) -> int:
 
 
 def _run_app(args, config) -> int:
+    _clear_catalogue_leftovers(config)
     # The runtime opens the journal: one that cannot be opened (a full or read-only data
     # partition) shows the out-of-service screen instead of stopping the app.
     runtime = Runtime(config, clock=SteerableClock())
@@ -92,6 +93,16 @@ def _run_app(args, config) -> int:
         log.info("restarting as asked on the admin screen")
         os.execv(sys.executable, [sys.executable, "-m", "kiosk", *sys.argv[1:]])
     return 0
+
+
+def _clear_catalogue_leftovers(config) -> None:
+    """An apply cut by a power cut or a kill leaves its half-built version: its space comes
+    back at the app's next start."""
+    from content.store import CatalogueStore
+    try:
+        CatalogueStore(config.catalogue_dir).clear_leftovers()
+    except OSError as e:  # the catalogue still shows; the next apply tries again
+        log.warning("could not remove an unfinished catalogue version: %s", e)
 
 
 def _prepare_demo_catalogue(config) -> None:
