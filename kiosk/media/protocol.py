@@ -182,6 +182,6 @@ def _object(line: bytes) -> dict:
     return data
 
 
-__all__ = ["Batch", "Bundle", "Failed", "FINAL", "Installed", "Op", "Problem", "Progress", "ProtocolError",
-           "Rebooting", "Released", "Reply", "Request", "Scanned", "Stick", "encode",
+__all__ = ["Batch", "Bundle", "Failed", "FINAL", "Installed", "Op", "Problem", "Progress",
+           "ProtocolError", "Rebooting", "Released", "Reply", "Request", "Scanned", "Stick", "encode",
            "decode_reply", "decode_request"]

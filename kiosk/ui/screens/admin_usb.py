@@ -21,7 +21,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from content.errors import BatchProblem
 from kiosk.i18n import N_
-from kiosk.media.batch_apply import BatchApplied, BatchRefused, BatchTarget, apply_from_stick
+from kiosk.media.batch_apply import BatchApplied, BatchRefused, apply_from_stick
 from kiosk.media.client import MediaUnavailable
 from kiosk.media.protocol import Batch, Failed, Installed, Problem, Progress, Rebooting, Scanned
 from kiosk.media.worker import MediaWorker
@@ -88,6 +88,9 @@ BATCH_PROBLEMS = {
     BatchProblem.SIGNATURE: N_("This batch is not signed with this library's key, or it was "
                                "changed after signing. Build it again on the staff PC with the "
                                "library's signing key (kiosk content build … --key)."),
+    BatchProblem.KEY: N_("This kiosk has no readable key to check batches with: {why}. Ask a "
+                         "technician to install the library's public key as "
+                         "content-signing.pub in the kiosk's data folder."),
     BatchProblem.OLDER: N_("This batch is older than the kiosk's e-book catalogue ({current}), "
                            "so it is not applied. To go back, a technician can use kiosk "
                            "content rollback, or apply it with: kiosk content apply "
