@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from content.errors import BatchProblem
-from content.signing import keygen, sign
 from kiosk.media.batch_apply import BatchApplied, BatchRefused, BatchTarget, apply_from_stick
 from kiosk.media.client import MediaClient
 from kiosk.media.protocol import Failed, Problem, Scanned
-from tests.content_batches import Batches, tar_of
-from tests.media_stick import Helper, mount_options, usb_stick, why_not
+from tests.content_batches import Batches
+from tests.media_stick import Helper, batch_stick_files, mount_options, usb_stick, why_not
 
 BATCH_NAMES = {"2026-11.tar": False, "2026-12": True, "foreign-2026-12.tar": False}
 
@@ -27,28 +26,13 @@ def batches(tmp_path_factory) -> Batches:
     return Batches(tmp_path_factory.mktemp("batches"), count=24)
 
 
-def stick_files(batches: Batches, where: Path) -> dict:
-    """Two months of one library's batches (a tar, a folder), one signed with another key, an
-    update bundle, and what is no batch: a folder without a manifest, a hidden macOS file."""
-    foreign = batches.copy(batches.second, where / "foreign")
-    keygen(where / "other.key", where / "other.pub")
-    sign(foreign / "manifest.json", where / "other.key")
-    (where / "photos").mkdir()
-    return {"2026-11.tar": tar_of(batches.first, where / "2026-11.tar"),
-            "2026-12": batches.second,
-            "foreign-2026-12.tar": tar_of(foreign, where / "foreign.tar"),
-            "kiosk-0.3.0-arm64.raucb": {"version": "0.3.0"},
-            "photos": where / "photos", "notes.txt": b"hello",
-            "._2026-12.tar": b"mac"}
-
-
 def stick_with_batches(tmp_path, batches, fstype):
     reason = why_not(fstype)
     if reason:
         pytest.skip(reason)
     files = tmp_path / "files"
     files.mkdir()
-    return usb_stick(tmp_path, fstype, stick_files(batches, files))
+    return usb_stick(tmp_path, fstype, batch_stick_files(batches, files))
 
 
 def scanned(client: MediaClient) -> Scanned:

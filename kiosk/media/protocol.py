@@ -183,5 +183,5 @@ def _object(line: bytes) -> dict:
 
 
 __all__ = ["Batch", "Bundle", "Failed", "FINAL", "Installed", "Op", "Problem", "Progress",
-           "ProtocolError", "Rebooting", "Released", "Reply", "Request", "Scanned", "Stick", "encode",
-           "decode_reply", "decode_request"]
+           "ProtocolError", "Rebooting", "Released", "Reply", "Request", "Scanned", "Stick",
+           "encode", "decode_reply", "decode_request"]

@@ -46,6 +46,7 @@ class AdminScreen(KioskScreen):
     batch_target = ObjectProperty(None, allownone=True)  # kiosk.media.batch_apply.BatchTarget
     now = 0.0  # the runtime's clock, for "offline for 3 min"
     usb_panel: UsbUpdatePanel | None = None
+    _set_aside: tuple = ()  # the status list and the buttons while the panel shows
 
     def on_view(self, _instance, _view) -> None:
         self.refresh_rows()
@@ -68,6 +69,9 @@ class AdminScreen(KioskScreen):
                                         when_applied=lambda: self.send(ev.RefreshStatus()),
                                         batch_target=self.batch_target)
         body = self.ids.body
+        # kv's ids are weak references: held here while out of the tree, else the garbage
+        # collector may take them before the panel closes (an e-book batch takes a while).
+        self._set_aside = (self.ids.status.__self__, self.ids.actions.__self__)
         body.remove_widget(self.ids.status)
         body.add_widget(self.usb_panel)
         self.ids.column.remove_widget(self.ids.actions)  # the panel has its own Back
@@ -81,9 +85,10 @@ class AdminScreen(KioskScreen):
             return
         panel.worker.close()
         body = self.ids.body
+        status, actions = self._set_aside
         body.remove_widget(panel)
-        body.add_widget(self.ids.status)
-        self.ids.column.add_widget(self.ids.actions)  # below the list again
+        body.add_widget(status)
+        self.ids.column.add_widget(actions)  # below the list again
         self.usb_open = False
 
     def on_leave(self, *args) -> None:
