@@ -312,7 +312,9 @@ class UsbUpdatePanel(BoxLayout):
             msgid, args = self._failure
             message = self.tr(msgid, current=current, **args)
             if msgid in BATCH_PROBLEMS.values() or msgid == STICK_UNREADABLE:
-                message = f"{self.tr(NOTHING_CHANGED)} {message}"
+                first = self.tr(NOTHING_CHANGED)
+                space = "" if first.endswith("。") else " "  # Chinese sentences need none
+                message = f"{first}{space}{message}"
             return message
         scanned = self._scanned
         if scanned is None:  # CHOOSE comes with what was scanned
