@@ -1,5 +1,6 @@
 """`kiosk-central`: runs the central server and manages it (kiosks and their tokens, staff
-accounts, reports). Runs on the main thread; `serve` hands it to uvicorn.
+accounts, system updates and e-book batches for kiosks to fetch, reports). Runs on the main
+thread; `serve` hands it to uvicorn.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from central import __version__, reports
 from central import config as config_mod
 from central.auth import hash_password, new_token, token_digest
-from central.errors import CentralConfigError, CentralError
+from central.errors import CentralConfigError, CentralError, NotFound, ReleaseRefused
 from central.figures import Selection, gather
 from central.i18n import LANGUAGES, Translator
 from central.releases import Release, ReleaseKind, Releases
@@ -75,25 +76,37 @@ def build_parser() -> argparse.ArgumentParser:
     publish = release_actions.add_parser(
         "publish", parents=[common], help="publish a file once; kiosks of the libraries fetch "
                                           "it in their update window")
-    publish.add_argument("file", type=Path, metavar="FILE", help="a RAUC bundle (.raucb)")
+    publish.add_argument("file", type=Path, metavar="FILE",
+                         help="a RAUC bundle (.raucb), or an e-book batch (.tar)")
     publish.add_argument("--kind", required=True, choices=[k.value for k in ReleaseKind],
-                         help="system: a RAUC bundle (catalogue: not yet)")
-    audience = publish.add_mutually_exclusive_group(required=True)
-    audience.add_argument("--library", action="append", default=[], metavar="NAME",
-                          help="for this library's kiosks (repeat the option for several)")
-    audience.add_argument("--all-libraries", action="store_true",
-                          help="for every kiosk, of every library")
-    publish.add_argument("--by", default=_login_name(),
-                         help="who publishes, shown in the list (default: your login name)")
-    publish.set_defaults(func=run_release_publish)
+                         help="system: a RAUC bundle; catalogue: an e-book batch (kiosk-central "
+                              "batch publish says it shorter)")
+    _publish_options(publish, run_release_publish)
     release_list = release_actions.add_parser("list", parents=[common],
                                               help="every release, newest first")
-    release_list.set_defaults(func=run_release_list)
+    release_list.set_defaults(func=run_release_list, kinds=tuple(ReleaseKind))
     release_withdraw = release_actions.add_parser(
         "withdraw", parents=[common], help="kiosks stop fetching it; the release before it "
                                            "becomes current again")
     release_withdraw.add_argument("id", type=int, metavar="ID")
-    release_withdraw.set_defaults(func=run_release_withdraw)
+    release_withdraw.set_defaults(func=run_release_withdraw, kinds=tuple(ReleaseKind))
+
+    batch = sub.add_parser("batch", help="e-book batches for kiosks to fetch and apply")
+    batch_actions = batch.add_subparsers(dest="action", required=True, metavar="ACTION")
+    batch_publish = batch_actions.add_parser(
+        "publish", parents=[common], help="publish a signed batch once; kiosks of the "
+                                          "libraries fetch and apply it in their window")
+    batch_publish.add_argument("file", type=Path, metavar="BATCH.tar",
+                               help="a batch made by kiosk content build (.tar)")
+    _publish_options(batch_publish, run_release_publish, kind=ReleaseKind.CATALOGUE.value)
+    batch_list = batch_actions.add_parser("list", parents=[common],
+                                          help="every batch, newest first")
+    batch_list.set_defaults(func=run_release_list, kinds=(ReleaseKind.CATALOGUE,))
+    batch_withdraw = batch_actions.add_parser(
+        "withdraw", parents=[common], help="kiosks stop fetching it; kiosks that applied it "
+                                           "keep it until the next batch")
+    batch_withdraw.add_argument("id", type=int, metavar="ID")
+    batch_withdraw.set_defaults(func=run_release_withdraw, kinds=(ReleaseKind.CATALOGUE,))
 
     report = sub.add_parser("report", parents=[common],
                             help="the statistics table for a period, as CSV or .xlsx")
@@ -109,11 +122,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _publish_options(parser: argparse.ArgumentParser, func, **defaults: str) -> None:
+    """Who a release is for and who publishes it: `release publish` and `batch publish`."""
+    audience = parser.add_mutually_exclusive_group(required=True)
+    audience.add_argument("--library", action="append", default=[], metavar="NAME",
+                          help="for this library's kiosks (repeat the option for several)")
+    audience.add_argument("--all-libraries", action="store_true",
+                          help="for every kiosk, of every library")
+    parser.add_argument("--by", default=_login_name(),
+                        help="who publishes, shown in the list (default: your login name)")
+    parser.set_defaults(func=func, **defaults)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logsetup.configure(args.log_level)
     try:
         return args.func(args)
+    except ReleaseRefused as e:  # staff publish: Chinese first, then the English detail
+        chinese = Translator().tr(LANGUAGES[0], e.msgid, **e.msg_args)
+        print(f"kiosk-central: {chinese} / {e}", file=sys.stderr)
+        return 2
     except CentralError as e:
         print(f"kiosk-central: {e}", file=sys.stderr)
         return 2
@@ -206,6 +235,12 @@ def _audience(release: Release) -> str:
     return "all libraries" if release.all_libraries else ", ".join(release.libraries)
 
 
+def _named(release: Release) -> str:
+    """'system 0.2.0', or 'catalogue 2026-12 (40 titles)'."""
+    titles = f" ({release.titles} titles)" if release.titles is not None else ""
+    return f"{release.kind} {release.version}{titles}"
+
+
 def run_release_publish(args: argparse.Namespace) -> int:
     releases, config = _releases(args)
     try:
@@ -216,31 +251,38 @@ def run_release_publish(args: argparse.Namespace) -> int:
         staged = releases.stage_copy(source, config.max_release_mb * 2**20)
     release = releases.publish(staged, ReleaseKind(args.kind), args.library,
                                args.all_libraries, args.by)
-    print(f"release {release.id} published: {release.kind} {release.version} for "
+    print(f"release {release.id} published: {_named(release)} for "
           f"{_audience(release)}, {release.size:,} bytes, sha256 {release.sha256}",
           file=sys.stderr)
-    print("Kiosks fetch it in their update window; `kiosk-central release withdraw "
+    print(f"Kiosks fetch it in their update window; `kiosk-central {args.command} withdraw "
           f"{release.id}` takes it back.", file=sys.stderr)
     return 0
 
 
 def run_release_list(args: argparse.Namespace) -> int:
     releases, _config_ = _releases(args)
-    found, current = releases.all(), releases.current_for()
+    found = [r for r in releases.all() if r.kind in args.kinds]
+    current = releases.current_for()
     if not found:
-        print("no releases yet: kiosk-central release publish FILE --kind system ...",
-              file=sys.stderr)
+        print("nothing published yet: kiosk-central batch publish BATCH.tar --library NAME, "
+              "or kiosk-central release publish FILE --kind system ...", file=sys.stderr)
     for r in found:
         state = (f"withdrawn {r.withdrawn_at[:16]}" if r.withdrawn_at
                  else f"current for {', '.join(current[r.id])}" if r.id in current
-                 else "superseded")
-        print(f"{r.id}\t{r.kind}\t{r.version}\t{r.size}\t{r.sha256[:12]}\t{_audience(r)}"
-              f"\t{r.published_at[:16]}\t{r.published_by}\t{state}")
+                 else "superseded" if r.kind == ReleaseKind.SYSTEM
+                 else "live")  # kiosks behind still apply older live batches
+        titles = "" if r.titles is None else f"{r.titles} titles\t"
+        print(f"{r.id}\t{r.kind}\t{r.version}\t{titles}{r.size}\t{r.sha256[:12]}"
+              f"\t{_audience(r)}\t{r.published_at[:16]}\t{r.published_by}\t{state}")
     return 0
 
 
 def run_release_withdraw(args: argparse.Namespace) -> int:
     releases, _config_ = _releases(args)
+    found = releases.get(args.id)
+    if found is not None and found.kind not in args.kinds:
+        raise NotFound(f"release {args.id} is a {found.kind} release, not an e-book batch: "
+                       f"kiosk-central release withdraw {args.id} withdraws it")
     release = releases.withdraw(args.id)
     print(f"release {release.id} ({release.kind} {release.version}) withdrawn; its file is "
           "deleted", file=sys.stderr)

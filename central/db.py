@@ -24,7 +24,7 @@ from central.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kiosks (
@@ -52,12 +52,18 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS releases (
   id BIGINT PRIMARY KEY, kind TEXT NOT NULL, version TEXT NOT NULL, size BIGINT NOT NULL,
   sha256 TEXT NOT NULL, file TEXT NOT NULL, all_libraries INTEGER NOT NULL,
-  published_at TEXT NOT NULL, published_by TEXT NOT NULL, withdrawn_at TEXT);
+  published_at TEXT NOT NULL, published_by TEXT NOT NULL, withdrawn_at TEXT,
+  titles INTEGER);
 CREATE INDEX IF NOT EXISTS releases_by_kind ON releases (kind, id);
 CREATE TABLE IF NOT EXISTS release_libraries (
   release_id BIGINT NOT NULL REFERENCES releases (id), library TEXT NOT NULL,
   PRIMARY KEY (release_id, library));
 """
+# What brings a database of an older schema to the next one, keyed by the older schema.
+# SCHEMA above is the newest; a new database gets it whole and needs none of these.
+MIGRATIONS = {
+    "1": ("ALTER TABLE releases ADD COLUMN titles INTEGER",),  # e-book batches (issue 17)
+}
 _POOL_SIZE = 8
 
 
@@ -194,7 +200,15 @@ class Database:
                 conn.execute(statement)
             conn.execute("INSERT INTO meta (name, value) VALUES ('schema', ?) "
                          "ON CONFLICT (name) DO NOTHING", (SCHEMA_VERSION,))
-            found = conn.value("SELECT value FROM meta WHERE name = 'schema'")
+            # FOR UPDATE: two servers starting at once migrate one after the other.
+            found = conn.value("SELECT value FROM meta WHERE name = 'schema'"
+                               + (" FOR UPDATE" if self.postgres else ""))
+            while found in MIGRATIONS:
+                log.info("migrating the database from schema %s", found)
+                for statement in MIGRATIONS[found]:
+                    conn.execute(statement)
+                found = str(int(found) + 1)
+                conn.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (found,))
         if found != SCHEMA_VERSION:
             raise StorageError(f"the database has schema {found}; this server knows "
                                f"{SCHEMA_VERSION}")

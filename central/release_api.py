@@ -1,8 +1,8 @@
 """The kiosks' side of releases: the latest system update for the kiosk's library (`GET
-/api/v1/updates/latest`, as the project's architecture names it; issue 17's batches get
-`/api/v1/batches/latest` beside it), and the release's file, resumable with `Range` and
-`If-Range` (the ETag is the file's SHA-256). FastAPI runs
-these on its worker threads; the file is streamed from disk a chunk at a time.
+/api/v1/updates/latest`, as the project's architecture names it), its e-book batches (`GET
+/api/v1/batches/latest`, and `GET /api/v1/batches`, every live one oldest first), and a
+release's file, resumable with `Range` and `If-Range` (the ETag is the file's SHA-256).
+FastAPI runs these on its worker threads; the file is streamed from disk a chunk at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from central.api import _AUTH_ERRORS, authenticated_kiosk
 from central.ranges import ByteRange, RangeNotSatisfiable, asked_range, if_range_holds
 from central.releases import COPY_CHUNK, Release, ReleaseKind, Releases
-from central.schemas import LatestUpdate, Problem, ReleaseId
+from central.schemas import BatchList, LatestBatch, LatestUpdate, Problem, ReleaseId
 from central.storage import Kiosk
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,32 @@ def latest_update(kiosk: Kiosk = Depends(authenticated_kiosk),
     withdrawn; 204 No Content when there is none."""
     found = store.current(ReleaseKind.SYSTEM, kiosk.library)
     return release_out(found) if found else Response(status_code=204)
+
+
+def batch_out(release: Release) -> LatestBatch:
+    return LatestBatch(id=release.id, batch=release.version, size=release.size,
+                       sha256=release.sha256, url=release.url,
+                       published_at=release.published_at, titles=release.titles or 0)
+
+
+@router.get("/batches/latest", response_model=LatestBatch,
+            responses={**_AUTH_ERRORS, 204: {"description": "no e-book batch published for "
+                                                             "the kiosk's library"}})
+def latest_batch(kiosk: Kiosk = Depends(authenticated_kiosk),
+                 store: Releases = Depends(releases)) -> LatestBatch | Response:
+    """The newest e-book batch for the kiosk's library that is not withdrawn; 204 No Content
+    when there is none. Its file is `url`, resumable like every release's."""
+    found = store.current(ReleaseKind.CATALOGUE, kiosk.library)
+    return batch_out(found) if found else Response(status_code=204)
+
+
+@router.get("/batches", response_model=BatchList, responses=_AUTH_ERRORS)
+def live_batches(kiosk: Kiosk = Depends(authenticated_kiosk),
+                 store: Releases = Depends(releases)) -> BatchList:
+    """Every e-book batch for the kiosk's library that is not withdrawn, oldest first (name
+    order): a kiosk that missed some applies the ones newer than its own in turn."""
+    return BatchList(batches=[batch_out(r) for r in store.live(ReleaseKind.CATALOGUE,
+                                                                 kiosk.library)])
 
 
 _FILE_ANSWERS: dict[int | str, dict[str, Any]] = {**_AUTH_ERRORS,

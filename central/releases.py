@@ -1,12 +1,17 @@
-"""Releases: files published once for kiosks to fetch (a RAUC bundle today; an e-book batch
-later). The rows live in the database (`releases`, `release_libraries`), the files in the
-releases folder (`[central] releases_dir`), one file per release. Runs on whichever thread
-calls it: FastAPI's worker threads, the command line.
+"""Releases: files published once for kiosks to fetch, a RAUC bundle or an e-book batch. The
+rows live in the database (`releases`, `release_libraries`), the files in the releases folder
+(`[central] releases_dir`), one file per release. Runs on whichever thread calls it: FastAPI's
+worker threads, the command line.
 
 A release is for some libraries or for all of them. A kiosk's current release of a kind is the
 most recently published one, not withdrawn, for its library; withdrawing one makes the one
-before it current again. The server stores and serves; it never signs: kiosks check each
-bundle's signature with their own keyring.
+before it current again. The server stores and serves; it never signs and holds no key:
+kiosks check each bundle's signature with their own keyring, and each batch's with their own
+public key.
+
+E-book batches are published in the order of their names (`2026-11`, then `2026-12`): a kiosk
+that missed some applies every live batch of its library oldest first, so a batch that is not
+newer than one live for the same library is refused.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from central.batches import read_batch
 from central.bundles import read_bundle
 from central.db import Conn, Database
 from central.errors import NotFound, ReleaseRefused
 from central.i18n import N_
 from central.storage import utc_now
+from common.batch_names import batch_order, is_older_batch
 from common.files import fsync_dir
 from common.versions import parse_version
 
@@ -37,7 +44,7 @@ INCOMING = "incoming"  # unfinished uploads and copies, beside the published fil
 
 class ReleaseKind(enum.StrEnum):
     SYSTEM = "system"        # a RAUC bundle for the kiosk's root file system (issue 14)
-    CATALOGUE = "catalogue"  # an e-book batch (issue 17): not published yet
+    CATALOGUE = "catalogue"  # an e-book batch .tar (issue 17); its version is the batch name
 
 
 SUFFIXES = {ReleaseKind.SYSTEM: ".raucb", ReleaseKind.CATALOGUE: ".tar"}
@@ -56,6 +63,7 @@ class Release:
     published_at: str
     published_by: str
     withdrawn_at: str | None
+    titles: int | None = None   # an e-book batch's title count; None for a system update
 
     @property
     def url(self) -> str:
@@ -122,8 +130,9 @@ class Releases:
     def publish(self, staged: Staged, kind: ReleaseKind, libraries: Iterable[str],
                 all_libraries: bool, by: str) -> Release:
         """Makes a staged file a release: reads its version from the file itself, refuses an
-        unknown library or a version already published for one of the libraries, then moves
-        the file into place. The staged file is gone afterwards either way."""
+        unknown library or a version already published for one of the libraries (a batch:
+        one not newer than a live batch for one of them), then moves the file into place. The
+        staged file is gone afterwards either way."""
         try:
             return self._publish(staged, kind, tuple(sorted(set(libraries))), all_libraries,
                                  by)
@@ -132,13 +141,14 @@ class Releases:
 
     def _publish(self, staged: Staged, kind: ReleaseKind, libraries: tuple[str, ...],
                  all_libraries: bool, by: str) -> Release:
-        if kind != ReleaseKind.SYSTEM:
-            raise ReleaseRefused(f"publishing {kind} releases is not built yet",
-                                 N_("Only system updates can be published yet."))
         if all_libraries == bool(libraries):
             raise ReleaseRefused("name the libraries (--library NAME, repeated) or say "
                                  "--all-libraries", N_("Choose the libraries, or all libraries."))
-        version = read_bundle(staged.path).version
+        if kind == ReleaseKind.CATALOGUE:
+            batch = read_batch(staged.path)
+            version, titles = batch.batch, batch.titles
+        else:
+            version, titles = read_bundle(staged.path).version, None
         with self.db.write() as conn:
             if conn.postgres:  # ids and the duplicate check, one publisher at a time
                 conn.execute("LOCK TABLE releases IN SHARE ROW EXCLUSIVE MODE")
@@ -149,17 +159,20 @@ class Releases:
                     f"no library named {', '.join(unknown)}; the libraries with kiosks are: "
                     f"{', '.join(sorted(known)) or 'none yet (kiosk-central kiosk add)'}",
                     N_("No library named {name}."), name=", ".join(unknown))
-            _refuse_same_version(conn, kind, version, libraries, all_libraries)
+            if kind == ReleaseKind.CATALOGUE:
+                _refuse_batch_out_of_order(conn, version, libraries, all_libraries)
+            else:
+                _refuse_same_version(conn, kind, version, libraries, all_libraries)
             release_id = int(conn.value("SELECT COALESCE(MAX(id), 0) + 1 FROM releases"))
             file = f"{kind}/{release_id}-{version}{SUFFIXES[kind]}"
             release = Release(release_id, kind, version, staged.size, staged.sha256, file,
                               all_libraries, () if all_libraries else libraries, utc_now(),
-                              by, None)
+                              by, None, titles)
             conn.execute("INSERT INTO releases (id, kind, version, size, sha256, file, "
-                         "all_libraries, published_at, published_by, withdrawn_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                         "all_libraries, published_at, published_by, withdrawn_at, titles) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                          (release.id, str(kind), version, release.size, release.sha256, file,
-                          int(all_libraries), release.published_at, by))
+                          int(all_libraries), release.published_at, by, titles))
             conn.executemany("INSERT INTO release_libraries (release_id, library) VALUES (?, ?)",
                              [(release_id, name) for name in release.libraries])
             # Into place before the commit: a row never points at a missing file.
@@ -191,6 +204,14 @@ class Releases:
                 if release.for_library(library):
                     return release
         return None
+
+    def live(self, kind: ReleaseKind, library: str) -> list[Release]:
+        """Every release of `kind` for a kiosk of `library` that is not withdrawn, oldest
+        first: the batches a kiosk that missed some applies in turn."""
+        with self.db.read() as conn:
+            found = [r for r in _releases(conn, "WHERE kind = ? AND withdrawn_at IS NULL",
+                                          (str(kind),)) if r.for_library(library)]
+        return found[::-1]
 
     def current_for(self) -> dict[int, list[str]]:
         """For each release that is current somewhere, the libraries (with kiosks) whose
@@ -262,10 +283,7 @@ def _refuse_same_version(conn: Conn, kind: ReleaseKind, version: str,
     for other in _releases(conn, "WHERE kind = ? AND withdrawn_at IS NULL", (str(kind),)):
         if parse_version(other.version) != key:
             continue
-        if all_libraries or other.all_libraries:
-            overlap = "all libraries" if other.all_libraries else ", ".join(other.libraries)
-        else:
-            overlap = ", ".join(sorted(set(libraries) & set(other.libraries)))
+        overlap = _overlap(other, libraries, all_libraries)
         if overlap:
             raise ReleaseRefused(
                 f"version {version} is published already for {overlap} (release {other.id}, "
@@ -276,9 +294,42 @@ def _refuse_same_version(conn: Conn, kind: ReleaseKind, version: str,
                 version=version, id=str(other.id))
 
 
+def _refuse_batch_out_of_order(conn: Conn, batch: str, libraries: tuple[str, ...],
+                               all_libraries: bool) -> None:
+    """Refuses a batch that is not newer than every live batch for one of its libraries."""
+    for other in _releases(conn, "WHERE kind = ? AND withdrawn_at IS NULL",
+                           (str(ReleaseKind.CATALOGUE),)):
+        overlap = _overlap(other, libraries, all_libraries)
+        if not overlap or is_older_batch(other.version, batch):
+            continue
+        if batch_order(other.version) == batch_order(batch):
+            raise ReleaseRefused(
+                f"batch {batch} is published already for {overlap} (release {other.id}, "
+                f"{other.version}); give the new batch a newer name (e.g. {batch}b), or "
+                f"withdraw release {other.id} first",
+                N_("Batch {batch} is published already (release {id}). Give the new batch a "
+                   "newer name, or withdraw that release first."),
+                batch=batch, id=str(other.id))
+        raise ReleaseRefused(
+            f"batch {batch} is older than batch {other.version}, published for {overlap} "
+            f"(release {other.id}); kiosks apply batches in name order: give it a newer name, "
+            f"or withdraw release {other.id} first",
+            N_("Batch {batch} is older than batch {newer} (release {id}), which is published "
+               "already. Kiosks apply batches in name order: give it a newer name, or withdraw "
+               "that release first."),
+            batch=batch, newer=other.version, id=str(other.id))
+
+
+def _overlap(other: Release, libraries: tuple[str, ...], all_libraries: bool) -> str:
+    """The libraries both `other` and a new release are for, said for people ('' if none)."""
+    if all_libraries or other.all_libraries:
+        return "all libraries" if other.all_libraries else ", ".join(other.libraries)
+    return ", ".join(sorted(set(libraries) & set(other.libraries)))
+
+
 def _releases(conn: Conn, where: str, params: tuple) -> Iterator[Release]:
     rows = conn.all("SELECT id, kind, version, size, sha256, file, all_libraries, "
-                    f"published_at, published_by, withdrawn_at FROM releases {where} "
+                    f"published_at, published_by, withdrawn_at, titles FROM releases {where} "
                     "ORDER BY id DESC", params)
     if not rows:
         return
@@ -287,7 +338,7 @@ def _releases(conn: Conn, where: str, params: tuple) -> Iterator[Release]:
                                         "ORDER BY library"):
         libraries.setdefault(int(release_id), []).append(library)
     for (release_id, kind, version, size, sha256, file, every, published_at, by,
-         withdrawn_at) in rows:
+         withdrawn_at, titles) in rows:
         yield Release(int(release_id), ReleaseKind(kind), version, int(size), sha256, file,
                       bool(every), tuple(libraries.get(int(release_id), ())), published_at,
-                      by, withdrawn_at)
+                      by, withdrawn_at, None if titles is None else int(titles))

@@ -155,3 +155,21 @@ class LatestUpdate(BaseModel):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     url: str
     published_at: str
+
+
+class LatestBatch(BaseModel):
+    """`GET /api/v1/batches/latest`, and each of `GET /api/v1/batches`: an e-book batch for
+    the kiosk's library (ARCHITECTURE.md). `titles` is its manifest's title count."""
+    id: int
+    batch: str
+    size: int
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    url: str
+    published_at: str
+    titles: int
+
+
+class BatchList(BaseModel):
+    """`GET /api/v1/batches`: every live batch for the kiosk's library, oldest first, so that
+    a kiosk that missed some applies them in turn."""
+    batches: list[LatestBatch]

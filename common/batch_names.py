@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+# What a batch may be called (manifest.json's `batch`): it names files and folders too.
+BATCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _PARTS = re.compile(r"(\d+)|(\D+)", re.ASCII)
 
 

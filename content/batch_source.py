@@ -38,7 +38,7 @@ class BatchSource:
             self._open_tar()
             self._names = set(self._members)
         else:
-            raise BatchError(f"no batch at {self.path}")
+            raise BatchError(f"{self.path} 处没有批次 / no batch at {self.path}")
 
     def __enter__(self) -> "BatchSource":
         return self
@@ -50,7 +50,7 @@ class BatchSource:
     def read_small(self, name: str) -> bytes:
         """manifest.json or its signature."""
         if name not in self._names:
-            raise BatchError(f"the batch has no {name}")
+            raise BatchError(f"批次里没有 {name} / the batch has no {name}")
         with self._open(name) as f:
             data = f.read(MAX_MANIFEST + 1)
         if len(data) > MAX_MANIFEST:
@@ -61,11 +61,14 @@ class BatchSource:
         """The batch holds exactly the manifest, its signature and the files it names."""
         missing = sorted(set(expected) - self._names)
         if missing:
-            raise BatchError(f"the batch lacks {len(missing)} file(s) the manifest names, "
-                             f"first {missing[0]}", BatchProblem.DAMAGED)
+            raise BatchError(f"批次缺少清单列出的 {len(missing)} 个文件，第一个是 {missing[0]}"
+                             "（复制不完整？）/ the batch lacks "
+                             f"{len(missing)} file(s) the manifest names, first {missing[0]}",
+                             BatchProblem.DAMAGED)
         extra = sorted(self._names - set(expected) - {MANIFEST, SIGNATURE})
         if extra:
-            raise BatchError(f"the batch holds {len(extra)} file(s) the manifest does not name, "
+            raise BatchError(f"批次里有 {len(extra)} 个清单没有列出的文件，第一个是 {extra[0]} / "
+                             f"the batch holds {len(extra)} file(s) the manifest does not name, "
                              f"first {extra[0]}", BatchProblem.DAMAGED)
 
     def copy_checked(self, ref: FileRef, destination: Path | None,
@@ -88,10 +91,11 @@ class BatchSource:
                 out.flush()
                 os.fsync(out.fileno())
         if size != ref.size:
-            raise BatchError(f"{ref.path} is not {ref.size} bytes as the manifest says",
-                             BatchProblem.DAMAGED)
+            raise BatchError(f"{ref.path} 不是清单所说的 {ref.size} 字节（已损坏）/ {ref.path} is "
+                             f"not {ref.size} bytes as the manifest says", BatchProblem.DAMAGED)
         if digest.hexdigest() != ref.sha256:
-            raise BatchError(f"{ref.path} does not match its sha256 in the manifest: damaged or "
+            raise BatchError(f"{ref.path} 与清单里的 sha256 不符：已损坏或签名后被改动 / "
+                             f"{ref.path} does not match its sha256 in the manifest: damaged or "
                              "changed after signing", BatchProblem.DAMAGED)
 
     # --- folders and tars -----------------------------------------------------------------
@@ -117,7 +121,8 @@ class BatchSource:
         except (tarfile.TarError, OSError, EOFError) as e:
             # tarfile's own message lists every compression it tried, one per line.
             why = str(e).splitlines()[-1].lstrip("- ") if str(e) else type(e).__name__
-            raise BatchError(f"{self.path.name} is not a readable tar file or batch folder "
+            raise BatchError(f"{self.path.name} 不是可读的批次 tar 文件或文件夹 / "
+                             f"{self.path.name} is not a readable tar file or batch folder "
                              f"({why})") from None
         for member in members:
             name = member.name.removeprefix("./")

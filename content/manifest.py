@@ -12,13 +12,13 @@ import json
 import re
 from dataclasses import dataclass
 
+from common.batch_names import BATCH_NAME
 from content.errors import BatchError
 from content.title import CATEGORIES, FORMATS, Title
 
 FORMAT = 1
 ACTIONS = ("add", "update", "withdraw")
 TITLE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-BATCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 PATH_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
 TEXT_FIELDS = ("isbn", "title", "author", "category", "summary", "valid_from", "valid_until")

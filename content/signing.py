@@ -76,6 +76,7 @@ def verify(manifest: bytes, signature: bytes, public_key_path: Path) -> None:
     try:
         key.verify(signature, manifest)
     except InvalidSignature:
-        raise BatchError("the signature does not match the manifest: the batch was changed "
+        raise BatchError("签名与清单不符：批次在签名后被改动，或不是用本馆的密钥签名的 / the "
+                         "signature does not match the manifest: the batch was changed "
                          "after signing, or signed with another key",
                          BatchProblem.SIGNATURE) from None

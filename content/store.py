@@ -6,10 +6,12 @@
 
 Applying checks the whole batch first: signature, manifest, that it is newer than the current
 batch (an older one would turn titles back; staff may allow it), every file's size and sha256,
-what it claims of the current catalogue, and that its new bytes fit on the data partition. The new version is built beside the others under a
-temporary name (unchanged files hard-linked from the current one, so it costs only its new
-bytes), synced to disk, and only then does `current` change, by renaming a new link over it.
-A refused batch leaves nothing behind; a power cut leaves `current` on a whole version.
+what it claims of the current catalogue, and that its new bytes fit on the data partition.
+The new version is built beside the others under a temporary name (unchanged files
+hard-linked from the current one, so it costs only its new bytes), synced to disk, and only
+then does `current` change, by renaming a new link over it. A refused batch leaves nothing
+behind; a power cut leaves `current` on a whole version; its half-built folder (`.building-`)
+is listed by `leftovers()` and removed at the next apply or the app's next start.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ MB = 1024 * 1024
 RESERVE_MB = 64  # left free on the data partition after a new version: the journal writes there
 CATALOGUE_BYTES_PER_TITLE = 4096  # a new title's rows and index entries, for the space check
 
+ACTION_WORDS = {"update": "更新", "withdraw": "下架"}
 Progress = Callable[[int, int], None]  # (bytes of the batch's files checked so far, their total)
 
 
@@ -147,11 +150,14 @@ class CatalogueStore:
         for entry in manifest.entries:
             exists = entry.id in old
             if entry.action == "add" and exists:
-                raise BatchError(f"title {entry.id} is added but the catalogue has it already "
-                                 "(use update)", BatchProblem.DOES_NOT_FIT)
+                raise BatchError(f"书目 {entry.id} 要新增，但目录里已有（应为 update）/ title "
+                                 f"{entry.id} is added but the catalogue has it already (use "
+                                 "update)", BatchProblem.DOES_NOT_FIT)
             if entry.action != "add" and not exists:
-                raise BatchError(f"title {entry.id} is to be {entry.action}d but the catalogue "
-                                 "has no such title", BatchProblem.DOES_NOT_FIT)
+                raise BatchError(f"书目 {entry.id} 要{ACTION_WORDS[entry.action]}，但目录里没有"
+                                 f"这一种（先应用之前的批次？）/ title {entry.id} is to be "
+                                 f"{entry.action}d but the catalogue has no such title (apply "
+                                 "the batches before it first?)", BatchProblem.DOES_NOT_FIT)
 
     def _check_space(self, manifest: Manifest, current: Path | None) -> None:
         """The new version's own bytes (carried titles are hard links) plus the reserve must
@@ -225,7 +231,8 @@ class CatalogueStore:
         with self._locked():
             current, previous = self.current_dir(), self.previous_dir()
             if previous is None or current is None:
-                raise ContentError("there is no previous catalogue to go back to")
+                raise ContentError("没有可回退的上一个目录 / there is no previous catalogue to "
+                                   "go back to")
             self._point("current", previous.name)
             self._point("previous", current.name)
             log.info("rolled back the catalogue to %s", previous.name)

@@ -196,10 +196,10 @@ class CentralSection:
 
 @dataclass(frozen=True)
 class UpdatesSection:
-    # System updates from the central server (a kiosk flashed from the SD-card image): the
-    # local time when they may be downloaded and the kiosk restarted into them (may pass
-    # midnight: "23:00-03:00"), the download's bandwidth limit in kilobits per second (0: none),
-    # and the space on the data partition a download leaves free, in MB.
+    # The maintenance window for e-book batches and system updates from the central server:
+    # the local time when they may be downloaded, a batch applied and the kiosk restarted into
+    # an update (may pass midnight: "23:00-03:00"), the downloads' bandwidth limit in kilobits
+    # per second (0: none), and the space on the data partition a download leaves free, in MB.
     window: str = option("01:00-05:00", pattern=re.compile(r"^\d\d:\d\d-\d\d:\d\d$"),
                          hint="HH:MM-HH:MM in local time, e.g. 01:00-05:00")
     max_rate_kbps: int = option(0, min=0, max=10_000_000)

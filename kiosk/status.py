@@ -23,6 +23,9 @@ from drivers import discovery
 from drivers.source import parse as parse_source
 from kiosk import __version__, system
 from kiosk.config import Config
+from kiosk.delivery import status as delivery_status
+from kiosk.delivery.releases import ReleaseKind
+from kiosk.delivery.status import DeliveryState
 from kiosk.errors import CentralRequestError, JournalError, KioskError
 from kiosk.i18n import N_
 from kiosk.journal import Journal, reserve
@@ -241,15 +244,20 @@ def check_clock() -> Check:
 
 
 def check_catalogue(config: Config) -> Check:
-    """The e-book catalogue the screens show: which batch, how many titles licensed today."""
+    """The e-book catalogue the screens show: which batch, how many titles licensed today; and
+    a batch from the central server on its way, or the last pull's failure and why."""
     from content.catalogue import Catalogue
     from content.errors import ContentError
     from content.store import CatalogueStore
 
+    pulled = delivery_status.read(config.data_dir, ReleaseKind.CATALOGUE)
+    failed = pulled is not None and pulled.state is DeliveryState.FAILED
     current = CatalogueStore(config.catalogue_dir).current_dir()
     if current is None:
         return Check("ebooks", None, Message(N_("no e-book catalogue yet")),
-                     Message(N_("apply a batch: kiosk content apply BATCH.tar")))
+                     Message(N_("the last pull from the central server failed: {why}"),
+                             {"why": pulled.why or "?"}) if failed and pulled
+                     else Message(N_("apply a batch: kiosk content apply BATCH.tar")))
     try:
         catalogue = Catalogue.open(current)
         try:
@@ -260,8 +268,28 @@ def check_catalogue(config: Config) -> Check:
         return Check("ebooks", False, Message(N_("unreadable: {error}"), {"error": str(e)}),
                      Message(N_("roll back with 'kiosk content rollback', then apply the "
                                 "batch again")))
-    return Check("ebooks", True, Message(N_("{titles} titles licensed today ({version})"),
-                                         {"titles": titles, "version": current.name}))
+    args = {"titles": titles, "version": current.name}
+    if pulled is None:
+        return Check("ebooks", True, Message(N_("{titles} titles licensed today ({version})"),
+                                             args))
+    args |= {"pending": pulled.version or "?", "why": pulled.why or "?",
+             "done": f"{(pulled.done_bytes or 0) / 2**20:.0f}",
+             "total": f"{(pulled.total_bytes or 0) / 2**20:.0f}"}
+    if failed:
+        return Check("ebooks", True,
+                     Message(N_("{titles} titles licensed today ({version}); the last pull "
+                                "from the central server failed: {why}"), args),
+                     Message(N_("the kiosk keeps this catalogue; see journalctl -u kiosk-pull: "
+                                "the next update window tries again")), warning=True)
+    if pulled.state is DeliveryState.DOWNLOADING:
+        summary = N_("{titles} titles licensed today ({version}); batch {pending}: {done} of "
+                     "{total} MB downloaded, the rest in the next update window")
+    elif pulled.state is DeliveryState.DOWNLOADED:
+        summary = N_("{titles} titles licensed today ({version}); batch {pending} is "
+                     "downloaded and applied when nobody is using the kiosk")
+    else:
+        summary = N_("{titles} titles licensed today ({version})")
+    return Check("ebooks", True, Message(summary, args))
 
 
 def check_downloads(config: Config, live=None) -> Check:

@@ -214,7 +214,7 @@ def test_publish_refuses_what_kiosks_could_not_use(capsys, central, update_key, 
     assert code == 2 and "cannot read" in err
     code, _out, err = run(capsys, "release", "publish", bundle, "--kind", "catalogue",
                           "--all-libraries", *conf)
-    assert code == 2 and "not built yet" in err
+    assert code == 2 and "not an e-book batch (.tar made by kiosk content build)" in err
     assert [r.id for r in releases.all()] == [2, 1]
     assert list((releases.incoming).iterdir()) == []  # nothing left behind by refusals
 

@@ -34,6 +34,11 @@ def renamed(batches, tmp_path, name):
     return batch
 
 
+def kiosk(*args):
+    return subprocess.run([sys.executable, "-m", "kiosk", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
 def refusal(call) -> BatchProblem | None:
     with pytest.raises(ContentError) as refused:
         call()
@@ -51,6 +56,13 @@ def test_an_older_batch_is_refused_unless_allowed_and_rollback_is_named(store, b
     assert "比当前目录的批次 2026-11 旧" in str(refused.value)
     assert refusal(lambda: store.check(older, batches.public)) is BatchProblem.OLDER
     assert tree(store.root) == before
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n')
+    said = kiosk("content", "apply", older, "--public-key", batches.public, "--config", config)
+    assert said.returncode == 2 and "--allow-older" in said.stderr
+    said = kiosk("content", "verify", older, "--public-key", batches.public, "--allow-older",
+                 "--config", config)
+    assert said.returncode == 0, said.stderr
     store.check(older, batches.public, allow_older=True)
     assert store.apply(older, batches.public, allow_older=True).batch == "2026-9"
     assert store.current_batch() == "2026-9"
@@ -108,12 +120,13 @@ def test_leftovers_are_listed_then_cleared(store, batches, tmp_path):
     (leftover / "books/half.epub").write_bytes(b"half")
     config = tmp_path / "kiosk.toml"
     config.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n')
-    listed = subprocess.run([sys.executable, "-m", "kiosk", "content", "list", "--json",
-                             "--config", str(config)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60)
+    listed = kiosk("content", "list", "--json", "--config", config)
     assert json.loads(listed.stdout)["leftovers"] == [leftover.name], listed.stderr
     with store._locked():  # an apply running now: its folder is not a leftover to remove
         assert store.clear_leftovers() == []
-    assert store.clear_leftovers() == [leftover.name]
+    from kiosk import config as config_module
+    from kiosk.cli import run_cmd
+    run_cmd._clear_catalogue_leftovers(config_module.load(config))  # as `kiosk run` starts
     assert not leftover.exists() and store.leftovers() == []
+    assert store.clear_leftovers() == []
     assert store.current_batch() == "2026-11"

@@ -7,6 +7,8 @@
     verify BATCH [--allow-older]   check a batch against this kiosk's public key and catalogue
     apply BATCH [--allow-older]    check, then switch the catalogue to include it
     rollback                       back to the catalogue before the last apply
+    pull                           in [updates] window: apply the batches the central server
+                                   publishes, newer than the catalogue's, oldest first
     list [--json]                  the versions kept, which is current, unfinished leftovers
 """
 
@@ -67,6 +69,11 @@ def register(subparsers, common) -> None:
                              help="accept a batch older than the catalogue's (it turns titles "
                                   "back; `rollback` is the usual way back)")
         command.set_defaults(func=func)
+
+    pull = sub.add_parser("pull", parents=[common],
+                          help="inside [updates] window: download and apply the batches the "
+                               "central server publishes (kiosk-pull.service runs it)")
+    pull.set_defaults(func=run_pull)
 
     rollback = sub.add_parser("rollback", parents=[common], help="undo the last apply")
     rollback.set_defaults(func=run_rollback)
@@ -138,6 +145,14 @@ def _ids(args, report) -> None:
         for action in ("added", "updated", "withdrawn"):
             ids = getattr(report, action)
             print(f"  {action}: {' '.join(ids) if ids else '-'}")
+
+
+def run_pull(args) -> int:
+    from kiosk.content_pull import CataloguePull  # requests loads here, not for every action
+
+    result = CataloguePull(load_config(args)).run()
+    print(f"kiosk content pull: {result.message}")
+    return 1 if result.failed else 0
 
 
 def run_rollback(args) -> int:

@@ -1,7 +1,8 @@
 """A release as the central server describes it: the latest system update
-(`GET /api/v1/updates/latest`) now, the latest e-book batch (`GET /api/v1/batches/latest`,
-issue 17) later. Which file, how big, its sha256, where to fetch it. 204 (and 404, which
-another server may answer) means nothing is published. Pure reading of the server's JSON."""
+(`GET /api/v1/updates/latest`), an e-book batch (each of `GET /api/v1/batches`, and `GET
+/api/v1/batches/latest`). Which file, how big, its sha256, where to fetch it. 204 (and 404,
+which another server may answer) means nothing is published. Pure reading of the server's
+JSON."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ NOTHING_PUBLISHED = frozenset({204, 404})
 
 class ReleaseKind(StrEnum):
     SYSTEM = "system"        # a RAUC bundle for the root slots (issue 14)
-    CATALOGUE = "catalogue"  # an e-book batch (issue 17; not fetched yet)
+    CATALOGUE = "catalogue"  # an e-book batch (issue 17, kiosk.content_pull)
 
 
 LATEST = {ReleaseKind.SYSTEM: "/api/v1/updates/latest",

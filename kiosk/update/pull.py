@@ -26,16 +26,16 @@ from kiosk.config import Config
 from kiosk.delivery import download, releases
 from kiosk.delivery import status as delivery
 from kiosk.delivery.download import Downloader, DownloadError, DownloadFailure, Target
+from kiosk.delivery.from_config import central_for, downloader_for
 from kiosk.delivery.releases import Release, ReleaseKind
 from kiosk.delivery.space import MB
 from kiosk.delivery.status import DeliveryState, DeliveryStatus
-from kiosk.delivery.throttle import RateLimit
 from kiosk.errors import CentralRequestError
 from kiosk.update import state
 from kiosk.update.rauc import RaucError
 from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
 from kiosk.update.window import parse_window
-from kiosk.upload.sender import Central, RetryPolicy, read_token
+from kiosk.upload.sender import Central
 
 log = logging.getLogger(__name__)
 KIND = ReleaseKind.SYSTEM
@@ -176,19 +176,12 @@ class Pull:
             return self._failed(f"the central server could not be asked for updates: {e}")
 
     def _central(self) -> Central:
-        s = self.config.central
-        token = read_token(self.config.central_token_path)
-        return Central(s.url, token, timeout=(s.connect_timeout_s, s.timeout_s),
-                       policy=RetryPolicy(s.retries, s.backoff_s, s.retry_budget_s),
-                       sleep=self.sleep, clock=self.clock)
+        return central_for(self.config, sleep=self.sleep, clock=self.clock)
 
     def _downloader(self, central: Central, keep_going: Callable[[], bool]) -> Downloader:
-        u = self.config.updates
-        return Downloader(download_folder(self.config.data_dir), central,
-                          limit=RateLimit.kbps(u.max_rate_kbps, clock=self.clock,
-                                               sleep=self.sleep),
-                          reserve_bytes=u.reserve_mb * MB, keep_going=keep_going,
-                          on_progress=self._progressed)
+        return downloader_for(self.config, download_folder(self.config.data_dir), central,
+                              keep_going=keep_going, on_progress=self._progressed,
+                              sleep=self.sleep, clock=self.clock)
 
     def _settle(self, verdict: Verdict, release: Release | None) -> PullResult:
         self._discard()  # nothing here is to be installed: give the space back
