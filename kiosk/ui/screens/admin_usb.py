@@ -13,6 +13,7 @@ unmounts the stick.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from kivy.clock import Clock
@@ -135,6 +136,18 @@ NO_CATALOGUE = N_("none yet")
 APPLYING = N_("Checking and applying the e-book batch {name}… Do not remove the USB stick.")
 APPLIED = N_("E-book batch {batch} is applied: {added} titles added, {updated} updated, "
              "{withdrawn} withdrawn. The e-book screens show it now.")
+
+
+TWO_LANGUAGES = re.compile(r" ?/ ")  # "中文 / English", also "中文（…）/ English"
+
+
+def in_language(lang: str, why: str) -> str:
+    """The part of a "中文 / English" reason (the content tools' refusals) in `lang`; a reason
+    in one language only, as it is."""
+    parts = TWO_LANGUAGES.split(why, maxsplit=1)
+    if len(parts) < 2 or not any("\u4e00" <= c <= "\u9fff" for c in parts[0]):
+        return why
+    return parts[0] if lang.startswith("zh") else parts[1]
 
 
 BUSY_STATES = (UsbState.INSTALLING, UsbState.RESTARTING, UsbState.APPLYING)
@@ -310,6 +323,7 @@ class UsbUpdatePanel(BoxLayout):
         current = self._catalogue or self.tr(NO_CATALOGUE)
         if state is UsbState.FAILED and self._failure:
             msgid, args = self._failure
+            args = {**args, "why": in_language(self.lang, str(args.get("why", "")))}
             message = self.tr(msgid, current=current, **args)
             if msgid in BATCH_PROBLEMS.values() or msgid == STICK_UNREADABLE:
                 first = self.tr(NOTHING_CHANGED)
