@@ -42,8 +42,7 @@ def helper(tmp_path_factory):
             running.stop()
 
 
-# The large window's screenshots take twice as long (about 25 s): slow, for the full run.
-@pytest.mark.parametrize("size", ["800x480", pytest.param("1920x1080", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("size", ["800x480", "1920x1080"])
 def test_staff_apply_a_batch_from_a_stick_and_the_kiosk_shows_it(tmp_path, helper, size):
     running, batches = helper
     data = tmp_path / "data"
