@@ -15,6 +15,7 @@ from content.errors import BatchProblem
 from kiosk.media.batch_apply import BatchApplied, BatchRefused, BatchTarget, apply_from_stick
 from kiosk.media.client import MediaClient
 from kiosk.media.protocol import Failed, Problem, Scanned
+from tests.conftest import ROOT
 from tests.content_batches import Batches
 from tests.media_stick import Helper, batch_stick_files, mount_options, usb_stick, why_not
 
@@ -116,3 +117,16 @@ def test_the_app_applies_a_batch_from_the_mount_and_refuses_what_it_must(tmp_pat
         finally:
             helper.stop()
     assert sorted(os.listdir(tmp_path / "catalogue" / "versions")) == ["2026-11-1", "2026-12-1"]
+
+
+def test_setup_sh_installs_and_enables_the_helper_on_kiosks_without_rauc_too():
+    """A setup.sh kiosk has no /etc/rauc/system.conf: no condition may keep the units off."""
+    for unit in ("kiosk-media.socket", "kiosk-media.service"):
+        settings = [line for line in (ROOT / "systemd" / unit).read_text().splitlines()
+                    if line and not line.startswith("#")]
+        assert not [line for line in settings if line.startswith("Condition")], unit
+    setup = (ROOT / "setup.sh").read_text()
+    installed = setup.split("KIOSK_UNITS=(", 1)[1].split(")", 1)[0].split()
+    enabled = setup.split("ENABLED_UNITS=(", 1)[1].split(")", 1)[0].split()
+    assert {"kiosk-media.socket", "kiosk-media.service"} <= set(installed)
+    assert "kiosk-media.socket" in enabled
