@@ -97,8 +97,8 @@ KIOSK_UNITS=(kiosk.service kiosk-firstboot.service kiosk-out-of-service.service
              kiosk-wifi.service kiosk-console.service kiosk-upload.service kiosk-upload.timer
              kiosk-data-layout.service kiosk-ssh-host-keys.service kiosk-update-confirm.service
              kiosk-pull.service kiosk-pull.timer kiosk-media.socket kiosk-media.service)
-# kiosk-update-confirm and kiosk-media run only where /etc/rauc/system.conf exists (the image);
-# kiosk-pull runs everywhere (e-book batches), its system-update steps only there.
+# kiosk-update-confirm runs only where /etc/rauc/system.conf exists (the image); kiosk-pull and
+# kiosk-media everywhere (e-book batches), their system-update steps only there.
 ENABLED_UNITS=(kiosk.service kiosk-firstboot.service kiosk-wifi.service kiosk-console.service
                kiosk-upload.timer systemd-timesyncd.service kiosk-ssh-host-keys.service
                kiosk-update-confirm.service kiosk-pull.timer kiosk-media.socket)

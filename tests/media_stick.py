@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from content.signing import keygen, sign
 from tests.conftest import ROOT
+from tests.content_batches import Batches, tar_of
 
 FAKE_RAUC = r'''
 import json, os, sys, time
@@ -95,9 +97,9 @@ def _why_not(fstype: str) -> str | None:
 
 
 @contextmanager
-def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict]):
+def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict | Path]):
     """A loop device with a whole-disk ("superfloppy") file system holding `files` (a dict is
-    written as a stand-in bundle). Yields its device path."""
+    written as a stand-in bundle, a Path's file or folder copied). Yields its device path."""
     image, point = where / "stick.img", where / "writing"
     subprocess.run(["truncate", "-s", "24M", image], check=True)
     mkfs = (["mkfs.vfat", "-n", "KIOSKUSB"] if fstype == "vfat"
@@ -119,6 +121,10 @@ def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict]):
             pytest.skip(reason)
         try:
             for name, content in files.items():
+                if isinstance(content, Path):
+                    copy = shutil.copytree if content.is_dir() else shutil.copyfile
+                    copy(content, point / name)
+                    continue
                 data = json.dumps(content).encode() if isinstance(content, dict) else content
                 (point / name).write_bytes(data)
         finally:
@@ -129,6 +135,21 @@ def usb_stick(where: Path, fstype: str, files: dict[str, bytes | dict]):
             if line.split()[0] == device:  # a helper that failed to unmount: never leak it
                 subprocess.run(["umount", "--lazy", line.split()[1]], check=False)
         subprocess.run(["losetup", "-d", device], check=False)
+
+
+def batch_stick_files(batches: Batches, where: Path) -> dict:
+    """Two months of one library's batches (a tar, a folder), one signed with another key, an
+    update bundle, and what is no batch: a folder without a manifest, a hidden macOS file."""
+    foreign = batches.copy(batches.second, where / "foreign")
+    keygen(where / "other.key", where / "other.pub")
+    sign(foreign / "manifest.json", where / "other.key")
+    (where / "photos").mkdir()
+    return {"2026-11.tar": tar_of(batches.first, where / "2026-11.tar"),
+            "2026-12": batches.second,
+            "foreign-2026-12.tar": tar_of(foreign, where / "foreign.tar"),
+            "kiosk-0.3.0-arm64.raucb": {"version": "0.3.0"},
+            "photos": where / "photos", "notes.txt": b"hello",
+            "._2026-12.tar": b"mac"}
 
 
 def fake_tools(where: Path) -> Path:

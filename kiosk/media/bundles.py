@@ -38,7 +38,7 @@ def top_level(point: Path) -> tuple[list[Path], list[str]]:
 
 
 def describe(path: Path, runner: Runner, running: str | None) -> Bundle:
-    size = path.lstat().st_size if stat.S_ISREG(path.lstat().st_mode) else 0
+    size = _size(path)
     version, why = rauc.bundle_version(path, runner)
     if version is None:
         return Bundle(str(path), path.name, size, None, Problem.NOT_A_BUNDLE, why)
@@ -46,6 +46,16 @@ def describe(path: Path, runner: Runner, running: str | None) -> Bundle:
     if older:
         return Bundle(str(path), path.name, size, version, Problem.OLDER, older)
     return Bundle(str(path), path.name, size, version)
+
+
+def not_installable(path: Path, problem: Problem, why: str) -> Bundle:
+    """A bundle listed without asking rauc (a kiosk without RAUC)."""
+    return Bundle(str(path), path.name, _size(path), None, problem, why)
+
+
+def _size(path: Path) -> int:
+    info = path.lstat()
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
 def not_newer(version: str, running: str | None) -> str | None:

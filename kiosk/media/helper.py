@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kiosk import commands
 from kiosk.commands import Runner
-from kiosk.media import bundles, devices, install
+from kiosk.media import batches, bundles, devices, install
 from kiosk.media.devices import DeviceError
 from kiosk.media.install import LineRunner
 from kiosk.media.mounts import MountError, Mounts, unmount_stale
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 IDLE_EXIT_S = 120.0
 LISTEN_FDS_START = 3
 REBOOT_ARGV = ("systemctl", "reboot")
+NO_RAUC = ("no RAUC configuration here ({}): this kiosk was installed with setup.sh, which "
+           "updates it (./setup.sh install); e-book batches on a stick still work")
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,10 @@ class Connection:
         if request.op is Op.RELEASE:
             self.found.clear()
             return Released(self.mounts.close())
-        if not self.settings.rauc_conf.exists():
-            return Failed(Problem.NOT_FROM_IMAGE, "no RAUC configuration here "
-                          f"({self.settings.rauc_conf}): this kiosk was installed with setup.sh")
         if request.op is Op.SCAN:
             return self.scan()
+        if not self.from_image():
+            return Failed(Problem.NOT_FROM_IMAGE, NO_RAUC.format(self.settings.rauc_conf))
         if request.op is Op.INSTALL:
             return self.install(request.path or "")
         return self.reboot()
@@ -131,9 +132,15 @@ class Connection:
                 unmountable.append(str(e))
                 continue
             paths, names = bundles.top_level(point)
-            found = tuple(bundles.describe(p, self.settings.runner, running) for p in paths)
+            if self.from_image():
+                found = tuple(bundles.describe(p, self.settings.runner, running) for p in paths)
+            else:  # listed, so staff learn why it is not offered; rauc is not even asked
+                found = tuple(bundles.not_installable(p, Problem.NOT_FROM_IMAGE,
+                                                      NO_RAUC.format(self.settings.rauc_conf))
+                              for p in paths)
             self.found.update({b.path: b.version for b in found})
-            sticks.append(Stick(fs.device, fs.label, str(point), found, tuple(names)))
+            sticks.append(Stick(fs.device, fs.label, str(point), found, tuple(names),
+                                tuple(batches.on_stick(point))))
         if not sticks:
             why = "; ".join(unmountable) or "no USB stick with a FAT, exFAT or ext4 file system"
             return Failed(Problem.MOUNT_FAILED if unmountable else Problem.NO_STICK, why)
@@ -178,6 +185,10 @@ class Connection:
             return Failed(Problem.INSTALL_FAILED, f"systemctl reboot failed: {result.why}")
         log.info("rebooting into %s on trial, as asked on the admin screen", self.installed)
         return Rebooting()
+
+    def from_image(self) -> bool:
+        """RAUC is configured: bundles may be installed (a setup.sh kiosk has none)."""
+        return self.settings.rauc_conf.exists()
 
     def running_version(self) -> str | None:
         found = kiosk_release.read_release(self.settings.release)

@@ -27,7 +27,7 @@ class Op(StrEnum):
 
 class Problem(StrEnum):
     """Why a request failed, for the screen to say in the patron's language."""
-    NOT_FROM_IMAGE = "not_from_image"  # no RAUC here: a setup.sh kiosk
+    NOT_FROM_IMAGE = "not_from_image"  # no RAUC here (a setup.sh kiosk): no bundle installs
     NO_STICK = "no_stick"              # no USB partition found
     MOUNT_FAILED = "mount_failed"
     NOT_FOUND = "not_found"            # install of a path no scan of this connection found
@@ -57,12 +57,23 @@ class Bundle:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """An e-book batch at the stick's top level, only found: the app verifies and applies it
+    itself (kiosk.media.batch_apply), reading it through the helper's read-only mount."""
+    path: str     # under the mount the helper made
+    name: str
+    size: int     # bytes: the tar's, or the folder's files' together
+    folder: bool  # a folder with manifest.json, else a tar
+
+
+@dataclass(frozen=True)
 class Stick:
     device: str           # /dev/sda1
     label: str | None
     mount_point: str
     bundles: tuple[Bundle, ...] = ()
-    files: tuple[str, ...] = ()  # every top-level name (for e-book batches later, issue 17)
+    files: tuple[str, ...] = ()  # every top-level name
+    batches: tuple[Batch, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,8 +167,9 @@ def decode_reply(line: bytes) -> Reply:
 def _stick(data: dict) -> Stick:
     bundles = tuple(Bundle(**{**b, "problem": Problem(b["problem"]) if b.get("problem") else None})
                     for b in data.get("bundles") or ())
+    batches = tuple(Batch(**b) for b in data.get("batches") or ())
     return Stick(data["device"], data.get("label"), data["mount_point"], bundles,
-                 tuple(data.get("files") or ()))
+                 tuple(data.get("files") or ()), batches)
 
 
 def _object(line: bytes) -> dict:
@@ -170,6 +182,6 @@ def _object(line: bytes) -> dict:
     return data
 
 
-__all__ = ["Bundle", "Failed", "FINAL", "Installed", "Op", "Problem", "Progress", "ProtocolError",
-           "Rebooting", "Released", "Reply", "Request", "Scanned", "Stick", "encode",
-           "decode_reply", "decode_request"]
+__all__ = ["Batch", "Bundle", "Failed", "FINAL", "Installed", "Op", "Problem", "Progress",
+           "ProtocolError", "Rebooting", "Released", "Reply", "Request", "Scanned", "Stick",
+           "encode", "decode_reply", "decode_request"]

@@ -25,6 +25,7 @@ from kiosk.core import events as ev
 from kiosk.core.events import CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
 from kiosk.demo import hooks, load_samples
 from kiosk.i18n import N_, Translator
+from kiosk.media.batch_apply import BatchTarget
 from kiosk.runtime import Runtime
 from kiosk.ui import boot, typescale
 from kiosk.ui.cover_cache import CoverCache
@@ -157,8 +158,10 @@ class KioskApp(App):
                 name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload, **books)),
             Screen.ADMIN_PIN: (("admin_pin",), lambda: AdminPinScreen(
                 name=Screen.ADMIN_PIN.value, **common)),
-            Screen.ADMIN: (("admin_usb", "admin"), lambda: AdminScreen(name=Screen.ADMIN.value,
-                                                                      **common)),
+            Screen.ADMIN: (("admin_usb", "admin"), lambda: AdminScreen(
+                name=Screen.ADMIN.value, batch_target=BatchTarget(
+                    self.runtime.config.catalogue_dir, self.runtime.config.batch_public_key_path),
+                **common)),
             Screen.OUT_OF_SERVICE: (("out_of_service",), lambda: OutOfServiceScreen(
                 name=Screen.OUT_OF_SERVICE.value, **common)),
         }

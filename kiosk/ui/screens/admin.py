@@ -1,11 +1,12 @@
 """The staff admin screen: the checks `kiosk doctor` makes, live device states, restart, the
 transactions the ILS refused when offline ones were sent later, and those whose result nobody
 knows (a crash, a lost reply), each to mark as dealt with once staff have put it right; and
-the system update from a USB stick (admin_usb.UsbUpdatePanel, in place of the list)."""
+the system update or e-book batch from a USB stick (admin_usb.UsbUpdatePanel, in place of the
+list)."""
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, ListProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty
 
 from kiosk.core import events as ev
 from kiosk.i18n import N_
@@ -42,8 +43,10 @@ COLOURS = {True: (0.15, 0.5, 0.25, 1), False: (0.75, 0.15, 0.1, 1), None: (0.4, 
 class AdminScreen(KioskScreen):
     rows = ListProperty([])
     usb_open = BooleanProperty(False)
+    batch_target = ObjectProperty(None, allownone=True)  # kiosk.media.batch_apply.BatchTarget
     now = 0.0  # the runtime's clock, for "offline for 3 min"
     usb_panel: UsbUpdatePanel | None = None
+    _set_aside: tuple = ()  # the status list and the buttons while the panel shows
 
     def on_view(self, _instance, _view) -> None:
         self.refresh_rows()
@@ -61,8 +64,14 @@ class AdminScreen(KioskScreen):
             return
         self.usb_panel = UsbUpdatePanel(lang=self.lang, translator=self.translator,
                                         keep_alive=lambda: self.send(ev.Touch()),
-                                        when_closed=self.close_usb)
+                                        when_closed=self.close_usb,
+                                        # the status list's e-book check names the new batch
+                                        when_applied=lambda: self.send(ev.RefreshStatus()),
+                                        batch_target=self.batch_target)
         body = self.ids.body
+        # kv's ids are weak references: held here while out of the tree, else the garbage
+        # collector may take them before the panel closes (an e-book batch takes a while).
+        self._set_aside = (self.ids.status.__self__, self.ids.actions.__self__)
         body.remove_widget(self.ids.status)
         body.add_widget(self.usb_panel)
         self.ids.column.remove_widget(self.ids.actions)  # the panel has its own Back
@@ -76,9 +85,10 @@ class AdminScreen(KioskScreen):
             return
         panel.worker.close()
         body = self.ids.body
+        status, actions = self._set_aside
         body.remove_widget(panel)
-        body.add_widget(self.ids.status)
-        self.ids.column.add_widget(self.ids.actions)  # below the list again
+        body.add_widget(status)
+        self.ids.column.add_widget(actions)  # below the list again
         self.usb_open = False
 
     def on_leave(self, *args) -> None:

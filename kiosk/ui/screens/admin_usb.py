@@ -1,24 +1,30 @@
 """The admin screen's "Update from a USB stick" panel: look for sticks, list the update bundles
-on them, install one with a progress bar, then restart into it, or say in the screen's
-language what is wrong and what to do.
+and e-book batches on them, install a bundle with a progress bar and restart into it, or apply
+a batch with a progress bar and say what changed; or say in the screen's language what is
+wrong and what to do.
 
-The panel only shows; the media helper (kiosk.media, root) mounts and installs. Calls go
-through a MediaWorker thread and come back on Kivy's main thread (Clock), so the UI never
-waits on the socket. Closing the panel (Back, or leaving the admin screen) hangs up, and the
-helper unmounts the stick.
+The panel only shows; the media helper (kiosk.media, root) mounts and installs bundles. A
+batch is checked and applied by the app itself (kiosk.media.batch_apply), on the same worker
+thread, so the helper's mount stays while it is read. Calls go through a MediaWorker thread
+and come back on Kivy's main thread (Clock), so the UI never waits on the socket or the
+stick. Closing the panel (Back, or leaving the admin screen) hangs up, and the helper
+unmounts the stick.
 """
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from kivy.clock import Clock
 from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from content.errors import BatchProblem
 from kiosk.i18n import N_
+from kiosk.media.batch_apply import BatchApplied, BatchRefused, apply_from_stick
 from kiosk.media.client import MediaUnavailable
-from kiosk.media.protocol import Failed, Installed, Problem, Progress, Rebooting, Scanned
+from kiosk.media.protocol import Batch, Failed, Installed, Problem, Progress, Rebooting, Scanned
 from kiosk.media.worker import MediaWorker
 from kiosk.ui.typescale import SIZES
 
@@ -33,21 +39,26 @@ class UsbState(StrEnum):
     CHOOSE = "choose"          # bundles listed (maybe none installable)
     INSTALLING = "installing"
     INSTALLED = "installed"
+    APPLYING = "applying"      # an e-book batch checked and applied, with progress
+    APPLIED = "applied"
     RESTARTING = "restarting"
     FAILED = "failed"
 
 
 # Each message id one string (split over lines by implicit concatenation only), so that
 # tests/test_i18n.py finds it in both catalogues.
-UNAVAILABLE = N_("USB updates are not available here: the kiosk's USB helper (kiosk-media.socket) "
-                 "is not running. A kiosk installed with setup.sh is updated with ./setup.sh "
-                 "install instead; on a kiosk from the SD-card image, ask a technician to check "
-                 "kiosk-media.socket.")
+UNAVAILABLE = N_("USB sticks cannot be read here: the kiosk's USB helper (kiosk-media.socket) is "
+                 "not running. Ask a technician to check it (systemctl status "
+                 "kiosk-media.socket); on a kiosk installed with setup.sh, ./setup.sh install "
+                 "sets it up again.")
 SOMETHING_WRONG = N_("Something went wrong: {why}")
 PROBLEMS = {
-    Problem.NOT_FROM_IMAGE: UNAVAILABLE,
+    Problem.NOT_FROM_IMAGE: N_("This kiosk was installed with setup.sh: its system is updated "
+                               "with ./setup.sh install, not from a USB stick. E-book batches "
+                               "on a stick work here."),
     Problem.NO_STICK: N_("No USB stick found. Plug in a stick (FAT32, exFAT or ext4) with the "
-                         "update file (.raucb) at its top level, then press Look again."),
+                         "update file (.raucb) or the e-book batch (.tar, or its folder) at its "
+                         "top level, then press Look again."),
     Problem.MOUNT_FAILED: N_("The USB stick cannot be read. Try another stick, formatted FAT32 or "
                              "exFAT, then press Look again."),
     Problem.NOT_FOUND: N_("The update file is no longer on the stick. Press Look again."),
@@ -66,7 +77,41 @@ PROBLEMS = {
 ROW_PROBLEMS = {
     Problem.OLDER: N_("not newer than this system"),
     Problem.NOT_A_BUNDLE: N_("not an update for this kiosk"),
+    Problem.NOT_FROM_IMAGE: N_("this kiosk is updated with ./setup.sh install"),
 }
+NOTHING_CHANGED = N_("Nothing was changed.")
+# A refused batch: what is wrong, then what to do. {current} is the kiosk's catalogue version,
+# {why} the store's own words (English), for the technician.
+BATCH_PROBLEMS = {
+    BatchProblem.NOT_A_BATCH: N_("This is not an e-book batch that can be read: {why}. Build it "
+                                 "again on the staff PC with kiosk content build, and copy the "
+                                 ".tar it makes to the stick."),
+    BatchProblem.SIGNATURE: N_("This batch is not signed with this library's key, or it was "
+                               "changed after signing. Build it again on the staff PC with the "
+                               "library's signing key (kiosk content build … --key)."),
+    BatchProblem.KEY: N_("This kiosk has no readable key to check batches with: {why}. Ask a "
+                         "technician to install the library's public key as "
+                         "content-signing.pub in the kiosk's data folder."),
+    BatchProblem.OLDER: N_("This batch is older than the kiosk's e-book catalogue ({current}), "
+                           "so it is not applied. To go back, a technician can use kiosk "
+                           "content rollback, or apply it with: kiosk content apply "
+                           "--allow-older BATCH"),
+    BatchProblem.ALREADY_APPLIED: N_("This batch is already the kiosk's e-book catalogue "
+                                     "({current}): there is nothing to do."),
+    BatchProblem.DOES_NOT_FIT: N_("This batch does not fit the kiosk's e-book catalogue "
+                                  "({current}): {why}. A month in between may be missing: "
+                                  "apply the batches in order."),
+    BatchProblem.DAMAGED: N_("The batch on the stick is damaged (a file is missing, cut short "
+                             "or changed): {why}. Copy it to the stick again from the staff "
+                             "PC, then press Look again."),
+    BatchProblem.NO_SPACE: N_("The kiosk's data partition has too little free space for this "
+                              "batch: {why}. Ask a technician to free space (kiosk content "
+                              "list shows the versions kept)."),
+    BatchProblem.BUSY: N_("Another e-book batch is being applied right now (the nightly "
+                          "update). Wait a few minutes, then press Look again."),
+}
+STICK_UNREADABLE = N_("The USB stick could not be read while the batch was applied ({why}). "
+                      "Plug it in again, then press Look again.")
 CANNOT_INSTALL = N_("cannot be installed")
 HEADING = N_("Update from a USB stick")
 LOOK_AGAIN = N_("Look again")
@@ -80,20 +125,47 @@ INSTALLED = N_("Update {version} is installed. Restart now to start it. If it do
 RESTARTING = N_("Restarting…")
 NOTHING_NEWER = N_("This system is {running}. No newer update (.raucb) is on the USB stick.")
 CHOOSE = N_("This system is {running}. Choose the update to install:")
+CHOOSE_ANY = N_("This system is {running}, the e-book catalogue {current}. Choose what to "
+                "install or apply:")
 SIZE_MB = N_("{size} MB")
 VERSION = N_("version {version}")
+APPLY = N_("Apply")
+BATCH_TAR = N_("e-book batch")
+BATCH_FOLDER = N_("e-book batch (folder)")
+NO_CATALOGUE = N_("none yet")
+APPLYING = N_("Checking and applying the e-book batch {name}… Do not remove the USB stick.")
+APPLIED = N_("E-book batch {batch} is applied: {added} titles added, {updated} updated, "
+             "{withdrawn} withdrawn. The e-book screens show it now.")
+
+
+TWO_LANGUAGES = re.compile(r" ?/ ")  # "中文 / English", also "中文（…）/ English"
+
+
+def in_language(lang: str, why: str) -> str:
+    """The part of a "中文 / English" reason (the content tools' refusals) in `lang`; a reason
+    in one language only, as it is."""
+    parts = TWO_LANGUAGES.split(why, maxsplit=1)
+    if len(parts) < 2 or not any("\u4e00" <= c <= "\u9fff" for c in parts[0]):
+        return why
+    return parts[0] if lang.startswith("zh") else parts[1]
+
+
+BUSY_STATES = (UsbState.INSTALLING, UsbState.RESTARTING, UsbState.APPLYING)
 
 
 class UsbUpdatePanel(BoxLayout):
     """Shown in place of the admin screen's status list. `lang`/`translator` follow the
     screen; `keep_alive` is called on every progress step (the admin session stays open
-    while an install runs)."""
+    while an install or a batch runs); `when_applied` after a batch changed the catalogue;
+    `batch_target` says where batches go (None: they are listed, not offered)."""
 
     state = StringProperty(UsbState.LOOKING.value)
     lang = StringProperty("zh_CN")
     translator = ObjectProperty(None)
     keep_alive = ObjectProperty(lambda: None)
     when_closed = ObjectProperty(lambda: None)  # not on_*: Kivy takes those for events
+    when_applied = ObjectProperty(lambda: None)
+    batch_target = ObjectProperty(None, allownone=True)
     heading = StringProperty("")
     message = StringProperty("")
     step = StringProperty("")
@@ -110,6 +182,9 @@ class UsbUpdatePanel(BoxLayout):
         self._failure: tuple[str, dict] | None = None
         self._installed: Installed | None = None
         self._installing: str | None = None
+        self._applying: str | None = None  # the batch's name on the stick
+        self._applied: BatchApplied | None = None
+        self._catalogue: str | None = None  # the catalogue version when last looked
         self.bind(state=self._refresh, lang=self._refresh, translator=self._refresh)
 
     def tr(self, msgid: str, **args) -> str:
@@ -118,9 +193,10 @@ class UsbUpdatePanel(BoxLayout):
     # --- what staff press -----------------------------------------------------------------
 
     def look(self) -> None:
-        if self.state in (UsbState.INSTALLING, UsbState.RESTARTING):
+        if self.state in BUSY_STATES:
             return
         self._scanned = self._failure = None
+        self._catalogue = self.batch_target.current_version() if self.batch_target else None
         self.state = UsbState.LOOKING
         self._refresh()
         self.worker.submit(lambda client, _progress: client.scan(), self._looked)
@@ -133,6 +209,16 @@ class UsbUpdatePanel(BoxLayout):
         self.worker.submit(lambda client, progress: client.install(path, progress),
                            self._installed_or_not, self._progress)
 
+    def apply(self, batch: Batch) -> None:
+        target = self.batch_target
+        if self.state != UsbState.CHOOSE or target is None:
+            return
+        self._applying, self._applied, self.percent, self.step = batch.name, None, 0, ""
+        self.state = UsbState.APPLYING
+        self.worker.submit(lambda _client, progress: apply_from_stick(target, batch.path,
+                                                                      progress),
+                           self._applied_or_not, self._progress)
+
     def restart(self) -> None:
         if self.state != UsbState.INSTALLED:
             return
@@ -140,8 +226,8 @@ class UsbUpdatePanel(BoxLayout):
         self.worker.submit(lambda client, _progress: client.reboot(), self._restarting)
 
     def close(self) -> None:
-        """Back: hang up (the helper unmounts). Not while installing."""
-        if self.state in (UsbState.INSTALLING, UsbState.RESTARTING):
+        """Back: hang up (the helper unmounts). Not while installing or applying."""
+        if self.state in BUSY_STATES:
             return
         self.worker.close()
         self.when_closed()
@@ -157,7 +243,8 @@ class UsbUpdatePanel(BoxLayout):
         self._refresh()
 
     def _progress(self, step: Progress) -> None:
-        # RAUC's own words for each step; its other lines ("idle", errors) are the reply's.
+        # RAUC's own words for each step (its other lines, "idle" or errors, are the reply's),
+        # or the megabytes of a batch checked.
         if step.percent is not None:
             self.percent = step.percent
             self.step = f"{step.percent}%  {step.message}"
@@ -172,6 +259,17 @@ class UsbUpdatePanel(BoxLayout):
             self._fail(reply)
         self._refresh()
 
+    def _applied_or_not(self, result) -> None:
+        self._catalogue = self.batch_target.current_version() if self.batch_target else None
+        if isinstance(result, BatchApplied):
+            self._applied = result
+            self.percent = 100
+            self.state = UsbState.APPLIED
+            self.when_applied()
+        else:
+            self._fail(result)
+        self._refresh()
+
     def _restarting(self, reply) -> None:
         if not isinstance(reply, Rebooting):
             self._fail(reply)
@@ -182,9 +280,17 @@ class UsbUpdatePanel(BoxLayout):
             self._failure = (UNAVAILABLE, {})
         elif isinstance(reply, Failed):
             self._failure = (PROBLEMS[reply.problem], {"why": reply.why})
+        elif isinstance(reply, BatchRefused):
+            self._failure = (self._batch_message(reply), {"why": reply.why})
         else:
             self._failure = (SOMETHING_WRONG, {"why": repr(reply)})
         self.state = UsbState.FAILED
+
+    @staticmethod
+    def _batch_message(refused: BatchRefused) -> str:
+        if refused.problem is not None:
+            return BATCH_PROBLEMS[refused.problem]
+        return STICK_UNREADABLE if refused.unreadable else SOMETHING_WRONG
 
     # --- what it shows ----------------------------------------------------------------------
 
@@ -208,16 +314,31 @@ class UsbUpdatePanel(BoxLayout):
                            running=running or "?")
         if state is UsbState.RESTARTING:
             return self.tr(RESTARTING)
+        if state is UsbState.APPLYING:
+            return self.tr(APPLYING, name=self._applying or "?")
+        if state is UsbState.APPLIED and self._applied is not None:
+            report = self._applied.report
+            return self.tr(APPLIED, batch=report.batch, added=len(report.added),
+                           updated=len(report.updated), withdrawn=len(report.withdrawn))
+        current = self._catalogue or self.tr(NO_CATALOGUE)
         if state is UsbState.FAILED and self._failure:
             msgid, args = self._failure
-            return self.tr(msgid, **args)
+            args = {**args, "why": in_language(self.lang, str(args.get("why", "")))}
+            message = self.tr(msgid, current=current, **args)
+            if msgid in BATCH_PROBLEMS.values() or msgid == STICK_UNREADABLE:
+                first = self.tr(NOTHING_CHANGED)
+                space = "" if first.endswith("。") else " "  # Chinese sentences need none
+                message = f"{first}{space}{message}"
+            return message
         scanned = self._scanned
         if scanned is None:  # CHOOSE comes with what was scanned
             return ""
-        running = scanned.running_version
+        running = scanned.running_version or "?"
+        if any(s.batches for s in scanned.sticks) and self.batch_target is not None:
+            return self.tr(CHOOSE_ANY, running=running, current=current)
         if not any(b.problem is None for s in scanned.sticks for b in s.bundles):
-            return self.tr(NOTHING_NEWER, running=running or "?")
-        return self.tr(CHOOSE, running=running or "?")
+            return self.tr(NOTHING_NEWER, running=running)
+        return self.tr(CHOOSE, running=running)
 
     def _rows(self) -> list[dict]:
         rows: list[dict] = []
@@ -233,4 +354,11 @@ class UsbUpdatePanel(BoxLayout):
                              "can_install": bundle.problem is None,
                              "button_text": self.tr(INSTALL),
                              "install": lambda b=bundle: self.install(b.path, b.version)})
+            for batch in stick.batches:
+                kind = self.tr(BATCH_FOLDER if batch.folder else BATCH_TAR)
+                size = self.tr(SIZE_MB, size=f"{batch.size / 1e6:.1f}")
+                rows.append({"name": batch.name, "detail": f"{kind}, {size}",
+                             "height": row_height(), "button_text": self.tr(APPLY),
+                             "can_install": self.batch_target is not None,
+                             "install": lambda b=batch: self.apply(b)})
         return rows

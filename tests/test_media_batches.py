@@ -1,0 +1,132 @@
+"""E-book batches on a real USB stick: the root helper (its own process, a real loop device it
+mounts read-only) lists them beside update bundles, on a kiosk with RAUC and on one installed
+with setup.sh (no RAUC); the app's side applies one, signed for real, from the helper's mount
+with the real catalogue store, and refuses what it must. Only rauc, systemctl and lsblk's
+"this is USB" stood in (tests/media_stick.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from content.errors import BatchProblem
+from kiosk.media.batch_apply import BatchApplied, BatchRefused, BatchTarget, apply_from_stick
+from kiosk.media.client import MediaClient
+from kiosk.media.protocol import Failed, Problem, Scanned
+from tests.conftest import ROOT
+from tests.content_batches import Batches
+from tests.media_stick import Helper, batch_stick_files, mount_options, usb_stick, why_not
+
+BATCH_NAMES = {"2026-11.tar": False, "2026-12": True, "foreign-2026-12.tar": False}
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory) -> Batches:
+    return Batches(tmp_path_factory.mktemp("batches"), count=24)
+
+
+def stick_with_batches(tmp_path, batches, fstype):
+    reason = why_not(fstype)
+    if reason:
+        pytest.skip(reason)
+    files = tmp_path / "files"
+    files.mkdir()
+    return usb_stick(tmp_path, fstype, batch_stick_files(batches, files))
+
+
+def scanned(client: MediaClient) -> Scanned:
+    reply = client.scan()
+    assert isinstance(reply, Scanned), reply
+    return reply
+
+
+@pytest.mark.parametrize("fstype", ["vfat", "ext4"])
+def test_the_helper_lists_batches_a_tar_or_a_folder_beside_bundles(tmp_path, batches, fstype):
+    with stick_with_batches(tmp_path, batches, fstype) as device:
+        helper = Helper(tmp_path, usb=device.removeprefix("/dev/"))
+        try:
+            with MediaClient(helper.socket_path) as client:
+                [stick] = scanned(client).sticks
+                point = Path(stick.mount_point)
+                assert {"ro", "nosuid", "nodev", "noexec"} <= mount_options(point)
+                found = {b.name: b for b in stick.batches}
+                assert {name: b.folder for name, b in found.items()} == BATCH_NAMES
+                for batch in found.values():
+                    assert batch.path == str(point / batch.name)
+                tar = found["2026-11.tar"]
+                assert tar.size == (point / "2026-11.tar").stat().st_size > 0
+                folder_bytes = sum(p.stat().st_size for p in batches.second.rglob("*")
+                                   if p.is_file())
+                assert found["2026-12"].size == folder_bytes
+                [bundle] = stick.bundles
+                assert bundle.problem is None and bundle.version == "0.3.0"
+        finally:
+            helper.stop()
+
+
+def test_without_rauc_batches_are_listed_and_bundles_are_not_offered(tmp_path, batches):
+    """A kiosk installed with setup.sh: the scan works, rauc is never asked, install refused."""
+    with stick_with_batches(tmp_path, batches, "ext4") as device:
+        helper = Helper(tmp_path, usb=device.removeprefix("/dev/"), from_image=False)
+        try:
+            with MediaClient(helper.socket_path) as client:
+                [stick] = scanned(client).sticks
+                assert {b.name for b in stick.batches} == set(BATCH_NAMES)
+                [bundle] = stick.bundles
+                assert bundle.problem is Problem.NOT_FROM_IMAGE and "setup.sh" in bundle.why
+                refused = client.install(bundle.path)
+                assert isinstance(refused, Failed) and refused.problem is Problem.NOT_FROM_IMAGE
+                assert isinstance(client.reboot(), Failed)
+            assert helper.calls("rauc") == [] and helper.calls("systemctl") == []
+        finally:
+            helper.stop()
+
+
+def test_the_app_applies_a_batch_from_the_mount_and_refuses_what_it_must(tmp_path, batches):
+    """As the admin screen does it: while the connection (and so the mount) stays, the real
+    store checks and applies each batch read from the stick, with progress."""
+    target = BatchTarget(tmp_path / "catalogue", batches.public)
+    with stick_with_batches(tmp_path, batches, "ext4") as device:
+        helper = Helper(tmp_path, usb=device.removeprefix("/dev/"), from_image=False)
+        try:
+            with MediaClient(helper.socket_path) as client:
+                [stick] = scanned(client).sticks
+                paths = {b.name: b.path for b in stick.batches}
+                steps = []
+                first = apply_from_stick(target, paths["2026-11.tar"], steps.append)
+                assert isinstance(first, BatchApplied), first
+                assert len(first.report.added) == 24 and target.current_version() == "2026-11-1"
+                percents = [step.percent for step in steps]
+                assert percents == sorted(set(percents)) and percents[-1] == 100, percents
+                assert len(percents) >= 3, percents  # the bar moves, not only 0 and 100
+                second = apply_from_stick(target, paths["2026-12"], steps.append)
+                assert isinstance(second, BatchApplied), second
+                assert (second.report.updated, second.report.withdrawn) == (
+                    ["000020"], ["000021", "000022"])
+                for name, problem in (("foreign-2026-12.tar", BatchProblem.SIGNATURE),
+                                      ("2026-12", BatchProblem.ALREADY_APPLIED),
+                                      ("2026-11.tar", BatchProblem.OLDER)):
+                    refused = apply_from_stick(target, paths[name], steps.append)
+                    assert isinstance(refused, BatchRefused) and refused.problem is problem, (
+                        name, refused)
+                assert target.current_version() == "2026-12-1"
+                missing = apply_from_stick(target, stick.mount_point + "/gone.tar", steps.append)
+                assert isinstance(missing, BatchRefused) and missing.problem is not None
+        finally:
+            helper.stop()
+    assert sorted(os.listdir(tmp_path / "catalogue" / "versions")) == ["2026-11-1", "2026-12-1"]
+
+
+def test_setup_sh_installs_and_enables_the_helper_on_kiosks_without_rauc_too():
+    """A setup.sh kiosk has no /etc/rauc/system.conf: no condition may keep the units off."""
+    for unit in ("kiosk-media.socket", "kiosk-media.service"):
+        settings = [line for line in (ROOT / "systemd" / unit).read_text().splitlines()
+                    if line and not line.startswith("#")]
+        assert not [line for line in settings if line.startswith("Condition")], unit
+    setup = (ROOT / "setup.sh").read_text()
+    installed = setup.split("KIOSK_UNITS=(", 1)[1].split(")", 1)[0].split()
+    enabled = setup.split("ENABLED_UNITS=(", 1)[1].split(")", 1)[0].split()
+    assert {"kiosk-media.socket", "kiosk-media.service"} <= set(installed)
+    assert "kiosk-media.socket" in enabled
