@@ -90,7 +90,10 @@ def test_staff_restart_by_real_pointer_input(tmp_path):
         first = wait_for_frame(marker, app)
         pointer = Pointer("Library kiosk", app=app)
         pointer.wait(pointer.shows(*ATTRACT), "the attract screen drawn")
-        pointer.press((400, 240), "the attract screen")  # touch to start
+        # Touch to start, and wait for the home screen: the attract screen changes by itself,
+        # and a hold that came before the session started would journal no session row.
+        attract = pointer.shows(*ATTRACT)
+        pointer.press((400, 240), "the attract screen", until=lambda: not attract())
         pointer.hold((20, 20), "the staff corner", until=pointer.shows(*PIN_PAD))
         for digit, at in zip("1234", [(467, 117), (595, 117), (723, 117), (467, 199)]):
             pointer.press(at, f"PIN key {digit}")  # each adds a dot
