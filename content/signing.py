@@ -52,6 +52,25 @@ def load_public(path: Path) -> Ed25519PublicKey:
     return key
 
 
+def public_key_pem(data: bytes) -> bytes:
+    """`data` as the PEM of an Ed25519 public key, re-encoded (one canonical form whatever line
+    ends or byte-order mark a PC added); ContentError saying what it is instead."""
+    if b"PRIVATE KEY" in data:
+        raise ContentError("this is the private key: it signs the batches and must never leave "
+                           "the staff PC. Put the public key (content-signing.pub) here instead",
+                           BatchProblem.KEY)
+    try:
+        key = serialization.load_pem_public_key(data.removeprefix(b"\xef\xbb\xbf"))
+    except (ValueError, TypeError):
+        raise ContentError("not a public key in PEM form: copy content-signing.pub as "
+                           "'kiosk content keygen' wrote it", BatchProblem.KEY) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ContentError("a public key, but not an Ed25519 one as 'kiosk content keygen' "
+                           "makes", BatchProblem.KEY)
+    return key.public_bytes(serialization.Encoding.PEM,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def _load(path: Path, which: str, parse):
     try:
         return parse(Path(path).read_bytes())

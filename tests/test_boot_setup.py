@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from content.signing import keygen
 from kiosk import boot_report
 from kiosk.boot_report import BootProblem
 from kiosk.bootsetup import ssh_keys, wifi
@@ -142,6 +143,59 @@ def test_a_token_that_cannot_be_stored_stays_on_the_card(box):
     report = boot(box)
     assert (box / "boot" / "central.token").read_text() == TOKEN
     assert "cannot store it" in report.problems[0].message
+
+
+# --- content-signing.pub -----------------------------------------------------------------------
+
+@pytest.fixture
+def library_key(tmp_path_factory):
+    """The library's batch-signing key pair, as staff make it on their PC."""
+    folder = tmp_path_factory.mktemp("keys")
+    keygen(folder / "library.key", folder / "content-signing.pub")
+    return folder / "content-signing.pub"
+
+
+@needs_root
+def test_the_librarys_public_key_is_installed_for_the_kiosk_user_and_stays_on_the_card(
+        box, library_key):
+    card = box / "boot" / "content-signing.pub"
+    card.write_bytes(b"\xef\xbb\xbf" + library_key.read_bytes().replace(b"\n", b"\r\n"))
+    report = boot(box)
+    stored = box / "data" / "content-signing.pub"
+    assert stored.read_bytes() == library_key.read_bytes()
+    assert mode(stored) == 0o644 and (stored.stat().st_uid, stored.stat().st_gid) == owner_ids()
+    assert card.exists(), "a public key is no secret: it stays for the technician to see"
+    assert report.ok and any("e-book batch signing key installed" in line
+                             for line in report.applied), report.applied
+    again = boot(box)  # every boot: the same key changes nothing
+    assert again.ok and not any("signing key" in line for line in again.applied), again.applied
+
+
+def test_a_new_public_key_on_the_card_replaces_the_old_one_and_says_so(box, library_key,
+                                                                        tmp_path):
+    keygen(tmp_path / "old.key", tmp_path / "old.pub")
+    (box / "data" / "content-signing.pub").write_bytes((tmp_path / "old.pub").read_bytes())
+    shutil.copy(library_key, box / "boot" / "content-signing.pub")
+    report = boot(box)
+    assert (box / "data" / "content-signing.pub").read_bytes() == library_key.read_bytes()
+    assert any("replaced" in line for line in report.applied), report.applied
+
+
+@pytest.mark.parametrize("content, why", [
+    (b"", "not a public key"),
+    (b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+     "private key"),
+    (b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA technician@pc\n", "not a public key"),
+])
+def test_a_bad_public_key_is_a_problem_and_the_installed_one_is_kept(box, library_key,
+                                                                     content, why):
+    installed = box / "data" / "content-signing.pub"
+    shutil.copy(library_key, installed)
+    (box / "boot" / "content-signing.pub").write_bytes(content)
+    report = boot(box)
+    assert installed.read_bytes() == library_key.read_bytes()
+    assert [p.file for p in report.problems] == ["content-signing.pub"], report.problems
+    assert why in report.problems[0].message, report.problems[0].message
 
 
 # --- wifi.toml -------------------------------------------------------------------------------

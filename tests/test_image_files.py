@@ -133,7 +133,8 @@ def test_the_readme_is_chinese_first_then_english():
     english = text.index("Library self-service kiosk")
     assert first_chinese < 10 < english
     assert not re.search(r"[\u4e00-\u9fff]", text[english:]), "Chinese in the English part"
-    for name in ("kiosk.toml", "wifi.toml", "authorized_keys", "kiosk-boot.env", "config.txt",
+    for name in ("kiosk.toml", "wifi.toml", "authorized_keys", "content-signing.pub",
+                 "kiosk-boot.env", "config.txt",
                  "u-boot.bin", "boot.scr", "docs/image.md"):
         assert text.count(name) >= 2, name  # in both languages
 

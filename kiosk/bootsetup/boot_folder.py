@@ -12,7 +12,8 @@ KIOSK_TOML = "kiosk.toml"
 CENTRAL_TOKEN = "central.token"
 WIFI_TOML = "wifi.toml"
 AUTHORIZED_KEYS = "authorized_keys"
-FILES = (KIOSK_TOML, CENTRAL_TOKEN, WIFI_TOML, AUTHORIZED_KEYS)
+CONTENT_SIGNING_KEY = "content-signing.pub"
+FILES = (KIOSK_TOML, CENTRAL_TOKEN, WIFI_TOML, AUTHORIZED_KEYS, CONTENT_SIGNING_KEY)
 MAX_BYTES = 64 * 1024  # far above any of them; a larger file is not one of ours
 
 

@@ -25,6 +25,7 @@ from kiosk.bootsetup import (
     host_keys,
     hostname,
     ntp,
+    signing_key,
     ssh_keys,
     token,
     wifi,
@@ -70,6 +71,8 @@ def run(paths: BootPaths = BootPaths(), *, boot_dir: Path | None = None,
             outcome, reload_network=lambda: reload_networkd(paths, runner, outcome))),
         (boot_folder.AUTHORIZED_KEYS, lambda: ssh_keys.install(
             boot_dir, paths.authorized_keys_dir, outcome)),
+        (boot_folder.CONTENT_SIGNING_KEY, lambda: signing_key.install(
+            boot_dir, config.batch_public_key_path, owner, outcome)),
         ("hostname", lambda: hostname.apply(
             config.kiosk.id, paths.etc_hostname, paths.etc_hosts, root_writable, outcome,
             set_name=set_hostname, current_name=current_hostname)),
