@@ -25,7 +25,7 @@ from kiosk import __version__, system
 from kiosk.config import Config
 from kiosk.delivery import status as delivery_status
 from kiosk.delivery.releases import ReleaseKind
-from kiosk.delivery.status import DeliveryState
+from kiosk.delivery.status import DeliveryState, DeliveryStatus
 from kiosk.errors import CentralRequestError, JournalError, KioskError
 from kiosk.i18n import N_
 from kiosk.journal import Journal, reserve
@@ -270,8 +270,7 @@ def check_catalogue(config: Config) -> Check:
                                 "batch again")))
     args = {"titles": titles, "version": current.name}
     if pulled is None:
-        return Check("ebooks", True, Message(N_("{titles} titles licensed today ({version})"),
-                                             args))
+        pulled = DeliveryStatus(DeliveryState.IDLE)  # never pulled: nothing on its way
     args |= {"pending": pulled.version or "?", "why": pulled.why or "?",
              "done": f"{(pulled.done_bytes or 0) / 2**20:.0f}",
              "total": f"{(pulled.total_bytes or 0) / 2**20:.0f}"}
@@ -281,6 +280,13 @@ def check_catalogue(config: Config) -> Check:
                                 "from the central server failed: {why}"), args),
                      Message(N_("the kiosk keeps this catalogue; see journalctl -u kiosk-pull: "
                                 "the next update window tries again")), warning=True)
+    if not config.batch_public_key_path.is_file():
+        return Check("ebooks", True, Message(N_("{titles} titles licensed today ({version})"),
+                                             args),
+                     Message(N_("no key for new batches ({path}): copy the library's "
+                                "content-signing.pub onto the boot folder (installed at the "
+                                "next boot) or to that path"),
+                             {"path": str(config.batch_public_key_path)}), warning=True)
     if pulled.state is DeliveryState.DOWNLOADING:
         summary = N_("{titles} titles licensed today ({version}); batch {pending}: {done} of "
                      "{total} MB downloaded, the rest in the next update window")

@@ -1,5 +1,6 @@
 """Status checks and `kiosk doctor` against real servers on 127.0.0.1 and real journal files."""
 
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -107,6 +108,20 @@ def test_the_ebook_check_names_the_catalogue_or_its_damage(tmp_path):
     (config.catalogue_dir / "current/catalogue.sqlite3").write_bytes(b"damaged" * 100)
     check = status.check_catalogue(config)
     assert check.ok is False and "kiosk content rollback" in check.advice.english
+
+
+def test_the_ebook_check_warns_when_the_kiosk_has_no_key_for_new_batches(tmp_path):
+    from content.store import CatalogueStore
+    from tests.content_batches import Batches
+    config = make_config(tmp_path, "")
+    batches = Batches(tmp_path / "batches")
+    CatalogueStore(config.catalogue_dir).apply(batches.first, batches.public)
+    check = status.check_catalogue(config)  # applied by hand with a key given on the command line
+    assert check.ok and check.warning, check
+    assert "content-signing.pub" in check.advice.english and "boot" in check.advice.english
+    shutil.copy(batches.public, config.batch_public_key_path)
+    check = status.check_catalogue(config)
+    assert check.ok and not check.warning, check
 
 
 def test_servers_that_do_not_answer_are_faults_with_advice(tmp_path, closed_port, central_server):
