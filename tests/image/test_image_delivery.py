@@ -12,6 +12,10 @@
    the admin screen asks) lists it, and RAUC's pre-install handler refuses it as older than the
    running system; the kiosk user cannot install with rauc behind the helper's back (the D-Bus
    policy).
+3. E-book batches (issue 17): the library's public key is on the boot partition, as a
+   technician gives it; a batch published once on the central server is pulled and applied by
+   the same nightly service as the kiosk user, and a FAT stick holding the next month's batch
+   is listed by the media helper (this machine's own kernel has no vfat; the guest's has).
 
 Slow and root only: marker `image` (`./setup.sh image --check`). Timings go to
 artifacts/i14/delivery-timings.txt, what the kiosk said to artifacts/i14/delivery-*.txt.
@@ -30,6 +34,7 @@ from central.config import CentralConfig
 from central.storage import Storage
 from tests.central_server import add_kiosk, serve
 from tests.conftest import ROOT
+from tests.content_batches import Batches, tar_of
 from tests.image import conftest as image_conftest
 from tests.image import test_update as update
 from tests.image import vm
@@ -94,7 +99,21 @@ def bundles():
 
 
 @pytest.fixture(scope="module")
-def kiosk(central):
+def batches():
+    """2026-11 (40 titles) and 2026-12 (5 added, 1 updated, 2 withdrawn) as tars, signed with
+    the library's key."""
+    work = image_conftest.image_out() / "check" / "delivery-batches"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    with timed("e-book batches: build and sign"):
+        made = Batches(work, count=40)
+        made.tars = {"2026-11": tar_of(made.first, work / "2026-11.tar"),
+                     "2026-12": tar_of(made.second, work / "2026-12.tar")}
+    return made
+
+
+@pytest.fixture(scope="module")
+def kiosk(central, batches):
     token = add_kiosk(central.storage, KIOSK_ID, LIBRARY)
     folder = image_conftest.workdir("delivery")
     machine = vm.Vm(image_conftest.find_image(image_conftest.image_out()), folder, usb=True)
@@ -106,6 +125,7 @@ def kiosk(central):
         f'[central]\nurl = "http://10.0.2.2:{central.port}"\n\n'
         f'[updates]\nwindow = "00:00-24:00"\nmax_rate_kbps = {RATE_KBPS}\n').encode())
     machine.put_boot_file("central.token", (token + "\n").encode())
+    machine.put_boot_file("content-signing.pub", batches.public.read_bytes())
     machine.start()
     try:
         with timed("first boot (slot A): QEMU start to slot marked good"):
@@ -221,6 +241,48 @@ def test_an_older_bundle_on_a_usb_stick_is_refused(kiosk, bundles):
     save("delivery-rauc-journal.txt", rauc_said)
     assert f"{OLDER} is older than the running system" in rauc_said, rauc_said
     assert slot_and_version(kiosk) == before, "the refused bundle changed the running system"
+
+
+def test_a_published_batch_is_pulled_and_applied_and_a_stick_batch_is_listed(kiosk, central,
+                                                                             batches):
+    with timed("batch 2026-11: kiosk-central batch publish"):
+        published = central.cli("batch", "publish", str(batches.tars["2026-11"]),
+                                "--library", LIBRARY)
+    save("delivery-batch-publish.txt", published.stdout + published.stderr)
+    assert published.returncode == 0, published.stdout + published.stderr
+    with timed("batch 2026-11: the nightly pull downloads and applies it"):
+        pulled = kiosk.ssh("systemctl start kiosk-pull.service", timeout=900)
+    said = journal(kiosk)
+    save("delivery-batch-pull.txt", said)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr + said
+    listed = kiosk.ssh("runuser -u kiosk -- kiosk content list")
+    save("delivery-batch-list.txt", listed.stdout + listed.stderr)
+    assert listed.stdout.startswith("current  2026-11-1") and " 40 titles" in listed.stdout, \
+        listed.stdout + listed.stderr + said
+    assert not kiosk.ssh("find /var/lib/kiosk/delivery/catalogue -name '*.tar*'").stdout, \
+        "the applied batch's file was kept"
+    doctor = kiosk.ssh("kiosk doctor", timeout=300)
+    save("delivery-batch-doctor.txt", doctor.stdout + doctor.stderr)
+    assert "2026-11-1" in doctor.stdout, doctor.stdout
+
+    stick = image_conftest.image_out() / "check" / "delivery-batch-stick.img"
+    stick.unlink(missing_ok=True)
+    subprocess.run(["truncate", "-s", "64M", str(stick)], check=True)
+    subprocess.run(["mkfs.vfat", "-n", "BATCHES", str(stick)], check=True, capture_output=True)
+    subprocess.run(["mcopy", "-i", str(stick), str(batches.tars["2026-12"]), "::"], check=True)
+    with timed("USB stick with a batch: plug in, scan"):
+        kiosk.monitor(f"drive_add 0 if=none,id=batches,format=raw,file={stick}")
+        kiosk.monitor("device_add usb-storage,bus=xhci.0,drive=batches,id=batchesdev,"
+                      "removable=on")
+        deadline = time.monotonic() + 120
+        while True:
+            scanned = kiosk.ssh("runuser -u kiosk -- kiosk media scan", timeout=300)
+            if "2026-12.tar" in scanned.stdout or time.monotonic() > deadline:
+                break
+            time.sleep(5)
+    save("delivery-batch-usb-scan.txt", scanned.stdout + scanned.stderr)
+    assert "2026-12.tar" in scanned.stdout, scanned.stdout + scanned.stderr
+    assert not kiosk.ssh("findmnt -rn | grep kiosk-media").stdout, "left mounted after the scan"
 
 
 def slot_and_version(machine: vm.Vm) -> list[str]:
