@@ -290,6 +290,23 @@ def test_doctor_runs_on_the_installed_kiosk(booted):
     assert doctor.stdout.strip(), doctor.stderr
 
 
+def test_batches_reach_a_kiosk_installed_with_setup_sh(booted):
+    """No RAUC here: the nightly pull and the USB helper are still on for e-book batches, and a
+    pull run by hand does its batch step (no server is set) while the system-update steps say
+    there is nothing for them."""
+    for unit in ("kiosk-pull.timer", "kiosk-media.socket"):
+        assert booted.show(unit, "ActiveState")["ActiveState"] == "active", unit
+    with phase("systemctl start kiosk-pull (no server, no RAUC)"):
+        booted.run("systemctl", "start", "kiosk-pull.service", timeout=300)
+    said = booted.journal("kiosk-pull.service")
+    assert "no server to pull e-book batches from" in said, said
+    scanned = booted.run("runuser", "-u", "kiosk", "--", "kiosk", "media", "scan", check=False,
+                         timeout=120)
+    told = scanned.stdout + scanned.stderr
+    (OUT / "system-test-media-scan.txt").write_text(f"$ kiosk media scan\n{told}")
+    assert "kiosk-media.socket" not in told and "USB" in told, told  # the helper answered
+
+
 def screenshot(kiosk: container.Booted, name: str) -> Path:
     return xwd_to_png(kiosk.path("/run/xvfb/Xvfb_screen0"), OUT / name)
 
