@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 
 from common.batch_names import BATCH_NAME
+from common.categories import CATEGORIES
 from content.errors import BatchError
-from content.title import CATEGORIES, FORMATS, Title
+from content.title import FORMATS, Title
 
 FORMAT = 1
 ACTIONS = ("add", "update", "withdraw")

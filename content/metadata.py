@@ -17,11 +17,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.categories import CATEGORIES
 from content.errors import BatchError
 from content.isbn import normalise_isbn
 from content.manifest import ACTIONS, TITLE_ID
 from content.staff_text import CellValueError, bilingual
-from content.title import CATEGORIES
 
 REQUIRED = ("id", "title", "author", "category", "file", "valid_from", "valid_until")
 OPTIONAL = ("isbn", "summary", "cover", "action")

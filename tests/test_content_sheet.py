@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from common.categories import CATEGORIES
 from content.build import build_batch
 from content.catalogue import Catalogue
 from content.errors import BatchError
 from content.metadata import SheetDateError, sheet_date
 from content.signing import keygen
 from content.store import CatalogueStore
-from content.title import CATEGORIES
 from tests.conftest import ROOT
 from tests.property_budget import PARSER_BUDGET
 
