@@ -165,19 +165,19 @@ def tables(report: TitleReport, tr: Translator, language: str) -> list[ReportTab
         rows=[(e.library, e.title_id, e.title, e.author, category(e.category),
                e.valid_until.isoformat(),
                (e.valid_until - report.today).days, e.kiosks) for e in report.ending],
-        sheet=t("Licences ending"), widths=(16, 10, 32, 16, 12, 12, 10, 8), frozen="D4")
+        sheet=t("Licences ending"), widths=(16, 10, 32, 16, 20, 12, 10, 8), frozen="D4")
     viewed = ReportTable(
         title=t("Most viewed e-books"), period=month,
         header=tuple(t(c) for c in VIEWED_COLUMNS),
         rows=[(rank, u.title_id, u.title, u.author, category(u.category), u.views,
                u.downloads)
               for rank, u in enumerate(report.most_viewed, start=1)],
-        sheet=t("Most viewed"), widths=(6, 10, 32, 16, 12, 10, 10), frozen="D4")
+        sheet=t("Most viewed"), widths=(6, 10, 32, 16, 20, 10, 10), frozen="D4")
     downloaded = ReportTable(
         title=t("Most downloaded e-books"), period=month,
         header=tuple(t(c) for c in DOWNLOADED_COLUMNS),
         rows=[(rank, u.title_id, u.title, u.author, category(u.category), u.downloads,
                u.views)
               for rank, u in enumerate(report.most_downloaded, start=1)],
-        sheet=t("Most downloaded"), widths=(6, 10, 32, 16, 12, 10, 10), frozen="D4")
+        sheet=t("Most downloaded"), widths=(6, 10, 32, 16, 20, 10, 10), frozen="D4")
     return [ending, viewed, downloaded]
