@@ -7,6 +7,7 @@ import pytest
 
 from common.categories import CATEGORIES, category_name
 from tests.conftest import ROOT
+from tests.test_import_layers import SHIPPED
 
 
 @pytest.mark.parametrize(("key", "language", "name"), [
@@ -19,9 +20,7 @@ def test_a_category_by_its_name_in_the_readers_language(key, language, name):
 
 def test_the_table_is_defined_once_and_imported_from_the_base_package():
     defined, imported_elsewhere = [], []
-    for path in sorted(ROOT.glob("*/**/*.py")):
-        if ".venv" in path.parts or "tests" in path.parts:
-            continue
+    for path in sorted(p for part in SHIPPED for p in (ROOT / part).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == "CATEGORIES" for t in node.targets):
