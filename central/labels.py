@@ -1,7 +1,8 @@
-"""What the kiosks' event and outcome keys mean, in the staff's words, for the figures page.
+"""What the kiosks' event, outcome and e-book category keys mean, in the staff's words, for
+the figures page.
 
-The keys are what kiosks upload (the journal's kinds and outcomes); one not listed here is shown
-as it came, so a newer kiosk's figures still appear.
+The keys are what kiosks upload (the journal's kinds and outcomes, the catalogue's categories);
+one not listed here is shown as it came, so a newer kiosk's figures still appear.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from central.i18n import N_
+from common.categories import category_name
 
 EVENTS = {
     "session": N_("Visit"),
@@ -52,3 +54,8 @@ def event_label(t: Callable[..., str], event: str) -> str:
 
 def outcome_label(t: Callable[..., str], outcome: str) -> str:
     return t(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome
+
+
+def category_label(t: Callable[..., str], language: str, category: str) -> str:
+    """A category in `language`, or that a title has none (its catalogue never came)."""
+    return category_name(category, language) if category else t("(no category)")

@@ -21,7 +21,7 @@ from central import charts, fleet, reports, title_report
 from central.auth import check_password, dummy_password_check, new_csrf_token, same_secret
 from central.figures import Figures, Selection, gather
 from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
-from central.labels import event_label, outcome_label
+from central.labels import category_label, event_label, outcome_label
 from central.releases import Release, ReleaseKind
 from central.storage import Kiosk, Storage, User
 from central.title_report import TitleReport
@@ -197,20 +197,22 @@ def figures_page(request: Request) -> HTMLResponse:
     user = _user(request)
     selection, kiosks, errors = _selection(request, user)
     figures = gather(_storage(request), selection, kiosks)
-    t = request.app.state.translator.bound(_language(request))
+    language = _language(request)
+    t = request.app.state.translator.bound(language)
     query = urlencode([("from", selection.first_day.isoformat()),
                        ("to", selection.last_day.isoformat()),
                        *(("kiosk", k) for k in selection.kiosk_ids
                          if request.query_params.getlist("kiosk"))])
     return _render(request, "figures.html", {
         "event_label": event_label, "outcome_label": outcome_label,
-        "user": user, "page": "figures", "selection": selection, "kiosks": kiosks,
+        "category_label": category_label, "user": user, "page": "figures",
+        "selection": selection, "kiosks": kiosks,
         "asked": set(request.query_params.getlist("kiosk")), "errors": errors,
-        "figures": figures, "charts": _charts(figures, t), "query": query,
-        "report": reports.table(figures, request.app.state.translator, _language(request))})
+        "figures": figures, "charts": _charts(figures, t, language),
+        "query": query, "report": reports.table(figures, request.app.state.translator, language)})
 
 
-def _charts(figures: Figures, t) -> dict:
+def _charts(figures: Figures, t, language: str) -> dict:
     loans_returns = [charts.Series(t("Loans"), "s-loans"), charts.Series(t("Returns"), "s-returns")]
     ebook = [charts.Series(t("Views"), "s-views"), charts.Series(t("QR scans"), "s-qr"),
              charts.Series(t("Downloads"), "s-downloads")]
@@ -231,7 +233,7 @@ def _charts(figures: Figures, t) -> dict:
              [u.downloads for u in figures.titles]],
             title=t("E-books by title"), empty_text=empty),
         "categories": charts.horizontal_bars(
-            [u.label or t("(no category)") for u in figures.categories], ebook,
+            [category_label(t, language, u.label) for u in figures.categories], ebook,
             [[u.views for u in figures.categories], [u.qr_scans for u in figures.categories],
              [u.downloads for u in figures.categories]],
             title=t("E-books by category"), empty_text=empty),

@@ -18,6 +18,7 @@ from central.figures import TOP_TITLES
 from central.i18n import N_, Translator
 from central.reports import ReportTable
 from central.storage import Kiosk, Storage
+from common.categories import category_name
 
 ENDING_DAYS = 30
 
@@ -146,9 +147,13 @@ DOWNLOADED_COLUMNS = (N_("Rank"), N_("Title ID"), N_("Title"), N_("Author"), N_(
 
 
 def tables(report: TitleReport, tr: Translator, language: str) -> list[ReportTable]:
-    """The three tables, for the page, the CSV file and the workbook's three sheets."""
+    """The three tables, for the page, the CSV file and the workbook's three sheets, with
+    each category by its name in `language`."""
     def t(msgid: str, **args: str) -> str:
         return tr.tr(language, msgid, **args)
+
+    def category(key: str) -> str:
+        return category_name(key, language)
 
     month = t("Period: {first} to {last}", first=report.month.first_day.isoformat(),
               last=report.month.last_day.isoformat())
@@ -157,19 +162,22 @@ def tables(report: TitleReport, tr: Translator, language: str) -> list[ReportTab
         period=t("Licence ends from {first} to {last}", first=report.today.isoformat(),
                  last=report.ending_by.isoformat()),
         header=tuple(t(c) for c in ENDING_COLUMNS),
-        rows=[(e.library, e.title_id, e.title, e.author, e.category, e.valid_until.isoformat(),
+        rows=[(e.library, e.title_id, e.title, e.author, category(e.category),
+               e.valid_until.isoformat(),
                (e.valid_until - report.today).days, e.kiosks) for e in report.ending],
-        sheet=t("Licences ending"), widths=(16, 10, 32, 16, 12, 12, 10, 8), frozen="D4")
+        sheet=t("Licences ending"), widths=(16, 10, 32, 16, 20, 12, 10, 8), frozen="D4")
     viewed = ReportTable(
         title=t("Most viewed e-books"), period=month,
         header=tuple(t(c) for c in VIEWED_COLUMNS),
-        rows=[(rank, u.title_id, u.title, u.author, u.category, u.views, u.downloads)
+        rows=[(rank, u.title_id, u.title, u.author, category(u.category), u.views,
+               u.downloads)
               for rank, u in enumerate(report.most_viewed, start=1)],
-        sheet=t("Most viewed"), widths=(6, 10, 32, 16, 12, 10, 10), frozen="D4")
+        sheet=t("Most viewed"), widths=(6, 10, 32, 16, 20, 10, 10), frozen="D4")
     downloaded = ReportTable(
         title=t("Most downloaded e-books"), period=month,
         header=tuple(t(c) for c in DOWNLOADED_COLUMNS),
-        rows=[(rank, u.title_id, u.title, u.author, u.category, u.downloads, u.views)
+        rows=[(rank, u.title_id, u.title, u.author, category(u.category), u.downloads,
+               u.views)
               for rank, u in enumerate(report.most_downloaded, start=1)],
-        sheet=t("Most downloaded"), widths=(6, 10, 32, 16, 12, 10, 10), frozen="D4")
+        sheet=t("Most downloaded"), widths=(6, 10, 32, 16, 20, 10, 10), frozen="D4")
     return [ending, viewed, downloaded]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from content.errors import BatchError, BatchProblem
-from content.manifest import FileRef, check_path
+from content.manifest import FileRef, Where, check_path
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
@@ -142,7 +142,8 @@ class BatchSource:
         if name in (MANIFEST, SIGNATURE):
             return
         folder = name.split("/", 1)[0]
-        check_path(name, folder if folder in FOLDERS else "covers", f"batch member {name!r}")
+        check_path(name, folder if folder in FOLDERS else "covers",
+                   Where(f"批次成员 {name!r}", f"batch member {name!r}"))
 
     def _open(self, name: str) -> IO[bytes]:
         if self._tar is None:

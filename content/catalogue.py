@@ -21,8 +21,9 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from common.categories import CATEGORIES
 from content.errors import ContentError
-from content.title import CATEGORIES, Title
+from content.title import Title
 
 FILE_NAME = "catalogue.sqlite3"
 SCHEMA_VERSION = 1

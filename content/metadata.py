@@ -17,17 +17,24 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.categories import CATEGORIES
 from content.errors import BatchError
 from content.isbn import normalise_isbn
 from content.manifest import ACTIONS, TITLE_ID
 from content.staff_text import CellValueError, bilingual
-from content.title import CATEGORIES
 
 REQUIRED = ("id", "title", "author", "category", "file", "valid_from", "valid_until")
-OPTIONAL = ("isbn", "summary", "cover", "action")
-COLUMN_NAMES_ZH = {"id": "编号", "isbn": "ISBN", "title": "书名", "author": "作者",
-                   "category": "分类", "summary": "简介", "file": "文件", "cover": "封面",
-                   "valid_from": "授权开始日期", "valid_until": "授权结束日期", "action": "操作"}
+# The Chinese names librarians write over each column, the first being the one messages use;
+# the English name (`valid_from`) is accepted too. Capitals, spaces, `_` and `-` do not count,
+# full-width letters are read as half-width, and a note in brackets ("书名（必填）") is allowed.
+COLUMN_NAMES = {"id": ("编号", "书目编号"), "isbn": ("ISBN", "书号"), "title": ("书名", "题名"),
+                "author": ("作者", "著者"), "category": ("分类", "类别"),
+                "summary": ("简介", "内容简介"), "file": ("文件", "电子书文件"),
+                "cover": ("封面", "封面图片"),
+                "valid_from": ("授权开始日期", "授权开始", "生效日期"),
+                "valid_until": ("授权结束日期", "授权截止日期", "授权截止", "到期日期"),
+                "action": ("操作", "动作")}
+COLUMN_NAMES_ZH = {column: names[0] for column, names in COLUMN_NAMES.items()}
 CATEGORY_NAMES = {name.lower(): key for key, names in CATEGORIES.items()
                   for name in (key, *names)}
 ACTION_NAMES = {**{action: action for action in ACTIONS},
@@ -184,24 +191,68 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _column_key(name: str) -> str:
+    return re.sub(r"[\s_-]+", "", unicodedata.normalize("NFKC", name)).lower()
+
+
+_COLUMN_KEYS = {_column_key(written): column for column, names in COLUMN_NAMES.items()
+                for written in (column, *names)}
+
+
+def column_of(header: str) -> str | None:
+    """The column a header cell names, in Chinese or English; None for one we do not know."""
+    text = _column_key(header)
+    before, _, note = text.partition("(")
+    for candidate in (text, before, note.removesuffix(")")):
+        if candidate in _COLUMN_KEYS:
+            return _COLUMN_KEYS[candidate]
+    return None
+
+
+def _names_zh(columns: tuple[str, ...]) -> str:
+    """Columns in a Chinese message: 书名/题名（title）、…"""
+    return "、".join("/".join(COLUMN_NAMES[c]) + f"（{c}）" for c in columns)
+
+
+def _names_en(columns: tuple[str, ...]) -> str:
+    """Columns in an English message: title (书名, 题名), …"""
+    return ", ".join(f"{c} ({', '.join(COLUMN_NAMES[c])})" for c in columns)
+
+
 def _rows(table: list[list[str]], name: str) -> list[Row]:
-    columns = ", ".join(REQUIRED + OPTIONAL)
+    every = tuple(COLUMN_NAMES)  # in the order the sheet usually has them
     if not any(c.strip() for cells in table for c in cells):
-        raise SheetError(f"{name} 是空的：第一行写列名（{columns}），下面每本书一行。",
-                         f"{name} is empty: write the column names ({columns}) in the first "
-                         "row, and a title in each row below.")
-    header = [h.strip().lower() for h in table[0]]
-    missing = ", ".join(column for column in REQUIRED if column not in header)
+        raise SheetError(f"{name} 是空的：第一行写列名（{_names_zh(every)}），下面每本书一行。",
+                         f"{name} is empty: write the column names ({_names_en(every)}) in the "
+                         "first row, and a title in each row below.")
+    header = [column_of(h) for h in table[0]]
+    unknown = [h.strip() for h, column in zip(table[0], header) if h.strip() and not column]
+    if unknown:
+        raise SheetError(
+            f"{name} 第一行有不认识的列名" + "、".join(f"“{h}”" for h in unknown)
+            + f"：请改成下列列名之一，或删除这一列：{_names_zh(every)}。",
+            f"{name}: the first row has column names this tool does not know ("
+            + ", ".join(repr(h) for h in unknown) + "): rename each to one of these, or "
+            f"delete the column: {_names_en(every)}.")
+    for column in every:
+        same = [h.strip() for h, found in zip(table[0], header) if found == column]
+        if len(same) > 1:
+            raise SheetError(f"{name} 的“{same[0]}”和“{same[1]}”两列都是{COLUMN_NAMES_ZH[column]}"
+                             f"（{column}）：请只保留一列。",
+                             f"{name}: the columns {same[0]!r} and {same[1]!r} both mean "
+                             f"{column}: keep one of them.")
+    missing = tuple(column for column in REQUIRED if column not in header)
     if missing:
-        raise SheetError(f"{name} 缺少列 {missing}：第一行必须是列名：{columns}。",
-                         f"{name} lacks the column(s) {missing}: its first row must name the "
-                         f"columns: {columns}.")
+        raise SheetError(f"{name} 缺少列 {_names_zh(missing)}：第一行必须是列名："
+                         f"{_names_zh(every)}。",
+                         f"{name} lacks the column(s) {_names_en(missing)}: its first row must "
+                         f"name the columns: {_names_en(every)}.")
     rows = []
     for number, cells in enumerate(table[1:], 2):
         if not any(c.strip() for c in cells):
             continue
         values = {column: (cells[i].strip() if i < len(cells) else "")
-                  for i, column in enumerate(header) if column in REQUIRED + OPTIONAL}
+                  for i, column in enumerate(header) if column}
         rows.append(Row(number, values))
     return rows
 

@@ -5,16 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CATEGORIES = {  # key -> (Chinese, English), in the order the browse screen shows them
-    "classics": ("经典名著", "Classics"),
-    "literature_art": ("文学艺术", "Literature and art"),
-    "history": ("历史", "History"),
-    "health": ("健康养生", "Health"),
-    "children": ("少儿", "Children"),
-    "science": ("科普", "Popular science"),
-    "life": ("生活", "Everyday life"),
-    "economics": ("经济管理", "Economics and business"),
-}
 FORMATS = {"epub": "application/epub+zip", "pdf": "application/pdf"}
 
 
@@ -24,7 +14,7 @@ class Title:
     isbn: str
     title: str
     author: str
-    category: str  # a key of CATEGORIES
+    category: str  # a key of common.categories.CATEGORIES
     summary: str
     cover: str  # "covers/000123.jpg"
     file: str  # "books/000123.epub"

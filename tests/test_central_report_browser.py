@@ -52,6 +52,13 @@ def test_the_fleet_shows_each_kiosks_catalogue(browser, fleet_server):  # noqa: 
 def test_staff_find_read_and_download_the_titles_report(browser, server, tmp_path):  # noqa: F811
     from selenium.webdriver.common.by import By
     sign_in(browser, server.url, "/figures")
+    browser.get(server.url + "/figures?from=2026-11-01&to=2026-11-30")
+    categories = browser.find_element(By.ID, "ebooks-categories")
+    names = [r.find_element(By.TAG_NAME, "td").text
+             for r in categories.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert names == ["生活", "经典名著", "（未分类）"]  # names, never the batch's keys
+    browser.execute_script("arguments[0].scrollIntoView()", categories)
+    shot(browser, "0-figures-categories-zh")
     browser.find_element(By.ID, "titles-report").click()
     arrive(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "电子书报表")
     browser.get(server.url + "/figures/titles?month=2026-11")
@@ -59,6 +66,8 @@ def test_staff_find_read_and_download_the_titles_report(browser, server, tmp_pat
     assert [r.find_elements(By.TAG_NAME, "td")[2].text for r in rows] == [
         "中老年人健康手册", "红楼梦", "家常菜谱", "=SUM(A1:A9)"]  # the admin: both libraries
     assert "village-old" in browser.find_element(By.ID, "undated").text
+    assert [r.find_elements(By.TAG_NAME, "td")[4].text for r in rows] == [
+        "健康养生", "经典名著", "生活", "生活"]
     shot(browser, "3-titles-zh", height=1500)
     browser.find_element(By.ID, "titles-xlsx").click()
     workbook = central_browser.wait_for_file(tmp_path / "downloads", ".xlsx")
@@ -67,4 +76,5 @@ def test_staff_find_read_and_download_the_titles_report(browser, server, tmp_pat
     assert book["浏览最多"]["C4"].value == "家常菜谱"
     browser.find_element(By.LINK_TEXT, "English").click()
     arrive(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Titles report")
+    assert "Everyday life" in browser.find_element(By.ID, "most-viewed").text
     shot(browser, "4-titles-en", height=1500)

@@ -7,6 +7,7 @@ PostgreSQL."""
 import csv
 import datetime as dt
 import io
+import re
 import uuid
 
 import openpyxl
@@ -190,6 +191,27 @@ def test_the_page_for_the_library_staff(server):
     english = page(session, server, "?month=2026-11")
     assert "E-books whose licence ends within 30 days" in english
     assert "Most downloaded e-books" in english
+    assert "Classics" in section(english, "most-viewed") and "classics" not in english
+
+
+def test_the_figures_name_each_category_in_the_readers_language(server):
+    """The figures page's category table and chart: 经典名著 or Classics, never `classics`;
+    a title no catalogue named has no category, and says so."""
+    session = signed_in(server, "liling")
+    period = "?from=2026-11-01&to=2026-11-30"
+    html = session.get(f"{server.url}/figures{period}", timeout=10).text
+    table = section(html, "ebooks-categories")
+    assert [n for n in ("经典名著", "生活", "（未分类）") if n in table] == [
+        "经典名著", "生活", "（未分类）"]
+    assert table.index("经典名著") < table.index("生活") < table.index("（未分类）")
+    chart = html[html.index("电子书（按分类）"):]
+    assert "经典名著" in chart[:chart.index("</svg>")]
+    assert not {"classics", "life"} & set(re.findall(r"[a-z_]+", table))
+    session.get(f"{server.url}/lang/en", timeout=10)
+    english = session.get(f"{server.url}/figures{period}", timeout=10).text
+    table = section(english, "ebooks-categories")
+    assert "Classics" in table and "Everyday life" in table and "(no category)" in table
+    assert ">classics<" not in english and ">life<" not in english
 
 
 def test_the_village_sees_its_own_and_its_older_kiosk(server):
@@ -209,11 +231,12 @@ def test_the_downloads_as_csv_and_xlsx(server):
     assert rows[2] == ["图书馆", "书目编号", "书名", "作者", "分类", "许可到期日", "剩余天数",
                        "自助机数"]
     ending = rows[3:rows.index([])]
-    assert ending[0] == ["醴陵市图书馆", "000005", "中老年人健康手册", "", "health", day(0),
+    # Categories by their names in the reader's language, never the batch's keys.
+    assert ending[0] == ["醴陵市图书馆", "000005", "中老年人健康手册", "", "健康养生", day(0),
                          "0", "1"]
-    assert ["醴陵市图书馆", "000001", "红楼梦", "曹雪芹", "classics", day(3), "3", "2"] in ending
-    assert ["醴陵市图书馆", "000002", "'=SUM(A1:A9)", "", "life", day(30), "30", "2"] in ending
-    assert ["三合村图书室", "000007", "家常菜谱", "", "life", day(10), "10", "1"] in ending
+    assert ["醴陵市图书馆", "000001", "红楼梦", "曹雪芹", "经典名著", day(3), "3", "2"] in ending
+    assert ["醴陵市图书馆", "000002", "'=SUM(A1:A9)", "", "生活", day(30), "30", "2"] in ending
+    assert ["三合村图书室", "000007", "家常菜谱", "", "生活", day(10), "10", "1"] in ending
 
     answer = session.get(f"{server.url}/figures/titles.xlsx",
                          params={"month": "2026-11", "library": "醴陵市图书馆"}, timeout=10)
@@ -229,8 +252,8 @@ def test_the_downloads_as_csv_and_xlsx(server):
     assert ending["C6"].data_type == "s"  # text, never a formula
     assert ending.freeze_panes == "D4" and ending.column_dimensions["C"].width == 32
     viewed = [[c.value for c in r] for r in book["浏览最多"].iter_rows(min_row=4)]
-    assert viewed == [[1, "000001", "红楼梦", "曹雪芹", "classics", 12, 2],
-                      [2, "000002", "'=SUM(A1:A9)", None, "life", 5, 7],
+    assert viewed == [[1, "000001", "红楼梦", "曹雪芹", "经典名著", 12, 2],
+                      [2, "000002", "'=SUM(A1:A9)", None, "生活", 5, 7],
                       [3, "000009", "000009", None, None, 1, 0]]
     downloaded = [[c.value for c in r] for r in book["下载最多"].iter_rows(min_row=4)]
     assert [r[:3] + r[5:] for r in downloaded] == [[1, "000002", "'=SUM(A1:A9)", 7, 5],
@@ -253,6 +276,7 @@ def test_the_command_line_report(server, tmp_path, capsys):
     assert book.sheetnames == ["Licences ending", "Most viewed", "Most downloaded"]
     assert book["Most viewed"]["C4"].value == "家常菜谱"
     assert book["Most viewed"]["F4"].value == 100
+    assert book["Most viewed"]["E4"].value == "Everyday life"
     csv_out = tmp_path / "titles.csv"
     assert cli.main(["report", "titles", "-o", str(csv_out), *db]) == 0
     text = csv_out.read_bytes().decode("utf-8-sig")

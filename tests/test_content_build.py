@@ -10,11 +10,11 @@ from xml.etree import ElementTree
 import pytest
 from PIL import Image
 
+from common.categories import CATEGORIES
 from content.build import build_batch
 from content.errors import BatchError
 from content.sample import make_monthly_source, make_sample_source, sample_rows
 from content.signing import keygen
-from content.title import CATEGORIES
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from common.categories import CATEGORIES
 from content.build import build_batch
 from content.catalogue import Catalogue
 from content.errors import BatchError
 from content.metadata import SheetDateError, sheet_date
 from content.signing import keygen
 from content.store import CatalogueStore
-from content.title import CATEGORIES
 from tests.conftest import ROOT
 from tests.property_budget import PARSER_BUDGET
 
@@ -36,14 +36,15 @@ def key(tmp_path_factory):
 
 
 def source(tmp_path, rows, *, name="metadata.csv", encoding="utf-8-sig", sep=",",
-           files=("a.pdf",)):
-    """A staff folder: small PDFs and a sheet with a row for each dict (over GOOD)."""
+           files=("a.pdf",), header=COLUMNS):
+    """A staff folder: small PDFs and a sheet with a row for each dict (over GOOD), under
+    `header` (the names staff wrote for COLUMNS)."""
     src = tmp_path / "src"
     src.mkdir(parents=True)
     for file in files:
         (src / file).parent.mkdir(parents=True, exist_ok=True)
         (src / file).write_bytes(b"%PDF-1.4\n%small\n")
-    table = [sep.join(COLUMNS)]
+    table = [sep.join(header)]
     for n, changes in enumerate(rows, 1):
         values = {**GOOD, "id": f"a{n}", **changes}
         table.append(sep.join(values.get(column, "") for column in COLUMNS))
@@ -162,6 +163,46 @@ def test_the_category_message_lists_the_chinese_names_it_accepts(tmp_path, key):
     zh, en = problem(refusal(src, key, tmp_path), 2, "category")
     for name, (chinese, _english) in CATEGORIES.items():
         assert chinese in zh and name in en and chinese in en
+
+
+CHINESE_HEADERS = ("编号", "ISBN", "书名（必填）", " 著者 ", "类别", "内容简介", "电子书文件",
+                   "封面", "授权开始日期", "到期日期", "动作")
+
+
+def test_a_sheet_with_chinese_column_names_is_read(tmp_path, key):
+    header = ("书目编号", "isbn", "题名", "作者(必填)", "分类", "简介", "文件", "封面图片",
+              "生效日期", "授权截止", "操作")
+    src = source(tmp_path, [{"isbn": "9787020002207", "summary": "一本书"},
+                            {"id": "old", "action": "下架"}], header=header)
+    report = build_batch(src, tmp_path / "out", key, "2026-12")
+    assert (report.added, report.withdrawn) == (1, 1)
+    first = titles(tmp_path / "out")[0]
+    assert (first["title"], first["author"], first["category"], first["valid_until"],
+            first["isbn"], first["summary"]) == ("乡村医生手册", "王伟", "health", "2027-12-31",
+                                                 "9787020002207", "一本书")
+    # Full-width letters and parentheses, spaces and capitals as Excel and IMEs type them.
+    src = source(tmp_path / "other", [{}], header=CHINESE_HEADERS[:2] + ("ＴＩＴＬＥ",)
+                 + CHINESE_HEADERS[3:])
+    assert build_batch(src, tmp_path / "other" / "out", key, "2026-12").added == 1
+    src = source(tmp_path / "third", [{}], header=CHINESE_HEADERS)
+    assert build_batch(src, tmp_path / "third" / "out", key, "2026-12").added == 1
+
+
+def test_an_unknown_column_name_is_named_with_the_accepted_ones(tmp_path, key):
+    header = CHINESE_HEADERS[:3] + ("作着",) + CHINESE_HEADERS[4:] + ("出版社",)
+    message = refusal(source(tmp_path, [{}], header=header), key, tmp_path)
+    zh, _, en = message.partition("\n")
+    assert "“作着”" in zh and "“出版社”" in zh and "'作着'" in en and "'出版社'" in en
+    for chinese, english in (("书名", "title"), ("作者", "author"), ("授权开始日期", "valid_from"),
+                             ("到期日期", "valid_until"), ("操作", "action")):
+        assert chinese in zh and english in en and zh.index(chinese) < zh.index(english)
+    assert "author" in en and "delete" in en  # the fix: rename it, or delete the column
+
+
+def test_two_columns_with_the_same_meaning_are_refused(tmp_path, key):
+    header = COLUMNS[:2] + ("书名",) + COLUMNS[3:] + ("Title",)
+    message = refusal(source(tmp_path, [{}], header=header), key, tmp_path)
+    assert "“书名”和“Title”" in message and "'书名' and 'Title' both" in message
 
 
 def test_every_problem_a_librarian_reads_is_chinese_then_english(tmp_path, key):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from kivy.clock import Clock
 from kivy.properties import AliasProperty, BooleanProperty, ObjectProperty, StringProperty
 
-from content.title import CATEGORIES
+from common.categories import CATEGORIES
 from kiosk.core import events as ev
 from kiosk.i18n import N_
 from kiosk.ui.qr import qr_texture

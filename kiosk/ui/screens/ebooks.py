@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from content.title import CATEGORIES
+from common.categories import CATEGORIES
 from kiosk.core import events as ev
 from kiosk.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
