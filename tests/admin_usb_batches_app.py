@@ -75,6 +75,9 @@ def main(size: str, socket_path: str, data: str, shots: str) -> int:
             data = listed[row.file]
             assert (row.name, row.detail, row.standing) == (
                 data["name"], data["detail"], data.get("standing", "")), (row.file, row.standing)
+            texts = row.children[-1].children  # name, detail and standing, one above the other
+            assert sum(text.texture_size[1] for text in texts) <= row.height, (
+                row.file, [text.texture_size for text in texts], row.height)
 
     def in_order(message: str, first: str, second: str) -> None:
         assert first in message and second in message, message
