@@ -91,13 +91,14 @@ def main(size: str, socket_path: str, data: str, shots: str) -> int:
                          if getattr(w, "file", None) == name), None)
         view, rows = panel.ids.bundles, panel.ids.bundles.children[0]
         k.until(lambda: rows.height > 0)
-        if rows.height > view.height:  # the row's bottom at the list's bottom, or below
+        if rows.height > view.height:  # scrolled as little as brings the whole row in sight
             # From the list's data: the list makes widgets only for the rows in sight.
             heights = [data["height"] for data in panel.rows]
             index = next(i for i, data in enumerate(panel.rows) if data["file"] == name)
-            spacing = rows.spacing
-            bottom = rows.height - sum(heights[:index + 1]) - spacing * index
-            view.scroll_y = max(0.0, min(view.scroll_y, bottom / (rows.height - view.height)))
+            bottom = rows.height - sum(heights[:index + 1]) - rows.spacing * index
+            hidden = rows.height - view.height
+            lowest, highest = (bottom + heights[index] - view.height) / hidden, bottom / hidden
+            view.scroll_y = max(0.0, lowest, min(view.scroll_y, highest, 1.0))
             k.frames(3)
         k.until(lambda: row() is not None)
         button = row().children[0]
@@ -126,6 +127,8 @@ def main(size: str, socket_path: str, data: str, shots: str) -> int:
     bundle = rows["kiosk-0.3.0-arm64.raucb"]  # no RAUC here: listed, not offered
     assert not bundle["can_install"] and "setup.sh" in bundle["detail"], bundle
     shot("list", "Choose what to install or apply")
+    panel.ids.bundles.scroll_y = 0  # the list's end: the rows with Apply
+    shot("list-end", "Choose what to install or apply")
 
     press("foreign-2026-12.tar")
     k.until(lambda: panel.state == "failed", timeout=20)

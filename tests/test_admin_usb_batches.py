@@ -56,6 +56,6 @@ def test_staff_apply_a_batch_from_a_stick_and_the_kiosk_shows_it(tmp_path, helpe
     assert done.returncode == 0, done.stderr[-4000:]
     assert "applied and shown" in done.stdout
     assert CatalogueStore(data / "catalogue").current_dir().name == "2026-12-1"
-    for name in ("list", "refused", "applying", "applied", "relisted"):
+    for name in ("list", "list-end", "refused", "applying", "applied", "relisted"):
         for lang in ("zh", "en"):
             assert (SHOTS / f"usb-{name}-{lang}-{size}.png").stat().st_size > 5000
