@@ -25,7 +25,7 @@ import pytest
 
 from content.signing import keygen, sign
 from tests.conftest import ROOT
-from tests.content_batches import Batches, tar_of
+from tests.content_batches import Batches, edit_manifest, tar_of
 
 FAKE_RAUC = r'''
 import json, os, sys, time
@@ -150,6 +150,18 @@ def batch_stick_files(batches: Batches, where: Path) -> dict:
             "kiosk-0.3.0-arm64.raucb": {"version": "0.3.0"},
             "photos": where / "photos", "notes.txt": b"hello",
             "._2026-12.tar": b"mac"}
+
+
+def batch_stick_files_of_every_standing(batches: Batches, where: Path) -> dict:
+    """batch_stick_files, plus a batch older than both months (2026-10), one after them
+    (2027-01), both signed for real, and a tar that cannot be read."""
+    files = batch_stick_files(batches, where)
+    for name, batch in (("2026-10", batches.first), ("2027-01", batches.second)):
+        copy = batches.copy(batch, where / name)
+        edit_manifest(copy, lambda doc, name=name: doc.update(batch=name), batches.key)
+        files[f"{name}.tar"] = tar_of(copy, where / f"{name}.tar")
+    files["broken.tar"] = b"this is not a tar file" * 100
+    return files
 
 
 def fake_tools(where: Path) -> Path:

@@ -7,17 +7,33 @@ with the real catalogue store, and refuses what it must. Only rauc, systemctl an
 from __future__ import annotations
 
 import os
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from content.errors import BatchProblem
-from kiosk.media.batch_apply import BatchApplied, BatchRefused, BatchTarget, apply_from_stick
+from content.store import CatalogueStore
+from kiosk.media.batch_apply import (
+    BatchApplied,
+    BatchRefused,
+    BatchTarget,
+    Standing,
+    apply_from_stick,
+    look_into,
+)
 from kiosk.media.client import MediaClient
 from kiosk.media.protocol import Failed, Problem, Scanned
 from tests.conftest import ROOT
 from tests.content_batches import Batches
-from tests.media_stick import Helper, batch_stick_files, mount_options, usb_stick, why_not
+from tests.media_stick import (
+    Helper,
+    batch_stick_files,
+    batch_stick_files_of_every_standing,
+    mount_options,
+    usb_stick,
+    why_not,
+)
 
 BATCH_NAMES = {"2026-11.tar": False, "2026-12": True, "foreign-2026-12.tar": False}
 
@@ -117,6 +133,52 @@ def test_the_app_applies_a_batch_from_the_mount_and_refuses_what_it_must(tmp_pat
         finally:
             helper.stop()
     assert sorted(os.listdir(tmp_path / "catalogue" / "versions")) == ["2026-11-1", "2026-12-1"]
+
+
+def test_the_app_reads_each_batch_s_manifest_and_places_it_against_the_catalogue(
+        tmp_path, batches):
+    """What each batch row says before anything is pressed: the manifest's name and title
+    count, read from the helper's mount, and newer / current / older than the catalogue; of
+    several newer ones only the oldest is to be applied first; an unreadable one says why."""
+    target = BatchTarget(tmp_path / "catalogue", batches.public)
+    CatalogueStore(target.catalogue_dir).apply(batches.first, batches.public)
+    reason = why_not("ext4")
+    if reason:
+        pytest.skip(reason)
+    files = tmp_path / "files"
+    files.mkdir()
+    gzipped = tmp_path / "2026-12b.tar.gz"
+    with tarfile.open(gzipped, "w:gz") as tar:
+        tar.add(batches.second, arcname=".")
+    stick_files = {**batch_stick_files_of_every_standing(batches, files),
+                   "2026-12b.tar.gz": gzipped}
+    with usb_stick(tmp_path, "ext4", stick_files) as device:
+        helper = Helper(tmp_path, usb=device.removeprefix("/dev/"), from_image=False)
+        try:
+            with MediaClient(helper.socket_path) as client:
+                [stick] = scanned(client).sticks
+                looks = {Path(path).name: look for path, look in
+                         look_into(target, stick.batches, max_compressed=1).items()}
+                assert set(looks) == {b.name for b in stick.batches}
+                everything = look_into(target, stick.batches)
+                nothing = look_into(target, stick.batches, budget_s=0)
+        finally:
+            helper.stop()
+    shown = {name: (look.batch, look.titles, look.standing) for name, look in looks.items()}
+    assert shown == {
+        "2026-10.tar": ("2026-10", 24, Standing.OLDER),
+        "2026-11.tar": ("2026-11", 24, Standing.CURRENT),
+        "2026-12": ("2026-12", 8, Standing.NEWER),
+        "foreign-2026-12.tar": ("2026-12", 8, Standing.NEWER),  # its signature: when applied
+        "2027-01.tar": ("2027-01", 8, Standing.LATER),
+        "broken.tar": (None, 0, Standing.UNREADABLE),
+        "2026-12b.tar.gz": (None, 0, Standing.NOT_READ),
+    }, shown
+    assert "not a readable tar file" in looks["broken.tar"].why, looks["broken.tar"]
+    assert looks["2026-12b.tar.gz"].why, looks["2026-12b.tar.gz"]
+    read = {Path(p).name: look.standing for p, look in everything.items()}
+    assert read["2026-12b.tar.gz"] is Standing.NEWER  # small enough by default: 2026-12 inside
+    assert {look.standing for look in nothing.values()} == {Standing.NOT_READ}
 
 
 def test_setup_sh_installs_and_enables_the_helper_on_kiosks_without_rauc_too():

@@ -1,6 +1,6 @@
 """`kiosk media scan | install NAME` as a technician runs it, against the real media helper
 process and a real loop-device stick (tests/media_stick.py; rauc stood in at the lowest
-layer)."""
+layer). Batches on the stick are listed too, each placed against the kiosk's catalogue."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import sys
 
 import pytest
 
+from content.store import CatalogueStore
 from tests.conftest import ROOT
-from tests.media_stick import Helper, usb_stick, why_not
+from tests.content_batches import Batches
+from tests.media_stick import Helper, batch_stick_files_of_every_standing, usb_stick, why_not
 
 FILES = {"kiosk-0.3.0-arm64.raucb": {"version": "0.3.0"},
          "kiosk-0.1.9-arm64.raucb": {"version": "0.1.9"}, "notes.txt": b"hello"}
@@ -43,6 +45,36 @@ def test_scan_lists_each_bundle_with_kind_version_size_and_verdict(helper):
     assert "kiosk-0.3.0-arm64.raucb  system  0.3.0  0 MB  installable" in done.stdout
     assert "kiosk-0.1.9-arm64.raucb  system  0.1.9  0 MB  older: 0.1.9 is not newer" in done.stdout
     assert "other file(s)" in done.stdout
+
+
+def test_scan_lists_each_batch_with_its_name_titles_and_standing(tmp_path):
+    reason = why_not("ext4")
+    if reason:
+        pytest.skip(reason)
+    batches = Batches(tmp_path / "batches", count=24)
+    data = tmp_path / "data"
+    CatalogueStore(data / "catalogue").apply(batches.first, batches.public)
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{data}"\n')
+    files = tmp_path / "files"
+    files.mkdir()
+    with usb_stick(tmp_path, "ext4", batch_stick_files_of_every_standing(batches, files)) as dev:
+        helper = Helper(tmp_path, usb=dev.removeprefix("/dev/"), from_image=False)
+        try:
+            done = kiosk_media(helper, "scan", "--config", str(config))
+        finally:
+            helper.stop()
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "e-book catalogue: 2026-11-1" in out, out
+    for line in ("2026-10.tar  e-book batch  2026-10  24 titles  1.0 MB  older than the "
+                 "catalogue: only with kiosk content apply --allow-older",
+                 "2026-11.tar  e-book batch  2026-11  24 titles  1.0 MB  already applied",
+                 "2026-12  e-book batch (folder)  2026-12  8 titles  0.2 MB  newer: apply it",
+                 "2027-01.tar  e-book batch  2027-01  8 titles  0.3 MB  newer, after 2026-12",
+                 "broken.tar  e-book batch  ?  0.0 MB  cannot be read: "):
+        assert f"  {line}" in out, (line, out)
+    assert "kiosk-0.3.0-arm64.raucb  system" in out and "3 other file(s)" in out, out
 
 
 def test_install_prints_progress_and_exits_0_only_when_installed(helper):

@@ -1,20 +1,25 @@
 """`kiosk media scan | install NAME`: the admin screen's USB stick update, from a shell (as user
 kiosk, over SSH; the lead's QEMU test). Talks to kiosk-media.socket through the same client as
-the screen; the helper (root) mounts and installs."""
+the screen; the helper (root) mounts and installs. Scan also lists the e-book batches, each
+read and placed against the catalogue as on the screen (applying one is the screen's job: the
+stick is unmounted when scan ends)."""
 
 from __future__ import annotations
 
 import sys
 
+from kiosk.cli.common import load_config
+from kiosk.media.batch_apply import BatchLook, BatchTarget, Standing, look_into
 from kiosk.media.client import MediaClient
-from kiosk.media.protocol import Bundle, Failed, Installed, Progress, Scanned
+from kiosk.media.protocol import Batch, Bundle, Failed, Installed, Progress, Scanned
 
 SYSTEM = "system"  # the ReleaseKind of a RAUC bundle
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("media", parents=[common],
-                              help="update bundles on a USB stick (as on the admin screen)")
+                              help="update bundles and e-book batches on a USB stick (as on "
+                                   "the admin screen)")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     s = actions.add_parser("scan", parents=[common],
                            help="mount the USB sticks read-only and list what is on them")
@@ -26,21 +31,30 @@ def register(subparsers, common) -> None:
 
 
 def run_scan(args, client: MediaClient | None = None) -> int:
+    config = load_config(args)
+    target = BatchTarget(config.catalogue_dir, config.batch_public_key_path)
     with client or MediaClient() as media:
         scanned = media.scan()
         if isinstance(scanned, Failed):
             return _failed(scanned)
-        print(format_scan(scanned))
+        # Read while the stick is still mounted: it is unmounted when the connection ends.
+        looks = look_into(target, [b for stick in scanned.sticks for b in stick.batches])
+        print(format_scan(scanned, looks, target.current_version()))
     return 0
 
 
-def format_scan(scanned: Scanned) -> str:
-    lines = [f"running system: {scanned.running_version or 'unknown'}"]
+def format_scan(scanned: Scanned, looks: dict[str, BatchLook] | None = None,
+                catalogue: str | None = None) -> str:
+    lines = [f"running system: {scanned.running_version or 'unknown'}",
+             f"e-book catalogue: {catalogue or 'none yet'}"]
+    looks = looks or {}
     for stick in scanned.sticks:
         lines.append(f"{stick.device} ({stick.label or 'no label'}), mounted read-only at "
                      f"{stick.mount_point}:")
         lines += [f"  {_row(bundle)}" for bundle in stick.bundles]
-        others = len(stick.files) - len(stick.bundles)
+        lines += [f"  {_batch_row(batch, looks.get(batch.path), looks)}"
+                  for batch in stick.batches]
+        others = len(stick.files) - len(stick.bundles) - len(stick.batches)
         if not stick.bundles:
             lines.append("  no update bundle (*.raucb) at the top level")
         if others > 0:
@@ -53,6 +67,28 @@ def _row(bundle: Bundle) -> str:
     verdict = "installable" if bundle.problem is None else f"{bundle.problem}: {bundle.why}"
     return (f"{bundle.name}  {SYSTEM}  {bundle.version or '?'}  "
             f"{bundle.size / 1e6:.0f} MB  {verdict}")
+
+
+def _batch_row(batch: Batch, look: BatchLook | None, looks: dict[str, BatchLook]) -> str:
+    kind = "e-book batch (folder)" if batch.folder else "e-book batch"
+    name = look.batch if look and look.batch else "?"
+    titles = f"{look.titles} titles  " if look and look.batch else ""
+    verdict = _verdict(look, looks) if look else "not read"
+    return f"{batch.name}  {kind}  {name}  {titles}{batch.size / 1e6:.1f} MB  {verdict}"
+
+
+def _verdict(look: BatchLook, looks: dict[str, BatchLook]) -> str:
+    first = next((other.batch for other in looks.values()
+                  if other.standing is Standing.NEWER), None)
+    return {
+        Standing.NEWER: "newer: apply it on the admin screen",
+        Standing.LATER: f"newer, after {first}: apply that one first",
+        Standing.CURRENT: "already applied",
+        Standing.OLDER: "older than the catalogue: only with kiosk content apply "
+                        "--allow-older",
+        Standing.UNREADABLE: f"cannot be read: {look.why}",
+        Standing.NOT_READ: f"not read ({look.why}): the admin screen checks it when applied",
+    }[look.standing]
 
 
 def run_install(args, client: MediaClient | None = None) -> int:

@@ -1,7 +1,9 @@
 """The admin screen's "Update from a USB stick" panel: look for sticks, list the update bundles
 and e-book batches on them, install a bundle with a progress bar and restart into it, or apply
-a batch with a progress bar and say what changed; or say in the screen's language what is
-wrong and what to do.
+a batch with a progress bar and say what changed; or say what is wrong and what to do. A
+batch's row says what it is (its manifest's name and titles) and how it stands against the
+kiosk's catalogue; several newer ones are applied one at a time, oldest first. The result and
+every refusal are said in the screen's language, then in the other one below it.
 
 The panel only shows; the media helper (kiosk.media, root) mounts and installs bundles. A
 batch is checked and applied by the app itself (kiosk.media.batch_apply), on the same worker
@@ -14,15 +16,25 @@ unmounts the stick.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
 from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from content.errors import BatchProblem
-from kiosk.i18n import N_
-from kiosk.media.batch_apply import BatchApplied, BatchRefused, apply_from_stick
+from kiosk.i18n import LANGUAGES, N_
+from kiosk.media.batch_apply import (
+    BatchApplied,
+    BatchLook,
+    BatchRefused,
+    Standing,
+    apply_from_stick,
+    look_into,
+)
 from kiosk.media.client import MediaUnavailable
 from kiosk.media.protocol import Batch, Failed, Installed, Problem, Progress, Rebooting, Scanned
 from kiosk.media.worker import MediaWorker
@@ -32,6 +44,17 @@ from kiosk.ui.typescale import SIZES
 def row_height() -> int:
     """A bundle's two lines at the screen's type scale, with room between rows."""
     return max(64, round((SIZES["small"] + SIZES["caption"]) * 1.6) + 8)
+
+
+BUTTON_WIDTH = 170  # a row's Install / Apply (admin_usb.kv)
+
+
+def batch_row_height(standing: str, width: float) -> int:
+    """A batch's rows: its name and detail as a bundle's, then its standing, wrapped to
+    `width` (the words of an older batch take two lines on the small screen)."""
+    label = CoreLabel(text=standing, font_size=SIZES["caption"], text_size=(max(width, 50), None))
+    label.refresh()
+    return row_height() + round(label.texture.size[1]) + 4
 
 
 class UsbState(StrEnum):
@@ -127,6 +150,8 @@ NOTHING_NEWER = N_("This system is {running}. No newer update (.raucb) is on the
 CHOOSE = N_("This system is {running}. Choose the update to install:")
 CHOOSE_ANY = N_("This system is {running}, the e-book catalogue {current}. Choose what to "
                 "install or apply:")
+SEVERAL_NEWER = N_("Several newer e-book batches are on the stick: they are applied one at a "
+                   "time, oldest first. Apply {first}, then press Look again for the next.")
 SIZE_MB = N_("{size} MB")
 VERSION = N_("version {version}")
 APPLY = N_("Apply")
@@ -136,6 +161,20 @@ NO_CATALOGUE = N_("none yet")
 APPLYING = N_("Checking and applying the e-book batch {name}… Do not remove the USB stick.")
 APPLIED = N_("E-book batch {batch} is applied: {added} titles added, {updated} updated, "
              "{withdrawn} withdrawn. The e-book screens show it now.")
+TITLES = N_("{titles} titles")
+# How a batch on the stick stands against the kiosk's catalogue, on its row.
+STANDINGS = {
+    Standing.NEWER: N_("newer than this kiosk's catalogue ({current}): press Apply"),
+    Standing.LATER: N_("newer, but {first} comes first: apply that one, then press Look "
+                       "again"),
+    Standing.CURRENT: N_("already applied: this is the kiosk's catalogue"),
+    Standing.OLDER: N_("older than this kiosk's catalogue (a technician can apply it with kiosk "
+                       "content apply --allow-older)"),
+    Standing.UNREADABLE: N_("cannot be read: {why}. Copy it to the stick again from the staff "
+                            "PC."),
+    Standing.NOT_READ: N_("not looked into yet ({why}): Apply checks it first"),
+}
+CAN_APPLY = (Standing.NEWER, Standing.NOT_READ)
 
 
 TWO_LANGUAGES = re.compile(r" ?/ ")  # "中文 / English", also "中文（…）/ English"
@@ -148,6 +187,71 @@ def in_language(lang: str, why: str) -> str:
     if len(parts) < 2 or not any("\u4e00" <= c <= "\u9fff" for c in parts[0]):
         return why
     return parts[0] if lang.startswith("zh") else parts[1]
+
+
+Translate = Callable[..., str]  # Translator.tr: (language, msgid, **args) -> text
+
+
+def other_language(lang: str) -> str:
+    return LANGUAGES[1] if lang.startswith("zh") else LANGUAGES[0]
+
+
+def in_both(lang: str, say: Callable[[str], str]) -> str:
+    """What `say` says in `lang`, then, below it, in the other language."""
+    return f"{say(lang)}\n\n{say(other_language(lang))}"
+
+
+Failure = tuple[str, dict]  # a message id and its arguments
+
+
+def refusal(refused: BatchRefused) -> Failure:
+    if refused.problem is not None:
+        msgid = BATCH_PROBLEMS[refused.problem]
+    else:
+        msgid = STICK_UNREADABLE if refused.unreadable else SOMETHING_WRONG
+    return msgid, {"why": refused.why}
+
+
+def failure_in_both(tr: Translate, lang: str, failure: Failure, current: str | None) -> str:
+    """A refusal in both languages; {why}, when the content tools' "中文 / English", split
+    between them; {current}, the catalogue's version. A batch's refusal first says that
+    nothing was changed."""
+    msgid, args = failure
+
+    def say(language: str) -> str:
+        why = in_language(language, str(args.get("why", "")))
+        message = tr(language, msgid, **{**args, "why": why,
+                                         "current": current or tr(language, NO_CATALOGUE)})
+        if msgid not in BATCH_PROBLEMS.values() and msgid != STICK_UNREADABLE:
+            return message
+        first = tr(language, NOTHING_CHANGED)
+        space = "" if first.endswith("。") else " "  # Chinese sentences need none
+        return f"{first}{space}{message}"
+    return in_both(lang, say)
+
+
+def applied_in_both(tr: Translate, lang: str, applied: BatchApplied) -> str:
+    report = applied.report
+    return in_both(lang, lambda language: tr(
+        language, APPLIED, batch=report.batch, added=len(report.added),
+        updated=len(report.updated), withdrawn=len(report.withdrawn)))
+
+
+@dataclass(frozen=True)
+class StickLook:
+    """A scan, and what the worker read of its batches and of the catalogue."""
+    scanned: Scanned
+    batches: dict[str, BatchLook] = field(default_factory=dict)  # by path
+    catalogue: str | None = None  # the catalogue's version
+
+
+def look_at_sticks(client, target) -> StickLook | Failed:
+    """The worker's part of Look: the scan, then each batch's manifest."""
+    scanned = client.scan()
+    if not isinstance(scanned, Scanned) or target is None:
+        return scanned
+    batches = [batch for stick in scanned.sticks for batch in stick.batches]
+    return StickLook(scanned, look_into(target, batches), target.current_version())
 
 
 BUSY_STATES = (UsbState.INSTALLING, UsbState.RESTARTING, UsbState.APPLYING)
@@ -179,16 +283,21 @@ class UsbUpdatePanel(BoxLayout):
         super().__init__(**kwargs)
         self.worker = worker or MediaWorker(lambda fn: Clock.schedule_once(lambda _dt: fn()))
         self._scanned: Scanned | None = None
-        self._failure: tuple[str, dict] | None = None
+        self._looks: dict[str, BatchLook] = {}
+        self._failure: Failure | None = None
         self._installed: Installed | None = None
         self._installing: str | None = None
         self._applying: str | None = None  # the batch's name on the stick
         self._applied: BatchApplied | None = None
         self._catalogue: str | None = None  # the catalogue version when last looked
-        self.bind(state=self._refresh, lang=self._refresh, translator=self._refresh)
+        self.bind(state=self._refresh, lang=self._refresh, translator=self._refresh,
+                  width=self._refresh)
 
     def tr(self, msgid: str, **args) -> str:
-        return self.translator.tr(self.lang, msgid, **args) if self.translator else msgid
+        return self.translate(self.lang, msgid, **args)
+
+    def translate(self, lang: str, msgid: str, **args) -> str:
+        return self.translator.tr(lang, msgid, **args) if self.translator else msgid
 
     # --- what staff press -----------------------------------------------------------------
 
@@ -196,10 +305,12 @@ class UsbUpdatePanel(BoxLayout):
         if self.state in BUSY_STATES:
             return
         self._scanned = self._failure = None
-        self._catalogue = self.batch_target.current_version() if self.batch_target else None
+        self._looks = {}
         self.state = UsbState.LOOKING
         self._refresh()
-        self.worker.submit(lambda client, _progress: client.scan(), self._looked)
+        target = self.batch_target
+        self.worker.submit(lambda client, _progress: look_at_sticks(client, target),
+                           self._looked)
 
     def install(self, path: str, version: str | None) -> None:
         if self.state != UsbState.CHOOSE:
@@ -235,8 +346,12 @@ class UsbUpdatePanel(BoxLayout):
     # --- what the helper says (main thread) -------------------------------------------------
 
     def _looked(self, reply) -> None:
-        if isinstance(reply, Scanned):
-            self._scanned = reply
+        if isinstance(reply, StickLook):
+            self._scanned, self._looks, self._catalogue = (reply.scanned, reply.batches,
+                                                           reply.catalogue)
+            self.state = UsbState.CHOOSE
+        elif isinstance(reply, Scanned):
+            self._scanned, self._catalogue = reply, None
             self.state = UsbState.CHOOSE
         else:
             self._fail(reply)
@@ -281,16 +396,10 @@ class UsbUpdatePanel(BoxLayout):
         elif isinstance(reply, Failed):
             self._failure = (PROBLEMS[reply.problem], {"why": reply.why})
         elif isinstance(reply, BatchRefused):
-            self._failure = (self._batch_message(reply), {"why": reply.why})
+            self._failure = refusal(reply)
         else:
             self._failure = (SOMETHING_WRONG, {"why": repr(reply)})
         self.state = UsbState.FAILED
-
-    @staticmethod
-    def _batch_message(refused: BatchRefused) -> str:
-        if refused.problem is not None:
-            return BATCH_PROBLEMS[refused.problem]
-        return STICK_UNREADABLE if refused.unreadable else SOMETHING_WRONG
 
     # --- what it shows ----------------------------------------------------------------------
 
@@ -317,25 +426,20 @@ class UsbUpdatePanel(BoxLayout):
         if state is UsbState.APPLYING:
             return self.tr(APPLYING, name=self._applying or "?")
         if state is UsbState.APPLIED and self._applied is not None:
-            report = self._applied.report
-            return self.tr(APPLIED, batch=report.batch, added=len(report.added),
-                           updated=len(report.updated), withdrawn=len(report.withdrawn))
-        current = self._catalogue or self.tr(NO_CATALOGUE)
+            return applied_in_both(self.translate, self.lang, self._applied)
         if state is UsbState.FAILED and self._failure:
-            msgid, args = self._failure
-            args = {**args, "why": in_language(self.lang, str(args.get("why", "")))}
-            message = self.tr(msgid, current=current, **args)
-            if msgid in BATCH_PROBLEMS.values() or msgid == STICK_UNREADABLE:
-                first = self.tr(NOTHING_CHANGED)
-                space = "" if first.endswith("。") else " "  # Chinese sentences need none
-                message = f"{first}{space}{message}"
-            return message
+            return failure_in_both(self.translate, self.lang, self._failure, self._catalogue)
         scanned = self._scanned
         if scanned is None:  # CHOOSE comes with what was scanned
             return ""
         running = scanned.running_version or "?"
         if any(s.batches for s in scanned.sticks) and self.batch_target is not None:
-            return self.tr(CHOOSE_ANY, running=running, current=current)
+            message = self.tr(CHOOSE_ANY, running=running,
+                              current=self._catalogue or self.tr(NO_CATALOGUE))
+            first = self._first_to_apply()
+            if any(look.standing is Standing.LATER for look in self._looks.values()) and first:
+                message += "\n" + self.tr(SEVERAL_NEWER, first=first)
+            return message
         if not any(b.problem is None for s in scanned.sticks for b in s.bundles):
             return self.tr(NOTHING_NEWER, running=running)
         return self.tr(CHOOSE, running=running)
@@ -350,15 +454,36 @@ class UsbUpdatePanel(BoxLayout):
                 detail = ", ".join(p for p in (detail, size) if p)
                 if bundle.problem is not None:
                     detail += " — " + self.tr(ROW_PROBLEMS.get(bundle.problem, CANNOT_INSTALL))
-                rows.append({"name": bundle.name, "detail": detail, "height": row_height(),
+                # Every key a batch's row sets: the list reuses one row's widget for another.
+                rows.append({"name": bundle.name, "file": bundle.name, "detail": detail,
+                             "standing": "", "height": row_height(),
                              "can_install": bundle.problem is None,
                              "button_text": self.tr(INSTALL),
                              "install": lambda b=bundle: self.install(b.path, b.version)})
-            for batch in stick.batches:
-                kind = self.tr(BATCH_FOLDER if batch.folder else BATCH_TAR)
-                size = self.tr(SIZE_MB, size=f"{batch.size / 1e6:.1f}")
-                rows.append({"name": batch.name, "detail": f"{kind}, {size}",
-                             "height": row_height(), "button_text": self.tr(APPLY),
-                             "can_install": self.batch_target is not None,
-                             "install": lambda b=batch: self.apply(b)})
+            rows += [self._batch_row(batch) for batch in stick.batches]
         return rows
+
+    def _batch_row(self, batch: Batch) -> dict:
+        """The manifest's name and titles, the file on the stick, and how it stands."""
+        look = self._looks.get(batch.path)
+        kind = self.tr(BATCH_FOLDER if batch.folder else BATCH_TAR)
+        size = self.tr(SIZE_MB, size=f"{batch.size / 1e6:.1f}")
+        detail = f"{kind} {batch.name}, {size}"
+        standing, can_apply = "", self.batch_target is not None
+        if look is not None:
+            if look.batch is not None:
+                detail = f"{self.tr(TITLES, titles=look.titles)} — {detail}"
+            standing = self.tr(STANDINGS[look.standing], current=self._catalogue or "",
+                               first=self._first_to_apply() or "?",
+                               why=in_language(self.lang, look.why))
+            can_apply = can_apply and look.standing in CAN_APPLY
+        text_width = self.width - 24 - (BUTTON_WIDTH + 8 if can_apply else 0) - 12
+        return {"name": look.batch if look and look.batch else batch.name, "file": batch.name,
+                "detail": detail, "standing": standing,
+                "height": batch_row_height(standing, text_width) if standing else row_height(),
+                "button_text": self.tr(APPLY), "can_install": can_apply,
+                "install": lambda: self.apply(batch)}
+
+    def _first_to_apply(self) -> str | None:
+        return next((look.batch for look in self._looks.values()
+                     if look.standing is Standing.NEWER), None)
