@@ -112,9 +112,10 @@ BATCH_PROBLEMS = {
     BatchProblem.SIGNATURE: N_("This batch is not signed with this library's key, or it was "
                                "changed after signing. Build it again on the staff PC with the "
                                "library's signing key (kiosk content build … --key)."),
-    BatchProblem.KEY: N_("This kiosk has no readable key to check batches with: {why}. Ask a "
-                         "technician to install the library's public key as "
-                         "content-signing.pub in the kiosk's data folder."),
+    BatchProblem.KEY: N_("This kiosk has no readable key to check batches with: {why}. Copy "
+                         "the library's public key, content-signing.pub, onto the SD card's "
+                         "boot partition (it is installed at the next start), or ask a "
+                         "technician to put it in the kiosk's data folder."),
     BatchProblem.OLDER: N_("This batch is older than the kiosk's e-book catalogue ({current}), "
                            "so it is not applied. To go back, a technician can use kiosk "
                            "content rollback, or apply it with: kiosk content apply "
