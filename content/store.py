@@ -17,6 +17,7 @@ is listed by `leftovers()` and removed at the next apply or the app's next start
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import json
 import logging
@@ -108,8 +109,15 @@ class CatalogueStore:
             try:
                 report = self._build(source, manifest, old, current, building, now,
                                      _Counter(manifest, progress))
-            except BaseException:
+            except BaseException as e:
                 shutil.rmtree(building, ignore_errors=True)
+                if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+                    # Room was checked first: something else filled the partition meanwhile.
+                    raise BatchError(
+                        f"导入批次 {manifest.batch} 时数据分区写满了；没有任何改动，请腾出空间后"
+                        "再导入 / the data partition filled up while batch "
+                        f"{manifest.batch} was being applied; nothing was changed: free some "
+                        "space and apply it again", BatchProblem.NO_SPACE) from None
                 raise
             self._switch(building, report.version)
             log.info("applied batch %s as %s: %d added, %d updated, %d withdrawn",

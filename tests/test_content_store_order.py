@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from content.errors import BatchError, BatchProblem, ContentError
 from content.store import CatalogueStore
+from tests import small_partition
 from tests.conftest import ROOT
 from tests.content_batches import Batches, edit_manifest, tar_of, tree
 
@@ -130,3 +132,32 @@ def test_leftovers_are_listed_then_cleared(store, batches, tmp_path):
     assert not leftover.exists() and store.leftovers() == []
     assert store.clear_leftovers() == []
     assert store.current_batch() == "2026-11"
+
+
+def test_a_disk_that_fills_during_the_apply_leaves_the_catalogue_as_it_was(tmp_path, batches):
+    """The space check passed, then something else filled the data partition (a real 4 MB
+    loop-mounted ext4) while the new version was being built: the apply stops with NO_SPACE and
+    a message, the half-built version is removed, and `current` is the catalogue before."""
+    reason = small_partition.why_not()
+    if reason:
+        pytest.skip(reason)
+    with small_partition.small_partition(tmp_path) as mounted:
+        store = CatalogueStore(mounted / "catalogue", reserve_mb=0)
+        store.apply(batches.first, batches.public)
+        before = tree(store.current_dir())
+        filled: list[Path] = []
+
+        def another_writer(done: int, _total: int) -> None:
+            if done and not filled:  # the first file is on its way: the disk fills up
+                filled.append(small_partition.fill(mounted, leave_kb=0))
+
+        with pytest.raises(ContentError) as refused:
+            store.apply(batches.second, batches.public, progress=another_writer)
+        assert filled, "the apply never reported progress"
+        assert refused.value.problem is BatchProblem.NO_SPACE, refused.value
+        assert "空间" in str(refused.value) and "space" in str(refused.value)
+        assert store.current_batch() == "2026-11" and store.leftovers() == []
+        assert [p.name for p in (mounted / "catalogue/versions").iterdir()] == ["2026-11-1"]
+        assert tree(store.current_dir()) == before
+        filled[0].unlink()
+        assert store.apply(batches.second, batches.public).batch == "2026-12"  # room again
