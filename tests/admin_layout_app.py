@@ -55,8 +55,15 @@ def report():
                                     {"free": "73.0 GB", "total": "252.0 GB", "reserve": "4 MB"})),
         Check("clock", False, Message(N_("not synchronised; new rows are marked so")),
               Message(N_("check the network and time servers: timedatectl status"))),
-        Check("ebooks", True, Message(N_("{titles} titles licensed today ({version})"),
-                                      {"titles": 1932, "version": "2026-11-01"})),
+        Check("ebooks", True, Message(
+            N_("{titles} titles licensed today ({version}); the last pull from the central "
+               "server failed: {why}"),
+            {"titles": 1932, "version": "2026-11-1",
+             "why": "the central server could not be asked for e-book batches: "
+                    "https://central.library.example.cn/api/v1/batches: ConnectionError: "
+                    "Connection refused; the kiosk keeps its catalogue (2026-11-1)"}),
+            Message(N_("the kiosk keeps this catalogue; see journalctl -u kiosk-pull: the next "
+                       "update window tries again")), warning=True),
         Check("downloads", False, Message(
             N_("cannot listen on {address}: {error}; the title pages show no download code"),
             {"address": "0.0.0.0:8080", "error": "[Errno 98] Address already in use"}),
@@ -171,9 +178,10 @@ def measure(window, size: tuple[int, int], lang: str, shots: Path | None, name: 
                 if lower.top > upper.y + 1:
                     problems.append(f"rows {layout.view_indices[upper]} and "
                                     f"{layout.view_indices[lower]} overlap")
-            if step == 0 and shots:
+            if shots and step in (0, steps // 2):  # the top, and the middle of a long list
                 frames(3)
-                target = shots / f"{name}-{size[0]}x{size[1]}.png"
+                middle = "-middle" if step else ""
+                target = shots / f"{name}-{size[0]}x{size[1]}{middle}.png"
                 Path(window.screenshot(name=str(target))).replace(target)
         missing = sorted(set(range(len(screen.rows))) - set(seen))
         if missing:
@@ -203,7 +211,9 @@ def measure(window, size: tuple[int, int], lang: str, shots: Path | None, name: 
         problems += misfits(switch, "the language switch")
         if switch.texture_size[1] > 1.6 * switch.font_size:
             problems.append(f"the language switch: {switch.text!r} wraps")
-        return {"problems": problems, "scrolls": scrolls, "rows": len(screen.rows)}
+        return {"problems": problems, "scrolls": scrolls, "rows": len(screen.rows),
+                "verdicts": {row["name"]: row["verdict"] for row in screen.rows
+                             if "verdict" in row}}
     finally:
         # RecycleView keeps spare rows for every list in the process (once the list has let
         # them go, a frame later): rows made at this size carry its font sizes, which the app

@@ -42,3 +42,10 @@ def test_every_row_and_button_fits_its_text(layouts, case):
 def test_the_list_scrolls_on_the_small_screen(layouts):
     """The report is taller than a 7-inch screen: the helper scrolled it to its last row."""
     assert layouts["zh_CN:800x480"]["scrolls"]
+
+
+def test_a_check_that_works_but_warns_is_marked_so(layouts):
+    """The e-book catalogue shows, but the last pull failed: not a fault, not plain "working"."""
+    assert layouts["zh_CN:800x480"]["verdicts"]["电子书"] == "注意"
+    assert layouts["en:800x480"]["verdicts"]["E-books"] == "Attention"
+    assert layouts["en:800x480"]["verdicts"]["Disk space"] == "Working"

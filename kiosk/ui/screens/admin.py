@@ -31,6 +31,8 @@ KINDS = {"checkout": N_("Borrow"), "checkin": N_("Return"), "renew": N_("Renew")
 UNSETTLED_WHY = N_(
     "The kiosk stopped or the answer was lost, and the library system could not tell what it did.")
 VERDICTS = {True: N_("Working"), False: N_("FAULT"), None: N_("not set")}
+# Works, but its advice names something to set right (kiosk.status.Check.warning).
+ATTENTION, ATTENTION_COLOUR = N_("Attention"), (0.8, 0.45, 0.05, 1)
 DEVICE_STATES = {
     "connected": N_("connected"),
     "degraded": N_("degraded"),
@@ -112,7 +114,7 @@ class AdminScreen(KioskScreen):
                 text = self._message(check.summary)
                 if check.advice:
                     text += " — " + self._message(check.advice)
-                rows.append(self._row(check.ok, label, text))
+                rows.append(self._row(check.ok, label, text, warning=check.warning))
             rows += self._refused_rows(view.status.offline_refused)
             rows += self._unsettled_rows(view.status.unsettled)
         self.rows = rows
@@ -168,6 +170,9 @@ class AdminScreen(KioskScreen):
     def _message(self, message) -> str:
         return self.tr(self.lang, message.msgid, **message.args)
 
-    def _row(self, ok: bool | None, name: str, text: str) -> dict:
+    def _row(self, ok: bool | None, name: str, text: str, *, warning: bool = False) -> dict:
+        if ok and warning:
+            return {"verdict": self.tr(self.lang, ATTENTION), "verdict_colour": ATTENTION_COLOUR,
+                    "name": name, "summary": text}
         return {"verdict": self.tr(self.lang, VERDICTS[ok]), "verdict_colour": COLOURS[ok],
                 "name": name, "summary": text}
