@@ -34,11 +34,7 @@ def main(scenario: str, size: str, socket_path: str, go: str, shots: str) -> int
 
     k = KioskDriver(app, Path(shots))
     k.frames(5)
-    runtime.send(ev.AdminGesture())
-    runtime.send(ev.PinSubmitted(PIN))
-    k.until(lambda: k.screen == "admin")
-    admin = k.current()
-    k.until(lambda: admin.view.status is not None)  # the checks, as staff see them on entering
+    admin = k.open_admin(runtime, PIN)
     k.frames(5)
     assert k.widget("admin", "usb").text == "从 U 盘更新"
     if scenario == "install":

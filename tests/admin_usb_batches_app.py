@@ -38,11 +38,7 @@ def main(size: str, socket_path: str, data: str, shots: str) -> int:
 
     k = KioskDriver(app, Path(shots))
     k.frames(5)
-    runtime.send(ev.AdminGesture())
-    runtime.send(ev.PinSubmitted(PIN))
-    k.until(lambda: k.screen == "admin")
-    admin = k.current()
-    k.until(lambda: admin.view.status is not None)
+    admin = k.open_admin(runtime, PIN)
     k.tap(k.widget("admin", "usb"))
     panel = admin.usb_panel
     assert panel is not None and admin.usb_open, "the USB panel did not open"

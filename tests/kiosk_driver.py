@@ -47,6 +47,17 @@ class KioskDriver:
         self.app.clock.advance(seconds)
         self.wait(0.15)
 
+    def open_admin(self, runtime, pin: str):
+        """The staff corner's gesture and the PIN, as staff give them; the admin screen once
+        its status list is there (the checks, as staff see them on entering)."""
+        from kiosk.core import events as ev
+        runtime.send(ev.AdminGesture())
+        runtime.send(ev.PinSubmitted(pin))
+        self.until(lambda: self.screen == "admin")
+        admin = self.current()
+        self.until(lambda: admin.view.status is not None)
+        return admin
+
     # --- what is on screen ----------------------------------------------------------------
 
     @property
