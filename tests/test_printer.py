@@ -273,7 +273,9 @@ def test_two_threads_each_get_their_whole_job_printed_in_turn(printer):
     for thread in threads:
         thread.join(timeout=10)
     jobs = until_printed(twin, 2)
-    assert [job.text for job in jobs] == [texts[name] for name in finished]
+    # Each job whole, one after the other; which came first is the scheduler's choice (a thread
+    # can be paused between its job printing and its noting that it did).
+    assert sorted(job.text for job in jobs) == [texts["A"], texts["B"]]
     assert sorted(finished) == ["A", "B"]
 
 
