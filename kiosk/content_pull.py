@@ -267,12 +267,7 @@ class CataloguePull:
         inside the window."""
         waited = 0.0
         while True:
-            try:
-                seen = activity.read(self.activity_path)
-                busy = (f"someone is using the kiosk (since {seen.since.astimezone():%H:%M})"
-                        if seen is not None and seen.session else None)
-            except activity.Unreadable as e:
-                busy = f"cannot tell whether the kiosk is in use ({e})"
+            _seen, busy = activity.read_in_use(self.activity_path)
             if busy is None:
                 return None
             if waited >= SESSION_WAIT_S or not window.contains(self.now()):

@@ -53,6 +53,19 @@ def read(path: Path = ACTIVITY_PATH) -> Activity | None:
         raise Unreadable(f"{path}: {e}") from None
 
 
+def read_in_use(path: Path = ACTIVITY_PATH) -> tuple[Activity | None, str | None]:
+    """What `read` found, and why the kiosk counts as in use (a session, or a file that cannot
+    be read); None for why when nobody is in a session. One wording for the restart and the
+    batch that wait for it."""
+    try:
+        seen = read(path)
+    except Unreadable as e:
+        return None, f"cannot tell whether the kiosk is in use ({e})"
+    if seen is not None and seen.session:
+        return seen, f"someone is using the kiosk (since {seen.since.astimezone():%H:%M})"
+    return seen, None
+
+
 def write(path: Path, activity: Activity) -> None:
     text = json.dumps({"session": activity.session,
                        "since": activity.since.astimezone(timezone.utc).isoformat(

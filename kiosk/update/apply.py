@@ -183,16 +183,13 @@ class Apply:
         return ApplyResult(ApplyOutcome.WAITING, message)
 
     def _idle(self, moment: datetime) -> tuple[bool, str]:
-        try:
-            with self._files():
-                seen = activity.read(self.activity_path)
-        except activity.Unreadable as e:
-            return False, f"cannot tell whether the kiosk is in use ({e})"
+        with self._files():
+            seen, busy = activity.read_in_use(self.activity_path)
+        if busy is not None:
+            return False, busy
         if seen is None:
             return True, "the kiosk app is not running"
         idle = seen.idle_for(moment.astimezone(timezone.utc))
-        if seen.session:
-            return False, f"someone is using the kiosk (since {seen.since.astimezone():%H:%M})"
         if idle < activity.IDLE_BEFORE_RESTART_S:
             return False, f"the kiosk was used {idle:.0f} s ago"
         return True, f"nobody has used the kiosk for {idle:.0f} s"
