@@ -24,7 +24,7 @@ from central.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kiosks (
@@ -64,11 +64,18 @@ CREATE INDEX IF NOT EXISTS releases_by_kind ON releases (kind, id);
 CREATE TABLE IF NOT EXISTS release_libraries (
   release_id BIGINT NOT NULL REFERENCES releases (id), library TEXT NOT NULL,
   PRIMARY KEY (release_id, library));
+-- Who did what on the server (central/audit.py, issue 18).
+CREATE TABLE IF NOT EXISTS audit_log (
+  at_utc TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
+  address TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at_utc);
 """
 # What brings a database of an older schema to the next one, keyed by the older schema.
 # SCHEMA above is the newest; a new database gets it whole and needs none of these.
 MIGRATIONS = {
     "1": ("ALTER TABLE releases ADD COLUMN titles INTEGER",),  # e-book batches (issue 17)
+    # Issue 18. New tables need no step here: SCHEMA makes them, before these run.
+    "2": (),
 }
 _POOL_SIZE = 8
 
