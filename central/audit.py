@@ -6,6 +6,7 @@ the same transaction as the change it records, so neither exists without the oth
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 from collections.abc import Mapping
@@ -49,12 +50,15 @@ class AuditEntry:
 def record(conn: Conn, actor: str, action: AuditAction, subject: str = "", *,
            address: str = "", detail: Mapping[str, object] | None = None) -> None:
     """One entry, inside the caller's write transaction."""
-    from central.storage import utc_now  # storage imports this module's table user
-
     conn.execute("INSERT INTO audit_log (at_utc, actor, action, subject, address, detail) "
                  "VALUES (?, ?, ?, ?, ?, ?)",
-                 (utc_now(), actor[:200], action.value, subject[:200], address[:100],
+                 (_now(), actor[:200], action.value, subject[:200], address[:100],
                   json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True)))
+
+
+def _now() -> str:
+    """To the microsecond: entries order by time, and one request may write several."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def entries(conn: Conn, *, limit: int = 200, actor: str | None = None,
