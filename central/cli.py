@@ -315,6 +315,9 @@ def run_report(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.kiosk) - {k.id for k in kiosks})
     if unknown:
         raise CentralConfigError(f"no kiosk named {', '.join(unknown)}")
+    if args.library and args.library not in {k.library for k in kiosks}:
+        raise CentralConfigError(f"no library named {args.library} (kiosk-central kiosk list "
+                                 "shows each kiosk's library)")
     tables: reports.ReportTable | list[reports.ReportTable]
     if args.what == "titles":
         found = title_report.gather(storage, chosen, dt.date.today(),
@@ -331,8 +334,8 @@ def run_report(args: argparse.Namespace) -> int:
                                             tuple(k.id for k in chosen)), kiosks)
         tables = reports.table(figures, Translator(), args.lang)
         total = figures.total
-        summary = (f"{len(tables.rows)} service points, {total.visits} visits, "
-                   f"{total.loans} loans, {total.returns} returns")
+        summary = (f"{len(figures.points)} service points, {total.sessions} kiosk sessions, "
+                   f"{total.loans} loans, {total.returns} returns, {total.renewals} renewals")
     try:
         if (args.format or ("xlsx" if args.output.suffix == ".xlsx" else "csv")) == "csv":
             with open(args.output, "w", encoding="utf-8", newline="") as out:

@@ -2,11 +2,9 @@
 category, failures by reason, and the service-point table of the half-year report. Read-only
 queries over the counts, in one snapshot; runs on the calling thread.
 
-Counts keep the kiosk's local date and hour, so a day here is the day at the kiosk. A loan is a
-`checkout` that succeeded, a return a `checkin` that succeeded, a visit any `session`. A failure
-is any other outcome than `ok` (or `unknown`, which the kiosk settles later), except for events
-whose outcome only says how they ended (a session that timed out, a search left without a
-result, a staff action, an intent, the kiosk out of service).
+Counts keep the kiosk's local date and hour, so a day here is the day at the kiosk. What each
+event and outcome counts as (a loan counted once, online or offline; which outcomes are
+failures) is central/tally.py's table.
 """
 
 from __future__ import annotations
@@ -14,18 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from central import tally
 from central.db import Conn
 from central.storage import Kiosk, Storage
 
 EBOOK_EVENTS = ("ebook_view", "ebook_qr", "ebook_download")
-# Events whose outcome says how something ended or began, never that it failed: an "intent" row
-# is written before each ILS transaction, a "service" row when a kiosk stops or resumes taking
-# patrons.
-NOT_FAILURES = ("session", "search", "admin", "intent", "service")
-# Outcomes of a transaction that happened: at once, or found done in the ILS after a crash or
-# a lost reply ("reconciled"); "unknown" is no verdict yet (the kiosk reconciles it later).
-DONE = ("ok", "reconciled")
-NOT_FAILED = (*DONE, "unknown")
 TOP_TITLES = 20
 
 
@@ -66,13 +57,26 @@ class Failure:
 
 @dataclass(frozen=True)
 class PointRow:
+    """One service point's counts (tally.COUNTED's columns, in its order)."""
     library: str
     service_point: str
-    visits: int
+    sessions: int  # kiosk sessions: a patron at the screen, not a visit to the library
     loans: int
     returns: int
+    renewals: int
     ebook_views: int
+    qr_scans: int
     downloads: int
+
+    @property
+    def loans_returns(self) -> int:
+        """借还: loans and returns together, as the half-year report counts circulation."""
+        return self.loans + self.returns
+
+
+def add_up(library: str, service_point: str, rows: list[PointRow]) -> PointRow:
+    return PointRow(library, service_point,
+                    *(sum(getattr(p, c) for p in rows) for c in tally.COUNTED))
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,15 @@ class Figures:
     categories: list[EbookUse]
     failures: list[Failure]
     points: list[PointRow]
+    old_replays: list[Failure]  # older kiosks' `offline_replay` rows: loan or return unknown
 
     @property
     def total(self) -> PointRow:
-        return PointRow("", "", *(sum(getattr(p, f) for p in self.points) for f in
-                                   ("visits", "loans", "returns", "ebook_views", "downloads")))
+        return add_up("", "", self.points)
+
+    @property
+    def libraries(self) -> list[str]:
+        return sorted({p.library for p in self.points})
 
 
 def gather(storage: Storage, selection: Selection, kiosks: list[Kiosk]) -> Figures:
@@ -98,13 +106,18 @@ def gather(storage: Storage, selection: Selection, kiosks: list[Kiosk]) -> Figur
         per_day = _loans_returns(conn, "day", where, params, selection.days)
         per_hour = _loans_returns(conn, "hour", where, params, list(range(24)))
         titles, categories = _ebooks(conn, _where(selection, "c.")[0], params)
-        failures = [Failure(event, outcome, int(n)) for event, outcome, n in conn.all(
-            f"SELECT event, outcome, SUM(n) FROM counts WHERE {where} "
-            f"AND outcome NOT IN {NOT_FAILED!r} "
-            f"AND event NOT IN {NOT_FAILURES!r} "
-            "GROUP BY event, outcome ORDER BY SUM(n) DESC, event, outcome", params)]
+        failing, failing_params = tally.matching(tally.FAILURES)
+        failures = _by_outcome(conn, f"{where} AND {failing}", [*params, *failing_params])
+        old_replays = _by_outcome(conn, f"{where} AND event = ?", [*params, tally.OLD_REPLAY])
         points = _points(conn, where, params, selection.kiosk_ids, kiosks)
-    return Figures(selection, per_day, per_hour, titles, categories, failures, points)
+    return Figures(selection, per_day, per_hour, titles, categories, failures, points,
+                   old_replays)
+
+
+def _by_outcome(conn: Conn, where: str, params: list) -> list[Failure]:
+    return [Failure(event, outcome, int(n)) for event, outcome, n in conn.all(
+        f"SELECT event, outcome, SUM(n) FROM counts WHERE {where} "
+        "GROUP BY event, outcome ORDER BY SUM(n) DESC, event, outcome", params)]
 
 
 def _where(selection: Selection, table: str = "") -> tuple[str, list]:
@@ -120,9 +133,11 @@ def _where(selection: Selection, table: str = "") -> tuple[str, list]:
 def _loans_returns(conn: Conn, column: str, where: str, params: list,
                    labels: list) -> list[LoansReturns]:
     found: dict = {}
+    done, done_params = tally.matching({e: o for e, o in tally.COUNTED.values()
+                                        if e in ("checkout", "checkin")})
     for label, event, n in conn.all(
-            f"SELECT {column}, event, SUM(n) FROM counts WHERE {where} AND outcome IN {DONE!r} "
-            f"AND event IN ('checkout', 'checkin') GROUP BY {column}, event", params):
+            f"SELECT {column}, event, SUM(n) FROM counts WHERE {where} AND {done} "
+            f"GROUP BY {column}, event", [*params, *done_params]):
         found[(label, event)] = int(n)
     return [LoansReturns(str(label), found.get((label, "checkout"), 0),
                          found.get((label, "checkin"), 0)) for label in labels]
@@ -159,21 +174,17 @@ def _use(label: str, category: str, events: dict) -> EbookUse:
     return EbookUse(label, category, *(events.get(e, 0) for e in EBOOK_EVENTS))
 
 
-_POINT_EVENTS = {"session": "visits", "checkout": "loans", "checkin": "returns",
-                 "ebook_view": "ebook_views", "ebook_download": "downloads"}
-
-
 def _points(conn: Conn, where: str, params: list, kiosk_ids: tuple[str, ...],
             kiosks: list[Kiosk]) -> list[PointRow]:
     known = {k.id: (k.library, k.service_point) for k in kiosks}
     place = {kiosk_id: known.get(kiosk_id, ("", kiosk_id)) for kiosk_id in kiosk_ids}
     sums: dict[tuple[str, str], dict[str, int]] = {p: {} for p in place.values()}
+    column = {event: name for name, (event, _outcomes) in tally.COUNTED.items()}
+    counted, counted_params = tally.matching(dict(tally.COUNTED.values()))
     for kiosk_id, event, n in conn.all(
-            f"SELECT kiosk_id, event, SUM(n) FROM counts WHERE {where} AND event IN "
-            "('session', 'checkout', 'checkin', 'ebook_view', 'ebook_download') "
-            f"AND (outcome IN {DONE!r} OR event = 'session') GROUP BY kiosk_id, event", params):
-        column = _POINT_EVENTS[event]
+            f"SELECT kiosk_id, event, SUM(n) FROM counts WHERE {where} AND {counted} "
+            "GROUP BY kiosk_id, event", [*params, *counted_params]):
         entry = sums[place[kiosk_id]]
-        entry[column] = entry.get(column, 0) + int(n)
-    return [PointRow(library, point, *(v.get(c, 0) for c in _POINT_EVENTS.values()))
+        entry[column[event]] = entry.get(column[event], 0) + int(n)
+    return [PointRow(library, point, *(v.get(c, 0) for c in tally.COUNTED))
             for (library, point), v in sorted(sums.items())]

@@ -13,7 +13,7 @@ from central.i18n import N_
 from common.categories import category_name
 
 EVENTS = {
-    "session": N_("Visit"),
+    "session": N_("Kiosk session"),
     "checkout": N_("Borrow"),
     "checkin": N_("Return"),
     "renew": N_("Renewal"),
@@ -24,6 +24,9 @@ EVENTS = {
     "receipt": N_("Receipt"),
     "offline_replay": N_("Offline transaction sent later"),
     "error": N_("Error"),
+    "admin": N_("Staff menu"),
+    "intent": N_("Transaction begun"),
+    "service": N_("Kiosk service"),
 }
 OUTCOMES = {
     "blocked": N_("card blocked"),
@@ -45,6 +48,34 @@ OUTCOMES = {
     "bad signature": N_("link not valid"),
     "not found": N_("title not found"),
     "print_failed": N_("printing failed"),
+    # Outcomes that are no failure (central/tally.py): shown with older kiosks' replays, and
+    # named so that any outcome a kiosk sends reads in the staff's words.
+    "ok": N_("done"),
+    "unknown": N_("result not known yet"),
+    "reconciled": N_("found done in the library system"),
+    "reconciled_not_done": N_("found not done in the library system"),
+    "checked_by_staff": N_("checked by staff"),
+    "replayed": N_("accepted offline, then by the library system"),
+    "replay_refused": N_("accepted offline, then refused by the library system"),
+    "offline_not_lendable": N_("not lent while offline"),
+    "sent": N_("sent to the library system"),
+    "shown": N_("shown on screen"),
+    "printed": N_("printed"),
+    "server_unavailable": N_("download service not running"),
+    "no_download_address": N_("no download address set"),
+    "other kiosk": N_("link of another kiosk"),
+    "malformed": N_("link damaged"),
+    "timeout": N_("timed out"),
+    "finished": N_("finished"),
+    "admin": N_("ended for the staff menu"),
+    "out_of_service": N_("out of service"),
+    "restored": N_("back in service"),
+    "abandoned": N_("left without a result"),
+    "pin_wrong": N_("wrong PIN"),
+    "pin_locked": N_("PIN locked"),
+    "restart": N_("restart"),
+    "upload": N_("upload started"),
+    "offline_acknowledged": N_("offline refusal acknowledged"),
 }
 
 
@@ -53,7 +84,10 @@ def event_label(t: Callable[..., str], event: str) -> str:
 
 
 def outcome_label(t: Callable[..., str], outcome: str) -> str:
-    return t(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome
+    """An `intent` row's outcome is the transaction about to be sent: named as that event."""
+    if outcome in OUTCOMES:
+        return t(OUTCOMES[outcome])
+    return event_label(t, outcome)
 
 
 def category_label(t: Callable[..., str], language: str, category: str) -> str:

@@ -163,8 +163,13 @@ def _version(release: Release | None) -> str | None:
     return release.version if release is not None else None
 
 
+class UnknownLibrary(LookupError):
+    """A `library=` that none of the kiosks the user may see belongs to."""
+
+
 def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], list[str]]:
-    """The period and kiosks asked for in the query, within what the user may see."""
+    """The period and kiosks asked for in the query (`library=`, `kiosk=`), within what the
+    user may see; UnknownLibrary for a library none of them belongs to."""
     query = request.query_params
     today = request.app.state.clock().date()
     errors: list[str] = []
@@ -177,8 +182,12 @@ def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], li
         errors.append(N_("At most ten years at once; the period was shortened."))
         first = last - dt.timedelta(days=MAX_DAYS - 1)
     kiosks = visible_kiosks(_storage(request), user)
+    library = query.get("library", "")
+    if library and library not in {k.library for k in kiosks}:
+        raise UnknownLibrary(library)
     asked = set(query.getlist("kiosk"))
-    chosen = tuple(k.id for k in kiosks if not asked or k.id in asked)
+    chosen = tuple(k.id for k in kiosks if (not asked or k.id in asked)
+                   and (not library or k.library == library))
     return Selection(first, last, chosen), kiosks, errors
 
 
@@ -195,21 +204,37 @@ def _day(text: str | None, default: dt.date, errors: list[str]) -> dt.date:
 @router.get("/figures", response_class=HTMLResponse)
 def figures_page(request: Request) -> HTMLResponse:
     user = _user(request)
-    selection, kiosks, errors = _selection(request, user)
+    library = request.query_params.get("library", "")
+    context = {"event_label": event_label, "outcome_label": outcome_label,
+               "category_label": category_label, "user": user, "page": "figures",
+               "library": library, "asked": set(request.query_params.getlist("kiosk"))}
+    try:
+        selection, kiosks, errors = _selection(request, user)
+    except UnknownLibrary:
+        # No figures at all rather than an empty table that reads as "nothing happened".
+        kiosks = visible_kiosks(_storage(request), user)
+        today = request.app.state.clock().date()
+        return _render(request, "figures.html", {
+            **context, "unknown_library": library, "errors": [], "figures": None,
+            "libraries": _libraries(kiosks), "kiosks": kiosks,
+            "selection": Selection(today - dt.timedelta(days=DEFAULT_DAYS - 1), today, ())},
+            status=404)
     figures = gather(_storage(request), selection, kiosks)
     language = _language(request)
     t = request.app.state.translator.bound(language)
     query = urlencode([("from", selection.first_day.isoformat()),
                        ("to", selection.last_day.isoformat()),
+                       *([("library", library)] if library else []),
                        *(("kiosk", k) for k in selection.kiosk_ids
                          if request.query_params.getlist("kiosk"))])
     return _render(request, "figures.html", {
-        "event_label": event_label, "outcome_label": outcome_label,
-        "category_label": category_label, "user": user, "page": "figures",
-        "selection": selection, "kiosks": kiosks,
-        "asked": set(request.query_params.getlist("kiosk")), "errors": errors,
-        "figures": figures, "charts": _charts(figures, t, language),
+        **context, "selection": selection, "kiosks": kiosks, "libraries": _libraries(kiosks),
+        "errors": errors, "figures": figures, "charts": _charts(figures, t, language),
         "query": query, "report": reports.table(figures, request.app.state.translator, language)})
+
+
+def _libraries(kiosks: list[Kiosk]) -> list[str]:
+    return sorted({k.library for k in kiosks})
 
 
 def _charts(figures: Figures, t, language: str) -> dict:
@@ -250,7 +275,10 @@ def report_download(request: Request, fmt: str) -> Response:
     user = _user(request)
     if fmt not in ("csv", "xlsx"):
         return Response("csv or xlsx", status_code=404)
-    selection, kiosks, _errors = _selection(request, user)
+    try:
+        selection, kiosks, _errors = _selection(request, user)
+    except UnknownLibrary as e:
+        return Response(f"no library named {e}", status_code=404)
     table = reports.table(gather(_storage(request), selection, kiosks),
                           request.app.state.translator, _language(request))
     return _report_file(table, f"kiosk-figures-{selection.first_day}-{selection.last_day}",

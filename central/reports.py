@@ -1,7 +1,9 @@
 """Staff reports as CSV (Excel and WPS open it with the Chinese intact) and as .xlsx
-workbooks: the statistics table of a half-year report (rows are service points, columns visits,
-loans, returns, e-book views and downloads, with a total row) here, and the writers every report
-shares (central/title_report.py has the titles report). Pure: tables in, a file out.
+workbooks: the statistics table of a half-year report here (rows are service points, with a
+subtotal per library when there are several and a total; columns as the library's report
+counts: kiosk sessions, loans, returns, loans and returns together (借还), renewals, e-book
+views, QR scans, e-book downloads), and the writers every report shares
+(central/title_report.py has the titles report). Pure: tables in, a file out.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from central.figures import Figures, PointRow
+from central.figures import Figures, PointRow, add_up
 from central.i18n import N_, Translator
 
-COLUMNS = (N_("Library"), N_("Service point"), N_("Visits"), N_("Loans"), N_("Returns"),
-           N_("E-book views"), N_("Downloads"))
+COLUMNS = (N_("Library"), N_("Service point"), N_("Kiosk sessions"), N_("Loans"), N_("Returns"),
+           N_("Loans and returns"), N_("Renewals"), N_("E-book views"), N_("QR scans"),
+           N_("E-book downloads"))
 # A cell starting with one of these runs as a formula in a spreadsheet; a service point's
 # name typed by staff must never do that.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -33,24 +36,36 @@ class ReportTable:
     sheet: str = ""             # the workbook sheet's name; "" for the title's start
     widths: tuple[int, ...] = ()  # of the columns in the workbook, in characters
     frozen: str = "A4"          # the first cell that scrolls: the header always shows
+    subtotals: tuple[int, ...] = ()  # indexes in `rows` of subtotal rows, bold like the total
 
 
 def table(figures: Figures, tr: Translator, language: str) -> ReportTable:
     sel = figures.selection
     no_point = tr.tr(language, "(no service point)")
-
-    def row(p: PointRow, library: str, point: str) -> tuple:
-        return (library, point, p.visits, p.loans, p.returns, p.ebook_views, p.downloads)
-
-    rows = [row(p, p.library, p.service_point or no_point) for p in figures.points]
+    several = len(figures.libraries) > 1
+    rows: list[tuple] = []
+    subtotals: list[int] = []
+    for library in figures.libraries:
+        points = [p for p in figures.points if p.library == library]
+        rows += [point_row(p, p.library, p.service_point or no_point) for p in points]
+        if several:
+            subtotals.append(len(rows))
+            rows.append(point_row(add_up(library, "", points), library,
+                                  tr.tr(language, "Subtotal")))
     return ReportTable(
         title=tr.tr(language, "Self-service kiosk statistics"),
         period=tr.tr(language, "Period: {first} to {last}", first=sel.first_day.isoformat(),
                      last=sel.last_day.isoformat()),
         header=tuple(tr.tr(language, c) for c in COLUMNS),
         rows=rows,
-        total=row(figures.total, tr.tr(language, "Total"), ""),
-        widths=(16, 18, 12, 12, 12, 14, 12), frozen="C4")
+        total=point_row(figures.total, tr.tr(language, "Total"), ""),
+        widths=(16, 18, 12, 10, 10, 12, 10, 12, 10, 12), frozen="C4",
+        subtotals=tuple(subtotals))
+
+
+def point_row(p: PointRow, library: str, point: str) -> tuple:
+    return (library, point, p.sessions, p.loans, p.returns, p.loans_returns, p.renewals,
+            p.ebook_views, p.qr_scans, p.downloads)
 
 
 def write_csv(reports: ReportTable | Sequence[ReportTable], out: IO[str]) -> None:
@@ -116,8 +131,11 @@ def _fill_sheet(sheet, report: ReportTable) -> None:
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     for row in _body(report):
         sheet.append([xlsx_cell(v) for v in row])
+    bold = [4 + i for i in report.subtotals]
     if report.total is not None:
-        for cell in sheet[sheet.max_row]:
+        bold.append(sheet.max_row)
+    for row_number in bold:
+        for cell in sheet[row_number]:
             cell.font = Font(bold=True)
     for row in sheet.iter_rows(min_row=3, max_row=sheet.max_row):
         for cell in row:

@@ -266,14 +266,14 @@ def test_health_and_openapi(server):
 def test_failures_are_by_reason_and_leave_out_how_sessions_ended(server):
     token = add_kiosk(server.storage, "lobby-1")
     rows = [{"date": DAY.isoformat(), "hour": 9, "event": e, "outcome": o, "key": None, "n": n}
-            for e, o, n in (("checkout", "patron blocked", 3), ("checkout", "ok", 9),
-                            ("checkin", "tag unreadable", 1), ("session", "timeout", 7),
-                            ("search", "abandoned", 2), ("checkout", "patron blocked", 1))]
+            for e, o, n in (("checkout", "blocked", 3), ("checkout", "ok", 9),
+                            ("checkin", "unreadable_tag", 1), ("session", "timeout", 7),
+                            ("search", "abandoned", 2), ("checkout", "blocked", 1))]
     assert post(server, "counts", batch("lobby-1", 1, rows), token).status_code == 200
     figures = gather(server.storage, Selection(DAY, DAY, ("lobby-1",)), server.storage.kiosks())
     assert [(f.event, f.outcome, f.n) for f in figures.failures] == [
-        ("checkout", "patron blocked", 4), ("checkin", "tag unreadable", 1)]
-    assert figures.total.visits == 7 and figures.total.loans == 9
+        ("checkout", "blocked", 4), ("checkin", "unreadable_tag", 1)]
+    assert figures.total.sessions == 7 and figures.total.loans == 9
 
 
 def test_a_transaction_found_done_after_a_crash_is_a_loan_and_intents_are_no_failures(server):

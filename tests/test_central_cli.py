@@ -87,9 +87,11 @@ def test_report_csv_for_one_library(capsys, db, tmp_path):
                         "--library", "醴陵市图书馆", "--format", "csv", "-o", str(out), "--db", db)
     assert code == 0, err
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
-    assert rows[3] == ["醴陵市图书馆", "借阅台", "3", "10", "11", "0", "1"]
-    assert rows[4] == ["醴陵市图书馆", "少儿阅览室", "3", "5", "6", "0", "1"]
-    assert rows[5] == ["合计", "", "6", "15", "17", "0", "2"]
+    # Sessions, loans, returns, 借还, renewals, e-book views, QR scans, downloads; one library:
+    # no subtotal.
+    assert rows[3] == ["醴陵市图书馆", "借阅台", "3", "10", "11", "21", "0", "0", "0", "1"]
+    assert rows[4] == ["醴陵市图书馆", "少儿阅览室", "3", "5", "6", "11", "0", "0", "0", "1"]
+    assert rows[5] == ["合计", "", "6", "15", "17", "32", "0", "0", "0", "2"]
 
 
 def test_report_xlsx_for_everything_in_english(capsys, db, tmp_path):
@@ -101,7 +103,10 @@ def test_report_xlsx_for_everything_in_english(capsys, db, tmp_path):
     sheet = openpyxl.load_workbook(out).active
     rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=4)]
     assert rows[0][:2] == ["三合村图书室", "(no service point)"]
-    assert rows[-1] == ["Total", None, 9, 17, 20, 0, 3]
+    assert rows[1] == ["三合村图书室", "Subtotal", 3, 2, 3, 5, 0, 0, 0, 1]
+    assert rows[-2] == ["醴陵市图书馆", "Subtotal", 6, 15, 17, 32, 0, 0, 0, 2]
+    assert rows[-1] == ["Total", None, 9, 17, 20, 37, 0, 0, 0, 3]
+    assert sheet["B5"].font.b and not sheet["B4"].font.b
     assert sheet["D4"].number_format == "#,##0"
 
 
@@ -113,6 +118,9 @@ def test_report_refuses_bad_input(capsys, db, tmp_path):
     code, _o, err = run(capsys, "report", "--from", "2026-01-01", "--to", "2026-06-30",
                         "--kiosk", "zz", "-o", str(tmp_path / "x.csv"), "--db", db)
     assert code == 2 and "no kiosk named zz" in err
+    code, _o, err = run(capsys, "report", "--from", "2026-01-01", "--to", "2026-06-30",
+                        "--library", "醴陵图书馆", "-o", str(tmp_path / "x.csv"), "--db", db)
+    assert code == 2 and "no library named 醴陵图书馆" in err
     with pytest.raises(SystemExit):
         cli.main(["report", "--from", "01/01/2026", "--to", "2026-06-30", "-o", "x"])
     assert "not a date" in capsys.readouterr().err

@@ -207,18 +207,22 @@ def test_csv_report_opens_in_a_spreadsheet(network):
             and b"\n" not in raw.replace(b"\r\n", b""))
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["自助服务统计表"]
-    assert rows[2] == ["图书馆", "服务点", "到馆人次", "借书", "还书", "电子书浏览", "下载"]
+    assert rows[2] == ["图书馆", "服务点", "自助机使用次数", "借书", "还书", "借还合计", "续借",
+                       "电子书浏览", "扫码", "电子书下载"]
     body, total = rows[3:-1], rows[-1]
     figures = expected_points(network)
-    assert [r[:2] for r in body] == [["三合村图书室", "（未指定服务点）"],
+    assert [r[:2] for r in body] == [["三合村图书室", "（未指定服务点）"], ["三合村图书室", "小计"],
                                     ["醴陵市图书馆", "借阅台"], ["醴陵市图书馆", "少儿阅览室"],
-                                    ["醴陵市图书馆", "电子阅览室"]]
+                                    ["醴陵市图书馆", "电子阅览室"], ["醴陵市图书馆", "小计"]]
+    points = [r for r in body if r[1] != "小计"]
     assert total[0] == "合计"
-    for column in range(2, 7):
-        assert int(total[column]) == sum(int(r[column]) for r in body)
+    for column in range(2, 10):
+        assert int(total[column]) == sum(int(r[column]) for r in points)
+        assert int(total[column]) == sum(int(r[column]) for r in body if r[1] == "小计")
     t = figures.total
-    assert [int(v) for v in total[2:]] == [t.visits, t.loans, t.returns, t.ebook_views,
-                                           t.downloads]
+    assert [int(v) for v in total[2:]] == [t.sessions, t.loans, t.returns, t.loans_returns,
+                                           t.renewals, t.ebook_views, t.qr_scans, t.downloads]
+    assert t.renewals > 0 and t.qr_scans > 0
 
 
 def test_xlsx_report_is_the_half_year_table(network):
@@ -229,12 +233,13 @@ def test_xlsx_report_is_the_half_year_table(network):
     sheet = book.active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][0] == "Self-service kiosk statistics"
-    assert values[2] == ["Library", "Service point", "Visits", "Loans", "Returns",
-                         "E-book views", "Downloads"]
+    assert values[2] == ["Library", "Service point", "Kiosk sessions", "Loans", "Returns",
+                         "Loans and returns", "Renewals", "E-book views", "QR scans",
+                         "E-book downloads"]
     body, total = values[3:-1], values[-1]
     assert [r[1] for r in body] == ["借阅台", "少儿阅览室", "电子阅览室"]  # staff: one library
     assert total[0] == "Total" and sheet.cell(sheet.max_row, 1).font.b
-    for column in range(2, 7):
+    for column in range(2, 10):
         assert total[column] == sum(r[column] for r in body)
     mine = expected_points(network, ("liling-lobby-1", "liling-children", "liling-ebook"))
     assert total[3] == mine.total.loans
