@@ -78,3 +78,48 @@ def test_staff_find_read_and_download_the_titles_report(browser, server, tmp_pat
     arrive(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Titles report")
     assert "Everyday life" in browser.find_element(By.ID, "most-viewed").text
     shot(browser, "4-titles-en", height=1500)
+
+
+@pytest.fixture
+def counted(tmp_path):
+    """Kiosks of two libraries, one lending offline, one older, their counts uploaded."""
+    from central.storage import Storage
+    from tests.central_server import database_url, serve
+    from tests.test_central_figures import upload
+    storage = Storage.open(database_url("sqlite", tmp_path))
+    try:
+        with serve(storage, tmp_path) as running:
+            upload(running)
+            yield running
+    finally:
+        storage.close()
+
+
+def test_the_half_year_table_by_library_in_the_browser(browser, counted):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    sign_in(browser, counted.url, "/figures")
+    browser.get(counted.url + "/figures?from=2026-01-01&to=2026-06-30")
+    tiles = {t.find_element(By.CLASS_NAME, "muted").text: t.find_element(By.CLASS_NAME, "v").text
+             for t in browser.find_elements(By.CSS_SELECTOR, ".tiles .tile")}
+    assert tiles == {"自助机使用次数": "13", "借书": "15", "还书": "9", "借还合计": "24",
+                     "续借": "3", "电子书浏览": "4", "扫码": "2", "电子书下载": "1"}
+    report = browser.find_element(By.ID, "report")
+    subtotals = report.find_elements(By.CSS_SELECTOR, "tr.subtotal")
+    assert [r.find_elements(By.TAG_NAME, "td")[1].text for r in subtotals] == ["小计", "小计"]
+    assert subtotals[0].find_element(By.TAG_NAME, "td").value_of_css_property(
+        "font-weight") == "700"
+    old = browser.find_element(By.ID, "old-replays")
+    assert "已补传至图书馆系统" in old.text and "3" in old.text
+    shot(browser, "5-figures-by-library-zh", height=3600)
+    Select(browser.find_element(By.ID, "library")).select_by_visible_text("三合村图书室")
+    browser.find_element(By.CSS_SELECTOR, "form.pick button").click()
+    arrive(browser, lambda d: "library=" in d.current_url)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#report tbody tr")
+    assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows] == ["三合村图书室", "合计"]
+    assert browser.find_element(By.ID, "total-loans").text == "4"  # 5 lent offline, 1 refused
+    browser.get(counted.url + "/figures?library=%E9%86%B4%E9%99%B5")  # 醴陵: no such library
+    message = browser.find_element(By.ID, "unknown-library")
+    assert "没有名为 醴陵 的图书馆" in message.text and message.is_displayed()
+    assert not browser.find_elements(By.ID, "report")
+    shot(browser, "6-figures-unknown-library-zh")
