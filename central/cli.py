@@ -336,6 +336,10 @@ def run_report(args: argparse.Namespace) -> int:
         total = figures.total
         summary = (f"{len(figures.points)} service points, {total.sessions} kiosk sessions, "
                    f"{total.loans} loans, {total.returns} returns, {total.renewals} renewals")
+        old = sum(f.n for f in figures.old_replays)
+        if old:
+            summary += (f"; {old} offline transactions replayed by older kiosks, counted as "
+                        "neither loans nor returns")
     try:
         if (args.format or ("xlsx" if args.output.suffix == ".xlsx" else "csv")) == "csv":
             with open(args.output, "w", encoding="utf-8", newline="") as out:

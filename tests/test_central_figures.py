@@ -191,6 +191,7 @@ def test_the_report_command(network, tmp_path):
     rows = report_rows(out.read_bytes())
     assert rows[2] == HEADER and rows[3:] == BODY
     assert "13 kiosk sessions, 15 loans, 9 returns, 3 renewals" in done.stderr
+    assert "4 offline transactions replayed by older kiosks" in done.stderr
     refused = kiosk_central("report", "--from", "2026-01-01", "--to", "2026-06-30",
                             "--library", "醴陵图书馆", "-o", str(tmp_path / "x.csv"),
                             "--db", network.db_url)
