@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from central import charts, fleet, reports, title_report
+from central import charts, fleet, picker, reports, title_report
 from central.auth import check_password, dummy_password_check, new_csrf_token, same_secret
 from central.figures import Figures, Selection, gather
 from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
@@ -163,7 +163,8 @@ def _version(release: Release | None) -> str | None:
     return release.version if release is not None else None
 
 
-def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], list[str]]:
+def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], list[str],
+                                                     picker.Picked]:
     """The period and kiosks asked for in the query, within what the user may see."""
     query = request.query_params
     today = request.app.state.clock().date()
@@ -177,9 +178,10 @@ def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], li
         errors.append(N_("At most ten years at once; the period was shortened."))
         first = last - dt.timedelta(days=MAX_DAYS - 1)
     kiosks = visible_kiosks(_storage(request), user)
-    asked = set(query.getlist("kiosk"))
-    chosen = tuple(k.id for k in kiosks if not asked or k.id in asked)
-    return Selection(first, last, chosen), kiosks, errors
+    picked = picker.pick(kiosks, query.getlist("kiosk"))
+    if picked.unknown:
+        errors.append(N_("A kiosk or library asked for is not one you may see; it was left out."))
+    return Selection(first, last, tuple(k.id for k in picked.kiosks)), kiosks, errors, picked
 
 
 def _day(text: str | None, default: dt.date, errors: list[str]) -> dt.date:
@@ -195,19 +197,18 @@ def _day(text: str | None, default: dt.date, errors: list[str]) -> dt.date:
 @router.get("/figures", response_class=HTMLResponse)
 def figures_page(request: Request) -> HTMLResponse:
     user = _user(request)
-    selection, kiosks, errors = _selection(request, user)
+    selection, kiosks, errors, picked = _selection(request, user)
     figures = gather(_storage(request), selection, kiosks)
     language = _language(request)
     t = request.app.state.translator.bound(language)
     query = urlencode([("from", selection.first_day.isoformat()),
                        ("to", selection.last_day.isoformat()),
-                       *(("kiosk", k) for k in selection.kiosk_ids
-                         if request.query_params.getlist("kiosk"))])
+                       *(("kiosk", v) for v in picked.values)])
     return _render(request, "figures.html", {
         "event_label": event_label, "outcome_label": outcome_label,
         "category_label": category_label, "user": user, "page": "figures",
-        "selection": selection, "kiosks": kiosks,
-        "asked": set(request.query_params.getlist("kiosk")), "errors": errors,
+        "selection": selection, "kiosks": kiosks, "groups": picker.groups(kiosks),
+        "picked": picked, "errors": errors,
         "figures": figures, "charts": _charts(figures, t, language),
         "query": query, "report": reports.table(figures, request.app.state.translator, language)})
 
@@ -250,7 +251,7 @@ def report_download(request: Request, fmt: str) -> Response:
     user = _user(request)
     if fmt not in ("csv", "xlsx"):
         return Response("csv or xlsx", status_code=404)
-    selection, kiosks, _errors = _selection(request, user)
+    selection, kiosks, _errors, _picked = _selection(request, user)
     table = reports.table(gather(_storage(request), selection, kiosks),
                           request.app.state.translator, _language(request))
     return _report_file(table, f"kiosk-figures-{selection.first_day}-{selection.last_day}",
@@ -267,11 +268,11 @@ def _report_file(tables: reports.ReportTable | list[reports.ReportTable], name: 
                     media_type=reports.XLSX_TYPE)
 
 
-def _title_report(request: Request, user: User) -> tuple[TitleReport, list[str], str,
-                                                                 list[str]]:
-    """The titles report asked for (`month=2026-11`, an administrator's `library=`), within
-    what the user may see; with the messages about what was not understood, the libraries
-    an administrator can choose from and the one chosen ("" for all)."""
+def _title_report(request: Request, user: User) -> tuple[TitleReport, list[str],
+                                                         list[Kiosk], picker.Picked]:
+    """The titles report asked for (`month=2026-11`, the picker's `kiosk=`), within what the
+    user may see; with the messages about what was not understood, the kiosks the user may
+    see and those chosen."""
     query = request.query_params
     today = request.app.state.clock().date()
     errors: list[str] = []
@@ -282,25 +283,21 @@ def _title_report(request: Request, user: User) -> tuple[TitleReport, list[str],
         except ValueError:
             errors.append(N_("A month was not understood; use YYYY-MM."))
     kiosks = visible_kiosks(_storage(request), user)
-    libraries = sorted({k.library for k in kiosks})
-    library = query.get("library", "")
-    if library in libraries:
-        kiosks = [k for k in kiosks if k.library == library]
-    else:
-        library = ""
-    report = title_report.gather(_storage(request), kiosks, today, month)
-    return report, errors, library, libraries
+    picked = picker.pick(kiosks, query.getlist("kiosk"), query.get("library", ""))
+    if picked.unknown:
+        errors.append(N_("A kiosk or library asked for is not one you may see; it was left out."))
+    report = title_report.gather(_storage(request), picked.kiosks, today, month)
+    return report, errors, kiosks, picked
 
 
 @router.get("/figures/titles", response_class=HTMLResponse)
 def titles_page(request: Request) -> HTMLResponse:
     user = _user(request)
-    report, errors, library, libraries = _title_report(request, user)
-    query = urlencode([("month", report.month.name)]
-                      + ([("library", library)] if library else []))
+    report, errors, kiosks, picked = _title_report(request, user)
+    query = urlencode([("month", report.month.name), *(("kiosk", v) for v in picked.values)])
     return _render(request, "titles.html", {
         "user": user, "page": "figures", "report": report, "errors": errors,
-        "library": library, "libraries": libraries, "query": query,
+        "groups": picker.groups(kiosks), "picked": picked, "query": query,
         "ending_days": title_report.ENDING_DAYS,
         "tables": title_report.tables(report, request.app.state.translator,
                                       _language(request))})
@@ -311,6 +308,6 @@ def titles_download(request: Request, fmt: str) -> Response:
     user = _user(request)
     if fmt not in ("csv", "xlsx"):
         return Response("csv or xlsx", status_code=404)
-    report, _errors, library, _libraries = _title_report(request, user)
+    report, _errors, _kiosks, _picked = _title_report(request, user)
     tables = title_report.tables(report, request.app.state.translator, _language(request))
     return _report_file(tables, f"kiosk-titles-{report.month.name}", fmt)
