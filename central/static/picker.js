@@ -63,6 +63,7 @@
 
   field.parentNode.hidden = false;
   field.addEventListener("input", narrow);
+  field.addEventListener("search", narrow);  // the field's own clear button
   field.addEventListener("keydown", function (e) {
     if (e.key === "ArrowDown") {
       e.preventDefault();
