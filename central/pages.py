@@ -1,5 +1,6 @@
 """The staff's web pages: sign in, the fleet, the figures with their charts, report downloads.
-Server-rendered HTML (Jinja2, autoescaped) with inline SVG charts; no script at all.
+Server-rendered HTML (Jinja2, autoescaped) with inline SVG charts; scripts (static/*.js, never
+inline) only add to pages that work without them.
 
 Sessions are a signed cookie (Starlette's SessionMiddleware) holding the user name, the
 language and a CSRF token; every form that changes something posts that token back. A staff
