@@ -78,7 +78,7 @@
   select.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && select.size > 1) {
       e.preventDefault();
-      select.form.requestSubmit();
+      if (select.form.requestSubmit) select.form.requestSubmit(); else select.form.submit();
     }
   });
   // Back from another page, the browser may have kept the field's text: apply it again.
