@@ -43,9 +43,12 @@ CREATE INDEX IF NOT EXISTS counts_by_day ON counts (day, event);
 CREATE TABLE IF NOT EXISTS heartbeats (
   kiosk_id TEXT PRIMARY KEY REFERENCES kiosks (id), received_utc TEXT NOT NULL,
   body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS titles (
-  id TEXT PRIMARY KEY, title TEXT NOT NULL, author TEXT NOT NULL, category TEXT NOT NULL,
-  version TEXT NOT NULL, updated_utc TEXT NOT NULL);
+-- Each library's names of its titles, from its own kiosks' catalogues (issue 18): one
+-- library's catalogue cannot rename another's books. Schema 2 had one table for all.
+CREATE TABLE IF NOT EXISTS library_titles (
+  library TEXT NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL, author TEXT NOT NULL,
+  category TEXT NOT NULL, version TEXT NOT NULL, updated_utc TEXT NOT NULL,
+  PRIMARY KEY (library, id));
 -- Which titles each kiosk's current catalogue holds, with their licence window (issue 17;
 -- NULL from kiosks older than that): replaced whole with each catalogue the kiosk sends.
 CREATE TABLE IF NOT EXISTS kiosk_titles (
@@ -75,7 +78,18 @@ CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at_utc);
 MIGRATIONS = {
     "1": ("ALTER TABLE releases ADD COLUMN titles INTEGER",),  # e-book batches (issue 17)
     # Issue 18. New tables need no step here: SCHEMA makes them, before these run.
-    "2": (),
+    "2": (
+        # The one set of names of schema 2 becomes every library's (revoked kiosks' too, for
+        # their counts): which library sent which name was never kept. The CREATE is for a
+        # database made without it (a test's partial one), so the copy and the DROP can run.
+        "CREATE TABLE IF NOT EXISTS titles (id TEXT PRIMARY KEY, title TEXT NOT NULL, "
+        "author TEXT NOT NULL, category TEXT NOT NULL, version TEXT NOT NULL, "
+        "updated_utc TEXT NOT NULL)",
+        "INSERT INTO library_titles (library, id, title, author, category, version, "
+        "updated_utc) SELECT k.library, t.id, t.title, t.author, t.category, t.version, "
+        "t.updated_utc FROM titles t CROSS JOIN (SELECT DISTINCT library FROM kiosks) k",
+        "DROP TABLE titles",
+    ),
 }
 _POOL_SIZE = 8
 

@@ -146,14 +146,16 @@ def _loans_returns(conn: Conn, column: str, where: str, params: list,
 def _ebooks(conn: Conn, where: str, params: list) -> tuple[list[EbookUse], list[EbookUse]]:
     rows = conn.all(
         "SELECT c.title_key, t.title, t.category, c.event, SUM(c.n) FROM counts c "
-        "LEFT JOIN titles t ON t.id = substr(c.title_key, 6) "
+        "JOIN kiosks k ON k.id = c.kiosk_id LEFT JOIN library_titles t "
+        "ON t.library = k.library AND t.id = substr(c.title_key, 6) "
         f"WHERE {where} "
         "AND c.outcome = 'ok' AND c.event IN ('ebook_view', 'ebook_qr', 'ebook_download') "
         "AND c.title_key <> '' GROUP BY c.title_key, t.title, t.category, c.event", params)
-    per_title: dict[str, dict] = {}
+    # Each kiosk's library names its titles; libraries may give one id to different books.
+    per_title: dict[tuple, dict] = {}
     for key, title, category, event, n in rows:
-        entry = per_title.setdefault(key, {"label": title or key.removeprefix("book:"),
-                                           "category": category or ""})
+        entry = per_title.setdefault((key, title, category), {
+            "label": title or key.removeprefix("book:"), "category": category or ""})
         entry[event] = entry.get(event, 0) + int(n)
     titles = [_use(e["label"], e["category"], e) for e in per_title.values()]
     by_category: dict[str, dict] = {}

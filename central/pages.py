@@ -1,5 +1,6 @@
 """The staff's web pages: sign in, the fleet, the figures with their charts, report downloads.
-Server-rendered HTML (Jinja2, autoescaped) with inline SVG charts; no script at all.
+Server-rendered HTML (Jinja2, autoescaped) with inline SVG charts; scripts (static/*.js, never
+inline) only add to pages that work without them.
 
 Sessions are a signed cookie (Starlette's SessionMiddleware) holding the user name, the
 language and a CSRF token; every form that changes something posts that token back. A staff
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from central import charts, fleet, reports, title_report
+from central import charts, fleet, picker, reports, title_report
 from central.auth import check_password, dummy_password_check, new_csrf_token, same_secret
 from central.figures import Figures, Selection, gather
 from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
@@ -167,9 +168,11 @@ class UnknownLibrary(LookupError):
     """A `library=` that none of the kiosks the user may see belongs to."""
 
 
-def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], list[str]]:
-    """The period and kiosks asked for in the query (`library=`, `kiosk=`), within what the
-    user may see; UnknownLibrary for a library none of them belongs to."""
+def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], list[str],
+                                                     picker.Picked]:
+    """The period and kiosks asked for in the query (`kiosk=`, and `library=` as the report
+    command takes it), within what the user may see; UnknownLibrary for a `library=` none of
+    them belongs to."""
     query = request.query_params
     today = request.app.state.clock().date()
     errors: list[str] = []
@@ -185,10 +188,10 @@ def _selection(request: Request, user: User) -> tuple[Selection, list[Kiosk], li
     library = query.get("library", "")
     if library and library not in {k.library for k in kiosks}:
         raise UnknownLibrary(library)
-    asked = set(query.getlist("kiosk"))
-    chosen = tuple(k.id for k in kiosks if (not asked or k.id in asked)
-                   and (not library or k.library == library))
-    return Selection(first, last, chosen), kiosks, errors
+    picked = picker.pick(kiosks, query.getlist("kiosk"), library)
+    if picked.unknown:
+        errors.append(N_("A kiosk or library asked for is not one you may see; it was left out."))
+    return Selection(first, last, tuple(k.id for k in picked.kiosks)), kiosks, errors, picked
 
 
 def _day(text: str | None, default: dt.date, errors: list[str]) -> dt.date:
@@ -204,19 +207,17 @@ def _day(text: str | None, default: dt.date, errors: list[str]) -> dt.date:
 @router.get("/figures", response_class=HTMLResponse)
 def figures_page(request: Request) -> HTMLResponse:
     user = _user(request)
-    library = request.query_params.get("library", "")
     context = {"event_label": event_label, "outcome_label": outcome_label,
-               "category_label": category_label, "user": user, "page": "figures",
-               "library": library, "asked": set(request.query_params.getlist("kiosk"))}
+               "category_label": category_label, "user": user, "page": "figures"}
     try:
-        selection, kiosks, errors = _selection(request, user)
-    except UnknownLibrary:
+        selection, kiosks, errors, picked = _selection(request, user)
+    except UnknownLibrary as unknown:
         # No figures at all rather than an empty table that reads as "nothing happened".
         kiosks = visible_kiosks(_storage(request), user)
         today = request.app.state.clock().date()
         return _render(request, "figures.html", {
-            **context, "unknown_library": library, "errors": [], "figures": None,
-            "libraries": _libraries(kiosks), "kiosks": kiosks,
+            **context, "unknown_library": str(unknown), "errors": [], "figures": None,
+            "groups": picker.groups(kiosks), "picked": picker.pick(kiosks, []),
             "selection": Selection(today - dt.timedelta(days=DEFAULT_DAYS - 1), today, ())},
             status=404)
     figures = gather(_storage(request), selection, kiosks)
@@ -224,17 +225,12 @@ def figures_page(request: Request) -> HTMLResponse:
     t = request.app.state.translator.bound(language)
     query = urlencode([("from", selection.first_day.isoformat()),
                        ("to", selection.last_day.isoformat()),
-                       *([("library", library)] if library else []),
-                       *(("kiosk", k) for k in selection.kiosk_ids
-                         if request.query_params.getlist("kiosk"))])
+                       *(("kiosk", v) for v in picked.values)])
     return _render(request, "figures.html", {
-        **context, "selection": selection, "kiosks": kiosks, "libraries": _libraries(kiosks),
-        "errors": errors, "figures": figures, "charts": _charts(figures, t, language),
+        **context, "selection": selection, "groups": picker.groups(kiosks),
+        "picked": picked, "errors": errors,
+        "figures": figures, "charts": _charts(figures, t, language),
         "query": query, "report": reports.table(figures, request.app.state.translator, language)})
-
-
-def _libraries(kiosks: list[Kiosk]) -> list[str]:
-    return sorted({k.library for k in kiosks})
 
 
 def _charts(figures: Figures, t, language: str) -> dict:
@@ -276,7 +272,7 @@ def report_download(request: Request, fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         return Response("csv or xlsx", status_code=404)
     try:
-        selection, kiosks, _errors = _selection(request, user)
+        selection, kiosks, _errors, _picked = _selection(request, user)
     except UnknownLibrary as e:
         return Response(f"no library named {e}", status_code=404)
     table = reports.table(gather(_storage(request), selection, kiosks),
@@ -295,11 +291,11 @@ def _report_file(tables: reports.ReportTable | list[reports.ReportTable], name: 
                     media_type=reports.XLSX_TYPE)
 
 
-def _title_report(request: Request, user: User) -> tuple[TitleReport, list[str], str,
-                                                                 list[str]]:
-    """The titles report asked for (`month=2026-11`, an administrator's `library=`), within
-    what the user may see; with the messages about what was not understood, the libraries
-    an administrator can choose from and the one chosen ("" for all)."""
+def _title_report(request: Request, user: User) -> tuple[TitleReport, list[str],
+                                                         list[Kiosk], picker.Picked]:
+    """The titles report asked for (`month=2026-11`, the picker's `kiosk=`), within what the
+    user may see; with the messages about what was not understood, the kiosks the user may
+    see and those chosen."""
     query = request.query_params
     today = request.app.state.clock().date()
     errors: list[str] = []
@@ -310,25 +306,21 @@ def _title_report(request: Request, user: User) -> tuple[TitleReport, list[str],
         except ValueError:
             errors.append(N_("A month was not understood; use YYYY-MM."))
     kiosks = visible_kiosks(_storage(request), user)
-    libraries = sorted({k.library for k in kiosks})
-    library = query.get("library", "")
-    if library in libraries:
-        kiosks = [k for k in kiosks if k.library == library]
-    else:
-        library = ""
-    report = title_report.gather(_storage(request), kiosks, today, month)
-    return report, errors, library, libraries
+    picked = picker.pick(kiosks, query.getlist("kiosk"), query.get("library", ""))
+    if picked.unknown:
+        errors.append(N_("A kiosk or library asked for is not one you may see; it was left out."))
+    report = title_report.gather(_storage(request), picked.kiosks, today, month)
+    return report, errors, kiosks, picked
 
 
 @router.get("/figures/titles", response_class=HTMLResponse)
 def titles_page(request: Request) -> HTMLResponse:
     user = _user(request)
-    report, errors, library, libraries = _title_report(request, user)
-    query = urlencode([("month", report.month.name)]
-                      + ([("library", library)] if library else []))
+    report, errors, kiosks, picked = _title_report(request, user)
+    query = urlencode([("month", report.month.name), *(("kiosk", v) for v in picked.values)])
     return _render(request, "titles.html", {
         "user": user, "page": "figures", "report": report, "errors": errors,
-        "library": library, "libraries": libraries, "query": query,
+        "groups": picker.groups(kiosks), "picked": picked, "query": query,
         "ending_days": title_report.ENDING_DAYS,
         "tables": title_report.tables(report, request.app.state.translator,
                                       _language(request))})
@@ -339,6 +331,6 @@ def titles_download(request: Request, fmt: str) -> Response:
     user = _user(request)
     if fmt not in ("csv", "xlsx"):
         return Response("csv or xlsx", status_code=404)
-    report, _errors, library, _libraries = _title_report(request, user)
+    report, _errors, _kiosks, _picked = _title_report(request, user)
     tables = title_report.tables(report, request.app.state.translator, _language(request))
     return _report_file(tables, f"kiosk-titles-{report.month.name}", fmt)

@@ -185,17 +185,22 @@ class Storage:
         return now
 
     def store_titles(self, kiosk_id: str, version: str, titles: Iterable[TitleInfo]) -> int:
-        """The titles of the catalogue a kiosk now shows: their names for everyone's figures,
-        and which of them this kiosk holds until when (its previous catalogue's list goes)."""
+        """The titles of the catalogue a kiosk now shows: their names for its own library's
+        figures (never another library's), and which of them this kiosk holds until when (its
+        previous catalogue's list goes)."""
         titles = list(titles)
         now = utc_now()
         with self.db.write() as conn:
+            found = conn.one("SELECT library FROM kiosks WHERE id = ?", (kiosk_id,))
+            if found is None:
+                raise NotFound(f"no kiosk named {kiosk_id!r}")
             conn.executemany(
-                "INSERT INTO titles (id, title, author, category, version, updated_utc) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET title = "
-                "excluded.title, author = excluded.author, category = excluded.category, "
-                "version = excluded.version, updated_utc = excluded.updated_utc",
-                [(t.id, t.title, t.author, t.category, version, now) for t in titles])
+                "INSERT INTO library_titles (library, id, title, author, category, version, "
+                "updated_utc) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (library, id) DO UPDATE "
+                "SET title = excluded.title, author = excluded.author, category = "
+                "excluded.category, version = excluded.version, updated_utc = "
+                "excluded.updated_utc",
+                [(found[0], t.id, t.title, t.author, t.category, version, now) for t in titles])
             conn.execute("DELETE FROM kiosk_titles WHERE kiosk_id = ?", (kiosk_id,))
             conn.executemany(
                 "INSERT INTO kiosk_titles (kiosk_id, title_id, valid_from, valid_until) "

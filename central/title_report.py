@@ -4,9 +4,9 @@ most viewed and most downloaded e-books. Read-only queries in one snapshot; runs
 thread (a page's worker thread, the command line).
 
 Licence windows come with each kiosk's catalogue (`kiosk_titles`), so a library's report
-lists what its own kiosks hold; kiosks older than issue 17 send no windows and are named
-instead. Views and downloads are the `ebook_view` and `ebook_download` counts that succeeded,
-on the kiosks' local days, as on the figures page.
+lists what its own kiosks hold, by its own names (`library_titles`); kiosks older than issue
+17 send no windows and are named instead. Views and downloads are the `ebook_view` and
+`ebook_download` counts that succeeded, on the kiosks' local days, as on the figures page.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ def gather(storage: Storage, kiosks: list[Kiosk], today: dt.date, month: Month,
                   for library, title_id, title, author, category, until, n in conn.all(
             "SELECT k.library, kt.title_id, t.title, t.author, t.category, "
             "MIN(kt.valid_until), COUNT(*) FROM kiosk_titles kt "
-            "JOIN kiosks k ON k.id = kt.kiosk_id LEFT JOIN titles t ON t.id = kt.title_id "
+            "JOIN kiosks k ON k.id = kt.kiosk_id "
+            "LEFT JOIN library_titles t ON t.library = k.library AND t.id = kt.title_id "
             f"WHERE kt.kiosk_id IN ({_marks(held)}) "
             "AND kt.valid_until >= ? AND kt.valid_until <= ? "
             "GROUP BY k.library, kt.title_id, t.title, t.author, t.category "
@@ -110,22 +111,23 @@ def gather(storage: Storage, kiosks: list[Kiosk], today: dt.date, month: Month,
             "SELECT DISTINCT kiosk_id FROM kiosk_titles "
             f"WHERE kiosk_id IN ({_marks(held)}) AND valid_until IS NULL ORDER BY kiosk_id",
             held)]
-        use: dict[str, dict] = {}
+        # Keyed by the name too: libraries may give one id to different books.
+        use: dict[tuple[str, str, str, str], dict] = {}
         for key, title, author, category, event, n in conn.all(
                 "SELECT c.title_key, t.title, t.author, t.category, c.event, SUM(c.n) "
-                "FROM counts c LEFT JOIN titles t ON t.id = substr(c.title_key, 6) "
+                "FROM counts c JOIN kiosks k ON k.id = c.kiosk_id LEFT JOIN library_titles t "
+                "ON t.library = k.library AND t.id = substr(c.title_key, 6) "
                 f"WHERE c.kiosk_id IN ({_marks(ids)}) AND c.day >= ? AND c.day <= ? "
                 "AND c.outcome = 'ok' AND c.event IN ('ebook_view', 'ebook_download') "
                 "AND c.title_key <> '' "
                 "GROUP BY c.title_key, t.title, t.author, t.category, c.event",
                 (*ids, month.first_day.isoformat(), month.last_day.isoformat())):
             title_id = key.removeprefix("book:")
-            entry = use.setdefault(title_id, {"title": title or title_id, "author": author or "",
-                                              "category": category or ""})
+            entry = use.setdefault((title_id, title or title_id, author or "", category or ""),
+                                   {})
             entry[event] = entry.get(event, 0) + int(n)
-    uses = [TitleUse(title_id, e["title"], e["author"], e["category"],
-                     e.get("ebook_view", 0), e.get("ebook_download", 0))
-            for title_id, e in use.items()]
+    uses = [TitleUse(*named, e.get("ebook_view", 0), e.get("ebook_download", 0))
+            for named, e in use.items()]
     viewed = sorted((u for u in uses if u.views),
                     key=lambda u: (-u.views, -u.downloads, u.title, u.title_id))
     downloaded = sorted((u for u in uses if u.downloads),

@@ -174,7 +174,10 @@ def test_figures_for_a_chosen_set_of_kiosks(network):
     figures = gather(storage, Selection(FIRST, LAST, chosen), storage.kiosks())
     assert figures.total.loans > 0
     assert re.search(rf'id="total-loans">{figures.total.loans:,}<', page)
-    assert page.count("<svg") == 5 and "<script" not in page
+    # Charts without a script; the one script (the kiosk picker's filter) is a file, as the
+    # CSP wants, and the page works without it.
+    assert page.count("<svg") == 5
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/picker.js" defer>']
     assert ("少儿阅览室" in page
             and "借阅台" not in page.split('id="report"')[1].split("</table>")[0])
     assert "=SUM(A1:A9)" in page  # escaped as text, shown as it is

@@ -112,9 +112,9 @@ def test_the_half_year_table_by_library_in_the_browser(browser, counted):
     old = browser.find_element(By.ID, "old-replays")
     assert "已补传至图书馆系统" in old.text and "3" in old.text
     shot(browser, "5-figures-by-library-zh", height=3600)
-    Select(browser.find_element(By.ID, "library")).select_by_visible_text("三合村图书室")
+    Select(browser.find_element(By.ID, "kiosk-pick")).select_by_value("library:三合村图书室")
     browser.find_element(By.CSS_SELECTOR, "form.pick button").click()
-    arrive(browser, lambda d: "library=" in d.current_url)
+    arrive(browser, lambda d: "kiosk=library" in d.current_url)
     rows = browser.find_elements(By.CSS_SELECTOR, "#report tbody tr")
     assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows] == ["三合村图书室", "合计"]
     assert browser.find_element(By.ID, "total-loans").text == "4"  # 5 lent offline, 1 refused
