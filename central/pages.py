@@ -149,11 +149,13 @@ def fleet_page(request: Request) -> HTMLResponse:
     newest = {library: request.app.state.releases.current(ReleaseKind.CATALOGUE, library)
               for library in {e.kiosk.library for e in entries}}
     rows = fleet.order([fleet.assess(e, now, config.silent_after_min,
-                                     _version(newest[e.kiosk.library])) for e in entries])
-    summary = {h: sum(1 for r in rows if r.health == h) for h in (fleet.OK, fleet.FAULT,
-                                                                  fleet.SILENT)}
+                                     _version(newest[e.kiosk.library]), config.zone)
+                        for e in entries])
+    summary = {h: sum(1 for r in rows if r.health == h) for h in (fleet.OK, fleet.WARNING,
+                                                                  fleet.FAULT, fleet.SILENT)}
     summary["behind"] = sum(1 for r in rows if r.behind)
     return _render(request, "fleet.html", {"user": user, "rows": rows, "summary": summary,
+                                           "zone": fleet.zone_label(config.zone, now),
                                            "silent_after": config.silent_after_min,
                                            "health_names": fleet.HEALTH_NAMES,
                                            "page": "fleet"})

@@ -135,12 +135,41 @@ def test_a_kiosk_silent_for_over_an_hour_is_shown_so(network):
         network.clock[0] = latest + dt.timedelta(minutes=61)
         page = session.get(f"{network.url}/fleet", timeout=10).text
         assert set(re.findall(r'<tr class="(\w+)" data-kiosk=', page)) == {"silent"}
-        assert "已失联 61 分钟" in page
+        assert "已失联 1 小时 1 分钟" in page
         network.clock[0] = latest + dt.timedelta(minutes=59)
         page = session.get(f"{network.url}/fleet", timeout=10).text
         assert 'class="ok" data-kiosk="liling-lobby-1"' in page
     finally:
         network.clock[0] = saved
+
+
+def row_of(page, kiosk):
+    return re.search(rf'<tr class="\w+" data-kiosk="{kiosk}">.*?</tr>', page, re.S).group()
+
+
+def test_fleet_times_are_the_librarys_and_an_unsynchronised_clock_is_a_warning(network):
+    session = signed_in(network, "liling")
+    page = session.get(f"{network.url}/fleet", timeout=10).text
+    assert "时间均按图书馆所在时区显示：Asia/Shanghai (UTC+08:00)。" in page
+    entries = {e.kiosk.id: e for e in network.storage.fleet(["liling-lobby-1", "liling-ebook"])}
+    lobby = entries["liling-lobby-1"]
+    shanghai = parse_utc(lobby.heartbeat_utc).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    row = row_of(page, "liling-lobby-1")
+    assert "刚刚" in row and f">{shanghai:%Y-%m-%d %H:%M}</time>" in row and "UTC" not in row
+    ebook = entries["liling-ebook"]
+    try:
+        network.storage.store_heartbeat("liling-ebook", {**ebook.heartbeat,
+                                                         "clock_synced": False})
+        page = session.get(f"{network.url}/fleet", timeout=10).text
+        row = row_of(page, "liling-ebook")
+        assert row.startswith('<tr class="warning"') and '<span class="badge warning">警告' in row
+        assert re.search(r'<div class="problem warning">.*自助机时钟未同步</div>', row)
+        assert 'id="warning-tile"><div class="muted">有警告</div>' in page
+        # warnings come after faults: liling-children's unplugged reader needs a technician
+        assert re.findall(r'data-kiosk="([^"]+)"', page) == [
+            "liling-children", "liling-ebook", "liling-lobby-1"]
+    finally:
+        network.storage.store_heartbeat("liling-ebook", ebook.heartbeat)
 
 
 def test_the_language_switch_keeps_the_page(network):

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -83,7 +84,7 @@ def test_fleet_health():
     assert fleet.assess(entry(5), NOW, 60).health == fleet.OK
     silent = fleet.assess(entry(61), NOW, 60)
     assert silent.health == fleet.SILENT and silent.minutes_since == 61
-    assert silent.problems[0].args == {"minutes": "61"}
+    assert silent.problems[0].say(english) == "Silent for 1 h 1 min"
     never = fleet.assess(FleetEntry(entry(0).kiosk, None, None, None, None), NOW, 60)
     assert never.health == fleet.SILENT and never.minutes_since is None
     broken = fleet.assess(entry(1, ils="fault", last_error="HTTP 401",
@@ -95,6 +96,78 @@ def test_fleet_health():
                                                    "Last upload error: {error}"]
     rows = fleet.order([fleet.assess(entry(1), NOW, 60), broken, silent])
     assert [r.health for r in rows] == ["silent", "fault", "ok"]
+
+
+def english(msgid, **args):
+    return msgid.format(**args)
+
+
+def test_fleet_ages_and_spans_read_as_words():
+    zh = Translator().bound("zh_CN")
+    assert [fleet.ago(s).say(zh) for s in (None, 0, 59, 60, 3599, 3600, 3660, 86399, 90000,
+                                           7 * 86400 + 1)] == [
+        "从未", "刚刚", "刚刚", "1 分钟前", "59 分钟前", "1 小时 0 分钟前", "1 小时 1 分钟前",
+        "23 小时 59 分钟前", "1 天 1 小时前", "7 天前"]
+    assert fleet.ago(20_000 * 86400).say(english) == "20,000 days ago"  # a clock from 1970
+    assert fleet.ago(90).say(english) == "1 min ago" and fleet.ago(5).say(english) == "just now"
+
+
+def test_fleet_times_are_in_the_librarys_zone():
+    shanghai, berlin = ZoneInfo("Asia/Shanghai"), ZoneInfo("Europe/Berlin")
+    assert fleet.local_time("2026-11-24T18:30:00.000Z", shanghai) == "2026-11-25 02:30"
+    assert fleet.local_time("2026-11-24T18:30:00.000Z", berlin) == "2026-11-24 19:30"
+    assert fleet.local_time(None, shanghai) is None
+    assert fleet.zone_label(shanghai, NOW) == "Asia/Shanghai (UTC+08:00)"
+    assert fleet.zone_label(berlin, NOW) == "Europe/Berlin (UTC+01:00)"
+    assert fleet.zone_label(ZoneInfo("America/St_Johns"), NOW) == \
+        "America/St_Johns (UTC-03:30)"
+    row = fleet.assess(entry(0), NOW, 60, zone=shanghai)
+    assert row.heartbeat_local == "2026-11-24 20:00" and row.age.say(english) == "just now"
+
+
+def test_an_unsynchronised_clock_is_a_warning_not_a_fault():
+    unsynced = fleet.assess(entry(1, clock_synced=False), NOW, 60)
+    assert unsynced.health == fleet.WARNING
+    assert [(p.msgid, p.level) for p in unsynced.problems] == [
+        ("The kiosk's clock is not synchronised", fleet.WARNING)]
+    # One that cannot tell, and wrote a time 3 hours behind the arrival: warned, with how much.
+    behind = fleet.assess(entry(1, clock_synced=None, time_utc="2026-11-24T08:59:00Z"),
+                          NOW, 60)
+    assert behind.health == fleet.WARNING
+    assert [p.say(english) for p in behind.problems] == [
+        "The kiosk's clock is 3 h 0 min behind the server's"]
+    zh = Translator().bound("zh_CN")
+    in_1970 = fleet.assess(entry(1, clock_synced=False, time_utc="1970-01-01T00:00:10Z"),
+                           NOW, 60)
+    assert [p.say(zh) for p in in_1970.problems] == ["自助机时钟未同步",
+                                                     "自助机时钟比服务器慢 20,781 天"]
+    # A few seconds on the way, or a kiosk that says it is synchronised: nothing to say.
+    for beat in ({"clock_synced": None, "time_utc": "2026-11-24T11:58:30Z"},
+                 {"clock_synced": True, "time_utc": "2026-11-20T11:59:00Z"}, {}):
+        assert fleet.assess(entry(1, **beat), NOW, 60).health == fleet.OK, beat
+    # A fault still wins, and the warning stays listed beside it.
+    both = fleet.assess(entry(1, clock_synced=False, ils="fault"), NOW, 60)
+    assert both.health == fleet.FAULT
+    assert [p.level for p in both.problems] == [fleet.FAULT, fleet.WARNING]
+    rows = fleet.order([fleet.assess(entry(1), NOW, 60), unsynced, both,
+                        fleet.assess(entry(61), NOW, 60)])
+    assert [r.health for r in rows] == ["silent", "fault", "warning", "ok"]
+
+
+def test_the_time_zone_is_checked_at_start(tmp_path):
+    assert config.CentralConfig().zone == ZoneInfo("Asia/Shanghai")
+    path = tmp_path / "c.toml"
+    path.write_text('[central]\ntime_zone = "Asia/Urumqi"\n')
+    assert config.load(path).zone == ZoneInfo("Asia/Urumqi")
+    for wrong in ("Asia/Shangai", "CST", "+08:00", "", "../../etc/passwd", "Asia"):
+        path.write_text(f'[central]\ntime_zone = "{wrong}"\n')
+        with pytest.raises(config.CentralConfigError,
+                           match=r"c.toml: option 'time_zone' in \[central\] is not a time zone "
+                                 r"this machine knows .*IANA name such as Asia/Shanghai"):
+            config.load(path)
+    path.write_text("[central]\ntime_zone = 8\n")
+    with pytest.raises(config.CentralConfigError, match="must be str, not 8"):
+        config.load(path)
 
 
 def test_charts_scale_and_escape():
@@ -146,8 +219,8 @@ def test_every_page_message_is_translated(language):
     assert sorted(i for i in ids if not entries.get(i)) == []
     if language == "zh_CN":
         assert [k for k, v in entries.items() if not re.search(r"[\u4e00-\u9fff]", v)] == []
-        assert (Translator().tr("zh_CN", "Silent for {minutes} minutes", minutes=61)
-                == "已失联 61 分钟")
+        assert (fleet.Problem("Silent for {span}", {"span": fleet.span(61 * 60)})
+                .say(Translator().bound("zh_CN")) == "已失联 1 小时 1 分钟")
 
 
 @pytest.mark.parametrize("po", sorted(LOCALE_DIR.glob("*/LC_MESSAGES/central.po")), ids=str)
