@@ -220,11 +220,13 @@ def _charts(figures: Figures, t, language: str) -> dict:
              charts.Series(t("Downloads"), "s-downloads")]
     empty = t("No figures for this period")
     days = figures.per_day
+    periods = charts.by_period(figures.selection.first_day,
+                               [[d.loans for d in days], [d.returns for d in days]])
     return {
+        "periods": periods,  # by day, week or month, for the heading and the table
         "per_day": charts.grouped_bars(
-            [d.label[5:] for d in days], loans_returns,
-            [[d.loans for d in days], [d.returns for d in days]],
-            title=t("Loans and returns per day"), empty_text=empty),
+            periods.labels(t), loans_returns, periods.values, title=t(periods.title),
+            empty_text=empty, label_px=periods.label_px),
         "per_hour": charts.grouped_bars(
             [d.label for d in figures.per_hour], loans_returns,
             [[d.loans for d in figures.per_hour], [d.returns for d in figures.per_hour]],

@@ -183,6 +183,35 @@ def test_the_language_switch_keeps_the_page(network):
     assert "每日借还书" in session.get(f"{network.url}/figures", timeout=10).text
 
 
+def period_card(page):
+    card = page.split('id="per-period"')[1].split('<div class="card"')[0]
+    bars = re.findall(r'<rect class="s-loans" x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+">'
+                      r'<title>([^<]*)</title>', card)
+    rows = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([\d,]+)</td>", card)
+    return card, bars, rows
+
+
+def test_a_half_year_is_charted_by_week(network):
+    session = signed_in(network, "admin")
+    half = {"from": "2026-05-28", "to": LAST.isoformat()}  # 181 days, the seed's last 14 in it
+    page = session.get(f"{network.url}/figures", params=half, timeout=10).text
+    card, bars, rows = period_card(page)
+    assert "<h2>每周借还书</h2>" in card and "<th>周</th>" in card
+    assert len(bars) == len(rows) == 27  # a bar a week (Monday to Sunday), not 181
+    assert bars[0].startswith("05-25周 · 借书") and bars[-1].startswith("11-23周 · 借书")
+    assert rows[0][0] == "2026-05-28 – 05-31" and rows[-1][0] == "2026-11-23 – 11-24"
+    loans = re.search(r'id="total-loans">([\d,]+)<', page).group(1)
+    assert sum(int(n.replace(",", "")) for _, n in rows) == int(loans.replace(",", ""))
+    year = session.get(f"{network.url}/figures", timeout=10,
+                       params={"from": "2025-11-01", "to": LAST.isoformat()}).text
+    card, bars, rows = period_card(year)
+    assert "<h2>每月借还书</h2>" in card and len(bars) == len(rows) == 13
+    assert bars[-1].startswith("2026年11月 · 借书") and rows[0][0] == "2025-11"
+    short = session.get(f"{network.url}/figures", params=PERIOD, timeout=10).text
+    card, bars, rows = period_card(short)
+    assert "<h2>每日借还书</h2>" in card and len(bars) == 14 and rows[-1][0] == "2026-11-24"
+
+
 def test_failures_are_named_in_the_staffs_words(network):
     session = signed_in(network, "admin")
     page = session.get(f"{network.url}/figures", params=PERIOD, timeout=10).text

@@ -186,6 +186,41 @@ def test_charts_scale_and_escape():
     assert charts.shorten("红楼梦", 26) == "红楼梦"
 
 
+def test_long_periods_are_charted_by_week_or_month():
+    assert [charts.grouping(n) for n in (1, 31, 45, 46, 181, 200, 201, 366, 3660)] == [
+        "day", "day", "day", "week", "week", "week", "month", "month", "month"]
+    # Weeks start on Monday: 2026-11-25 is a Wednesday, 2026-11-23 its Monday.
+    assert charts.period_start(dt.date(2026, 11, 25), "week") == dt.date(2026, 11, 23)
+    assert charts.period_start(dt.date(2026, 11, 29), "week") == dt.date(2026, 11, 23)
+    assert charts.period_start(dt.date(2026, 11, 30), "week") == dt.date(2026, 11, 30)
+    assert charts.period_start(dt.date(2026, 11, 30), "month") == dt.date(2026, 11, 1)
+    zh, en = Translator().bound("zh_CN"), Translator().bound("en")
+    # The seed library's half-year: 2026-06-01 (a Monday) to 2026-11-29 (a Sunday), 182 days.
+    loans = [i % 7 for i in range(182)]
+    half = charts.by_period(dt.date(2026, 6, 1), [loans, [1] * 182])
+    assert half.unit == "week" and len(half.starts) == 26 and all(
+        d.weekday() == 0 for d in half.starts)
+    assert sum(half.values[0]) == sum(loans) and half.values[1] == [7] * 26
+    assert half.labels(zh)[:2] == ["06-01周", "06-08周"] and half.labels(en)[0] == "wk 06-01"
+    assert half.rows()[0] == ("2026-06-01 – 06-07", [21, 7])
+    assert (zh(half.title), zh(half.head)) == ("每周借还书", "周")
+    # Cut to the days asked for: from a Wednesday, the first week holds five days.
+    cut = charts.by_period(dt.date(2026, 6, 3), [[1] * 60])
+    assert cut.starts[0] == dt.date(2026, 6, 1) and cut.spans[0] == (dt.date(2026, 6, 3),
+                                                                     dt.date(2026, 6, 7))
+    assert cut.values[0][:2] == [5, 7] and sum(cut.values[0]) == 60
+    year = charts.by_period(dt.date(2025, 12, 15), [[1] * 400])
+    assert year.unit == "month" and len(year.starts) == 14
+    assert year.labels(zh)[:2] == ["2025年12月", "2026年1月"] and year.labels(en)[1] == "2026-01"
+    assert [r[0] for r in year.rows()[:2]] == ["2025-12-15 – 12-31", "2026-01"]
+    assert year.values[0][:3] == [17, 31, 28] and zh(year.title) == "每月借还书"
+    fortnight = charts.by_period(dt.date(2026, 11, 11), [[3] * 14])
+    assert fortnight.unit == "day" and fortnight.labels(zh)[-1] == "11-24"
+    assert fortnight.rows()[-1] == ("2026-11-24", [3])
+    assert charts.by_period(dt.date(2026, 1, 1), [[]]).starts == []
+    assert charts.by_period(dt.date(2026, 1, 1), [[1] * 10], unit="month").values == [[10]]
+
+
 def used_message_ids():
     ids = set()
     patterns = (re.compile(r"""\bt\(\s*(['"])(.+?)\1"""),
