@@ -152,11 +152,13 @@ def zone_label(zone: ZoneInfo, now: dt.datetime) -> str:
 
 
 def span(seconds: int) -> Problem:
-    """A length of time in words, to the minute: `5 min`, `1 h 5 min`, `3 days 2 h`."""
+    """A length of time in words, to the minute: `5 min`, `1 h`, `1 h 5 min`, `3 d 2 h`."""
     minutes = max(0, seconds) // 60
     hours, days = minutes // 60, minutes // 1440
     if minutes < 60:
         return Problem(N_("{minutes} min"), {"minutes": str(minutes)})
+    if days < 1 and minutes % 60 == 0:
+        return Problem(N_("{hours} h"), {"hours": str(hours)})
     if days < 1:
         return Problem(N_("{hours} h {minutes} min"),
                        {"hours": str(hours), "minutes": str(minutes % 60)})

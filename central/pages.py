@@ -156,7 +156,7 @@ def fleet_page(request: Request) -> HTMLResponse:
     summary["behind"] = sum(1 for r in rows if r.behind)
     return _render(request, "fleet.html", {"user": user, "rows": rows, "summary": summary,
                                            "zone": fleet.zone_label(config.zone, now),
-                                           "silent_after": config.silent_after_min,
+                                           "silent_after": fleet.span(60 * config.silent_after_min),
                                            "health_names": fleet.HEALTH_NAMES,
                                            "page": "fleet"})
 

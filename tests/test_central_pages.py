@@ -136,6 +136,7 @@ def test_a_kiosk_silent_for_over_an_hour_is_shown_so(network):
         page = session.get(f"{network.url}/fleet", timeout=10).text
         assert set(re.findall(r'<tr class="(\w+)" data-kiosk=', page)) == {"silent"}
         assert "已失联 1 小时 1 分钟" in page
+        assert "失联超过 1 小时</div>" in page  # the tile, silent_after_min = 60
         network.clock[0] = latest + dt.timedelta(minutes=59)
         page = session.get(f"{network.url}/fleet", timeout=10).text
         assert 'class="ok" data-kiosk="liling-lobby-1"' in page
