@@ -22,8 +22,8 @@ from common.batch_names import is_older_batch
 OK, WARNING, FAULT, SILENT = "ok", "warning", "fault", "silent"
 HEALTH_NAMES = {OK: N_("Healthy"), WARNING: N_("Warning"), FAULT: N_("Fault"),
                 SILENT: N_("Silent")}
-# A kiosk whose clock is off by this much (and does not say it is synchronised) is warned of:
-# more than a heartbeat's time on the network, less than a slip a reader would notice.
+# A kiosk whose clock is off by this much or more (and does not say it is synchronised) is
+# warned of: far above the seconds a heartbeat spends on the network.
 CLOCK_OFF_S = 300
 
 
@@ -177,9 +177,9 @@ def ago(seconds: int | None) -> Problem:
 
 
 def clock_problems(beat: dict, arrived: dt.datetime) -> list[Problem]:
-    """Warnings about the kiosk's clock: not synchronised by its own word, or, when it does not
-    say it is, off from the server's by more than CLOCK_OFF_S (the time it wrote in the
-    heartbeat against the time the heartbeat arrived)."""
+    """Warnings about the kiosk's clock: not synchronised by its own word, or, unless it says it
+    is, CLOCK_OFF_S or more off the server's (the time it wrote in the heartbeat against the
+    time the heartbeat arrived). A kiosk that says it is synchronised is believed."""
     synced = beat.get("clock_synced")
     if synced is True:
         return []
