@@ -3,16 +3,23 @@
 Pure functions from figures to markup. Colours come from the page's stylesheet through the
 series' CSS classes, so the palette lives in one place; every bar carries a <title> that the
 browser shows on hover, and the page puts a table of the same numbers beside each chart.
+
+A long period is charted by week or month (`by_period`), chosen from its length alone: a
+half-year by day is 181 bars nobody can read, by week 27.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
+
+from common.marks import N_
 
 WIDTH = 720
 LEFT, RIGHT, TOP, BOTTOM = 52, 12, 34, 30
@@ -34,6 +41,102 @@ def axis_step(value: float, lines: int = 4) -> int:
         if need <= step * power:
             return int(step * power)
     return int(10 * power)
+
+
+DAY, WEEK, MONTH = "day", "week", "month"
+# At most this many days are charted a bar a day (a month and a half: 45 bars), at most
+# BY_WEEK_DAYS a bar a week (up to 30 bars); longer periods a bar a month (ten years: 121).
+BY_DAY_DAYS, BY_WEEK_DAYS = 45, 200
+PERIOD_TITLES = {DAY: N_("Loans and returns per day"), WEEK: N_("Loans and returns per week"),
+                 MONTH: N_("Loans and returns per month")}
+PERIOD_HEADS = {DAY: N_("Day"), WEEK: N_("Week"), MONTH: N_("Month")}
+# The axis labels say the grouping: `11-24`, `11-23周` (the Monday), `2026年7月`.
+LABEL_WORDS = {WEEK: N_("{date} week"), MONTH: N_("{year}-{month} month")}
+LABEL_PX = {DAY: 40, WEEK: 56, MONTH: 64}  # room an axis label needs, for how many to skip
+
+
+def grouping(days: int) -> str:
+    """DAY, WEEK or MONTH for a period of `days` days."""
+    if days <= BY_DAY_DAYS:
+        return DAY
+    return WEEK if days <= BY_WEEK_DAYS else MONTH
+
+
+def period_start(day: dt.date, unit: str) -> dt.date:
+    """The first day of `day`'s period: itself, its week's Monday (as weeks start in China,
+    ISO 8601 too) or the first of its month."""
+    if unit == WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    if unit == MONTH:
+        return day.replace(day=1)
+    return day
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Daily series summed into periods; each period is cut to the days asked for, so the
+    first week of a period starting on a Wednesday holds five days."""
+    unit: str                               # DAY, WEEK or MONTH
+    starts: list[dt.date]                   # each period's own start (a Monday, a 1st)
+    spans: list[tuple[dt.date, dt.date]]    # the days of it that were asked for
+    values: list[list[int]]                 # per series, a sum per period
+
+    @property
+    def title(self) -> str:
+        return PERIOD_TITLES[self.unit]
+
+    @property
+    def head(self) -> str:
+        return PERIOD_HEADS[self.unit]
+
+    @property
+    def label_px(self) -> int:
+        return LABEL_PX[self.unit]
+
+    def labels(self, t: Callable[..., str]) -> list[str]:
+        """Short axis labels, in the words of `t(msgid, **args)`."""
+        if self.unit == DAY:
+            return [f"{d:%m-%d}" for d in self.starts]
+        if self.unit == WEEK:
+            return [t(LABEL_WORDS[WEEK], date=f"{d:%m-%d}") for d in self.starts]
+        return [t(LABEL_WORDS[MONTH], year=str(d.year), month=str(d.month), mm=f"{d:%m}")
+                for d in self.starts]
+
+    def rows(self) -> list[tuple[str, list[int]]]:
+        """The table's rows: the days each period covers (`2026-11-24`, `2026-07`, or
+        `2026-11-23 – 11-29`), with its sum per series."""
+        return [(_days_text(first, last, self.unit), [v[i] for v in self.values])
+                for i, (first, last) in enumerate(self.spans)]
+
+
+def by_period(first_day: dt.date, values: list[list[int]], unit: str | None = None) -> Periods:
+    """`values` (per series, one a day from `first_day`) summed by the period `grouping`
+    chooses from their length (or by `unit`)."""
+    days = max((len(v) for v in values), default=0)
+    unit = unit or grouping(days)
+    starts: list[dt.date] = []
+    spans: list[tuple[dt.date, dt.date]] = []
+    sums: list[list[int]] = [[] for _ in values]
+    for i in range(days):
+        day = first_day + dt.timedelta(days=i)
+        start = period_start(day, unit)
+        if not starts or starts[-1] != start:
+            starts.append(start)
+            spans.append((day, day))
+            for one in sums:
+                one.append(0)
+        spans[-1] = (spans[-1][0], day)
+        for one, series in zip(sums, values):
+            one[-1] += series[i]
+    return Periods(unit, starts, spans, sums)
+
+
+def _days_text(first: dt.date, last: dt.date, unit: str) -> str:
+    if first == last:
+        return first.isoformat()
+    if unit == MONTH and first.day == 1 and (last + dt.timedelta(days=1)).day == 1:
+        return f"{first:%Y-%m}"
+    return f"{first} – {last:%m-%d}" if first.year == last.year else f"{first} – {last}"
 
 
 def grouped_bars(labels: list[str], series: list[Series], values: list[list[int]], *,

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from central.errors import CentralConfigError
 from common.toml_options import Wording, build_section, option, read_toml
@@ -37,6 +38,12 @@ class CentralConfig:
     releases_dir: str = ""
     # A release file (an upload from the page or `release publish`) may be at most this large.
     max_release_mb: int = option(4096, min=1, max=65536)
+    # The library's time zone, an IANA name (Debian's tzdata): the fleet page shows times in it.
+    time_zone: str = "Asia/Shanghai"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)  # checked at start by load(); ZoneInfo caches it
 
     @property
     def db_url(self) -> str:
@@ -67,7 +74,20 @@ def load(path: str | Path | None, **overrides: Any) -> CentralConfig:
     """The config at `path` (or the default file if it exists, else defaults), then overrides."""
     source = Path(path) if path else DEFAULT_PATH
     config = _read(source) if path or source.exists() else CentralConfig()
-    return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    check_zone(config.time_zone, source)
+    return config
+
+
+def check_zone(name: str, path: Path) -> None:
+    """A name zoneinfo knows (`Asia/Shanghai`), or the error saying what to write instead."""
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # not found, or not a zone's name at all
+        raise CentralConfigError(
+            f"{WORDING.where.format(path=path, section='central', name='time_zone')} is not a "
+            f"time zone this machine knows (got {name!r}); write an IANA name such as "
+            "Asia/Shanghai or Asia/Urumqi (Debian's tzdata package holds them)") from None
 
 
 def _read(path: Path) -> CentralConfig:

@@ -150,12 +150,14 @@ def fleet_page(request: Request) -> HTMLResponse:
     newest = {library: request.app.state.releases.current(ReleaseKind.CATALOGUE, library)
               for library in {e.kiosk.library for e in entries}}
     rows = fleet.order([fleet.assess(e, now, config.silent_after_min,
-                                     _version(newest[e.kiosk.library])) for e in entries])
-    summary = {h: sum(1 for r in rows if r.health == h) for h in (fleet.OK, fleet.FAULT,
-                                                                  fleet.SILENT)}
+                                     _version(newest[e.kiosk.library]), config.zone)
+                        for e in entries])
+    summary = {h: sum(1 for r in rows if r.health == h) for h in (fleet.OK, fleet.WARNING,
+                                                                  fleet.FAULT, fleet.SILENT)}
     summary["behind"] = sum(1 for r in rows if r.behind)
     return _render(request, "fleet.html", {"user": user, "rows": rows, "summary": summary,
-                                           "silent_after": config.silent_after_min,
+                                           "zone": fleet.zone_label(config.zone, now),
+                                           "silent_after": fleet.span(60 * config.silent_after_min),
                                            "health_names": fleet.HEALTH_NAMES,
                                            "page": "fleet"})
 
@@ -239,11 +241,13 @@ def _charts(figures: Figures, t, language: str) -> dict:
              charts.Series(t("Downloads"), "s-downloads")]
     empty = t("No figures for this period")
     days = figures.per_day
+    periods = charts.by_period(figures.selection.first_day,
+                               [[d.loans for d in days], [d.returns for d in days]])
     return {
+        "periods": periods,  # by day, week or month, for the heading and the table
         "per_day": charts.grouped_bars(
-            [d.label[5:] for d in days], loans_returns,
-            [[d.loans for d in days], [d.returns for d in days]],
-            title=t("Loans and returns per day"), empty_text=empty),
+            periods.labels(t), loans_returns, periods.values, title=t(periods.title),
+            empty_text=empty, label_px=periods.label_px),
         "per_hour": charts.grouped_bars(
             [d.label for d in figures.per_hour], loans_returns,
             [[d.loans for d in figures.per_hour], [d.returns for d in figures.per_hour]],

@@ -135,12 +135,42 @@ def test_a_kiosk_silent_for_over_an_hour_is_shown_so(network):
         network.clock[0] = latest + dt.timedelta(minutes=61)
         page = session.get(f"{network.url}/fleet", timeout=10).text
         assert set(re.findall(r'<tr class="(\w+)" data-kiosk=', page)) == {"silent"}
-        assert "已失联 61 分钟" in page
+        assert "已失联 1 小时 1 分钟" in page
+        assert "失联超过 1 小时</div>" in page  # the tile, silent_after_min = 60
         network.clock[0] = latest + dt.timedelta(minutes=59)
         page = session.get(f"{network.url}/fleet", timeout=10).text
         assert 'class="ok" data-kiosk="liling-lobby-1"' in page
     finally:
         network.clock[0] = saved
+
+
+def row_of(page, kiosk):
+    return re.search(rf'<tr class="\w+" data-kiosk="{kiosk}">.*?</tr>', page, re.S).group()
+
+
+def test_fleet_times_are_the_librarys_and_an_unsynchronised_clock_is_a_warning(network):
+    session = signed_in(network, "liling")
+    page = session.get(f"{network.url}/fleet", timeout=10).text
+    assert "时间均按图书馆所在时区显示：Asia/Shanghai (UTC+08:00)。" in page
+    entries = {e.kiosk.id: e for e in network.storage.fleet(["liling-lobby-1", "liling-ebook"])}
+    lobby = entries["liling-lobby-1"]
+    shanghai = parse_utc(lobby.heartbeat_utc).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    row = row_of(page, "liling-lobby-1")
+    assert "刚刚" in row and f">{shanghai:%Y-%m-%d %H:%M}</time>" in row and "UTC" not in row
+    ebook = entries["liling-ebook"]
+    try:
+        network.storage.store_heartbeat("liling-ebook", {**ebook.heartbeat,
+                                                         "clock_synced": False})
+        page = session.get(f"{network.url}/fleet", timeout=10).text
+        row = row_of(page, "liling-ebook")
+        assert row.startswith('<tr class="warning"') and '<span class="badge warning">警告' in row
+        assert re.search(r'<div class="problem warning">.*自助机时钟未同步</div>', row)
+        assert 'id="warning-tile"><div class="muted">有警告</div>' in page
+        # warnings come after faults: liling-children's unplugged reader needs a technician
+        assert re.findall(r'data-kiosk="([^"]+)"', page) == [
+            "liling-children", "liling-ebook", "liling-lobby-1"]
+    finally:
+        network.storage.store_heartbeat("liling-ebook", ebook.heartbeat)
 
 
 def test_the_language_switch_keeps_the_page(network):
@@ -152,6 +182,35 @@ def test_the_language_switch_keeps_the_page(network):
     assert "每日借还书" not in answer.text
     session.get(f"{network.url}/lang/zh_CN", timeout=10)
     assert "每日借还书" in session.get(f"{network.url}/figures", timeout=10).text
+
+
+def period_card(page):
+    card = page.split('id="per-period"')[1].split('<div class="card"')[0]
+    bars = re.findall(r'<rect class="s-loans" x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+">'
+                      r'<title>([^<]*)</title>', card)
+    rows = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([\d,]+)</td>", card)
+    return card, bars, rows
+
+
+def test_a_half_year_is_charted_by_week(network):
+    session = signed_in(network, "admin")
+    half = {"from": "2026-05-28", "to": LAST.isoformat()}  # 181 days, the seed's last 14 in it
+    page = session.get(f"{network.url}/figures", params=half, timeout=10).text
+    card, bars, rows = period_card(page)
+    assert "<h2>每周借还书</h2>" in card and "<th>周</th>" in card
+    assert len(bars) == len(rows) == 27  # a bar a week (Monday to Sunday), not 181
+    assert bars[0].startswith("05-25周 · 借书") and bars[-1].startswith("11-23周 · 借书")
+    assert rows[0][0] == "2026-05-28 – 05-31" and rows[-1][0] == "2026-11-23 – 11-24"
+    loans = re.search(r'id="total-loans">([\d,]+)<', page).group(1)
+    assert sum(int(n.replace(",", "")) for _, n in rows) == int(loans.replace(",", ""))
+    year = session.get(f"{network.url}/figures", timeout=10,
+                       params={"from": "2025-11-01", "to": LAST.isoformat()}).text
+    card, bars, rows = period_card(year)
+    assert "<h2>每月借还书</h2>" in card and len(bars) == len(rows) == 13
+    assert bars[-1].startswith("2026年11月 · 借书") and rows[0][0] == "2025-11"
+    short = session.get(f"{network.url}/figures", params=PERIOD, timeout=10).text
+    card, bars, rows = period_card(short)
+    assert "<h2>每日借还书</h2>" in card and len(bars) == 14 and rows[-1][0] == "2026-11-24"
 
 
 def test_failures_are_named_in_the_staffs_words(network):

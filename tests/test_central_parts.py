@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -83,7 +84,7 @@ def test_fleet_health():
     assert fleet.assess(entry(5), NOW, 60).health == fleet.OK
     silent = fleet.assess(entry(61), NOW, 60)
     assert silent.health == fleet.SILENT and silent.minutes_since == 61
-    assert silent.problems[0].args == {"minutes": "61"}
+    assert silent.problems[0].say(english) == "Silent for 1 h 1 min"
     never = fleet.assess(FleetEntry(entry(0).kiosk, None, None, None, None), NOW, 60)
     assert never.health == fleet.SILENT and never.minutes_since is None
     broken = fleet.assess(entry(1, ils="fault", last_error="HTTP 401",
@@ -95,6 +96,78 @@ def test_fleet_health():
                                                    "Last upload error: {error}"]
     rows = fleet.order([fleet.assess(entry(1), NOW, 60), broken, silent])
     assert [r.health for r in rows] == ["silent", "fault", "ok"]
+
+
+def english(msgid, **args):
+    return msgid.format(**args)
+
+
+def test_fleet_ages_and_spans_read_as_words():
+    zh = Translator().bound("zh_CN")
+    assert [fleet.ago(s).say(zh) for s in (None, 0, 59, 60, 3599, 3600, 3660, 86399, 90000,
+                                           7 * 86400 + 1)] == [
+        "从未", "刚刚", "刚刚", "1 分钟前", "59 分钟前", "1 小时前", "1 小时 1 分钟前",
+        "23 小时 59 分钟前", "1 天 1 小时前", "7 天前"]
+    assert fleet.ago(20_000 * 86400).say(english) == "20,000 days ago"  # a clock from 1970
+    assert fleet.ago(90).say(english) == "1 min ago" and fleet.ago(5).say(english) == "just now"
+
+
+def test_fleet_times_are_in_the_librarys_zone():
+    shanghai, berlin = ZoneInfo("Asia/Shanghai"), ZoneInfo("Europe/Berlin")
+    assert fleet.local_time("2026-11-24T18:30:00.000Z", shanghai) == "2026-11-25 02:30"
+    assert fleet.local_time("2026-11-24T18:30:00.000Z", berlin) == "2026-11-24 19:30"
+    assert fleet.local_time(None, shanghai) is None
+    assert fleet.zone_label(shanghai, NOW) == "Asia/Shanghai (UTC+08:00)"
+    assert fleet.zone_label(berlin, NOW) == "Europe/Berlin (UTC+01:00)"
+    assert fleet.zone_label(ZoneInfo("America/St_Johns"), NOW) == \
+        "America/St_Johns (UTC-03:30)"
+    row = fleet.assess(entry(0), NOW, 60, zone=shanghai)
+    assert row.heartbeat_local == "2026-11-24 20:00" and row.age.say(english) == "just now"
+
+
+def test_an_unsynchronised_clock_is_a_warning_not_a_fault():
+    unsynced = fleet.assess(entry(1, clock_synced=False), NOW, 60)
+    assert unsynced.health == fleet.WARNING
+    assert [(p.msgid, p.level) for p in unsynced.problems] == [
+        ("The kiosk's clock is not synchronised", fleet.WARNING)]
+    # One that cannot tell, and wrote a time 3 hours behind the arrival: warned, with how much.
+    behind = fleet.assess(entry(1, clock_synced=None, time_utc="2026-11-24T08:59:00Z"),
+                          NOW, 60)
+    assert behind.health == fleet.WARNING
+    assert [p.say(english) for p in behind.problems] == [
+        "The kiosk's clock is 3 h behind the server's"]
+    zh = Translator().bound("zh_CN")
+    in_1970 = fleet.assess(entry(1, clock_synced=False, time_utc="1970-01-01T00:00:10Z"),
+                           NOW, 60)
+    assert [p.say(zh) for p in in_1970.problems] == ["自助机时钟未同步",
+                                                     "自助机时钟比服务器慢 20,781 天"]
+    # A few seconds on the way, or a kiosk that says it is synchronised: nothing to say.
+    for beat in ({"clock_synced": None, "time_utc": "2026-11-24T11:58:30Z"},
+                 {"clock_synced": True, "time_utc": "2026-11-20T11:59:00Z"}, {}):
+        assert fleet.assess(entry(1, **beat), NOW, 60).health == fleet.OK, beat
+    # A fault still wins, and the warning stays listed beside it.
+    both = fleet.assess(entry(1, clock_synced=False, ils="fault"), NOW, 60)
+    assert both.health == fleet.FAULT
+    assert [p.level for p in both.problems] == [fleet.FAULT, fleet.WARNING]
+    rows = fleet.order([fleet.assess(entry(1), NOW, 60), unsynced, both,
+                        fleet.assess(entry(61), NOW, 60)])
+    assert [r.health for r in rows] == ["silent", "fault", "warning", "ok"]
+
+
+def test_the_time_zone_is_checked_at_start(tmp_path):
+    assert config.CentralConfig().zone == ZoneInfo("Asia/Shanghai")
+    path = tmp_path / "c.toml"
+    path.write_text('[central]\ntime_zone = "Asia/Urumqi"\n')
+    assert config.load(path).zone == ZoneInfo("Asia/Urumqi")
+    for wrong in ("Asia/Shangai", "CST", "+08:00", "", "../../etc/passwd", "Asia"):
+        path.write_text(f'[central]\ntime_zone = "{wrong}"\n')
+        with pytest.raises(config.CentralConfigError,
+                           match=r"c.toml: option 'time_zone' in \[central\] is not a time zone "
+                                 r"this machine knows .*IANA name such as Asia/Shanghai"):
+            config.load(path)
+    path.write_text("[central]\ntime_zone = 8\n")
+    with pytest.raises(config.CentralConfigError, match="must be str, not 8"):
+        config.load(path)
 
 
 def test_charts_scale_and_escape():
@@ -111,6 +184,41 @@ def test_charts_scale_and_escape():
     assert "nothing yet" in empty
     assert charts.shorten("中" * 20, 26) == "中" * 12 + "…"
     assert charts.shorten("红楼梦", 26) == "红楼梦"
+
+
+def test_long_periods_are_charted_by_week_or_month():
+    assert [charts.grouping(n) for n in (1, 31, 45, 46, 181, 200, 201, 366, 3660)] == [
+        "day", "day", "day", "week", "week", "week", "month", "month", "month"]
+    # Weeks start on Monday: 2026-11-25 is a Wednesday, 2026-11-23 its Monday.
+    assert charts.period_start(dt.date(2026, 11, 25), "week") == dt.date(2026, 11, 23)
+    assert charts.period_start(dt.date(2026, 11, 29), "week") == dt.date(2026, 11, 23)
+    assert charts.period_start(dt.date(2026, 11, 30), "week") == dt.date(2026, 11, 30)
+    assert charts.period_start(dt.date(2026, 11, 30), "month") == dt.date(2026, 11, 1)
+    zh, en = Translator().bound("zh_CN"), Translator().bound("en")
+    # The seed library's half-year: 2026-06-01 (a Monday) to 2026-11-29 (a Sunday), 182 days.
+    loans = [i % 7 for i in range(182)]
+    half = charts.by_period(dt.date(2026, 6, 1), [loans, [1] * 182])
+    assert half.unit == "week" and len(half.starts) == 26 and all(
+        d.weekday() == 0 for d in half.starts)
+    assert sum(half.values[0]) == sum(loans) and half.values[1] == [7] * 26
+    assert half.labels(zh)[:2] == ["06-01周", "06-08周"] and half.labels(en)[0] == "wk 06-01"
+    assert half.rows()[0] == ("2026-06-01 – 06-07", [21, 7])
+    assert (zh(half.title), zh(half.head)) == ("每周借还书", "周")
+    # Cut to the days asked for: from a Wednesday, the first week holds five days.
+    cut = charts.by_period(dt.date(2026, 6, 3), [[1] * 60])
+    assert cut.starts[0] == dt.date(2026, 6, 1) and cut.spans[0] == (dt.date(2026, 6, 3),
+                                                                     dt.date(2026, 6, 7))
+    assert cut.values[0][:2] == [5, 7] and sum(cut.values[0]) == 60
+    year = charts.by_period(dt.date(2025, 12, 15), [[1] * 400])
+    assert year.unit == "month" and len(year.starts) == 14
+    assert year.labels(zh)[:2] == ["2025年12月", "2026年1月"] and year.labels(en)[1] == "2026-01"
+    assert [r[0] for r in year.rows()[:2]] == ["2025-12-15 – 12-31", "2026-01"]
+    assert year.values[0][:3] == [17, 31, 28] and zh(year.title) == "每月借还书"
+    fortnight = charts.by_period(dt.date(2026, 11, 11), [[3] * 14])
+    assert fortnight.unit == "day" and fortnight.labels(zh)[-1] == "11-24"
+    assert fortnight.rows()[-1] == ("2026-11-24", [3])
+    assert charts.by_period(dt.date(2026, 1, 1), [[]]).starts == []
+    assert charts.by_period(dt.date(2026, 1, 1), [[1] * 10], unit="month").values == [[10]]
 
 
 def used_message_ids():
@@ -146,8 +254,8 @@ def test_every_page_message_is_translated(language):
     assert sorted(i for i in ids if not entries.get(i)) == []
     if language == "zh_CN":
         assert [k for k, v in entries.items() if not re.search(r"[\u4e00-\u9fff]", v)] == []
-        assert (Translator().tr("zh_CN", "Silent for {minutes} minutes", minutes=61)
-                == "已失联 61 分钟")
+        assert (fleet.Problem("Silent for {span}", {"span": fleet.span(61 * 60)})
+                .say(Translator().bound("zh_CN")) == "已失联 1 小时 1 分钟")
 
 
 @pytest.mark.parametrize("po", sorted(LOCALE_DIR.glob("*/LC_MESSAGES/central.po")), ids=str)
