@@ -93,24 +93,27 @@ def rows_mismatch(batch: CountsBatch) -> str | None:
     the other counts leave the refused links' counts their rows, at least one each. Kiosks of
     either contract count so; nothing new is sent for it."""
     rows = batch.last_seq - batch.first_seq + 1
-    span = f"the {rows} journal rows {batch.first_seq} to {batch.last_seq}"
+    span = f"journal rows {batch.first_seq} to {batch.last_seq} ({_rows(rows)})"
     plain = sum(c.n for c in batch.counts if not counted_refusals(c.event, c.outcome))
     held = [c.n for c in batch.counts if counted_refusals(c.event, c.outcome)]
     if not held:
         return None if plain == rows else f"the counts add up to {plain} for {span}"
     left, links = rows - plain, sum(held)
     if left < len(held):
-        return (f"no journal row is left for the {len(held)} counts of refused download links"
-                if left <= 0 else f"only {left} journal rows are left for the {len(held)} "
-                "counts of refused download links") + f": the other counts add up to {plain} " \
-            f"for {span}"
+        room = "no row is" if left <= 0 else f"only {_rows(left)} {'is' if left == 1 else 'are'}"
+        return (f"{room} left for the {len(held)} counts of refused download links, which "
+                f"need one each: the other counts add up to {plain} for {span}")
     if links < left:
-        return (f"{links} refused download links for the {left} journal rows left to them; "
-                f"each row holds at least one ({span})")
+        return (f"{links} refused download links for the {_rows(left)} left to them, which "
+                f"hold at least one each, in {span}")
     if links > left * MAX_ROW_WEIGHT:
-        return (f"{links} refused download links for the {left} journal rows left to them; "
-                f"one row holds at most {MAX_ROW_WEIGHT} ({span})")
+        return (f"{links} refused download links for the {_rows(left)} left to them; a row "
+                f"holds at most {MAX_ROW_WEIGHT}, in {span}")
     return None
+
+
+def _rows(n: int) -> str:
+    return "1 row" if n == 1 else f"{n} rows"
 
 
 def check_dates(batch: CountsBatch, now: dt.datetime) -> None:

@@ -57,25 +57,30 @@ def one_row(*counts):
 REFUSED = {  # name: (body, what the message must say)
     "n_of_2147483647_in_a_one_row_batch": (
         one_row(count(n=2147483647)),
-        "the counts add up to 2147483647 for the 1 journal rows 41 to 41"),
+        "the counts add up to 2147483647 for journal rows 41 to 41 (1 row)"),
     "fewer_counts_than_rows": (
         batch("lobby-1", 1, [count(n=2), count("checkin", n=1)], rows=5),
-        "the counts add up to 3 for the 5 journal rows 1 to 5"),
+        "the counts add up to 3 for journal rows 1 to 5 (5 rows)"),
     "more_counts_than_rows": (
         batch("lobby-1", 1, [count(n=4), count("session", "timeout", n=2)], rows=5),
-        "the counts add up to 6 for the 5 journal rows 1 to 5"),
+        "the counts add up to 6 for journal rows 1 to 5 (5 rows)"),
     "refused_links_past_the_ceiling_of_a_row": (
         batch("lobby-1", 1, [count(n=1), count("ebook_download", "expired",
                                               n=2 * MAX_ROW_WEIGHT + 1)], rows=3),
-        f"{2 * MAX_ROW_WEIGHT + 1} refused download links for the 2 journal rows left to "
-        f"them; one row holds at most {MAX_ROW_WEIGHT}"),
+        f"{2 * MAX_ROW_WEIGHT + 1} refused download links for the 2 rows left to them; a row "
+        f"holds at most {MAX_ROW_WEIGHT}, in journal rows 1 to 3 (3 rows)"),
     "refused_links_without_a_row_left": (
         batch("lobby-1", 1, [count(n=3), count("ebook_download", "expired", n=50)], rows=3),
-        "no journal row is left for the 1 counts of refused download links"),
+        "no row is left for the 1 counts of refused download links, which need one each: the "
+        "other counts add up to 3 for journal rows 1 to 3 (3 rows)"),
+    "two_counts_of_refused_links_in_one_row": (
+        batch("lobby-1", 1, [count(n=1), count("ebook_download", "expired", n=5),
+                             count("ebook_download", "bad signature", n=5)], rows=2),
+        "only 1 row is left for the 2 counts of refused download links, which need one each"),
     "fewer_refused_links_than_their_rows": (
         batch("lobby-1", 1, [count(n=1), count("ebook_download", "expired", n=2)], rows=4),
-        "2 refused download links for the 3 journal rows left to them; each row holds at "
-        "least one"),
+        "2 refused download links for the 3 rows left to them, which hold at least one each, "
+        "in journal rows 1 to 4 (4 rows)"),
     "n_as_a_string": (
         batch("lobby-1", 1, [{**count(), "n": "1"}], rows=1),
         "Input should be a valid integer, not a string"),
