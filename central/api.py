@@ -23,6 +23,7 @@ from central.schemas import (
     HeartbeatAnswer,
     Ok,
     Problem,
+    check_dates,
 )
 from central.storage import CountRow, Kiosk, Storage, TitleInfo, utc_now
 
@@ -66,7 +67,8 @@ def _same_kiosk(kiosk: Kiosk, claimed: str) -> None:
                               "another batch id"},
                         413: {"model": Problem, "description": f"over {MAX_COUNTS} counts, "
                               "or the body is too large"}})
-def post_counts(batch: CountsBatch, kiosk: Kiosk = Depends(authenticated_kiosk),
+def post_counts(batch: CountsBatch, request: Request,
+                kiosk: Kiosk = Depends(authenticated_kiosk),
                 store: Storage = Depends(storage)) -> CountsAnswer:
     """A batch of counts; sending the same batch again is answered `duplicate: true` and
     counted once."""
@@ -74,6 +76,7 @@ def post_counts(batch: CountsBatch, kiosk: Kiosk = Depends(authenticated_kiosk),
     if len(batch.counts) > MAX_COUNTS:
         raise HTTPException(413, f"{len(batch.counts)} counts in one batch; at most "
                                  f"{MAX_COUNTS}")
+    check_dates(batch, request.app.state.clock())
     rows = [CountRow(c.date, c.hour, c.event, c.outcome, c.key, c.n) for c in batch.counts]
     try:
         duplicate = store.ingest(kiosk.id, str(batch.batch_id), batch.first_seq,

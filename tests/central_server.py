@@ -221,7 +221,8 @@ def _row(day: dt.date, hour: int, event: str, outcome: str, key: str | None, n: 
 
 
 def batch(kiosk_id: str, first_seq: int, counts: list[dict], rows: int | None = None) -> dict:
-    """A counts batch covering `rows` journal rows from first_seq (default: the sum of n)."""
+    """A counts batch covering `rows` journal rows from first_seq (default: the sum of n, as a
+    kiosk counts them; other rows make a batch the server refuses, see docs/upload.md)."""
     rows = rows if rows is not None else max(1, sum(c["n"] for c in counts))
     return {"kiosk_id": kiosk_id, "batch_id": str(uuid.uuid4()), "first_seq": first_seq,
             "last_seq": first_seq + rows - 1, "counts": counts}

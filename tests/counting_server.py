@@ -3,9 +3,10 @@ the counts contract (a batch counted once by id, an overlapping range refused wi
 token 401) and misbehaves on cue, one scripted fault per request.
 
 Faults, taken in order from `script` by each POST to /api/v1/counts (other paths always answer):
-"drop" (read the request, close without answering), "500", "503", "429:<seconds>" (with
-Retry-After), "401", "slow" (accept and count the batch, then answer only after `release` is set,
-so the client's read timeout fires after the server counted), "ok". An empty script answers ok.
+"drop" (read the request, close without answering), "500", "503", "429:<seconds>" and
+"503:<seconds or HTTP date>" (with Retry-After), "401", "slow" (accept and count the batch,
+then answer only after `release` is set, so the client's read timeout fires after the server
+counted), "ok". An empty script answers ok.
 Every request body is kept as raw bytes, so tests can search them for what must never be sent.
 """
 
@@ -112,9 +113,9 @@ def _handler(server: CountingServer) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
             elif fault in ("500", "503", "401"):
                 self._answer(int(fault), {"detail": f"scripted {fault}"})
-            elif fault.startswith("429"):
-                self._answer(429, {"detail": "slow down"},
-                             {"Retry-After": fault.partition(":")[2] or "1"})
+            elif fault.startswith(("429", "503:")):  # overloaded: come back after a while
+                code, _, after = fault.partition(":")
+                self._answer(int(code), {"detail": "slow down"}, {"Retry-After": after or "1"})
             elif fault == "slow":
                 code, answer = server.accept(body)
                 server.release.wait(30)

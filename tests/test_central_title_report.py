@@ -103,7 +103,8 @@ def counts_body(kiosk_id, rows, first_seq=1):
     counts = [{"date": d, "hour": 10, "event": e, "outcome": o, "key": f"book:{k}", "n": n}
               for d, e, o, k, n in rows]
     return {"kiosk_id": kiosk_id, "batch_id": str(uuid.uuid4()),
-            "first_seq": first_seq, "last_seq": first_seq + 999, "counts": counts}
+            "first_seq": first_seq, "last_seq": first_seq + sum(c["n"] for c in counts) - 1,
+            "counts": counts}
 
 
 NOVEMBER = [  # day, event, outcome, title, n

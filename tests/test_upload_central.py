@@ -4,12 +4,22 @@ and the server's refusals (a token of another kiosk) kept as the last error."""
 
 import pytest
 
+from central.storage import Storage
 from kiosk.journal import Journal
 from kiosk.upload import state as state_file
 from kiosk.upload.run import upload
-from tests.central_server import add_kiosk, batches, sqlite_central, totals
+from tests.central_server import (
+    BACKENDS,
+    add_kiosk,
+    batches,
+    database_url,
+    serve,
+    sqlite_central,
+    totals,
+)
 from tests.test_upload_run import journal_of, make_config, sent_upto
 from tests.test_upload_sender import Clock
+from tests.upload_journal import START
 
 
 class Crash(BaseException):
@@ -90,3 +100,70 @@ def test_a_token_of_another_kiosk_is_refused_and_kept_as_the_error(tmp_path, cen
     assert sent_upto(config) == (0, 20) and totals(central.storage, "kiosk-1") == {}
     saved = state_file.load(state_file.state_path(config.journal_path))
     assert saved.last_error == report.error
+
+
+@pytest.fixture(params=BACKENDS)
+def any_central(request, tmp_path):
+    """The real server on either database, for what its checks decide."""
+    storage = Storage.open(database_url(request.param, tmp_path))
+    try:
+        with serve(storage, tmp_path / "central") as running:
+            yield running
+    finally:
+        storage.close()
+
+
+def cells(storage, kiosk_id="kiosk-1"):
+    with storage.db.read() as conn:
+        return {(e, o): int(n) for e, o, n in conn.all(
+            "SELECT event, outcome, SUM(n) FROM counts WHERE kiosk_id = ? "
+            "GROUP BY event, outcome", (kiosk_id,))}
+
+
+def test_offline_loans_and_returns_reach_the_server_as_themselves(tmp_path, any_central):
+    """Contract 2 from a real journal: replays under their own event, refused download links
+    counted as the rows hold them, and the server finds the batch believable."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.test_upload_counts import replay_row
+    from tests.upload_journal import append_at
+
+    config = kiosk_config(tmp_path, any_central)
+    day = datetime.now(timezone.utc).replace(hour=2, minute=0) - timedelta(days=3)
+    with Journal.open(config.journal_path, config.patron_key_path) as journal:
+        for minute, kind in enumerate(("checkout",) * 5 + ("checkin",) * 2):
+            append_at(journal, day + timedelta(minutes=minute), kind, "offline",
+                      item=f"3352000012345{minute}", detail={"offline": True})
+        for minute in range(5):
+            replay_row(journal, day + timedelta(hours=3, minutes=minute), "checkout", "sent",
+                       item=f"3352000012345{minute}")
+        replay_row(journal, day + timedelta(hours=3, minutes=6), "checkin", "sent")
+        replay_row(journal, day + timedelta(hours=3, minutes=7), "checkin", "refused")
+        append_at(journal, day + timedelta(hours=4), "ebook_download", "bad signature",
+                  detail={"count": 1200})
+        append_at(journal, day + timedelta(hours=4, minutes=1), "ebook_download", "ok",
+                  item="000123")
+    report = upload(config, sleep=Clock().sleep, clock=Clock())
+    assert report.error is None, report.error
+    assert cells(any_central.storage) == {
+        ("checkout", "offline"): 5, ("checkin", "offline"): 2, ("checkout", "replayed"): 5,
+        ("checkin", "replayed"): 1, ("checkin", "replay_refused"): 1,
+        ("ebook_download", "bad signature"): 1200, ("ebook_download", "ok"): 1}
+    assert sent_upto(config) == (16, 0)
+
+
+def test_rows_dated_outside_the_servers_window_are_refused_and_shown(tmp_path, any_central):
+    """A kiosk whose rows are dated over three years before the server's clock: the 422's
+    message is the run's error, for the heartbeat and `kiosk doctor`, and nothing is lost."""
+    from datetime import timedelta
+
+    config = kiosk_config(tmp_path, any_central)
+    journal_of(config, days=1, per_day=20)
+    any_central.clock[0] = START + timedelta(days=3 * 365 + 10)
+    clock = Clock()
+    report = upload(config, sleep=clock.sleep, clock=clock)
+    assert report.error.endswith(
+        "HTTP 422: counts.0.date: 2026-08-26 is more than 3 years (1096 days) before the "
+        "server's date (2029-09-04 UTC); is the kiosk's clock right?"), report.error
+    assert clock.waits == []  # a person must look: not retried
+    assert sent_upto(config) == (0, 20) and cells(any_central.storage) == {}

@@ -120,3 +120,65 @@ def test_a_row_of_counted_refusals_counts_as_that_many(journal):
     assert counts == {("ebook_download", "bad signature"): 1201,
                       ("ebook_download", "ok"): 1, ("ebook_download", "expired"): 1}
     assert batch.rows == 4  # the rows, for the seq range
+
+
+def replay_row(journal, moment, kind, outcome, item="33520000123453"):
+    """An offline replay journaled as the app journals it: the core's own row for the ILS
+    worker's OfflineReplayed, written with the fields the journal keeper writes."""
+    from kiosk.core import events as ev
+    from kiosk.core.offline import Offline
+
+    effects = []
+    Offline(None, None)._on_OfflineReplayed(  # type: ignore[arg-type]  # neither is read
+        ev.OfflineReplayed(kind, item, CARDS[0], outcome, "红楼梦",
+                           "Patron 23520001234566 blocked"), 0.0, effects)
+    (row,) = effects
+    return append_at(journal, moment, row.kind, row.outcome, item=row.item, title=row.title,
+                     patron=row.patron, detail=row.detail)
+
+
+def test_a_replay_is_counted_under_its_own_event_as_replayed_or_refused(journal):
+    """Contract 2: the server tells the loans from the returns made offline."""
+    append_at(journal, at(2, 0), "checkout", "offline", item="33520000123453", patron=CARDS[0],
+              detail={"offline": True})
+    replay_row(journal, at(3, 0), "checkout", "sent")
+    replay_row(journal, at(3, 1), "checkout", "sent", item="33520000999990")
+    replay_row(journal, at(3, 2), "checkin", "sent")
+    replay_row(journal, at(3, 3), "checkout", "refused")
+    batch = build_batch(journal.rows(), "b-1", max_rows=100, zone=CHINA)
+    body = batch.body("kiosk-1")
+    cells = {(c["hour"], c["event"], c["outcome"]): c["n"] for c in body["counts"]}
+    assert cells == {(10, "checkout", "offline"): 1, (11, "checkout", "replayed"): 2,
+                     (11, "checkin", "replayed"): 1, (11, "checkout", "replay_refused"): 1}
+    assert all(c["key"] is None for c in body["counts"])
+    assert sum(cells.values()) == batch.rows == 5
+    text = json.dumps(body, ensure_ascii=False)
+    assert "offline_replay" not in text and "红楼梦" not in text and "4566" not in text
+
+
+@pytest.mark.parametrize("detail, outcome, sent", [
+    ({"kind": "lost"}, "sent", ("offline_replay", "sent")),  # a kind this uploader never heard of
+    ({}, "refused", ("offline_replay", "refused")),
+    (None, "sent", ("offline_replay", "sent")),
+    ({"kind": 7}, "sent", ("offline_replay", "sent")),
+    ({"kind": "checkin"}, "half done", ("offline_replay", "half done")),  # an unknown outcome
+])
+def test_a_replay_the_uploader_cannot_read_keeps_the_old_event_and_is_logged(
+        journal, caplog, detail, outcome, sent):
+    append_at(journal, at(3, 0), "offline_replay", outcome, item="33520000123453",
+              detail=detail)
+    append_at(journal, at(3, 5), "checkin", "ok", item="33520000123453")
+    batch = build_batch(journal.rows(), "b-1", max_rows=100, zone=CHINA)
+    cells = {(c["event"], c["outcome"]): c["n"] for c in batch.body("kiosk-1")["counts"]}
+    assert cells == {sent: 1, ("checkin", "ok"): 1}  # never lost from the counts
+    assert "offline replay row 1" in caplog.text and "counted as offline_replay" in caplog.text
+
+
+def test_a_row_of_refusals_stands_for_at_most_the_contracts_ceiling(journal, caplog):
+    from common.upload_contract import MAX_ROW_WEIGHT
+
+    append_at(journal, at(15, 10), "ebook_download", "malformed",
+              detail={"count": MAX_ROW_WEIGHT * 3})
+    batch = build_batch(journal.rows(), "b-1", max_rows=100, zone=CHINA)
+    assert [n for _k, n in batch.counts] == [MAX_ROW_WEIGHT]
+    assert "row 1 holds" in caplog.text

@@ -155,3 +155,29 @@ def test_the_token_file_is_read_and_its_problems_named(tmp_path, caplog):
     path.chmod(0o644)
     assert read_token(path) == TOKEN
     assert "readable by others" in caplog.text
+
+
+def test_a_503_is_backed_off_like_a_429_after_its_retry_after():
+    """An overloaded server answers 503 with Retry-After: seconds or an HTTP date."""
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=40), usegmt=True)
+    clock = Clock()
+    with CountingServer(["503:7", f"503:{later}", "503"]) as server:
+        with central(server.url, clock, backoff=0.001) as c:
+            assert c.post("/api/v1/counts", BATCH)["duplicate"] is False
+    assert clock.waits[0] == 7.0 and 30 < clock.waits[1] <= 40
+    assert clock.waits[2] <= 0.004  # no Retry-After: the policy's own back-off
+    assert server.answers == ["503:7", f"503:{later}", "503", "ok"]
+    assert server.totals == {"checkout": 1}
+
+
+def test_a_503_asking_for_more_than_the_budget_ends_the_run_for_the_timer():
+    clock = Clock()
+    with CountingServer(["503:600", "ok"]) as server:
+        with central(server.url, clock, budget=300) as c, pytest.raises(CentralRequestError) as e:
+            c.post("/api/v1/counts", BATCH)
+    assert e.value.status == 503 and e.value.retryable and clock.waits == []
+    assert "HTTP 503: slow down (gave up: the next try would be after 600 s" in str(e.value)
+    assert server.totals == {}

@@ -3,19 +3,32 @@
 A count is how many rows share a kiosk-local date and hour, a kind (the event), an outcome and,
 for e-book rows only, the title ("book:<id>"). Nothing else of a row leaves the kiosk: never the
 patron hash, an item barcode, a title's text or the row's detail. Run by the uploader process.
+
+Contract 2 (docs/upload.md): an offline transaction the ILS took when it came back is counted
+under its own event (`checkout`, `checkin`, `renew`) as `replayed`, or `replay_refused`; a
+replay row this uploader cannot read keeps contract 1's `offline_replay`, so it is never lost.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from common.upload_contract import (
+    LEGACY_REPLAY_EVENT,
+    MAX_COUNTS,
+    MAX_ROW_WEIGHT,
+    REPLAY_OUTCOMES,
+    REPLAYED_EVENTS,
+    counted_refusals,
+)
 from kiosk.journal import Row
 from kiosk.journal.store import parse_utc
 
-MAX_COUNTS = 5000  # count rows the server takes in one batch (the contract's limit)
+log = logging.getLogger(__name__)
 EBOOK_EVENTS = frozenset({"ebook_view", "ebook_qr", "ebook_download"})
 TITLE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as content/manifest.py and the server check
 _NOT_EVENT = re.compile(r"[^a-z_]")
@@ -50,11 +63,28 @@ class Batch:
 def count_key(row: Row, zone: tzinfo | None = None) -> CountKey:
     """The count a row adds to; `zone` None means the kiosk's own time zone."""
     local = parse_utc(row.time_utc).astimezone(zone)
-    event = event_name(row.kind)
+    if row.kind == LEGACY_REPLAY_EVENT:
+        event, outcome = replay_names(row)
+    else:
+        event, outcome = event_name(row.kind), outcome_name(row.outcome)
     key = None
     if event in EBOOK_EVENTS and row.item and TITLE_ID.match(row.item):
         key = f"book:{row.item}"
-    return CountKey(local.date().isoformat(), local.hour, event, outcome_name(row.outcome), key)
+    return CountKey(local.date().isoformat(), local.hour, event, outcome, key)
+
+
+def replay_names(row: Row) -> tuple[str, str]:
+    """An offline replay row's (event, outcome): the transaction's own kind (its detail "kind")
+    and whether the ILS took it. A kind or outcome not known here is logged and counted as
+    contract 1 sent it, `offline_replay` with the offline store's word."""
+    kind = row.detail.get("kind") if isinstance(row.detail, dict) else None
+    outcome = REPLAY_OUTCOMES.get(row.outcome)
+    if kind in REPLAYED_EVENTS and outcome is not None:
+        return str(kind), outcome
+    fallback = outcome_name(row.outcome)
+    log.warning("offline replay row %d: kind %r, outcome %r not known to this uploader; "
+                "counted as %s %s", row.seq, kind, row.outcome, LEGACY_REPLAY_EVENT, fallback)
+    return LEGACY_REPLAY_EVENT, fallback
 
 
 def event_name(kind: str) -> str:
@@ -70,11 +100,16 @@ def outcome_name(outcome: str) -> str:
 
 def weight(row: Row) -> int:
     """How many events a row stands for: refused download links are journaled counted, a row
-    a minute per reason (detail "count"); every other row is one."""
-    if row.kind == "ebook_download" and row.outcome != "ok" and isinstance(row.detail, dict):
+    a minute per reason (detail "count"), up to the contract's ceiling (the server refuses a
+    batch past it); every other row is one."""
+    if (counted_refusals(event_name(row.kind), outcome_name(row.outcome))
+            and isinstance(row.detail, dict)):
         count = row.detail.get("count")
         if isinstance(count, int) and not isinstance(count, bool) and count >= 1:
-            return count
+            if count > MAX_ROW_WEIGHT:
+                log.warning("row %d holds %d refused download links; counted as %d, the most "
+                            "one row may stand for", row.seq, count, MAX_ROW_WEIGHT)
+            return min(count, MAX_ROW_WEIGHT)
     return 1
 
 

@@ -234,8 +234,18 @@ def _detail(reply: requests.Response) -> str:
         detail = None
     if detail is None:
         return f" {reply.reason}" if reply.reason else ""
-    text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+    text = detail if isinstance(detail, str) else _problems(detail)
     return f": {text[:300]}"
+
+
+def _problems(detail: object) -> str:
+    """A 422's list of schema errors as "counts.0.date: why; ...", without the input each
+    one repeats (a whole batch, for a rule about the batch)."""
+    if isinstance(detail, list) and all(isinstance(e, dict) and "msg" in e for e in detail):
+        return "; ".join(": ".join(filter(None, (
+            ".".join(str(part) for part in e.get("loc", ())[1:]), str(e["msg"]))))
+            for e in detail)
+    return json.dumps(detail, ensure_ascii=False)
 
 
 def _retry_after(value: str | None) -> float | None:
