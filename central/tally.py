@@ -28,9 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from common.upload_contract import LEGACY_REPLAY_EVENT, REPLAY_REFUSED, REPLAYED
+
 # Outcomes of a transaction the ILS has: at once, found done after a lost reply, or replayed
 # from the offline store.
-DONE = frozenset({"ok", "reconciled", "replayed"})
+DONE = frozenset({"ok", "reconciled", REPLAYED})
 # Outcomes of a transaction that are no failure but not a count either: waiting for a second
 # row (above), or settled by staff without saying how.
 PENDING = frozenset({"offline", "unknown", "checked_by_staff"})
@@ -47,7 +49,7 @@ COUNTED: Mapping[str, tuple[str, frozenset[str] | None]] = {
     "qr_scans": ("ebook_qr", OK),
     "downloads": ("ebook_download", OK),
 }
-TRANSACTIONS = ("checkout", "checkin", "renew")
+TRANSACTIONS = ("checkout", "checkin", "renew")  # REPLAYED_EVENTS, in report order
 
 # Why a transaction did not happen, as the kiosk journals it (kiosk.core.outcomes.Reason, the
 # reconciler's and the replay's verdicts).
@@ -55,7 +57,7 @@ _NOT_DONE = frozenset({
     "blocked", "on_hold", "not_for_loan", "unknown_item", "on_loan", "incomplete_set",
     "unreadable_tag", "security_failed", "ils_refused", "ils_error", "ils_unavailable",
     "offline_limit", "offline_failed", "offline_not_lendable", "reconciled_not_done",
-    "replay_refused"})
+    REPLAY_REFUSED})
 
 # Per event, the outcomes that are failures (ANY: every outcome is one).
 FAILURES: Mapping[str, frozenset[str] | None] = {
@@ -66,7 +68,7 @@ FAILURES: Mapping[str, frozenset[str] | None] = {
                                  "not found"}),
     "error": ANY,
 }
-OLD_REPLAY = "offline_replay"  # older kiosks' replays: neither loan nor return, not a failure
+OLD_REPLAY = LEGACY_REPLAY_EVENT  # older kiosks' replays: neither loan nor return, not a failure
 
 
 def is_failure(event: str, outcome: str) -> bool:
