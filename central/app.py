@@ -1,5 +1,5 @@
 """The app factory: one FastAPI app with the kiosks' API, the staff pages and the OpenAPI
-description (/openapi.json, /docs). uvicorn's event loop runs the middleware; route functions
+description (/openapi.json; /docs only with `api_docs`). uvicorn's event loop runs the middleware; route functions
 run on FastAPI's worker threads.
 """
 
@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from central import __version__, api, pages, release_api, release_pages
 from central.auth import session_key
 from central.config import CentralConfig
+from central.headers import SecurityHeaders
 from central.i18n import Translator
 from central.releases import Releases
 from central.storage import Storage
@@ -30,7 +31,9 @@ def create_app(config: CentralConfig, storage: Storage, *,
                clock=lambda: dt.datetime.now(dt.timezone.utc)) -> FastAPI:
     """`clock` gives the fleet page its now (a kiosk silent for over an hour is shown so)."""
     app = FastAPI(title="Library kiosk central server", version=__version__,
-                  description="Kiosks upload counts and heartbeats; staff read the figures.")
+                  description="Kiosks upload counts and heartbeats; staff read the figures.",
+                  docs_url="/docs" if config.api_docs else None,
+                  redoc_url="/redoc" if config.api_docs else None)
     app.state.storage = storage
     app.state.config = config
     app.state.translator = Translator()
@@ -51,6 +54,7 @@ def create_app(config: CentralConfig, storage: Storage, *,
     # Upload chunks stream to disk and are bounded by the release size instead.
     app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024,
                        streamed=release_pages.STREAMED_PATH)
+    app.add_middleware(SecurityHeaders, docs=config.api_docs)
     return app
 
 

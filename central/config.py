@@ -37,6 +37,9 @@ class CentralConfig:
     releases_dir: str = ""
     # A release file (an upload from the page or `release publish`) may be at most this large.
     max_release_mb: int = option(4096, min=1, max=65536)
+    # FastAPI's /docs and /redoc pages load their scripts from a CDN: off unless asked for.
+    # /openapi.json, the API's description, is always served.
+    api_docs: bool = False
 
     @property
     def db_url(self) -> str:

@@ -12,6 +12,7 @@ pool of idle ones for the length of one transaction.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -147,6 +148,7 @@ class Database:
         path = self.sqlite_path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(path)
             raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                   timeout=30)
             raw.execute("PRAGMA journal_mode=WAL")
@@ -225,6 +227,17 @@ class Database:
         if found != SCHEMA_VERSION:
             raise StorageError(f"the database has schema {found}; this server knows "
                                f"{SCHEMA_VERSION}")
+
+
+def _owner_only(path: Path) -> None:
+    """The database holds password hashes and session digests: mode 0600 for it and its -wal
+    and -shm (SQLite gives those the main file's mode; older files are tightened here)."""
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            os.chmod(part, 0o600)
+        except (FileNotFoundError, PermissionError):  # gone, or another user's to keep
+            pass
 
 
 def _rollback(raw: Any) -> None:
