@@ -1,6 +1,6 @@
 """The app factory: one FastAPI app with the kiosks' API, the staff pages and the OpenAPI
-description (/openapi.json; /docs only with `api_docs`). uvicorn's event loop runs the middleware; route functions
-run on FastAPI's worker threads.
+description (/openapi.json; /docs only with `api_docs`). uvicorn's event loop runs the
+middleware; route functions run on FastAPI's worker threads.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import __version__, api, pages, release_api, release_pages
-from central.auth import session_key
 from central.config import CentralConfig
 from central.headers import SecurityHeaders
 from central.i18n import Translator
 from central.releases import Releases
+from central.sessions import Limits, ServerSessions, SessionStore
 from central.storage import Storage
 from central.uploads import Uploads
 
@@ -48,9 +47,9 @@ def create_app(config: CentralConfig, storage: Storage, *,
               name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(pages.SignInRequired, pages.to_sign_in)
-    app.add_middleware(SessionMiddleware, secret_key=session_key(config.secret_path),
-                       session_cookie="kiosk_central", max_age=config.session_hours * 3600,
-                       same_site="lax", https_only=config.cookie_secure)
+    app.add_middleware(ServerSessions, store=SessionStore(storage.db, Limits(
+        idle=dt.timedelta(minutes=config.session_idle_min),
+        absolute=dt.timedelta(hours=config.session_hours))), secure=config.cookie_secure)
     # Upload chunks stream to disk and are bounded by the release size instead.
     app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024,
                        streamed=release_pages.STREAMED_PATH)

@@ -40,6 +40,9 @@ class CentralConfig:
     # FastAPI's /docs and /redoc pages load their scripts from a CDN: off unless asked for.
     # /openapi.json, the API's description, is always served.
     api_docs: bool = False
+    # A staff session ends after this long without a request (and session_hours after
+    # sign-in whatever happens).
+    session_idle_min: int = option(60, min=5, max=1440)
 
     @property
     def db_url(self) -> str:

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS kiosk_titles (
 CREATE INDEX IF NOT EXISTS kiosk_titles_by_end ON kiosk_titles (valid_until);
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, library TEXT NOT NULL,
-  password_hash TEXT NOT NULL, created_utc TEXT NOT NULL);
+  password_hash TEXT NOT NULL, created_utc TEXT NOT NULL, disabled_utc TEXT);
 CREATE TABLE IF NOT EXISTS releases (
   id BIGINT PRIMARY KEY, kind TEXT NOT NULL, version TEXT NOT NULL, size BIGINT NOT NULL,
   sha256 TEXT NOT NULL, file TEXT NOT NULL, all_libraries INTEGER NOT NULL,
@@ -70,13 +70,28 @@ CREATE TABLE IF NOT EXISTS audit_log (
   at_utc TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
   address TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at_utc);
+-- Staff sessions (central/sessions.py): the cookie's token is kept only as its SHA-256, and
+-- user_name is NULL before sign-in.
+CREATE TABLE IF NOT EXISTS sessions (
+  token_sha256 TEXT PRIMARY KEY, user_name TEXT, data TEXT NOT NULL,
+  created_utc TEXT NOT NULL, seen_utc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_name);
+CREATE INDEX IF NOT EXISTS sessions_by_seen ON sessions (seen_utc);
+-- Refused sign-ins per account name and per address, and the refusals they earned
+-- (central/signin_throttle.py).
+CREATE TABLE IF NOT EXISTS signin_failures (
+  scope TEXT NOT NULL, name TEXT NOT NULL, at_utc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS signin_failures_by_name ON signin_failures (scope, name);
+CREATE TABLE IF NOT EXISTS signin_blocks (
+  scope TEXT NOT NULL, name TEXT NOT NULL, until_utc TEXT NOT NULL,
+  PRIMARY KEY (scope, name));
 """
 # What brings a database of an older schema to the next one, keyed by the older schema.
 # SCHEMA above is the newest; a new database gets it whole and needs none of these.
 MIGRATIONS = {
     "1": ("ALTER TABLE releases ADD COLUMN titles INTEGER",),  # e-book batches (issue 17)
     # Issue 18. New tables need no step here: SCHEMA makes them, before these run.
-    "2": (),
+    "2": ("ALTER TABLE users ADD COLUMN disabled_utc TEXT",),  # accounts disabled
 }
 _POOL_SIZE = 8
 

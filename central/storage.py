@@ -41,6 +41,7 @@ class User:
     role: str
     library: str
     password_hash: str
+    disabled_utc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,8 @@ class Storage:
 
     def user(self, name: str) -> User | None:
         with self.db.read() as conn:
-            row = conn.one("SELECT name, role, library, password_hash FROM users "
-                           "WHERE name = ?", (name,))
+            row = conn.one("SELECT name, role, library, password_hash, disabled_utc "
+                           "FROM users WHERE name = ?", (name,))
         return User(*row) if row else None
 
     # Uploads from kiosks -----------------------------------------------------------------
