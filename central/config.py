@@ -19,7 +19,7 @@ DEFAULT_PATH = Path("/etc/kiosk/central.toml")
 
 @dataclass(frozen=True)
 class CentralConfig:
-    # Where the SQLite file and the session key live (when `db` is empty: SQLite in here).
+    # Where the SQLite file lives when `db` is empty, and releases unless releases_dir is set.
     data_dir: str = "/var/lib/kiosk-central"
     # "" (SQLite in data_dir), "sqlite:///path/file.sqlite3" or "postgresql://user@host/db".
     db: str = ""
@@ -47,10 +47,6 @@ class CentralConfig:
     @property
     def db_url(self) -> str:
         return self.db or f"sqlite:///{Path(self.data_dir) / 'central.sqlite3'}"
-
-    @property
-    def secret_path(self) -> Path:
-        return Path(self.data_dir) / "session.key"
 
     @property
     def releases_path(self) -> Path:
