@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central import __version__, api, pages, release_api, release_pages
+from central import __version__, account_pages, api, pages, release_api, release_pages
 from central.config import CentralConfig
 from central.headers import SecurityHeaders
 from central.i18n import Translator
@@ -43,6 +43,7 @@ def create_app(config: CentralConfig, storage: Storage, *,
     app.include_router(release_api.router)
     app.include_router(pages.router)
     app.include_router(release_pages.router)
+    app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"),
               name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)

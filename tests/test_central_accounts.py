@@ -5,6 +5,7 @@ history; each change is in the audit log, which `kiosk-central audit` lists."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -152,3 +153,45 @@ def test_the_audit_command_lists_and_filters(server):
     assert len(central(server, "audit", "--actor", ME).stdout.splitlines()) == 1
     wrong = central(server, "audit", "--action", "teleported")
     assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
+
+
+def test_the_accounts_page_is_for_administrators(server):
+    staff = signed_in(server, "wang")
+    page = staff.get(f"{server.url}/accounts", timeout=10)
+    assert page.status_code == 403 and "只有管理员可以查看账户和审计日志" in page.text
+    assert 'href="/accounts"' not in page.text  # not in the staff's menu
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    staff.post(f"{server.url}/accounts/disable", data={"name": "admin", "csrf": csrf},
+               timeout=10)
+    assert sign_in(server, "admin")[1].status_code == 303  # nothing changed
+
+
+def test_an_administrator_disables_and_enables_from_the_page(server):
+    wang = signed_in(server, "wang")
+    admin = signed_in(server, "admin")
+    page = admin.get(f"{server.url}/accounts", timeout=10).text
+    assert "账户与审计" in page and 'href="/accounts" class="here"' in page
+    rows = dict(re.findall(r'<tr data-user="([^"]+)"[^>]*>(.*?)</tr>', page, re.S))
+    assert set(rows) == {"admin", "wang"} and "正常" in rows["wang"]
+    assert '<tr data-action="sign_in">' in page and "登录" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    forged = admin.post(f"{server.url}/accounts/disable", data={"name": "wang",
+                                                                "csrf": "guess"}, timeout=10)
+    assert forged.url.endswith("/accounts") and not signed_out(server, wang)
+    done = admin.post(f"{server.url}/accounts/disable", data={"name": "wang", "csrf": csrf},
+                      timeout=10)
+    assert done.url.endswith("/accounts") and "已于" in done.text
+    assert signed_out(server, wang)
+    last = admin.post(f"{server.url}/accounts/disable", data={"name": "admin", "csrf": csrf},
+                      timeout=10)
+    assert last.status_code == 409 and "admin 是最后一个可以登录的管理员" in last.text
+    admin.post(f"{server.url}/accounts/enable", data={"name": "wang", "csrf": csrf},
+               timeout=10)
+    assert sign_in(server, "wang")[1].status_code == 303
+    changes = [(e.actor, e.action, e.subject, e.address) for e in entries(server)
+               if e.action in (AuditAction.USER_DISABLED, AuditAction.USER_ENABLED)]
+    assert changes == [("admin", AuditAction.USER_ENABLED, "wang", "127.0.0.1"),
+                       ("admin", AuditAction.USER_DISABLED, "wang", "127.0.0.1")]
+    admin.get(f"{server.url}/lang/en", timeout=10)
+    english = admin.get(f"{server.url}/accounts", timeout=10).text
+    assert "Accounts and audit" in english and "Account disabled" in english
