@@ -36,7 +36,8 @@ def accounts(db: Database) -> list[Account]:
                         "COUNT(s.token_sha256) FROM users u LEFT JOIN sessions s "
                         "ON s.user_name = u.name GROUP BY u.name, u.role, u.library, "
                         "u.created_utc, u.disabled_utc ORDER BY u.name")
-    return [Account(*row[:5], int(row[5])) for row in rows]
+    return [Account(name, role, library, created, disabled, int(sessions))
+            for name, role, library, created, disabled, sessions in rows]
 
 
 def disable(db: Database, name: str, actor: str, address: str = "") -> int:

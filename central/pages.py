@@ -127,33 +127,9 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
                     name[:64], address, block.rule.scope)
         return _too_many(request, name, next, block, now)
     user = _storage(request).user(name)
-    reason = None
-    if user is None:
-        dummy_password_check(password)
-        reason = "unknown name"
-    elif not check_password(password, user.password_hash):
-        reason = "wrong password"
-    elif user.disabled_utc:
-        reason = "disabled"
-    if reason is not None:
-        with db.write() as conn:
-            tripped = signin_throttle.failed(conn, name, address, now)
-            audit.record(conn, name, AuditAction.SIGN_IN_REFUSED, name, address=address,
-                         detail={"reason": reason})
-            for rule in tripped:
-                locked = rule is signin_throttle.ACCOUNT
-                audit.record(conn, audit.SERVER, AuditAction.ACCOUNT_LOCKED if locked
-                             else AuditAction.ADDRESS_BLOCKED, name if locked else address,
-                             address=address, detail={
-                                 "failures": rule.failures,
-                                 "minutes": int(rule.refuse_for.total_seconds()) // 60})
-        log.warning("sign-in refused for %r from %s", name[:64], address)
-        if tripped:
-            return _too_many(request, name, next, signin_throttle.Blocked(
-                tripped[0], now + tripped[0].refuse_for), now)
-        return _render(request, "login.html", {
-            "next": _local_path(next), "user": None, "name": name,
-            "error": N_("Wrong name or password.")}, status=401)
+    reason = _refusal(user, password)
+    if user is None or reason is not None:
+        return _refused(request, name, next, address, reason or "", now)
     language = _language(request)
     request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
     request.session.update({"lang": language, "csrf": new_csrf_token()})
@@ -163,6 +139,40 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
         audit.record(conn, user.name, AuditAction.SIGN_IN, user.name, address=address)
     log.info("%s signed in", user.name)
     return RedirectResponse(_local_path(next), status_code=303)
+
+
+def _refusal(user: User | None, password: str) -> str | None:
+    """Why a sign-in is refused (for the audit log alone), or None; as slow either way."""
+    if user is None:
+        dummy_password_check(password)
+        return "unknown name"
+    if not check_password(password, user.password_hash):
+        return "wrong password"
+    return "disabled" if user.disabled_utc else None
+
+
+def _refused(request: Request, name: str, next_path: str, address: str, reason: str,
+             now: dt.datetime) -> Response:
+    """Counts and audits a refused sign-in; the page says only "wrong name or password",
+    or "too many attempts" when this one tripped a limit."""
+    with _storage(request).db.write() as conn:
+        tripped = signin_throttle.failed(conn, name, address, now)
+        audit.record(conn, name, AuditAction.SIGN_IN_REFUSED, name, address=address,
+                     detail={"reason": reason})
+        for rule in tripped:
+            locked = rule is signin_throttle.ACCOUNT
+            audit.record(conn, audit.SERVER, AuditAction.ACCOUNT_LOCKED if locked
+                         else AuditAction.ADDRESS_BLOCKED, name if locked else address,
+                         address=address, detail={
+                             "failures": rule.failures,
+                             "minutes": int(rule.refuse_for.total_seconds()) // 60})
+    log.warning("sign-in refused for %r from %s", name[:64], address)
+    if tripped:
+        return _too_many(request, name, next_path, signin_throttle.Blocked(
+            tripped[0], now + tripped[0].refuse_for), now)
+    return _render(request, "login.html", {
+        "next": _local_path(next_path), "user": None, "name": name,
+        "error": N_("Wrong name or password.")}, status=401)
 
 
 def _too_many(request: Request, name: str, next_path: str, block: signin_throttle.Blocked,
