@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from central import __version__, account_pages, api, pages, release_api, release_pages
 from central.config import CentralConfig
@@ -55,6 +56,9 @@ def create_app(config: CentralConfig, storage: Storage, *,
     app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024,
                        streamed=release_pages.STREAMED_PATH)
     app.add_middleware(SecurityHeaders, docs=config.api_docs)
+    if config.trusted_proxy:  # outermost: everything after sees the client's own address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[
+            host.strip() for host in config.trusted_proxy.split(",") if host.strip()])
     return app
 
 

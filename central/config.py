@@ -43,6 +43,9 @@ class CentralConfig:
     # A staff session ends after this long without a request (and session_hours after
     # sign-in whatever happens).
     session_idle_min: int = option(60, min=5, max=1440)
+    # The reverse proxy's address(es), comma-separated, whose X-Forwarded-For header names
+    # the client (for the sign-in limits and the audit log); "" believes no such header.
+    trusted_proxy: str = ""
 
     @property
     def db_url(self) -> str:

@@ -158,3 +158,31 @@ def test_sessions_end_when_idle_and_after_the_absolute_limit(server):
         assert "max-age=0" in answer.headers["set-cookie"].lower()
     with server.storage.db.read() as conn:
         assert conn.value("SELECT COUNT(*) FROM sessions WHERE user_name = 'admin'") == 0
+
+
+def sign_in_from(server, address, name, password):
+    session = requests.Session()
+    session.headers["X-Forwarded-For"] = address
+    page = session.get(f"{server.url}/login", timeout=10)
+    return session.post(f"{server.url}/login", timeout=30, allow_redirects=False, data={
+        "name": name, "password": password, "csrf": csrf_of(page.text)})
+
+
+def test_behind_a_trusted_proxy_each_client_counts_apart(tmp_path):
+    storage = Storage.open(database_url("sqlite", tmp_path))
+    add_user(storage, "liling", "staff", "L", PASSWORD)
+    try:
+        with serve(storage, tmp_path, trusted_proxy="127.0.0.1") as proxied:
+            codes = [sign_in_from(proxied, "10.0.0.1", f"n{i}", "x").status_code
+                     for i in range(30)]
+            assert codes[-2:] == [401, 429]
+            assert sign_in_from(proxied, "10.0.0.1", "liling", PASSWORD).status_code == 429
+            assert sign_in_from(proxied, "10.0.0.2", "liling", PASSWORD).status_code == 303
+            assert entries(proxied, action=AuditAction.SIGN_IN)[0].address == "10.0.0.2"
+    finally:
+        storage.close()
+
+
+def test_without_a_trusted_proxy_the_header_is_not_believed(server):
+    assert sign_in_from(server, "10.9.9.9", "liling", PASSWORD).status_code == 303
+    assert entries(server, action=AuditAction.SIGN_IN)[0].address == "127.0.0.1"
