@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -94,6 +95,7 @@ MIGRATIONS = {
     "2": ("ALTER TABLE users ADD COLUMN disabled_utc TEXT",),  # accounts disabled
 }
 _POOL_SIZE = 8
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
 
 
 class Conn:
@@ -236,12 +238,24 @@ class Database:
             while found in MIGRATIONS:
                 log.info("migrating the database from schema %s", found)
                 for statement in MIGRATIONS[found]:
+                    added = _ADD_COLUMN.match(statement)
+                    if added and _has_column(conn, *added.groups()):
+                        continue  # SCHEMA made the table just now, with the column
                     conn.execute(statement)
                 found = str(int(found) + 1)
                 conn.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (found,))
         if found != SCHEMA_VERSION:
             raise StorageError(f"the database has schema {found}; this server knows "
                                f"{SCHEMA_VERSION}")
+
+
+def _has_column(conn: Conn, table: str, column: str) -> bool:
+    if conn.postgres:
+        return conn.one("SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                        "current_schema() AND table_name = ? AND column_name = ?",
+                        (table, column)) is not None
+    return conn.one("SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+                    (table, column)) is not None
 
 
 def _owner_only(path: Path) -> None:

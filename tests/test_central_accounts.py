@@ -195,3 +195,26 @@ def test_an_administrator_disables_and_enables_from_the_page(server):
     admin.get(f"{server.url}/lang/en", timeout=10)
     english = admin.get(f"{server.url}/accounts", timeout=10).text
     assert "Accounts and audit" in english and "Account disabled" in english
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_database_of_schema_two_gets_the_account_tables(backend, tmp_path):
+    url = database_url(backend, tmp_path)
+    Storage.open(url).close()
+    old = Storage.open(url)  # brought back to what schema 2 had
+    with old.db.write() as conn:
+        conn.execute("ALTER TABLE users DROP COLUMN disabled_utc")
+        for table in ("sessions", "signin_failures", "signin_blocks"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("UPDATE meta SET value = '2' WHERE name = 'schema'")
+        conn.execute("INSERT INTO users (name, role, library, password_hash, created_utc) "
+                     "VALUES ('wang', 'staff', 'L', 'x', '2026-01-01T00:00:00.000Z')")
+    old.close()
+    storage = Storage.open(url)
+    try:
+        assert storage.user("wang").disabled_utc is None
+        with storage.db.read() as conn:
+            assert conn.value("SELECT COUNT(*) FROM sessions") == 0
+            assert conn.value("SELECT value FROM meta WHERE name = 'schema'") == "3"
+    finally:
+        storage.close()
