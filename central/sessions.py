@@ -162,10 +162,11 @@ class ServerSessions:
         token = HTTPConnection(scope).cookies.get(COOKIE)
         now = utc_now()
         stored = await run_in_threadpool(self.store.load, token, now) if token else None
-        data = {**stored.data, USER: stored.user} if stored and stored.user else (
-            dict(stored.data) if stored else {})
+        data = dict(stored.data) if stored else {}
+        if stored is not None and stored.user is not None:
+            data[USER] = stored.user
         session = Session(self.store, stored, data, had_cookie=bool(token),
-                          saved=dict(stored.data) if stored else {})
+                          saved=_without_user(data))
         scope["session"] = session.data
         scope[_SCOPE_KEY] = session
 
