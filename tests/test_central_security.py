@@ -28,7 +28,8 @@ def running(tmp_path_factory):
 
 def test_pages_carry_a_policy_that_forbids_framing(running):
     session = signed_in(running, "admin")
-    for path in ("/login", "/fleet", "/figures", "/figures/report.csv", "/batches"):
+    for path in ("/login", "/fleet", "/figures", "/figures/report.csv", "/batches",
+                 "/accounts", "/releases"):
         answer = session.get(running.url + path, timeout=10)
         assert answer.status_code == 200, path
         headers = answer.headers
