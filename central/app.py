@@ -1,6 +1,6 @@
 """The app factory: one FastAPI app with the kiosks' API, the staff pages and the OpenAPI
-description (/openapi.json, /docs). uvicorn's event loop runs the middleware; route functions
-run on FastAPI's worker threads.
+description (/openapi.json; /docs only with `api_docs`). uvicorn's event loop runs the
+middleware; route functions run on FastAPI's worker threads.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from central import __version__, api, pages, release_api, release_pages
-from central.auth import session_key
+from central import __version__, account_pages, api, pages, release_api, release_pages
 from central.config import CentralConfig
+from central.headers import SecurityHeaders
 from central.i18n import Translator
 from central.releases import Releases
+from central.sessions import Limits, ServerSessions, SessionStore
 from central.storage import Storage
 from central.uploads import Uploads
 
@@ -30,7 +31,9 @@ def create_app(config: CentralConfig, storage: Storage, *,
                clock=lambda: dt.datetime.now(dt.timezone.utc)) -> FastAPI:
     """`clock` gives the fleet page its now (a kiosk silent for over an hour is shown so)."""
     app = FastAPI(title="Library kiosk central server", version=__version__,
-                  description="Kiosks upload counts and heartbeats; staff read the figures.")
+                  description="Kiosks upload counts and heartbeats; staff read the figures.",
+                  docs_url="/docs" if config.api_docs else None,
+                  redoc_url="/redoc" if config.api_docs else None)
     app.state.storage = storage
     app.state.config = config
     app.state.translator = Translator()
@@ -41,16 +44,21 @@ def create_app(config: CentralConfig, storage: Storage, *,
     app.include_router(release_api.router)
     app.include_router(pages.router)
     app.include_router(release_pages.router)
+    app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"),
               name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(pages.SignInRequired, pages.to_sign_in)
-    app.add_middleware(SessionMiddleware, secret_key=session_key(config.secret_path),
-                       session_cookie="kiosk_central", max_age=config.session_hours * 3600,
-                       same_site="lax", https_only=config.cookie_secure)
+    app.add_middleware(ServerSessions, store=SessionStore(storage.db, Limits(
+        idle=dt.timedelta(minutes=config.session_idle_min),
+        absolute=dt.timedelta(hours=config.session_hours))), secure=config.cookie_secure)
     # Upload chunks stream to disk and are bounded by the release size instead.
     app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024,
                        streamed=release_pages.STREAMED_PATH)
+    app.add_middleware(SecurityHeaders, docs=config.api_docs)
+    if config.trusted_proxy:  # outermost: everything after sees the client's own address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[
+            host.strip() for host in config.trusted_proxy.split(",") if host.strip()])
     return app
 
 

@@ -35,6 +35,7 @@ class AuditAction(enum.StrEnum):
     COUNTS_REMOVED = "counts_removed"
     RELEASE_PUBLISHED = "release_published"
     RELEASE_WITHDRAWN = "release_withdrawn"
+    ADDRESS_BLOCKED = "address_blocked"  # too many refused sign-ins from one address
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
-"""Secrets: kiosk tokens (only their SHA-256 is stored), staff passwords (scrypt), the key
-that signs session cookies, and the CSRF token of a session. Pure functions and files; no
-threads of their own.
+"""Secrets: kiosk tokens and staff session tokens (only their SHA-256 is stored), staff
+passwords (scrypt), and the CSRF token of a session. Pure functions; no threads of their own.
 """
 
 from __future__ import annotations
@@ -10,9 +9,6 @@ import hashlib
 import hmac
 import os
 import secrets
-from pathlib import Path
-
-from central.errors import CentralConfigError
 
 # scrypt's cost: 16 MiB of memory and about 50 ms a sign-in on a small server.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -20,7 +16,7 @@ _SCRYPT_MAXMEM = 64 * 1024 * 1024
 
 
 def new_token() -> str:
-    """A kiosk token: 32 random bytes, 43 url-safe characters."""
+    """A kiosk token or a staff session token: 32 random bytes, 43 url-safe characters."""
     return secrets.token_urlsafe(32)
 
 
@@ -69,24 +65,3 @@ def same_secret(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
     return hmac.compare_digest(a.encode(), b.encode())
-
-
-def session_key(path: Path) -> str:
-    """The key that signs session cookies, made (0600) the first time the server starts."""
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    except OSError as e:
-        raise CentralConfigError(f"cannot read the session key {path}: {e.strerror}") from None
-    key = secrets.token_urlsafe(48)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it a moment ago
-        return path.read_text(encoding="ascii").strip()
-    except OSError as e:
-        raise CentralConfigError(f"cannot make the session key {path}: {e.strerror}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key + "\n")
-    return key

@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import json
 import re
 import sys
 from pathlib import Path
 
-from central import __version__, reports, title_report
+from central import __version__, accounts, audit, reports, title_report
 from central import config as config_mod
+from central.audit import AuditAction
 from central.auth import hash_password, new_token, token_digest
 from central.errors import CentralConfigError, CentralError, NotFound, ReleaseRefused
 from central.figures import Selection, gather
@@ -59,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="refuse the kiosk's token from now on")
     revoke.add_argument("name")
     revoke.set_defaults(func=run_kiosk_revoke)
+    rotate = actions.add_parser("rotate", parents=[common],
+                                help="a new token for the kiosk, printed once; the old one "
+                                     "stops working, the kiosk keeps its id and history "
+                                     "(a revoked kiosk is back in service)")
+    rotate.add_argument("name")
+    rotate.set_defaults(func=run_kiosk_rotate)
 
     user = sub.add_parser("user", help="staff accounts for the web pages")
     user_actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -70,6 +78,31 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--library", required=True,
                           help="the library whose kiosks a staff account sees")
     user_add.set_defaults(func=run_user_add)
+    user_list = user_actions.add_parser("list", parents=[common], help="every account")
+    user_list.set_defaults(func=run_user_list)
+    for action, func, text in (
+            ("disable", run_user_disable, "the account can no longer sign in; its sessions "
+                                          "end now"),
+            ("enable", run_user_enable, "the account can sign in again"),
+            ("remove", run_user_remove, "delete the account (its audit entries stay); its "
+                                        "sessions end now"),
+            ("passwd", run_user_passwd, "a new password, asked for or read from standard "
+                                        "input; the account's sessions end now")):
+        changed = user_actions.add_parser(action, parents=[common], help=text)
+        changed.add_argument("name")
+        changed.set_defaults(func=func)
+
+    audit_log = sub.add_parser("audit", parents=[common],
+                               help="the audit log, newest first: sign-ins, accounts, kiosk "
+                                    "tokens, releases")
+    audit_log.add_argument("--limit", type=int, default=50, metavar="N",
+                           help="at most N entries (default 50)")
+    audit_log.add_argument("--actor", metavar="NAME",
+                           help='only what NAME did (a user, or "(command line) root")')
+    audit_log.add_argument("--action", choices=[a.value for a in AuditAction],
+                           metavar="ACTION", help="only this action: "
+                                                  + ", ".join(a.value for a in AuditAction))
+    audit_log.set_defaults(func=run_audit)
 
     release = sub.add_parser("release", help="update bundles for kiosks to fetch")
     release_actions = release.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -186,7 +219,8 @@ def run_kiosk_add(args: argparse.Namespace) -> int:
         raise CentralConfigError(f"kiosk name {args.name!r}: letters, digits, '.', '_' and "
                                  "'-', at most 64, as in the kiosk's [kiosk] id")
     token = new_token()
-    _storage(args).add_kiosk(args.name, args.library, args.service_point, token_digest(token))
+    _storage(args).add_kiosk(args.name, args.library, args.service_point, token_digest(token),
+                             actor=_actor())
     print(f"kiosk {args.name} added ({args.library}"
           f"{' / ' + args.service_point if args.service_point else ''}). Its token, shown "
           "only now:", file=sys.stderr)
@@ -208,22 +242,103 @@ def run_kiosk_list(args: argparse.Namespace) -> int:
 
 
 def run_kiosk_revoke(args: argparse.Namespace) -> int:
-    _storage(args).revoke_kiosk(args.name)
+    _storage(args).revoke_kiosk(args.name, actor=_actor())
     print(f"kiosk {args.name}: token revoked; its counts stay in the figures", file=sys.stderr)
     return 0
 
 
 def run_user_add(args: argparse.Namespace) -> int:
+    password = _read_password(args.name)
+    _storage(args).add_user(args.name, args.role, args.library, hash_password(password),
+                            actor=_actor())
+    print(f"user {args.name} added ({args.role}, {args.library})", file=sys.stderr)
+    return 0
+
+
+def _read_password(name: str) -> str:
+    """From a prompt, or the first line of standard input; never from the command line,
+    where other users see it in the process list."""
     if sys.stdin.isatty():
-        password = getpass.getpass(f"password for {args.name}: ")
+        password = getpass.getpass(f"password for {name}: ")
         if getpass.getpass("again: ") != password:
             raise CentralConfigError("the two passwords differ")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if len(password) < MIN_PASSWORD:
         raise CentralConfigError(f"the password must have at least {MIN_PASSWORD} characters")
-    _storage(args).add_user(args.name, args.role, args.library, hash_password(password))
-    print(f"user {args.name} added ({args.role}, {args.library})", file=sys.stderr)
+    return password
+
+
+def _actor() -> str:
+    """Who made a change from the command line, as the audit log names them."""
+    return f"{audit.CLI} {_login_name()}"
+
+
+def run_user_list(args: argparse.Namespace) -> int:
+    found = accounts.accounts(_storage(args).db)
+    if not found:
+        print("no accounts yet: kiosk-central user add NAME --role admin --library ...",
+              file=sys.stderr)
+    for a in found:
+        state = f"disabled {a.disabled_utc[:10]}" if a.disabled_utc else "active"
+        print(f"{a.name}\t{a.role}\t{a.library}\tadded {a.created_utc[:10]}\t{state}"
+              f"\t{a.sessions} sessions")
+    return 0
+
+
+def run_user_disable(args: argparse.Namespace) -> int:
+    ended = accounts.disable(_storage(args).db, args.name, _actor())
+    print(f"user {args.name} disabled; {ended} sessions ended", file=sys.stderr)
+    return 0
+
+
+def run_user_enable(args: argparse.Namespace) -> int:
+    accounts.enable(_storage(args).db, args.name, _actor())
+    print(f"user {args.name} enabled", file=sys.stderr)
+    return 0
+
+
+def run_user_remove(args: argparse.Namespace) -> int:
+    ended = accounts.remove(_storage(args).db, args.name, _actor())
+    print(f"user {args.name} removed; {ended} sessions ended", file=sys.stderr)
+    return 0
+
+
+def run_user_passwd(args: argparse.Namespace) -> int:
+    db = _storage(args).db
+    if args.name not in {a.name for a in accounts.accounts(db)}:
+        raise NotFound(f"no user named {args.name!r}")  # before asking for a password
+    ended = accounts.set_password(db, args.name, hash_password(_read_password(args.name)),
+                                  _actor())
+    print(f"user {args.name}: password changed; {ended} sessions ended", file=sys.stderr)
+    return 0
+
+
+def run_kiosk_rotate(args: argparse.Namespace) -> int:
+    token = new_token()
+    was_revoked = accounts.rotate_kiosk_token(_storage(args).db, args.name,
+                                              token_digest(token), _actor())
+    print(f"kiosk {args.name}: new token{' (back in service)' if was_revoked else ''}; the "
+          "old one no longer works. The new token, shown only now:", file=sys.stderr)
+    print(token)
+    print("Put it in the kiosk's token file ([central] token_path, mode 0600).",
+          file=sys.stderr)
+    return 0
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise CentralConfigError("--limit must be at least 1")
+    with _storage(args).db.read() as conn:
+        found = audit.entries(conn, limit=args.limit, actor=args.actor,
+                              action=AuditAction(args.action) if args.action else None)
+    if not found:
+        print("no audit entries" + (" match" if args.actor or args.action else " yet"),
+              file=sys.stderr)
+    for e in found:
+        detail = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else "-"
+        print(f"{e.at_utc[:19]}Z\t{e.actor}\t{e.action}\t{e.subject or '-'}"
+              f"\t{e.address or '-'}\t{detail}")
     return 0
 
 

@@ -20,7 +20,7 @@ DEFAULT_PATH = Path("/etc/kiosk/central.toml")
 
 @dataclass(frozen=True)
 class CentralConfig:
-    # Where the SQLite file and the session key live (when `db` is empty: SQLite in here).
+    # Where the SQLite file lives when `db` is empty, and releases unless releases_dir is set.
     data_dir: str = "/var/lib/kiosk-central"
     # "" (SQLite in data_dir), "sqlite:///path/file.sqlite3" or "postgresql://user@host/db".
     db: str = ""
@@ -40,6 +40,15 @@ class CentralConfig:
     max_release_mb: int = option(4096, min=1, max=65536)
     # The library's time zone, an IANA name (Debian's tzdata): the fleet page shows times in it.
     time_zone: str = "Asia/Shanghai"
+    # FastAPI's /docs and /redoc pages load their scripts from a CDN: off unless asked for.
+    # /openapi.json, the API's description, is always served.
+    api_docs: bool = False
+    # A staff session ends after this long without a request (and session_hours after
+    # sign-in whatever happens).
+    session_idle_min: int = option(60, min=5, max=1440)
+    # The reverse proxy's address(es), comma-separated, whose X-Forwarded-For header names
+    # the client (for the sign-in limits and the audit log); "" believes no such header.
+    trusted_proxy: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -48,10 +57,6 @@ class CentralConfig:
     @property
     def db_url(self) -> str:
         return self.db or f"sqlite:///{Path(self.data_dir) / 'central.sqlite3'}"
-
-    @property
-    def secret_path(self) -> Path:
-        return Path(self.data_dir) / "session.key"
 
     @property
     def releases_path(self) -> Path:

@@ -12,7 +12,9 @@ pool of idle ones for the length of one transaction.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -57,7 +59,7 @@ CREATE TABLE IF NOT EXISTS kiosk_titles (
 CREATE INDEX IF NOT EXISTS kiosk_titles_by_end ON kiosk_titles (valid_until);
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, library TEXT NOT NULL,
-  password_hash TEXT NOT NULL, created_utc TEXT NOT NULL);
+  password_hash TEXT NOT NULL, created_utc TEXT NOT NULL, disabled_utc TEXT);
 CREATE TABLE IF NOT EXISTS releases (
   id BIGINT PRIMARY KEY, kind TEXT NOT NULL, version TEXT NOT NULL, size BIGINT NOT NULL,
   sha256 TEXT NOT NULL, file TEXT NOT NULL, all_libraries INTEGER NOT NULL,
@@ -72,6 +74,21 @@ CREATE TABLE IF NOT EXISTS audit_log (
   at_utc TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
   address TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at_utc);
+-- Staff sessions (central/sessions.py): the cookie's token is kept only as its SHA-256, and
+-- user_name is NULL before sign-in.
+CREATE TABLE IF NOT EXISTS sessions (
+  token_sha256 TEXT PRIMARY KEY, user_name TEXT, data TEXT NOT NULL,
+  created_utc TEXT NOT NULL, seen_utc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_name);
+CREATE INDEX IF NOT EXISTS sessions_by_seen ON sessions (seen_utc);
+-- Refused sign-ins per account name and per address, and the refusals they earned
+-- (central/signin_throttle.py).
+CREATE TABLE IF NOT EXISTS signin_failures (
+  scope TEXT NOT NULL, name TEXT NOT NULL, at_utc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS signin_failures_by_name ON signin_failures (scope, name);
+CREATE TABLE IF NOT EXISTS signin_blocks (
+  scope TEXT NOT NULL, name TEXT NOT NULL, until_utc TEXT NOT NULL,
+  PRIMARY KEY (scope, name));
 """
 # What brings a database of an older schema to the next one, keyed by the older schema.
 # SCHEMA above is the newest; a new database gets it whole and needs none of these.
@@ -89,9 +106,11 @@ MIGRATIONS = {
         "updated_utc) SELECT k.library, t.id, t.title, t.author, t.category, t.version, "
         "t.updated_utc FROM titles t CROSS JOIN (SELECT DISTINCT library FROM kiosks) k",
         "DROP TABLE titles",
+        "ALTER TABLE users ADD COLUMN disabled_utc TEXT",  # accounts disabled
     ),
 }
 _POOL_SIZE = 8
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
 
 
 class Conn:
@@ -161,6 +180,7 @@ class Database:
         path = self.sqlite_path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(path)
             raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                   timeout=30)
             raw.execute("PRAGMA journal_mode=WAL")
@@ -233,12 +253,35 @@ class Database:
             while found in MIGRATIONS:
                 log.info("migrating the database from schema %s", found)
                 for statement in MIGRATIONS[found]:
+                    added = _ADD_COLUMN.match(statement)
+                    if added and _has_column(conn, *added.groups()):
+                        continue  # SCHEMA made the table just now, with the column
                     conn.execute(statement)
                 found = str(int(found) + 1)
                 conn.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (found,))
         if found != SCHEMA_VERSION:
             raise StorageError(f"the database has schema {found}; this server knows "
                                f"{SCHEMA_VERSION}")
+
+
+def _has_column(conn: Conn, table: str, column: str) -> bool:
+    if conn.postgres:
+        return conn.one("SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                        "current_schema() AND table_name = ? AND column_name = ?",
+                        (table, column)) is not None
+    return conn.one("SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+                    (table, column)) is not None
+
+
+def _owner_only(path: Path) -> None:
+    """The database holds password hashes and session digests: mode 0600 for it and its -wal
+    and -shm (SQLite gives those the main file's mode; older files are tightened here)."""
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            os.chmod(part, 0o600)
+        except (FileNotFoundError, PermissionError):  # gone, or another user's to keep
+            pass
 
 
 def _rollback(raw: Any) -> None:

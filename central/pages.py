@@ -2,8 +2,10 @@
 Server-rendered HTML (Jinja2, autoescaped) with inline SVG charts; scripts (static/*.js, never
 inline) only add to pages that work without them.
 
-Sessions are a signed cookie (Starlette's SessionMiddleware) holding the user name, the
-language and a CSRF token; every form that changes something posts that token back. A staff
+Sessions are kept by the server (central/sessions.py; the cookie holds only their token) with
+the user name, the language and a CSRF token; every form that changes something posts that
+token back. Sign-ins are throttled per name and per address (central/signin_throttle.py) and
+audited. A staff
 account sees its own library's kiosks, an administrator sees every kiosk.
 """
 
@@ -18,7 +20,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from central import charts, fleet, picker, reports, title_report
+from central import audit, charts, fleet, picker, reports, sessions, signin_throttle, title_report
+from central.audit import AuditAction
 from central.auth import check_password, dummy_password_check, new_csrf_token, same_secret
 from central.figures import Figures, Selection, gather
 from central.i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, N_
@@ -62,7 +65,7 @@ def _csrf(request: Request) -> str:
 def _user(request: Request) -> User:
     name = request.session.get("user")
     user = _storage(request).user(name) if isinstance(name, str) else None
-    if user is None:
+    if user is None or user.disabled_utc:
         raise SignInRequired(request.url.path
                              + (f"?{request.url.query}" if request.url.query else ""))
     return user
@@ -115,26 +118,84 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
         return _render(request, "login.html", {
             "next": _local_path(next), "user": None, "name": name,
             "error": N_("The form had expired. Please sign in again.")}, status=400)
+    db = _storage(request).db
+    address = request.client.host if request.client else ""
+    now = sessions.utc_now()
+    with db.read() as conn:
+        block = signin_throttle.blocked(conn, name, address, now)
+    if block is not None:  # refused untried, a known name or not; logged, not audited
+        log.warning("sign-in for %r from %s refused untried: too many failures (%s)",
+                    name[:64], address, block.rule.scope)
+        return _too_many(request, name, next, block, now)
     user = _storage(request).user(name)
-    if user is None:
-        dummy_password_check(password)
-    if user is None or not check_password(password, user.password_hash):
-        log.warning("sign-in refused for %r", name[:64])
-        return _render(request, "login.html", {
-            "next": _local_path(next), "user": None, "name": name,
-            "error": N_("Wrong name or password.")}, status=401)
+    reason = _refusal(user, password)
+    if user is None or reason is not None:
+        return _refused(request, name, next, address, reason or "", now)
     language = _language(request)
     request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    request.session.update({"user": user.name, "lang": language, "csrf": new_csrf_token()})
+    request.session.update({"lang": language, "csrf": new_csrf_token()})
+    with db.write() as conn:
+        signin_throttle.succeeded(conn, name)
+        sessions.of(request).sign_in(conn, user.name, now)
+        audit.record(conn, user.name, AuditAction.SIGN_IN, user.name, address=address)
     log.info("%s signed in", user.name)
     return RedirectResponse(_local_path(next), status_code=303)
+
+
+def _refusal(user: User | None, password: str) -> str | None:
+    """Why a sign-in is refused (for the audit log alone), or None; as slow either way."""
+    if user is None:
+        dummy_password_check(password)
+        return "unknown name"
+    if not check_password(password, user.password_hash):
+        return "wrong password"
+    return "disabled" if user.disabled_utc else None
+
+
+def _refused(request: Request, name: str, next_path: str, address: str, reason: str,
+             now: dt.datetime) -> Response:
+    """Counts and audits a refused sign-in; the page says only "wrong name or password",
+    or "too many attempts" when this one tripped a limit."""
+    with _storage(request).db.write() as conn:
+        tripped = signin_throttle.failed(conn, name, address, now)
+        audit.record(conn, name, AuditAction.SIGN_IN_REFUSED, name, address=address,
+                     detail={"reason": reason})
+        for rule in tripped:
+            locked = rule is signin_throttle.ACCOUNT
+            audit.record(conn, audit.SERVER, AuditAction.ACCOUNT_LOCKED if locked
+                         else AuditAction.ADDRESS_BLOCKED, name if locked else address,
+                         address=address, detail={
+                             "failures": rule.failures,
+                             "minutes": int(rule.refuse_for.total_seconds()) // 60})
+    log.warning("sign-in refused for %r from %s", name[:64], address)
+    if tripped:
+        return _too_many(request, name, next_path, signin_throttle.Blocked(
+            tripped[0], now + tripped[0].refuse_for), now)
+    return _render(request, "login.html", {
+        "next": _local_path(next_path), "user": None, "name": name,
+        "error": N_("Wrong name or password.")}, status=401)
+
+
+def _too_many(request: Request, name: str, next_path: str, block: signin_throttle.Blocked,
+              now: dt.datetime) -> Response:
+    answer = _render(request, "login.html", {
+        "next": _local_path(next_path), "user": None, "name": name,
+        "error": N_("Too many attempts. Try again in {minutes} minutes."),
+        "error_args": {"minutes": block.minutes_left(now)}}, status=429)
+    answer.headers["Retry-After"] = str(block.seconds_left(now))
+    return answer
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> RedirectResponse:
     if same_secret(csrf, request.session.get("csrf")):
         language = _language(request)
-        request.session.clear()
+        name = request.session.get(sessions.USER)
+        with _storage(request).db.write() as conn:
+            sessions.of(request).sign_out(conn)
+            if isinstance(name, str):
+                audit.record(conn, name, AuditAction.SIGN_OUT, name,
+                             address=request.client.host if request.client else "")
         request.session["lang"] = language
     return RedirectResponse("/login", status_code=303)
 

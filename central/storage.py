@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from central import audit
+from central.audit import AuditAction
 from central.db import Conn, Database
 from central.errors import AlreadyExists, BatchConflict, NotFound
 
@@ -41,6 +43,7 @@ class User:
     role: str
     library: str
     password_hash: str
+    disabled_utc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,8 @@ class Storage:
 
     # Kiosks ------------------------------------------------------------------------------
     def add_kiosk(self, kiosk_id: str, library: str, service_point: str,
-                  token_sha256: str) -> Kiosk:
+                  token_sha256: str, *, actor: str | None = None) -> Kiosk:
+        """`actor`: who added it, for the audit log (None: not audited, as in tests)."""
         now = utc_now()
         with self.db.write() as conn:
             if conn.one("SELECT 1 FROM kiosks WHERE id = ?", (kiosk_id,)):
@@ -93,6 +97,9 @@ class Storage:
             conn.execute("INSERT INTO kiosks (id, library, service_point, token_sha256, "
                          "created_utc) VALUES (?, ?, ?, ?, ?)",
                          (kiosk_id, library, service_point, token_sha256, now))
+            if actor is not None:
+                audit.record(conn, actor, AuditAction.KIOSK_ADDED, kiosk_id,
+                             detail={"library": library, "service_point": service_point})
         return Kiosk(kiosk_id, library, service_point, now, None)
 
     def kiosks(self, *, include_revoked: bool = True) -> list[Kiosk]:
@@ -102,7 +109,7 @@ class Storage:
                             f"FROM kiosks{where} ORDER BY library, service_point, id")
         return [Kiosk(*row) for row in rows]
 
-    def revoke_kiosk(self, kiosk_id: str) -> None:
+    def revoke_kiosk(self, kiosk_id: str, *, actor: str | None = None) -> None:
         with self.db.write() as conn:
             found = conn.one("SELECT revoked_utc FROM kiosks WHERE id = ?", (kiosk_id,))
             if found is None:
@@ -110,6 +117,8 @@ class Storage:
             if found[0] is None:
                 conn.execute("UPDATE kiosks SET revoked_utc = ? WHERE id = ?",
                              (utc_now(), kiosk_id))
+                if actor is not None:
+                    audit.record(conn, actor, AuditAction.KIOSK_REVOKED, kiosk_id)
 
     def kiosk_for_token(self, token_sha256: str) -> Kiosk | None:
         """The kiosk holding this token, unless it was revoked."""
@@ -120,7 +129,8 @@ class Storage:
         return Kiosk(*row) if row else None
 
     # Staff accounts ----------------------------------------------------------------------
-    def add_user(self, name: str, role: str, library: str, password_hash: str) -> None:
+    def add_user(self, name: str, role: str, library: str, password_hash: str, *,
+                 actor: str | None = None) -> None:
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
         with self.db.write() as conn:
@@ -129,11 +139,14 @@ class Storage:
             conn.execute("INSERT INTO users (name, role, library, password_hash, created_utc) "
                          "VALUES (?, ?, ?, ?, ?)", (name, role, library, password_hash,
                                                     utc_now()))
+            if actor is not None:
+                audit.record(conn, actor, AuditAction.USER_ADDED, name,
+                             detail={"role": role, "library": library})
 
     def user(self, name: str) -> User | None:
         with self.db.read() as conn:
-            row = conn.one("SELECT name, role, library, password_hash FROM users "
-                           "WHERE name = ?", (name,))
+            row = conn.one("SELECT name, role, library, password_hash, disabled_utc "
+                           "FROM users WHERE name = ?", (name,))
         return User(*row) if row else None
 
     # Uploads from kiosks -----------------------------------------------------------------

@@ -52,8 +52,10 @@ def serve(storage: Storage, data_dir: Path, **options):
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
+    # proxy_headers off, as `kiosk-central serve` runs it: only `trusted_proxy` believes
+    # X-Forwarded-For.
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off",
-                                           server_header=False))
+                                           server_header=False, proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()  # connections wait in the socket's backlog until it serves
     try:

@@ -259,8 +259,8 @@ def test_health_and_openapi(server):
             "/api/v1/health"} <= set(spec["paths"])
     assert "/fleet" not in spec["paths"]
     assert "409" in spec["paths"]["/api/v1/counts"]["post"]["responses"]
-    docs = requests.get(f"{server.url}/docs", timeout=10)
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Off by default: its scripts come from a CDN (test_central_security turns it on).
+    assert requests.get(f"{server.url}/docs", timeout=10).status_code == 404
 
 
 def test_failures_are_by_reason_and_leave_out_how_sessions_ended(server):

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from central import charts, config, fleet
-from central.auth import check_password, hash_password, session_key
+from central.auth import check_password, hash_password
 from central.i18n import LOCALE_DIR, Translator
 from central.storage import FleetEntry, Kiosk
 from tests.conftest import ROOT
@@ -65,12 +65,6 @@ def test_passwords_are_salted_scrypt():
     assert one != two and one.startswith("scrypt$16384$8$1$")
     assert check_password("geheim123", one) and not check_password("geheim124", one)
     assert not check_password("geheim123", "pbkdf2$1$2") and not check_password("x", "")
-
-
-def test_the_session_key_is_made_once_and_private(tmp_path):
-    key = session_key(tmp_path / "k" / "session.key")
-    assert len(key) >= 64 and session_key(tmp_path / "k" / "session.key") == key
-    assert (tmp_path / "k" / "session.key").stat().st_mode & 0o777 == 0o600
 
 
 def entry(minutes_ago, **beat):
