@@ -176,10 +176,17 @@ def run_serve(args: argparse.Namespace) -> int:
     app = create_app(config, storage)
     try:
         uvicorn.run(app, host=config.host, port=config.port, log_config=None,
-                    proxy_headers=False, server_header=False)
+                    server_header=False, **proxy_options(config))
     finally:
         storage.close()
     return 0
+
+
+def proxy_options(config: config_mod.CentralConfig) -> dict[str, object]:
+    """uvicorn takes the client's address and scheme from X-Forwarded-For/-Proto only when the
+    connection comes from one of `trusted_proxies` (docs/central.md, reverse proxy)."""
+    return {"proxy_headers": bool(config.trusted_proxies.strip()),
+            "forwarded_allow_ips": config.trusted_proxies.strip() or None}
 
 
 def run_kiosk_add(args: argparse.Namespace) -> int:

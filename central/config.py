@@ -7,6 +7,7 @@ Unknown options, wrong types and out-of-range values stop start-up with the file
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from central.errors import CentralConfigError
 from common.toml_options import Wording, build_section, option, read_toml
 
 DEFAULT_PATH = Path("/etc/kiosk/central.toml")
+_PROXY = r"[0-9A-Fa-f:.]+(/[0-9]{1,3})?"
+TRUSTED_PROXIES = re.compile(rf"\s*(\*|{_PROXY}(\s*,\s*{_PROXY})*)\s*$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,11 @@ class CentralConfig:
     releases_dir: str = ""
     # A release file (an upload from the page or `release publish`) may be at most this large.
     max_release_mb: int = option(4096, min=1, max=65536)
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips): addresses or networks, comma-separated; "" believes none, "*" any.
+    # The audit log and the sign-in throttle then see the patron's or librarian's address.
+    trusted_proxies: str = option("127.0.0.1", pattern=TRUSTED_PROXIES,
+                                  hint="IP addresses or networks separated by commas, or *")
 
     @property
     def db_url(self) -> str:
