@@ -27,6 +27,7 @@ UNITS = sorted(p.name for p in SYSTEMD.iterdir() if p.suffix in (".service", ".t
 PROGRAMS = {
     "/opt/kiosk/.venv/bin/kiosk": "setup.sh install",
     "/opt/kiosk/.venv/bin/python": "setup.sh install",
+    "/opt/kiosk-central/.venv/bin/kiosk-central": "setup.sh install",  # --central
     "/usr/sbin/wpa_supplicant": "wpasupplicant",
     "/usr/bin/setterm": "util-linux",
 }
