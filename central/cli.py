@@ -11,6 +11,7 @@ import getpass
 import re
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 from central import __version__, reports, title_report
 from central import config as config_mod
@@ -182,7 +183,12 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def proxy_options(config: config_mod.CentralConfig) -> dict[str, object]:
+class ProxyOptions(TypedDict):
+    proxy_headers: bool
+    forwarded_allow_ips: str | None
+
+
+def proxy_options(config: config_mod.CentralConfig) -> ProxyOptions:
     """uvicorn takes the client's address and scheme from X-Forwarded-For/-Proto only when the
     connection comes from one of `trusted_proxies` (docs/central.md, reverse proxy)."""
     return {"proxy_headers": bool(config.trusted_proxies.strip()),
