@@ -6,8 +6,10 @@ Checked from the host: the unit is active and answers its health page on 127.0.0
 user has no login shell; the config (0640 root:kiosk-central) is made once and never
 overwritten by a second install; the data folder is 0700; a killed server is restarted; the
 sandbox's exposure (`systemd-analyze security`) is low; `--postgresql` makes a local
-PostgreSQL database and moves the SQLite rows into it; `uninstall --central --purge` removes it
-all. Each phase is timed (artifacts/i18/central-system-test-timings.txt).
+PostgreSQL database and moves the SQLite rows into it; nginx with the server block of
+docs/central.md serves it over HTTPS and the server sees the client's address (trusted_proxies),
+Caddy reads the Caddyfile there; `uninstall --central --purge` removes it all. Each phase is
+timed (artifacts/i18/central-system-test-timings.txt).
 
 Slow (a few minutes) and root only: marker `system`, with `./setup.sh system-test`, or alone:
   .venv/bin/python -m pytest -m system tests/system/test_central_install.py -v
@@ -16,6 +18,7 @@ The tests run in file order on one container."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -34,8 +37,11 @@ OUT = ARTIFACTS / "i18"
 SRC, WHEELS = "/root/kiosk-src", "/root/wheels"
 UNIT = "kiosk-central.service"
 HEALTH = "http://127.0.0.1:8000/api/v1/health"
-# Besides what the install puts in: an init to boot, curl for the health page, ps and kill.
-TEST_PACKAGES = ("systemd-sysv", "procps", "curl")
+# Besides what the install puts in: an init to boot, curl for the health page, ps and kill,
+# and the proxies of docs/central.md with what their test needs (a certificate, an address).
+TEST_PACKAGES = ("systemd-sysv", "procps", "curl", "nginx", "caddy", "openssl", "iproute2")
+DOCS = ROOT / "docs" / "central.md"
+CLIENT = "192.0.2.10"  # a patron's PC, as an address of the container's own loopback
 MAX_EXPOSURE = 2.5  # systemd-analyze's 0 (locked down) to 10 (unprotected)
 
 
@@ -206,6 +212,46 @@ def test_postgresql_takes_over_the_sqlite_rows(server):
         install(server, "--postgresql")
     assert server.path("/etc/kiosk/central.toml").read_text() == config
     server.wait_for("the health page after the second run", lambda: health(server), timeout=60)
+
+
+def documented(language: str) -> str:
+    """The one fenced block of `language` in docs/central.md, as an administrator copies it."""
+    (block,) = re.findall(rf"```{language}\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    return block
+
+
+def test_nginx_as_documented_serves_it_with_the_clients_address(server):
+    with phase("nginx from docs/central.md in front, HTTPS to the health page"):
+        server.run("systemctl", "disable", "--now", "--quiet", "caddy.service", check=False)
+        server.run("mkdir", "-p", "/etc/ssl/private", "/etc/ssl/certs")
+        server.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                   "-subj", "/CN=kiosk.library.example",
+                   "-keyout", "/etc/ssl/private/kiosk.library.example.key",
+                   "-out", "/etc/ssl/certs/kiosk.library.example.pem")
+        server.path("/etc/nginx/sites-enabled/default").unlink(missing_ok=True)
+        server.path("/etc/nginx/sites-enabled/kiosk-central").write_text(documented("nginx"))
+        server.run("nginx", "-t")
+        server.run("systemctl", "restart", "nginx.service")
+        server.run("ip", "address", "add", f"{CLIENT}/32", "dev", "lo")
+        url = "https://kiosk.library.example/api/v1/health"
+        pinned = ["--resolve", f"kiosk.library.example:443:{CLIENT}",
+                  "--resolve", f"kiosk.library.example:80:{CLIENT}"]
+        answer = server.run("curl", "-sf", "--max-time", "10", "--cacert",
+                            "/etc/ssl/certs/kiosk.library.example.pem", *pinned, url)
+    assert json.loads(answer.stdout)["ok"] is True
+    plain = server.run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                       *pinned, "http://kiosk.library.example/api/v1/health").stdout
+    assert plain == "301 " + url
+    # The server's access log names the client nginx saw, not nginx (127.0.0.1).
+    log = server.run("journalctl", "--no-pager", "-u", UNIT, "-g", "GET /api/v1/health").stdout
+    assert f'{CLIENT}:' in log, log[-2000:]
+
+
+def test_caddy_reads_the_documented_caddyfile(server):
+    server.path("/etc/caddy/Caddyfile").write_text(documented("caddyfile"))
+    checked = server.run("caddy", "validate", "--config", "/etc/caddy/Caddyfile",
+                         "--adapter", "caddyfile", check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_uninstall_purge_removes_it(server):
