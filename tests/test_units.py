@@ -110,7 +110,7 @@ def test_every_program_a_unit_starts_is_installed():
 
 
 def test_setup_installs_every_unit_and_drop_in_folder_it_ships():
-    listed = source_setup('printf "%s\\n" "${KIOSK_UNITS[@]}"; echo ---; '
+    listed = source_setup('printf "%s\\n" "${KIOSK_UNITS[@]}" "$CENTRAL_UNIT"; echo ---; '
                           'printf "%s\\n" "${DROP_INS[@]}"')
     units, drop_ins = listed.stdout.split("---\n")
     assert sorted(units.split()) == UNITS
