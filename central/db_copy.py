@@ -76,7 +76,19 @@ def copy(source_url: str, target_url: str,
 
 
 def _copy_table(reading: Conn, writing: Conn, table: str) -> int:
-    cursor = reading.execute(f"SELECT * FROM {table}")
+    if reading.postgres:  # a server-side cursor: a year of counts need not fit in memory
+        cursor = reading.raw.cursor(name=f"copy_{table}")
+        cursor.itersize = _CHUNK
+        cursor.execute(f"SELECT * FROM {table}")
+    else:
+        cursor = reading.execute(f"SELECT * FROM {table}")
+    try:
+        return _write_rows(cursor, writing, table)
+    finally:
+        cursor.close()
+
+
+def _write_rows(cursor: Any, writing: Conn, table: str) -> int:
     columns = [d[0] for d in cursor.description]
     names = ", ".join(columns)
     rows = 0

@@ -64,6 +64,15 @@ def test_every_table_is_copied_row_for_row(backend, source, tmp_path, capsys):
         original.close()
 
 
+def test_and_back_from_postgresql_to_sqlite(source, tmp_path, capsys):
+    postgresql = database_url("postgresql", tmp_path)
+    assert cli.main(["db", "copy", "--from", source, "--to", postgresql]) == 0
+    back = f"sqlite:///{tmp_path / 'back.sqlite3'}"
+    code = cli.main(["db", "copy", "--from", postgresql, "--to", back])
+    assert code == 0, capsys.readouterr().err
+    assert contents(back) == contents(source)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_target_with_rows_is_refused_and_left_alone(backend, source, tmp_path, capsys):
     target = database_url(backend, tmp_path)
