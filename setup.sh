@@ -649,8 +649,12 @@ central_postgresql() {
   if [ -s "$sqlite" ]; then
     echo "setup: copying the server's SQLite database into PostgreSQL (the service is stopped meanwhile)"
     systemctl stop "$CENTRAL_UNIT" 2>/dev/null || true
-    (cd / && runuser -u "$CENTRAL_USER" -- "$CENTRAL_VENV/bin/kiosk-central" db copy \
-      --from "sqlite:///$sqlite" --to "$CENTRAL_PG_URL")
+    if ! (cd / && runuser -u "$CENTRAL_USER" -- "$CENTRAL_VENV/bin/kiosk-central" db copy \
+            --from "sqlite:///$sqlite" --to "$CENTRAL_PG_URL"); then
+      systemctl start "$CENTRAL_UNIT" || true  # back on SQLite, as it was
+      echo "setup: the copy into PostgreSQL failed (above); the server runs on SQLite as before" >&2
+      return 1
+    fi
   fi
   sed -i "s|^\([[:space:]]*db[[:space:]]*=[[:space:]]*\)\"\"|\1\"$CENTRAL_PG_URL\"|" "$CENTRAL_CONFIG"
   echo "setup: $CENTRAL_CONFIG: db = \"$CENTRAL_PG_URL\""

@@ -214,6 +214,20 @@ def test_postgresql_takes_over_the_sqlite_rows(server):
     server.wait_for("the health page after the second run", lambda: health(server), timeout=60)
 
 
+def test_a_failed_copy_leaves_the_server_on_sqlite(server):
+    """PostgreSQL's database holds rows already (the copy above): with the config's db emptied
+    again, the copy is refused, and the install says so and starts the server as it was."""
+    path = server.path("/etc/kiosk/central.toml")
+    path.write_text(re.sub(r'(?m)^db = ".*"$', 'db = ""', path.read_text()))
+    result = server.run(f"{SRC}/setup.sh", "install", "--central", "--wheels", WHEELS,
+                        "--postgresql", timeout=600, check=False)
+    assert result.returncode != 0
+    assert "the target database is not empty" in result.stderr
+    assert "the server runs on SQLite as before" in result.stderr
+    assert re.search(r'(?m)^db = ""$', path.read_text())
+    server.wait_for("the health page on SQLite again", lambda: health(server), timeout=60)
+
+
 def documented(language: str) -> str:
     """The one fenced block of `language` in docs/central.md, as an administrator copies it."""
     (block,) = re.findall(rf"```{language}\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
