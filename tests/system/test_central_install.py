@@ -5,7 +5,8 @@ administrator runs it on the running server.
 Checked from the host: the unit is active and answers its health page on 127.0.0.1 only; its
 user has no login shell; the config (0640 root:kiosk-central) is made once and never
 overwritten by a second install; the data folder is 0700; a killed server is restarted; the
-sandbox's exposure (`systemd-analyze security`) is low; `--postgresql` makes a local
+sandbox's exposure (`systemd-analyze security`) is low and `rauc info` still reads a bundle
+inside it; `--postgresql` makes a local
 PostgreSQL database and moves the SQLite rows into it; nginx with the server block of
 docs/central.md serves it over HTTPS and the server sees the client's address (trusted_proxies),
 Caddy reads the Caddyfile there; `uninstall --central --purge` removes it all. Each phase is
@@ -193,6 +194,31 @@ def test_the_sandbox_exposure_is_low(server):
     pid = state(server)["MainPID"]
     status = server.run("cat", f"/proc/{pid}/status").stdout
     assert "NoNewPrivs:\t1" in status and "CapBnd:\t0000000000000000" in status
+
+
+def sandbox() -> list[str]:
+    """The unit's hardening lines (after its "# Hardening" comment), as systemd-run options."""
+    text = (ROOT / "systemd" / UNIT).read_text(encoding="utf-8")
+    section = text.split("\n# Hardening", 1)[1].split("[Install]", 1)[0]
+    return [f"--property={line}" for line in section.splitlines()[1:]
+            if line and not line.startswith("#")]
+
+
+def test_rauc_reads_a_bundle_inside_the_sandbox(server, tmp_path):
+    """Publishing a system update runs `rauc info` (and its squashfs tools) from the server:
+    it must still work under PrivateUsers, MemoryDenyWriteExecute and the system call filter."""
+    from tests import central_bundles
+    if central_bundles.why_not():
+        pytest.skip(central_bundles.why_not())
+    bundle = central_bundles.make_bundle(central_bundles.make_update_key(tmp_path), tmp_path,
+                                         "0.2.0")
+    shutil.copy(bundle, server.path("/opt/test-bundle.raucb"))
+    read = server.run("systemd-run", "--wait", "--pipe", "--quiet", "--property=User=kiosk-central",
+                      *sandbox(), "/opt/kiosk-central/.venv/bin/python", "-c",
+                      "from pathlib import Path; from central.bundles import read_bundle; "
+                      "print(read_bundle(Path('/opt/test-bundle.raucb')).version)",
+                      check=False, timeout=120)
+    assert read.returncode == 0 and read.stdout.strip() == "0.2.0", read.stdout + read.stderr
 
 
 def test_postgresql_takes_over_the_sqlite_rows(server):
