@@ -11,6 +11,10 @@
 #   ./setup.sh install [--wheels DIR] [--data-partition auto|yes|no] [--read-only-root|--read-write-root]
 #   ./setup.sh uninstall [--purge]
 #   ./setup.sh system-test       install into a Debian 12 container and boot it (tests/system/)
+# The central server on a Debian 12 machine (docs/central.md), as root or with sudo:
+#   ./setup.sh wheels --central DIR   its wheels into DIR (for offline installs)
+#   ./setup.sh install --central [--wheels DIR] [--postgresql]   user, /opt/kiosk-central, unit
+#   ./setup.sh uninstall --central [--purge]
 # Building the SD-card image (docs/image.md; as root; mmdebstrap under qemu-user, genimage):
 #   ./setup.sh wheels --arch arm64 DIR   the Pi's (aarch64, Python 3.11) wheels into DIR
 #   ./setup.sh image [OUT]               the root tree, then kiosk-<version>-arm64.img.xz (and
@@ -531,17 +535,206 @@ uninstall_kiosk() {
   if systemd_running; then systemctl daemon-reload; fi
 }
 
-# check_wheel_folder DIR: every pin of the kiosk's set (requirements-kiosk.txt and the files it
-# includes) has its wheel in DIR (wheel names spell projects in lower or mixed case with "_" for
-# "-" and "."), else names the missing ones.
+# --- Installing the central server on this machine (docs/central.md: Installing it) ----------
+
+CENTRAL_HOME=/opt/kiosk-central
+CENTRAL_VENV=$CENTRAL_HOME/.venv
+CENTRAL_COMMAND=/usr/local/bin/kiosk-central   # the administrator's commands, on the PATH
+CENTRAL_CONFIG=$KIOSK_ETC/central.toml
+CENTRAL_DATA=/var/lib/kiosk-central
+CENTRAL_USER=kiosk-central
+CENTRAL_UNIT=kiosk-central.service
+CENTRAL_SYSUSERS=/etc/sysusers.d/kiosk-central.conf
+# What an installed server needs at run time: its virtualenv, and RAUC (with unsquashfs) to read
+# a published bundle's version (central/bundles.py). The wheels bring the rest, psycopg's libpq too.
+CENTRAL_SERVER_APT_PACKAGES=(python3 python3-venv rauc squashfs-tools)
+# --postgresql: Debian's PostgreSQL on this machine; the server's role is named as its system
+# user, so it signs in over the local socket by peer authentication and no password is stored.
+CENTRAL_PG_DATABASE=kiosk_central
+CENTRAL_PG_URL="postgresql://$CENTRAL_USER@/$CENTRAL_PG_DATABASE?host=/run/postgresql"
+
+# wants_central ARGS...: whether `install`/`uninstall` is for the central server.
+wants_central() {
+  local arg
+  for arg in "$@"; do [ "$arg" = --central ] && return 0; done
+  return 1
+}
+
+# build_central_wheels DIR: the server's pinned set and the project's wheel in DIR, with the pin
+# list beside them (an offline install takes exactly these).
+build_central_wheels() {
+  local dir=$1 tmp
+  install_packages python3 python3-venv gettext
+  mkdir -p "$dir"
+  tmp=$(mktemp -d)
+  python3 -m venv "$tmp/venv"
+  "$tmp/venv/bin/pip" wheel --quiet --disable-pip-version-check --wheel-dir "$dir" \
+    -r requirements-central.txt
+  rm -rf "$tmp"
+  project_wheel "$dir"
+  requirement_pins requirements-central.txt > "$dir/requirements-central.txt"
+  check_wheel_folder "$dir" requirements-central.txt
+  echo "setup: wheels for an offline central install are in $dir"
+}
+
+install_central_venv() {
+  local wheels=$1 requirements=requirements-central.txt
+  [ -f "$wheels/requirements-central.txt" ] && requirements=$wheels/requirements-central.txt
+  install -d -m 0755 "$CENTRAL_HOME"
+  [ -x "$CENTRAL_VENV/bin/python" ] || python3 -m venv "$CENTRAL_VENV"
+  local pip=("$CENTRAL_VENV/bin/python" -m pip install --quiet --disable-pip-version-check
+             --no-index --find-links "$wheels")
+  "${pip[@]}" -r "$requirements"
+  "${pip[@]}" --no-deps --force-reinstall library-kiosk  # same version, maybe new code
+  echo "setup: the central server is in $CENTRAL_VENV ($("$CENTRAL_VENV/bin/python" -c \
+    'import central; print(central.__version__)'))"
+}
+
+# install_central_files: the user, the command, the config (made once, never overwritten; its
+# owner and mode set each time: root writes it, the server reads it), the data folder, the unit.
+install_central_files() {
+  install -D -m 0644 systemd/kiosk-central.sysusers "$CENTRAL_SYSUSERS"
+  systemd-sysusers "$CENTRAL_SYSUSERS"
+  install -d -m 0755 "$CENTRAL_HOME/docs"
+  cp -r docs/. README.md "$CENTRAL_HOME/docs/"
+  ln -sfn "$CENTRAL_VENV/bin/kiosk-central" "$CENTRAL_COMMAND"
+  install -d -m 0755 "$KIOSK_ETC"
+  if [ ! -e "$CENTRAL_CONFIG" ]; then
+    install -m 0640 -o root -g "$CENTRAL_USER" central/central.toml.example "$CENTRAL_CONFIG"
+    echo "setup: wrote $CENTRAL_CONFIG from the example"
+  fi
+  chown "root:$CENTRAL_USER" "$CENTRAL_CONFIG"
+  chmod 0640 "$CENTRAL_CONFIG"
+  install -d -m 0700 -o "$CENTRAL_USER" -g "$CENTRAL_USER" "$CENTRAL_DATA"
+  install -m 0644 "systemd/$CENTRAL_UNIT" "$UNIT_DIR/$CENTRAL_UNIT"
+}
+
+# central_config_db: the config's `db` as written ("" when it is the example's empty one).
+central_config_db() {
+  sed -n 's/^[[:space:]]*db[[:space:]]*=[[:space:]]*"\(.*\)"[[:space:]]*$/\1/p' "$CENTRAL_CONFIG" | tail -n 1
+}
+
+as_postgres() {
+  (cd / && runuser -u postgres -- "$@")
+}
+
+# central_postgresql: PostgreSQL here, the server's role and database (each made once), and their
+# URL in the config when its db is still empty. A server that ran on SQLite already has its rows
+# copied over first (kiosk-central db copy), with the service stopped; the SQLite file is kept.
+central_postgresql() {
+  local current sqlite=$CENTRAL_DATA/central.sqlite3
+  install_packages postgresql
+  if ! systemd_running; then
+    echo "setup: --postgresql starts PostgreSQL to make the database: run it on the running system" >&2
+    return 1
+  fi
+  systemctl enable --now --quiet postgresql.service
+  local tries=0
+  until as_postgres pg_isready -q; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 60 ] || { echo "setup: PostgreSQL did not start (journalctl -u postgresql@*)" >&2; return 1; }
+    sleep 1
+  done
+  [ "$(as_postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = '$CENTRAL_USER'")" = 1 ] \
+    || as_postgres createuser "$CENTRAL_USER"
+  [ "$(as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname = '$CENTRAL_PG_DATABASE'")" = 1 ] \
+    || as_postgres createdb -O "$CENTRAL_USER" -E UTF8 "$CENTRAL_PG_DATABASE"
+  current=$(central_config_db)
+  if [ "$current" = "$CENTRAL_PG_URL" ]; then
+    return 0
+  elif [ -n "$current" ]; then
+    echo "setup: $CENTRAL_CONFIG has db = \"$current\": left as it is. PostgreSQL's is $CENTRAL_PG_URL"
+    return 0
+  fi
+  if [ -s "$sqlite" ]; then
+    echo "setup: copying the server's SQLite database into PostgreSQL (the service is stopped meanwhile)"
+    systemctl stop "$CENTRAL_UNIT" 2>/dev/null || true
+    if ! (cd / && runuser -u "$CENTRAL_USER" -- "$CENTRAL_VENV/bin/kiosk-central" db copy \
+            --from "sqlite:///$sqlite" --to "$CENTRAL_PG_URL"); then
+      systemctl start "$CENTRAL_UNIT" || true  # back on SQLite, as it was
+      echo "setup: the copy into PostgreSQL failed (above); the server runs on SQLite as before" >&2
+      return 1
+    fi
+  fi
+  sed -i "s|^\([[:space:]]*db[[:space:]]*=[[:space:]]*\)\"\"|\1\"$CENTRAL_PG_URL\"|" "$CENTRAL_CONFIG"
+  echo "setup: $CENTRAL_CONFIG: db = \"$CENTRAL_PG_URL\""
+}
+
+# start_central: enabled at boot, and (re)started now on the new code and config.
+start_central() {
+  if systemd_running; then
+    systemctl daemon-reload
+    systemctl enable --quiet "$CENTRAL_UNIT"
+    systemctl restart "$CENTRAL_UNIT"
+  else
+    SYSTEMD_OFFLINE=1 systemctl enable --quiet "$CENTRAL_UNIT"
+  fi
+}
+
+install_central() {
+  local wheels="" postgresql=no tmp=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --central) shift ;;
+      --wheels) wheels=$(realpath "${2:?--wheels needs a folder}"); shift 2 ;;
+      --postgresql) postgresql=yes; shift ;;
+      *) usage ;;
+    esac
+  done
+  install_packages "${CENTRAL_SERVER_APT_PACKAGES[@]}"
+  if [ -z "$wheels" ]; then
+    tmp=$(mktemp -d)
+    build_central_wheels "$tmp"
+    wheels=$tmp
+  fi
+  install_central_venv "$wheels"
+  [ -z "$tmp" ] || rm -rf "$tmp"
+  install_central_files
+  [ "$postgresql" = no ] || central_postgresql
+  start_central
+  echo "setup: the central server runs as $CENTRAL_UNIT on 127.0.0.1 (config: $CENTRAL_CONFIG)." \
+    "Put a TLS proxy in front (docs/central.md), then: kiosk-central user add NAME --role admin --library NAME"
+}
+
+uninstall_central() {
+  local purge=no arg
+  for arg in "$@"; do
+    case "$arg" in
+      --central) ;;
+      --purge) purge=yes ;;
+      *) usage ;;
+    esac
+  done
+  if systemd_running; then
+    systemctl disable --now --quiet "$CENTRAL_UNIT" 2>/dev/null || true
+  else
+    SYSTEMD_OFFLINE=1 systemctl disable --quiet "$CENTRAL_UNIT" 2>/dev/null || true
+  fi
+  rm -f "$UNIT_DIR/$CENTRAL_UNIT"
+  [ -L "$CENTRAL_COMMAND" ] && rm -f "$CENTRAL_COMMAND"
+  rm -rf "$CENTRAL_HOME"
+  if [ "$purge" = yes ]; then
+    rm -rf "$CENTRAL_CONFIG" "$CENTRAL_DATA" "$CENTRAL_SYSUSERS"
+    id "$CENTRAL_USER" > /dev/null 2>&1 && userdel "$CENTRAL_USER"
+    echo "setup: removed the central server, its configuration, its data and its user" \
+      "(a PostgreSQL database stays: dropdb $CENTRAL_PG_DATABASE as postgres removes it)"
+  else
+    echo "setup: removed the central server; kept $CENTRAL_CONFIG and $CENTRAL_DATA (--purge removes them too)"
+  fi
+  if systemd_running; then systemctl daemon-reload; fi
+}
+
+# check_wheel_folder DIR [REQUIREMENTS]: every pin of the kiosk's set (requirements-kiosk.txt,
+# or REQUIREMENTS, and the files it includes) has its wheel in DIR (wheel names spell projects in
+# lower or mixed case with "_" for "-" and "."), else names the missing ones.
 check_wheel_folder() {
-  local dir=$1 line name version missing=() have
+  local dir=$1 requirements=${2:-requirements-kiosk.txt} line name version missing=() have
   have=$(ls "$dir" | tr '[:upper:]' '[:lower:]')
   while IFS= read -r line; do
     name=$(echo "${line%%==*}" | tr '[:upper:]' '[:lower:]' | tr -- '-.' '__')
     version=${line#*==}
     grep -qF -- "$name-$version-" <<< "$have" || missing+=("$line")
-  done < <(requirement_pins requirements-kiosk.txt)
+  done < <(requirement_pins "$requirements")
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: $dir has no wheel for ${missing[*]}: build the folder again" >&2
     return 1
@@ -549,7 +742,7 @@ check_wheel_folder() {
 }
 
 usage() {
-  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -570,7 +763,9 @@ main() {
       compile_translations
       echo "setup: staff's e-book tool is in .venv-content: .venv-content/bin/kiosk content --help" ;;
     wheels)
-      if [ "${2:-}" = --arch ]; then
+      if [ "${2:-}" = --central ]; then
+        [ -n "${3:-}" ] || usage; build_central_wheels "$(realpath -m "$3")"
+      elif [ "${2:-}" = --arch ]; then
         [ "${3:-}" = arm64 ] && [ -n "${4:-}" ] || usage
         need_root "$@"; build_arm64_wheels "$(realpath -m "$4")"
       else
@@ -579,8 +774,12 @@ main() {
     image) need_root "$@"; shift; image_command "$@" ;;
     update-key) update_key "$(realpath -m "${2:-$UPDATE_KEY_DEFAULT}")" ;;
     bundle) need_root "$@"; build_bundle "$(realpath -m "${2:-build/image}")" ;;
-    install) need_root "$@"; shift; install_kiosk "$@" ;;
-    uninstall) need_root "$@"; shift; uninstall_kiosk "$@" ;;
+    install)
+      need_root "$@"; shift
+      if wants_central "$@"; then install_central "$@"; else install_kiosk "$@"; fi ;;
+    uninstall)
+      need_root "$@"; shift
+      if wants_central "$@"; then uninstall_central "$@"; else uninstall_kiosk "$@"; fi ;;
     system-test)
       need_root "$@"; shift
       install_all

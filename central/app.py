@@ -56,9 +56,8 @@ def create_app(config: CentralConfig, storage: Storage, *,
     app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024,
                        streamed=release_pages.STREAMED_PATH)
     app.add_middleware(SecurityHeaders, docs=config.api_docs)
-    if config.trusted_proxy:  # outermost: everything after sees the client's own address
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[
-            host.strip() for host in config.trusted_proxy.split(",") if host.strip()])
+    if config.trusted_proxies.strip():  # outermost: all after it see the client's own address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.trusted_proxies)
     return app
 
 

@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0])
     report.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
     report.set_defaults(func=run_report)
+    _db_commands(sub)
     return parser
 
 
@@ -208,10 +209,12 @@ def run_serve(args: argparse.Namespace) -> int:
     app = create_app(config, storage)
     try:
         uvicorn.run(app, host=config.host, port=config.port, log_config=None,
-                    proxy_headers=False, server_header=False)
+                    # X-Forwarded-* are read by the app itself, from `trusted_proxies` only.
+                    server_header=False, proxy_headers=False)
     finally:
         storage.close()
     return 0
+
 
 
 def run_kiosk_add(args: argparse.Namespace) -> int:
@@ -464,6 +467,33 @@ def run_report(args: argparse.Namespace) -> int:
     except OSError as e:
         raise CentralConfigError(f"cannot write {args.output}: {e.strerror}") from None
     print(f"{args.output}: {summary}", file=sys.stderr)
+    return 0
+
+
+def _db_commands(sub: argparse._SubParsersAction) -> None:
+    """`db copy`: a whole database into an empty other (docs/central.md, SQLite to PostgreSQL)."""
+    db = sub.add_parser("db", help="the server's database as a whole")
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_copy = db_actions.add_parser(
+        "copy", help="copy every table into an empty database in one pass, and check the row "
+                     "counts (stop the server first)")
+    db_copy.add_argument("--from", dest="source", required=True, metavar="URL",
+                         help="sqlite:///var/lib/kiosk-central/central.sqlite3, or postgresql://...")
+    db_copy.add_argument("--to", dest="target", required=True, metavar="URL",
+                         help="an empty database: postgresql://user@host/db, or sqlite:///...")
+    db_copy.add_argument("--log-level", default="INFO",
+                         choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    db_copy.set_defaults(func=run_db_copy)
+
+
+def run_db_copy(args: argparse.Namespace) -> int:
+    from central import db_copy
+
+    copied = db_copy.copy(args.source, args.target, progress=lambda t: print(
+        f"{t.name}\t{t.rows} rows", file=sys.stderr))
+    print(f"copied {sum(t.rows for t in copied)} rows in {len(copied)} tables; the row counts "
+          "match. Set db to the --to URL in the config and start the server.",
+          file=sys.stderr)
     return 0
 
 

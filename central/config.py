@@ -7,6 +7,7 @@ Unknown options, wrong types and out-of-range values stop start-up with the file
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from central.errors import CentralConfigError
 from common.toml_options import Wording, build_section, option, read_toml
 
 DEFAULT_PATH = Path("/etc/kiosk/central.toml")
+_PROXY = r"[0-9A-Fa-f:.]+(/[0-9]{1,3})?"
+TRUSTED_PROXIES = re.compile(rf"\s*(\*|{_PROXY}(\s*,\s*{_PROXY})*)\s*$")
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,11 @@ class CentralConfig:
     # A staff session ends after this long without a request (and session_hours after
     # sign-in whatever happens).
     session_idle_min: int = option(60, min=5, max=1440)
-    # The reverse proxy's address(es), comma-separated, whose X-Forwarded-For header names
-    # the client (for the sign-in limits and the audit log); "" believes no such header.
-    trusted_proxy: str = ""
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (uvicorn's
+    # ProxyHeadersMiddleware): addresses or networks, comma-separated; "" believes none, "*" any.
+    # The audit log and the sign-in throttle then see the patron's or librarian's address.
+    trusted_proxies: str = option("127.0.0.1", pattern=TRUSTED_PROXIES,
+                                  hint="IP addresses or networks separated by commas, or *")
 
     @property
     def zone(self) -> ZoneInfo:

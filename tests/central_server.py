@@ -43,7 +43,9 @@ class Running:
 @contextmanager
 def serve(storage: Storage, data_dir: Path, **options):
     """The real server on a free loopback port until the block ends."""
-    config = CentralConfig(data_dir=str(data_dir), **options)
+    # No reverse proxy in front unless a test puts one (the default trusts one on 127.0.0.1,
+    # where every test client is).
+    config = CentralConfig(data_dir=str(data_dir), **{"trusted_proxies": "", **options})
     clock = [dt.datetime.now(dt.timezone.utc)]
     app = create_app(config, storage, clock=lambda: clock[0])
     sock = socket.socket()
@@ -52,8 +54,8 @@ def serve(storage: Storage, data_dir: Path, **options):
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
-    # proxy_headers off, as `kiosk-central serve` runs it: only `trusted_proxy` believes
-    # X-Forwarded-For.
+    # proxy_headers off, as `kiosk-central serve` runs it: the app reads X-Forwarded-For itself,
+    # from `trusted_proxies` only.
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off",
                                            server_header=False, proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -172,7 +172,7 @@ def test_behind_a_trusted_proxy_each_client_counts_apart(tmp_path):
     storage = Storage.open(database_url("sqlite", tmp_path))
     add_user(storage, "liling", "staff", "L", PASSWORD)
     try:
-        with serve(storage, tmp_path, trusted_proxy="127.0.0.1") as proxied:
+        with serve(storage, tmp_path, trusted_proxies="127.0.0.1") as proxied:
             codes = [sign_in_from(proxied, "10.0.0.1", f"n{i}", "x").status_code
                      for i in range(30)]
             assert codes[-2:] == [401, 429]
@@ -184,5 +184,6 @@ def test_behind_a_trusted_proxy_each_client_counts_apart(tmp_path):
 
 
 def test_without_a_trusted_proxy_the_header_is_not_believed(server):
+    assert server.config.trusted_proxies == ""  # tests/central_server.py: no proxy
     assert sign_in_from(server, "10.9.9.9", "liling", PASSWORD).status_code == 303
     assert entries(server, action=AuditAction.SIGN_IN)[0].address == "127.0.0.1"

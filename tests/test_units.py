@@ -27,6 +27,7 @@ UNITS = sorted(p.name for p in SYSTEMD.iterdir() if p.suffix in (".service", ".t
 PROGRAMS = {
     "/opt/kiosk/.venv/bin/kiosk": "setup.sh install",
     "/opt/kiosk/.venv/bin/python": "setup.sh install",
+    "/opt/kiosk-central/.venv/bin/kiosk-central": "setup.sh install",  # --central
     "/usr/sbin/wpa_supplicant": "wpasupplicant",
     "/usr/bin/setterm": "util-linux",
 }
@@ -109,7 +110,7 @@ def test_every_program_a_unit_starts_is_installed():
 
 
 def test_setup_installs_every_unit_and_drop_in_folder_it_ships():
-    listed = source_setup('printf "%s\\n" "${KIOSK_UNITS[@]}"; echo ---; '
+    listed = source_setup('printf "%s\\n" "${KIOSK_UNITS[@]}" "$CENTRAL_UNIT"; echo ---; '
                           'printf "%s\\n" "${DROP_INS[@]}"')
     units, drop_ins = listed.stdout.split("---\n")
     assert sorted(units.split()) == UNITS
