@@ -10,7 +10,7 @@ import logging
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from central import accounts, audit
+from central import accounts, audit, fleet
 from central.accounts import LastAdministrator
 from central.audit import AuditAction
 from central.auth import same_secret
@@ -51,7 +51,10 @@ def _page(request: Request, status: int = 200, error: str | None = None,
     storage = _storage(request)
     with storage.db.read() as conn:
         recent = audit.entries(conn, limit=RECENT)
+    zone = request.app.state.config.zone
     return _render(request, "accounts.html", {
+        "zone": fleet.zone_label(zone, request.app.state.clock()),
+        "local_time": lambda utc, seconds=False: fleet.local_time(utc, zone, seconds=seconds),
         "user": user, "page": "accounts", "forbidden": False, "error": error,
         "error_args": error_args or {}, "accounts": accounts.accounts(storage.db),
         "entries": recent, "action_names": ACTION_NAMES}, status=status)

@@ -136,11 +136,13 @@ def parse_utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def local_time(utc_text: str | None, zone: dt.tzinfo) -> str | None:
-    """`2026-11-24T06:00:00.000Z` in Asia/Shanghai: `2026-11-24 14:00`; None stays None."""
+def local_time(utc_text: str | None, zone: dt.tzinfo, *, seconds: bool = False) -> str | None:
+    """`2026-11-24T06:00:00.000Z` in Asia/Shanghai: `2026-11-24 14:00` (`14:00:00` with
+    seconds); None stays None."""
     if not utc_text:
         return None
-    return f"{parse_utc(utc_text).astimezone(zone):%Y-%m-%d %H:%M}"
+    shown = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return parse_utc(utc_text).astimezone(zone).strftime(shown)
 
 
 def zone_label(zone: ZoneInfo, now: dt.datetime) -> str:

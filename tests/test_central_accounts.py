@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
-from central import audit, cli
+from central import audit, cli, fleet
 from central.audit import AuditAction
 from central.storage import Storage
 from tests.central_server import (
@@ -181,6 +182,10 @@ def test_an_administrator_disables_and_enables_from_the_page(server):
     done = admin.post(f"{server.url}/accounts/disable", data={"name": "wang", "csrf": csrf},
                       timeout=10)
     assert done.url.endswith("/accounts") and "已于" in done.text
+    # Times in the library's zone (Asia/Shanghai by default), as on the fleet page.
+    disabled = server.storage.user("wang").disabled_utc
+    shanghai = fleet.local_time(disabled, ZoneInfo("Asia/Shanghai"))
+    assert f"已于 {shanghai} 停用" in done.text and "时间（Asia/Shanghai (UTC+08:00)）" in done.text
     assert signed_out(server, wang)
     last = admin.post(f"{server.url}/accounts/disable", data={"name": "admin", "csrf": csrf},
                       timeout=10)
