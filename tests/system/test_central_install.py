@@ -37,7 +37,8 @@ pytestmark = [pytest.mark.system, pytest.mark.timeout(900),
 OUT = ARTIFACTS / "i18"
 SRC, WHEELS = "/root/kiosk-src", "/root/wheels"
 UNIT = "kiosk-central.service"
-HEALTH = "http://127.0.0.1:8000/api/v1/health"
+SERVER = "http://127.0.0.1:8000"
+HEALTH = f"{SERVER}/api/v1/health"
 # Besides what the install puts in: an init to boot, curl for the health page, ps and kill,
 # and the proxies of docs/central.md with what their test needs (a certificate, an address).
 TEST_PACKAGES = ("systemd-sysv", "procps", "curl", "nginx", "caddy", "openssl", "iproute2")
@@ -144,6 +145,9 @@ def test_install_runs_the_server_on_loopback(server):
     with phase("install to health page answering"):
         answer = server.wait_for("the health page", lambda: health(server), timeout=60)
     assert answer["ok"] is True
+    for asset in ("picker.css", "picker.js"):  # the pages' own files came with the wheel
+        server.run("curl", "-sf", "--max-time", "5", "-o", "/dev/null",
+                   f"{SERVER}/static/{asset}")
     now = state(server)
     assert (now["ActiveState"], now["SubState"], now["User"]) == (
         "active", "running", "kiosk-central")
@@ -153,7 +157,8 @@ def test_install_runs_the_server_on_loopback(server):
     assert stat(server, "/etc/kiosk/central.toml") == "root:kiosk-central 640"
     assert stat(server, "/var/lib/kiosk-central") == "kiosk-central:kiosk-central 700"
     # It holds password hashes: the server keeps it 0600 (central/db.py).
-    assert stat(server, "/var/lib/kiosk-central/central.sqlite3") == "kiosk-central:kiosk-central 600"
+    assert stat(server, "/var/lib/kiosk-central/central.sqlite3") == \
+        "kiosk-central:kiosk-central 600"
     assert server.run("readlink", "/usr/local/bin/kiosk-central").stdout.strip() == \
         "/opt/kiosk-central/.venv/bin/kiosk-central"
     assert server.run("systemctl", "is-enabled", UNIT).stdout.strip() == "enabled"
