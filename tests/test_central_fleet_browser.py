@@ -83,6 +83,10 @@ def test_fleet_times_warnings_and_a_half_year_by_week(browser, network):
             "刚刚")
         assert rows["liling-lobby-1"].find_element(By.CSS_SELECTOR, ".age").text.startswith(
             "1 小时 5 分钟前")
+        # no menu entry breaks inside ("账\n户与审计" at 390 px): each is one box on one line
+        assert browser.execute_script(
+            "return [...document.querySelectorAll('header nav a')]"
+            ".filter(a => a.getClientRects().length != 1).map(a => a.textContent)") == []
         # the page never scrolls sideways: the wide table scrolls inside its card
         assert browser.execute_script(
             "return document.documentElement.scrollWidth") <= width
