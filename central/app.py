@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central import __version__, api, pages, release_api, release_pages
+from central import __version__, api, ingest_gate, pages, release_api, release_pages
 from central.auth import session_key
 from central.config import CentralConfig
 from central.i18n import Translator
@@ -51,6 +51,7 @@ def create_app(config: CentralConfig, storage: Storage, *,
     # Upload chunks stream to disk and are bounded by the release size instead.
     app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024,
                        streamed=release_pages.STREAMED_PATH)
+    ingest_gate.install(app, config.ingest_slots, config.ingest_wait_s)  # outermost: first
     return app
 
 

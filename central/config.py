@@ -37,6 +37,10 @@ class CentralConfig:
     releases_dir: str = ""
     # A release file (an upload from the page or `release publish`) may be at most this large.
     max_release_mb: int = option(4096, min=1, max=65536)
+    # Count uploads read and stored at once (central/ingest_gate.py); the others wait in line,
+    # and after ingest_wait_s there get 503 with a Retry-After (well inside the kiosks' 30 s).
+    ingest_slots: int = option(4, min=1, max=64)
+    ingest_wait_s: float = option(3.0, min=0.1, max=25.0)
 
     @property
     def db_url(self) -> str:

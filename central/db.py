@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import queue
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from central.errors import StorageError
+from central.errors import DatabaseBusy, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,19 @@ CREATE TABLE IF NOT EXISTS audit_log (
   at_utc TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
   address TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at_utc);
+-- Each batch's counts as the kiosk sent them (added up per key), beside the totals in counts,
+-- so that `kiosk-central counts remove` can take exactly one batch out again (issue 18).
+-- Batches accepted before it have none here and cannot be removed.
+CREATE TABLE IF NOT EXISTS batch_counts (
+  batch_id TEXT NOT NULL REFERENCES batches (batch_id), day TEXT NOT NULL,
+  hour INTEGER NOT NULL, event TEXT NOT NULL, outcome TEXT NOT NULL, title_key TEXT NOT NULL,
+  n BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS batch_counts_by_batch ON batch_counts (batch_id);
+-- Batches whose counts were taken out of the totals. The batch stays in batches: its seq
+-- range stays known, so a resend is answered "duplicate" and the rows are not counted again.
+CREATE TABLE IF NOT EXISTS removed_batches (
+  batch_id TEXT PRIMARY KEY REFERENCES batches (batch_id), removed_utc TEXT NOT NULL,
+  removed_by TEXT NOT NULL);
 """
 # What brings a database of an older schema to the next one, keyed by the older schema.
 # SCHEMA above is the newest; a new database gets it whole and needs none of these.
@@ -78,6 +92,11 @@ MIGRATIONS = {
     "2": (),
 }
 _POOL_SIZE = 8
+# How long a write waits for SQLite's one writer (this process's other threads, then another
+# process such as kiosk-central) before it gives up with DatabaseBusy.
+BUSY_TIMEOUT_S = 30.0
+# Values bound in one statement: under SQLite's 32,766 (and PostgreSQL's 65,535).
+MAX_PARAMS = 32_000
 
 
 class Conn:
@@ -100,6 +119,21 @@ class Conn:
         else:
             self.raw.executemany(sql, rows)
 
+    def insert_rows(self, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+        """`head` (an INSERT ending in VALUES) with many rows in one statement (per MAX_PARAMS
+        values), then `tail` (an ON CONFLICT clause). One statement instead of one per row:
+        the driver lets go of the GIL once per statement, and under load each time it wants
+        it back it may wait a switch interval for the event loop's thread."""
+        if not rows:
+            return
+        width = len(rows[0])
+        one = "(" + ", ".join("?" * width) + ")"
+        per = max(1, MAX_PARAMS // width)
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            self.execute(f"{head} {', '.join([one] * len(chunk))}{tail}",
+                         [value for row in chunk for value in row])
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         return self.execute(sql, params).fetchone()
 
@@ -119,6 +153,9 @@ class Database:
     url: str
     postgres: bool
     _idle: queue.LifoQueue
+    # SQLite has one writer: this process's writers queue here, not in SQLite's busy handler
+    # (which polls with sleeps, so under load a writer can miss its turn for seconds).
+    _writer: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, url: str) -> Database:
@@ -148,7 +185,7 @@ class Database:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                  timeout=30)
+                                  timeout=BUSY_TIMEOUT_S)  # SQLite's busy_timeout
             raw.execute("PRAGMA journal_mode=WAL")
             # An answered upload must survive a power cut: the kiosk forgets the batch after 200.
             raw.execute("PRAGMA synchronous=FULL")
@@ -177,16 +214,32 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Conn]:
-        """A transaction that writes; on SQLite it holds the write lock from its first line."""
-        with self._borrow() as raw:
+        """A transaction that writes; on SQLite it holds the write lock from its first line.
+        Raises DatabaseBusy when SQLite's writer is not free within BUSY_TIMEOUT_S."""
+        with self._one_writer(), self._borrow() as raw:
             conn = Conn(raw, self.postgres)
-            conn.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:  # another process kept the lock too long
+                raise DatabaseBusy(f"the database is busy: {e}") from None
             try:
                 yield conn
             except BaseException:
                 _rollback(raw)
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        if self.postgres:  # row locks: writers of different kiosks go side by side
+            yield
+            return
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
+            raise DatabaseBusy(f"the database is busy: no write turn in {BUSY_TIMEOUT_S:.0f} s")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def read(self) -> Iterator[Conn]:

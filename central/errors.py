@@ -15,6 +15,10 @@ class StorageError(CentralError, RuntimeError):
     """The database cannot be opened or is not the schema this version knows."""
 
 
+class DatabaseBusy(StorageError):
+    """A write found no turn at the database in time; the kiosk's API answers 503."""
+
+
 class NotFound(CentralError, LookupError):
     """A kiosk or user named on the command line does not exist."""
 

@@ -167,11 +167,15 @@ class Storage:
                 if _unique_violation(e):  # the same id from another kiosk, at the same moment
                     raise BatchConflict(f"batch {batch_id} was accepted from another kiosk")
                 raise
-            conn.executemany(
-                "INSERT INTO counts (kiosk_id, day, hour, event, outcome, title_key, n) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk_id, day, hour, event, "
-                "outcome, title_key) DO UPDATE SET n = counts.n + excluded.n",
-                [(kiosk_id, *key, n) for key, n in sorted(summed.items())])
+            ordered = sorted(summed.items())
+            conn.insert_rows(
+                "INSERT INTO counts (kiosk_id, day, hour, event, outcome, title_key, n) VALUES",
+                [(kiosk_id, *key, n) for key, n in ordered],
+                " ON CONFLICT (kiosk_id, day, hour, event, outcome, title_key) DO UPDATE "
+                "SET n = counts.n + excluded.n")
+            conn.insert_rows(  # what `kiosk-central counts remove` takes out again
+                "INSERT INTO batch_counts (batch_id, day, hour, event, outcome, title_key, n) "
+                "VALUES", [(batch_id, *key, n) for key, n in ordered])
         return False
 
     def store_heartbeat(self, kiosk_id: str, body: dict) -> str:
