@@ -31,6 +31,10 @@ class BatchConflict(CentralError, ValueError):
     """A batch that would count rows twice (overlapping seq range, or a reused batch id)."""
 
 
+class CannotRemove(CentralError, ValueError):
+    """A batch of counts removed already, or accepted before its counts were kept apart."""
+
+
 class ReleaseRefused(CentralError, ValueError):
     """A release cannot be published (not a bundle, a version published already, an unknown
     library, a broken upload). `str()` is for the command line and the log; `msgid` and
