@@ -10,12 +10,14 @@ again; to count them after all, the kiosk's journal would have to be replayed on
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from central import audit
 from central.audit import AuditAction
 from central.db import Database
 from central.errors import CannotRemove, NotFound
+from central.fold import Key, add_to_totals, summed
 from central.storage import utc_now
 
 
@@ -25,8 +27,8 @@ class CountBatch:
     kiosk_id: str
     first_seq: int
     last_seq: int
-    counts: int                 # its count rows, added up per key
-    n: int | None               # what they add up to; None: accepted before batch_counts
+    counts: int | None          # its count rows, added up per key; None: accepted before
+    n: int | None               # what they add up to          ... batch_counts existed
     received_utc: str
     removed_utc: str | None
     removed_by: str | None
@@ -36,16 +38,19 @@ class CountBatch:
         return self.last_seq - self.first_seq + 1
 
 
-_SELECT = ("SELECT b.batch_id, b.kiosk_id, b.first_seq, b.last_seq, b.row_count, "
-           "(SELECT SUM(c.n) FROM batch_counts c WHERE c.batch_id = b.batch_id), "
+_SELECT = ("SELECT b.batch_id, b.kiosk_id, b.first_seq, b.last_seq, c.counts, "
            "b.received_utc, r.removed_utc, r.removed_by FROM batches b "
+           "LEFT JOIN batch_counts c ON c.batch_id = b.batch_id "
            "LEFT JOIN removed_batches r ON r.batch_id = b.batch_id")
 
 
-def _batch(row: tuple) -> CountBatch:
-    batch_id, kiosk, first, last, counts, n, received, removed, by = row
-    return CountBatch(batch_id, kiosk, int(first), int(last), int(counts),
-                      None if n is None and counts else int(n or 0), received, removed, by)
+def _batch(row: tuple) -> tuple[CountBatch, Counter[Key] | None]:
+    batch_id, kiosk, first, last, text, received, removed, by = row
+    counts = None if text is None else summed(kiosk, text)
+    return CountBatch(batch_id, kiosk, int(first), int(last),
+                      None if counts is None else len(counts),
+                      None if counts is None else sum(counts.values()),
+                      received, removed, by), counts
 
 
 def listing(db: Database, kiosk_id: str | None = None, limit: int = 100) -> list[CountBatch]:
@@ -54,7 +59,7 @@ def listing(db: Database, kiosk_id: str | None = None, limit: int = 100) -> list
     with db.read() as conn:
         rows = conn.all(f"{_SELECT} {where}ORDER BY b.received_utc DESC, b.first_seq DESC "
                         "LIMIT ?", [*params, limit])
-    return [_batch(row) for row in rows]
+    return [_batch(row)[0] for row in rows]
 
 
 def remove(db: Database, batch_id: str, actor: str) -> CountBatch:
@@ -64,21 +69,21 @@ def remove(db: Database, batch_id: str, actor: str) -> CountBatch:
         row = conn.one(f"{_SELECT} WHERE b.batch_id = ?", (batch_id,))
         if row is None:
             raise NotFound(f"no batch {batch_id!r} (kiosk-central counts list shows them)")
-        found = _batch(row)
+        found, counts = _batch(row)
         if conn.postgres:  # the kiosk's uploads wait until this is done (as in ingest)
             conn.execute("SELECT id FROM kiosks WHERE id = ? FOR UPDATE", (found.kiosk_id,))
         if found.removed_utc is not None:
             raise CannotRemove(f"batch {batch_id} was removed already, {found.removed_utc} "
                                f"by {found.removed_by}")
-        parts = conn.all("SELECT n, day, hour, event, outcome, title_key FROM batch_counts "
-                         "WHERE batch_id = ?", (batch_id,))
-        if len(parts) != found.counts:
+        if counts is None:
             raise CannotRemove(f"batch {batch_id} was accepted before the server kept each "
                                "batch's counts apart: its counts cannot be told from the others")
-        conn.executemany("UPDATE counts SET n = n - ? WHERE kiosk_id = ? AND day = ? AND "
-                         "hour = ? AND event = ? AND outcome = ? AND title_key = ?",
-                         [(n, found.kiosk_id, *key) for n, *key in parts])
-        conn.execute("DELETE FROM counts WHERE kiosk_id = ? AND n <= 0", (found.kiosk_id,))
+        # Not folded yet: taking it off the list is enough. Folded (or being folded: the fold
+        # holds the row until it commits, and then this matches nothing): subtract.
+        waiting = conn.execute("UPDATE batch_counts SET folded = 1 WHERE batch_id = ? "
+                               "AND folded = 0", (batch_id,)).rowcount
+        if not waiting:
+            add_to_totals(conn, counts, sign=-1)
         now = utc_now()
         conn.execute("INSERT INTO removed_batches (batch_id, removed_utc, removed_by) "
                      "VALUES (?, ?, ?)", (batch_id, now, actor))

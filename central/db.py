@@ -70,14 +70,15 @@ CREATE TABLE IF NOT EXISTS audit_log (
   at_utc TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
   address TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at_utc);
--- Each batch's counts as the kiosk sent them (added up per key), beside the totals in counts,
--- so that `kiosk-central counts remove` can take exactly one batch out again (issue 18).
--- Batches accepted before it have none here and cannot be removed.
+-- Each batch's counts as the kiosk sent them (a JSON list), written by the upload and added
+-- into counts afterwards, off the request path (central/fold.py), and kept so that `kiosk-central
+-- counts remove` can take exactly one batch out again (issue 18). folded is 0 while the counts
+-- wait to be added (or until a removal took them off the list). Batches accepted before
+-- issue 18 have no row here and cannot be removed.
 CREATE TABLE IF NOT EXISTS batch_counts (
-  batch_id TEXT NOT NULL REFERENCES batches (batch_id), day TEXT NOT NULL,
-  hour INTEGER NOT NULL, event TEXT NOT NULL, outcome TEXT NOT NULL, title_key TEXT NOT NULL,
-  n BIGINT NOT NULL);
-CREATE INDEX IF NOT EXISTS batch_counts_by_batch ON batch_counts (batch_id);
+  batch_id TEXT PRIMARY KEY REFERENCES batches (batch_id), folded INTEGER NOT NULL,
+  counts TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS batch_counts_waiting ON batch_counts (batch_id) WHERE folded = 0;
 -- Batches whose counts were taken out of the totals. The batch stays in batches: its seq
 -- range stays known, so a resend is answered "duplicate" and the rows are not counted again.
 CREATE TABLE IF NOT EXISTS removed_batches (

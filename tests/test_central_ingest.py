@@ -140,18 +140,26 @@ def test_counts_remove_takes_out_exactly_one_batch_and_is_audited(storage, tmp_p
     wrong = batch("lobby-1", good["last_seq"] + 1, rows(150, 7))  # same days, hours, keys
     later = batch("lobby-1", wrong["last_seq"] + 1, rows(20, 3))
     other = batch("lobby-2", 1, rows(50, 1))
+    extra = batch("lobby-1", later["last_seq"] + 1, rows(30, 5))
+    # Folding only when the test says (totals() folds), so that both kinds of removal are seen:
+    # of a batch already added into the totals, and of one still waiting to be.
+    storage.folder.batch_arrived = lambda: None  # type: ignore[method-assign]
     with serve(storage, tmp_path) as server:
         for body in (good, wrong, later):
             assert post(server.url, body, tokens["lobby-1"]).status_code == 200
         assert post(server.url, other, tokens["lobby-2"]).status_code == 200
+        assert totals(storage, "lobby-1") == per_event([good, wrong, later])
+        assert post(server.url, extra, tokens["lobby-1"]).status_code == 200
         db = storage.db.url
 
+        waiting = kiosk_central("counts", "remove", extra["batch_id"], "--db", db)
+        assert waiting.returncode == 0, waiting.stderr
         listed = kiosk_central("counts", "list", "--kiosk", "lobby-1", "--db", db)
         assert listed.returncode == 0, listed.stderr
         lines = listed.stdout.splitlines()
-        assert len(lines) == 3 and all(line.split("\t")[1] == "lobby-1" for line in lines)
+        assert len(lines) == 4 and all(line.split("\t")[1] == "lobby-1" for line in lines)
         assert any(line.startswith(wrong["batch_id"]) for line in lines)
-        assert kiosk_central("counts", "list", "--db", db).stdout.count("\n") == 4
+        assert kiosk_central("counts", "list", "--db", db).stdout.count("\n") == 5
 
         removed = kiosk_central("counts", "remove", wrong["batch_id"], "--db", db)
         assert removed.returncode == 0, removed.stderr
@@ -176,7 +184,9 @@ def test_counts_remove_takes_out_exactly_one_batch_and_is_audited(storage, tmp_p
     (line,) = [line for line in listed.splitlines() if line.startswith(wrong["batch_id"])]
     assert "removed" in line
     with storage.db.read() as conn:
-        (entry,) = audit.entries(conn, action=AuditAction.COUNTS_REMOVED)
+        entry, first = audit.entries(conn, action=AuditAction.COUNTS_REMOVED)
+    assert first.subject == extra["batch_id"] and first.detail["n"] == sum(
+        r["n"] for r in extra["counts"])
     assert entry.subject == wrong["batch_id"] and entry.actor.startswith(audit.CLI)
     assert entry.detail["kiosk"] == "lobby-1"
     assert entry.detail["first_seq"] == wrong["first_seq"]
@@ -189,3 +199,23 @@ def test_counts_remove_takes_out_exactly_one_batch_and_is_audited(storage, tmp_p
 def test_batch_remove_points_to_counts_remove(tmp_path):
     done = kiosk_central("batch", "remove", "x", "--db", f"sqlite:///{tmp_path / 'c.sqlite3'}")
     assert done.returncode == 2 and "kiosk-central counts remove" in done.stderr
+
+
+def test_accepted_batches_are_added_into_the_totals_by_themselves(tmp_path):
+    storage = Storage.open(f"sqlite:///{tmp_path / 'central.sqlite3'}")
+    token = add_kiosk(storage, "lobby-1")
+    body = batch("lobby-1", 1, rows(100, 0))
+    try:
+        with serve(storage, tmp_path) as server:
+            assert post(server.url, body, token).status_code == 200
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with storage.db.read() as conn:
+                    if conn.value("SELECT COUNT(*) FROM batch_counts WHERE folded = 0") == 0:
+                        break
+                time.sleep(0.1)
+            with storage.db.read() as conn:  # read as they are, without folding first
+                found = dict(conn.all("SELECT event, SUM(n) FROM counts GROUP BY event"))
+        assert found == per_event([body])
+    finally:
+        storage.close()

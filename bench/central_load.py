@@ -1,0 +1,370 @@
+"""A fleet catching up at once: 300 kiosks each post a batch of 3,000 counts at the same moment
+to the real central server (`kiosk-central serve`, uvicorn in a process of its own), on SQLite
+and then PostgreSQL; the same kiosks against a minimal FastAPI endpoint doing no storage, under
+the same uvicorn settings, in the same run.
+
+The kiosks are the kiosk's own uploader client (kiosk/upload/sender.py: its timeouts, retries,
+back-off and Retry-After), 300 threads spread over a few processes so that the senders are not
+what limits a fast server. Measured per attempt (latency, status) and per kiosk (time until its
+batch was accepted). Throughput is batches accepted per second from the start to the last one.
+Targets (issue 18): no 5xx but 503 with Retry-After, p99 under 5 s, throughput at least half
+the baseline's. Run: `.venv/bin/python -m bench.central_load [--kiosks 300] [--counts 3000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import multiprocessing
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from fastapi import FastAPI, Request
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.results import write_section  # noqa: E402
+from central.config import CentralConfig  # noqa: E402
+from central.schemas import CountsAnswer, CountsBatch  # noqa: E402
+from central.storage import Storage  # noqa: E402
+from common.toml_options import default_of  # noqa: E402
+from kiosk.config import CentralSection  # noqa: E402
+from kiosk.upload.sender import Central, RetryPolicy  # noqa: E402
+from tests.central_server import (  # noqa: E402
+    PostgresCluster,
+    add_kiosk,
+    batch,
+    day_counts,
+    postgres_bindir,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SENDER_PROCESSES = 3
+FIRST_DAY = dt.date(2026, 8, 1)
+P99_TARGET_S = 5.0
+RATIO_TARGET = 0.5
+
+
+# The baseline: the same path, body and answer, under the same uvicorn settings as
+# `kiosk-central serve` (central/cli.py run_serve); no token check, no storage.
+def baseline_app(parse: str) -> FastAPI:
+    app = FastAPI()
+    if parse == "model":
+        @app.post("/api/v1/counts", response_model=CountsAnswer)
+        def counts(batch: CountsBatch) -> CountsAnswer:
+            return CountsAnswer(batch_id=batch.batch_id, duplicate=False)
+    else:
+        @app.post("/api/v1/counts")
+        async def counts_json(request: Request) -> dict:
+            body = json.loads(await request.body())
+            return {"batch_id": body["batch_id"], "duplicate": False}
+
+    @app.get("/api/v1/health")
+    def health() -> dict:
+        return {"ok": True}
+    return app
+
+
+def run_baseline(parse: str, port: int) -> None:
+    import uvicorn
+
+    from common import logsetup
+    logsetup.configure("INFO")
+    uvicorn.run(baseline_app(parse), host="127.0.0.1", port=port, log_config=None,
+                proxy_headers=False, server_header=False)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    kiosk: int
+    started: float   # time.monotonic(), the same clock in every process
+    ended: float
+    status: int | None  # None: no answer (timed out, connection refused or reset)
+
+
+def kiosk_batch(kiosk: str, counts: int, seed: int) -> dict:
+    """A kiosk's batch after weeks offline: `counts` count rows over consecutive days."""
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    day = FIRST_DAY
+    while len(rows) < counts:
+        rows += day_counts(day, rng, titles=2000)
+        day += dt.timedelta(days=1)
+    return batch(kiosk, 1, rows[:counts])
+
+
+def senders(url: str, kiosks: list[tuple[int, str]], counts: int, start_at: float,
+            out: multiprocessing.Queue) -> None:
+    """One sender process: a thread per kiosk, all posting at `start_at`."""
+    import threading
+    logging.basicConfig(level=logging.ERROR)
+    bodies = {k: kiosk_batch(f"kiosk-{k:03d}", counts, k) for k, _token in kiosks}
+    attempts: list[Attempt] = []
+    failures: list[str] = []
+    timeout = (default_of(CentralSection, "connect_timeout_s"),
+               default_of(CentralSection, "timeout_s"))
+    policy = RetryPolicy(default_of(CentralSection, "retries"),
+                         default_of(CentralSection, "backoff_s"),
+                         default_of(CentralSection, "retry_budget_s"))
+
+    def kiosk(number: int, token: str) -> None:
+        with Central(url, token, timeout=timeout, policy=policy) as central:
+            session = central._session  # timed, every attempt the uploader makes
+            real = session.request
+
+            def timed(*args, **kwargs):
+                started = time.monotonic()
+                try:
+                    reply = real(*args, **kwargs)
+                except requests.RequestException:
+                    attempts.append(Attempt(number, started, time.monotonic(), None))
+                    raise
+                attempts.append(Attempt(number, started, time.monotonic(), reply.status_code))
+                return reply
+
+            session.request = timed  # type: ignore[method-assign]
+            time.sleep(max(0.0, start_at - time.monotonic()))
+            try:
+                central.post("/api/v1/counts", bodies[number])
+            except Exception as e:  # noqa: BLE001 - a kiosk that gave up is a result
+                failures.append(f"kiosk {number}: {e}")
+
+    threads = [threading.Thread(target=kiosk, args=k) for k in kiosks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((attempts, failures))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    attempts: list[Attempt]
+    failures: list[str]
+    started: float
+    load: tuple[float, float, float]
+
+    @property
+    def accepted(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.status == 200]
+
+    def statuses(self) -> Counter:
+        return Counter("no answer" if a.status is None else a.status for a in self.attempts)
+
+    @property
+    def fivexx(self) -> int:
+        return sum(1 for a in self.attempts if a.status is not None and a.status >= 500
+                   and a.status != 503)
+
+    @property
+    def throughput(self) -> float:
+        done = self.accepted
+        return len(done) / (max(a.ended for a in done) - self.started) if done else 0.0
+
+    def latency(self, q: float, only_accepted: bool = False) -> float:
+        chosen = self.accepted if only_accepted else self.attempts
+        return percentile([a.ended - a.started for a in chosen], q)
+
+    def to_accepted(self, q: float) -> float:
+        """The kiosks' wait from the start to their batch accepted, retries and all."""
+        return percentile([a.ended - self.started for a in self.accepted], q)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(argv: list[str], log: Path, url: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(log, "ab"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped at start-up; see {log}")
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"the server did not answer in 60 s; see {log}")
+
+
+def fleet(name: str, argv: list[str], port: int, tokens: list[str], counts: int,
+          log: Path) -> Outcome:
+    url = f"http://127.0.0.1:{port}"
+    server = start_server(argv, log, url)
+    try:
+        out: multiprocessing.Queue = multiprocessing.Queue()
+        numbered = list(enumerate(tokens))
+        start_at = time.monotonic() + 5 + len(tokens) * 0.03  # time to build the bodies
+        procs = [multiprocessing.Process(target=senders, args=(
+            url, numbered[i::SENDER_PROCESSES], counts, start_at, out))
+            for i in range(SENDER_PROCESSES)]
+        for p in procs:
+            p.start()
+        attempts: list[Attempt] = []
+        failures: list[str] = []
+        for _ in procs:
+            got, failed = out.get()
+            attempts += got
+            failures += failed
+        for p in procs:
+            p.join()
+        load = os.getloadavg()
+    finally:
+        server.terminate()
+        server.wait(30)
+    return Outcome(name, attempts, failures, start_at, load)
+
+
+def kiosks_in(url: str, count: int) -> list[str]:
+    storage = Storage.open(url)
+    try:
+        return [add_kiosk(storage, f"kiosk-{k:03d}", library=f"library-{k % 30}")
+                for k in range(count)]
+    finally:
+        storage.close()
+
+
+def central_argv(folder: Path, db_url: str, port: int, gate: dict[str, float]) -> list[str]:
+    config = folder / "central.toml"
+    config.write_text(f'[central]\ndata_dir = "{folder}"\n' + "".join(
+        f"{name} = {value}\n" for name, value in gate.items()), encoding="utf-8")
+    return [sys.executable, "-m", "central.cli", "serve", "--config", str(config),
+            "--db", db_url, "--port", str(port), "--log-level", "INFO"]
+
+
+def baseline_argv(parse: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "bench.central_load", "--baseline-server", parse,
+            "--port", str(port)]
+
+
+def row(outcome: Outcome, baseline: Outcome | None) -> str:
+    statuses = outcome.statuses()
+    ratio = outcome.throughput / baseline.throughput if baseline else None
+    others = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)
+                       if k not in (200, 503))
+    return (f"| {outcome.name} | {len(outcome.accepted)} | {statuses.get(503, 0)} | "
+            f"{outcome.fivexx} | {others or '-'} | {outcome.latency(50):.2f} s | "
+            f"{outcome.latency(99):.2f} s | {outcome.to_accepted(99):.1f} s | "
+            f"{outcome.throughput:.1f} | {'' if ratio is None else f'{ratio:.2f}'} | "
+            f"{outcome.load[0]:.1f} |")
+
+
+def verdict(outcome: Outcome, baseline: Outcome) -> str:
+    ratio = outcome.throughput / baseline.throughput
+    checks = [("no 5xx", outcome.fivexx == 0 and not outcome.failures),
+              (f"p99 < {P99_TARGET_S:.0f} s", outcome.latency(99) < P99_TARGET_S),
+              (f"ratio ≥ {RATIO_TARGET}", ratio >= RATIO_TARGET)]
+    return f"{outcome.name}: " + ", ".join(
+        f"{what} {'meets' if ok else 'MISSES'}" for what, ok in checks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kiosks", type=int, default=300)
+    parser.add_argument("--counts", type=int, default=3000)
+    parser.add_argument("--no-write", action="store_true", help="print; leave RESULTS.md")
+    parser.add_argument("--only", choices=("baseline", "sqlite", "postgresql"), action="append",
+                        help="run only these (repeat); implies --no-write")
+    parser.add_argument("--slots", type=int, help="ingest_slots (default: the server's)")
+    parser.add_argument("--wait", type=float, help="ingest_wait_s (default: the server's)")
+    parser.add_argument("--baseline-server", choices=("model", "json"), help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline_server:
+        run_baseline(args.baseline_server, args.port)
+        return 0
+    load_before = os.getloadavg()
+    only = set(args.only or ("baseline", "sqlite", "postgresql"))
+    gate = {k: v for k, v in (("ingest_slots", args.slots), ("ingest_wait_s", args.wait))
+            if v is not None}
+    results: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        folder = Path(tmp)
+        log = folder / "servers.log"
+        port = free_port()
+        for parse, name in (("json", "baseline: JSON parsed, nothing else"),
+                            ("model", "baseline: the batch model validated, no storage")):
+            if "baseline" in only:
+                    results.append(fleet(name, baseline_argv(parse, port), port,
+                                     ["x"] * args.kiosks, args.counts, log))
+        sqlite_url = f"sqlite:///{folder / 'central.sqlite3'}"
+        if "sqlite" in only:
+            results.append(fleet("kiosk-central serve, SQLite (WAL, synchronous=FULL)",
+                                 central_argv(folder, sqlite_url, port, gate), port,
+                                 kiosks_in(sqlite_url, args.kiosks), args.counts, log))
+        if "postgresql" not in only:
+            pass
+        elif postgres_bindir() is not None:
+            cluster = PostgresCluster(fsync=True)
+            try:
+                pg_url = cluster.new_database()
+                results.append(fleet("kiosk-central serve, PostgreSQL (fsync on)",
+                                     central_argv(folder, pg_url, port, gate), port,
+                                     kiosks_in(pg_url, args.kiosks), args.counts, log))
+            finally:
+                cluster.stop()
+        else:
+            print("PostgreSQL is not installed: only SQLite measured", file=sys.stderr)
+    if args.only:
+        for outcome in results:
+            print(row(outcome, None), outcome.failures[:2])
+        return 0
+    raw, model, *servers = results
+    defaults = CentralConfig()
+    body_kb = len(json.dumps(kiosk_batch("kiosk-000", args.counts, 0))) / 1024
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
+        f"{platform.python_version()}; load average {load_before[0]:.1f} before the run "
+        "(other helpers' builds and tests share the machine). "
+        f"{args.kiosks} kiosks post one batch of {args.counts:,} counts each ({body_kb:.0f} KiB "
+        "of JSON) at the same moment, over loopback, to a server in a process of its own "
+        "(one uvicorn worker, as `kiosk-central serve` runs). The kiosks are the kiosk's "
+        "uploader client (30 s timeout, 5 retries with back-off, Retry-After honoured) in "
+        f"{SENDER_PROCESSES} processes. Gate: ingest_slots = {defaults.ingest_slots}, "
+        f"ingest_wait_s = {defaults.ingest_wait_s}.",
+        "",
+        "| server | accepted | 503 (Retry-After) | other 5xx | no answer / other | "
+        "p50 attempt | p99 attempt | p99 until accepted | batches/s | ratio to the model "
+        "baseline | load after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        row(raw, None), row(model, None)]
+    lines += [row(s, model) for s in servers]
+    lines += [""] + [f"- {verdict(s, model)} (ratio to the JSON-only baseline: "
+                     f"{s.throughput / raw.throughput:.2f})" for s in servers]
+    for outcome in results:
+        for failure in outcome.failures[:3]:
+            lines.append(f"- {outcome.name}: gave up: {failure}")
+    print("\n".join(lines))
+    if not args.no_write:
+        write_section("Central server under a fleet's catch-up (bench/central_load.py)", lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
