@@ -38,6 +38,7 @@ class Gate:
         self._free = slots
         self._line: collections.deque[asyncio.Future[None]] = collections.deque()
         self._service_s = 0.5  # a running mean of how long one upload holds its slot
+        self._promised = 0.0   # monotonic time of the last turn handed out with a 503
         self._rng = rng or random.Random()
 
     @property
@@ -78,10 +79,15 @@ class Gate:
         self._free += 1
 
     def retry_after_s(self) -> int:
-        """Time for the line and the slots to clear, spread at random over once to twice
-        that, so the kiosks sent away do not all come back in the same second."""
-        clear_s = max(1.0, (self.waiting + self.slots) * self._service_s / self.slots)
-        return min(MAX_RETRY_AFTER_S, math.ceil(self._rng.uniform(clear_s, 2 * clear_s)))
+        """When to come back: turns handed out at the rate the server takes uploads, after
+        the kiosks sent away before this one. Those behind it in line are sent away too, or
+        taken meanwhile; so the server stays busy without a crowd at its door."""
+        now = time.monotonic()
+        each_s = self._service_s / self.slots  # one upload's share of the server
+        turn = max(now + self._service_s, self._promised)
+        self._promised = turn + each_s
+        after_s = turn - now + self._rng.uniform(0.0, 1.0)
+        return min(MAX_RETRY_AFTER_S, max(1, math.ceil(after_s)))
 
 
 class IngestGate:
