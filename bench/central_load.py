@@ -145,7 +145,7 @@ def senders(url: str, kiosks: list[tuple[int, str]], counts: int, start_at: floa
         t.start()
     for t in threads:
         t.join()
-    out.put((attempts, failures))
+    out.put((attempts, failures, sum(c["n"] for b in bodies.values() for c in b["counts"])))
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,8 @@ class Outcome:
     failures: list[str]
     started: float
     load: tuple[float, float, float]
+    folded_after_s: float | None = None  # from the last answer until every batch was folded
+    counted_right: bool | None = None    # the totals are what the kiosks sent, exactly
 
     @property
     def accepted(self) -> list[Attempt]:
@@ -214,7 +216,7 @@ def start_server(argv: list[str], log: Path, url: str) -> subprocess.Popen:
 
 
 def fleet(name: str, argv: list[str], port: int, tokens: list[str], counts: int,
-          log: Path) -> Outcome:
+          log: Path, db_url: str | None = None) -> Outcome:
     url = f"http://127.0.0.1:{port}"
     server = start_server(argv, log, url)
     try:
@@ -228,17 +230,42 @@ def fleet(name: str, argv: list[str], port: int, tokens: list[str], counts: int,
             p.start()
         attempts: list[Attempt] = []
         failures: list[str] = []
+        sent_n = 0
         for _ in procs:
-            got, failed = out.get()
+            got, failed, n = out.get()
             attempts += got
             failures += failed
+            sent_n += n
         for p in procs:
             p.join()
         load = os.getloadavg()
+        folded_after_s = counted_right = None
+        if db_url is not None:
+            last = max((a.ended for a in attempts if a.status == 200), default=time.monotonic())
+            folded_after_s, counted_right = watch_fold(db_url, last, sent_n)
     finally:
         server.terminate()
         server.wait(30)
-    return Outcome(name, attempts, failures, start_at, load)
+    return Outcome(name, attempts, failures, start_at, load, folded_after_s, counted_right)
+
+
+def watch_fold(db_url: str, last_answer: float, sent_n: int) -> tuple[float, bool]:
+    """Waits (from outside, reading the database) for the server to fold every accepted
+    batch into the totals; then whether the totals hold exactly what the kiosks sent."""
+    storage = Storage.open(db_url)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            with storage.db.read() as conn:
+                if not conn.value("SELECT COUNT(*) FROM batch_counts WHERE folded = 0"):
+                    break
+            time.sleep(0.2)
+        folded_after_s = time.monotonic() - last_answer
+        with storage.db.read() as conn:
+            counted = int(conn.value("SELECT COALESCE(SUM(n), 0) FROM counts"))
+    finally:
+        storage.close()
+    return folded_after_s, counted == sent_n
 
 
 def kiosks_in(url: str, count: int) -> list[str]:
@@ -272,12 +299,20 @@ def row(outcome: Outcome, baseline: Outcome | None) -> str:
             f"{outcome.fivexx} | {others or '-'} | {outcome.latency(50):.2f} s | "
             f"{outcome.latency(99):.2f} s | {outcome.to_accepted(99):.1f} s | "
             f"{outcome.throughput:.1f} | {'' if ratio is None else f'{ratio:.2f}'} | "
-            f"{outcome.load[0]:.1f} |")
+            f"{_folded(outcome)} | {outcome.load[0]:.1f} |")
+
+
+def _folded(outcome: Outcome) -> str:
+    if outcome.folded_after_s is None:
+        return ""
+    right = "exact" if outcome.counted_right else "WRONG TOTALS"
+    return f"{outcome.folded_after_s:.1f} s, {right}"
 
 
 def verdict(outcome: Outcome, baseline: Outcome) -> str:
     ratio = outcome.throughput / baseline.throughput
     checks = [("no 5xx", outcome.fivexx == 0 and not outcome.failures),
+              ("totals exact", bool(outcome.counted_right)),
               (f"p99 < {P99_TARGET_S:.0f} s", outcome.latency(99) < P99_TARGET_S),
               (f"ratio ≥ {RATIO_TARGET}", ratio >= RATIO_TARGET)]
     return f"{outcome.name}: " + ", ".join(
@@ -317,7 +352,8 @@ def main() -> int:
         if "sqlite" in only:
             results.append(fleet("kiosk-central serve, SQLite (WAL, synchronous=FULL)",
                                  central_argv(folder, sqlite_url, port, gate), port,
-                                 kiosks_in(sqlite_url, args.kiosks), args.counts, log))
+                                 kiosks_in(sqlite_url, args.kiosks), args.counts, log,
+                                 sqlite_url))
         if "postgresql" not in only:
             pass
         elif postgres_bindir() is not None:
@@ -326,7 +362,8 @@ def main() -> int:
                 pg_url = cluster.new_database()
                 results.append(fleet("kiosk-central serve, PostgreSQL (fsync on)",
                                      central_argv(folder, pg_url, port, gate), port,
-                                     kiosks_in(pg_url, args.kiosks), args.counts, log))
+                                     kiosks_in(pg_url, args.kiosks), args.counts, log,
+                                     pg_url))
             finally:
                 cluster.stop()
         else:
@@ -351,8 +388,8 @@ def main() -> int:
         "",
         "| server | accepted | 503 (Retry-After) | other 5xx | no answer / other | "
         "p50 attempt | p99 attempt | p99 until accepted | batches/s | ratio to the model "
-        "baseline | load after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "baseline | all folded, after the last answer | load after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         row(raw, None), row(model, None)]
     lines += [row(s, model) for s in servers]
     lines += [""] + [f"- {verdict(s, model)} (ratio to the JSON-only baseline: "
