@@ -35,6 +35,7 @@ from fastapi import FastAPI, Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.results import write_section  # noqa: E402
+from central import gc_tuning  # noqa: E402
 from central.config import CentralConfig  # noqa: E402
 from central.schemas import CountsAnswer, CountsBatch  # noqa: E402
 from central.storage import Storage  # noqa: E402
@@ -81,7 +82,9 @@ def run_baseline(parse: str, port: int) -> None:
 
     from common import logsetup
     logsetup.configure("INFO")
-    uvicorn.run(baseline_app(parse), host="127.0.0.1", port=port, log_config=None,
+    app = baseline_app(parse)
+    gc_tuning.tune()  # as `kiosk-central serve` does
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None,
                 proxy_headers=False, server_header=False)
 
 

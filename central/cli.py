@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from central import __version__, audit, count_batches, reports, title_report
+from central import __version__, audit, count_batches, gc_tuning, reports, title_report
 from central import config as config_mod
 from central.auth import hash_password, new_token, token_digest
 from central.errors import CentralConfigError, CentralError, NotFound, ReleaseRefused
@@ -193,6 +193,7 @@ def run_serve(args: argparse.Namespace) -> int:
     config = _config(args, host=args.host, port=args.port)
     storage = Storage.open(config.db_url)
     app = create_app(config, storage)
+    gc_tuning.tune()
     try:
         uvicorn.run(app, host=config.host, port=config.port, log_config=None,
                     proxy_headers=False, server_header=False)
