@@ -90,6 +90,12 @@ class Folder:
         self._arrivals = 0
         self._last_batch = 0.0
         self._waiting_since: float | None = None  # when the oldest batch not folded came
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        """No more folding by this thread (the database is being closed); what waits is
+        folded by the next server, or before figures are read."""
+        self._stopped.set()
 
     def batch_arrived(self) -> None:
         with self._guard:
@@ -98,7 +104,7 @@ class Folder:
             self._last_batch = now
             if self._waiting_since is None:
                 self._waiting_since = now
-            if self._thread is None:
+            if self._thread is None and not self._stopped.is_set():
                 self._thread = threading.Thread(target=self._run, name="fold", daemon=True)
                 self._thread.start()
 
@@ -111,9 +117,9 @@ class Folder:
 
     def _run(self) -> None:
         try:
-            while True:
+            while not self._stopped.is_set():
                 if (wait := self._due()) > 0:
-                    time.sleep(wait)
+                    self._stopped.wait(wait)
                     continue
                 with self._guard:
                     seen = self._arrivals
@@ -126,5 +132,5 @@ class Folder:
                             return
         except Exception:  # the figures fold what is left before they are read
             log.exception("folding counts into the totals failed")
-            with self._guard:
-                self._thread = None
+        with self._guard:
+            self._thread = None

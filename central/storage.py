@@ -84,6 +84,7 @@ class Storage:
         return cls(Database.open(url))
 
     def close(self) -> None:
+        self.folder.stop()
         self.db.close()
 
     # Kiosks ------------------------------------------------------------------------------
