@@ -52,14 +52,15 @@ def add_to_totals(conn: Conn, counts: Counter[Key], sign: int = 1) -> None:
 
 
 def fold(db: Database, limit: int = PER_TRANSACTION) -> int:
-    """Folds up to `limit` waiting batches in one transaction; returns how many."""
+    """Folds up to `limit` waiting batches in one transaction; returns how many (on
+    PostgreSQL, 0 may also mean that another fold had them and finished first)."""
     with db.write() as conn:
         waiting = conn.all(
             "SELECT c.batch_id, b.kiosk_id, c.counts FROM batch_counts c "
             "JOIN batches b ON b.batch_id = c.batch_id WHERE c.folded = 0 "
             "ORDER BY c.batch_id LIMIT ?"
-            # Another server process folding at once takes other batches.
-            + (" FOR UPDATE OF c SKIP LOCKED" if conn.postgres else ""), (limit,))
+            # Another fold at the same time waits for this one, then skips what it folded.
+            + (" FOR UPDATE OF c" if conn.postgres else ""), (limit,))
         if not waiting:
             return 0
         counts: Counter[Key] = Counter()
@@ -71,11 +72,17 @@ def fold(db: Database, limit: int = PER_TRANSACTION) -> int:
     return len(waiting)
 
 
+def any_waiting(db: Database) -> bool:
+    """Whether a batch waits to be folded; a read, so it does not queue for SQLite's writer."""
+    with db.read() as conn:
+        return conn.one("SELECT 1 FROM batch_counts WHERE folded = 0 LIMIT 1") is not None
+
+
 def fold_all(db: Database) -> int:
     """Every waiting batch into the totals: what comes before figures are read."""
     done = 0
-    while folded := fold(db, limit=64):
-        done += folded
+    while any_waiting(db):
+        done += fold(db, limit=64)
     return done
 
 
@@ -124,10 +131,11 @@ class Folder:
                 with self._guard:
                     seen = self._arrivals
                 folded = fold(self.db)
+                done = folded == 0 and not any_waiting(self.db)
                 with self._guard:
                     if folded < PER_TRANSACTION and seen == self._arrivals:  # caught up
                         self._waiting_since = None
-                        if folded == 0:
+                        if done:
                             self._thread = None
                             return
         except Exception:  # the figures fold what is left before they are read
