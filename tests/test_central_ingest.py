@@ -18,6 +18,7 @@ import requests
 
 from central import audit
 from central.audit import AuditAction
+from central.errors import DatabaseBusy
 from central.storage import Storage
 from tests.central_server import BACKENDS, add_kiosk, batch, database_url, serve, totals
 from tests.conftest import ROOT
@@ -124,6 +125,23 @@ def test_a_full_gate_answers_503_with_retry_after(tmp_path):
             # Other requests are not gated.
             assert requests.get(f"{server.url}/api/v1/health", timeout=10).status_code == 200
         assert totals(storage, "lobby-1") == per_event([first_body, second_body])
+    finally:
+        storage.close()
+
+
+def test_a_busy_database_is_a_503_not_a_traceback(tmp_path):
+    storage = Storage.open(f"sqlite:///{tmp_path / 'central.sqlite3'}")
+    token = add_kiosk(storage, "lobby-1")
+
+    def busy(*args, **kwargs):
+        raise DatabaseBusy("the database is busy: no write turn in 30 s")
+
+    storage.ingest = busy  # type: ignore[method-assign]
+    try:
+        with serve(storage, tmp_path) as server:
+            answer = post(server.url, batch("lobby-1", 1, rows(5, 0)), token)
+        assert answer.status_code == 503 and int(answer.headers["Retry-After"]) >= 1
+        assert "database" in answer.json()["detail"]
     finally:
         storage.close()
 
