@@ -200,9 +200,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(argv: list[str], log: Path, url: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+def start_server(argv: list[str], log: Path, url: str, root: Path = ROOT) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    server = subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.DEVNULL,
                               stderr=open(log, "ab"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -219,9 +219,9 @@ def start_server(argv: list[str], log: Path, url: str) -> subprocess.Popen:
 
 
 def fleet(name: str, argv: list[str], port: int, tokens: list[str], counts: int,
-          log: Path, db_url: str | None = None) -> Outcome:
+          log: Path, db_url: str | None = None, root: Path = ROOT) -> Outcome:
     url = f"http://127.0.0.1:{port}"
-    server = start_server(argv, log, url)
+    server = start_server(argv, log, url, root)
     try:
         out: multiprocessing.Queue = multiprocessing.Queue()
         numbered = list(enumerate(tokens))
@@ -288,6 +288,26 @@ def central_argv(folder: Path, db_url: str, port: int, gate: dict[str, float]) -
             "--db", db_url, "--port", str(port), "--log-level", "INFO"]
 
 
+def measure_before(args: argparse.Namespace, folder: Path, port: int,
+                   log: Path) -> list[Outcome]:
+    """The same fleet against the server of another checkout (the code before a change)."""
+    done = []
+    sqlite_url = f"sqlite:///{folder / 'before.sqlite3'}"
+    done.append(fleet("before: SQLite", central_argv(folder, sqlite_url, port, {}), port,
+                      kiosks_in(sqlite_url, args.kiosks), args.counts, log, sqlite_url,
+                      args.before))
+    if postgres_bindir() is not None:
+        cluster = PostgresCluster(fsync=True)
+        try:
+            pg_url = cluster.new_database()
+            done.append(fleet("before: PostgreSQL", central_argv(folder, pg_url, port, {}),
+                              port, kiosks_in(pg_url, args.kiosks), args.counts, log, pg_url,
+                              args.before))
+        finally:
+            cluster.stop()
+    return done
+
+
 def baseline_argv(parse: str, port: int) -> list[str]:
     return [sys.executable, "-m", "bench.central_load", "--baseline-server", parse,
             "--port", str(port)]
@@ -329,6 +349,8 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print; leave RESULTS.md")
     parser.add_argument("--only", choices=("baseline", "sqlite", "postgresql"), action="append",
                         help="run only these (repeat); implies --no-write")
+    parser.add_argument("--before", type=Path, metavar="DIR",
+                        help="also the server of this checkout (the code before), same load")
     parser.add_argument("--slots", type=int, help="ingest_slots (default: the server's)")
     parser.add_argument("--wait", type=float, help="ingest_wait_s (default: the server's)")
     parser.add_argument("--baseline-server", choices=("model", "json"), help=argparse.SUPPRESS)
@@ -351,6 +373,8 @@ def main() -> int:
             if "baseline" in only:
                     results.append(fleet(name, baseline_argv(parse, port), port,
                                      ["x"] * args.kiosks, args.counts, log))
+        if args.before is not None:
+            results += measure_before(args, folder, port, log)
         sqlite_url = f"sqlite:///{folder / 'central.sqlite3'}"
         if "sqlite" in only:
             results.append(fleet("kiosk-central serve, SQLite (WAL, synchronous=FULL)",
@@ -376,6 +400,8 @@ def main() -> int:
             print(row(outcome, None), outcome.failures[:2])
         return 0
     raw, model, *servers = results
+    before = [s for s in servers if s.name.startswith("before")]
+    servers = [s for s in servers if s not in before]
     defaults = CentralConfig()
     body_kb = len(json.dumps(kiosk_batch("kiosk-000", args.counts, 0))) / 1024
     lines = [
@@ -394,7 +420,7 @@ def main() -> int:
         "baseline | all folded, after the last answer | load after |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
         row(raw, None), row(model, None)]
-    lines += [row(s, model) for s in servers]
+    lines += [row(s, model) for s in before + servers]
     lines += [""] + [f"- {verdict(s, model)} (ratio to the JSON-only baseline: "
                      f"{s.throughput / raw.throughput:.2f})" for s in servers]
     lines += [
