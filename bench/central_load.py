@@ -326,9 +326,11 @@ def row(outcome: Outcome, baseline: Outcome | None) -> str:
 
 
 def _folded(outcome: Outcome) -> str:
-    if outcome.folded_after_s is None:
+    if outcome.counted_right is None:
         return ""
     right = "exact" if outcome.counted_right else "WRONG TOTALS"
+    if outcome.name.startswith("before"):  # added up in the upload's own transaction
+        return f"in the upload, {right}"
     return f"{outcome.folded_after_s:.1f} s, {right}"
 
 
@@ -421,6 +423,9 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
         row(raw, None), row(model, None)]
     lines += [row(s, model) for s in before + servers]
+    if before:
+        lines += ["", f"\"before\": the same fleet against the server of {args.before} (the "
+                  "code before these changes), in the same run."]
     lines += [""] + [f"- {verdict(s, model)} (ratio to the JSON-only baseline: "
                      f"{s.throughput / raw.throughput:.2f})" for s in servers]
     lines += [
