@@ -96,7 +96,7 @@ _POOL_SIZE = 8
 # How long a write waits for SQLite's one writer (this process's other threads, then another
 # process such as kiosk-central) before it gives up with DatabaseBusy.
 BUSY_TIMEOUT_S = 30.0
-# Values bound in one statement: under SQLite's 32,766 (and PostgreSQL's 65,535).
+# Values bound in one SQLite statement: under its 32,766.
 MAX_PARAMS = 32_000
 
 
@@ -120,19 +120,26 @@ class Conn:
         else:
             self.raw.executemany(sql, rows)
 
-    def insert_rows(self, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
-        """`head` (an INSERT ending in VALUES) with many rows in one statement (per MAX_PARAMS
-        values), then `tail` (an ON CONFLICT clause). One statement instead of one per row:
-        the driver lets go of the GIL once per statement, and under load each time it wants
-        it back it may wait a switch interval for the event loop's thread."""
+    def insert_rows(self, insert: str, rows: Sequence[Sequence[Any]], tail: str = "", *,
+                    types: Sequence[str]) -> None:
+        """`insert` ("INSERT INTO t (a, b)") of many rows, then `tail` (an ON CONFLICT
+        clause); `types` are the columns' SQL types. SQLite gets one multi-row VALUES per
+        MAX_PARAMS values, PostgreSQL one array per column through unnest (a statement with
+        thousands of parameters costs it more to plan than to run). Either way one statement,
+        not one per row: the driver lets go of the GIL once per statement, and under load each
+        time it wants it back it may wait a switch interval for the event loop's thread."""
         if not rows:
             return
-        width = len(rows[0])
-        one = "(" + ", ".join("?" * width) + ")"
-        per = max(1, MAX_PARAMS // width)
+        if self.postgres:
+            arrays = ", ".join(f"?::{t}[]" for t in types)
+            self.execute(f"{insert} SELECT * FROM unnest({arrays}){tail}",
+                         [list(column) for column in zip(*rows)])
+            return
+        one = "(" + ", ".join("?" * len(types)) + ")"
+        per = max(1, MAX_PARAMS // len(types))
         for start in range(0, len(rows), per):
             chunk = rows[start:start + per]
-            self.execute(f"{head} {', '.join([one] * len(chunk))}{tail}",
+            self.execute(f"{insert} VALUES {', '.join([one] * len(chunk))}{tail}",
                          [value for row in chunk for value in row])
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:

@@ -24,6 +24,7 @@ PER_TRANSACTION = 8  # batches: SQLite's one writer is free again after a fracti
 IDLE_S = 0.5         # fold once no batch has arrived for this long
 MAX_LAG_S = 30.0     # ... or once the oldest waiting batch has waited this long
 Key = tuple[str, str, int, str, str, str]  # kiosk, day, hour, event, outcome, title key
+COLUMN_TYPES = ("text", "text", "integer", "text", "text", "text", "bigint")  # Key, then n
 
 
 def encode(rows: list[list]) -> str:
@@ -39,12 +40,12 @@ def summed(kiosk_id: str, text: str, into: Counter[Key] | None = None) -> Counte
 
 
 def add_to_totals(conn: Conn, counts: Counter[Key], sign: int = 1) -> None:
-    """Adds (or with sign -1 subtracts) counts to the totals in one statement per 4,000."""
+    """Adds (or with sign -1 subtracts) counts to the totals in one statement."""
     conn.insert_rows(
-        "INSERT INTO counts (kiosk_id, day, hour, event, outcome, title_key, n) VALUES",
+        "INSERT INTO counts (kiosk_id, day, hour, event, outcome, title_key, n)",
         [(*key, sign * n) for key, n in sorted(counts.items())],
         " ON CONFLICT (kiosk_id, day, hour, event, outcome, title_key) DO UPDATE "
-        "SET n = counts.n + excluded.n")
+        "SET n = counts.n + excluded.n", types=COLUMN_TYPES)
     if sign < 0:
         conn.execute("DELETE FROM counts WHERE n <= 0 AND kiosk_id IN "
                      f"({', '.join('?' * len({k[0] for k in counts}))})",
