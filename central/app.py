@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from central import __version__, account_pages, api, pages, release_api, release_pages
+from central import __version__, account_pages, api, ingest_gate, pages, release_api, release_pages
 from central.config import CentralConfig
 from central.headers import SecurityHeaders
 from central.i18n import Translator
@@ -56,6 +56,7 @@ def create_app(config: CentralConfig, storage: Storage, *,
     app.add_middleware(BodyLimit, limit=config.max_body_kb * 1024,
                        streamed=release_pages.STREAMED_PATH)
     app.add_middleware(SecurityHeaders, docs=config.api_docs)
+    ingest_gate.install(app, config.ingest_slots, config.ingest_wait_s)  # before the pages' own
     if config.trusted_proxies.strip():  # outermost: all after it see the client's own address
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.trusted_proxies)
     return app

@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from central import __version__, accounts, audit, reports, title_report
+from central import __version__, accounts, audit, count_batches, gc_tuning, reports, title_report
 from central import config as config_mod
 from central.audit import AuditAction
 from central.auth import hash_password, new_token, token_digest
@@ -141,6 +141,26 @@ def build_parser() -> argparse.ArgumentParser:
     batch_withdraw.add_argument("id", type=int, metavar="ID")
     batch_withdraw.set_defaults(func=run_release_withdraw, kinds=(ReleaseKind.CATALOGUE,))
 
+    batch_remove = batch_actions.add_parser(
+        "remove", parents=[common], help="not here: kiosk-central counts remove takes out a "
+                                         "batch of counts")
+    batch_remove.add_argument("id", metavar="ID")
+    batch_remove.set_defaults(func=run_batch_remove)
+
+    counts = sub.add_parser("counts", help="the batches of counts kiosks uploaded")
+    counts_actions = counts.add_subparsers(dest="action", required=True, metavar="ACTION")
+    counts_list = counts_actions.add_parser("list", parents=[common],
+                                            help="the newest batches first")
+    counts_list.add_argument("--kiosk", metavar="NAME", help="only this kiosk's")
+    counts_list.add_argument("--limit", type=int, default=100, metavar="N",
+                             help="at most N batches (default 100)")
+    counts_list.set_defaults(func=run_counts_list)
+    counts_remove = counts_actions.add_parser(
+        "remove", parents=[common], help="take a wrong batch's counts out of the figures "
+                                         "(the kiosk does not send them again)")
+    counts_remove.add_argument("batch_id", metavar="BATCH_ID")
+    counts_remove.set_defaults(func=run_counts_remove)
+
     report = sub.add_parser("report", parents=[common],
                             help="a staff report as CSV or .xlsx: the statistics table for a "
                                  "period (figures), or the titles report for a month (titles)")
@@ -207,6 +227,7 @@ def run_serve(args: argparse.Namespace) -> int:
     config = _config(args, host=args.host, port=args.port)
     storage = Storage.open(config.db_url)
     app = create_app(config, storage)
+    gc_tuning.tune()
     try:
         uvicorn.run(app, host=config.host, port=config.port, log_config=None,
                     # X-Forwarded-* are read by the app itself, from `trusted_proxies` only.
@@ -418,6 +439,35 @@ def run_release_withdraw(args: argparse.Namespace) -> int:
         print(f"  kiosks of {library} now get "
               f"{f'release {now.id} ({now.version})' if now else f'no {release.kind} release'}",
               file=sys.stderr)
+    return 0
+
+
+def run_batch_remove(args: argparse.Namespace) -> int:
+    raise CentralConfigError("`batch` is for e-book batches: a batch of counts a kiosk "
+                             "uploaded is removed with kiosk-central counts remove BATCH_ID "
+                             "(kiosk-central counts list shows them); an e-book batch is "
+                             f"taken back with kiosk-central batch withdraw {args.id}")
+
+
+def run_counts_list(args: argparse.Namespace) -> int:
+    found = count_batches.listing(_storage(args).db, args.kiosk, args.limit)
+    if not found:
+        print("no batches of counts" + (f" from {args.kiosk}" if args.kiosk else ""),
+              file=sys.stderr)
+    for b in found:
+        n = "?" if b.n is None else str(b.n)  # accepted before each batch's counts were kept
+        state = f"removed {b.removed_utc[:16]} by {b.removed_by}" if b.removed_utc else "counted"
+        print(f"{b.batch_id}\t{b.kiosk_id}\trows {b.first_seq}-{b.last_seq}\t{b.counts} counts"
+              f"\tn {n}\treceived {b.received_utc[:16]}\t{state}")
+    return 0
+
+
+def run_counts_remove(args: argparse.Namespace) -> int:
+    removed = count_batches.remove(_storage(args).db, args.batch_id,
+                                   f"{audit.CLI} {_login_name()}")
+    print(f"batch {removed.batch_id} of kiosk {removed.kiosk_id} removed: {removed.n} taken "
+          f"out of the figures ({removed.counts} counts, journal rows {removed.first_seq}-"
+          f"{removed.last_seq}). The kiosk does not send those rows again.", file=sys.stderr)
     return 0
 
 

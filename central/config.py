@@ -54,6 +54,10 @@ class CentralConfig:
     # The audit log and the sign-in throttle then see the patron's or librarian's address.
     trusted_proxies: str = option("127.0.0.1", pattern=TRUSTED_PROXIES,
                                   hint="IP addresses or networks separated by commas, or *")
+    # Count uploads read and stored at once (central/ingest_gate.py); the others wait in line,
+    # and after ingest_wait_s there get 503 with a Retry-After (well inside the kiosks' 30 s).
+    ingest_slots: int = option(4, min=1, max=64)
+    ingest_wait_s: float = option(3.0, min=0.1, max=25.0)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -16,13 +16,14 @@ import os
 import queue
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from central.errors import StorageError
+from central.errors import DatabaseBusy, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,20 @@ CREATE INDEX IF NOT EXISTS signin_failures_by_name ON signin_failures (scope, na
 CREATE TABLE IF NOT EXISTS signin_blocks (
   scope TEXT NOT NULL, name TEXT NOT NULL, until_utc TEXT NOT NULL,
   PRIMARY KEY (scope, name));
+-- Each batch's counts as the kiosk sent them (a JSON list), written by the upload and added
+-- into counts afterwards, off the request path (central/fold.py), and kept so that `kiosk-central
+-- counts remove` can take exactly one batch out again (issue 18). folded is 0 while the counts
+-- wait to be added (or until a removal took them off the list). Batches accepted before
+-- issue 18 have no row here and cannot be removed.
+CREATE TABLE IF NOT EXISTS batch_counts (
+  batch_id TEXT PRIMARY KEY REFERENCES batches (batch_id), folded INTEGER NOT NULL,
+  counts TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS batch_counts_waiting ON batch_counts (batch_id) WHERE folded = 0;
+-- Batches whose counts were taken out of the totals. The batch stays in batches: its seq
+-- range stays known, so a resend is answered "duplicate" and the rows are not counted again.
+CREATE TABLE IF NOT EXISTS removed_batches (
+  batch_id TEXT PRIMARY KEY REFERENCES batches (batch_id), removed_utc TEXT NOT NULL,
+  removed_by TEXT NOT NULL);
 """
 # What brings a database of an older schema to the next one, keyed by the older schema.
 # SCHEMA above is the newest; a new database gets it whole and needs none of these.
@@ -111,6 +126,11 @@ MIGRATIONS = {
 }
 _POOL_SIZE = 8
 _ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
+# How long a write waits for SQLite's one writer (this process's other threads, then another
+# process such as kiosk-central) before it gives up with DatabaseBusy.
+BUSY_TIMEOUT_S = 30.0
+# Values bound in one SQLite statement: under its 32,766.
+MAX_PARAMS = 32_000
 
 
 class Conn:
@@ -133,6 +153,28 @@ class Conn:
         else:
             self.raw.executemany(sql, rows)
 
+    def insert_rows(self, insert: str, rows: Sequence[Sequence[Any]], tail: str = "", *,
+                    types: Sequence[str]) -> None:
+        """`insert` ("INSERT INTO t (a, b)") of many rows, then `tail` (an ON CONFLICT
+        clause); `types` are the columns' SQL types. SQLite gets one multi-row VALUES per
+        MAX_PARAMS values, PostgreSQL one array per column through unnest (a statement with
+        thousands of parameters costs it more to plan than to run). Either way one statement,
+        not one per row: the driver lets go of the GIL once per statement, and under load each
+        time it wants it back it may wait a switch interval for the event loop's thread."""
+        if not rows:
+            return
+        if self.postgres:
+            arrays = ", ".join(f"?::{t}[]" for t in types)
+            self.execute(f"{insert} SELECT * FROM unnest({arrays}){tail}",
+                         [list(column) for column in zip(*rows)])
+            return
+        one = "(" + ", ".join("?" * len(types)) + ")"
+        per = max(1, MAX_PARAMS // len(types))
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            self.execute(f"{insert} VALUES {', '.join([one] * len(chunk))}{tail}",
+                         [value for row in chunk for value in row])
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         return self.execute(sql, params).fetchone()
 
@@ -152,6 +194,9 @@ class Database:
     url: str
     postgres: bool
     _idle: queue.LifoQueue
+    # SQLite has one writer: this process's writers queue here, not in SQLite's busy handler
+    # (which polls with sleeps, so under load a writer can miss its turn for seconds).
+    _writer: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, url: str) -> Database:
@@ -182,7 +227,7 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
             _owner_only(path)
             raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                  timeout=30)
+                                  timeout=BUSY_TIMEOUT_S)  # SQLite's busy_timeout
             raw.execute("PRAGMA journal_mode=WAL")
             # An answered upload must survive a power cut: the kiosk forgets the batch after 200.
             raw.execute("PRAGMA synchronous=FULL")
@@ -211,16 +256,32 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Conn]:
-        """A transaction that writes; on SQLite it holds the write lock from its first line."""
-        with self._borrow() as raw:
+        """A transaction that writes; on SQLite it holds the write lock from its first line.
+        Raises DatabaseBusy when SQLite's writer is not free within BUSY_TIMEOUT_S."""
+        with self._one_writer(), self._borrow() as raw:
             conn = Conn(raw, self.postgres)
-            conn.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:  # another process kept the lock too long
+                raise DatabaseBusy(f"the database is busy: {e}") from None
             try:
                 yield conn
             except BaseException:
                 _rollback(raw)
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        if self.postgres:  # row locks: writers of different kiosks go side by side
+            yield
+            return
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
+            raise DatabaseBusy(f"the database is busy: no write turn in {BUSY_TIMEOUT_S:.0f} s")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def read(self) -> Iterator[Conn]:

@@ -15,6 +15,10 @@ class StorageError(CentralError, RuntimeError):
     """The database cannot be opened or is not the schema this version knows."""
 
 
+class DatabaseBusy(StorageError):
+    """A write found no turn at the database in time; the kiosk's API answers 503."""
+
+
 class NotFound(CentralError, LookupError):
     """A kiosk or user named on the command line does not exist."""
 
@@ -25,6 +29,10 @@ class AlreadyExists(CentralError, ValueError):
 
 class BatchConflict(CentralError, ValueError):
     """A batch that would count rows twice (overlapping seq range, or a reused batch id)."""
+
+
+class CannotRemove(CentralError, ValueError):
+    """A batch of counts removed already, or accepted before its counts were kept apart."""
 
 
 class ReleaseRefused(CentralError, ValueError):

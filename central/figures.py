@@ -101,6 +101,7 @@ class Figures:
 
 def gather(storage: Storage, selection: Selection, kiosks: list[Kiosk]) -> Figures:
     """Every figure for the selection; `kiosks` names the service point of each kiosk id."""
+    storage.fold()  # every accepted batch in the totals first
     with storage.db.read() as conn:
         where, params = _where(selection)
         per_day = _loans_returns(conn, "day", where, params, selection.days)

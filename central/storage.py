@@ -3,8 +3,10 @@ heartbeats and catalogue titles. Runs on whichever thread calls it (FastAPI's wo
 the command line).
 
 Counts are stored added up per (kiosk, day, hour, event, outcome, title), so the figures stay
-quick however many batches arrived. A batch is accepted at most once: by its id (a resend is a
-duplicate) and by its seq range (another batch id over rows already counted is refused).
+quick however many batches arrived; an upload stores its batch as it came, and central/fold.py
+adds it up into those totals off the request path (and before any figures are read). A batch
+is accepted at most once: by its id (a resend is a duplicate) and by its seq range (another
+batch id over rows already counted is refused).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from central import audit
 from central.audit import AuditAction
 from central.db import Conn, Database
 from central.errors import AlreadyExists, BatchConflict, NotFound
+from central.fold import Folder, encode, fold_all
 
 ROLES = ("admin", "staff")
 
@@ -78,12 +80,14 @@ class FleetEntry:
 class Storage:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.folder = Folder(db)
 
     @classmethod
     def open(cls, url: str) -> Storage:
         return cls(Database.open(url))
 
     def close(self) -> None:
+        self.folder.stop()
         self.db.close()
 
     # Kiosks ------------------------------------------------------------------------------
@@ -157,9 +161,8 @@ class Storage:
         Raises BatchConflict for a batch id sent by another kiosk or with another range, and
         for a range overlapping a batch already accepted under another id.
         """
-        summed: Counter[tuple[str, int, str, str, str]] = Counter()
-        for row in counts:
-            summed[(row.day, row.hour, row.event, row.outcome, row.key or "")] += row.n
+        rows = [[r.day, r.hour, r.event, r.outcome, r.key or "", r.n] for r in counts]
+        text = encode(rows)  # added up into the totals later, off the request path
         with self.db.write() as conn:
             # Uploads of one kiosk take turns (SQLite's BEGIN IMMEDIATE already serialises all).
             if conn.postgres:
@@ -175,17 +178,19 @@ class Storage:
             try:
                 conn.execute("INSERT INTO batches (batch_id, kiosk_id, first_seq, last_seq, "
                              "row_count, received_utc) VALUES (?, ?, ?, ?, ?, ?)",
-                             (batch_id, kiosk_id, first_seq, last_seq, len(summed), utc_now()))
+                             (batch_id, kiosk_id, first_seq, last_seq, len(rows), utc_now()))
             except Exception as e:
                 if _unique_violation(e):  # the same id from another kiosk, at the same moment
                     raise BatchConflict(f"batch {batch_id} was accepted from another kiosk")
                 raise
-            conn.executemany(
-                "INSERT INTO counts (kiosk_id, day, hour, event, outcome, title_key, n) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk_id, day, hour, event, "
-                "outcome, title_key) DO UPDATE SET n = counts.n + excluded.n",
-                [(kiosk_id, *key, n) for key, n in sorted(summed.items())])
+            conn.execute("INSERT INTO batch_counts (batch_id, folded, counts) VALUES (?, 0, ?)",
+                         (batch_id, text))
+        self.folder.batch_arrived()
         return False
+
+    def fold(self) -> None:
+        """Every accepted batch's counts into the totals: call before reading `counts`."""
+        fold_all(self.db)
 
     def store_heartbeat(self, kiosk_id: str, body: dict) -> str:
         """Keeps the kiosk's latest heartbeat; returns the time it arrived."""

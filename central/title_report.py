@@ -94,6 +94,7 @@ def gather(storage: Storage, kiosks: list[Kiosk], today: dt.date, month: Month,
     month's use but hold no titles any more."""
     ids = [k.id for k in kiosks]
     held = [k.id for k in kiosks if k.revoked_utc is None]
+    storage.fold()  # every accepted batch in the totals first
     with storage.db.read() as conn:
         ending = [EndingTitle(library, title_id, title or title_id, author or "",
                               category or "", dt.date.fromisoformat(until), int(n))

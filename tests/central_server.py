@@ -82,6 +82,7 @@ def sqlite_central(data_dir: Path):
 
 def totals(storage: Storage, kiosk_id: str) -> dict[str, int]:
     """What the server counted from one kiosk, per event."""
+    storage.fold()
     with storage.db.read() as conn:
         return {event: int(n) for event, n in conn.all(
             "SELECT event, SUM(n) FROM counts WHERE kiosk_id = ? GROUP BY event", (kiosk_id,))}

@@ -19,6 +19,7 @@ def source(tmp_path_factory) -> str:
     data = tmp_path_factory.mktemp("source")
     with sqlite_central(data) as running:
         seed_network(running, days=5)
+        running.storage.fold()  # the batches' counts into the totals, as the server does
         with running.storage.db.write() as conn:
             conn.execute("INSERT INTO releases (id, kind, version, size, sha256, file, "
                          "all_libraries, published_at, published_by, withdrawn_at, titles) "
@@ -26,6 +27,9 @@ def source(tmp_path_factory) -> str:
                          "'2026-12-01T08:00:00Z', 'admin', NULL, 40)")
             conn.execute("INSERT INTO release_libraries (release_id, library) "
                          "VALUES (7, '醴陵市图书馆')")
+            # A batch an administrator took out of the figures (kiosk-central counts remove).
+            conn.execute("INSERT INTO removed_batches (batch_id, removed_utc, removed_by) "
+                         "SELECT MIN(batch_id), '2026-12-01T09:00:00Z', 'admin' FROM batches")
             # A signed-in librarian, and a guesser's refused sign-ins and block.
             conn.execute("INSERT INTO sessions (token_sha256, user_name, data, created_utc, "
                          "seen_utc) VALUES ('5e55', 'liling', '{}', '2026-12-01T08:00:00Z', "
