@@ -66,10 +66,12 @@ def shot(driver, name, height=None):
 
 
 def wait_for_file(folder, suffix, timeout=20.0):
+    """The downloaded file, once whole: Chromium reserves the name with an empty file at the
+    start and writes into a `.crdownload` it renames at the end."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = [p for p in folder.glob(f"*{suffix}")] if folder.exists() else []
-        if found:
+        if found and found[0].stat().st_size and not list(folder.glob("*.crdownload")):
             return found[0]
         time.sleep(0.1)  # polling the download folder: the browser tells us nothing
     raise AssertionError(f"no {suffix} file in {folder} after {timeout} s")
