@@ -409,7 +409,7 @@ def main() -> int:
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, CPython "
         f"{platform.python_version()}; load average {load_before[0]:.1f} before the run "
-        "(other helpers' builds and tests share the machine). "
+        "(the kiosks' senders share the machine with the server). "
         f"{args.kiosks} kiosks post one batch of {args.counts:,} counts each ({body_kb:.0f} KiB "
         "of JSON) at the same moment, over loopback, to a server in a process of its own "
         "(one uvicorn worker, as `kiosk-central serve` runs). The kiosks are the kiosk's "

@@ -34,14 +34,15 @@ from tests.central_server import (  # noqa: E402
 )
 
 ROWS = 150
-FIRST_DAY = dt.date(2026, 1, 1)
 
 
 def batches_for(kiosk: str, count: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
     out, seq = [], 1
+    # The days up to today: the server refuses dates far from its clock (docs/upload.md).
+    first_day = dt.date.today() - dt.timedelta(days=count)
     for d in range(count):
-        rows = day_counts(FIRST_DAY + dt.timedelta(days=d), rng, titles=400)
+        rows = day_counts(first_day + dt.timedelta(days=d), rng, titles=400)
         while len(rows) < ROWS:  # fill with more e-book titles, as a busy day has
             rows.append({**rng.choice(rows[:10]), "event": "ebook_view", "outcome": "ok",
                          "key": f"book:{rng.randrange(2000):06d}", "n": 1})
