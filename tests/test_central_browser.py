@@ -77,6 +77,16 @@ def wait_for_file(folder, suffix, timeout=20.0):
     raise AssertionError(f"no {suffix} file in {folder} after {timeout} s")
 
 
+def sign_in(driver, url, path="/fleet"):
+    """Signs in as the administrator from `path`'s sign-in redirect, and waits to be there."""
+    from selenium.webdriver.common.by import By
+    driver.get(url + path)
+    driver.find_element(By.ID, "name").send_keys("admin")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "sign-in").click()
+    arrive(driver, lambda d: d.current_url.endswith(path))
+
+
 def arrive(driver, check, timeout=20.0):
     """Wait for the page a click opens: a click returns before the browser has navigated."""
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException

@@ -10,8 +10,9 @@ import pytest
 from central.fleet import parse_utc
 from central.storage import Storage
 from tests import test_central_browser as central_browser
-from tests.central_server import PASSWORD, database_url, seed_network, serve
+from tests.central_server import database_url, seed_network, serve
 from tests.conftest import ARTIFACTS
+from tests.test_central_browser import sign_in
 
 SHOTS = ARTIFACTS / "fleet"
 browser = central_browser.browser
@@ -49,15 +50,6 @@ def viewport(driver, width, height):
 def shot(driver, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
-
-
-def sign_in(driver, url):
-    from selenium.webdriver.common.by import By
-    driver.get(url + "/login")
-    driver.find_element(By.ID, "name").send_keys("admin")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "sign-in").click()
-    arrive(driver, lambda d: d.current_url.endswith("/fleet"))
 
 
 def test_fleet_times_warnings_and_a_half_year_by_week(browser, network):

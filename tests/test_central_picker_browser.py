@@ -14,6 +14,7 @@ from central.storage import CountRow, Storage, TitleInfo
 from tests import test_central_browser as central_browser
 from tests.central_server import PASSWORD, add_kiosk, add_user, database_url, serve
 from tests.conftest import ARTIFACTS
+from tests.test_central_browser import sign_in
 
 pytestmark = pytest.mark.slow  # a browser start and 300 kiosks: about 15 s
 browser = central_browser.browser
@@ -54,15 +55,6 @@ def fleet(tmp_path_factory):
             yield running
     finally:
         storage.close()
-
-
-def sign_in(driver, url):
-    from selenium.webdriver.common.by import By
-    driver.get(url + "/login")
-    driver.find_element(By.ID, "name").send_keys("admin")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "sign-in").click()
-    arrive(driver, lambda d: d.current_url.endswith("/fleet"))
 
 
 def options(driver):

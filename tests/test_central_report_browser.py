@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 from tests import test_central_browser as central_browser
-from tests.central_server import PASSWORD
 from tests.conftest import ARTIFACTS
+from tests.test_central_browser import sign_in
 from tests.test_central_fleet_catalogue import fill_fleet
 from tests.test_central_fleet_catalogue import server as fleet_server  # noqa: F401 (fixture)
 from tests.test_central_title_report import server  # noqa: F401 (a fixture)
@@ -23,15 +23,6 @@ def shot(driver, name, height=900):
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.set_window_size(1280, height)
     driver.save_screenshot(str(SHOTS / f"report-{name}.png"))
-
-
-def sign_in(driver, url, path):
-    from selenium.webdriver.common.by import By
-    driver.get(url + path)
-    driver.find_element(By.ID, "name").send_keys("admin")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "sign-in").click()
-    arrive(driver, lambda d: d.current_url.endswith(path))
 
 
 def test_the_fleet_shows_each_kiosks_catalogue(browser, fleet_server):  # noqa: F811
