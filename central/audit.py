@@ -57,6 +57,17 @@ def record(conn: Conn, actor: str, action: AuditAction, subject: str = "", *,
                   json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True)))
 
 
+@dataclass(frozen=True)
+class Change:
+    """Who makes a change and from where, handed down to the code that records it."""
+    actor: str
+    address: str = ""
+
+    def record(self, conn: Conn, action: AuditAction, subject: str,
+               detail: Mapping[str, object] | None = None) -> None:
+        record(conn, self.actor, action, subject, address=self.address, detail=detail)
+
+
 def _now() -> str:
     """To the microsecond: entries order by time, and one request may write several."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -397,7 +397,7 @@ def run_release_publish(args: argparse.Namespace) -> int:
     with source:
         staged = releases.stage_copy(source, config.max_release_mb * 2**20)
     release = releases.publish(staged, ReleaseKind(args.kind), args.library,
-                               args.all_libraries, args.by)
+                               args.all_libraries, args.by, audit.Change(_actor()))
     print(f"release {release.id} published: {_named(release)} for "
           f"{_audience(release)}, {release.size:,} bytes, sha256 {release.sha256}",
           file=sys.stderr)
@@ -430,7 +430,7 @@ def run_release_withdraw(args: argparse.Namespace) -> int:
     if found is not None and found.kind not in args.kinds:
         raise NotFound(f"release {args.id} is a {found.kind} release, not an e-book batch: "
                        f"kiosk-central release withdraw {args.id} withdraws it")
-    release = releases.withdraw(args.id)
+    release = releases.withdraw(args.id, audit.Change(_actor()))
     print(f"release {release.id} ({release.kind} {release.version}) withdrawn; its file is "
           "deleted", file=sys.stderr)
     libraries = releases.libraries() if release.all_libraries else release.libraries

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
+from central import audit
 from central.auth import same_secret
 from central.errors import NotFound, ReleaseRefused
 from central.i18n import N_
@@ -243,7 +244,7 @@ def upload_publish(request: Request, upload_id: str, ask: PublishAsk) -> JSONRes
             raise Refusal(403, N_("Library staff publish batches for their own library only."))
         staged = _uploads(request).finish(upload_id, user.name)
         release = _releases(request).publish(staged, ask.kind, ask.libraries,
-                                             ask.all_libraries, user.name)
+                                             ask.all_libraries, user.name, _change(request, user))
     except (Refusal, ReleaseRefused) as e:
         if isinstance(e, ReleaseRefused):
             log.warning("%s could not publish upload %s: %s", user.name, upload_id, e)
@@ -271,9 +272,14 @@ def withdraw(request: Request, release_id: ReleaseId, csrf: str = Form("")) -> R
             or not same_secret(csrf, request.session.get("csrf"))):
         return RedirectResponse(back, status_code=303)
     try:
-        release = store.withdraw(release_id)
+        release = store.withdraw(release_id, _change(request, user))
     except NotFound:
         return RedirectResponse(back, status_code=303)
     log.info("%s withdrew release %d (%s %s)", user.name, release.id, release.kind,
              release.version)
     return RedirectResponse(f"{back}?withdrawn={release.id}", status_code=303)
+
+
+def _change(request: Request, user: User) -> audit.Change:
+    """The signed-in user, and the address the request came from, for the audit log."""
+    return audit.Change(user.name, request.client.host if request.client else "")

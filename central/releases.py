@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from central import audit
+from central.audit import AuditAction
 from central.batches import read_batch
 from central.bundles import read_bundle
 from central.db import Conn, Database
@@ -128,19 +130,20 @@ class Releases:
 
     # Publishing -----------------------------------------------------------------------------
     def publish(self, staged: Staged, kind: ReleaseKind, libraries: Iterable[str],
-                all_libraries: bool, by: str) -> Release:
+                all_libraries: bool, by: str, change: audit.Change | None = None) -> Release:
         """Makes a staged file a release: reads its version from the file itself, refuses an
         unknown library or a version already published for one of the libraries (a batch:
         one not newer than a live batch for one of them), then moves the file into place. The
-        staged file is gone afterwards either way."""
+        staged file is gone afterwards either way. `by` is the publisher the list names;
+        `change` who did it for the audit log (default: `by`)."""
         try:
             return self._publish(staged, kind, tuple(sorted(set(libraries))), all_libraries,
-                                 by)
+                                 by, change or audit.Change(by))
         finally:
             staged.path.unlink(missing_ok=True)
 
     def _publish(self, staged: Staged, kind: ReleaseKind, libraries: tuple[str, ...],
-                 all_libraries: bool, by: str) -> Release:
+                 all_libraries: bool, by: str, change: audit.Change) -> Release:
         if all_libraries == bool(libraries):
             raise ReleaseRefused("name the libraries (--library NAME, repeated) or say "
                                  "--all-libraries", N_("Choose the libraries, or all libraries."))
@@ -175,6 +178,9 @@ class Releases:
                           int(all_libraries), release.published_at, by, titles))
             conn.executemany("INSERT INTO release_libraries (release_id, library) VALUES (?, ?)",
                              [(release_id, name) for name in release.libraries])
+            change.record(conn, AuditAction.RELEASE_PUBLISHED, f"release {release_id}", {
+                "kind": str(kind), "version": version, "by": by,
+                "libraries": "all libraries" if all_libraries else ", ".join(libraries)})
             # Into place before the commit: a row never points at a missing file.
             target = self.path_of(release)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -240,9 +246,9 @@ class Releases:
             return sorted(row[0] for row in conn.all("SELECT DISTINCT library FROM kiosks"))
 
     # Withdrawing ----------------------------------------------------------------------------
-    def withdraw(self, release_id: int) -> Release:
+    def withdraw(self, release_id: int, change: audit.Change) -> Release:
         """Kiosks stop seeing the release; its file is deleted (its row stays, for the list).
-        Withdrawing twice changes nothing."""
+        Withdrawing twice changes nothing (and is audited once)."""
         with self.db.write() as conn:
             found = list(_releases(conn, "WHERE id = ?", (release_id,)))
             if not found:
@@ -251,6 +257,8 @@ class Releases:
             if found[0].withdrawn_at is None:
                 conn.execute("UPDATE releases SET withdrawn_at = ? WHERE id = ?",
                              (utc_now(), release_id))
+                change.record(conn, AuditAction.RELEASE_WITHDRAWN, f"release {release_id}",
+                              {"kind": str(found[0].kind), "version": found[0].version})
             release = next(_releases(conn, "WHERE id = ?", (release_id,)))
         self.path_of(release).unlink(missing_ok=True)
         log.info("release %d (%s %s) withdrawn", release.id, release.kind, release.version)

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 import requests
 
+from central import audit
 from central.releases import ReleaseKind, Releases
 from central.storage import Storage
 from content.build import build_batch
@@ -77,7 +78,7 @@ def test_the_newest_batch_and_every_live_one_oldest_first(server, tars):
         first.id]
     assert get(server, f"/api/v1/releases/{second.id}/file", "sanhe").status_code == 404
     # Withdrawn: gone from both answers; the one before is the newest again.
-    server.releases.withdraw(third.id)
+    server.releases.withdraw(third.id, audit.Change("admin"))
     assert get(server, "/api/v1/batches/latest").json()["batch"] == "2026-12"
     assert [b["id"] for b in get(server, "/api/v1/batches").json()["batches"]] == [
         first.id, second.id]

@@ -10,6 +10,7 @@ import tarfile
 
 import pytest
 
+from central import audit, cli
 from central.batches import read_batch
 from central.db import SCHEMA_VERSION
 from central.errors import ReleaseRefused
@@ -108,6 +109,15 @@ def test_publish_list_and_withdraw_batches(capsys, central, batches):  # noqa: F
     assert releases.get(2).titles == 3  # the list still says what it was
     code, _out, err = run(capsys, "batch", "withdraw", 9, *conf)
     assert code == 2 and "no release 9" in err
+    assert run(capsys, "batch", "withdraw", 2, *conf)[0] == 0  # again: nothing new to record
+    # Each publication and withdrawal is in the audit log, newest first.
+    code, out, _err = run(capsys, "audit", "--action", "release_published", *conf)
+    published = [line.split("\t") for line in out.splitlines()]
+    me = f"{audit.CLI} {cli._login_name()}"
+    assert [(f[1], f[3]) for f in published] == [(me, "release 2"), (me, "release 1")]
+    assert all(word in published[1][-1] for word in ('"2026-11"', '"all libraries"', '"wang"'))
+    code, out, _err = run(capsys, "audit", "--action", "release_withdrawn", *conf)
+    assert [line.split("\t")[3] for line in out.splitlines()] == ["release 2"]
 
 
 def test_batches_are_published_in_name_order(capsys, central, batches):  # noqa: F811

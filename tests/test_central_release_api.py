@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from central import audit
 from central.releases import ReleaseKind, Releases
 from central.storage import Storage
 from tests.central_bundles import kiosk_checks, make_bundle, make_update_key, needs_rauc
@@ -70,7 +71,7 @@ def test_the_current_release_is_the_newest_for_the_kiosks_library(server, update
     assert get(server, "/api/v1/updates/latest", "sanhe").json()["id"] == older.id
     assert get(server, newer.url, "sanhe").status_code == 404
     # Withdrawn: gone for kiosks, and the one before is current again.
-    server.releases.withdraw(newer.id)
+    server.releases.withdraw(newer.id, audit.Change("admin"))
     assert get(server, newer.url).status_code == 404
     assert get(server, "/api/v1/updates/latest").json()["id"] == older.id
     assert requests.get(f"{server.url}/api/v1/updates/latest",
