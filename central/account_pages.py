@@ -41,6 +41,28 @@ ACTION_NAMES = {
     AuditAction.RELEASE_WITHDRAWN: N_("Release withdrawn"),
 }
 
+# The audit entries' detail keys, as the page names them (others are shown as stored).
+DETAIL_NAMES = {
+    "sessions_ended": N_("sessions ended"),
+    "was_revoked": N_("was revoked"),
+    "reason": N_("reason"),
+    "failures": N_("failures"),
+    "minutes": N_("minutes"),
+    "library": N_("library"),
+    "service_point": N_("service point"),
+    "role": N_("role"),
+    "kiosk": N_("kiosk"),
+    "first_seq": N_("first row"),
+    "last_seq": N_("last row"),
+    "counts": N_("counts"),
+    "n": N_("events"),
+    "received_utc": N_("received (UTC)"),
+    "kind": N_("kind"),
+    "version": N_("version"),
+    "by": N_("published by"),
+    "libraries": N_("libraries"),
+}
+
 
 def _page(request: Request, status: int = 200, error: str | None = None,
           error_args: dict | None = None) -> HTMLResponse:
@@ -57,7 +79,8 @@ def _page(request: Request, status: int = 200, error: str | None = None,
         "local_time": lambda utc, seconds=False: fleet.local_time(utc, zone, seconds=seconds),
         "user": user, "page": "accounts", "forbidden": False, "error": error,
         "error_args": error_args or {}, "accounts": accounts.accounts(storage.db),
-        "entries": recent, "action_names": ACTION_NAMES}, status=status)
+        "entries": recent, "action_names": ACTION_NAMES,
+        "detail_names": DETAIL_NAMES}, status=status)
 
 
 @router.get("/accounts", response_class=HTMLResponse)

@@ -186,6 +186,7 @@ def test_an_administrator_disables_and_enables_from_the_page(server):
     disabled = server.storage.user("wang").disabled_utc
     shanghai = fleet.local_time(disabled, ZoneInfo("Asia/Shanghai"))
     assert f"已于 {shanghai} 停用" in done.text and "时间（Asia/Shanghai (UTC+08:00)）" in done.text
+    assert "结束的会话: 1" in done.text and "sessions_ended" not in done.text  # details in words
     assert signed_out(server, wang)
     last = admin.post(f"{server.url}/accounts/disable", data={"name": "admin", "csrf": csrf},
                       timeout=10)
