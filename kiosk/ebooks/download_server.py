@@ -18,6 +18,12 @@ and reported as `on_download("", reason, count)` at most once a minute per reaso
 after a quiet minute at once, the rest of a burst when its minute is over, on the server's
 "refusals" thread, and what is left at `stop()`): anyone on the library Wi-Fi can send
 thousands of bad links a second, and each report becomes an fsynced journal row.
+
+A good link opened in a chat app's own browser (WeChat's, QQ's: kiosk.ebooks.in_app_page),
+which cannot save a file, gets a page that sends the patron to a real browser instead of the
+file, and is reported once per link as `on_download(id, "in_app_browser", 1)`: not a download,
+but a figure of its own for staff. Only links the kiosk signed get that far, so once per link
+bounds the rows as downloads are bounded.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from content.title import FORMATS, Title
 from kiosk.ebooks.byte_ranges import Unsatisfiable, byte_range
 from kiosk.ebooks.conditional import http_date, not_modified, range_allowed
 from kiosk.ebooks.coverage import Coverage
+from kiosk.ebooks.in_app_page import in_app_browser, in_app_page
 from kiosk.ebooks.links import LinkSigner, link_fields
 from kiosk.ebooks.refusal_page import refusal_page
 
@@ -49,6 +56,8 @@ REFUSAL_WINDOW_S = 60.0  # at most one report per reason in this long
 REFUSALS = {"expired": HTTPStatus.GONE, "bad signature": HTTPStatus.FORBIDDEN,
             "other kiosk": HTTPStatus.FORBIDDEN, "malformed": HTTPStatus.FORBIDDEN,
             "not found": HTTPStatus.NOT_FOUND}
+IN_APP_BROWSER = "in_app_browser"  # the outcome of a good link opened in a chat app
+REPORTED_AT_ONCE = frozenset({"ok", IN_APP_BROWSER})  # once per link, with the title
 
 
 class RefusalTally:
@@ -109,6 +118,7 @@ class DownloadServer:
         self.clock = clock
         self.refusals = RefusalTally(refusal_window_s)
         self.coverage = Coverage()
+        self.in_app_seen = Coverage()  # links whose in-app page was shown: each counts once
         self._http: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._reporter: threading.Thread | None = None
@@ -187,8 +197,9 @@ class DownloadServer:
         return (title, folder) if title else None
 
     def counted(self, book_id: str, outcome: str) -> None:
-        """A download ("ok") is reported at once; a refusal is tallied (see the module)."""
-        if outcome == "ok":
+        """A download ("ok") or an in-app browser's visit is reported at once; a refusal is
+        tallied (see the module)."""
+        if outcome in REPORTED_AT_ONCE:
             self._report(book_id, outcome, 1)
             return
         count, first_waiting = self.refusals.add(outcome, self.clock())
@@ -251,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
                 app.counted(book_id, reason)
             return self._refuse(REFUSALS[reason], reason, body)
         title, folder = found
+        app_name = in_app_browser(self.headers.get("User-Agent"))
+        if app_name is not None:
+            return self._send_in_app_page(title, int(expiry), app_name, body, signature.lower())
         self._send_file(title, folder / title.file, body, signature.lower())
 
     def _send_file(self, title: Title, path: Path, body: bool, link: str) -> None:
@@ -308,6 +322,23 @@ class _Handler(BaseHTTPRequestHandler):
         # Per link and edition: a resume after a batch update starts a new coverage.
         if self.server.app.coverage.add((link, etag), first, first + self._sent - 1, size):
             self.server.app.counted(title.id, "ok")
+
+    def _send_in_app_page(self, title: Title, expiry: int, app_name: str, body: bool,
+                          link: str) -> None:
+        page = in_app_page(title.title, expiry, time.time(), app_name)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Vary", "User-Agent")  # the same link is the file in a browser
+        self.end_headers()
+        if not body:
+            return
+        self.wfile.write(page)
+        self._sent = len(page)
+        # A whole one-byte "file" per link: True once, with Coverage's bounded memory.
+        if self.server.app.in_app_seen.add(link, 0, 0, 1):
+            self.server.app.counted(title.id, IN_APP_BROWSER)
 
     def _validators(self, etag: str, modified: float) -> None:
         """What a 200, a 206 and a 304 all carry (RFC 9110 §15.4.5)."""
