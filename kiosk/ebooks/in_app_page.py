@@ -48,7 +48,7 @@ def in_app_page(title: str, expiry: int, now: float, app: str) -> bytes:
         "line-height:1.55;color:#111;background:#fff;overflow-wrap:anywhere}"
         ".arrow{position:fixed;top:.2em;right:.6em;font-size:2.6em;line-height:1;"
         "color:#16a34a}"
-        "h1{font-size:1.35em;margin:0 0 .6em}"
+        "h1{font-size:1.45em;margin:0 0 .2em}p{margin:.4em 0}"
         ".book{font-size:1.15em;font-weight:bold;margin:.4em 0}"
         "ol{padding-left:1.4em;margin:.6em 0}li{margin:.3em 0}"
         "b.menu{display:inline-block;border:1px solid #999;border-radius:.3em;"
@@ -58,7 +58,8 @@ def in_app_page(title: str, expiry: int, now: float, app: str) -> bytes:
         "font-size:.95em}section.en h1{font-size:1.15em}"
         "</style></head><body>"
         '<div class="arrow" aria-hidden="true">&#8599;</div>'
-        f"<h1>{zh}内无法下载电子书，请在浏览器中打开</h1>"
+        "<h1>请在浏览器中打开</h1>"
+        f"<p>{zh}内无法下载电子书。</p>"
         f'<p class="book">《{t}》</p>'
         "<ol>"
         '<li>点右上角的 <b class="menu">…</b></li>'
@@ -67,7 +68,8 @@ def in_app_page(title: str, expiry: int, now: float, app: str) -> bytes:
         "</ol>"
         f'<p class="valid">此链接 {until} 前有效（{left_zh}）。过期请回到自助机重新扫码。</p>'
         '<section class="en" lang="en">'
-        f"<h1>{en} cannot download e-books: open this link in a browser</h1>"
+        "<h1>Open this link in a browser</h1>"
+        f"<p>{en} cannot download e-books.</p>"
         f'<p class="book">{t}</p>'
         '<ol><li>Tap <b class="menu">…</b> at the top right</li>'
         "<li>Choose \u201cOpen in Browser\u201d (iPhone: \u201cOpen in Safari\u201d)</li>"
