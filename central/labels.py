@@ -65,6 +65,7 @@ OUTCOMES = {
     "no_download_address": N_("no download address set"),
     "other kiosk": N_("link of another kiosk"),
     "malformed": N_("link damaged"),
+    "in_app_browser": N_("opened in WeChat or QQ: told to use a browser"),
     "timeout": N_("timed out"),
     "finished": N_("finished"),
     "admin": N_("ended for the staff menu"),

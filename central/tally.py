@@ -64,8 +64,10 @@ FAILURES: Mapping[str, frozenset[str] | None] = {
     **{event: _NOT_DONE for event in TRANSACTIONS},
     "receipt": frozenset({"print_failed"}),
     "ebook_qr": frozenset({"server_unavailable", "no_download_address"}),
+    # in_app_browser: a good link opened in WeChat's or QQ's browser, which cannot save the
+    # file (the patron was sent to a real browser): listed so staff see how often it happens.
     "ebook_download": frozenset({"expired", "bad signature", "other kiosk", "malformed",
-                                 "not found"}),
+                                 "not found", "in_app_browser"}),
     "error": ANY,
 }
 OLD_REPLAY = LEGACY_REPLAY_EVENT  # older kiosks' replays: neither loan nor return, not a failure

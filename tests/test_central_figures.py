@@ -58,6 +58,7 @@ UPLOADS = {
               row(DAY1, 9, "ebook_qr", "server_unavailable", 1, "book:000001"),
               row(DAY1, 9, "ebook_download", "ok", 1, "book:000001"),
               row(DAY1, 9, "ebook_download", "expired", 1),
+              row(DAY1, 9, "ebook_download", "in_app_browser", 2, "book:000001"),
               row(DAY1, 9, "search", "abandoned", 2), row(DAY1, 9, "admin", "pin_wrong", 1),
               row(DAY1, 9, "service", "out_of_service", 1)],
     # An older kiosk: its replays say neither loan nor return.
@@ -116,7 +117,8 @@ def test_failures_are_only_what_failed(network):
         ("checkout", "blocked"): 2, ("checkout", "offline_limit"): 1,
         ("checkout", "replay_refused"): 1, ("renew", "on_loan"): 1,
         ("receipt", "print_failed"): 1, ("ebook_qr", "server_unavailable"): 1,
-        ("ebook_download", "expired"): 1}
+        ("ebook_download", "expired"): 1, ("ebook_download", "in_app_browser"): 2}
+    assert figures_of(network, "lobby").total.downloads == 1  # an in-app visit is none
     assert [(f.outcome, f.n) for f in figures.old_replays] == [("sent", 3), ("refused", 1)]
 
 
@@ -130,6 +132,7 @@ def test_the_page_names_everything_in_chinese(network):
     failures = page.rsplit("失败原因", 1)[1]
     assert "<td>凭条</td><td>打印失败</td>" in failures and "已显示" not in failures
     assert "<td>借书</td><td>离线补传被拒</td>" in failures
+    assert "<td>电子书下载</td><td>在微信或QQ内打开，已提示改用浏览器</td>" in failures
     old = page.split('id="old-replays"')[1]
     assert "旧版自助机补传的离线业务" in old and "<td>已补传至图书馆系统</td>" in old
     assert not re.search(r"<td>[a-z_ ]+</td>", page)  # no outcome key shown as it came
@@ -210,13 +213,13 @@ def kiosk_words():
     circulation, reconciler and download server, and every word its code journals as it is
     (read with `ast`, so a new one cannot be missed)."""
     from kiosk.core.outcomes import Outcome, Reason, Transaction
-    from kiosk.ebooks.download_server import REFUSALS
+    from kiosk.ebooks.download_server import IN_APP_BROWSER, REFUSALS
     from kiosk.ils import reconcile
     from kiosk.journal.schema import INTENT
     from kiosk.upload.counts import event_name, outcome_name
 
     events = {t.value for t in Transaction} | {INTENT}
-    outcomes = {o.value for o in (*Outcome, *Reason)} | set(REFUSALS)
+    outcomes = {o.value for o in (*Outcome, *Reason)} | set(REFUSALS) | {IN_APP_BROWSER}
     outcomes |= {reconcile.DONE, reconcile.NOT_DONE}
     for path in (ROOT / "kiosk").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
