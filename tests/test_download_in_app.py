@@ -154,3 +154,12 @@ def test_the_page_on_a_phone_screen(served, phone):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     phone.save_screenshot(str(ARTIFACTS / "download_in_wechat_390x844.png"))
     wait_for(lambda: served.counted_list == [("b1", IN_APP_BROWSER)])
+
+
+def test_the_kiosk_journals_it_with_the_title_and_uploads_it_as_its_own_outcome():
+    from kiosk.core import events as ev
+    from kiosk.upload.counts import outcome_name
+    from tests.test_core_session import in_ebooks, rows
+    effects = in_ebooks().handle(ev.EbookDownloaded("000123", IN_APP_BROWSER, 1), 500)
+    assert rows(effects) == [("ebook_download", IN_APP_BROWSER, "000123")]
+    assert outcome_name(IN_APP_BROWSER) == IN_APP_BROWSER  # the server's word, as it is
