@@ -40,7 +40,7 @@ def get(url, agent, **kwargs):
 
 
 @pytest.mark.parametrize("agent", [WECHAT_ANDROID, WECHAT_IPHONE, QQ_ANDROID])
-def test_an_in_app_browser_gets_the_page_not_the_file_nor_a_count(served, agent):
+def test_an_in_app_browser_gets_the_page_not_the_file_nor_a_count(served, agent):  # noqa: F811
     url = link(served)
     answer = get(url, agent)
     assert answer.status_code == 200
@@ -62,13 +62,13 @@ def test_an_in_app_browser_gets_the_page_not_the_file_nor_a_count(served, agent)
     wait_for(lambda: served.counted_list == [("b1", IN_APP_BROWSER), ("b1", "ok")])
 
 
-def test_qq_browser_is_a_real_browser_and_downloads(served):
+def test_qq_browser_is_a_real_browser_and_downloads(served):  # noqa: F811
     answer = get(link(served), QQ_BROWSER)
     assert answer.content == BOOK
     wait_for(lambda: served.counted_list == [("b1", "ok")])
 
 
-def test_a_head_request_from_wechat_counts_nothing(served):
+def test_a_head_request_from_wechat_counts_nothing(served):  # noqa: F811
     answer = requests.head(link(served), headers={"User-Agent": WECHAT_IPHONE}, timeout=5)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
     assert int(answer.headers["Content-Length"]) < 10_000 and answer.content == b""
@@ -77,7 +77,7 @@ def test_a_head_request_from_wechat_counts_nothing(served):
 
 @pytest.mark.parametrize("change, status", [("expired", 410), ("tampered", 403),
                                             ("unknown", 404)])
-def test_a_bad_link_in_wechat_still_gets_the_refusal_page(served, change, status):
+def test_a_bad_link_in_wechat_still_gets_the_refusal_page(served, change, status):  # noqa: F811
     if change == "expired":
         url = link(served, now=time.time() - 3600)
     elif change == "tampered":
@@ -141,7 +141,7 @@ def phone(tmp_path):
         driver.quit()
 
 
-def test_the_page_on_a_phone_screen(served, phone):
+def test_the_page_on_a_phone_screen(served, phone):  # noqa: F811
     phone.get(link(served))
     body = phone.find_element("tag name", "body").text
     assert "在浏览器中打开" in body and "红楼梦" in body and "Open in Browser" in body
