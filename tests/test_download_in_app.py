@@ -91,6 +91,13 @@ def test_a_bad_link_in_wechat_still_gets_the_refusal_page(served, change, status
     assert (IN_APP_BROWSER not in {o for _i, o in served.counted_list})
 
 
+def test_a_title_whose_file_is_gone_is_not_promised_to_wechat(served):  # noqa: F811
+    (served.root / "versions/v1/books/b2.pdf").unlink()
+    answer = get(link(served, "b2"), WECHAT_ANDROID)
+    assert answer.status_code == 404 and "在浏览器中打开" not in answer.content.decode()
+    assert served.counted_list == []
+
+
 def test_which_browsers_are_in_app():
     assert in_app_browser(WECHAT_ANDROID) == in_app_browser(WECHAT_IPHONE) == "wechat"
     assert in_app_browser(QQ_ANDROID) == "qq"

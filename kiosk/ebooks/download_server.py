@@ -263,7 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._refuse(REFUSALS[reason], reason, body)
         title, folder = found
         app_name = in_app_browser(self.headers.get("User-Agent"))
-        if app_name is not None:
+        if app_name is not None and (folder / title.file).is_file():  # else the 404 page
             return self._send_in_app_page(title, int(expiry), app_name, body, signature.lower())
         self._send_file(title, folder / title.file, body, signature.lower())
 
