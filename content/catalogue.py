@@ -39,9 +39,9 @@ FIELDS = ("id", "isbn", "title", "author", "category", "summary", "cover", "file
 # pinyin from a later syllable.
 TITLE, TITLE_INITIALS, TITLE_SPELLED, AUTHOR, AUTHOR_INITIALS, AUTHOR_SPELLED, ISBN = range(7)
 KINDS = range(7)
-TITLE_INNER_SPELLED, TITLE_INNER_INITIALS, AUTHOR_INNER_SPELLED, AUTHOR_INNER_INITIALS = range(7, 11)
+TITLE_INNER_SPELLED, TITLE_INNER_INITIALS, AUTHOR_INNER_SPELLED, AUTHOR_INNER_INITIALS = (
+    range(7, 11))
 INNER_KINDS = range(7, 11)
-ALL_KINDS = range(11)
 _PREFIX = "k.term >= ?2 AND k.term < ?2 || char(1114111)"  # every term starting with ?2
 TRIGRAM = 3  # the FTS5 trigram tokenizer matches substrings of at least this many characters
 MAX_QUERY = 64
@@ -190,7 +190,8 @@ class Catalogue:
     def __init__(self, db: sqlite3.Connection, folder: Path, version: int = SCHEMA_VERSION) -> None:
         self._db = db
         self.folder = folder
-        self._kinds = ALL_KINDS if version >= 2 else KINDS
+        self._inner = INNER_KINDS if version >= 2 else range(0)
+        self._kinds = (*KINDS, *self._inner)
         self._fold: dict[int, str] = {} if version < 2 else {
             ord(traditional): simple
             for traditional, simple in db.execute("SELECT traditional, simplified FROM folds")}
@@ -288,7 +289,7 @@ class Catalogue:
         for kind in KINDS:
             take(self._matching(kind, "k.term > ?2 AND k.term < ?2 || char(1114111)", term,
                                 today, limit + len(found)))
-        for kind in self._kinds[len(KINDS):]:  # pinyin from a later syllable: "loumeng"
+        for kind in self._inner:  # pinyin from a later syllable: "loumeng"
             take(self._matching(kind, _PREFIX, term, today, limit + len(found)))
         if len(found) < limit:
             take(self._containing(text, today, limit + len(found)))
