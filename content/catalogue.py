@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import partial
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from common.categories import CATEGORIES
 from content.errors import ContentError
@@ -284,18 +285,21 @@ class Catalogue:
                     seen.add(title_id)
                     found.append(title_id)
 
-        for kind in KINDS:
-            take(self._matching(kind, "k.term = ?2", term, today, limit))
-        for kind in KINDS:
-            take(self._matching(kind, "k.term > ?2 AND k.term < ?2 || char(1114111)", term,
-                                today, limit + len(found)))
-        for kind in self._inner:  # pinyin from a later syllable: "loumeng"
-            take(self._matching(kind, _PREFIX, term, today, limit + len(found)))
-        if len(found) < limit:
-            take(self._containing(text, today, limit + len(found)))
-        if len(found) < limit and _MIXED.match(term):  # "红l": characters, then an initial
-            for kind in self._kinds:
-                take(self._matching(kind, _PREFIX, self._mixed_initials(term), today, limit))
+        # Tiers in ranking order, each asked only while the page has room.
+        steps: list[Callable[[], list[str]]] = [
+            *(partial(self._matching, kind, "k.term = ?2", term, today, limit) for kind in KINDS),
+            *(partial(self._matching, kind, "k.term > ?2 AND k.term < ?2 || char(1114111)", term,
+                      today, 2 * limit) for kind in KINDS),
+            *(partial(self._matching, kind, _PREFIX, term, today, 2 * limit)
+              for kind in self._inner),  # pinyin from a later syllable: "loumeng"
+            partial(self._containing, text, today, 2 * limit)]
+        if _MIXED.match(term):  # "红l": characters, then an initial
+            steps += [partial(self._matching, kind, _PREFIX, self._mixed_initials(term), today,
+                              2 * limit) for kind in self._kinds]
+        for step in steps:
+            if len(found) >= limit:
+                break
+            take(step())
         if not found:
             return []
         rows = {t.id: t for t in self._titles(
