@@ -62,7 +62,7 @@ CREATE INDEX titles_by_shelf ON titles (category, sort_key);
 CREATE INDEX titles_by_added ON titles (added, sort_key);
 CREATE INDEX titles_by_sort ON titles (sort_key);
 CREATE TABLE terms (term TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL);
-CREATE INDEX terms_by_kind ON terms (kind, term);
+CREATE INDEX terms_by_kind ON terms (kind, term, id);  -- id too: counts read only the index
 CREATE VIRTUAL TABLE words USING fts5(id UNINDEXED, title, author, tokenize='trigram');
 CREATE TABLE folds (traditional TEXT PRIMARY KEY, simplified TEXT NOT NULL) WITHOUT ROWID;
 """
