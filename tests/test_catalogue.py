@@ -1,10 +1,12 @@
 """The catalogue file: shelves, search as a patron types, licence windows, read-only use."""
 
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
-from content.catalogue import FIELDS, Catalogue, write_catalogue
+from content.catalogue import Catalogue, write_catalogue
 from content.errors import ContentError
 from content.title import Title
 
@@ -226,34 +228,12 @@ def test_a_catalogue_carries_titles_from_the_previous_one(tmp_path):
         opened.close()
 
 
+FORMAT_1 = Path(__file__).parent / "catalogue_format_1" / "catalogue.sqlite3"
+
+
 def _format_1_catalogue(path):
-    """A catalogue as the first format wrote it: no inner syllables, no folding table."""
-    db = sqlite3.connect(path)
-    db.executescript("""
-        PRAGMA user_version = 1;
-        CREATE TABLE titles (
-            id TEXT PRIMARY KEY, isbn TEXT, title TEXT, author TEXT, category TEXT,
-            summary TEXT, cover TEXT, file TEXT, size INTEGER, sha256 TEXT, format TEXT,
-            valid_from TEXT, valid_until TEXT, added TEXT, sort_key TEXT) WITHOUT ROWID;
-        CREATE INDEX titles_by_shelf ON titles (category, sort_key);
-        CREATE INDEX titles_by_added ON titles (added, sort_key);
-        CREATE INDEX titles_by_sort ON titles (sort_key);
-        CREATE TABLE terms (term TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL);
-        CREATE INDEX terms_by_kind ON terms (kind, term);
-        CREATE VIRTUAL TABLE words USING fts5(id UNINDEXED, title, author, tokenize='trigram');
-    """)
-    rows = [("21", "红楼梦", "曹雪芹", "hongloumeng", "hlm", "9787020002207"),
-            ("23", "四季养生", "王琳", "sijiyangsheng", "sjys", "9787500000002")]
-    with db:
-        for id_, name, author, spelled, initials, isbn in rows:
-            t = title(id_, name, author, isbn=isbn)
-            db.execute("INSERT INTO titles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       (*[getattr(t, f) for f in FIELDS], f"{spelled} {name}"))
-            db.executemany("INSERT INTO terms VALUES (?, ?, ?)",
-                           [(name, 0, id_), (initials, 1, id_), (spelled, 2, id_),
-                            (isbn, 6, id_)])
-            db.execute("INSERT INTO words VALUES (?, ?, ?)", (id_, name, author))
-    db.close()
+    """A catalogue the first format's writer wrote (see catalogue_format_1/README.md)."""
+    shutil.copyfile(FORMAT_1, path)
 
 
 def test_a_catalogue_of_the_first_format_still_opens_and_searches(tmp_path):
@@ -262,7 +242,9 @@ def test_a_catalogue_of_the_first_format_still_opens_and_searches(tmp_path):
     try:
         assert ids(opened.search("hlm", TODAY)) == ["21"]
         assert ids(opened.search("楼梦", TODAY)) == ["21"]
-        assert opened.search_count("h", TODAY) == 1
+        assert ids(opened.search("hdnj", TODAY)) == ["24"]
+        assert opened.search_count("h", TODAY) == 2  # 红楼梦, 黃帝內經
+        assert ids(opened.search("loumeng", TODAY)) == []  # format 1: from the start only
     finally:
         opened.close()
 
@@ -271,11 +253,13 @@ def test_titles_carried_from_a_first_format_catalogue_get_the_new_terms(tmp_path
     old, new = tmp_path / "old", tmp_path / "new"
     old.mkdir(), new.mkdir()
     _format_1_catalogue(old / "catalogue.sqlite3")
-    write_catalogue(new / "catalogue.sqlite3", [], carried=["21", "23"],
+    write_catalogue(new / "catalogue.sqlite3", [], carried=["21", "23", "24"],
                     carried_from=old / "catalogue.sqlite3")
     opened = Catalogue.open(new)
     try:
         assert ids(opened.search("yangsheng", TODAY)) == ["23"]
         assert ids(opened.search("loumeng", TODAY)) == ["21"]
+        assert ids(opened.search("黄帝内经", TODAY)) == ["24"]
+        assert ids(opened.search("7-100-00000-9", TODAY)) == ["24"]  # its ISBN-10
     finally:
         opened.close()
