@@ -312,21 +312,20 @@ class Catalogue:
         term, text = self._typed(query)
         if not term:
             return 0
+        # ?1 text, ?2 its FTS pattern, ?3 today (as _containing binds them), ?4 term, ?5 the
+        # initials of a mixed query.
         kinds = ", ".join(str(kind) for kind in self._kinds)
-        terms = (f"SELECT k.id FROM terms k WHERE k.kind IN ({kinds}) AND "
-                 + _PREFIX.replace("?2", "?"))
-        parts, args = [terms], [term, term]
-        contains, pattern = _contains_condition(text)
-        parts.append(f"SELECT w.id FROM words w WHERE {contains.replace('?2', '?')}"
-                     .replace("?1", "?"))
-        args += [pattern] if len(text) >= TRIGRAM else [text, text]
-        if _MIXED.match(term):
-            initials = self._mixed_initials(term)
-            parts.append(terms)
-            args += [initials, initials]
+        terms = f"SELECT k.id FROM terms k WHERE k.kind IN ({kinds}) AND "
+        parts = [terms + _PREFIX.replace("?2", "?4"),
+                 f"SELECT w.id FROM words w WHERE {_contains_condition(text)[0]}"]
+        mixed = _MIXED.match(term) is not None
+        if mixed:
+            parts.append(terms + _PREFIX.replace("?2", "?5"))
         return int(self._db.execute(
-            "SELECT count(*) FROM titles t WHERE t.id IN (" + " UNION ".join(parts) + ") "
-            "AND t.valid_from <= ? AND t.valid_until >= ?", (*args, today, today)).fetchone()[0])
+            f"SELECT count(*) FROM titles t WHERE t.id IN ({' UNION '.join(parts)}) "
+            "AND t.valid_from <= ?3 AND t.valid_until >= ?3",
+            (text, _contains_condition(text)[1], today, term,
+             *([self._mixed_initials(term)] if mixed else []))).fetchone()[0])
 
     def _typed(self, query: str) -> tuple[str, str]:
         """What a query is matched as: the term (squashed, or ISBN digits) and the text for
