@@ -43,7 +43,14 @@ KINDS = range(7)
 TITLE_INNER_SPELLED, TITLE_INNER_INITIALS, AUTHOR_INNER_SPELLED, AUTHOR_INNER_INITIALS = (
     range(7, 11))
 INNER_KINDS = range(7, 11)
-_PREFIX = "k.term >= ?2 AND k.term < ?2 || char(1114111)"  # every term starting with ?2
+
+
+def _starts_with(param: str) -> str:
+    """The condition on `terms k` for every term starting with the bound `param`."""
+    return f"k.term >= {param} AND k.term < {param} || char(1114111)"
+
+
+_PREFIX = _starts_with("?2")
 TRIGRAM = 3  # the FTS5 trigram tokenizer matches substrings of at least this many characters
 MAX_QUERY = 64
 _NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
@@ -316,11 +323,11 @@ class Catalogue:
         # initials of a mixed query.
         kinds = ", ".join(str(kind) for kind in self._kinds)
         terms = f"SELECT k.id FROM terms k WHERE k.kind IN ({kinds}) AND "
-        parts = [terms + _PREFIX.replace("?2", "?4"),
+        parts = [terms + _starts_with("?4"),
                  f"SELECT w.id FROM words w WHERE {_contains_condition(text)[0]}"]
         mixed = _MIXED.match(term) is not None
         if mixed:
-            parts.append(terms + _PREFIX.replace("?2", "?5"))
+            parts.append(terms + _starts_with("?5"))
         return int(self._db.execute(
             f"SELECT count(*) FROM titles t WHERE t.id IN ({' UNION '.join(parts)}) "
             "AND t.valid_from <= ?3 AND t.valid_until >= ?3",
