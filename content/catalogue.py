@@ -3,12 +3,17 @@ then read by the kiosk's e-book screens and its download server.
 
 Search runs at every key a patron types on the on-screen keyboard, so everything it matches on
 is computed at write time: for each title, a row per search term (the title, its pinyin
-initials and spelling, the same for the author, the ISBN's digits), indexed so that exact and
-prefix matches are index range scans that stop after the results a screen shows. Substrings of
-titles and authors ("楼梦") come from an FTS5 trigram index for three characters or more, and a
-scan below that. Ranking: exact, then prefix, then contains; within those, title before author
-before ISBN, then in the order of the matched term (pinyin order for pinyin, so 红楼梦 comes
-before 红楼梦魇).
+initials and spelling, the same for the author, the ISBN's digits and its ISBN-10), indexed so
+that exact and prefix matches are index range scans that stop after the results a screen shows.
+Pinyin from each later syllable is kept too ("loumeng", "lm" for 红楼梦), never from inside one.
+Substrings of titles and authors ("楼梦") come from an FTS5 trigram index for three characters
+or more, and a scan below that. Ranking: exact, then prefix, then pinyin from a later syllable,
+then contains; within those, title before author before ISBN, then in the order of the matched
+term (pinyin order for pinyin, so 红楼梦 comes before 红楼梦魇).
+
+Characters are matched folded to simplified (content/fold.py): the file keeps the folding table
+it was written with, and the query is folded with it. Format 1 files (no later syllables, no
+table) still open and search as they did.
 
 A `Catalogue` is read-only (the file is opened with mode=ro and query_only) and belongs to the
 thread that opened it; the download server opens its own.
@@ -18,20 +23,34 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import partial
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from common.categories import CATEGORIES
 from content.errors import ContentError
 from content.title import Title
 
 FILE_NAME = "catalogue.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE = (1, 2)  # format 1: no later-syllable terms, no folding table
 FIELDS = ("id", "isbn", "title", "author", "category", "summary", "cover", "file", "size",
           "sha256", "format", "valid_from", "valid_until", "added")
-# Term kinds, in ranking order within a match tier.
+# Term kinds, in ranking order within a match tier: those from the start, then (format 2)
+# pinyin from a later syllable.
 TITLE, TITLE_INITIALS, TITLE_SPELLED, AUTHOR, AUTHOR_INITIALS, AUTHOR_SPELLED, ISBN = range(7)
 KINDS = range(7)
+TITLE_INNER_SPELLED, TITLE_INNER_INITIALS, AUTHOR_INNER_SPELLED, AUTHOR_INNER_INITIALS = (
+    range(7, 11))
+INNER_KINDS = range(7, 11)
+
+
+def _starts_with(param: str) -> str:
+    """The condition on `terms k` for every term starting with the bound `param`."""
+    return f"k.term >= {param} AND k.term < {param} || char(1114111)"
+
+
+_PREFIX = _starts_with("?2")
 TRIGRAM = 3  # the FTS5 trigram tokenizer matches substrings of at least this many characters
 MAX_QUERY = 64
 _NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
@@ -50,8 +69,9 @@ CREATE INDEX titles_by_shelf ON titles (category, sort_key);
 CREATE INDEX titles_by_added ON titles (added, sort_key);
 CREATE INDEX titles_by_sort ON titles (sort_key);
 CREATE TABLE terms (term TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL);
-CREATE INDEX terms_by_kind ON terms (kind, term);
+CREATE INDEX terms_by_kind ON terms (kind, term, id);  -- id too: counts read only the index
 CREATE VIRTUAL TABLE words USING fts5(id UNINDEXED, title, author, tokenize='trigram');
+CREATE TABLE folds (traditional TEXT PRIMARY KEY, simplified TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -60,19 +80,27 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
     """Create the catalogue file with every search term computed; it must not exist yet.
 
     `carried` names titles unchanged since the catalogue file `carried_from`: their rows and
-    search terms are copied from it, not computed again (pinyin is the slow part of a batch).
+    search terms are copied from it, not computed again (pinyin is the slow part of a batch),
+    unless it is of an older format: then they are computed as new titles are.
     """
+    from content.fold import table, traditional_pairs
     if db_path.exists():
         raise ContentError(f"{db_path} exists already: a catalogue is written once")
+    pairs = traditional_pairs()
+    fold = table(pairs)
     db = sqlite3.connect(db_path)
     try:
         db.executescript(_SCHEMA)
         with db:
+            db.executemany("INSERT INTO folds VALUES (?, ?)", pairs)
             for title in titles:
-                _insert(db, title)
+                _insert(db, title, fold)
         carried = list(carried)
         if carried and carried_from is not None:
-            _copy_rows(db, carried, carried_from)
+            if _format(carried_from) == SCHEMA_VERSION:
+                _copy_rows(db, carried, carried_from)
+            else:
+                _recompute_rows(db, set(carried), carried_from, fold)
         db.execute("ANALYZE")
     finally:
         db.close()
@@ -92,25 +120,64 @@ def _copy_rows(db: sqlite3.Connection, ids: list[str], source: Path) -> None:
         db.execute("DETACH DATABASE old")
 
 
-def _insert(db: sqlite3.Connection, title: Title) -> None:
+def _format(path: Path) -> int:
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _recompute_rows(db: sqlite3.Connection, ids: set[str], source: Path,
+                    fold: dict[int, str]) -> None:
+    old = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = old.execute(f"SELECT {_COLUMNS} FROM titles").fetchall()
+    finally:
+        old.close()
+    with db:
+        for row in rows:
+            if row[0] in ids:
+                _insert(db, Title(*row), fold)
+
+
+def _insert(db: sqlite3.Connection, title: Title, fold: dict[int, str]) -> None:
     row = [getattr(title, name) for name in FIELDS]
     db.execute(f"INSERT INTO titles VALUES ({', '.join('?' * (len(FIELDS) + 1))})",
                (*row, _sort_key(title.title)))  # the space: 红楼梦 before 红楼梦魇
     db.executemany("INSERT INTO terms VALUES (?, ?, ?)",
-                   [(term, kind, title.id) for kind, term in search_terms(title)])
-    db.execute("INSERT INTO words VALUES (?, ?, ?)",
-               (title.id, title.title.lower(), title.author.lower()))
+                   [(term, kind, title.id) for kind, term in search_terms(title, fold)])
+    db.execute("INSERT INTO words VALUES (?, ?, ?)", (
+        title.id, title.title.translate(fold).lower(), title.author.translate(fold).lower()))
 
 
-def search_terms(title: Title) -> set[tuple[int, str]]:
-    from content.pinyin import initials, spelled  # its dictionaries: ~30 MB, writers only
+def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[int, str]]:
+    """Every (kind, term) a title is found by; characters folded with `fold`, pinyin read
+    from the text as written (pypinyin reads traditional characters too)."""
+    from content.pinyin import initials, inner, spelled  # ~30 MB of dictionaries: writers only
+    fold = fold or {}
     author = _NATIONALITY.sub("", title.author)
-    terms = {(TITLE, _squash(title.title)), (TITLE_INITIALS, initials(title.title)),
-             (TITLE_SPELLED, spelled(title.title)), (ISBN, _digits(title.isbn))}
+    terms = {(TITLE, _squash(title.title.translate(fold))),
+             (TITLE_INITIALS, initials(title.title)), (TITLE_SPELLED, spelled(title.title)),
+             (ISBN, _digits(title.isbn)), (ISBN, _isbn_10(_digits(title.isbn)))}
+    for later_spelled, later_initials in inner(title.title):
+        terms |= {(TITLE_INNER_SPELLED, later_spelled), (TITLE_INNER_INITIALS, later_initials)}
     for name in {title.author, author}:
-        terms |= {(AUTHOR, _squash(name)), (AUTHOR_INITIALS, initials(name)),
+        terms |= {(AUTHOR, _squash(name.translate(fold))), (AUTHOR_INITIALS, initials(name)),
                   (AUTHOR_SPELLED, spelled(name))}
+        for later_spelled, later_initials in inner(name):
+            terms |= {(AUTHOR_INNER_SPELLED, later_spelled),
+                      (AUTHOR_INNER_INITIALS, later_initials)}
     return {(kind, term) for kind, term in terms if term}
+
+
+def _isbn_10(digits: str) -> str:
+    """The ISBN-10 of a 978 ISBN-13 ("x" for a check value of 10); "" for any other."""
+    if len(digits) != 13 or not digits.startswith("978") or not digits.isdigit():
+        return ""
+    body = digits[3:12]
+    check = -sum(int(d) * (10 - i) for i, d in enumerate(body)) % 11
+    return body + ("x" if check == 10 else str(check))
 
 
 def _sort_key(text: str) -> str:
@@ -128,9 +195,14 @@ def _digits(isbn: str) -> str:
 
 
 class Catalogue:
-    def __init__(self, db: sqlite3.Connection, folder: Path) -> None:
+    def __init__(self, db: sqlite3.Connection, folder: Path, version: int = SCHEMA_VERSION) -> None:
         self._db = db
         self.folder = folder
+        self._inner = INNER_KINDS if version >= 2 else range(0)
+        self._kinds = (*KINDS, *self._inner)
+        self._fold: dict[int, str] = {} if version < 2 else {
+            ord(traditional): simple
+            for traditional, simple in db.execute("SELECT traditional, simplified FROM folds")}
 
     @classmethod
     def open(cls, version_dir: Path) -> "Catalogue":
@@ -144,11 +216,11 @@ class Catalogue:
             db.execute("SELECT count(*) FROM titles").fetchone()
         except sqlite3.DatabaseError as e:
             raise ContentError(f"the e-book catalogue {path} cannot be read: {e}") from None
-        if version != SCHEMA_VERSION:
+        if version not in READABLE:
             db.close()
             raise ContentError(f"the e-book catalogue {path} has format {version}, "
-                               f"this kiosk reads {SCHEMA_VERSION}")
-        return cls(db, path.parent)
+                               f"this kiosk reads {', '.join(map(str, READABLE))}")
+        return cls(db, path.parent, version)
 
     def close(self) -> None:
         self._db.close()
@@ -204,11 +276,11 @@ class Catalogue:
     # --- search ---------------------------------------------------------------------------
 
     def search(self, query: str, today: str, limit: int = 60) -> list[Title]:
-        """Titles matching what was typed: characters, pinyin initials or spelling, author,
-        ISBN digits (hyphens or not); best first. Each tier stops at `limit`, so one typed
-        letter matching half the catalogue costs no more than a precise query."""
-        query = query.strip()[:MAX_QUERY]
-        term = _digits(query) if _ISBN_LIKE.match(query) else _squash(query)
+        """Titles matching what was typed: characters, pinyin initials or spelling from any
+        syllable, author, ISBN-13 or ISBN-10 digits (hyphens or not); best first. Each tier
+        stops at `limit`, so one typed letter matching half the catalogue costs no more than a
+        precise query."""
+        term, text = self._typed(query)
         if not term:
             return []
         found: list[str] = []
@@ -220,23 +292,59 @@ class Catalogue:
                     seen.add(title_id)
                     found.append(title_id)
 
-        for kind in KINDS:
-            take(self._matching(kind, "k.term = ?2", term, today, limit))
-        for kind in KINDS:
-            take(self._matching(kind, "k.term > ?2 AND k.term < ?2 || char(1114111)", term,
-                                today, limit + len(found)))
-        if len(found) < limit:
-            take(self._containing(query.lower(), today, limit + len(found)))
-        if len(found) < limit and _MIXED.match(term):  # "红l": characters, then an initial
-            from content.pinyin import initials
-            for kind in KINDS:
-                take(self._matching(kind, "k.term >= ?2 AND k.term < ?2 || char(1114111)",
-                                    initials(term), today, limit))
+        # Tiers in ranking order, each asked only while the page has room.
+        steps: list[Callable[[], list[str]]] = [
+            *(partial(self._matching, kind, "k.term = ?2", term, today, limit) for kind in KINDS),
+            *(partial(self._matching, kind, "k.term > ?2 AND k.term < ?2 || char(1114111)", term,
+                      today, 2 * limit) for kind in KINDS),
+            *(partial(self._matching, kind, _PREFIX, term, today, 2 * limit)
+              for kind in self._inner),  # pinyin from a later syllable: "loumeng"
+            partial(self._containing, text, today, 2 * limit)]
+        if _MIXED.match(term):  # "红l": characters, then an initial
+            steps += [partial(self._matching, kind, _PREFIX, self._mixed_initials(term), today,
+                              2 * limit) for kind in self._kinds]
+        for step in steps:
+            if len(found) >= limit:
+                break
+            take(step())
         if not found:
             return []
         rows = {t.id: t for t in self._titles(
             f"SELECT {_COLUMNS} FROM titles WHERE id IN ({', '.join('?' * len(found))})", found)}
         return [rows[i] for i in found if i in rows]
+
+    def search_count(self, query: str, today: str) -> int:
+        """How many licensed titles `search` would find with no limit: the honest number a
+        screen shows above the first page ("找到 134 本，显示前 60 本")."""
+        term, text = self._typed(query)
+        if not term:
+            return 0
+        # ?1 text, ?2 its FTS pattern, ?3 today (as _containing binds them), ?4 term, ?5 the
+        # initials of a mixed query.
+        kinds = ", ".join(str(kind) for kind in self._kinds)
+        terms = f"SELECT k.id FROM terms k WHERE k.kind IN ({kinds}) AND "
+        parts = [terms + _starts_with("?4"),
+                 f"SELECT w.id FROM words w WHERE {_contains_condition(text)[0]}"]
+        mixed = _MIXED.match(term) is not None
+        if mixed:
+            parts.append(terms + _starts_with("?5"))
+        return int(self._db.execute(
+            f"SELECT count(*) FROM titles t WHERE t.id IN ({' UNION '.join(parts)}) "
+            "AND t.valid_from <= ?3 AND t.valid_until >= ?3",
+            (text, _contains_condition(text)[1], today, term,
+             *([self._mixed_initials(term)] if mixed else []))).fetchone()[0])
+
+    def _typed(self, query: str) -> tuple[str, str]:
+        """What a query is matched as: the term (squashed, or ISBN digits) and the text for
+        substrings, both folded to simplified characters."""
+        query = query.strip()[:MAX_QUERY].translate(self._fold)
+        term = _digits(query) if _ISBN_LIKE.match(query) else _squash(query)
+        return term, query.lower()
+
+    @staticmethod
+    def _mixed_initials(term: str) -> str:
+        from content.pinyin import initials  # only for "红l": characters, then an initial
+        return initials(term)
 
     def _matching(self, kind: int, condition: str, term: str, today: str,
                   limit: int) -> list[str]:
@@ -251,12 +359,7 @@ class Catalogue:
     def _containing(self, text: str, today: str, limit: int) -> list[str]:
         """Titles whose title, then author, contains `text` (characters typed: "楼梦")."""
         licensed = "t.valid_from <= ?3 AND t.valid_until >= ?3"
-        if len(text) >= TRIGRAM:
-            match = "words MATCH ?2"
-            pattern = '"' + text.replace('"', '""') + '"'  # one phrase: quotes are text
-        else:  # one or two characters: a bounded scan is quick enough
-            match = "(instr(w.title, ?1) > 0 OR instr(w.author, ?1) > 0)"
-            pattern = text
+        match, pattern = _contains_condition(text)
         rows = self._db.execute(
             f"SELECT w.id FROM words w JOIN titles t ON t.id = w.id WHERE {match} AND {licensed} "
             "ORDER BY instr(w.title, ?1) = 0, t.sort_key LIMIT ?4", (text, pattern, today, limit))
@@ -267,6 +370,15 @@ class Catalogue:
 
 
 _COLUMNS = ", ".join(FIELDS)
+
+
+def _contains_condition(text: str) -> tuple[str, str]:
+    """The condition on `words w` for titles or authors containing ?1 (the text), and ?2,
+    the pattern bound for it."""
+    if len(text) >= TRIGRAM:
+        return "words MATCH ?2", '"' + text.replace('"', '""') + '"'  # one phrase: quotes are text
+    # one or two characters: a bounded scan is quick enough
+    return "(instr(w.title, ?1) > 0 OR instr(w.author, ?1) > 0)", text
 
 
 def _shelf(category: str | None, today: str) -> tuple[str, tuple]:

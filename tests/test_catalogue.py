@@ -1,6 +1,8 @@
 """The catalogue file: shelves, search as a patron types, licence windows, read-only use."""
 
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +129,137 @@ def test_a_catalogue_is_written_once(tmp_path):
     write_catalogue(tmp_path / "catalogue.sqlite3", TITLES[:1])
     with pytest.raises(ContentError, match="written once"):
         write_catalogue(tmp_path / "catalogue.sqlite3", TITLES[:1])
+
+
+# --- matching inside titles and authors, traditional characters, ISBN-10, honest counts --------
+
+MORE = [
+    title("21", "红楼梦", "曹雪芹", isbn="9787020002207"),
+    title("22", "中国通史·上", "吕思勉", "history", isbn="9787300000001"),
+    title("23", "四季养生", "王琳", "life", isbn="9787500000002"),
+    title("24", "黃帝內經", "佚名", "classics", isbn="9787100000003"),
+    title("25", "飞行Python编程", "刘通", "science", isbn="9780306406157"),
+    title("26", "龍門客棧", "金庸", "literature_art", isbn="9787200000004"),
+    title("27", "养生之道", "张三", "life", isbn="9791234567896"),
+]
+
+
+@pytest.fixture(scope="module")
+def more(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("more")
+    write_catalogue(folder / "catalogue.sqlite3", MORE)
+    opened = Catalogue.open(folder)
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize("query, found", [
+    ("loumeng", "21"), ("lm", "21"), ("meng", "21"), ("xueqin", "21"), ("xq", "21"),
+    ("tongshi", "22"), ("ts", "22"), ("shang", "22"), ("yangsheng", "23"), ("ys", "23"),
+    ("neijing", "24"), ("biancheng", "25"), ("bc", "25"), ("python", "25"), ("kezhan", "26"),
+    ("养生", "23"), ("養生", "23"), ("黄帝內經", "24"), ("黄帝内经", "24"), ("内经", "24"),
+    ("龙门", "26"), ("龍門客棧", "26"),
+    ("702000220X", "21"), ("7-02-000220-x", "21"), ("702000", "21"), ("0306406152", "25"),
+    ("0-306-40615-2", "25"), ("9787020002207", "21"), ("978-7-02-000220-7", "21"),
+])
+def test_matches_start_at_any_syllable_and_fold_traditional_and_isbn_10(more, query, found):
+    assert found in ids(more.search(query, TODAY))
+
+
+@pytest.mark.parametrize("query", ["oumeng", "ongloumeng", "ongshi", "angsheng", "eijing",
+                                   "ueqin", "ang", "ianch", "uotongshi"])
+def test_matches_never_start_inside_a_syllable(more, query):
+    assert ids(more.search(query, TODAY)) == []
+    assert more.search_count(query, TODAY) == 0
+
+
+def test_a_match_at_the_start_ranks_before_one_inside(more):
+    assert ids(more.search("yangsheng", TODAY)) == ["27", "23"]
+    assert ids(more.search("养生", TODAY)) == ["27", "23"]
+
+
+def test_an_isbn_10_with_x_is_found_by_its_isbn_13(tmp_path):
+    # ISBN-10 7-02-000220-X is ISBN-13 978-7-02-000220-7: the catalogue keeps the 13.
+    write_catalogue(tmp_path / "catalogue.sqlite3",
+                    [title("x", "有X的书", "某人", isbn="9787020002207")])
+    opened = Catalogue.open(tmp_path)
+    try:
+        assert ids(opened.search("702000220X", TODAY)) == ["x"]
+        assert ids(opened.search("7-02-000220-x", TODAY)) == ["x"]
+        assert ids(opened.search("7 02 000220 X", TODAY)) == ["x"]
+        assert ids(opened.search("7020002205", TODAY)) == []  # a wrong check digit
+    finally:
+        opened.close()
+
+
+def test_the_count_is_every_match_not_the_page_shown(tmp_path):
+    many = [title(str(n), f"养生第{n}讲", "王医生", "life") for n in range(75)]
+    write_catalogue(tmp_path / "catalogue.sqlite3", many)
+    opened = Catalogue.open(tmp_path)
+    try:
+        assert len(opened.search("yangsheng", TODAY)) == 60
+        assert opened.search_count("yangsheng", TODAY) == 75
+        assert opened.search_count("wys", TODAY) == 75
+        assert opened.search_count("养生", TODAY) == 75
+        assert opened.search_count("nothing", TODAY) == 0
+        assert opened.search_count("", TODAY) == 0
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("query", ["h", "hlm", "l", "s", "sheng", "养", "楼梦", "红l", "978",
+                                   "7", "ts", "養"])
+def test_the_count_agrees_with_the_titles_found(more, query):
+    assert more.search_count(query, TODAY) == len(more.search(query, TODAY, limit=1000))
+
+
+def test_a_catalogue_carries_titles_from_the_previous_one(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir(), new.mkdir()
+    write_catalogue(old / "catalogue.sqlite3", MORE)
+    write_catalogue(new / "catalogue.sqlite3", MORE[:1], carried=[t.id for t in MORE[1:]],
+                    carried_from=old / "catalogue.sqlite3")
+    opened = Catalogue.open(new)
+    try:
+        assert "23" in ids(opened.search("yangsheng", TODAY))
+        assert "24" in ids(opened.search("黄帝内经", TODAY))
+        assert "22" in ids(opened.search("tongshi", TODAY))
+    finally:
+        opened.close()
+
+
+FORMAT_1 = Path(__file__).parent / "catalogue_format_1" / "catalogue.sqlite3"
+
+
+def _format_1_catalogue(path):
+    """A catalogue the first format's writer wrote (see catalogue_format_1/README.md)."""
+    shutil.copyfile(FORMAT_1, path)
+
+
+def test_a_catalogue_of_the_first_format_still_opens_and_searches(tmp_path):
+    _format_1_catalogue(tmp_path / "catalogue.sqlite3")
+    opened = Catalogue.open(tmp_path)
+    try:
+        assert ids(opened.search("hlm", TODAY)) == ["21"]
+        assert ids(opened.search("楼梦", TODAY)) == ["21"]
+        assert ids(opened.search("hdnj", TODAY)) == ["24"]
+        assert opened.search_count("h", TODAY) == 2  # 红楼梦, 黃帝內經
+        assert ids(opened.search("loumeng", TODAY)) == []  # format 1: from the start only
+    finally:
+        opened.close()
+
+
+def test_titles_carried_from_a_first_format_catalogue_get_the_new_terms(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir(), new.mkdir()
+    _format_1_catalogue(old / "catalogue.sqlite3")
+    write_catalogue(new / "catalogue.sqlite3", [], carried=["21", "23", "24"],
+                    carried_from=old / "catalogue.sqlite3")
+    opened = Catalogue.open(new)
+    try:
+        assert ids(opened.search("yangsheng", TODAY)) == ["23"]
+        assert ids(opened.search("loumeng", TODAY)) == ["21"]
+        assert ids(opened.search("黄帝内经", TODAY)) == ["24"]
+        assert ids(opened.search("7-100-00000-9", TODAY)) == ["24"]  # its ISBN-10
+    finally:
+        opened.close()

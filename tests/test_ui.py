@@ -312,6 +312,35 @@ def decoded(picture):
     return [symbol.data.decode("utf-8") for symbol in decode(Image.open(picture))]
 
 
+def test_search_says_how_many_matched_beyond_the_rows_shown(at_attract):
+    k = at_attract
+    k.tap_at(400, 240)
+    k.tap(k.widget("home", "ebooks"))
+    k.tap(k.widget("ebooks", "search"))
+    screen = k.current()
+    screen.page = 3
+    try:
+        k.tap(key_button(k, "×"))
+        k.tap(key_button(k, "h"))
+        total = screen.library.search_count("h")
+        assert total > 3
+        results = k.widget("ebook_search", "results")
+        k.until(lambda: len(results.data) == 3)
+        assert k.widget("ebook_search", "count").text == f"找到 {total} 本，显示前 3 本"
+        k.screenshot("ebook-search-count")
+        k.app.runtime.send(ev.SetLanguage("en"))
+        k.frames(3)
+        assert k.widget("ebook_search", "count").text == f"{total} found, showing the first 3"
+        k.screenshot("ebook-search-count-en")
+        for letter in "lm":
+            k.tap(key_button(k, letter))
+        k.until(lambda: len(results.data) == 1)
+        assert k.widget("ebook_search", "count").text == "1 found"
+    finally:
+        screen.page = 60
+        k.tap(key_button(k, "×"))
+
+
 def test_find_a_title_by_pinyin_initials_scan_its_code_and_download_it(at_attract):
     """Issue 4's journey: the batch applied at start, `hlm` typed on the screen's keyboard,
     the QR code read off a screenshot, the file fetched through the link and checked."""

@@ -63,6 +63,11 @@ class EbookLibrary:
         catalogue = self._refresh()
         return catalogue.search(query, self.today(), limit) if catalogue and query else []
 
+    def search_count(self, query: str) -> int:
+        """Every title `search` would find with no limit: the number the screen says."""
+        catalogue = self._refresh()
+        return catalogue.search_count(query, self.today()) if catalogue and query else 0
+
     def title(self, title_id: str) -> Title | None:
         catalogue = self._refresh()
         return catalogue.get(title_id, self.today()) if catalogue else None

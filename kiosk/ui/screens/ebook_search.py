@@ -6,7 +6,7 @@ asks the catalogue, and sends what was typed.
 
 from __future__ import annotations
 
-from kivy.properties import ListProperty, ObjectProperty, StringProperty
+from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.core import events as ev
 from kiosk.ui.screens.base import KioskScreen
@@ -19,7 +19,9 @@ class EbookSearchScreen(KioskScreen):
     query = StringProperty("")
     results = ListProperty([])  # RecycleView data
     hint = StringProperty("")
+    page = NumericProperty(60)  # result rows drawn; the hint says how many matched in all
     key_rows = KEY_ROWS
+    _hint_lang = ""
 
     def on_kv_post(self, _base) -> None:
         from kivy.factory import Factory
@@ -42,7 +44,7 @@ class EbookSearchScreen(KioskScreen):
     def show(self, view) -> None:
         super().show(view)
         query = view.ebooks.query
-        if query != self.query or not self.hint:
+        if query != self.query or not self.hint or view.language != self._hint_lang:
             self.query = query
             self._search(query, view.language)
 
@@ -56,12 +58,19 @@ class EbookSearchScreen(KioskScreen):
         self.send(ev.SearchTyped(""))
 
     def _search(self, query: str, lang: str) -> None:
-        titles = self.library.search(query) if self.library and query else []
+        page = int(self.page)
+        titles = self.library.search(query, page) if self.library and query else []
         self.results = [{"title_id": t.id, "text": f"{t.title}  ·  {t.author}",
                          "send": self.send} for t in titles]
+        # Counted only when the page is full: below that the page is every match.
+        total = self.library.search_count(query) if len(titles) >= page else len(titles)
+        self._hint_lang = lang
         if not query:
             self.hint = self.tr(lang, "Type pinyin initials (hlm for 红楼梦), a name or an ISBN.")
         elif not titles:
             self.hint = self.tr(lang, "Nothing found. Try fewer letters.")
+        elif total > len(titles):
+            self.hint = self.tr(lang, "{count} found, showing the first {shown}", count=total,
+                                shown=len(titles))
         else:
-            self.hint = self.tr(lang, "{count} found", count=len(titles))
+            self.hint = self.tr(lang, "{count} found", count=total)
