@@ -1,0 +1,131 @@
+"""The `kiosk` command speaks Chinese when the technician's locale is Chinese, English otherwise;
+machine-readable output is the same in both."""
+
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+
+from kiosk.i18n import language_from_environment
+from tests.conftest import ROOT
+from tests.test_i18n import catalogue, python_message_ids
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def kiosk(*args, lang):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")}
+    env["LANG"] = lang
+    return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def width(text):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+@pytest.mark.parametrize(("environ", "language"), [
+    ({"LANG": "zh_CN.UTF-8"}, "zh_CN"), ({"LANG": "zh_CN"}, "zh_CN"),
+    ({"LANG": "zh_Hans"}, "zh_CN"), ({"LANG": "zh"}, "zh_CN"),
+    ({"LANG": "C.UTF-8"}, "en"), ({"LANG": "en_US.UTF-8"}, "en"), ({}, "en"),
+    ({"LANG": "zh_CN.UTF-8", "LC_MESSAGES": "C"}, "en"),
+    ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "zh_CN"),
+    ({"LC_ALL": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "en"),
+    ({"LC_ALL": "", "LANG": "zh_CN.UTF-8"}, "zh_CN"),  # set but empty counts as unset
+    ({"LANG": "zhx"}, "en"),
+])
+def test_the_language_is_chosen_as_gettext_does(environ, language):
+    assert language_from_environment(environ) == language
+
+
+def test_doctor_speaks_chinese_in_a_chinese_locale():
+    chinese = kiosk("doctor", "--demo", lang="zh_CN.UTF-8")
+    english = kiosk("doctor", "--demo", lang="C.UTF-8")
+    assert chinese.returncode == english.returncode
+    zh_lines, en_lines = chinese.stdout.splitlines(), english.stdout.splitlines()
+    assert len(zh_lines) == len(en_lines) > 10
+    # verdicts, check names, summaries and advice
+    assert re.search(r"^正常\s+版本\s+kiosk ", chinese.stdout, re.M)
+    assert re.search(r"^警告\s+配置\s+读取自 .*demo.toml -> ", chinese.stdout, re.M)
+    assert "尚未创建" in chinese.stdout  # the journal not created yet
+    assert re.search(r"^ok\s+version\s+kiosk ", english.stdout, re.M)
+    assert re.search(r"^WARN\s+config\s+read from ", english.stdout, re.M)
+    assert not CHINESE.search(english.stdout)
+    for line in zh_lines:
+        assert CHINESE.search(line), line
+
+
+def test_doctor_columns_line_up_with_chinese_names(monkeypatch):
+    from kiosk.cli import doctor_cmd, words
+    from kiosk.status import Check, Message
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    checks = [Check("version", True, Message("kiosk 1")), Check("ssh", None, Message("x")),
+              Check("boot-setup", True, Message("y"), warning=True),
+              Check("device:rfid", False, Message("z")), Check("clock", True, Message("w"))]
+    lines = [doctor_cmd.format_check(c) for c in checks]
+    assert lines[1].startswith("--    SSH 密钥 ") and lines[2].startswith("警告  启动设置")
+    # The summary starts at the same screen column on every line: verdict and name are padded
+    # by their display width (a Chinese character takes two columns).
+    for line, check in zip(lines, checks, strict=True):
+        summary = words.say(check.summary)
+        assert line.endswith(" " + summary)
+        assert width(line[:-len(summary)]) == 5 + 1 + 16 + 1, line
+
+
+def test_pad_counts_wide_characters_twice():
+    from kiosk.cli.words import pad
+    assert pad("服务", 6) == "服务  " and width(pad("服务", 6)) == 6
+    assert pad("ok", 6) == "ok    "
+    assert pad("很长的名字", 4) == "很长的名字"  # never cut
+
+
+def test_help_is_chinese_in_a_chinese_locale():
+    top = kiosk("--help", lang="zh_CN.UTF-8")
+    assert top.returncode == 0
+    assert top.stdout.startswith("用法：kiosk ")
+    assert "选项:" in top.stdout and "显示此帮助信息并退出" in top.stdout
+    assert "图书馆自助服务机" in top.stdout
+    doctor = kiosk("doctor", "--help", lang="zh_CN.UTF-8")
+    assert doctor.stdout.startswith("用法：kiosk doctor ")
+    assert "检查演示的配置" in doctor.stdout
+    english = kiosk("doctor", "--help", lang="en_US.UTF-8")
+    assert english.stdout.startswith("usage: kiosk doctor ")
+    assert "check the demo's config" in english.stdout and not CHINESE.search(english.stdout)
+
+
+def test_argparse_errors_are_chinese_too():
+    result = kiosk("no-such-command", lang="zh_CN.UTF-8")
+    assert result.returncode == 2
+    assert "错误：" in result.stderr and "用法：" in result.stderr
+
+
+def test_json_output_is_the_same_in_both_languages():
+    chinese = kiosk("devices", "list", "--json", lang="zh_CN.UTF-8")
+    english = kiosk("devices", "list", "--json", lang="C.UTF-8")
+    assert chinese.returncode == english.returncode == 0
+    assert chinese.stdout == english.stdout and not CHINESE.search(chinese.stdout)
+
+
+def cli_message_ids():
+    ids = set()
+    for path in (ROOT / "kiosk" / "cli").glob("*.py"):
+        ids |= python_message_ids(path.read_text(encoding="utf-8"))
+    return ids
+
+
+def test_the_scan_finds_the_cli_messages():
+    ids = cli_message_ids()
+    assert {"usage: ", "check the demo's config", "Library self-service kiosk"} <= ids
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_every_cli_message_is_translated(language):
+    entries = catalogue(language)
+    missing = sorted(i for i in cli_message_ids() if not entries.get(i))
+    assert not missing, f"{language} lacks: {missing}"
