@@ -16,10 +16,12 @@ from tests.test_i18n import catalogue, python_message_ids
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
-def kiosk(*args, lang):
+def kiosk(*args, lang, columns=None):
     env = {k: v for k, v in os.environ.items()
-           if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")}
+           if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "COLUMNS")}
     env["LANG"] = lang
+    if columns:
+        env["COLUMNS"] = columns
     return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -78,6 +80,16 @@ def test_doctor_columns_line_up_with_chinese_names(monkeypatch):
         assert width(line[:-len(summary)]) == 5 + 1 + 16 + 1, line
 
 
+def test_wrap_breaks_chinese_by_columns_and_keeps_closing_marks():
+    from kiosk.cli.words import wrap
+    lines = wrap("开机时以 root 运行：创建 /data 下的目录（kiosk、ssh、rauc）并设好属主", 20)
+    assert all(width(line) <= 20 for line in lines)
+    assert ("".join(lines).replace(" ", "")
+            == "开机时以root运行：创建/data下的目录（kiosk、ssh、rauc）并设好属主")
+    assert not any(line[0] in "，。、；：）" for line in lines)
+    assert wrap("a-very-long-word here", 5) == ["a-very-long-word", "here"]
+
+
 def test_pad_counts_wide_characters_twice():
     from kiosk.cli.words import pad
     assert pad("服务", 6) == "服务  " and width(pad("服务", 6)) == 6
@@ -97,6 +109,21 @@ def test_help_is_chinese_in_a_chinese_locale():
     english = kiosk("doctor", "--help", lang="en_US.UTF-8")
     assert english.stdout.startswith("usage: kiosk doctor ")
     assert "check the demo's config" in english.stdout and not CHINESE.search(english.stdout)
+
+
+@pytest.mark.parametrize("command", [(), ("sip2", "serve"), ("boot-setup",), ("journal", "export")])
+def test_chinese_help_fits_the_terminal_and_lines_up(command):
+    """argparse wraps by characters; a Chinese one takes two columns, so we wrap by columns."""
+    result = kiosk(*command, "--help", lang="zh_CN.UTF-8", columns="80")
+    lines = result.stdout.splitlines()
+    assert CHINESE.search(result.stdout)
+    too_wide = [line for line in lines if width(line) > 80]
+    assert not too_wide
+    # usage's continuation lines start under the first option, after "用法：kiosk ... "
+    usage = lines[:lines.index("")]
+    first = usage[0].index("[")
+    for line in usage[1:]:
+        assert width(line) - len(line.lstrip()) == width(usage[0][:first]), usage
 
 
 def test_argparse_errors_are_chinese_too():

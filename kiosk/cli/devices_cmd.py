@@ -23,6 +23,7 @@ from drivers.registry import open_source
 from drivers.source import parse
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _
 from kiosk.errors import KioskError
 
 CONNECT_TIMEOUT_S = 10.0
@@ -36,22 +37,22 @@ class DeviceCommandError(KioskError, RuntimeError):
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("devices", parents=[common],
-                              help="list, listen to and test scanners, readers and printers")
+                              help=_("list, listen to and test scanners, readers and printers"))
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     listing = sub.add_parser("list", parents=[common],
-                             help="what is attached, and which configured device matches it")
-    listing.add_argument("--json", action="store_true", help="one JSON document")
+                             help=_("what is attached, and which configured device matches it"))
+    listing.add_argument("--json", action="store_true", help=_("one JSON document"))
     listing.set_defaults(func=run_list)
 
     listen = sub.add_parser("listen", parents=[common],
-                            help="print every event as a JSON line until Ctrl-C")
+                            help=_("print every event as a JSON line until Ctrl-C"))
     listen.add_argument("--source", action="append", metavar="SRC",
                         type=arg_types.text("source"),
-                        help="a source string or configured device name (repeatable); "
-                             "default: every configured device")
+                        help=_("a source string or configured device name (repeatable); "
+                               "default: every configured device"))
     listen.add_argument("--seconds", type=arg_types.seconds(0.1, 7 * 86400.0), metavar="S",
-                        help="stop after S seconds (default: at Ctrl-C)")
+                        help=_("stop after S seconds (default: at Ctrl-C)"))
     listen.set_defaults(func=run_listen)
 
     for action, secured in (("secure", True), ("unsecure", False)):
@@ -60,8 +61,8 @@ def register(subparsers, common) -> None:
                                     "and print the value read back")
         p_sec.add_argument("--source", required=True, metavar="SRC",
                            type=arg_types.text("source"),
-                           help="an RFID reader's source string or configured device name")
-        p_sec.add_argument("--uid", required=True, help="the tag's UID, 16 hex digits (E004...)")
+                           help=_("an RFID reader's source string or configured device name"))
+        p_sec.add_argument("--uid", required=True, help=_("the tag's UID, 16 hex digits (E004...)"))
         p_sec.set_defaults(func=run_security, secured=secured)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import getpass
 import sys
 
+from kiosk.cli.words import _
 from kiosk.core.pin import MIN_DIGITS, hash_pin
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("hash-pin", parents=[common],
-                              help="print a pin_hash for kiosk.toml from a staff PIN")
-    p.add_argument("--stdin", action="store_true", help="read the PIN from standard input")
+                              help=_("print a pin_hash for kiosk.toml from a staff PIN"))
+    p.add_argument("--stdin", action="store_true", help=_("read the PIN from standard input"))
     p.add_argument("--short", action="store_true",
                    help=f"accept a PIN of fewer than {MIN_DIGITS} digits (quick to guess from a "
                         "copy of the hash; not advised)")

@@ -11,17 +11,18 @@ from kiosk import commands
 from kiosk.bootsetup import host_keys
 from kiosk.bootsetup.outcome import Outcome
 from kiosk.bootsetup.paths import BootPaths
+from kiosk.cli.words import _
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser(
         "host-keys", parents=[common],
-        help="as root at boot: make the SSH host keys in /data/ssh when missing; print their "
-             "fingerprints",
-        description="Keys found in /etc/ssh (a PC install) are copied to /data/ssh, others made "
-                    "(ed25519, RSA); /etc/ssh's copies are then removed.")
+        help=_("as root at boot: make the SSH host keys in /data/ssh when missing; print their "
+               "fingerprints"),
+        description=_("Keys found in /etc/ssh (a PC install) are copied to /data/ssh, others made "
+                      "(ed25519, RSA); /etc/ssh's copies are then removed."))
     p.add_argument("--keep-etc", action="store_true",
-                   help="leave /etc/ssh's keys in place (a running sshd still reads them)")
+                   help=_("leave /etc/ssh's keys in place (a running sshd still reads them)"))
     p.set_defaults(func=run)
 
 

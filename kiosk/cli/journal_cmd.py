@@ -16,6 +16,7 @@ from time import monotonic
 from kiosk import sqlite_faults, system
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _
 from kiosk.errors import KioskError
 from kiosk.journal import Journal, JournalStats, reserve
 from kiosk.journal.export import local_time, write_csv, write_jsonl
@@ -25,44 +26,47 @@ from kiosk.sizes import size_text
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("journal", parents=[common],
-                              help="inspect, verify, export, prune the journal")
+                              help=_("inspect, verify, export, prune the journal"))
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     where = _where_options()
 
     stats = actions.add_parser("stats", parents=[common, where],
-                               help="rows, upload backlog, counts")
-    stats.add_argument("--json", action="store_true", help="machine-readable output")
+                               help=_("rows, upload backlog, counts"))
+    stats.add_argument("--json", action="store_true", help=_("machine-readable output"))
     stats.set_defaults(func=run_stats)
 
     check = actions.add_parser("verify", parents=[common, where],
-                               help="check integrity, sequence and hash chain; exit 1 on a fault")
+                               help=_("check integrity, sequence and hash chain; exit 1 on a "
+                                      "fault"))
     check.set_defaults(func=run_verify)
 
-    export = actions.add_parser("export", parents=[common, where], help="rows as CSV or JSON lines")
+    export = actions.add_parser("export", parents=[common, where],
+                                help=_("rows as CSV or JSON lines"))
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv",
-                        help="csv opens in Excel and WPS with Chinese intact (default)")
+                        help=_("csv opens in Excel and WPS with Chinese intact (default)"))
     export.add_argument("--output", "-o", type=arg_types.path, metavar="FILE",
-                        help="file to write (default: standard output)")
+                        help=_("file to write (default: standard output)"))
     export.add_argument("--since", type=arg_types.day, metavar="YYYY-MM-DD",
-                        help="first day, local time")
+                        help=_("first day, local time"))
     export.add_argument("--until", type=arg_types.day, metavar="YYYY-MM-DD",
-                        help="last day, included; not before --since")
+                        help=_("last day, included; not before --since"))
     export.add_argument("--patron-hash", action="store_true",
-                        help="include the keyed patron hashes (left out by default)")
+                        help=_("include the keyed patron hashes (left out by default)"))
     export.set_defaults(func=run_export)
 
     prune = actions.add_parser("prune", parents=[common, where],
-                               help="remove rows already uploaded and older than keep_days")
+                               help=_("remove rows already uploaded and older than keep_days"))
     prune.add_argument("--keep-days", type=arg_types.whole(0, 36500), metavar="DAYS",
-                       help="keep rows this many days (default: [journal] keep_days)")
+                       help=_("keep rows this many days (default: [journal] keep_days)"))
     prune.set_defaults(func=run_prune)
 
 
 def _where_options():
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--file", type=arg_types.path, metavar="JOURNAL",
-                       help="a journal file, e.g. one copied from a kiosk (default: the config's)")
-    where.add_argument("--demo", action="store_true", help="the demo's journal")
+                       help=_("a journal file, e.g. one copied from a kiosk (default: the "
+                              "config's)"))
+    where.add_argument("--demo", action="store_true", help=_("the demo's journal"))
     return where
 
 

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(common, default=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
         prog="kiosk", description=_("Library self-service kiosk"),
+        formatter_class=words.HelpFormatter,
         epilog=_("--config and --log-level may come before the subcommand or after it (kiosk "
                  "--config X doctor, kiosk doctor --config X); given in both places, the one "
                  "after the subcommand wins. Each subcommand's --help tells more."))
@@ -62,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _describe(parser: argparse.ArgumentParser) -> None:
     """A subcommand's own --help opens with the line its parent's list shows for it, so a
-    technician who typed `kiosk journal export --help` reads what export does."""
+    technician who typed `kiosk journal export --help` reads what export does. Each wraps its
+    help by screen columns (words.HelpFormatter): add_parser does not pass that on."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             lines = {a.dest: a.help for a in action._choices_actions}
             for name, sub in action.choices.items():
+                sub.formatter_class = words.HelpFormatter
                 line = lines.get(name)
                 if sub.description is None and line:
                     sub.description = _("{line}.", line=line[:1].upper() + line[1:])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _
 from kiosk.media.batch_apply import BatchLook, BatchTarget, Standing, look_into
 from kiosk.media.client import MediaClient
 from kiosk.media.protocol import Batch, Bundle, Failed, Installed, Progress, Scanned
@@ -18,15 +19,15 @@ SYSTEM = "system"  # the ReleaseKind of a RAUC bundle
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("media", parents=[common],
-                              help="update bundles and e-book batches on a USB stick (as on "
-                                   "the admin screen)")
+                              help=_("update bundles and e-book batches on a USB stick (as on "
+                                     "the admin screen)"))
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     s = actions.add_parser("scan", parents=[common],
-                           help="mount the USB sticks read-only and list what is on them")
+                           help=_("mount the USB sticks read-only and list what is on them"))
     s.set_defaults(func=run_scan)
     i = actions.add_parser("install", parents=[common],
-                           help="install a bundle that scan listed (then reboot to try it)")
-    i.add_argument("name", metavar="NAME", help="the bundle's file name, as scan printed it")
+                           help=_("install a bundle that scan listed (then reboot to try it)"))
+    i.add_argument("name", metavar="NAME", help=_("the bundle's file name, as scan printed it"))
     i.set_defaults(func=run_install)
 
 

@@ -14,6 +14,7 @@ from kiosk import commands
 from kiosk import config as config_module
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _
 from kiosk.commands import Runner
 from kiosk.delivery import status as delivery
 from kiosk.delivery.releases import ReleaseKind
@@ -30,32 +31,32 @@ INSTALL_TIMEOUT_S = 3600.0  # a 1 GB slot written to a slow SD card
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("update", parents=[common],
-                              help="the system's slots and version; install an update bundle")
+                              help=_("the system's slots and version; install an update bundle"))
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     s = actions.add_parser("status", parents=[common],
-                           help="this slot, its version, the other slot, the last update")
+                           help=_("this slot, its version, the other slot, the last update"))
     s.set_defaults(func=run_status)
     i = actions.add_parser("install", parents=[common],
-                           help="install a bundle into the other slot (then reboot to try it)")
-    i.add_argument("bundle", metavar="BUNDLE", help="a kiosk-<version>-arm64.raucb file")
+                           help=_("install a bundle into the other slot (then reboot to try it)"))
+    i.add_argument("bundle", metavar="BUNDLE", help=_("a kiosk-<version>-arm64.raucb file"))
     i.add_argument("--allow-older", action="store_true",
-                   help="install it even when it is older than this system (root only; "
-                        "RAUC's pre-install handler refuses older bundles otherwise)")
+                   help=_("install it even when it is older than this system (root only; "
+                          "RAUC's pre-install handler refuses older bundles otherwise)"))
     i.set_defaults(func=run_install)
     c = actions.add_parser("confirm", parents=[common],
-                           help="keep this slot once the kiosk is in service, else fall back "
-                                "(kiosk-update-confirm.service runs it at boot)")
+                           help=_("keep this slot once the kiosk is in service, else fall back "
+                                  "(kiosk-update-confirm.service runs it at boot)"))
     c.add_argument("--within", type=arg_types.seconds(1.0, 86400.0),
                    default=confirm.DEFAULT_DEADLINE_S, metavar="SECONDS",
-                   help="how long kiosk.service has to get ready (default %(default)g)")
+                   help=_("how long kiosk.service has to get ready (default %(default)g)"))
     c.set_defaults(func=run_confirm)
     pl = actions.add_parser("pull", parents=[common],
-                            help="inside [updates] window: download the system update the "
-                                 "central server publishes, when newer (as the kiosk user)")
+                            help=_("inside [updates] window: download the system update the "
+                                   "central server publishes, when newer (as the kiosk user)"))
     pl.set_defaults(func=run_pull)
     a = actions.add_parser("apply-downloaded", parents=[common],
-                           help="install what pull downloaded and restart into it once nobody "
-                                "uses the kiosk, inside the window (as root)")
+                           help=_("install what pull downloaded and restart into it once nobody "
+                                  "uses the kiosk, inside the window (as root)"))
     a.set_defaults(func=run_apply)
 
 

@@ -8,15 +8,16 @@ import sys
 from dataclasses import asdict
 
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("upload", parents=[common],
-                              help="send unsent journal rows as counts, and a heartbeat")
+                              help=_("send unsent journal rows as counts, and a heartbeat"))
     p.add_argument("--dry-run", action="store_true",
-                   help="print exactly what would be sent; send nothing, change nothing")
-    p.add_argument("--heartbeat-only", action="store_true", help="send only the heartbeat")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+                   help=_("print exactly what would be sent; send nothing, change nothing"))
+    p.add_argument("--heartbeat-only", action="store_true", help=_("send only the heartbeat"))
+    p.add_argument("--json", action="store_true", help=_("machine-readable output"))
     p.set_defaults(func=run)
 
 

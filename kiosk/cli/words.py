@@ -10,12 +10,17 @@ must still run then, to say that they are missing.
 from __future__ import annotations
 
 import argparse
+import re
 import unicodedata
 from functools import cache
 
 from kiosk.errors import KioskError
 from kiosk.i18n import N_, Translator, language_from_environment
 from kiosk.status import Message
+
+# A line may break before any wide character, and between words; never before a closing mark.
+WRAP_UNITS = re.compile(r"\s+|[\u2e80-\uffef]|[^\s\u2e80-\uffef]+")
+NO_BREAK_BEFORE = set("，。、；：？！）》」』”’")
 
 # What argparse asks gettext for (Python 3.11), listed so that the catalogue test sees them.
 ARGPARSE_WORDS = (
@@ -67,9 +72,54 @@ def speak_to_argparse() -> None:
 
 def width(text: str) -> int:
     """Columns `text` takes on a terminal: wide (CJK) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(map(_columns, text))
 
 
 def pad(text: str, columns: int) -> str:
     """`text` padded with spaces to `columns` screen columns (never cut)."""
     return text + " " * max(0, columns - width(text))
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """`text`'s words in lines of at most `columns` screen columns (a longer word stands alone);
+    Chinese breaks between any two characters, as it has no spaces."""
+    lines: list[str] = []
+    line = ""
+    for unit in WRAP_UNITS.findall(text.strip()):
+        if unit.isspace():
+            line += " " if line else ""
+        elif line.strip() and width(line + unit) > columns and unit not in NO_BREAK_BEFORE:
+            lines.append(line.rstrip())
+            line = unit
+        else:
+            line += unit
+    return [*lines, line.rstrip()] if line.strip() else lines
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's, with help and descriptions wrapped by screen columns where they hold wide
+    characters (argparse counts characters, so Chinese lines ran twice too wide)."""
+
+    def _split_lines(self, text: str, columns: int) -> list[str]:
+        if width(text) == len(text):
+            return super()._split_lines(text, columns)
+        return wrap(" ".join(text.split()), columns)
+
+    def _fill_text(self, text: str, columns: int, indent: str) -> str:
+        if width(text) == len(text):
+            return super()._fill_text(text, columns, indent)
+        return "\n".join(indent + line
+                         for line in wrap(" ".join(text.split()), columns - len(indent)))
+
+    def _format_usage(self, usage, actions, groups, prefix) -> str:
+        # Continuation lines are indented under the program's name by the prefix's length in
+        # characters: "用法：" takes three more columns than that.
+        prefix = _("usage: ") if prefix is None else prefix
+        text = super()._format_usage(usage, actions, groups, prefix)
+        extra = " " * (width(prefix) - len(prefix))
+        return "\n".join(line if n == 0 or not line.startswith(" ") else extra + line
+                         for n, line in enumerate(text.split("\n")))
+
+
+def _columns(character: str) -> int:
+    return 2 if unicodedata.east_asian_width(character) in "WF" else 1
