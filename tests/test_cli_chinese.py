@@ -132,11 +132,57 @@ def test_argparse_errors_are_chinese_too():
     assert "错误：" in result.stderr and "用法：" in result.stderr
 
 
+DEMO = str(ROOT / "kiosk" / "demo" / "demo.toml")
+
+
 def test_json_output_is_the_same_in_both_languages():
-    chinese = kiosk("devices", "list", "--json", lang="zh_CN.UTF-8")
-    english = kiosk("devices", "list", "--json", lang="C.UTF-8")
+    chinese = kiosk("devices", "list", "--json", "--config", DEMO, lang="zh_CN.UTF-8")
+    english = kiosk("devices", "list", "--json", "--config", DEMO, lang="C.UTF-8")
     assert chinese.returncode == english.returncode == 0
     assert chinese.stdout == english.stdout and not CHINESE.search(chinese.stdout)
+    assert '"state": "simulated"' in chinese.stdout
+
+
+def test_the_device_listing_is_chinese():
+    result = kiosk("devices", "list", "--config", DEMO, lang="zh_CN.UTF-8")
+    assert "已配置的设备：" in result.stdout and "-> 模拟设备" in result.stdout
+
+
+@pytest.fixture
+def chinese(monkeypatch):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_update_status_is_chinese_and_lines_up(chinese, tmp_path, capsys):
+    from argparse import Namespace
+
+    from kiosk.cli import update_cmd
+    from kiosk.update.state import UpdatePaths
+    from tests.update_fakes import FakeKiosk, recorded
+    (tmp_path / "system.conf").write_text("[system]\n")
+    (tmp_path / "kiosk-release").write_text('VERSION=0.2.0\nBUILD="2026-12-06T00:00:00Z"\n')
+    (tmp_path / "cmdline").write_text("root=PARTUUID=4b494f53-03 ro rauc.slot=B\n")
+    paths = UpdatePaths(tmp_path / "system.conf", tmp_path / "kiosk-release",
+                        tmp_path / "cmdline")
+    assert update_cmd.run_status(Namespace(), FakeKiosk(status=recorded("fell_back")), paths) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("当前槽：") and "自助机系统 0.2.0，构建于 2026-12-06" in lines[0]
+    assert lines[1].startswith("另一个槽： A：0.3.0-broken，于 2026-12-06 17:41 UTC 安装，异常")
+    assert lines[2].startswith("上次更新： 已回退：")
+    # the values start at one screen column
+    assert len({width(re.match(r"\S+：\s*", line).group()) for line in lines[:3]}) == 1
+
+
+def test_the_upload_report_is_chinese_and_lines_up(chinese):
+    from types import SimpleNamespace
+
+    from kiosk.cli.upload_cmd import format_report
+    report = SimpleNamespace(busy=False, batches=[SimpleNamespace(rows=40, duplicate=False)],
+                             unsent_rows=0, heartbeat_sent=True, catalogue_sent=0, error="")
+    lines = format_report(report).splitlines()
+    assert lines == ["已发送批次 1 批（40 条记录）", "未上传     0", "心跳       已发送"]
 
 
 def cli_message_ids():

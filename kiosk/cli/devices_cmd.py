@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from drivers import discovery
 from drivers.base import SecurityReader
@@ -23,8 +24,9 @@ from drivers.registry import open_source
 from drivers.source import parse
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
-from kiosk.cli.words import _
+from kiosk.cli.words import _, english, pad
 from kiosk.errors import KioskError
+from kiosk.i18n import N_
 
 CONNECT_TIMEOUT_S = 10.0
 SECURITY_WAIT_S = 15.0  # for the pad to carry a request out; a technician can wait longer
@@ -71,51 +73,56 @@ def register(subparsers, common) -> None:
 def run_list(args) -> int:
     config = load_config(args)
     found, notes = discovery.attached()
-    configured = []
+    configured, states = [], []
     for name, text in sorted(config.devices.items()):
         matches = discovery.resolve(parse(text), found)
         configured.append({"name": name, "source": text, "matches": [d.path for d in matches],
-                           "state": _presence(text, matches)})
+                           "state": _presence(text, matches, english)})
+        states.append(_presence(text, matches, _))
     if args.json:
         print(json.dumps({"attached": [_attached_json(d) for d in found],
                           "configured": configured, "notes": notes},
                          ensure_ascii=False, indent=2))
         return 0
     users = {path: c["name"] for c in configured for path in c["matches"]}
-    for kind, title in (("input", "Input devices (keyboard-wedge scanners, keyboards)"),
-                        ("serial", "Serial ports (RFID readers, serial scanners, card readers, "
-                                   "receipt printers)")):
-        print(f"{title}:")
+    for kind, title in (("input", _("Input devices (keyboard-wedge scanners, keyboards):")),
+                        ("serial", _("Serial ports (RFID readers, serial scanners, card readers, "
+                                     "receipt printers):"))):
+        print(title)
         rows = [d for d in found if d.kind == kind]
         for d in rows:
             used = f"  <- {users[d.path]}" if d.path in users else ""
-            keys = "" if kind == "serial" or d.keys else " (no letter keys)"
-            serial_number = f" serial {d.serial_number}" if d.serial_number else ""
+            keys = "" if kind == "serial" or d.keys else " " + _("(no letter keys)")
+            serial_number = (" " + _("serial {number}", number=d.serial_number)
+                             if d.serial_number else "")
             print(f"  {d.path:<20} {d.usb_id or '-':<10} {d.name}{serial_number}{keys}{used}")
             for link in d.links:
                 print(f"  {'':<20} {'':<10} {link}")
         if not rows:
-            print("  none found")
-    print("Configured devices:")
-    for c in configured:
-        print(f"  {c['name']:<12} {c['source']}\n  {'':<12} -> {c['state']}")
+            print("  " + _("none found"))
+    print(_("Configured devices:"))
+    for c, state in zip(configured, states, strict=True):
+        print(f"  {pad(c['name'], 12)} {c['source']}\n  {'':<12} -> {state}")
     if not configured:
-        print("  none: add them to [devices] in kiosk.toml")
+        print("  " + _("none: add them to [devices] in kiosk.toml"))
     for note in notes:
-        print(f"note: {note}")
+        print(_("note: {note}", note=note))
     return 0
 
 
-def _presence(text: str, matches: list) -> str:
+def _presence(text: str, matches: list, tr: Callable[..., str]) -> str:
+    """Whether a configured device is there, in `tr`'s words: English for --json, whose
+    readers are programs, the technician's language for the listing."""
     source = parse(text)
     if source.scheme == "sim":
-        return "simulated"
+        return tr(N_("simulated"))
     if matches:
-        return "found: " + ", ".join(d.path for d in matches)
+        return tr(N_("found: {paths}"), paths=", ".join(d.path for d in matches))
     if not discovery.USB_ID.match(source.target):
         if os.path.exists(source.target):
-            return f"found: {os.path.realpath(source.target)} (not a USB or input device)"
-    return "NOT FOUND"
+            return tr(N_("found: {path} (not a USB or input device)"),
+                      path=os.path.realpath(source.target))
+    return tr(N_("NOT FOUND"))
 
 
 def _attached_json(d: discovery.Attached) -> dict:

@@ -54,8 +54,13 @@ def _(msgid: str, **args: object) -> str:
     """`msgid` in the technician's language, its {fields} filled from `args`."""
     translator = _translator()
     if translator is None:
-        return msgid.format(**args) if args else msgid
+        return english(msgid, **args)
     return translator.tr(language(), msgid, **args)
+
+
+def english(msgid: str, **args: object) -> str:
+    """`msgid` as it is, for output that programs read (JSON): never translated."""
+    return msgid.format(**args) if args else msgid
 
 
 def say(message: Message) -> str:
