@@ -202,3 +202,28 @@ def test_every_cli_message_is_translated(language):
     entries = catalogue(language)
     missing = sorted(i for i in cli_message_ids() if not entries.get(i))
     assert not missing, f"{language} lacks: {missing}"
+
+
+@pytest.fixture
+def journal_file(tmp_path):
+    from kiosk.journal import Journal
+    path = tmp_path / "journal.sqlite3"
+    with Journal.open(path, tmp_path / "patron.key") as journal:
+        journal.append("checkout", "ok", item="33520000123453", title="红楼梦",
+                       patron="23520001234566")
+        journal.append("session", "timeout")
+        journal.mark_sent(1)
+    return path
+
+
+def test_journal_stats_in_chinese_and_the_same_json(journal_file):
+    text = kiosk("journal", "stats", "--file", str(journal_file), lang="zh_CN.UTF-8").stdout
+    lines = text.splitlines()
+    assert "记录数       2（序号 1 至 2）" in lines and "未上传       1" in lines
+    assert "类型         结果         记录数" in lines and "checkout     ok           1" in lines
+    assert len({width(re.match(r"\S+\s+", line).group()) for line in lines[:4]}) == 1
+    assert "完好（2 条记录）" in kiosk("journal", "verify", "--file", str(journal_file),
+                                 lang="zh_CN.UTF-8").stdout
+    as_json = [kiosk("journal", "stats", "--file", str(journal_file), "--json", lang=lang).stdout
+               for lang in ("zh_CN.UTF-8", "en_US.UTF-8")]
+    assert as_json[0] == as_json[1] and '"rows": 2' in as_json[0]
