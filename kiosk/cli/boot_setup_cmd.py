@@ -30,7 +30,7 @@ def register(subparsers, common) -> None:
     p.add_argument("--boot-dir", metavar="DIR", type=Path,
                    help=_("the boot folder (default: /boot/firmware, else /boot)"))
     p.add_argument("--report", metavar="PATH", type=Path, default=boot_report.REPORT_PATH,
-                   help=f"where the report goes (default: {boot_report.REPORT_PATH})")
+                   help=_("where the report goes (default: {path})", path=boot_report.REPORT_PATH))
     p.add_argument("--root-fs-writable", choices=tuple(WRITABLE), default="auto",
                    help=_("whether /etc may be written (default: auto, asks the file system)"))
     p.set_defaults(func=run)

@@ -59,8 +59,8 @@ def register(subparsers, common) -> None:
                       help=_("the private signing key"))
     sign.set_defaults(func=run_sign)
 
-    for name, func, text in (("verify", run_verify, "check a batch, change nothing"),
-                             ("apply", run_apply, "check a batch and apply it")):
+    for name, func, text in (("verify", run_verify, _("check a batch, change nothing")),
+                             ("apply", run_apply, _("check a batch and apply it"))):
         command = sub.add_parser(name, parents=[common], help=text)
         command.add_argument("batch", type=arg_types.path, help=_("a batch folder or .tar"))
         command.add_argument("--public-key", type=arg_types.path,

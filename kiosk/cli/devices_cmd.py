@@ -59,8 +59,9 @@ def register(subparsers, common) -> None:
 
     for action, secured in (("secure", True), ("unsecure", False)):
         p_sec = sub.add_parser(action, parents=[common],
-                               help=f"{'arm' if secured else 'disarm'} one item's alarm by UID "
-                                    "and print the value read back")
+                               help=_("arm one item's alarm by UID and print the value read "
+                                      "back") if secured else
+                               _("disarm one item's alarm by UID and print the value read back"))
         p_sec.add_argument("--source", required=True, metavar="SRC",
                            type=arg_types.text("source"),
                            help=_("an RFID reader's source string or configured device name"))

@@ -18,8 +18,8 @@ def register(subparsers, common) -> None:
                               help=_("print a pin_hash for kiosk.toml from a staff PIN"))
     p.add_argument("--stdin", action="store_true", help=_("read the PIN from standard input"))
     p.add_argument("--short", action="store_true",
-                   help=f"accept a PIN of fewer than {MIN_DIGITS} digits (quick to guess from a "
-                        "copy of the hash; not advised)")
+                   help=_("accept a PIN of fewer than {digits} digits (quick to guess from a "
+                          "copy of the hash; not advised)", digits=MIN_DIGITS))
     p.set_defaults(func=run)
 
 

@@ -29,7 +29,8 @@ def register(subparsers, common) -> None:
         "out-of-service", parents=[common],
         help=_("show only the out-of-service notice (kiosk-out-of-service.service runs this)"))
     p.add_argument("--reason", default=DEFAULT_REASON,
-                   help=f"the line shown under the heading (default: \"{DEFAULT_REASON}\")")
+                   help=_("the line shown under the heading (default: \"{reason}\")",
+                          reason=DEFAULT_REASON))
     p.set_defaults(func=run)
 
 

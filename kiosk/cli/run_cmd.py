@@ -33,8 +33,9 @@ def register(subparsers, common) -> None:
                           "with real devices, steps that need simulated ones are skipped and "
                           "listed"))
     p.add_argument("--boot-report", metavar="PATH", type=Path,
-                   help=f"kiosk boot-setup's report, which must exist (default: "
-                        f"${BOOT_REPORT_ENV}, else {boot_report.REPORT_PATH} if it exists)")
+                   help=_("kiosk boot-setup's report, which must exist (default: ${variable}, "
+                          "else {path} if it exists)", variable=BOOT_REPORT_ENV,
+                          path=boot_report.REPORT_PATH))
     p.set_defaults(func=run)
 
 

@@ -39,17 +39,17 @@ def register(subparsers, common) -> None:
                             help=_("also print the SIP2 messages sent and received"))
         return parser
 
-    command("status", help_text="log in and ask SC status (what the ILS allows)").set_defaults(
+    command("status", help_text=_("log in and ask SC status (what the ILS allows)")).set_defaults(
         func=run_status)
-    patron = command("patron", help_text="a patron's name, blocks, loans and holds")
+    patron = command("patron", help_text=_("a patron's name, blocks, loans and holds"))
     patron.add_argument("patron_id", type=arg_types.text("patron number"),
                         help=_("the number on the library card"))
     patron.add_argument("--pin", help=_("the patron's PIN, to check it"))
     patron.set_defaults(func=run_patron)
-    item = command("item", help_text="an item's title, state and due date")
+    item = command("item", help_text=_("an item's title, state and due date"))
     item.add_argument("item_id", type=arg_types.text("item barcode"), help=_("the item's barcode"))
     item.set_defaults(func=run_item)
-    checkout = command("checkout", help_text="lend an item to a patron (changes the ILS!)")
+    checkout = command("checkout", help_text=_("lend an item to a patron (changes the ILS!)"))
     checkout.add_argument("patron_id", type=arg_types.text("patron number"),
                           help=_("the number on the library card"))
     checkout.add_argument("item_id", type=arg_types.text("item barcode"),
@@ -58,13 +58,13 @@ def register(subparsers, common) -> None:
     checkout.add_argument("--no-block", action="store_true",
                           help=_("SIP2 no-block: the ILS must accept it (offline replays)"))
     checkout.set_defaults(func=run_checkout)
-    checkin = command("checkin", help_text="return an item (changes the ILS!)")
+    checkin = command("checkin", help_text=_("return an item (changes the ILS!)"))
     checkin.add_argument("item_id", type=arg_types.text("item barcode"),
                          help=_("the item's barcode"))
     checkin.add_argument("--no-block", action="store_true",
                          help=_("SIP2 no-block: the ILS must accept it (offline replays)"))
     checkin.set_defaults(func=run_checkin)
-    renew = command("renew", help_text="renew a patron's loan (changes the ILS!)")
+    renew = command("renew", help_text=_("renew a patron's loan (changes the ILS!)"))
     renew.add_argument("patron_id", type=arg_types.text("patron number"),
                        help=_("the number on the library card"))
     renew.add_argument("item_id", type=arg_types.text("item barcode"), help=_("the item's barcode"))

@@ -18,9 +18,11 @@ from kiosk.errors import KioskError
 from kiosk.i18n import N_, Translator, language_from_environment
 from kiosk.status import Message
 
-# A line may break before any wide character, and between words; never before a closing mark.
+# A line may break before any wide character, and between words; never before a closing mark
+# nor after an opening one.
 WRAP_UNITS = re.compile(r"\s+|[\u2e80-\uffef]|[^\s\u2e80-\uffef]+")
 NO_BREAK_BEFORE = set("，。、；：？！）》」』”’")
+NO_BREAK_AFTER = set("（《「『“‘")
 
 # What argparse asks gettext for (Python 3.11), listed so that the catalogue test sees them.
 ARGPARSE_WORDS = (
@@ -94,8 +96,10 @@ def wrap(text: str, columns: int) -> list[str]:
         if unit.isspace():
             line += " " if line else ""
         elif line.strip() and width(line + unit) > columns and unit not in NO_BREAK_BEFORE:
-            lines.append(line.rstrip())
-            line = unit
+            # an opening mark goes down with what it opens
+            carried = line[-1] if line[-1] in NO_BREAK_AFTER and len(line) > 1 else ""
+            lines.append(line[:len(line) - len(carried)].rstrip())
+            line = carried + unit
         else:
             line += unit
     return [*lines, line.rstrip()] if line.strip() else lines
