@@ -235,3 +235,15 @@ def test_journal_stats_in_chinese_and_the_same_json(journal_file):
     for record in records:
         record.pop("free_bytes")  # the disk's free space moves between the two runs
     assert records[0] == records[1] and records[0]["rows"] == 2
+
+
+def test_hash_pin_refusals_are_chinese_and_the_config_line_is_not():
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = "zh_CN.UTF-8"
+    run = [sys.executable, "-m", "kiosk", "hash-pin", "--stdin"]
+    refused = subprocess.run(run, input="12ab\n", cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode == 1 and "工作人员密码为 4 到 12 位数字" in refused.stderr
+    made = subprocess.run(run, input="482916\n", cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert made.stdout.startswith('pin_hash = "pbkdf2_sha256$')
