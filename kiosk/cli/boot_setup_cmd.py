@@ -45,9 +45,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         boot_report.write(report, args.report)
     except OSError as e:
-        print(f"kiosk boot-setup: cannot write the report {args.report}: {e.strerror}",
-              file=sys.stderr)
+        print("kiosk boot-setup: " + _("cannot write the report {path}: {why}", path=args.report,
+                                       why=e.strerror), file=sys.stderr)
         return 1
-    print(f"boot-setup: {len(report.applied)} change(s), {len(report.problems)} problem(s); "
-          f"report in {args.report}")
+    print("boot-setup: " + _("{changes} change(s), {problems} problem(s); report in {path}",
+                             changes=len(report.applied), problems=len(report.problems),
+                             path=args.report))
     return 0

@@ -29,8 +29,9 @@ def register(subparsers, common) -> None:
 def run(args: argparse.Namespace) -> int:
     found = host_keys.ensure(BootPaths(), commands.run, Outcome(), keep_etc=args.keep_etc)
     for fingerprint in found:
-        print(f"SSH host key {fingerprint} ({fingerprint.path})")
+        print(_("SSH host key {fingerprint} ({path})", fingerprint=fingerprint,
+                path=fingerprint.path))
     if not found:
-        print("kiosk host-keys: no SSH host key: sshd cannot start (see the lines above)")
+        print("kiosk host-keys: " + _("no SSH host key: sshd cannot start (see the lines above)"))
         return 1
     return 0

@@ -87,9 +87,10 @@ def _run_app(args, config) -> int:
     log.info("starting kiosk %s%s", config.kiosk.id, " (demo)" if args.demo else "")
     app.run()
     if args.walkthrough:
-        print(f"saved {len(tour.saved)} screenshots in {args.walkthrough}")
+        print(_("saved {count} screenshots in {folder}", count=len(tour.saved),
+                folder=args.walkthrough))
         for name, why in tour.skipped:
-            print(f"skipped {name}: {why}")
+            print(_("skipped {name}: {why}", name=name, why=why))
         return 0 if tour.saved else 1
     if app.restart_requested:
         log.info("restarting as asked on the admin screen")

@@ -119,7 +119,7 @@ def _run(args, operation) -> int:
     if client.charset_hint:
         warning = advice(client.charset_hint)
         shown["warnings"] = [warning]
-        print(f"kiosk: warning: {warning}", file=sys.stderr)
+        print("kiosk: " + _("warning: ") + warning, file=sys.stderr)
     print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0 if getattr(result, "ok", True) else 1
 
@@ -179,13 +179,13 @@ def run_serve(args) -> int:
         server.start()
     except OSError as e:  # the port is taken, or the address is not this computer's
         server.stop()
-        raise KioskError(f"the test ILS cannot listen on {args.host}:{args.port}: "
-                         f"{e.strerror or e}") from None
+        raise KioskError(_("the test ILS cannot listen on {address}: {why}",
+                           address=f"{args.host}:{args.port}", why=e.strerror or e)) from None
     with server:  # started already; stopped on the way out
         host, port = server.address
         print(json.dumps({"listening": f"{host}:{port}", "login": list(server.login or ()),
                           "patrons": len(server.data.patrons), "items": len(server.data.items)},
                          ensure_ascii=False), flush=True)
         stop.wait()
-    print("kiosk: test ILS stopped", file=sys.stderr)
+    print("kiosk: " + _("test ILS stopped"), file=sys.stderr)
     return 0
