@@ -247,3 +247,13 @@ def test_hash_pin_refusals_are_chinese_and_the_config_line_is_not():
     made = subprocess.run(run, input="482916\n", cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
     assert made.stdout.startswith('pin_hash = "pbkdf2_sha256$')
+
+
+def test_argument_errors_are_chinese():
+    bad_day = kiosk("journal", "export", "--since", "2026-13-01", lang="zh_CN.UTF-8")
+    assert bad_day.returncode == 2
+    assert "参数 --since：'2026-13-01' 不是形如 2026-11-24 的日期" in bad_day.stderr
+    blank = kiosk("sip2", "item", " ", lang="zh_CN.UTF-8")
+    assert "图书条码为空" in blank.stderr
+    english = kiosk("sip2", "item", " ", lang="C.UTF-8")
+    assert "argument item_id: an empty item barcode" in english.stderr

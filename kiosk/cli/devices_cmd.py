@@ -31,6 +31,7 @@ from kiosk.i18n import N_
 CONNECT_TIMEOUT_S = 10.0
 SECURITY_WAIT_S = 15.0  # for the pad to carry a request out; a technician can wait longer
 EXIT_AS_ASKED, EXIT_NOT_AS_ASKED, EXIT_UNKNOWN = 0, 1, 2
+SECURED = {True: N_("secured"), False: N_("unsecured")}
 
 
 class DeviceCommandError(KioskError, RuntimeError):
@@ -50,7 +51,7 @@ def register(subparsers, common) -> None:
     listen = sub.add_parser("listen", parents=[common],
                             help=_("print every event as a JSON line until Ctrl-C"))
     listen.add_argument("--source", action="append", metavar="SRC",
-                        type=arg_types.text("source"),
+                        type=arg_types.text(N_("source")),
                         help=_("a source string or configured device name (repeatable); "
                                "default: every configured device"))
     listen.add_argument("--seconds", type=arg_types.seconds(0.1, 7 * 86400.0), metavar="S",
@@ -63,7 +64,7 @@ def register(subparsers, common) -> None:
                                       "back") if secured else
                                _("disarm one item's alarm by UID and print the value read back"))
         p_sec.add_argument("--source", required=True, metavar="SRC",
-                           type=arg_types.text("source"),
+                           type=arg_types.text(N_("source")),
                            help=_("an RFID reader's source string or configured device name"))
         p_sec.add_argument("--uid", required=True, help=_("the tag's UID, 16 hex digits (E004...)"))
         p_sec.set_defaults(func=run_security, secured=secured)
@@ -163,7 +164,7 @@ def run_listen(args) -> int:
 def _chosen_sources(chosen: list[str] | None, config) -> list[tuple[str, str]]:
     if not chosen:
         if not config.devices:
-            raise DeviceCommandError("no devices configured; name one with --source")
+            raise DeviceCommandError(_("no devices configured; name one with --source"))
         return sorted(config.devices.items())
     return [(text, config.devices[text]) if text in config.devices else (text, text)
             for text in chosen]
@@ -176,14 +177,14 @@ def run_security(args) -> int:
     (name, text), = _chosen_sources([args.source], config)
     uid = args.uid.strip().upper()
     if len(uid) != 16 or any(c not in "0123456789ABCDEF" for c in uid):
-        raise DeviceCommandError(f"--uid must be 16 hex digits, as `kiosk devices listen` "
-                                 f"prints them (got {args.uid!r})")
+        raise DeviceCommandError(_("--uid must be 16 hex digits, as `kiosk devices listen` "
+                                   "prints them (got {uid!r})", uid=args.uid))
     events: queue.Queue = queue.Queue()
     driver = open_source(name, text, events, config.driver_settings)
     driver.start()
     try:
         if not isinstance(driver, SecurityReader):
-            raise DeviceCommandError(f"{text} is not an RFID reader")
+            raise DeviceCommandError(_("{source} is not an RFID reader", source=text))
         _wait_connected(driver, events)
         result = driver.set_security(uid, args.secured, timeout=SECURITY_WAIT_S)
     except DeviceError as e:  # nothing was written
@@ -209,21 +210,25 @@ def _explain(name: str, uid: str, asked: str, wanted: bool, result) -> int:
         print(f"kiosk: {name}: {text}", file=sys.stderr)
 
     if result.value is None:
-        say(f"the state of {uid} is unknown: it could not be read back ({result.error}). "
-            f"Check that the tag lies on the pad, then run the command again")
+        say(_("the state of {uid} is unknown: it could not be read back ({why}). Check that the "
+              "tag lies on the pad, then run the command again", uid=uid, why=result.error))
         return EXIT_UNKNOWN
     value = result.value
     shown = f"EAS {'on' if value else 'off'}" if isinstance(value, bool) else f"AFI 0x{value:02X}"
+    asked = _(SECURED[wanted])  # the JSON line above keeps the English word
     if result.secured is wanted:
         if result.error:
-            say(f"{uid} reads back {asked} ({shown}), as asked, after: {result.error}")
+            say(_("{uid} reads back {asked} ({shown}), as asked, after: {why}", uid=uid,
+                  asked=asked, shown=shown, why=result.error))
         return EXIT_AS_ASKED
     if result.secured is None:
-        state = f"reads back {shown}, which is neither secured nor unsecured in [rfid]"
+        state = _("reads back {shown}, which is neither secured nor unsecured in [rfid]",
+                  shown=shown)
     else:
-        state = f"is still {'secured' if result.secured else 'unsecured'} ({shown})"
-    say(f"{uid} {state}, not {asked}: {result.error or 'the tag did not take the write'}. "
-        f"Run the command again; if it keeps failing, the tag may be locked or faulty")
+        state = _("is still {state} ({shown})", state=_(SECURED[result.secured]), shown=shown)
+    say(_("{uid} {state}, not {asked}: {why}. Run the command again; if it keeps failing, the "
+          "tag may be locked or faulty", uid=uid, state=state, asked=asked,
+          why=result.error or _("the tag did not take the write")))
     return EXIT_NOT_AS_ASKED
 
 
@@ -232,8 +237,9 @@ def _wait_connected(driver, events: queue.Queue) -> None:
     while driver.status not in ("connected", "degraded"):
         if time.monotonic() > deadline:
             detail = getattr(driver, "detail", "") or driver.status
-            raise DeviceCommandError(f"{driver.name} did not connect within "
-                                     f"{CONNECT_TIMEOUT_S:g} s: {detail}")
+            raise DeviceCommandError(_("{name} did not connect within {seconds} s: {detail}",
+                                       name=driver.name, seconds=f"{CONNECT_TIMEOUT_S:g}",
+                                       detail=detail))
         time.sleep(0.05)
     while not events.empty():
         events.get_nowait()

@@ -182,7 +182,7 @@ def run_prune(args) -> int:
     if keep_days is None:
         keep_days = load_config(args, demo=args.demo).journal.keep_days
     if keep_days < 0:
-        raise KioskError("--keep-days must be 0 (keep every row) or more")
+        raise KioskError(_("--keep-days must be 0 (keep every row) or more"))
     started = monotonic()
     with _open(args) as journal:
         result = journal.prune(keep_days)
@@ -203,10 +203,11 @@ def run_prune(args) -> int:
 def run_export(args) -> int:
     if args.since and args.until and args.until < args.since:
         # Refused rather than "exported 0 rows": a reversed range is a typing slip.
-        raise KioskError(f"--until {args.until} is before --since {args.since}: nothing "
-                         "could be exported; swap them")
+        raise KioskError(_("--until {until} is before --since {since}: nothing could be "
+                           "exported; swap them", until=args.until, since=args.since))
     if args.output is not None and args.output.is_dir():
-        raise KioskError(f"{args.output} is a folder: --output names the file to write")
+        raise KioskError(_("{path} is a folder: --output names the file to write",
+                           path=args.output))
     since = _utc(args.since) if args.since else None
     until = _utc(args.until + timedelta(days=1)) if args.until else None
     writer = write_csv if args.format == "csv" else write_jsonl
@@ -233,7 +234,8 @@ def _write_file(path: Path, write) -> int:
         os.replace(temp, path)
     except OSError as e:
         temp.unlink(missing_ok=True)
-        raise KioskError(f"{path}: cannot write the export: {e.strerror}") from None
+        raise KioskError(_("{path}: cannot write the export: {why}", path=path,
+                           why=e.strerror)) from None
     return n
 
 

@@ -20,6 +20,7 @@ from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
 from kiosk.cli.words import _
 from kiosk.errors import KioskError
+from kiosk.i18n import N_
 from kiosk.sip2.charset_guess import advice
 from kiosk.sip2.client import IlsSettings, Sip2Client
 from kiosk.sip2.errors import IlsError
@@ -42,32 +43,34 @@ def register(subparsers, common) -> None:
     command("status", help_text=_("log in and ask SC status (what the ILS allows)")).set_defaults(
         func=run_status)
     patron = command("patron", help_text=_("a patron's name, blocks, loans and holds"))
-    patron.add_argument("patron_id", type=arg_types.text("patron number"),
+    patron.add_argument("patron_id", type=arg_types.text(N_("patron number")),
                         help=_("the number on the library card"))
     patron.add_argument("--pin", help=_("the patron's PIN, to check it"))
     patron.set_defaults(func=run_patron)
     item = command("item", help_text=_("an item's title, state and due date"))
-    item.add_argument("item_id", type=arg_types.text("item barcode"), help=_("the item's barcode"))
+    item.add_argument("item_id", type=arg_types.text(N_("item barcode")),
+                      help=_("the item's barcode"))
     item.set_defaults(func=run_item)
     checkout = command("checkout", help_text=_("lend an item to a patron (changes the ILS!)"))
-    checkout.add_argument("patron_id", type=arg_types.text("patron number"),
+    checkout.add_argument("patron_id", type=arg_types.text(N_("patron number")),
                           help=_("the number on the library card"))
-    checkout.add_argument("item_id", type=arg_types.text("item barcode"),
+    checkout.add_argument("item_id", type=arg_types.text(N_("item barcode")),
                           help=_("the item's barcode"))
     checkout.add_argument("--pin", help=_("the patron's PIN, when the ILS wants it"))
     checkout.add_argument("--no-block", action="store_true",
                           help=_("SIP2 no-block: the ILS must accept it (offline replays)"))
     checkout.set_defaults(func=run_checkout)
     checkin = command("checkin", help_text=_("return an item (changes the ILS!)"))
-    checkin.add_argument("item_id", type=arg_types.text("item barcode"),
+    checkin.add_argument("item_id", type=arg_types.text(N_("item barcode")),
                          help=_("the item's barcode"))
     checkin.add_argument("--no-block", action="store_true",
                          help=_("SIP2 no-block: the ILS must accept it (offline replays)"))
     checkin.set_defaults(func=run_checkin)
     renew = command("renew", help_text=_("renew a patron's loan (changes the ILS!)"))
-    renew.add_argument("patron_id", type=arg_types.text("patron number"),
+    renew.add_argument("patron_id", type=arg_types.text(N_("patron number")),
                        help=_("the number on the library card"))
-    renew.add_argument("item_id", type=arg_types.text("item barcode"), help=_("the item's barcode"))
+    renew.add_argument("item_id", type=arg_types.text(N_("item barcode")),
+                       help=_("the item's barcode"))
     renew.add_argument("--pin", help=_("the patron's PIN, when the ILS wants it"))
     renew.set_defaults(func=run_renew)
 
