@@ -75,7 +75,8 @@ def register(subparsers, common) -> None:
 def run_list(args) -> int:
     config = load_config(args)
     found, notes = discovery.attached()
-    configured, states = [], []
+    configured: list[dict] = []
+    states: list[str] = []
     for name, text in sorted(config.devices.items()):
         matches = discovery.resolve(parse(text), found)
         configured.append({"name": name, "source": text, "matches": [d.path for d in matches],
