@@ -115,7 +115,8 @@ def test_help_is_chinese_in_a_chinese_locale():
     assert "check the demo's config" in english.stdout and not CHINESE.search(english.stdout)
 
 
-@pytest.mark.parametrize("command", [(), ("sip2", "serve"), ("boot-setup",), ("journal", "export")])
+@pytest.mark.parametrize("command", [(), ("sip2", "serve"), ("boot-setup",), ("journal",),
+                                     ("journal", "export"), ("hash-pin",)])
 def test_chinese_help_fits_the_terminal_and_lines_up(command):
     """argparse wraps by characters; a Chinese one takes two columns, so we wrap by columns."""
     result = kiosk(*command, "--help", lang="zh_CN.UTF-8", columns="80")

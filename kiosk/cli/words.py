@@ -123,10 +123,15 @@ class HelpFormatter(argparse.HelpFormatter):
     def _format_usage(self, usage, actions, groups, prefix) -> str:
         # Continuation lines are indented under the program's name by the prefix's length in
         # characters: "用法：" takes three more columns than that.
+        # argparse fits the lines to the terminal by that length too: narrow it by the difference.
         prefix = _("usage: ") if prefix is None else prefix
-        text = super()._format_usage(usage, actions, groups, prefix)
-        extra = " " * (width(prefix) - len(prefix))
-        return "\n".join(line if n == 0 or not line.startswith(" ") else extra + line
+        extra = width(prefix) - len(prefix)
+        self._width -= extra
+        try:
+            text = super()._format_usage(usage, actions, groups, prefix)
+        finally:
+            self._width += extra
+        return "\n".join(line if n == 0 or not line.startswith(" ") else " " * extra + line
                          for n, line in enumerate(text.split("\n")))
 
 
