@@ -258,3 +258,14 @@ def test_argument_errors_are_chinese():
     assert "图书条码为空" in blank.stderr
     english = kiosk("sip2", "item", " ", lang="C.UTF-8")
     assert "argument item_id: an empty item barcode" in english.stderr
+
+
+def test_doctor_translates_the_words_system_checks_fill_in_and_nothing_else(chinese):
+    from kiosk.cli import doctor_cmd
+    from kiosk.status import Check, Message
+    root = Check("root", True, Message("{mode} ({fstype})", {"mode": "read-write",
+                                                             "fstype": "ext4"}))
+    assert doctor_cmd.format_check(root).endswith("可读写（ext4）")
+    # a value that happens to be a message id elsewhere (a file named Borrow) stays as it is
+    config = Check("config", True, Message("read from {files}", {"files": "Borrow"}))
+    assert doctor_cmd.format_check(config).endswith("读取自 Borrow")

@@ -30,6 +30,13 @@ NAMES = {
     "network": N_("network"), "time": N_("time"), "update": N_("update"),
 }
 DEVICE = N_("device:{name}")
+# Words kiosk.system_checks puts into its summaries as values: translated when shown, and only
+# these, so that a path or a version is never taken for a message id.
+VALUES = frozenset((
+    N_("read-only"), N_("read-write"), N_("synchronised"), N_("not synchronised"),
+    N_("cannot tell"), N_("the system's defaults"), N_("unknown here"), N_("off"),
+    N_("no /dev/watchdog"), N_("no address"), N_("did not run"), N_("clean"),
+))
 KINDS = {"checkout": N_("borrow"), "checkin": N_("return")}
 
 
@@ -65,10 +72,15 @@ def format_check(check: Check) -> str:
     """One check's line: verdict, name, summary -> advice; the first two padded by the columns
     they take on screen, so that a Chinese name's line lines up with the others."""
     mark = _(WARN) if check.ok and check.warning else _(MARKS[check.ok])
-    line = f"{pad(mark, 5)} {pad(check_name(check.name), 16)} {say(check.summary)}"
+    line = f"{pad(mark, 5)} {pad(check_name(check.name), 16)} {say_values(check.summary)}"
     if check.advice:
-        line += f" -> {say(check.advice)}"
+        line += f" -> {say_values(check.advice)}"
     return line
+
+
+def say_values(message: Message) -> str:
+    args = {k: _(v) if isinstance(v, str) and v in VALUES else v for k, v in message.args.items()}
+    return say(Message(message.msgid, args))
 
 
 def check_name(name: str) -> str:
