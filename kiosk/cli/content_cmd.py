@@ -19,7 +19,7 @@ import json
 
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
-from kiosk.cli.words import _
+from kiosk.cli.words import _, pad, width
 
 MAX_SAMPLE = 100_000  # titles in a sample source: the demo uses 2,000, a load test a few 10,000s
 
@@ -181,11 +181,14 @@ def run_list(args) -> int:
                           "leftovers": leftovers}, ensure_ascii=False, indent=1))
         return 0
     if not versions:
-        print(f"no catalogue yet in {config.catalogue_dir}: apply a batch")
+        print(_("no catalogue yet in {folder}: apply a batch", folder=config.catalogue_dir))
+    marks = (_("current"), _("previous"))
+    columns = max(map(width, marks))
     for v in versions:
-        mark = "current " if v.current else "previous" if v.previous else "        "
-        print(f"{mark} {v.name:<20} batch {v.batch:<10} {v.titles:>6} titles  "
-              f"applied {v.applied_at}")
+        mark = marks[0] if v.current else marks[1] if v.previous else ""
+        print(pad(mark, columns) + " " + _(
+            "{name} batch {batch} {titles} titles  applied {when}", name=f"{v.name:<20}",
+            batch=f"{v.batch:<10}", titles=f"{v.titles:>6}", when=v.applied_at))
     for name in leftovers:
         print(f"未完成 / unfinished {name}: left by an apply that was cut off; removed at the "
               "next apply or the kiosk app's next start")

@@ -244,4 +244,4 @@ def _wait_connected(driver, events: queue.Queue) -> None:
         time.sleep(0.05)
     while not events.empty():
         events.get_nowait()
-    print(f"kiosk: {driver.name} connected", file=sys.stderr)
+    print("kiosk: " + _("{name} connected", name=driver.name), file=sys.stderr)
