@@ -8,6 +8,8 @@ changed without touching code. `setup.sh` compiles the `.po` files to `.mo` with
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from common import translator
@@ -19,6 +21,20 @@ DOMAIN = "kiosk"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
+
+# Where a command line's language comes from, in gettext's order: the first one set wins.
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def language_from_environment(environ: Mapping[str, str] = os.environ) -> str:
+    """The catalogue for a command line's locale: zh_CN for any Chinese one (zh_CN.UTF-8,
+    zh_CN, zh_Hans, zh), en for anything else or none."""
+    for variable in LOCALE_VARIABLES:
+        value = environ.get(variable)
+        if value:
+            code = value.split(".")[0].split("@")[0].replace("-", "_")
+            return "zh_CN" if code.split("_")[0].lower() == "zh" else "en"
+    return "en"
 
 
 class Translator(translator.Translator):

@@ -16,13 +16,14 @@ TR_CALL = re.compile(r"""\btr\(\s*[^,()]*(?:\([^()]*\))?[^,()]*,\s*(['"])(.+?)\1
 
 
 def python_message_ids(source: str) -> set[str]:
-    """The literal ids in N_("id") and tr(<language>, "id") calls (a function or a method)."""
+    """The literal ids in N_("id"), _("id") and tr(<language>, "id") calls (a function or a
+    method)."""
     ids: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-        position = {"N_": 0, "tr": 1}.get(name or "")
+        position = {"N_": 0, "tr": 1, "_": 0}.get(name or "")  # _: the kiosk command's words
         if position is not None and len(node.args) > position:
             arg = node.args[position]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -42,7 +43,7 @@ def used_message_ids() -> set[str]:
 def catalogue(language: str) -> dict[str, str]:
     text = (LOCALE_DIR / language / "LC_MESSAGES" / "kiosk.po").read_text(encoding="utf-8")
     pairs = re.findall(r'^msgid "(.*)"\nmsgstr "(.*)"$', text, re.M)
-    return {k.replace('\\"', '"'): v for k, v in pairs if k}
+    return {k.replace('\\"', '"').replace("\\n", "\n"): v for k, v in pairs if k}
 
 
 def test_the_scan_finds_the_messages_we_know_are_there():
@@ -61,7 +62,9 @@ def test_every_message_is_translated(language):
 def test_chinese_catalogue_is_really_chinese():
     entries = catalogue("zh_CN")
     assert entries["Borrow"] == "借书"
-    not_chinese = [k for k, v in entries.items() if not re.search(r"[\u4e00-\u9fff]", v)]
+    # Chinese characters, or Chinese punctuation alone ("{line}。")
+    not_chinese = [k for k, v in entries.items()
+                   if not re.search(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]", v)]
     assert not_chinese == []
 
 

@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
+from kiosk.cli.words import _
+
 FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(9998, 12, 30)  # local midnight stays in range
 
 
@@ -21,9 +23,10 @@ def port(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+        raise argparse.ArgumentTypeError(_("{text!r} is not a port number", text=text)) from None
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is not between 0 and 65535")
+        raise argparse.ArgumentTypeError(_("port {value} is not between 0 and 65535",
+                                           value=value))
     return value
 
 
@@ -33,9 +36,11 @@ def whole(low: int, high: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            raise argparse.ArgumentTypeError(_("{text!r} is not a whole number",
+                                               text=text)) from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+            raise argparse.ArgumentTypeError(_("{value} is not between {low} and {high}",
+                                               value=value, low=low, high=high))
         return value
     return convert
 
@@ -46,10 +51,11 @@ def seconds(low: float, high: float) -> Callable[[str], float]:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+            raise argparse.ArgumentTypeError(_("{text!r} is not a number of seconds",
+                                               text=text)) from None
         if not (math.isfinite(value) and low <= value <= high):
-            raise argparse.ArgumentTypeError(f"{text} is not between {low:g} and {high:g} "
-                                             "seconds")
+            raise argparse.ArgumentTypeError(_("{text} is not between {low} and {high} seconds",
+                                               text=text, low=f"{low:g}", high=f"{high:g}"))
         return value
     return convert
 
@@ -59,25 +65,28 @@ def day(text: str) -> date:
     try:
         value = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-24") from None
+        raise argparse.ArgumentTypeError(_("{text!r} is not a date like 2026-11-24",
+                                           text=text)) from None
     if not FIRST_DAY <= value <= LAST_DAY:
-        raise argparse.ArgumentTypeError(f"{text} is not between {FIRST_DAY} and {LAST_DAY}")
+        raise argparse.ArgumentTypeError(_("{text} is not between {first} and {last}",
+                                           text=text, first=FIRST_DAY, last=LAST_DAY))
     return value
 
 
 def path(text: str) -> Path:
     """A file or folder name; an empty one is refused (Path("") would mean the current folder)."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path names no file")
+        raise argparse.ArgumentTypeError(_("an empty path names no file"))
     if "\0" in text:
-        raise argparse.ArgumentTypeError(f"{text!r} holds a NUL character")
+        raise argparse.ArgumentTypeError(_("{text!r} holds a NUL character", text=text))
     return Path(text)
 
 
 def text(what: str) -> Callable[[str], str]:
-    """A value that may not be empty or blank (an id, a patron number, a name)."""
+    """A value that may not be empty or blank (an id, a patron number, a name); `what` is a
+    message id (N_)."""
     def convert(value: str) -> str:
         if not value.strip():
-            raise argparse.ArgumentTypeError(f"an empty {what}")
+            raise argparse.ArgumentTypeError(_("an empty {what}", what=_(what)))
         return value
     return convert

@@ -19,67 +19,68 @@ import json
 
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _, pad, width
 
 MAX_SAMPLE = 100_000  # titles in a sample source: the demo uses 2,000, a load test a few 10,000s
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("content", parents=[common],
-                              help="build, sign, check and apply e-book batches")
+                              help=_("build, sign, check and apply e-book batches"))
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    keygen = sub.add_parser("keygen", parents=[common], help="make the signing key pair")
+    keygen = sub.add_parser("keygen", parents=[common], help=_("make the signing key pair"))
     keygen.add_argument("private", type=arg_types.path,
-                        help="where the private key goes (keep it off the kiosks)")
+                        help=_("where the private key goes (keep it off the kiosks)"))
     keygen.add_argument("public", type=arg_types.path,
-                        help="where the public key goes (copied to every kiosk)")
+                        help=_("where the public key goes (copied to every kiosk)"))
     keygen.set_defaults(func=run_keygen)
 
-    sample = sub.add_parser("sample", parents=[common], help="write a sample source folder")
-    sample.add_argument("src", type=arg_types.path, help="the source folder to write")
+    sample = sub.add_parser("sample", parents=[common], help=_("write a sample source folder"))
+    sample.add_argument("src", type=arg_types.path, help=_("the source folder to write"))
     sample.add_argument("--count", type=arg_types.whole(1, MAX_SAMPLE), default=2000,
-                        help="how many titles (default: %(default)s)")
+                        help=_("how many titles (default: %(default)s)"))
     sample.add_argument("--seed", type=int, default=1,
-                        help="the same seed makes the same titles (default: %(default)s)")
+                        help=_("the same seed makes the same titles (default: %(default)s)"))
     sample.set_defaults(func=run_sample)
 
-    build = sub.add_parser("build", parents=[common], help="make a signed batch from a folder")
+    build = sub.add_parser("build", parents=[common], help=_("make a signed batch from a folder"))
     build.add_argument("src", type=arg_types.path,
-                       help="the staff's folder: books, covers and the metadata sheet")
-    build.add_argument("out", type=arg_types.path, help="OUT.tar, or a folder name")
+                       help=_("the staff's folder: books, covers and the metadata sheet"))
+    build.add_argument("out", type=arg_types.path, help=_("OUT.tar, or a folder name"))
     build.add_argument("--key", type=arg_types.path, required=True,
-                       help="the private signing key")
-    build.add_argument("--batch", help="its name, e.g. 2026-12 (default: this month)")
+                       help=_("the private signing key"))
+    build.add_argument("--batch", help=_("its name, e.g. 2026-12 (default: this month)"))
     build.set_defaults(func=run_build)
 
-    sign = sub.add_parser("sign", parents=[common], help="sign a batch folder's manifest again")
-    sign.add_argument("batch", type=arg_types.path, help="the batch folder")
+    sign = sub.add_parser("sign", parents=[common], help=_("sign a batch folder's manifest again"))
+    sign.add_argument("batch", type=arg_types.path, help=_("the batch folder"))
     sign.add_argument("--key", type=arg_types.path, required=True,
-                      help="the private signing key")
+                      help=_("the private signing key"))
     sign.set_defaults(func=run_sign)
 
-    for name, func, text in (("verify", run_verify, "check a batch, change nothing"),
-                             ("apply", run_apply, "check a batch and apply it")):
+    for name, func, text in (("verify", run_verify, _("check a batch, change nothing")),
+                             ("apply", run_apply, _("check a batch and apply it"))):
         command = sub.add_parser(name, parents=[common], help=text)
-        command.add_argument("batch", type=arg_types.path, help="a batch folder or .tar")
+        command.add_argument("batch", type=arg_types.path, help=_("a batch folder or .tar"))
         command.add_argument("--public-key", type=arg_types.path,
-                             help="default: [ebooks] batch_public_key of the config")
-        command.add_argument("--verbose", action="store_true", help="list the titles' ids")
+                             help=_("default: [ebooks] batch_public_key of the config"))
+        command.add_argument("--verbose", action="store_true", help=_("list the titles' ids"))
         command.add_argument("--allow-older", action="store_true",
-                             help="accept a batch older than the catalogue's (it turns titles "
-                                  "back; `rollback` is the usual way back)")
+                             help=_("accept a batch older than the catalogue's (it turns titles "
+                                    "back; `rollback` is the usual way back)"))
         command.set_defaults(func=func)
 
     pull = sub.add_parser("pull", parents=[common],
-                          help="inside [updates] window: download and apply the batches the "
-                               "central server publishes (kiosk-pull.service runs it)")
+                          help=_("inside [updates] window: download and apply the batches the "
+                                 "central server publishes (kiosk-pull.service runs it)"))
     pull.set_defaults(func=run_pull)
 
-    rollback = sub.add_parser("rollback", parents=[common], help="undo the last apply")
+    rollback = sub.add_parser("rollback", parents=[common], help=_("undo the last apply"))
     rollback.set_defaults(func=run_rollback)
 
-    listing = sub.add_parser("list", parents=[common], help="the catalogue versions kept")
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing = sub.add_parser("list", parents=[common], help=_("the catalogue versions kept"))
+    listing.add_argument("--json", action="store_true", help=_("machine-readable output"))
     listing.set_defaults(func=run_list)
 
 
@@ -180,11 +181,14 @@ def run_list(args) -> int:
                           "leftovers": leftovers}, ensure_ascii=False, indent=1))
         return 0
     if not versions:
-        print(f"no catalogue yet in {config.catalogue_dir}: apply a batch")
+        print(_("no catalogue yet in {folder}: apply a batch", folder=config.catalogue_dir))
+    marks = (_("current"), _("previous"))
+    columns = max(map(width, marks))
     for v in versions:
-        mark = "current " if v.current else "previous" if v.previous else "        "
-        print(f"{mark} {v.name:<20} batch {v.batch:<10} {v.titles:>6} titles  "
-              f"applied {v.applied_at}")
+        mark = marks[0] if v.current else marks[1] if v.previous else ""
+        print(pad(mark, columns) + " " + _(
+            "{name} batch {batch} {titles} titles  applied {when}", name=f"{v.name:<20}",
+            batch=f"{v.batch:<10}", titles=f"{v.titles:>6}", when=v.applied_at))
     for name in leftovers:
         print(f"未完成 / unfinished {name}: left by an apply that was cut off; removed at the "
               "next apply or the kiosk app's next start")

@@ -11,15 +11,16 @@ import argparse
 from kiosk.bootsetup import data_layout
 from kiosk.bootsetup.outcome import Outcome
 from kiosk.bootsetup.paths import BootPaths
+from kiosk.cli.words import _
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser(
         "data-layout", parents=[common],
-        help="as root at boot: make /data's folders (kiosk, ssh, rauc) with their owners",
-        description="Makes /data's folders: kiosk/ (the kiosk user's, bound at /var/lib/kiosk; "
-                    "only when /data is a mounted partition), ssh/ and rauc/ (root's). Files "
-                    "left at the partition's top by the layout before /data go into kiosk/.")
+        help=_("as root at boot: make /data's folders (kiosk, ssh, rauc) with their owners"),
+        description=_("Makes /data's folders: kiosk/ (the kiosk user's, bound at /var/lib/kiosk; "
+                      "only when /data is a mounted partition), ssh/ and rauc/ (root's). Files "
+                      "left at the partition's top by the layout before /data go into kiosk/."))
     p.set_defaults(func=run)
 
 

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from drivers import discovery
 from drivers.base import SecurityReader
@@ -23,11 +24,14 @@ from drivers.registry import open_source
 from drivers.source import parse
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _, english, pad
 from kiosk.errors import KioskError
+from kiosk.i18n import N_
 
 CONNECT_TIMEOUT_S = 10.0
 SECURITY_WAIT_S = 15.0  # for the pad to carry a request out; a technician can wait longer
 EXIT_AS_ASKED, EXIT_NOT_AS_ASKED, EXIT_UNKNOWN = 0, 1, 2
+SECURED = {True: N_("secured"), False: N_("unsecured")}
 
 
 class DeviceCommandError(KioskError, RuntimeError):
@@ -36,32 +40,33 @@ class DeviceCommandError(KioskError, RuntimeError):
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("devices", parents=[common],
-                              help="list, listen to and test scanners, readers and printers")
+                              help=_("list, listen to and test scanners, readers and printers"))
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     listing = sub.add_parser("list", parents=[common],
-                             help="what is attached, and which configured device matches it")
-    listing.add_argument("--json", action="store_true", help="one JSON document")
+                             help=_("what is attached, and which configured device matches it"))
+    listing.add_argument("--json", action="store_true", help=_("one JSON document"))
     listing.set_defaults(func=run_list)
 
     listen = sub.add_parser("listen", parents=[common],
-                            help="print every event as a JSON line until Ctrl-C")
+                            help=_("print every event as a JSON line until Ctrl-C"))
     listen.add_argument("--source", action="append", metavar="SRC",
-                        type=arg_types.text("source"),
-                        help="a source string or configured device name (repeatable); "
-                             "default: every configured device")
+                        type=arg_types.text(N_("source")),
+                        help=_("a source string or configured device name (repeatable); "
+                               "default: every configured device"))
     listen.add_argument("--seconds", type=arg_types.seconds(0.1, 7 * 86400.0), metavar="S",
-                        help="stop after S seconds (default: at Ctrl-C)")
+                        help=_("stop after S seconds (default: at Ctrl-C)"))
     listen.set_defaults(func=run_listen)
 
     for action, secured in (("secure", True), ("unsecure", False)):
         p_sec = sub.add_parser(action, parents=[common],
-                               help=f"{'arm' if secured else 'disarm'} one item's alarm by UID "
-                                    "and print the value read back")
+                               help=_("arm one item's alarm by UID and print the value read "
+                                      "back") if secured else
+                               _("disarm one item's alarm by UID and print the value read back"))
         p_sec.add_argument("--source", required=True, metavar="SRC",
-                           type=arg_types.text("source"),
-                           help="an RFID reader's source string or configured device name")
-        p_sec.add_argument("--uid", required=True, help="the tag's UID, 16 hex digits (E004...)")
+                           type=arg_types.text(N_("source")),
+                           help=_("an RFID reader's source string or configured device name"))
+        p_sec.add_argument("--uid", required=True, help=_("the tag's UID, 16 hex digits (E004...)"))
         p_sec.set_defaults(func=run_security, secured=secured)
 
 
@@ -70,51 +75,57 @@ def register(subparsers, common) -> None:
 def run_list(args) -> int:
     config = load_config(args)
     found, notes = discovery.attached()
-    configured = []
+    configured: list[dict] = []
+    states: list[str] = []
     for name, text in sorted(config.devices.items()):
         matches = discovery.resolve(parse(text), found)
         configured.append({"name": name, "source": text, "matches": [d.path for d in matches],
-                           "state": _presence(text, matches)})
+                           "state": _presence(text, matches, english)})
+        states.append(_presence(text, matches, _))
     if args.json:
         print(json.dumps({"attached": [_attached_json(d) for d in found],
                           "configured": configured, "notes": notes},
                          ensure_ascii=False, indent=2))
         return 0
     users = {path: c["name"] for c in configured for path in c["matches"]}
-    for kind, title in (("input", "Input devices (keyboard-wedge scanners, keyboards)"),
-                        ("serial", "Serial ports (RFID readers, serial scanners, card readers, "
-                                   "receipt printers)")):
-        print(f"{title}:")
+    for kind, title in (("input", _("Input devices (keyboard-wedge scanners, keyboards):")),
+                        ("serial", _("Serial ports (RFID readers, serial scanners, card readers, "
+                                     "receipt printers):"))):
+        print(title)
         rows = [d for d in found if d.kind == kind]
         for d in rows:
             used = f"  <- {users[d.path]}" if d.path in users else ""
-            keys = "" if kind == "serial" or d.keys else " (no letter keys)"
-            serial_number = f" serial {d.serial_number}" if d.serial_number else ""
+            keys = "" if kind == "serial" or d.keys else " " + _("(no letter keys)")
+            serial_number = (" " + _("serial {number}", number=d.serial_number)
+                             if d.serial_number else "")
             print(f"  {d.path:<20} {d.usb_id or '-':<10} {d.name}{serial_number}{keys}{used}")
             for link in d.links:
                 print(f"  {'':<20} {'':<10} {link}")
         if not rows:
-            print("  none found")
-    print("Configured devices:")
-    for c in configured:
-        print(f"  {c['name']:<12} {c['source']}\n  {'':<12} -> {c['state']}")
+            print("  " + _("none found"))
+    print(_("Configured devices:"))
+    for c, state in zip(configured, states, strict=True):
+        print(f"  {pad(c['name'], 12)} {c['source']}\n  {'':<12} -> {state}")
     if not configured:
-        print("  none: add them to [devices] in kiosk.toml")
+        print("  " + _("none: add them to [devices] in kiosk.toml"))
     for note in notes:
-        print(f"note: {note}")
+        print(_("note: {note}", note=note))
     return 0
 
 
-def _presence(text: str, matches: list) -> str:
+def _presence(text: str, matches: list, tr: Callable[..., str]) -> str:
+    """Whether a configured device is there, in `tr`'s words: English for --json, whose
+    readers are programs, the technician's language for the listing."""
     source = parse(text)
     if source.scheme == "sim":
-        return "simulated"
+        return tr(N_("simulated"))
     if matches:
-        return "found: " + ", ".join(d.path for d in matches)
+        return tr(N_("found: {paths}"), paths=", ".join(d.path for d in matches))
     if not discovery.USB_ID.match(source.target):
         if os.path.exists(source.target):
-            return f"found: {os.path.realpath(source.target)} (not a USB or input device)"
-    return "NOT FOUND"
+            return tr(N_("found: {path} (not a USB or input device)"),
+                      path=os.path.realpath(source.target))
+    return tr(N_("NOT FOUND"))
 
 
 def _attached_json(d: discovery.Attached) -> dict:
@@ -154,7 +165,7 @@ def run_listen(args) -> int:
 def _chosen_sources(chosen: list[str] | None, config) -> list[tuple[str, str]]:
     if not chosen:
         if not config.devices:
-            raise DeviceCommandError("no devices configured; name one with --source")
+            raise DeviceCommandError(_("no devices configured; name one with --source"))
         return sorted(config.devices.items())
     return [(text, config.devices[text]) if text in config.devices else (text, text)
             for text in chosen]
@@ -167,14 +178,14 @@ def run_security(args) -> int:
     (name, text), = _chosen_sources([args.source], config)
     uid = args.uid.strip().upper()
     if len(uid) != 16 or any(c not in "0123456789ABCDEF" for c in uid):
-        raise DeviceCommandError(f"--uid must be 16 hex digits, as `kiosk devices listen` "
-                                 f"prints them (got {args.uid!r})")
+        raise DeviceCommandError(_("--uid must be 16 hex digits, as `kiosk devices listen` "
+                                   "prints them (got {uid!r})", uid=args.uid))
     events: queue.Queue = queue.Queue()
     driver = open_source(name, text, events, config.driver_settings)
     driver.start()
     try:
         if not isinstance(driver, SecurityReader):
-            raise DeviceCommandError(f"{text} is not an RFID reader")
+            raise DeviceCommandError(_("{source} is not an RFID reader", source=text))
         _wait_connected(driver, events)
         result = driver.set_security(uid, args.secured, timeout=SECURITY_WAIT_S)
     except DeviceError as e:  # nothing was written
@@ -200,21 +211,25 @@ def _explain(name: str, uid: str, asked: str, wanted: bool, result) -> int:
         print(f"kiosk: {name}: {text}", file=sys.stderr)
 
     if result.value is None:
-        say(f"the state of {uid} is unknown: it could not be read back ({result.error}). "
-            f"Check that the tag lies on the pad, then run the command again")
+        say(_("the state of {uid} is unknown: it could not be read back ({why}). Check that the "
+              "tag lies on the pad, then run the command again", uid=uid, why=result.error))
         return EXIT_UNKNOWN
     value = result.value
     shown = f"EAS {'on' if value else 'off'}" if isinstance(value, bool) else f"AFI 0x{value:02X}"
+    asked = _(SECURED[wanted])  # the JSON line above keeps the English word
     if result.secured is wanted:
         if result.error:
-            say(f"{uid} reads back {asked} ({shown}), as asked, after: {result.error}")
+            say(_("{uid} reads back {asked} ({shown}), as asked, after: {why}", uid=uid,
+                  asked=asked, shown=shown, why=result.error))
         return EXIT_AS_ASKED
     if result.secured is None:
-        state = f"reads back {shown}, which is neither secured nor unsecured in [rfid]"
+        state = _("reads back {shown}, which is neither secured nor unsecured in [rfid]",
+                  shown=shown)
     else:
-        state = f"is still {'secured' if result.secured else 'unsecured'} ({shown})"
-    say(f"{uid} {state}, not {asked}: {result.error or 'the tag did not take the write'}. "
-        f"Run the command again; if it keeps failing, the tag may be locked or faulty")
+        state = _("is still {state} ({shown})", state=_(SECURED[result.secured]), shown=shown)
+    say(_("{uid} {state}, not {asked}: {why}. Run the command again; if it keeps failing, the "
+          "tag may be locked or faulty", uid=uid, state=state, asked=asked,
+          why=result.error or _("the tag did not take the write")))
     return EXIT_NOT_AS_ASKED
 
 
@@ -223,9 +238,10 @@ def _wait_connected(driver, events: queue.Queue) -> None:
     while driver.status not in ("connected", "degraded"):
         if time.monotonic() > deadline:
             detail = getattr(driver, "detail", "") or driver.status
-            raise DeviceCommandError(f"{driver.name} did not connect within "
-                                     f"{CONNECT_TIMEOUT_S:g} s: {detail}")
+            raise DeviceCommandError(_("{name} did not connect within {seconds} s: {detail}",
+                                       name=driver.name, seconds=f"{CONNECT_TIMEOUT_S:g}",
+                                       detail=detail))
         time.sleep(0.05)
     while not events.empty():
         events.get_nowait()
-    print(f"kiosk: {driver.name} connected", file=sys.stderr)
+    print("kiosk: " + _("{name} connected", name=driver.name), file=sys.stderr)

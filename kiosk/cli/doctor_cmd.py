@@ -11,18 +11,40 @@ from __future__ import annotations
 
 from kiosk import status, system_checks
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _, pad, say
 from kiosk.errors import ConfigError, KioskError
-from kiosk.i18n import Translator
+from kiosk.i18n import N_, Translator
 from kiosk.journal.store import parse_utc
 from kiosk.status import Check, Message
 
-MARKS = {True: "ok", False: "FAIL", None: "--"}
+MARKS = {True: N_("ok"), False: N_("FAIL"), None: "--"}
+WARN = N_("WARN")
+# The checks' names as a technician reads them; the names themselves stay the code's keys.
+NAMES = {
+    "version": N_("version"), "config": N_("config"), "journal": N_("journal"),
+    "disk": N_("disk"), "clock": N_("clock"), "ebooks": N_("ebooks"),
+    "downloads": N_("downloads"), "ils": N_("ils"), "central": N_("central"),
+    "offline": N_("offline"), "unsettled": N_("unsettled"), "font": N_("font"),
+    "translations": N_("translations"), "service": N_("service"), "watchdog": N_("watchdog"),
+    "root": N_("root"), "data": N_("data"), "ssh": N_("ssh"), "boot-setup": N_("boot-setup"),
+    "network": N_("network"), "time": N_("time"), "update": N_("update"),
+}
+DEVICE = N_("device:{name}")
+# Words kiosk.system_checks puts into its summaries as values: translated when shown, and only
+# these, so that a path or a version is never taken for a message id.
+VALUES = frozenset((
+    N_("read-only"), N_("read-write"), N_("synchronised"), N_("not synchronised"),
+    N_("cannot tell"), N_("the system's defaults"), N_("unknown here"), N_("off"),
+    N_("no /dev/watchdog"), N_("no address"), N_("did not run"), N_("clean"),
+))
+KINDS = {"checkout": N_("borrow"), "checkin": N_("return")}
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("doctor", parents=[common],
-                              help="check config, journal, devices and servers; exit 1 on a fault")
-    p.add_argument("--demo", action="store_true", help="check the demo's config")
+                              help=_("check config, journal, devices and servers; exit 1 on a "
+                                     "fault"))
+    p.add_argument("--demo", action="store_true", help=_("check the demo's config"))
     p.set_defaults(func=run)
 
 
@@ -47,28 +69,43 @@ def run(args) -> int:
 
 
 def format_check(check: Check) -> str:
-    mark = "WARN" if check.ok and check.warning else MARKS[check.ok]
-    line = f"{mark:<5} {check.name:<16} {check.summary.english}"
+    """One check's line: verdict, name, summary -> advice; the first two padded by the columns
+    they take on screen, so that a Chinese name's line lines up with the others."""
+    mark = _(WARN) if check.ok and check.warning else _(MARKS[check.ok])
+    line = f"{pad(mark, 5)} {pad(check_name(check.name), 16)} {say_values(check.summary)}"
     if check.advice:
-        line += f" -> {check.advice.english}"
+        line += f" -> {say_values(check.advice)}"
     return line
+
+
+def say_values(message: Message) -> str:
+    args = {k: _(v) if isinstance(v, str) and v in VALUES else v for k, v in message.args.items()}
+    return say(Message(message.msgid, args))
+
+
+def check_name(name: str) -> str:
+    if name.startswith("device:"):
+        return _(DEVICE, name=name.removeprefix("device:"))
+    return _(NAMES[name]) if name in NAMES else name
 
 
 def format_refused(tx) -> str:
     """One transaction the ILS refused on replay, under the offline check's line."""
-    kind = "borrow" if tx.kind == "checkout" else "return"
+    kind = _(KINDS["checkout" if tx.kind == "checkout" else "checkin"])
     book = f"{tx.item_id} {tx.title}".strip()
-    patron = f" patron {tx.patron_masked}" if tx.patron_masked else ""
-    return (f"      refused: {tx.when_utc.astimezone():%Y-%m-%d %H:%M} {kind} {book}{patron}: "
-            f"{tx.message or 'no reason given'}")
+    patron = " " + _("patron {patron}", patron=tx.patron_masked) if tx.patron_masked else ""
+    return "      " + _("refused: {when} {kind} {book}{patron}: {why}",
+                        when=f"{tx.when_utc.astimezone():%Y-%m-%d %H:%M}", kind=kind, book=book,
+                        patron=patron, why=tx.message or _("no reason given"))
 
 
 def format_unsettled(intent) -> str:
     """One transaction whose result is not known (an open intent row), under its check."""
     when = parse_utc(intent.time_utc).astimezone()
     book = f"{intent.item or ''} {intent.title or ''}".strip()
-    return (f"      not known: {when:%Y-%m-%d %H:%M} {intent.outcome} {book} "
-            f"(journal row {intent.seq})")
+    return "      " + _("not known: {when} {outcome} {book} (journal row {seq})",
+                        when=f"{when:%Y-%m-%d %H:%M}", outcome=intent.outcome, book=book,
+                        seq=intent.seq)
 
 
 def check_font() -> Check:

@@ -29,7 +29,9 @@ from kiosk.cli import (
     sip2_cmd,
     update_cmd,
     upload_cmd,
+    words,
 )
+from kiosk.cli.words import _
 from kiosk.errors import KioskError
 
 SUBCOMMANDS = (run_cmd, journal_cmd, devices_cmd, content_cmd, doctor_cmd, hash_pin_cmd,
@@ -38,16 +40,19 @@ SUBCOMMANDS = (run_cmd, journal_cmd, devices_cmd, content_cmd, doctor_cmd, hash_
 
 
 def build_parser() -> argparse.ArgumentParser:
+    words.speak_to_argparse()  # before any parser: its "options" title is asked for at creation
     # The options every subcommand has, accepted before the subcommand too. A subcommand's own
     # default must not undo one given before it: SUPPRESS leaves the first value standing.
     common = argparse.ArgumentParser(add_help=False)
     _common_options(common, default=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
-        prog="kiosk", description="Library self-service kiosk",
-        epilog="--config and --log-level may come before the subcommand or after it (kiosk "
-               "--config X doctor, kiosk doctor --config X); given in both places, the one "
-               "after the subcommand wins. Each subcommand's --help tells more.")
-    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+        prog="kiosk", description=_("Library self-service kiosk"),
+        formatter_class=words.HelpFormatter,
+        epilog=_("--config and --log-level may come before the subcommand or after it (kiosk "
+                 "--config X doctor, kiosk doctor --config X); given in both places, the one "
+                 "after the subcommand wins. Each subcommand's --help tells more."))
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}",
+                        help=_("show program's version number and exit"))
     _common_options(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
@@ -58,24 +63,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _describe(parser: argparse.ArgumentParser) -> None:
     """A subcommand's own --help opens with the line its parent's list shows for it, so a
-    technician who typed `kiosk journal export --help` reads what export does."""
+    technician who typed `kiosk journal export --help` reads what export does. Each wraps its
+    help by screen columns (words.HelpFormatter): add_parser does not pass that on."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             lines = {a.dest: a.help for a in action._choices_actions}
             for name, sub in action.choices.items():
+                sub.formatter_class = words.HelpFormatter
                 line = lines.get(name)
                 if sub.description is None and line:
-                    sub.description = line[:1].upper() + line[1:] + "."
+                    sub.description = _("{line}.", line=line[:1].upper() + line[1:])
                 _describe(sub)
 
 
 def _common_options(parser: argparse.ArgumentParser, *, default) -> None:
     parser.add_argument("--config", metavar="PATH", default=default, type=arg_types.path,
-                        help="config file (default: /etc/kiosk/kiosk.toml with the boot "
-                             "partition's kiosk.toml over it)")
+                        help=_("config file (default: /etc/kiosk/kiosk.toml with the boot "
+                               "partition's kiosk.toml over it)"))
     parser.add_argument("--log-level", default=default,
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-                        help="overrides [logging] level")
+                        help=_("overrides [logging] level"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _
 from kiosk.config import Config, DisplaySection
 from kiosk.errors import ConfigError
 from kiosk.ui import boot
@@ -26,9 +27,10 @@ DEFAULT_REASON = "The kiosk app failed to start five times; see journalctl -u ki
 def register(subparsers, common) -> None:
     p = subparsers.add_parser(
         "out-of-service", parents=[common],
-        help="show only the out-of-service notice (kiosk-out-of-service.service runs this)")
+        help=_("show only the out-of-service notice (kiosk-out-of-service.service runs this)"))
     p.add_argument("--reason", default=DEFAULT_REASON,
-                   help=f"the line shown under the heading (default: \"{DEFAULT_REASON}\")")
+                   help=_("the line shown under the heading (default: \"{reason}\")",
+                          reason=DEFAULT_REASON))
     p.set_defaults(func=run)
 
 

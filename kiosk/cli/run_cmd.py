@@ -13,6 +13,7 @@ from kiosk import boot_report
 from kiosk.boot_report import BootProblem
 from kiosk.cli import out_of_service_cmd
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _
 from kiosk.demo import DEMO_DIR
 from kiosk.errors import ConfigError, KioskError
 from kiosk.runtime import Runtime, SteerableClock
@@ -24,16 +25,17 @@ BOOT_REPORT_ENV = "KIOSK_BOOT_REPORT"  # another report file than boot_report.RE
 
 
 def register(subparsers, common) -> None:
-    p = subparsers.add_parser("run", parents=[common], help="run the kiosk app")
+    p = subparsers.add_parser("run", parents=[common], help=_("run the kiosk app"))
     p.add_argument("--demo", action="store_true",
-                   help="simulated devices, the demo config unless --config is given")
+                   help=_("simulated devices, the demo config unless --config is given"))
     p.add_argument("--walkthrough", metavar="DIR", type=Path,
-                   help="tour every screen, save a screenshot of each in DIR, then exit; "
-                        "with real devices, steps that need simulated ones are skipped and "
-                        "listed")
+                   help=_("tour every screen, save a screenshot of each in DIR, then exit; "
+                          "with real devices, steps that need simulated ones are skipped and "
+                          "listed"))
     p.add_argument("--boot-report", metavar="PATH", type=Path,
-                   help=f"kiosk boot-setup's report, which must exist (default: "
-                        f"${BOOT_REPORT_ENV}, else {boot_report.REPORT_PATH} if it exists)")
+                   help=_("kiosk boot-setup's report, which must exist (default: ${variable}, "
+                          "else {path} if it exists)", variable=BOOT_REPORT_ENV,
+                          path=boot_report.REPORT_PATH))
     p.set_defaults(func=run)
 
 
@@ -85,9 +87,10 @@ def _run_app(args, config) -> int:
     log.info("starting kiosk %s%s", config.kiosk.id, " (demo)" if args.demo else "")
     app.run()
     if args.walkthrough:
-        print(f"saved {len(tour.saved)} screenshots in {args.walkthrough}")
+        print(_("saved {count} screenshots in {folder}", count=len(tour.saved),
+                folder=args.walkthrough))
         for name, why in tour.skipped:
-            print(f"skipped {name}: {why}")
+            print(_("skipped {name}: {why}", name=name, why=why))
         return 0 if tour.saved else 1
     if app.restart_requested:
         log.info("restarting as asked on the admin screen")

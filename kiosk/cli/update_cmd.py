@@ -14,6 +14,7 @@ from kiosk import commands
 from kiosk import config as config_module
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _, pad, width
 from kiosk.commands import Runner
 from kiosk.delivery import status as delivery
 from kiosk.delivery.releases import ReleaseKind
@@ -30,32 +31,32 @@ INSTALL_TIMEOUT_S = 3600.0  # a 1 GB slot written to a slow SD card
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("update", parents=[common],
-                              help="the system's slots and version; install an update bundle")
+                              help=_("the system's slots and version; install an update bundle"))
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     s = actions.add_parser("status", parents=[common],
-                           help="this slot, its version, the other slot, the last update")
+                           help=_("this slot, its version, the other slot, the last update"))
     s.set_defaults(func=run_status)
     i = actions.add_parser("install", parents=[common],
-                           help="install a bundle into the other slot (then reboot to try it)")
-    i.add_argument("bundle", metavar="BUNDLE", help="a kiosk-<version>-arm64.raucb file")
+                           help=_("install a bundle into the other slot (then reboot to try it)"))
+    i.add_argument("bundle", metavar="BUNDLE", help=_("a kiosk-<version>-arm64.raucb file"))
     i.add_argument("--allow-older", action="store_true",
-                   help="install it even when it is older than this system (root only; "
-                        "RAUC's pre-install handler refuses older bundles otherwise)")
+                   help=_("install it even when it is older than this system (root only; "
+                          "RAUC's pre-install handler refuses older bundles otherwise)"))
     i.set_defaults(func=run_install)
     c = actions.add_parser("confirm", parents=[common],
-                           help="keep this slot once the kiosk is in service, else fall back "
-                                "(kiosk-update-confirm.service runs it at boot)")
+                           help=_("keep this slot once the kiosk is in service, else fall back "
+                                  "(kiosk-update-confirm.service runs it at boot)"))
     c.add_argument("--within", type=arg_types.seconds(1.0, 86400.0),
                    default=confirm.DEFAULT_DEADLINE_S, metavar="SECONDS",
-                   help="how long kiosk.service has to get ready (default %(default)g)")
+                   help=_("how long kiosk.service has to get ready (default %(default)g)"))
     c.set_defaults(func=run_confirm)
     pl = actions.add_parser("pull", parents=[common],
-                            help="inside [updates] window: download the system update the "
-                                 "central server publishes, when newer (as the kiosk user)")
+                            help=_("inside [updates] window: download the system update the "
+                                   "central server publishes, when newer (as the kiosk user)"))
     pl.set_defaults(func=run_pull)
     a = actions.add_parser("apply-downloaded", parents=[common],
-                           help="install what pull downloaded and restart into it once nobody "
-                                "uses the kiosk, inside the window (as root)")
+                           help=_("install what pull downloaded and restart into it once nobody "
+                                  "uses the kiosk, inside the window (as root)"))
     a.set_defaults(func=run_apply)
 
 
@@ -66,13 +67,14 @@ def run_status(args, runner: Runner = commands.run, paths: UpdatePaths = UpdateP
         print(f"kiosk update: {e}")
         return 0
     except RaucError as e:
-        print(f"kiosk update: {e}: is rauc-service installed and running? "
-              "(systemctl status rauc)", file=sys.stderr)
+        print("kiosk update: " + _("{error}: is rauc-service installed and running? "
+                                   "(systemctl status rauc)", error=e), file=sys.stderr)
         return 1
     print(format_view(view))
     pulled = _delivery(args)
     if pulled is not None:
-        print(f"from server: {describe_delivery(delivery.as_running(pulled, view.version))}")
+        print(_("from server: {delivery}",
+                delivery=describe_delivery(delivery.as_running(pulled, view.version))))
     return 1 if view.state is UpdateState.FELL_BACK else 0
 
 
@@ -91,53 +93,61 @@ def describe_delivery(status: DeliveryStatus) -> str:
     when = f" ({status.at})" if status.at else ""
     if status.state is DeliveryState.DOWNLOADING and status.total_bytes:
         done = status.done_bytes or 0
-        line = (f"{version} downloading, {done / MB:.1f} of {status.total_bytes / MB:.1f} MB "
-                f"({100 * done // status.total_bytes}%)")
+        line = _("{version} downloading, {done} of {total} MB ({percent}%)", version=version,
+                 done=f"{done / MB:.1f}", total=f"{status.total_bytes / MB:.1f}",
+                 percent=100 * done // status.total_bytes)
         return line + (f": {status.why}" if status.why else "") + when
     return f"{version} {status.state}" + (f": {status.why}" if status.why else "") + when
 
 
 def format_view(view: SystemView) -> str:
-    built = f", built {view.release.build}" if view.release and view.release.build else ""
-    lines = [f"this slot:   {view.slot or '?'}: kiosk system {view.version or 'unknown'}{built}"
-             f" ({_boot(view.booted)})",
-             f"other slot:  {_other(view.other)}"]
-    lines.append(f"last update: {describe(view)}")
-    return "\n".join(lines)
+    built = (_(", built {build}", build=view.release.build)
+             if view.release and view.release.build else "")
+    labels = [_("this slot:"), _("other slot:"), _("last update:")]
+    columns = max(map(width, labels)) + 1
+    this = _("{slot}: kiosk system {version}{built} ({boot})", slot=view.slot or "?",
+             version=view.version or _("unknown"), built=built, boot=_boot(view.booted))
+    return "\n".join(pad(label, columns) + text
+                     for label, text in zip(labels, (this, _other(view.other), describe(view)),
+                                            strict=True))
 
 
 def describe(view: SystemView) -> str:
     other = view.other
     other_name = other.bootname if other else "?"
     if view.state is UpdateState.FELL_BACK:
-        failed = (other.bundle_version if other else None) or "the update"
-        return (f"FELL BACK: {failed} installed into slot "
-                f"{other_name} did not get ready on its trial boot, so the kiosk came back to "
-                f"slot {view.slot} by itself. See why on the other slot's boot (journalctl "
-                f"--list-boots), fix the bundle, then install a new one")
+        failed = (other.bundle_version if other else None) or _("the update")
+        return _("FELL BACK: {failed} installed into slot {other} did not get ready on its trial "
+                 "boot, so the kiosk came back to slot {slot} by itself. See why on the other "
+                 "slot's boot (journalctl --list-boots), fix the bundle, then install a new one",
+                 failed=failed, other=other_name, slot=view.slot)
     if view.state is UpdateState.TRIAL:
-        return (f"on trial: slot {view.slot} is kept once kiosk.service is ready; if it is not, "
-                f"the kiosk falls back to slot {other_name} (kiosk-update-confirm.service)")
+        return _("on trial: slot {slot} is kept once kiosk.service is ready; if it is not, the "
+                 "kiosk falls back to slot {other} (kiosk-update-confirm.service)",
+                 slot=view.slot, other=other_name)
     if view.booted is not None and view.booted.installed_at is not None:
-        return (f"ok: {view.booted.bundle_version or '?'} installed "
-                f"{view.booted.installed_at:%Y-%m-%d %H:%M} UTC and kept")
-    return "ok: none installed since the card was flashed"
+        return _("ok: {version} installed {when} UTC and kept",
+                 version=view.booted.bundle_version or "?",
+                 when=f"{view.booted.installed_at:%Y-%m-%d %H:%M}")
+    return _("ok: none installed since the card was flashed")
 
 
 def _boot(slot: Slot | None) -> str:
     if slot is None or slot.boot_good is None:
-        return "boot state unknown"
-    return "good" if slot.boot_good else "not yet marked good"
+        return _("boot state unknown")
+    return _("good") if slot.boot_good else _("not yet marked good")
 
 
 def _other(slot: Slot | None) -> str:
     if slot is None:
-        return "none"
+        return _("none")
     if slot.installed_at is None:
-        return f"{slot.bootname}: nothing installed by an update (empty, or as flashed)"
-    health = {True: "good", False: "bad", None: "boot state unknown"}[slot.boot_good]
-    return (f"{slot.bootname}: {slot.bundle_version or '?'}, installed "
-            f"{slot.installed_at:%Y-%m-%d %H:%M} UTC, {health}")
+        return _("{slot}: nothing installed by an update (empty, or as flashed)",
+                 slot=slot.bootname)
+    health = {True: _("good"), False: _("bad"), None: _("boot state unknown")}[slot.boot_good]
+    return _("{slot}: {version}, installed {when} UTC, {health}", slot=slot.bootname,
+             version=slot.bundle_version or "?", when=f"{slot.installed_at:%Y-%m-%d %H:%M}",
+             health=health)
 
 
 def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdatePaths(),
@@ -148,40 +158,47 @@ def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdateP
         return 1
     allow_older = getattr(args, "allow_older", False)
     if allow_older and os.geteuid() != 0:
-        print("kiosk update: --allow-older is for root: run it with sudo", file=sys.stderr)
+        print("kiosk update: " + _("--allow-older is for root: run it with sudo"),
+              file=sys.stderr)
         return 1
     if not allow_older:
         # RAUC's pre-install handler refuses it too, but RAUC tells only "handler error".
         refused = _not_installable(Path(args.bundle), runner, paths)
         if refused:
-            print(f"kiosk update: {refused}\nkiosk update: nothing changed: this slot stays as "
-                  "it is", file=sys.stderr)
+            print(f"kiosk update: {refused}\nkiosk update: "
+                  + _("nothing changed: this slot stays as it is"), file=sys.stderr)
             return 1
-    print(f"kiosk update: installing {args.bundle} into the other slot (a few minutes)...")
+    print("kiosk update: " + _("installing {bundle} into the other slot (a few minutes)...",
+                               bundle=args.bundle))
     if allow_older:
-        print("kiosk update: --allow-older: the version check is off for this install only")
+        print("kiosk update: " + _("--allow-older: the version check is off for this install "
+                                   "only"))
         with downgrade.allowing_older(older_mark):
             result = runner(list(rauc.install_argv(args.bundle)))
     else:
         result = runner(list(rauc.install_argv(args.bundle)))
     if not result.ok:
-        print(f"kiosk update: rauc could not install {args.bundle}: "
-              f"{rauc.install_failure(result)}\n"
-              "kiosk update: nothing changed: this slot stays as it is", file=sys.stderr)
+        print("kiosk update: " + _("rauc could not install {bundle}: {why}", bundle=args.bundle,
+                                   why=rauc.install_failure(result))
+              + "\nkiosk update: " + _("nothing changed: this slot stays as it is"),
+              file=sys.stderr)
         return 1
     try:
         view = state.gather(runner, paths)
     except RaucError as e:
-        print(f"kiosk update: installed, but {e}")
+        print("kiosk update: " + _("installed, but {error}", error=e))
         view = None
     target = view.other if view else None
-    version = target.bundle_version if target and target.bundle_version else "the update"
-    where = f"slot {target.bootname}" if target else "the other slot"
-    back = f"slot {view.slot} ({view.version})" if view else "this slot"
-    print(f"kiosk update: {version} is installed into {where}. Next: reboot (systemctl reboot); "
-          f"it starts on trial and is kept once the kiosk is in service within "
-          f"{confirm.DEFAULT_DEADLINE_S:g} s; otherwise the kiosk falls back to {back} by "
-          f"itself. Then: kiosk update status")
+    version = target.bundle_version if target and target.bundle_version else _("the update")
+    where = _("slot {slot}", slot=target.bootname) if target else _("the other slot")
+    back = (_("slot {slot} ({version})", slot=view.slot, version=view.version) if view
+            else _("this slot"))
+    print("kiosk update: " + _("{version} is installed into {where}. Next: reboot (systemctl "
+                               "reboot); it starts on trial and is kept once the kiosk is in "
+                               "service within {seconds} s; otherwise the kiosk falls back to "
+                               "{back} by itself. Then: kiosk update status", version=version,
+                               where=where, seconds=f"{confirm.DEFAULT_DEADLINE_S:g}",
+                               back=back))
     return 0
 
 
@@ -189,14 +206,14 @@ def _not_installable(bundle: Path, runner: Runner, paths: UpdatePaths) -> str | 
     """Why `bundle` is not installed (not a bundle for this kiosk, or older than it), or None."""
     version, why = rauc.bundle_version(bundle, runner)
     if version is None:
-        return f"rauc cannot read {bundle}: {why}"
+        return _("rauc cannot read {bundle}: {why}", bundle=bundle, why=why)
     running = kiosk_release.read_release(paths.release)
     return downgrade.refusal(version, running.version if running else None, allowed=False)
 
 
 def run_confirm(args, runner: Runner = commands.run, paths: UpdatePaths = UpdatePaths()) -> int:
     if not paths.from_image:
-        print(f"kiosk update: nothing to confirm: {NotFromImage()}")
+        print("kiosk update: " + _("nothing to confirm: {why}", why=NotFromImage()))
         return 0
     outcome = confirm.confirm(runner, args.within)
     print(f"kiosk update: {outcome}")

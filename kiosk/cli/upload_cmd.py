@@ -8,15 +8,16 @@ import sys
 from dataclasses import asdict
 
 from kiosk.cli.common import load_config
+from kiosk.cli.words import _, pad, width
 
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("upload", parents=[common],
-                              help="send unsent journal rows as counts, and a heartbeat")
+                              help=_("send unsent journal rows as counts, and a heartbeat"))
     p.add_argument("--dry-run", action="store_true",
-                   help="print exactly what would be sent; send nothing, change nothing")
-    p.add_argument("--heartbeat-only", action="store_true", help="send only the heartbeat")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+                   help=_("print exactly what would be sent; send nothing, change nothing"))
+    p.add_argument("--heartbeat-only", action="store_true", help=_("send only the heartbeat"))
+    p.add_argument("--json", action="store_true", help=_("machine-readable output"))
     p.set_defaults(func=run)
 
 
@@ -26,7 +27,7 @@ def run(args) -> int:
 
     config = load_config(args)
     if not config.central.url:
-        print("kiosk upload: no [central] url set; nothing to send", file=sys.stderr)
+        print("kiosk upload: " + _("no [central] url set; nothing to send"), file=sys.stderr)
         return 0
     if args.dry_run:
         report = dry_run(config, heartbeat_only=args.heartbeat_only)
@@ -48,15 +49,18 @@ def run(args) -> int:
 def format_report(report) -> str:
     """A `kiosk.upload.run.RunReport` for people."""
     if report.busy:
-        return "another upload is running; nothing done"
+        return _("another upload is running; nothing done")
     rows = sum(b.rows for b in report.batches)
     again = sum(1 for b in report.batches if b.duplicate)
-    lines = [f"batches sent {len(report.batches)} ({rows} rows"
-             + (f"; {again} the server already had" if again else "") + ")",
-             f"not uploaded {report.unsent_rows}",
-             f"heartbeat    {'sent' if report.heartbeat_sent else 'not sent'}"]
+    batches = len(report.batches)
+    sent = (_("{batches} ({rows} rows; {again} the server already had)", batches=batches,
+              rows=rows, again=again) if again
+            else _("{batches} ({rows} rows)", batches=batches, rows=rows))
+    lines = [(_("batches sent"), sent), (_("not uploaded"), str(report.unsent_rows)),
+             (_("heartbeat"), _("sent") if report.heartbeat_sent else _("not sent"))]
     if report.catalogue_sent:
-        lines.append(f"catalogue    {report.catalogue_sent} sent")
+        lines.append((_("catalogue"), _("{count} sent", count=report.catalogue_sent)))
     if report.error:
-        lines.append(f"error        {report.error}")
-    return "\n".join(lines)
+        lines.append((_("error"), str(report.error)))
+    columns = max(width(label) for label, _value in lines) + 1
+    return "\n".join(pad(label, columns) + value for label, value in lines)
