@@ -22,6 +22,7 @@ TARGET_PX, DESIGN_SHORT_SIDE = 64, 480
 NORMAL_CONTRAST, LARGE_CONTRAST = 4.5, 3.0
 LARGE_PX, LARGE_BOLD_PX = 24, 18.7  # WCAG's 18 pt, and 14 pt bold, at 96 dpi
 SLACK = 1.0  # px of rounding that is no fault
+SQUEEZED_EMS = 3  # a wrapping label narrower than this many characters breaks every word
 
 Rect = tuple[float, float, float, float]  # x, y, right, top in window coordinates
 RGBA = tuple[float, float, float, float]
@@ -112,6 +113,10 @@ def _name(widget: Widget) -> str:
 
 
 def _clipped(label: Label) -> list[Problem]:
+    wraps = label.text_size[0] is not None
+    if wraps and label.width < SQUEEZED_EMS * label.font_size and len(label.text) > SQUEEZED_EMS:
+        return [Problem("clipped", f"{_name(label)} wraps in {label.width:.0f} px, "
+                        f"{SQUEEZED_EMS} characters' width")]
     tw, th = label.texture_size
     if tw > label.width + SLACK or th > label.height + SLACK:
         return [Problem("clipped", f"{_name(label)} needs {tw:.0f}x{th:.0f}, has "

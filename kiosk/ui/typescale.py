@@ -14,8 +14,9 @@ BASE = {
 SIZES = dict(BASE)  # what kv reads: `#:import fs kiosk.ui.typescale.SIZES`, `fs['body']`
 # Lengths in px on the 800x480 design screen, scaled as the type is, so that a layout grows with
 # its text: a touch target is a finger's 9 mm (64 px on the 7-inch panel, kiosk.ui.layout_check
-# holds every screen to it); "gap" pads and spaces bars and rows.
-BASE_PX = {"target": 64, "gap": 8}
+# holds every screen to it); "gap" pads and spaces bars and rows; an e-book's cover and its
+# download code on the title page.
+BASE_PX = {"target": 64, "gap": 8, "cover": 190, "code": 232}
 PX = dict(BASE_PX)  # kv: `#:import px kiosk.ui.typescale.PX`, `height: px['target']`
 
 

@@ -25,14 +25,17 @@ QWERTY_COLUMNS = 10
 def key_rows(columns: int, digits: bool = False) -> list[list[str]]:
     """The keyboard's rows for `columns` finger-wide keys across the screen. Ten or more (a
     landscape screen): QWERTY in three rows, the first of them digits while `digits` (a fourth
-    row would leave no room for the results). Fewer (portrait): letters and digits in order,
-    `columns` to a row."""
+    row would leave no room for the results). Fewer (portrait): the letters in order, then the
+    digits on rows of their own, `columns` to a row."""
     if columns >= QWERTY_COLUMNS:
         first = DIGITS if digits else "qwertyuiop"
         return [list(first), list("asdfghjkl"),
                 [*"zxcvbnm", ERASE, CLEAR, TO_LETTERS if digits else TO_DIGITS]]
-    keys = [*LETTERS, ERASE, CLEAR, *DIGITS]
-    return [keys[i:i + columns] for i in range(0, len(keys), max(1, columns))]
+    columns = max(1, columns)
+
+    def flow(keys: list[str]) -> list[list[str]]:
+        return [keys[i:i + columns] for i in range(0, len(keys), columns)]
+    return flow([*LETTERS, ERASE, CLEAR]) + flow(list(DIGITS))
 
 
 class EbookSearchScreen(KioskScreen):
