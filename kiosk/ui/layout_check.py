@@ -46,7 +46,7 @@ def check(root: Widget, window_size: tuple[float, float]) -> list[Problem]:
     not scrolled out of sight, not of zero size) count."""
     shown = list(_visible(root))
     problems: list[Problem] = []
-    targets = [(w, r) for w, r in shown if isinstance(w, ButtonBehavior) and not _backdrop(w)]
+    targets = [(w, r) for w, r in shown if _target(w) and not _backdrop(w)]
     least = min_target(window_size)
     for widget, rect in shown:
         if isinstance(widget, Label) and widget.text.strip():
@@ -91,6 +91,11 @@ def _intersect(a: Rect, b: Rect) -> Rect | None:
 def _overlap(a: Rect, b: Rect) -> float:
     both = _intersect(a, b)
     return 0.0 if both is None else min(both[2] - both[0], both[3] - both[1])
+
+
+def _target(widget: Widget) -> bool:
+    """A button, or a widget that says it takes touches (the staff's corner)."""
+    return isinstance(widget, ButtonBehavior) or getattr(widget, "touch_target", False)
 
 
 def _backdrop(widget: Widget) -> bool:

@@ -32,6 +32,7 @@ class StaffCorner(Widget):
 
     It keeps the touch so that a patron's tap in the corner does nothing at all.
     """
+    touch_target = True  # no button, yet it takes touches: kiosk.ui.layout_check counts it
     hold_s = NumericProperty(3.0)
     action = ObjectProperty(None)  # called when the press lasted hold_s
 
