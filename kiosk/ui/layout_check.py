@@ -1,5 +1,6 @@
 """What a patron would stumble on in a laid-out widget tree: text cut off by its widget, touch
-targets on top of each other or too small for a finger, text too faint to read.
+targets on top of each other or of a label's text, or too small for a finger, text too faint
+to read.
 
 A pure function over Kivy widgets as they are now (positions, texture sizes, colours, canvas
 colours); the caller lays the screen out and draws a frame first. tests/test_screen_sizes.py
@@ -55,6 +56,14 @@ def check(root: Widget, window_size: tuple[float, float]) -> list[Problem]:
         if min(widget.width, widget.height) < least - SLACK:
             problems.append(Problem("small", f"{_name(widget)} is {widget.width:.0f}x"
                                     f"{widget.height:.0f}, a finger needs {least:.0f}"))
+    buttons = [(w, r) for w, r in targets if isinstance(w, ButtonBehavior)]
+    for widget, rect in shown:
+        if isinstance(widget, Label) and not isinstance(widget, ButtonBehavior) \
+                and widget.text.strip():
+            text = _intersect(_text_rect(widget), rect)
+            problems += [Problem("overlap", f"{_name(button)} covers {_name(widget)}")
+                         for button, r in buttons if text and _overlap(text, r) > SLACK
+                         and not _related(button, widget)]
     for i, (a, ra) in enumerate(targets):
         for b, rb in targets[i + 1:]:
             if _overlap(ra, rb) > SLACK and not _related(a, b):
@@ -81,6 +90,14 @@ def _visible(root: Widget):
 def _window_rect(widget: Widget) -> Rect:
     x, y = widget.to_window(widget.x, widget.y)
     return x, y, x + widget.width, y + widget.height
+
+
+def _text_rect(label: Label) -> Rect:
+    """Where a label's text is drawn: its texture, centred on the label."""
+    x, y, r, t = _window_rect(label)
+    tw, th = label.texture_size
+    cx, cy = (x + r) / 2, (y + t) / 2
+    return cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2
 
 
 def _intersect(a: Rect, b: Rect) -> Rect | None:
