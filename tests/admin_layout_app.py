@@ -207,7 +207,7 @@ def measure(window, size: tuple[int, int], lang: str, shots: Path | None, name: 
                 problems.append(f"button {button} is off the screen")
         # The header's switch to the other language ("English" is longer at large sizes).
         header = next(w for w in screen.walk() if type(w).__name__ == "ScreenHeader")
-        switch = next(w for w in header.children if type(w).__name__ == "BigButton")
+        switch = next(w for w in header.children if type(w).__name__ == "LanguageButton")
         problems += misfits(switch, "the language switch")
         if switch.texture_size[1] > 1.6 * switch.font_size:
             problems.append(f"the language switch: {switch.text!r} wraps")

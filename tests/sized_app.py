@@ -15,9 +15,10 @@ for name in ("KIVY_NO_ARGS", "KIVY_NO_CONFIG", "KIVY_NO_FILELOG"):
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 
-def start(size: str, data: Path, sections: str):
+def start(size: str, data: Path, sections: str, *, demo: bool = False):
     """The app and its runtime on a `size` ("800x480") window, with `sections` of kiosk.toml
-    beside [kiosk] and [display]; its first frame not yet drawn."""
+    beside [kiosk] and [display] (with the demo tray when `demo`); its first frame not yet
+    drawn."""
     from kiosk import config as config_module
     from kiosk.journal import Journal
     from kiosk.runtime import Runtime, SteerableClock
@@ -36,7 +37,7 @@ def start(size: str, data: Path, sections: str):
 
     runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
                       clock=SteerableClock())
-    app = KioskApp(runtime)
+    app = KioskApp(runtime, demo=demo)
     app._run_prepare()
     runTouchApp(embedded=True)
     return app, runtime

@@ -1,4 +1,4 @@
-"""The kiosk's type scale: a few fixed text sizes, scaled once to the screen's shorter side.
+"""The kiosk's type scale and its few layout lengths, scaled once to the screen's shorter side.
 
 Every distinct size makes SDL_ttf open the CJK font again (several MB each, kept for the life of
 the process), so kv takes its sizes from this short list, never from layout arithmetic.
@@ -12,6 +12,12 @@ BASE = {
     "display": 52, "clock": 64,
 }
 SIZES = dict(BASE)  # what kv reads: `#:import fs kiosk.ui.typescale.SIZES`, `fs['body']`
+# Lengths in px on the 800x480 design screen, scaled as the type is, so that a layout grows with
+# its text: a touch target is a finger's 9 mm (64 px on the 7-inch panel, kiosk.ui.layout_check
+# holds every screen to it); "gap" pads and spaces bars and rows; an e-book's cover and its
+# download code on the title page.
+BASE_PX = {"target": 64, "gap": 8, "cover": 190, "code": 232}
+PX = dict(BASE_PX)  # kv: `#:import px kiosk.ui.typescale.PX`, `height: px['target']`
 
 
 def configure(window_size: tuple[int, int]) -> None:
@@ -19,3 +25,4 @@ def configure(window_size: tuple[int, int]) -> None:
     From the shorter side: a portrait panel's height would make every text too wide."""
     scale = max(1.0, round(min(window_size) / DESIGN_HEIGHT * 4) / 4)
     SIZES.update({name: round(px * scale) for name, px in BASE.items()})
+    PX.update({name: round(px * scale) for name, px in BASE_PX.items()})

@@ -32,6 +32,7 @@ class StaffCorner(Widget):
 
     It keeps the touch so that a patron's tap in the corner does nothing at all.
     """
+    touch_target = True  # no button, yet it takes touches: kiosk.ui.layout_check counts it
     hold_s = NumericProperty(3.0)
     action = ObjectProperty(None)  # called when the press lasted hold_s
 
@@ -79,16 +80,14 @@ class DemoTray(BoxLayout):
         box.clear_widgets()
         for sample in samples:
             tint = (0.55, 0.27, 0.45, 1) if sample.kind == "card" else (0.2, 0.45, 0.3, 1)
-            button = BigButton(text=sample.label, tint=tint, size_hint_x=None, width=190,
-                               font_size=typescale.SIZES["small"])
+            button = _tray_button(sample.label, tint)
             button.bind(on_release=lambda _b, code=sample.code: scan(code))
             box.add_widget(button)
 
     def add_tags(self, pad) -> None:
         """Buttons that put a simulated RFID tag on the pad, or lift it off again."""
         for tag in pad.tags.values():
-            button = BigButton(text="RFID " + (tag.label or tag.uid[-4:]), size_hint_x=None,
-                               width=190, font_size=typescale.SIZES["small"])
+            button = _tray_button("RFID " + (tag.label or tag.uid[-4:]), (0.3, 0.35, 0.45, 1))
             button.bind(on_release=lambda b, uid=tag.uid: self._toggle(pad, uid, b))
             self._tint(button, on_pad=tag.uid in pad.on_pad)
             self.ids.samples.add_widget(button)
@@ -100,5 +99,15 @@ class DemoTray(BoxLayout):
 
     @staticmethod
     def _tint(button, on_pad: bool) -> None:
-        # Amber while the tag lies on the pad, slate while it is off.
-        button.tint = (0.8, 0.5, 0.05, 1) if on_pad else (0.3, 0.35, 0.45, 1)
+        # Dark amber while the tag lies on the pad (white on it reads), slate while it is off.
+        button.tint = (0.68, 0.34, 0.04, 1) if on_pad else (0.3, 0.35, 0.45, 1)
+
+
+def _tray_button(text: str, tint) -> BigButton:
+    """A sample on one line, as wide as its label: a fixed width wrapped "Card · 李芳" into
+    lines the tray's height cut off at large sizes."""
+    button = BigButton(text=text, tint=tint, one_line=True, size_hint_x=None,
+                       font_size=typescale.SIZES["small"])
+    button.bind(texture_size=lambda b, size: setattr(
+        b, "width", max(typescale.PX["target"], size[0] + 3 * typescale.PX["gap"])))
+    return button

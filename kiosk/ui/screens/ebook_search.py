@@ -6,12 +6,36 @@ asks the catalogue, and sends what was typed.
 
 from __future__ import annotations
 
-from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 
 from kiosk.core import events as ev
 from kiosk.ui.screens.base import KioskScreen
 
-KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+ERASE, CLEAR, TO_DIGITS, TO_LETTERS = "←", "×", "123", "abc"
+LETTERS, DIGITS = "abcdefghijklmnopqrstuvwxyz", "1234567890"
+QWERTY_COLUMNS = 10
+
+
+def key_rows(columns: int, digits: bool = False) -> list[list[str]]:
+    """The keyboard's rows for `columns` finger-wide keys across the screen. Ten or more (a
+    landscape screen): QWERTY in three rows, the first of them digits while `digits` (a fourth
+    row would leave no room for the results). Fewer (portrait): the letters in order, then the
+    digits on rows of their own, `columns` to a row."""
+    if columns >= QWERTY_COLUMNS:
+        first = DIGITS if digits else "qwertyuiop"
+        return [list(first), list("asdfghjkl"),
+                [*"zxcvbnm", ERASE, CLEAR, TO_LETTERS if digits else TO_DIGITS]]
+    columns = max(1, columns)
+
+    def flow(keys: list[str]) -> list[list[str]]:
+        return [keys[i:i + columns] for i in range(0, len(keys), columns)]
+    return flow([*LETTERS, ERASE, CLEAR]) + flow(list(DIGITS))
 
 
 class EbookSearchScreen(KioskScreen):
@@ -20,26 +44,43 @@ class EbookSearchScreen(KioskScreen):
     results = ListProperty([])  # RecycleView data
     hint = StringProperty("")
     page = NumericProperty(60)  # result rows drawn; the hint says how many matched in all
-    key_rows = KEY_ROWS
     _hint_lang = ""
+    key_row_count = NumericProperty(3)
+    digits = BooleanProperty(False)  # the landscape keyboard's first row shows digits
 
     def on_kv_post(self, _base) -> None:
+        self._build_keys()
+
+    def _build_keys(self) -> None:
+        from kivy.core.window import Window
         from kivy.factory import Factory
         from kivy.uix.boxlayout import BoxLayout
-        for number, row in enumerate(KEY_ROWS):
-            line = BoxLayout(spacing=4)
+
+        from kiosk.ui.typescale import PX
+        rows = key_rows(int(Window.width // (PX["target"] + PX["gap"])), self.digits)
+        self.key_row_count = len(rows)
+        keyboard = self.ids.keyboard
+        keyboard.clear_widgets()
+        for row in rows:
+            line = BoxLayout(spacing=PX["gap"] / 2)
             for key in row:
                 button = Factory.KeyButton(text=key)
-                button.bind(on_release=lambda _b, k=key: self.press(k))
+                if key in (ERASE, CLEAR, TO_DIGITS, TO_LETTERS):
+                    button.tint = (0.55, 0.35, 0.2, 1)
+                button.bind(on_release=lambda _b, k=key: self.key(k))
                 line.add_widget(button)
-            if number == len(KEY_ROWS) - 1:
-                erase = Factory.KeyButton(text="←", size_hint_x=1.6, tint=(0.55, 0.35, 0.2, 1))
-                erase.bind(on_release=lambda _b: self.backspace())
-                wipe = Factory.KeyButton(text="×", size_hint_x=1.2, tint=(0.55, 0.35, 0.2, 1))
-                wipe.bind(on_release=lambda _b: self.clear())
-                line.add_widget(erase)
-                line.add_widget(wipe)
-            self.ids.keyboard.add_widget(line)
+            keyboard.add_widget(line)
+
+    def key(self, key: str) -> None:
+        if key == ERASE:
+            self.backspace()
+        elif key == CLEAR:
+            self.clear()
+        elif key in (TO_DIGITS, TO_LETTERS):
+            self.digits = key == TO_DIGITS
+            self._build_keys()
+        else:
+            self.press(key)
 
     def show(self, view) -> None:
         super().show(view)

@@ -1,0 +1,262 @@
+"""What a patron would stumble on in a laid-out widget tree: text cut off by its widget, touch
+targets on top of each other or of a label's text, or too small for a finger, text too faint
+to read.
+
+A pure function over Kivy widgets as they are now (positions, texture sizes, colours, canvas
+colours); the caller lays the screen out and draws a frame first. tests/test_screen_sizes.py
+runs it over every screen at every size the kiosk ships on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kivy.graphics import Color, Rectangle, RoundedRectangle
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
+from kivy.uix.widget import Widget
+
+# A finger's 9 mm: 64 px on the 7-inch 800x480 panel, scaled with the window's shorter side
+# (the kiosk's type scale grows the same way, kiosk.ui.typescale).
+TARGET_PX, DESIGN_SHORT_SIDE = 64, 480
+NORMAL_CONTRAST, LARGE_CONTRAST = 4.5, 3.0
+LARGE_PX, LARGE_BOLD_PX = 24, 18.7  # WCAG's 18 pt, and 14 pt bold, at 96 dpi
+SLACK = 1.0  # px of rounding that is no fault
+SQUEEZED_EMS = 3  # a wrapping label narrower than this many characters breaks every word
+
+Rect = tuple[float, float, float, float]  # x, y, right, top in window coordinates
+RGBA = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # "clipped", "overlap", "small", "contrast"
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text}"
+
+
+def min_target(window_size: tuple[float, float]) -> float:
+    return TARGET_PX * min(window_size) / DESIGN_SHORT_SIDE
+
+
+def check(root: Widget, window_size: tuple[float, float]) -> list[Problem]:
+    """Every problem in what `root` shows: only widgets that can be seen (not transparent,
+    not scrolled out of sight, not of zero size) count."""
+    shown = list(_visible(root))
+    problems: list[Problem] = []
+    targets = [(w, r) for w, r in shown if _target(w) and not _backdrop(w)]
+    least = min_target(window_size)
+    for widget, rect in shown:
+        if isinstance(widget, Label) and widget.text.strip():
+            problems += _clipped(widget) + _contrast(widget)
+    for widget, _rect in targets:
+        if min(widget.width, widget.height) < least - SLACK:
+            problems.append(Problem("small", f"{_name(widget)} is {widget.width:.0f}x"
+                                    f"{widget.height:.0f}, a finger needs {least:.0f}"))
+    buttons = [(w, r) for w, r in targets if isinstance(w, ButtonBehavior)]
+    for widget, rect in shown:
+        if isinstance(widget, Label) and not isinstance(widget, ButtonBehavior) \
+                and widget.text.strip():
+            text = _intersect(_text_rect(widget), rect)
+            problems += [Problem("overlap", f"{_name(button)} covers {_name(widget)}")
+                         for button, r in buttons if text and _overlap(text, r) > SLACK
+                         and not _related(button, widget)]
+    for i, (a, ra) in enumerate(targets):
+        for b, rb in targets[i + 1:]:
+            if _overlap(ra, rb) > SLACK and not _related(a, b):
+                problems.append(Problem("overlap", f"{_name(a)} and {_name(b)}"))
+    return problems
+
+
+def _visible(root: Widget):
+    """(widget, its visible rectangle in the window) for every widget that shows."""
+    def walk(widget: Widget, clip: Rect, opacity: float):
+        opacity *= widget.opacity
+        if opacity < 0.05:
+            return
+        rect = _intersect(_window_rect(widget), clip)
+        if rect is None:
+            return
+        yield widget, rect
+        inner = rect if isinstance(widget, ScrollView) else clip
+        for child in list(widget.children):
+            yield from walk(child, inner, opacity)
+    yield from walk(root, _window_rect(root), 1.0)
+
+
+def _window_rect(widget: Widget) -> Rect:
+    x, y = widget.to_window(widget.x, widget.y)
+    return x, y, x + widget.width, y + widget.height
+
+
+def _text_rect(label: Label) -> Rect:
+    """Where a label's text is drawn: its texture, centred on the label."""
+    x, y, r, t = _window_rect(label)
+    tw, th = label.texture_size
+    cx, cy = (x + r) / 2, (y + t) / 2
+    return cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2
+
+
+def _intersect(a: Rect, b: Rect) -> Rect | None:
+    x, y, r, t = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (x, y, r, t) if r - x > SLACK and t - y > SLACK else None
+
+
+def _overlap(a: Rect, b: Rect) -> float:
+    both = _intersect(a, b)
+    return 0.0 if both is None else min(both[2] - both[0], both[3] - both[1])
+
+
+def _target(widget: Widget) -> bool:
+    """A button, or a widget that says it takes touches (the staff's corner)."""
+    return isinstance(widget, ButtonBehavior) or getattr(widget, "touch_target", False)
+
+
+def _backdrop(widget: Widget) -> bool:
+    """An invisible target ("touch anywhere to start") lies beneath the others on purpose."""
+    colour = getattr(widget, "background_color", None)
+    return colour is not None and colour[3] == 0 and not getattr(widget, "text", "")
+
+
+def _related(a: Widget, b: Widget) -> bool:
+    def ancestors(w: Widget):
+        while w.parent is not None and w.parent is not w:
+            w = w.parent
+            yield w
+    return a in ancestors(b) or b in ancestors(a)
+
+
+def _name(widget: Widget) -> str:
+    text = getattr(widget, "text", "") or ""
+    return f"{type(widget).__name__} {text.replace(chr(10), ' ')[:30]!r}"
+
+
+def _clipped(label: Label) -> list[Problem]:
+    wraps = label.text_size[0] is not None
+    if wraps and label.width < SQUEEZED_EMS * label.font_size and len(label.text) > SQUEEZED_EMS:
+        return [Problem("clipped", f"{_name(label)} wraps in {label.width:.0f} px, "
+                        f"{SQUEEZED_EMS} characters' width")]
+    tw, th = label.texture_size
+    if tw > label.width + SLACK or th > label.height + SLACK:
+        return [Problem("clipped", f"{_name(label)} needs {tw:.0f}x{th:.0f}, has "
+                        f"{label.width:.0f}x{label.height:.0f}")]
+    return []
+
+
+def _contrast(label: Label) -> list[Problem]:
+    text = label.disabled_color if label.disabled else label.color
+    back = _background(label)
+    ink = _over(_with_opacity(text, _opacity(label)), back)
+    ratio = contrast(ink, back)
+    large = label.font_size >= LARGE_PX or (label.bold and label.font_size >= LARGE_BOLD_PX)
+    need = LARGE_CONTRAST if large else NORMAL_CONTRAST
+    if ratio < need:
+        return [Problem("contrast", f"{_name(label)} is {ratio:.1f}:1, needs {need}:1")]
+    return []
+
+
+def contrast(a: RGBA, b: RGBA) -> float:
+    """WCAG 2's contrast ratio of two opaque colours."""
+    la, lb = _luminance(a), _luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def _luminance(c: RGBA) -> float:
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2])
+
+
+def _over(top: RGBA, under: RGBA) -> RGBA:
+    a = top[3]
+    return (top[0] * a + under[0] * (1 - a), top[1] * a + under[1] * (1 - a),
+            top[2] * a + under[2] * (1 - a), 1.0)
+
+
+def _with_opacity(c, opacity: float) -> RGBA:
+    return (c[0], c[1], c[2], c[3] * opacity)
+
+
+def _opacity(widget: Widget) -> float:
+    value = 1.0
+    while widget is not None:
+        value *= widget.opacity
+        widget = None if widget.parent is widget else widget.parent
+    return value
+
+
+def _background(widget: Widget) -> RGBA:
+    """The opaque colour behind `widget`'s text: its own flat button colour, else the nearest
+    filled rectangle drawn under it (its own or an ancestor's canvas.before, or an earlier
+    sibling covering it, as a screen's Paper), else the window's clear colour."""
+    from kivy.core.window import Window
+    layers: list[RGBA] = []
+    current: Widget | None = widget
+    while current is not None:
+        own = _button_colour(current) if current is widget else None
+        if own is not None:
+            layers.append(_with_opacity(own, _opacity(current)))
+        fill = _fill(current)
+        if fill is not None:
+            layers.append(_with_opacity(fill, _opacity(current)))
+        parent = current.parent if current.parent is not current else None
+        if parent is not None:
+            for sibling in _drawn_before(parent, current):
+                fill = _fill(sibling)
+                if fill is not None and _covers(sibling, current):
+                    layers.append(_with_opacity(fill, _opacity(sibling)))
+                    break
+        if layers and layers[-1][3] >= 0.999:
+            break
+        current = parent
+    colour: RGBA = tuple(Window.clearcolor[:3]) + (1.0,)  # type: ignore[assignment]
+    for layer in reversed(layers):
+        colour = _over(layer, colour)
+    return colour
+
+
+def _button_colour(widget: Widget) -> RGBA | None:
+    """A Button's own background: flat (background image '') or Kivy's grey image, tinted."""
+    if not hasattr(widget, "background_color") or not hasattr(widget, "background_normal"):
+        return None
+    tint = tuple(widget.background_color)
+    image = widget.background_disabled_normal if widget.disabled else widget.background_normal
+    base = (1.0, 1.0, 1.0) if image == "" else (0.35, 0.35, 0.35)
+    return (base[0] * tint[0], base[1] * tint[1], base[2] * tint[2], tint[3])
+
+
+def _fill(widget: Widget) -> RGBA | None:
+    """The colour of the first rectangle a widget draws under its content (its canvas.before:
+    a Label's own canvas holds its text, an Image's its picture)."""
+    if widget.canvas.before is None:
+        return None
+    colour = None
+    for instruction in widget.canvas.before.children:
+        if isinstance(instruction, Color):
+            colour = tuple(instruction.rgba)
+        elif isinstance(instruction, (Rectangle, RoundedRectangle)) and colour is not None \
+                and _fills(instruction, widget):
+            return colour  # type: ignore[return-value]
+    return None
+
+
+def _fills(shape, widget: Widget) -> bool:
+    """Whether a rectangle covers most of its widget (not an accent bar down one side)."""
+    w, h = shape.size
+    return w >= widget.width * 0.5 and h >= widget.height * 0.5
+
+
+def _drawn_before(parent: Widget, child: Widget):
+    # Kivy draws children last to first: those after `child` in the list are beneath it,
+    # the nearest first.
+    siblings = list(parent.children)
+    return siblings[siblings.index(child) + 1:] if child in siblings else []
+
+
+def _covers(a: Widget, b: Widget) -> bool:
+    ra, rb = _window_rect(a), _window_rect(b)
+    return ra[0] <= rb[0] + SLACK and ra[1] <= rb[1] + SLACK and ra[2] >= rb[2] - SLACK \
+        and ra[3] >= rb[3] - SLACK
