@@ -76,7 +76,7 @@ def wait_for_frame(marker, app, after=0.0):
 
 
 ATTRACT = (50, 200), (15, 76, 92)  # the attract screen's background, once it is drawn
-PIN_PAD = (430, 90), (23, 115, 140)  # the tint of the PIN pad's first key
+PIN_PAD = (430, 110), (23, 115, 140)  # the tint of the PIN pad's first key
 RESTART = (498, 378), (191, 77, 38)  # the third of the admin screen's four buttons
 
 
@@ -104,9 +104,9 @@ def test_staff_restart_by_real_pointer_input(tmp_path):
                 continue
         pointer.wait(lambda: not attract(), "the home screen")
         pointer.hold((20, 20), "the staff corner", until=pointer.shows(*PIN_PAD))
-        for digit, at in zip("1234", [(467, 117), (595, 117), (723, 117), (467, 199)]):
+        for digit, at in zip("1234", [(467, 131), (595, 131), (723, 131), (467, 207)]):
             pointer.press(at, f"PIN key {digit}")  # each adds a dot
-        pointer.press((723, 363), "OK", until=pointer.shows(*RESTART))
+        pointer.press((723, 359), "OK", until=pointer.shows(*RESTART))
         pointer.press(RESTART[0], "restart", until=lambda: frame_after(marker, first))
         assert app.poll() is None  # the same process, started again by exec
         app.send_signal(signal.SIGTERM)

@@ -314,3 +314,12 @@ def test_a_chinese_title_through_a_gbk_ils(at_attract, tmp_path):
             runtime.ils.close()
             runtime.ils = utf8_worker
             utf8_worker.start()
+
+
+def test_the_demo_tray_is_built_once(kiosk):
+    """This module's app is the second in its process (tests/test_ui.py's came first): the kv
+    rules are the process's, and loaded twice they would build the tray's title and samples
+    twice, halving the room for the samples."""
+    from kiosk.ui.widgets import DemoTray
+    (tray,) = [w for w in kiosk.app.root.walk() if isinstance(w, DemoTray)]
+    assert len(tray.children) == 2  # the title, and the scrolling samples

@@ -111,7 +111,6 @@ class KioskApp(App):
         typescale.configure(Window.size)
         self.translator = Translator()
         self.covers = CoverCache()
-        self._loaded_kv: set[str] = set()
         self._load_kv("widgets.kv", "app.kv")
         root = KioskRoot(demo=self.demo, staff_hold_s=self.runtime.config.admin.long_press_s,
                          staff_action=lambda: self.runtime.send(ev.AdminGesture()))
@@ -185,9 +184,11 @@ class KioskApp(App):
 
     def _load_kv(self, *names: str) -> None:
         for name in names:
-            if name not in self._loaded_kv:
-                Builder.load_file(str(UI_DIR / name))
-                self._loaded_kv.add(name)
+            path = str(UI_DIR / name)
+            # Builder is the process's, not the app's: a file's rules loaded twice would build
+            # every widget's children twice (a second app in one process: tests, a restart).
+            if path not in Builder.files:
+                Builder.load_file(path)
 
     def _add_demo_tray(self, root: KioskRoot) -> None:
         scanner = hooks.sim_scanner(self.runtime.drivers)
