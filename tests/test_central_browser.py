@@ -18,27 +18,39 @@ CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 SHOTS = ARTIFACTS / "central"
 
 
-@pytest.fixture
-def browser(tmp_path):
+def chromium_options(tmp_path, *flags: str):
+    """Headless Chromium's options for a test, with a profile of its own in `tmp_path`; a
+    missing Chromium fails the test in CI and skips it elsewhere."""
     if not (CHROMIUM and DRIVER):
         if os.environ.get("CI"):
             pytest.fail("chromium and chromium-driver are not installed (setup.sh installs them)")
         pytest.skip("chromium and chromium-driver are not installed")
     from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900",
-                 "--lang=zh-CN"):
+                 f"--user-data-dir={tmp_path / 'profile'}", "--lang=zh-CN", *flags):
         options.add_argument(flag)
+    return options
+
+
+def chromium(options):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    options = chromium_options(tmp_path, "--window-size=1280,900")
     options.add_experimental_option("prefs", {
         "download.default_directory": str(tmp_path / "downloads"),
         "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = chromium(options)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {
         "behavior": "allow", "downloadPath": str(tmp_path / "downloads")})
     try:

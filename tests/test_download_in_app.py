@@ -3,8 +3,6 @@ download server (real, on 127.0.0.1) answers with a page that sends the patron t
 browser, counts it as its own outcome and never as a download; a real browser still gets the
 file. Also the page in headless Chromium at a phone's size, saved to artifacts/."""
 
-import os
-import shutil
 import time
 
 import pytest
@@ -13,6 +11,7 @@ import requests
 from kiosk.ebooks.download_server import IN_APP_BROWSER
 from kiosk.ebooks.in_app_page import in_app_browser, in_app_page
 from tests.conftest import ARTIFACTS
+from tests.test_central_browser import chromium, chromium_options
 from tests.test_downloads import BOOK, link, served, wait_for  # noqa: F401 (fixture)
 
 WECHAT_ANDROID = ("Mozilla/5.0 (Linux; Android 13; V2238A Build/TP1A.220624.014; wv) "
@@ -119,29 +118,13 @@ def test_the_page_escapes_the_title_and_says_how_long_the_link_works():
 
 # --- in a real browser, at a phone's size -------------------------------------------------
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
 @pytest.fixture
 def phone(tmp_path):
-    if not (CHROMIUM and DRIVER):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromium-driver are not installed (setup.sh installs them)")
-        pytest.skip("chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--lang=zh-CN"):
-        options.add_argument(flag)
+    options = chromium_options(tmp_path)
     options.add_experimental_option("mobileEmulation", {
         "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2},
         "userAgent": WECHAT_IPHONE})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = chromium(options)
     try:
         yield driver
     finally:
