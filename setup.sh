@@ -458,8 +458,21 @@ reload_sshd() {
   fi
 }
 
+# Runs INSTALL (a venv step) on the WHEELS folder, or on one BUILD fills first and that goes
+# afterwards: an install from the package index is an install from wheels made for it.
+venv_from_wheels() {
+  local build=$1 install=$2 wheels=$3 tmp=""
+  if [ -z "$wheels" ]; then
+    tmp=$(mktemp -d)
+    "$build" "$tmp"
+    wheels=$tmp
+  fi
+  "$install" "$wheels"
+  [ -z "$tmp" ] || rm -rf "$tmp"
+}
+
 install_kiosk() {
-  local wheels="" data_partition=auto root_mode=keep tmp=""
+  local wheels="" data_partition=auto root_mode=keep
   while [ $# -gt 0 ]; do
     case "$1" in
       --wheels) wheels=$(realpath "${2:?--wheels needs a folder}"); shift 2 ;;
@@ -471,13 +484,7 @@ install_kiosk() {
   done
   case "$data_partition" in auto|yes|no) ;; *) usage ;; esac
   install_packages "${KIOSK_APT_PACKAGES[@]}"
-  if [ -z "$wheels" ]; then
-    tmp=$(mktemp -d)
-    build_wheels "$tmp"
-    wheels=$tmp
-  fi
-  install_venv "$wheels"
-  [ -z "$tmp" ] || rm -rf "$tmp"
+  venv_from_wheels build_wheels install_venv "$wheels"
   install_files
   setup_data "$data_partition"
   case "$root_mode" in
@@ -672,7 +679,7 @@ start_central() {
 }
 
 install_central() {
-  local wheels="" postgresql=no tmp=""
+  local wheels="" postgresql=no
   while [ $# -gt 0 ]; do
     case "$1" in
       --central) shift ;;
@@ -682,13 +689,7 @@ install_central() {
     esac
   done
   install_packages "${CENTRAL_SERVER_APT_PACKAGES[@]}"
-  if [ -z "$wheels" ]; then
-    tmp=$(mktemp -d)
-    build_central_wheels "$tmp"
-    wheels=$tmp
-  fi
-  install_central_venv "$wheels"
-  [ -z "$tmp" ] || rm -rf "$tmp"
+  venv_from_wheels build_central_wheels install_central_venv "$wheels"
   install_central_files
   [ "$postgresql" = no ] || central_postgresql
   start_central
