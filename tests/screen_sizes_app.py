@@ -83,12 +83,15 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
 
 
 def open_admin(k, runtime) -> None:
-    """Staff's screen with its faults listed: the pad unplugged, the checks gathered."""
+    """Staff's screen with its faults listed (the pad unplugged, the checks gathered) and
+    what came of "Upload now" beside the USB button: no server answers on port 9."""
     from kiosk.core import events as ev
     runtime.drivers["rfid"].twin.unplug()
     k.until(lambda: runtime.view.devices["rfid"].state == "lost", timeout=10)
     runtime.send(ev.EndSession())
     k.open_admin(runtime, PIN)
+    runtime.send(ev.UploadRequested())
+    k.until(lambda: runtime.view.upload_result is not None, timeout=15)
     k.until(lambda: any(row.get("verdict") == "故障" for row in k.current().rows), timeout=15)
 
 

@@ -153,7 +153,7 @@ class AdminScreen(KioskScreen):
     def _device_names(self, devices) -> dict[str, str]:
         """Each device by what it is ("RFID 感应区"); its config key beside it only where two
         are of one kind, and alone where the config does not say (a test's screen)."""
-        kinds = {name: self.tr(self.lang, device_label(self.device_sources[name]))
+        kinds = {name: _capitalised(self.tr(self.lang, device_label(self.device_sources[name])))
                  for name in devices if name in self.device_sources}
         shared = {kind for kind in kinds.values() if list(kinds.values()).count(kind) > 1}
         return {name: (self.tr(self.lang, "Device {name}", name=name) if name not in kinds
@@ -222,3 +222,8 @@ class AdminScreen(KioskScreen):
                     "name": name, "summary": text}
         return {"verdict": self.tr(self.lang, VERDICTS[ok]), "verdict_colour": COLOURS[ok],
                 "name": name, "summary": text}
+
+
+def _capitalised(name: str) -> str:
+    """"barcode scanner", said within a sentence elsewhere, as a row's name."""
+    return name[:1].upper() + name[1:]
