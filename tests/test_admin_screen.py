@@ -162,10 +162,16 @@ IDENTIFIERS = [
 ]
 
 
-def english_words(text: str, data: set[str]) -> list[str]:
+def strip(text: str, data: set[str]) -> str:
+    """`text` without what came as data, longest first."""
     for value in sorted(data, key=len, reverse=True):
         if value and not value.isdigit():  # a count's digits may be part of a word
             text = text.replace(value, " ")
+    return text
+
+
+def english_words(text: str, data: set[str]) -> list[str]:
+    text = strip(text, data)
     for pattern in IDENTIFIERS:
         text = re.sub(pattern, " ", text, flags=re.ASCII)
     words = re.findall(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*", text)
@@ -188,22 +194,6 @@ def labels_of(screen) -> list:
     from kivy.uix.label import Label
     return [w for w in screen.walk(restrict=True) if isinstance(w, Label) and w.text.strip()
             and type(w).__name__ != "LanguageButton"]  # "English" offers the other language
-
-
-def test_in_chinese_no_english_word_shows_where_chinese_should(kiosk, admin):
-    """Every label, the list walked from top to bottom: English words only where they name
-    a thing (an address, a path, a command, a config option) or repeat what it reported."""
-    data = shown_data(admin.view)
-    rv = admin.ids.status
-    found: dict[str, list[str]] = {}
-    for step in range(12):
-        rv.scroll_y = max(0.0, 1 - step / 11)
-        kiosk.frames(3)
-        for label in labels_of(admin):
-            words = english_words(label.text, data)
-            if words:
-                found[label.text] = words
-    assert found == {}
 
 
 def test_upload_now_shows_it_runs_then_what_was_sent(kiosk, admin):
@@ -259,3 +249,35 @@ def test_the_download_server_has_a_row_saying_where_the_codes_point(kiosk, admin
         assert admin.rows.index(row) < [r.get("verdict") for r in admin.rows].index("正常")
     finally:
         links.local_host = ""
+
+
+def test_in_chinese_no_english_word_shows_where_chinese_should(kiosk, admin):
+    """Every label, the list walked from top to bottom: English words only where they name
+    a thing (an address, a path, a command, a config option) or repeat what it reported.
+    Last in this file: the upload's result line is there too."""
+    assert kiosk.widget("admin", "upload_result").text  # what the upload tests left
+    data = shown_data(admin.view)
+    found = {text: words for text in walked(kiosk, admin)
+             if (words := english_words(text, data))}
+    assert found == {}
+
+
+def test_in_english_no_chinese_shows(kiosk, admin):
+    kiosk.app.runtime.send(ev.SetLanguage("en"))
+    kiosk.frames(3)
+    data = shown_data(admin.view)
+    found = [text for text in walked(kiosk, admin)
+             if re.search(r"[\u4e00-\u9fff]", strip(text, data))]
+    assert found == []
+    assert kiosk.widget("admin", "headline").text.endswith(("faults", "to look at"))
+
+
+def walked(kiosk, admin) -> set[str]:
+    """Every label's text on the screen, the list scrolled from its top to its bottom."""
+    rv = admin.ids.status
+    texts: set[str] = set()
+    for step in range(12):
+        rv.scroll_y = max(0.0, 1 - step / 11)
+        kiosk.frames(3)
+        texts |= {label.text for label in labels_of(admin)}
+    return texts
