@@ -135,15 +135,14 @@ class AdminScreen(KioskScreen):
                                self._row(check.ok, label, text, warning=check.warning)))
         rows = summary.faults_first(ranked)
         ranks = [rank for rank, _row in ranked]
-        if view.status is None:
-            rows.append(self._row(None, self.tr(self.lang, "Status"),
-                                  self.tr(self.lang, "Checking…")))
+        if view.status is None:  # the devices' live states meanwhile, the checks to come
             self.headline = self.tr(self.lang, "Checking…")
+            self.headline_colour = COLOURS[None]
         else:
             rows += self._refused_rows(view.status.offline_refused)
             rows += self._unsettled_rows(view.status.unsettled)
             self.headline = summary.headline(self._tr, ranks)
-        self.headline_colour = HEADLINE_COLOURS[min(ranks, default=summary.FINE)]
+            self.headline_colour = HEADLINE_COLOURS[min(ranks, default=summary.FINE)]
         self.upload_text = summary.upload_line(self._tr, view.uploading, view.upload_result)
         self.rows = rows
 
