@@ -133,6 +133,8 @@ def test_faults_come_first_under_a_count_seen_without_scrolling(kiosk, admin):
     assert admin.rows[0]["verdict"] == "故障"
     names = [r["name"] for r in rows[:faults]]
     assert "RFID 感应区" in names and "图书馆系统 (SIP2)" in names, names
+    ils = next(r for r in rows if r["name"] == "图书馆系统 (SIP2)")
+    assert ils["summary"].startswith("无法连接 127.0.0.1:") and "：连接被拒绝" in ils["summary"]
     headline = kiosk.widget("admin", "headline")
     assert headline.text.startswith(f"{faults} 项故障"), headline.text
     assert on_screen(kiosk, headline)
@@ -225,11 +227,12 @@ def test_a_failed_upload_says_why_in_plain_words(kiosk, admin):
     button, result = kiosk.widget("admin", "upload"), kiosk.widget("admin", "upload_result")
     kiosk.tap(button)
     kiosk.until(lambda: not button.disabled and "失败" in result.text, timeout=15)
-    assert result.text == "上传失败：中心服务器不接受本机的令牌", result.text
+    assert re.fullmatch(r"\d\d:\d\d 上传失败：中心服务器不接受本机的令牌", result.text), result.text
     kiosk.screenshot("admin-upload-failed")
     kiosk.app.runtime.send(ev.SetLanguage("en"))
     kiosk.frames(3)
-    assert result.text == "Upload failed: the central server does not accept this kiosk's token"
+    assert result.text.endswith(" Upload failed: the central server does not accept this "
+                                "kiosk's token"), result.text
 
 
 def test_the_download_server_has_a_row_saying_where_the_codes_point(kiosk, admin):

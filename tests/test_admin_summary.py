@@ -59,6 +59,12 @@ def test_an_upload_result_in_plain_words(tr, finished, zh, en):
     assert summary.upload_line(tr["en"], False, finished) == en
 
 
+def test_staff_coming_back_later_see_when_it_ended(tr):
+    done = ev.UploadFinished(True, rows=3, counts=2, at="14:05")
+    assert summary.upload_line(tr["zh_CN"], False, done) == \
+        "14:05 已上传 3 条记录（2 项统计），全部传完"
+
+
 def test_while_it_runs_it_says_so_and_before_nothing(tr):
     assert summary.upload_line(tr["zh_CN"], True, ev.UploadFinished(True)) == \
         "正在上传到中心服务器…"

@@ -140,6 +140,7 @@ class UploadFinished:
     left: int = 0  # rows still unsent, for the next run
     cause: str = ""  # why not, for staff: a kiosk.upload.outcome cause
     status: int = 0  # the central server's HTTP status, when it answered with one
+    at: str = ""  # when it ended, "HH:MM" on the kiosk's clock, for staff coming back later
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ counts sent, what is left, and why it failed as a cause staff can be told in pla
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from kiosk.config import Config
 from kiosk.core import events as ev
 from kiosk.errors import CentralRequestError
@@ -30,8 +33,12 @@ def cause_of(error: CentralRequestError) -> str:
 
 
 def run_now(config: Config) -> ev.UploadFinished:
-    """One upload, as the timer's `kiosk upload` makes it; never raises for what the network,
-    the server or the journal did (the report says), but a bug does."""
+    """One upload, as the timer's `kiosk upload` makes it, and when it ended; never raises for
+    what the network, the server or the journal did (the report says), but a bug does."""
+    return replace(_run(config), at=datetime.now().strftime("%H:%M"))
+
+
+def _run(config: Config) -> ev.UploadFinished:
     from kiosk.upload.run import upload  # requests, loaded only when staff ask
 
     if not config.central.url:

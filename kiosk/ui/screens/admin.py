@@ -50,6 +50,14 @@ DEVICE_STATES = {
     "unavailable": N_("unavailable"),
 }
 COLOURS = {True: (0.15, 0.5, 0.25, 1), False: (0.75, 0.15, 0.1, 1), None: (0.4, 0.4, 0.4, 1)}
+# Why a connection failed, as the operating system says it (strerror), which checks pass on as
+# an argument: said in the screen's language when it is one of these, else as it came.
+REASONS = frozenset((
+    N_("Connection refused"), N_("Connection timed out"), N_("No route to host"),
+    N_("Network is unreachable"), N_("Connection reset by peer"),
+    N_("Name or service not known"), N_("Temporary failure in name resolution"),
+    N_("Address already in use"), N_("unknown"),
+))
 # The line above the list, by the worst rank in it.
 HEADLINE_COLOURS = {summary.FAULT: COLOURS[False], summary.ATTENTION: ATTENTION_COLOUR,
                     summary.FINE: COLOURS[True]}
@@ -213,7 +221,11 @@ class AdminScreen(KioskScreen):
                 self._row(ok or degraded, label, detail, warning=degraded))
 
     def _message(self, message) -> str:
-        return self.tr(self.lang, message.msgid, **message.args)
+        """A check's words, and of its arguments the operating system's usual reasons too."""
+        args = {key: self.tr(self.lang, value) if isinstance(value, str) and value in REASONS
+                else value
+                for key, value in message.args.items()}
+        return self.tr(self.lang, message.msgid, **args)
 
     def _row(self, ok: bool | None, name: str, text: str, *, warning: bool = False) -> dict:
         if ok and warning:

@@ -51,6 +51,7 @@ class UploadResult(Protocol):
     left: int
     cause: str
     status: int
+    at: str
 
 
 # Why an upload failed, by kiosk.upload.outcome's cause: words for staff, not the HTTP error
@@ -71,12 +72,17 @@ UPLOAD_CAUSES = {
 
 
 def upload_line(tr: Tr, uploading: bool, result: UploadResult | None) -> str:
-    """What "Upload now" did: running, sent (how many rows as how many counts, and what is
-    left), nothing to send, or failed and why; "" before staff pressed it."""
+    """What "Upload now" did, and when: running, sent (how many rows as how many counts, and
+    what is left), nothing to send, or failed and why; "" before staff pressed it."""
     if uploading:
         return tr(N_("Uploading to the central server…"))
     if result is None:
         return ""
+    said = _outcome(tr, result)
+    return tr(N_("{time} {outcome}"), time=result.at, outcome=said) if result.at else said
+
+
+def _outcome(tr: Tr, result: UploadResult) -> str:
     if not result.ok:
         why = UPLOAD_CAUSES.get(result.cause, UPLOAD_CAUSES["other"])
         return tr(N_("Upload failed: {why}"), why=tr(why, status=result.status))
