@@ -42,6 +42,8 @@ def test_the_headline_counts_faults(tr, ranks, zh, en):
     (ev.UploadFinished(True, rows=2000, counts=40, left=310),
      "已上传 2000 条记录（40 项统计），还有 310 条下次上传",
      "Sent 2000 rows as 40 counts; 310 left for the next run"),
+    (ev.UploadFinished(True, rows=1, counts=1), "已上传 1 条记录（1 项统计），全部传完",
+     "Sent 1 row as 1 count; everything is uploaded"),
     (ev.UploadFinished(True), "没有要上传的记录：全部已上传",
      "Nothing to send: every row was already uploaded"),
     (ev.UploadFinished(False, "x: ConnectionError: refused", cause="unreachable"),

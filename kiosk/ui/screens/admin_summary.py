@@ -79,7 +79,7 @@ def upload_line(tr: Tr, uploading: bool, result: UploadResult | None) -> str:
     if result is None:
         return ""
     said = _outcome(tr, result)
-    return tr(N_("{time} {outcome}"), time=result.at, outcome=said) if result.at else said
+    return f"{result.at} {said}" if result.at else said  # "14:05 上传失败：…" in both
 
 
 def _outcome(tr: Tr, result: UploadResult) -> str:
@@ -88,8 +88,11 @@ def _outcome(tr: Tr, result: UploadResult) -> str:
         return tr(N_("Upload failed: {why}"), why=tr(why, status=result.status))
     if not result.rows:
         return tr(N_("Nothing to send: every row was already uploaded"))
+    one = result.rows == 1  # one row is one count
     if result.left:
-        return tr(N_("Sent {rows} rows as {counts} counts; {left} left for the next run"),
+        return tr(N_("Sent 1 row as 1 count; {left} left for the next run") if one else
+                  N_("Sent {rows} rows as {counts} counts; {left} left for the next run"),
                   rows=result.rows, counts=result.counts, left=result.left)
-    return tr(N_("Sent {rows} rows as {counts} counts; everything is uploaded"),
+    return tr(N_("Sent 1 row as 1 count; everything is uploaded") if one else
+              N_("Sent {rows} rows as {counts} counts; everything is uploaded"),
               rows=result.rows, counts=result.counts)
