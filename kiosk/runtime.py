@@ -354,14 +354,13 @@ class Runtime:
     def _upload(self) -> None:
         """On its own thread: what the timer's `kiosk upload` does. The state file's lock keeps
         it from running beside the timer's run; requests is loaded only now."""
-        from kiosk.upload.run import upload
+        from kiosk.upload import outcome
         try:
-            report = upload(self.config)
-            error = report.error or ("another upload is running" if report.busy else "")
+            finished = outcome.run_now(self.config)
         except Exception as e:  # a bug here must not leave the button stuck on "uploading"
             log.exception("upload failed")
-            error = str(e)
-        self.events.put(ev.UploadFinished(not error, error))
+            finished = ev.UploadFinished(False, str(e), cause=outcome.OTHER)
+        self.events.put(finished)
 
     def _gather_status(self, _: ev.GatherStatus) -> None:
         devices = {name: (d.state, d.detail) for name, d in self.session.view.devices.items()}

@@ -316,8 +316,16 @@ def check_downloads(config: Config, live=None) -> Check:
                          Message(N_("stop the program that holds the port, or set [ebooks] "
                                     "port to a free one, then restart the kiosk")))
         port, base = live.port, live.link_base
-        summary = Message(N_("serving on {address}, QR links to {base}"),
-                          {"address": address, "base": base})
+        args = {"address": address, "base": base}
+        answer = _answer_at(base)
+        if answer is not None:  # the fault; the advice names its cause when it can be seen
+            return Check("downloads", False, Message(answer, args),
+                         _unreachable(books.listen, base, port)
+                         or Message(N_("a firewall on this kiosk, or a server that stopped "
+                                       "answering: restart the kiosk")))
+        summary = Message(N_("running on {address}; the QR codes point to {base}, which can "
+                             "be reached") if base else
+                          N_("running on {address}"), args)
     else:
         address = f"{books.listen}:{books.port}"
         who = _who_listens(books.listen, books.port)
@@ -372,6 +380,27 @@ def _unreachable(listen: str, base: str, port: int) -> Message | None:
                           "make [ebooks] download_base and port agree"),
                        {"link_port": link_port, "port": port})
     return None
+
+
+def _answer_at(base: str) -> str | None:
+    """Why the kiosk's own download server does not answer at `base`, where the QR codes send
+    phones (a message id), or None when it does, or cannot be asked (https: a proxy's)."""
+    from urllib.parse import urlsplit
+
+    try:
+        url = urlsplit(base)
+        host, port = url.hostname or "", url.port or 80
+    except ValueError:
+        return None
+    if url.scheme != "http" or not host:
+        return None
+    who = _who_listens(host, port)
+    if who == "ours":
+        return None
+    if who == "other":
+        return N_("running on {address}, but the QR codes point to {base}, where another "
+                  "program answers")
+    return N_("running on {address}, but the QR codes point to {base}, where nothing answers")
 
 
 def _who_listens(listen: str, port: int) -> str:
@@ -506,7 +535,12 @@ def check_central(config: Config) -> Check:
     try:
         token = read_token(token_path)
     except CentralRequestError as e:
-        return Check("central", False, Message(N_("no token: {error}"), {"error": str(e)}),
+        # A missing file said in the screen's language; what else is wrong, as read_token says.
+        summary = (Message(N_("no token at {path}: the file is missing"),
+                           {"path": str(token_path)})
+                   if not token_path.exists() else
+                   Message(N_("no token: {error}"), {"error": str(e)}))
+        return Check("central", False, summary,
                      Message(N_("make one with 'kiosk-central kiosk add' on the server and "
                                 "save it as {path}"), {"path": str(token_path)}))
     try:

@@ -26,6 +26,7 @@ os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 WHEN = datetime(2026, 11, 24, 6, 5, tzinfo=timezone.utc)
 BUTTONS = ("usb", "refresh", "upload", "restart", "exit")
+SOURCES = {"printer": "sim:printer", "rfid": "sim:3m810", "scanner": "sim:scanner"}
 
 
 def report():
@@ -151,7 +152,8 @@ def measure(window, size: tuple[int, int], lang: str, shots: Path | None, name: 
 
     window.size = size
     typescale.configure(size)
-    screen = AdminScreen(name="admin", translator=Translator(), lang=lang, send=lambda e: None)
+    screen = AdminScreen(name="admin", translator=Translator(), lang=lang, send=lambda e: None,
+                         device_sources=SOURCES)
     devices, status = report()
     screen.now = 125.0
     window.add_widget(screen)

@@ -1,8 +1,8 @@
 """The real kiosk app (demo tray, sample e-books) at one window size, in a process of its own:
-visits the patron's main screens and the staff PIN pad, runs kiosk.ui.layout_check over each,
-saves a screenshot of each, and prints {visit: {"screen": shown, "problems": [...]}} as JSON
-on its last line (tests/test_screen_sizes.py asserts each visit reached its screen and found
-nothing).
+visits the patron's main screens, the staff PIN pad and the admin screen with faults, runs
+kiosk.ui.layout_check over each, saves a screenshot of each, and prints {visit: {"screen":
+shown, "problems": [...]}} as JSON on its last line (tests/test_screen_sizes.py asserts each
+visit reached its screen and found nothing).
 
     python tests/screen_sizes_app.py WIDTHxHEIGHT BATCH PUBLIC_KEY SHOTS
 """
@@ -19,19 +19,27 @@ import sized_app  # beside this script; it puts the project on sys.path and quie
 SECTIONS = """
 [idle]
 timeout_s = 3600
+[central]
+url = "http://127.0.0.1:9"
+retries = 0
 [devices]
 scanner = "sim:scanner"
 rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
 """
 TITLE = "000001"  # the sample catalogue's first title
+PIN = "2580"
 
 
 def main(size: str, batch: str, public: str, shots: str) -> int:
     from content.store import CatalogueStore
+    from tests.staff_pin import staff_hash
 
     data = Path(tempfile.mkdtemp(prefix="kiosk-sizes-"))
     CatalogueStore(data / "catalogue").apply(Path(batch), Path(public))
-    app, runtime = sized_app.start(size, data, SECTIONS, demo=True)
+    # The admin screen with faults: a central server nobody answers for (port 9, discard)
+    # and, once the patron's screens are seen, the RFID pad unplugged.
+    sections = SECTIONS + f'[admin]\npin_hash = "{staff_hash(PIN)}"\n'
+    app, runtime = sized_app.start(size, data, sections, demo=True)
     from kivy.core.window import Window
 
     from kiosk.core import events as ev
@@ -57,6 +65,8 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         # the loans come, its 全部续借 off (the core's next view would take it away again).
         ("account", lambda: (send(ev.EndSession()), send(ev.Start()),
                              setattr(app.screens, "current", "account"))),
+        ("admin", lambda: open_admin(k, runtime)),
+        ("admin-en", lambda: send(ev.SetLanguage("en"))),
     ]
     found: dict[str, dict] = {}
     for name, action in visits:
@@ -70,6 +80,19 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     app.stop()
     print(json.dumps(found, ensure_ascii=False), flush=True)
     return 0
+
+
+def open_admin(k, runtime) -> None:
+    """Staff's screen with its faults listed (the pad unplugged, the checks gathered) and
+    what came of "Upload now" beside the USB button: no server answers on port 9."""
+    from kiosk.core import events as ev
+    runtime.drivers["rfid"].twin.unplug()
+    k.until(lambda: runtime.view.devices["rfid"].state == "lost", timeout=10)
+    runtime.send(ev.EndSession())
+    k.open_admin(runtime, PIN)
+    runtime.send(ev.UploadRequested())
+    k.until(lambda: runtime.view.upload_result is not None, timeout=15)
+    k.until(lambda: any(row.get("verdict") == "故障" for row in k.current().rows), timeout=15)
 
 
 if __name__ == "__main__":

@@ -67,9 +67,14 @@ def test_a_listening_server_is_ok_but_a_loopback_listen_is_a_warning(tmp_path):
     try:
         link = library.link("b1")
         assert f":{server.port}/d/b1?" in link  # the QR link follows the port really bound
-        check = status.check_downloads(config, library.downloads.state())
-        assert check.ok and check.warning and f"127.0.0.1:{server.port}" in check.summary.english
+        state = library.downloads.state()
+        check = status.check_downloads(config, state)
+        assert f"127.0.0.1:{server.port}" in check.summary.english
         assert "phones cannot reach" in check.advice.english
+        if "//127." in state.link_base:  # no address but loopback: the codes reach it here
+            assert check.ok and check.warning
+        else:  # the codes name this machine's address, where nothing listens
+            assert check.ok is False and "where nothing answers" in check.summary.english
         moved = make_config(tmp_path, f'listen = "127.0.0.1"\nport = {server.port}\n')
         doctor = status.check_downloads(moved)  # the doctor finds the kiosk's own server
         assert doctor.ok and doctor.warning and "serving on" in doctor.summary.english
@@ -113,3 +118,28 @@ def test_the_check_is_gathered_only_when_this_kiosk_serves_downloads(tmp_path):
     assert "downloads" in CHECK_NAMES  # the admin screen names it
     names = [c.name for c in status.gather(make_config(tmp_path, "port = 1\n")).checks]
     assert names[names.index("ebooks") + 1] == "downloads"
+
+
+def test_the_address_the_codes_point_to_is_tried_for_real(tmp_path):
+    """The app's own server, asked where the QR codes send phones: it answers there, or the
+    row is a fault naming that address."""
+    config = make_config(tmp_path, 'listen = "127.0.0.1"\nport = 1\n'
+                                   'download_base = "http://127.0.0.1:1"\n')
+    library, server, _wifi = ebooks_for(config, {}, queue.Queue())
+    server.port = 0  # a free one
+    server.start()
+    try:
+        links = library.downloads
+        links.local_host = "127.0.0.1"  # the codes follow the port really bound
+        check = status.check_downloads(config, links.state())
+        assert check.ok and f"http://127.0.0.1:{server.port}, which can be reached" \
+            in check.summary.english
+        links.local_host = "127.0.0.2"  # an address where nothing listens
+        check = status.check_downloads(config, links.state())
+        assert check.ok is False
+        assert check.summary.english == (f"running on 127.0.0.1:{server.port}, but the QR codes "
+                                         f"point to http://127.0.0.2:{server.port}, where "
+                                         "nothing answers")
+        assert "phones cannot reach" in check.advice.english  # loopback: the cause named
+    finally:
+        server.stop()

@@ -1,7 +1,8 @@
-"""The patron's main screens at every size the kiosk ships on, landscape and portrait: no text
-cut off by its widget, no touch target over another or smaller than a finger, no text too
-faint to read (kiosk.ui.layout_check). One process per size (tests/screen_sizes_app.py: Kivy
-reads its window size once), two at a time; screenshots go to artifacts/sizes/."""
+"""The patron's main screens, and staff's with faults, at every size the kiosk ships on,
+landscape and portrait: no text cut off by its widget, no touch target over another or
+smaller than a finger, no text too faint to read (kiosk.ui.layout_check). One process per
+size (tests/screen_sizes_app.py: Kivy reads its window size once), two at a time;
+screenshots go to artifacts/sizes/."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.environ.get("DISPLAY"),
 SIZES = ["800x480", "1024x600", "1280x800", "1920x1080", "720x1280", "1080x1920"]
 # Visited and checked, in this order.
 CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "return", "ebooks",
-           "ebook_search", "ebook_search-en", "ebook_title", "admin_pin", "account"]
+           "ebook_search", "ebook_search-en", "ebook_title", "admin_pin", "account", "admin",
+           "admin-en"]
 SHOTS = ARTIFACTS / "sizes"
 
 

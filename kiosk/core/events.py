@@ -135,6 +135,12 @@ class UploadRequested:
 class UploadFinished:
     ok: bool
     error: str = ""  # why not, when not ok
+    rows: int = 0  # journal rows sent
+    counts: int = 0  # the counts they made
+    left: int = 0  # rows still unsent, for the next run
+    cause: str = ""  # why not, for staff: a kiosk.upload.outcome cause
+    status: int = 0  # the central server's HTTP status, when it answered with one
+    at: str = ""  # when it ended, "HH:MM" on the kiosk's clock, for staff coming back later
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class View:
     devices: Mapping[str, DeviceState] = field(default_factory=dict)
     status: Any = None  # the last kiosk.status.StatusReport
     uploading: bool = False  # staff's "Upload now" is running
+    upload_result: Any = None  # what came of it: the last ev.UploadFinished
     ebooks: EbookView = field(default_factory=EbookView)
     circulation: CirculationView = field(default_factory=CirculationView)
     out_of_service: OutOfService | None = None

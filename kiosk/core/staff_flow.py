@@ -24,6 +24,10 @@ class StaffFlow(Flow):
         self._locked_until = 0.0
         self._pin_tokens = 0
         self._pin_checking: int | None = None  # the token of the check under way
+        # "Upload now" outlives the session that asked for it (the view is new for each):
+        # staff coming back find the button still off, or what came of it.
+        self._uploading = False
+        self._upload_result: ev.UploadFinished | None = None
 
     def handlers(self) -> Handlers:
         return {
@@ -91,7 +95,8 @@ class StaffFlow(Flow):
         if self.view.screen is Screen.ADMIN_PIN:
             effects.append(ev.JournalAppend("admin", "ok"))
             effects.append(ev.GatherStatus())
-            self.view = replace(self.view, screen=Screen.ADMIN, pin_message=None)
+            self.view = replace(self.view, screen=Screen.ADMIN, pin_message=None,
+                                uploading=self._uploading, upload_result=self._upload_result)
 
     def _wrong_pin(self, now: float, effects: Effects) -> None:
         outcome = "pin_wrong"
@@ -134,13 +139,15 @@ class StaffFlow(Flow):
             effects.append(ev.RestartApp())
 
     def _on_UploadRequested(self, event: ev.UploadRequested, now: float, effects: Effects) -> None:
-        if self.view.screen is Screen.ADMIN and not self.view.uploading:
+        if self.view.screen is Screen.ADMIN and not self._uploading:
             effects.append(ev.JournalAppend("admin", "upload"))
             effects.append(ev.RunUpload())
+            self._uploading = True
             self.view = replace(self.view, uploading=True)
 
     def _on_UploadFinished(self, event: ev.UploadFinished, now: float, effects: Effects) -> None:
-        self.view = replace(self.view, uploading=False)
+        self._uploading, self._upload_result = False, event
+        self.view = replace(self.view, uploading=False, upload_result=event)
         if self.view.screen is Screen.ADMIN:  # the central check shows what came of it
             effects.append(ev.GatherStatus())
 

@@ -160,7 +160,7 @@ class KioskApp(App):
             Screen.ADMIN: (("admin_usb", "admin"), lambda: AdminScreen(
                 name=Screen.ADMIN.value, batch_target=BatchTarget(
                     self.runtime.config.catalogue_dir, self.runtime.config.batch_public_key_path),
-                **common)),
+                device_sources=dict(self.runtime.config.devices), **common)),
             Screen.OUT_OF_SERVICE: (("out_of_service",), lambda: OutOfServiceScreen(
                 name=Screen.OUT_OF_SERVICE.value, **common)),
         }

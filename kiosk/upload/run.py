@@ -22,6 +22,7 @@ from kiosk.config import Config
 from kiosk.errors import CentralRequestError, JournalError
 from kiosk.journal import Journal
 from kiosk.journal.store import utc_now
+from kiosk.upload import outcome
 from kiosk.upload import state as state_file
 from kiosk.upload.catalogue_titles import catalogue_body, current_version
 from kiosk.upload.counts import Batch, build_batch
@@ -61,6 +62,8 @@ class RunReport:
     busy: bool = False  # another upload was running: this one did nothing
     requests: tuple[Request, ...] = ()  # a dry run's, in order
     pruned_rows: int = 0  # rows uploaded long ago that the run removed from the journal
+    cause: str | None = None  # why `error`, for staff (kiosk.upload.outcome's causes)
+    status: int | None = None  # the central server's HTTP status with `error`, if it answered
 
 
 def upload(config: Config, *, heartbeat_only: bool = False,
@@ -147,6 +150,7 @@ class _Run:
         sent: list[SentBatch] = []
         catalogue = None
         error = None
+        failed: tuple[str | None, int | None] = (None, None)  # cause, HTTP status
         try:
             central = self._central()
         except CentralRequestError as e:
@@ -156,8 +160,11 @@ class _Run:
                 try:
                     self._send_batches(central, sent)
                     catalogue = self._send_catalogue(central)
-                except (CentralRequestError, JournalError) as e:
-                    error = str(e)
+                except CentralRequestError as e:
+                    error, failed = str(e), (outcome.cause_of(e), e.status)
+                    log.error("upload stopped: %s", e)
+                except JournalError as e:
+                    error, failed = str(e), (outcome.JOURNAL, None)
                     log.error("upload stopped: %s", e)
                 self._save(self.state.with_error(error, utc_now()) if error
                            else self.state.without_error())
@@ -169,13 +176,14 @@ class _Run:
             except CentralRequestError as e:
                 log.error("heartbeat not sent: %s", e)
                 if error is None:  # the run's first failure is the one to show
-                    error = str(e)
+                    error, failed = str(e), (outcome.cause_of(e), e.status)
                     self._save(self.state.with_error(error, utc_now()))
                 heartbeat = False
         # After a clean run, in the background of the kiosk: what the server has had for long.
         pruned = self._prune() if not heartbeat_only and error is None else 0
         return RunReport(batches=tuple(sent), unsent_rows=unsent, heartbeat_sent=heartbeat,
-                         catalogue_sent=catalogue, error=error, pruned_rows=pruned)
+                         catalogue_sent=catalogue, error=error, pruned_rows=pruned,
+                         cause=failed[0], status=failed[1])
 
     def _central(self) -> Central:
         s = self.settings
@@ -247,9 +255,10 @@ class _Run:
             return journal.unsent_count()
 
     def _failed(self, error: str) -> RunReport:
+        """Nothing sent: the kiosk's token cannot be read."""
         log.error("upload not possible: %s", error)
         self._save(self.state.with_error(error, utc_now()))
-        return RunReport(unsent_rows=self._unsent(), error=error)
+        return RunReport(unsent_rows=self._unsent(), error=error, cause=outcome.NO_TOKEN)
 
     def _save(self, state: UploadState) -> None:
         state_file.save(self.path, state)

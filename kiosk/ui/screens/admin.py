@@ -2,15 +2,24 @@
 transactions the ILS refused when offline ones were sent later, and those whose result nobody
 knows (a crash, a lost reply), each to mark as dealt with once staff have put it right; and
 the system update or e-book batch from a USB stick (admin_usb.UsbUpdatePanel, in place of the
-list)."""
+list). What is wrong comes first, under a line counting the faults (admin_summary), and
+"Upload now" says what came of it beside the USB button."""
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty
+from kivy.properties import (
+    BooleanProperty,
+    DictProperty,
+    ListProperty,
+    ObjectProperty,
+    StringProperty,
+)
 
 from kiosk.core import events as ev
 from kiosk.i18n import N_
 from kiosk.journal.store import parse_utc
+from kiosk.ui.device_labels import device_label
+from kiosk.ui.screens import admin_summary as summary
 from kiosk.ui.screens.admin_usb import UsbUpdatePanel
 from kiosk.ui.screens.base import KioskScreen
 
@@ -21,7 +30,7 @@ CHECK_NAMES = {
     "disk": N_("Disk space"),
     "clock": N_("Clock"),
     "ebooks": N_("E-books"),
-    "downloads": N_("E-book downloads"),
+    "downloads": N_("E-book download server"),
     "ils": N_("Library system (SIP2)"),
     "central": N_("Central server"),
     "offline": N_("Offline transactions"),
@@ -31,8 +40,9 @@ KINDS = {"checkout": N_("Borrow"), "checkin": N_("Return"), "renew": N_("Renew")
 UNSETTLED_WHY = N_(
     "The kiosk stopped or the answer was lost, and the library system could not tell what it did.")
 VERDICTS = {True: N_("Working"), False: N_("FAULT"), None: N_("not set")}
-# Works, but its advice names something to set right (kiosk.status.Check.warning).
-ATTENTION, ATTENTION_COLOUR = N_("Attention"), (0.8, 0.45, 0.05, 1)
+# Works, but its advice names something to set right (kiosk.status.Check.warning); dark
+# enough for white text (5.6:1).
+ATTENTION, ATTENTION_COLOUR = N_("Attention"), (0.62, 0.33, 0.0, 1)
 DEVICE_STATES = {
     "connected": N_("connected"),
     "degraded": N_("degraded"),
@@ -40,10 +50,26 @@ DEVICE_STATES = {
     "unavailable": N_("unavailable"),
 }
 COLOURS = {True: (0.15, 0.5, 0.25, 1), False: (0.75, 0.15, 0.1, 1), None: (0.4, 0.4, 0.4, 1)}
+# Why a connection failed, as the operating system says it (strerror), which checks pass on as
+# an argument: said in the screen's language when it is one of these, else as it came.
+REASONS = frozenset((
+    N_("Connection refused"), N_("Connection timed out"), N_("No route to host"),
+    N_("Network is unreachable"), N_("Connection reset by peer"),
+    N_("Name or service not known"), N_("Temporary failure in name resolution"),
+    N_("Address already in use"), N_("unknown"),
+))
+# The line above the list, by the worst rank in it.
+HEADLINE_COLOURS = {summary.FAULT: COLOURS[False], summary.ATTENTION: ATTENTION_COLOUR,
+                    summary.FINE: COLOURS[True]}
 
 
 class AdminScreen(KioskScreen):
     rows = ListProperty([])
+    headline = StringProperty("")  # "2 项故障", above the list
+    headline_colour = ListProperty(COLOURS[None])
+    upload_text = StringProperty("")  # what "Upload now" did, or that it runs
+    # [devices] name -> source, to call each device what it is ("RFID pad"), not its key
+    device_sources = DictProperty({})
     usb_open = BooleanProperty(False)
     batch_target = ObjectProperty(None, allownone=True)  # kiosk.media.batch_apply.BatchTarget
     now = 0.0  # the runtime's clock, for "offline for 3 min"
@@ -101,11 +127,10 @@ class AdminScreen(KioskScreen):
         if view is None or self.translator is None:
             self.rows = []
             return
-        rows = [self._device_row(name, device) for name, device in sorted(view.devices.items())]
-        if view.status is None:
-            rows.append(self._row(None, self.tr(self.lang, "Status"),
-                                  self.tr(self.lang, "Checking…")))
-        else:
+        names = self._device_names(view.devices)
+        ranked = [self._device_row(names[name], device)
+                  for name, device in sorted(view.devices.items())]
+        if view.status is not None:
             for check in view.status.checks:
                 if check.name.startswith("device"):
                     continue  # live states above are fresher than the probe's
@@ -114,10 +139,33 @@ class AdminScreen(KioskScreen):
                 text = self._message(check.summary)
                 if check.advice:
                     text += " — " + self._message(check.advice)
-                rows.append(self._row(check.ok, label, text, warning=check.warning))
+                ranked.append((summary.rank(check.ok, check.warning),
+                               self._row(check.ok, label, text, warning=check.warning)))
+        rows = summary.faults_first(ranked)
+        ranks = [rank for rank, _row in ranked]
+        if view.status is None:  # the devices' live states meanwhile, the checks to come
+            self.headline = self.tr(self.lang, "Checking…")
+            self.headline_colour = COLOURS[None]
+        else:
             rows += self._refused_rows(view.status.offline_refused)
             rows += self._unsettled_rows(view.status.unsettled)
+            self.headline = summary.headline(self._tr, ranks)
+            self.headline_colour = HEADLINE_COLOURS[min(ranks, default=summary.FINE)]
+        self.upload_text = summary.upload_line(self._tr, view.uploading, view.upload_result)
         self.rows = rows
+
+    def _tr(self, msgid: str, **args: object) -> str:
+        return self.tr(self.lang, msgid, **args)
+
+    def _device_names(self, devices) -> dict[str, str]:
+        """Each device by what it is ("RFID 感应区"); its config key beside it only where two
+        are of one kind, and alone where the config does not say (a test's screen)."""
+        kinds = {name: _capitalised(self.tr(self.lang, device_label(self.device_sources[name])))
+                 for name in devices if name in self.device_sources}
+        shared = {kind for kind in kinds.values() if list(kinds.values()).count(kind) > 1}
+        return {name: (self.tr(self.lang, "Device {name}", name=name) if name not in kinds
+                       else f"{kinds[name]} ({name})" if kinds[name] in shared else kinds[name])
+                for name in devices}
 
     def _unsettled_rows(self, intents) -> list[dict]:
         return self._staff_tasks(
@@ -157,18 +205,27 @@ class AdminScreen(KioskScreen):
                  for what, why, button, action, more in tasks]
         return rows
 
-    def _device_row(self, name: str, device) -> dict:
+    def _device_row(self, label: str, device) -> tuple[int, dict]:
+        """(rank, row): degraded works in part, so is to look at; lost or absent is a fault."""
         ok = device.state == "connected"
         state = self.tr(self.lang, DEVICE_STATES.get(device.state, device.state))
         minutes = max(0, int((self.now - device.since) // 60))
         since = self.tr(self.lang, "for {minutes} min", minutes=minutes)
-        detail = f"{state}, {since}" + (f" ({device.detail})" if device.detail else "")
+        detail = self.tr(self.lang, "{state}, {since}", state=state, since=since) \
+            + (f" ({device.detail})" if device.detail else "")
         if device.faults:
-            detail += "; " + self.tr(self.lang, "{count} unusable reads", count=device.faults)
-        return self._row(ok, self.tr(self.lang, "Device {name}", name=name), detail)
+            detail = self.tr(self.lang, "{detail}; {reads}", detail=detail, reads=self.tr(
+                self.lang, "{count} unusable reads", count=device.faults))
+        degraded = device.state == "degraded"
+        return (summary.rank(ok or degraded, degraded),
+                self._row(ok or degraded, label, detail, warning=degraded))
 
     def _message(self, message) -> str:
-        return self.tr(self.lang, message.msgid, **message.args)
+        """A check's words, and of its arguments the operating system's usual reasons too."""
+        args = {key: self.tr(self.lang, value) if isinstance(value, str) and value in REASONS
+                else value
+                for key, value in message.args.items()}
+        return self.tr(self.lang, message.msgid, **args)
 
     def _row(self, ok: bool | None, name: str, text: str, *, warning: bool = False) -> dict:
         if ok and warning:
@@ -176,3 +233,8 @@ class AdminScreen(KioskScreen):
                     "name": name, "summary": text}
         return {"verdict": self.tr(self.lang, VERDICTS[ok]), "verdict_colour": COLOURS[ok],
                 "name": name, "summary": text}
+
+
+def _capitalised(name: str) -> str:
+    """"barcode scanner", said within a sentence elsewhere, as a row's name."""
+    return name[:1].upper() + name[1:]
