@@ -27,7 +27,8 @@ class Prompt:
 
 PROMPTS: dict[str, Prompt] = {
     # Screens and steps.
-    "welcome": Prompt("欢迎使用自助借还机，请触摸屏幕开始。", "Welcome. Touch the screen to start."),
+    "welcome": Prompt("欢迎使用自助借还机，请触摸屏幕开始。",
+                      "Welcome. Touch the screen to start."),
     "choose_service": Prompt("请选择：借书、还书、我的借阅，或电子书。",
                              "Please choose: borrow, return, my account, or e-books."),
     "scan_card": Prompt("请刷读者证，或输入读者证号。",
@@ -51,7 +52,8 @@ PROMPTS: dict[str, Prompt] = {
     # Books and cards refused.
     "book_refused": Prompt("有图书未能办理，请查看屏幕提示。",
                            "A book could not be processed. Please see the screen."),
-    "book_to_staff": Prompt("请将此书交给工作人员。", "Please hand this book to a member of staff."),
+    "book_to_staff": Prompt("请将此书交给工作人员。",
+                            "Please hand this book to a member of staff."),
     "wrong_pin": Prompt("密码错误，请重新输入。", "Wrong PIN. Please try again."),
     "pin_locked": Prompt("密码错误次数过多，请联系工作人员。",
                          "Too many wrong PINs. Please ask a member of staff."),
@@ -83,11 +85,14 @@ class Counted:
 
 
 COUNTED: dict[str, Counted] = {
-    "borrowed": Counted("借书成功，共{n}册。", "Done. One book borrowed.", "Done. {n} books borrowed.",
+    "borrowed": Counted("借书成功，共{n}册。", "Done. One book borrowed.",
+                        "Done. {n} books borrowed.",
                         "借书成功，请查看凭条。", "Done. Your books are listed on the receipt."),
-    "returned": Counted("还书成功，共{n}册。", "Done. One book returned.", "Done. {n} books returned.",
+    "returned": Counted("还书成功，共{n}册。", "Done. One book returned.",
+                        "Done. {n} books returned.",
                         "还书成功，请查看凭条。", "Done. Your books are listed on the receipt."),
-    "renewed": Counted("续借成功，共{n}册。", "Done. One book renewed.", "Done. {n} books renewed.",
+    "renewed": Counted("续借成功，共{n}册。", "Done. One book renewed.",
+                       "Done. {n} books renewed.",
                        "续借成功，请查看凭条。", "Done. Your books are listed on the receipt."),
 }
 

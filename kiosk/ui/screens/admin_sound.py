@@ -1,0 +1,103 @@
+"""The admin screen's sound panel: the volume with - and + (steps of 10), the quiet hours as the
+config sets them, whether the kiosk is silent for want of a device, and a test tone.
+
+It finds its screen (for the language and the translations) by walking up from where admin.kv
+puts it, and the player as the app's `sound`, so admin.kv places it with one line. Changing the
+volume goes to the player, which keeps it (kiosk.sound.saved). Kivy main thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.i18n import N_
+
+STEP = 10
+WORDS = {
+    "title": N_("Sound"),
+    "volume": N_("Volume {percent}%"),
+    "quiet": N_("Quieter from {hours}: {percent}%"),
+    "quiet_mute": N_("Silent from {hours}"),
+    "no_quiet": N_("No quiet hours"),
+    "voice_off": N_("Spoken prompts are off ([sound] voice)"),
+    "no_device": N_("No sound device: the kiosk is silent"),
+    "test": N_("Test tone"),
+}
+
+
+class SoundSettingsPanel(BoxLayout):
+    lang = StringProperty("zh_CN")
+    screen = ObjectProperty(None, allownone=True)  # the admin screen it sits on
+    volume = NumericProperty(0)
+    status = StringProperty("")
+    silent = BooleanProperty(False)
+
+    def on_parent(self, _instance: Any, _parent: Any) -> None:
+        screen = self._screen()
+        if screen is not None and screen is not self.screen:
+            self.screen = screen
+            screen.bind(lang=self.setter("lang"))
+            self.lang = screen.lang
+        self.refresh()
+
+    def _screen(self) -> Any:
+        widget = self.parent
+        while widget is not None and widget is not widget.parent:
+            if hasattr(widget, "tr") and hasattr(widget, "lang"):
+                return widget
+            widget = widget.parent
+        return None
+
+    @staticmethod
+    def player() -> Any:
+        app = App.get_running_app()
+        return getattr(app, "sound", None) if app is not None else None
+
+    def tr(self, lang: str, key: str, **args: object) -> str:
+        msgid = WORDS[key]
+        if self.screen is None:
+            return msgid.format(**args)
+        return self.screen.tr(lang, msgid, **args)
+
+    def on_lang(self, *_args: Any) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        player = self.player()
+        if player is None:
+            self.volume, self.status, self.silent = 0, self.tr(self.lang, "no_device"), True
+            return
+        settings = player.settings
+        self.volume = settings.volume
+        lines = []
+        if not settings.quiet_hours:
+            lines.append(self.tr(self.lang, "no_quiet"))
+        elif settings.quiet_volume == 0:
+            lines.append(self.tr(self.lang, "quiet_mute", hours=settings.quiet_hours))
+        else:
+            lines.append(self.tr(self.lang, "quiet", hours=settings.quiet_hours,
+                                 percent=min(settings.volume, settings.quiet_volume)))
+        if not settings.voice:
+            lines.append(self.tr(self.lang, "voice_off"))
+        self.silent = player.broken is not None
+        if self.silent:
+            lines.append(self.tr(self.lang, "no_device"))
+        self.status = "  ·  ".join(lines)
+
+    def change(self, steps: int) -> None:
+        player = self.player()
+        if player is None:
+            return
+        player.set_volume(round(player.settings.volume / STEP + steps) * STEP)
+        self.refresh()
+        player.test_tone()  # staff hear the new loudness at once
+
+    def test(self) -> None:
+        player = self.player()
+        if player is not None:
+            player.test_tone()
+            self.refresh()
