@@ -14,27 +14,16 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.i18n import N_
-
 STEP = 10
-WORDS = {
-    "title": N_("Sound"),
-    "volume": N_("Volume {percent}%"),
-    "quiet": N_("Quieter from {hours}: {percent}%"),
-    "quiet_mute": N_("Silent from {hours}"),
-    "no_quiet": N_("No quiet hours"),
-    "voice_off": N_("Spoken prompts are off ([sound] voice)"),
-    "no_device": N_("No sound device: the kiosk is silent"),
-    "test": N_("Test tone"),
-}
 
 
-class SoundSettingsPanel(BoxLayout):
+class SoundSettingsPanel(BoxLayout):  # a row (admin_sound.kv)
     lang = StringProperty("zh_CN")
     screen = ObjectProperty(None, allownone=True)  # the admin screen it sits on
     volume = NumericProperty(0)
     status = StringProperty("")
     silent = BooleanProperty(False)
+    stacked = BooleanProperty(False)  # the words above the buttons (admin_sound.kv)
 
     def on_parent(self, _instance: Any, _parent: Any) -> None:
         screen = self._screen()
@@ -57,8 +46,7 @@ class SoundSettingsPanel(BoxLayout):
         app = App.get_running_app()
         return getattr(app, "sound", None) if app is not None else None
 
-    def tr(self, lang: str, key: str, **args: object) -> str:
-        msgid = WORDS[key]
+    def tr(self, lang: str, msgid: str, **args: object) -> str:
         if self.screen is None:
             return msgid.format(**args)
         return self.screen.tr(lang, msgid, **args)
@@ -69,23 +57,25 @@ class SoundSettingsPanel(BoxLayout):
     def refresh(self) -> None:
         player = self.player()
         if player is None:
-            self.volume, self.status, self.silent = 0, self.tr(self.lang, "no_device"), True
+            self.volume, self.silent = 0, True
+            self.status = self.tr(self.lang, "No sound device: the kiosk is silent")
             return
         settings = player.settings
         self.volume = settings.volume
         lines = []
         if not settings.quiet_hours:
-            lines.append(self.tr(self.lang, "no_quiet"))
+            lines.append(self.tr(self.lang, "No quiet hours"))
         elif settings.quiet_volume == 0:
-            lines.append(self.tr(self.lang, "quiet_mute", hours=settings.quiet_hours))
+            lines.append(self.tr(self.lang, "Silent from {hours}", hours=settings.quiet_hours))
         else:
-            lines.append(self.tr(self.lang, "quiet", hours=settings.quiet_hours,
+            lines.append(self.tr(self.lang, "Quieter from {hours}: {percent}%",
+                                 hours=settings.quiet_hours,
                                  percent=min(settings.volume, settings.quiet_volume)))
         if not settings.voice:
-            lines.append(self.tr(self.lang, "voice_off"))
+            lines.append(self.tr(self.lang, "Spoken prompts are off ([sound] voice)"))
         self.silent = player.broken is not None
         if self.silent:
-            lines.append(self.tr(self.lang, "no_device"))
+            lines.append(self.tr(self.lang, "No sound device: the kiosk is silent"))
         self.status = "  ·  ".join(lines)
 
     def change(self, steps: int) -> None:
