@@ -180,6 +180,8 @@ def test_cues_for_idle_notices_and_the_accessibility_mode():
     assert cue_for(home, asking) == Cue(Tone.ATTENTION, "still_there")
     assert cue_for(asking, replace(home, countdown=14)) is None
     assert cue_for(asking, View()) == Cue(None, "goodbye")  # timed out
+    admin = View(screen=Screen.ADMIN)
+    assert cue_for(admin, replace(admin, countdown=15)) == Cue(Tone.ATTENTION)
     noticed = replace(home, notice=Notice("scan_isbn", {}, 1.0))
     assert cue_for(home, noticed) == Cue(Tone.REFUSAL, "not_library_code")
     assert cue_for(home, replace(home, notice=Notice("new_from_elsewhere"))) == \

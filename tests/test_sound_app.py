@@ -199,19 +199,29 @@ def test_staff_turn_the_volume_up_and_it_is_kept(at_attract):
     admin = k.open_admin(runtime, STAFF_PIN)
     from kiosk.ui.screens.admin_sound import SoundSettingsPanel
     panel = next(w for w in admin.walk() if isinstance(w, SoundSettingsPanel))
-    assert panel.ids.volume_label.text == "音量 60%"
-    assert "安静时段 22:00-07:00：音量 20%" in panel.ids.sound_status.text
+    assert panel.ids.open_sound.text == "声音 · 音量 60%"
+    size = f"{k.app.root.width}x{k.app.root.height}"
+    k.screenshot(f"sound-admin-{size}")
+    k.tap(panel.ids.open_sound)
+    dialog = panel.dialog
+    assert dialog is not None and dialog.ids.volume_label.text == "音量 60%"
+    assert dialog.ids.sound_status.text == "安静时段 22:00-07:00：音量 20%"
     assert played(k) == []  # staff screens are silent
-    k.tap(panel.ids.louder)
-    assert panel.ids.volume_label.text == "音量 70%"
+    k.tap(dialog.ids.louder)
+    assert dialog.ids.volume_label.text == "音量 70%"
     assert k.asked[-1] == ("play", "tones/success.wav", 0.7)  # heard at the new loudness
     assert json.loads((k.data / "sound.json").read_text()) == {"volume": 70}
-    k.tap(panel.ids.test_tone)
+    k.tap(dialog.ids.test_tone)
     assert k.asked[-1] == ("play", "tones/success.wav", 0.7)
-    k.screenshot(f"sound-admin-{k.app.root.width}x{k.app.root.height}")
+    k.screenshot(f"sound-dialog-{size}")
     runtime.send(ev.SetLanguage("en"))
     k.frames(3)
-    assert panel.ids.volume_label.text == "Volume 70%"
-    k.screenshot(f"sound-admin-en-{k.app.root.width}x{k.app.root.height}")
-    runtime.send(ev.EndSession())
+    assert dialog.ids.volume_label.text == "Volume 70%"
+    k.screenshot(f"sound-dialog-en-{size}")
+    k.tap(dialog.ids.close)
+    assert panel.dialog is None and panel.ids.open_sound.text == "Sound · Volume 70%"
+    k.tap(panel.ids.open_sound)
+    runtime.send(ev.EndSession())  # leaving the admin screen closes the dialog
+    k.frames(3)
+    assert panel.dialog is None and k.screen == "attract"
     k.app.sound.set_volume(60)

@@ -138,6 +138,8 @@ def _session_end(before: View, after: View) -> Cue | None:
 def _countdown(before: View, after: View) -> Cue | None:
     if after.countdown is None or before.countdown is not None:
         return None
+    if after.screen in STAFF_SCREENS:  # staff hear the tone; patrons nearby hear no question
+        return Cue(COUNTDOWN.tone, None, after.language)
     return Cue(COUNTDOWN.tone, COUNTDOWN.prompt, after.language)
 
 
