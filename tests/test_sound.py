@@ -292,6 +292,9 @@ def test_quiet_hours_and_voice_off_in_the_player():
     player, done, _ = recording_player(replace(quiet, quiet_volume=25), hour=2)
     player.play(Cue(None, "still_there"))
     assert done == [("play", "zh_CN/still_there.ogg", 0.25)]
+    player, done, _ = recording_player(quiet, hour=23)
+    player.test_tone()  # staff hear the volume they set, even at night
+    assert done == [("play", "tones/success.wav", 0.8)]
     player, done, waiting = recording_player(SoundSettings(voice=False))
     player.play(Cue(Tone.ATTENTION, "still_there"))
     assert done == [("play", "tones/attention.wav", 0.7)] and waiting == []

@@ -84,9 +84,10 @@ class SoundPlayer:
         """Now, from 0 to 1 (quiet hours applied)."""
         return self.settings.percent_at(self._local_now()) / 100
 
-    def play(self, cue: Cue) -> None:
+    def play(self, cue: Cue, *, level: float | None = None) -> None:
+        """`level`: this loudness instead of the settings' at this moment."""
         self._turn += 1
-        level = self.volume()
+        level = self.volume() if level is None else level
         if level <= 0 or self.broken is not None:
             return
         prompt = cue.prompt if self.settings.voice else None
@@ -113,8 +114,9 @@ class SoundPlayer:
         self._keep(percent)
 
     def test_tone(self) -> None:
-        """The admin screen's button: the success tone at the loudness of this moment."""
-        self.play(Cue(Tone.SUCCESS))
+        """The admin screen's button: the success tone at the volume set, quiet hours or not,
+        so that staff hear what they chose (the dialog says when the kiosk is quieter)."""
+        self.play(Cue(Tone.SUCCESS), level=self.settings.volume / 100)
 
     def _say(self, path: Path, turn: int) -> None:
         if turn != self._turn or self.broken is not None:
