@@ -46,6 +46,8 @@ APT_PACKAGES=(
   e2fsprogs fdisk                        # resize2fs and sfdisk: the data partition tests
   dosfstools mtools                      # FAT sticks and the image's boot partition in tests
   u-boot-tools libubootenv-tool genimage # the image's boot script, environment and disk layout
+  espeak-ng vorbis-tools                 # the spoken prompts' build step (kiosk/sound/make_prompts.py);
+                                         # the kiosk ships the files made, not the tools
 )
 # What an installed kiosk needs at run time (the wheels bring Kivy's SDL2 and the rest).
 KIOSK_APT_PACKAGES=(
@@ -60,6 +62,7 @@ KIOSK_APT_PACKAGES=(
   e2fsprogs fdisk                        # fsck, resize2fs and sfdisk for the data partition
   iproute2                               # `ip`: kiosk doctor reads the network with it
   util-linux                             # setterm: no cursor, no blanking on the kiosk's screen
+  libasound2                             # ALSA, which the wheel's SDL2 opens for tones and prompts
 )
 # What the central server needs: its virtualenv, msgfmt for its translations, and RAUC (with
 # unsquashfs) to read a published bundle's version (central/bundles.py).

@@ -20,6 +20,7 @@ from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.session_view import Settings
 from kiosk.errors import ConfigError
 from kiosk.sip2.settings import IlsSettings
+from kiosk.sound.settings import SoundSettings
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 BOOT_OVERRIDES = (Path("/boot/firmware/kiosk.toml"), Path("/boot/kiosk.toml"))
@@ -217,6 +218,10 @@ class TimeSection:
                               hint="host names or addresses separated by commas, no spaces")
 
 
+# The [sound] section is the player's settings: names, defaults and checks in one place.
+SoundSection = SoundSettings
+
+
 @dataclass(frozen=True)
 class LoggingSection:
     level: str = option("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -241,6 +246,7 @@ class Config:
     updates: UpdatesSection = field(default_factory=UpdatesSection)
     time: TimeSection = field(default_factory=TimeSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
+    sound: SoundSettings = field(default_factory=SoundSettings)
     sources: tuple[str, ...] = ()  # the files read, in order
     # Which file set each option ("admin.pin_hash" -> path), for the doctor's warnings.
     origins: dict[str, str] = field(default_factory=dict, compare=False)
@@ -301,6 +307,7 @@ _SECTION_CLASSES = {
     "rfid": RfidSection, "ebooks": EbooksSection, "ils": IlsSettings,
     "circulation": CirculationSection, "central": CentralSection,
     "updates": UpdatesSection, "time": TimeSection, "logging": LoggingSection,
+    "sound": SoundSection,
 }
 _ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")
 
@@ -344,6 +351,7 @@ def load_files(files: list[Path]) -> Config:
     devices = _build_devices(merged.get("devices", {}), origin)
     _check_offline_rules(sections["circulation"], origin)
     _check_window(sections["updates"], origin)
+    _check_quiet_hours(sections["sound"], origin)
     _check_pin_hash(sections["admin"], origin)
     if not sections["kiosk"].data_dir.strip():  # "" would put the journal in whatever folder
         raise ConfigError(f"{origin[('kiosk', 'data_dir')]}: option 'data_dir' in section "
@@ -416,6 +424,17 @@ def _check_window(updates: UpdatesSection, origin: dict[tuple[str, str], Path]) 
     except ValueError as e:
         raise ConfigError(f"{origin[('updates', 'window')]}: option 'window' in section "
                           f"[updates]: {e}") from None
+
+
+def _check_quiet_hours(sound: SoundSettings, origin: dict[tuple[str, str], Path]) -> None:
+    from kiosk.update.window import parse_window
+    if not sound.quiet_hours:
+        return
+    try:
+        parse_window(sound.quiet_hours)
+    except ValueError as e:
+        raise ConfigError(f"{origin[('sound', 'quiet_hours')]}: option 'quiet_hours' in section "
+                          f"[sound]: {e}") from None
 
 
 def _build_devices(values: dict[str, Any], origin: dict[tuple[str, str], Path]) -> dict[str, str]:

@@ -97,7 +97,8 @@ def start(first: tuple[int, int]):
     import kiosk.ui.widgets  # noqa: F401  (BigButton and the other widgets kv names)
     from kiosk.ui.fonts import use_cjk_font
     use_cjk_font(Path(tempfile.mkdtemp(prefix="kiosk-admin-layout-")))
-    for name in ("widgets.kv", "screens/admin_usb.kv", "screens/admin.kv"):
+    for name in ("widgets.kv", "screens/admin_usb.kv", "screens/admin_sound.kv",
+                 "screens/admin.kv"):
         Builder.load_file(str(ROOT / "kiosk/ui" / name))
     return Window
 

@@ -27,7 +27,7 @@ from kiosk.demo import hooks, load_samples
 from kiosk.i18n import N_, Translator
 from kiosk.media.batch_apply import BatchTarget
 from kiosk.runtime import Runtime
-from kiosk.ui import boot, typescale
+from kiosk.ui import boot, sound_link, typescale
 from kiosk.ui.cover_cache import CoverCache
 from kiosk.ui.device_labels import device_label
 from kiosk.ui.fonts import use_cjk_font
@@ -123,6 +123,8 @@ class KioskApp(App):
             self._add_demo_tray(root)
         self.runtime.restart = self._restart
         self.runtime.on_view.append(self.show)
+        self.sound = sound_link.player_for(self)  # tones and prompts follow the same views
+        self.runtime.on_view.append(self.sound.hear)
         return root
 
     def _screen_makers(self) -> dict[Screen, tuple[tuple[str, ...], Callable[[], KioskScreen]]]:
@@ -157,7 +159,7 @@ class KioskApp(App):
                 name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload, **books)),
             Screen.ADMIN_PIN: (("admin_pin",), lambda: AdminPinScreen(
                 name=Screen.ADMIN_PIN.value, **common)),
-            Screen.ADMIN: (("admin_usb", "admin"), lambda: AdminScreen(
+            Screen.ADMIN: (("admin_usb", "admin_sound", "admin"), lambda: AdminScreen(
                 name=Screen.ADMIN.value, batch_target=BatchTarget(
                     self.runtime.config.catalogue_dir, self.runtime.config.batch_public_key_path),
                 device_sources=dict(self.runtime.config.devices), **common)),
