@@ -7,8 +7,8 @@ from __future__ import annotations
 from kivy.properties import StringProperty
 
 from kiosk.core import events as ev
+from kiosk.core.card_number import MAX_CARD_DIGITS
 from kiosk.core.events import Screen
-from kiosk.core.identification import MAX_CARD_DIGITS
 from kiosk.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.flow import BANNERS, MESSAGES
