@@ -41,7 +41,8 @@ class IdentifyScreen(KioskScreen):
         self.heading = tr(lang, TITLES.get(circ.purpose, TITLES[Screen.BORROW]))
         self.prompt = tr(lang, PROMPTS[circ.step])
         self.banner = tr(lang, BANNERS[circ.service]) if circ.service in BANNERS else ""
-        message = tr(lang, MESSAGES[circ.message]) if circ.message in MESSAGES else ""
+        message = tr(lang, MESSAGES[circ.message], length=circ.card_length) \
+            if circ.message in MESSAGES else ""
         self.message = "" if message == self.banner else message  # said once is enough
         usable = circ.step != "checking" and circ.message != "not_set_up"
         self.keypad_on = "yes" if usable else "no"
