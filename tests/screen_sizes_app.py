@@ -1,8 +1,9 @@
 """The real kiosk app (demo tray, sample e-books) at one window size, in a process of its own:
-visits the patron's main screens and the staff PIN pad, runs kiosk.ui.layout_check over each,
-saves a screenshot of each, and prints {visit: {"screen": shown, "problems": [...]}} as JSON
-on its last line (tests/test_screen_sizes.py asserts each visit reached its screen and found
-nothing).
+visits the patron's main screens (with the demo's library on a test ILS: a blocked card, books
+refused, the goodbye), the staff PIN pad and the admin screen with faults, runs
+kiosk.ui.layout_check over each, saves a screenshot of each, and prints {visit: {"screen":
+shown, "problems": [...], "texts": [...]}} as JSON on its last line (tests/test_screen_sizes.py
+asserts each visit reached its screen and found nothing).
 
     python tests/screen_sizes_app.py WIDTHxHEIGHT BATCH PUBLIC_KEY SHOTS
 """
@@ -31,6 +32,7 @@ PIN = "2580"
 # The demo library's (kiosk/demo/ils.toml): a card, a blocked card with fines, books.
 CARD, BLOCKED = "23520001234566", "23520005555552"
 RED, HELD, UNKNOWN = "33520000123453", "33520000789014", "33520009999998"
+RED_TAG = "E004015000000001"  # 红楼梦's tag on the demo's simulated pad
 
 
 def texts(app) -> list[str]:
@@ -63,6 +65,7 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     from drivers.events import BarcodeRead
     from kiosk.core import events as ev
     from kiosk.core.events import Screen
+    from kiosk.demo import hooks
     from kiosk.ui.layout_check import check
     from tests.kiosk_driver import KioskDriver
 
@@ -77,6 +80,17 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         send(BarcodeRead("scanner", number, "codabar", "patron"))
         k.until(lambda: app.screens.current == screen
                 and runtime.view.screen == screen, timeout=20)
+
+    def left_on_pad() -> None:
+        """A book the last session left lying on the pad, as the next patron returns."""
+        send(ev.EndSession())
+        send(ev.EndSession())
+        hooks.sim_pad(runtime.drivers).place(RED_TAG)
+        k.until(lambda: runtime.session.pad_uids, timeout=10)
+        send(ev.EndSession())  # its session ends with the book still there
+        send(ev.Start())
+        send(ev.Navigate(Screen.RETURN))
+        k.until(lambda: runtime.view.circulation.left_on_pad == 1, timeout=10)
 
     def refusals() -> None:
         """The patron's own loan (lent a moment ago) offers renewal; a held book goes to
@@ -119,6 +133,8 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
                              send(ev.EndSession()))),
         ("identify-wrong-number", lambda: (send(ev.Start()), send(ev.Navigate(Screen.BORROW)),
                                            send(ev.CardNumberTyped("2352000123")))),
+        ("identify-wrong-number-en", lambda: send(ev.SetLanguage("en"))),
+        ("return-left-on-pad", left_on_pad),
         ("admin", lambda: open_admin(k, runtime)),
         ("admin-en", lambda: send(ev.SetLanguage("en"))),
     ]

@@ -25,9 +25,11 @@ SIZES = ["800x480", "1024x600", "1280x800", "1920x1080", "720x1280", "1080x1920"
 CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "return", "ebooks",
            "ebook_search", "ebook_search-en", "ebook_title", "admin_pin", "account",
            "blocked", "blocked-en", "borrow-refused", "borrow-refused-en", "goodbye-en",
-           "goodbye", "identify-wrong-number", "admin", "admin-en"]
+           "goodbye", "identify-wrong-number", "identify-wrong-number-en", "return-left-on-pad",
+           "admin", "admin-en"]
 # A state of a screen, visited under a name of its own: the screen it is on.
-STATES = {"borrow-refused": "borrow", "identify-wrong-number": "identify"}
+STATES = {"borrow-refused": "borrow", "identify-wrong-number": "identify",
+          "return-left-on-pad": "return"}
 SHOTS = ARTIFACTS / "sizes"
 
 
@@ -65,6 +67,10 @@ def test_every_screen_fits_its_text_and_fingers(reports, size):
     assert "谢谢，请取走您的读者证" in report["goodbye"]["texts"]
     assert "读者证号应为 14 位数字，请核对后重新输入。" in \
         report["identify-wrong-number"]["texts"]
+    assert "A card number has 14 digits. Please check it and type it again." in \
+        report["identify-wrong-number-en"]["texts"]
+    assert any(text.startswith("感应区上有上一位读者留下的1件物品")
+               for text in report["return-left-on-pad"]["texts"])
     assert {visit: report[visit]["screen"] for visit in CHECKED} == \
         {visit: STATES.get(visit.removesuffix("-en"), visit.removesuffix("-en"))
          for visit in CHECKED}
