@@ -117,8 +117,8 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         ("ebook_search-en", lambda: send(ev.SetLanguage("en"))),
         ("ebook_title", lambda: (send(ev.SetLanguage("zh_CN")), send(ev.OpenTitle(TITLE)))),
         ("admin_pin", lambda: (send(ev.EndSession()), send(ev.AdminGesture()))),
-        # No library system here to sign a patron in: the account screen as it stands before
-        # the loans come, its 全部续借 off (the core's next view would take it away again).
+        # The account screen as it stands before a patron is signed in and the loans come,
+        # its 全部续借 off (set directly: the core's next view would take it away again).
         ("account", lambda: (send(ev.EndSession()), send(ev.Start()),
                              setattr(app.screens, "current", "account"))),
         # A card that cannot borrow: the full-screen stop, in both languages.
