@@ -105,7 +105,8 @@ PREFIX_LIST = re.compile(r"^[^,\s]+(,[^,\s]+)*$")
 
 @dataclass(frozen=True)
 class BarcodesSection:
-    # How the library numbers its cards and books; a scan that fits neither is "unknown".
+    # How the library numbers its cards and books; a scan that fits neither is "unknown". A
+    # card number typed on the keypad must fit the patron rules too, or the screen says so.
     patron_prefixes: str = option("2", pattern=PREFIX_LIST, hint="prefixes separated by commas")
     item_prefixes: str = option("3", pattern=PREFIX_LIST, hint="prefixes separated by commas")
     length: int = option(14, min=0, max=64)

@@ -15,13 +15,16 @@ from kiosk.core.session_view import Settings
 def circulation_settings(config: Config) -> CirculationSettings:
     """The borrowing, return and renewal rules from [circulation], [ils], [kiosk], [devices]."""
     circ, kiosk = config.circulation, config.kiosk
+    barcodes = config.driver_settings.barcodes  # how the library numbers its cards, too
     return CirculationSettings(
         ils=bool(config.ils.host), pin=circ.pin, pin_attempts=circ.pin_attempts,
         receipt=circ.receipt, printer="printer" in config.devices, offline=circ.offline,
         offline_max_items=circ.offline_max_items, offline_max_total=circ.offline_max_total,
         offline_refuse=parse_rules(circ.offline_refuse),
-        ecard_prefixes=config.driver_settings.barcodes.ecard_prefixes, kiosk_id=kiosk.id,
-        library_name_zh=kiosk.library_name_zh, library_name_en=kiosk.library_name_en)
+        ecard_prefixes=barcodes.ecard_prefixes, kiosk_id=kiosk.id,
+        library_name_zh=kiosk.library_name_zh, library_name_en=kiosk.library_name_en,
+        card_prefixes=barcodes.patron_prefixes, card_length=barcodes.length,
+        card_luhn=barcodes.check_digit == "luhn")
 
 
 def session_settings(config: Config) -> Settings:

@@ -63,6 +63,9 @@ class Runtime:
         self.drivers = {name: _build_driver(name, source, self.events, config)
                         for name, source in config.devices.items()}
         self.on_view: list[Callable[[View], None]] = []
+        # Told each effect of `ev.TELLING` (a book refused, a card stopped, items left on the
+        # pad, a session closed), in order, on the main thread: the sound and voice listen.
+        self.on_tell: list[Callable[[object], None]] = []
         self._activity = ActivityFile.from_environment()  # $RUNTIME_DIRECTORY/activity
         # Opened now (the screens read the e-book library as they are built); a journal that
         # cannot be opened is reported to the core at start(): the kiosk opens out of service.
@@ -196,6 +199,10 @@ class Runtime:
 
     def _settle_intent(self, settle: ev.SettleIntent) -> ev.JournalFailed | None:
         return self.keeper.settle_by_staff(settle.seq)
+
+    def _tell(self, moment: object) -> None:
+        for listener in self.on_tell:
+            listener(moment)
 
     def _restart(self, _: ev.RestartApp) -> None:
         self.restart()
@@ -400,6 +407,7 @@ EFFECTS: dict[type, EffectHandler] = {
     ev.SettleIntent: Runtime._settle_intent,
     ev.CheckPin: Runtime._submit_pin_check,
     ev.SavePinLockout: Runtime._save_pin_lockout,
+    **{telling: Runtime._tell for telling in ev.TELLING},
 }
 
 

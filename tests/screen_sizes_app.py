@@ -1,8 +1,9 @@
 """The real kiosk app (demo tray, sample e-books) at one window size, in a process of its own:
-visits the patron's main screens, the staff PIN pad and the admin screen with faults, runs
+visits the patron's main screens (with the demo's library on a test ILS: a blocked card, books
+refused, the goodbye), the staff PIN pad and the admin screen with faults, runs
 kiosk.ui.layout_check over each, saves a screenshot of each, and prints {visit: {"screen":
-shown, "problems": [...]}} as JSON on its last line (tests/test_screen_sizes.py asserts each
-visit reached its screen and found nothing).
+shown, "problems": [...], "texts": [...]}} as JSON on its last line (tests/test_screen_sizes.py
+asserts each visit reached its screen and found nothing).
 
     python tests/screen_sizes_app.py WIDTHxHEIGHT BATCH PUBLIC_KEY SHOTS
 """
@@ -28,27 +29,82 @@ rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
 """
 TITLE = "000001"  # the sample catalogue's first title
 PIN = "2580"
+# The demo library's (kiosk/demo/ils.toml): a card, a blocked card with fines, books.
+CARD, BLOCKED = "23520001234566", "23520005555552"
+RED, HELD, UNKNOWN = "33520000123453", "33520000789014", "33520009999998"
+RED_TAG = "E004015000000001"  # 红楼梦's tag on the demo's simulated pad
+
+
+def texts(app) -> list[str]:
+    """Every label's text on the screen showing (a list's rows as the RecycleView's data)."""
+    screen = app.screens.current_screen
+    found = [w.text for w in screen.walk() if isinstance(getattr(w, "text", None), str)]
+    for row in getattr(screen, "rows", []):
+        found += [row.get("title", ""), row.get("detail", "")]
+    return [text for text in found if text]
 
 
 def main(size: str, batch: str, public: str, shots: str) -> int:
     from content.store import CatalogueStore
+    from kiosk.sip2.standin_data import IlsData
+    from kiosk.sip2.standin_server import Sip2TestServer
+    from tests.runtime_kiosk import ils_section
     from tests.staff_pin import staff_hash
 
     data = Path(tempfile.mkdtemp(prefix="kiosk-sizes-"))
     CatalogueStore(data / "catalogue").apply(Path(batch), Path(public))
+    # The demo's library on a test ILS: a blocked card, a book on hold, one already lent.
+    ils = Sip2TestServer(IlsData.load(sized_app.ROOT / "kiosk/demo/ils.toml")).start()
     # The admin screen with faults: a central server nobody answers for (port 9, discard)
     # and, once the patron's screens are seen, the RFID pad unplugged.
-    sections = SECTIONS + f'[admin]\npin_hash = "{staff_hash(PIN)}"\n'
+    sections = SECTIONS + f'[admin]\npin_hash = "{staff_hash(PIN)}"\n' + ils_section(ils) \
+        + '[circulation]\npin = "no"\n'
     app, runtime = sized_app.start(size, data, sections, demo=True)
     from kivy.core.window import Window
 
+    from drivers.events import BarcodeRead
     from kiosk.core import events as ev
     from kiosk.core.events import Screen
+    from kiosk.demo import hooks
     from kiosk.ui.layout_check import check
     from tests.kiosk_driver import KioskDriver
 
     k = KioskDriver(app, Path(shots))
     send = runtime.send
+    k.until(lambda: runtime.ils is not None and runtime.ils.online, timeout=20)
+
+    def card(number: str, screen: str) -> None:
+        """A new session, a card scanned to borrow, then its screen once the ILS answered."""
+        send(ev.EndSession())
+        send(ev.EndSession())  # past the goodbye
+        send(BarcodeRead("scanner", number, "codabar", "patron"))
+        k.until(lambda: app.screens.current == screen
+                and runtime.view.screen == screen, timeout=20)
+
+    def left_on_pad() -> None:
+        """A book the last session left lying on the pad, as the next patron returns."""
+        send(ev.EndSession())
+        send(ev.EndSession())
+        hooks.sim_pad(runtime.drivers).place(RED_TAG)
+        k.until(lambda: runtime.session.pad_uids, timeout=10)
+        send(ev.EndSession())  # its session ends with the book still there
+        send(ev.Start())
+        send(ev.Navigate(Screen.RETURN))
+        k.until(lambda: runtime.view.circulation.left_on_pad == 1, timeout=10)
+
+    def refusals() -> None:
+        """The patron's own loan (lent a moment ago) offers renewal; a held book goes to
+        staff; an unknown one too."""
+        ils.data.loans.pop(RED, None)
+        card(CARD, "borrow")
+        send(BarcodeRead("scanner", RED, None, "item"))
+        k.until(lambda: runtime.view.circulation.lines
+                and not runtime.view.circulation.busy, timeout=20)
+        card(CARD, "borrow")
+        for item in (RED, HELD, UNKNOWN):
+            send(BarcodeRead("scanner", item, None, "item"))
+        k.until(lambda: len(runtime.view.circulation.lines) == 3
+                and not runtime.view.circulation.busy, timeout=20)
     visits = [
         ("attract", lambda: None),
         ("attract-en", lambda: send(ev.SetLanguage("en"))),
@@ -61,10 +117,24 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         ("ebook_search-en", lambda: send(ev.SetLanguage("en"))),
         ("ebook_title", lambda: (send(ev.SetLanguage("zh_CN")), send(ev.OpenTitle(TITLE)))),
         ("admin_pin", lambda: (send(ev.EndSession()), send(ev.AdminGesture()))),
-        # No library system here to sign a patron in: the account screen as it stands before
-        # the loans come, its 全部续借 off (the core's next view would take it away again).
+        # The account screen as it stands before a patron is signed in and the loans come,
+        # its 全部续借 off (set directly: the core's next view would take it away again).
         ("account", lambda: (send(ev.EndSession()), send(ev.Start()),
                              setattr(app.screens, "current", "account"))),
+        # A card that cannot borrow: the full-screen stop, in both languages.
+        ("blocked", lambda: card(BLOCKED, "blocked")),
+        ("blocked-en", lambda: send(ev.SetLanguage("en"))),
+        ("borrow-refused", lambda: (send(ev.SetLanguage("zh_CN")), refusals())),
+        ("borrow-refused-en", lambda: send(ev.SetLanguage("en"))),
+        ("goodbye-en", lambda: send(ev.FinishFlow())),  # nothing lent: no receipt
+        ("goodbye", lambda: (send(ev.EndSession()), send(ev.EndSession()),
+                             send(BarcodeRead("scanner", CARD, "codabar", "patron")),
+                             k.until(lambda: runtime.view.screen == "borrow", timeout=20),
+                             send(ev.EndSession()))),
+        ("identify-wrong-number", lambda: (send(ev.Start()), send(ev.Navigate(Screen.BORROW)),
+                                           send(ev.CardNumberTyped("2352000123")))),
+        ("identify-wrong-number-en", lambda: send(ev.SetLanguage("en"))),
+        ("return-left-on-pad", left_on_pad),
         ("admin", lambda: open_admin(k, runtime)),
         ("admin-en", lambda: send(ev.SetLanguage("en"))),
     ]
@@ -75,9 +145,11 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         k.until(lambda: not app.screens.transition.is_active)
         k.frames(4)
         found[name] = {"screen": app.screens.current,
-                       "problems": [str(p) for p in check(app.root, tuple(Window.size))]}
+                       "problems": [str(p) for p in check(app.root, tuple(Window.size))],
+                       "texts": texts(app)}
         k.screenshot(f"{name}-{size}")
     app.stop()
+    ils.stop()
     print(json.dumps(found, ensure_ascii=False), flush=True)
     return 0
 
@@ -89,6 +161,7 @@ def open_admin(k, runtime) -> None:
     runtime.drivers["rfid"].twin.unplug()
     k.until(lambda: runtime.view.devices["rfid"].state == "lost", timeout=10)
     runtime.send(ev.EndSession())
+    runtime.send(ev.EndSession())  # past the goodbye
     k.open_admin(runtime, PIN)
     runtime.send(ev.UploadRequested())
     k.until(lambda: runtime.view.upload_result is not None, timeout=15)

@@ -11,7 +11,14 @@ import pytest
 
 from drivers.events import BarcodeRead, CardRead, Tag, TagsSeen
 from kiosk.core import events as ev
-from kiosk.core.circulation_text import blocks_sentence, line_status, patron_summary
+from kiosk.core.circulation_text import (
+    blocked_stop,
+    blocks_sentence,
+    line_status,
+    money,
+    patron_summary,
+)
+from kiosk.core.circulation_text import line_title as flow_title
 from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.events import Screen
 from kiosk.core.ils_calls import (
@@ -252,7 +259,8 @@ def test_an_alarm_that_stays_armed_sends_the_patron_to_staff():
     assert rows(done) == [("checkout", "security_failed")]
     line = s.view.circulation.lines[0]
     assert (line.status, line.reason) == ("staff", "security_failed")
-    assert "see staff" in line_status(line, "borrow", Translator().tr, "en")
+    assert line_status(line, "borrow", Translator().tr, "en") == \
+        "The alarm could not be changed. Please see staff before leaving."
 
 
 def test_a_pad_error_is_a_security_failure_too():
@@ -267,9 +275,21 @@ def test_a_missing_part_is_refused_until_it_is_on_the_pad():
     s = identified()
     book = tag("E004015000000004", ENGLISH, 1, 2)
     effects = s.handle(pad(book), 3)
-    assert of(effects, ev.IlsCall) == [] and rows(effects) == []
+    assert rows(effects) == []
+    (ask,) = of(effects, ev.IlsCall)  # no checkout: only its title, to show it by name
+    assert ask.request == LookUpItem(ENGLISH)
     line = s.view.circulation.lines[0]
-    assert (line.status, line.reason) == ("refused", "incomplete_set")
+    assert (line.status, line.reason, line.action) == ("refused", "incomplete_set", "add_parts")
+    assert of(effects, ev.BookRefused) == [ev.BookRefused(ENGLISH, "", "incomplete_set",
+                                                          "add_parts")]
+    t = Translator()
+    assert flow_title(line, t.tr, "zh_CN") == "条码 33520000246801"  # said to be one
+    answer(s, effects, item(ENGLISH))
+    line = s.view.circulation.lines[0]
+    assert flow_title(line, t.tr, "zh_CN") == "英语听力"
+    assert line_status(line, "borrow", t.tr, "zh_CN") == \
+        "此书缺少附件。请把所有附件一起放到感应区上。"
+    assert of(s.handle(pad(book), 3.5), ev.BookRefused) == []  # told once
     effects = s.handle(pad(book, tag("E004015000000005", ENGLISH, 2, 2)), 4)
     assert [c.request.item_id for c in of(effects, ev.IlsCall)] == [ENGLISH]
     assert s.view.circulation.lines[0].status == "busy"
@@ -280,7 +300,7 @@ def test_a_missing_part_left_standing_is_journaled_when_the_patron_leaves():
     s.handle(pad(tag("E004015000000004", ENGLISH, 1, 2)), 3)
     effects = s.handle(ev.FinishFlow(), 4)
     assert rows(effects)[:1] == [("checkout", "incomplete_set")]
-    assert s.view.screen is Screen.ATTRACT  # nothing borrowed: no receipt
+    assert s.view.screen is Screen.GOODBYE  # nothing borrowed: no receipt, only thanks
 
 
 def test_an_unreadable_tag_asks_for_staff_and_nothing_is_sent():
@@ -291,16 +311,31 @@ def test_an_unreadable_tag_asks_for_staff_and_nothing_is_sent():
     assert (line.status, line.reason) == ("staff", "unreadable_tag")
 
 
-@pytest.mark.parametrize("info, usage, reason", [
-    (item(RED, circulation="waiting_on_hold_shelf", hold_queue=1), "circulating", "on_hold"),
-    (item(RED, title=""), "circulating", "unknown_item"),
-    (item(RED), "not_for_circulation", "not_for_loan"),
-    (item(RED, circulation="charged"), "circulating", "on_loan"),
-    (item(RED), "circulating", "ils_refused")])
-def test_a_refused_book_says_why_in_words(info, usage, reason):
+# Each refusal: one sentence in the patron's language and one next step; the ILS's own words
+# (AF, here in both languages at once as the test ILS sends them) only when we have none.
+AF = "此书已被其他读者预约 On hold for another patron"
+
+
+@pytest.mark.parametrize("info, usage, reason, zh, en", [
+    (item(RED, circulation="waiting_on_hold_shelf", hold_queue=1), "circulating", "on_hold",
+     "此书已被其他读者预约。请交给工作人员。",
+     "On hold for another reader. Please hand it to staff."),
+    (item(RED, title=""), "circulating", "unknown_item",
+     "图书馆系统里没有这本书的记录。请交给工作人员。",
+     "The library system does not know this item. Please hand it to staff."),
+    (item(RED), "not_for_circulation", "not_for_loan",
+     "此书仅供馆内阅读。请在馆内阅读。",
+     "For use in the library only. Please read it here in the library."),
+    (item(RED, circulation="charged"), "circulating", "on_loan",
+     "此书登记在其他读者名下。请交给工作人员。",
+     "This item is on loan to another reader. Please hand it to staff."),
+    (item(RED), "circulating", "ils_refused",  # no reason of ours: the ILS's, in one language
+     "此书已被其他读者预约。请交给工作人员。",
+     "On hold for another patron. Please hand it to staff.")])
+def test_a_refused_book_says_why_once_in_the_patrons_language(info, usage, reason, zh, en):
     s = identified()
     effects = s.handle(pad(tag("E004015000000001", RED, usage=usage)), 3)
-    refused = checkout(RED, ok=False, screen_message=("Item cannot be charged",))
+    refused = checkout(RED, ok=False, screen_message=(AF,))
     effects = answer(s, effects, refused)
     (why,) = of(effects, ev.IlsCall)
     assert why.request == LookUpItem(RED)
@@ -308,19 +343,204 @@ def test_a_refused_book_says_why_in_words(info, usage, reason):
     done = answer(s, effects, info)
     assert rows(done) == [("checkout", reason)]
     line = s.view.circulation.lines[0]
-    assert (line.status, line.reason, line.message) == ("refused", reason,
-                                                        "Item cannot be charged")
-
-
-def test_a_blocked_patron_is_told_and_no_checkout_is_tried():
-    s = identified(blocks=("charge_denied", "excessive_fines"))
+    assert (line.status, line.reason, line.message) == ("refused", reason, AF)
+    (told,) = of(done, ev.BookRefused)
+    assert (told.item_id, told.reason, told.action) == (RED, reason, line.action)
     t = Translator()
-    assert blocks_sentence(s.view.circulation.patron.blocks, t.tr, "en") == \
+    assert line_status(line, "borrow", t.tr, "zh_CN") == zh
+    assert line_status(line, "borrow", t.tr, "en") == en
+
+
+def test_the_ils_words_are_split_by_language_and_kept_whole_when_in_one():
+    from kiosk.core.circulation_text import in_language
+    assert in_language(AF, "zh_CN") == "此书已被其他读者预约"
+    assert in_language(AF, "en") == "On hold for another patron"
+    assert in_language("没有这本书，请交给工作人员 Unknown item: please hand it to staff",
+                       "en") == "Unknown item: please hand it to staff"
+    assert in_language("此书暂不能外借 Not available (lost)", "zh_CN") == "此书暂不能外借"
+    for whole in ("借阅证 ABC123 已过期", "Item cannot be charged", "已达借阅上限"):
+        assert in_language(whole, "zh_CN") == in_language(whole, "en") == whole
+
+
+def test_their_own_loan_placed_to_borrow_offers_renewal_on_its_row():
+    s = identified(charged=(RED,))
+    effects = answer(s, s.handle(pad(tag("E004015000000001", RED)), 3),
+                     checkout(RED, ok=False, screen_message=("您已借了这本书 You already have "
+                                                             "this item",)))
+    done = answer(s, effects, item(RED, circulation="charged", due="20261215    235900"))
+    assert rows(done) == [("checkout", "own_loan")]
+    line = s.view.circulation.lines[0]
+    assert (line.reason, line.action, line.due) == ("own_loan", "renew", "2026-12-15")
+    t = Translator()
+    # The row's Renew button is the next step: the words need not say it too.
+    assert line_status(line, "borrow", t.tr, "zh_CN") == \
+        "这本书已经借在您的名下，应还日期 2026-12-15。"
+    assert line_status(line, "return", t.tr, "en") == \
+        "This item is already on your card, due 2026-12-15. Press Renew to keep it longer."
+    effects = s.handle(ev.Renew(RED), 6)
+    (call,) = of(effects, ev.IlsCall)
+    assert call.request == RenewLoan(CARD, RED, None)
+    done = s.handle(ev.IlsAnswered(call.token, renewed(RED)), 7)
+    assert rows(done) == [("renew", "ok")]
+    line = s.view.circulation.lines[0]
+    assert (line.status, line.reason, line.renewal) == ("ok", None, True)
+    assert line_status(line, "borrow", t.tr, "en") == "Renewed, due 2027-01-05"
+    s.handle(ev.FinishFlow(), 8)
+    assert s.view.screen is Screen.RECEIPT  # a renewal is on the receipt
+
+
+def test_their_own_loan_with_renewals_blocked_offers_nothing():
+    s = identified(charged=(RED,), blocks=("renewal_denied",))
+    effects = answer(s, s.handle(pad(tag("E004015000000001", RED)), 3), checkout(RED, ok=False))
+    answer(s, effects, item(RED, circulation="charged"))
+    line = s.view.circulation.lines[0]
+    assert (line.reason, line.action) == ("own_loan", "none")
+    assert line_status(line, "borrow", Translator().tr, "en") == \
+        "This item is already on your card."
+    assert of(s.handle(ev.Renew(RED), 5), ev.IlsCall) == []
+
+
+# --- the blocked stop ---------------------------------------------------------------------
+
+def test_a_blocked_card_gets_the_full_screen_stop_with_why_what_is_owed_and_where():
+    s = identified(blocks=("charge_denied", "excessive_fines"), fines="35.50", currency="CNY",
+                   charged=(ALIVE,), charged_count=1)
+    assert s.view.screen is Screen.BLOCKED
+    patron_view = s.view.circulation.patron
+    t = Translator()
+    zh = blocked_stop(patron_view, t.tr, "zh_CN")
+    assert (zh.heading, zh.reasons, zh.owed, zh.where) == (
+        "这张读者证暂时不能借书", ("您有未缴的罚款。",), "应缴金额：¥35.50", "请到服务台办理。")
+    en = blocked_stop(patron_view, t.tr, "en")
+    assert (en.reasons, en.owed) == (("There are unpaid fines on this card.",),
+                                     "Amount owed: ¥35.50")
+    assert patron_view.next_step is Screen.ACCOUNT  # has loans: look at them
+    assert blocks_sentence(patron_view.blocks, t.tr, "en") == \
         "Please note: borrowing is blocked; you have unpaid fines. Please ask staff."
     assert blocks_sentence((), t.tr, "en") == ""
-    effects = s.handle(BarcodeRead("scanner", RED, None, "item"), 3)
-    assert of(effects, ev.IlsCall) == [] and rows(effects) == [("checkout", "blocked")]
-    assert s.view.circulation.lines[0].reason == "blocked"
+    # Books placed or scanned are not taken: the stop says why.
+    effects = s.handle(pad(tag("E004015000000001", RED)), 3)
+    effects += s.handle(BarcodeRead("scanner", RED, None, "item"), 3.5)
+    assert of(effects, ev.IlsCall) == [] and rows(effects) == []
+    assert s.view.circulation.lines == () and s.view.screen is Screen.BLOCKED
+    effects = s.handle(ev.Navigate(Screen.ACCOUNT), 4)
+    assert s.view.screen is Screen.ACCOUNT  # the single next step works
+    answer(s, answer(s, effects, patron(charged=(ALIVE,))), item(ALIVE))
+    s.handle(ev.Navigate(Screen.HOME), 5)
+    s.handle(ev.Navigate(Screen.BORROW), 6)
+    assert s.view.screen is Screen.BLOCKED  # borrowing again meets the same stop
+    s.handle(ev.EndSession(), 7)
+    assert s.view.screen is Screen.GOODBYE and s.view.farewell.take_card
+
+
+def test_the_stop_is_an_effect_too_and_its_next_step_follows_the_block():
+    s = make()
+    effects = s.handle(BarcodeRead("scanner", CARD, "codabar", "patron"), 1)
+    done = answer(s, effects, patron(blocks=("charge_denied", "too_many_overdue"),
+                                     overdue=(RED,), overdue_count=1))
+    assert of(done, ev.BorrowingBlocked) == [ev.BorrowingBlocked(
+        ("charge_denied", "too_many_overdue"), "", "CNY", Screen.RETURN)]
+    assert s.view.circulation.patron.next_step is Screen.RETURN
+    s.handle(ev.Navigate(Screen.RETURN), 2)
+    assert s.view.screen is Screen.RETURN
+    lost = identified(blocks=("charge_denied", "card_lost"), charged=(RED,))
+    assert lost.view.circulation.patron.next_step is None  # only the desk, and Finish
+
+
+def test_a_stop_without_a_block_we_can_name_says_the_ils_words_in_the_patrons_language():
+    s = identified(blocks=("charge_denied",),
+                   screen_message=("读者证已过期 Patron card expired",))
+    t = Translator()
+    patron_view = s.view.circulation.patron
+    assert blocked_stop(patron_view, t.tr, "zh_CN").reasons == ("读者证已过期",)
+    assert blocked_stop(patron_view, t.tr, "en").reasons == ("Patron card expired",)
+    assert blocked_stop(patron_view, t.tr, "en").owed == ""
+    bare = identified(blocks=("charge_denied",))
+    assert blocked_stop(bare.view.circulation.patron, t.tr, "en").reasons == (
+        "Borrowing is blocked on this card.",)
+
+
+def test_money_is_said_with_its_sign():
+    assert [money("35.5", "CNY"), money("5.00", ""), money("2", "USD"), money("7.00", "CHF"),
+            money("一百", "CNY")] == ["¥35.50", "¥5.00", "$2.00", "7.00 CHF", "¥一百"]
+
+
+# --- a typed number, the goodbye, books left on the pad -----------------------------------
+
+@pytest.mark.parametrize("typed, message", [
+    ("2352000123456", "card_length"), ("235200012345660", "card_length"),
+    ("23520001234567", "card_invalid"),  # the check digit
+    ("33520000123453", "card_invalid"),  # a book's number
+    ("12", "card_length"), ("2352000123456x", "card_invalid")])
+def test_a_typed_number_of_the_wrong_shape_is_told_and_never_sent(typed, message):
+    s = make(card_prefixes=("2",), card_length=14, card_luhn=True)
+    s.handle(ev.Start(), 1)
+    s.handle(ev.Navigate(Screen.BORROW), 2)
+    effects = s.handle(ev.CardNumberTyped(typed), 3)
+    assert of(effects, ev.IlsCall) == []
+    view = s.view.circulation
+    assert (s.view.screen, view.step, view.message, view.card_length) == (
+        Screen.IDENTIFY, "card", message, 14)
+    (call,) = of(s.handle(ev.CardNumberTyped(CARD), 4), ev.IlsCall)  # the right one goes
+    assert call.request == LookUpPatron(CARD, None)
+
+
+def test_goodbye_thanks_asks_for_a_physical_card_then_rests():
+    s = identified()
+    s.handle(ev.SetLanguage("en"), 2)
+    effects = s.handle(ev.EndSession(), 3)
+    assert of(effects, ev.SessionClosed) == [ev.SessionClosed("ok", take_card=True)]
+    assert (s.view.screen, s.view.language) == (Screen.GOODBYE, "en")  # thanked in theirs
+    s.handle(ev.Tick(), 5)
+    assert s.view.screen is Screen.GOODBYE
+    s.handle(ev.Tick(), 8.5)
+    assert (s.view.screen, s.view.language, s.view.farewell) == (Screen.ATTRACT, "zh_CN", None)
+
+
+def test_an_ecard_or_returns_alone_are_thanked_without_asking_for_a_card():
+    s = make()
+    effects = s.handle(BarcodeRead("scanner", "ECARD:" + CARD, "qr", "ecard"), 1)
+    answer(s, effects, patron())
+    effects = s.handle(ev.EndSession(), 3)
+    assert of(effects, ev.SessionClosed) == [ev.SessionClosed("ok", take_card=False)]
+    s.handle(ev.Tick(), 9)
+    s.handle(ev.Start(), 10)
+    s.handle(ev.Navigate(Screen.RETURN), 11)
+    effects = answer(s, s.handle(pad(tag("E004015000000001", RED)), 12), checkin(RED))
+    secure_all(s, effects, secured=True)
+    s.handle(ev.FinishFlow(), 13)
+    assert of(s.handle(ev.EndSession(), 14), ev.SessionClosed) == [
+        ev.SessionClosed("ok", take_card=False)]
+    assert s.view.screen is Screen.GOODBYE
+    # Nobody identified and nothing done: straight back to the attract screen.
+    s.handle(ev.Start(), 15)  # the next patron touches the goodbye screen: a new session
+    assert s.view.screen is Screen.HOME and s.view.farewell is None
+    assert of(s.handle(ev.EndSession(), 16), ev.SessionClosed) == []
+    assert s.view.screen is Screen.ATTRACT
+
+
+def test_a_card_during_the_goodbye_starts_the_next_patron():
+    s = identified()
+    s.handle(ev.EndSession(), 3)
+    effects = s.handle(BarcodeRead("scanner", CARD, "codabar", "patron"), 4)
+    assert s.view.screen is Screen.IDENTIFY and of(effects, ev.IlsCall)
+
+
+def test_books_left_by_the_last_patron_are_told_when_the_next_one_returns():
+    s = identified()
+    book = tag("E004015000000001", RED)
+    secure_all(s, answer(s, s.handle(pad(book), 3), checkout(RED)))
+    s.handle(ev.FinishFlow(), 4)
+    s.handle(ev.EndSession(), 5)  # the book stays on the pad
+    s.handle(ev.Start(), 6)
+    effects = s.handle(ev.Navigate(Screen.RETURN), 7)
+    assert of(effects, ev.LeftOnPad) == [ev.LeftOnPad(1)]
+    assert s.view.circulation.left_on_pad == 1 and s.view.circulation.lines == ()
+    assert of(s.handle(pad(book), 8), ev.LeftOnPad) == []  # told once
+    s.handle(pad(), 9)  # lifted
+    assert s.view.circulation.left_on_pad == 0
+    effects = s.handle(pad(book), 10)  # placed again: now this patron's return
+    assert [c.request for c in of(effects, ev.IlsCall)] == [CheckIn(RED)]
 
 
 def test_a_scanned_book_lying_on_the_pad_has_its_tag_cleared_and_one_elsewhere_has_none():
@@ -380,7 +600,8 @@ def test_finish_shows_the_receipt_prints_when_always_and_ends_the_session():
     (bye,) = of(effects, ev.IlsCall)
     assert bye.request == EndPatronSession(CARD)
     assert rows(effects) == [("session", "ok")]
-    assert s.view.screen is Screen.ATTRACT and s.view.circulation.patron is None
+    assert s.view.screen is Screen.GOODBYE and s.view.circulation.patron is None
+    assert of(effects, ev.SessionClosed) == [ev.SessionClosed("ok", take_card=True)]
 
 
 def test_receipt_ask_offers_printing_and_never_does_not():
@@ -413,7 +634,7 @@ def test_walking_away_mid_borrow_ends_the_session_with_the_ils_and_forgets_the_p
     effects = s.handle(ev.Tick(), 79)
     assert [type(c.request) for c in of(effects, ev.IlsCall)] == [EndPatronSession]
     assert rows(effects) == [("session", "timeout")]
-    assert s.view.screen is Screen.ATTRACT
+    assert s.view.screen is Screen.GOODBYE  # "please take your card", should it lie there
     assert s.view.circulation.patron is None and s.view.circulation.lines == ()
 
 
@@ -433,7 +654,7 @@ def test_worker_answers_do_not_keep_an_idle_session_alive():
     effects = s.handle(pad(tag("E004015000000001", RED)), 3)
     answer(s, effects, checkout(RED), now=70)
     s.handle(ev.Tick(), 79)
-    assert s.view.screen is Screen.ATTRACT
+    assert s.view.screen is Screen.GOODBYE
 
 
 # --- returning ----------------------------------------------------------------------------
@@ -689,5 +910,6 @@ def test_every_reason_has_words_and_the_journal_strings_stay_as_they_were():
     assert {str(o) for o in (*Outcome, *Reason)} == {
         "ok", "offline", "blocked", "on_hold", "not_for_loan", "unknown_item", "on_loan",
         "incomplete_set", "unreadable_tag", "security_failed", "ils_refused", "ils_error",
-        "ils_unavailable", "offline_limit", "offline_failed", "offline_not_lendable", "unknown"}
+        "ils_unavailable", "offline_limit", "offline_failed", "offline_not_lendable", "unknown",
+        "own_loan"}
     assert [str(s) for s in Step] == ["card", "pin", "checking"]

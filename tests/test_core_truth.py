@@ -79,8 +79,9 @@ def test_a_result_nobody_can_know_says_so_leaves_the_intent_open_and_the_alarm_a
     (line,) = s.view.circulation.lines
     assert (line.status, line.reason) == ("staff", "unknown")
     t = Translator()
-    assert line_status(line, "borrow", t.tr, "zh_CN") == "结果未知，请联系工作人员。"
-    assert line_status(line, "borrow", t.tr, "en") == "Result unknown: please contact staff."
+    assert line_status(line, "borrow", t.tr, "zh_CN") == "结果未知。离开前请找工作人员。"
+    assert line_status(line, "borrow", t.tr, "en") == \
+        "Result unknown. Please see staff before leaving."
     assert not line.transacted  # not counted as borrowed, nor as refused
 
 

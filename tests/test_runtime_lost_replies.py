@@ -80,7 +80,7 @@ def test_when_the_ils_cannot_be_asked_the_patron_is_told_it_is_unknown_and_it_se
     proxy.refuse_connections()  # after the drop, the kiosk cannot reach the ILS to ask
     line = borrow_red(runtime)
     assert ils.data.loans[RED].patron == CARD  # the ILS did lend it
-    assert (line.status, line.reason) == ("staff", "unknown")  # "结果未知，请联系工作人员"
+    assert (line.status, line.reason) == ("staff", "unknown")  # "结果未知。离开前请找工作人员。"
     assert hooks.sim_pad(runtime.drivers).tags[RED_TAG].afi == ON_SHELF  # the alarm stays on
     rows, still_open = journal(runtime)
     assert [(r.kind, r.outcome) for r in rows if r.item == RED] == [("intent", "checkout"),

@@ -16,13 +16,20 @@ import pytest
 
 from tests.conftest import ARTIFACTS, ROOT
 
-pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.environ.get("DISPLAY"),
-                                                 reason="needs Xvfb: run ./setup.sh test")]
+# Six app processes of about 40 s each, two at a time, all in the first test's setup.
+pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.timeout(600),
+              pytest.mark.skipif(not os.environ.get("DISPLAY"),
+                                 reason="needs Xvfb: run ./setup.sh test")]
 SIZES = ["800x480", "1024x600", "1280x800", "1920x1080", "720x1280", "1080x1920"]
 # Visited and checked, in this order.
 CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "return", "ebooks",
-           "ebook_search", "ebook_search-en", "ebook_title", "admin_pin", "account", "admin",
-           "admin-en"]
+           "ebook_search", "ebook_search-en", "ebook_title", "admin_pin", "account",
+           "blocked", "blocked-en", "borrow-refused", "borrow-refused-en", "goodbye-en",
+           "goodbye", "identify-wrong-number", "identify-wrong-number-en", "return-left-on-pad",
+           "admin", "admin-en"]
+# A state of a screen, visited under a name of its own: the screen it is on.
+STATES = {"borrow-refused": "borrow", "identify-wrong-number": "identify",
+          "return-left-on-pad": "return"}
 SHOTS = ARTIFACTS / "sizes"
 
 
@@ -35,7 +42,7 @@ def reports(tmp_path_factory):
     def run(size: str) -> dict:
         done = subprocess.run([sys.executable, str(ROOT / "tests/screen_sizes_app.py"), size,
                                str(batches.first), str(batches.public), str(SHOTS)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+                              cwd=ROOT, capture_output=True, text=True, timeout=240)
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -46,8 +53,27 @@ def reports(tmp_path_factory):
 @pytest.mark.parametrize("size", SIZES)
 def test_every_screen_fits_its_text_and_fingers(reports, size):
     report = reports[size]
+    assert "这张读者证暂时不能借书" in report["blocked"]["texts"]
+    assert "应缴金额：¥35.50" in report["blocked"]["texts"]
+    assert "Amount owed: ¥35.50" in report["blocked-en"]["texts"]
+    # One sentence and one next step per refused book, in the patron's language only.
+    refused = report["borrow-refused"]["texts"]
+    assert {"三体", "此书已被其他读者预约。请交给工作人员。", "红楼梦", "续借",
+            "条码 33520009999998"} <= set(refused)
+    assert not any("On hold" in text or "patron" in text for text in refused)
+    assert "On hold for another reader. Please hand it to staff." in \
+        report["borrow-refused-en"]["texts"]
+    assert "Thank you — please take your library card" in report["goodbye-en"]["texts"]
+    assert "谢谢，请取走您的读者证" in report["goodbye"]["texts"]
+    assert "读者证号应为 14 位数字，请核对后重新输入。" in \
+        report["identify-wrong-number"]["texts"]
+    assert "A card number has 14 digits. Please check it and type it again." in \
+        report["identify-wrong-number-en"]["texts"]
+    assert any(text.startswith("感应区上有上一位读者留下的1件物品")
+               for text in report["return-left-on-pad"]["texts"])
     assert {visit: report[visit]["screen"] for visit in CHECKED} == \
-        {visit: visit.removesuffix("-en") for visit in CHECKED}
+        {visit: STATES.get(visit.removesuffix("-en"), visit.removesuffix("-en"))
+         for visit in CHECKED}
     assert {visit: report[visit]["problems"] for visit in CHECKED
             if report[visit]["problems"]} == {}
     assert (SHOTS / f"ebook_search-{size}.png").stat().st_size > 5000

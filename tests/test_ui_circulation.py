@@ -84,6 +84,7 @@ def at_attract(kiosk):
     """Every test starts from the attract screen in Chinese, with nothing on the pad."""
     runtime = kiosk.app.runtime
     runtime.send(ev.EndSession())
+    runtime.send(ev.EndSession())  # past the goodbye, when a patron's session ended
     hooks.sim_pad(runtime.drivers).clear()
     kiosk.until(lambda: not runtime.session.pad_uids, timeout=5)
     runtime.send(ev.SetLanguage("zh_CN"))
@@ -169,7 +170,8 @@ def test_borrow_with_a_card_and_books_on_the_pad_then_the_receipt(at_attract):
     # The printer's twin reads the paper on its own thread, a moment after the driver wrote it.
     k.until(lambda: any("红楼梦" in job.text and job.cut for job in printer.printed))
     k.tap(k.widget("receipt", "done"))
-    assert k.screen == "attract"
+    assert k.screen == "goodbye" and k.shows("谢谢，请取走您的读者证")  # the card was shown
+    k.screenshot("circulation-goodbye")
     k.until(lambda: any(m.code == "35" and m.first("AA") == CARD for m in k.ils.history))
     assert journal(k)[-1][:2] == ("session", "ok")
 
@@ -271,7 +273,7 @@ def test_a_result_nobody_can_know_is_said_so_and_the_alarm_stays_on(at_attract):
         k.tap(tray(k, "RFID 《活着》"))
         k.until(lambda: settled(k, 1), timeout=20)
         (row,) = k.current().rows
-        assert "结果未知，请联系工作人员" in row["detail"]
+        assert row["detail"] == "结果未知。离开前请找工作人员。"
         assert k.ils.data.loans[ALIVE].patron == CARD  # the ILS did lend it
         assert pad.tags[ALIVE_TAG].afi == ON_SHELF  # the gate still sounds: staff look
         assert ("checkout", "unknown", ALIVE, None) in [r[:3] + (None,) for r in journal(k)]

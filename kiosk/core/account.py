@@ -21,7 +21,14 @@ from kiosk.core.ils_calls import (
     RenewReply,
     due_text,
 )
-from kiosk.core.outcomes import IdentifyMessage, LineStatus, Outcome, Reason, Transaction
+from kiosk.core.outcomes import (
+    IdentifyMessage,
+    LineStatus,
+    NextAction,
+    Outcome,
+    Reason,
+    Transaction,
+)
 
 
 class Account:
@@ -68,16 +75,21 @@ class Account:
             due=due_text(None, item.due) if item else "")
 
     def _on_Renew(self, event: ev.Renew, now: float, effects: Effects) -> None:
-        flow = self.state.flow
-        if self.state.view.screen is not Screen.ACCOUNT or flow.patron is None \
+        flow, screen = self.state.flow, self.state.view.screen
+        if screen not in (Screen.ACCOUNT, Screen.BORROW) or flow.patron is None \
                 or flow.patron_id is None:
             return
-        targets = [line for line in flow.lines.values() if line.status is LineStatus.LISTED
-                   and (event.item_id is None or line.item_id == event.item_id)]
+        if screen is Screen.ACCOUNT:
+            targets = [line for line in flow.lines.values() if line.status is LineStatus.LISTED
+                       and (event.item_id is None or line.item_id == event.item_id)]
+        else:  # a book placed to borrow that is already theirs: its row offers renewal
+            targets = [line for line in flow.lines.values() if line.item_id == event.item_id
+                       and line.reason is Reason.OWN_LOAN and line.action is NextAction.RENEW]
         for line in targets:
             job = Job(Transaction.RENEW, line.item_id, flow.patron_id, self.state.flow_no,
                       title=line.title)
-            job.line = line
+            job.line = line if screen is Screen.ACCOUNT else replace(
+                line, reason=None, action=None, message="", renewal=True)
             flow.lines[line.item_id] = replace(line, status=LineStatus.BUSY)
             if not flow.patron.can_renew:
                 self.state.finish(job, Reason.BLOCKED, effects)

@@ -27,12 +27,19 @@ from typing import Callable
 
 from kiosk.core import events as ev
 from kiosk.core.account import Account
-from kiosk.core.circulation_state import Asked, CirculationState, FlowCall, JobCall, PatronFlow
+from kiosk.core.circulation_state import (
+    Asked,
+    CirculationState,
+    FlowCall,
+    JobCall,
+    PatronFlow,
+    answer_of,
+)
 from kiosk.core.events import Screen
 from kiosk.core.finishing import Finishing
 from kiosk.core.flow_port import Effects, Flow, Handlers, SessionPort, handler_table
 from kiosk.core.identification import Identification
-from kiosk.core.ils_calls import EndPatronSession
+from kiosk.core.ils_calls import EndPatronSession, ItemRecord
 from kiosk.core.offline import Offline
 from kiosk.core.outcomes import IdentifyMessage, Reason, Step
 from kiosk.core.pad import Pad
@@ -81,6 +88,8 @@ class CirculationFlow(Flow):
             self.view = replace(self.view, screen=to, notice=None)
             if to is Screen.ACCOUNT:
                 self.account.load(effects)
+            elif to is Screen.BORROW:
+                self._stop_or_borrow(now, effects)
             else:
                 self.pad.take_pad(now, effects)
         else:
@@ -102,6 +111,17 @@ class CirculationFlow(Flow):
             flow.patron_id, flow.pin, flow.step, flow.pin_failures = None, None, Step.CARD, 0
         self.state.publish()
 
+    def take_card(self) -> bool | None:
+        """How the session's goodbye goes: True to ask for the card back (a card was shown),
+        False for thanks alone (an e-card, a typed number, returns without a card), None for
+        none (nobody was identified and nothing was done)."""
+        flow = self.state.flow
+        if flow.patron is not None:
+            return flow.physical_card
+        if flow.receipt is not None or any(line.transacted for line in flow.lines.values()):
+            return False
+        return None
+
     def end_session(self, effects: Effects) -> None:
         """The session ends: tell the ILS, journal what was left standing, forget the patron."""
         state = self.state
@@ -115,6 +135,8 @@ class CirculationFlow(Flow):
         # Books left lying on the pad are the last patron's: the next one must lift and place
         # them again to have them count, so nobody borrows or returns what they did not bring.
         state.stale = {tag.uid for tag in state.pad_tags}
+        state.told_left = False
+        state.titles_asked.clear()
         state.offline_total = None  # replays may have settled some by the next patron
         state.offline_patron.clear()
         state.counts_asked.clear()
@@ -145,6 +167,23 @@ class CirculationFlow(Flow):
         else:
             raise ValueError(f"no transaction asks the ILS for {call.asked}")
 
+    def _stop_or_borrow(self, now: float, effects: Effects) -> None:
+        """On the borrow screen with the patron known: a card that cannot borrow gets the
+        full-screen stop (why, what is owed, where to go) instead of an invitation to borrow."""
+        patron = self.state.flow.patron
+        if patron is None or patron.can_borrow:
+            self.pad.take_pad(now, effects)
+            return
+        self.view = replace(self.view, screen=Screen.BLOCKED, notice=None)
+        effects.append(ev.BorrowingBlocked(patron.blocks, patron.fines, patron.currency,
+                                           patron.next_step))
+
+    def _title_answered(self, item_id: str, event: ev.IlsAnswered) -> None:
+        line = self.state.flow.lines.get(item_id)
+        item = answer_of(event, ItemRecord)
+        if line is not None and not line.title and item is not None and item.title:
+            self.state.flow.lines[item_id] = replace(line, title=item.title)
+
     def _flow_answered(self, call: FlowCall, event: ev.IlsAnswered, now: float,
                        effects: Effects) -> None:
         state, screen = self.state, self.view.screen
@@ -152,7 +191,7 @@ class CirculationFlow(Flow):
             if screen is Screen.IDENTIFY and state.flow.step is Step.CHECKING \
                     and self.ident.patron_answered(event):
                 if state.flow.purpose is Screen.BORROW:
-                    self.pad.take_pad(now, effects)
+                    self._stop_or_borrow(now, effects)
                 elif state.flow.purpose is Screen.ACCOUNT:
                     self.account.show_loans(effects)
         elif call.asked is Asked.LOANS:
@@ -161,5 +200,7 @@ class CirculationFlow(Flow):
         elif call.asked is Asked.LOAN:
             if screen is Screen.ACCOUNT:
                 self.account.loan_answered(call.item_id, event)
+        elif call.asked is Asked.TITLE:
+            self._title_answered(call.item_id, event)
         elif event.error and call.asked is not Asked.END_SESSION:
             log.warning("ILS %s failed: %s", call.asked, event.error)

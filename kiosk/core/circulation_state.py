@@ -18,6 +18,7 @@ from typing import Any, Callable, TypeVar
 from common.masking import mask_numbers_in
 from drivers.events import ItemSet, Tag
 from kiosk.core import events as ev
+from kiosk.core.circulation_text import REFUSALS
 from kiosk.core.circulation_view import (
     CirculationSettings,
     CirculationView,
@@ -31,6 +32,7 @@ from kiosk.core.ils_calls import IlsRequest
 from kiosk.core.outcomes import (
     IdentifyMessage,
     LineStatus,
+    NextAction,
     Outcome,
     Reason,
     Service,
@@ -70,6 +72,7 @@ class PatronFlow:
     step: Step = Step.CARD
     message: IdentifyMessage | None = None
     patron_id: str | None = None
+    physical_card: bool = False  # shown a card (not an e-card, not typed): "take your card"
     pin: str | None = None
     patron: PatronView | None = None
     charged: tuple[str, ...] = ()
@@ -89,6 +92,7 @@ class Asked(StrEnum):
     CHECKOUT = "checkout"
     CHECKIN = "checkin"
     WHY = "why"  # the item the ILS refused, to say why
+    TITLE = "title"  # a book shown before any transaction (a part missing): its title
     RENEW = "renew"
 
 
@@ -123,6 +127,8 @@ class CirculationState:
         self.pad_source = ""
         self.pad_cards: set[str] = set()
         self.stale: set[str] = set()  # tags left on the pad by the last patron
+        self.told_left = False  # this session was told of them
+        self.titles_asked: set[str] = set()  # items looked up for their title this session
         self.ils_online: bool | None = None
         self.offline_total: int | None = None
         self.offline_patron: dict[str, int] = {}
@@ -185,11 +191,28 @@ class CirculationState:
         elif outcome is Outcome.OFFLINE:
             line = replace(base, title=job.title, status=LineStatus.OFFLINE, due="")
         elif outcome in (Reason.SECURITY_FAILED, Reason.OFFLINE_FAILED, Reason.UNKNOWN):
-            line = replace(base, title=job.title, status=LineStatus.STAFF, reason=outcome)
+            line = replace(base, title=job.title, status=LineStatus.STAFF, reason=outcome,
+                           action=self.next_action(outcome))
         else:
             line = replace(base, title=job.title, status=LineStatus.REFUSED, reason=outcome,
-                           message=job.message)
+                           message=job.message, action=self.next_action(outcome))
         self.flow.lines[job.item_id] = line
+        if line.reason is not None:
+            self.tell_refused(line, effects)
+
+    def next_action(self, reason: Reason) -> NextAction:
+        """The one thing the patron is asked to do about a book refused for `reason`."""
+        if reason is Reason.OWN_LOAN:
+            patron = self.flow.patron
+            return NextAction.RENEW if patron is not None and patron.can_renew \
+                else NextAction.NONE
+        return REFUSALS[reason].action
+
+    def tell_refused(self, line: Line, effects: Effects) -> None:
+        """One `BookRefused` per book refused, for the sound and voice."""
+        if line.reason is not None:
+            effects.append(ev.BookRefused(line.item_id, line.title, line.reason,
+                                          line.action or self.next_action(line.reason)))
 
     def journal_standing(self, effects: Effects) -> None:
         """Refusals that could still change (a missing part, a tag not yet read) are journaled
@@ -201,6 +224,10 @@ class CirculationState:
                 effects.append(ev.JournalAppend(kind, line.reason, item=line.item_id or None,
                                                 patron=self.flow.patron_id))
 
+    def left_on_pad(self) -> int:
+        """Items the last patron left on the pad (still lying there, not placed again)."""
+        return len({tag.item_id or tag.uid for tag in self.pad_tags if tag.uid in self.stale})
+
     def publish(self) -> None:
         flow, circ = self.flow, self.circ
         if not circ.ils:
@@ -211,7 +238,8 @@ class CirculationState:
             service = Service.OK
         view = CirculationView(purpose=flow.purpose, step=flow.step, message=flow.message,
                                patron=flow.patron, lines=tuple(flow.lines.values()),
-                               service=service, loading=flow.loading, receipt=flow.receipt)
+                               service=service, loading=flow.loading, receipt=flow.receipt,
+                               left_on_pad=self.left_on_pad(), card_length=circ.card_length)
         if view != self.view.circulation:
             self.view = replace(self.view, circulation=view)
 

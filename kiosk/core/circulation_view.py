@@ -7,11 +7,21 @@ from dataclasses import dataclass
 
 from kiosk.core.events import Screen
 from kiosk.core.offline_rules import ItemRule
-from kiosk.core.outcomes import IdentifyMessage, LineStatus, Printing, Reason, Service, Step
+from kiosk.core.outcomes import (
+    IdentifyMessage,
+    LineStatus,
+    NextAction,
+    Printing,
+    Reason,
+    Service,
+    Step,
+)
 from kiosk.core.receipt_data import Receipt
 
 BORROW_BLOCKS = frozenset({"charge_denied", "card_lost"})  # no checkout is even tried
 RENEW_BLOCKS = frozenset({"renewal_denied", "card_lost"})
+# Blocks that bringing books back lifts: the blocked stop offers Return for them.
+RETURN_LIFTS = frozenset({"too_many_charged", "too_many_overdue", "recall_overdue"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,11 @@ class CirculationSettings:
     kiosk_id: str = "kiosk-1"
     library_name_zh: str = "醴陵市图书馆"
     library_name_en: str = "Liling City Library"
+    # A typed card number's shape. No check by default here; kiosk.core_settings passes the
+    # config's [barcodes] patron_prefixes, length and check_digit (their defaults live there).
+    card_prefixes: tuple[str, ...] = ()
+    card_length: int = 0  # 0: any length up to card_number.MAX_CARD_DIGITS
+    card_luhn: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ class Line:
     overdue: bool = False
     renewed: bool = False  # account: renewed in this session
     renewal: bool = False  # borrow: it was already this patron's, and was renewed
+    action: NextAction | None = None  # refused or staff: the one thing the patron should do
 
     @property
     def transacted(self) -> bool:
@@ -67,6 +83,7 @@ class PatronView:
     currency: str = ""
     blocks: tuple[str, ...] = ()
     checked: bool = True  # False: taken while the ILS was away, nothing known of the account
+    message: str = ""  # the ILS's own words (AF): said only when no block explains the stop
 
     @property
     def can_borrow(self) -> bool:
@@ -75,6 +92,17 @@ class PatronView:
     @property
     def can_renew(self) -> bool:
         return self.checked and not RENEW_BLOCKS & set(self.blocks)
+
+    @property
+    def next_step(self) -> Screen | None:
+        """What a patron who cannot borrow may still do here: return books when that lifts
+        the block (or some are overdue), else look at their loans; nothing for a card reported
+        lost (it goes to the desk) or one taken unchecked."""
+        if "card_lost" in self.blocks or not self.checked:
+            return None
+        if RETURN_LIFTS & set(self.blocks) or self.overdue:
+            return Screen.RETURN
+        return Screen.ACCOUNT if self.charged else None
 
     @property
     def has_fines(self) -> bool:
@@ -104,6 +132,8 @@ class CirculationView:
     service: Service = Service.OK
     loading: bool = False  # account: the loans are being fetched
     receipt: ReceiptView | None = None
+    left_on_pad: int = 0  # items the last patron left on the pad, shown until lifted
+    card_length: int = 0  # the configured length of a card number, for the identify screen
 
     @property
     def busy(self) -> bool:

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.core.ils_calls import IlsRequest, IlsResult
-from kiosk.core.outcomes import Reason, Transaction
+from kiosk.core.outcomes import NextAction, Reason, Transaction
 from kiosk.core.receipt_data import Receipt
 
 
@@ -28,11 +28,15 @@ class Screen(StrEnum):
     ADMIN_PIN = "admin_pin"
     ADMIN = "admin"
     OUT_OF_SERVICE = "out_of_service"
+    BLOCKED = "blocked"  # the full-screen stop of a card that cannot borrow
+    GOODBYE = "goodbye"  # a few seconds of thanks (and "take your card") as a session ends
 
 
 # The circulation services on the home screen, and every screen of their journeys.
 CIRCULATION = frozenset({Screen.BORROW, Screen.RETURN, Screen.ACCOUNT})
-CIRCULATION_SCREENS = frozenset({*CIRCULATION, Screen.IDENTIFY, Screen.RECEIPT})
+CIRCULATION_SCREENS = frozenset({*CIRCULATION, Screen.IDENTIFY, Screen.RECEIPT, Screen.BLOCKED})
+# Where no session runs and the next patron's touch, card or book opens one.
+WELCOMING = frozenset({Screen.ATTRACT, Screen.GOODBYE})
 EBOOK_SCREENS = frozenset({Screen.EBOOKS, Screen.EBOOK_SEARCH, Screen.EBOOK_TITLE})
 
 
@@ -406,3 +410,42 @@ class SettleIntent:
 class OfflineAcknowledge:
     """Mark a refused offline transaction as dealt with, then show the admin list again."""
     id: int
+
+
+# --- effects that tell the patron something (the sound and voice listen to these) ------------
+# Each has one meaning; the runtime hands them to its `on_tell` listeners, nothing more.
+
+@dataclass(frozen=True)
+class BookRefused:
+    """One book was not lent, returned or renewed, now that its reason is known."""
+    item_id: str
+    title: str
+    reason: Reason
+    action: NextAction
+
+
+@dataclass(frozen=True)
+class BorrowingBlocked:
+    """The card cannot borrow: the full-screen stop is up. `owed`: the ILS's amount ("" if
+    none) and its currency; `next_step`: what the card may still do here (None: only Finish)."""
+    blocks: tuple[str, ...]
+    owed: str
+    currency: str
+    next_step: Screen | None
+
+
+@dataclass(frozen=True)
+class LeftOnPad:
+    """Items the last patron left on the pad are there as this patron starts."""
+    count: int
+
+
+@dataclass(frozen=True)
+class SessionClosed:
+    """The session ended (`outcome` as journaled): thanks, and "please take your card" when
+    the patron used a physical card (`take_card`)."""
+    outcome: str
+    take_card: bool
+
+
+TELLING: tuple[type, ...] = (BookRefused, BorrowingBlocked, LeftOnPad, SessionClosed)

@@ -11,16 +11,15 @@ from dataclasses import replace
 
 from common.masking import mask
 from kiosk.core import events as ev
+from kiosk.core.card_number import card_number_problem
 from kiosk.core.circulation_state import Asked, CirculationState, answer_of
 from kiosk.core.circulation_view import PatronView
-from kiosk.core.events import Screen
+from kiosk.core.events import WELCOMING, Screen
 from kiosk.core.flow_port import Effects, Handlers
 from kiosk.core.ils_calls import LookUpPatron, PatronRecord
 from kiosk.core.outcomes import IdentifyMessage, Step
 
 log = logging.getLogger(__name__)
-
-MAX_CARD_DIGITS = 20
 
 
 class Identification:
@@ -34,10 +33,17 @@ class Identification:
                 ev.PatronPinTyped: self._on_PatronPinTyped}
 
     def _on_CardNumberTyped(self, event: ev.CardNumberTyped, now: float, effects: Effects) -> None:
+        flow, circ = self.state.flow, self.state.circ
+        if self.state.view.screen is not Screen.IDENTIFY or flow.step is not Step.CARD:
+            return
         number = event.number.strip()
-        if self.state.view.screen is Screen.IDENTIFY and number.isdigit() and \
-                len(number) <= MAX_CARD_DIGITS and self.state.flow.step is Step.CARD:
-            self._identify(number, now, effects)
+        problem = card_number_problem(number, circ.card_prefixes, circ.card_length,
+                                      circ.card_luhn)
+        if problem is not None:  # told on the screen; the ILS is never asked
+            flow.message = problem
+            self.state.publish()
+            return
+        self._identify(number, now, effects, physical=False)
 
     def _on_PatronPinTyped(self, event: ev.PatronPinTyped, now: float, effects: Effects) -> None:
         flow = self.state.flow
@@ -47,16 +53,19 @@ class Identification:
             self.state.call_for_flow(effects, Asked.PATRON, LookUpPatron(flow.patron_id, event.pin))
             self.state.publish()
 
-    def card_presented(self, number: str, now: float, effects: Effects) -> None:
+    def card_presented(self, number: str, now: float, effects: Effects, *,
+                       physical: bool = True) -> None:
+        """A card shown: `physical` unless it is an e-card on a phone (the farewell then asks
+        for no card to be taken)."""
         screen = self.state.view.screen
-        if screen is Screen.ATTRACT:
+        if screen in WELCOMING:
             self.state.session.open_session(now)
             screen = Screen.HOME
         if screen in (Screen.HOME, Screen.IDENTIFY):
             if screen is Screen.HOME:
                 self.state.flow.purpose = Screen.BORROW
             if self.state.flow.step is not Step.CHECKING:
-                self._identify(number, now, effects)
+                self._identify(number, now, effects, physical=physical)
         elif screen is Screen.RETURN:
             self.state.session.acknowledge(now, "no_card_needed", {})
         elif screen in (Screen.BORROW, Screen.ACCOUNT) and number == self.state.flow.patron_id:
@@ -64,9 +73,10 @@ class Identification:
         else:
             self.state.session.acknowledge(now, "finish_first", {})
 
-    def _identify(self, number: str, now: float, effects: Effects) -> None:
+    def _identify(self, number: str, now: float, effects: Effects, *, physical: bool) -> None:
         flow = self.state.flow
         flow.patron_id, flow.pin, flow.patron, flow.message = number, None, None, None
+        flow.physical_card = physical
         flow.pin_failures = 0
         self.state.view = replace(self.state.view, screen=Screen.IDENTIFY, notice=None)
         if not self.state.circ.ils:
@@ -112,7 +122,8 @@ class Identification:
                 charged=max(info.charged_count or 0, len(info.charged)),
                 overdue=max(info.overdue_count or 0, len(info.overdue)),
                 holds_ready=max(info.hold_count or 0, len(info.holds_ready)),
-                fines=info.fines or "", currency=info.currency or "", blocks=tuple(info.blocks))
+                fines=info.fines or "", currency=info.currency or "", blocks=tuple(info.blocks),
+                message=info.message)
             self._accept_patron(patron, tuple(info.charged), tuple(info.overdue))
             return True
         return False

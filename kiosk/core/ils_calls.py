@@ -74,6 +74,7 @@ class PatronRecord:
     charged_count: int = 0
     overdue_count: int = 0
     hold_count: int = 0
+    message: str = ""  # the ILS's screen message (AF), e.g. why a card is blocked
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ class IdentifyMessage(StrEnum):
     UNKNOWN_CARD = "unknown_card"
     WRONG_PIN = "wrong_pin"
     PIN_LOCKED = "pin_locked"
+    CARD_LENGTH = "card_length"  # a typed number of the wrong length: never sent to the ILS
+    CARD_INVALID = "card_invalid"  # a typed number that cannot be a card (prefix, check digit)
 
 
 class Service(StrEnum):
@@ -82,6 +84,20 @@ class Reason(StrEnum):
     OFFLINE_FAILED = "offline_failed"
     OFFLINE_NOT_LENDABLE = "offline_not_lendable"
     UNKNOWN = "unknown"  # the ILS's answer was lost and it could not be asked
+    OWN_LOAN = "own_loan"  # already on loan to this patron: renewing is what they can do
+
+
+class NextAction(StrEnum):
+    """The one thing a patron is asked to do about a book that was not lent or returned (or a
+    card that cannot borrow): a button (`RENEW`) or a few words."""
+    RENEW = "renew"  # the book is already theirs: renew it here
+    STAFF = "staff"  # hand the book to staff
+    SEE_STAFF = "see_staff"  # see staff before leaving (the book may be gone with its alarm on)
+    DESK = "desk"  # go to the service desk (the card, not a book)
+    ADD_PARTS = "add_parts"  # put all of the item's parts on the pad
+    READ_HERE = "read_here"  # for use in the library only
+    LATER = "later"  # try again when the library system is back
+    NONE = "none"  # nothing to do (e.g. their own loan when renewing is blocked)
 
 
 TransactionOutcome = Outcome | Reason

@@ -18,11 +18,12 @@ from drivers.events import BarcodeRead, CardRead, DeviceFault, DeviceStatus, Tag
 from kiosk.core import events as ev
 from kiosk.core.circulation import CirculationFlow
 from kiosk.core.ebook_flow import EbookFlow
-from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
+from kiosk.core.events import CIRCULATION, CIRCULATION_SCREENS, EBOOK_SCREENS, WELCOMING, Screen
 from kiosk.core.flow_port import Effects, Handler, Handlers, handler_table
 from kiosk.core.session_view import (
     DeviceState,
     EbookView,
+    Farewell,
     Notice,
     OutOfService,
     Settings,
@@ -33,7 +34,8 @@ from kiosk.core.staff_flow import StaffFlow
 log = logging.getLogger(__name__)
 
 NOTICE_SECONDS = 6.0
-_RESTING_SCREENS = frozenset({Screen.ATTRACT, Screen.OUT_OF_SERVICE})  # no session runs here
+FAREWELL_SECONDS = 5.0  # the goodbye screen, then the attract screen (a touch ends it sooner)
+_RESTING_SCREENS = frozenset({*WELCOMING, Screen.OUT_OF_SERVICE})  # no session runs here
 # What a patron can do to start or move a session: nothing of it while out of service.
 _PATRON_INPUT = (ev.Start, ev.Navigate, ev.CardNumberTyped, ev.PatronPinTyped, ev.ShowShelf,
                  ev.OpenSearch, ev.SearchTyped, ev.OpenTitle, BarcodeRead, CardRead)
@@ -41,6 +43,8 @@ _PATRON_SCREENS = frozenset({Screen.HOME, *CIRCULATION_SCREENS, *EBOOK_SCREENS})
 _ALLOWED_MOVES = {
     Screen.HOME: frozenset({*CIRCULATION, Screen.EBOOKS}),
     **{flow: frozenset({Screen.HOME}) for flow in (*CIRCULATION, Screen.IDENTIFY)},
+    # A card that cannot borrow may still return books or look at its loans.
+    Screen.BLOCKED: frozenset({Screen.HOME, Screen.RETURN, Screen.ACCOUNT}),
     Screen.EBOOKS: frozenset({Screen.HOME}),
 }
 
@@ -101,7 +105,7 @@ class Session:
         pass  # activity is all a touch means here
 
     def _on_Start(self, event: ev.Start, now: float, effects: Effects) -> None:
-        if self.view.screen is Screen.ATTRACT:
+        if self.view.screen in WELCOMING:
             self.open_session(now)
 
     def _on_Navigate(self, event: ev.Navigate, now: float, effects: Effects) -> None:
@@ -130,7 +134,7 @@ class Session:
             self.view = replace(self.view, language=event.language)
 
     def acknowledge(self, now: float, message: str, args: Mapping[str, str]) -> None:
-        if self.view.screen is Screen.ATTRACT:
+        if self.view.screen in WELCOMING:
             self.open_session(now)
         if self.view.screen in _PATRON_SCREENS:
             self.view = replace(self.view, notice=Notice(message, args, now))
@@ -157,6 +161,9 @@ class Session:
         notice = self.view.notice
         if notice is not None and now - notice.shown_at >= NOTICE_SECONDS:
             self.view = replace(self.view, notice=None)
+        farewell = self.view.farewell
+        if self.view.screen is Screen.GOODBYE and (farewell is None or now >= farewell.until):
+            self.view = self._resting_view(Screen.ATTRACT)
         if self.view.screen in _RESTING_SCREENS:
             return
         idle = now - self._last_activity
@@ -184,22 +191,35 @@ class Session:
     # --- opening and closing --------------------------------------------------------------
 
     def open_session(self, now: float) -> None:
+        if self.view.screen is Screen.GOODBYE:  # the next patron, in the kiosk's language
+            self.view = self._resting_view(Screen.ATTRACT)
         self._started_at = now
         self.view = replace(self.view, screen=Screen.HOME, notice=None)
 
     def close(self, now: float, outcome: str, effects: Effects) -> None:
-        """Back to the attract screen, forgetting everything about the patron."""
+        """Forget everything about the patron; thank them (and ask them to take their card)
+        on the goodbye screen when they did something, else back to the attract screen."""
+        take_card = self.circulation.take_card()
         self.ebooks.leaving(effects)
         self.circulation.end_session(effects)
         if self._started_at is not None:
             seconds = round(now - self._started_at, 1)
             effects.append(ev.JournalAppend("session", outcome, detail={"seconds": seconds}))
             self._started_at = None
-        out = self.view.out_of_service
-        self.view = View(screen=Screen.OUT_OF_SERVICE if out else Screen.ATTRACT,
-                         language=self.settings.language, devices=self.view.devices,
-                         status=None, out_of_service=out)
+        if take_card is None or self.view.out_of_service is not None:
+            self.view = self._resting_view(Screen.ATTRACT)
+        else:
+            effects.append(ev.SessionClosed(outcome, take_card))
+            self.view = replace(self._resting_view(Screen.GOODBYE), language=self.view.language,
+                                farewell=Farewell(take_card, now + FAREWELL_SECONDS))
         self.circulation.publish()
+
+    def _resting_view(self, screen: Screen) -> View:
+        """A view with no patron in it: the devices and the out-of-service state stay."""
+        out = self.view.out_of_service
+        return View(screen=Screen.OUT_OF_SERVICE if out else screen,
+                    language=self.settings.language, devices=self.view.devices,
+                    status=None, out_of_service=out)
 
 
 def _is_activity(event: object) -> bool:

@@ -60,6 +60,14 @@ class OutOfService:
 
 
 @dataclass(frozen=True)
+class Farewell:
+    """The goodbye screen's words: thanks, and "take your card" for a physical card; shown
+    until `until` on the session's clock."""
+    take_card: bool
+    until: float
+
+
+@dataclass(frozen=True)
 class View:
     screen: Screen = Screen.ATTRACT
     language: str = "zh_CN"
@@ -74,6 +82,7 @@ class View:
     ebooks: EbookView = field(default_factory=EbookView)
     circulation: CirculationView = field(default_factory=CirculationView)
     out_of_service: OutOfService | None = None
+    farewell: Farewell | None = None  # on the goodbye screen
 
     @property
     def offline_devices(self) -> tuple[str, ...]:

@@ -97,6 +97,12 @@ class Transactions:
         if item is not None:
             job.title = job.title or item.title or ""
         reason = refusal_reason(item, job.usage, job.kind)
+        if reason is Reason.ON_LOAN and job.flow_no == self.state.flow_no \
+                and job.item_id in self.state.flow.charged:
+            # Theirs already: renewing is what they can do here.
+            reason = Reason.OWN_LOAN
+            job.line = Line(job.item_id, job.item_id, job.title,
+                            due=due_text(None, item.due) if item else "")
         if job.kind is Transaction.CHECKOUT and reason in ITEM_REFUSALS:
             effects.append(ev.RememberRefusal(job.item_id, reason))
         self.state.finish(job, reason, effects)

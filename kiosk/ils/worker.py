@@ -239,7 +239,7 @@ def patron_record(info: PatronInfo) -> ils.PatronRecord:
         charged=tuple(info.charged), overdue=tuple(info.overdue),
         holds_ready=tuple(info.holds_ready), fines=info.fines, currency=info.currency,
         charged_count=info.charged_count, overdue_count=info.overdue_count,
-        hold_count=info.hold_count)
+        hold_count=info.hold_count, message=" ".join(info.screen_message))
 
 
 def item_record(info: ItemInfo) -> ils.ItemRecord:

@@ -37,10 +37,12 @@ from kiosk.ui.screens.admin import AdminScreen
 from kiosk.ui.screens.admin_pin import AdminPinScreen
 from kiosk.ui.screens.attract import AttractScreen
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.blocked import BlockedScreen
 from kiosk.ui.screens.borrow import BorrowScreen
 from kiosk.ui.screens.ebook_search import EbookSearchScreen
 from kiosk.ui.screens.ebook_title import EbookTitleScreen
 from kiosk.ui.screens.ebooks import EbooksScreen
+from kiosk.ui.screens.goodbye import GoodbyeScreen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.identify import IdentifyScreen
 from kiosk.ui.screens.out_of_service import OutOfServiceScreen
@@ -165,6 +167,10 @@ class KioskApp(App):
                 device_sources=dict(self.runtime.config.devices), **common)),
             Screen.OUT_OF_SERVICE: (("out_of_service",), lambda: OutOfServiceScreen(
                 name=Screen.OUT_OF_SERVICE.value, **common)),
+            Screen.BLOCKED: (("blocked",), lambda: BlockedScreen(
+                name=Screen.BLOCKED.value, **common)),
+            Screen.GOODBYE: (("goodbye",), lambda: GoodbyeScreen(
+                name=Screen.GOODBYE.value, **common)),
         }
 
     def _build_screen(self, name: Screen) -> None:

@@ -17,7 +17,7 @@ from kivy.properties import (
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core import events as ev
-from kiosk.core.circulation_text import REASONS, line_status, patron_summary
+from kiosk.core.circulation_text import line_status, line_title, patron_summary
 from kiosk.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 
@@ -31,15 +31,18 @@ BANNERS = {
     "not_set_up": N_("Borrowing and returning are not set up at this kiosk. Please ask at the "
                      "lending desk."),
 }
-UNREADABLE = N_("Unreadable tag")
 MESSAGES = {  # what identifying (or fetching the account) ran into
     "unknown_card": N_("This card is not known to the library. Please ask staff."),
     "wrong_pin": N_("Wrong PIN. Please try again."),
     "pin_locked": N_("Too many wrong PINs. Please ask staff."),
-    "unavailable": REASONS["ils_unavailable"],
-    "ils_error": REASONS["ils_error"],
+    "unavailable": BANNERS["unavailable"],
+    "ils_error": N_("The library system did not answer properly. Please ask staff."),
     "not_set_up": BANNERS["not_set_up"],
+    "card_length": N_("A card number has {length} digits. Please check it and type it again."),
+    "card_invalid": N_("That is not a library card number. Please check it and type it again."),
 }
+LEFT_ON_PAD = N_("{count} item(s) on the pad were left by the last reader. To return or borrow "
+                 "them, lift them off and place them again.")
 
 
 class BookRow(BoxLayout):
@@ -67,6 +70,7 @@ class FlowScreen(KioskScreen):
     busy = BooleanProperty(False)
     may_leave = BooleanProperty(True)
     has_lines = BooleanProperty(False)
+    left_text = StringProperty("")  # the last patron's items still on the pad
     _shown: tuple | None = None
 
     def show(self, view) -> None:
@@ -82,6 +86,7 @@ class FlowScreen(KioskScreen):
         lines = reversed(circ.lines) if self.newest_first else circ.lines
         self.rows = [self.row(line, tr, lang) for line in lines]
         self.summary = "\n".join(patron_summary(circ.patron, tr, lang)) if circ.patron else ""
+        self.left_text = tr(lang, LEFT_ON_PAD, count=circ.left_on_pad) if circ.left_on_pad else ""
         if circ.message in MESSAGES:  # the account could not be fetched
             self.banner = tr(lang, MESSAGES[circ.message])
         else:
@@ -91,10 +96,13 @@ class FlowScreen(KioskScreen):
         self.has_lines = bool(circ.lines)
 
     def row(self, line, tr, lang) -> dict:
-        return {"title": line.title or line.item_id or tr(lang, UNREADABLE),
+        # A refused book's one next step, when it is a button: its own loan, renewed here.
+        renew = line.action == "renew" and line.status == "refused"
+        return {"title": line_title(line, tr, lang),
                 "detail": line_status(line, self.flow, tr, lang),
                 "tone": TONES.get(line.status, TONES["busy"]), "item_id": line.item_id,
-                "renew": False, "renew_text": "", "send": self.send}
+                "renew": renew, "renew_text": tr(lang, "Renew") if renew else "",
+                "send": self.send}
 
     def finish(self) -> None:
         self.send(ev.FinishFlow())

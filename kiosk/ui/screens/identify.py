@@ -7,8 +7,8 @@ from __future__ import annotations
 from kivy.properties import StringProperty
 
 from kiosk.core import events as ev
+from kiosk.core.card_number import MAX_CARD_DIGITS
 from kiosk.core.events import Screen
-from kiosk.core.identification import MAX_CARD_DIGITS
 from kiosk.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.flow import BANNERS, MESSAGES
@@ -41,7 +41,8 @@ class IdentifyScreen(KioskScreen):
         self.heading = tr(lang, TITLES.get(circ.purpose, TITLES[Screen.BORROW]))
         self.prompt = tr(lang, PROMPTS[circ.step])
         self.banner = tr(lang, BANNERS[circ.service]) if circ.service in BANNERS else ""
-        message = tr(lang, MESSAGES[circ.message]) if circ.message in MESSAGES else ""
+        message = tr(lang, MESSAGES[circ.message], length=circ.card_length) \
+            if circ.message in MESSAGES else ""
         self.message = "" if message == self.banner else message  # said once is enough
         usable = circ.step != "checking" and circ.message != "not_set_up"
         self.keypad_on = "yes" if usable else "no"
