@@ -21,7 +21,7 @@ from kiosk.core.circulation_view import CirculationView, Line, PatronView, Recei
 from kiosk.core.events import Screen
 from kiosk.core.outcomes import IdentifyMessage, LineStatus, Step
 from kiosk.core.receipt_data import KINDS, Receipt, ReceiptLine
-from kiosk.core.session_view import Notice, View
+from kiosk.core.session_view import Farewell, Notice, View
 from kiosk.errors import ConfigError
 from kiosk.sound import cues, files, prompts, saved
 from kiosk.sound.cues import Cue, cue_for
@@ -61,8 +61,10 @@ def test_every_prompt_a_cue_names_is_in_the_table_and_every_patron_screen_says_s
     assert named - set(prompts.PROMPTS) == set()
     assert set(cues.RECEIPTS.values()) <= set(prompts.COUNTED)
     silent = {s for s, said in cues.SCREENS.items() if said is None}
-    # Identify speaks by step and the receipt by count; only staff screens say nothing.
-    assert silent == {Screen.IDENTIFY, Screen.RECEIPT, Screen.ADMIN_PIN, Screen.ADMIN}
+    # Identify speaks by step, the receipt by count and the goodbye as the session ends; only
+    # staff screens say nothing.
+    assert silent == {Screen.IDENTIFY, Screen.RECEIPT, Screen.GOODBYE, Screen.ADMIN_PIN,
+                      Screen.ADMIN}
 
 
 def test_counted_sentences_in_both_languages():
@@ -169,10 +171,17 @@ def test_cues_for_a_borrowing():
     assert cue_for(done, receipt_view("return", ["returned"] * 25, "en")) == \
         Cue(Tone.SUCCESS, "returned.many", "en")
     assert cue_for(done, receipt_view("borrow", ["refused"])) is None
-    # The session ends: goodbye in the patron's language, though the view's resets.
+    # The session ends on the goodbye screen, in the patron's language: the card asked back
+    # when one was shown; a session that did nothing goes straight to the attract screen.
     english = replace(receipt_view("borrow", ["borrowed"], "en"),
                       circulation=CirculationView(patron=patron))
-    assert cue_for(english, View()) == Cue(None, "goodbye_card", "en")
+    goodbye = View(screen=Screen.GOODBYE, language="en")
+    assert cue_for(english, replace(goodbye, farewell=Farewell(True, 0.0))) == \
+        Cue(None, "goodbye_card", "en")
+    assert cue_for(english, replace(goodbye, farewell=Farewell(False, 0.0))) == \
+        Cue(None, "goodbye", "en")
+    assert cue_for(replace(goodbye, farewell=Farewell(True, 0.0)), View()) is None
+    assert cue_for(english, View()) == Cue(None, "goodbye", "en")
 
 
 def test_cues_for_idle_notices_and_the_accessibility_mode():

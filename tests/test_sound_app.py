@@ -161,7 +161,7 @@ def test_a_borrowing_is_heard_step_by_step(at_attract):
     assert k.screen == "receipt"
     k.until(lambda: played(k)[-1] == "zh_CN/borrowed.1.ogg")  # after the tone has sounded
     k.tap(k.widget("receipt", "done"))
-    assert k.screen == "attract"
+    assert k.screen == "goodbye"
     assert played(k) == ["zh_CN/scan_card.ogg", "zh_CN/enter_pin.ogg", "zh_CN/place_books.ogg",
                          "tones/success.wav", "tones/success.wav", "zh_CN/borrowed.1.ogg",
                          "zh_CN/goodbye_card.ogg"]

@@ -49,6 +49,8 @@ SCREENS: dict[Screen, Said | None] = {
     Screen.ADMIN_PIN: None,  # staff
     Screen.ADMIN: None,  # staff
     Screen.OUT_OF_SERVICE: Said("out_of_service", always=True),
+    Screen.BLOCKED: Said("blocked", always=True),
+    Screen.GOODBYE: None,  # said as the session ends: _session_end
 }
 STEPS: dict[Step, str | None] = {Step.CARD: "scan_card", Step.PIN: "enter_pin",
                                  Step.CHECKING: None}
@@ -59,6 +61,8 @@ IDENTIFY_MESSAGES: dict[IdentifyMessage, str] = {
     IdentifyMessage.UNKNOWN_CARD: "unknown_card",
     IdentifyMessage.WRONG_PIN: "wrong_pin",
     IdentifyMessage.PIN_LOCKED: "pin_locked",
+    IdentifyMessage.CARD_LENGTH: "card_number_wrong",
+    IdentifyMessage.CARD_INVALID: "card_number_wrong",
 }
 # A book's line reaching a state: its tone, and what is said (the count comes at the receipt).
 LINES: dict[LineStatus, Cue | None] = {
@@ -87,7 +91,7 @@ NOTICES: dict[str, Cue] = {
 UNKNOWN_NOTICE = Cue(Tone.ATTENTION)
 COUNTDOWN = Cue(Tone.ATTENTION, "still_there")
 STAFF_SCREENS = frozenset({Screen.ADMIN_PIN, Screen.ADMIN})
-NO_SESSION = frozenset({Screen.ATTRACT, Screen.OUT_OF_SERVICE, *STAFF_SCREENS})
+NO_SESSION = frozenset({Screen.ATTRACT, Screen.GOODBYE, Screen.OUT_OF_SERVICE, *STAFF_SCREENS})
 
 
 def cue_for(before: View, after: View, *, accessible: bool = False) -> Cue | None:
@@ -129,10 +133,14 @@ def _receipt_prompt(view: View) -> str | None:
 
 
 def _session_end(before: View, after: View) -> Cue | None:
+    """The goodbye screen thanks (and asks for a physical card back) in the session's language;
+    a session that did nothing goes straight to the attract screen with a plain goodbye."""
+    if after.screen is Screen.GOODBYE and before.screen is not Screen.GOODBYE:
+        take_card = after.farewell is not None and after.farewell.take_card
+        return Cue(None, "goodbye_card" if take_card else "goodbye", after.language)
     if after.screen is not Screen.ATTRACT or before.screen in NO_SESSION:
         return None
-    prompt = "goodbye_card" if before.circulation.patron is not None else "goodbye"
-    return Cue(None, prompt, before.language)  # the language resets as the session ends
+    return Cue(None, "goodbye", before.language)  # the language resets as the session ends
 
 
 def _countdown(before: View, after: View) -> Cue | None:
