@@ -57,8 +57,9 @@ PROMPTS: dict[str, Prompt] = {
     "wrong_pin": Prompt("密码错误，请重新输入。", "Wrong PIN. Please try again."),
     "pin_locked": Prompt("密码错误次数过多，请联系工作人员。",
                          "Too many wrong PINs. Please ask a member of staff."),
-    "card_number_wrong": Prompt("这个读者证号不对，请核对后重新输入。",
-                                "That card number is not right. Please check it and type it again."),
+    "card_number_wrong": Prompt(
+        "这个读者证号不对，请核对后重新输入。",
+        "That card number is not right. Please check it and type it again."),
     "blocked": Prompt("您的读者证暂时不能借书，请到服务台办理。",
                       "Your card cannot borrow books right now. Please go to the service desk."),
     "unknown_card": Prompt("无法识别此读者证，请联系工作人员。",
