@@ -291,7 +291,9 @@ class Catalogue:
         publishers = dict(self._db.execute("SELECT id, publisher FROM publishers")) \
             if self._publishers else {}
         for row in self._db.execute(f"SELECT {_COLUMNS} FROM titles ORDER BY id"):
-            yield Title(*row, publisher=publishers.get(row[0], ""))
+            title = Title(*row)
+            yield replace(title, publisher=publishers[title.id]) if title.id in publishers \
+                else title
 
     # --- search ---------------------------------------------------------------------------
 
