@@ -4,8 +4,9 @@ Results follow every key, each row with its cover. The query lives in the core's
 screen only draws it, asks the catalogue, and sends what was typed: from its own keys or from a
 USB keyboard (the app hands those over, kiosk.ui.keys). Latin letters are the Chinese input:
 the catalogue matches pinyin and its initials, so the keyboard says so rather than carry an
-IME. The keyboard can be hidden to give the results its room; the search field (the header's
-title) or the bar left in its place brings it back.
+IME (where the results will be, and in the bar that takes the hidden keyboard's place). The
+keyboard can be hidden to give the results its room; the search field (the header's title) or
+the bar brings it back.
 """
 
 from __future__ import annotations
@@ -185,7 +186,9 @@ class EbookSearchScreen(KioskScreen):
         total = self.library.search_count(query) if len(titles) >= page else len(titles)
         self._hint_lang = lang
         if not query:
-            self.hint = self.tr(lang, "Type pinyin initials (hlm for 红楼梦), a name or an ISBN.")
+            # Latin letters are the Chinese input: said where the results will be.
+            self.hint = (f"{self.tr(lang, INPUT_HINT)}\n"
+                         f"{self.tr(lang, 'Titles, authors and ISBNs are all found.')}")
         elif not titles:
             self.hint = self.tr(lang, "Nothing found. Try fewer letters.")
         elif total > len(titles):
