@@ -48,7 +48,7 @@ def test_a_usb_keyboard_types_into_the_search_and_the_keyboard_hides(xserver, ba
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["typed"] == "HLm"  # shift and all: SDL's text, not key codes
     assert report["rows_found"] > report["rows_drawn"] >= 1  # covers only for rows in sight
-    assert report["rows_drawn_hidden"] > report["rows_drawn"]
+    assert report["rows_drawn_hidden"] > report["rows_drawn"] and report["scrolled_to_last"]
     assert report["row_height"] >= 64 * min(map(int, size.split("x"))) / 480  # a finger's
     assert report["problems_hidden"] == [] and report["problems_hidden_en"] == []
     assert report["pointer"] == "show, hide, field"
