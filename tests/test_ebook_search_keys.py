@@ -3,7 +3,8 @@ xdotool) into the real app on an X server of the test's own (tests/ebook_search_
 one process per window size): typed text and Backspace, Delete and Enter reach the search and
 nothing else (Escape, Ctrl+W, Alt+F4, F1 leave the screen as it is, the demo's keyboard scanner
 hears none of it); the rows show their covers; Enter or the hide key gives the results the
-keyboard's room, and "show keyboard" or a tap on the search field brings it back.
+keyboard's room, and "show keyboard" or a tap on the search field brings it back; a title
+whose cover file is missing gets a drawn one.
 
 The barcode scanner is a keyboard too, but never types here: its evdev driver grabs its input
 nodes (tests/test_evdev_scanner.py), so the X server never sees its keys."""
@@ -47,6 +48,7 @@ def test_a_usb_keyboard_types_into_the_search_and_the_keyboard_hides(xserver, ba
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["typed"] == "HLm"  # shift and all: SDL's text, not key codes
+    assert report["placeholder"] == ["红", None]  # its cover file is gone: drawn instead
     assert report["rows_found"] > report["rows_drawn"] >= 1  # covers only for rows in sight
     assert report["rows_drawn_hidden"] > report["rows_drawn"] and report["scrolled_to_last"]
     assert report["row_height"] >= 64 * min(map(int, size.split("x"))) / 480  # a finger's
