@@ -152,8 +152,7 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     press(hide)
     k.until(lambda: not search.keyboard_shown, timeout=10)
     k.frames(4)
-    field = k.widget("ebook_search", "header").children[-1]  # the query: the search field
-    press(field)
+    press(search.search_field)  # the query in the header
     k.until(lambda: search.keyboard_shown, timeout=10)
     report["pointer"] = "show, hide, field"
     app.stop()

@@ -20,6 +20,7 @@ from kivy.properties import (
 )
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
@@ -89,11 +90,14 @@ class EbookSearchScreen(KioskScreen):
     key_row_count = NumericProperty(3)
     digits = BooleanProperty(False)  # the landscape keyboard's first row shows digits
     keyboard_shown = BooleanProperty(True)  # hidden: the results take its room
+    search_field: Label  # the header's title, set once the header is built
 
     def on_kv_post(self, _base) -> None:
         self._build_keys()
         # The header's title is the search field: a tap there brings the keyboard back.
-        self.ids.header.children[-1].bind(on_touch_down=self._field_touched)
+        self.search_field = next(w for w in reversed(self.ids.header.children)
+                                 if isinstance(w, Label) and not isinstance(w, ButtonBehavior))
+        self.search_field.bind(on_touch_down=self._field_touched)
 
     def _build_keys(self) -> None:
         from kivy.core.window import Window
