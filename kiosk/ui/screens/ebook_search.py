@@ -148,6 +148,7 @@ class EbookSearchScreen(KioskScreen):
             self.clear()
         elif edit is SearchKey.DONE:
             self.keyboard_shown = False
+            self.send(ev.Touch())  # the patron is there, as a tap on the hide key tells
 
     def _field_touched(self, field, touch) -> bool:
         if self.keyboard_shown or not field.collide_point(*touch.pos):
