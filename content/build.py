@@ -85,6 +85,8 @@ def _entry(src: Path, row: Row, counts: dict) -> tuple[dict, dict[str, bytes | P
                        "sha256": hashlib.sha256(cover).hexdigest()},
              "file": {"path": book_path, "size": book.stat().st_size,
                       "sha256": _sha256(book), "format": book_format}}
+    if v.get("publisher"):  # optional: left out, the manifest is as before the column
+        entry["publisher"] = v["publisher"]
     return entry, {cover_path: cover, book_path: book}
 
 

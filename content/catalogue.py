@@ -15,6 +15,10 @@ Characters are matched folded to simplified (content/fold.py): the file keeps th
 it was written with, and the query is folded with it. Format 1 files (no later syllables, no
 table) still open and search as they did.
 
+A title's publisher, optional in batches, is kept in a table of its own (`publishers`, a row
+only for a title that names one), so a format-2 file written before it opens as it did (no
+publishers), and a kiosk booted back into an older release still copies `titles` row for row.
+
 A `Catalogue` is read-only (the file is opened with mode=ro and query_only) and belongs to the
 thread that opened it; the download server opens its own.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -72,6 +77,7 @@ CREATE TABLE terms (term TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL)
 CREATE INDEX terms_by_kind ON terms (kind, term, id);  -- id too: counts read only the index
 CREATE VIRTUAL TABLE words USING fts5(id UNINDEXED, title, author, tokenize='trigram');
 CREATE TABLE folds (traditional TEXT PRIMARY KEY, simplified TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE publishers (id TEXT PRIMARY KEY, publisher TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -112,12 +118,19 @@ def _copy_rows(db: sqlite3.Connection, ids: list[str], source: Path) -> None:
         with db:
             db.execute("CREATE TEMP TABLE carried (id TEXT PRIMARY KEY)")
             db.executemany("INSERT INTO carried VALUES (?)", ((i,) for i in ids))
-            for table, columns in (("titles", "*"), ("terms", "term, kind, id"),
-                                   ("words", "id, title, author")):
+            tables = [("titles", "*"), ("terms", "term, kind, id"), ("words", "id, title, author")]
+            if _has_table(db, "old", "publishers"):  # not in files written before publishers
+                tables.append(("publishers", "id, publisher"))
+            for table, columns in tables:
                 db.execute(f"INSERT INTO main.{table} SELECT {columns} FROM old.{table} "
                            "WHERE id IN (SELECT id FROM carried)")
     finally:
         db.execute("DETACH DATABASE old")
+
+
+def _has_table(db: sqlite3.Connection, schema: str, name: str) -> bool:
+    return db.execute(f"SELECT count(*) FROM {schema}.sqlite_master WHERE type = 'table' "
+                      "AND name = ?", (name,)).fetchone()[0] > 0
 
 
 def _format(path: Path) -> int:
@@ -149,6 +162,8 @@ def _insert(db: sqlite3.Connection, title: Title, fold: dict[int, str]) -> None:
                    [(term, kind, title.id) for kind, term in search_terms(title, fold)])
     db.execute("INSERT INTO words VALUES (?, ?, ?)", (
         title.id, title.title.translate(fold).lower(), title.author.translate(fold).lower()))
+    if title.publisher:
+        db.execute("INSERT INTO publishers VALUES (?, ?)", (title.id, title.publisher))
 
 
 def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[int, str]]:
@@ -203,6 +218,9 @@ class Catalogue:
         self._fold: dict[int, str] = {} if version < 2 else {
             ord(traditional): simple
             for traditional, simple in db.execute("SELECT traditional, simplified FROM folds")}
+        # Asked for only when the file names any publisher at all.
+        self._publishers = _has_table(db, "main", "publishers") and db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM publishers LIMIT 1)").fetchone()[0] > 0
 
     @classmethod
     def open(cls, version_dir: Path) -> "Catalogue":
@@ -270,8 +288,12 @@ class Catalogue:
 
     def all_titles(self) -> Iterator[Title]:
         """Every title, licensed today or not: what the next version starts from."""
+        publishers = dict(self._db.execute("SELECT id, publisher FROM publishers")) \
+            if self._publishers else {}
         for row in self._db.execute(f"SELECT {_COLUMNS} FROM titles ORDER BY id"):
-            yield Title(*row)
+            title = Title(*row)
+            yield replace(title, publisher=publishers[title.id]) if title.id in publishers \
+                else title
 
     # --- search ---------------------------------------------------------------------------
 
@@ -366,7 +388,17 @@ class Catalogue:
         return [row[0] for row in rows]
 
     def _titles(self, sql: str, args: tuple | list) -> list[Title]:
-        return [Title(*row) for row in self._db.execute(sql, args)]
+        titles = [Title(*row) for row in self._db.execute(sql, args)]
+        if not self._publishers or not titles:
+            return titles
+        publishers: dict[str, str] = {}
+        for start in range(0, len(titles), 500):  # ids per query, within SQLite's limits
+            ids = [t.id for t in titles[start:start + 500]]
+            publishers.update(self._db.execute(
+                f"SELECT id, publisher FROM publishers WHERE id IN ({', '.join('?' * len(ids))})",
+                ids))
+        return [replace(t, publisher=publishers[t.id]) if t.id in publishers else t
+                for t in titles]
 
 
 _COLUMNS = ", ".join(FIELDS)

@@ -25,6 +25,7 @@ TITLE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 PATH_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
 TEXT_FIELDS = ("isbn", "title", "author", "category", "summary", "valid_from", "valid_until")
+OPTIONAL_TEXT = ("publisher",)  # may be left out: batches built before it still apply
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ def _entry(item: object, number: int) -> Entry:
     where = Where(f"书目 {title_id}", f"title {title_id}")
     text = {name: _text(item, name, where, empty_ok=name in ("isbn", "summary"))
             for name in TEXT_FIELDS}
+    text.update({name: _text(item, name, where, empty_ok=True) for name in OPTIONAL_TEXT
+                 if name in item})
     if text["category"] not in CATEGORIES:
         raise refusal(f"{where.zh}：未知分类 {text['category']!r}（可用："
                       + "、".join(f"{key}（{zh}）" for key, (zh, _en) in CATEGORIES.items())

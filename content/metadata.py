@@ -28,7 +28,8 @@ REQUIRED = ("id", "title", "author", "category", "file", "valid_from", "valid_un
 # the English name (`valid_from`) is accepted too. Capitals, spaces, `_` and `-` do not count,
 # full-width letters are read as half-width, and a note in brackets ("书名（必填）") is allowed.
 COLUMN_NAMES = {"id": ("编号", "书目编号"), "isbn": ("ISBN", "书号"), "title": ("书名", "题名"),
-                "author": ("作者", "著者"), "category": ("分类", "类别"),
+                "author": ("作者", "著者"), "publisher": ("出版社", "出版者"),
+                "category": ("分类", "类别"),
                 "summary": ("简介", "内容简介"), "file": ("文件", "电子书文件"),
                 "cover": ("封面", "封面图片"),
                 "valid_from": ("授权开始日期", "授权开始", "生效日期"),

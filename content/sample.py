@@ -21,7 +21,7 @@ from content.cover_art import draw_cover
 from content.epub_write import write_epub
 
 COLUMNS = ("id", "isbn", "title", "author", "category", "summary", "file", "cover",
-           "valid_from", "valid_until", "action")
+           "valid_from", "valid_until", "action", "publisher")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class SampleRow:
     valid_from: str
     valid_until: str
     action: str = "add"
+    publisher: str = ""
 
 
 def make_sample_source(folder: Path, count: int = 2000, seed: int = 1,
@@ -87,7 +88,7 @@ def sample_rows(count: int, seed: int = 1, batch_day: str = "2026-11-01", *,
         taken.add(name)
         valid_from, valid_until = _licence(rng, batch_day, always=classics and n < 20)
         rows.append(SampleRow(title_id, _isbn(rng), name, author, category, summary,
-                              valid_from, valid_until))
+                              valid_from, valid_until, publisher=_publisher(title_id)))
     return rows
 
 
@@ -103,7 +104,7 @@ def _write_source(folder: Path, rows: list[SampleRow], seed: int) -> Path:
             file = f"books/{row.id}.epub"
             _write_book(folder / file, row, seed)
         writer.writerow((row.id, row.isbn, row.title, row.author, row.category, row.summary,
-                         file, "", row.valid_from, row.valid_until, row.action))
+                         file, "", row.valid_from, row.valid_until, row.action, row.publisher))
     # With a BOM, as Excel and WPS save "CSV UTF-8": staff open and save it there.
     (folder / "metadata.csv").write_bytes(b"\xef\xbb\xbf" + table.getvalue().encode("utf-8"))
     return folder
@@ -132,6 +133,11 @@ def _unique_title(rng: random.Random, category: str, taken: set[str]) -> str:
     while f"{name}（第{series}辑）" in taken:
         series += 1
     return f"{name}（第{series}辑）"
+
+
+def _publisher(title_id: str) -> str:
+    """One of the sample's publishers, the same for a title whatever else is drawn."""
+    return words.PUBLISHERS[int(title_id) % len(words.PUBLISHERS)]
 
 
 def _person(rng: random.Random) -> str:

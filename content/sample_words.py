@@ -85,3 +85,9 @@ SUMMARY_MIDDLES = {
     "classics": ("精选历代名篇并加以注释", "是中国文学宝库中的珍品", "值得反复品读"),
 }
 SUMMARY_ENDINGS = ("适合各年龄段读者。", "是图书馆读者喜爱的读物。", "值得一读。", "")
+
+# Publishers of the sample's titles, chosen by each title's id (not from the titles' random
+# stream, so the sample's titles stay as they were before publishers were added).
+PUBLISHERS = ("人民文学出版社", "中华书局", "商务印书馆", "上海译文出版社", "译林出版社",
+              "湖南人民出版社", "科学出版社", "人民卫生出版社", "中信出版社", "岳麓书社",
+              "生活·读书·新知三联书店", "浙江少年儿童出版社")

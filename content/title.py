@@ -24,6 +24,7 @@ class Title:
     valid_from: str  # ISO date, first day the licence allows
     valid_until: str  # ISO date, last day the licence allows
     added: str = ""  # the batch that first brought it, e.g. "2026-12" ("new this month")
+    publisher: str = ""  # optional in batches and catalogues: "" when not given
 
     def licensed_on(self, day: str) -> bool:
         """Whether the licence covers `day` (ISO date): outside it, never shown or served."""

@@ -26,6 +26,8 @@ retries = 0
 [devices]
 scanner = "sim:scanner"
 rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
+[ebooks]
+download_base = "https://books.example.org"
 """
 TITLE = "000001"  # the sample catalogue's first title
 PIN = "2580"
@@ -42,6 +44,11 @@ def texts(app) -> list[str]:
     for row in getattr(screen, "rows", []):
         found += [row.get("title", ""), row.get("detail", "")]
     return [text for text in found if text]
+
+
+def covers(search) -> list:
+    """The search's result rows drawn now (only those on screen are made)."""
+    return list(search.ids.results.children[0].children)
 
 
 def main(size: str, batch: str, public: str, shots: str) -> int:
@@ -105,6 +112,9 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
             send(BarcodeRead("scanner", item, None, "item"))
         k.until(lambda: len(runtime.view.circulation.lines) == 3
                 and not runtime.view.circulation.busy, timeout=20)
+
+    def search():  # screens are made as the app first needs them
+        return app.screens.get_screen("ebook_search")
     visits = [
         ("attract", lambda: None),
         ("attract-en", lambda: send(ev.SetLanguage("en"))),
@@ -113,9 +123,14 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         ("identify", lambda: send(ev.Navigate(Screen.BORROW))),
         ("return", lambda: (send(ev.Navigate(Screen.HOME)), send(ev.Navigate(Screen.RETURN)))),
         ("ebooks", lambda: (send(ev.Navigate(Screen.HOME)), send(ev.Navigate(Screen.EBOOKS)))),
-        ("ebook_search", lambda: (send(ev.OpenSearch()), send(ev.SearchTyped("s")))),
+        ("ebook_search-empty", lambda: send(ev.OpenSearch())),  # the pinyin hint shows
+        ("ebook_search", lambda: send(ev.SearchTyped("s"))),
         ("ebook_search-en", lambda: send(ev.SetLanguage("en"))),
+        # The keyboard hidden (its own key; no core event): the results take its room.
+        ("ebook_search-hidden-en", lambda: setattr(search(), "keyboard_shown", False)),
+        ("ebook_search-hidden", lambda: send(ev.SetLanguage("zh_CN"))),
         ("ebook_title", lambda: (send(ev.SetLanguage("zh_CN")), send(ev.OpenTitle(TITLE)))),
+        ("ebook_title-en", lambda: send(ev.SetLanguage("en"))),
         ("admin_pin", lambda: (send(ev.EndSession()), send(ev.AdminGesture()))),
         # The account screen as it stands before a patron is signed in and the loans come,
         # its 全部续借 off (set directly: the core's next view would take it away again).
@@ -144,9 +159,13 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         k.frames(4)
         k.until(lambda: not app.screens.transition.is_active)
         k.frames(4)
+        if name.startswith("ebook_search") and search().results:  # each row's cover decoded
+            k.until(lambda: covers(search()) and all(r.texture for r in covers(search())))
         found[name] = {"screen": app.screens.current,
                        "problems": [str(p) for p in check(app.root, tuple(Window.size))],
-                       "texts": texts(app)}
+                       "texts": texts(app),
+                       "covers": sum(bool(r.texture) for r in covers(search()))
+                       if name.startswith("ebook_search") else 0}
         k.screenshot(f"{name}-{size}")
     app.stop()
     ils.stop()

@@ -2,11 +2,12 @@
 
 import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from content.catalogue import Catalogue, write_catalogue
+from content.catalogue import FIELDS, Catalogue, write_catalogue
 from content.errors import ContentError
 from content.title import Title
 
@@ -263,3 +264,72 @@ def test_titles_carried_from_a_first_format_catalogue_get_the_new_terms(tmp_path
         assert ids(opened.search("7-100-00000-9", TODAY)) == ["24"]  # its ISBN-10
     finally:
         opened.close()
+
+
+# --- the publisher: optional, in a table of its own --------------------------------------
+
+PUBLISHED = [replace(title("31", "红楼梦", "曹雪芹"), publisher="人民文学出版社"),
+             title("32", "西游记", "吴承恩")]  # names none
+
+
+def _written(folder, titles, *, without_publishers=False, **carry):
+    """A catalogue file in `folder`; `without_publishers`: as a format-2 writer before the
+    publisher wrote it (its schema had no such table)."""
+    folder.mkdir(exist_ok=True)
+    write_catalogue(folder / "catalogue.sqlite3", titles, **carry)
+    if without_publishers:
+        with sqlite3.connect(folder / "catalogue.sqlite3") as db:
+            db.execute("DROP TABLE publishers")
+    return folder / "catalogue.sqlite3"
+
+
+def test_the_publisher_is_kept_and_read_wherever_titles_are(tmp_path):
+    _written(tmp_path, PUBLISHED)
+    opened = Catalogue.open(tmp_path)
+    try:
+        assert opened.get("31", TODAY).publisher == "人民文学出版社"
+        assert opened.get("32", TODAY).publisher == ""
+        assert [t.publisher for t in opened.search("hlm", TODAY)] == ["人民文学出版社"]
+        assert {t.id: t.publisher for t in opened.browse(None, TODAY)} == {
+            "31": "人民文学出版社", "32": ""}
+        assert {t.id: t.publisher for t in opened.all_titles()} == {"31": "人民文学出版社",
+                                                                    "32": ""}
+    finally:
+        opened.close()
+
+
+def test_a_format_2_catalogue_from_before_the_publisher_still_opens(tmp_path):
+    path = _written(tmp_path, PUBLISHED, without_publishers=True)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    opened = Catalogue.open(tmp_path)
+    try:
+        assert opened.get("31", TODAY).publisher == ""
+        assert ids(opened.search("hlm", TODAY)) == ["31"]
+        assert [t.publisher for t in opened.all_titles()] == ["", ""]
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("old_had_publishers", [True, False])
+def test_carried_titles_keep_their_publisher_whatever_the_old_file(tmp_path,
+                                                                   old_had_publishers):
+    old = _written(tmp_path / "old", PUBLISHED, without_publishers=not old_had_publishers)
+    new = tmp_path / "new"
+    _written(new, [replace(title("33", "水浒传", "施耐庵"), publisher="中华书局")],
+             carried=["31", "32"], carried_from=old)
+    opened = Catalogue.open(new)
+    try:
+        assert {t.id: t.publisher for t in opened.all_titles()} == {
+            "31": "人民文学出版社" if old_had_publishers else "", "32": "", "33": "中华书局"}
+    finally:
+        opened.close()
+
+
+def test_an_older_release_copies_the_titles_of_a_catalogue_with_publishers(tmp_path):
+    """A kiosk booted back into a release before the publisher copies `titles` as `SELECT *`
+    into its own schema: the publisher must not have widened that table."""
+    path = _written(tmp_path, PUBLISHED)
+    with sqlite3.connect(path) as db:
+        columns = [row[1] for row in db.execute("PRAGMA table_info(titles)")]
+    assert columns == [*FIELDS, "sort_key"]

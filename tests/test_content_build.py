@@ -136,6 +136,20 @@ def test_an_xlsx_sheet_is_read(tmp_path, key, sample):
     assert entry["category"] == "classics" and entry["valid_from"] == "2026-01-01"
 
 
+def test_a_publisher_column_reaches_the_manifest_and_a_sheet_without_one_leaves_it_out(
+        tmp_path, key):
+    src = tmp_path / "src"
+    (src / "files").mkdir(parents=True)
+    (src / "files/a.pdf").write_bytes(b"%PDF-1.4\n%fake but starts right\n")
+    header = "编号,书名,作者,出版社,分类,文件,授权开始日期,授权结束日期"
+    (src / "metadata.csv").write_text(
+        f"{header}\r\np1,健康手册,王伟,人民卫生出版社,life,files/a.pdf,2026-01-01,2027-01-01\r\n"
+        "p2,图鉴,李娜,,science,files/a.pdf,2026-01-01,2027-01-01\r\n", encoding="utf-8-sig")
+    build_batch(src, tmp_path / "b", key, "2026-12")
+    entries = json.loads((tmp_path / "b/manifest.json").read_text("utf-8"))["titles"]
+    assert entries[0]["publisher"] == "人民卫生出版社" and "publisher" not in entries[1]
+
+
 def test_every_bad_row_is_named_at_once_and_nothing_is_written(tmp_path, key):
     src = tmp_path / "src"
     src.mkdir()

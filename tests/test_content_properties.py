@@ -28,7 +28,7 @@ JSON = st.recursive(
     max_leaves=8)
 KEYS = st.sampled_from(["format", "batch", "created", "title_count", "titles", "id", "action",
                         "valid_from", "valid_until", "cover", "file", "path", "size", "sha256",
-                        "category", "title", "author", "isbn", "summary"])
+                        "category", "title", "author", "isbn", "summary", "publisher"])
 
 
 def parsed_or_refused(data: bytes):
@@ -60,6 +60,16 @@ def test_any_manifest_gives_a_manifest_or_a_batch_error(data):
 def test_a_good_manifest_reads_back():
     manifest = parse_manifest(manifest_bytes("2026-12", "2026-12-01T00:00:00Z", [GOOD_TITLE]))
     assert manifest.entries[0].title.title == "红楼梦"
+
+
+def test_the_publisher_is_optional_text():
+    def read(**extra):
+        entry = {**copy.deepcopy(GOOD_TITLE), **extra}
+        return parse_manifest(manifest_bytes("2026-12", "2026-12-01T00:00:00Z", [entry]))
+    assert read().entries[0].title.publisher == ""  # batches built before it still apply
+    assert read(publisher=" 人民文学出版社 ").entries[0].title.publisher == "人民文学出版社"
+    with pytest.raises(BatchError, match="publisher"):
+        read(publisher=["中华书局"])
 
 
 @pytest.mark.parametrize("book_format", [["epub"], {"epub": 1}, 3, None])

@@ -23,13 +23,15 @@ pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.timeout(600),
 SIZES = ["800x480", "1024x600", "1280x800", "1920x1080", "720x1280", "1080x1920"]
 # Visited and checked, in this order.
 CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "return", "ebooks",
-           "ebook_search", "ebook_search-en", "ebook_title", "admin_pin", "account",
+           "ebook_search-empty", "ebook_search", "ebook_search-en", "ebook_search-hidden-en",
+           "ebook_search-hidden", "ebook_title", "ebook_title-en", "admin_pin", "account",
            "blocked", "blocked-en", "borrow-refused", "borrow-refused-en", "goodbye-en",
            "goodbye", "identify-wrong-number", "identify-wrong-number-en", "return-left-on-pad",
            "admin", "admin-en"]
 # A state of a screen, visited under a name of its own: the screen it is on.
 STATES = {"borrow-refused": "borrow", "identify-wrong-number": "identify",
-          "return-left-on-pad": "return"}
+          "return-left-on-pad": "return", "ebook_search-hidden": "ebook_search",
+          "ebook_search-empty": "ebook_search"}
 SHOTS = ARTIFACTS / "sizes"
 
 
@@ -77,3 +79,5 @@ def test_every_screen_fits_its_text_and_fingers(reports, size):
     assert {visit: report[visit]["problems"] for visit in CHECKED
             if report[visit]["problems"]} == {}
     assert (SHOTS / f"ebook_search-{size}.png").stat().st_size > 5000
+    # The results show covers, more of them with the keyboard hidden.
+    assert 1 <= report["ebook_search"]["covers"] < report["ebook_search-hidden"]["covers"]

@@ -404,6 +404,36 @@ def test_the_title_page_offers_the_library_wifi_code(at_attract):
     assert decoded(k.screenshot("ebook-title-again")) == [k.current().link]
 
 
+def test_the_title_page_names_publisher_isbn_size_and_how_long_the_link_works(at_attract):
+    import json
+    import time
+    from urllib.parse import parse_qs, urlsplit
+
+    from kiosk.ui.typescale import PX
+    k = at_attract
+    k.tap_at(400, 240)
+    k.tap(k.widget("home", "ebooks"))
+    k.app.runtime.send(ev.OpenTitle("000001"))
+    k.frames(3)
+    titles = json.loads((k.batch / "manifest.json").read_text("utf-8"))["titles"]
+    entry = next(t for t in titles if t["id"] == "000001")
+    assert entry["publisher"]  # the sample names one
+    field = lambda name: k.widget("ebook_title", name).text  # noqa: E731
+    assert field("publisher") == f"出版社：{entry['publisher']}"
+    assert field("isbn") == f"ISBN {entry['isbn']}"
+    assert field("facts").startswith(f"EPUB · {max(0.1, entry['file']['size'] / 2**20):.1f} MB")
+    assert field("link_life") == "链接 30 分钟内有效"
+    expiry = int(parse_qs(urlsplit(k.current().link).query)["e"][0])
+    assert abs(expiry - time.time() - 30 * 60) < 60  # what the page says is what the link does
+    assert k.widget("ebook_title", "cover").width >= PX["cover"] * 1.25  # larger than a shelf's
+    k.screenshot("ebook-title-fields")
+    k.app.runtime.send(ev.SetLanguage("en"))
+    k.frames(3)
+    assert field("publisher") == f"Publisher: {entry['publisher']}"
+    assert field("link_life") == "The link works for 30 minutes"
+    k.screenshot("ebook-title-fields-en")
+
+
 def test_a_download_server_that_cannot_listen_shows_a_message_not_a_code(at_attract):
     from kiosk.ebooks.download_server import DownloadServer
     k = at_attract

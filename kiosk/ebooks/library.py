@@ -85,6 +85,12 @@ class EbookLibrary:
         return self.make_link(title_id) if self.make_link else None
 
     @property
+    def link_ttl_s(self) -> int | None:
+        """How long a QR link works, from the signer that makes them (`[ebooks] link_ttl_s`);
+        None when this kiosk makes no links."""
+        return self.downloads.signer.ttl_s if self.downloads is not None else None
+
+    @property
     def downloads_unavailable(self) -> bool:
         """Downloads are set up here but cannot work now (the download server is not
         listening): the title page says so instead of showing a code."""

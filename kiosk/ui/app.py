@@ -156,7 +156,7 @@ class KioskApp(App):
             Screen.EBOOKS: (("ebooks",), lambda: EbooksScreen(
                 name=Screen.EBOOKS.value, covers_cache=self.covers, **books)),
             Screen.EBOOK_SEARCH: (("ebook_search",), lambda: EbookSearchScreen(
-                name=Screen.EBOOK_SEARCH.value, **books)),
+                name=Screen.EBOOK_SEARCH.value, covers_cache=self.covers, **books)),
             Screen.EBOOK_TITLE: (("ebook_title",), lambda: EbookTitleScreen(
                 name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload, **books)),
             Screen.ADMIN_PIN: (("admin_pin",), lambda: AdminPinScreen(
@@ -214,7 +214,8 @@ class KioskApp(App):
     # --- running --------------------------------------------------------------------------
 
     def on_start(self) -> None:
-        Window.bind(on_request_close=self._refuse_close, on_key_down=self._on_key_down)
+        Window.bind(on_request_close=self._refuse_close, on_key_down=self._on_key_down,
+                    on_textinput=self._on_textinput)
         Window.bind(on_touch_down=lambda *_: self.runtime.send(ev.Touch()))
         Window.show_cursor = boot.show_cursor(self.runtime.config.display)
         if os.environ.get(FIRST_FRAME_FILE):
@@ -293,16 +294,34 @@ class KioskApp(App):
         log.info("window close refused: the kiosk is left only through the admin screen")
         return True
 
-    def _on_key_down(self, _window, key, _scancode, codepoint, _modifiers) -> bool:
+    def _on_key_down(self, _window, key, _scancode, codepoint, modifiers) -> bool:
         """Every key ends here, in every mode: a key the kiosk does not use is swallowed, so
         Kivy's on_keyboard handlers (F1's settings, Escape's exit, a module's F11 and F12)
-        never hear it. The demo plays typed codes through its simulated scanner."""
+        never hear it. A USB keyboard edits the search while it shows (kiosk.ui.keys); else
+        the demo plays typed codes through its simulated scanner."""
+        search = self._typing_into()
+        if search is not None:
+            search.hardware_key(key, modifiers)
+            return True
         scanner = hooks.sim_scanner(self.runtime.drivers) if self.demo else None
         if scanner is not None and key != 27:
             code = self._keys.feed(codepoint, enter=key in (13, 271))
             if code:
                 scanner.scan(code)
         return True
+
+    def _on_textinput(self, _window, text: str) -> bool:
+        """A real keyboard's typed text: into the search while it shows, else nowhere."""
+        search = self._typing_into()
+        if search is not None:
+            search.typed(text)
+        return True
+
+    def _typing_into(self) -> EbookSearchScreen | None:
+        """The search screen while a patron sees it, no countdown over it."""
+        screen = self.screens.current_screen
+        return screen if isinstance(screen, EbookSearchScreen) and self._overlay is None \
+            else None
 
     # Kivy's settings panel, in case anything still asks for it: never shown.
     def open_settings(self, *_args) -> bool:

@@ -1,8 +1,9 @@
-"""One e-book's page: large cover, title, author, size and format, summary, and the QR code
-that takes the patron's phone to the signed download link (with the library Wi-Fi's code
-beside it when this kiosk serves the files itself). When this kiosk should serve the files
-and its download server is not listening, no code is shown: a message in both languages asks
-the patron to tell staff."""
+"""One e-book's page: a large cover, title, author, publisher, ISBN, format, size in MB and
+category, summary, and the QR code that takes the patron's phone to the signed download link,
+with how long the link works (the signer's lifetime, `[ebooks] link_ttl_s`), and the library
+Wi-Fi's code beside it when this kiosk serves the files itself. When this kiosk should serve
+the files and its download server is not listening, no code is shown: a message in both
+languages asks the patron to tell staff."""
 
 from __future__ import annotations
 
@@ -15,11 +16,22 @@ from kiosk.i18n import N_
 from kiosk.ui.qr import qr_texture
 from kiosk.ui.screens.base import KioskScreen
 
+MB = 1024 * 1024
 
-def human_size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    return f"{max(1, round(size / 1024))} KB"
+
+def size_in_mb(size: int) -> str:
+    """What a phone's data plan counts: MB with one decimal, never "0.0 MB"."""
+    return f"{max(0.1, size / MB):.1f} MB"
+
+
+def link_life(tr, lang: str, ttl_s: int | None) -> str:
+    """"链接 30 分钟内有效": whole hours from two hours up, else minutes."""
+    if not ttl_s:
+        return ""
+    minutes = ttl_s // 60
+    if minutes >= 120 and minutes % 60 == 0:
+        return tr(lang, "The link works for {hours} hours", hours=minutes // 60)
+    return tr(lang, "The link works for {minutes} minutes", minutes=minutes)
 
 
 UNAVAILABLE = N_("Downloads are unavailable right now. Please ask the library staff.")
@@ -30,7 +42,10 @@ class EbookTitleScreen(KioskScreen):
     wifi_payload = StringProperty("")  # "" unless downloads are served on the library Wi-Fi
     heading = StringProperty("")
     author = StringProperty("")
-    facts = StringProperty("")
+    facts = StringProperty("")  # format, size, category
+    publisher = StringProperty("")  # "出版社：…", or "" when the catalogue names none
+    isbn = StringProperty("")  # "ISBN …", or ""
+    link_life = StringProperty("")  # how long the link in the code works
     summary = StringProperty("")
     cover = StringProperty("")
     link = StringProperty("")  # the signed link in the QR code, for tests and staff
@@ -80,6 +95,7 @@ class EbookTitleScreen(KioskScreen):
         title = self.library.title(title_id)
         if title is None:  # withdrawn or past its licence since the shelf was drawn
             self.heading, self.author, self.summary, self.cover = "", "", "", ""
+            self.publisher, self.isbn, self.link_life = "", "", ""
             self.facts = self.tr(lang, "This title is no longer available.")
             self.qr = None
             self._report(title_id, "unavailable", new_title)
@@ -87,7 +103,10 @@ class EbookTitleScreen(KioskScreen):
         zh = lang == "zh_CN"
         category = CATEGORIES.get(title.category, (title.category,) * 2)[0 if zh else 1]
         self.heading, self.author, self.summary = title.title, title.author, title.summary
-        self.facts = f"{title.format.upper()} · {human_size(title.size)} · {category}"
+        self.facts = f"{title.format.upper()} · {size_in_mb(title.size)} · {category}"
+        self.publisher = (self.tr(lang, "Publisher: {publisher}", publisher=title.publisher)
+                          if title.publisher else "")
+        self.isbn = f"ISBN {title.isbn}" if title.isbn else ""
         self.cover = self.library.path(title.cover)
         if new_title:
             self.showing_wifi = False
@@ -96,6 +115,7 @@ class EbookTitleScreen(KioskScreen):
             self.qr = qr_texture(self.link) if self.link else None
             self.wifi_qr = (qr_texture(self.wifi_payload)
                             if self.wifi_payload and self.link else None)
+        self.link_life = link_life(self.tr, lang, self.library.link_ttl_s) if self.link else ""
         outcome = ("ok" if self.link else
                    "server_unavailable" if self.downloads_unavailable else "no_download_address")
         self._report(title_id, outcome, new_title)
