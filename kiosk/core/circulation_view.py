@@ -114,11 +114,10 @@ class PatronView:
 
 @dataclass(frozen=True)
 class ReceiptView:
-    """The receipt as data; the screen renders it (kiosk.receipts) in `language`, the patron's
-    language when they finished."""
+    """The receipt as data; the screen renders it (kiosk.receipts) in the view's language, so
+    it follows the language switch, and Print prints it in that language too."""
     kind: str  # borrow, return, renew
     receipt: Receipt
-    language: str
     printing: Printing = Printing.NONE
 
 
