@@ -144,7 +144,8 @@ def test_a_card_at_the_attract_screen_identifies_and_opens_borrowing():
     assert view.patron.masked == "**********4566" and view.patron.name == "陈晓明"
     t = Translator()
     assert patron_summary(view.patron, t.tr, "en") == [
-        "Hello, 陈晓明", "Loans: 2 · overdue: 1 · holds ready: 1", "Fines owed: CNY 5.00"]
+        "Hello, 陈晓明", "Loans: 2 · overdue: 1", "Holds ready to collect: 1",
+        "Fines owed: CNY 5.00"]
     assert patron_summary(view.patron, t.tr, "zh_CN")[0] == "您好，陈晓明"
 
 
