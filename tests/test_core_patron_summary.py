@@ -62,7 +62,7 @@ def test_a_renewal_by_borrowing_again_is_no_new_loan():
 def test_holds_ready_are_asked_for_looked_up_and_named():
     s = make()
     effects = taken(s, hold_count=1)
-    assert summary(s)[2] == "有 1 本预约书可取"  # counted before it is named
+    assert summary(s)[2] == "有\u00a01\u00a0本预约书可取"  # counted before it is named
     (holds,) = [c for c in of(effects, ev.IlsCall) if isinstance(c.request, LookUpHolds)]
     assert holds.request == LookUpHolds(CARD, None)
     effects = s.handle(ev.IlsAnswered(holds.token, patron(hold_count=1, holds_ready=(SANTI,))),
@@ -70,7 +70,7 @@ def test_holds_ready_are_asked_for_looked_up_and_named():
     (look,) = of(effects, ev.IlsCall)
     assert look.request == LookUpItem(SANTI)
     s.handle(ev.IlsAnswered(look.token, item(SANTI, title="三体")), 2.5)
-    assert summary(s)[2] == "有 1 本预约书可取：《三体》"
+    assert summary(s)[2] == "有\u00a01\u00a0本预约书可取：\n《三体》"
     assert summary(s, "en")[2] == "Holds ready to collect (1): 三体"
 
 
@@ -95,7 +95,7 @@ def test_an_ils_sending_titles_as_hold_items_is_named_by_them():
     effects = s.handle(ev.IlsAnswered(holds.token, patron(holds_ready=("围城", "9787"))), 2)
     for call in of(effects, ev.IlsCall):  # the ILS knows neither as an item
         s.handle(ev.IlsAnswered(call.token, item(call.request.item_id, title="")), 2.5)
-    assert summary(s)[2] == "有 2 本预约书可取：《围城》"  # never a bare number
+    assert summary(s)[2] == "有\u00a02\u00a0本预约书可取：\n《围城》"  # never a bare number
 
 
 def test_no_holds_counted_asks_nothing_more():
@@ -110,4 +110,4 @@ def test_a_lost_holds_answer_leaves_the_count():
     effects = taken(s, hold_count=1)
     (holds,) = [c for c in of(effects, ev.IlsCall) if isinstance(c.request, LookUpHolds)]
     s.handle(ev.IlsAnswered(holds.token, None, offline=True), 2)
-    assert summary(s)[2] == "有 1 本预约书可取"
+    assert summary(s)[2] == "有\u00a01\u00a0本预约书可取"

@@ -41,7 +41,7 @@ def test_a_hold_ready_is_named_and_collecting_it_is_counted_at_once(runtime, ils
     pump_until(runtime, lambda: runtime.view.circulation.step == "checking")
     identified(runtime, HOLDER, DEMO)
     pump_until(runtime, lambda: runtime.view.screen is Screen.BORROW)
-    pump_until(runtime, lambda: "有 1 本预约书可取：《三体》" in summary(runtime))
+    pump_until(runtime, lambda: "有\u00a01\u00a0本预约书可取：\n《三体》" in summary(runtime))
     assert "Holds ready to collect (1): 三体" in summary(runtime, "en")
     asked = [m for m in ils.history if m.code == "63"]
     assert [m.get("summary").find("Y") for m in asked][-1] == 0  # the hold items list (AS)

@@ -84,6 +84,8 @@ NO_TITLE = N_("Barcode {code}")  # a book whose title the ILS did not give (yet)
 UNREADABLE = N_("Unreadable tag")
 SORT_BIN = N_("Put it in bin {bin}")
 HAND_TO_STAFF = N_("Please hand this item to staff.")
+# Chinese keeps "有 1 本" together (no-break spaces) and puts the titles on a line of their own:
+# a narrow column broke it at a space, and a title between its characters.
 HOLDS_READY = N_("Holds ready to collect: {count}")
 HOLDS_READY_NAMED = N_("Holds ready to collect ({count}): {titles}")
 UNCHECKED = N_("Your account cannot be checked right now; what you borrow is confirmed when the "
@@ -160,8 +162,8 @@ def refusal_words(line: Line, tr: Translate, lang: str, *, button: bool = False)
 
 
 def holds_sentence(patron: PatronView, tr: Translate, lang: str) -> str:
-    """"有 1 本预约书可取：《三体》" / "1 hold ready to collect: 三体", naming those whose titles
-    are known (the rest are counted)."""
+    """"有 1 本预约书可取：《三体》" / "Holds ready to collect (1): 三体", naming those whose
+    titles are known (the rest are counted)."""
     titles = [hold.title for hold in patron.holds if hold.title]
     if not titles:
         return tr(lang, HOLDS_READY, count=patron.holds_ready)
