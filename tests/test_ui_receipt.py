@@ -113,3 +113,20 @@ def test_the_summary_then_the_receipt_follow_the_patron_and_the_language(kiosk):
     assert not any("借书凭条" in job.text for job in printer.printed)
     k.tap(screen.ids.done)
     assert k.screen == "attract"
+
+
+def test_the_preview_font_draws_the_receipt_s_columns_to_the_same_pixel(kiosk):
+    """In the monospaced face a rule, a right-aligned total and a Chinese line of the same
+    display width (CJK two columns) end at the same pixel, as on paper."""
+    from kivy.core.text import Label as CoreLabel
+
+    from tests.test_receipts import SMALL
+
+    for language in ("zh_CN", "en"):
+        lines = render(SMALL, language).text.splitlines()
+        full = [line for line in lines if len(line) > 3 and (
+            set(line) in ({"="}, {"-"}) or line.rstrip()[-1:].isdigit() and "  " in line.strip())]
+        assert len(full) >= 4
+        label = CoreLabel(font_name=MONO, font_size=22)
+        widths = {line: label.get_extents(line)[0] for line in full}
+        assert max(widths.values()) - min(widths.values()) <= 2, widths
