@@ -112,7 +112,7 @@ def test_the_summary_then_the_receipt_follow_the_patron_and_the_language(kiosk):
     k.until(lambda: any("Borrowing receipt" in job.text for job in printer.printed), timeout=10)
     assert not any("借书凭条" in job.text for job in printer.printed)
     k.tap(screen.ids.done)
-    assert k.screen == "attract"
+    assert k.screen == "goodbye"
 
 
 def test_the_preview_font_draws_the_receipt_s_columns_to_the_same_pixel(kiosk):
