@@ -2,7 +2,8 @@
 
 Pure (no Kivy, no devices): the core makes a `Receipt` (`kiosk.core.receipt_data`) when a
 patron finishes; the runtime prints `receipt_text()` on the receipt printer and the receipt
-screen shows it and `receipt_qr_text()` as a QR code (`render()` gives both, once per receipt).
+screen shows it, `receipt_qr_text()` as a QR code and `receipt_summary()` in large type above
+it (`render()` gives all three, once per receipt and language).
 Runs on whichever thread calls it (the Kivy main thread in the app).
 
 Widths count what a Chinese receipt printer prints: ASCII takes one column, everything else
@@ -46,6 +47,14 @@ REASONS = {
     "ils_unavailable": N_("library system unavailable"),
 }
 _WITH_DUE = ("borrowed", "renewed", "offline")
+# The summary's parts, in this order; Chinese counts books with 册.
+_SUMMARY = {
+    "borrowed": N_("borrowed {count}"), "renewed": N_("renewed {count}"),
+    "returned": N_("returned {count}"), "offline": N_("to be confirmed {count}"),
+    "refused": N_("not done {count}"), "staff": N_("{count} for staff to see"),
+}
+_SUMMARY_ORDER = ("borrowed", "renewed", "returned", "offline", "refused", "staff")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 _CLOSING = set("，。、；：！？）》」』】,.;:!?)")  # never at the start of a line
 _DIGITS = re.compile(r"\d")
 
@@ -205,6 +214,24 @@ def _break_before(line: str, token: str, indent: str) -> tuple[str, str]:
     return line, ""
 
 
+# --- the summary -------------------------------------------------------------------------
+
+def receipt_summary(receipt: Receipt, language: str, *,
+                    translator: Translator | None = None) -> str:
+    """One line for large type: "借了 3 册 · 应还 2027-01-05" / "Borrowed 3 · due 2027-01-05";
+    each outcome counted, and the earliest due date ("first due" when they differ)."""
+    t = translator or _default_translator()
+    counts = Counter(line.outcome for line in receipt.lines)
+    parts = [t.tr(language, _SUMMARY[o], count=counts[o]) for o in _SUMMARY_ORDER if counts[o]]
+    dues = sorted({_due(line.due) for line in receipt.lines
+                   if line.due and line.outcome in _WITH_DUE and _ISO_DATE.match(_due(line.due))})
+    if dues:
+        parts.append(t.tr(language, N_("due {date}") if len(dues) == 1 else N_("first due {date}"),
+                          date=dues[0]))
+    text = " · ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
 # --- the QR code --------------------------------------------------------------------------
 
 def receipt_qr_text(receipt: Receipt, language: str = "zh_CN", *,
@@ -270,10 +297,13 @@ def _size(lines: list[str]) -> int:
 class Rendered:
     text: str  # as the printer prints it
     qr: str  # the QR code's text
+    summary: str = ""  # the line above the preview
 
 
 @functools.lru_cache(maxsize=4)
 def render(receipt: Receipt, language: str) -> Rendered:
-    """The receipt's text and QR text in `language`: rendered once, though the screen is shown
-    again on every change of the view and the printer may be asked more than once."""
-    return Rendered(receipt_text(receipt, language), receipt_qr_text(receipt, language))
+    """The receipt's text, QR text and summary in `language`: rendered once per language,
+    though the screen is shown again on every change of the view and the printer may be asked
+    more than once."""
+    return Rendered(receipt_text(receipt, language), receipt_qr_text(receipt, language),
+                    receipt_summary(receipt, language))

@@ -1,6 +1,7 @@
 """The real kiosk app (demo tray, sample e-books) at one window size, in a process of its own:
 visits the patron's main screens (with the demo's library on a test ILS: a blocked card, books
-refused, the goodbye), the staff PIN pad and the admin screen with faults, runs
+refused, the goodbye, a borrowing to its receipt in both languages, the patron's summary
+naming a hold, a patron's loans), the staff PIN pad and the admin screen with faults, runs
 kiosk.ui.layout_check over each, saves a screenshot of each, and prints {visit: {"screen":
 shown, "problems": [...], "texts": [...]}} as JSON on its last line (tests/test_screen_sizes.py
 asserts each visit reached its screen and found nothing).
@@ -35,6 +36,9 @@ PIN = "2580"
 CARD, BLOCKED = "23520001234566", "23520005555552"
 RED, HELD, UNKNOWN = "33520000123453", "33520000789014", "33520009999998"
 RED_TAG = "E004015000000001"  # 红楼梦's tag on the demo's simulated pad
+# 李芳, whose hold (三体) waits for her, borrows 活着 and 英语听力 (its book and its CD).
+HOLDER, BOOK_TAGS = "23520009876541", ("E004015000000002", "E004015000000004",
+                                       "E004015000000005")
 
 
 def texts(app) -> list[str]:
@@ -64,7 +68,9 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     ils = Sip2TestServer(IlsData.load(sized_app.ROOT / "kiosk/demo/ils.toml")).start()
     # The admin screen with faults: a central server nobody answers for (port 9, discard)
     # and, once the patron's screens are seen, the RFID pad unplugged.
-    sections = SECTIONS + f'[admin]\npin_hash = "{staff_hash(PIN)}"\n' + ils_section(ils) \
+    # A patient ILS: two of these apps draw large windows at once on a loaded machine.
+    patient = ils_section(ils).replace("timeout_s = 1.0", "timeout_s = 5.0")
+    sections = SECTIONS + f'[admin]\npin_hash = "{staff_hash(PIN)}"\n' + patient \
         + '[circulation]\npin = "no"\n'
     app, runtime = sized_app.start(size, data, sections, demo=True)
     from kivy.core.window import Window
@@ -115,6 +121,36 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
 
     def search():  # screens are made as the app first needs them
         return app.screens.get_screen("ebook_search")
+
+    def signed_in() -> None:
+        """李芳 signs in by number: the borrow screen, her summary naming her hold."""
+        send(ev.EndSession())
+        send(ev.EndSession())  # past the goodbye
+        send(ev.Start())
+        send(ev.Navigate(Screen.BORROW))
+        send(ev.CardNumberTyped(HOLDER))
+        k.until(lambda: runtime.view.screen is Screen.BORROW and any(
+            hold.title for hold in runtime.view.circulation.patron.holds), timeout=30)
+
+    def borrowed() -> None:
+        """She puts two books on the pad; Finish: her receipt."""
+        hooks.sim_pad(runtime.drivers).place(*BOOK_TAGS)
+        k.until(lambda: len(runtime.view.circulation.lines) == 2
+                and not runtime.view.circulation.busy, timeout=30)
+        send(ev.FinishFlow())
+
+    def her_loans() -> None:
+        """The books lifted off the pad; her loans listed, each with its Renew button."""
+        hooks.sim_pad(runtime.drivers).remove(*BOOK_TAGS)
+        k.until(lambda: not runtime.session.pad_uids, timeout=10)
+        send(ev.EndSession())
+        send(ev.EndSession())
+        send(ev.Start())
+        send(ev.Navigate(Screen.ACCOUNT))
+        send(ev.CardNumberTyped(HOLDER))
+        k.until(lambda: runtime.view.screen is Screen.ACCOUNT
+                and not runtime.view.circulation.busy, timeout=30)
+        k.wait(0.5)
     visits = [
         ("attract", lambda: None),
         ("attract-en", lambda: send(ev.SetLanguage("en"))),
@@ -136,6 +172,10 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         # its 全部续借 off (set directly: the core's next view would take it away again).
         ("account", lambda: (send(ev.EndSession()), send(ev.Start()),
                              setattr(app.screens, "current", "account"))),
+        ("borrow", signed_in),
+        ("receipt", borrowed),
+        ("receipt-en", lambda: send(ev.SetLanguage("en"))),
+        ("account-patron", lambda: (send(ev.SetLanguage("zh_CN")), her_loans())),
         # A card that cannot borrow: the full-screen stop, in both languages.
         ("blocked", lambda: card(BLOCKED, "blocked")),
         ("blocked-en", lambda: send(ev.SetLanguage("en"))),

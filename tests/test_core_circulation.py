@@ -144,7 +144,8 @@ def test_a_card_at_the_attract_screen_identifies_and_opens_borrowing():
     assert view.patron.masked == "**********4566" and view.patron.name == "陈晓明"
     t = Translator()
     assert patron_summary(view.patron, t.tr, "en") == [
-        "Hello, 陈晓明", "Loans: 2 · overdue: 1 · holds ready: 1", "Fines owed: CNY 5.00"]
+        "Hello, 陈晓明", "Loans: 2 · overdue: 1", "Holds ready to collect: 1",
+        "Fines owed: CNY 5.00"]
     assert patron_summary(view.patron, t.tr, "zh_CN")[0] == "您好，陈晓明"
 
 
@@ -587,7 +588,7 @@ def test_finish_shows_the_receipt_prints_when_always_and_ends_the_session():
     effects = s.handle(ev.FinishFlow(), 8)
     receipt = s.view.circulation.receipt
     assert s.view.screen is Screen.RECEIPT and receipt.kind == "borrow"
-    shown = render(receipt.receipt, receipt.language)
+    shown = render(receipt.receipt, s.view.language)
     (printed,) = of(effects, ev.PrintReceipt)
     assert (printed.receipt, printed.language) == (receipt.receipt, "zh_CN")
     assert "红楼梦" in shown.text and "2026-12-15" in shown.text
@@ -602,6 +603,16 @@ def test_finish_shows_the_receipt_prints_when_always_and_ends_the_session():
     assert rows(effects) == [("session", "ok")]
     assert s.view.screen is Screen.GOODBYE and s.view.circulation.patron is None
     assert of(effects, ev.SessionClosed) == [ev.SessionClosed("ok", take_card=True)]
+
+
+def test_the_receipt_is_printed_in_the_language_showing_when_print_is_pressed():
+    s = identified(make(printer=True, receipt="ask"))
+    borrowed_one(s)
+    s.handle(ev.FinishFlow(), 8)
+    s.handle(ev.SetLanguage("en"), 9)
+    assert s.view.screen is Screen.RECEIPT and s.view.language == "en"
+    (printed,) = of(s.handle(ev.PrintRequested(), 10), ev.PrintReceipt)
+    assert printed.language == "en"
 
 
 def test_receipt_ask_offers_printing_and_never_does_not():

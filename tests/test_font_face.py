@@ -34,6 +34,21 @@ def test_the_chinese_face_is_saved_once_and_reused(tmp_path):
 
 
 @needs_collection
+def test_the_monospaced_chinese_face_is_saved_beside_the_other(tmp_path):
+    sans = font_face.simplified_chinese(COLLECTION, tmp_path)
+    mono = font_face.monospaced_chinese(COLLECTION, tmp_path)
+    assert family_of(mono) == "Noto Sans Mono CJK SC"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([sans.name, mono.name])
+    assert font_face.simplified_chinese(COLLECTION, tmp_path) == sans  # neither removes the other
+
+
+def test_a_single_font_has_no_monospaced_face_to_take(tmp_path):
+    font = tmp_path / "NotoSansCJKsc-Regular.otf"
+    font.write_bytes(b"OTTO")
+    assert font_face.monospaced_chinese(font, tmp_path / "cache") is None
+
+
+@needs_collection
 def test_a_stale_copy_from_an_older_font_package_is_removed(tmp_path):
     stale = tmp_path / f"{COLLECTION.stem}-SC-aaaaaaaaaa.otf"
     stale.write_bytes(b"old")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import qrcode
@@ -13,6 +14,7 @@ from kiosk.receipts import (
     Receipt,
     ReceiptLine,
     receipt_qr_text,
+    receipt_summary,
     receipt_text,
     shown_patron,
     text_width,
@@ -207,3 +209,43 @@ def test_different_due_dates_go_on_each_line():
     lines = receipt_qr_text(receipt).splitlines()
     assert "已借出 红楼梦 2026-12-24" in lines and "已续借 论语 2027-01-07" in lines
     assert not any(line.startswith("应还日期") for line in lines)
+
+
+# --- the summary above the preview ----------------------------------------------------------
+
+def test_the_summary_counts_what_was_done_and_says_when_it_is_due():
+    three = borrowing(*(ReceiptLine(f"书{n}", str(n), dt.date(2027, 1, 5), "borrowed")
+                        for n in range(3)))
+    assert receipt_summary(three, "zh_CN") == "借了 3 册 · 应还 2027-01-05"
+    assert receipt_summary(three, "en") == "Borrowed 3 · due 2027-01-05"
+
+
+def test_the_summary_of_a_mixed_session_gives_the_earliest_due_date():
+    mixed = borrowing(ReceiptLine("红楼梦", "1", dt.date(2027, 1, 7), "borrowed"),
+                      ReceiptLine("论语", "2", "2027-01-05", "renewed"),
+                      ReceiptLine("三国演义", "3", None, "refused", "on_hold"),
+                      ReceiptLine("活着", "4", None, "offline"))
+    assert receipt_summary(mixed, "zh_CN") == \
+        "借了 1 册 · 续借 1 册 · 待确认 1 册 · 未办理 1 册 · 最早应还 2027-01-05"
+    assert receipt_summary(mixed, "en") == \
+        "Borrowed 1 · renewed 1 · to be confirmed 1 · not done 1 · first due 2027-01-05"
+
+
+def test_a_return_summary_has_no_due_date():
+    returned = Receipt("return", "醴陵市图书馆", "Liling Library", "k", WHEN, "",
+                       (ReceiptLine("红楼梦", "1", None, "returned"),
+                        ReceiptLine("活着", "2", None, "returned"),
+                        ReceiptLine("论语", "3", None, "staff", "security_failed")))
+    assert receipt_summary(returned, "zh_CN") == "还了 2 册 · 1 册请找工作人员"
+    assert receipt_summary(returned, "en") == "Returned 2 · 1 for staff to see"
+
+
+def test_the_preview_lines_up_in_a_monospaced_font():
+    """Every rule and every right-aligned count ends at the same display column (a Chinese
+    character is two columns wide in a monospaced CJK font, as on the printer)."""
+    for language in ("zh_CN", "en"):
+        lines = receipt_text(SMALL, language, 32).splitlines()
+        rules = [line for line in lines if set(line) in ({"="}, {"-"})]
+        totals = [line for line in lines if re.search(r"\S {2,}\d+$", line)]
+        assert rules and totals
+        assert {text_width(line) for line in rules + totals} == {32}

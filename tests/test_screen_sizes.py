@@ -25,13 +25,14 @@ SIZES = ["800x480", "1024x600", "1280x800", "1920x1080", "720x1280", "1080x1920"
 CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "return", "ebooks",
            "ebook_search-empty", "ebook_search", "ebook_search-en", "ebook_search-hidden-en",
            "ebook_search-hidden", "ebook_title", "ebook_title-en", "admin_pin", "account",
+           "borrow", "receipt", "receipt-en", "account-patron",
            "blocked", "blocked-en", "borrow-refused", "borrow-refused-en", "goodbye-en",
            "goodbye", "identify-wrong-number", "identify-wrong-number-en", "return-left-on-pad",
            "admin", "admin-en"]
 # A state of a screen, visited under a name of its own: the screen it is on.
 STATES = {"borrow-refused": "borrow", "identify-wrong-number": "identify",
           "return-left-on-pad": "return", "ebook_search-hidden": "ebook_search",
-          "ebook_search-empty": "ebook_search"}
+          "ebook_search-empty": "ebook_search", "account-patron": "account"}
 SHOTS = ARTIFACTS / "sizes"
 
 

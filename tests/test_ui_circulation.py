@@ -161,7 +161,7 @@ def test_borrow_with_a_card_and_books_on_the_pad_then_the_receipt(at_attract):
     k.tap(k.widget("borrow", "buttons").ids.finish)
     assert k.screen == "receipt"
     shown = k.app.runtime.view.circulation.receipt
-    receipt = render(shown.receipt, shown.language)
+    receipt = render(shown.receipt, k.app.runtime.view.language)
     picture = k.screenshot("circulation-receipt")
     assert decoded(picture) == [receipt.qr]  # read off the screen, as a phone would
     assert "红楼梦" in receipt.qr and "英语听力" in receipt.qr and CARD not in receipt.qr
@@ -192,7 +192,8 @@ def test_return_needs_no_card_and_arms_the_alarm(at_attract):
     k.screenshot("circulation-return")
     k.tap(k.widget("return", "buttons").ids.finish)
     shown = k.app.runtime.view.circulation.receipt
-    assert k.screen == "receipt" and "平凡的世界" in render(shown.receipt, shown.language).text
+    text = render(shown.receipt, k.app.runtime.view.language).text
+    assert k.screen == "receipt" and "平凡的世界" in text
     k.tap(k.widget("receipt", "done"))
     assert ("checkin", "ok", LOANED, "平凡的世界") in journal(k)
 

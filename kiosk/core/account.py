@@ -114,6 +114,9 @@ class Account:
         job.message = " ".join(result.screen_message)
         if result.ok:
             listed = job.line or Line(job.item_id, job.item_id, job.title)
+            patron = self.state.flow.patron
+            if listed.overdue and patron is not None and job.flow_no == self.state.flow_no:
+                self.state.flow.patron = replace(patron, overdue=max(0, patron.overdue - 1))
             job.line = replace(listed, due=due_text(result.due_date, result.due),
                                renewed=True, overdue=False)
             self.state.finish(job, Outcome.OK, effects)

@@ -2,10 +2,11 @@
 
 Each part owns one job and lives in its own module: `identification` (who the patron is),
 `pad` (tags and barcodes presented), `transactions` (the ILS's answer to a checkout or checkin),
-`security` (the alarm bit), `offline` (the ILS away), `account` (loans and renewals) and
-`finishing` (the receipt). They share one `CirculationState` (`circulation_state`). This module
-builds them, puts their handlers in one table, routes each ILS answer to the part that asked,
-and moves the flow in and out of its screens for the session.
+`security` (the alarm bit), `offline` (the ILS away), `account` (loans and renewals),
+`holds` (the holds ready, for the patron's summary) and `finishing` (the receipt). They share
+one `CirculationState` (`circulation_state`). This module builds them, puts their handlers in
+one table, routes each ILS answer to the part that asked, and moves the flow in and out of its
+screens for the session.
 
 Same rules as the whole core: pure, the clock passed in, no I/O, no threads. The outside is
 asked through effects that carry a token (`IlsCall` with a `kiosk.core.ils_calls` request,
@@ -38,6 +39,7 @@ from kiosk.core.circulation_state import (
 from kiosk.core.events import Screen
 from kiosk.core.finishing import Finishing
 from kiosk.core.flow_port import Effects, Flow, Handlers, SessionPort, handler_table
+from kiosk.core.holds import Holds
 from kiosk.core.identification import Identification
 from kiosk.core.ils_calls import EndPatronSession, ItemRecord
 from kiosk.core.offline import Offline
@@ -64,6 +66,7 @@ class CirculationFlow(Flow):
         self.transactions = Transactions(self.state, self.security, self.offline)
         self.account = Account(self.state)
         self.finishing = Finishing(self.state)
+        self.holds = Holds(self.state)
 
     @property
     def pad_uids(self) -> frozenset[str]:
@@ -190,6 +193,7 @@ class CirculationFlow(Flow):
         if call.asked is Asked.PATRON:
             if screen is Screen.IDENTIFY and state.flow.step is Step.CHECKING \
                     and self.ident.patron_answered(event):
+                self.holds.ask(effects)
                 if state.flow.purpose is Screen.BORROW:
                     self._stop_or_borrow(now, effects)
                 elif state.flow.purpose is Screen.ACCOUNT:
@@ -202,5 +206,9 @@ class CirculationFlow(Flow):
                 self.account.loan_answered(call.item_id, event)
         elif call.asked is Asked.TITLE:
             self._title_answered(call.item_id, event)
+        elif call.asked is Asked.HOLDS:
+            self.holds.listed(event, effects)
+        elif call.asked is Asked.HOLD:
+            self.holds.named(call.item_id, event)
         elif event.error and call.asked is not Asked.END_SESSION:
             log.warning("ILS %s failed: %s", call.asked, event.error)

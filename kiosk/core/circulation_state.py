@@ -94,6 +94,8 @@ class Asked(StrEnum):
     WHY = "why"  # the item the ILS refused, to say why
     TITLE = "title"  # a book shown before any transaction (a part missing): its title
     RENEW = "renew"
+    HOLDS = "holds"  # the holds ready for the patron
+    HOLD = "hold"  # one hold's title
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,9 @@ class CirculationState:
         if job.flow_no != self.flow_no:
             return
         base = job.line or Line(job.item_id, job.item_id, job.title)
+        lent = outcome in (Outcome.OK, Reason.SECURITY_FAILED) and not base.renewal
+        if job.kind is Transaction.CHECKOUT and lent and self.flow.patron is not None:
+            self.flow.patron = self.flow.patron.lent(job.item_id)  # the summary counts it
         if outcome is Outcome.OK:
             line = replace(base, title=job.title, status=LineStatus.OK)
         elif outcome is Outcome.OFFLINE:

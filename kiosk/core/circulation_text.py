@@ -84,6 +84,10 @@ NO_TITLE = N_("Barcode {code}")  # a book whose title the ILS did not give (yet)
 UNREADABLE = N_("Unreadable tag")
 SORT_BIN = N_("Put it in bin {bin}")
 HAND_TO_STAFF = N_("Please hand this item to staff.")
+# Chinese keeps "有 1 本" together (no-break spaces) and puts the titles on a line of their own:
+# a narrow column broke it at a space, and a title between its characters.
+HOLDS_READY = N_("Holds ready to collect: {count}")
+HOLDS_READY_NAMED = N_("Holds ready to collect ({count}): {titles}")
 UNCHECKED = N_("Your account cannot be checked right now; what you borrow is confirmed when the "
                "library system is back.")
 
@@ -122,8 +126,10 @@ def patron_summary(patron: PatronView, tr: Translate, lang: str) -> list[str]:
                 tr(lang, UNCHECKED)]
     lines = [tr(lang, "Hello, {name}", name=patron.name) if patron.name
              else tr(lang, "Card {card}", card=patron.masked),
-             tr(lang, "Loans: {loans} · overdue: {overdue} · holds ready: {holds}",
-                loans=patron.charged, overdue=patron.overdue, holds=patron.holds_ready)]
+             tr(lang, "Loans: {loans} · overdue: {overdue}",
+                loans=patron.charged, overdue=patron.overdue)]
+    if patron.holds_ready > 0:
+        lines.append(holds_sentence(patron, tr, lang))
     if patron.has_fines:
         lines.append(tr(lang, "Fines owed: {amount}",
                         amount=f"{patron.currency} {patron.fines}".strip()))
@@ -153,6 +159,17 @@ def refusal_words(line: Line, tr: Translate, lang: str, *, button: bool = False)
     action = line.action or refusal.action
     step = "" if button and action is NextAction.RENEW else ACTIONS[action]
     return _sentences(lang, why, tr(lang, step) if step else "")
+
+
+def holds_sentence(patron: PatronView, tr: Translate, lang: str) -> str:
+    """"有 1 本预约书可取：《三体》" / "Holds ready to collect (1): 三体", naming those whose
+    titles are known (the rest are counted)."""
+    titles = [hold.title for hold in patron.holds if hold.title]
+    if not titles:
+        return tr(lang, HOLDS_READY, count=patron.holds_ready)
+    named = "、".join(f"《{t}》" for t in titles) if lang == "zh_CN" else \
+        "; ".join(titles)
+    return tr(lang, HOLDS_READY_NAMED, count=patron.holds_ready, titles=named)
 
 
 def line_status(line: Line, flow: str, tr: Translate, lang: str) -> str:

@@ -3,7 +3,7 @@ receipt. Frozen dataclasses the screens read; `kiosk.core.circulation` makes the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kiosk.core.events import Screen
 from kiosk.core.offline_rules import ItemRule
@@ -73,6 +73,14 @@ class Line:
 
 
 @dataclass(frozen=True)
+class HoldReady:
+    """A hold waiting for the patron: the ILS's entry (an item id, or a title from an ILS set
+    to send titles) and its title once known ("" while it is looked up, or if it is unknown)."""
+    entry: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class PatronView:
     masked: str
     name: str = ""
@@ -84,6 +92,15 @@ class PatronView:
     blocks: tuple[str, ...] = ()
     checked: bool = True  # False: taken while the ILS was away, nothing known of the account
     message: str = ""  # the ILS's own words (AF): said only when no block explains the stop
+    holds: tuple[HoldReady, ...] = ()  # the holds ready, when the ILS listed them
+
+    def lent(self, item_id: str) -> PatronView:
+        """The account once `item_id` went out to the patron: one loan more, and a hold that
+        was waiting for it collected. Counted here, not asked again of the ILS."""
+        held = tuple(hold for hold in self.holds if hold.entry != item_id)
+        collected = len(self.holds) - len(held)
+        return replace(self, charged=self.charged + 1, holds=held,
+                       holds_ready=max(0, self.holds_ready - collected))
 
     @property
     def can_borrow(self) -> bool:
@@ -114,11 +131,10 @@ class PatronView:
 
 @dataclass(frozen=True)
 class ReceiptView:
-    """The receipt as data; the screen renders it (kiosk.receipts) in `language`, the patron's
-    language when they finished."""
+    """The receipt as data; the screen renders it (kiosk.receipts) in the view's language, so
+    it follows the language switch, and Print prints it in that language too."""
     kind: str  # borrow, return, renew
     receipt: Receipt
-    language: str
     printing: Printing = Printing.NONE
 
 

@@ -52,7 +52,7 @@ class Finishing:
             printing = Printing.OFFERED
         effects.append(ev.JournalAppend("receipt", "shown", detail={"kind": kind,
                                                                      "lines": len(done)}))
-        self.state.flow.receipt = ReceiptView(kind, receipt, language, printing)
+        self.state.flow.receipt = ReceiptView(kind, receipt, printing)
         self.state.view = replace(self.state.view, screen=Screen.RECEIPT, notice=None)
         self.state.publish()
 
@@ -71,7 +71,8 @@ class Finishing:
         receipt = self.state.flow.receipt
         if self.state.view.screen is Screen.RECEIPT and receipt \
                 and receipt.printing in (Printing.OFFERED, Printing.FAILED):
-            effects.append(ev.PrintReceipt(receipt.receipt, receipt.language))
+            # In the language showing: the patron may have switched since finishing.
+            effects.append(ev.PrintReceipt(receipt.receipt, self.state.view.language))
             self.state.flow.receipt = replace(receipt, printing=Printing.PRINTING)
             self.state.publish()
 

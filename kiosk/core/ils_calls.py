@@ -22,6 +22,14 @@ class LookUpPatron:
 
 
 @dataclass(frozen=True)
+class LookUpHolds:
+    """The patron's holds ready to collect (SIP2 patron information asking for its hold items
+    list: one list per request), answered with a `PatronRecord`."""
+    patron_id: str
+    pin: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class LookUpItem:
     """What the ILS knows of one item: its title, whether it is on loan, held, due when."""
     item_id: str
@@ -52,9 +60,10 @@ class EndPatronSession:
     patron_id: str
 
 
-IlsRequest = LookUpPatron | LookUpItem | CheckOut | CheckIn | RenewLoan | EndPatronSession
-ILS_REQUESTS: tuple[type, ...] = (LookUpPatron, LookUpItem, CheckOut, CheckIn, RenewLoan,
-                                  EndPatronSession)
+IlsRequest = (LookUpPatron | LookUpHolds | LookUpItem | CheckOut | CheckIn | RenewLoan
+              | EndPatronSession)
+ILS_REQUESTS: tuple[type, ...] = (LookUpPatron, LookUpHolds, LookUpItem, CheckOut, CheckIn,
+                                  RenewLoan, EndPatronSession)
 
 # --- results -------------------------------------------------------------------------------
 
@@ -68,7 +77,7 @@ class PatronRecord:
     blocks: tuple[str, ...] = ()  # kiosk.sip2.fields.BLOCK_KEYS that are set
     charged: tuple[str, ...] = ()  # item ids on loan
     overdue: tuple[str, ...] = ()
-    holds_ready: tuple[str, ...] = ()
+    holds_ready: tuple[str, ...] = ()  # only when asked for (LookUpHolds): ids or titles
     fines: str = ""
     currency: str = ""
     charged_count: int = 0

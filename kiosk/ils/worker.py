@@ -269,6 +269,10 @@ def _look_up_patron(client: Sip2Client, ask: ils.LookUpPatron) -> ils.PatronReco
     return patron_record(client.patron(ask.patron_id, ask.pin))
 
 
+def _look_up_holds(client: Sip2Client, ask: ils.LookUpHolds) -> ils.PatronRecord:
+    return patron_record(client.patron(ask.patron_id, ask.pin, wanted="AS"))
+
+
 def _look_up_item(client: Sip2Client, ask: ils.LookUpItem) -> ils.ItemRecord:
     return item_record(client.item(ask.item_id))
 
@@ -294,6 +298,7 @@ def _end_session(client: Sip2Client, ask: ils.EndPatronSession) -> None:
 Handler = Callable[[Sip2Client, Any], "ils.IlsResult | None"]
 HANDLERS: dict[type, Handler] = {
     ils.LookUpPatron: _look_up_patron,
+    ils.LookUpHolds: _look_up_holds,
     ils.LookUpItem: _look_up_item,
     ils.CheckOut: _check_out,
     ils.CheckIn: _check_in,

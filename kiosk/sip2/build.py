@@ -49,11 +49,12 @@ def resend() -> Message:
 
 
 def patron_information(settings: IlsSettings, patron_id: str, pin: str | None,
-                       now: datetime) -> Message:
-    """63 asking for the charged items (AU): what the kiosk shows and the lost-reply check
-    needs. SIP2 allows one list per request; the counts come with every reply."""
+                       now: datetime, wanted: str = "AU") -> Message:
+    """63 asking for one list: the charged items (AU) by default, what the kiosk shows and the
+    lost-reply check needs; the holds ready (AS) for the patron's summary. SIP2 allows one list
+    per request; the counts come with every reply."""
     return message("63", {"language": LANGUAGE, "transaction_date": sip_date(now),
-                          "summary": summary_for("AU")}, _fields(
+                          "summary": summary_for(wanted)}, _fields(
         settings, "63", [("AO", settings.institution), ("AA", patron_id),
                          ("AC", settings.terminal_password), ("AD", pin),
                          ("BP", "1"), ("BQ", LIST_END)]))

@@ -159,11 +159,14 @@ class Sip2Client:
         self._status = replies.sc_status(reply, raw)
         return self._status
 
-    def patron(self, patron_id: str, pin: str | None = None) -> PatronInfo:
-        """63 with the charged items; 23 (no lists, no counts) when the ILS lacks 63."""
+    def patron(self, patron_id: str, pin: str | None = None, *,
+               wanted: str = "AU") -> PatronInfo:
+        """63 with one list (`wanted`: the charged items AU, the holds ready AS, ...); 23 (no
+        lists, no counts) when the ILS lacks 63."""
         self._ensure_connected()
         if self._supports("63"):
-            request = build.patron_information(self.settings, patron_id, pin, datetime.now())
+            request = build.patron_information(self.settings, patron_id, pin, datetime.now(),
+                                               wanted)
         elif self._supports("23"):
             request = build.patron_status(self.settings, patron_id, pin, datetime.now())
         else:

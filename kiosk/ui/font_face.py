@@ -15,6 +15,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 WANTED_FAMILY = "Noto Sans CJK SC"
+MONO_FAMILY = "Noto Sans Mono CJK SC"
 
 
 class NotACollection(ValueError):
@@ -74,30 +75,47 @@ def _version_tag(font: Path) -> str:
 
 def simplified_chinese(font: Path, cache_dir: Path) -> Path:
     """A font file whose first face is Simplified Chinese: `font` itself if it already is."""
+    return face_file(font, cache_dir, WANTED_FAMILY, "SC") or font
+
+
+def monospaced_chinese(font: Path, cache_dir: Path) -> Path | None:
+    """The collection's monospaced Simplified Chinese face (Latin half the width of a Chinese
+    character, so a receipt's columns line up on screen as on paper), or None without one."""
+    if font.suffix.lower() != ".ttc":
+        return None
+    return face_file(font, cache_dir, MONO_FAMILY, "MonoSC")
+
+
+def face_file(font: Path, cache_dir: Path, family: str, label: str) -> Path | None:
+    """A font file whose first face is `family` of the collection `font` (saved once in
+    `cache_dir` as `<stem>-<label>-<version>.otf`): `font` itself if its first face is the
+    one, or if it is not a collection; None when the collection has no such face."""
     if font.suffix.lower() != ".ttc":
         return font
-    cached = cache_dir / f"{font.stem}-SC-{_version_tag(font)}.otf"
+    cached = cache_dir / f"{font.stem}-{label}-{_version_tag(font)}.otf"
     if cached.is_file():
         return cached
     data = font.read_bytes()
     try:
-        index = face_index(data)
+        index = face_index(data, family)
     except (NotACollection, struct.error, KeyError) as e:
         log.warning("%s: cannot read the font collection (%s); using it as it is", font, e)
         return font
-    if index is None or index == 0:
+    if index is None:
+        return None
+    if index == 0:
         return font
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         temp = cached.with_suffix(f".{os.getpid()}.tmp")
         temp.write_bytes(extract(data, index))
         os.replace(temp, cached)
-        for stale in cache_dir.glob(f"{font.stem}-SC-*.otf"):  # left by an older font package
+        for stale in cache_dir.glob(f"{font.stem}-{label}-*.otf"):  # an older font package's
             if stale != cached:
                 stale.unlink()
     except OSError as e:
-        log.warning("%s: cannot save the Chinese face (%s); some characters will show in their "
-                    "Japanese forms", cache_dir, e.strerror)
+        log.warning("%s: cannot save the face %s (%s); some characters will show in their "
+                    "Japanese forms", cache_dir, family, e.strerror)
         return font
-    log.info("font: Simplified Chinese face %d of %s saved as %s", index, font, cached)
+    log.info("font: face %d (%s) of %s saved as %s", index, family, font, cached)
     return cached

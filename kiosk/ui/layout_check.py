@@ -1,6 +1,6 @@
 """What a patron would stumble on in a laid-out widget tree: text cut off by its widget, touch
-targets on top of each other or of a label's text, or too small for a finger, text too faint
-to read.
+targets on top of each other or of a label's text, a picture (a QR code, a cover) drawn over
+either, touch targets too small for a finger, text too faint to read.
 
 A pure function over Kivy widgets as they are now (positions, texture sizes, colours, canvas
 colours); the caller lays the screen out and draws a frame first. tests/test_screen_sizes.py
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kivy.graphics import Color, Rectangle, RoundedRectangle
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
@@ -68,7 +69,34 @@ def check(root: Widget, window_size: tuple[float, float]) -> list[Problem]:
         for b, rb in targets[i + 1:]:
             if _overlap(ra, rb) > SLACK and not _related(a, b):
                 problems.append(Problem("overlap", f"{_name(a)} and {_name(b)}"))
+    problems += _pictures_over(shown, targets)
     return problems
+
+
+def _pictures_over(shown, targets) -> list[Problem]:
+    """A picture drawn over a touch target or a label's text (a layout that ran out of room
+    pushes a box past its parent, on top of the screen's header)."""
+    problems = []
+    texts = [(w, _intersect(_text_rect(w), r)) for w, r in shown
+             if isinstance(w, Label) and w.text.strip()]
+    for picture, rect in shown:
+        if not isinstance(picture, Image) or picture.texture is None:
+            continue
+        drawn = _intersect(_picture_rect(picture), rect)
+        if drawn is None:
+            continue
+        for other, r in targets + texts:
+            if r is not None and _overlap(drawn, r) > SLACK and not _related(picture, other):
+                problems.append(Problem("overlap", f"{_name(picture)} covers {_name(other)}"))
+    return problems
+
+
+def _picture_rect(image: Image) -> Rect:
+    """Where an Image draws its texture: `norm_image_size`, centred on the widget."""
+    x, y, r, t = _window_rect(image)
+    w, h = image.norm_image_size
+    cx, cy = (x + r) / 2, (y + t) / 2
+    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
 def _visible(root: Widget):

@@ -1,5 +1,7 @@
-"""The receipt: its text, its QR code (the text itself, for the patron's phone to keep), Print
-when the library offers it, and Done, which ends the session."""
+"""The receipt: a large summary ("借了 3 册 · 应还 2027-01-05"), the receipt's text as the printer
+prints it (in the monospaced face, so its rules and columns line up), its QR code (the text
+itself, for the patron's phone to keep), Print when the library offers it, and Done, which ends
+the session. All of it in the language showing: a switch renders the receipt again."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ PRINTING = {
 
 class ReceiptScreen(KioskScreen):
     text = StringProperty("")
+    summary = StringProperty("")
     qr = ObjectProperty(None, allownone=True)
     qr_payload = StringProperty("")
     printing = StringProperty("none")
@@ -30,11 +33,11 @@ class ReceiptScreen(KioskScreen):
         receipt = view.circulation.receipt
         if receipt is None:
             return
-        rendered = receipts.render(receipt.receipt, receipt.language)
+        rendered = receipts.render(receipt.receipt, view.language)
         if rendered.qr != self.qr_payload:
             self.qr_payload = rendered.qr
             self.qr = qr_texture(rendered.qr)
-        self.text = rendered.text
+        self.text, self.summary = rendered.text, rendered.summary
         self.printing = receipt.printing
         self.print_text = self.tr(view.language, PRINTING[receipt.printing]) \
             if receipt.printing in PRINTING else ""
