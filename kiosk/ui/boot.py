@@ -39,8 +39,7 @@ def prepare(display: DisplaySection) -> None:
     # exclusive fullscreen).
     os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
     Config.set("kivy", "keyboard_mode", "system")
-    # A touchscreen must not turn a long press into Kivy's red multitouch-emulation dot.
-    Config.set("input", "mouse", "mouse,disable_multitouch")
+    use_one_touch_path()
     Config.set("graphics", "width", str(display.width))
     Config.set("graphics", "height", str(display.height))
     Config.set("graphics", "resizable", "0")
@@ -50,6 +49,21 @@ def prepare(display: DisplaySection) -> None:
     if fullscreen(display):
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "borderless", "1")
+
+
+def use_one_touch_path() -> None:
+    """Touches reach the kiosk one way only, and turned with the picture. SDL makes mouse events
+    of a touchscreen's touches (read through evdev under KMS on a Pi, from X on a PC) in the
+    panel's own pixels, and Kivy's mouse provider turns them by the window's rotation. Kivy's
+    default [input] also opens every multitouch panel itself (probesysfs: mtdev or hidinput):
+    that second reader would press every button twice, so it is removed."""
+    from kivy.config import Config
+
+    os.environ.setdefault("SDL_TOUCH_MOUSE_EVENTS", "1")  # SDL's default, said out loud
+    for provider in Config.options("input"):
+        Config.remove_option("input", provider)
+    # A long press must not become Kivy's red multitouch-emulation dot.
+    Config.set("input", "mouse", "mouse,disable_multitouch")
 
 
 def kivy_rotation(clockwise: int) -> int:
