@@ -6,16 +6,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from common.marks import N_
 from kiosk import system
 from kiosk.config import DisplaySection
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, Said
 
 KMS_CARD = Path("/dev/dri/card0")  # a Pi's screen without X or Wayland: SDL draws through KMS
-NO_DISPLAY = (
+NO_DISPLAY = N_(
     "no display found. On a Raspberry Pi the kiosk draws straight to the screen through KMS: "
-    f"{KMS_CARD} must exist, the kiosk's user must be in the groups video and render, and "
+    "{card} must exist, the kiosk's user must be in the groups video and render, and "
     "SDL_VIDEODRIVER=kmsdrm set (kiosk.service does). On a PC, run it in a desktop session "
     "(DISPLAY set), or headless under Xvfb: xvfb-run -a kiosk run --demo")
+NO_ACCESS = N_("cannot open {card}: add the kiosk's user to the groups video and render "
+               "(usermod -aG video,render USER), then start it again")
 
 
 def prepare(display: DisplaySection) -> None:
@@ -84,10 +87,9 @@ def display_missing() -> KioskError | None:
     # Over SSH a Pi's /dev/dri/card0 is not the screen in front of the person typing.
     if KMS_CARD.exists() and not os.environ.get("SSH_CONNECTION"):
         if not os.access(KMS_CARD, os.R_OK | os.W_OK):
-            return KioskError(f"cannot open {KMS_CARD}: add the kiosk's user to the groups video "
-                              "and render (usermod -aG video,render USER), then start it again")
+            return KioskError(Said(NO_ACCESS, card=KMS_CARD))
         return None
-    return KioskError(NO_DISPLAY)
+    return KioskError(Said(NO_DISPLAY, card=KMS_CARD))
 
 
 def fullscreen(display: DisplaySection) -> bool:
