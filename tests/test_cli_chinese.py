@@ -352,3 +352,30 @@ def test_doctor_tells_how_the_picture_is_turned(tmp_path):
     assert re.search(r"^ok\s+display\s+panel 1280x720, turned 90 degrees clockwise: screens "
                      r"laid out at 720x1280 \(portrait\), touches turned with the picture$",
                      english, re.M)
+
+
+def test_update_results_are_chinese_on_the_command_line_and_english_in_the_record(chinese,
+                                                                                  tmp_path):
+    """`kiosk update pull` without a central server, and apply-downloaded with nothing
+    downloaded: the result's own text (which the delivery status and logs keep) is English."""
+    from kiosk import config as config_module
+    from kiosk.cli.words import spoken
+    from kiosk.update.apply import Apply
+    from kiosk.update.pull import Pull
+    from kiosk.update.state import UpdatePaths
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n', encoding="utf-8")
+    config = config_module.load(path)
+    (tmp_path / "system.conf").write_text("[system]\n")
+    paths = UpdatePaths(tmp_path / "system.conf", tmp_path / "release", tmp_path / "cmdline")
+    pulled = Pull(config, paths=paths).run()
+    assert pulled.message == "no [central] url is set: there is no server to pull updates from"
+    assert spoken(pulled.message) == "没有设置 [central] url：没有可以下载更新的服务器"
+    not_image = Pull(config, paths=UpdatePaths(tmp_path / "none.conf")).run()
+    assert not_image.message.endswith("; nothing to pull")
+    assert spoken(not_image.message) == (
+        "这台自助机是用 setup.sh install 安装的，不是用 SD 卡镜像：请再次运行 ./setup.sh install 来升级；"
+        "没有可下载的")
+    applied = Apply(config, paths=paths).run()
+    assert (applied.message, spoken(applied.message)) == (
+        "no system update has been downloaded", "还没有下载系统更新")

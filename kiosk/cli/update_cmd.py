@@ -14,7 +14,7 @@ from kiosk import commands
 from kiosk import config as config_module
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
-from kiosk.cli.words import _, error_text, pad, width
+from kiosk.cli.words import _, error_text, pad, spoken, width
 from kiosk.commands import Runner
 from kiosk.delivery import status as delivery
 from kiosk.delivery.releases import ReleaseKind
@@ -224,7 +224,7 @@ def run_pull(args) -> int:
     from kiosk.update.pull import Pull  # requests loads here, not for every subcommand
 
     result = Pull(load_config(args)).run()
-    print(f"kiosk update pull: {result.message}")
+    print(f"kiosk update pull: {spoken(result.message)}")
     return 1 if result.failed else 0
 
 
@@ -232,5 +232,5 @@ def run_apply(args) -> int:
     from kiosk.update.apply import Apply
 
     result = Apply(load_config(args)).run()
-    print(f"kiosk update apply-downloaded: {result.message}")
+    print(f"kiosk update apply-downloaded: {spoken(result.message)}")
     return 1 if result.failed else 0

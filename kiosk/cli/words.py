@@ -77,6 +77,12 @@ def error_text(error: BaseException) -> str:
     return said(message) if isinstance(message, Said) else str(error)
 
 
+def spoken(message: str) -> str:
+    """A module's message (a result's, a report's) in the technician's language when it is a
+    Said, as it is otherwise."""
+    return said(message) if isinstance(message, Said) else message
+
+
 def said(message: Said) -> str:
     """A Said in the technician's language, its parts too."""
     fields = {key: said(value) if isinstance(value, Said) else value
