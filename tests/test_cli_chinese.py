@@ -374,8 +374,8 @@ def test_update_results_are_chinese_on_the_command_line_and_english_in_the_recor
     not_image = Pull(config, paths=UpdatePaths(tmp_path / "none.conf")).run()
     assert not_image.message.endswith("; nothing to pull")
     assert spoken(not_image.message) == (
-        "这台自助机是用 setup.sh install 安装的，不是用 SD 卡镜像：请再次运行 ./setup.sh install 来升级；"
-        "没有可下载的")
+        "这台自助机是用 setup.sh install 安装的，不是用 SD 卡镜像："
+        "请再次运行 ./setup.sh install 来升级；没有可下载的")
     applied = Apply(config, paths=paths).run()
     assert (applied.message, spoken(applied.message)) == (
         "no system update has been downloaded", "还没有下载系统更新")
