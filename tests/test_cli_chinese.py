@@ -379,3 +379,12 @@ def test_update_results_are_chinese_on_the_command_line_and_english_in_the_recor
     applied = Apply(config, paths=paths).run()
     assert (applied.message, spoken(applied.message)) == (
         "no system update has been downloaded", "还没有下载系统更新")
+
+
+def test_a_missing_journal_is_told_in_chinese(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    chinese = kiosk("journal", "stats", "--file", str(path), lang="zh_CN.UTF-8")
+    english = kiosk("journal", "stats", "--file", str(path), lang="C.UTF-8")
+    assert chinese.returncode == english.returncode == 2
+    assert chinese.stderr.startswith(f"kiosk: {path}：这里没有交易日志（自助机第一次启动时才创建")
+    assert english.stderr.startswith(f"kiosk: {path}: no journal here (the kiosk makes it")
