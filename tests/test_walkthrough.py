@@ -17,7 +17,6 @@ import pytest
 from tests import own_xvfb
 from tests.conftest import ARTIFACTS, ROOT
 
-pytestmark = [pytest.mark.ui, pytest.mark.slow]
 SIZES = ["800x480", "1024x600", "1280x800", "1920x1080", "720x1280", "1080x1920"]
 STEPS = 22  # every step of kiosk.ui.walkthrough with the demo's devices, ILS and PIN
 SHOTS = ARTIFACTS / "walkthrough"
@@ -45,12 +44,16 @@ def stacked(shots: list[dict]) -> dict[str, object]:
             or shot["current"] != shot["core"]}
 
 
+@pytest.mark.ui
+@pytest.mark.slow
 def test_pictures_wait_for_a_slow_transition_to_end(xserver, tmp_path):
     shots, _ = tour(xserver, tmp_path, tmp_path / "shots", "fade")
     assert len(shots) == STEPS
     assert stacked(shots) == {}
 
 
+@pytest.mark.ui
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES)
 def test_every_size_is_toured_one_settled_screen_a_picture(xserver, tmp_path, size):
     out = SHOTS / size
@@ -65,3 +68,24 @@ def test_every_size_is_toured_one_settled_screen_a_picture(xserver, tmp_path, si
     assert {tuple(shot["window"]) for shot in shots} == {(width, height)}
     pictures = sorted((SHOTS / size).glob("*.png"))
     assert len(pictures) == STEPS and all(p.stat().st_size > 5000 for p in pictures)
+
+
+@pytest.mark.parametrize(("given", "told"), [
+    ("1080x1920", None), ("720X1280", None), ("wide", "'wide' is not a size like 1080x1920"),
+    ("100x480", "a width of 100 is not between 320 and 7680"),
+    ("800x9999", "a height of 9999 is not between 240 and 4320"),
+])
+def test_the_size_option_takes_what_display_width_and_height_take(given, told, capsys,
+                                                                  monkeypatch):
+    from kiosk.cli.main import build_parser
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    parser = build_parser()
+    if told is None:
+        args = parser.parse_args(["run", "--size", given])
+        assert args.size == tuple(int(n) for n in given.lower().split("x"))
+        return
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--size", given])
+    assert told in capsys.readouterr().err
