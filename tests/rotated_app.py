@@ -2,7 +2,10 @@
 tests/test_rotation.py. It opens the home screen and prints one JSON line: the window's size
 as the screens see it and as the panel has it, Kivy's rotation and [input] settings, the
 layout check's problems, and each service button's rectangle (window coordinates, y up) and
-tint. Then it prints `screen NAME` for every screen the core shows, until it is stopped.
+tint. Then it prints `screen NAME` for every screen the core shows and `touch X Y` (window
+coordinates, y up) for every touch, until it is stopped. A line `press X Y` on its standard
+input presses at panel pixel (X, Y) (from the panel's top-left corner) through Kivy's own mouse
+provider, as SDL hands it a touchscreen's touch under KMS.
 
     python tests/rotated_app.py CONFIG
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 
 import sized_app  # noqa: F401  beside this script: the project on sys.path, Kivy quiet
@@ -61,8 +65,24 @@ def main(config_path: str) -> int:
                           "problems": [str(p) for p in check(app.root, tuple(Window.size))]}),
               flush=True)
 
+    def touched(_window, touch) -> None:
+        print(f"touch {touch.x:.0f} {touch.y:.0f}", flush=True)
+
+    def press(x: int, y: int) -> None:
+        # What WindowSDL does with SDL's mouse button events: panel pixels, top-left origin.
+        Window.dispatch("on_mouse_down", x, y, "left", {})
+        Window.dispatch("on_mouse_up", x, y, "left", {})
+
+    def read_presses() -> None:  # its own thread: the press itself runs on Kivy's
+        for line in sys.stdin:
+            if line.startswith("press "):
+                x, y = (int(n) for n in line.split()[1:3])
+                Clock.schedule_once(lambda _dt, x=x, y=y: press(x, y))
+
     def started(_app) -> None:
         runtime.on_view.append(on_view)
+        Window.bind(on_touch_down=touched)
+        threading.Thread(target=read_presses, daemon=True).start()
         runtime.send(ev.Start())
         Clock.schedule_once(report, 0.3)
 

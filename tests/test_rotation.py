@@ -2,9 +2,11 @@
 degrees clockwise (and not at all). The app (tests/rotated_app.py, its own process on an X
 server of the test's own) says where it laid its home screen's buttons out; the test works out
 where on the panel a person sees one (turning the point as the config says the picture turns),
-checks that the X server shows the button's colour there, presses there with xdotool (XTEST,
-the mouse events SDL also makes of a touchscreen's touches) and expects that button's screen.
-The screens are laid out in the turned (portrait) size and pass the layout check there."""
+checks that the X server shows the button's colour there, presses there and expects that
+button's screen, the touch arriving at the button's centre in the screens' coordinates. Two
+ways to press: xdotool (XTEST through X and SDL), and panel pixels handed to Kivy's mouse
+provider as SDL hands it a touchscreen's touches under KMS on a Pi, where no X runs. The
+screens are laid out in the turned (portrait) size and pass the layout check there."""
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ class RotatedApp:
         env = {**os.environ, "DISPLAY": display, "HOME": str(home)}
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "tests/rotated_app.py"), str(config)], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self.log: list[str] = []
         threading.Thread(target=self._collect, args=(self.process.stdout, self.lines),
@@ -75,6 +77,14 @@ class RotatedApp:
     def shown(self, screen: str) -> bool:
         return f"screen {screen}" in self.lines
 
+    def press_on_panel(self, at: tuple[int, int]) -> None:
+        self.process.stdin.write(f"press {at[0]} {at[1]}\n")
+        self.process.stdin.flush()
+
+    def touches(self) -> list[tuple[int, int]]:
+        return [(int(x), int(y)) for _, x, y in
+                (line.split() for line in self.lines if line.startswith("touch "))]
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -84,8 +94,9 @@ class RotatedApp:
             self.process.wait()
 
 
+@pytest.mark.parametrize("way", ["xdotool", "provider"])
 @pytest.mark.parametrize("clockwise", sorted(TARGETS))
-def test_a_press_where_a_button_is_seen_presses_that_button(tmp_path, xserver, clockwise):
+def test_a_press_where_a_button_is_seen_presses_that_button(tmp_path, xserver, clockwise, way):
     config = tmp_path / "kiosk.toml"
     config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n'
                       f'[display]\nwidth = {PANEL[0]}\nheight = {PANEL[1]}\nfullscreen = "no"\n'
@@ -115,9 +126,17 @@ def test_a_press_where_a_button_is_seen_presses_that_button(tmp_path, xserver, c
                      f"the {name} button's colour {tint} at {seen} of the panel")
         SHOTS.mkdir(parents=True, exist_ok=True)
         pointer.picture().save(SHOTS / f"home-rotation-{clockwise}.png")
-        pointer.press(on_panel(centre, picture, clockwise), f"the {name} button",
-                      until=lambda: app.shown(opens))
+        at = on_panel(centre, picture, clockwise)
+        if way == "xdotool":
+            pointer.press(at, f"the {name} button", until=lambda: app.shown(opens))
+        else:
+            app.press_on_panel(at)
+            wait_until(lambda: app.shown(opens), 30, f"the {name} button's screen",
+                       process=app.process)
         assert app.lines.count(f"screen {opens}") == 1
+        # The touch, in the screens' own coordinates (y up), is the button's centre.
+        (x_seen, y_seen), = app.touches()
+        assert abs(x_seen - centre[0]) <= 1 and abs(y_seen - (picture[1] - 1 - centre[1])) <= 1
     finally:
         app.stop()
     assert app.process.returncode == 0, "\n".join(app.log[-40:])
