@@ -388,3 +388,15 @@ def test_a_missing_journal_is_told_in_chinese(tmp_path):
     assert chinese.returncode == english.returncode == 2
     assert chinese.stderr.startswith(f"kiosk: {path}：这里没有交易日志（自助机第一次启动时才创建")
     assert english.stderr.startswith(f"kiosk: {path}: no journal here (the kiosk makes it")
+
+
+def test_an_ils_that_cannot_be_reached_is_told_in_chinese(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[ils]\nhost = "no-such-host.invalid"\nport = 6001\n', encoding="utf-8")
+    chinese = kiosk("sip2", "status", "--config", str(path), lang="zh_CN.UTF-8")
+    english = kiosk("sip2", "status", "--config", str(path), lang="C.UTF-8")
+    assert chinese.returncode == english.returncode == 2
+    assert chinese.stderr.endswith(
+        "kiosk: 无法连接 no-such-host.invalid:6001：未知的主机 'no-such-host.invalid'\n")
+    assert english.stderr.endswith(
+        "kiosk: cannot connect to no-such-host.invalid:6001: unknown host 'no-such-host.invalid'\n")
