@@ -3,9 +3,11 @@ tests/test_rotation.py. It opens the home screen and prints one JSON line: the w
 as the screens see it and as the panel has it, Kivy's rotation and [input] settings, the
 layout check's problems, and each service button's rectangle (window coordinates, y up) and
 tint. Then it prints `screen NAME` for every screen the core shows and `touch X Y` (window
-coordinates, y up) for every touch, until it is stopped. A line `press X Y` on its standard
-input presses at panel pixel (X, Y) (from the panel's top-left corner) through Kivy's own mouse
-provider, as SDL hands it a touchscreen's touch under KMS.
+coordinates, y up) for every touch, until it is stopped. Lines on its standard input press:
+`press X Y` at panel pixel (X, Y) (from the panel's top-left corner) through Kivy's mouse
+provider, as SDL hands it X's pointer; `panel X Y` a touch at raw touch-controller position
+(X, Y) (0 to PANEL_MAX each way, laid over the panel as made) through Kivy's real mtdev
+provider, the one a Pi uses under KMS, with libmtdev's device replaced by a scripted one.
 
     python tests/rotated_app.py CONFIG
 """
@@ -15,11 +17,63 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from pathlib import Path
 
 import sized_app  # noqa: F401  beside this script: the project on sys.path, Kivy quiet
 
 BUTTONS = ("borrow", "return", "ebooks", "account")
+PANEL_MAX = 4095  # the scripted touch controller's range on both axes, as many report
+
+
+class ScriptedPanel:
+    """libmtdev's Device as Kivy's mtdev provider uses it, playing one touch: protocol B's
+    slot, tracking id, position and sync, then the lift."""
+
+    def __init__(self, touch: tuple[int, int]) -> None:
+        from types import SimpleNamespace
+
+        from kivy.lib import mtdev as lib
+
+        def event(kind: int, code: int, value: int):
+            return SimpleNamespace(type=kind, code=code, value=value)
+
+        abs_, syn = lib.MTDEV_TYPE_EV_ABS, lib.MTDEV_TYPE_EV_SYN
+        self.events = [event(abs_, lib.MTDEV_CODE_SLOT, 0),
+                       event(abs_, lib.MTDEV_CODE_TRACKING_ID, 7),
+                       event(abs_, lib.MTDEV_CODE_POSITION_X, touch[0]),
+                       event(abs_, lib.MTDEV_CODE_POSITION_Y, touch[1]), event(syn, 0, 0),
+                       event(abs_, lib.MTDEV_CODE_TRACKING_ID, -1), event(syn, 0, 0)]
+        self.range = SimpleNamespace(minimum=0, maximum=PANEL_MAX)
+
+    def __call__(self, _path: str) -> ScriptedPanel:  # the provider's Device(path)
+        return self
+
+    def get_abs(self, _axis: int):
+        return self.range
+
+    def idle(self, _ms: int) -> bool:
+        if self.events:
+            return False
+        time.sleep(0.05)
+        return True
+
+    def get(self):
+        return self.events.pop(0) if self.events else None
+
+    def close(self) -> None:
+        pass
+
+
+def touch_panel(at: tuple[int, int]) -> None:
+    """One touch through a new mtdev provider reading the scripted panel."""
+    from kivy.base import EventLoop
+    from kivy.input.providers import mtdev
+
+    mtdev.Device = ScriptedPanel(at)  # read by the provider's thread when it opens the panel
+    provider = mtdev.MTDMotionEventProvider("panel", "/dev/input/scripted")
+    EventLoop.add_input_provider(provider)
+    provider.start()
 
 
 def main(config_path: str) -> int:
@@ -73,11 +127,12 @@ def main(config_path: str) -> int:
         Window.dispatch("on_mouse_down", x, y, "left", {})
         Window.dispatch("on_mouse_up", x, y, "left", {})
 
+    ways = {"press": press, "panel": lambda x, y: touch_panel((x, y))}
+
     def read_presses() -> None:  # its own thread: the press itself runs on Kivy's
         for line in sys.stdin:
-            if line.startswith("press "):
-                x, y = (int(n) for n in line.split()[1:3])
-                Clock.schedule_once(lambda _dt, x=x, y=y: press(x, y))
+            way, x, y = line.split()
+            Clock.schedule_once(lambda _dt, way=way, x=int(x), y=int(y): ways[way](x, y))
 
     def started(_app) -> None:
         runtime.on_view.append(on_view)

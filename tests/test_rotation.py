@@ -3,10 +3,12 @@ degrees clockwise (and not at all). The app (tests/rotated_app.py, its own proce
 server of the test's own) says where it laid its home screen's buttons out; the test works out
 where on the panel a person sees one (turning the point as the config says the picture turns),
 checks that the X server shows the button's colour there, presses there and expects that
-button's screen, the touch arriving at the button's centre in the screens' coordinates. Two
-ways to press: xdotool (XTEST through X and SDL), and panel pixels handed to Kivy's mouse
-provider as SDL hands it a touchscreen's touches under KMS on a Pi, where no X runs. The
-screens are laid out in the turned (portrait) size and pass the layout check there."""
+button's screen, the touch arriving at the button's centre in the screens' coordinates. Three
+ways to press: xdotool (XTEST through X and SDL, a PC's touchscreen or mouse), panel pixels
+handed to Kivy's mouse provider (SDL's part of that), and a touch at the raw touch-controller
+position read by Kivy's own mtdev provider from a scripted libmtdev device (a Pi under KMS,
+where SDL makes no mouse events of touches). The screens are laid out in the turned
+(portrait) size and pass the layout check there."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from tests.x_pointer import Pointer
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 TITLE = "Library kiosk"
 PANEL = 1280, 720  # the panel's own pixels, as it is made (landscape)
+PANEL_MAX = 4095  # tests/rotated_app.py's scripted touch controller's range
 # The button pressed at each rotation, and the screen it opens: a different corner each time.
 TARGETS = {0: ("return", "return"), 90: ("return", "return"), 180: ("ebooks", "ebooks"),
            270: ("account", "identify")}
@@ -77,8 +80,8 @@ class RotatedApp:
     def shown(self, screen: str) -> bool:
         return f"screen {screen}" in self.lines
 
-    def press_on_panel(self, at: tuple[int, int]) -> None:
-        self.process.stdin.write(f"press {at[0]} {at[1]}\n")
+    def press_on_panel(self, way: str, at: tuple[int, int]) -> None:
+        self.process.stdin.write(f"{way} {at[0]} {at[1]}\n")
         self.process.stdin.flush()
 
     def touches(self) -> list[tuple[int, int]]:
@@ -94,7 +97,7 @@ class RotatedApp:
             self.process.wait()
 
 
-@pytest.mark.parametrize("way", ["xdotool", "provider"])
+@pytest.mark.parametrize("way", ["xdotool", "press", "panel"])
 @pytest.mark.parametrize("clockwise", sorted(TARGETS))
 def test_a_press_where_a_button_is_seen_presses_that_button(tmp_path, xserver, clockwise, way):
     config = tmp_path / "kiosk.toml"
@@ -111,8 +114,9 @@ def test_a_press_where_a_button_is_seen_presses_that_button(tmp_path, xserver, c
         assert report["panel"] == list(PANEL)
         assert report["rotation"] == (360 - clockwise) % 360  # Kivy's counter-clockwise
         assert report["problems"] == []
-        # One reader of touches (SDL's mouse events), not also Kivy's probesysfs.
-        assert report["input"] == {"mouse": "mouse,disable_multitouch"}
+        # X's pointer through SDL; a touchscreen X does not own, read by mtdev itself.
+        assert report["input"] == {"mouse": "mouse,disable_multitouch",
+                                   "%(name)s": "probesysfs,provider=mtdev"}
 
         name, opens = TARGETS[clockwise]
         x, y_up, width, height = report["buttons"][name]["rect"]
@@ -129,8 +133,15 @@ def test_a_press_where_a_button_is_seen_presses_that_button(tmp_path, xserver, c
         at = on_panel(centre, picture, clockwise)
         if way == "xdotool":
             pointer.press(at, f"the {name} button", until=lambda: app.shown(opens))
-        else:
-            app.press_on_panel(at)
+        elif way == "press":
+            app.press_on_panel(way, at)
+            wait_until(lambda: app.shown(opens), 30, f"the {name} button's screen",
+                       process=app.process)
+        else:  # the touch controller's raw position of that pixel, the controller laid over
+            # the panel as made (0 to PANEL_MAX along its width and down its height)
+            raw = (round(at[0] / (PANEL[0] - 1) * PANEL_MAX),
+                   round(at[1] / (PANEL[1] - 1) * PANEL_MAX))
+            app.press_on_panel(way, raw)
             wait_until(lambda: app.shown(opens), 30, f"the {name} button's screen",
                        process=app.process)
         assert app.lines.count(f"screen {opens}") == 1

@@ -42,7 +42,7 @@ def prepare(display: DisplaySection) -> None:
     # exclusive fullscreen).
     os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
     Config.set("kivy", "keyboard_mode", "system")
-    use_one_touch_path()
+    touch_inputs()
     Config.set("graphics", "width", str(display.width))
     Config.set("graphics", "height", str(display.height))
     Config.set("graphics", "resizable", "0")
@@ -54,19 +54,21 @@ def prepare(display: DisplaySection) -> None:
         Config.set("graphics", "borderless", "1")
 
 
-def use_one_touch_path() -> None:
-    """Touches reach the kiosk one way only, and turned with the picture. SDL makes mouse events
-    of a touchscreen's touches (read through evdev under KMS on a Pi, from X on a PC) in the
-    panel's own pixels, and Kivy's mouse provider turns them by the window's rotation. Kivy's
-    default [input] also opens every multitouch panel itself (probesysfs: mtdev or hidinput):
-    that second reader would press every button twice, so it is removed."""
+def touch_inputs() -> None:
+    """Where touches come from, each once, and all turned with the picture by the window's
+    rotation. Under KMS on a Pi, SDL reads a touchscreen but makes no mouse events of its
+    touches (they belong to no window), so Kivy reads the panel itself: probesysfs finds it in
+    /sys/class/input and mtdev (libmtdev, which setup.sh installs) turns its multitouch
+    protocol B into touches; named here, so that Kivy's guess for old Pis (hidinput, protocol
+    A only) never applies. Under X the panel is X's pointer: SDL's mouse events carry it, and
+    probesysfs leaves X's pointers alone, so no touch counts twice."""
     from kivy.config import Config
 
-    os.environ.setdefault("SDL_TOUCH_MOUSE_EVENTS", "1")  # SDL's default, said out loud
     for provider in Config.options("input"):
         Config.remove_option("input", provider)
     # A long press must not become Kivy's red multitouch-emulation dot.
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("input", "%(name)s", "probesysfs,provider=mtdev")
 
 
 def kivy_rotation(clockwise: int) -> int:
