@@ -96,7 +96,7 @@ def steps(app) -> list[Step]:
         Step("15-account", lambda: send(ev.PatronPinTyped(card.pin)),
              lambda: runtime.view.screen is Screen.ACCOUNT and settled(), needs=(ILS,)),
         Step("16-still-there", lambda: app.clock.advance(runtime.config.idle.timeout_s + 1)),
-        Step("17-attract-after-timeout", lambda: app.clock.advance(
+        Step("17-session-timed-out", lambda: app.clock.advance(
             runtime.config.idle.countdown_s + 1)),
         Step("18-staff-pin", lambda: send(ev.AdminGesture())),
         # Never a wrong PIN typed on a real kiosk: it would count towards the staff lockout.
