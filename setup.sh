@@ -214,10 +214,17 @@ run_tests() {
   return "$status"
 }
 
+# The panels kiosks ship with, landscape and portrait (tests/test_screen_sizes.py checks the same).
+WALKTHROUGH_SIZES="800x480 1024x600 1280x800 1920x1080 720x1280 1080x1920"
+
 walkthrough() {
-  local out=artifacts/walkthrough
-  xvfb-run -a -s "$SCREEN" "$VENV/bin/kiosk" run --demo --walkthrough "$out"
-  echo "setup: screenshots of every screen are in $out/"
+  local out=artifacts/walkthrough size
+  for size in $WALKTHROUGH_SIZES; do
+    # A screen as large as the largest panel either way round.
+    xvfb-run -a -s "-screen 0 1920x1920x24" "$VENV/bin/kiosk" run --demo --size "$size" \
+      --walkthrough "$out/$size"
+  done
+  echo "setup: screenshots of every screen at each size are in $out/<size>/"
 }
 
 run_demo() {
@@ -232,7 +239,7 @@ run_demo() {
     case "${answer:-y}" in [Nn]*) return 0 ;; esac
     walkthrough
   else
-    echo "setup: to run it: xvfb-run -a $VENV/bin/kiosk run --demo --walkthrough artifacts/walkthrough"
+    echo "setup: to run it: xvfb-run -a $VENV/bin/kiosk run --demo --walkthrough artifacts/walkthrough [--size 720x1280]"
   fi
 }
 

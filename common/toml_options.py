@@ -14,7 +14,7 @@ import dataclasses
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -42,6 +42,9 @@ class Wording:
     kind_names: Mapping[type, str]
     below_min: str  # also {min} and {max}
     above_max: str  # also {min} and {max}
+    # Fills a template: plain str.format, or a maker of messages that remember their template
+    # and fields (the kiosk's, so that its command line can translate them).
+    say: Callable[..., str] = str.format
 
 
 def option(default: Any, *, min: float | None = None, max: float | None = None,
@@ -66,7 +69,8 @@ def read_toml(path: Path, wording: Wording) -> dict[str, Any]:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise wording.error(wording.unreadable.format(path=path, reason=e.strerror)) from None
+        raise wording.error(wording.say(wording.unreadable, path=path,
+                                        reason=e.strerror)) from None
     # Windows Notepad may save UTF-8 with a byte-order mark, or another encoding altogether.
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
@@ -86,8 +90,8 @@ def build_section(cls: type[Section], section: str, values: Mapping[str, Any],
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in values:
         if name not in fields:
-            raise wording.error(wording.unknown.format(
-                path=origin[name], section=section, name=name, value=values[name],
+            raise wording.error(wording.say(
+                wording.unknown, path=origin[name], section=section, name=name, value=values[name],
                 allowed=", ".join(fields), known=sorted(fields)))
     checked = {name: check_option(fields[name], section, value, origin[name], wording)
                for name, value in values.items()}
@@ -98,11 +102,11 @@ def check_option(f: dataclasses.Field[Any], section: str, value: Any, path: Path
                  wording: Wording) -> Any:
     """`value` as option `f` of [section] takes it (an integer for a float is a float, true and
     false for a yes/no choice are "yes" and "no"), or the error saying what is wrong."""
-    where = wording.where.format(path=path, section=section, name=f.name, value=value)
+    where = wording.say(wording.where, path=path, section=section, name=f.name, value=value)
 
     def fail(template: str, **more: Any) -> ConfigError:  # `value` as read so far
-        return wording.error(template.format(where=where, path=path, section=section,
-                                             name=f.name, value=value, **more))
+        return wording.error(wording.say(template, where=where, path=path, section=section,
+                                         name=f.name, value=value, **more))
 
     kind = _KINDS[f.type]
     meta = f.metadata
@@ -121,7 +125,8 @@ def check_option(f: dataclasses.Field[Any], section: str, value: Any, path: Path
     if choices and {"yes", "no"} <= set(choices) and isinstance(value, bool):
         value = "yes" if value else "no"
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        expected = f"one of {', '.join(choices)}" if choices else wording.kind_names[kind]
+        expected = (wording.say("one of {choices}", choices=", ".join(choices)) if choices
+                    else wording.kind_names[kind])
         raise fail(wording.wrong_kind, expected=expected)
     low, high = meta.get("min"), meta.get("max")
     if low is not None and value < low:

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.marks import N_
 from common.toml_options import Wording, build_section, default_of, option, read_toml
 from drivers.errors import SourceError
 from drivers.registry import check_source
 from drivers.settings import BarcodeRules, DriverSettings, RfidSecurity, ScannerTiming
 from kiosk.core.circulation_view import CirculationSettings
 from kiosk.core.session_view import Settings
-from kiosk.errors import ConfigError
+from kiosk.errors import ConfigError, Said
 from kiosk.sip2.settings import IlsSettings
 from kiosk.sound.settings import SoundSettings
 
@@ -30,14 +31,15 @@ PIN_HASH_PATTERN = re.compile(r"^pbkdf2_sha256\$\d{1,10}\$[0-9a-f]{16,}\$[0-9a-f
 PC_READABLE_FS = frozenset({"vfat", "msdos", "exfat", "fat", "ntfs", "ntfs3", "fuseblk"})
 WORDING = Wording(
     error=ConfigError,
-    unreadable="{path}: cannot read: {reason}",
-    where="{path}: option '{name}' in section [{section}]",
-    unknown="{path}: unknown option '{name}' in section [{section}]; allowed: {allowed}",
-    wrong_kind="{where} must be {expected} (got {value!r})",
-    kind_names={str: "a string", int: "a whole number", float: "a number",
-                bool: "true or false"},
-    below_min="{where} must be >= {min} (got {value!r})",
-    above_max="{where} must be <= {max} (got {value!r})",
+    unreadable=N_("{path}: cannot read: {reason}"),
+    where=N_("{path}: option '{name}' in section [{section}]"),
+    unknown=N_("{path}: unknown option '{name}' in section [{section}]; allowed: {allowed}"),
+    wrong_kind=N_("{where} must be {expected} (got {value!r})"),
+    kind_names={str: Said(N_("a string")), int: Said(N_("a whole number")),
+                float: Said(N_("a number")), bool: Said(N_("true or false"))},
+    below_min=N_("{where} must be >= {min} (got {value!r})"),
+    above_max=N_("{where} must be <= {max} (got {value!r})"),
+    say=Said,  # the command line shows these in the technician's language
 )
 
 
@@ -318,10 +320,10 @@ def load(path: str | Path | None = None) -> Config:
     if path is not None:
         files = [Path(path)]
         if files[0].is_dir():
-            raise ConfigError(f"{path} is a folder, not a config file: name the kiosk.toml "
-                              "in it")
+            raise ConfigError(Said(N_("{path} is a folder, not a config file: name the "
+                                      "kiosk.toml in it"), path=path))
         if not files[0].is_file():
-            raise ConfigError(f"{path}: no such config file")
+            raise ConfigError(Said(N_("{path}: no such config file"), path=path))
     else:
         base = [DEFAULT_PATH] if DEFAULT_PATH.is_file() else []
         # Bookworm mounts the boot partition at /boot/firmware, older systems at /boot.
@@ -337,8 +339,9 @@ def load_files(files: list[Path]) -> Config:
     for path in files:
         for section, values in read_toml(path, WORDING).items():
             if section not in _ALLOWED_SECTIONS:
-                raise ConfigError(f"{path}: unknown section [{section}]; allowed: "
-                                  + ", ".join(_ALLOWED_SECTIONS))
+                raise ConfigError(Said(N_("{path}: unknown section [{section}]; allowed: "
+                                          "{allowed}"), path=path, section=section,
+                                       allowed=", ".join(_ALLOWED_SECTIONS)))
             if not isinstance(values, dict):
                 raise ConfigError(f"{path}: '{section}' must be a section [{section}], not a value")
             for key, value in values.items():
@@ -359,8 +362,9 @@ def load_files(files: list[Path]) -> Config:
                           "[kiosk] is empty: name the data folder, e.g. /var/lib/kiosk")
     rotation = sections["display"].rotation
     if rotation % 90:
-        raise ConfigError(f"{origin[('display', 'rotation')]}: option 'rotation' in section "
-                          f"[display] must be one of 0, 90, 180, 270 (got {rotation})")
+        raise ConfigError(Said(N_("{path}: option 'rotation' in section [display] must be one "
+                                  "of 0, 90, 180, 270 (got {value})"),
+                               path=origin[("display", "rotation")], value=rotation))
     rfid = sections["rfid"]
     if rfid.afi_secured == rfid.afi_unsecured:
         where = origin.get(("rfid", "afi_secured")) or origin.get(("rfid", "afi_unsecured"))

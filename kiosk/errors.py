@@ -1,5 +1,8 @@
 """The kiosk's errors, under the project's one exception root (common/errors.py); each error
-also inherits the builtin it resembles."""
+also inherits the builtin it resembles. `Said` is a message for people that the `kiosk`
+command can show in the technician's language."""
+
+from typing import Any
 
 from common.errors import ConfigError as ConfigError
 from common.errors import FontMissingError as FontMissingError
@@ -39,3 +42,26 @@ class CentralRequestError(KioskError, ConnectionError):
         self.status = status
         self.retryable = retryable
         self.retry_after_s = retry_after_s
+
+
+class Said(str):
+    """A message as English text, which logs, JSON and the screen's notices keep, that also
+    remembers its catalogue id and fields: the `kiosk` command shows it in the technician's
+    language (kiosk.cli.words.error_text), so each message has one source, its msgid here and
+    its translations in kiosk.po. Fields may be Said themselves (a message built of parts)."""
+
+    msgid: str
+    fields: dict[str, Any]
+
+    def __new__(cls, msgid: str, **fields: Any) -> "Said":
+        said = super().__new__(cls, msgid.format(**fields) if fields else msgid)
+        said.msgid = msgid
+        said.fields = fields
+        return said
+
+    def __reduce__(self):  # pickled as a plain message with its fields (multiprocessing)
+        return (_said, (self.msgid, self.fields))
+
+
+def _said(msgid: str, fields: dict[str, Any]) -> Said:
+    return Said(msgid, **fields)

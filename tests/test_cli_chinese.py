@@ -269,3 +269,134 @@ def test_doctor_translates_the_words_system_checks_fill_in_and_nothing_else(chin
     # a value that happens to be a message id elsewhere (a file named Borrow) stays as it is
     config = Check("config", True, Message("read from {files}", {"files": "Borrow"}))
     assert doctor_cmd.format_check(config).endswith("读取自 Borrow")
+
+
+BAD_CONFIGS = {
+    "rotation": ("[display]\nrotation = 45\n",
+                 "[display] 节的选项 'rotation' 必须是 0、90、180、270 之一（现在是 45）",
+                 "option 'rotation' in section [display] must be one of 0, 90, 180, 270 (got 45)"),
+    "kind": ('[display]\nwidth = "wide"\n',
+             "[display] 节的选项 'width' 必须是整数（现在是 'wide'）",
+             "option 'width' in section [display] must be a whole number (got 'wide')"),
+    "range": ("[display]\nheight = 9\n", "[display] 节的选项 'height' 必须不小于 240（现在是 9）",
+              "option 'height' in section [display] must be >= 240 (got 9)"),
+    "section": ("[displai]\n", "没有 [displai] 这一节；可用的节：kiosk, display",
+                "unknown section [displai]; allowed: kiosk, display"),
+    "option": ("[display]\nrotate = 90\n", "[display] 节没有选项 'rotate'；可用的选项：width",
+               "unknown option 'rotate' in section [display]; allowed: width"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_config_errors_reach_the_technician_in_chinese(tmp_path, case):
+    """kiosk.config's messages, through any command that reads the config; the exception's own
+    text (what logs keep) stays English."""
+    from kiosk import config as config_module
+    from kiosk.errors import ConfigError
+    text, chinese_words, english_words = BAD_CONFIGS[case]
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    chinese = kiosk("devices", "list", "--config", str(path), lang="zh_CN.UTF-8")
+    english = kiosk("devices", "list", "--config", str(path), lang="C.UTF-8")
+    assert chinese.returncode == english.returncode == 2
+    assert chinese.stderr.startswith(f"kiosk: {path}：{chinese_words}")
+    assert english.stderr.startswith(f"kiosk: {path}: {english_words}")
+    assert not CHINESE.search(english.stderr)
+    with pytest.raises(ConfigError) as raised:
+        config_module.load(path)
+    assert str(raised.value) == english.stderr.removeprefix("kiosk: ").rstrip("\n")
+    doctor = kiosk("doctor", "--config", str(path), lang="zh_CN.UTF-8")
+    assert doctor.returncode == 1 and re.match(rf"故障\s+配置\s+{re.escape(str(path))}：",
+                                               doctor.stdout)
+
+
+def test_a_missing_config_and_a_missing_screen_are_told_in_chinese(tmp_path):
+    missing = kiosk("devices", "list", "--config", str(tmp_path / "none.toml"),
+                    lang="zh_CN.UTF-8")
+    assert missing.stderr == f"kiosk: {tmp_path / 'none.toml'}：没有这个配置文件\n"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "KIVY_WINDOW", "LC_ALL", "LC_MESSAGES")}
+    env.update(LANG="zh_CN.UTF-8", HOME=str(tmp_path))
+    headless = subprocess.run([sys.executable, "-m", "kiosk", "run", "--demo"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert headless.returncode == 2
+    assert "kiosk: 找不到屏幕。树莓派上自助机通过 KMS 直接在屏幕上绘制" in headless.stderr
+
+
+def test_said_is_english_text_that_remembers_its_words(chinese):
+    from kiosk.cli.words import error_text
+    from kiosk.errors import KioskError, Said
+    from kiosk.update.state import NotFromImage
+    error = NotFromImage()
+    assert str(error).startswith("this kiosk was installed with setup.sh install")
+    assert json.loads(json.dumps({"error": str(error)}))["error"] == str(error)
+    assert error_text(error).startswith("这台自助机是用 setup.sh install 安装的")
+    # parts are said in the language too; an error without a Said is left as it is
+    nested = Said("{where} must be {expected} (got {value!r})",
+                  where=Said("{path}: option '{name}' in section [{section}]", path="k.toml",
+                             name="width", section="display"),
+                  expected=Said("a whole number"), value="x")
+    assert (error_text(KioskError(nested))
+            == "k.toml：[display] 节的选项 'width' 必须是整数（现在是 'x'）")
+    assert error_text(KioskError("plain words")) == "plain words"
+
+
+def test_doctor_tells_how_the_picture_is_turned(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[display]\nwidth = 1280\nheight = 720\n'
+                    'rotation = 90\n', encoding="utf-8")
+    chinese = kiosk("doctor", "--config", str(path), lang="zh_CN.UTF-8").stdout
+    english = kiosk("doctor", "--config", str(path), lang="C.UTF-8").stdout
+    assert re.search(r"^正常\s+屏幕\s+面板 1280x720，顺时针旋转 90 度："
+                     r"界面按 720x1280（竖屏）排版，触摸随画面一起旋转$", chinese, re.M)
+    assert re.search(r"^ok\s+display\s+panel 1280x720, turned 90 degrees clockwise: screens "
+                     r"laid out at 720x1280 \(portrait\), touches turned with the picture$",
+                     english, re.M)
+
+
+def test_update_results_are_chinese_on_the_command_line_and_english_in_the_record(chinese,
+                                                                                  tmp_path):
+    """`kiosk update pull` without a central server, and apply-downloaded with nothing
+    downloaded: the result's own text (which the delivery status and logs keep) is English."""
+    from kiosk import config as config_module
+    from kiosk.cli.words import spoken
+    from kiosk.update.apply import Apply
+    from kiosk.update.pull import Pull
+    from kiosk.update.state import UpdatePaths
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n', encoding="utf-8")
+    config = config_module.load(path)
+    (tmp_path / "system.conf").write_text("[system]\n")
+    paths = UpdatePaths(tmp_path / "system.conf", tmp_path / "release", tmp_path / "cmdline")
+    pulled = Pull(config, paths=paths).run()
+    assert pulled.message == "no [central] url is set: there is no server to pull updates from"
+    assert spoken(pulled.message) == "没有设置 [central] url：没有可以下载更新的服务器"
+    not_image = Pull(config, paths=UpdatePaths(tmp_path / "none.conf")).run()
+    assert not_image.message.endswith("; nothing to pull")
+    assert spoken(not_image.message) == (
+        "这台自助机是用 setup.sh install 安装的，不是用 SD 卡镜像："
+        "请再次运行 ./setup.sh install 来升级；没有可下载的")
+    applied = Apply(config, paths=paths).run()
+    assert (applied.message, spoken(applied.message)) == (
+        "no system update has been downloaded", "还没有下载系统更新")
+
+
+def test_a_missing_journal_is_told_in_chinese(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    chinese = kiosk("journal", "stats", "--file", str(path), lang="zh_CN.UTF-8")
+    english = kiosk("journal", "stats", "--file", str(path), lang="C.UTF-8")
+    assert chinese.returncode == english.returncode == 2
+    assert chinese.stderr.startswith(f"kiosk: {path}：这里没有交易日志（自助机第一次启动时才创建")
+    assert english.stderr.startswith(f"kiosk: {path}: no journal here (the kiosk makes it")
+
+
+def test_an_ils_that_cannot_be_reached_is_told_in_chinese(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[ils]\nhost = "no-such-host.invalid"\nport = 6001\n', encoding="utf-8")
+    chinese = kiosk("sip2", "status", "--config", str(path), lang="zh_CN.UTF-8")
+    english = kiosk("sip2", "status", "--config", str(path), lang="C.UTF-8")
+    assert chinese.returncode == english.returncode == 2
+    assert chinese.stderr.endswith(
+        "kiosk: 无法连接 no-such-host.invalid:6001：未知的主机 'no-such-host.invalid'\n")
+    assert english.stderr.endswith(
+        "kiosk: cannot connect to no-such-host.invalid:6001: unknown host 'no-such-host.invalid'\n")

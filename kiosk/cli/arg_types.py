@@ -8,12 +8,14 @@ seconds, a date SQLite and Python cannot both represent, an empty path.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from datetime import date
 from pathlib import Path
 from typing import Callable
 
 from kiosk.cli.words import _
+from kiosk.config import DisplaySection
 
 FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(9998, 12, 30)  # local midnight stays in range
 
@@ -90,3 +92,26 @@ def text(what: str) -> Callable[[str], str]:
             raise argparse.ArgumentTypeError(_("an empty {what}", what=_(what)))
         return value
     return convert
+
+
+def screen_size(text: str) -> tuple[int, int]:
+    """A window size like 1080x1920, within what [display] width and height allow."""
+    width, _sep, height = text.lower().partition("x")
+    try:
+        size = int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("{text!r} is not a size like 1080x1920",
+                                           text=text)) from None
+    for value, name in zip(size, ("width", "height")):
+        low, high = _display_range(name)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(_("a {name} of {value} is not between {low} and "
+                                               "{high}", name=name, value=value, low=low,
+                                               high=high))
+    return size
+
+
+def _display_range(name: str) -> tuple[int, int]:
+    """[display]'s own bounds for `name`, written once in kiosk.config."""
+    meta = next(f.metadata for f in dataclasses.fields(DisplaySection) if f.name == name)
+    return int(meta["min"]), int(meta["max"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kiosk import status, system_checks
 from kiosk.cli.common import load_config
-from kiosk.cli.words import _, pad, say
+from kiosk.cli.words import _, error_text, pad, say
 from kiosk.errors import ConfigError, KioskError
 from kiosk.i18n import N_, Translator
 from kiosk.journal.store import parse_utc
@@ -28,6 +28,7 @@ NAMES = {
     "translations": N_("translations"), "service": N_("service"), "watchdog": N_("watchdog"),
     "root": N_("root"), "data": N_("data"), "ssh": N_("ssh"), "boot-setup": N_("boot-setup"),
     "network": N_("network"), "time": N_("time"), "update": N_("update"),
+    "display": N_("display"),
 }
 DEVICE = N_("device:{name}")
 # Words kiosk.system_checks puts into its summaries as values: translated when shown, and only
@@ -36,7 +37,10 @@ VALUES = frozenset((
     N_("read-only"), N_("read-write"), N_("synchronised"), N_("not synchronised"),
     N_("cannot tell"), N_("the system's defaults"), N_("unknown here"), N_("off"),
     N_("no /dev/watchdog"), N_("no address"), N_("did not run"), N_("clean"),
+    N_("portrait"), N_("landscape"),
 ))
+DISPLAY = N_("panel {panel}, turned {rotation} degrees clockwise: screens laid out at {screen} "
+             "({shape}), touches turned with the picture")
 KINDS = {"checkout": N_("borrow"), "checkin": N_("return")}
 
 
@@ -52,10 +56,10 @@ def run(args) -> int:
     try:
         config = load_config(args, demo=args.demo)
     except ConfigError as e:
-        print(format_check(Check("config", False, Message(str(e)))))
+        print(format_check(Check("config", False, Message(error_text(e)))))
         return 1
     report = status.gather(config, verify_journal=True)
-    checks = [*report.checks, check_font(), check_translations(),
+    checks = [*report.checks, check_display(config), check_font(), check_translations(),
               *system_checks.gather(config)]
     for check in checks:
         print(format_check(check))
@@ -106,6 +110,17 @@ def format_unsettled(intent) -> str:
     return "      " + _("not known: {when} {outcome} {book} (journal row {seq})",
                         when=f"{when:%Y-%m-%d %H:%M}", outcome=intent.outcome, book=book,
                         seq=intent.seq)
+
+
+def check_display(config) -> Check:
+    """The panel and how the picture is turned, as `kiosk run` will lay the screens out."""
+    display = config.display
+    width, height = display.width, display.height
+    if display.rotation in (90, 270):
+        width, height = height, width
+    return Check("display", True, Message(DISPLAY, {
+        "panel": f"{display.width}x{display.height}", "rotation": display.rotation,
+        "screen": f"{width}x{height}", "shape": "portrait" if height > width else "landscape"}))
 
 
 def check_font() -> Check:

@@ -111,7 +111,7 @@ def _run(argv: list[str] | None) -> int:
         return args.func(args)
     except KioskError as e:
         # Our own errors are for people: one clear line, no traceback.
-        print(f"kiosk: {e}", file=sys.stderr)
+        print(f"kiosk: {words.error_text(e)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         raise

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kiosk import boot_report
 from kiosk.boot_report import BootProblem
-from kiosk.cli import out_of_service_cmd
+from kiosk.cli import arg_types, out_of_service_cmd
 from kiosk.cli.common import load_config
 from kiosk.cli.words import _
 from kiosk.demo import DEMO_DIR
@@ -32,6 +32,9 @@ def register(subparsers, common) -> None:
                    help=_("tour every screen, save a screenshot of each in DIR, then exit; "
                           "with real devices, steps that need simulated ones are skipped and "
                           "listed"))
+    p.add_argument("--size", metavar="WIDTHxHEIGHT", type=arg_types.screen_size,
+                   help=_("the window's size instead of [display] width and height, e.g. "
+                          "1080x1920 for a portrait panel"))
     p.add_argument("--boot-report", metavar="PATH", type=Path,
                    help=_("kiosk boot-setup's report, which must exist (default: ${variable}, "
                           "else {path} if it exists)", variable=BOOT_REPORT_ENV,
@@ -50,6 +53,8 @@ def run(args) -> int:
             raise  # nothing to show it on (or a developer's tour): one line on the terminal
         config = None
         problems.append(BootProblem("", str(e)))
+    if args.size is not None and config is not None:
+        config = _sized(config, args.size)
     boot.require_display()
     # The tour shows the app's own screens, whatever the boot folder held.
     report = None if args.walkthrough else _read_boot_report(args)
@@ -96,6 +101,12 @@ def _run_app(args, config) -> int:
         log.info("restarting as asked on the admin screen")
         os.execv(sys.executable, [sys.executable, "-m", "kiosk", *sys.argv[1:]])
     return 0
+
+
+def _sized(config, size: tuple[int, int]):
+    width, height = size
+    display = dataclasses.replace(config.display, width=width, height=height)
+    return dataclasses.replace(config, display=display)
 
 
 def _clear_catalogue_leftovers(config) -> None:

@@ -14,7 +14,7 @@ from kiosk import commands
 from kiosk import config as config_module
 from kiosk.cli import arg_types
 from kiosk.cli.common import load_config
-from kiosk.cli.words import _, pad, width
+from kiosk.cli.words import _, error_text, pad, spoken, width
 from kiosk.commands import Runner
 from kiosk.delivery import status as delivery
 from kiosk.delivery.releases import ReleaseKind
@@ -64,11 +64,11 @@ def run_status(args, runner: Runner = commands.run, paths: UpdatePaths = UpdateP
     try:
         view = state.gather(runner, paths)
     except NotFromImage as e:
-        print(f"kiosk update: {e}")
+        print(f"kiosk update: {error_text(e)}")
         return 0
     except RaucError as e:
         print("kiosk update: " + _("{error}: is rauc-service installed and running? "
-                                   "(systemctl status rauc)", error=e), file=sys.stderr)
+                                   "(systemctl status rauc)", error=error_text(e)), file=sys.stderr)
         return 1
     print(format_view(view))
     pulled = _delivery(args)
@@ -154,7 +154,7 @@ def run_install(args, runner: Runner | None = None, paths: UpdatePaths = UpdateP
                 older_mark: Path = downgrade.ALLOW_OLDER) -> int:
     runner = runner or partial(commands.run, timeout_s=INSTALL_TIMEOUT_S)
     if not paths.from_image:
-        print(f"kiosk update: {NotFromImage()}", file=sys.stderr)
+        print(f"kiosk update: {error_text(NotFromImage())}", file=sys.stderr)
         return 1
     allow_older = getattr(args, "allow_older", False)
     if allow_older and os.geteuid() != 0:
@@ -213,7 +213,7 @@ def _not_installable(bundle: Path, runner: Runner, paths: UpdatePaths) -> str | 
 
 def run_confirm(args, runner: Runner = commands.run, paths: UpdatePaths = UpdatePaths()) -> int:
     if not paths.from_image:
-        print("kiosk update: " + _("nothing to confirm: {why}", why=NotFromImage()))
+        print("kiosk update: " + _("nothing to confirm: {why}", why=error_text(NotFromImage())))
         return 0
     outcome = confirm.confirm(runner, args.within)
     print(f"kiosk update: {outcome}")
@@ -224,7 +224,7 @@ def run_pull(args) -> int:
     from kiosk.update.pull import Pull  # requests loads here, not for every subcommand
 
     result = Pull(load_config(args)).run()
-    print(f"kiosk update pull: {result.message}")
+    print(f"kiosk update pull: {spoken(result.message)}")
     return 1 if result.failed else 0
 
 
@@ -232,5 +232,5 @@ def run_apply(args) -> int:
     from kiosk.update.apply import Apply
 
     result = Apply(load_config(args)).run()
-    print(f"kiosk update apply-downloaded: {result.message}")
+    print(f"kiosk update apply-downloaded: {spoken(result.message)}")
     return 1 if result.failed else 0

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from functools import cache
 
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, Said
 from kiosk.i18n import N_, Translator, language_from_environment
 from kiosk.status import Message
 
@@ -68,6 +68,26 @@ def english(msgid: str, **args: object) -> str:
 def say(message: Message) -> str:
     """A check's summary or advice (kiosk.status.Message) in the technician's language."""
     return _(message.msgid, **message.args)
+
+
+def error_text(error: BaseException) -> str:
+    """An error's message for the technician: in their language when it was raised with a
+    Said (kiosk.config, kiosk.ui.boot...), as it is otherwise (the system's own words)."""
+    message = error.args[0] if len(error.args) == 1 else None
+    return said(message) if isinstance(message, Said) else str(error)
+
+
+def spoken(message: str) -> str:
+    """A module's message (a result's, a report's) in the technician's language when it is a
+    Said, as it is otherwise."""
+    return said(message) if isinstance(message, Said) else message
+
+
+def said(message: Said) -> str:
+    """A Said in the technician's language, its parts too."""
+    fields = {key: said(value) if isinstance(value, Said) else value
+              for key, value in message.fields.items()}
+    return _(message.msgid, **fields)
 
 
 def speak_to_argparse() -> None:

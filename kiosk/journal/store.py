@@ -22,12 +22,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from common.marks import N_
 from kiosk import private_files, sqlite_faults, system, wal_index
-from kiosk.errors import JournalError
+from kiosk.errors import JournalError, Said
 from kiosk.journal import patron_key, prune, schema, verify
 from kiosk.journal.prune import PruneResult
 from kiosk.sizes import file_size
 from kiosk.sqlite_files import OwnFile, failure, open_own
+
+# Said to a technician by `kiosk journal ...` in their language.
+NO_JOURNAL = N_("{path}: no journal here (the kiosk makes it on first start; is --config the "
+                "kiosk's config?)")
 
 BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
 
@@ -104,8 +109,7 @@ class Journal:
         """An existing journal, to read, verify, mark uploads and prune; it cannot append rows."""
         path = Path(path)
         if not path.is_file():
-            raise JournalError(f"{path}: no journal here (the kiosk makes it on first start; "
-                               "is --config the kiosk's config?)")
+            raise JournalError(Said(NO_JOURNAL, path=path))
         journal = cls(path, open_own(path, _OWN_FILE, create=False), None)
         try:
             journal._remember_file()

@@ -21,7 +21,9 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
+from common.marks import N_
 from common.masking import mask_numbers_in
+from kiosk.errors import Said
 from kiosk.sip2 import build, outcome, replies
 from kiosk.sip2.charset_guess import advice, looks_like
 from kiosk.sip2.codec import BLANK_DATE, Message, decode, encode, render
@@ -50,6 +52,19 @@ from kiosk.sip2.transport import Connection
 __all__ = ["IlsSettings", "Sip2Client"]
 
 log = logging.getLogger(__name__)
+# Said to a technician (`kiosk sip2 ...`) in their language; logs, JSON and the admin screen
+# keep the English text.
+CANNOT_CONNECT = N_("cannot connect to {address}: {why}")
+LOGIN_REFUSED = N_("{address} refused the SIP2 login of user {user!r}: check [ils] username and "
+                   "password")
+UNREADABLE = N_("{address} sent {what} (check [ils] port, tls and charset)")
+WANTS_LOGIN = N_("{address} closed the connection when asked its status (99) without a login: "
+                 "the server may want a SIP2 login: set [ils] username and password")
+NO_ANSWER = N_("no answer within {seconds} s")
+UNTRUSTED = N_("its TLS certificate is not trusted ({why}): check [ils] tls_ca")
+TLS_FAILED = N_("TLS failed ({why}): check [ils] tls")
+UNKNOWN_HOST = N_("unknown host {host!r}")
+CLOSED = N_("the connection was closed by the ILS")
 wire = logging.getLogger("kiosk.sip2.wire")
 
 MESSAGE_NAMES = {"63": "patron information", "23": "patron status", "17": "item information",
@@ -117,25 +132,20 @@ class Sip2Client:
         try:
             self._conn = Connection.open(s, self._clock)
         except OSError as e:
-            raise IlsUnavailable(f"cannot connect to {s.address}: {_why(e, s)}") from None
+            raise IlsUnavailable(Said(CANNOT_CONNECT, address=s.address, why=_why(e, s))) from None
         try:
             if s.username:
                 reply, _ = self._exchange(build.login(s))
                 if reply.get("ok") != "1":
                     self.close()
-                    raise IlsRefused(f"{s.address} refused the SIP2 login of user "
-                                     f"{s.username!r}: check [ils] username and password")
+                    raise IlsRefused(Said(LOGIN_REFUSED, address=s.address, user=s.username))
             reply, raw = self._exchange(build.sc_status())
         except _ReplyLost as e:
             self.close()
             if e.unreadable:
-                raise IlsProtocolError(f"{s.address} sent {e} (check [ils] port, tls and "
-                                       "charset)") from None
+                raise IlsProtocolError(Said(UNREADABLE, address=s.address, what=str(e))) from None
             if e.closed and not s.username:
-                raise IlsUnavailable(
-                    f"{s.address} closed the connection when asked its status (99) without "
-                    "a login: the server may want a SIP2 login: set [ils] username and "
-                    "password") from None
+                raise IlsUnavailable(Said(WANTS_LOGIN, address=s.address)) from None
             raise IlsUnavailable(f"{s.address} accepted the connection but {e}") from None
         self._status = replies.sc_status(reply, raw)
         log.info("connected to %s: online %s, checkout %s, checkin %s", s.address,
@@ -345,8 +355,7 @@ class Sip2Client:
             return self._exchange(request)
         except _ReplyLost as e:
             if e.unreadable:
-                raise IlsProtocolError(f"{address} sent {e} (check [ils] port, tls and "
-                                       "charset)") from None
+                raise IlsProtocolError(Said(UNREADABLE, address=address, what=str(e))) from None
             # A server closing a link is routine; a reply that never came is not.
             log.log(logging.INFO if e.closed or not e.reached else logging.WARNING,
                     "%s: reply lost (%s); asking again on a new connection", address, e)
@@ -355,8 +364,7 @@ class Sip2Client:
             return self._exchange(request)
         except _ReplyLost as e:
             if e.unreadable:
-                raise IlsProtocolError(f"{address} sent {e} (check [ils] port, tls and "
-                                       "charset)") from None
+                raise IlsProtocolError(Said(UNREADABLE, address=address, what=str(e))) from None
             raise IlsUnavailable(f"{address}: {e}") from None
 
     def _exchange(self, request: Message) -> tuple[Message, tuple[str, ...]]:
@@ -495,13 +503,13 @@ class Sip2Client:
 
 def _why(error: BaseException, settings: IlsSettings) -> str:
     if isinstance(error, socket.timeout):
-        return f"no answer within {settings.timeout_s:g} s"
+        return Said(NO_ANSWER, seconds=f"{settings.timeout_s:g}")
     if isinstance(error, ssl.SSLCertVerificationError):
-        return f"its TLS certificate is not trusted ({error.verify_message}): check [ils] tls_ca"
+        return Said(UNTRUSTED, why=error.verify_message)
     if isinstance(error, ssl.SSLError):
-        return f"TLS failed ({error.reason or error}): check [ils] tls"
+        return Said(TLS_FAILED, why=error.reason or error)
     if isinstance(error, socket.gaierror):
-        return f"unknown host {settings.host!r}"
+        return Said(UNKNOWN_HOST, host=settings.host)
     if isinstance(error, StreamClosed):
-        return "the connection was closed by the ILS"
+        return Said(CLOSED)
     return getattr(error, "strerror", None) or str(error) or type(error).__name__

@@ -6,16 +6,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from common.marks import N_
 from kiosk import system
 from kiosk.config import DisplaySection
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, Said
 
 KMS_CARD = Path("/dev/dri/card0")  # a Pi's screen without X or Wayland: SDL draws through KMS
-NO_DISPLAY = (
+NO_DISPLAY = N_(
     "no display found. On a Raspberry Pi the kiosk draws straight to the screen through KMS: "
-    f"{KMS_CARD} must exist, the kiosk's user must be in the groups video and render, and "
+    "{card} must exist, the kiosk's user must be in the groups video and render, and "
     "SDL_VIDEODRIVER=kmsdrm set (kiosk.service does). On a PC, run it in a desktop session "
     "(DISPLAY set), or headless under Xvfb: xvfb-run -a kiosk run --demo")
+NO_ACCESS = N_("cannot open {card}: add the kiosk's user to the groups video and render "
+               "(usermod -aG video,render USER), then start it again")
 
 
 def prepare(display: DisplaySection) -> None:
@@ -39,8 +42,7 @@ def prepare(display: DisplaySection) -> None:
     # exclusive fullscreen).
     os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
     Config.set("kivy", "keyboard_mode", "system")
-    # A touchscreen must not turn a long press into Kivy's red multitouch-emulation dot.
-    Config.set("input", "mouse", "mouse,disable_multitouch")
+    touch_inputs()
     Config.set("graphics", "width", str(display.width))
     Config.set("graphics", "height", str(display.height))
     Config.set("graphics", "resizable", "0")
@@ -50,6 +52,23 @@ def prepare(display: DisplaySection) -> None:
     if fullscreen(display):
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "borderless", "1")
+
+
+def touch_inputs() -> None:
+    """Where touches come from, each once, and all turned with the picture by the window's
+    rotation. Under KMS on a Pi, SDL reads a touchscreen but makes no mouse events of its
+    touches (they belong to no window), so Kivy reads the panel itself: probesysfs finds it in
+    /sys/class/input and mtdev (libmtdev, which setup.sh installs) turns its multitouch
+    protocol B into touches; named here, so that Kivy's guess for old Pis (hidinput, protocol
+    A only) never applies. Under X the panel is X's pointer: SDL's mouse events carry it, and
+    probesysfs leaves X's pointers alone, so no touch counts twice."""
+    from kivy.config import Config
+
+    for provider in Config.options("input"):
+        Config.remove_option("input", provider)
+    # A long press must not become Kivy's red multitouch-emulation dot.
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("input", "%(name)s", "probesysfs,provider=mtdev")
 
 
 def kivy_rotation(clockwise: int) -> int:
@@ -70,10 +89,9 @@ def display_missing() -> KioskError | None:
     # Over SSH a Pi's /dev/dri/card0 is not the screen in front of the person typing.
     if KMS_CARD.exists() and not os.environ.get("SSH_CONNECTION"):
         if not os.access(KMS_CARD, os.R_OK | os.W_OK):
-            return KioskError(f"cannot open {KMS_CARD}: add the kiosk's user to the groups video "
-                              "and render (usermod -aG video,render USER), then start it again")
+            return KioskError(Said(NO_ACCESS, card=KMS_CARD))
         return None
-    return KioskError(NO_DISPLAY)
+    return KioskError(Said(NO_DISPLAY, card=KMS_CARD))
 
 
 def fullscreen(display: DisplaySection) -> bool:

@@ -1,10 +1,13 @@
 """A headless tour of the screens for machines without a display: a screenshot of each.
 
-Drives the running app through the core's own events, one step per few frames, then stops it.
-Runs on the Kivy main thread (Clock callbacks). It finishes with whatever devices are
-configured: a card is typed on the keypad when there is no simulated scanner, and a step that
-needs what this kiosk lacks (a simulated RFID pad, an ILS, the demo's staff PIN) is skipped
-with a line saying so.
+Drives the running app through the core's own events, then stops it. Runs on the Kivy main
+thread (Clock callbacks). Each picture waits until the step's screen has settled: its events
+handled, the screen manager showing the core's screen alone (no transition under way, which
+would draw two screens and two headers), and a few frames drawn since for its layout. The demo
+tray is taken off, so the pictures show the screens as patrons see them, at the window's size
+(`kiosk run --size`). It finishes with whatever devices are configured: a card is typed on the
+keypad when there is no simulated scanner, and a step that needs what this kiosk lacks (a
+simulated RFID pad, an ILS, the demo's staff PIN) is skipped with a line saying so.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from kiosk.demo import DEMO_PIN, hooks, load_samples
 log = logging.getLogger(__name__)
 STEP_S = 0.4
 READY_TIMEOUT_S = 5.0  # a step waiting for the demo's ILS or pad gives up after this
+SETTLE_FRAMES = 3  # frames a settled screen is drawn before its picture: its layout's own
 SAMPLE_TITLE = "000001"  # 红楼梦, the sample catalogue's first title
 SAMPLE_TAG = "E004015000000001"  # 红楼梦 on the demo pad (drivers/sim/scenarios/demo.toml)
 
@@ -92,7 +96,7 @@ def steps(app) -> list[Step]:
         Step("15-account", lambda: send(ev.PatronPinTyped(card.pin)),
              lambda: runtime.view.screen is Screen.ACCOUNT and settled(), needs=(ILS,)),
         Step("16-still-there", lambda: app.clock.advance(runtime.config.idle.timeout_s + 1)),
-        Step("17-attract-after-timeout", lambda: app.clock.advance(
+        Step("17-session-timed-out", lambda: app.clock.advance(
             runtime.config.idle.countdown_s + 1)),
         Step("18-staff-pin", lambda: send(ev.AdminGesture())),
         # Never a wrong PIN typed on a real kiosk: it would count towards the staff lockout.
@@ -104,6 +108,18 @@ def steps(app) -> list[Step]:
             "full", "the walkthrough shows the out-of-service screen")))),
         Step("22-back-in-service", lambda: send(ev.JournalRestored(0.0))),
     ]
+
+
+def drawn_screens(app) -> list[str]:
+    """The screens the screen manager draws now: one, or two while a transition runs."""
+    return [child.name for child in app.screens.children]
+
+
+def settled(app) -> bool:
+    """Whether the window shows the core's screen alone, every event sent so far handled."""
+    manager = app.screens
+    return (app.runtime.events.empty() and manager.current == app.runtime.view.screen.value
+            and not manager.transition.is_active and len(drawn_screens(app)) == 1)
 
 
 def _present_card(runtime, code: str) -> None:
@@ -147,6 +163,9 @@ class Walkthrough:
     def start(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._have = available(self.app.runtime)
+        tray = getattr(self.app, "tray", None)
+        if tray is not None and tray.parent is not None:
+            tray.parent.remove_widget(tray)  # the screens as patrons see them
         Clock.schedule_once(self._next, STEP_S)
 
     def _next(self, _dt: float) -> None:
@@ -163,17 +182,26 @@ class Walkthrough:
         step.action()
         # Let the pump apply the step and a frame draw it before the picture is taken.
         wait = STEP_S * 2 if "admin" in step.name else STEP_S
-        deadline = Clock.get_time() + READY_TIMEOUT_S
-        Clock.schedule_once(lambda _dt: self._when_ready(step.name, step.ready, deadline), wait)
+        deadline = Clock.get_time() + wait + READY_TIMEOUT_S
+        Clock.schedule_once(lambda _dt: self._when_ready(step, deadline, None), wait)
 
-    def _when_ready(self, name: str, ready, deadline: float) -> None:
-        if ready is not None and not ready() and Clock.get_time() < deadline:
-            Clock.schedule_once(lambda _dt: self._when_ready(name, ready, deadline), 0.1)
+    def _when_ready(self, step: Step, deadline: float, since: int | None) -> None:
+        """Shoot once the step's condition holds and the screen has been settled for
+        SETTLE_FRAMES frames (`since`: the frame it was first seen settled); at the deadline,
+        as it is, with a warning."""
+        if (step.ready is None or step.ready()) and settled(self.app):
+            since = Clock.frames if since is None else since
+            if Clock.frames >= since + SETTLE_FRAMES:
+                self._shoot(step.name)
+                return
+        else:
+            since = None
+        if Clock.get_time() >= deadline:
+            log.warning("walkthrough: %s has not settled after %.0f s (showing %s); taken as "
+                        "it is", step.name, READY_TIMEOUT_S, ", ".join(drawn_screens(self.app)))
+            self._shoot(step.name)
             return
-        if ready is not None and not ready():
-            log.warning("walkthrough: %s is not ready after %.0f s; taken as it is", name,
-                        READY_TIMEOUT_S)
-        self._shoot(name)
+        Clock.schedule_once(lambda _dt: self._when_ready(step, deadline, since), 0)
 
     def _shoot(self, name: str) -> None:
         taken = Window.screenshot(name=str(self.out_dir / f"{name}.png"))

@@ -29,6 +29,7 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
+from common.marks import N_
 from common.versions import is_older, parse_version
 from kiosk import commands
 from kiosk.commands import Runner
@@ -36,13 +37,20 @@ from kiosk.config import Config
 from kiosk.delivery import download
 from kiosk.delivery import status as delivery
 from kiosk.delivery.status import DeliveryState, DeliveryStatus
+from kiosk.errors import Said
 from kiosk.update import activity, rauc, state
 from kiosk.update.pull import KIND, download_folder
 from kiosk.update.rauc import RaucError
-from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
+from kiosk.update.state import SystemView, UpdatePaths, UpdateState
 from kiosk.update.window import parse_window
 
 log = logging.getLogger(__name__)
+
+# Results a technician reads (`kiosk update apply-downloaded`), in their language there.
+NOTHING_TO_APPLY = N_("{why}; nothing to apply")
+NONE_DOWNLOADED = N_("no system update has been downloaded")
+NONE_WAITING = N_("no update is waiting in the other slot (this is {version})")
+
 INSTALL_TIMEOUT_S = 3600.0  # a 1 GB slot written to a slow SD card
 LOOK_EVERY_S = 15.0         # how often the restart looks again whether the kiosk is in use
 REBOOT_ARGV = ("systemctl", "reboot")
@@ -91,10 +99,11 @@ class Apply:
 
     def run(self) -> ApplyResult:
         if not self.paths.from_image:
-            return ApplyResult(ApplyOutcome.NOT_FROM_IMAGE, f"{NotFromImage()}; nothing to apply")
+            return ApplyResult(ApplyOutcome.NOT_FROM_IMAGE,
+                               Said(NOTHING_TO_APPLY, why=state.NOT_FROM_IMAGE))
         last = self.last
         if last is None or not last.version:
-            return ApplyResult(ApplyOutcome.NOTHING, "no system update has been downloaded")
+            return ApplyResult(ApplyOutcome.NOTHING, Said(NONE_DOWNLOADED))
         version = last.version
         if last.state is DeliveryState.DOWNLOADED:
             installed = self._install(last)
@@ -105,8 +114,7 @@ class Apply:
         except RaucError as e:
             return ApplyResult(ApplyOutcome.NOTHING, f"cannot tell the slots: {e}")
         if not pending(view, version):
-            return ApplyResult(ApplyOutcome.NOTHING,
-                               f"no update is waiting in the other slot (this is {view.version})")
+            return ApplyResult(ApplyOutcome.NOTHING, Said(NONE_WAITING, version=view.version))
         return self._restart_when_idle(last, version, view)
 
     def _install(self, last: DeliveryStatus) -> ApplyResult | None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from common.marks import N_
 from common.versions import is_older, parse_version
 from kiosk import commands
 from kiosk.commands import Runner
@@ -30,14 +31,20 @@ from kiosk.delivery.from_config import central_for, downloader_for
 from kiosk.delivery.releases import Release, ReleaseKind
 from kiosk.delivery.space import MB
 from kiosk.delivery.status import DeliveryState, DeliveryStatus
-from kiosk.errors import CentralRequestError
+from kiosk.errors import CentralRequestError, Said
 from kiosk.update import state
 from kiosk.update.rauc import RaucError
-from kiosk.update.state import NotFromImage, SystemView, UpdatePaths, UpdateState
+from kiosk.update.state import SystemView, UpdatePaths, UpdateState
 from kiosk.update.window import parse_window
 from kiosk.upload.sender import Central
 
 log = logging.getLogger(__name__)
+
+# Results a technician reads (`kiosk update pull`), in their language on the command line.
+NOTHING_TO_PULL = N_("{why}; nothing to pull")
+NO_SERVER = N_("no [central] url is set: there is no server to pull updates from")
+OUTSIDE_WINDOW = N_("outside the update window {window} (it is {time} here): nothing to do now")
+
 KIND = ReleaseKind.SYSTEM
 
 
@@ -147,16 +154,15 @@ class Pull:
 
     def run(self) -> PullResult:
         if not self.paths.from_image:
-            return PullResult(PullOutcome.NOT_FROM_IMAGE, f"{NotFromImage()}; nothing to pull")
+            return PullResult(PullOutcome.NOT_FROM_IMAGE,
+                              Said(NOTHING_TO_PULL, why=state.NOT_FROM_IMAGE))
         if not self.config.central.url:
-            return PullResult(PullOutcome.NO_SERVER,
-                              "no [central] url is set: there is no server to pull updates from")
+            return PullResult(PullOutcome.NO_SERVER, Said(NO_SERVER))
         window = parse_window(self.config.updates.window)
         moment = self.now()
         if not window.contains(moment):
             return PullResult(PullOutcome.OUTSIDE_WINDOW,
-                              f"outside the update window {window} (it is {moment:%H:%M} here): "
-                              "nothing to do now")
+                              Said(OUTSIDE_WINDOW, window=window, time=f"{moment:%H:%M}"))
         try:
             view = state.gather(self.runner, self.paths)
         except RaucError as e:

@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from common.marks import N_
 from kiosk.commands import Runner
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, Said
 from kiosk.update import rauc
 from kiosk.update import release as kiosk_release
 from kiosk.update.rauc import RaucStatus, Slot
 
 RAUC_CONF = Path("/etc/rauc/system.conf")
-NOT_FROM_IMAGE = ("this kiosk was installed with setup.sh install, not from the SD-card image: "
-                  "update it with ./setup.sh install again")
+NOT_FROM_IMAGE = Said(N_("this kiosk was installed with setup.sh install, not from the SD-card "
+                         "image: update it with ./setup.sh install again"))
 
 
 class NotFromImage(KioskError):
