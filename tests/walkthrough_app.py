@@ -1,6 +1,7 @@
 """`kiosk run --demo --walkthrough DIR [--size WxH]` in this process, with each screenshot's
 moment recorded: which screens the screen manager drew then, how many screen headers the
-window showed, whether that was the core's screen, and whether the demo tray was on screen.
+window showed, whether that was the core's screen, whether the demo tray was on screen, and
+what kiosk.ui.layout_check found wrong on it.
 Prints them as one JSON list on its last line, for tests/test_walkthrough.py.
 
     python tests/walkthrough_app.py DIR fade|none [WIDTHxHEIGHT]
@@ -53,6 +54,7 @@ def watch(walkthrough, transition: str, shots: list[dict]) -> None:
         screenshot = Window.screenshot
 
         def recorded(*args, **kwargs):
+            from kiosk.ui.layout_check import check
             tray = getattr(app, "tray", None)
             shots.append({"name": kwargs.get("name", ""),
                           "screens": [child.name for child in app.screens.children],
@@ -60,7 +62,8 @@ def watch(walkthrough, transition: str, shots: list[dict]) -> None:
                           "current": app.screens.current,
                           "core": app.runtime.view.screen.value,
                           "tray": tray is not None and tray.get_root_window() is not None,
-                          "window": list(Window.size)})
+                          "window": list(Window.size),
+                          "problems": [str(p) for p in check(app.root, tuple(Window.size))]})
             return screenshot(*args, **kwargs)
 
         Window.screenshot = recorded

@@ -110,9 +110,18 @@ def _visible(root: Widget):
             return
         yield widget, rect
         inner = rect if isinstance(widget, ScrollView) else clip
-        for child in list(widget.children):
+        for child in _on_top(list(widget.children)):
             yield from walk(child, inner, opacity)
     yield from walk(root, _window_rect(root), 1.0)
+
+
+def _on_top(children: list[Widget]) -> list[Widget]:
+    """The children a patron can see and touch: from the topmost (Kivy draws children[0]
+    last) down to an overlay that covers what is under it, such as the idle countdown."""
+    for i, child in enumerate(children):
+        if getattr(child, "covers_what_is_under", False) and child.opacity > 0:
+            return children[:i + 1]
+    return children
 
 
 def _window_rect(widget: Widget) -> Rect:
@@ -167,11 +176,23 @@ def _clipped(label: Label) -> list[Problem]:
     if wraps and label.width < SQUEEZED_EMS * label.font_size and len(label.text) > SQUEEZED_EMS:
         return [Problem("clipped", f"{_name(label)} wraps in {label.width:.0f} px, "
                         f"{SQUEEZED_EMS} characters' width")]
+    if label.shorten and wraps and not getattr(label.parent, "captions_cut_short", False):
+        room = label.text_size[0] - 2 * label.padding_x
+        wide = _one_line_width(label)
+        if wide > room + SLACK:
+            return [Problem("clipped", f"{_name(label)} is cut short with '…': needs "
+                            f"{wide:.0f} px, has {room:.0f}")]
     tw, th = label.texture_size
     if tw > label.width + SLACK or th > label.height + SLACK:
         return [Problem("clipped", f"{_name(label)} needs {tw:.0f}x{th:.0f}, has "
                         f"{label.width:.0f}x{label.height:.0f}")]
     return []
+
+
+def _one_line_width(label: Label) -> float:
+    from kivy.core.text import Label as CoreLabel
+    return CoreLabel(text=label.text, font_size=label.font_size, font_name=label.font_name,
+                     bold=label.bold).get_extents(label.text)[0]
 
 
 def _contrast(label: Label) -> list[Problem]:

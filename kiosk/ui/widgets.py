@@ -27,6 +27,30 @@ class BigButton(Button):
     one_line = BooleanProperty(False)
 
 
+class HeadingLabel(Label):
+    """A one-line heading at `largest` size where it fits its width, made smaller where it
+    does not (a long English title on a portrait panel), down to `SMALLEST_SHARE` of it;
+    only past that is it cut short with "…", which kiosk.ui.layout_check reports."""
+    SMALLEST_SHARE = 0.6
+    largest = NumericProperty(32)
+
+    def on_kv_post(self, base_widget) -> None:
+        self.fbind("text", self._fit)
+        self.fbind("width", self._fit)
+        self.fbind("largest", self._fit)
+        self.fbind("font_name", self._fit)
+        self._fit()
+
+    def _fit(self, *_args) -> None:
+        from kivy.core.text import Label as CoreLabel
+        room = self.width - 2 * self.padding_x
+        wide = CoreLabel(text=self.text, font_size=self.largest,
+                         font_name=self.font_name).get_extents(self.text)[0]
+        # A little under the measured share: glyphs at a smaller size are not exactly smaller.
+        share = 1.0 if wide <= room or wide <= 0 else max(self.SMALLEST_SHARE, 0.96 * room / wide)
+        self.font_size = self.largest * share
+
+
 class StaffCorner(Widget):
     """An invisible corner that asks for the staff PIN after a long press.
 
@@ -57,6 +81,7 @@ class StaffCorner(Widget):
 
 class CountdownOverlay(FloatLayout):
     """Covers the screen to ask "still there?"; any touch on it keeps the session."""
+    covers_what_is_under = True  # kiosk.ui.layout_check looks at this alone while it shows
     question = StringProperty("")
     explanation = StringProperty("")
     button_text = StringProperty("")

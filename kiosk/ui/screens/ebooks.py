@@ -23,6 +23,8 @@ SHELF_NAMES = {"new": N_("New this month"), "popular": N_("Most popular here"),
 class CoverCell(ButtonBehavior, BoxLayout):
     """One title in a grid: its cover and its name; a tap opens its page. The grid reuses
     cells as it scrolls, so a cover arriving late is dropped if the cell moved on."""
+    # The cover shows the title whole, so its caption may end in "…" (kiosk.ui.layout_check).
+    captions_cut_short = True
     title_id = StringProperty("")
     cover = StringProperty("")
     text = StringProperty("")
