@@ -68,10 +68,11 @@ def test_sets_go_round():
 
 
 @pytest.mark.parametrize("width, height, expected", [
-    (480, 270, (4, 2, 131)),  # landscape 800x480's shelf: two rows of four
-    (640, 700, (3, 3, 228)),  # at most three rows: larger covers
-    (300, 100, (3, 1, 100)),  # one row, however short
-    (60, 300, (1, 2, 80)),  # narrower than a cover: as wide as the strip
+    (480, 270, (5, 2, 119)),  # two rows of five, a little smaller than the rows allow
+    (640, 700, (4, 3, 205)),  # at most three rows: larger covers
+    (300, 100, (0, 0, 0)),  # too short for a cover a finger can find: none
+    (30, 300, (0, 0, 0)),  # too narrow
+    (90, 300, (1, 2, 120)),  # narrower than two rows' covers: as wide as the strip
 ])
 def test_the_grid_fills_its_room(width, height, expected):
     columns, rows, tall = grid(width, height, least=114, gap=8)

@@ -79,16 +79,24 @@ def cover_set(covers: Sequence[Cover], cells: int, step: int) -> list[Cover]:
 
 
 MAX_ROWS = 3  # more would make a tall portrait panel a wall of stamps
+SHRINK = 0.8  # covers may be this much smaller than their row allows, for one more in it
 
 
 def grid(width: float, height: float, least: float, gap: float) -> tuple[int, int, float]:
     """(columns, rows, cover height) for covers of 3:4 filling `width` x `height`: as many rows
-    as fit covers at least `least` px tall (at most MAX_ROWS), then as many columns as fit."""
-    rows = max(1, min(MAX_ROWS, int((height + gap) // (least + gap))))
+    as fit covers at least `least` px tall (at most MAX_ROWS), then as many columns as fit;
+    none when not even one fits."""
+    rows = min(MAX_ROWS, int((height + gap) // (least + gap)))
+    if rows == 0 or width < least * 0.75:  # no room for a cover a finger can find
+        return 0, 0, 0.0
     tall = (height + gap) / rows - gap
     columns = int((width + gap) // (tall * 0.75 + gap))
     if columns == 0:  # a narrow strip: covers as wide as it is
-        return 1, rows, min(tall, width / 0.75)
+        return 1, rows, width / 0.75
+    # One cover more when a little smaller ones fit it: no wide empty margins.
+    smaller = ((width + gap) / (columns + 1) - gap) / 0.75
+    if smaller >= max(least, tall * SHRINK):
+        return columns + 1, rows, smaller
     return columns, rows, tall
 
 

@@ -25,6 +25,8 @@ NORMAL: dict[str, RGBA] = {
     "AMBER": (0.68, 0.34, 0.04, 1),  # the language switch (4.6:1 under white)
     "DISABLED_FACE": (0.8, 0.8, 0.78, 1),
     "DISABLED_TEXT": (0.3, 0.3, 0.3, 1),
+    "ACCESS_BLUE": (0.0, 0.25, 0.6, 1),  # the accessibility symbol's blue, under white text
+    "NOTICE_BOX": (0.02, 0.19, 0.23, 1),  # the library's notices, on teal
 }
 HIGH_CONTRAST: dict[str, RGBA] = {
     "INK": (0, 0, 0, 1),
@@ -35,9 +37,12 @@ HIGH_CONTRAST: dict[str, RGBA] = {
     "AMBER": (0.45, 0.2, 0.0, 1),
     "DISABLED_FACE": (0.85, 0.85, 0.85, 1),
     "DISABLED_TEXT": (0.1, 0.1, 0.1, 1),
+    "ACCESS_BLUE": (0.0, 0.2, 0.5, 1),
+    "NOTICE_BOX": (0, 0, 0, 1),
 }
 # What widgets.kv imports: the normal palette, until use() says otherwise.
-INK, PAPER, TEAL, SOFT, INVITE, AMBER, DISABLED_FACE, DISABLED_TEXT = NORMAL.values()
+(INK, PAPER, TEAL, SOFT, INVITE, AMBER, DISABLED_FACE, DISABLED_TEXT, ACCESS_BLUE,
+ NOTICE_BOX) = NORMAL.values()
 _high = False
 
 
