@@ -73,9 +73,6 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     k.frames(5)
     attract = k.current()
     wall = attract.ids.wall
-    k.frames(5)
-    k.screenshot(f"attract-first-{size}")
-    print("wall", wall.size, attract.ids.info.size, attract.ids.shelf.size, file=sys.stderr)
     k.until(lambda: wall.cells > 0 and all(t.texture is not None for t in wall.children
                                            if t.opacity), timeout=20)
     report["cells"] = int(wall.cells)
@@ -98,6 +95,9 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     visit("ebook_title")
     runtime.send(ev.EndSession())
     k.until(lambda: k.screen == "attract")
+    k.frames(3)  # the title just viewed is the most viewed here now
+    report["badges_after"] = sorted({t.badge for t in k.current().ids.wall.children
+                                     if t.opacity})
 
     # The accessibility button, pressed through X as well.
     before = typescale.SIZES["body"]
@@ -106,6 +106,7 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     report["body_before"] = before
     visit("home-accessible")
     home = k.current()
+    report["home_faint"] = _below(home, 7.0)
     report["home_fonts"] = sorted({round(w.font_size) for w in home.walk()
                                    if hasattr(w, "font_size") and getattr(w, "text", "")})
     for screen, name in ((Screen.EBOOKS, "ebooks-accessible"),
@@ -136,6 +137,21 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     app.stop()
     print(json.dumps(report, ensure_ascii=False), flush=True)
     return 0
+
+
+def _below(root, ratio: float) -> list[str]:
+    """Texts on `root` whose contrast with what is behind them is under `ratio`."""
+    from kivy.uix.label import Label
+
+    from kiosk.ui.layout_check import _background, _opacity, _over, _with_opacity, contrast
+    faint = []
+    for label in root.walk():
+        if isinstance(label, Label) and label.text.strip() and _opacity(label) > 0.05:
+            back = _background(label)
+            ink = _over(_with_opacity(label.color, _opacity(label)), back)
+            if contrast(ink, back) < ratio:
+                faint.append(f"{label.text[:20]!r} {contrast(ink, back):.1f}:1")
+    return faint
 
 
 def _drawn(tile, k) -> dict:

@@ -40,6 +40,8 @@ class CoverTile(ButtonBehavior, FloatLayout):
     badge = StringProperty("")  # the words on its corner: "新书 New", "热门 Popular" or ""
     tint = ListProperty(PLACEHOLDER_TINTS[0])
     open_title = ObjectProperty(lambda title_id: None)
+    cover_height = NumericProperty(0)  # the picture's place, under the badge
+    cover_width = NumericProperty(0)
 
     def show(self, cover: Cover, cache, badge: str) -> None:
         self.cover, self.badge, self.texture = cover, badge, None
