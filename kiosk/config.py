@@ -485,7 +485,7 @@ def _build_devices(values: dict[str, Any], origin: dict[tuple[str, str], Path]) 
 
 
 NOTICE_KEYS = ("zh", "en", "from", "until")
-MAX_NOTICES, MAX_NOTICE_CHARS = 20, 200  # what a screen can show in turn, and in one go
+MAX_NOTICES, MAX_NOTICE_CHARS = 20, 80  # in turn; and in one go beside the covers
 
 
 def _build_notices(values: Any, origin: dict[tuple[str, str], Path]) -> tuple[AttractNotice, ...]:

@@ -25,9 +25,9 @@ timeout_s = 60
 countdown_s = 15
 [attract]
 cover_s = 60
-notices = [
-  { zh = "12月25日至1月1日闭馆，请使用还书箱还书", en = "Closed 25 December to 1 January: please use the book drop" },
-]
+[[attract.notices]]
+zh = "12月25日至1月1日闭馆，请使用还书箱还书"
+en = "Closed 25 December to 1 January: please use the book drop"
 """
 TITLE = "Library kiosk"
 

@@ -190,6 +190,13 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
                                            send(ev.CardNumberTyped("2352000123")))),
         ("identify-wrong-number-en", lambda: send(ev.SetLanguage("en"))),
         ("return-left-on-pad", left_on_pad),
+        # The accessibility mode: larger type, higher contrast; the screens are made anew.
+        ("home-accessible", lambda: (send(ev.EndSession()), send(ev.EndSession()),
+                                     send(ev.SetAccessible(True)))),
+        ("return-accessible", lambda: send(ev.Navigate(Screen.RETURN))),
+        ("ebooks-accessible", lambda: (send(ev.Navigate(Screen.HOME)),
+                                       send(ev.Navigate(Screen.EBOOKS)))),
+        ("ebook_title-accessible", lambda: send(ev.OpenTitle(TITLE))),
         ("admin", lambda: open_admin(k, runtime)),
         ("admin-en", lambda: send(ev.SetLanguage("en"))),
     ]

@@ -50,8 +50,8 @@ notices = [
     ('[{ zh = "闭馆", from = 2026-12-20T10:00:00 }]', "'from' must be a date like 2027-01-31"),
     ('[{ zh = "闭馆", from = "2026-12-20", until = "2026-12-01" }]',
      "notice 1 in section [attract]: 'until' (2026-12-01) is before 'from' (2026-12-20)"),
-    ('[{ zh = "' + "长" * 201 + '" }]', "notice 1 in section [attract]: 'zh' is longer than "
-                                         "200 characters"),
+    ('[{ zh = "' + "长" * 81 + '" }]', "notice 1 in section [attract]: 'zh' is longer than "
+                                        "80 characters"),
     ("[" + ", ".join('{ zh = "x" }' for _ in range(21)) + "]",
      "option 'notices' in section [attract] has 21 notices; at most 20"),
 ])
@@ -61,6 +61,18 @@ def test_a_wrong_notice_is_refused_with_what_is_wrong(tmp_path, notices, message
         load(path)
     assert message in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_a_notice_may_be_a_table_of_its_own(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n[attract]\ncovers = false\n'
+                    '[[attract.notices]]\nzh = "寒假开放时间：9:00-17:00"\n'
+                    'en = "Winter holiday hours: 9:00-17:00"\nuntil = 2027-02-28\n',
+                    encoding="utf-8")
+    attract = load(path).attract
+    assert attract.covers is False
+    assert attract.notices == (AttractNotice("寒假开放时间：9:00-17:00",
+                                             "Winter holiday hours: 9:00-17:00", "", "2027-02-28"),)
 
 
 def test_other_options_are_checked_as_usual(tmp_path):

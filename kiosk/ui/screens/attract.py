@@ -25,12 +25,12 @@ from kivy.uix.widget import Widget
 from kiosk.core import events as ev
 from kiosk.ui.attract_covers import Cover, CoverPicker, cover_set, grid, notices_on
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.typescale import PX
+from kiosk.ui.typescale import PX, SIZES
 
 # Drawn covers' backgrounds, picked by title id: dark enough for white text at 7:1.
 PLACEHOLDER_TINTS = ((0.16, 0.24, 0.42, 1), (0.35, 0.16, 0.25, 1), (0.12, 0.3, 0.22, 1),
                      (0.32, 0.22, 0.1, 1), (0.22, 0.2, 0.36, 1))
-SMALLEST_COVER = 0.5  # of PX["cover"] (the title page's cover): a cover's least height here
+SMALLEST_COVER = 0.6  # of PX["cover"] (the title page's cover): a cover's least height here
 
 
 class CoverTile(ButtonBehavior, FloatLayout):
@@ -42,6 +42,16 @@ class CoverTile(ButtonBehavior, FloatLayout):
     open_title = ObjectProperty(lambda title_id: None)
     cover_height = NumericProperty(0)  # the picture's place, under the badge
     cover_width = NumericProperty(0)
+    badge_shown = StringProperty("")  # the badge's words, Chinese alone when both do not fit
+
+    def on_cover_width(self, *_args) -> None:
+        self.on_badge()
+
+    def on_badge(self, *_args) -> None:
+        # About 0.6 em a Latin letter, 1 em a Chinese character, and a little to spare.
+        zh, _, en = self.badge.partition(" ")
+        needs = SIZES["caption"] * (len(zh) + 0.6 * len(en) + 1.5)
+        self.badge_shown = self.badge if needs <= self.cover_width else zh
 
     def show(self, cover: Cover, cache, badge: str) -> None:
         self.cover, self.badge, self.texture = cover, badge, None
@@ -113,6 +123,7 @@ class AttractScreen(KioskScreen):
     notice_en = StringProperty("")
     landscape = BooleanProperty(True)
     stacked = BooleanProperty(False)  # a portrait panel with covers: the columns one above another
+    beside = BooleanProperty(False)  # a landscape one with covers: side by side, smaller type
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -123,6 +134,7 @@ class AttractScreen(KioskScreen):
     def on_size(self, *_args) -> None:
         self.landscape = self.width >= self.height
         self.stacked = bool(self.pool) and not self.landscape
+        self.beside = bool(self.pool) and self.landscape
 
     on_pool = on_size
 
@@ -131,13 +143,21 @@ class AttractScreen(KioskScreen):
 
     def on_stacked(self, *_args) -> None:
         """A portrait panel with covers: "touch to start" and the accessibility button go to
-        the bottom row, side by side, leaving the covers the height between."""
+        the bottom row, side by side, leaving the covers the height between. A landscape one
+        with covers: the button goes up beside the language button, leaving the column beside
+        the covers to the name, the time and the invitation."""
         ids = self.ids
         if "bottom" not in ids:
             return  # kv is still building the screen; on_kv_post places them
-        for widget, home in ((ids.invite, ids.invite_home), (ids.access, ids.access_home)):
-            widget.parent.remove_widget(widget)
-            (ids.bottom if self.stacked else home).add_widget(widget)
+        places = ((ids.invite, ids.bottom if self.stacked else ids.invite_home),
+                  (ids.access, ids.bottom if self.stacked else ids.top_row if self.beside
+                   else ids.access_home))
+        for widget, place in places:
+            if widget.parent is not place:
+                widget.parent.remove_widget(widget)
+                place.add_widget(widget)
+
+    on_beside = on_stacked
 
     def on_pre_enter(self, *args) -> None:
         self._step = self._notice_step = 0
