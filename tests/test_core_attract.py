@@ -76,3 +76,16 @@ def test_nothing_of_it_while_out_of_service():
     s.handle(ev.SetAccessible(True), 1)
     s.handle(ev.OpenTitle("000042"), 1)
     assert s.view.screen is Screen.OUT_OF_SERVICE and not s.view.accessible
+
+
+
+def test_the_goodbye_keeps_the_accessible_mode_then_the_attract_screen_forgets_it():
+    from kiosk.core.session import FAREWELL_SECONDS
+    from tests.test_core_circulation import identified
+
+    s = identified()  # on the borrow screen, the patron's card read
+    s.handle(ev.SetAccessible(True), 2)
+    s.handle(ev.EndSession(), 3)
+    assert (s.view.screen, s.view.accessible) == (Screen.GOODBYE, True)
+    s.handle(ev.Tick(), 3 + FAREWELL_SECONDS)
+    assert (s.view.screen, s.view.accessible) == (Screen.ATTRACT, False)
