@@ -6,6 +6,8 @@ check on each screen, saves screenshots, and prints a JSON report on its last li
 (tests/test_attract_screen.py asserts on it).
 
     python tests/attract_app.py WIDTHxHEIGHT BATCH PUBLIC_KEY SHOTS
+
+With BATCH "-": no catalogue and no notices, the attract screen alone (as before covers).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     from content.store import CatalogueStore
 
     data = Path(tempfile.mkdtemp(prefix="kiosk-attract-"))
+    if batch == "-":
+        return bare(size, data, shots)
     CatalogueStore(data / "catalogue").apply(Path(batch), Path(public))
     app, runtime = sized_app.start(size, data, SECTIONS)
     from kivy.core.window import Window
@@ -134,6 +138,26 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     k.until(lambda: k.screen == "attract" and not app.accessible)
     report["body_after"] = typescale.SIZES["body"]
     visit("attract-after")
+    app.stop()
+    print(json.dumps(report, ensure_ascii=False), flush=True)
+    return 0
+
+
+def bare(size: str, data: Path, shots: str) -> int:
+    """The attract screen with nothing to invite with: no covers, no notice box."""
+    app, _runtime = sized_app.start(size, data, "")
+    from kivy.core.window import Window
+
+    from kiosk.ui.layout_check import check
+    from tests.kiosk_driver import KioskDriver
+
+    k = KioskDriver(app, Path(shots))
+    k.frames(8)
+    attract = k.current()
+    report = {"size": size, "pool": len(attract.pool), "shelf": list(attract.ids.shelf.size),
+              "notice": [attract.notice_zh, attract.notice_en],
+              "problems": [str(p) for p in check(app.root, tuple(Window.size))]}
+    k.screenshot(f"attract-bare-{size}")
     app.stop()
     print(json.dumps(report, ensure_ascii=False), flush=True)
     return 0

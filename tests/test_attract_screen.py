@@ -91,3 +91,14 @@ def test_every_screen_visited_passes_the_layout_check(reports, size):
     report = reports[size]
     assert {name: report[name]["problems"] for name in CHECKED
             if report[name]["problems"]} == {}
+
+
+@pytest.mark.parametrize("size", ["800x480", "720x1280"])
+def test_without_a_catalogue_or_notices_there_is_no_empty_box(size):
+    done = subprocess.run([sys.executable, str(ROOT / "tests/attract_app.py"), size, "-", "-",
+                           str(SHOTS)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["pool"] == 0 and report["notice"] == ["", ""]
+    assert report["shelf"][1] == 0  # no covers' column, no notice box
+    assert report["problems"] == []

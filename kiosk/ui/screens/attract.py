@@ -145,19 +145,20 @@ class AttractScreen(KioskScreen):
         """A portrait panel with covers: "touch to start" and the accessibility button go to
         the bottom row, side by side, leaving the covers the height between. A landscape one
         with covers: the button goes up beside the language button, leaving the column beside
-        the covers to the name, the time and the invitation."""
+        the covers to the name, the time and the invitation; without covers, to the bottom
+        corner."""
         ids = self.ids
         if "bottom" not in ids:
             return  # kv is still building the screen; on_kv_post places them
         places = ((ids.invite, ids.bottom if self.stacked else ids.invite_home),
                   (ids.access, ids.bottom if self.stacked else ids.top_row if self.beside
-                   else ids.access_home))
+                   else ids.corner if self.landscape else ids.access_home))
         for widget, place in places:
             if widget.parent is not place:
                 widget.parent.remove_widget(widget)
                 place.add_widget(widget)
 
-    on_beside = on_stacked
+    on_beside = on_landscape = on_stacked
 
     def on_pre_enter(self, *args) -> None:
         self._step = self._notice_step = 0
