@@ -26,7 +26,7 @@ SECTIONS = """
 timeout_s = 60
 countdown_s = 15
 [attract]
-cover_s = 60
+cover_s = 3
 [[attract.notices]]
 zh = "12月25日至1月1日闭馆，请使用还书箱还书"
 en = "Closed 25 December to 1 January: please use the book drop"
@@ -84,7 +84,12 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     report["notice"] = [attract.notice_zh, attract.notice_en]
     report["badges"] = sorted({t.badge for t in wall.children if t.opacity})
     visit("attract")
-    # A missing cover: the drawn one, with the title.
+    # The next set comes by itself, after cover_s.
+    first_set = [c.title_id for c in attract.shown]
+    k.until(lambda: [c.title_id for c in attract.shown] != first_set, timeout=15)
+    report["sets"] = [first_set, [c.title_id for c in attract.shown]]
+    # A missing cover: the drawn one, with the title (the sets stopped, as when leaving).
+    attract.on_leave()
     tile = next(t for t in reversed(wall.children) if t.opacity)
     report["drawn"] = _drawn(tile, k)
     k.screenshot(f"attract-drawn-{size}")
@@ -179,12 +184,17 @@ def _below(root, ratio: float) -> list[str]:
 
 
 def _drawn(tile, k) -> dict:
-    """The tile as it is without its picture: the title drawn on a tint."""
-    tile.texture = None
+    """The tile given a title whose cover file is missing: its title drawn on a tint."""
+    from dataclasses import replace
+
+    missing = replace(tile.cover, path=tile.cover.path + ".missing.jpg")
+    cache = k.current().covers_cache
+    tile.show(missing, cache, tile.badge)
+    k.until(lambda: missing.path in cache.failed, timeout=10)
     k.frames(3)
     labels = [w for w in tile.children if getattr(w, "text", "")]
-    return {"texts": [w.text for w in labels], "opacity": [w.opacity for w in labels]}
-
+    return {"texts": [w.text for w in labels], "opacity": [w.opacity for w in labels],
+            "texture": tile.texture is not None}
 
 if __name__ == "__main__":
     sys.exit(main(*sys.argv[1:]))

@@ -59,13 +59,20 @@ def test_a_press_on_a_cover_opens_that_title(reports, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_the_covers_go_round_in_sets(reports, size):
+    first, second = reports[size]["sets"]
+    assert len(first) == len(second) == reports[size]["cells"]
+    assert not set(first) & set(second)  # 24 titles: the next set is all new ones
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_the_notice_shows_and_a_missing_cover_is_drawn_with_its_title(reports, size):
     report = reports[size]
     assert report["notice"] == ["12月25日至1月1日闭馆，请使用还书箱还书",
                                 "Closed 25 December to 1 January: please use the book drop"]
     texts = report["drawn"]["texts"]
     assert any("[b]" in text and "[/b]" in text for text in texts)
-    assert report["drawn"]["opacity"] == [1, 1]
+    assert report["drawn"]["opacity"] == [1, 1] and not report["drawn"]["texture"]
 
 
 @pytest.mark.parametrize("size", SIZES)
