@@ -411,7 +411,7 @@ def test_the_title_page_names_publisher_isbn_size_and_how_long_the_link_works(at
 
     from kiosk.ui.typescale import PX
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "ebooks"))
     k.app.runtime.send(ev.OpenTitle("000001"))
     k.frames(3)
