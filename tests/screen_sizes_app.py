@@ -197,6 +197,12 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         ("ebooks-accessible", lambda: (send(ev.Navigate(Screen.HOME)),
                                        send(ev.Navigate(Screen.EBOOKS)))),
         ("ebook_title-accessible", lambda: send(ev.OpenTitle(TITLE))),
+        ("goodbye-accessible", lambda: (send(ev.EndSession()), send(ev.EndSession()),
+                                        send(ev.SetAccessible(True)),
+                                        send(BarcodeRead("scanner", CARD, "codabar", "patron")),
+                                        k.until(lambda: runtime.view.screen == "borrow",
+                                                timeout=20),
+                                        send(ev.EndSession()))),
         ("admin", lambda: open_admin(k, runtime)),
         ("admin-en", lambda: send(ev.SetLanguage("en"))),
     ]

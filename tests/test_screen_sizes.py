@@ -29,6 +29,7 @@ CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "return", "eb
            "blocked", "blocked-en", "borrow-refused", "borrow-refused-en", "goodbye-en",
            "goodbye", "identify-wrong-number", "identify-wrong-number-en", "return-left-on-pad",
            "home-accessible", "return-accessible", "ebooks-accessible", "ebook_title-accessible",
+           "goodbye-accessible",
            "admin", "admin-en"]
 # A state of a screen, visited under a name of its own: the screen it is on.
 STATES = {"borrow-refused": "borrow", "identify-wrong-number": "identify",
