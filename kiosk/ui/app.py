@@ -196,8 +196,7 @@ class KioskApp(App):
         typescale.configure(Window.size, accessible=on)
         palette.use(high_contrast=on)
         old = self.screens
-        if old.current_screen is not None:  # its timers stop, as when it is left
-            old.current_screen.dispatch("on_leave")
+        self._leave_screen()
         stage = old.parent
         index = stage.children.index(old)
         stage.remove_widget(old)
@@ -205,6 +204,11 @@ class KioskApp(App):
         stage.add_widget(self.screens, index=index)
         self._unbuilt = self._screen_makers()
         Clock.schedule_once(self._build_next_screen)
+
+    def _leave_screen(self) -> None:
+        """The screen showing stops its timers, as when it is left."""
+        if self.screens.current_screen is not None:
+            self.screens.current_screen.dispatch("on_leave")
 
     def _after_first_frame(self, *_args) -> None:
         Window.unbind(on_flip=self._after_first_frame)
@@ -260,6 +264,7 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         self.service.stop(restarting=self.restart_requested)
+        self._leave_screen()  # the attract screen's timers read covers, closed next
         self.covers.close()
         self.runtime.close()
 
