@@ -8,7 +8,8 @@ both. Every problem is reported with the file, section, option and the values al
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,29 @@ class LoggingSection:
 
 
 @dataclass(frozen=True)
+class AttractNotice:
+    """One of the library's notices on the attract screen: Chinese, English if given, and the
+    days it shows, both included (ISO dates; empty: from always, until always)."""
+    zh: str
+    en: str = ""
+    start: str = ""  # "from" in the file
+    until: str = ""
+
+    def shows_on(self, day: str) -> bool:
+        return (self.start or day) <= day <= (self.until or day)
+
+
+@dataclass(frozen=True)
+class AttractSection:
+    # Covers of new and popular e-books, and seconds before the next set shows.
+    covers: bool = option(True)
+    cover_s: int = option(8, min=3, max=120)
+    # Seconds each notice shows before the next; the notices themselves (see the example).
+    notice_s: int = option(10, min=3, max=120)
+    notices: tuple[AttractNotice, ...] = field(default=())
+
+
+@dataclass(frozen=True)
 class Config:
     kiosk: KioskSection = field(default_factory=KioskSection)
     display: DisplaySection = field(default_factory=DisplaySection)
@@ -250,6 +274,7 @@ class Config:
     time: TimeSection = field(default_factory=TimeSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     sound: SoundSettings = field(default_factory=SoundSettings)
+    attract: AttractSection = field(default_factory=AttractSection)
     sources: tuple[str, ...] = ()  # the files read, in order
     # Which file set each option ("admin.pin_hash" -> path), for the doctor's warnings.
     origins: dict[str, str] = field(default_factory=dict, compare=False)
@@ -311,6 +336,7 @@ _SECTION_CLASSES = {
     "circulation": CirculationSection, "central": CentralSection,
     "updates": UpdatesSection, "time": TimeSection, "logging": LoggingSection,
     "sound": SoundSection,
+    "attract": AttractSection,
 }
 _ALLOWED_SECTIONS = (*_SECTION_CLASSES, "devices")
 
@@ -347,12 +373,15 @@ def load_files(files: list[Path]) -> Config:
             for key, value in values.items():
                 merged.setdefault(section, {})[key] = value
                 origin[(section, key)] = path
+    # A list of tables, which the typed options do not take: checked on its own.
+    notices = _build_notices(merged.get("attract", {}).pop("notices", []), origin)
     sections: dict[str, Any] = {
         name: build_section(cls, name, merged.get(name, {}),
                             {key: path for (section, key), path in origin.items()
                              if section == name}, WORDING)
         for name, cls in _SECTION_CLASSES.items()}
     devices = _build_devices(merged.get("devices", {}), origin)
+    sections["attract"] = replace(sections["attract"], notices=notices)
     _check_offline_rules(sections["circulation"], origin)
     _check_window(sections["updates"], origin)
     _check_quiet_hours(sections["sound"], origin)
@@ -453,3 +482,55 @@ def _build_devices(values: dict[str, Any], origin: dict[tuple[str, str], Path]) 
         except SourceError as e:
             raise ConfigError(f"{where}: {e}") from None
     return dict(values)
+
+
+NOTICE_KEYS = ("zh", "en", "from", "until")
+MAX_NOTICES, MAX_NOTICE_CHARS = 20, 80  # in turn; and in one go beside the covers
+
+
+def _build_notices(values: Any, origin: dict[tuple[str, str], Path]) -> tuple[AttractNotice, ...]:
+    if values == []:
+        return ()
+    where = f"{origin[('attract', 'notices')]}: "
+    if not isinstance(values, list):
+        raise ConfigError(f"{where}option 'notices' in section [attract] must be a list of "
+                          f"notices, e.g. [{{ zh = \"...\", en = \"...\" }}] (got {values!r})")
+    if len(values) > MAX_NOTICES:
+        raise ConfigError(f"{where}option 'notices' in section [attract] has {len(values)} "
+                          f"notices; at most {MAX_NOTICES}")
+    return tuple(_notice(value, f"{where}notice {n} in section [attract]")
+                 for n, value in enumerate(values, 1))
+
+
+def _notice(value: Any, where: str) -> AttractNotice:
+    if not isinstance(value, dict):
+        raise ConfigError(f'{where} must be a table like {{ zh = "...", en = "...", from = '
+                          f'"2027-01-01", until = "2027-01-31" }} (got {value!r})')
+    unknown = [key for key in value if key not in NOTICE_KEYS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; allowed: "
+                          + ", ".join(NOTICE_KEYS))
+    # TOML's own dates (from = 2027-01-01) are as good as quoted ones; a time of day is not.
+    value = {key: text.isoformat() if type(text) is date else text for key, text in value.items()}
+    for key, text in value.items():
+        if not isinstance(text, str):
+            kind = "a date like 2027-01-31 in quotes" if key in ("from", "until") else "text"
+            raise ConfigError(f"{where}: {key!r} must be {kind} (got {text!r})")
+        if "\x00" in text:
+            raise ConfigError(f"{where}: {key!r} holds a NUL character (\\u0000)")
+        if len(text) > MAX_NOTICE_CHARS:
+            raise ConfigError(f"{where}: {key!r} is longer than {MAX_NOTICE_CHARS} characters")
+    if not value.get("zh", "").strip():
+        raise ConfigError(f"{where} has no Chinese text 'zh' (English 'en' is optional)")
+    for key in ("from", "until"):
+        text = value.get(key, "")
+        try:
+            if text and date.fromisoformat(text).isoformat() != text:
+                raise ValueError(text)
+        except ValueError:
+            raise ConfigError(f"{where}: {key!r} must be a date like 2027-01-31 "
+                              f"(got {text!r})") from None
+    start, until = value.get("from", ""), value.get("until", "")
+    if start and until and until < start:
+        raise ConfigError(f"{where}: 'until' ({until}) is before 'from' ({start})")
+    return AttractNotice(value["zh"].strip(), value.get("en", "").strip(), start, until)

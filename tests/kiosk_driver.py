@@ -118,6 +118,12 @@ class KioskDriver:
         x, y = widget.to_window(*widget.center)
         self.tap_at(x, y)
 
+    def touch_to_start(self) -> None:
+        """A tap on the attract screen's invitation, which starts a session: not on a cover,
+        which would open that title instead."""
+        invite = self.app.screens.get_screen("attract").ids.invite
+        self.tap_at(*invite.to_window(*invite.center))
+
     def hold_at(self, x: float, y: float, seconds: float) -> None:
         touch = UnitTestTouch(x, y)
         touch.touch_down()

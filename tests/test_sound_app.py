@@ -187,8 +187,9 @@ def test_the_idle_countdown_asks_then_says_goodbye_in_english(at_attract):
 
 def test_the_accessibility_mode_says_every_screen(at_attract):
     k = at_attract
-    k.app.accessible = True  # the app's property once the accessibility mode is in
-    k.tap_at(400, 240)
+    k.app.runtime.send(ev.SetAccessible(True))  # the attract screen's button: a session in it
+    k.frames(3)
+    assert k.app.accessible and k.screen == "home"
     k.tap(k.widget("home", "ebooks"))
     assert played(k) == ["zh_CN/choose_service.ogg", "zh_CN/ebooks.ogg"]
 

@@ -118,7 +118,7 @@ def test_touch_starts_and_every_service_says_plainly_it_is_not_set_up(at_attract
     # This kiosk has no [ils]: borrowing and the account ask for the card, returning does not,
     # and each says plainly that the service is not set up here.
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     assert k.screen == "home"
     k.screenshot("home")
     for service, shown, title in (("borrow", "identify", "借书"), ("return", "return", "还书"),
@@ -139,7 +139,7 @@ def test_touch_starts_and_every_service_says_plainly_it_is_not_set_up(at_attract
 
 def test_language_switch_on_every_screen(at_attract):
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     for screen in ("home", "borrow"):
         if screen != "home":
             k.tap(k.widget("home", screen))
@@ -155,7 +155,7 @@ def test_language_switch_on_every_screen(at_attract):
 
 def test_idle_countdown_asks_then_returns_to_attract(at_attract):
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "ebooks"))
     k.advance(31)
     assert any("您还在吗" in t for t in k.texts())
@@ -314,7 +314,7 @@ def decoded(picture):
 
 def test_search_says_how_many_matched_beyond_the_rows_shown(at_attract):
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "ebooks"))
     k.tap(k.widget("ebooks", "search"))
     screen = k.current()
@@ -350,7 +350,7 @@ def test_find_a_title_by_pinyin_initials_scan_its_code_and_download_it(at_attrac
 
     import requests
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "ebooks"))
     assert k.screen == "ebooks"
     k.tap(k.widget("ebooks", "search"))
@@ -392,7 +392,7 @@ def test_find_a_title_by_pinyin_initials_scan_its_code_and_download_it(at_attrac
 
 def test_the_title_page_offers_the_library_wifi_code(at_attract):
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "ebooks"))
     k.app.runtime.send(ev.OpenTitle("000002"))
     k.frames(3)
@@ -411,7 +411,7 @@ def test_the_title_page_names_publisher_isbn_size_and_how_long_the_link_works(at
 
     from kiosk.ui.typescale import PX
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "ebooks"))
     k.app.runtime.send(ev.OpenTitle("000001"))
     k.frames(3)
@@ -445,7 +445,7 @@ def test_a_download_server_that_cannot_listen_shows_a_message_not_a_code(at_attr
         blocked.start()  # the port is taken (by the running server): as at a kiosk's start
     links.server = blocked
     try:
-        k.tap_at(400, 240)
+        k.touch_to_start()
         k.tap(k.widget("home", "ebooks"))
         k.app.runtime.send(ev.OpenTitle("000003"))
         k.frames(3)
@@ -461,7 +461,7 @@ def test_a_download_server_that_cannot_listen_shows_a_message_not_a_code(at_attr
 
 def test_shelves_show_covers_and_scroll_through_the_catalogue(at_attract):
     k = at_attract
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "ebooks"))
     k.app.runtime.send(ev.ShowShelf("all"))
     k.frames(3)

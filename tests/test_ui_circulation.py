@@ -137,7 +137,7 @@ def borrow_with_the_tray_card(k):
 def test_borrow_with_a_card_and_books_on_the_pad_then_the_receipt(at_attract):
     k = at_attract
     pad = hooks.sim_pad(k.app.runtime.drivers)
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "borrow"))
     assert k.screen == "identify"
     k.screenshot("circulation-identify")
@@ -180,7 +180,7 @@ def test_return_needs_no_card_and_arms_the_alarm(at_attract):
     k = at_attract
     pad = hooks.sim_pad(k.app.runtime.drivers)
     pad.tags[LOANED_TAG].afi = ON_LOAN  # it went out through a kiosk
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "return"))
     assert k.screen == "return"
     k.tap(tray(k, "RFID 《平凡的世界》(3M)"))
@@ -202,7 +202,7 @@ def test_my_account_by_typed_card_number_then_renew(at_attract):
     k = at_attract
     runtime = k.app.runtime
     k.ils.data.loans[RED] = _loan(RED)  # on loan to the patron, not yet renewed
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "account"))
     keys = {w.text: w for w in k.widget("identify", "keypad").children}
     for digit in CARD:

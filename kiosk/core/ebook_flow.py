@@ -41,6 +41,9 @@ class EbookFlow(Flow):
             self.view = replace(self.view, ebooks=replace(self.view.ebooks, query=query))
 
     def _on_OpenTitle(self, event: ev.OpenTitle, now: float, effects: Effects) -> None:
+        if self.view.screen is Screen.ATTRACT:  # a cover there: a session, at that title
+            self._session.open_session(now)
+            self.view = replace(self.view, screen=Screen.EBOOKS)
         screen = self.view.screen
         if screen not in (Screen.EBOOKS, Screen.EBOOK_SEARCH):
             return

@@ -68,6 +68,13 @@ class SetLanguage:
 
 
 @dataclass(frozen=True)
+class SetAccessible:
+    """The accessibility button: larger text, higher contrast, slower timeouts, everything
+    spoken, for this session (on the attract screen it opens one)."""
+    on: bool
+
+
+@dataclass(frozen=True)
 class AdminGesture:
     """The long press in the corner that asks for the staff PIN."""
 

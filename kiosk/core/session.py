@@ -35,10 +35,12 @@ log = logging.getLogger(__name__)
 
 NOTICE_SECONDS = 6.0
 FAREWELL_SECONDS = 5.0  # the goodbye screen, then the attract screen (a touch ends it sooner)
+ACCESSIBLE_TIME_FACTOR = 2  # the accessibility mode's idle timeout and countdown, doubled
 _RESTING_SCREENS = frozenset({*WELCOMING, Screen.OUT_OF_SERVICE})  # no session runs here
 # What a patron can do to start or move a session: nothing of it while out of service.
 _PATRON_INPUT = (ev.Start, ev.Navigate, ev.CardNumberTyped, ev.PatronPinTyped, ev.ShowShelf,
-                 ev.OpenSearch, ev.SearchTyped, ev.OpenTitle, BarcodeRead, CardRead)
+                 ev.OpenSearch, ev.SearchTyped, ev.OpenTitle, ev.SetAccessible, BarcodeRead,
+                 CardRead)
 _PATRON_SCREENS = frozenset({Screen.HOME, *CIRCULATION_SCREENS, *EBOOK_SCREENS})
 _ALLOWED_MOVES = {
     Screen.HOME: frozenset({*CIRCULATION, Screen.EBOOKS}),
@@ -94,6 +96,7 @@ class Session:
         return {
             ev.Touch: self._on_Touch, ev.Start: self._on_Start, ev.Navigate: self._on_Navigate,
             ev.EndSession: self._on_EndSession, ev.SetLanguage: self._on_SetLanguage,
+            ev.SetAccessible: self._on_SetAccessible,
             DeviceStatus: self._on_DeviceStatus, DeviceFault: self._on_DeviceFault,
             ev.Tick: self._on_Tick, ev.JournalFailed: self._on_JournalFailed,
             ev.JournalRestored: self._on_JournalRestored,
@@ -133,6 +136,12 @@ class Session:
         if event.language in self.settings.languages:
             self.view = replace(self.view, language=event.language)
 
+    def _on_SetAccessible(self, event: ev.SetAccessible, now: float, effects: Effects) -> None:
+        if self.view.screen is Screen.ATTRACT and event.on:
+            self.open_session(now)
+        if self.view.screen in _PATRON_SCREENS:
+            self.view = replace(self.view, accessible=event.on)
+
     def acknowledge(self, now: float, message: str, args: Mapping[str, str]) -> None:
         if self.view.screen in WELCOMING:
             self.open_session(now)
@@ -167,10 +176,12 @@ class Session:
         if self.view.screen in _RESTING_SCREENS:
             return
         idle = now - self._last_activity
-        limit = self.settings.idle_timeout_s + self.settings.countdown_s
+        factor = ACCESSIBLE_TIME_FACTOR if self.view.accessible else 1
+        timeout = self.settings.idle_timeout_s * factor
+        limit = timeout + self.settings.countdown_s * factor
         if idle >= limit:
             self.close(now, "timeout", effects)
-        elif idle >= self.settings.idle_timeout_s:
+        elif idle >= timeout:
             self.view = replace(self.view, countdown=max(1, math.ceil(limit - idle)))
 
     # --- out of service: the journal cannot be written ------------------------------------
@@ -210,8 +221,10 @@ class Session:
             self.view = self._resting_view(Screen.ATTRACT)
         else:
             effects.append(ev.SessionClosed(outcome, take_card))
+            # The goodbye in the patron's language and type; the attract screen forgets both.
             self.view = replace(self._resting_view(Screen.GOODBYE), language=self.view.language,
-                                farewell=Farewell(take_card, now + FAREWELL_SECONDS))
+                                farewell=Farewell(take_card, now + FAREWELL_SECONDS),
+                                accessible=self.view.accessible)
         self.circulation.publish()
 
     def _resting_view(self, screen: Screen) -> View:

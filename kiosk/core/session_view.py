@@ -83,6 +83,7 @@ class View:
     circulation: CirculationView = field(default_factory=CirculationView)
     out_of_service: OutOfService | None = None
     farewell: Farewell | None = None  # on the goodbye screen
+    accessible: bool = False  # the patron asked for the accessibility mode; ends with the session
 
     @property
     def offline_devices(self) -> tuple[str, ...]:

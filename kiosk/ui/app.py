@@ -27,7 +27,7 @@ from kiosk.demo import hooks, load_samples
 from kiosk.i18n import N_, Translator
 from kiosk.media.batch_apply import BatchTarget
 from kiosk.runtime import Runtime
-from kiosk.ui import boot, sound_link, typescale
+from kiosk.ui import boot, palette, sound_link, typescale
 from kiosk.ui.cover_cache import CoverCache
 from kiosk.ui.device_labels import device_label
 from kiosk.ui.fonts import use_cjk_font
@@ -84,6 +84,9 @@ class KioskApp(App):
     # logging: never on a kiosk, in no mode. open_settings() below refuses it as well.
     use_kivy_settings = False
     settings_cls = None
+    # The session's accessibility mode (the core's view.accessible): larger text, higher
+    # contrast; kiosk.sound speaks everything while it is on.
+    accessible = BooleanProperty(False)
 
     def __init__(self, runtime: Runtime, *, demo: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -114,10 +117,10 @@ class KioskApp(App):
         self.translator = Translator()
         self.covers = CoverCache()
         self._load_kv("widgets.kv", "app.kv")
+        palette.use(high_contrast=False)  # a second app in the process: kv is loaded once
         root = KioskRoot(demo=self.demo, staff_hold_s=self.runtime.config.admin.long_press_s,
                          staff_action=lambda: self.runtime.send(ev.AdminGesture()))
-        # FloatLayout places only children with a pos_hint.
-        self.screens = ScreenManager(transition=NoTransition(), pos_hint={"x": 0, "y": 0})
+        self.screens = self._screen_manager()
         self._unbuilt = self._screen_makers()
         self._build_screen(Screen.ATTRACT)
         root.ids.stage.add_widget(self.screens, index=len(root.ids.stage.children))
@@ -129,6 +132,11 @@ class KioskApp(App):
         self.runtime.on_view.append(self.sound.hear)
         return root
 
+    @staticmethod
+    def _screen_manager() -> ScreenManager:
+        # FloatLayout places only children with a pos_hint.
+        return ScreenManager(transition=NoTransition(), pos_hint={"x": 0, "y": 0})
+
     def _screen_makers(self) -> dict[Screen, tuple[tuple[str, ...], Callable[[], KioskScreen]]]:
         """Each screen's kv files and how to make it. Only the attract screen is made before the
         first frame; the others one a frame after it, or at once when the view needs one."""
@@ -136,12 +144,14 @@ class KioskApp(App):
         common = {"translator": self.translator, "send": self.runtime.send,
                   "lang": self.runtime.view.language}
         books = {"library": self.runtime.library, **common}
-        kiosk = self.runtime.config.kiosk
+        kiosk, attract = self.runtime.config.kiosk, self.runtime.config.attract
         flow = "flow"  # the rows, banner and buttons the circulation screens share
         return {
             Screen.ATTRACT: (("attract",), lambda: AttractScreen(
                 name=Screen.ATTRACT.value, name_zh=kiosk.library_name_zh,
-                name_en=kiosk.library_name_en, **common)),
+                name_en=kiosk.library_name_en, library=self.runtime.library,
+                covers_cache=self.covers, show_covers=attract.covers, cover_s=attract.cover_s,
+                notices=list(attract.notices), notice_s=attract.notice_s, **common)),
             Screen.HOME: (("home",), lambda: HomeScreen(name=Screen.HOME.value, **common)),
             Screen.IDENTIFY: ((flow, "identify"), lambda: IdentifyScreen(
                 name=Screen.IDENTIFY.value, **common)),
@@ -179,6 +189,26 @@ class KioskApp(App):
         screen = make()
         self.screens.add_widget(screen)
         screen.show(self.runtime.view)
+
+    def on_accessible(self, _app, on: bool) -> None:
+        """Larger type and the high-contrast palette, or back: kv reads both when it builds a
+        widget, so the screens are made anew (the one the view shows at once, by show())."""
+        typescale.configure(Window.size, accessible=on)
+        palette.use(high_contrast=on)
+        old = self.screens
+        self._leave_screen()
+        stage = old.parent
+        index = stage.children.index(old)
+        stage.remove_widget(old)
+        self.screens = self._screen_manager()
+        stage.add_widget(self.screens, index=index)
+        self._unbuilt = self._screen_makers()
+        Clock.schedule_once(self._build_next_screen)
+
+    def _leave_screen(self) -> None:
+        """The screen showing stops its timers, as when it is left."""
+        if self.screens.current_screen is not None:
+            self.screens.current_screen.dispatch("on_leave")
 
     def _after_first_frame(self, *_args) -> None:
         Window.unbind(on_flip=self._after_first_frame)
@@ -234,11 +264,13 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         self.service.stop(restarting=self.restart_requested)
+        self._leave_screen()  # the attract screen's timers read covers, closed next
         self.covers.close()
         self.runtime.close()
 
     def show(self, view) -> None:
         """Bring every screen and overlay in line with the core's view."""
+        self.accessible = view.accessible  # first: the screens are made anew when it changes
         if view.screen in self._unbuilt:
             self._build_screen(view.screen)
         for screen in self.screens.screens:

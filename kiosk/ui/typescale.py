@@ -18,11 +18,16 @@ SIZES = dict(BASE)  # what kv reads: `#:import fs kiosk.ui.typescale.SIZES`, `fs
 # download code on the title page.
 BASE_PX = {"target": 64, "gap": 8, "cover": 190, "code": 232}
 PX = dict(BASE_PX)  # kv: `#:import px kiosk.ui.typescale.PX`, `height: px['target']`
+# The accessibility mode's larger type: text only, so layouts keep their lengths and the text
+# takes the room it has (at 800x480 body text is 29 px instead of 22).
+ACCESSIBLE_FACTOR = 1.3
 
 
-def configure(window_size: tuple[int, int]) -> None:
+def configure(window_size: tuple[int, int], *, accessible: bool = False) -> None:
     """Scale the sizes for a larger screen, in quarter steps so that a few px make no new sizes.
-    From the shorter side: a portrait panel's height would make every text too wide."""
+    From the shorter side: a portrait panel's height would make every text too wide. Screens
+    built after this call take the new sizes (kv reads them once, when it builds a widget)."""
     scale = max(1.0, round(min(window_size) / DESIGN_HEIGHT * 4) / 4)
-    SIZES.update({name: round(px * scale) for name, px in BASE.items()})
+    text = scale * (ACCESSIBLE_FACTOR if accessible else 1.0)
+    SIZES.update({name: round(px * text) for name, px in BASE.items()})
     PX.update({name: round(px * scale) for name, px in BASE_PX.items()})
