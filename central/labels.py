@@ -34,6 +34,7 @@ OUTCOMES = {
     "not_for_loan": N_("not for loan"),
     "unknown_item": N_("item unknown to the library system"),
     "on_loan": N_("already on loan"),
+    "own_loan": N_("already on this reader's card"),
     "incomplete_set": N_("part of the item missing"),
     "unreadable_tag": N_("tag unreadable"),
     "security_failed": N_("alarm not changed"),

@@ -54,10 +54,10 @@ TRANSACTIONS = ("checkout", "checkin", "renew")  # REPLAYED_EVENTS, in report or
 # Why a transaction did not happen, as the kiosk journals it (kiosk.core.outcomes.Reason, the
 # reconciler's and the replay's verdicts).
 _NOT_DONE = frozenset({
-    "blocked", "on_hold", "not_for_loan", "unknown_item", "on_loan", "incomplete_set",
-    "unreadable_tag", "security_failed", "ils_refused", "ils_error", "ils_unavailable",
-    "offline_limit", "offline_failed", "offline_not_lendable", "reconciled_not_done",
-    REPLAY_REFUSED})
+    "blocked", "on_hold", "not_for_loan", "unknown_item", "on_loan", "own_loan",
+    "incomplete_set", "unreadable_tag", "security_failed", "ils_refused", "ils_error",
+    "ils_unavailable", "offline_limit", "offline_failed", "offline_not_lendable",
+    "reconciled_not_done", REPLAY_REFUSED})
 
 # Per event, the outcomes that are failures (ANY: every outcome is one).
 FAILURES: Mapping[str, frozenset[str] | None] = {

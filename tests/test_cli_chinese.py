@@ -21,10 +21,19 @@ def kiosk(*args, lang, columns=None):
     env = {k: v for k, v in os.environ.items()
            if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "COLUMNS")}
     env["LANG"] = lang
+    # A home of its own: the demo's data (its journal) as on a machine that never ran it.
+    env["HOME"] = os.environ["KIOSK_CLI_TEST_HOME"]
     if columns:
         env["COLUMNS"] = columns
     return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def own_home(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KIOSK_CLI_TEST_HOME", str(tmp_path_factory.mktemp("home")))
+        yield
 
 
 def width(text):

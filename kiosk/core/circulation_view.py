@@ -41,11 +41,12 @@ class CirculationSettings:
     kiosk_id: str = "kiosk-1"
     library_name_zh: str = "醴陵市图书馆"
     library_name_en: str = "Liling City Library"
-    # A typed card number's shape. No check by default here; kiosk.core_settings passes the
-    # config's [barcodes] patron_prefixes, length and check_digit (their defaults live there).
-    card_prefixes: tuple[str, ...] = ()
-    card_length: int = 0  # 0: any length up to card_number.MAX_CARD_DIGITS
-    card_luhn: bool = False
+    # A typed card number's shape: the config's [barcodes] patron_prefixes, length and
+    # check_digit, passed by kiosk.core_settings; these defaults are drivers.settings'
+    # BarcodeRules' (the core may not import it; tests/test_config_sources.py holds them equal).
+    card_prefixes: tuple[str, ...] = ("2",)
+    card_length: int = 14  # 0: any length up to card_number.MAX_CARD_DIGITS
+    card_luhn: bool = True
 
 
 @dataclass(frozen=True)
