@@ -10,7 +10,8 @@
 #   ./setup.sh wheels DIR        build every wheel the kiosk needs into DIR (for offline installs)
 #   ./setup.sh install [--wheels DIR] [--data-partition auto|yes|no] [--read-only-root|--read-write-root]
 #   ./setup.sh uninstall [--purge]
-#   ./setup.sh system-test       install into a Debian 12 container and boot it (tests/system/)
+#   ./setup.sh system-test       install into a Debian 12 container and boot it (tests/system/),
+#                                and tour the screens at the sizes the suite leaves out
 # The central server on a Debian 12 machine (docs/central.md), as root or with sudo:
 #   ./setup.sh wheels --central DIR   its wheels into DIR (for offline installs)
 #   ./setup.sh install --central [--wheels DIR] [--postgresql]   user, /opt/kiosk-central, unit
@@ -753,7 +754,7 @@ check_wheel_folder() {
 }
 
 usage() {
-  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -795,7 +796,7 @@ main() {
       need_root "$@"; shift
       install_all
       install_packages "${SYSTEM_TEST_APT_PACKAGES[@]}"
-      run_tests -m system tests/system "$@" ;;
+      run_tests -m system tests/system tests/test_walkthrough.py "$@" ;;
     -h|--help|help) usage 0 ;;
     *) usage ;;
   esac

@@ -12,18 +12,14 @@ import socket
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.embedded_kiosk import embedded_kiosk  # noqa: E402
 
 if not os.environ.get("DISPLAY"):
     if os.environ.get("CI"):
         raise RuntimeError("UI tests need a display: run them through ./setup.sh test (Xvfb)")
     pytest.skip("no display: run ./setup.sh test, which starts Xvfb", allow_module_level=True)
 
-from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
-from kiosk.journal import Journal  # noqa: E402
-from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
-from kiosk.ui import boot  # noqa: E402
 from tests.counting_server import TOKEN, CountingServer  # noqa: E402
 from tests.staff_pin import staff_hash  # noqa: E402
 
@@ -73,27 +69,14 @@ pause_s = 0.0
 timeout_s = 5.0
 retries = 0
 """, encoding="utf-8")
-    config = config_module.load(path)
-    boot.prepare(config.display)
-    from kivy.base import runTouchApp, stopTouchApp
-
-    from kiosk.ui.app import KioskApp
-    from tests.kiosk_driver import KioskDriver
-
-    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
-                      clock=SteerableClock())
-    app = KioskApp(runtime)
-    app._run_prepare()
-    runTouchApp(embedded=True)
-    driver = KioskDriver(app, ARTIFACTS / "screenshots")
-    driver.central = central
-    driver.frames(5)
-    runtime.drivers["rfid"].twin.unplug()  # a device fault staff must see
-    driver.until(lambda: runtime.view.devices.get("rfid") is not None
-                 and runtime.view.devices["rfid"].state == "lost", timeout=10)
-    yield driver
-    stopTouchApp()
-    app.stop()
+    with embedded_kiosk(path, demo=False) as driver:
+        runtime = driver.app.runtime
+        driver.central = central
+        driver.frames(5)
+        runtime.drivers["rfid"].twin.unplug()  # a device fault staff must see
+        driver.until(lambda: runtime.view.devices.get("rfid") is not None
+                     and runtime.view.devices["rfid"].state == "lost", timeout=10)
+        yield driver
     central.__exit__(None, None, None)
 
 

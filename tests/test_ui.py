@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.embedded_kiosk import embedded_kiosk  # noqa: E402
 
 if not os.environ.get("DISPLAY"):
     if os.environ.get("CI"):
@@ -17,13 +17,9 @@ if not os.environ.get("DISPLAY"):
     pytest.skip("no display: run ./setup.sh test, which starts Xvfb", allow_module_level=True)
 
 from content.store import CatalogueStore  # noqa: E402
-from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.core.pin import hash_pin  # noqa: E402
 from kiosk.demo import hooks  # noqa: E402
-from kiosk.journal import Journal  # noqa: E402
-from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
-from kiosk.ui import boot  # noqa: E402
 from tests.content_batches import Batches  # noqa: E402
 from tests.staff_pin import enter_pin  # noqa: E402
 
@@ -62,25 +58,12 @@ download_base = "http://127.0.0.1:{port}"
 wifi_ssid = "Liling-Library"
 wifi_password = "read;more"
 """, encoding="utf-8")
-    config = config_module.load(path)
-    boot.prepare(config.display)
-    from kivy.base import runTouchApp, stopTouchApp
-
-    from kiosk.ui.app import KioskApp
-    from tests.kiosk_driver import KioskDriver
-
-    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
-                      clock=SteerableClock())
-    app = KioskApp(runtime, demo=True)
-    app._run_prepare()
-    runTouchApp(embedded=True)
-    driver = KioskDriver(app, ARTIFACTS / "screenshots")
-    driver.journal_path = config.journal_path
-    driver.batch = batches.first
-    driver.frames(5)
-    yield driver
-    stopTouchApp()
-    app.stop()
+    with embedded_kiosk(path) as driver:
+        config = driver.app.runtime.config
+        driver.journal_path = config.journal_path
+        driver.batch = batches.first
+        driver.frames(5)
+        yield driver
 
 
 def free_port():

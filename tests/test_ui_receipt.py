@@ -8,22 +8,17 @@ import os
 
 import pytest
 
-from tests.conftest import ARTIFACTS
-
 if not os.environ.get("DISPLAY"):
     pytest.skip("no display: run ./setup.sh test, which starts Xvfb", allow_module_level=True)
 
-from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.demo import hooks  # noqa: E402
-from kiosk.journal import Journal  # noqa: E402
 from kiosk.receipts import render  # noqa: E402
-from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.sip2.standin_data import IlsData  # noqa: E402
 from kiosk.sip2.standin_server import Sip2TestServer  # noqa: E402
-from kiosk.ui import boot  # noqa: E402
 from kiosk.ui.fonts import MONO  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
+from tests.embedded_kiosk import embedded_kiosk
 from tests.runtime_kiosk import ils_section  # noqa: E402
 from tests.test_ui_circulation import decoded  # noqa: E402
 
@@ -51,24 +46,11 @@ scanner = "sim:scanner"
 rfid = "sim:3m810?scenario=demo&paced=no&poll_ms=50"
 printer = "sim:printer"
 """, encoding="utf-8")
-    config = config_module.load(path)
-    boot.prepare(config.display)
-    from kivy.base import runTouchApp, stopTouchApp
-
-    from kiosk.ui.app import KioskApp
-    from tests.kiosk_driver import KioskDriver
-
-    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
-                      clock=SteerableClock())
-    app = KioskApp(runtime, demo=True)
-    app._run_prepare()
-    runTouchApp(embedded=True)
-    driver = KioskDriver(app, ARTIFACTS / "screenshots")
-    driver.ils = ils
-    driver.until(lambda: runtime.ils.online, timeout=10)
-    yield driver
-    stopTouchApp()
-    app.stop()
+    with embedded_kiosk(path) as driver:
+        runtime = driver.app.runtime
+        driver.ils = ils
+        driver.until(lambda: runtime.ils.online, timeout=10)
+        yield driver
     ils.stop()
 
 

@@ -27,6 +27,7 @@ from kiosk.core.events import Screen
 from kiosk.i18n import N_
 from kiosk.ui.keys import SearchKey, search_key, typed_text
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.title_tile import TitleTile
 
 ERASE, CLEAR, TO_DIGITS, TO_LETTERS, HIDE = "←", "×", "123", "abc", "hide"
 LETTERS, DIGITS = "abcdefghijklmnopqrstuvwxyz", "1234567890"
@@ -53,29 +54,11 @@ def key_rows(columns: int, digits: bool = False) -> list[list[str]]:
     return flow([*LETTERS, ERASE, CLEAR, HIDE]) + flow(list(DIGITS))
 
 
-class ResultRow(ButtonBehavior, BoxLayout):
+class ResultRow(TitleTile, BoxLayout):
     """One title found: its cover (a drawn placeholder until it is decoded, or when it has
     none) and its name and author; a tap opens its page. The RecycleView makes rows only for
-    those on screen and reuses them as it scrolls, so covers are read only for rows in sight,
-    and a cover arriving for a row that moved on is dropped."""
-    title_id = StringProperty("")
-    cover = StringProperty("")
-    text = StringProperty("")
+    those on screen, so covers are read only for rows in sight."""
     initial = StringProperty("")  # the placeholder's character: the title's first
-    send = ObjectProperty(None)
-    covers = ObjectProperty(None)  # the app's CoverCache
-    texture = ObjectProperty(None, allownone=True)
-
-    def on_cover(self, _instance, path: str) -> None:
-        self.texture = self.covers.get(path, self._arrived) if self.covers else None
-
-    def _arrived(self, path: str, texture) -> None:
-        if path == self.cover:
-            self.texture = texture
-
-    def on_release(self) -> None:
-        if self.send:
-            self.send(ev.OpenTitle(self.title_id))
 
 
 class EbookSearchScreen(KioskScreen):

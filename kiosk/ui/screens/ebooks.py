@@ -7,41 +7,22 @@ covers on screen. Data is rebuilt only when the shelf or the catalogue changes.
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
-from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from common.categories import CATEGORIES
-from kiosk.core import events as ev
 from kiosk.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.title_tile import TitleTile
 from kiosk.ui.widgets import BigButton
 
 SHELF_NAMES = {"new": N_("New this month"), "popular": N_("Most popular here"),
                "all": N_("All titles")}
 
 
-class CoverCell(ButtonBehavior, BoxLayout):
-    """One title in a grid: its cover and its name; a tap opens its page. The grid reuses
-    cells as it scrolls, so a cover arriving late is dropped if the cell moved on."""
+class CoverCell(TitleTile, BoxLayout):
+    """One title in a grid: its cover and its name; a tap opens its page."""
     # The cover shows the title whole, so its caption may end in "…" (kiosk.ui.layout_check).
     captions_cut_short = True
-    title_id = StringProperty("")
-    cover = StringProperty("")
-    text = StringProperty("")
-    send = ObjectProperty(None)
-    covers = ObjectProperty(None)  # the app's CoverCache
-    texture = ObjectProperty(None, allownone=True)
-
-    def on_cover(self, _instance, path: str) -> None:
-        self.texture = self.covers.get(path, self._arrived) if self.covers else None
-
-    def _arrived(self, path: str, texture) -> None:
-        if path == self.cover:
-            self.texture = texture
-
-    def on_release(self) -> None:
-        if self.send:
-            self.send(ev.OpenTitle(self.title_id))
 
 
 class ShelfButton(BigButton):
