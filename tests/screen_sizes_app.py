@@ -50,6 +50,27 @@ def texts(app) -> list[str]:
     return [text for text in found if text]
 
 
+def over_header(screen) -> list[str]:
+    """Texts of the screen's body drawn up over its header (ScreenHeader, the top bar)."""
+    from kivy.factory import Factory
+    from kivy.uix.label import Label
+
+    headers = [w for w in screen.walk(restrict=True) if isinstance(w, Factory.ScreenHeader)]
+    if not headers:
+        return []
+    header = headers[0]
+    inside = set(header.walk(restrict=True))
+    bottom = header.to_window(header.x, header.y)[1]
+    found = []
+    for label in screen.walk(restrict=True):
+        if isinstance(label, Label) and label not in inside and label.text.strip() \
+                and label.opacity > 0.05:
+            top = label.to_window(label.x, label.center_y + label.texture_size[1] / 2)[1]
+            if top > bottom + 1:
+                found.append(f"{label.text[:20]!r} {top - bottom:.0f} px")
+    return found
+
+
 def covers(search) -> list:
     """The search's result rows drawn now (only those on screen are made)."""
     return list(search.ids.results.children[0].children)
@@ -233,6 +254,7 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
                        "texts": texts(app),
                        # In the accessibility mode every text stands out 7:1 (AAA).
                        "accessible": app.accessible,
+                       "over_header": over_header(app.screens.current_screen),
                        "faint": faint(app.root, HIGH_CONTRAST_RATIO) if app.accessible else [],
                        "covers": sum(bool(r.texture) for r in covers(search()))
                        if name.startswith("ebook_search") else 0}

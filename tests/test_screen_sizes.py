@@ -91,6 +91,8 @@ def test_every_screen_fits_its_text_and_fingers(reports, size):
     # The accessibility mode's high contrast: every text at 7:1 or more (WCAG AAA).
     assert {visit: report[visit]["faint"] for visit in CHECKED
             if report[visit]["faint"]} == {}
+    assert {visit: report[visit]["over_header"] for visit in CHECKED
+            if report[visit]["over_header"]} == {}
     assert all(report[visit]["accessible"] for visit in CHECKED if "accessible" in visit)
     assert (SHOTS / f"ebook_search-{size}.png").stat().st_size > 5000
     # The results show covers, more of them with the keyboard hidden.
