@@ -47,7 +47,8 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     from kiosk.core import events as ev
     from kiosk.core.events import Screen
     from kiosk.ui import typescale
-    from kiosk.ui.layout_check import check
+    from kiosk.ui.layout_check import check, faint
+    from kiosk.ui.palette import HIGH_CONTRAST_RATIO
     from tests import own_xvfb
     from tests.kiosk_driver import KioskDriver
 
@@ -115,7 +116,7 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     report["body_before"] = before
     visit("home-accessible")
     home = k.current()
-    report["home_faint"] = _below(home, 7.0)
+    report["home_faint"] = faint(home, HIGH_CONTRAST_RATIO)
     report["home_fonts"] = sorted({round(w.font_size) for w in home.walk()
                                    if hasattr(w, "font_size") and getattr(w, "text", "")})
     for screen, name in ((Screen.EBOOKS, "ebooks-accessible"),
@@ -166,21 +167,6 @@ def bare(size: str, data: Path, shots: str) -> int:
     app.stop()
     print(json.dumps(report, ensure_ascii=False), flush=True)
     return 0
-
-
-def _below(root, ratio: float) -> list[str]:
-    """Texts on `root` whose contrast with what is behind them is under `ratio`."""
-    from kivy.uix.label import Label
-
-    from kiosk.ui.layout_check import _background, _opacity, _over, _with_opacity, contrast
-    faint = []
-    for label in root.walk():
-        if isinstance(label, Label) and label.text.strip() and _opacity(label) > 0.05:
-            back = _background(label)
-            ink = _over(_with_opacity(label.color, _opacity(label)), back)
-            if contrast(ink, back) < ratio:
-                faint.append(f"{label.text[:20]!r} {contrast(ink, back):.1f}:1")
-    return faint
 
 
 def _drawn(tile, k) -> dict:

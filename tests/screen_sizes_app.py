@@ -50,6 +50,27 @@ def texts(app) -> list[str]:
     return [text for text in found if text]
 
 
+def over_header(screen) -> list[str]:
+    """Texts of the screen's body drawn up over its header (ScreenHeader, the top bar)."""
+    from kivy.factory import Factory
+    from kivy.uix.label import Label
+
+    headers = [w for w in screen.walk(restrict=True) if isinstance(w, Factory.ScreenHeader)]
+    if not headers:
+        return []
+    header = headers[0]
+    inside = set(header.walk(restrict=True))
+    bottom = header.to_window(header.x, header.y)[1]
+    found = []
+    for label in screen.walk(restrict=True):
+        if isinstance(label, Label) and label not in inside and label.text.strip() \
+                and label.opacity > 0.05:
+            top = label.to_window(label.x, label.center_y + label.texture_size[1] / 2)[1]
+            if top > bottom + 1:
+                found.append(f"{label.text[:20]!r} {top - bottom:.0f} px")
+    return found
+
+
 def covers(search) -> list:
     """The search's result rows drawn now (only those on screen are made)."""
     return list(search.ids.results.children[0].children)
@@ -79,7 +100,8 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     from kiosk.core import events as ev
     from kiosk.core.events import Screen
     from kiosk.demo import hooks
-    from kiosk.ui.layout_check import check
+    from kiosk.ui.layout_check import check, faint
+    from kiosk.ui.palette import HIGH_CONTRAST_RATIO
     from tests.kiosk_driver import KioskDriver
 
     k = KioskDriver(app, Path(shots))
@@ -157,6 +179,7 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         ("home-en", lambda: send(ev.Start())),
         ("home", lambda: send(ev.SetLanguage("zh_CN"))),
         ("identify", lambda: send(ev.Navigate(Screen.BORROW))),
+        ("identify-accessible", lambda: send(ev.SetAccessible(True))),
         ("return", lambda: (send(ev.Navigate(Screen.HOME)), send(ev.Navigate(Screen.RETURN)))),
         ("ebooks", lambda: (send(ev.Navigate(Screen.HOME)), send(ev.Navigate(Screen.EBOOKS)))),
         ("ebook_search-empty", lambda: send(ev.OpenSearch())),  # the pinyin hint shows
@@ -173,13 +196,18 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         ("account", lambda: (send(ev.EndSession()), send(ev.Start()),
                              setattr(app.screens, "current", "account"))),
         ("borrow", signed_in),
+        ("borrow-accessible", lambda: send(ev.SetAccessible(True))),
         ("receipt", borrowed),
+        ("receipt-accessible", lambda: send(ev.SetAccessible(True))),
         ("receipt-en", lambda: send(ev.SetLanguage("en"))),
         ("account-patron", lambda: (send(ev.SetLanguage("zh_CN")), her_loans())),
+        ("account-patron-accessible", lambda: send(ev.SetAccessible(True))),
         # A card that cannot borrow: the full-screen stop, in both languages.
         ("blocked", lambda: card(BLOCKED, "blocked")),
+        ("blocked-accessible", lambda: send(ev.SetAccessible(True))),
         ("blocked-en", lambda: send(ev.SetLanguage("en"))),
         ("borrow-refused", lambda: (send(ev.SetLanguage("zh_CN")), refusals())),
+        ("borrow-refused-accessible", lambda: send(ev.SetAccessible(True))),
         ("borrow-refused-en", lambda: send(ev.SetLanguage("en"))),
         ("goodbye-en", lambda: send(ev.FinishFlow())),  # nothing lent: no receipt
         ("goodbye", lambda: (send(ev.EndSession()), send(ev.EndSession()),
@@ -188,8 +216,10 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
                              send(ev.EndSession()))),
         ("identify-wrong-number", lambda: (send(ev.Start()), send(ev.Navigate(Screen.BORROW)),
                                            send(ev.CardNumberTyped("2352000123")))),
+        ("identify-wrong-number-accessible", lambda: send(ev.SetAccessible(True))),
         ("identify-wrong-number-en", lambda: send(ev.SetLanguage("en"))),
         ("return-left-on-pad", left_on_pad),
+        ("return-left-on-pad-accessible", lambda: send(ev.SetAccessible(True))),
         # The accessibility mode: larger type, higher contrast; the screens are made anew.
         ("home-accessible", lambda: (send(ev.EndSession()), send(ev.EndSession()),
                                      send(ev.SetAccessible(True)))),
@@ -208,7 +238,12 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
     ]
     found: dict[str, dict] = {}
     for name, action in visits:
+        if app.accessible and "accessible" not in name:  # the mode off before a normal visit
+            send(ev.SetAccessible(False))
+            k.until(lambda: not app.accessible)
         action()
+        if name.endswith("-accessible"):  # the screens made anew in the mode's type and colours
+            k.until(lambda: app.accessible)
         k.frames(4)
         k.until(lambda: not app.screens.transition.is_active)
         k.frames(4)
@@ -217,6 +252,10 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         found[name] = {"screen": app.screens.current,
                        "problems": [str(p) for p in check(app.root, tuple(Window.size))],
                        "texts": texts(app),
+                       # In the accessibility mode every text stands out 7:1 (AAA).
+                       "accessible": app.accessible,
+                       "over_header": over_header(app.screens.current_screen),
+                       "faint": faint(app.root, HIGH_CONTRAST_RATIO) if app.accessible else [],
                        "covers": sum(bool(r.texture) for r in covers(search()))
                        if name.startswith("ebook_search") else 0}
         k.screenshot(f"{name}-{size}")

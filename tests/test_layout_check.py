@@ -44,3 +44,37 @@ def test_an_overlay_that_covers_the_screen_hides_what_is_under_it():
     assert check(screen, (800, 480)) == []
     overlay.covers_what_is_under = False
     assert [p.kind for p in check(screen, (800, 480))] == ["overlap"]
+
+
+def test_faint_names_each_text_under_the_ratio_asked_however_large():
+    """The accessibility mode's 7:1: a large grey heading passes check()'s 3:1 but not this."""
+    from kivy.graphics import Color, Rectangle
+    from kivy.uix.label import Label
+    from kivy.uix.widget import Widget
+
+    from kiosk.ui.layout_check import faint
+
+    screen = Widget(size=(800, 480))
+    with screen.canvas.before:
+        Color(1, 1, 1, 1)
+        Rectangle(pos=(0, 0), size=(800, 480))
+    grey = Label(text="Grey", color=(0.4, 0.4, 0.4, 1), font_size=40, pos=(0, 0))
+    black = Label(text="Black", color=BLACK, font_size=20, pos=(200, 0))
+    screen.add_widget(grey)
+    screen.add_widget(black)
+    found = faint(screen, 7.0)
+    assert len(found) == 1 and "'Grey'" in found[0] and "5.7:1" in found[0]
+
+
+# Where each high-contrast colour meets another: text on a background.
+PAIRS = [("INK", "PAPER"), ("INK", "ROW"), ("QUIET", "ROW"), ("QUIET", "PAPER"),
+         ("HINT", "PAPER"), ("ATTENTION", "PAPER"), ("ERROR", "PAPER"), ("WHITE", "BANNER"),
+         ("WHITE", "COVER"), ("WHITE", "NOTICE_BAR"), ("WHITE", "TEAL"), ("SOFT", "TEAL")]
+
+
+@pytest.mark.parametrize("text, back", PAIRS)
+def test_the_high_contrast_palette_pairs_stand_out_7_to_1(text, back):
+    from kiosk.ui.palette import HIGH_CONTRAST, HIGH_CONTRAST_RATIO
+
+    colours = {**HIGH_CONTRAST, "WHITE": WHITE}
+    assert contrast(colours[text], colours[back]) >= HIGH_CONTRAST_RATIO

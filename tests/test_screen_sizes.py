@@ -22,12 +22,15 @@ pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.timeout(600),
                                  reason="needs Xvfb: run ./setup.sh test")]
 SIZES = ["800x480", "1024x600", "1280x800", "1920x1080", "720x1280", "1080x1920"]
 # Visited and checked, in this order.
-CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "return", "ebooks",
-           "ebook_search-empty", "ebook_search", "ebook_search-en", "ebook_search-hidden-en",
-           "ebook_search-hidden", "ebook_title", "ebook_title-en", "admin_pin", "account",
-           "borrow", "receipt", "receipt-en", "account-patron",
-           "blocked", "blocked-en", "borrow-refused", "borrow-refused-en", "goodbye-en",
-           "goodbye", "identify-wrong-number", "identify-wrong-number-en", "return-left-on-pad",
+CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "identify-accessible",
+           "return", "ebooks", "ebook_search-empty", "ebook_search", "ebook_search-en",
+           "ebook_search-hidden-en", "ebook_search-hidden", "ebook_title", "ebook_title-en",
+           "admin_pin", "account", "borrow", "borrow-accessible", "receipt",
+           "receipt-accessible", "receipt-en", "account-patron", "account-patron-accessible",
+           "blocked", "blocked-accessible", "blocked-en", "borrow-refused",
+           "borrow-refused-accessible", "borrow-refused-en", "goodbye-en", "goodbye",
+           "identify-wrong-number", "identify-wrong-number-accessible",
+           "identify-wrong-number-en", "return-left-on-pad", "return-left-on-pad-accessible",
            "home-accessible", "return-accessible", "ebooks-accessible", "ebook_title-accessible",
            "goodbye-accessible",
            "admin", "admin-en"]
@@ -85,6 +88,12 @@ def test_every_screen_fits_its_text_and_fingers(reports, size):
         {visit: STATES.get(base(visit), base(visit)) for visit in CHECKED}
     assert {visit: report[visit]["problems"] for visit in CHECKED
             if report[visit]["problems"]} == {}
+    # The accessibility mode's high contrast: every text at 7:1 or more (WCAG AAA).
+    assert {visit: report[visit]["faint"] for visit in CHECKED
+            if report[visit]["faint"]} == {}
+    assert {visit: report[visit]["over_header"] for visit in CHECKED
+            if report[visit]["over_header"]} == {}
+    assert all(report[visit]["accessible"] for visit in CHECKED if "accessible" in visit)
     assert (SHOTS / f"ebook_search-{size}.png").stat().st_size > 5000
     # The results show covers, more of them with the keyboard hidden.
     assert 1 <= report["ebook_search"]["covers"] < report["ebook_search-hidden"]["covers"]

@@ -66,6 +66,36 @@ wifi_password = "read;more"
         yield driver
 
 
+def test_the_notice_and_offline_bars_and_the_tray_follow_the_accessible_mode(at_attract):
+    """Made once with the root, not with the screens: restyled in place to the larger type and
+    the high-contrast palette, white text on each at 7:1, then back as the session ends."""
+    from kiosk.ui.layout_check import contrast
+    from kiosk.ui.palette import HIGH_CONTRAST, HIGH_CONTRAST_RATIO, NORMAL
+
+    k = at_attract
+    root, rfid = k.app.root, k.app.runtime.drivers["rfid"]
+    bars = (root.ids.notice_bar, root.ids.offline_bar)
+    before = [bar.font_size for bar in bars]
+    k.app.runtime.send(ev.SetAccessible(True))
+    rfid.twin.unplug()
+    k.until(lambda: k.app.accessible and "RFID 感应区" in root.offline_text)
+    k.frames(3)
+    k.screenshot("bars-accessible")
+    assert all(abs(bar.font_size - size * 1.3) <= 1 for bar, size in zip(bars, before))
+    assert [tuple(bar.back) for bar in bars] == [HIGH_CONTRAST["NOTICE_BAR"],
+                                                 HIGH_CONTRAST["BANNER"]]
+    assert all(contrast((1, 1, 1, 1), tuple(bar.back)) >= HIGH_CONTRAST_RATIO for bar in bars)
+    tray = [w for w in k.app.tray.ids.samples.children]
+    assert all(contrast((1, 1, 1, 1), tuple(b.background_color)) >= HIGH_CONTRAST_RATIO
+               for b in tray)
+    rfid.twin.replug()
+    k.until(lambda: root.offline_text == "", timeout=10)
+    k.app.runtime.send(ev.EndSession())
+    k.until(lambda: not k.app.accessible)
+    assert [bar.font_size for bar in bars] == before
+    assert tuple(bars[1].back) == NORMAL["BANNER"]
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

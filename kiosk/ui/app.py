@@ -195,6 +195,7 @@ class KioskApp(App):
         widget, so the screens are made anew (the one the view shows at once, by show())."""
         typescale.configure(Window.size, accessible=on)
         palette.use(high_contrast=on)
+        self._restyle_root()
         old = self.screens
         self._leave_screen()
         stage = old.parent
@@ -204,6 +205,16 @@ class KioskApp(App):
         stage.add_widget(self.screens, index=index)
         self._unbuilt = self._screen_makers()
         Clock.schedule_once(self._build_next_screen)
+
+    def _restyle_root(self) -> None:
+        """What lies outside the screens, made once with the root, takes the new type and
+        colours in place: the notice and offline bars, the demo tray's buttons."""
+        if self.root is None:
+            return
+        self.root.ids.notice_bar.restyle()
+        self.root.ids.offline_bar.restyle()
+        if getattr(self, "tray", None) is not None:
+            self.tray.restyle()
 
     def _leave_screen(self) -> None:
         """The screen showing stops its timers, as when it is left."""

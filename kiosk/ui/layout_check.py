@@ -195,11 +195,21 @@ def _one_line_width(label: Label) -> float:
                      bold=label.bold).get_extents(label.text)[0]
 
 
-def _contrast(label: Label) -> list[Problem]:
+def faint(root: Widget, ratio: float) -> list[str]:
+    """Each text shown on `root` whose contrast is under `ratio`, however large its type:
+    the accessibility mode holds every screen to 7:1 (WCAG's enhanced contrast)."""
+    return [f"{_name(w)} {_ratio(w):.1f}:1" for w, _rect in _visible(root)
+            if isinstance(w, Label) and w.text.strip() and _ratio(w) < ratio]
+
+
+def _ratio(label: Label) -> float:
     text = label.disabled_color if label.disabled else label.color
     back = _background(label)
-    ink = _over(_with_opacity(text, _opacity(label)), back)
-    ratio = contrast(ink, back)
+    return contrast(_over(_with_opacity(text, _opacity(label)), back), back)
+
+
+def _contrast(label: Label) -> list[Problem]:
+    ratio = _ratio(label)
     large = label.font_size >= LARGE_PX or (label.bold and label.font_size >= LARGE_BOLD_PX)
     need = LARGE_CONTRAST if large else NORMAL_CONTRAST
     if ratio < need:

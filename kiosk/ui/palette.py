@@ -27,6 +27,14 @@ NORMAL: dict[str, RGBA] = {
     "DISABLED_TEXT": (0.3, 0.3, 0.3, 1),
     "ACCESS_BLUE": (0.0, 0.25, 0.6, 1),  # the accessibility symbol's blue, under white text
     "NOTICE_BOX": (0.02, 0.19, 0.23, 1),  # the library's notices, on teal
+    "ROW": (0.93, 0.92, 0.87, 1),  # a book's row, a search result: ink on it
+    "QUIET": (0.25, 0.3, 0.35, 1),  # a row's second line, the search's hint
+    "HINT": (0.35, 0.4, 0.45, 1),  # an empty list's hint, on paper
+    "ATTENTION": (0.6, 0.2, 0.0, 1),  # the last patron's books left on the pad
+    "BANNER": (0.75, 0.35, 0.0, 1),  # under white: the ILS away or not set up, offline
+    "ERROR": (0.7, 0.15, 0.1, 1),  # a wrong card number, a blocked card, on paper
+    "COVER": (0.29, 0.4, 0.46, 1),  # a missing cover, its initial in white
+    "NOTICE_BAR": (0.15, 0.15, 0.15, 0.9),  # the root's notice line, under white
 }
 HIGH_CONTRAST: dict[str, RGBA] = {
     "INK": (0, 0, 0, 1),
@@ -39,10 +47,18 @@ HIGH_CONTRAST: dict[str, RGBA] = {
     "DISABLED_TEXT": (0.1, 0.1, 0.1, 1),
     "ACCESS_BLUE": (0.0, 0.2, 0.5, 1),
     "NOTICE_BOX": (0, 0, 0, 1),
+    "ROW": (0.94, 0.94, 0.94, 1),
+    "QUIET": (0.12, 0.12, 0.12, 1),
+    "HINT": (0.2, 0.2, 0.2, 1),
+    "ATTENTION": (0.4, 0.12, 0.0, 1),
+    "BANNER": (0.42, 0.18, 0.0, 1),
+    "ERROR": (0.5, 0.06, 0.03, 1),
+    "COVER": (0.1, 0.16, 0.2, 1),
+    "NOTICE_BAR": (0, 0, 0, 1),
 }
 # What widgets.kv imports: the normal palette, until use() says otherwise.
 (INK, PAPER, TEAL, SOFT, INVITE, AMBER, DISABLED_FACE, DISABLED_TEXT, ACCESS_BLUE,
- NOTICE_BOX) = NORMAL.values()
+ NOTICE_BOX, ROW, QUIET, HINT, ATTENTION, BANNER, ERROR, COVER, NOTICE_BAR) = NORMAL.values()
 _high = False
 
 
@@ -51,6 +67,11 @@ def use(*, high_contrast: bool) -> None:
     global _high
     _high = high_contrast
     global_idmap.update(HIGH_CONTRAST if high_contrast else NORMAL)
+
+
+def colour(name: str) -> RGBA:
+    """`name`'s colour in the palette in use, for a widget restyled in place (not rebuilt)."""
+    return (HIGH_CONTRAST if _high else NORMAL)[name]
 
 
 def face(tint, pressed: bool = False) -> RGBA:

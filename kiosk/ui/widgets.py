@@ -16,7 +16,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from kiosk.ui import typescale
+from kiosk.ui import palette, typescale
 
 
 class BigButton(Button):
@@ -94,6 +94,15 @@ class CountdownOverlay(FloatLayout):
 
 class NoticeBar(Label):
     """A line across the bottom of the screen for short messages (a scan was read)."""
+    back = ColorProperty((0, 0, 0, 1))
+    back_name = StringProperty("NOTICE_BAR")  # its background's name in the palette
+    type_size = StringProperty("body")  # its size's name on the type scale
+
+    def restyle(self) -> None:
+        """The type and palette in use now: the root's bars are not made anew with the
+        screens when the accessibility mode changes, and kv read both once."""
+        self.font_size = typescale.SIZES[self.type_size]
+        self.back = palette.colour(self.back_name)
 
 
 class DemoTray(BoxLayout):
@@ -116,6 +125,11 @@ class DemoTray(BoxLayout):
             button.bind(on_release=lambda b, uid=tag.uid: self._toggle(pad, uid, b))
             self._tint(button, on_pad=tag.uid in pad.on_pad)
             self.ids.samples.add_widget(button)
+
+    def restyle(self) -> None:
+        """The buttons' faces in the palette in use now (face() reads it as a tint changes)."""
+        for button in self.ids.samples.children:
+            button.property("tint").dispatch(button)
 
     def _toggle(self, pad, uid: str, button) -> None:
         on_pad = uid not in pad.on_pad
