@@ -11,7 +11,7 @@
 #   ./setup.sh install [--wheels DIR] [--data-partition auto|yes|no] [--read-only-root|--read-write-root]
 #   ./setup.sh uninstall [--purge]
 #   ./setup.sh system-test       install into a Debian 12 container and boot it (tests/system/),
-#                                and tour the screens at the sizes the suite leaves out
+#                                and check and tour the screens at the sizes the suite leaves out
 # The central server on a Debian 12 machine (docs/central.md), as root or with sudo:
 #   ./setup.sh wheels --central DIR   its wheels into DIR (for offline installs)
 #   ./setup.sh install --central [--wheels DIR] [--postgresql]   user, /opt/kiosk-central, unit
@@ -796,7 +796,7 @@ main() {
       need_root "$@"; shift
       install_all
       install_packages "${SYSTEM_TEST_APT_PACKAGES[@]}"
-      run_tests -m system tests/system tests/test_walkthrough.py "$@" ;;
+      run_tests -m system tests/system tests/test_walkthrough.py tests/test_screen_sizes.py "$@" ;;
     -h|--help|help) usage 0 ;;
     *) usage ;;
   esac

@@ -78,3 +78,22 @@ def test_the_high_contrast_palette_pairs_stand_out_7_to_1(text, back):
 
     colours = {**HIGH_CONTRAST, "WHITE": WHITE}
     assert contrast(colours[text], colours[back]) >= HIGH_CONTRAST_RATIO
+
+
+def test_text_given_a_height_it_overflows_loses_lines_and_is_reported():
+    """Kivy draws only the lines that fit a label's text_size height, and its texture shrinks
+    with them: the prompt on the identify screen showed its first line alone."""
+    from kivy.uix.label import Label
+    from kivy.uix.widget import Widget
+
+    from kiosk.ui.layout_check import check
+
+    screen = Widget(size=(800, 480))
+    words = "请扫描读者证或手机电子读者证，或用下面的数字键输入读者证号"
+    prompt = Label(text=words, font_size=24, size=(200, 40), text_size=(200, 40))
+    screen.add_widget(prompt)
+    prompt.texture_update()
+    assert [p.kind for p in check(screen, (800, 480))] == ["clipped"]
+    prompt.size = prompt.text_size = (200, 400)
+    prompt.texture_update()
+    assert check(screen, (800, 480)) == []

@@ -186,7 +186,23 @@ def _clipped(label: Label) -> list[Problem]:
     if tw > label.width + SLACK or th > label.height + SLACK:
         return [Problem("clipped", f"{_name(label)} needs {tw:.0f}x{th:.0f}, has "
                         f"{label.width:.0f}x{label.height:.0f}")]
+    if wraps and label.text_size[1] is not None and not label.shorten and not label.max_lines:
+        # A height given to the text drops the lines past it, and the texture shrinks with
+        # them: measure the text as tall as it would wrap.
+        tall = _wrapped_height(label)
+        if tall > label.text_size[1] + SLACK:
+            return [Problem("clipped", f"{_name(label)} loses lines: needs {tall:.0f} px "
+                            f"high, has {label.text_size[1]:.0f}")]
     return []
+
+
+def _wrapped_height(label: Label) -> float:
+    from kivy.core.text import Label as CoreLabel
+    text = CoreLabel(text=label.text, font_size=label.font_size, font_name=label.font_name,
+                     bold=label.bold, text_size=(label.text_size[0], None),
+                     padding=label.padding, line_height=label.line_height)
+    text.refresh()
+    return text.content_height
 
 
 def _one_line_width(label: Label) -> float:
