@@ -23,10 +23,16 @@ def embedded_kiosk(config_path: Path, *, demo: bool = True,
     config = config_module.load(config_path)
     boot.prepare(config.display)
     from kivy.base import runTouchApp, stopTouchApp
+    from kivy.core.window import Window
 
     from kiosk.ui.app import KioskApp
     from tests.kiosk_driver import KioskDriver
 
+    wanted = (config.display.width, config.display.height)
+    if not config.display.rotation and tuple(Window.size) != wanted:
+        # Kivy makes one window per process, on first use: an earlier test drew a texture.
+        raise RuntimeError(f"Kivy's window was made before this kiosk, at {Window.size} not "
+                           f"{wanted}: a test in this process drew with Kivy before it")
     if before_app is not None:
         before_app()
     runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
