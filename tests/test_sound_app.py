@@ -19,14 +19,11 @@ if not os.environ.get("DISPLAY"):
         raise RuntimeError("UI tests need a display: run them through ./setup.sh test (Xvfb)")
     pytest.skip("no display: run ./setup.sh test, which starts Xvfb", allow_module_level=True)
 
-from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
 from kiosk.demo import hooks  # noqa: E402
-from kiosk.journal import Journal  # noqa: E402
-from kiosk.runtime import Runtime, SteerableClock  # noqa: E402
 from kiosk.sip2.standin_data import IlsData  # noqa: E402
 from kiosk.sip2.standin_server import Sip2TestServer  # noqa: E402
-from kiosk.ui import boot  # noqa: E402
+from tests.embedded_kiosk import embedded_kiosk  # noqa: E402
 from tests.runtime_kiosk import ils_section  # noqa: E402
 from tests.staff_pin import staff_hash  # noqa: E402
 
@@ -85,31 +82,22 @@ volume = 60
 quiet_hours = "22:00-07:00"
 quiet_volume = 20
 """, encoding="utf-8")
-    config = config_module.load(path)
-    boot.prepare(config.display)
-    from kivy.base import runTouchApp, stopTouchApp
-    from kivy.core.audio import SoundLoader
-
-    from kiosk.ui.app import KioskApp
-    from tests.kiosk_driver import KioskDriver
-
     recording = recording_sound_class()
-    SoundLoader._classes.insert(0, recording)  # before SDL2's: the one layer faked
-    runtime = Runtime(config, Journal.open(config.journal_path, config.patron_key_path),
-                      clock=SteerableClock())
-    app = KioskApp(runtime, demo=True)
-    app._run_prepare()
-    runTouchApp(embedded=True)
-    driver = KioskDriver(app, SHOTS)
-    driver.ils, driver.asked, driver.data = ils, recording.asked, data
-    driver.until(lambda: runtime.ils.online, timeout=10)
-    # The test's wall clock is not in the quiet hours, whatever the machine's time.
-    from datetime import datetime
-    app.sound._local_now = lambda: datetime(2026, 12, 7, 12, 0)
-    yield driver
-    stopTouchApp()
-    app.stop()
+
+    def record_sounds():
+        from kivy.core.audio import SoundLoader
+        SoundLoader._classes.insert(0, recording)  # before SDL2's: the one layer faked
+
+    with embedded_kiosk(path, shots=SHOTS, before_app=record_sounds) as driver:
+        runtime = driver.app.runtime
+        driver.ils, driver.asked, driver.data = ils, recording.asked, data
+        driver.until(lambda: runtime.ils.online, timeout=10)
+        # The test's wall clock is not in the quiet hours, whatever the machine's time.
+        from datetime import datetime
+        driver.app.sound._local_now = lambda: datetime(2026, 12, 7, 12, 0)
+        yield driver
     ils.stop()
+    from kivy.core.audio import SoundLoader
     SoundLoader._classes.remove(recording)
 
 
@@ -144,7 +132,7 @@ def type_on_the_keypad(k, digits):
 def test_a_borrowing_is_heard_step_by_step(at_attract):
     k = at_attract
     runtime = k.app.runtime
-    k.tap_at(400, 240)  # the attract screen: nothing said outside the accessibility mode
+    k.touch_to_start()  # nothing said outside the accessibility mode
     k.tap(k.widget("home", "borrow"))
     assert played(k) == ["zh_CN/scan_card.ogg"]
     k.tap(tray(k, "读者证 Card · 陈晓明 · 密码 PIN 1234"))
@@ -174,7 +162,7 @@ def test_a_borrowing_is_heard_step_by_step(at_attract):
 def test_the_idle_countdown_asks_then_says_goodbye_in_english(at_attract):
     k = at_attract
     runtime = k.app.runtime
-    k.tap_at(400, 240)
+    k.touch_to_start()
     runtime.send(ev.SetLanguage("en"))
     k.advance(runtime.config.idle.timeout_s + 1)
     assert runtime.view.countdown is not None

@@ -58,7 +58,7 @@ def test_the_summary_then_the_receipt_follow_the_patron_and_the_language(kiosk):
     from kivy.core.text import LabelBase
 
     k, runtime = kiosk, kiosk.app.runtime
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "borrow"))
     runtime.send(ev.CardNumberTyped(HOLDER))
     k.until(lambda: k.screen == "borrow", timeout=10)

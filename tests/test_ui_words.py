@@ -39,7 +39,7 @@ def switch(k, label):
 
 
 def to_identify(k):
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "borrow"))
     assert k.screen == "identify"
 
@@ -82,8 +82,7 @@ def test_a_blocked_card_meets_the_stop_and_can_still_return_its_overdue_book(at_
 
 def test_the_stop_in_english_and_finish_asks_for_the_card(at_attract):
     k = at_attract
-    k.tap_at(400, 240)
-    k.tap(k.widget("home", "borrow"))
+    to_identify(k)
     k.app.runtime.send(BarcodeRead("scanner", BLOCKED, "codabar", "patron"))  # a card scanned
     answer_the_pin(k, "0000")
     k.until(lambda: k.screen == "blocked")
@@ -141,7 +140,7 @@ def test_books_the_last_patron_left_are_told_to_the_next_one_on_return(at_attrac
     k.tap(k.widget("receipt", "done"))  # 红楼梦 stays on the pad
     k.advance(6)
     assert k.screen == "attract"
-    k.tap_at(400, 240)
+    k.touch_to_start()
     k.tap(k.widget("home", "return"))
     k.until(lambda: k.shows("感应区上有上一位读者留下的1件物品"))
     assert k.current().rows == []  # not returned behind the new patron's back
