@@ -63,6 +63,19 @@ def remount(mount_point: Path, options: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{options}", str(mount_point)], check=True)
 
 
+def make_read_only_under_writers(mount_point: Path) -> bool:
+    """Ask the kernel for an ext4 error on a partition mounted `errors=remount-ro`: it goes
+    read-only with files still open for writing, as after a card's write errors (a remount
+    would refuse while a writer holds a file). False when this kernel cannot be asked."""
+    source = subprocess.run(["findmnt", "-n", "-o", "SOURCE", str(mount_point)],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    trigger = Path(f"/sys/fs/ext4/{os.path.basename(os.path.realpath(source))}/trigger_fs_error")
+    if not trigger.exists():
+        return False
+    trigger.write_text("test\n")
+    return True
+
+
 def free_kb(folder: Path) -> int:
     st = os.statvfs(folder)
     return st.f_bavail * st.f_frsize // 1024

@@ -1,0 +1,271 @@
+"""Appending at SQLite's own speed, and staying true: the pages each row costs in the WAL, the
+chain head kept in memory yet right after every kind of failure and every other writer, the
+schema without the time index (and its upgrade), export by date with a clock set back.
+
+Timings are for bench/journal_append.py; these check what is exact: pages, statements, rows.
+"""
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from kiosk.errors import JournalError
+from kiosk.journal import Journal, schema, store
+from tests import small_partition as part
+from tests import wal_pages
+from tests.conftest import ROOT
+from tests.journal_rows import add_rows, days_ago
+from tests.journal_v1 import make_v1
+from tests.journal_v2 import make_v2
+
+NO_LOOP = part.why_not()
+needs_loop = pytest.mark.skipif(NO_LOOP is not None, reason=NO_LOOP or "")
+CARD = "23520001234566"
+ROWS = 200
+MOST_PAGES_PER_ROW = 1.5  # issue 20; a plain INSERT of the same rows writes about 1.1
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "journal.sqlite3"
+
+
+@pytest.fixture
+def journal(path):
+    with Journal.open(path, path.with_name("patron.key")) as j:
+        yield j
+
+
+def checkout(journal, n):
+    """A row as a checkout writes it: item, title, patron and a small detail."""
+    return journal.append("checkout", "ok", item=f"3352{n:010d}", title="红楼梦（脂评汇校本）",
+                          patron=CARD, detail={"seconds": n % 300, "due": "2026-12-28"})
+
+
+def seqs_and_sound(path):
+    with Journal.open_existing(path) as reader:
+        seqs = [row.seq for row in reader.rows()]
+        assert reader.verify() == []
+    first = seqs[0] if seqs else 1
+    assert seqs == list(range(first, first + len(seqs)))
+    return seqs
+
+
+# --- what a row costs ---------------------------------------------------------------------
+
+def test_an_append_writes_at_most_one_and_a_half_wal_pages(journal, path):
+    for n in range(20):  # past the first pages of a new file
+        checkout(journal, n)
+    wal_pages.empty_wal(path)
+    for n in range(ROWS):
+        checkout(journal, n)
+    pages = wal_pages.frames(path) / ROWS
+    assert pages <= MOST_PAGES_PER_ROW, f"{pages:.2f} WAL pages per row"
+
+
+def test_the_chain_head_is_not_read_from_the_file_on_each_append(journal):
+    checkout(journal, 0)
+    statements: list[str] = []
+    journal._db.set_trace_callback(statements.append)
+    try:
+        for n in range(1, 4):
+            checkout(journal, n)
+    finally:
+        journal._db.set_trace_callback(None)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert reads == [], reads
+    assert sum(s.startswith("INSERT INTO entries") for s in statements) == 3
+    assert seqs_and_sound(journal.path) == [1, 2, 3, 4]
+
+
+def test_a_new_journal_has_no_time_index_and_no_insert_trigger(journal):
+    objects = {(kind, name) for kind, name in journal._db.execute(
+        "SELECT type, name FROM sqlite_master WHERE tbl_name = 'entries'")}
+    # The table's own and the append-only guards (they fire on UPDATE and DELETE only).
+    assert objects == {("table", "entries"), ("trigger", "entries_no_update"),
+                       ("trigger", "entries_no_delete")}
+    assert journal._db.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 3
+
+
+# --- the head in memory stays true --------------------------------------------------------
+
+def test_a_row_refused_inside_the_transaction_leaves_the_head_as_it_was(journal):
+    checkout(journal, 1)
+    # Fails after the row's seq and chain were taken, inside the transaction: rolled back.
+    journal._db.execute("""CREATE TEMP TRIGGER doom AFTER INSERT ON main.entries
+                           WHEN NEW.kind = 'doomed' BEGIN SELECT RAISE(ABORT, 'injected'); END""")
+    with pytest.raises(JournalError, match="injected"):
+        journal.append("doomed", "ok")
+    with pytest.raises(JournalError):
+        journal.append("settled", "ok", intent=1)  # not an open intent: refused, rolled back
+    assert checkout(journal, 2) == 2
+    assert seqs_and_sound(journal.path) == [1, 2]
+
+
+def test_rows_another_process_appends_are_followed(journal, path):
+    checkout(journal, 1)
+    script = ("import sys\nfrom kiosk.journal import Journal\n"
+              "with Journal.open(sys.argv[1], sys.argv[2]) as j:\n"
+              "    for n in range(3): j.append('session', 'ok', detail={'other': n})\n")
+    subprocess.run([sys.executable, "-c", script, str(path), str(path.with_name("patron.key"))],
+                   cwd=ROOT, check=True)
+    assert checkout(journal, 2) == 5
+    add_rows(path, 4, start=days_ago(1), step=timedelta(minutes=1))  # a plain connection
+    assert checkout(journal, 3) == 10
+    assert seqs_and_sound(path) == list(range(1, 11))
+
+
+def test_a_prune_of_every_row_by_the_uploader_is_followed(tmp_path, path):
+    with Journal.open(path, path.with_name("patron.key")) as kiosk:
+        kiosk.append("session", "ok")
+        # Old rows from elsewhere (a clock that was set), all uploaded, then pruned by the
+        # command staff run: the kiosk's next row follows the prune mark.
+        last = add_rows(path, 30, start=days_ago(900), step=timedelta(days=1), sent_upto=31)
+        config = tmp_path / "kiosk.toml"
+        config.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n')
+        done = subprocess.run([sys.executable, "-m", "kiosk", "journal", "prune", "--config",
+                               str(config), "--keep-days", "400"], cwd=ROOT, capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0 and "31 rows pruned" in done.stdout, done.stdout + done.stderr
+        assert kiosk.stats().rows == 0
+        assert kiosk.append("session", "ok") == last + 1
+        assert kiosk.verify() == []
+
+
+def test_a_restart_goes_on_from_the_file(path):
+    for _ in range(2):
+        with Journal.open(path, path.with_name("patron.key")) as journal:
+            checkout(journal, 1)
+            checkout(journal, 2)
+    add_rows(path, 3, start=days_ago(1), step=timedelta(minutes=1))  # while it was stopped
+    with Journal.open(path, path.with_name("patron.key")) as journal:
+        assert checkout(journal, 3) == 8
+    assert seqs_and_sound(path) == list(range(1, 9))
+
+
+@needs_loop
+def test_appends_after_a_full_partition_go_on_from_the_last_committed_row(tmp_path):
+    with part.small_partition(tmp_path) as mnt:
+        path = mnt / "data" / "journal.sqlite3"
+        with Journal.open(path, path.with_name("patron.key")) as journal:
+            checkout(journal, 0)
+            filler = part.fill(mnt, 0)
+            causes = []
+            for n in range(1, 300):
+                try:
+                    checkout(journal, n)
+                except JournalError as e:
+                    causes.append(e.cause)
+            assert causes and set(causes) == {"full"}, causes
+            filler.unlink()
+            last = checkout(journal, 1000)
+        seqs = seqs_and_sound(path)
+        assert seqs[-1] == last and len(seqs) == 300 - len(causes) + 1
+
+
+@needs_loop
+def test_a_partition_gone_read_only_takes_no_row_and_loses_none(tmp_path):
+    with part.small_partition(tmp_path, options="errors=remount-ro") as mnt:
+        path = mnt / "data" / "journal.sqlite3"
+        with Journal.open(path, path.with_name("patron.key")) as journal:
+            checkout(journal, 1)
+            if not part.make_read_only_under_writers(mnt):
+                pytest.skip("this kernel cannot be asked for an ext4 error")
+            for n in (2, 3):  # each refused, neither taken for written
+                with pytest.raises(JournalError) as fault:
+                    checkout(journal, n)
+                assert fault.value.cause == "read_only"
+        assert seqs_and_sound(path) == [1]
+
+
+# --- version 3: no time index ---------------------------------------------------------------
+
+@pytest.mark.parametrize("incremental", [True, False], ids=["made-as-v2", "upgraded-from-v1"])
+def test_a_version_2_journal_is_upgraded_and_still_verifies(path, incremental):
+    make_v2(path, 40, sent_upto=12, incremental=incremental)
+    with Journal.open(path, path.with_name("patron.key")) as journal:
+        db = journal._db
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'entries_time'"
+                          ).fetchone()[0] == 0
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert journal.verify() == [] and journal.sent_upto() == 12
+        assert [r.item for r in journal.rows()][:2] == ["item-1", "item-2"]
+        assert checkout(journal, 41) == 41
+    assert seqs_and_sound(path) == list(range(1, 42))
+
+
+def test_a_version_1_journal_is_upgraded_all_the_way(path):
+    make_v1(path, 10, sent_upto=3)
+    with Journal.open(path, path.with_name("patron.key")) as journal:
+        assert journal._db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert checkout(journal, 11) == 11 and journal.verify() == []
+
+
+@needs_loop
+def test_a_version_2_journal_on_a_read_only_partition_is_read_as_it_is(tmp_path):
+    with part.small_partition(tmp_path) as mnt:
+        path = mnt / "journal.sqlite3"
+        make_v2(path, 5, sent_upto=2)
+        part.remount(mnt, "ro")
+        with Journal.open_existing(path) as reader:
+            assert reader._db.execute("PRAGMA user_version").fetchone()[0] == 2
+            assert [r.seq for r in reader.rows()] == [1, 2, 3, 4, 5]
+            assert reader.verify() == [] and reader.sent_upto() == 2
+            assert reader.stats().rows == 5
+
+
+# --- export by date when the clock went back -------------------------------------------------
+
+TIMES = ("2026-11-20T10:00:00.000Z", "2026-11-21T10:00:00.000Z", "2026-11-22T10:00:00.000Z",
+         # the clock set back (NTP after a clock that ran fast): rows out of time order
+         "2026-11-20T12:00:00.000Z", "2026-11-21T12:00:00.000Z", "2026-11-23T09:00:00.000Z")
+
+
+@pytest.fixture
+def clock_set_back(journal, monkeypatch):
+    times = iter(TIMES)
+    monkeypatch.setattr(store, "utc_now", lambda: next(times))
+    for n in range(len(TIMES)):
+        checkout(journal, n)
+    monkeypatch.undo()
+    return journal
+
+
+def test_export_by_date_takes_each_rows_own_time_when_the_clock_went_back(clock_set_back):
+    day = [r.seq for r in clock_set_back.rows(since_utc="2026-11-21T00:00:00.000Z",
+                                              until_utc="2026-11-22T00:00:00.000Z")]
+    assert day == [2, 5]
+    since = [r.seq for r in clock_set_back.rows(since_utc="2026-11-21T00:00:00.000Z")]
+    assert since == [2, 3, 5, 6]
+    until = [r.seq for r in clock_set_back.rows(until_utc="2026-11-21T00:00:00.000Z")]
+    assert until == [1, 4]
+
+
+def test_export_by_date_from_the_command_line_when_the_clock_went_back(clock_set_back):
+    import json
+    import os
+    out = subprocess.run([sys.executable, "-m", "kiosk", "journal", "export", "--file",
+                          str(clock_set_back.path), "--format", "jsonl", "--since", "2026-11-21",
+                          "--until", "2026-11-21"], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, TZ="UTC"), check=True).stdout
+    assert [json.loads(line)["seq"] for line in out.splitlines()] == [2, 5]
+
+
+def test_export_by_date_streams_in_seq_order_without_sorting(journal):
+    plan = " / ".join(row[-1] for row in journal._db.execute(
+        "EXPLAIN QUERY PLAN SELECT seq FROM entries WHERE seq > ? AND time_utc >= ? "
+        "AND time_utc < ? ORDER BY seq", (0, "a", "b")))
+    assert "TEMP B-TREE" not in plan, plan  # nothing held back to sort before the first row
+
+
+def test_the_prune_finds_the_same_rows_without_the_index(path):
+    """How old a row is still comes from its own time: rows set back stay when young."""
+    add_rows(path, 10, start=days_ago(600), step=timedelta(days=1))
+    add_rows(path, 3, start=days_ago(2), step=timedelta(hours=1))  # young
+    add_rows(path, 4, start=days_ago(700), step=timedelta(days=1), sent_upto=17)  # set back
+    with Journal.open_existing(path) as journal:
+        assert journal.prune(400).upto == 10
+        assert journal.verify() == []
