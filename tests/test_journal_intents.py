@@ -128,7 +128,7 @@ def test_a_version_1_journal_is_upgraded_in_place_at_open(tmp_path):
     path = tmp_path / "journal.sqlite3"
     make_v1(path, 30, sent_upto=12)
     with Journal.open(path, tmp_path / "patron.key") as journal:
-        assert journal._db.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 2
+        assert journal._db.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 3
         assert journal.verify() == []
         assert journal.sent_upto() == 12 and journal.stats().rows == 30
         seq = journal.open_intent("renew", item="item-1", patron=CARD)

@@ -61,11 +61,14 @@ def last_prunable(db: sqlite3.Connection, cutoff_utc: str) -> int:
     oldest_intent = db.execute("SELECT min(seq) FROM open_intents").fetchone()[0]
     if oldest_intent is not None:
         limit = min(limit, oldest_intent - 1)
-    # The first row known to be young ends the prefix (its time came from a set clock).
-    young = db.execute("SELECT min(seq) FROM entries WHERE time_utc >= ? "
-                       "AND clock_synced IS NOT 0", (cutoff_utc,)).fetchone()[0]
+    # The first row known to be young ends the prefix (its time came from a set clock). Read in
+    # seq order from the oldest row, no further than the limit: the rows it passes over are the
+    # ones about to be pruned (there is no time index to ask: rows are not in time order).
+    young = db.execute("SELECT seq FROM entries WHERE seq <= ? AND time_utc >= ? "
+                       "AND clock_synced IS NOT 0 ORDER BY seq LIMIT 1",
+                       (limit, cutoff_utc)).fetchone()
     if young is not None:
-        limit = min(limit, young - 1)
+        limit = young[0] - 1
     last = db.execute("SELECT seq FROM entries WHERE seq <= ? AND clock_synced IS NOT 0 "
                       "AND time_utc < ? ORDER BY seq DESC LIMIT 1", (limit, cutoff_utc)).fetchone()
     return last[0] if last else 0

@@ -15,6 +15,13 @@ Version 2 adds, beside the rows:
   again once that is done.
 - `probe`: one row that `Journal.probe()` rewrites, to learn whether writing works, without
   adding an entry.
+
+Version 3 drops the index on `time_utc`: it was a second B-tree written by every append (a WAL
+page per row beside the table's own, about twice the pages of a plain insert), and nothing
+needs it. Export by date filters each row by its own time while reading in seq order (rows are
+not in time order when a clock was set back: a seq range would miss some), and the prune scans
+from the oldest row, which it is about to remove anyway. The triggers cost an append nothing:
+they fire on UPDATE and DELETE only.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import hashlib
 import json
 from typing import Any
 
-VERSION = 2  # PRAGMA user_version
+VERSION = 3  # PRAGMA user_version
 GENESIS = "0" * 64  # the chain value "before" row 1
 INTENT = "intent"  # the kind of an intent row; its outcome is the operation
 OPERATIONS = frozenset({"checkout", "checkin", "renew"})
@@ -80,7 +87,6 @@ CREATE = (
     )""",
     """CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries
        BEGIN SELECT RAISE(ABORT, 'journal rows are append-only'); END""",
-    "CREATE INDEX entries_time ON entries (time_utc)",
     # How far the uploader has had batches accepted by the central server.
     """CREATE TABLE upload_state (
         id        INTEGER PRIMARY KEY CHECK (id = 1),
@@ -91,21 +97,25 @@ CREATE = (
     f"PRAGMA user_version = {VERSION}",
 )
 
-# From each older version to the next, in one transaction at open (every kiosk in the field has
-# a version-1 journal). Version 1's delete trigger refused every delete; version 2's allows the
-# rows under the prune mark.
+# From each older version to the next, in one transaction at open (kiosks in the field have
+# version-1 and version-2 journals). Version 1's delete trigger refused every delete; version
+# 2's allows the rows under the prune mark. Version 3 drops the time index (its pages go to the
+# free list, which the next prune gives back or new rows reuse).
 UPGRADES = {
     1: ("DROP TRIGGER entries_no_delete", *_VERSION_2, "PRAGMA user_version = 2"),
+    2: ("DROP INDEX IF EXISTS entries_time", "PRAGMA user_version = 3"),
 }
 
-# A reader that cannot upgrade a version-1 file (full or read-only partition) reads it with
-# empty stand-ins for what version 2 added: no open intents, nothing pruned.
+# A reader that cannot upgrade an older file (full or read-only partition) reads it as it is,
+# a version-1 file with empty stand-ins for what version 2 added: no open intents, nothing
+# pruned. A version-2 file only has an index more.
 READ_OLDER = {
     1: ("CREATE TEMP TABLE open_intents (seq INTEGER PRIMARY KEY)",
         f"""CREATE TEMP TABLE pruned (id INTEGER PRIMARY KEY, upto INTEGER NOT NULL DEFAULT 0,
             chain TEXT NOT NULL DEFAULT '{GENESIS}', keep_days INTEGER,
             shrinks INTEGER NOT NULL DEFAULT 0)""",
         "INSERT INTO temp.pruned (id) VALUES (1)"),
+    2: (),
 }
 
 TRIGGERS = ("entries_no_update", "entries_no_delete", "pruned_only_forward", "pruned_no_delete")
@@ -114,8 +124,16 @@ FIELDS = ("seq", "time_utc", "boot_id", "clock_synced", "kind", "outcome", "item
           "patron_hash", "detail")
 
 
+# json.dumps(values, ensure_ascii=False, separators=(",", ":")), made once: the same text.
+_CHAIN_BODY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def chain_value(previous: str, row: dict[str, Any]) -> str:
     """The chain value of `row` (a mapping with FIELDS) following a row whose chain is
     `previous`."""
-    body = json.dumps([row[name] for name in FIELDS], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((previous + body).encode("utf-8")).hexdigest()
+    return chain_of(previous, [row[name] for name in FIELDS])
+
+
+def chain_of(previous: str, values: list[Any]) -> str:
+    """`chain_value` of a row given as its values in FIELDS order."""
+    return hashlib.sha256((previous + _CHAIN_BODY.encode(values)).encode("utf-8")).hexdigest()

@@ -9,6 +9,12 @@ Every failure is a JournalError whose `cause` says why (full, read_only, replace
 see `kiosk.sqlite_faults`). The writer remembers which file it opened (device and inode) and
 checks, with one stat() before each write, that the path still names it, no shorter than it was:
 a journal deleted, swapped or cut short under the running kiosk takes no more rows ("replaced").
+
+The writer keeps the chain's head (the last row's seq and chain value) in memory instead of
+reading it for every row. It is taken as true only while nothing else has written the file:
+inside each append's transaction, SQLite's `PRAGMA data_version` tells whether another
+connection committed since (the uploader's mark and prune, another writer, a tool); then, and
+after any failed append, the head is read from the file again, and a new Journal reads it too.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ NO_JOURNAL = N_("{path}: no journal here (the kiosk makes it on first start; is 
                 "kiosk's config?)")
 
 BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
+_DETAIL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_INSERT_ROW = (f"INSERT INTO entries ({', '.join(schema.FIELDS)}, chain) "
+               f"VALUES ({', '.join('?' * len(schema.FIELDS))}, ?)")
 
 
 class IntentNotOpen(JournalError):
@@ -85,6 +94,10 @@ class Journal:
         self._file: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the file opened
         self._size = 0  # its largest size seen: a shorter file was cut, unless it was vacuumed
         self._shrinks = 0  # pruned.shrinks when last looked: moves when space is given back
+        # The last row's (seq, chain), true while data_version is `_head_version`; None: read it.
+        self._head: tuple[int, str] | None = None
+        self._head_version = 0
+        self._boot_id = system.boot_id()  # a process lives within one boot
 
     @classmethod
     def open(cls, path: str | Path, key_path: str | Path) -> Journal:
@@ -235,15 +248,13 @@ class Journal:
         if self._key is None:
             raise JournalError(f"{self.path}: opened for reading; cannot append")
         synced = system.clock_synchronised()
-        row = {
-            "time_utc": utc_now(), "boot_id": system.boot_id(),
-            "clock_synced": None if synced is None else int(synced),
-            "kind": kind, "outcome": outcome, "item": item, "title": title,
-            "patron_hash": patron_key.patron_hash(self._key, patron) if patron else None,
+        # In schema.FIELDS order, seq (first) once the head is known.
+        values: list[Any] = [
+            0, utc_now(), self._boot_id, None if synced is None else int(synced), kind, outcome,
+            item, title, patron_key.patron_hash(self._key, patron) if patron else None,
             # default=str: a detail the core built badly is still recorded, never lost.
-            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
-            if detail is not None else None,
-        }
+            _DETAIL_JSON.encode(detail) if detail is not None else None,
+        ]
         self._same_file()
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -252,13 +263,14 @@ class Journal:
                 raise IntentNotOpen(f"{self.path}: intent {names} is not open (settled already, "
                                     f"or never opened); {kind} {outcome} not written",
                                     cause="damaged")
-            last_seq, previous = self._last()
-            seq = row["seq"] = last_seq + 1
-            chain = schema.chain_value(previous, row)
-            self._db.execute(
-                f"INSERT INTO entries ({', '.join(schema.FIELDS)}, chain) "
-                f"VALUES ({', '.join('?' * len(schema.FIELDS))}, ?)",
-                [row[name] for name in schema.FIELDS] + [chain])
+            last_seq, previous = self._current_head()
+            # Unknown until the commit is known to have gone through: any failure from here
+            # on (a failed commit may leave the row in the WAL for the next open to find, and
+            # an exception of any kind may come) has the head read from the file again.
+            self._head = None
+            seq = values[0] = last_seq + 1
+            chain = schema.chain_of(previous, values)
+            self._db.execute(_INSERT_ROW, [*values, chain])
             if opens:
                 self._db.execute("INSERT INTO open_intents (seq) VALUES (?)", (seq,))
             if settles is not None:
@@ -270,7 +282,17 @@ class Journal:
         except sqlite3.Error as e:
             self._rollback()
             raise failure(_OWN_FILE, self.path, e, f"write {kind} {outcome}") from e
+        # Our own commit leaves data_version as it was: the head stays known.
+        self._head = (seq, chain)
         return seq
+
+    def _current_head(self) -> tuple[int, str]:
+        """The last row's seq and chain, inside the append's transaction (the write lock held,
+        so nobody else can move it until we commit)."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if self._head is None or version != self._head_version:
+            self._head, self._head_version = self._last(), version
+        return self._head
 
     def _last(self) -> tuple[int, str]:
         """The last row's seq and chain value; the prune mark's when every row was pruned."""
@@ -358,6 +380,7 @@ class Journal:
             upto = self._one("SELECT upto FROM pruned WHERE id = 1")
             return PruneResult(0, upto, keep_days, 0, "keeping every row")
         cutoff = utc_text((now or datetime.now(timezone.utc)) - timedelta(days=keep_days))
+        self._head = None  # a prune leaves the head where it was; read it again all the same
         try:
             return prune.prune(self._db, self.path, cutoff, keep_days,
                                wal_index.free_bytes(self.path.parent))
@@ -392,7 +415,8 @@ class Journal:
 
 
 def utc_now() -> str:
-    return utc_text(datetime.now(timezone.utc))
+    # utc_text's result without its conversion: the journal asks on every row.
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def utc_text(moment: datetime) -> str:
