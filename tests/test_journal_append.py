@@ -269,3 +269,22 @@ def test_the_prune_finds_the_same_rows_without_the_index(path):
     with Journal.open_existing(path) as journal:
         assert journal.prune(400).upto == 10
         assert journal.verify() == []
+
+
+# --- the row's parts, made faster, are the same ------------------------------------------
+
+def test_the_keyed_patron_hash_is_the_plain_hmac(tmp_path):
+    from kiosk.journal import patron_key
+    for key in (b"k" * 32, bytes(range(64)), b"x" * 100):  # short, block-long, hashed first
+        hasher = patron_key.PatronHasher(key)
+        for card in ("23520001234566", " 2352 ", "读者卡"):
+            assert hasher(card) == patron_key.patron_hash(key, card)
+
+
+def test_the_time_of_a_row_is_utc_text_of_now():
+    from datetime import datetime, timezone
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    text = store.utc_now()
+    after = datetime.now(timezone.utc)
+    assert store.utc_text(store.parse_utc(text)) == text  # the form utc_text writes
+    assert before <= store.parse_utc(text) <= after

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -98,6 +99,7 @@ class Journal:
         self._head: tuple[int, str] | None = None
         self._head_version = 0
         self._boot_id = system.boot_id()  # a process lives within one boot
+        self._patron_hash = patron_key.PatronHasher(key) if key is not None else None
 
     @classmethod
     def open(cls, path: str | Path, key_path: str | Path) -> Journal:
@@ -251,7 +253,7 @@ class Journal:
         # In schema.FIELDS order, seq (first) once the head is known.
         values: list[Any] = [
             0, utc_now(), self._boot_id, None if synced is None else int(synced), kind, outcome,
-            item, title, patron_key.patron_hash(self._key, patron) if patron else None,
+            item, title, self._patron_hash(patron) if patron and self._patron_hash else None,
             # default=str: a detail the core built badly is still recorded, never lost.
             _DETAIL_JSON.encode(detail) if detail is not None else None,
         ]
@@ -415,8 +417,16 @@ class Journal:
 
 
 def utc_now() -> str:
-    # utc_text's result without its conversion: the journal asks on every row.
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """`utc_text` of now. The journal asks on every row: the text of the whole second is made
+    once a second (the same text: both truncate to the millisecond)."""
+    global _second
+    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    if _second[0] != seconds:
+        _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{_second[1]}.{nanos // 1_000_000:03d}Z"
+
+
+_second: tuple[int, str] = (-1, "")  # a whole second and its text, shared by every thread
 
 
 def utc_text(moment: datetime) -> str:
