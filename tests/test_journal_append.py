@@ -288,3 +288,17 @@ def test_the_time_of_a_row_is_utc_text_of_now():
     after = datetime.now(timezone.utc)
     assert store.utc_text(store.parse_utc(text)) == text  # the form utc_text writes
     assert before <= store.parse_utc(text) <= after
+
+
+def test_the_chain_value_is_the_one_existing_journals_were_written_with():
+    import hashlib
+    import json
+    tricky = ["红楼梦", "a\"b\\c", "\x00\x1f\x7f", "😀", "", "=1+2", "\u2028"]
+    for n, text in enumerate(tricky):
+        row = {"seq": n + 1, "time_utc": "2026-11-20T10:00:00.000Z", "boot_id": text,
+               "clock_synced": (None, 0, 1)[n % 3], "kind": text or "k", "outcome": "ok",
+               "item": text, "title": None, "patron_hash": "ab" * 32, "detail": text}
+        body = json.dumps([row[name] for name in schema.FIELDS], ensure_ascii=False,
+                          separators=(",", ":"))  # as version 1 and 2 wrote them
+        assert schema.chain_value("0" * 64, row) == hashlib.sha256(
+            ("0" * 64 + body).encode("utf-8")).hexdigest()
