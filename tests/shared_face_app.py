@@ -16,8 +16,8 @@ from pathlib import Path
 
 import sized_app  # noqa: F401  (puts the project on sys.path and quiets Kivy)
 
-TEXTS = ["借书 Borrow", "中文图书馆借书还书\nLibrary kiosk 0123", "红楼梦 — 曹雪芹", "AV Wa To 直骨返",
-         ""]
+TEXTS = ["借书 Borrow", "中文图书馆借书还书\nLibrary kiosk 0123", "红楼梦 — 曹雪芹",
+         "AV Wa To 直骨返", ""]
 MARKUP = ["[b]图书馆[/b] Library [size=40]大[/size] [color=ff0000]red[/color] 0123",
           "[i]x[/i] y\n第二行 line [u]under[/u] [s]strike[/s]"]
 COLOURS = [(1, 1, 1, 1), (0.2, 0.3, 0.4, 0.7)]
