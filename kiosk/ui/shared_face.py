@@ -20,6 +20,7 @@ import logging
 import re
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,11 @@ SurfacePtr = ctypes.POINTER(Surface)
 
 
 class SdlText:
-    """The SDL and SDL_ttf functions Kivy's text provider calls, from the loaded libraries."""
+    """The SDL and SDL_ttf functions Kivy's text provider calls, from the loaded libraries:
+    `TTF_OpenFont` as `.OpenFont`, `SDL_UpperBlit` as `.UpperBlit`."""
+
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, sdl: ctypes.CDLL, ttf: ctypes.CDLL) -> None:
         font, text, c_int, void = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, None
