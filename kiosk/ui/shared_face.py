@@ -100,6 +100,7 @@ class Faces:
     def __init__(self, sdl: SdlText) -> None:
         self.sdl = sdl
         self._open: dict[str, int] = {}
+        self._size: dict[int, int] = {}  # each face's size now: a change empties its glyph cache
         self.lock = threading.RLock()
 
     def font(self, options: dict) -> int:
@@ -117,8 +118,9 @@ class Faces:
                 error = (sdl.GetError() or b"").decode("utf-8", "replace")
                 raise OSError(f"cannot open the font {path}: {error}")
             self._open[path] = font
-        elif sdl.SetFontSize(font, size) != 0:
+        elif self._size[font] != size and sdl.SetFontSize(font, size) != 0:
             raise OSError(f"cannot set the font {path} to {size} px")
+        self._size[font] = size
         style = ((STYLE_UNDERLINE if options["underline"] else 0)
                  | (STYLE_STRIKETHROUGH if options["strikethrough"] else 0))
         sdl.SetFontStyle(font, style)
