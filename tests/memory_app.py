@@ -38,6 +38,14 @@ def heavy() -> list[str]:
         name == h or name.startswith(h + ".") for h in HEAVY))
 
 
+def resident_mb() -> float:
+    """For the record (bench/RESULTS.md quotes it); the test asserts on modules only."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def open_fonts() -> Counter:
     found: Counter = Counter()
     for fd in os.listdir("/proc/self/fd"):
@@ -65,13 +73,14 @@ def main(first: str, second: str, public: str, *flags: str) -> int:
     k = KioskDriver(app, data / "shots")
     send = runtime.send
     k.frames(4)
-    report: dict = {"at_start": heavy()}
+    report: dict = {"at_start": heavy(), "rss_mb": {"start": resident_mb()}}
     send(ev.Start())
     send(ev.Navigate(Screen.EBOOKS))
     send(ev.OpenTitle(TITLE))
     k.frames(4)
     report["qr_shown"] = k.current().qr is not None
     report["after_qr"] = heavy()
+    report["rss_mb"]["qr"] = resident_mb()
     steps: list = []
     applied = apply_elsewhere(target, second, steps.append)
     report["applied"] = applied.report.version if isinstance(applied, BatchApplied) else None
@@ -82,12 +91,14 @@ def main(first: str, second: str, public: str, *flags: str) -> int:
     report["showing"] = Path(runtime.library.version or "").name
     report["added_qr_shown"] = k.current().qr is not None
     report["after_apply"] = heavy()
+    report["rss_mb"]["apply"] = resident_mb()
     if "--search" in flags:
         send(ev.Back())
         send(ev.OpenSearch())
         send(ev.SearchTyped("红l"))
         k.frames(4)
         report["searched"] = app.screens.current
+        report["rss_mb"]["search"] = resident_mb()
         report["after_search"] = heavy()
     report["fonts_open"] = dict(open_fonts())
     app.stop()

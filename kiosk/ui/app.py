@@ -193,6 +193,12 @@ class KioskApp(App):
         config = self.runtime.config
         return BatchTarget(config.catalogue_dir, config.batch_public_key_path)
 
+    def screen(self, name: Screen) -> KioskScreen:
+        """The screen `name`, made now if the view has not shown it yet."""
+        if name in self._unbuilt:
+            self._build_screen(name)
+        return self.screens.get_screen(name.value)
+
     def _build_screen(self, name: Screen) -> None:
         recipe = self._unbuilt.pop(name)
         self._load_kv(*(f"screens/{kv}.kv" for kv in recipe.kv))
