@@ -3,18 +3,25 @@
 Staff keep the private key on their PC; every kiosk holds the public key and applies only
 batches whose `manifest.json.sig` (the raw 64-byte signature of the manifest's exact bytes)
 checks out with it.
+
+cryptography is imported by each function that uses it, not with this module: the patron app
+imports the catalogue store, whose apply (in a process of its own) is the only part that
+verifies (kiosk.media.apply_process).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from content.errors import BatchError, BatchProblem, ContentError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 SIGNATURE_SUFFIX = ".sig"
 _KEY_PROBLEM = {"public": BatchProblem.KEY, "private": None}  # a kiosk's key vs staff's
@@ -25,6 +32,9 @@ def keygen(private_path: Path, public_path: Path) -> None:
     for path in (private_path, public_path):
         if path.exists():
             raise ContentError(f"{path} exists already; a signing key is never overwritten")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
@@ -39,6 +49,9 @@ def keygen(private_path: Path, public_path: Path) -> None:
 
 
 def load_private(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = _load(path, "private", lambda data: serialization.load_pem_private_key(data, None))
     if not isinstance(key, Ed25519PrivateKey):
         raise ContentError(f"{path} is not an Ed25519 private key")
@@ -46,6 +59,9 @@ def load_private(path: Path) -> Ed25519PrivateKey:
 
 
 def load_public(path: Path) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     key = _load(path, "public", serialization.load_pem_public_key)
     if not isinstance(key, Ed25519PublicKey):
         raise ContentError(f"{path} is not an Ed25519 public key", BatchProblem.KEY)
@@ -59,6 +75,9 @@ def public_key_pem(data: bytes) -> bytes:
         raise ContentError("this is the private key: it signs the batches and must never leave "
                            "the staff PC. Put the public key (content-signing.pub) here instead",
                            BatchProblem.KEY)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         key = serialization.load_pem_public_key(data.removeprefix(b"\xef\xbb\xbf"))
     except (ValueError, TypeError):
@@ -91,6 +110,8 @@ def sign(manifest_path: Path, private_key_path: Path) -> Path:
 
 
 def verify(manifest: bytes, signature: bytes, public_key_path: Path) -> None:
+    from cryptography.exceptions import InvalidSignature
+
     key = load_public(public_key_path)
     try:
         key.verify(signature, manifest)

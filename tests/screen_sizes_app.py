@@ -194,6 +194,7 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         # The account screen as it stands before a patron is signed in and the loans come,
         # its 全部续借 off (set directly: the core's next view would take it away again).
         ("account", lambda: (send(ev.EndSession()), send(ev.Start()),
+                             app.screen(Screen.ACCOUNT),  # made, as the view has not asked
                              setattr(app.screens, "current", "account"))),
         ("borrow", signed_in),
         ("borrow-accessible", lambda: send(ev.SetAccessible(True))),

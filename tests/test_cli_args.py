@@ -4,6 +4,7 @@ non-zero exit, never a traceback."""
 
 import argparse
 import io
+import json
 import os
 import shlex
 import subprocess
@@ -179,3 +180,27 @@ def test_hash_pin_refuses_digits_the_pad_cannot_type_and_an_empty_input(monkeypa
                             start_new_session=True)  # no terminal for getpass
     assert result.returncode == 1 and b"no PIN was typed" in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+def test_a_command_line_loads_the_module_of_its_subcommand_alone():
+    """`kiosk run` starts the app without the other subcommands' imports; the table of names
+    is each module's own (--help lists them all, in that order)."""
+    from kiosk.cli.main import SUBCOMMANDS
+
+    [subparsers] = [a for a in build_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction)]
+    assert list(subparsers.choices) == list(SUBCOMMANDS)
+    for argv, named in ((["run", "--demo"], ["run"]),
+                        (["--config", "run", "doctor"], ["doctor"]),  # a value, not a name
+                        (["--log-level", "DEBUG", "journal", "stats"], ["journal"]),
+                        (["--help"], list(SUBCOMMANDS)), (["nonsense"], list(SUBCOMMANDS)),
+                        ([], list(SUBCOMMANDS))):
+        [subparsers] = [a for a in build_parser(argv)._actions
+                        if isinstance(a, argparse._SubParsersAction)]
+        assert list(subparsers.choices) == named, argv
+    done = subprocess.run(
+        [sys.executable, "-c", "import json, sys; from kiosk.cli.main import build_parser; "
+         "build_parser(['run']); print(json.dumps(sorted(sys.modules)))"], cwd=ROOT,
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    loaded = json.loads(done.stdout)
+    assert "kiosk.cli.run_cmd" in loaded and "kiosk.cli.media_cmd" not in loaded, loaded

@@ -14,6 +14,7 @@ import pytest
 
 from content.errors import BatchProblem
 from content.store import CatalogueStore
+from kiosk.media.apply_process import apply_elsewhere
 from kiosk.media.batch_apply import (
     BatchApplied,
     BatchRefused,
@@ -100,9 +101,13 @@ def test_without_rauc_batches_are_listed_and_bundles_are_not_offered(tmp_path, b
             helper.stop()
 
 
-def test_the_app_applies_a_batch_from_the_mount_and_refuses_what_it_must(tmp_path, batches):
-    """As the admin screen does it: while the connection (and so the mount) stays, the real
-    store checks and applies each batch read from the stick, with progress."""
+@pytest.mark.parametrize("apply", [apply_from_stick, apply_elsewhere],
+                         ids=["in-process", "in-a-child-process"])
+def test_the_app_applies_a_batch_from_the_mount_and_refuses_what_it_must(tmp_path, batches,
+                                                                          apply):
+    """As the admin screen does it (in a child process of the app's): while the connection
+    (and so the mount) stays, the real store checks and applies each batch read from the
+    stick, with progress."""
     target = BatchTarget(tmp_path / "catalogue", batches.public)
     with stick_with_batches(tmp_path, batches, "ext4") as device:
         helper = Helper(tmp_path, usb=device.removeprefix("/dev/"), from_image=False)
@@ -111,24 +116,24 @@ def test_the_app_applies_a_batch_from_the_mount_and_refuses_what_it_must(tmp_pat
                 [stick] = scanned(client).sticks
                 paths = {b.name: b.path for b in stick.batches}
                 steps = []
-                first = apply_from_stick(target, paths["2026-11.tar"], steps.append)
+                first = apply(target, paths["2026-11.tar"], steps.append)
                 assert isinstance(first, BatchApplied), first
                 assert len(first.report.added) == 24 and target.current_version() == "2026-11-1"
                 percents = [step.percent for step in steps]
                 assert percents == sorted(set(percents)) and percents[-1] == 100, percents
                 assert len(percents) >= 3, percents  # the bar moves, not only 0 and 100
-                second = apply_from_stick(target, paths["2026-12"], steps.append)
+                second = apply(target, paths["2026-12"], steps.append)
                 assert isinstance(second, BatchApplied), second
                 assert (second.report.updated, second.report.withdrawn) == (
                     ["000020"], ["000021", "000022"])
                 for name, problem in (("foreign-2026-12.tar", BatchProblem.SIGNATURE),
                                       ("2026-12", BatchProblem.ALREADY_APPLIED),
                                       ("2026-11.tar", BatchProblem.OLDER)):
-                    refused = apply_from_stick(target, paths[name], steps.append)
+                    refused = apply(target, paths[name], steps.append)
                     assert isinstance(refused, BatchRefused) and refused.problem is problem, (
                         name, refused)
                 assert target.current_version() == "2026-12-1"
-                missing = apply_from_stick(target, stick.mount_point + "/gone.tar", steps.append)
+                missing = apply(target, stick.mount_point + "/gone.tar", steps.append)
                 assert isinstance(missing, BatchRefused) and missing.problem is not None
         finally:
             helper.stop()

@@ -10,36 +10,30 @@ import argparse
 import os
 import select
 import sys
+from importlib import import_module
 
 from common import logsetup
 from kiosk import __version__
-from kiosk.cli import (
-    arg_types,
-    boot_setup_cmd,
-    content_cmd,
-    data_layout_cmd,
-    devices_cmd,
-    doctor_cmd,
-    hash_pin_cmd,
-    host_keys_cmd,
-    journal_cmd,
-    media_cmd,
-    out_of_service_cmd,
-    run_cmd,
-    sip2_cmd,
-    update_cmd,
-    upload_cmd,
-    words,
-)
+from kiosk.cli import arg_types, words
 from kiosk.cli.words import _
 from kiosk.errors import KioskError
 
-SUBCOMMANDS = (run_cmd, journal_cmd, devices_cmd, content_cmd, doctor_cmd, hash_pin_cmd,
-               sip2_cmd, upload_cmd, boot_setup_cmd, out_of_service_cmd, data_layout_cmd,
-               host_keys_cmd, update_cmd, media_cmd)
+# Each subcommand's name and its module (kiosk.cli.<module>), in the order --help lists them. A
+# command line naming one loads that module alone: `kiosk run` starts the app without the
+# others' imports (the batch store, TLS, the journal export...), in time and in memory.
+SUBCOMMANDS = {
+    "run": "run_cmd", "journal": "journal_cmd", "devices": "devices_cmd",
+    "content": "content_cmd", "doctor": "doctor_cmd", "hash-pin": "hash_pin_cmd",
+    "sip2": "sip2_cmd", "upload": "upload_cmd", "boot-setup": "boot_setup_cmd",
+    "out-of-service": "out_of_service_cmd", "data-layout": "data_layout_cmd",
+    "host-keys": "host_keys_cmd", "update": "update_cmd", "media": "media_cmd",
+}
+VALUED_OPTIONS = ("--config", "--log-level")  # the common options that take a value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every subcommand's, or with `argv` naming one, that one's
+    alone (--help, no subcommand or an unknown one: all of them, to list or to refuse)."""
     words.speak_to_argparse()  # before any parser: its "options" title is asked for at creation
     # The options every subcommand has, accepted before the subcommand too. A subcommand's own
     # default must not undo one given before it: SUPPRESS leaves the first value standing.
@@ -55,10 +49,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("show program's version number and exit"))
     _common_options(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in SUBCOMMANDS:
-        module.register(subparsers, common)
+    named = named_subcommand(argv) if argv is not None else None
+    for name in [named] if named else SUBCOMMANDS:
+        import_module(f"kiosk.cli.{SUBCOMMANDS[name]}").register(subparsers, common)
     _describe(parser)
     return parser
+
+
+def named_subcommand(argv: list[str]) -> str | None:
+    """The subcommand `argv` names before anything asks for help, else None."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in VALUED_OPTIONS:
+            next(tokens, None)
+        elif token in ("-h", "--help", "--version"):
+            return None
+        elif not token.startswith("-"):
+            return token if token in SUBCOMMANDS else None
+    return None
 
 
 def _describe(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    args = build_parser(argv).parse_args(argv)
     logsetup.configure(args.log_level or "INFO")
     try:
         return args.func(args)

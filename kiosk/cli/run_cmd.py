@@ -120,11 +120,24 @@ def _clear_catalogue_leftovers(config) -> None:
 
 
 def _prepare_demo_catalogue(config) -> None:
+    """The sample catalogue, made and applied at the demo's first start in a process of its
+    own: the build's pinyin dictionaries and the apply's cryptography stay out of the app."""
+    import subprocess
+
+    from kiosk import own_process
     from kiosk.demo import sample_batch
+    if not sample_batch.needed(config):
+        return
     try:
-        sample_batch.prepare(config)
-    except (KioskError, OSError) as e:  # the demo runs on; the e-book screens say it's missing
+        done = subprocess.run(
+            own_process.command("kiosk.demo.sample_batch", str(config.catalogue_dir),
+                                str(config.batch_public_key_path)),
+            stdin=subprocess.DEVNULL, env=own_process.environment())
+    except OSError as e:  # the demo runs on; the e-book screens say it's missing
         log.error("the sample e-book catalogue could not be prepared: %s", e)
+        return
+    if done.returncode != 0:
+        log.error("the sample e-book catalogue could not be prepared (code %d)", done.returncode)
 
 
 def _demo_download_port(config):

@@ -89,23 +89,53 @@ def exclusive(path: Path, what: str) -> Iterator[None]:
         yield
 
 
+def needed(config: Config) -> bool:
+    """Whether the demo's data folder has no catalogue yet (cheap: no catalogue code loaded)."""
+    return not (config.catalogue_dir / "current").exists()
+
+
 def prepare(config: Config, count: int = SAMPLE_TITLES) -> None:
     """Give a demo data folder the sample catalogue unless it has one already."""
+    prepare_folder(config.catalogue_dir, config.batch_public_key_path, count)
+
+
+def prepare_folder(catalogue_dir: Path, key: Path, count: int = SAMPLE_TITLES) -> None:
     from content.store import CatalogueStore
 
-    store = CatalogueStore(config.catalogue_dir)
+    store = CatalogueStore(catalogue_dir)
     if store.current_dir() is not None:
         return
     batch, public = sample_batch(count)
-    lock = config.catalogue_dir.with_name(config.catalogue_dir.name + ".demo-lock")
+    lock = catalogue_dir.with_name(catalogue_dir.name + ".demo-lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     with exclusive(lock, "the demo catalogue"):
         if store.current_dir() is not None:
             return  # another demo on this data folder applied it meanwhile
-        key = config.batch_public_key_path
         if not key.exists():  # so `kiosk content apply` works in the demo
             key.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(public, key.with_name(key.name + ".new"))
             os.replace(key.with_name(key.name + ".new"), key)
         report = store.apply(batch, public)
     log.info("demo catalogue: %d sample titles applied", len(report.added))
+
+
+def main(argv: list[str]) -> int:
+    """`python -m kiosk.demo.sample_batch CATALOGUE_DIR PUBLIC_KEY`: the demo app's first
+    start, in a process of its own (kiosk.own_process), so that the build's pinyin
+    dictionaries and the apply's cryptography never load into the app."""
+    from common import logsetup
+    from kiosk.errors import KioskError
+
+    logsetup.configure("INFO")
+    catalogue_dir, key = argv
+    try:
+        prepare_folder(Path(catalogue_dir), Path(key))
+    except (KioskError, OSError) as e:
+        log.error("the sample e-book catalogue could not be prepared: %s", e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))

@@ -48,16 +48,18 @@ class EbookLibrary:
         catalogue = self._refresh()
         return catalogue.categories(self.today()) if catalogue else []
 
-    def shelf(self, shelf: str) -> list[Title]:
+    def shelf(self, shelf: str, limit: int = SHELF_LIMIT) -> list[Title]:
+        """The shelf's first `limit` titles (the attract screen wants a few covers, not
+        thousands of rows)."""
         catalogue = self._refresh()
         if catalogue is None:
             return []
         today = self.today()
         if shelf == "new":
-            return catalogue.new_titles(today, SHELF_LIMIT)
+            return catalogue.new_titles(today, limit)
         if shelf == "popular":
-            return catalogue.popular(self.view_counts, today, POPULAR_LIMIT)
-        return catalogue.browse(None if shelf == "all" else shelf, today, 0, SHELF_LIMIT)
+            return catalogue.popular(self.view_counts, today, min(limit, POPULAR_LIMIT))
+        return catalogue.browse(None if shelf == "all" else shelf, today, 0, limit)
 
     def search(self, query: str, limit: int = 60) -> list[Title]:
         catalogue = self._refresh()

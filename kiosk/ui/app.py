@@ -10,8 +10,9 @@ import logging
 import os
 import signal
 import time
+from importlib import import_module
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -25,29 +26,13 @@ from kiosk.core import events as ev
 from kiosk.core.events import CIRCULATION_SCREENS, EBOOK_SCREENS, Screen
 from kiosk.demo import hooks, load_samples
 from kiosk.i18n import N_, Translator
-from kiosk.media.batch_apply import BatchTarget
 from kiosk.runtime import Runtime
 from kiosk.ui import boot, palette, sound_link, typescale
 from kiosk.ui.cover_cache import CoverCache
 from kiosk.ui.device_labels import device_label
 from kiosk.ui.fonts import use_cjk_font
 from kiosk.ui.keys import KeyBuffer
-from kiosk.ui.screens.account import AccountScreen
-from kiosk.ui.screens.admin import AdminScreen
-from kiosk.ui.screens.admin_pin import AdminPinScreen
-from kiosk.ui.screens.attract import AttractScreen
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.screens.blocked import BlockedScreen
-from kiosk.ui.screens.borrow import BorrowScreen
-from kiosk.ui.screens.ebook_search import EbookSearchScreen
-from kiosk.ui.screens.ebook_title import EbookTitleScreen
-from kiosk.ui.screens.ebooks import EbooksScreen
-from kiosk.ui.screens.goodbye import GoodbyeScreen
-from kiosk.ui.screens.home import HomeScreen
-from kiosk.ui.screens.identify import IdentifyScreen
-from kiosk.ui.screens.out_of_service import OutOfServiceScreen
-from kiosk.ui.screens.receipt import ReceiptScreen
-from kiosk.ui.screens.return_ import ReturnScreen
 from kiosk.ui.service_link import IN_SERVICE, ServiceLink, out_of_service
 from kiosk.ui.widgets import CountdownOverlay, DemoTray
 
@@ -68,6 +53,21 @@ NOTICES = {
 }
 PATRON_SCREENS = frozenset({Screen.HOME, *CIRCULATION_SCREENS, *EBOOK_SCREENS})
 FIRST_FRAME_FILE = "KIOSK_FIRST_FRAME_FILE"  # the start-up benchmark's marker
+# Made in the frames after the first one, before a patron needs them: where a touch on the
+# attract screen leads. Every other screen is made (and its module imported) when first shown.
+PREPARED_SCREENS = (Screen.HOME,)
+
+
+class ScreenRecipe(NamedTuple):
+    """How a screen is made: its kv files, its class (module under kiosk.ui.screens, name), and
+    the call that makes it from that class."""
+    kv: tuple[str, ...]
+    module: str
+    cls: str
+    make: Callable[[type], KioskScreen]
+
+    def build(self) -> KioskScreen:
+        return self.make(getattr(import_module(f"kiosk.ui.screens.{self.module}"), self.cls))
 
 
 class KioskRoot(FloatLayout):
@@ -137,56 +137,72 @@ class KioskApp(App):
         # FloatLayout places only children with a pos_hint.
         return ScreenManager(transition=NoTransition(), pos_hint={"x": 0, "y": 0})
 
-    def _screen_makers(self) -> dict[Screen, tuple[tuple[str, ...], Callable[[], KioskScreen]]]:
-        """Each screen's kv files and how to make it. Only the attract screen is made before the
-        first frame; the others one a frame after it, or at once when the view needs one."""
+    def _screen_makers(self) -> dict[Screen, ScreenRecipe]:
+        """Each screen's recipe. Only the attract screen is made before the first frame, the
+        PREPARED_SCREENS in the frames after it, the others when the view first needs them:
+        their modules (the QR encoder, the USB panel and its batch checks) load then too."""
         # Given at construction, so that kv's first evaluation already translates.
         common = {"translator": self.translator, "send": self.runtime.send,
                   "lang": self.runtime.view.language}
         books = {"library": self.runtime.library, **common}
         kiosk, attract = self.runtime.config.kiosk, self.runtime.config.attract
         flow = "flow"  # the rows, banner and buttons the circulation screens share
+
+        def plain(screen: Screen, module: str, cls: str, kv: tuple[str, ...] = ()
+                  ) -> ScreenRecipe:
+            return ScreenRecipe(kv or (module,), module, cls,
+                                lambda made: made(name=screen.value, **common))
+
         return {
-            Screen.ATTRACT: (("attract",), lambda: AttractScreen(
-                name=Screen.ATTRACT.value, name_zh=kiosk.library_name_zh,
-                name_en=kiosk.library_name_en, library=self.runtime.library,
-                covers_cache=self.covers, show_covers=attract.covers, cover_s=attract.cover_s,
-                notices=list(attract.notices), notice_s=attract.notice_s, **common)),
-            Screen.HOME: (("home",), lambda: HomeScreen(name=Screen.HOME.value, **common)),
-            Screen.IDENTIFY: ((flow, "identify"), lambda: IdentifyScreen(
-                name=Screen.IDENTIFY.value, **common)),
-            Screen.BORROW: ((flow, "borrow"), lambda: BorrowScreen(
-                name=Screen.BORROW.value, **common)),
-            Screen.RETURN: ((flow, "return_"), lambda: ReturnScreen(
-                name=Screen.RETURN.value, **common)),
-            Screen.ACCOUNT: ((flow, "account"), lambda: AccountScreen(
-                name=Screen.ACCOUNT.value, **common)),
-            Screen.RECEIPT: ((flow, "receipt"), lambda: ReceiptScreen(
-                name=Screen.RECEIPT.value, **common)),
-            Screen.EBOOKS: (("ebooks",), lambda: EbooksScreen(
+            Screen.ATTRACT: ScreenRecipe(
+                ("attract",), "attract", "AttractScreen", lambda made: made(
+                    name=Screen.ATTRACT.value, name_zh=kiosk.library_name_zh,
+                    name_en=kiosk.library_name_en, library=self.runtime.library,
+                    covers_cache=self.covers, show_covers=attract.covers,
+                    cover_s=attract.cover_s, notices=list(attract.notices),
+                    notice_s=attract.notice_s, **common)),
+            Screen.HOME: plain(Screen.HOME, "home", "HomeScreen"),
+            Screen.IDENTIFY: plain(Screen.IDENTIFY, "identify", "IdentifyScreen",
+                                   (flow, "identify")),
+            Screen.BORROW: plain(Screen.BORROW, "borrow", "BorrowScreen", (flow, "borrow")),
+            Screen.RETURN: plain(Screen.RETURN, "return_", "ReturnScreen", (flow, "return_")),
+            Screen.ACCOUNT: plain(Screen.ACCOUNT, "account", "AccountScreen", (flow, "account")),
+            Screen.RECEIPT: plain(Screen.RECEIPT, "receipt", "ReceiptScreen", (flow, "receipt")),
+            Screen.EBOOKS: ScreenRecipe(("ebooks",), "ebooks", "EbooksScreen", lambda made: made(
                 name=Screen.EBOOKS.value, covers_cache=self.covers, **books)),
-            Screen.EBOOK_SEARCH: (("ebook_search",), lambda: EbookSearchScreen(
-                name=Screen.EBOOK_SEARCH.value, covers_cache=self.covers, **books)),
-            Screen.EBOOK_TITLE: (("ebook_title",), lambda: EbookTitleScreen(
-                name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload, **books)),
-            Screen.ADMIN_PIN: (("admin_pin",), lambda: AdminPinScreen(
-                name=Screen.ADMIN_PIN.value, **common)),
-            Screen.ADMIN: (("admin_usb", "admin_sound", "admin"), lambda: AdminScreen(
-                name=Screen.ADMIN.value, batch_target=BatchTarget(
-                    self.runtime.config.catalogue_dir, self.runtime.config.batch_public_key_path),
-                device_sources=dict(self.runtime.config.devices), **common)),
-            Screen.OUT_OF_SERVICE: (("out_of_service",), lambda: OutOfServiceScreen(
-                name=Screen.OUT_OF_SERVICE.value, **common)),
-            Screen.BLOCKED: (("blocked",), lambda: BlockedScreen(
-                name=Screen.BLOCKED.value, **common)),
-            Screen.GOODBYE: (("goodbye",), lambda: GoodbyeScreen(
-                name=Screen.GOODBYE.value, **common)),
+            Screen.EBOOK_SEARCH: ScreenRecipe(
+                ("ebook_search",), "ebook_search", "EbookSearchScreen", lambda made: made(
+                    name=Screen.EBOOK_SEARCH.value, covers_cache=self.covers, **books)),
+            Screen.EBOOK_TITLE: ScreenRecipe(
+                ("ebook_title",), "ebook_title", "EbookTitleScreen", lambda made: made(
+                    name=Screen.EBOOK_TITLE.value, wifi_payload=self.runtime.wifi_payload,
+                    **books)),
+            Screen.ADMIN_PIN: plain(Screen.ADMIN_PIN, "admin_pin", "AdminPinScreen"),
+            Screen.ADMIN: ScreenRecipe(
+                ("admin_usb", "admin_sound", "admin"), "admin", "AdminScreen",
+                lambda made: made(name=Screen.ADMIN.value, batch_target=self._batch_target(),
+                                  device_sources=dict(self.runtime.config.devices), **common)),
+            Screen.OUT_OF_SERVICE: plain(Screen.OUT_OF_SERVICE, "out_of_service",
+                                         "OutOfServiceScreen"),
+            Screen.BLOCKED: plain(Screen.BLOCKED, "blocked", "BlockedScreen"),
+            Screen.GOODBYE: plain(Screen.GOODBYE, "goodbye", "GoodbyeScreen"),
         }
 
+    def _batch_target(self):
+        from kiosk.media.batch_apply import BatchTarget
+        config = self.runtime.config
+        return BatchTarget(config.catalogue_dir, config.batch_public_key_path)
+
+    def screen(self, name: Screen) -> KioskScreen:
+        """The screen `name`, made now if the view has not shown it yet."""
+        if name in self._unbuilt:
+            self._build_screen(name)
+        return self.screens.get_screen(name.value)
+
     def _build_screen(self, name: Screen) -> None:
-        kv_names, make = self._unbuilt.pop(name)
-        self._load_kv(*(f"screens/{kv}.kv" for kv in kv_names))
-        screen = make()
+        recipe = self._unbuilt.pop(name)
+        self._load_kv(*(f"screens/{kv}.kv" for kv in recipe.kv))
+        screen = recipe.build()
         self.screens.add_widget(screen)
         screen.show(self.runtime.view)
 
@@ -204,7 +220,7 @@ class KioskApp(App):
         self.screens = self._screen_manager()
         stage.add_widget(self.screens, index=index)
         self._unbuilt = self._screen_makers()
-        Clock.schedule_once(self._build_next_screen)
+        Clock.schedule_once(self._prepare_next_screen)
 
     def _restyle_root(self) -> None:
         """What lies outside the screens, made once with the root, takes the new type and
@@ -223,13 +239,14 @@ class KioskApp(App):
 
     def _after_first_frame(self, *_args) -> None:
         Window.unbind(on_flip=self._after_first_frame)
-        Clock.schedule_once(self._build_next_screen)
+        Clock.schedule_once(self._prepare_next_screen)
 
-    def _build_next_screen(self, _dt=None) -> None:
-        """After the first frame: one more screen a frame, until a patron's touch finds all."""
-        if self._unbuilt:
-            self._build_screen(next(iter(self._unbuilt)))
-            Clock.schedule_once(self._build_next_screen)
+    def _prepare_next_screen(self, _dt=None) -> None:
+        """After the first frame: one PREPARED_SCREENS screen a frame, so a touch finds it."""
+        waiting = [name for name in PREPARED_SCREENS if name in self._unbuilt]
+        if waiting:
+            self._build_screen(waiting[0])
+            Clock.schedule_once(self._prepare_next_screen)
 
     def _load_kv(self, *names: str) -> None:
         for name in names:
@@ -285,7 +302,7 @@ class KioskApp(App):
         if view.screen in self._unbuilt:
             self._build_screen(view.screen)
         for screen in self.screens.screens:
-            if isinstance(screen, AdminScreen):
+            if screen.name == Screen.ADMIN.value:
                 screen.now = self.runtime.clock()
             screen.show(view)
         if self.screens.current != view.screen.value:
@@ -360,11 +377,12 @@ class KioskApp(App):
             search.typed(text)
         return True
 
-    def _typing_into(self) -> EbookSearchScreen | None:
-        """The search screen while a patron sees it, no countdown over it."""
+    def _typing_into(self) -> KioskScreen | None:
+        """The search screen (kiosk.ui.screens.ebook_search) while a patron sees it, no
+        countdown over it."""
         screen = self.screens.current_screen
-        return screen if isinstance(screen, EbookSearchScreen) and self._overlay is None \
-            else None
+        return screen if screen is not None and screen.name == Screen.EBOOK_SEARCH.value \
+            and self._overlay is None else None
 
     # Kivy's settings panel, in case anything still asks for it: never shown.
     def open_settings(self, *_args) -> bool:

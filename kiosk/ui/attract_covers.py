@@ -35,7 +35,7 @@ class Shelves(Protocol):  # what kiosk.ebooks.library.EbookLibrary offers
     @property
     def version(self) -> str | None: ...
 
-    def shelf(self, shelf: str) -> list[Title]: ...
+    def shelf(self, shelf: str, limit: int = ...) -> list[Title]: ...
 
     def path(self, relative: str) -> str: ...
 
@@ -57,9 +57,9 @@ class CoverPicker:
             return []
         if library.version != self._version:
             self._version = library.version
-            self._new = library.shelf("new")[:self.pool]
-            self._first = library.shelf("all")[:self.pool]
-        popular = library.shelf("popular")[:self.pool]
+            self._new = library.shelf("new", self.pool)
+            self._first = library.shelf("all", self.pool)
+        popular = library.shelf("popular", self.pool)
         turns = [t for pair in zip_longest(((t, "new") for t in self._new),
                                            ((t, "popular") for t in popular)) for t in pair if t]
         chosen: dict[str, Cover] = {}

@@ -52,6 +52,9 @@ def prepare(display: DisplaySection) -> None:
     if fullscreen(display):
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "borderless", "1")
+    # Before any label class is made: one face of each font for every text size.
+    from kiosk.ui import shared_face
+    shared_face.install()
 
 
 def touch_inputs() -> None:

@@ -1,7 +1,8 @@
 """The kiosk's type scale and its few layout lengths, scaled once to the screen's shorter side.
 
-Every distinct size makes SDL_ttf open the CJK font again (several MB each, kept for the life of
-the process), so kv takes its sizes from this short list, never from layout arithmetic.
+The font is opened once for all sizes (kiosk/ui/shared_face.py), but every distinct size still
+empties SDL_ttf's glyph cache when it follows another, so kv takes its sizes from this short
+list, never from layout arithmetic.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ kiosk's catalogue; several newer ones are applied one at a time, oldest first. T
 every refusal are said in the screen's language, then in the other one below it.
 
 The panel only shows; the media helper (kiosk.media, root) mounts and installs bundles. A
-batch is checked and applied by the app itself (kiosk.media.batch_apply), on the same worker
-thread, so the helper's mount stays while it is read. Calls go through a MediaWorker thread
+batch is checked and applied by the app's own child process (kiosk.media.apply_process, so
+that the signature check's cryptography never stays in the app), waited for on the same
+worker thread, so the helper's mount stays while it is read. Calls go through a MediaWorker thread
 and come back on Kivy's main thread (Clock), so the UI never waits on the socket or the
 stick. Closing the panel (Back, or leaving the admin screen) hangs up, and the helper
 unmounts the stick.
@@ -27,14 +28,8 @@ from kivy.uix.boxlayout import BoxLayout
 
 from content.errors import BatchProblem
 from kiosk.i18n import LANGUAGES, N_
-from kiosk.media.batch_apply import (
-    BatchApplied,
-    BatchLook,
-    BatchRefused,
-    Standing,
-    apply_from_stick,
-    look_into,
-)
+from kiosk.media.apply_process import apply_elsewhere
+from kiosk.media.batch_apply import BatchApplied, BatchLook, BatchRefused, Standing, look_into
 from kiosk.media.client import MediaUnavailable
 from kiosk.media.protocol import Batch, Failed, Installed, Problem, Progress, Rebooting, Scanned
 from kiosk.media.worker import MediaWorker
@@ -327,8 +322,8 @@ class UsbUpdatePanel(BoxLayout):
             return
         self._applying, self._applied, self.percent, self.step = batch.name, None, 0, ""
         self.state = UsbState.APPLYING
-        self.worker.submit(lambda _client, progress: apply_from_stick(target, batch.path,
-                                                                      progress),
+        self.worker.submit(lambda _client, progress: apply_elsewhere(target, batch.path,
+                                                                     progress),
                            self._applied_or_not, self._progress)
 
     def restart(self) -> None:
