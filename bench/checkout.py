@@ -28,7 +28,7 @@ from bench.results import write_section  # noqa: E402
 from drivers.events import BarcodeRead  # noqa: E402
 from kiosk import config as config_module  # noqa: E402
 from kiosk.core import events as ev  # noqa: E402
-from kiosk.core.events import Screen  # noqa: E402
+from kiosk.core.events import WELCOMING, Screen  # noqa: E402
 from kiosk.demo import hooks  # noqa: E402
 from kiosk.ils.worker import IlsWorker  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
@@ -136,7 +136,8 @@ def run_until(runtime: Runtime, condition, timeout: float = 30.0) -> None:
     while not condition():
         left = deadline - time.monotonic()
         if left <= 0:
-            raise TimeoutError(f"the kiosk did not get there in {timeout:g} s")
+            raise TimeoutError(f"the kiosk did not get there in {timeout:g} s (on "
+                               f"{runtime.view.screen.value})")
         try:
             runtime.send(runtime.events.get(timeout=min(left, 0.05)))
         except queue.Empty:
@@ -157,7 +158,8 @@ def open_borrowing(runtime: Runtime, card: str) -> None:
 def end_session(runtime: Runtime) -> None:
     runtime.send(ev.FinishFlow())
     runtime.send(ev.EndSession())
-    run_until(runtime, lambda: runtime.view.screen is Screen.ATTRACT)
+    # The goodbye screen, or the attract screen: either takes the next patron's card.
+    run_until(runtime, lambda: runtime.view.screen in WELCOMING)
 
 
 def own_time(folder: Path, books: int) -> dict:
