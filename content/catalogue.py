@@ -1,22 +1,28 @@
-"""The catalogue of one version folder: an SQLite file written once when a batch is applied,
-then read by the kiosk's e-book screens and its download server.
+"""The catalogue of one version folder: an SQLite file written once when a batch is applied
+(content/catalogue_write.py), then read by the kiosk's e-book screens and its download server.
 
 Search runs at every key a patron types on the on-screen keyboard, so everything it matches on
-is computed at write time: for each title, a row per search term (the title, its pinyin
-initials and spelling, the same for the author, the ISBN's digits and its ISBN-10), indexed so
-that exact and prefix matches are index range scans that stop after the results a screen shows.
-Pinyin from each later syllable is kept too ("loumeng", "lm" for 红楼梦), never from inside one.
-Substrings of titles and authors ("楼梦") come from an FTS5 trigram index for three characters
-or more, and a scan below that. Ranking: exact, then prefix, then pinyin from a later syllable,
-then contains; within those, title before author before ISBN, then in the order of the matched
-term (pinyin order for pinyin, so 红楼梦 comes before 红楼梦魇).
+is computed at write time and nothing at search time needs a dictionary (pypinyin is never
+imported here): for each title, a row per search term (the title, its pinyin initials and
+spelling, the same for the author, the ISBN's digits and its ISBN-10), pinyin from each later
+syllable too ("loumeng", "lm" for 红楼梦, never from inside one), every character and pair of
+characters ("梦", "楼梦"), an FTS5 trigram index for three characters or more, and each
+character's initial for a query like "红l". Titles are numbered in shelf order and every table
+is keyed by that number, so each match tier is one index range scan that yields titles in the
+order shown and stops after the results a screen shows; no query scans the titles.
+
+Ranking: exact, then prefix, then pinyin from a later syllable, then contains (title before
+author), then characters followed by initials ("红l"); within those, title before author
+before ISBN, then in the order of the matched term (pinyin order for pinyin, so 红楼梦 comes
+before 红楼梦魇), then shelf order.
 
 Characters are matched folded to simplified (content/fold.py): the file keeps the folding table
-it was written with, and the query is folded with it. Format 1 files (no later syllables, no
-table) still open and search as they did.
+it was written with, and the query is folded with it. Files of formats 1 and 2 still open and
+search as they did (content/legacy_search.py), except that "红l" finds only what its text
+finds; the next batch applied writes format 3.
 
 A title's publisher, optional in batches, is kept in a table of its own (`publishers`, a row
-only for a title that names one), so a format-2 file written before it opens as it did (no
+only for a title that names one), so a file written before it opens as it did (no
 publishers), and a kiosk booted back into an older release still copies `titles` row for row.
 
 A `Catalogue` is read-only (the file is opened with mode=ro and query_only) and belongs to the
@@ -28,104 +34,42 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from common.categories import CATEGORIES
+from content.catalogue_terms import INNER_KINDS, KINDS, digits, squash, starts_with
 from content.errors import ContentError
+from content.legacy_search import LegacySearch
 from content.title import Title
 
 FILE_NAME = "catalogue.sqlite3"
-SCHEMA_VERSION = 2
-READABLE = (1, 2)  # format 1: no later-syllable terms, no folding table
+SCHEMA_VERSION = 3
+READABLE = (1, 2, 3)  # 1: no later-syllable terms, no folding table; 2: no grams, initials
 FIELDS = ("id", "isbn", "title", "author", "category", "summary", "cover", "file", "size",
           "sha256", "format", "valid_from", "valid_until", "added")
-# Term kinds, in ranking order within a match tier: those from the start, then (format 2)
-# pinyin from a later syllable.
-TITLE, TITLE_INITIALS, TITLE_SPELLED, AUTHOR, AUTHOR_INITIALS, AUTHOR_SPELLED, ISBN = range(7)
-KINDS = range(7)
-TITLE_INNER_SPELLED, TITLE_INNER_INITIALS, AUTHOR_INNER_SPELLED, AUTHOR_INNER_INITIALS = (
-    range(7, 11))
-INNER_KINDS = range(7, 11)
-
-
-def _starts_with(param: str) -> str:
-    """The condition on `terms k` for every term starting with the bound `param`."""
-    return f"k.term >= {param} AND k.term < {param} || char(1114111)"
-
-
-_PREFIX = _starts_with("?2")
-TRIGRAM = 3  # the FTS5 trigram tokenizer matches substrings of at least this many characters
 MAX_QUERY = 64
-_NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
+SHORT = 2  # up to this many characters, contains-matches come from `grams`; then trigrams
 _ISBN_LIKE = re.compile(r"^[0-9][0-9xX\- ]*$")
-_MIXED = re.compile(r"^[\u3400-\u9fff]+[a-z]+$")
-
-_SCHEMA = f"""
-PRAGMA user_version = {SCHEMA_VERSION};
-CREATE TABLE titles (
-    id TEXT PRIMARY KEY, isbn TEXT, title TEXT, author TEXT, category TEXT, summary TEXT,
-    cover TEXT, file TEXT, size INTEGER, sha256 TEXT, format TEXT,
-    valid_from TEXT, valid_until TEXT, added TEXT,
-    sort_key TEXT  -- the title's pinyin: the order of shelves and of equal search ranks
-) WITHOUT ROWID;
-CREATE INDEX titles_by_shelf ON titles (category, sort_key);
-CREATE INDEX titles_by_added ON titles (added, sort_key);
-CREATE INDEX titles_by_sort ON titles (sort_key);
-CREATE TABLE terms (term TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL);
-CREATE INDEX terms_by_kind ON terms (kind, term, id);  -- id too: counts read only the index
-CREATE VIRTUAL TABLE words USING fts5(id UNINDEXED, title, author, tokenize='trigram');
-CREATE TABLE folds (traditional TEXT PRIMARY KEY, simplified TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE publishers (id TEXT PRIMARY KEY, publisher TEXT NOT NULL) WITHOUT ROWID;
-"""
+_MIXED = re.compile(r"^([\u3400-\u9fff]+)([a-z]+)$")
+_LICENSED = "t.valid_from <= :today AND t.valid_until >= :today"
+# A match tier over `terms k`: licensed titles in term then shelf order, stopping at :limit.
+_TIER = ("SELECT k.n FROM terms k JOIN titles t ON t.rowid = k.n WHERE k.kind = {kind} AND "
+         "{condition} AND " + _LICENSED + " ORDER BY k.term, k.n LIMIT {limit}")
+_EXACT = "k.term = :term"
+_LONGER = "k.term > :term AND k.term < :term || char(1114111)"
 
 
 def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable[str] = (),
                     carried_from: Path | None = None) -> None:
-    """Create the catalogue file with every search term computed; it must not exist yet.
-
-    `carried` names titles unchanged since the catalogue file `carried_from`: their rows and
-    search terms are copied from it, not computed again (pinyin is the slow part of a batch),
-    unless it is of an older format: then they are computed as new titles are.
-    """
-    from content.fold import table, traditional_pairs
-    if db_path.exists():
-        raise ContentError(f"{db_path} exists already: a catalogue is written once")
-    pairs = traditional_pairs()
-    fold = table(pairs)
-    db = sqlite3.connect(db_path)
-    try:
-        db.executescript(_SCHEMA)
-        with db:
-            db.executemany("INSERT INTO folds VALUES (?, ?)", pairs)
-            for title in titles:
-                _insert(db, title, fold)
-        carried = list(carried)
-        if carried and carried_from is not None:
-            if _format(carried_from) == SCHEMA_VERSION:
-                _copy_rows(db, carried, carried_from)
-            else:
-                _recompute_rows(db, set(carried), carried_from, fold)
-        db.execute("ANALYZE")
-    finally:
-        db.close()
+    """See content/catalogue_write.py (imported on use: it reads pinyin)."""
+    from content.catalogue_write import write_catalogue as write
+    write(db_path, titles, carried=carried, carried_from=carried_from)
 
 
-def _copy_rows(db: sqlite3.Connection, ids: list[str], source: Path) -> None:
-    db.execute("ATTACH DATABASE ? AS old", (f"{Path(source).resolve().as_uri()}?mode=ro",))
-    try:
-        with db:
-            db.execute("CREATE TEMP TABLE carried (id TEXT PRIMARY KEY)")
-            db.executemany("INSERT INTO carried VALUES (?)", ((i,) for i in ids))
-            tables = [("titles", "*"), ("terms", "term, kind, id"), ("words", "id, title, author")]
-            if _has_table(db, "old", "publishers"):  # not in files written before publishers
-                tables.append(("publishers", "id, publisher"))
-            for table, columns in tables:
-                db.execute(f"INSERT INTO main.{table} SELECT {columns} FROM old.{table} "
-                           "WHERE id IN (SELECT id FROM carried)")
-    finally:
-        db.execute("DETACH DATABASE old")
+def hex_chars(text: str) -> str:
+    """"红楼" -> "7ea2 697c": the tokens of the `chars` table."""
+    return " ".join(f"{ord(char):x}" for char in text)
 
 
 def _has_table(db: sqlite3.Connection, schema: str, name: str) -> bool:
@@ -141,80 +85,13 @@ def _format(path: Path) -> int:
         db.close()
 
 
-def _recompute_rows(db: sqlite3.Connection, ids: set[str], source: Path,
-                    fold: dict[int, str]) -> None:
-    old = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        rows = old.execute(f"SELECT {_COLUMNS} FROM titles").fetchall()
-    finally:
-        old.close()
-    with db:
-        for row in rows:
-            if row[0] in ids:
-                _insert(db, Title(*row), fold)
-
-
-def _insert(db: sqlite3.Connection, title: Title, fold: dict[int, str]) -> None:
-    row = [getattr(title, name) for name in FIELDS]
-    db.execute(f"INSERT INTO titles VALUES ({', '.join('?' * (len(FIELDS) + 1))})",
-               (*row, _sort_key(title.title)))  # the space: 红楼梦 before 红楼梦魇
-    db.executemany("INSERT INTO terms VALUES (?, ?, ?)",
-                   [(term, kind, title.id) for kind, term in search_terms(title, fold)])
-    db.execute("INSERT INTO words VALUES (?, ?, ?)", (
-        title.id, title.title.translate(fold).lower(), title.author.translate(fold).lower()))
-    if title.publisher:
-        db.execute("INSERT INTO publishers VALUES (?, ?)", (title.id, title.publisher))
-
-
-def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[int, str]]:
-    """Every (kind, term) a title is found by; characters folded with `fold`, pinyin read
-    from the text as written (pypinyin reads traditional characters too)."""
-    from content.pinyin import initials, inner, spelled  # ~30 MB of dictionaries: writers only
-    fold = fold or {}
-    author = _NATIONALITY.sub("", title.author)
-    terms = {(TITLE, _squash(title.title.translate(fold))),
-             (TITLE_INITIALS, initials(title.title)), (TITLE_SPELLED, spelled(title.title)),
-             (ISBN, _digits(title.isbn)), (ISBN, _isbn_10(_digits(title.isbn)))}
-    for later_spelled, later_initials in inner(title.title):
-        terms |= {(TITLE_INNER_SPELLED, later_spelled), (TITLE_INNER_INITIALS, later_initials)}
-    for name in {title.author, author}:
-        terms |= {(AUTHOR, _squash(name.translate(fold))), (AUTHOR_INITIALS, initials(name)),
-                  (AUTHOR_SPELLED, spelled(name))}
-        for later_spelled, later_initials in inner(name):
-            terms |= {(AUTHOR_INNER_SPELLED, later_spelled),
-                      (AUTHOR_INNER_INITIALS, later_initials)}
-    return {(kind, term) for kind, term in terms if term}
-
-
-def _isbn_10(digits: str) -> str:
-    """The ISBN-10 of a 978 ISBN-13 ("x" for a check value of 10); "" for any other."""
-    if len(digits) != 13 or not digits.startswith("978") or not digits.isdigit():
-        return ""
-    body = digits[3:12]
-    check = -sum(int(d) * (10 - i) for i, d in enumerate(body)) % 11
-    return body + ("x" if check == 10 else str(check))
-
-
-def _sort_key(text: str) -> str:
-    from content.pinyin import spelled
-    return f"{spelled(text)} {text}"  # the space: 红楼梦 before 红楼梦魇
-
-
-def _squash(text: str) -> str:
-    """What a query and a term are compared as: lower case, no spaces or middle dots."""
-    return re.sub(r"[\s·•・'\-]+", "", text.lower())
-
-
-def _digits(isbn: str) -> str:
-    return re.sub(r"[^0-9xX]", "", isbn).lower()
-
-
 class Catalogue:
     def __init__(self, db: sqlite3.Connection, folder: Path, version: int = SCHEMA_VERSION) -> None:
         self._db = db
         self.folder = folder
-        self._inner = INNER_KINDS if version >= 2 else range(0)
-        self._kinds = (*KINDS, *self._inner)
+        # Formats 1 and 2 are searched as they were; titles are in shelf order by rowid from 3.
+        self._legacy = LegacySearch(db, version) if version < 3 else None
+        self._order = "sort_key" if version < 3 else "rowid"
         self._fold: dict[int, str] = {} if version < 2 else {
             ord(traditional): simple
             for traditional, simple in db.execute("SELECT traditional, simplified FROM folds")}
@@ -259,13 +136,13 @@ class Catalogue:
                limit: int = 60) -> list[Title]:
         where, args = _shelf(category, today)
         return self._titles(f"SELECT {_COLUMNS} FROM titles WHERE {where} "
-                            "ORDER BY sort_key LIMIT ? OFFSET ?", (*args, limit, offset))
+                            f"ORDER BY {self._order} LIMIT ? OFFSET ?", (*args, limit, offset))
 
     def new_titles(self, today: str, limit: int = 60) -> list[Title]:
         """Titles the newest batch brought: "new this month"."""
         return self._titles(
             f"SELECT {_COLUMNS} FROM titles WHERE added = (SELECT max(added) FROM titles) "
-            "AND valid_from <= ? AND valid_until >= ? ORDER BY sort_key LIMIT ?",
+            f"AND valid_from <= ? AND valid_until >= ? ORDER BY {self._order} LIMIT ?",
             (today, today, limit))
 
     def popular(self, counts: dict[str, int], today: str, limit: int = 60) -> list[Title]:
@@ -300,40 +177,23 @@ class Catalogue:
     def search(self, query: str, today: str, limit: int = 60) -> list[Title]:
         """Titles matching what was typed: characters, pinyin initials or spelling from any
         syllable, author, ISBN-13 or ISBN-10 digits (hyphens or not); best first. Each tier
-        stops at `limit`, so one typed letter matching half the catalogue costs no more than a
-        precise query."""
+        stops at its own limit, so one typed letter matching half the catalogue costs no more
+        than a precise query."""
         term, text = self._typed(query)
         if not term:
             return []
-        found: list[str] = []
-        seen: set[str] = set()
-
-        def take(ids: Iterable[str]) -> None:
-            for title_id in ids:
-                if title_id not in seen and len(found) < limit:
-                    seen.add(title_id)
-                    found.append(title_id)
-
-        # Tiers in ranking order, each asked only while the page has room.
-        steps: list[Callable[[], list[str]]] = [
-            *(partial(self._matching, kind, "k.term = ?2", term, today, limit) for kind in KINDS),
-            *(partial(self._matching, kind, "k.term > ?2 AND k.term < ?2 || char(1114111)", term,
-                      today, 2 * limit) for kind in KINDS),
-            *(partial(self._matching, kind, _PREFIX, term, today, 2 * limit)
-              for kind in self._inner),  # pinyin from a later syllable: "loumeng"
-            partial(self._containing, text, today, 2 * limit)]
-        if _MIXED.match(term):  # "红l": characters, then an initial
-            steps += [partial(self._matching, kind, _PREFIX, self._mixed_initials(term), today,
-                              2 * limit) for kind in self._kinds]
-        for step in steps:
-            if len(found) >= limit:
-                break
-            take(step())
-        if not found:
-            return []
-        rows = {t.id: t for t in self._titles(
-            f"SELECT {_COLUMNS} FROM titles WHERE id IN ({', '.join('?' * len(found))})", found)}
-        return [rows[i] for i in found if i in rows]
+        if self._legacy is not None:
+            return self._by_keys("id", self._legacy.ids(term, text, today, limit))
+        sql, args = self._tiers(term, text, today, limit)
+        found: list[int] = []
+        seen: set[int] = set()
+        for (n,) in self._db.execute(sql, args):  # rows are made as they are read: stop early
+            if n not in seen:
+                seen.add(n)
+                found.append(n)
+                if len(found) >= limit:
+                    break
+        return self._by_keys("rowid", found)
 
     def search_count(self, query: str, today: str) -> int:
         """How many licensed titles `search` would find with no limit: the honest number a
@@ -341,54 +201,98 @@ class Catalogue:
         term, text = self._typed(query)
         if not term:
             return 0
-        # ?1 text, ?2 its FTS pattern, ?3 today (as _containing binds them), ?4 term, ?5 the
-        # initials of a mixed query.
-        kinds = ", ".join(str(kind) for kind in self._kinds)
-        terms = f"SELECT k.id FROM terms k WHERE k.kind IN ({kinds}) AND "
-        parts = [terms + _starts_with("?4"),
-                 f"SELECT w.id FROM words w WHERE {_contains_condition(text)[0]}"]
-        mixed = _MIXED.match(term) is not None
+        if self._legacy is not None:
+            return self._legacy.count(term, text, today)
+        if len(term) == 1 and term == text:  # the first key: counted when written
+            return int(self._db.execute(
+                "SELECT coalesce(sum(titles), 0) FROM counts WHERE key = ?1 "
+                "AND valid_from <= ?2 AND valid_until >= ?2", (term, today)).fetchone()[0])
+        args: dict[str, object] = {"term": term, "today": today}
+        kinds = ", ".join(str(kind) for kind in (*KINDS, *INNER_KINDS))
+        parts = [f"SELECT k.n FROM terms k WHERE k.kind IN ({kinds}) AND {starts_with(':term')}",
+                 self._containing(text, args, counting=True)]
+        mixed = self._mixed(term, args)
         if mixed:
-            parts.append(terms + _starts_with("?5"))
+            parts.append(f"SELECT k.n FROM terms k WHERE k.kind IN ({kinds}) AND "
+                         f"{starts_with(':mixed')}")
         return int(self._db.execute(
-            f"SELECT count(*) FROM titles t WHERE t.id IN ({' UNION '.join(parts)}) "
-            "AND t.valid_from <= ?3 AND t.valid_until >= ?3",
-            (text, _contains_condition(text)[1], today, term,
-             *([self._mixed_initials(term)] if mixed else []))).fetchone()[0])
+            f"SELECT count(*) FROM titles t WHERE t.rowid IN ({' UNION ALL '.join(parts)}) "
+            f"AND {_LICENSED}", args).fetchone()[0])
 
     def _typed(self, query: str) -> tuple[str, str]:
         """What a query is matched as: the term (squashed, or ISBN digits) and the text for
         substrings, both folded to simplified characters."""
         query = query.strip()[:MAX_QUERY].translate(self._fold)
-        term = _digits(query) if _ISBN_LIKE.match(query) else _squash(query)
+        term = digits(query) if _ISBN_LIKE.match(query) else squash(query)
         return term, query.lower()
 
-    @staticmethod
-    def _mixed_initials(term: str) -> str:
-        from content.pinyin import initials  # only for "红l": characters, then an initial
-        return initials(term)
+    def _tiers(self, term: str, text: str, today: str,
+               limit: int | None) -> tuple[str, dict[str, object]]:
+        """One statement: every match tier in ranking order, each with its own limit (none:
+        every match, for counting). SQLite makes the rows as they are read, so a caller that
+        stops reading never runs the later tiers."""
+        args: dict[str, object] = {"term": term, "text": text, "today": today,
+                                   "limit": -1 if limit is None else limit,
+                                   "wide": -1 if limit is None else 2 * limit}
+        tiers = [*(_TIER.format(kind=kind, condition=_EXACT, limit=":limit") for kind in KINDS),
+                 *(_TIER.format(kind=kind, condition=_LONGER, limit=":wide") for kind in KINDS),
+                 *(_TIER.format(kind=kind, condition=starts_with(":term"), limit=":wide")
+                   for kind in INNER_KINDS),
+                 self._containing(text, args)]
+        if self._mixed(term, args):
+            tiers += [_TIER.format(kind=kind, condition=starts_with(":mixed"), limit=":wide")
+                      for kind in (*KINDS, *INNER_KINDS)]
+        return " UNION ALL ".join(f"SELECT * FROM ({tier})" for tier in tiers), args
 
-    def _matching(self, kind: int, condition: str, term: str, today: str,
-                  limit: int) -> list[str]:
-        """Licensed titles with a term of `kind` meeting `condition`, in the terms' order:
-        an index range scan that stops after `limit` rows."""
-        return [row[0] for row in self._db.execute(
-            "SELECT k.id FROM terms k JOIN titles t ON t.id = k.id "
-            f"WHERE k.kind = ?1 AND {condition} "
-            "AND t.valid_from <= ?3 AND t.valid_until >= ?3 ORDER BY k.term, t.sort_key LIMIT ?4",
-            (kind, term, today, limit))]
+    def _mixed(self, term: str, args: dict[str, object]) -> bool:
+        """For characters then letters ("红l"): binds :mixed to the characters' initials then
+        the letters ("hl"), if the file has a reading for each character."""
+        mixed = _MIXED.match(term)
+        initials = self._initials(mixed.group(1)) if mixed else None
+        if mixed is None or initials is None:
+            return False
+        args["mixed"] = initials + mixed.group(2)
+        return True
 
-    def _containing(self, text: str, today: str, limit: int) -> list[str]:
-        """Titles whose title, then author, contains `text` (characters typed: "楼梦")."""
-        licensed = "t.valid_from <= ?3 AND t.valid_until >= ?3"
-        match, pattern = _contains_condition(text)
-        rows = self._db.execute(
-            f"SELECT w.id FROM words w JOIN titles t ON t.id = w.id WHERE {match} AND {licensed} "
-            "ORDER BY instr(w.title, ?1) = 0, t.sort_key LIMIT ?4", (text, pattern, today, limit))
-        return [row[0] for row in rows]
+    def _containing(self, text: str, args: dict[str, object], counting: bool = False) -> str:
+        """Titles whose title, then (and only then) author contains the text typed: from the
+        `chars` table for one or two characters, the trigrams for more. `counting`: every
+        such title, in no order."""
+        if len(text) <= SHORT:
+            table, phrase = "chars", '"' + hex_chars(text) + '"'
+        else:
+            table, phrase = "words", '"' + text.replace('"', '""') + '"'  # quotes are text
+        if counting:
+            args["anywhere"] = phrase
+            return f"SELECT rowid FROM {table} WHERE {table} MATCH :anywhere"
+        args["in_title"] = f"title : {phrase}"
+        args["in_author"] = f"(author : {phrase}) NOT (title : {phrase})"
+        found = (f"SELECT w.rowid AS n FROM {table} w JOIN titles t ON t.rowid = w.rowid "
+                 f"WHERE {table} MATCH {{pattern}} AND {_LICENSED} ORDER BY w.rowid")
+        return (f"SELECT n FROM (SELECT * FROM ({found.format(pattern=':in_title')}) UNION ALL "
+                f"SELECT * FROM ({found.format(pattern=':in_author')})) LIMIT :wide")
+
+    def _initials(self, chars: str) -> str | None:
+        """The pinyin initials of `chars`, each read alone, from the file's table; None when
+        one has no reading there."""
+        found = dict(self._db.execute(
+            f"SELECT char, initial FROM initials WHERE char IN ({', '.join('?' * len(chars))})",
+            list(chars)))
+        return None if any(c not in found for c in chars) else "".join(found[c] for c in chars)
+
+    def _by_keys(self, column: str, keys: list) -> list[Title]:
+        """The titles with these ids or rowids, in the keys' order."""
+        if not keys:
+            return []
+        rows = {row[0]: Title(*row[1:]) for row in self._db.execute(
+            f"SELECT {column}, {_COLUMNS} FROM titles WHERE {column} IN "
+            f"({', '.join('?' * len(keys))})", keys)}
+        return self._with_publishers([rows[key] for key in keys if key in rows])
 
     def _titles(self, sql: str, args: tuple | list) -> list[Title]:
-        titles = [Title(*row) for row in self._db.execute(sql, args)]
+        return self._with_publishers([Title(*row) for row in self._db.execute(sql, args)])
+
+    def _with_publishers(self, titles: list[Title]) -> list[Title]:
         if not self._publishers or not titles:
             return titles
         publishers: dict[str, str] = {}
@@ -402,15 +306,6 @@ class Catalogue:
 
 
 _COLUMNS = ", ".join(FIELDS)
-
-
-def _contains_condition(text: str) -> tuple[str, str]:
-    """The condition on `words w` for titles or authors containing ?1 (the text), and ?2,
-    the pattern bound for it."""
-    if len(text) >= TRIGRAM:
-        return "words MATCH ?2", '"' + text.replace('"', '""') + '"'  # one phrase: quotes are text
-    # one or two characters: a bounded scan is quick enough
-    return "(instr(w.title, ?1) > 0 OR instr(w.author, ?1) > 0)", text
 
 
 def _shelf(category: str | None, today: str) -> tuple[str, tuple]:

@@ -1,58 +1,212 @@
 """Pinyin forms of titles and authors, computed once when a catalogue is written, so that
 typing `hlm` or `honglou` on the kiosk's keyboard finds 红楼梦.
 
-Readings come from pypinyin's phrase dictionary for the whole text, which picks the right
-reading of most polyphonic characters from context (长安 chang'an, 银行 yinhang, 重庆 chongqing).
-Latin letters and digits pass through, lower-cased; other characters are dropped.
+Readings come from pypinyin's dictionaries (its package data, read here directly): the whole
+text is cut into the longest phrases the phrase dictionary knows, as pypinyin cuts it, which
+picks the right reading of most polyphonic characters from context (长安 chang'an, 银行
+yinhang, 重庆 chongqing); other characters take their first single reading. Latin letters and
+digits pass through, lower-cased; other characters are dropped.
+
+Why not pypinyin itself: it holds its dictionaries as Python lists of tone-marked strings plus
+a set of every phrase prefix, 54 MB, more than a whole catalogue build may use. Here the same
+data is about 10 MB: one toneless syllable number per character code and one sorted list of
+phrases. tests/test_pinyin.py checks the readings against pypinyin's `lazy_pinyin` over every
+character and phrase it knows, so the catalogue keeps the forms it had.
+
 `inner` gives the same forms starting at each later syllable, so `loumeng` and `lm` find 红楼梦
-but `oumeng` (the middle of a syllable) does not.
+but `oumeng` (the middle of a syllable) does not. `read` gives all of a text's forms from one
+reading: the catalogue writer uses it, the other functions are for tests and one-off use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import bisect
+import importlib.util
+import re
+import unicodedata
+from array import array
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-from pypinyin import Style, lazy_pinyin
+# The characters pypinyin reads as Chinese (its RE_HANS): a run of them is cut into phrases;
+# any other character is a piece of its own.
+_HAN_RANGES = ((0x3007, 0x3007), (0xE815, 0xE864), (0xFA18, 0xFA18), (0x3400, 0x4DBF),
+               (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF), (0x2A703, 0x2B73F),
+               (0x2B740, 0x2B81D), (0x2B825, 0x2BF6E), (0x2C029, 0x2CE93), (0x2D016, 0x2D016),
+               (0x2D11B, 0x2EBD9), (0x2F80A, 0x2FA1F), (0x30000, 0x3134A),
+               (0x300F7, 0x31288), (0x30EDD, 0x30EDE), (0x31350, 0x32389))
+_FIRST, _LAST = 0x3007, 0x32389
+_TONE_MARKS = re.compile("[\u0300\u0301\u0304\u030c]")  # grave, acute, macron, caron
 
 
-def _one_piece_each(chars: str) -> Any:
-    """pypinyin's `errors` callback: characters without a reading, one piece each (pypinyin
-    takes a list here; its type stubs say str only)."""
-    return list(chars)
+def _toneless(syllable: str) -> str:
+    """hóng -> hong, lǜ -> lv, ế -> ê: pypinyin's NORMAL style."""
+    decomposed = unicodedata.normalize("NFD", syllable).replace("u\u0308", "v")
+    return unicodedata.normalize("NFC", _TONE_MARKS.sub("", decomposed))
 
 
-def _pieces(text: str, style: Style) -> list[str]:
-    return lazy_pinyin(text, style=style, errors=_one_piece_each)
+class _Dictionary:
+    """pypinyin's single-character and phrase readings, first reading only, toneless."""
+
+    def __init__(self, folder: Path) -> None:
+        syllables: dict[str, int] = {"": 0}
+        self.syllables: list[str] = [""]
+
+        def number(reading: str) -> int:
+            plain = _toneless(reading)
+            if plain not in syllables:
+                syllables[plain] = len(self.syllables)
+                self.syllables.append(plain)
+            return syllables[plain]
+
+        self.single = array("H", bytes(2 * (_LAST - _FIRST + 1)))
+        is_han = bytearray(_LAST - _FIRST + 1)
+        for first, last in _HAN_RANGES:
+            is_han[first - _FIRST:last - _FIRST + 1] = b"\1" * (last - first + 1)
+        self.is_han = bytes(is_han)
+        text = (folder / "pinyin_dict.json").read_text(encoding="utf-8")
+        for code, readings in map(re.Match.groups, re.finditer(r'"(\d+)"\s*:\s*"([^"]*)"',
+                                                                text)):
+            if _FIRST <= int(code) <= _LAST:
+                self.single[int(code) - _FIRST] = number(readings.split(",")[0])
+        del text
+        phrases: dict[str, str] = {}
+        text = (folder / "phrases_dict.json").read_text(encoding="utf-8")
+        # "一丁不识": [["yī"], ["dīng"], ...]: the first reading of each character's list.
+        for match in re.finditer(r'"([^"]+)"\s*:\s*\[((?:\s*\[[^\]]*\]\s*,?)*)\s*\]',
+                                 text):
+            phrase, lists = match.groups()
+            firsts = re.findall(r'\[\s*"([^"]*)"', lists)
+            phrases[phrase] = " ".join(str(number(reading)) for reading in firsts)
+        del text
+        self.phrases = phrases
+        self.sorted = sorted(phrases)
+
+    def is_prefix(self, word: str) -> bool:
+        """Whether some phrase starts with `word` (pypinyin keeps a set of every prefix)."""
+        at = bisect.bisect_left(self.sorted, word)
+        return at < len(self.sorted) and self.sorted[at].startswith(word)
+
+    def han(self, char: str) -> bool:
+        code = ord(char)
+        return _FIRST <= code <= _LAST and self.is_han[code - _FIRST] == 1
+
+    def reading(self, char: str) -> str | None:
+        code = ord(char)
+        number = self.single[code - _FIRST] if _FIRST <= code <= _LAST else 0
+        return self.syllables[number] if number else None
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> _Dictionary:
+    spec = importlib.util.find_spec("pypinyin")  # finds the package without importing it
+    if spec is None or spec.origin is None:
+        raise ImportError("pypinyin's dictionaries are needed to write a catalogue")
+    return _Dictionary(Path(spec.origin).parent)
+
+
+def _cut(run: str, words: _Dictionary) -> list[str]:
+    """A run of Chinese characters cut as pypinyin's forward maximum matching cuts it (its
+    strict mode): the longest phrase from the start, else one character; a rest that only
+    starts phrases becomes single characters."""
+    out: list[str] = []
+    rest = run
+    while rest:
+        valid = ""
+        for end in range(1, len(rest) + 1):
+            word = rest[:end]
+            if not words.is_prefix(word):
+                if valid:
+                    out.append(valid)
+                    rest = rest[len(valid):]
+                else:
+                    out.append(rest[0])
+                    rest = rest[1:]
+                break
+            if word in words.phrases:
+                valid = word
+        else:
+            if not valid:
+                out.extend(rest)
+                break
+            out.append(valid)
+            rest = rest[len(valid):]
+    return out
+
+
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """(toneless syllable or character, whether it is a syllable) per piece, as pypinyin's
+    lazy_pinyin with one piece per character that has no reading."""
+    words = _dictionary()
+    pieces: list[tuple[str, bool]] = []
+    start = 0
+    while start < len(text):
+        if not words.han(text[start]):
+            pieces.append((text[start], False))
+            start += 1
+            continue
+        end = start
+        while end < len(text) and words.han(text[end]):
+            end += 1
+        for word in _cut(text[start:end], words):
+            if word in words.phrases:
+                pieces += [(words.syllables[int(n)], True)
+                           for n in words.phrases[word].split(" ")]
+            else:
+                for char in word:
+                    reading = words.reading(char)
+                    pieces.append((reading, True) if reading is not None else (char, False))
+        start = end
+    return pieces
 
 
 def _keep(piece: str) -> str:
     return "".join(c for c in piece.lower() if c.isascii() and c.isalnum())
 
 
+@dataclass(frozen=True)
+class Forms:
+    spelled: str  # 红楼梦 -> "hongloumeng"
+    initials: str  # 红楼梦 -> "hlm"
+    inner: frozenset[tuple[str, str]]  # from each later syllable: ("loumeng", "lm"), ...
+    syllables: tuple[tuple[str, str], ...]  # (spelled, initial) per character, or () if the
+    # pieces are not one per character
+
+
+@lru_cache(maxsize=8192)  # authors and series titles repeat; a bounded cache keeps memory flat
+def read(text: str) -> Forms:
+    """All pinyin forms of `text` from one reading."""
+    pieces = _pieces(text)
+    spelled_pieces = [_keep(p) for p, _syllable in pieces]
+    # pypinyin's FIRST_LETTER: the first letter of a syllable; other pieces whole.
+    initial_pieces = [_keep(p[:1]) if syllable else _keep(p) for p, syllable in pieces]
+    forms = set()
+    per_char: tuple[tuple[str, str], ...] = ()
+    if len(pieces) == len(text):
+        per_char = tuple(zip(spelled_pieces, initial_pieces))
+        for i in range(1, len(text)):
+            if spelled_pieces[i] and (_is_han(text[i]) or _is_han(text[i - 1])
+                                      or not spelled_pieces[i - 1]):
+                forms.add(("".join(spelled_pieces[i:]), "".join(initial_pieces[i:])))
+    return Forms("".join(spelled_pieces), "".join(initial_pieces), frozenset(forms), per_char)
+
+
 def spelled(text: str) -> str:
     """红楼梦 -> "hongloumeng"; "三体 III" -> "santiiii"."""
-    return "".join(_keep(piece) for piece in _pieces(text, Style.NORMAL))
+    return read(text).spelled
 
 
 def initials(text: str) -> str:
     """红楼梦 -> "hlm": the first letter of each Chinese syllable, Latin words and digits kept
     whole ("Python编程" -> "pythonbc")."""
-    return "".join(_keep(piece) for piece in _pieces(text, Style.FIRST_LETTER))
+    return read(text).initials
 
 
 def inner(text: str) -> set[tuple[str, str]]:
     """(spelling, initials) from each syllable or Latin word after the first: 中国通史 ->
     {("guotongshi", "gts"), ("tongshi", "ts"), ("shi", "s")}."""
-    spelled_pieces = [_keep(p) for p in _pieces(text, Style.NORMAL)]
-    initial_pieces = [_keep(p) for p in _pieces(text, Style.FIRST_LETTER)]
-    if not len(spelled_pieces) == len(initial_pieces) == len(text):
-        return set()  # pieces not one per character: no boundaries we can trust
-    forms = set()
-    for i in range(1, len(text)):
-        if spelled_pieces[i] and (_is_han(text[i]) or _is_han(text[i - 1])
-                                  or not spelled_pieces[i - 1]):
-            forms.add(("".join(spelled_pieces[i:]), "".join(initial_pieces[i:])))
-    return forms
+    return set(read(text).inner)
 
 
 def _is_han(char: str) -> bool:

@@ -298,19 +298,6 @@ def test_the_publisher_is_kept_and_read_wherever_titles_are(tmp_path):
         opened.close()
 
 
-def test_a_format_2_catalogue_from_before_the_publisher_still_opens(tmp_path):
-    path = _written(tmp_path, PUBLISHED, without_publishers=True)
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
-    opened = Catalogue.open(tmp_path)
-    try:
-        assert opened.get("31", TODAY).publisher == ""
-        assert ids(opened.search("hlm", TODAY)) == ["31"]
-        assert [t.publisher for t in opened.all_titles()] == ["", ""]
-    finally:
-        opened.close()
-
-
 @pytest.mark.parametrize("old_had_publishers", [True, False])
 def test_carried_titles_keep_their_publisher_whatever_the_old_file(tmp_path,
                                                                    old_had_publishers):

@@ -1,0 +1,28 @@
+"""What a catalogue's search terms are, shared by the writer and the readers of every format:
+the kinds of term, in ranking order, and how a query and a term are compared."""
+
+from __future__ import annotations
+
+import re
+
+# Term kinds, in ranking order within a match tier: those from the start, then (format 2 on)
+# pinyin from a later syllable.
+TITLE, TITLE_INITIALS, TITLE_SPELLED, AUTHOR, AUTHOR_INITIALS, AUTHOR_SPELLED, ISBN = range(7)
+KINDS = range(7)
+TITLE_INNER_SPELLED, TITLE_INNER_INITIALS, AUTHOR_INNER_SPELLED, AUTHOR_INNER_INITIALS = (
+    range(7, 11))
+INNER_KINDS = range(7, 11)
+
+
+def starts_with(param: str) -> str:
+    """The condition on `terms k` for every term starting with the bound `param`."""
+    return f"k.term >= {param} AND k.term < {param} || char(1114111)"
+
+
+def squash(text: str) -> str:
+    """What a query and a term are compared as: lower case, no spaces or middle dots."""
+    return re.sub(r"[\s·•・'\-]+", "", text.lower())
+
+
+def digits(isbn: str) -> str:
+    return re.sub(r"[^0-9xX]", "", isbn).lower()

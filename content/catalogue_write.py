@@ -1,0 +1,265 @@
+"""Writing a catalogue file (format 3): everything search matches on, computed once, when a
+batch is applied or a catalogue is built. Runs on the thread (or process) applying the batch;
+the only module of the catalogue that reads pinyin or OpenCC.
+
+Titles are numbered in shelf order (pinyin, then id) and every search table is keyed by that
+number `n`, the rowid of `titles`: an index range scan of a term then yields titles already
+in the order a result page shows them, and stops at the page's end.
+
+The build streams: each title's rows go to unindexed staging tables in a temporary database
+(one pinyin reading per title and per author), then each final table is filled in its key's
+order in one sorted INSERT, so memory stays flat whatever the catalogue's size.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter
+from itertools import groupby
+from operator import itemgetter
+from pathlib import Path
+from typing import Iterable
+
+from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table, hex_chars
+from content.catalogue_terms import (
+    AUTHOR,
+    AUTHOR_INITIALS,
+    AUTHOR_INNER_INITIALS,
+    AUTHOR_INNER_SPELLED,
+    AUTHOR_SPELLED,
+    ISBN,
+    TITLE,
+    TITLE_INITIALS,
+    TITLE_INNER_INITIALS,
+    TITLE_INNER_SPELLED,
+    TITLE_SPELLED,
+    digits,
+    squash,
+)
+from content.errors import ContentError
+from content.title import Title
+
+_NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
+_COLUMNS = ", ".join(FIELDS)
+# Characters whose initial a mixed query ("红l") may hold, besides those in the catalogue.
+_COMMON_HAN = (0x4E00, 0x9FFF)
+
+SCHEMA = f"""
+PRAGMA user_version = {SCHEMA_VERSION};
+CREATE TABLE titles (
+    id TEXT NOT NULL UNIQUE, isbn TEXT, title TEXT, author TEXT, category TEXT, summary TEXT,
+    cover TEXT, file TEXT, size INTEGER, sha256 TEXT, format TEXT,
+    valid_from TEXT, valid_until TEXT, added TEXT,
+    sort_key TEXT  -- the title's pinyin; rowid n is the order of (sort_key, id)
+);
+CREATE INDEX titles_by_shelf ON titles (category);  -- then rowid: shelf order
+CREATE INDEX titles_by_added ON titles (added);
+-- Search terms (see content/catalogue.py for the kinds); n is the title's rowid.
+CREATE TABLE terms (kind INTEGER NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
+                    PRIMARY KEY (kind, term, n)) WITHOUT ROWID;
+-- One or two characters typed: every character of the title and author (folded, lower
+-- case) as a token, its code point in hex ("7ea2 697c 68a6" for 红楼梦), so any character,
+-- punctuation too, is a token of its own and a pair is a two-token phrase.
+CREATE VIRTUAL TABLE chars USING fts5(title, author, tokenize='ascii', content='');
+-- Three characters or more: trigrams of the title and author (folded, lower case).
+CREATE VIRTUAL TABLE words USING fts5(title, author, tokenize='trigram', content='');
+-- How many titles each one-character query finds, per licence window: the counts that would
+-- otherwise read a large part of the index at every first key typed.
+CREATE TABLE counts (key TEXT NOT NULL, valid_from TEXT NOT NULL, valid_until TEXT NOT NULL,
+                     titles INTEGER NOT NULL, PRIMARY KEY (key, valid_from, valid_until))
+                     WITHOUT ROWID;
+CREATE TABLE folds (traditional TEXT PRIMARY KEY, simplified TEXT NOT NULL) WITHOUT ROWID;
+-- Each character's pinyin initial, read alone: a query like "红l" needs no dictionary.
+CREATE TABLE initials (char TEXT PRIMARY KEY, initial TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE publishers (id TEXT PRIMARY KEY, publisher TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+_STAGING = """
+CREATE TABLE stage.titles (s INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, isbn, title, author,
+    category, summary, cover, file, size, sha256, format, valid_from, valid_until, added,
+    sort_key, publisher, folded_title, folded_author);
+CREATE TABLE stage.terms (s INTEGER, kind INTEGER, term TEXT);
+"""
+
+
+def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable[str] = (),
+                    carried_from: Path | None = None) -> None:
+    """Create the catalogue file with every search term computed; it must not exist yet.
+
+    `carried` names titles unchanged since the catalogue file `carried_from`: their rows and
+    pinyin terms are copied from it (pinyin is the slow part of a batch) when it is of this
+    format; from an older format they are computed as new titles are.
+    """
+    from content.fold import table, traditional_pairs
+    if db_path.exists():
+        raise ContentError(f"{db_path} exists already: a catalogue is written once")
+    pairs = traditional_pairs()
+    fold = table(pairs)
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        # A new file, synced by the caller before anything points at it: no journal needed.
+        db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
+                         "PRAGMA cache_size = -8000; ATTACH DATABASE '' AS stage; "
+                         "PRAGMA stage.cache_size = -8000;")
+        db.executescript(SCHEMA + _STAGING)
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO folds VALUES (?, ?)", pairs)
+        stager = _Stager(db, fold)
+        for title in titles:
+            stager.add(title)
+        carried = list(carried)
+        if carried and carried_from is not None:
+            if _format(carried_from) == SCHEMA_VERSION:
+                _stage_copied(db, stager, carried, carried_from)
+            else:
+                _stage_recomputed(stager, set(carried), carried_from)
+        _finish(db, stager)
+        db.execute("COMMIT")
+        db.execute("PRAGMA analysis_limit = 400")
+        db.execute("ANALYZE main")
+    finally:
+        db.close()
+
+
+class _Stager:
+    """One title at a time into the staging tables, with its pinyin read once."""
+
+    def __init__(self, db: sqlite3.Connection, fold: dict[int, str]) -> None:
+        self._db = db
+        self._fold = fold
+        self.chars: set[str] = set()  # every character of the folded titles and authors
+        self.counts: Counter[tuple[str, str, str]] = Counter()  # (key, from, until): titles
+
+    def add(self, title: Title, terms: list[tuple[int, str]] | None = None,
+            sort_key: str | None = None) -> None:
+        """Stage `title`; its `terms` and `sort_key` given (copied: none are staged here) or
+        computed."""
+        from content.pinyin import read
+        folded_title = title.title.translate(self._fold).lower()
+        folded_author = title.author.translate(self._fold).lower()
+        s = self._db.execute(
+            f"INSERT INTO stage.titles ({_COLUMNS}, sort_key, publisher, folded_title, "
+            f"folded_author) VALUES ({', '.join('?' * (len(FIELDS) + 4))})",
+            (*(getattr(title, name) for name in FIELDS),
+             sort_key or f"{read(title.title).spelled} {title.title}",  # 红楼梦 before 红楼梦魇
+             title.publisher or None, folded_title, folded_author)).lastrowid
+        if terms is None:
+            terms = sorted(search_terms(title, self._fold))
+        self._db.executemany("INSERT INTO stage.terms VALUES (?, ?, ?)",
+                             [(s, kind, term) for kind, term in terms])
+        keys = {*folded_title, *folded_author, *(term[0] for _kind, term in terms)}
+        window = (title.valid_from, title.valid_until)
+        self.counts.update((key, *window) for key in keys)
+        self.chars.update(keys)
+
+
+def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[int, str]]:
+    """Every (kind, term) a title is found by; characters folded with `fold`, pinyin read
+    from the text as written (the dictionary reads traditional characters too)."""
+    from content.pinyin import read
+    fold = fold or {}
+    name = read(title.title)
+    terms = {(TITLE, squash(title.title.translate(fold))), (TITLE_INITIALS, name.initials),
+             (TITLE_SPELLED, name.spelled), (ISBN, digits(title.isbn)),
+             (ISBN, _isbn_10(digits(title.isbn)))}
+    for later_spelled, later_initials in name.inner:
+        terms |= {(TITLE_INNER_SPELLED, later_spelled), (TITLE_INNER_INITIALS, later_initials)}
+    for author in {title.author, _NATIONALITY.sub("", title.author)}:
+        forms = read(author)
+        terms |= {(AUTHOR, squash(author.translate(fold))), (AUTHOR_INITIALS, forms.initials),
+                  (AUTHOR_SPELLED, forms.spelled)}
+        for later_spelled, later_initials in forms.inner:
+            terms |= {(AUTHOR_INNER_SPELLED, later_spelled),
+                      (AUTHOR_INNER_INITIALS, later_initials)}
+    return {(kind, term) for kind, term in terms if term}
+
+
+def _isbn_10(digits: str) -> str:
+    """The ISBN-10 of a 978 ISBN-13 ("x" for a check value of 10); "" for any other."""
+    if len(digits) != 13 or not digits.startswith("978") or not digits.isdigit():
+        return ""
+    body = digits[3:12]
+    check = -sum(int(d) * (10 - i) for i, d in enumerate(body)) % 11
+    return body + ("x" if check == 10 else str(check))
+
+
+def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
+                  source: Path) -> None:
+    """Titles carried from a format-3 file: rows, shelf order and pinyin terms copied; grams
+    and words (no pinyin in them) made again."""
+    db.execute("COMMIT")  # a database is attached outside a transaction
+    db.execute("ATTACH DATABASE ? AS old", (f"{Path(source).resolve().as_uri()}?mode=ro",))
+    try:
+        db.execute("BEGIN")
+        db.execute("CREATE TABLE stage.carried (id TEXT PRIMARY KEY)")
+        db.executemany("INSERT INTO stage.carried VALUES (?)", ((i,) for i in ids))
+        publishers = "(SELECT p.publisher FROM old.publishers p WHERE p.id = t.id)" \
+            if _has_table(db, "old", "publishers") else "''"
+        carried = "IN (SELECT id FROM stage.carried)"
+        titles = db.execute(
+            f"SELECT t.rowid, {', '.join('t.' + f for f in FIELDS)}, {publishers}, t.sort_key "
+            f"FROM old.titles t WHERE t.id {carried} ORDER BY t.rowid")
+        terms = groupby(db.execute(
+            f"SELECT n, kind, term FROM old.terms WHERE n IN (SELECT rowid FROM old.titles "
+            f"WHERE id {carried}) ORDER BY n"), key=itemgetter(0))
+        pending = next(terms, None)
+        for n, *fields, publisher, sort_key in titles:  # both in rowid order: walk together
+            while pending is not None and pending[0] < n:
+                pending = next(terms, None)
+            own = [(kind, term) for _n, kind, term in pending[1]] \
+                if pending is not None and pending[0] == n else []
+            stager.add(Title(*fields, publisher=publisher or ""), own, sort_key=sort_key)
+        db.execute("COMMIT")
+    finally:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        db.execute("DETACH DATABASE old")
+        db.execute("BEGIN")
+
+
+def _stage_recomputed(stager: _Stager, ids: set[str], source: Path) -> None:
+    """Titles carried from an older format: their terms computed as new titles' are."""
+    old = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        publishers = dict(old.execute("SELECT id, publisher FROM publishers")) \
+            if _has_table(old, "main", "publishers") else {}
+        for row in old.execute(f"SELECT {_COLUMNS} FROM titles"):
+            title = Title(*row, publisher=publishers.get(row[0], ""))
+            if title.id in ids:
+                stager.add(title)
+    finally:
+        old.close()
+
+
+def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
+    """Number the staged titles in shelf order and fill each table in its key's order."""
+    from content.pinyin import read
+    db.create_function("hex_chars", 1, hex_chars, deterministic=True)
+    script = f"""
+        CREATE TABLE stage.ranks (s INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+        INSERT INTO stage.ranks SELECT s, row_number() OVER (ORDER BY sort_key, id)
+            FROM stage.titles;
+        INSERT INTO main.titles (rowid, {_COLUMNS}, sort_key)
+            SELECT r.n, {', '.join('t.' + f for f in FIELDS)}, t.sort_key
+            FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
+        INSERT INTO main.publishers SELECT id, publisher FROM stage.titles
+            WHERE publisher IS NOT NULL ORDER BY id;
+        INSERT INTO main.terms SELECT DISTINCT k.kind, k.term, r.n
+            FROM stage.terms k JOIN stage.ranks r USING (s) ORDER BY 1, 2, 3;
+        INSERT INTO main.chars (rowid, title, author)
+            SELECT r.n, hex_chars(t.folded_title), hex_chars(t.folded_author)
+            FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
+        INSERT INTO main.words (rowid, title, author)
+            SELECT r.n, t.folded_title, t.folded_author
+            FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n
+    """
+    for statement in script.split(";"):  # not executescript: it would commit first
+        db.execute(statement)
+    db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)",
+                   sorted((*key, n) for key, n in stager.counts.items()))
+    han = {c for c in stager.chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"}
+    han.update(chr(code) for code in range(_COMMON_HAN[0], _COMMON_HAN[1] + 1))
+    rows = ((char, read(char).initials) for char in sorted(han))
+    db.executemany("INSERT INTO main.initials VALUES (?, ?)",
+                   ((char, initial) for char, initial in rows if initial))

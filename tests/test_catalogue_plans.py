@@ -1,0 +1,66 @@
+"""Search never scans the titles: every statement `search` and `search_count` run, for every
+kind of query, is planned as index lookups (EXPLAIN QUERY PLAN), and the result page comes out
+of the index in order, never sorted afterwards. Statements are caught as SQLite runs them."""
+
+import re
+
+import pytest
+
+from content.catalogue import Catalogue, write_catalogue
+from tests.search_cases import TODAY, titles
+
+QUERIES = {"1 character": "红", "2 characters": "红楼", "3 characters": "红楼梦",
+           "pinyin": "honglou", "initials": "hlm", "mixed": "红l", "ISBN": "978-7-02",
+           "author": "曹雪芹", "author pinyin": "caoxueqin", "one letter": "h", "one digit": "9",
+           "Latin": "py", "nothing": "zzzz"}
+# A full scan: of a table, or of a virtual table with no MATCH constraint (FTS5's idxStr
+# holds "M" when a MATCH is used).
+SCAN = re.compile(r"\bSCAN (?!CONSTANT ROW|\()")
+MATCHED = re.compile(r"VIRTUAL TABLE INDEX \d+:\S*M")
+
+
+def scans(step):
+    return SCAN.search(step) is not None and MATCHED.search(step) is None
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plans")
+    write_catalogue(folder / "catalogue.sqlite3", titles(600))
+    opened = Catalogue.open(folder)
+    yield opened
+    opened.close()
+
+
+def statements(catalogue, call):
+    seen = []
+    catalogue._db.set_trace_callback(seen.append)  # bound values written into the text
+    try:
+        call()
+    finally:
+        catalogue._db.set_trace_callback(None)
+    return [s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))
+            and not re.search(r"'main'\.'\w+_config'", s)]  # FTS5 reading its settings
+
+
+def plan(catalogue, sql):
+    return [row[3] for row in catalogue._db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+
+
+@pytest.mark.parametrize("kind", QUERIES)
+def test_no_kind_of_query_scans_a_table(catalogue, kind):
+    query = QUERIES[kind]
+    for call in (lambda: catalogue.search(query, TODAY),
+                 lambda: catalogue.search_count(query, TODAY)):
+        run = statements(catalogue, call)
+        assert run
+        for sql in run:
+            steps = plan(catalogue, sql)
+            assert not [s for s in steps if scans(s)], (sql, steps)
+
+
+@pytest.mark.parametrize("kind", QUERIES)
+def test_results_come_out_of_the_index_in_order(catalogue, kind):
+    for sql in statements(catalogue, lambda: catalogue.search(QUERIES[kind], TODAY)):
+        steps = plan(catalogue, sql)
+        assert not [s for s in steps if "TEMP B-TREE FOR ORDER BY" in s], (sql, steps)
