@@ -13,9 +13,10 @@ order in one sorted INSERT, so memory stays flat whatever the catalogue's size.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
-from collections import Counter
+from collections import Counter, defaultdict
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -78,8 +79,8 @@ CREATE TABLE publishers (id TEXT PRIMARY KEY, publisher TEXT NOT NULL) WITHOUT R
 _STAGING = """
 CREATE TABLE stage.titles (s INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, isbn, title, author,
     category, summary, cover, file, size, sha256, format, valid_from, valid_until, added,
-    sort_key, publisher, folded_title, folded_author);
-CREATE TABLE stage.terms (s INTEGER, kind INTEGER, term TEXT);
+    sort_key, publisher, folded_title, folded_author,
+    terms TEXT);  -- a JSON array of packed terms (see _pack), unpacked by json_each
 """
 
 
@@ -99,9 +100,11 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
     db = sqlite3.connect(db_path, isolation_level=None)
     try:
         # A new file, synced by the caller before anything points at it: no journal needed.
+        # Staging goes to a temporary database; caches are small to keep memory flat, and the
+        # sorts that fill each table use a second core where there is one.
         db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
-                         "PRAGMA cache_size = -8000; ATTACH DATABASE '' AS stage; "
-                         "PRAGMA stage.cache_size = -8000;")
+                         "PRAGMA threads = 2; PRAGMA cache_size = -2500; "
+                         "ATTACH DATABASE '' AS stage; PRAGMA stage.cache_size = -2500;")
         db.executescript(SCHEMA + _STAGING)
         db.execute("BEGIN")
         db.executemany("INSERT INTO folds VALUES (?, ?)", pairs)
@@ -114,6 +117,7 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
                 _stage_copied(db, stager, carried, carried_from)
             else:
                 _stage_recomputed(stager, set(carried), carried_from)
+        stager.flush()
         _finish(db, stager)
         db.execute("COMMIT")
         db.execute("PRAGMA analysis_limit = 400")
@@ -123,56 +127,79 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
 
 
 class _Stager:
-    """One title at a time into the staging tables, with its pinyin read once."""
+    """Titles into the staging tables, with their pinyin read once, in batches of rows."""
+
+    BATCH = 1000  # titles per executemany: few calls, little memory
 
     def __init__(self, db: sqlite3.Connection, fold: dict[int, str]) -> None:
         self._db = db
         self._fold = fold
+        self._titles: list[tuple] = []
+        self._next = 1  # the staging number s of the next title
         self.chars: set[str] = set()  # every character of the folded titles and authors
-        self.counts: Counter[tuple[str, str, str]] = Counter()  # (key, from, until): titles
+        # Per licence window, how many titles each one-character query finds.
+        self.counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
 
-    def add(self, title: Title, terms: list[tuple[int, str]] | None = None,
+    def add(self, title: Title, terms: Iterable[tuple[int, str]] | None = None,
             sort_key: str | None = None) -> None:
-        """Stage `title`; its `terms` and `sort_key` given (copied: none are staged here) or
+        """Stage `title`; its `terms` and `sort_key` given (copied from an older file) or
         computed."""
         from content.pinyin import read
+        s, self._next = self._next, self._next + 1
         folded_title = title.title.translate(self._fold).lower()
         folded_author = title.author.translate(self._fold).lower()
-        s = self._db.execute(
-            f"INSERT INTO stage.titles ({_COLUMNS}, sort_key, publisher, folded_title, "
-            f"folded_author) VALUES ({', '.join('?' * (len(FIELDS) + 4))})",
-            (*(getattr(title, name) for name in FIELDS),
-             sort_key or f"{read(title.title).spelled} {title.title}",  # 红楼梦 before 红楼梦魇
-             title.publisher or None, folded_title, folded_author)).lastrowid
-        if terms is None:
-            terms = sorted(search_terms(title, self._fold))
-        self._db.executemany("INSERT INTO stage.terms VALUES (?, ?, ?)",
-                             [(s, kind, term) for kind, term in terms])
-        keys = {*folded_title, *folded_author, *(term[0] for _kind, term in terms)}
-        window = (title.valid_from, title.valid_until)
-        self.counts.update((key, *window) for key in keys)
+        packed = _packed_terms(title, self._fold) if terms is None else {
+            _pack(kind, term) for kind, term in terms}
+        self._titles.append((
+            s, *(getattr(title, name) for name in FIELDS),
+            sort_key or f"{read(title.title).spelled} {title.title}",  # 红楼梦 before 红楼梦魇
+            title.publisher or None, folded_title, folded_author,
+            json.dumps(sorted(packed), ensure_ascii=False)))
+        keys = {*folded_title, *folded_author, *(term[1] for term in packed)}
+        self.counts[title.valid_from, title.valid_until].update(keys)
         self.chars.update(keys)
+        if len(self._titles) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self._db.executemany(
+            f"INSERT INTO stage.titles (s, {_COLUMNS}, sort_key, publisher, folded_title, "
+            f"folded_author, terms) VALUES ({', '.join('?' * (len(FIELDS) + 6))})",
+            self._titles)
+        self._titles.clear()
+
+
+def _pack(kind: int, term: str) -> str:
+    """A term as one string, its kind a letter in front: (1, "hlm") -> "Bhlm"."""
+    return chr(_PACKED_KIND + kind) + term
+
+
+_PACKED_KIND = ord("A")
 
 
 def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[int, str]]:
     """Every (kind, term) a title is found by; characters folded with `fold`, pinyin read
     from the text as written (the dictionary reads traditional characters too)."""
+    return {(ord(packed[0]) - _PACKED_KIND, packed[1:])
+            for packed in _packed_terms(title, fold or {})}
+
+
+def _packed_terms(title: Title, fold: dict[int, str]) -> set[str]:
     from content.pinyin import read
-    fold = fold or {}
     name = read(title.title)
-    terms = {(TITLE, squash(title.title.translate(fold))), (TITLE_INITIALS, name.initials),
-             (TITLE_SPELLED, name.spelled), (ISBN, digits(title.isbn)),
-             (ISBN, _isbn_10(digits(title.isbn)))}
-    for later_spelled, later_initials in name.inner:
-        terms |= {(TITLE_INNER_SPELLED, later_spelled), (TITLE_INNER_INITIALS, later_initials)}
+    isbn = digits(title.isbn)
+    terms = {_pack(TITLE, squash(title.title.translate(fold))),
+             _pack(TITLE_INITIALS, name.initials), _pack(TITLE_SPELLED, name.spelled),
+             _pack(ISBN, isbn), _pack(ISBN, _isbn_10(isbn))}
+    terms.update(_pack(TITLE_INNER_SPELLED, later) for later, _initials in name.inner)
+    terms.update(_pack(TITLE_INNER_INITIALS, later) for _spelled, later in name.inner)
     for author in {title.author, _NATIONALITY.sub("", title.author)}:
         forms = read(author)
-        terms |= {(AUTHOR, squash(author.translate(fold))), (AUTHOR_INITIALS, forms.initials),
-                  (AUTHOR_SPELLED, forms.spelled)}
-        for later_spelled, later_initials in forms.inner:
-            terms |= {(AUTHOR_INNER_SPELLED, later_spelled),
-                      (AUTHOR_INNER_INITIALS, later_initials)}
-    return {(kind, term) for kind, term in terms if term}
+        terms |= {_pack(AUTHOR, squash(author.translate(fold))),
+                  _pack(AUTHOR_INITIALS, forms.initials), _pack(AUTHOR_SPELLED, forms.spelled)}
+        terms.update(_pack(AUTHOR_INNER_SPELLED, later) for later, _initials in forms.inner)
+        terms.update(_pack(AUTHOR_INNER_INITIALS, later) for _spelled, later in forms.inner)
+    return {term for term in terms if len(term) > 1}  # no empty terms
 
 
 def _isbn_10(digits: str) -> str:
@@ -210,6 +237,7 @@ def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
             own = [(kind, term) for _n, kind, term in pending[1]] \
                 if pending is not None and pending[0] == n else []
             stager.add(Title(*fields, publisher=publisher or ""), own, sort_key=sort_key)
+        stager.flush()
         db.execute("COMMIT")
     finally:
         if db.in_transaction:
@@ -245,8 +273,9 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
             FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
         INSERT INTO main.publishers SELECT id, publisher FROM stage.titles
             WHERE publisher IS NOT NULL ORDER BY id;
-        INSERT INTO main.terms SELECT DISTINCT k.kind, k.term, r.n
-            FROM stage.terms k JOIN stage.ranks r USING (s) ORDER BY 1, 2, 3;
+        INSERT INTO main.terms SELECT unicode(j.value) - {_PACKED_KIND}, substr(j.value, 2), r.n
+            FROM stage.titles t JOIN stage.ranks r USING (s), json_each(t.terms) j
+            ORDER BY 1, 2, 3;
         INSERT INTO main.chars (rowid, title, author)
             SELECT r.n, hex_chars(t.folded_title), hex_chars(t.folded_author)
             FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
@@ -257,7 +286,8 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
     for statement in script.split(";"):  # not executescript: it would commit first
         db.execute(statement)
     db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)",
-                   sorted((*key, n) for key, n in stager.counts.items()))
+                   sorted((key, *window, n) for window, counts in stager.counts.items()
+                          for key, n in counts.items()))
     han = {c for c in stager.chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"}
     han.update(chr(code) for code in range(_COMMON_HAN[0], _COMMON_HAN[1] + 1))
     rows = ((char, read(char).initials) for char in sorted(han))

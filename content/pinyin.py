@@ -52,13 +52,16 @@ class _Dictionary:
     def __init__(self, folder: Path) -> None:
         syllables: dict[str, int] = {"": 0}
         self.syllables: list[str] = [""]
+        numbers: dict[str, int] = {}  # tone-marked reading -> its toneless syllable's number
 
         def number(reading: str) -> int:
-            plain = _toneless(reading)
-            if plain not in syllables:
-                syllables[plain] = len(self.syllables)
-                self.syllables.append(plain)
-            return syllables[plain]
+            if reading not in numbers:
+                plain = _toneless(reading)
+                if plain not in syllables:
+                    syllables[plain] = len(self.syllables)
+                    self.syllables.append(plain)
+                numbers[reading] = syllables[plain]
+            return numbers[reading]
 
         self.single = array("H", bytes(2 * (_LAST - _FIRST + 1)))
         is_han = bytearray(_LAST - _FIRST + 1)
@@ -78,10 +81,12 @@ class _Dictionary:
                                  text):
             phrase, lists = match.groups()
             firsts = re.findall(r'\[\s*"([^"]*)"', lists)
-            phrases[phrase] = " ".join(str(number(reading)) for reading in firsts)
+            phrases[phrase] = "".join(chr(number(reading)) for reading in firsts)  # compact
         del text
         self.phrases = phrases
         self.sorted = sorted(phrases)
+        # Per syllable number: (spelling, initial) as the catalogue keeps them.
+        self.forms = [(_keep(syllable), _keep(syllable[:1])) for syllable in self.syllables]
 
     def is_prefix(self, word: str) -> bool:
         """Whether some phrase starts with `word` (pypinyin keeps a set of every prefix)."""
@@ -92,10 +97,10 @@ class _Dictionary:
         code = ord(char)
         return _FIRST <= code <= _LAST and self.is_han[code - _FIRST] == 1
 
-    def reading(self, char: str) -> str | None:
+    def number(self, char: str) -> int:
+        """The number of the character's first reading; 0 for none."""
         code = ord(char)
-        number = self.single[code - _FIRST] if _FIRST <= code <= _LAST else 0
-        return self.syllables[number] if number else None
+        return self.single[code - _FIRST] if _FIRST <= code <= _LAST else 0
 
 
 @lru_cache(maxsize=1)
@@ -135,30 +140,47 @@ def _cut(run: str, words: _Dictionary) -> list[str]:
     return out
 
 
-def _pieces(text: str) -> list[tuple[str, bool]]:
-    """(toneless syllable or character, whether it is a syllable) per piece, as pypinyin's
-    lazy_pinyin with one piece per character that has no reading."""
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """(spelling, initial) per piece, as pypinyin's lazy_pinyin gives them in its NORMAL and
+    FIRST_LETTER styles with one piece per character that has no reading, kept as the
+    catalogue keeps them: lower-case Latin letters and digits only."""
     words = _dictionary()
-    pieces: list[tuple[str, bool]] = []
+    pieces: list[tuple[str, str]] = []
     start = 0
     while start < len(text):
         if not words.han(text[start]):
-            pieces.append((text[start], False))
+            kept = _keep_char(text[start])
+            pieces.append((kept, kept))
             start += 1
             continue
         end = start
         while end < len(text) and words.han(text[end]):
             end += 1
-        for word in _cut(text[start:end], words):
-            if word in words.phrases:
-                pieces += [(words.syllables[int(n)], True)
-                           for n in words.phrases[word].split(" ")]
-            else:
-                for char in word:
-                    reading = words.reading(char)
-                    pieces.append((reading, True) if reading is not None else (char, False))
+        pieces += _run_pieces(text[start:end])
         start = end
     return pieces
+
+
+@lru_cache(maxsize=4096)  # titles are made of words that recur
+def _run_pieces(run: str) -> tuple[tuple[str, str], ...]:
+    """The pieces of a run of Chinese characters."""
+    words = _dictionary()
+    pieces: list[tuple[str, str]] = []
+    for word in _cut(run, words):
+        if word in words.phrases:
+            pieces += [words.forms[ord(n)] for n in words.phrases[word]]
+        else:
+            for char in word:
+                number = words.number(char)
+                kept = _keep_char(char)
+                pieces.append(words.forms[number] if number else (kept, kept))
+    return tuple(pieces)
+
+
+def _keep_char(char: str) -> str:
+    if char.isascii():
+        return char.lower() if char.isalnum() else ""
+    return _keep(char)  # some lower-case to Latin letters: the Kelvin sign, İ
 
 
 def _keep(piece: str) -> str:
@@ -170,26 +192,21 @@ class Forms:
     spelled: str  # 红楼梦 -> "hongloumeng"
     initials: str  # 红楼梦 -> "hlm"
     inner: frozenset[tuple[str, str]]  # from each later syllable: ("loumeng", "lm"), ...
-    syllables: tuple[tuple[str, str], ...]  # (spelled, initial) per character, or () if the
-    # pieces are not one per character
 
 
-@lru_cache(maxsize=8192)  # authors and series titles repeat; a bounded cache keeps memory flat
+@lru_cache(maxsize=2048)  # authors and series titles repeat; a bounded cache keeps memory flat
 def read(text: str) -> Forms:
     """All pinyin forms of `text` from one reading."""
     pieces = _pieces(text)
-    spelled_pieces = [_keep(p) for p, _syllable in pieces]
-    # pypinyin's FIRST_LETTER: the first letter of a syllable; other pieces whole.
-    initial_pieces = [_keep(p[:1]) if syllable else _keep(p) for p, syllable in pieces]
+    spelled_pieces = [p[0] for p in pieces]
+    initial_pieces = [p[1] for p in pieces]
     forms = set()
-    per_char: tuple[tuple[str, str], ...] = ()
-    if len(pieces) == len(text):
-        per_char = tuple(zip(spelled_pieces, initial_pieces))
+    if len(pieces) == len(text):  # otherwise no syllable boundaries we can trust
         for i in range(1, len(text)):
             if spelled_pieces[i] and (_is_han(text[i]) or _is_han(text[i - 1])
                                       or not spelled_pieces[i - 1]):
                 forms.add(("".join(spelled_pieces[i:]), "".join(initial_pieces[i:])))
-    return Forms("".join(spelled_pieces), "".join(initial_pieces), frozenset(forms), per_char)
+    return Forms("".join(spelled_pieces), "".join(initial_pieces), frozenset(forms))
 
 
 def spelled(text: str) -> str:
