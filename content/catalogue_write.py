@@ -97,14 +97,19 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
         raise ContentError(f"{db_path} exists already: a catalogue is written once")
     pairs = traditional_pairs()
     fold = table(pairs)
+    # Staging beside the new file, not in /tmp, which may be RAM on a kiosk.
+    staging = db_path.with_name(f".{db_path.name}.staging")
+    staging.unlink(missing_ok=True)  # left by a build that was killed
     db = sqlite3.connect(db_path, isolation_level=None)
     try:
         # A new file, synced by the caller before anything points at it: no journal needed.
-        # Staging goes to a temporary database; caches are small to keep memory flat, and the
-        # sorts that fill each table use a second core where there is one.
+        # Caches are small to keep memory flat; the sorts that fill each table use a second
+        # core where there is one.
+        db.execute("ATTACH DATABASE ? AS stage", (str(staging),))
         db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
+                         "PRAGMA stage.journal_mode = OFF; PRAGMA stage.synchronous = OFF; "
                          "PRAGMA threads = 2; PRAGMA cache_size = -2500; "
-                         "ATTACH DATABASE '' AS stage; PRAGMA stage.cache_size = -2500;")
+                         "PRAGMA stage.cache_size = -2500;")
         db.executescript(SCHEMA + _STAGING)
         db.execute("BEGIN")
         db.executemany("INSERT INTO folds VALUES (?, ?)", pairs)
@@ -120,10 +125,12 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
         stager.flush()
         _finish(db, stager)
         db.execute("COMMIT")
+        db.execute("DETACH DATABASE stage")
         db.execute("PRAGMA analysis_limit = 400")
         db.execute("ANALYZE main")
     finally:
         db.close()
+        staging.unlink(missing_ok=True)
 
 
 class _Stager:
