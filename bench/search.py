@@ -154,6 +154,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--label", default="now", help="which code ran: 'before' or 'now'")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--before", type=Path, help="the output of a run on the code before "
+                        "issue 20 (--label before --no-write), shown beside this run's")
     args = parser.parse_args()
     rows, builds = [], []
     with MachineLoad() as load:
@@ -181,6 +183,9 @@ def main() -> int:
         "|---|---|---|---|---|",
         *builds,
     ]
+    if args.before:
+        lines += ["", "Before issue 20, the same benchmark on the old code (commit e56332a):",
+                  "", *args.before.read_text(encoding="utf-8").strip().splitlines()]
     if not args.no_write:
         write_section(SECTION, lines)
     print("\n".join(lines))

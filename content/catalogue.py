@@ -49,6 +49,7 @@ READABLE = (1, 2, 3)  # 1: no later-syllable terms, no folding table; 2: no gram
 FIELDS = ("id", "isbn", "title", "author", "category", "summary", "cover", "file", "size",
           "sha256", "format", "valid_from", "valid_until", "added")
 MAX_QUERY = 64
+_PHRASE = 4  # the longest phrase looked up in `initials` for a query like "银行d"
 SHORT = 2  # up to this many characters, contains-matches come from `grams`; then trigrams
 _ISBN_LIKE = re.compile(r"^[0-9][0-9xX\- ]*$")
 _MIXED = re.compile(r"^([\u3400-\u9fff]+)([a-z]+)$")
@@ -273,12 +274,23 @@ class Catalogue:
                 f"SELECT * FROM ({found.format(pattern=':in_author')})) LIMIT :wide")
 
     def _initials(self, chars: str) -> str | None:
-        """The pinyin initials of `chars`, each read alone, from the file's table; None when
-        one has no reading there."""
-        found = dict(self._db.execute(
-            f"SELECT char, initial FROM initials WHERE char IN ({', '.join('?' * len(chars))})",
-            list(chars)))
-        return None if any(c not in found for c in chars) else "".join(found[c] for c in chars)
+        """The pinyin initials of `chars` from the file's table: the longest phrase there at
+        each place (as the titles were read), else the character read alone; None when a
+        character has no reading there."""
+        known = dict(self._db.execute(
+            "SELECT text, initials FROM initials WHERE text IN "
+            f"({', '.join('?' * len(pieces))})", pieces)) if (pieces := [
+                chars[start:end] for start in range(len(chars))
+                for end in range(start + 1, min(len(chars), start + _PHRASE) + 1)]) else {}
+        out, start = [], 0
+        while start < len(chars):
+            end = next((end for end in range(min(len(chars), start + _PHRASE), start, -1)
+                        if chars[start:end] in known), None)
+            if end is None:
+                return None
+            out.append(known[chars[start:end]])
+            start = end
+        return "".join(out)
 
     def _by_keys(self, column: str, keys: list) -> list[Title]:
         """The titles with these ids or rowids, in the keys' order."""

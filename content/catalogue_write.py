@@ -71,8 +71,9 @@ CREATE TABLE counts (key TEXT NOT NULL, valid_from TEXT NOT NULL, valid_until TE
                      titles INTEGER NOT NULL, PRIMARY KEY (key, valid_from, valid_until))
                      WITHOUT ROWID;
 CREATE TABLE folds (traditional TEXT PRIMARY KEY, simplified TEXT NOT NULL) WITHOUT ROWID;
--- Each character's pinyin initial, read alone: a query like "红l" needs no dictionary.
-CREATE TABLE initials (char TEXT PRIMARY KEY, initial TEXT NOT NULL) WITHOUT ROWID;
+-- Pinyin initials of each character read alone, and of each phrase the titles and authors
+-- were read in (folded): a query like "红l" or "银行d" needs no dictionary.
+CREATE TABLE initials (text TEXT PRIMARY KEY, initials TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE publishers (id TEXT PRIMARY KEY, publisher TEXT NOT NULL) WITHOUT ROWID;
 """
 
@@ -140,10 +141,11 @@ class _Stager:
 
     def __init__(self, db: sqlite3.Connection, fold: dict[int, str]) -> None:
         self._db = db
-        self._fold = fold
+        self.fold = fold
         self._titles: list[tuple] = []
         self._next = 1  # the staging number s of the next title
         self.chars: set[str] = set()  # every character of the folded titles and authors
+        self.phrases: dict[str, str] = {}  # folded phrase -> initials, as titles were read
         # Per licence window, how many titles each one-character query finds.
         self.counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
 
@@ -153,15 +155,19 @@ class _Stager:
         computed."""
         from content.pinyin import read
         s, self._next = self._next, self._next + 1
-        folded_title = title.title.translate(self._fold).lower()
-        folded_author = title.author.translate(self._fold).lower()
-        packed = _packed_terms(title, self._fold) if terms is None else {
+        folded_title = title.title.translate(self.fold).lower()
+        folded_author = title.author.translate(self.fold).lower()
+        packed = _packed_terms(title, self.fold) if terms is None else {
             _pack(kind, term) for kind, term in terms}
         self._titles.append((
             s, *(getattr(title, name) for name in FIELDS),
             sort_key or f"{read(title.title).spelled} {title.title}",  # 红楼梦 before 红楼梦魇
             title.publisher or None, folded_title, folded_author,
             json.dumps(sorted(packed), ensure_ascii=False)))
+        if terms is None:
+            for text in (title.title, title.author):
+                self.phrases.update((phrase.translate(self.fold), read(phrase).initials)
+                                    for phrase in read(text).phrases)
         keys = {*folded_title, *folded_author, *(term[1] for term in packed)}
         self.counts[title.valid_from, title.valid_until].update(keys)
         self.chars.update(keys)
@@ -230,6 +236,8 @@ def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
         db.executemany("INSERT INTO stage.carried VALUES (?)", ((i,) for i in ids))
         publishers = "(SELECT p.publisher FROM old.publishers p WHERE p.id = t.id)" \
             if _has_table(db, "old", "publishers") else "''"
+        stager.phrases.update(db.execute(
+            "SELECT text, initials FROM old.initials WHERE length(text) > 1"))
         carried = "IN (SELECT id FROM stage.carried)"
         titles = db.execute(
             f"SELECT t.rowid, {', '.join('t.' + f for f in FIELDS)}, {publishers}, t.sort_key "
@@ -297,6 +305,7 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
                           for key, n in counts.items()))
     han = {c for c in stager.chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"}
     han.update(chr(code) for code in range(_COMMON_HAN[0], _COMMON_HAN[1] + 1))
-    rows = ((char, read(char).initials) for char in sorted(han))
+    rows = {char: read(char).initials for char in han}
+    rows.update(stager.phrases)
     db.executemany("INSERT INTO main.initials VALUES (?, ?)",
-                   ((char, initial) for char, initial in rows if initial))
+                   sorted((text, initials) for text, initials in rows.items() if initials))

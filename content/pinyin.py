@@ -140,12 +140,14 @@ def _cut(run: str, words: _Dictionary) -> list[str]:
     return out
 
 
-def _pieces(text: str) -> list[tuple[str, str]]:
+def _pieces(text: str) -> tuple[list[tuple[str, str]], list[str]]:
     """(spelling, initial) per piece, as pypinyin's lazy_pinyin gives them in its NORMAL and
     FIRST_LETTER styles with one piece per character that has no reading, kept as the
-    catalogue keeps them: lower-case Latin letters and digits only."""
+    catalogue keeps them: lower-case Latin letters and digits only; and the phrases of two
+    characters or more the text was cut into."""
     words = _dictionary()
     pieces: list[tuple[str, str]] = []
+    phrases: list[str] = []
     start = 0
     while start < len(text):
         if not words.han(text[start]):
@@ -156,25 +158,31 @@ def _pieces(text: str) -> list[tuple[str, str]]:
         end = start
         while end < len(text) and words.han(text[end]):
             end += 1
-        pieces += _run_pieces(text[start:end])
+        run_pieces, run_phrases = _run_pieces(text[start:end])
+        pieces += run_pieces
+        phrases += run_phrases
         start = end
-    return pieces
+    return pieces, phrases
 
 
 @lru_cache(maxsize=4096)  # titles are made of words that recur
-def _run_pieces(run: str) -> tuple[tuple[str, str], ...]:
-    """The pieces of a run of Chinese characters."""
+def _run_pieces(run: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The pieces of a run of Chinese characters, and the phrases of two characters or more
+    it was cut into."""
     words = _dictionary()
     pieces: list[tuple[str, str]] = []
+    phrases: list[str] = []
     for word in _cut(run, words):
         if word in words.phrases:
             pieces += [words.forms[ord(n)] for n in words.phrases[word]]
+            if len(word) > 1:
+                phrases.append(word)
         else:
             for char in word:
                 number = words.number(char)
                 kept = _keep_char(char)
                 pieces.append(words.forms[number] if number else (kept, kept))
-    return tuple(pieces)
+    return tuple(pieces), tuple(phrases)
 
 
 def _keep_char(char: str) -> str:
@@ -192,12 +200,13 @@ class Forms:
     spelled: str  # 红楼梦 -> "hongloumeng"
     initials: str  # 红楼梦 -> "hlm"
     inner: frozenset[tuple[str, str]]  # from each later syllable: ("loumeng", "lm"), ...
+    phrases: tuple[str, ...] = ()  # dictionary phrases read as one: ("银行",) in 银行的故事
 
 
 @lru_cache(maxsize=2048)  # authors and series titles repeat; a bounded cache keeps memory flat
 def read(text: str) -> Forms:
     """All pinyin forms of `text` from one reading."""
-    pieces = _pieces(text)
+    pieces, phrases = _pieces(text)
     spelled_pieces = [p[0] for p in pieces]
     initial_pieces = [p[1] for p in pieces]
     forms = set()
@@ -206,7 +215,8 @@ def read(text: str) -> Forms:
             if spelled_pieces[i] and (_is_han(text[i]) or _is_han(text[i - 1])
                                       or not spelled_pieces[i - 1]):
                 forms.add(("".join(spelled_pieces[i:]), "".join(initial_pieces[i:])))
-    return Forms("".join(spelled_pieces), "".join(initial_pieces), frozenset(forms))
+    return Forms("".join(spelled_pieces), "".join(initial_pieces), frozenset(forms),
+                 tuple(phrases))
 
 
 def spelled(text: str) -> str:

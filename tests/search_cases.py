@@ -32,7 +32,8 @@ QUERIES = ["hlm", "honglou", "红楼梦", "曹雪芹", "cxq", "9787", "xiyouji",
            "702000220X", "0-306-40615-2", "III", "iii", "三体", "s", "z", "w", "王", "张",
            "的", "故事", "%", "_", "'", '"', "' OR 1=1 --", "*", "NEAR", "a AND b", "·",
            "x" * 70, "楼" * 70, "Py", "py", "ho", "h l m", "红 ", " 楼", "《", "12",
-           "刘", "liu", "lcx", "中国", "zg", "t", "e", "ang", "oumeng"]
+           "刘", "liu", "lcx", "中国", "zg", "t", "e", "ang", "oumeng", "银行d", "长安s",
+           "重庆s", "中国t", "红楼m", "养生z", "黄帝n", "黃帝n"]
 
 
 def titles(count: int = 3000, seed: int = 7) -> list[Title]:

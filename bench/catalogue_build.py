@@ -1,0 +1,99 @@
+"""Writing the e-book catalogue: time, CPU and peak memory of `write_catalogue` for 20,000,
+200,000 and (`--sizes`) a million titles, against the same titles written into a plain table
+with an FTS5 trigram index in the same run.
+
+Each build runs in a child process of its own (peak memory is the child's, from os.wait4's
+resource usage: its ru_maxrss, the same figure RUSAGE_CHILDREN gives), so one build's
+memory never hides in another's. Titles come from bench/search.py's generator in the child,
+for both. Targets: 200,000 titles in <= 30 s and <= 60 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.measure import MachineLoad, machine_line, ratio_text  # noqa: E402
+from bench.results import write_section  # noqa: E402
+
+SECTION = "E-book catalogue build (bench/catalogue_build.py)"
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = {200_000: (30.0, 60.0)}  # seconds, MB
+CHILD = {
+    "catalogue": ("from content.catalogue import write_catalogue\n"
+                  "write_catalogue(OUT, titles(COUNT))\n"),
+    "baseline": ("from bench.search import TrigramBaseline\n"
+                 "TrigramBaseline(OUT, COUNT).db.close()\n"),
+}
+
+
+def build(kind: str, count: int, out: Path) -> tuple[float, float, float, int]:
+    """(wall s, CPU s, peak RSS MB, file bytes) of one build in a child process."""
+    script = ("import sys\nfrom pathlib import Path\nsys.path.insert(0, sys.argv[3])\n"
+              "from bench.search import titles\nOUT, COUNT = Path(sys.argv[1]), int(sys.argv[2])\n"
+              + CHILD[kind])
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", script, str(out), str(count), str(ROOT)],
+                             cwd=ROOT)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{kind} build of {count} failed: {child.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.stat().st_size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="20000,200000")
+    parser.add_argument("--label", default="now", help="which code ran: 'before' or 'now'")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--before", type=Path, help="the output of a run on the code before "
+                        "issue 20 (--label before --no-write), shown beside this run's")
+    args = parser.parse_args()
+    rows = []
+    with MachineLoad() as load:
+        for count in map(int, args.sizes.split(",")):
+            folder = Path(tempfile.mkdtemp(prefix="bench-build-"))
+            base = build("baseline", count, folder / "baseline.sqlite3")
+            ours = build("catalogue", count, folder / "catalogue.sqlite3")
+            target = TARGET.get(count)
+            verdict = "" if target is None else (
+                "meets" if ours[0] <= target[0] and ours[2] <= target[1] else "MISSES")
+            rows.append(
+                f"| {count:,} | {ours[0]:.1f} s | {ours[1]:.1f} s | {ours[2]:.0f} MB | "
+                f"{ours[3] / 1e6:.1f} MB | {base[0]:.1f} s | {base[1]:.1f} s | {base[2]:.0f} MB | "
+                f"{base[3] / 1e6:.1f} MB | {ratio_text(ours[0], base[0])} | "
+                f"{ratio_text(ours[1], base[1])} | {ratio_text(ours[2], base[2])} | {verdict} |")
+            print(rows[-1], flush=True)
+            for path in folder.iterdir():
+                path.unlink()
+            folder.rmdir()
+    lines = [
+        f"{machine_line()}; {load.describe()}. Code: {args.label}. One child process per "
+        "build; wall and CPU time (user + system) and peak resident memory of the child. "
+        "Baseline: the same titles into a plain table with an FTS5 trigram index over title "
+        "and author. Target: 200,000 titles in <= 30 s and <= 60 MB.",
+        "",
+        "| titles | wall | CPU | peak memory | file | baseline wall | baseline CPU | "
+        "baseline memory | baseline file | wall ratio | CPU ratio | memory ratio | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    if args.before:
+        lines += ["", "Before issue 20, the same benchmark on the old code (commit e56332a):",
+                  "", *args.before.read_text(encoding="utf-8").strip().splitlines()]
+    if not args.no_write:
+        write_section(SECTION, lines)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
