@@ -277,19 +277,19 @@ class Catalogue:
         """The pinyin initials of `chars` from the file's table: the longest phrase there at
         each place (as the titles were read), else the character read alone; None when a
         character has no reading there."""
+        pieces = [chars[start:end] for start in range(len(chars))
+                  for end in range(start + 1, min(len(chars), start + _PHRASE) + 1)]
         known = dict(self._db.execute(
-            "SELECT text, initials FROM initials WHERE text IN "
-            f"({', '.join('?' * len(pieces))})", pieces)) if (pieces := [
-                chars[start:end] for start in range(len(chars))
-                for end in range(start + 1, min(len(chars), start + _PHRASE) + 1)]) else {}
+            f"SELECT text, initials FROM initials WHERE text IN ({', '.join('?' * len(pieces))})",
+            pieces))
         out, start = [], 0
         while start < len(chars):
-            end = next((end for end in range(min(len(chars), start + _PHRASE), start, -1)
-                        if chars[start:end] in known), None)
-            if end is None:
+            longest = next((end for end in range(min(len(chars), start + _PHRASE), start, -1)
+                            if chars[start:end] in known), None)
+            if longest is None:
                 return None
-            out.append(known[chars[start:end]])
-            start = end
+            out.append(known[chars[start:longest]])
+            start = longest
         return "".join(out)
 
     def _by_keys(self, column: str, keys: list) -> list[Title]:

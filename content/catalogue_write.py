@@ -17,6 +17,7 @@ import json
 import re
 import sqlite3
 from collections import Counter, defaultdict
+from dataclasses import replace
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -251,7 +252,8 @@ def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
                 pending = next(terms, None)
             own = [(kind, term) for _n, kind, term in pending[1]] \
                 if pending is not None and pending[0] == n else []
-            stager.add(Title(*fields, publisher=publisher or ""), own, sort_key=sort_key)
+            stager.add(replace(Title(*fields), publisher=publisher or ""), own,
+                       sort_key=sort_key)
         stager.flush()
         db.execute("COMMIT")
     finally:
@@ -268,7 +270,7 @@ def _stage_recomputed(stager: _Stager, ids: set[str], source: Path) -> None:
         publishers = dict(old.execute("SELECT id, publisher FROM publishers")) \
             if _has_table(old, "main", "publishers") else {}
         for row in old.execute(f"SELECT {_COLUMNS} FROM titles"):
-            title = Title(*row, publisher=publishers.get(row[0], ""))
+            title = replace(Title(*row), publisher=publishers.get(row[0], ""))
             if title.id in ids:
                 stager.add(title)
     finally:
