@@ -6,9 +6,10 @@ Titles are numbered in shelf order (pinyin, then id) and every search table is k
 number `n`, the rowid of `titles`: an index range scan of a term then yields titles already
 in the order a result page shows them, and stops at the page's end.
 
-The build streams: each title's rows go to unindexed staging tables in a temporary database
-(one pinyin reading per title and per author), then each final table is filled in its key's
-order in one sorted INSERT, so memory stays flat whatever the catalogue's size.
+The build streams: each title's rows go to unindexed staging tables in a file beside the new
+one (one pinyin reading per title and per author; the terms packed into one JSON array per
+title), then each final table is filled in its key's order by one sorted INSERT ... SELECT,
+so memory stays flat whatever the catalogue's size (about 53 MB, 15 of them the dictionary).
 """
 
 from __future__ import annotations
