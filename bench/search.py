@@ -4,7 +4,8 @@ index over the same titles built in the same run.
 Builds catalogues of 2,000, 20,000, 200,000 and (`--sizes` with 1000000) a million titles
 (Chinese titles and authors from the sample's word lists, so pinyin matters), then types each
 query one key at a time and times every `Catalogue.search` call, as the search screen makes
-one per key, and every `search_count` (the screen's "找到 134 本"). Targets: p95 per keystroke
+one per key, and the screen's whole work per key (the search, then `search_count` when the
+page is full, for its "找到 134 本"). Targets: p95 per keystroke
 <= 10 ms at 200,000 titles and <= 30 ms at a million for every kind of query; at 20,000 a
 median no slower than the FTS5 trigram baseline (which answers three characters or more from
 its index and scans for fewer, as a plain trigram index does).
@@ -117,7 +118,11 @@ def measure(size: int, rounds: int) -> tuple[list[str], dict]:
     baseline_built = time.perf_counter() - started
     catalogue = Catalogue.open(folder)
     ours = per_key(lambda q: catalogue.search(q, TODAY), rounds)
-    counts = per_key(lambda q: catalogue.search_count(q, TODAY), rounds)
+    def as_the_screen(query: str) -> None:  # kiosk/ui/screens/ebook_search.py: counted when full
+        if len(catalogue.search(query, TODAY)) >= 60:
+            catalogue.search_count(query, TODAY)
+
+    counts = per_key(as_the_screen, rounds)
     base = per_key(baseline.search, rounds)
     catalogue.close()
     baseline.db.close()
@@ -129,7 +134,9 @@ def measure(size: int, rounds: int) -> tuple[list[str], dict]:
         bwall = Spread.of(t.wall_s for t in base[kind])
         cwall = Spread.of(t.wall_s for t in counts[kind])
         target = TARGET_P95_MS.get(size)
-        verdict = "" if target is None else ("meets" if wall.p95 * 1000 <= target else "MISSES")
+        verdict = "" if target is None else (
+            ("meets" if wall.p95 * 1000 <= target else "MISSES") + " / " +
+            ("meets" if cwall.p95 * 1000 <= target else "MISSES"))
         rows.append(f"| {size:,} | {kind} | {ms(wall.median)} | {ms(wall.p95)} | "
                     f"{ms(cpu.p95)} | {ms(bwall.median)} | {ratio_text(wall.median, bwall.median)}"
                     f" | {ms(cwall.p95)} | {verdict} |")
@@ -170,12 +177,13 @@ def main() -> int:
         f"{machine_line()}; {load.describe()}. Code: {args.label}. Each keystroke's query "
         f"timed {args.rounds} times after a warm-up; per kind of query: median and p95 wall "
         "time, p95 CPU time, the same keystrokes on a plain FTS5 trigram index over the same "
-        "titles (median, and our median as a ratio of it), and `search_count`'s p95. Targets: "
-        "p95 <= 10 ms at 200,000 titles, <= 30 ms at 1,000,000; at 20,000 every keystroke's "
-        "median no slower than the baseline.",
+        "titles (median, and our median as a ratio of it), and the p95 of the screen's whole "
+        "work per key (search, then `search_count` when the page of 60 is full). Targets: "
+        "p95 <= 10 ms at 200,000 titles, <= 30 ms at 1,000,000 (search / screen); at 20,000 "
+        "every keystroke's median no slower than the baseline.",
         "",
         "| titles | query | median ms | p95 ms | p95 CPU ms | FTS5 trigram median ms | "
-        "ratio (median) | count p95 ms | p95 target |",
+        "ratio (median) | screen p95 ms | p95 target (search / screen) |",
         "|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",

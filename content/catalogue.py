@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from common.categories import CATEGORIES
-from content.catalogue_terms import INNER_KINDS, KINDS, digits, squash, starts_with
+from content.catalogue_terms import INNER_KINDS, KINDS, counted, digits, squash, starts_with
 from content.errors import ContentError
 from content.legacy_search import LegacySearch
 from content.title import Title
@@ -204,7 +204,7 @@ class Catalogue:
             return 0
         if self._legacy is not None:
             return self._legacy.count(term, text, today)
-        if len(term) == 1 and term == text:  # the first key: counted when written
+        if term == text and counted(term):  # counted when the file was written
             return int(self._db.execute(
                 "SELECT coalesce(sum(titles), 0) FROM counts WHERE key = ?1 "
                 "AND valid_from <= ?2 AND valid_until >= ?2", (term, today)).fetchone()[0])

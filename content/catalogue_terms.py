@@ -26,3 +26,18 @@ def squash(text: str) -> str:
 
 def digits(isbn: str) -> str:
     return re.sub(r"[^0-9xX]", "", isbn).lower()
+
+
+COUNTED_LETTERS = 4  # a query of Latin letters and digits up to this long is counted when the
+COUNTED_DIGITS = 7  # catalogue is written; of digits alone up to this long (ISBNs: 9787...)
+
+
+def counted(key: str) -> bool:
+    """Whether the catalogue file holds how many titles the query `key` finds (when its text
+    and term are the same): one character, or a few Latin letters and digits. Those match
+    many titles; counting them at search time would read much of the index at each key."""
+    if len(key) == 1:
+        return True
+    if not (key.isascii() and key.isalnum()):
+        return False
+    return len(key) <= (COUNTED_DIGITS if key.isdigit() else COUNTED_LETTERS)

@@ -31,12 +31,15 @@ from content.catalogue_terms import (
     AUTHOR_INNER_INITIALS,
     AUTHOR_INNER_SPELLED,
     AUTHOR_SPELLED,
+    COUNTED_DIGITS,
+    COUNTED_LETTERS,
     ISBN,
     TITLE,
     TITLE_INITIALS,
     TITLE_INNER_INITIALS,
     TITLE_INNER_SPELLED,
     TITLE_SPELLED,
+    counted,
     digits,
     squash,
 )
@@ -171,8 +174,9 @@ class _Stager:
                 self.phrases.update((phrase.translate(self.fold), read(phrase).initials)
                                     for phrase in read(text).phrases)
         keys = {*folded_title, *folded_author, *(term[1] for term in packed)}
-        self.counts[title.valid_from, title.valid_until].update(keys)
         self.chars.update(keys)
+        keys.update(_typed_keys(packed, folded_title, folded_author))
+        self.counts[title.valid_from, title.valid_until].update(keys)
         if len(self._titles) >= self.BATCH:
             self.flush()
 
@@ -182,6 +186,21 @@ class _Stager:
             f"folded_author, terms) VALUES ({', '.join('?' * (len(FIELDS) + 6))})",
             self._titles)
         self._titles.clear()
+
+
+def _typed_keys(packed: set[str], *texts: str) -> set[str]:
+    """The queries of Latin letters and digits (see catalogue_terms.counted) that find this
+    title: each term's start, and each run of letters and digits in its text (contains)."""
+    longest = max(COUNTED_DIGITS, COUNTED_LETTERS)
+    keys = {term[1:end] for term in packed for end in range(3, min(len(term), longest + 1) + 1)}
+    for text in texts:
+        for run in _LATIN_RUN.findall(text):
+            keys.update(run[start:start + size] for size in range(2, longest + 1)
+                        for start in range(len(run) - size + 1))
+    return {key for key in keys if counted(key)}
+
+
+_LATIN_RUN = re.compile(r"[0-9a-z]{2,}")
 
 
 def _pack(kind: int, term: str) -> str:
