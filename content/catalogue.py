@@ -38,7 +38,16 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from common.categories import CATEGORIES
-from content.catalogue_terms import INNER_KINDS, KINDS, counted, digits, squash, starts_with
+from content.catalogue_terms import (
+    INNER_KINDS,
+    KINDS,
+    PREFIXES_ONLY,
+    counted,
+    counted_digits,
+    digits,
+    squash,
+    starts_with,
+)
 from content.errors import ContentError
 from content.legacy_search import LegacySearch
 from content.title import Title
@@ -204,11 +213,13 @@ class Catalogue:
             return 0
         if self._legacy is not None:
             return self._legacy.count(term, text, today)
-        if term == text and counted(term):  # counted when the file was written
-            return int(self._db.execute(
-                "SELECT coalesce(sum(titles), 0) FROM counts WHERE key = ?1 "
-                "AND valid_from <= ?2 AND valid_until >= ?2", (term, today)).fetchone()[0])
         args: dict[str, object] = {"term": term, "today": today}
+        if term == text and counted(term):  # counted when the file was written
+            return self._counted(term, today)
+        if counted_digits(term) and not self._db.execute(  # an ISBN typed with hyphens
+                f"SELECT EXISTS ({self._containing(text, args, counting=True)})",
+                args).fetchone()[0]:
+            return self._counted(PREFIXES_ONLY + term, today)
         kinds = ", ".join(str(kind) for kind in (*KINDS, *INNER_KINDS))
         parts = [f"SELECT k.n FROM terms k WHERE k.kind IN ({kinds}) AND {starts_with(':term')}",
                  self._containing(text, args, counting=True)]
@@ -219,6 +230,11 @@ class Catalogue:
         return int(self._db.execute(
             f"SELECT count(*) FROM titles t WHERE t.rowid IN ({' UNION ALL '.join(parts)}) "
             f"AND {_LICENSED}", args).fetchone()[0])
+
+    def _counted(self, key: str, today: str) -> int:
+        return int(self._db.execute(
+            "SELECT coalesce(sum(titles), 0) FROM counts WHERE key = ?1 "
+            "AND valid_from <= ?2 AND valid_until >= ?2", (key, today)).fetchone()[0])
 
     def _typed(self, query: str) -> tuple[str, str]:
         """What a query is matched as: the term (squashed, or ISBN digits) and the text for

@@ -41,3 +41,12 @@ def counted(key: str) -> bool:
     if not (key.isascii() and key.isalnum()):
         return False
     return len(key) <= (COUNTED_DIGITS if key.isdigit() else COUNTED_LETTERS)
+
+
+PREFIXES_ONLY = "#"  # before a key: the titles with a term starting with it, not containing it
+
+
+def counted_digits(term: str) -> bool:
+    """Whether the file holds how many titles have a term starting with these digits: what
+    an ISBN typed with hyphens or spaces ("978-7-5") finds, its text found in no title."""
+    return term.isdigit() and len(term) <= COUNTED_DIGITS

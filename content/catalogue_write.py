@@ -34,12 +34,14 @@ from content.catalogue_terms import (
     COUNTED_DIGITS,
     COUNTED_LETTERS,
     ISBN,
+    PREFIXES_ONLY,
     TITLE,
     TITLE_INITIALS,
     TITLE_INNER_INITIALS,
     TITLE_INNER_SPELLED,
     TITLE_SPELLED,
     counted,
+    counted_digits,
     digits,
     squash,
 )
@@ -197,7 +199,11 @@ def _typed_keys(packed: set[str], *texts: str) -> set[str]:
         for run in _LATIN_RUN.findall(text):
             keys.update(run[start:start + size] for size in range(2, longest + 1)
                         for start in range(len(run) - size + 1))
-    return {key for key in keys if counted(key)}
+    keys = {key for key in keys if counted(key)}
+    keys.update(PREFIXES_ONLY + term[1:end] for term in packed
+                for end in range(2, min(len(term), COUNTED_DIGITS + 1) + 1)
+                if counted_digits(term[1:end]))
+    return keys
 
 
 _LATIN_RUN = re.compile(r"[0-9a-z]{2,}")

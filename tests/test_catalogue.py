@@ -320,3 +320,23 @@ def test_an_older_release_copies_the_titles_of_a_catalogue_with_publishers(tmp_p
     with sqlite3.connect(path) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(titles)")]
     assert columns == [*FIELDS, "sort_key"]
+
+
+def test_counts_kept_in_the_file_agree_with_the_titles_found(tmp_path):
+    """Short Latin and ISBN queries are counted when the file is written, per licence window;
+    an ISBN typed with hyphens whose text a title holds is counted at search time."""
+    many = [title(str(n), f"养生第{n}讲", "王医生", "life", isbn=f"978702{n:07d}",
+                  valid=("2020-01-01", "2030-12-31" if n % 3 else "2026-11-24"))
+            for n in range(40)]
+    many.append(title("x", "978-7 指南", "ISBN Guide", "science", isbn="9791234567896"))
+    write_catalogue(tmp_path / "catalogue.sqlite3", many)
+    opened = Catalogue.open(tmp_path)
+    try:
+        for query in ["y", "ys", "yang", "wys", "9", "97", "9787", "978702", "978-7", "978-70",
+                      "9 7", "isbn", "gu", "g", "978-7 ", "7", "978702000001"]:
+            for today in (TODAY, "2026-11-24"):
+                assert opened.search_count(query, today) == len(
+                    opened.search(query, today, limit=1000)), (query, today)
+        assert opened.search_count("978-7", TODAY) == 27  # 26 licensed today, and "x"
+    finally:
+        opened.close()
