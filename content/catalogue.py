@@ -200,12 +200,14 @@ class Catalogue:
         sql, args = self._tiers(term, text, today, limit)
         found: list[int] = []
         seen: set[int] = set()
-        for (n,) in self._db.execute(sql, args):  # rows are made as they are read: stop early
+        rows = self._db.execute(sql, args)
+        for (n,) in rows:  # rows are made as they are read: stop early
             if n not in seen:
                 seen.add(n)
                 found.append(n)
                 if len(found) >= limit:
                     break
+        rows.close()  # the later tiers are never run
         return self._by_keys("rowid", found)
 
     def search_count(self, query: str, today: str) -> int:
