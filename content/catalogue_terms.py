@@ -49,4 +49,4 @@ PREFIXES_ONLY = "#"  # before a key: the titles with a term starting with it, no
 def counted_digits(term: str) -> bool:
     """Whether the file holds how many titles have a term starting with these digits: what
     an ISBN typed with hyphens or spaces ("978-7-5") finds, its text found in no title."""
-    return term.isdigit() and len(term) <= COUNTED_DIGITS
+    return term.isascii() and term.isdigit() and len(term) <= COUNTED_DIGITS

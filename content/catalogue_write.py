@@ -19,8 +19,6 @@ import re
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import replace
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -41,7 +39,6 @@ from content.catalogue_terms import (
     TITLE_INNER_SPELLED,
     TITLE_SPELLED,
     counted,
-    counted_digits,
     digits,
     squash,
 )
@@ -89,6 +86,7 @@ CREATE TABLE stage.titles (s INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, isbn,
     category, summary, cover, file, size, sha256, format, valid_from, valid_until, added,
     sort_key, publisher, folded_title, folded_author,
     terms TEXT);  -- a JSON array of packed terms (see _pack), unpacked by json_each
+CREATE TABLE stage.copied_terms (s INTEGER, kind INTEGER, term TEXT);  -- carried titles'
 """
 
 
@@ -175,12 +173,21 @@ class _Stager:
             for text in (title.title, title.author):
                 self.phrases.update((phrase.translate(self.fold), read(phrase).initials)
                                     for phrase in read(text).phrases)
+        self.counts[title.valid_from, title.valid_until].update(
+            self.keys(folded_title, folded_author, packed))
+        if len(self._titles) >= self.BATCH:
+            self.flush()
+
+    def keys(self, folded_title: str, folded_author: str, packed: set[str]) -> set[str]:
+        """The queries counted in the file (catalogue_terms.counted) that find this title."""
         keys = {*folded_title, *folded_author, *(term[1] for term in packed)}
         self.chars.update(keys)
         keys.update(_typed_keys(packed, folded_title, folded_author))
-        self.counts[title.valid_from, title.valid_until].update(keys)
-        if len(self._titles) >= self.BATCH:
-            self.flush()
+        return keys
+
+    def restart_after(self, last: int | None) -> None:
+        """Rows were staged in SQL: number the next title after the `last` staged."""
+        self._next = (last or 0) + 1
 
     def flush(self) -> None:
         self._db.executemany(
@@ -192,20 +199,30 @@ class _Stager:
 
 def _typed_keys(packed: set[str], *texts: str) -> set[str]:
     """The queries of Latin letters and digits (see catalogue_terms.counted) that find this
-    title: each term's start, and each run of letters and digits in its text (contains)."""
-    longest = max(COUNTED_DIGITS, COUNTED_LETTERS)
-    keys = {term[1:end] for term in packed for end in range(3, min(len(term), longest + 1) + 1)}
+    title: each term's start, and each run of letters and digits in its text (contains); and
+    (PREFIXES_ONLY) each term's start of digits. Written for speed: it runs for every title."""
+    keys: set[str] = set()
+    for term in packed:
+        start = term[1:COUNTED_LETTERS + 1]
+        if start.isascii() and start.isalnum():  # pinyin, mostly: every start of it
+            keys.update((start[:2], start[:3], start))
+        else:
+            keys.update(key for key in (start[:2], start[:3]) if counted(key))
+        if start[:1].isdigit():
+            run = _DIGIT_RUN.match(term, 1)
+            if run:
+                digits = run.group()
+                keys.update(digits[:end] for end in range(COUNTED_LETTERS + 1, len(digits) + 1))
+                keys.update(PREFIXES_ONLY + digits[:end] for end in range(1, len(digits) + 1))
     for text in texts:
         for run in _LATIN_RUN.findall(text):
-            keys.update(run[start:start + size] for size in range(2, longest + 1)
-                        for start in range(len(run) - size + 1))
-    keys = {key for key in keys if counted(key)}
-    keys.update(PREFIXES_ONLY + term[1:end] for term in packed
-                for end in range(2, min(len(term), COUNTED_DIGITS + 1) + 1)
-                if counted_digits(term[1:end]))
+            keys.update(key for size in range(2, COUNTED_DIGITS + 1)
+                        for start_at in range(len(run) - size + 1)
+                        if counted(key := run[start_at:start_at + size]))
     return keys
 
 
+_DIGIT_RUN = re.compile(f"[0-9]{{1,{COUNTED_DIGITS}}}")
 _LATIN_RUN = re.compile(r"[0-9a-z]{2,}")
 
 
@@ -253,40 +270,56 @@ def _isbn_10(digits: str) -> str:
 
 def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
                   source: Path) -> None:
-    """Titles carried from a format-3 file: rows, shelf order and pinyin terms copied; grams
-    and words (no pinyin in them) made again."""
+    """Titles carried from a format-3 file, in SQL: rows, shelf order, pinyin terms and
+    initials copied; the counts carried as the old file's less the titles not carried; the
+    character and trigram tables (no pinyin in them) made again from the folded text."""
+    stager.flush()
     db.execute("COMMIT")  # a database is attached outside a transaction
     db.execute("ATTACH DATABASE ? AS old", (f"{Path(source).resolve().as_uri()}?mode=ro",))
     try:
         db.execute("BEGIN")
         db.execute("CREATE TABLE stage.carried (id TEXT PRIMARY KEY)")
         db.executemany("INSERT INTO stage.carried VALUES (?)", ((i,) for i in ids))
+        db.create_function("folded", 1, lambda text: text.translate(stager.fold).lower(),
+                           deterministic=True)
         publishers = "(SELECT p.publisher FROM old.publishers p WHERE p.id = t.id)" \
-            if _has_table(db, "old", "publishers") else "''"
-        stager.phrases.update(db.execute(
-            "SELECT text, initials FROM old.initials WHERE length(text) > 1"))
-        carried = "IN (SELECT id FROM stage.carried)"
-        titles = db.execute(
-            f"SELECT t.rowid, {', '.join('t.' + f for f in FIELDS)}, {publishers}, t.sort_key "
-            f"FROM old.titles t WHERE t.id {carried} ORDER BY t.rowid")
-        terms = groupby(db.execute(
-            f"SELECT n, kind, term FROM old.terms WHERE n IN (SELECT rowid FROM old.titles "
-            f"WHERE id {carried}) ORDER BY n"), key=itemgetter(0))
-        pending = next(terms, None)
-        for n, *fields, publisher, sort_key in titles:  # both in rowid order: walk together
-            while pending is not None and pending[0] < n:
-                pending = next(terms, None)
-            own = [(kind, term) for _n, kind, term in pending[1]] \
-                if pending is not None and pending[0] == n else []
-            stager.add(replace(Title(*fields), publisher=publisher or ""), own,
-                       sort_key=sort_key)
-        stager.flush()
+            if _has_table(db, "old", "publishers") else "NULL"
+        old_fields = ", ".join("t." + f for f in FIELDS)
+        db.execute(
+            f"INSERT INTO stage.titles (s, {_COLUMNS}, sort_key, publisher, folded_title, "
+            f"folded_author, terms) SELECT NULL, {old_fields}, t.sort_key, {publishers}, "
+            "folded(t.title), folded(t.author), '[]' FROM old.titles t "
+            "WHERE t.id IN (SELECT id FROM stage.carried) ORDER BY t.rowid")
+        db.execute(
+            "INSERT INTO stage.copied_terms SELECT s.s, k.kind, k.term FROM old.terms k "
+            "JOIN old.titles t ON t.rowid = k.n JOIN stage.titles s ON s.id = t.id "
+            "WHERE t.id IN (SELECT id FROM stage.carried)")
+        stager.restart_after(db.execute("SELECT max(s) FROM stage.titles").fetchone()[0])
+        stager.phrases.update(db.execute("SELECT text, initials FROM old.initials"))
+        for key, valid_from, valid_until, titles in db.execute("SELECT * FROM old.counts"):
+            stager.counts[valid_from, valid_until][key] += titles
+        _uncount_not_carried(db, stager)
         db.execute("COMMIT")
     finally:
         if db.in_transaction:
             db.execute("ROLLBACK")
         db.execute("DETACH DATABASE old")
         db.execute("BEGIN")
+
+
+def _uncount_not_carried(db: sqlite3.Connection, stager: _Stager) -> None:
+    """Take the old file's titles that are not carried (withdrawn, or updated: staged anew)
+    out of the counts carried from it. They are few: their terms are gathered in one pass."""
+    gone = "SELECT rowid FROM old.titles WHERE id NOT IN (SELECT id FROM stage.carried)"
+    terms: dict[int, set[str]] = defaultdict(set)
+    for n, kind, term in db.execute(f"SELECT n, kind, term FROM old.terms WHERE n IN ({gone})"):
+        terms[n].add(_pack(kind, term))
+    for n, title, author, valid_from, valid_until in db.execute(
+            f"SELECT rowid, title, author, valid_from, valid_until FROM old.titles "
+            f"WHERE rowid IN ({gone})"):
+        stager.counts[valid_from, valid_until].subtract(stager.keys(
+            title.translate(stager.fold).lower(), author.translate(stager.fold).lower(),
+            terms[n]))
 
 
 def _stage_recomputed(stager: _Stager, ids: set[str], source: Path) -> None:
@@ -305,7 +338,7 @@ def _stage_recomputed(stager: _Stager, ids: set[str], source: Path) -> None:
 
 def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
     """Number the staged titles in shelf order and fill each table in its key's order."""
-    from content.pinyin import read
+    from content.pinyin import char_initials, read
     db.create_function("hex_chars", 1, hex_chars, deterministic=True)
     script = f"""
         CREATE TABLE stage.ranks (s INTEGER PRIMARY KEY, n INTEGER NOT NULL);
@@ -316,9 +349,11 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
             FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
         INSERT INTO main.publishers SELECT id, publisher FROM stage.titles
             WHERE publisher IS NOT NULL ORDER BY id;
-        INSERT INTO main.terms SELECT unicode(j.value) - {_PACKED_KIND}, substr(j.value, 2), r.n
+        INSERT INTO main.terms SELECT * FROM (
+            SELECT unicode(j.value) - {_PACKED_KIND}, substr(j.value, 2), r.n
             FROM stage.titles t JOIN stage.ranks r USING (s), json_each(t.terms) j
-            ORDER BY 1, 2, 3;
+            UNION ALL SELECT c.kind, c.term, r.n FROM stage.copied_terms c
+            JOIN stage.ranks r USING (s)) ORDER BY 1, 2, 3;
         INSERT INTO main.chars (rowid, title, author)
             SELECT r.n, hex_chars(t.folded_title), hex_chars(t.folded_author)
             FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
@@ -330,10 +365,10 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
         db.execute(statement)
     db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)",
                    sorted((key, *window, n) for window, counts in stager.counts.items()
-                          for key, n in counts.items()))
-    han = {c for c in stager.chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"}
-    han.update(chr(code) for code in range(_COMMON_HAN[0], _COMMON_HAN[1] + 1))
-    rows = {char: read(char).initials for char in han}
+                          for key, n in counts.items() if n > 0))
+    rows = char_initials(*_COMMON_HAN)
+    rows.update((c, read(c).initials) for c in stager.chars if c not in rows and (
+        "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"))
     rows.update(stager.phrases)
     db.executemany("INSERT INTO main.initials VALUES (?, ?)",
                    sorted((text, initials) for text, initials in rows.items() if initials))

@@ -219,6 +219,22 @@ def read(text: str) -> Forms:
                  tuple(phrases))
 
 
+def char_initials(first: int, last: int) -> dict[str, str]:
+    """Each character from `first` to `last` that has a reading, and its initial read alone:
+    read(char).initials for each, without reading them one by one."""
+    words = _dictionary()
+    out = {}
+    for code in range(first, last + 1):
+        char = chr(code)
+        if not words.han(char):
+            continue
+        phrase = words.phrases.get(char)  # a one-character phrase reads as the phrase
+        number = ord(phrase[0]) if phrase else words.number(char)
+        if number and words.forms[number][1]:
+            out[char] = words.forms[number][1]
+    return out
+
+
 def spelled(text: str) -> str:
     """红楼梦 -> "hongloumeng"; "三体 III" -> "santiiii"."""
     return read(text).spelled
