@@ -108,6 +108,9 @@ class Catalogue:
         self._fold: dict[int, str] = {} if version < 2 else {
             ord(traditional): simple
             for traditional, simple in db.execute("SELECT traditional, simplified FROM folds")}
+        # Counts kept in the file (format 3, titles in few licence windows).
+        self._counts = version >= 3 and db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM counts LIMIT 1)").fetchone()[0] > 0
         # Asked for only when the file names any publisher at all.
         self._publishers = _has_table(db, "main", "publishers") and db.execute(
             "SELECT count(*) FROM (SELECT 1 FROM publishers LIMIT 1)").fetchone()[0] > 0
@@ -219,9 +222,9 @@ class Catalogue:
         if self._legacy is not None:
             return self._legacy.count(term, text, today)
         args: dict[str, object] = {"term": term, "today": today}
-        if term == text and counted(term):  # counted when the file was written
+        if self._counts and term == text and counted(term):  # counted when written
             return self._counted(term, today)
-        if counted_digits(term) and not self._db.execute(  # an ISBN typed with hyphens
+        if self._counts and counted_digits(term) and not self._db.execute(  # ISBN, hyphens
                 f"SELECT EXISTS ({self._containing(text, args, counting=True)})",
                 args).fetchone()[0]:
             return self._counted(PREFIXES_ONLY + term, today)

@@ -29,24 +29,28 @@ def digits(isbn: str) -> str:
 
 
 COUNTED_LETTERS = 4  # a query of Latin letters and digits up to this long is counted when the
-COUNTED_DIGITS = 7  # catalogue is written; of digits alone up to this long (ISBNs: 9787...)
+COUNTED_DIGITS = 7  # catalogue is written; of an ISBN-13's first digits (97...) up to this long
+COUNTED_WINDOWS = 64  # counts are kept only while titles share at most this many licence windows
 
 
 def counted(key: str) -> bool:
     """Whether the catalogue file holds how many titles the query `key` finds (when its text
-    and term are the same): one character, or a few Latin letters and digits. Those match
-    many titles; counting them at search time would read much of the index at each key."""
+    and term are the same): one character, or a few Latin letters and digits, or the start of
+    an ISBN-13. Those match many titles; counting them at search time would read much of the
+    index at each key typed."""
     if len(key) == 1:
         return True
     if not (key.isascii() and key.isalnum()):
         return False
-    return len(key) <= (COUNTED_DIGITS if key.isdigit() else COUNTED_LETTERS)
+    return len(key) <= COUNTED_LETTERS or counted_digits(key)
 
 
 PREFIXES_ONLY = "#"  # before a key: the titles with a term starting with it, not containing it
 
 
 def counted_digits(term: str) -> bool:
-    """Whether the file holds how many titles have a term starting with these digits: what
-    an ISBN typed with hyphens or spaces ("978-7-5") finds, its text found in no title."""
-    return term.isascii() and term.isdigit() and len(term) <= COUNTED_DIGITS
+    """Whether the file holds how many titles have a term starting with these digits (what an
+    ISBN typed with hyphens finds, when no title's text holds what was typed)."""
+    return (term.isascii() and term.isdigit()
+            and (len(term) <= COUNTED_LETTERS
+                 or (term.startswith("97") and len(term) <= COUNTED_DIGITS)))

@@ -31,6 +31,7 @@ from content.catalogue_terms import (
     AUTHOR_SPELLED,
     COUNTED_DIGITS,
     COUNTED_LETTERS,
+    COUNTED_WINDOWS,
     ISBN,
     PREFIXES_ONLY,
     TITLE,
@@ -39,6 +40,7 @@ from content.catalogue_terms import (
     TITLE_INNER_SPELLED,
     TITLE_SPELLED,
     counted,
+    counted_digits,
     digits,
     squash,
 )
@@ -69,8 +71,10 @@ CREATE TABLE terms (kind INTEGER NOT NULL, term TEXT NOT NULL, n INTEGER NOT NUL
 CREATE VIRTUAL TABLE chars USING fts5(title, author, tokenize='ascii', content='');
 -- Three characters or more: trigrams of the title and author (folded, lower case).
 CREATE VIRTUAL TABLE words USING fts5(title, author, tokenize='trigram', content='');
--- How many titles each one-character query finds, per licence window: the counts that would
--- otherwise read a large part of the index at every first key typed.
+-- How many titles each short query finds (catalogue_terms.counted), per licence window: the
+-- counts that would otherwise read a large part of the index at each key typed. Empty when
+-- the titles have more than COUNTED_WINDOWS licence windows: then every count is made at
+-- search time (exact, slower for short queries over large catalogues).
 CREATE TABLE counts (key TEXT NOT NULL, valid_from TEXT NOT NULL, valid_until TEXT NOT NULL,
                      titles INTEGER NOT NULL, PRIMARY KEY (key, valid_from, valid_until))
                      WITHOUT ROWID;
@@ -151,6 +155,9 @@ class _Stager:
         self._next = 1  # the staging number s of the next title
         self.chars: set[str] = set()  # every character of the folded titles and authors
         self.phrases: dict[str, str] = {}  # folded phrase -> initials, as titles were read
+        # False once a carried file has no counts (its titles had too many licence windows):
+        # the counts of the titles carried from it cannot be known without reading them.
+        self.countable = True
         # Per licence window, how many titles each one-character query finds.
         self.counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
 
@@ -212,8 +219,10 @@ def _typed_keys(packed: set[str], *texts: str) -> set[str]:
             run = _DIGIT_RUN.match(term, 1)
             if run:
                 digits = run.group()
-                keys.update(digits[:end] for end in range(COUNTED_LETTERS + 1, len(digits) + 1))
-                keys.update(PREFIXES_ONLY + digits[:end] for end in range(1, len(digits) + 1))
+                keys.update(key for end in range(COUNTED_LETTERS + 1, len(digits) + 1)
+                            if counted_digits(key := digits[:end]))
+                keys.update(PREFIXES_ONLY + key for end in range(1, len(digits) + 1)
+                            if counted_digits(key := digits[:end]))
     for text in texts:
         for run in _LATIN_RUN.findall(text):
             keys.update(key for size in range(2, COUNTED_DIGITS + 1)
@@ -296,8 +305,10 @@ def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
             "WHERE t.id IN (SELECT id FROM stage.carried)")
         stager.restart_after(db.execute("SELECT max(s) FROM stage.titles").fetchone()[0])
         stager.phrases.update(db.execute("SELECT text, initials FROM old.initials"))
-        for key, valid_from, valid_until, titles in db.execute("SELECT * FROM old.counts"):
+        counts = db.execute("SELECT * FROM old.counts").fetchall()
+        for key, valid_from, valid_until, titles in counts:
             stager.counts[valid_from, valid_until][key] += titles
+        stager.countable = stager.countable and bool(counts or not ids)
         _uncount_not_carried(db, stager)
         db.execute("COMMIT")
     finally:
@@ -363,9 +374,10 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
     """
     for statement in script.split(";"):  # not executescript: it would commit first
         db.execute(statement)
-    db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)",
-                   sorted((key, *window, n) for window, counts in stager.counts.items()
-                          for key, n in counts.items() if n > 0))
+    if stager.countable and len(stager.counts) <= COUNTED_WINDOWS:
+        db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)",
+                       sorted((key, *window, n) for window, counts in stager.counts.items()
+                              for key, n in counts.items() if n > 0))
     rows = char_initials(*_COMMON_HAN)
     rows.update((c, read(c).initials) for c in stager.chars if c not in rows and (
         "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"))

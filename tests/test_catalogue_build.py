@@ -1,6 +1,7 @@
 """Writing a catalogue: titles carried from the previous file search exactly as titles
 computed afresh, and a build leaves nothing but its file."""
 
+import sqlite3
 from dataclasses import replace
 
 from content.catalogue import Catalogue, write_catalogue
@@ -54,3 +55,29 @@ def test_a_build_leaves_only_its_file(tmp_path):
     (tmp_path / ".catalogue.sqlite3.staging").write_bytes(b"left by a killed build")
     write_catalogue(tmp_path / "catalogue.sqlite3", search_cases.titles(50))
     assert [p.name for p in tmp_path.iterdir()] == ["catalogue.sqlite3"]
+
+
+def test_titles_in_many_licence_windows_are_counted_at_search_time(tmp_path):
+    """Counts are kept per licence window only while windows are few (COUNTED_WINDOWS): with a
+    window per title the table would grow as titles times keys. Counts stay exact either way,
+    also for a catalogue carried from such a file."""
+    every = [replace(t, valid_from=f"2020-01-{1 + n % 28:02d}",
+                     valid_until=f"2026-{1 + n % 12:02d}-{1 + n % 27:02d}")
+             for n, t in enumerate(search_cases.titles(400))]
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+    write_catalogue(old / "catalogue.sqlite3", every[:300])
+    write_catalogue(new / "catalogue.sqlite3", every[300:350],
+                    carried=[t.id for t in every[:290]], carried_from=old / "catalogue.sqlite3")
+    for folder in (old, new):
+        with sqlite3.connect(folder / "catalogue.sqlite3") as db:
+            assert db.execute("SELECT count(*) FROM counts").fetchone()[0] == 0
+        opened = Catalogue.open(folder)
+        try:
+            for query in ["h", "x", "的", "9787", "978-7", "zh", "王"]:
+                for today in ("2026-03-05", "2026-11-25"):
+                    assert opened.search_count(query, today) == len(
+                        opened.search(query, today, limit=1000)), (query, today)
+        finally:
+            opened.close()
