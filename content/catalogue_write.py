@@ -378,7 +378,7 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
         db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)",
                        sorted((key, *window, n) for window, counts in stager.counts.items()
                               for key, n in counts.items() if n > 0))
-    rows = char_initials(*_COMMON_HAN)
+    rows = dict(char_initials(*_COMMON_HAN))
     rows.update((c, read(c).initials) for c in stager.chars if c not in rows and (
         "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"))
     rows.update(stager.phrases)

@@ -10,10 +10,13 @@ both sides, so they still match.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # The CJK blocks that hold traditional forms: Extension A, the unified block, compatibility.
 _BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 
 
+@lru_cache(maxsize=1)  # the same for every catalogue a process writes
 def traditional_pairs() -> list[tuple[str, str]]:
     """(traditional, simplified) for every character OpenCC simplifies to one character."""
     import opencc  # writers only, like pypinyin

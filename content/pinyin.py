@@ -219,6 +219,7 @@ def read(text: str) -> Forms:
                  tuple(phrases))
 
 
+@lru_cache(maxsize=2)
 def char_initials(first: int, last: int) -> dict[str, str]:
     """Each character from `first` to `last` that has a reading, and its initial read alone:
     read(char).initials for each, without reading them one by one."""
