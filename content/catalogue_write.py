@@ -40,7 +40,6 @@ from content.catalogue_terms import (
     TITLE_INNER_SPELLED,
     TITLE_SPELLED,
     counted,
-    counted_digits,
     digits,
     squash,
 )
@@ -165,7 +164,7 @@ class _Stager:
             sort_key: str | None = None) -> None:
         """Stage `title`; its `terms` and `sort_key` given (copied from an older file) or
         computed."""
-        from content.pinyin import read
+        from content.pinyin import phrase_initials, read
         s, self._next = self._next, self._next + 1
         folded_title = title.title.translate(self.fold).lower()
         folded_author = title.author.translate(self.fold).lower()
@@ -178,8 +177,10 @@ class _Stager:
             json.dumps(sorted(packed), ensure_ascii=False)))
         if terms is None:
             for text in (title.title, title.author):
-                self.phrases.update((phrase.translate(self.fold), read(phrase).initials)
-                                    for phrase in read(text).phrases)
+                for phrase in read(text).phrases:
+                    folded = phrase.translate(self.fold)
+                    if folded not in self.phrases:
+                        self.phrases[folded] = phrase_initials(phrase)
         self.counts[title.valid_from, title.valid_until].update(
             self.keys(folded_title, folded_author, packed))
         if len(self._titles) >= self.BATCH:
@@ -215,14 +216,13 @@ def _typed_keys(packed: set[str], *texts: str) -> set[str]:
             keys.update((start[:2], start[:3], start))
         else:
             keys.update(key for key in (start[:2], start[:3]) if counted(key))
-        if start[:1].isdigit():
+        if start[:1].isdigit():  # an ISBN's digits, mostly (catalogue_terms.counted_digits)
             run = _DIGIT_RUN.match(term, 1)
-            if run:
-                digits = run.group()
-                keys.update(key for end in range(COUNTED_LETTERS + 1, len(digits) + 1)
-                            if counted_digits(key := digits[:end]))
-                keys.update(PREFIXES_ONLY + key for end in range(1, len(digits) + 1)
-                            if counted_digits(key := digits[:end]))
+            digits = run.group() if run else ""
+            longest = len(digits) if digits.startswith("97") else min(len(digits),
+                                                                      COUNTED_LETTERS)
+            keys.update(digits[:end] for end in range(COUNTED_LETTERS + 1, longest + 1))
+            keys.update(PREFIXES_ONLY + digits[:end] for end in range(1, longest + 1))
     for text in texts:
         for run in _LATIN_RUN.findall(text):
             keys.update(key for size in range(2, COUNTED_DIGITS + 1)

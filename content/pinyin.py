@@ -219,6 +219,12 @@ def read(text: str) -> Forms:
                  tuple(phrases))
 
 
+def phrase_initials(phrase: str) -> str:
+    """The initials of a phrase of the dictionary ("银行" -> "yh"), as read(phrase) gives."""
+    words = _dictionary()
+    return "".join(words.forms[ord(n)][1] for n in words.phrases[phrase])
+
+
 @lru_cache(maxsize=2)
 def char_initials(first: int, last: int) -> dict[str, str]:
     """Each character from `first` to `last` that has a reading, and its initial read alone:
