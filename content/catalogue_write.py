@@ -19,6 +19,7 @@ import re
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -174,7 +175,7 @@ class _Stager:
             s, *(getattr(title, name) for name in FIELDS),
             sort_key or f"{read(title.title).spelled} {title.title}",  # 红楼梦 before 红楼梦魇
             title.publisher or None, folded_title, folded_author,
-            json.dumps(sorted(packed), ensure_ascii=False)))
+            json.dumps(list(packed), ensure_ascii=False)))
         if terms is None:
             for text in (title.title, title.author):
                 for phrase in read(text).phrases:
@@ -210,13 +211,10 @@ def _typed_keys(packed: set[str], *texts: str) -> set[str]:
     title: each term's start, and each run of letters and digits in its text (contains); and
     (PREFIXES_ONLY) each term's start of digits. Written for speed: it runs for every title."""
     keys: set[str] = set()
+    for start in {term[1:COUNTED_LETTERS + 1] for term in packed}:
+        keys.update(_start_keys(start))
     for term in packed:
-        start = term[1:COUNTED_LETTERS + 1]
-        if start.isascii() and start.isalnum():  # pinyin, mostly: every start of it
-            keys.update((start[:2], start[:3], start))
-        else:
-            keys.update(key for key in (start[:2], start[:3]) if counted(key))
-        if start[:1].isdigit():  # an ISBN's digits, mostly (catalogue_terms.counted_digits)
+        if term[1:2].isdigit():  # an ISBN's digits, mostly (catalogue_terms.counted_digits)
             run = _DIGIT_RUN.match(term, 1)
             digits = run.group() if run else ""
             longest = len(digits) if digits.startswith("97") else min(len(digits),
@@ -231,6 +229,14 @@ def _typed_keys(packed: set[str], *texts: str) -> set[str]:
     return keys
 
 
+@lru_cache(maxsize=8192)  # starts of pinyin terms recur across titles
+def _start_keys(start: str) -> tuple[str, ...]:
+    """The counted queries (two to four characters) a term beginning with `start` answers."""
+    if start.isascii() and start.isalnum():  # pinyin, mostly: every start of it
+        return start[:2], start[:3], start
+    return tuple(key for key in (start[:2], start[:3]) if counted(key))
+
+
 _DIGIT_RUN = re.compile(f"[0-9]{{1,{COUNTED_DIGITS}}}")
 _LATIN_RUN = re.compile(r"[0-9a-z]{2,}")
 
@@ -241,6 +247,7 @@ def _pack(kind: int, term: str) -> str:
 
 
 _PACKED_KIND = ord("A")
+_KIND = [chr(_PACKED_KIND + kind) for kind in range(11)]  # the letter of each kind
 
 
 def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[int, str]]:
@@ -254,17 +261,19 @@ def _packed_terms(title: Title, fold: dict[int, str]) -> set[str]:
     from content.pinyin import read
     name = read(title.title)
     isbn = digits(title.isbn)
-    terms = {_pack(TITLE, squash(title.title.translate(fold))),
-             _pack(TITLE_INITIALS, name.initials), _pack(TITLE_SPELLED, name.spelled),
-             _pack(ISBN, isbn), _pack(ISBN, _isbn_10(isbn))}
-    terms.update(_pack(TITLE_INNER_SPELLED, later) for later, _initials in name.inner)
-    terms.update(_pack(TITLE_INNER_INITIALS, later) for _spelled, later in name.inner)
+    terms = {_KIND[TITLE] + squash(title.title.translate(fold)),
+             _KIND[TITLE_INITIALS] + name.initials, _KIND[TITLE_SPELLED] + name.spelled,
+             _KIND[ISBN] + isbn, _KIND[ISBN] + _isbn_10(isbn)}
+    for later_spelled, later_initials in name.inner:
+        terms.add(_KIND[TITLE_INNER_SPELLED] + later_spelled)
+        terms.add(_KIND[TITLE_INNER_INITIALS] + later_initials)
     for author in {title.author, _NATIONALITY.sub("", title.author)}:
         forms = read(author)
-        terms |= {_pack(AUTHOR, squash(author.translate(fold))),
-                  _pack(AUTHOR_INITIALS, forms.initials), _pack(AUTHOR_SPELLED, forms.spelled)}
-        terms.update(_pack(AUTHOR_INNER_SPELLED, later) for later, _initials in forms.inner)
-        terms.update(_pack(AUTHOR_INNER_INITIALS, later) for _spelled, later in forms.inner)
+        terms |= {_KIND[AUTHOR] + squash(author.translate(fold)),
+                  _KIND[AUTHOR_INITIALS] + forms.initials, _KIND[AUTHOR_SPELLED] + forms.spelled}
+        for later_spelled, later_initials in forms.inner:
+            terms.add(_KIND[AUTHOR_INNER_SPELLED] + later_spelled)
+            terms.add(_KIND[AUTHOR_INNER_INITIALS] + later_initials)
     return {term for term in terms if len(term) > 1}  # no empty terms
 
 
