@@ -98,6 +98,7 @@ def main(first: str, second: str, public: str, *flags: str) -> int:
         send(ev.SearchTyped("红l"))
         k.frames(4)
         report["searched"] = app.screens.current
+        report["query"] = k.current().query  # searched on the screen, as typed
         report["rss_mb"]["search"] = resident_mb()
         report["after_search"] = heavy()
     report["fonts_open"] = dict(open_fonts())
