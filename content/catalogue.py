@@ -323,13 +323,14 @@ class Catalogue:
         """The titles with these ids or rowids, in the keys' order."""
         if not keys:
             return []
-        rows = {row[0]: Title(*row[1:]) for row in self._db.execute(
+        rows = {row[0]: Title.from_row(row[1:]) for row in self._db.execute(
             f"SELECT {column}, {_COLUMNS} FROM titles WHERE {column} IN "
             f"({', '.join('?' * len(keys))})", keys)}
         return self._with_publishers([rows[key] for key in keys if key in rows])
 
     def _titles(self, sql: str, args: tuple | list) -> list[Title]:
-        return self._with_publishers([Title(*row) for row in self._db.execute(sql, args)])
+        return self._with_publishers(
+            [Title.from_row(row) for row in self._db.execute(sql, args)])
 
     def _with_publishers(self, titles: list[Title]) -> list[Title]:
         if not self._publishers or not titles:
