@@ -62,6 +62,10 @@ class M810Simulator:
     def __init__(self, pad: SimPad) -> None:
         self.pad = pad
         self.ignored = 0  # frames a real reader would not answer
+        self.reset()
+
+    def reset(self) -> None:
+        """Powered up: nothing half read, no reply held back."""
         self._packetizer = Packetizer(bytes([START, SETUP_START]))
         self._late = bytearray()  # replies held back by a "late" fault
 
@@ -182,5 +186,6 @@ def _in_family(tag_afi: int, asked: int) -> bool:
 
 def start_m810_sim(pad: SimPad, link_path: str | Path, *, paced: bool = True) -> PtyDevice:
     """A started pty twin at `link_path`; paced to 19200 baud unless `paced` is False."""
-    return PtyDevice(M810Simulator(pad).reply_to, link_path,
-                     baud=BAUD if paced else None).start()
+    simulator = M810Simulator(pad)
+    return PtyDevice(simulator.reply_to, link_path, baud=BAUD if paced else None,
+                     reset=simulator.reset).start()

@@ -6,6 +6,8 @@ new device behind it. With `baud` set, replies are paced to the time the bytes t
 line (10 bits a byte at 8N1), so benchmarks see a real reader's wire time.
 
 Runs one thread, started by `start()`; `reply_to(data)` is called on it with every chunk read.
+`reset()`, when given, is called at every plug-in: a device powered up again has forgotten
+what it had half read.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ BITS_PER_BYTE = 10  # start bit, 8 data bits, stop bit
 
 class PtyDevice:
     def __init__(self, reply_to: Callable[[bytes], bytes], link: str | Path, *,
-                 baud: int | None = None) -> None:
+                 baud: int | None = None, reset: Callable[[], None] | None = None) -> None:
         self.reply_to = reply_to
+        self.reset = reset
         self.link = Path(link)
         self.baud = baud
         self.received = bytearray()  # everything the driver wrote, for tests to inspect
@@ -68,6 +71,8 @@ class PtyDevice:
         with self._lock:
             if self._master >= 0:
                 return
+            if self.reset is not None:
+                self.reset()
             master, slave = os.openpty()
             tty.setraw(slave)  # no echo or line editing before the driver configures it
             self._master, self._slave = master, slave
@@ -95,7 +100,12 @@ class PtyDevice:
                 ready, _, _ = select.select([fd], [], [], 0.05)
                 if not ready:
                     continue
-                data = os.read(fd, 4096)
+                with self._lock:
+                    # Unplugged since: that number may now be another file this process
+                    # opened (a font, a picture), whose bytes are not ours to read.
+                    if fd != self._master:
+                        continue
+                    data = os.read(fd, 4096)
             except OSError:
                 time.sleep(0.02)  # unplugged under our feet, or the driver closed its end
                 continue

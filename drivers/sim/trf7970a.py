@@ -125,6 +125,10 @@ class Trf7970aSimulator:
         self.ignored = 0  # frames the board would not understand
         # Writes carried out whose answer comes after the firmware stopped listening (ISO 15693
         # gives a tag 20 ms, TI's firmware waits ~10 ms): the board prints [] for the next ones.
+        self.reset()
+
+    def reset(self) -> None:
+        """Powered up: registers as at power-on, nothing half read, no answer held back."""
         self.late_write_answers = 0
         self.registers = {CHIP_STATUS: 0x01, ISO_CONTROL: 0x02}  # power-on: RF off
         self._assembler = FrameAssembler()
@@ -385,4 +389,5 @@ def start_trf7970a_sim(pad: SimPad, link_path: str | Path, *, paced: bool = True
                        firmware: str = "classic", board_anticollision: bool = True) -> PtyDevice:
     """A started pty twin at `link_path`; paced to 115200 baud unless `paced` is False."""
     simulator = Trf7970aSimulator(pad, firmware=firmware, board_anticollision=board_anticollision)
-    return PtyDevice(simulator.reply_to, link_path, baud=BAUD if paced else None).start()
+    return PtyDevice(simulator.reply_to, link_path, baud=BAUD if paced else None,
+                     reset=simulator.reset).start()
