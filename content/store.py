@@ -48,6 +48,13 @@ ACTION_WORDS = {"update": "更新", "withdraw": "下架"}
 Progress = Callable[[int, int], None]  # (bytes of the batch's files checked so far, their total)
 
 
+
+def space_needed(file_bytes: int, titles: int, catalogue_bytes: int) -> int:
+    """Bytes an apply writes at its peak: the batch's files, its titles' rows and index
+    entries, and the current catalogue twice over: the new file is built from rows staged in
+    a file beside it (content/catalogue_write.py), and both exist until the build ends."""
+    return file_bytes + titles * CATALOGUE_BYTES_PER_TITLE + 2 * catalogue_bytes
+
 @dataclass(frozen=True)
 class ApplyReport:
     batch: str
@@ -170,10 +177,9 @@ class CatalogueStore:
     def _check_space(self, manifest: Manifest, current: Path | None) -> None:
         """The new version's own bytes (carried titles are hard links) plus the reserve must
         fit, or nothing is built: a full data partition stops the journal."""
-        needed = sum(ref.size for ref in manifest.files().values())
-        needed += len(manifest.entries) * CATALOGUE_BYTES_PER_TITLE
-        if current is not None:
-            needed += (current / FILE_NAME).stat().st_size
+        needed = space_needed(sum(ref.size for ref in manifest.files().values()),
+                              len(manifest.entries),
+                              (current / FILE_NAME).stat().st_size if current else 0)
         st = os.statvfs(self.versions_dir)
         free = st.f_bavail * st.f_frsize
         if needed + self.reserve_bytes > free:

@@ -161,3 +161,12 @@ def test_a_disk_that_fills_during_the_apply_leaves_the_catalogue_as_it_was(tmp_p
         assert tree(store.current_dir()) == before
         filled[0].unlink()
         assert store.apply(batches.second, batches.public).batch == "2026-12"  # room again
+
+
+def test_the_space_check_counts_the_catalogue_twice_for_its_staged_rows():
+    """A format-3 catalogue is built from rows staged in a file beside it: at the build's peak
+    both are on the data partition, each about the size of the catalogue."""
+    from content.store import CATALOGUE_BYTES_PER_TITLE, space_needed
+
+    assert space_needed(5_000_000, 100, 0) == 5_000_000 + 100 * CATALOGUE_BYTES_PER_TITLE
+    assert space_needed(0, 0, 165_000_000) == 330_000_000  # 200,000 titles' catalogue
