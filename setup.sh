@@ -796,7 +796,8 @@ main() {
       need_root "$@"; shift
       install_all
       install_packages "${SYSTEM_TEST_APT_PACKAGES[@]}"
-      run_tests -m system tests/system tests/test_walkthrough.py tests/test_screen_sizes.py "$@" ;;
+      run_tests -m system tests/system tests/test_walkthrough.py tests/test_screen_sizes.py \
+        tests/test_attract_screen.py "$@" ;;
     -h|--help|help) usage 0 ;;
     *) usage ;;
   esac
