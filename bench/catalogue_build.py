@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure import MachineLoad, machine_line, ratio_text  # noqa: E402
-from bench.results import write_section  # noqa: E402
+from bench.results import before_lines, write_section  # noqa: E402
 
 SECTION = "E-book catalogue build (bench/catalogue_build.py)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,8 +87,7 @@ def main() -> int:
         *rows,
     ]
     if args.before:
-        lines += ["", "Before issue 20, the same benchmark on the old code (commit e56332a):",
-                  "", *args.before.read_text(encoding="utf-8").strip().splitlines()]
+        lines += before_lines(args.before)
     if not args.no_write:
         write_section(SECTION, lines)
     print("\n".join(lines))

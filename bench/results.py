@@ -21,3 +21,10 @@ def write_section(title: str, lines: list[str], path: Path = RESULTS) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     path.write_text(text, encoding="utf-8")
+
+
+def before_lines(saved: Path) -> list[str]:
+    """A run on the code before issue 20, saved by the same benchmark (--label before
+    --no-write), for its section to show beside this run's."""
+    return ["", "Before issue 20, the same benchmark on the old code (commit e56332a):", "",
+            *saved.read_text(encoding="utf-8").strip().splitlines()]

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure import MachineLoad, Spread, Timing, machine_line, ratio_text, time_calls  # noqa: E402
-from bench.results import write_section  # noqa: E402
+from bench.results import before_lines, write_section  # noqa: E402
 from content import sample_words as words  # noqa: E402
 from content.title import Title  # noqa: E402
 
@@ -192,8 +192,7 @@ def main() -> int:
         *builds,
     ]
     if args.before:
-        lines += ["", "Before issue 20, the same benchmark on the old code (commit e56332a):",
-                  "", *args.before.read_text(encoding="utf-8").strip().splitlines()]
+        lines += before_lines(args.before)
     if not args.no_write:
         write_section(SECTION, lines)
     print("\n".join(lines))

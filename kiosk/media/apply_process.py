@@ -50,10 +50,14 @@ def apply_elsewhere(target: BatchTarget, path: str, on_progress: Callable[[Progr
             except ValueError:
                 log.warning("the apply process said: %s", line.rstrip())
                 continue
-            if "progress" in message:
-                on_progress(Progress(**message["progress"]))
-            else:
-                answer = decode(message)
+            try:
+                if "progress" in message:
+                    on_progress(Progress(**message["progress"]))
+                else:
+                    answer = decode(message)
+            except (KeyError, TypeError, ValueError) as e:  # an answer of the wrong shape
+                log.error("the apply process said what cannot be read (%s): %s", e,
+                          line.rstrip())
     if answer is None:
         log.error("the process applying %s ended (code %s) without an answer", path,
                   child.returncode)
