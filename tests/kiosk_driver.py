@@ -38,7 +38,8 @@ class KioskDriver:
         end = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > end:
-                raise AssertionError(f"timed out waiting for {condition}")
+                raise AssertionError(f"timed out waiting for {condition}; the {self.screen!r} "
+                                     f"screen is showing")
             self.frames(1)
             time.sleep(0.02)
 
@@ -108,7 +109,15 @@ class KioskDriver:
         self.frames(3)
 
     def tap(self, widget) -> None:
+        """A tap on `widget` once its screen shows, as a person waits for it: a tap while
+        the screen before it still shows would land on that one instead."""
+        from kivy.uix.screenmanager import Screen
         from kivy.uix.scrollview import ScrollView
+        holder = widget
+        while holder is not None and not isinstance(holder, Screen):
+            holder = None if holder.parent is holder else holder.parent
+        if holder is not None and holder.manager is self.app.screens:
+            self.until(lambda: self.screen == holder.name)
         parent = widget.parent
         while parent is not None and not isinstance(parent, ScrollView):
             parent = None if parent.parent is parent else parent.parent  # the Window is its own
@@ -122,7 +131,8 @@ class KioskDriver:
         """A tap on the attract screen's invitation, which starts a session: not on a cover,
         which would open that title instead."""
         invite = self.app.screens.get_screen("attract").ids.invite
-        self.tap_at(*invite.to_window(*invite.center))
+        self.tap(invite)
+        self.until(lambda: self.screen == "home")
 
     def hold_at(self, x: float, y: float, seconds: float) -> None:
         touch = UnitTestTouch(x, y)
