@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONFIG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+from bench.measure import resident_mb  # noqa: E402
 from bench.results import write_section  # noqa: E402
 
 FRAME_BUDGET_MS = 1000 / 60
@@ -33,13 +34,6 @@ from kiosk.demo.sample_batch import sample_batch
 batch, public = sample_batch(2000)
 CatalogueStore(Path(sys.argv[1])).apply(batch, public)
 """
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main() -> int:
@@ -87,7 +81,7 @@ def main() -> int:
     for _ in range(30):
         frame()
         time.sleep(0.01)
-    before = rss_mb()
+    before = resident_mb()
     grid = app.screens.get_screen("ebooks").ids.grid
     titles = len(grid.data)
     scrollable = grid.children[0].height - grid.height
@@ -100,7 +94,7 @@ def main() -> int:
     for _ in range(100):  # the last covers arrive from the decoding thread
         frame()
         time.sleep(0.01)
-    after = rss_mb()
+    after = resident_mb()
     times.sort()
     median, p95, worst = statistics.median(times), times[int(len(times) * 0.95)], times[-1]
     over = sum(t > FRAME_BUDGET_MS for t in times)

@@ -71,6 +71,15 @@ def ratio_text(value: float, baseline: float) -> str:
     return f"{r:.2f}x" if r < 10 else f"{r:.0f}x"
 
 
+def resident_mb(pid: int | str = "self") -> float:
+    """A process's resident memory now (VmRSS), in MB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _cpu_ticks() -> tuple[int, int]:
     """(busy, total) jiffies of all cores since boot, from /proc/stat."""
     with open("/proc/stat", encoding="ascii") as stat:

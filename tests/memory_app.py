@@ -18,6 +18,8 @@ from pathlib import Path
 
 import sized_app  # beside this script; it puts the project on sys.path and quiets Kivy
 
+from bench.measure import resident_mb  # for the record: the test asserts on modules only
+
 # What the patron process must never import: pinyin dictionaries (a search needs none),
 # OpenCC, cryptography (a batch's signature is checked in the apply's own process) and
 # qrcode's Pillow drawers (only its encoder draws the codes).
@@ -36,14 +38,6 @@ ADDED = "000031"  # in the second batch (tests/content_batches.py)
 def heavy() -> list[str]:
     return sorted(name for name, module in sys.modules.items() if module is not None and any(
         name == h or name.startswith(h + ".") for h in HEAVY))
-
-
-def resident_mb() -> float:
-    """For the record (bench/RESULTS.md quotes it); the test asserts on modules only."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def open_fonts() -> Counter:
