@@ -48,12 +48,12 @@ ACTION_WORDS = {"update": "更新", "withdraw": "下架"}
 Progress = Callable[[int, int], None]  # (bytes of the batch's files checked so far, their total)
 
 
-
 def space_needed(file_bytes: int, titles: int, catalogue_bytes: int) -> int:
     """Bytes an apply writes at its peak: the batch's files, its titles' rows and index
     entries, and the current catalogue twice over: the new file is built from rows staged in
     a file beside it (content/catalogue_write.py), and both exist until the build ends."""
     return file_bytes + titles * CATALOGUE_BYTES_PER_TITLE + 2 * catalogue_bytes
+
 
 @dataclass(frozen=True)
 class ApplyReport:

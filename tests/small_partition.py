@@ -42,11 +42,12 @@ def _why_not() -> str | None:
 
 
 @contextmanager
-def small_partition(where: Path, *, options: str = ""):
-    """Yields the mount point of a fresh 4 MB ext4 file system (1 KB blocks, nothing reserved)."""
+def small_partition(where: Path, *, options: str = "", size: str = SIZE):
+    """Yields the mount point of a fresh ext4 file system of `size` (4 MB unless told; 1 KB
+    blocks, nothing reserved)."""
     image, mount_point = where / "data.img", where / "mnt"
     mount_point.mkdir()
-    subprocess.run(["truncate", "-s", SIZE, str(image)], check=True)
+    subprocess.run(["truncate", "-s", size, str(image)], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", str(image)], check=True)
     mounted = subprocess.run(["mount", "-o", f"loop{',' + options if options else ''}",
                               str(image), str(mount_point)], capture_output=True, text=True,
