@@ -65,18 +65,32 @@ def test_an_append_writes_at_most_one_and_a_half_wal_pages(journal, path):
     assert pages <= MOST_PAGES_PER_ROW, f"{pages:.2f} WAL pages per row"
 
 
-def test_the_chain_head_is_not_read_from_the_file_on_each_append(journal):
-    checkout(journal, 0)
+def traced(journal, write):
+    """The statements `write()` runs on the journal's connection."""
     statements: list[str] = []
     journal._db.set_trace_callback(statements.append)
     try:
-        for n in range(1, 4):
-            checkout(journal, n)
+        write()
     finally:
         journal._db.set_trace_callback(None)
+    return statements
+
+
+def test_the_chain_head_is_not_read_from_the_file_on_each_append(journal):
+    checkout(journal, 0)
+    statements = traced(journal, lambda: [checkout(journal, n) for n in range(1, 4)])
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert reads == [], reads
-    assert sum(s.startswith("INSERT INTO entries") for s in statements) == 3
+    assert sum(" INTO entries " in s for s in statements) == 3
+    assert seqs_and_sound(journal.path) == [1, 2, 3, 4]
+
+
+def test_an_append_is_a_plain_inserts_three_statements(journal):
+    """BEGIN, INSERT, COMMIT, as a plain INSERT of the row: whether the head is still the
+    file's is asked inside the INSERT, not by a statement of its own."""
+    checkout(journal, 0)
+    statements = traced(journal, lambda: [checkout(journal, n) for n in range(1, 4)])
+    assert [s.split()[0].upper() for s in statements] == ["BEGIN", "INSERT", "COMMIT"] * 3
     assert seqs_and_sound(journal.path) == [1, 2, 3, 4]
 
 

@@ -32,7 +32,7 @@ from typing import Any
 from common.marks import N_
 from kiosk import private_files, sqlite_faults, system, wal_index
 from kiosk.errors import JournalError, Said
-from kiosk.journal import patron_key, prune, schema, verify
+from kiosk.journal import json_text, patron_key, prune, schema, verify
 from kiosk.journal.prune import PruneResult
 from kiosk.sizes import file_size
 from kiosk.sqlite_files import OwnFile, failure, open_own
@@ -42,9 +42,17 @@ NO_JOURNAL = N_("{path}: no journal here (the kiosk makes it on first start; is 
                 "kiosk's config?)")
 
 BUSY_TIMEOUT_S = 5.0  # the uploader may hold the write lock for a moment
-_DETAIL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+# default=str: a detail the core built badly is still recorded, never lost.
+_DETAIL_JSON = json_text.encode_with(
+    json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str))
 _INSERT_ROW = (f"INSERT INTO entries ({', '.join(schema.FIELDS)}, chain) "
                f"VALUES ({', '.join('?' * len(schema.FIELDS))}, ?)")
+# The same row, written only while the head kept in memory is still the file's last row (see
+# `Journal._insert`), with no statement of its own to find out: not written (no change) when
+# the row's seq is taken or when the prune mark has passed the head.
+_INSERT_ROW_ON_HEAD = (f"INSERT OR IGNORE INTO entries ({', '.join(schema.FIELDS)}, chain) "
+                       f"SELECT {', '.join('?' * len(schema.FIELDS))}, ? "
+                       "WHERE (SELECT upto FROM pruned WHERE id = 1) <= ?")
 
 
 class IntentNotOpen(JournalError):
@@ -90,6 +98,7 @@ class JournalStats:
 class Journal:
     def __init__(self, path: Path, db: sqlite3.Connection, key: bytes | None) -> None:
         self.path = path
+        self._path_text = str(path)  # what os.stat() takes without a call to Path.__fspath__
         self._db = db
         self._key = key
         self._file: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the file opened
@@ -186,12 +195,12 @@ class Journal:
         """The path still names the file opened, no shorter than it was (unless the prune gave
         space back, which it records first); else "replaced", and nothing is written."""
         try:
-            st = os.stat(self.path)
+            st = os.stat(self._path_text)
         except FileNotFoundError:
             raise self._fault("replaced", "use the journal", "the file is gone") from None
         except OSError as e:
             raise failure(_OWN_FILE, self.path, e, "use the journal") from e
-        if (st.st_dev, st.st_ino) != self._file:
+        if st.st_ino != self._file[1] or st.st_dev != self._file[0]:
             raise self._fault("replaced", "use the journal", "another file is in its place")
         if st.st_size < self._size:
             try:
@@ -247,37 +256,46 @@ class Journal:
     def _insert(self, kind: str, outcome: str, *, item: str | None, title: str | None,
                 patron: str | None, detail: dict[str, Any] | None, opens: bool = False,
                 settles: int | None = None, names: int | None = None) -> int:
-        if self._key is None:
+        if self._patron_hash is None:
             raise JournalError(f"{self.path}: opened for reading; cannot append")
         synced = system.clock_synchronised()
-        # In schema.FIELDS order, seq (first) once the head is known.
+        # In schema.FIELDS order; seq (first) once the head is known.
         values: list[Any] = [
             0, utc_now(), self._boot_id, None if synced is None else int(synced), kind, outcome,
-            item, title, self._patron_hash(patron) if patron and self._patron_hash else None,
-            # default=str: a detail the core built badly is still recorded, never lost.
-            _DETAIL_JSON.encode(detail) if detail is not None else None,
+            item, title, self._patron_hash(patron) if patron else None,
+            _DETAIL_JSON(detail) if detail is not None else None,
         ]
         self._same_file()
+        db = self._db
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            if names is not None and not self._db.execute(
+            db.execute("BEGIN IMMEDIATE")
+            if names is not None and not db.execute(
                     "SELECT 1 FROM open_intents WHERE seq = ?", (names,)).fetchone():
                 raise IntentNotOpen(f"{self.path}: intent {names} is not open (settled already, "
                                     f"or never opened); {kind} {outcome} not written",
                                     cause="damaged")
-            last_seq, previous = self._current_head()
             # Unknown until the commit is known to have gone through: any failure from here
             # on (a failed commit may leave the row in the WAL for the next open to find, and
             # an exception of any kind may come) has the head read from the file again.
-            self._head = None
-            seq = values[0] = last_seq + 1
-            chain = schema.chain_of(previous, values)
-            self._db.execute(_INSERT_ROW, [*values, chain])
+            head, self._head = self._head, None
+            written = 0
+            if head is not None:
+                seq = values[0] = head[0] + 1
+                chain = schema.chain_of(head[1], values)
+                values.append(chain)
+                written = db.execute(_INSERT_ROW_ON_HEAD, (*values, head[0])).rowcount
+                del values[-1]
+            if not written:
+                last_seq, previous = self._last()
+                seq = values[0] = last_seq + 1
+                chain = schema.chain_of(previous, values)
+                values.append(chain)
+                db.execute(_INSERT_ROW, values)
             if opens:
-                self._db.execute("INSERT INTO open_intents (seq) VALUES (?)", (seq,))
+                db.execute("INSERT INTO open_intents (seq) VALUES (?)", (seq,))
             if settles is not None:
-                self._db.execute("DELETE FROM open_intents WHERE seq = ?", (settles,))
-            self._db.execute("COMMIT")
+                db.execute("DELETE FROM open_intents WHERE seq = ?", (settles,))
+            db.execute("COMMIT")
         except JournalError:
             self._rollback()
             raise
@@ -287,14 +305,6 @@ class Journal:
         # Our own commit leaves data_version as it was: the head stays known.
         self._head = (seq, chain)
         return seq
-
-    def _current_head(self) -> tuple[int, str]:
-        """The last row's seq and chain, inside the append's transaction (the write lock held,
-        so nobody else can move it until we commit)."""
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if self._head is None or version != self._head_version:
-            self._head, self._head_version = self._last(), version
-        return self._head
 
     def _last(self) -> tuple[int, str]:
         """The last row's seq and chain value; the prune mark's when every row was pruned."""
@@ -418,15 +428,18 @@ class Journal:
 
 def utc_now() -> str:
     """`utc_text` of now. The journal asks on every row: the text of the whole second is made
-    once a second (the same text: both truncate to the millisecond)."""
+    once a second, and the milliseconds are looked up (the same text: both truncate to the
+    millisecond)."""
     global _second
-    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    millis = time.time_ns() // 1_000_000
+    seconds = millis // 1000
     if _second[0] != seconds:
         _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
-    return f"{_second[1]}.{nanos // 1_000_000:03d}Z"
+    return _second[1] + _MILLIS[millis - seconds * 1000]
 
 
 _second: tuple[int, str] = (-1, "")  # a whole second and its text, shared by every thread
+_MILLIS = tuple(f".{n:03d}Z" for n in range(1000))  # formatting a number costs more, cold
 
 
 def utc_text(moment: datetime) -> str:
