@@ -131,6 +131,31 @@ def test_rows_another_process_appends_are_followed(journal, path):
     assert seqs_and_sound(path) == list(range(1, 11))
 
 
+def test_the_uploaders_mark_leaves_the_head_known(journal, path):
+    """Another connection's commit that adds no row (the uploader's mark) is no reason to read
+    the head again: the INSERT itself finds whether the row's seq is free and the prune mark
+    below it (rows are removed only under the mark, and only the mark's chain stays)."""
+    for n in range(3):
+        checkout(journal, n)
+    with Journal.open_existing(path) as uploader:
+        uploader.mark_sent(2)
+    statements = traced(journal, lambda: checkout(journal, 3))
+    assert [s.split()[0].upper() for s in statements] == ["BEGIN", "INSERT", "COMMIT"]
+    assert seqs_and_sound(path) == [1, 2, 3, 4]
+
+
+def test_rows_another_writer_added_and_the_prune_took_are_followed(tmp_path, path):
+    """The other writer's rows are gone (pruned) and the row after the kiosk's head is free:
+    the prune mark above the head sends the kiosk to the file for its head."""
+    with Journal.open(path, path.with_name("patron.key")) as kiosk:
+        kiosk.append("session", "ok")
+        last = add_rows(path, 5, start=days_ago(900), step=timedelta(days=1), sent_upto=6)
+        with Journal.open_existing(path) as uploader:
+            assert uploader.prune(400).upto == last
+        assert kiosk.append("session", "ok") == last + 1
+        assert kiosk.verify() == []
+
+
 def test_a_prune_of_every_row_by_the_uploader_is_followed(tmp_path, path):
     with Journal.open(path, path.with_name("patron.key")) as kiosk:
         kiosk.append("session", "ok")

@@ -11,10 +11,11 @@ checks, with one stat() before each write, that the path still names it, no shor
 a journal deleted, swapped or cut short under the running kiosk takes no more rows ("replaced").
 
 The writer keeps the chain's head (the last row's seq and chain value) in memory instead of
-reading it for every row. It is taken as true only while nothing else has written the file:
-inside each append's transaction, SQLite's `PRAGMA data_version` tells whether another
-connection committed since (the uploader's mark and prune, another writer, a tool); then, and
-after any failed append, the head is read from the file again, and a new Journal reads it too.
+reading it for every row. The INSERT itself asks whether it is still the file's: the row is
+written only if its seq (the head's + 1) is free and the prune mark is not above the head. Rows
+are removed only under the mark (a trigger refuses the rest) and no row is rewritten, so that is
+exactly "nobody else has added a row since": the uploader's mark costs no reading. Otherwise,
+after any failed append, and in a new process, the head is read from the file.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ _DETAIL_JSON = json_text.encode_with(
 _INSERT_ROW = (f"INSERT INTO entries ({', '.join(schema.FIELDS)}, chain) "
                f"VALUES ({', '.join('?' * len(schema.FIELDS))}, ?)")
 # The same row, written only while the head kept in memory is still the file's last row (see
-# `Journal._insert`), with no statement of its own to find out: not written (no change) when
-# the row's seq is taken or when the prune mark has passed the head.
+# the module's docstring), with no statement of its own to find out: not written (no change)
+# when the row's seq is taken or the prune mark has passed the head. IGNORE also passes over a
+# row a CHECK or NOT NULL refuses; `_INSERT_ROW`, run after the head is read, then says why.
 _INSERT_ROW_ON_HEAD = (f"INSERT OR IGNORE INTO entries ({', '.join(schema.FIELDS)}, chain) "
                        f"SELECT {', '.join('?' * len(schema.FIELDS))}, ? "
                        "WHERE (SELECT upto FROM pruned WHERE id = 1) <= ?")
