@@ -341,3 +341,20 @@ def test_the_chain_value_is_the_one_existing_journals_were_written_with():
                           separators=(",", ":"))  # as version 1 and 2 wrote them
         assert schema.chain_value("0" * 64, row) == hashlib.sha256(
             ("0" * 64 + body).encode("utf-8")).hexdigest()
+
+
+def test_the_detail_text_is_the_json_modules_and_a_loop_is_refused_as_before(journal):
+    import json
+    from datetime import date
+
+    from kiosk.journal import json_text
+    encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+    encode = json_text.encode_with(encoder)
+    detail = {"z": [1, 2.5, None, True], "a": {"书": "红楼梦\n\"", "n": -3},
+              "when": date(2026, 12, 7)}
+    assert encode(detail) == json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+    loop: dict = {"n": 1}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="Circular reference"):
+        journal.append("session", "ok", detail=loop)
+    assert journal.append("session", "ok", detail={"n": 1}) == 1
