@@ -207,7 +207,7 @@ def lines_for(now: dict, before: dict | None) -> list[str]:
         f"{now['rounds']} rounds of {now['batch']} rows each for the journal and for the plain "
         f"insert, alternating, after {now['warmup']} warm-up rounds thrown away; medians over "
         "the rounds. Before: the same bench on the code before issue 20 (schema version 2, "
-        "the chain head read for every row), run minutes apart.",
+        "the chain head read for every row), its figures saved with --json by an earlier run.",
         "",
         f"Now: {now['load']}." + (f" Before: {before['load']}." if before else ""),
         "",
