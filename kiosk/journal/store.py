@@ -106,9 +106,8 @@ class Journal:
         self._file: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the file opened
         self._size = 0  # its largest size seen: a shorter file was cut, unless it was vacuumed
         self._shrinks = 0  # pruned.shrinks when last looked: moves when space is given back
-        # The last row's (seq, chain), true while data_version is `_head_version`; None: read it.
+        # The last row's (seq, chain) as this writer left it; None: read it from the file.
         self._head: tuple[int, str] | None = None
-        self._head_version = 0
         self._boot_id = system.boot_id()  # a process lives within one boot
         self._patron_hash = patron_key.PatronHasher(key) if key is not None else None
 
@@ -304,7 +303,7 @@ class Journal:
         except sqlite3.Error as e:
             self._rollback()
             raise failure(_OWN_FILE, self.path, e, f"write {kind} {outcome}") from e
-        # Our own commit leaves data_version as it was: the head stays known.
+        # Committed: this row is the head (the next INSERT finds whether it still is).
         self._head = (seq, chain)
         return seq
 
