@@ -25,8 +25,9 @@ A title's publisher, optional in batches, is kept in a table of its own (`publis
 only for a title that names one), so a file written before it opens as it did (no
 publishers), and a kiosk booted back into an older release still copies `titles` row for row.
 
-A `Catalogue` is read-only (the file is opened with mode=ro and query_only) and belongs to the
-thread that opened it; the download server opens its own.
+A `Catalogue` is read-only (the file is opened with mode=ro, immutable and query_only: a
+version's file never changes once published) and belongs to the thread that opened it; the
+download server opens its own.
 """
 
 from __future__ import annotations
@@ -135,7 +136,10 @@ class Catalogue:
         if not path.is_file():
             raise ContentError(f"no e-book catalogue at {path}")
         try:
-            db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            # immutable: the file is written whole before its version folder is published and
+            # never changed after, so SQLite may skip the file lock and the change check it
+            # makes at each statement (6 of a 3+ character query's 20 µs at 20,000 titles).
+            db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
             db.execute("PRAGMA query_only = ON")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             db.execute("SELECT count(*) FROM titles").fetchone()
