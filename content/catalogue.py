@@ -218,17 +218,20 @@ class Catalogue:
             return []
         if self._legacy is not None:
             return self._by_keys("id", self._legacy.ids(term, text, today, limit))
-        sql, args = self._tiers(term, text, today, limit)
+        statements, args = self._tiers(term, text, today, limit)
         found: list[Title] = []
         seen: set[int] = set()
-        rows = self._db.execute(sql, args)
-        for row in rows:  # rows are made as they are read: stop early
-            if row[0] not in seen:
-                seen.add(row[0])
-                found.append(Title.from_row(row[1:]))
-                if len(found) >= limit:
-                    break
-        rows.close()  # the later tiers are never run
+        for sql in statements:
+            rows = self._db.execute(sql, args)
+            for row in rows:  # rows are made as they are read: stop early
+                if row[0] not in seen:
+                    seen.add(row[0])
+                    found.append(Title.from_row(row[1:]))
+                    if len(found) >= limit:
+                        break
+            rows.close()
+            if len(found) >= limit:
+                break  # the later tiers are never run
         return self._with_publishers(found)
 
     def search_count(self, query: str, today: str) -> int:
@@ -299,10 +302,10 @@ class Catalogue:
         return term, query.lower()
 
     def _tiers(self, term: str, text: str, today: str,
-               limit: int | None) -> tuple[str, dict[str, object]]:
-        """One statement: every match tier in ranking order, each with its own limit (none:
-        every match, for counting). SQLite makes the rows as they are read, so a caller that
-        stops reading never runs the later tiers."""
+               limit: int | None) -> tuple[tuple[str, ...], dict[str, object]]:
+        """The statements of every match tier in ranking order, each tier with its own limit
+        (none: every match). SQLite makes the rows as they are read, and a caller that has
+        its page runs no later statement."""
         phrase = _phrase(text)
         args: dict[str, object] = {"term": term, "today": today,
                                    "limit": -1 if limit is None else limit,
@@ -404,25 +407,30 @@ _LATIN_KINDS_NO_ISBN = tuple(kind for kind in _LATIN_KINDS if kind != ISBN)
 
 
 @functools.lru_cache(maxsize=32)
-def _tiers_sql(kinds: tuple[int, ...], table: str, mixed: tuple[int, ...]) -> str:
-    """The statement of `Catalogue._tiers` for the kinds a term can match, the table its
+def _tiers_sql(kinds: tuple[int, ...], table: str, mixed: tuple[int, ...]) -> tuple[str, ...]:
+    """The statements of `Catalogue._tiers` for the kinds a term can match, the table its
     text is looked up in, and (for "红l") the kinds its initials can match: a handful of
-    shapes, made once, so a keystroke neither builds the text nor prepares it again."""
+    shapes, made once, so a keystroke neither builds the text nor prepares it again.
+
+    The exact matches, rarely more than a few titles, are one statement, so a query finding
+    few titles runs few statements; each later tier is a statement of its own, so its rows
+    come straight from the index, not through a subquery of a compound (a fifth of a full
+    page's time)."""
     found = (f"SELECT w.rowid AS {_ROW} FROM {table} w JOIN titles t ON t.rowid = w.rowid "
              f"WHERE {table} MATCH {{pattern}} AND {_LICENSED} ORDER BY w.rowid")
     # Titles whose title, then (and only then) author contains the text typed.
     containing = (f"SELECT * FROM (SELECT * FROM ({found.format(pattern=':in_title')}) "
                   f"UNION ALL SELECT * FROM ({found.format(pattern=':in_author')})) LIMIT :wide")
-    tiers = [*(_TIER.format(kind=kind, condition=_EXACT, limit=":limit")
-               for kind in kinds if kind in KINDS),
-             *(_TIER.format(kind=kind, condition=_LONGER, limit=":wide")
-               for kind in kinds if kind in KINDS),
-             *(_TIER.format(kind=kind, condition=starts_with(":term"), limit=":wide")
-               for kind in kinds if kind in INNER_KINDS),
-             containing,
-             *(_TIER.format(kind=kind, condition=starts_with(":mixed"), limit=":wide")
-               for kind in mixed)]
-    return " UNION ALL ".join(f"SELECT * FROM ({tier})" for tier in tiers)
+    exact = [_TIER.format(kind=kind, condition=_EXACT, limit=":limit")
+             for kind in kinds if kind in KINDS]
+    return (" UNION ALL ".join(f"SELECT * FROM ({tier})" for tier in exact),
+            *(_TIER.format(kind=kind, condition=_LONGER, limit=":wide")
+              for kind in kinds if kind in KINDS),
+            *(_TIER.format(kind=kind, condition=starts_with(":term"), limit=":wide")
+              for kind in kinds if kind in INNER_KINDS),
+            containing,
+            *(_TIER.format(kind=kind, condition=starts_with(":mixed"), limit=":wide")
+              for kind in mixed))
 
 
 def _shelf(category: str | None, today: str) -> tuple[str, tuple]:
