@@ -25,15 +25,17 @@ A title's publisher, optional in batches, is kept in a table of its own (`publis
 only for a title that names one), so a file written before it opens as it did (no
 publishers), and a kiosk booted back into an older release still copies `titles` row for row.
 
-A `Catalogue` is read-only (the file is opened with mode=ro and query_only) and belongs to the
-thread that opened it; the download server opens its own.
+A `Catalogue` is read-only (the file is opened with mode=ro, immutable and query_only: a
+version's file never changes once published) and belongs to the thread that opened it; the
+download server opens its own.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -61,14 +63,19 @@ READABLE = (1, 2, 3)  # 1: no later-syllable terms, no folding table; 2: no gram
 FIELDS = ("id", "isbn", "title", "author", "category", "summary", "cover", "file", "size",
           "sha256", "format", "valid_from", "valid_until", "added")
 MAX_QUERY = 64
+COUNT_CAP = 1000  # titles counted at search time at most; past it, "more than 1000"
 _PHRASE = 4  # the longest phrase looked up in `initials` for a query like "银行d"
 SHORT = 2  # up to this many characters, contains-matches come from `grams`; then trigrams
 _ISBN_LIKE = re.compile(r"^[0-9][0-9xX\- ]*$")
 _MIXED = re.compile(r"^([\u3400-\u9fff]+)([a-z]+)$")
 _LICENSED = "t.valid_from <= :today AND t.valid_until >= :today"
+# A title found, as a match tier yields it: its number, then the columns of its `Title` (read
+# with the licence anyway, so the page needs no second lookup).
+_ROW = ", ".join(["n", *(f"t.{field}" for field in FIELDS)])
 # A match tier over `terms k`: licensed titles in term then shelf order, stopping at :limit.
-_TIER = ("SELECT k.n FROM terms k JOIN titles t ON t.rowid = k.n WHERE k.kind = {kind} AND "
-         "{condition} AND " + _LICENSED + " ORDER BY k.term, k.n LIMIT {limit}")
+_TIER = ("SELECT k.n AS " + _ROW + " FROM terms k JOIN titles t ON t.rowid = k.n WHERE "
+         "k.kind = {kind} AND {condition} AND " + _LICENSED + " ORDER BY k.term, k.n "
+         "LIMIT {limit}")
 _EXACT = "k.term = :term"
 _LONGER = "k.term > :term AND k.term < :term || char(1114111)"
 
@@ -98,6 +105,14 @@ def _format(path: Path) -> int:
         db.close()
 
 
+@dataclass(frozen=True)
+class Found:
+    """How many licensed titles a query finds: `titles`, or more than that when `more` (the
+    count stopped there)."""
+    titles: int
+    more: bool = False
+
+
 class Catalogue:
     def __init__(self, db: sqlite3.Connection, folder: Path, version: int = SCHEMA_VERSION) -> None:
         self._db = db
@@ -121,7 +136,10 @@ class Catalogue:
         if not path.is_file():
             raise ContentError(f"no e-book catalogue at {path}")
         try:
-            db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            # immutable: the file is written whole before its version folder is published and
+            # never changed after, so SQLite may skip the file lock and the change check it
+            # makes at each statement (6 of a 3+ character query's 20 µs at 20,000 titles).
+            db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
             db.execute("PRAGMA query_only = ON")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             db.execute("SELECT count(*) FROM titles").fetchone()
@@ -200,44 +218,76 @@ class Catalogue:
             return []
         if self._legacy is not None:
             return self._by_keys("id", self._legacy.ids(term, text, today, limit))
-        sql, args = self._tiers(term, text, today, limit)
-        found: list[int] = []
+        statements, args = self._tiers(term, text, today, limit)
+        found: list[Title] = []
         seen: set[int] = set()
-        rows = self._db.execute(sql, args)
-        for (n,) in rows:  # rows are made as they are read: stop early
-            if n not in seen:
-                seen.add(n)
-                found.append(n)
-                if len(found) >= limit:
-                    break
-        rows.close()  # the later tiers are never run
-        return self._by_keys("rowid", found)
+        for sql in statements:
+            rows = self._db.execute(sql, args)
+            for row in rows:  # rows are made as they are read: stop early
+                if row[0] not in seen:
+                    seen.add(row[0])
+                    found.append(Title.from_row(row[1:]))
+                    if len(found) >= limit:
+                        break
+            rows.close()
+            if len(found) >= limit:
+                break  # the later tiers are never run
+        return self._with_publishers(found)
 
     def search_count(self, query: str, today: str) -> int:
-        """How many licensed titles `search` would find with no limit: the honest number a
-        screen shows above the first page ("找到 134 本，显示前 60 本")."""
+        """How many licensed titles `search` would find with no limit, exactly."""
+        return self.found(query, today, cap=None).titles
+
+    def found(self, query: str, today: str, cap: int | None = COUNT_CAP) -> Found:
+        """How many licensed titles `search` would find with no limit: the number a screen
+        shows above the first page ("找到 134 本，显示前 60 本"). Exact when the file holds it;
+        otherwise counted now, and with `cap` the counting stops after `cap` titles (then
+        `more`: "more than `cap`"), so a query matching much of a large catalogue costs no
+        more than `cap` rows read."""
         term, text = self._typed(query)
         if not term:
-            return 0
+            return Found(0)
         if self._legacy is not None:
-            return self._legacy.count(term, text, today)
+            return Found(self._legacy.count(term, text, today))
         args: dict[str, object] = {"term": term, "today": today}
         if self._counts and term == text and counted(term):  # counted when written
-            return self._counted(term, today)
+            return Found(self._counted(term, today))
         if self._counts and counted_digits(term) and not self._db.execute(  # ISBN, hyphens
-                f"SELECT EXISTS ({self._containing(text, args, counting=True)})",
+                f"SELECT EXISTS ({self._anywhere(text, args)})",
                 args).fetchone()[0]:
-            return self._counted(PREFIXES_ONLY + term, today)
+            return Found(self._counted(PREFIXES_ONLY + term, today))
+        parts = self._matching(term, text, args)
+        if cap is None:
+            found = " UNION ALL ".join(f"SELECT {n} FROM {source} WHERE {where}"
+                                       for source, n, where in parts)
+            return Found(int(self._db.execute(
+                f"SELECT count(*) FROM titles t WHERE t.rowid IN ({found}) AND {_LICENSED}",
+                args).fetchone()[0]))
+        # Each part's licensed titles as the index yields them, read until `cap` + 1 differ.
+        rows = self._db.execute(" UNION ALL ".join(
+            f"SELECT {n} FROM {source} JOIN titles t ON t.rowid = {n} WHERE {where} AND "
+            f"{_LICENSED}" for source, n, where in parts), args)
+        seen: set[int] = set()
+        for (n,) in rows:
+            seen.add(n)
+            if len(seen) > cap:
+                break
+        rows.close()
+        return Found(min(len(seen), cap), more=len(seen) > cap)
+
+    def _matching(self, term: str, text: str,
+                  args: dict[str, object]) -> list[tuple[str, str, str]]:
+        """Every title `search` can find, in no order and with repeats, as parts of a query:
+        (source, its title number, condition)."""
         kinds = ", ".join(map(str, _could_match(term)))
-        parts = [f"SELECT k.n FROM terms k WHERE k.kind IN ({kinds}) AND {starts_with(':term')}",
-                 self._containing(text, args, counting=True)]
+        args["anywhere"] = _phrase(text)
+        table = _table(text)
+        parts = [("terms k", "k.n", f"k.kind IN ({kinds}) AND {starts_with(':term')}"),
+                 (f"{table} w", "w.rowid", f"{table} MATCH :anywhere")]
         if self._mixed(term, args):
             kinds = ", ".join(map(str, _could_match(str(args["mixed"]))))
-            parts.append(f"SELECT k.n FROM terms k WHERE k.kind IN ({kinds}) AND "
-                         f"{starts_with(':mixed')}")
-        return int(self._db.execute(
-            f"SELECT count(*) FROM titles t WHERE t.rowid IN ({' UNION ALL '.join(parts)}) "
-            f"AND {_LICENSED}", args).fetchone()[0])
+            parts.append(("terms k", "k.n", f"k.kind IN ({kinds}) AND {starts_with(':mixed')}"))
+        return parts
 
     def _counted(self, key: str, today: str) -> int:
         return int(self._db.execute(
@@ -252,25 +302,18 @@ class Catalogue:
         return term, query.lower()
 
     def _tiers(self, term: str, text: str, today: str,
-               limit: int | None) -> tuple[str, dict[str, object]]:
-        """One statement: every match tier in ranking order, each with its own limit (none:
-        every match, for counting). SQLite makes the rows as they are read, so a caller that
-        stops reading never runs the later tiers."""
-        args: dict[str, object] = {"term": term, "text": text, "today": today,
+               limit: int | None) -> tuple[tuple[str, ...], dict[str, object]]:
+        """The statements of every match tier in ranking order, each tier with its own limit
+        (none: every match). SQLite makes the rows as they are read, and a caller that has
+        its page runs no later statement."""
+        phrase = _phrase(text)
+        args: dict[str, object] = {"term": term, "today": today,
                                    "limit": -1 if limit is None else limit,
-                                   "wide": -1 if limit is None else 2 * limit}
-        kinds = _could_match(term)
-        tiers = [*(_TIER.format(kind=kind, condition=_EXACT, limit=":limit")
-                   for kind in kinds if kind in KINDS),
-                 *(_TIER.format(kind=kind, condition=_LONGER, limit=":wide")
-                   for kind in kinds if kind in KINDS),
-                 *(_TIER.format(kind=kind, condition=starts_with(":term"), limit=":wide")
-                   for kind in kinds if kind in INNER_KINDS),
-                 self._containing(text, args)]
-        if self._mixed(term, args):
-            tiers += [_TIER.format(kind=kind, condition=starts_with(":mixed"), limit=":wide")
-                      for kind in _could_match(str(args["mixed"]))]
-        return " UNION ALL ".join(f"SELECT * FROM ({tier})" for tier in tiers), args
+                                   "wide": -1 if limit is None else 2 * limit,
+                                   "in_title": f"title : {phrase}",
+                                   "in_author": f"(author : {phrase}) NOT (title : {phrase})"}
+        mixed = _could_match(str(args["mixed"])) if self._mixed(term, args) else ()
+        return _tiers_sql(_could_match(term), _table(text), mixed), args
 
     def _mixed(self, term: str, args: dict[str, object]) -> bool:
         """For characters then letters ("红l"): binds :mixed to the characters' initials then
@@ -282,23 +325,12 @@ class Catalogue:
         args["mixed"] = initials + mixed.group(2)
         return True
 
-    def _containing(self, text: str, args: dict[str, object], counting: bool = False) -> str:
-        """Titles whose title, then (and only then) author contains the text typed: from the
-        `chars` table for one or two characters, the trigrams for more. `counting`: every
-        such title, in no order."""
-        if len(text) <= SHORT:
-            table, phrase = "chars", '"' + hex_chars(text) + '"'
-        else:
-            table, phrase = "words", '"' + text.replace('"', '""') + '"'  # quotes are text
-        if counting:
-            args["anywhere"] = phrase
-            return f"SELECT rowid FROM {table} WHERE {table} MATCH :anywhere"
-        args["in_title"] = f"title : {phrase}"
-        args["in_author"] = f"(author : {phrase}) NOT (title : {phrase})"
-        found = (f"SELECT w.rowid AS n FROM {table} w JOIN titles t ON t.rowid = w.rowid "
-                 f"WHERE {table} MATCH {{pattern}} AND {_LICENSED} ORDER BY w.rowid")
-        return (f"SELECT n FROM (SELECT * FROM ({found.format(pattern=':in_title')}) UNION ALL "
-                f"SELECT * FROM ({found.format(pattern=':in_author')})) LIMIT :wide")
+    def _anywhere(self, text: str, args: dict[str, object]) -> str:
+        """Every title whose title or author contains the text typed, in no order: from the
+        `chars` table for one or two characters, the trigrams for more."""
+        args["anywhere"] = _phrase(text)
+        table = _table(text)
+        return f"SELECT rowid FROM {table} WHERE {table} MATCH :anywhere"
 
     def _initials(self, chars: str) -> str | None:
         """The pinyin initials of `chars` from the file's table: the longest phrase there at
@@ -348,14 +380,57 @@ class Catalogue:
 _COLUMNS = ", ".join(FIELDS)
 
 
+def _table(text: str) -> str:
+    """Where titles containing `text` are looked up: one or two characters in `chars`, more
+    in the trigrams (`words`)."""
+    return "chars" if len(text) <= SHORT else "words"
+
+
+def _phrase(text: str) -> str:
+    """`text` as one FTS5 phrase of the table `_table` names."""
+    if len(text) <= SHORT:
+        return '"' + hex_chars(text) + '"'
+    return '"' + text.replace('"', '""') + '"'  # quotes are text
+
+
 def _could_match(term: str) -> tuple[int, ...]:
     """The kinds of term a query term can match, in ranking order: pinyin and ISBN terms are
     Latin letters and digits, and an ISBN's start with a digit. Asking only these saves a
     dozen empty index lookups per key for a query of characters."""
     if not term.isascii():
         return (TITLE, AUTHOR)
-    return tuple(kind for kind in (*KINDS, *INNER_KINDS)
-                 if kind != ISBN or term[:1].isdigit())
+    return _LATIN_KINDS if term[:1].isdigit() else _LATIN_KINDS_NO_ISBN
+
+
+_LATIN_KINDS = (*KINDS, *INNER_KINDS)
+_LATIN_KINDS_NO_ISBN = tuple(kind for kind in _LATIN_KINDS if kind != ISBN)
+
+
+@functools.lru_cache(maxsize=32)
+def _tiers_sql(kinds: tuple[int, ...], table: str, mixed: tuple[int, ...]) -> tuple[str, ...]:
+    """The statements of `Catalogue._tiers` for the kinds a term can match, the table its
+    text is looked up in, and (for "红l") the kinds its initials can match: a handful of
+    shapes, made once, so a keystroke neither builds the text nor prepares it again.
+
+    The exact matches, rarely more than a few titles, are one statement, so a query finding
+    few titles runs few statements; each later tier is a statement of its own, so its rows
+    come straight from the index, not through a subquery of a compound (a fifth of a full
+    page's time)."""
+    found = (f"SELECT w.rowid AS {_ROW} FROM {table} w JOIN titles t ON t.rowid = w.rowid "
+             f"WHERE {table} MATCH {{pattern}} AND {_LICENSED} ORDER BY w.rowid")
+    # Titles whose title, then (and only then) author contains the text typed.
+    containing = (f"SELECT * FROM (SELECT * FROM ({found.format(pattern=':in_title')}) "
+                  f"UNION ALL SELECT * FROM ({found.format(pattern=':in_author')})) LIMIT :wide")
+    exact = [_TIER.format(kind=kind, condition=_EXACT, limit=":limit")
+             for kind in kinds if kind in KINDS]
+    return (" UNION ALL ".join(f"SELECT * FROM ({tier})" for tier in exact),
+            *(_TIER.format(kind=kind, condition=_LONGER, limit=":wide")
+              for kind in kinds if kind in KINDS),
+            *(_TIER.format(kind=kind, condition=starts_with(":term"), limit=":wide")
+              for kind in kinds if kind in INNER_KINDS),
+            containing,
+            *(_TIER.format(kind=kind, condition=starts_with(":mixed"), limit=":wide")
+              for kind in mixed))
 
 
 def _shelf(category: str | None, today: str) -> tuple[str, tuple]:

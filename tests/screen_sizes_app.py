@@ -188,6 +188,12 @@ def main(size: str, batch: str, public: str, shots: str) -> int:
         # The keyboard hidden (its own key; no core event): the results take its room.
         ("ebook_search-hidden-en", lambda: setattr(search(), "keyboard_shown", False)),
         ("ebook_search-hidden", lambda: send(ev.SetLanguage("zh_CN"))),
+        # The header's longest hint: counting stopped at the cap ("找到超过 3 本，显示前 2 本").
+        ("ebook_search-more", lambda: (setattr(search(), "keyboard_shown", True),
+                                       setattr(search(), "page", 2),
+                                       setattr(search(), "count_cap", 3),
+                                       send(ev.SearchTyped("zhong")))),
+        ("ebook_search-more-en", lambda: send(ev.SetLanguage("en"))),
         ("ebook_title", lambda: (send(ev.SetLanguage("zh_CN")), send(ev.OpenTitle(TITLE)))),
         ("ebook_title-en", lambda: send(ev.SetLanguage("en"))),
         ("admin_pin", lambda: (send(ev.EndSession()), send(ev.AdminGesture()))),

@@ -11,6 +11,7 @@ import random
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable, Iterator, Sequence
 
 sys.path.insert(0, str(Path.cwd()))
 from content import sample_words as words  # noqa: E402
@@ -36,27 +37,29 @@ QUERIES = ["hlm", "honglou", "红楼梦", "曹雪芹", "cxq", "9787", "xiyouji",
            "重庆s", "中国t", "红楼m", "养生z", "黄帝n", "黃帝n"]
 
 
-def titles(count: int = 3000, seed: int = 7) -> list[Title]:
+def generated(count: int, seed: int, first: Sequence[tuple[str, str]] = (),
+              expired: Callable[[int], bool] = lambda _n: False) -> Iterator[Title]:
+    """`count` titles: `first` (title, author), the sample's classics, then titles and authors
+    made from the sample's word lists, so pinyin matters; every `expired(n)` title's licence
+    ended the day before TODAY. Also the titles of bench/search.py."""
     rng = random.Random(seed)
-    classics = [(t, a) for t, a, _s in words.CLASSICS]
-    out = []
+    fixed = [*first, *((t, a) for t, a, _s in words.CLASSICS)]
     for n in range(count):
-        if n < len(EXTRA):
-            name, author = EXTRA[n]
-            category = "classics"
-        elif n - len(EXTRA) < len(classics):
-            name, author = classics[n - len(EXTRA)]
-            category = "classics"
+        if n < len(fixed):
+            (name, author), category = fixed[n], "classics"
         else:
             category = rng.choice([k for k in words.PATTERNS if k != "classics"])
             _share, patterns, slots = words.PATTERNS[category]
             name = rng.choice(patterns).format(**{s: rng.choice(c) for s, c in slots.items()})
             author = rng.choice(words.SURNAMES) + rng.choice(words.GIVEN)
         isbn = "9787" + "".join(str(rng.randrange(10)) for _ in range(9))
-        valid = ("2020-01-01", "2026-11-24") if n % 37 == 5 else ("2020-01-01", "2030-12-31")
-        out.append(Title(f"{n + 1:06d}", isbn, name, author, category, "", f"covers/{n}.jpg",
-                         f"books/{n}.epub", 1000, "0" * 64, "epub", *valid, "2026-11"))
-    return out
+        valid = ("2020-01-01", "2026-11-24") if expired(n) else ("2020-01-01", "2030-12-31")
+        yield Title(f"{n + 1:06d}", isbn, name, author, category, "", f"covers/{n}.jpg",
+                    f"books/{n}.epub", 1000, "0" * 64, "epub", *valid, "2026-11")
+
+
+def titles(count: int = 3000, seed: int = 7) -> list[Title]:
+    return list(generated(count, seed, EXTRA, expired=lambda n: n % 37 == 5))
 
 
 def typed(query: str) -> list[str]:

@@ -46,3 +46,17 @@ def test_machine_load_sees_our_own_work():
             pass
     assert load.busy > 0.2  # at least our one core, whatever else the machine did
     assert "busy across" in load.describe()
+
+
+def test_a_saved_before_run_shows_as_one_table_under_its_header(tmp_path):
+    """A run saved with the rows it printed as it went, then its section: the section once,
+    the table's rows after its header (bench/RESULTS.md had rows with no header before)."""
+    from bench.results import before_lines
+
+    saved = tmp_path / "before.txt"
+    saved.write_text("| 2,000 | a | 1.0 |\n| 2,000 | 1.6 s |\nMachine: x86_64. Code: before.\n\n"
+                     "| titles | query | ms |\n|---|---|---|\n| 2,000 | a | 1.0 |\n",
+                     encoding="utf-8")
+    lines = before_lines(saved)
+    assert lines[3:] == ["Machine: x86_64. Code: before.", "", "| titles | query | ms |",
+                         "|---|---|---|", "| 2,000 | a | 1.0 |"]

@@ -1,6 +1,7 @@
-"""Search never scans the titles: every statement `search` and `search_count` run, for every
-kind of query, is planned as index lookups (EXPLAIN QUERY PLAN), and the result page comes out
-of the index in order, never sorted afterwards. Statements are caught as SQLite runs them."""
+"""Search never scans the titles: every statement `search`, `search_count` and `found` run,
+for every kind of query, is planned as index lookups (EXPLAIN QUERY PLAN), and the result page
+comes out of the index in order, never sorted afterwards. Statements are caught as SQLite runs
+them."""
 
 import re
 
@@ -51,7 +52,8 @@ def plan(catalogue, sql):
 def test_no_kind_of_query_scans_a_table(catalogue, kind):
     query = QUERIES[kind]
     for call in (lambda: catalogue.search(query, TODAY),
-                 lambda: catalogue.search_count(query, TODAY)):
+                 lambda: catalogue.search_count(query, TODAY),
+                 lambda: catalogue.found(query, TODAY, cap=5)):
         run = statements(catalogue, call)
         assert run
         for sql in run:

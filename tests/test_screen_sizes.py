@@ -30,7 +30,8 @@ CHECKED_SIZES = [pytest.param(size, marks=pytest.mark.system) if size in IN_SYST
 # Visited and checked, in this order.
 CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "identify-accessible",
            "return", "ebooks", "ebook_search-empty", "ebook_search", "ebook_search-en",
-           "ebook_search-hidden-en", "ebook_search-hidden", "ebook_title", "ebook_title-en",
+           "ebook_search-hidden-en", "ebook_search-hidden", "ebook_search-more",
+           "ebook_search-more-en", "ebook_title", "ebook_title-en",
            "admin_pin", "account", "borrow", "borrow-accessible", "receipt",
            "receipt-accessible", "receipt-en", "account-patron", "account-patron-accessible",
            "blocked", "blocked-accessible", "blocked-en", "borrow-refused",
@@ -43,7 +44,8 @@ CHECKED = ["attract", "attract-en", "home-en", "home", "identify", "identify-acc
 # A state of a screen, visited under a name of its own: the screen it is on.
 STATES = {"borrow-refused": "borrow", "identify-wrong-number": "identify",
           "return-left-on-pad": "return", "ebook_search-hidden": "ebook_search",
-          "ebook_search-empty": "ebook_search", "account-patron": "account"}
+          "ebook_search-empty": "ebook_search", "ebook_search-more": "ebook_search",
+          "account-patron": "account"}
 SHOTS = ARTIFACTS / "sizes"
 
 
@@ -104,5 +106,11 @@ def test_every_screen_fits_its_text_and_fingers(reports, size):
             if report[visit]["over_header"]} == {}
     assert all(report[visit]["accessible"] for visit in CHECKED if "accessible" in visit)
     assert (SHOTS / f"ebook_search-{size}.png").stat().st_size > 5000
+    # Counting stopped at the cap: said as "more than", in each language (in the header, or
+    # on a portrait screen on a line of its own).
+    assert any("找到超过 3 本，显示前 2 本" in text
+               for text in report["ebook_search-more"]["texts"])
+    assert any("More than 3 found, showing the first 2" in text
+               for text in report["ebook_search-more-en"]["texts"])
     # The results show covers, more of them with the keyboard hidden.
     assert 1 <= report["ebook_search"]["covers"] < report["ebook_search-hidden"]["covers"]

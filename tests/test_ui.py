@@ -335,7 +335,7 @@ def test_search_says_how_many_matched_beyond_the_rows_shown(at_attract):
     try:
         k.tap(key_button(k, "×"))
         k.tap(key_button(k, "h"))
-        total = screen.library.search_count("h")
+        total = screen.library.found("h", 1000).titles
         assert total > 3
         results = k.widget("ebook_search", "results")
         k.until(lambda: len(results.data) == 3)
@@ -352,6 +352,34 @@ def test_search_says_how_many_matched_beyond_the_rows_shown(at_attract):
         assert header.title == "hlm  ·  1 found"
     finally:
         screen.page = 60
+        k.tap(key_button(k, "×"))
+
+
+def test_search_says_more_than_the_cap_where_counting_stopped(at_attract):
+    """A query counted at each key stops counting at the screen's cap: the hint says "more
+    than" the cap, in Chinese and in English, never a number that is not the count."""
+    k = at_attract
+    k.touch_to_start()
+    k.tap(k.widget("home", "ebooks"))
+    k.tap(k.widget("ebooks", "search"))
+    screen = k.current()
+    screen.page, screen.count_cap = 2, 3
+    try:
+        k.tap(key_button(k, "×"))
+        for letter in "zhong":  # five letters: counted at each key, not when written
+            k.tap(key_button(k, letter))
+        assert screen.library.found("zhong", 3).more
+        results = k.widget("ebook_search", "results")
+        k.until(lambda: screen.query == "zhong" and len(results.data) == 2)
+        header = k.widget("ebook_search", "header")
+        assert header.title == "zhong  ·  找到超过 3 本，显示前 2 本"
+        k.screenshot("ebook-search-more-than")
+        k.app.runtime.send(ev.SetLanguage("en"))
+        k.frames(3)
+        assert header.title == "zhong  ·  More than 3 found, showing the first 2"
+        k.screenshot("ebook-search-more-than-en")
+    finally:
+        screen.page, screen.count_cap = 60, 1000
         k.tap(key_button(k, "×"))
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from content.title import Title
 
 if TYPE_CHECKING:  # opened lazily, when there is a catalogue to open
-    from content.catalogue import Catalogue
+    from content.catalogue import Catalogue, Found
 
 log = logging.getLogger(__name__)
 SHELF_LIMIT = 5000  # titles on one shelf: the grid draws only those on screen
@@ -65,10 +65,12 @@ class EbookLibrary:
         catalogue = self._refresh()
         return catalogue.search(query, self.today(), limit) if catalogue and query else []
 
-    def search_count(self, query: str) -> int:
-        """Every title `search` would find with no limit: the number the screen says."""
+    def found(self, query: str, cap: int) -> "Found":
+        """How many titles `search` would find with no limit, the number the screen says:
+        exact, or "more than `cap`" where counting them all would slow the keystroke."""
+        from content.catalogue import Found
         catalogue = self._refresh()
-        return catalogue.search_count(query, self.today()) if catalogue and query else 0
+        return catalogue.found(query, self.today(), cap) if catalogue and query else Found(0)
 
     def title(self, title_id: str) -> Title | None:
         catalogue = self._refresh()

@@ -42,13 +42,22 @@ class HeadingLabel(Label):
         self._fit()
 
     def _fit(self, *_args) -> None:
-        from kivy.core.text import Label as CoreLabel
-        room = self.width - 2 * self.padding_x
-        wide = CoreLabel(text=self.text, font_size=self.largest,
-                         font_name=self.font_name).get_extents(self.text)[0]
+        room, wide = self._room(), self._width_of(self.text)
         # A little under the measured share: glyphs at a smaller size are not exactly smaller.
         share = 1.0 if wide <= room or wide <= 0 else max(self.SMALLEST_SHARE, 0.96 * room / wide)
         self.font_size = self.largest * share
+
+    def fits(self, text: str) -> bool:
+        """Whether `text` would show whole here, at the smallest size this heading takes."""
+        return 0.96 * self._width_of(text) * self.SMALLEST_SHARE <= self._room()
+
+    def _room(self) -> float:
+        return self.width - 2 * self.padding_x
+
+    def _width_of(self, text: str) -> float:
+        from kivy.core.text import Label as CoreLabel
+        return CoreLabel(text=text, font_size=self.largest,
+                         font_name=self.font_name).get_extents(text)[0]
 
 
 class StaffCorner(Widget):

@@ -18,16 +18,16 @@ from kivy.properties import (
     ObjectProperty,
     StringProperty,
 )
-from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 
+from content.catalogue import COUNT_CAP
 from kiosk.core import events as ev
 from kiosk.core.events import Screen
 from kiosk.i18n import N_
 from kiosk.ui.keys import SearchKey, search_key, typed_text
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.title_tile import TitleTile
+from kiosk.ui.widgets import HeadingLabel
 
 ERASE, CLEAR, TO_DIGITS, TO_LETTERS, HIDE = "←", "×", "123", "abc", "hide"
 LETTERS, DIGITS = "abcdefghijklmnopqrstuvwxyz", "1234567890"
@@ -68,19 +68,35 @@ class EbookSearchScreen(KioskScreen):
     results = ListProperty([])  # RecycleView data
     hint = StringProperty("")
     page = NumericProperty(60)  # result rows drawn; the hint says how many matched in all
+    count_cap = NumericProperty(COUNT_CAP)  # past it (counted at each key): "more than"
     _hint_lang = ""
     _keys_lang = ""
     key_row_count = NumericProperty(3)
     digits = BooleanProperty(False)  # the landscape keyboard's first row shows digits
     keyboard_shown = BooleanProperty(True)  # hidden: the results take its room
-    search_field: Label  # the header's title, set once the header is built
+    search_field: HeadingLabel  # the header's title, set once the header is built
+    heading = StringProperty("")  # the header's title: the query, and the count where it fits
+    count_line = StringProperty("")  # the count on a line of its own where the header has no
+    # room for it whole (a portrait panel, a long query)
 
     def on_kv_post(self, _base) -> None:
         self._build_keys()
         # The header's title is the search field: a tap there brings the keyboard back.
         self.search_field = next(w for w in reversed(self.ids.header.children)
-                                 if isinstance(w, Label) and not isinstance(w, ButtonBehavior))
-        self.search_field.bind(on_touch_down=self._field_touched)
+                                 if isinstance(w, HeadingLabel))
+        self.search_field.bind(on_touch_down=self._field_touched, width=self._place_count)
+        self.bind(query=self._place_count, hint=self._place_count, results=self._place_count)
+
+    def _place_count(self, *_args) -> None:
+        """The count beside the query in the header where it shows whole there, else on its
+        own line above the rows: never cut short."""
+        with_count = f"{self.query}  ·  {self.hint}"
+        if not (self.query and self.results):
+            self.heading, self.count_line = self.query, ""
+        elif self.search_field.fits(with_count):
+            self.heading, self.count_line = with_count, ""
+        else:
+            self.heading, self.count_line = self.query, self.hint
 
     def _build_keys(self) -> None:
         from kivy.core.window import Window
@@ -171,7 +187,8 @@ class EbookSearchScreen(KioskScreen):
                          "cover": self.library.path(t.cover) if t.cover else "",
                          "send": self.send} for t in titles]
         # Counted only when the page is full: below that the page is every match.
-        total = self.library.search_count(query) if len(titles) >= page else len(titles)
+        found = self.library.found(query, int(self.count_cap)) if len(titles) >= page else None
+        total = len(titles) if found is None else found.titles
         self._hint_lang = lang
         if not query:
             # Latin letters are the Chinese input: said where the results will be.
@@ -179,6 +196,10 @@ class EbookSearchScreen(KioskScreen):
                          f"{self.tr(lang, 'Titles, authors and ISBNs are all found.')}")
         elif not titles:
             self.hint = self.tr(lang, "Nothing found. Try fewer letters.")
+        elif found is not None and found.more:  # counting stopped at the cap: never a wrong
+            # number, "more than" the cap
+            self.hint = self.tr(lang, "More than {count} found, showing the first {shown}",
+                                count=total, shown=len(titles))
         elif total > len(titles):
             self.hint = self.tr(lang, "{count} found, showing the first {shown}", count=total,
                                 shown=len(titles))
