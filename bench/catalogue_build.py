@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure import MachineLoad, machine_line, ratio_text  # noqa: E402
-from bench.results import before_lines, write_section  # noqa: E402
+from bench.results import publish  # noqa: E402
 
 SECTION = "E-book catalogue build (bench/catalogue_build.py)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,11 +86,7 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
-    if args.before:
-        lines += before_lines(args.before)
-    if not args.no_write:
-        write_section(SECTION, lines)
-    print("\n".join(lines))
+    publish(SECTION, lines, before=args.before, write=not args.no_write)
     return 0
 
 

@@ -32,10 +32,11 @@ from bench.measure import (  # noqa: E402
     resident_mb,
     time_calls,
 )
-from bench.results import before_lines, write_section  # noqa: E402
+from bench.results import publish  # noqa: E402
 
 FRAME_BUDGET_MS = 1000 / 60
 STILL_FRAMES = 300
+SECTION = "E-book cover grid (bench/cover_grid.py)"
 APPLY = """
 import sys
 from pathlib import Path
@@ -183,11 +184,7 @@ def main() -> int:
         "kiosk with every cover shown is the \"after\" figure, the empty window's share of it "
         "on this machine mostly llvmpipe's software renderer.",
     ]
-    if args.before:
-        lines += before_lines(args.before)
-    if not args.no_write:
-        write_section("E-book cover grid (bench/cover_grid.py)", lines)
-    print("\n".join(lines))
+    publish(SECTION, lines, before=args.before, write=not args.no_write)
     app.covers.close()
     runtime.close()
     return 0

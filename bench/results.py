@@ -32,3 +32,14 @@ def before_lines(saved: Path) -> list[str]:
     start = next((i for i, line in enumerate(lines) if not line.startswith("|")), 0)
     return ["", "Before issue 20, the same benchmark on the old code (commit e56332a):", "",
             *lines[start:]]
+
+
+def publish(title: str, lines: list[str], *, before: Path | None = None,
+            write: bool = True) -> None:
+    """Prints a run's section, with the saved run of the old code (`before`) under it, and
+    writes it to RESULTS.md unless told not to (a run saved to be shown beside another)."""
+    if before is not None:
+        lines = [*lines, *before_lines(before)]
+    if write:
+        write_section(title, lines)
+    print("\n".join(lines))

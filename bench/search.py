@@ -36,7 +36,7 @@ from bench.measure import (  # noqa: E402
     time_calls,
     walls,
 )
-from bench.results import before_lines, write_section  # noqa: E402
+from bench.results import publish  # noqa: E402
 from content.title import Title  # noqa: E402
 from tests.search_cases import generated  # noqa: E402
 
@@ -284,11 +284,7 @@ def main() -> int:
         "|---|---|---|---|---|",
         *builds,
     ]
-    if args.before:
-        lines += before_lines(args.before)
-    if not args.no_write:
-        write_section(SECTION, lines)
-    print("\n".join(lines))
+    publish(SECTION, lines, before=args.before, write=not args.no_write)
     return 0
 
 
