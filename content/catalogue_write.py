@@ -15,39 +15,18 @@ so memory stays flat whatever the catalogue's size (about 53 MB, 15 of them the 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table, hex_chars
-from content.catalogue_terms import (
-    AUTHOR,
-    AUTHOR_INITIALS,
-    AUTHOR_INNER_INITIALS,
-    AUTHOR_INNER_SPELLED,
-    AUTHOR_SPELLED,
-    COUNTED_DIGITS,
-    COUNTED_LETTERS,
-    COUNTED_WINDOWS,
-    ISBN,
-    PREFIXES_ONLY,
-    TITLE,
-    TITLE_INITIALS,
-    TITLE_INNER_INITIALS,
-    TITLE_INNER_SPELLED,
-    TITLE_SPELLED,
-    counted,
-    digits,
-    squash,
-)
+from content.catalogue_parts import PACKED_KIND, Fields, Tally, pack, unpack
+from content.catalogue_terms import COUNTED_WINDOWS
 from content.errors import ContentError
 from content.title import Title
 
-_NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
 _COLUMNS = ", ".join(FIELDS)
 # Characters whose initial a mixed query ("红l") may hold, besides those in the catalogue.
 _COMMON_HAN = (0x4E00, 0x9FFF)
@@ -89,7 +68,7 @@ _STAGING = """
 CREATE TABLE stage.titles (s INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, isbn, title, author,
     category, summary, cover, file, size, sha256, format, valid_from, valid_until, added,
     sort_key, publisher, folded_title, folded_author,
-    terms TEXT);  -- a JSON array of packed terms (see _pack), unpacked by json_each
+    terms TEXT);  -- a JSON array of packed terms (catalogue_parts.pack), unpacked by json_each
 CREATE TABLE stage.copied_terms (s INTEGER, kind INTEGER, term TEXT);  -- carried titles'
 """
 
@@ -118,7 +97,7 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
         db.execute("ATTACH DATABASE ? AS stage", (str(staging),))
         db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
                          "PRAGMA stage.journal_mode = OFF; PRAGMA stage.synchronous = OFF; "
-                         "PRAGMA threads = 2; PRAGMA cache_size = -2500; "
+                         "PRAGMA threads = 1; PRAGMA cache_size = -2500; "
                          "PRAGMA stage.cache_size = -2500;")
         db.executescript(SCHEMA + _STAGING)
         db.execute("BEGIN")
@@ -144,55 +123,49 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
 
 
 class _Stager:
-    """Titles into the staging tables, with their pinyin read once, in batches of rows."""
+    """Titles into the staging tables, each field read once per distinct text, in batches of
+    rows."""
 
     BATCH = 1000  # titles per executemany: few calls, little memory
 
     def __init__(self, db: sqlite3.Connection, fold: dict[int, str]) -> None:
         self._db = db
         self.fold = fold
+        self.fields = Fields(fold)
         self._titles: list[tuple] = []
         self._next = 1  # the staging number s of the next title
-        self.chars: set[str] = set()  # every character of the folded titles and authors
-        self.phrases: dict[str, str] = {}  # folded phrase -> initials, as titles were read
         # False once a carried file has no counts (its titles had too many licence windows):
         # the counts of the titles carried from it cannot be known without reading them.
         self.countable = True
-        # Per licence window, how many titles each one-character query finds.
-        self.counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        # Per licence window, how many titles each counted query finds.
+        self.counts: dict[tuple[str, str], Tally] = defaultdict(Tally)
 
-    def add(self, title: Title, terms: Iterable[tuple[int, str]] | None = None,
-            sort_key: str | None = None) -> None:
-        """Stage `title`; its `terms` and `sort_key` given (copied from an older file) or
-        computed."""
-        from content.pinyin import phrase_initials, read
+    @property
+    def chars(self) -> set[str]:
+        return self.fields.chars
+
+    @property
+    def phrases(self) -> dict[str, str]:
+        return self.fields.phrases
+
+    def add(self, title: Title) -> None:
         s, self._next = self._next, self._next + 1
-        folded_title = title.title.translate(self.fold).lower()
-        folded_author = title.author.translate(self.fold).lower()
-        packed = _packed_terms(title, self.fold) if terms is None else {
-            _pack(kind, term) for kind, term in terms}
+        named, author = self.fields.title(title.title), self.fields.author(title.author)
+        isbn = self.fields.isbn(title.isbn)
         self._titles.append((
-            s, *(getattr(title, name) for name in FIELDS),
-            sort_key or f"{read(title.title).spelled} {title.title}",  # 红楼梦 before 红楼梦魇
-            title.publisher or None, folded_title, folded_author,
-            json.dumps(list(packed), ensure_ascii=False)))
-        if terms is None:
-            for text in (title.title, title.author):
-                for phrase in read(text).phrases:
-                    folded = phrase.translate(self.fold)
-                    if folded not in self.phrases:
-                        self.phrases[folded] = phrase_initials(phrase)
-        self.counts[title.valid_from, title.valid_until].update(
-            self.keys(folded_title, folded_author, packed))
+            s, *(getattr(title, field) for field in FIELDS),
+            f"{named.spelled} {title.title}",  # 红楼梦 before 红楼梦魇
+            title.publisher or None, named.folded, author.folded,
+            f"[{','.join(terms for terms in (named.terms, author.terms, isbn.terms) if terms)}]"))
+        window = title.valid_from, title.valid_until
+        if window in self.counts or len(self.counts) <= COUNTED_WINDOWS:  # else never kept
+            self.counts[window].add(named.keys, author.keys, isbn.keys)
         if len(self._titles) >= self.BATCH:
             self.flush()
 
     def keys(self, folded_title: str, folded_author: str, packed: set[str]) -> set[str]:
-        """The queries counted in the file (catalogue_terms.counted) that find this title."""
-        keys = {*folded_title, *folded_author, *(term[1] for term in packed)}
-        self.chars.update(keys)
-        keys.update(_typed_keys(packed, folded_title, folded_author))
-        return keys
+        """The counted queries that find a title of this text and these terms."""
+        return {*self.fields.keys(folded_title, packed), *self.fields.keys(folded_author, ())}
 
     def restart_after(self, last: int | None) -> None:
         """Rows were staged in SQL: number the next title after the `last` staged."""
@@ -206,84 +179,14 @@ class _Stager:
         self._titles.clear()
 
 
-def _typed_keys(packed: set[str], *texts: str) -> set[str]:
-    """The queries of Latin letters and digits (see catalogue_terms.counted) that find this
-    title: each term's start, and each run of letters and digits in its text (contains); and
-    (PREFIXES_ONLY) each term's start of digits. Written for speed: it runs for every title."""
-    keys: set[str] = set()
-    for start in {term[1:COUNTED_LETTERS + 1] for term in packed}:
-        keys.update(_start_keys(start))
-    for term in packed:
-        if term[1:2].isdigit():  # an ISBN's digits, mostly (catalogue_terms.counted_digits)
-            run = _DIGIT_RUN.match(term, 1)
-            digits = run.group() if run else ""
-            longest = len(digits) if digits.startswith("97") else min(len(digits),
-                                                                      COUNTED_LETTERS)
-            keys.update(digits[:end] for end in range(COUNTED_LETTERS + 1, longest + 1))
-            keys.update(PREFIXES_ONLY + digits[:end] for end in range(1, longest + 1))
-    for text in texts:
-        for run in _LATIN_RUN.findall(text):
-            keys.update(key for size in range(2, COUNTED_DIGITS + 1)
-                        for start_at in range(len(run) - size + 1)
-                        if counted(key := run[start_at:start_at + size]))
-    return keys
-
-
-@lru_cache(maxsize=8192)  # starts of pinyin terms recur across titles
-def _start_keys(start: str) -> tuple[str, ...]:
-    """The counted queries (two to four characters) a term beginning with `start` answers."""
-    if start.isascii() and start.isalnum():  # pinyin, mostly: every start of it
-        return start[:2], start[:3], start
-    return tuple(key for key in (start[:2], start[:3]) if counted(key))
-
-
-_DIGIT_RUN = re.compile(f"[0-9]{{1,{COUNTED_DIGITS}}}")
-_LATIN_RUN = re.compile(r"[0-9a-z]{2,}")
-
-
-def _pack(kind: int, term: str) -> str:
-    """A term as one string, its kind a letter in front: (1, "hlm") -> "Bhlm"."""
-    return chr(_PACKED_KIND + kind) + term
-
-
-_PACKED_KIND = ord("A")
-_KIND = [chr(_PACKED_KIND + kind) for kind in range(11)]  # the letter of each kind
-
-
 def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[int, str]]:
     """Every (kind, term) a title is found by; characters folded with `fold`, pinyin read
     from the text as written (the dictionary reads traditional characters too)."""
-    return {(ord(packed[0]) - _PACKED_KIND, packed[1:])
-            for packed in _packed_terms(title, fold or {})}
-
-
-def _packed_terms(title: Title, fold: dict[int, str]) -> set[str]:
-    from content.pinyin import read
-    name = read(title.title)
-    isbn = digits(title.isbn)
-    terms = {_KIND[TITLE] + squash(title.title.translate(fold)),
-             _KIND[TITLE_INITIALS] + name.initials, _KIND[TITLE_SPELLED] + name.spelled,
-             _KIND[ISBN] + isbn, _KIND[ISBN] + _isbn_10(isbn)}
-    for later_spelled, later_initials in name.inner:
-        terms.add(_KIND[TITLE_INNER_SPELLED] + later_spelled)
-        terms.add(_KIND[TITLE_INNER_INITIALS] + later_initials)
-    for author in {title.author, _NATIONALITY.sub("", title.author)}:
-        forms = read(author)
-        terms |= {_KIND[AUTHOR] + squash(author.translate(fold)),
-                  _KIND[AUTHOR_INITIALS] + forms.initials, _KIND[AUTHOR_SPELLED] + forms.spelled}
-        for later_spelled, later_initials in forms.inner:
-            terms.add(_KIND[AUTHOR_INNER_SPELLED] + later_spelled)
-            terms.add(_KIND[AUTHOR_INNER_INITIALS] + later_initials)
-    return {term for term in terms if len(term) > 1}  # no empty terms
-
-
-def _isbn_10(digits: str) -> str:
-    """The ISBN-10 of a 978 ISBN-13 ("x" for a check value of 10); "" for any other."""
-    if len(digits) != 13 or not digits.startswith("978") or not digits.isdigit():
-        return ""
-    body = digits[3:12]
-    check = -sum(int(d) * (10 - i) for i, d in enumerate(body)) % 11
-    return body + ("x" if check == 10 else str(check))
+    fields = Fields(fold or {}, kept=0)
+    items = ",".join(field.terms for field in (fields.title(title.title),
+                                               fields.author(title.author),
+                                               fields.isbn(title.isbn)) if field.terms)
+    return {unpack(packed) for packed in json.loads(f"[{items}]")}
 
 
 def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
@@ -316,7 +219,7 @@ def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
         stager.phrases.update(db.execute("SELECT text, initials FROM old.initials"))
         counts = db.execute("SELECT * FROM old.counts").fetchall()
         for key, valid_from, valid_until, titles in counts:
-            stager.counts[valid_from, valid_until][key] += titles
+            stager.counts[valid_from, valid_until].counts[key] += titles
         stager.countable = stager.countable and bool(counts or not ids)
         _uncount_not_carried(db, stager)
         db.execute("COMMIT")
@@ -333,11 +236,11 @@ def _uncount_not_carried(db: sqlite3.Connection, stager: _Stager) -> None:
     gone = "SELECT rowid FROM old.titles WHERE id NOT IN (SELECT id FROM stage.carried)"
     terms: dict[int, set[str]] = defaultdict(set)
     for n, kind, term in db.execute(f"SELECT n, kind, term FROM old.terms WHERE n IN ({gone})"):
-        terms[n].add(_pack(kind, term))
+        terms[n].add(pack(kind, term))
     for n, title, author, valid_from, valid_until in db.execute(
             f"SELECT rowid, title, author, valid_from, valid_until FROM old.titles "
             f"WHERE rowid IN ({gone})"):
-        stager.counts[valid_from, valid_until].subtract(stager.keys(
+        stager.counts[valid_from, valid_until].counts.subtract(stager.keys(
             title.translate(stager.fold).lower(), author.translate(stager.fold).lower(),
             terms[n]))
 
@@ -370,7 +273,7 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
         INSERT INTO main.publishers SELECT id, publisher FROM stage.titles
             WHERE publisher IS NOT NULL ORDER BY id;
         INSERT INTO main.terms SELECT * FROM (
-            SELECT unicode(j.value) - {_PACKED_KIND}, substr(j.value, 2), r.n
+            SELECT unicode(j.value) - {PACKED_KIND}, substr(j.value, 2), r.n
             FROM stage.titles t JOIN stage.ranks r USING (s), json_each(t.terms) j
             UNION ALL SELECT c.kind, c.term, r.n FROM stage.copied_terms c
             JOIN stage.ranks r USING (s)) ORDER BY 1, 2, 3;
@@ -385,8 +288,8 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
         db.execute(statement)
     if stager.countable and len(stager.counts) <= COUNTED_WINDOWS:
         db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)",
-                       sorted((key, *window, n) for window, counts in stager.counts.items()
-                              for key, n in counts.items() if n > 0))
+                       sorted((key, *window, n) for window, tally in stager.counts.items()
+                              for key, n in tally.total().items() if n > 0))
     rows = dict(char_initials(*_COMMON_HAN))
     rows.update((c, read(c).initials) for c in stager.chars if c not in rows and (
         "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"))

@@ -1,0 +1,231 @@
+"""What each field of a title (its title, its author, its ISBN) adds to a catalogue being
+written: its search terms, packed, and the counted queries (catalogue_terms.counted) that find
+it. Runs on the thread building the catalogue (content/catalogue_write.py).
+
+A title's terms and keys are the union of its fields': each term comes from one field (its
+kind says which), and each key from one term or one field's text. So a field is read once per
+distinct text and the result kept while the build runs: titles share authors, series names
+and words, and pinyin is the slow part. Key strings are shared between the fields that have
+them, so a kept field costs little more than its set of keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import mul
+from typing import Iterable
+
+from content.catalogue_terms import (
+    AUTHOR,
+    AUTHOR_INITIALS,
+    AUTHOR_INNER_INITIALS,
+    AUTHOR_INNER_SPELLED,
+    AUTHOR_SPELLED,
+    COUNTED_DIGITS,
+    COUNTED_LETTERS,
+    ISBN,
+    PREFIXES_ONLY,
+    TITLE,
+    TITLE_INITIALS,
+    TITLE_INNER_INITIALS,
+    TITLE_INNER_SPELLED,
+    TITLE_SPELLED,
+    counted,
+    digits,
+    squash,
+)
+from content.pinyin import Forms, phrase_initials, read
+
+_NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
+_PACKED_KIND = ord("A")
+_KIND = [chr(_PACKED_KIND + kind) for kind in range(11)]  # the letter of each kind
+_DIGIT_RUN = re.compile(f"[0-9]{{1,{COUNTED_DIGITS}}}")
+_LATIN_RUN = re.compile(r"[0-9a-z]{2,}")
+_KEY_PREFIX = COUNTED_DIGITS + 1  # the keys of a packed term depend on this much of it at most
+
+
+def pack(kind: int, term: str) -> str:
+    """A term as one string, its kind a letter in front: (1, "hlm") -> "Bhlm"."""
+    return chr(_PACKED_KIND + kind) + term
+
+
+def unpack(packed: str) -> tuple[int, str]:
+    return ord(packed[0]) - _PACKED_KIND, packed[1:]
+
+
+PACKED_KIND = _PACKED_KIND  # SQL unpacks with unicode(term) - PACKED_KIND
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field's share of a title's rows."""
+    folded: str  # the text folded to simplified, lower case: the character and trigram tables
+    terms: str  # its packed terms as the items of a JSON array ('"Bhlm","Chongloumeng"')
+    keys: tuple[str, ...]  # the counted queries it answers (a tuple: a quarter of a set's size)
+    spelled: str = ""  # a title's pinyin: its place on the shelf
+
+
+class Fields:
+    """Each field of the titles of one build, read once per distinct text (within `kept`)."""
+
+    def __init__(self, fold: dict[int, str], kept: int = 4096) -> None:
+        self.fold = fold
+        self.chars: set[str] = set()  # every character of the folded texts and terms' starts
+        self.phrases: dict[str, str] = {}  # folded phrase -> initials, as texts were read
+        self._shared: dict[str, str] = {}  # one string object per key
+        self.title = lru_cache(maxsize=kept)(self._title)
+        self.author = lru_cache(maxsize=kept)(self._author)
+        self._isbn_keys = lru_cache(maxsize=kept)(self._term_keys)
+
+    def isbn(self, isbn: str) -> Field:
+        """An ISBN's field: ISBN-13 digits and ISBN-10, its keys looked up by their starts."""
+        whole = isbn if isbn.isdigit() and isbn.isascii() else digits(isbn)  # mostly digits
+        terms = [term for term in (pack(ISBN, whole), pack(ISBN, isbn_10(whole)))
+                 if len(term) > 1]
+        return Field("", ",".join(f'"{term}"' for term in terms),  # [0-9x]: nothing to escape
+                     self._isbn_keys(tuple(map(_start, terms))))
+
+    def _title(self, text: str) -> Field:
+        name = self._read(text)
+        terms = {pack(TITLE, squash(text.translate(self.fold))),
+                 pack(TITLE_INITIALS, name.initials), pack(TITLE_SPELLED, name.spelled)}
+        for later_spelled, later_initials in name.inner:
+            terms.add(pack(TITLE_INNER_SPELLED, later_spelled))
+            terms.add(pack(TITLE_INNER_INITIALS, later_initials))
+        return self._field(text, terms, name.spelled)
+
+    def _author(self, text: str) -> Field:
+        terms: set[str] = set()
+        for author in {text, _NATIONALITY.sub("", text)}:
+            forms = self._read(author)
+            terms |= {pack(AUTHOR, squash(author.translate(self.fold))),
+                      pack(AUTHOR_INITIALS, forms.initials), pack(AUTHOR_SPELLED, forms.spelled)}
+            for later_spelled, later_initials in forms.inner:
+                terms.add(pack(AUTHOR_INNER_SPELLED, later_spelled))
+                terms.add(pack(AUTHOR_INNER_INITIALS, later_initials))
+        return self._field(text, terms)
+
+    def _read(self, text: str) -> Forms:
+        """The pinyin of `text`, and the initials of the phrases it was cut into kept."""
+        forms = read(text)
+        for phrase in forms.phrases:
+            folded = phrase.translate(self.fold)
+            if folded not in self.phrases:
+                self.phrases[folded] = phrase_initials(phrase)
+        return forms
+
+    def _field(self, text: str, terms: set[str], spelled: str = "") -> Field:
+        folded = text.translate(self.fold).lower()
+        terms = {term for term in terms if len(term) > 1}  # no empty terms
+        keys = self.keys(folded, terms)
+        return Field(folded, _json_items(terms), keys, spelled)
+
+    def keys(self, folded: str, packed: Iterable[str]) -> tuple[str, ...]:
+        """The counted queries that find a title with this folded text and these terms."""
+        found = set(map(self._shared.setdefault, folded, folded))  # one string per character
+        self.chars.update(found)
+        found.update(self._term_keys({*map(_start, packed)}))
+        for run in _LATIN_RUN.findall(folded):
+            found.update(self._shared.setdefault(key, key)
+                         for size in range(2, COUNTED_DIGITS + 1)
+                         for start_at in range(len(run) - size + 1)
+                         if counted(key := run[start_at:start_at + size]))
+        return tuple(found)
+
+    def _term_keys(self, starts: Iterable[str]) -> tuple[str, ...]:
+        keys: set[str] = set()
+        for start in starts:
+            keys.update(_start_keys(start))
+            self.chars.add(start[0])
+        return tuple(keys)
+
+
+class Tally:
+    """How many titles each counted query finds, in one licence window. A title's keys are
+    the union of its fields'; a field's keys are added up once per distinct field, by how
+    many titles have it, less once for each key two fields of one title share."""
+
+    FIELDS = 4096  # distinct fields held before their keys are added up
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._fields: Counter[tuple[str, ...]] = Counter()  # a field's keys: titles with it
+        self._again: Counter[str] = Counter()  # a key found by a second field of a title
+
+    def add(self, first: tuple[str, ...], second: tuple[str, ...],
+            third: tuple[str, ...]) -> None:
+        """One title, of fields with these keys."""
+        fields = self._fields
+        fields[first] += 1
+        fields[second] += 1
+        fields[third] += 1
+        seen = set(first)
+        again = seen.intersection(second)
+        if again:
+            self._again.update(again)
+        seen.update(second)
+        again = seen.intersection(third)  # a key of all three fields is found twice again
+        if again:
+            self._again.update(again)
+        if len(fields) > self.FIELDS:
+            self._add_up()
+
+    def total(self) -> Counter[str]:
+        self._add_up()
+        return self.counts
+
+    def _add_up(self) -> None:
+        counts = self.counts
+        for keys, titles in self._fields.items():
+            if titles == 1:
+                counts.update(keys)
+            else:
+                for key in keys:
+                    counts[key] += titles
+        counts.subtract(self._again)
+        self._fields.clear()
+        self._again.clear()
+
+
+def _start(packed: str) -> str:
+    """As much of a packed term as its keys depend on, unpacked: its first COUNTED_LETTERS
+    characters, or COUNTED_DIGITS for an ISBN-13's start."""
+    return packed[1:_KEY_PREFIX] if packed.startswith("97", 1) else packed[1:COUNTED_LETTERS + 1]
+
+
+@lru_cache(maxsize=16384)  # starts of pinyin terms and ISBNs recur across titles
+def _start_keys(start: str) -> tuple[str, ...]:
+    """The counted queries a term beginning with `start` answers: its first character, its
+    start of two to four characters; for a start of digits (an ISBN's, mostly) each start up
+    to COUNTED_DIGITS, and (PREFIXES_ONLY) each start."""
+    if start.isascii() and start.isalnum():  # pinyin, mostly: every start of it
+        keys = {start[:1], start[:2], start[:3], start[:COUNTED_LETTERS]}
+    else:
+        keys = {start[:1], *(key for key in (start[:2], start[:3]) if counted(key))}
+    if start[:1].isdigit():
+        run = _DIGIT_RUN.match(start)
+        digits = run.group() if run else ""
+        longest = len(digits) if digits.startswith("97") else min(len(digits), COUNTED_LETTERS)
+        keys.update(digits[:end] for end in range(COUNTED_LETTERS + 1, longest + 1))
+        keys.update(PREFIXES_ONLY + digits[:end] for end in range(1, longest + 1))
+    return tuple(keys)
+
+
+def _json_items(terms: Iterable[str]) -> str:
+    return json.dumps(list(terms), ensure_ascii=False)[1:-1]
+
+
+def isbn_10(digits: str) -> str:
+    """The ISBN-10 of a 978 ISBN-13 ("x" for a check value of 10); "" for any other."""
+    if len(digits) != 13 or not digits.startswith("978") or not digits.isdigit():
+        return ""
+    body = digits[3:12]
+    check = -sum(map(mul, map(int, body), _WEIGHTS)) % 11
+    return body + ("x" if check == 10 else str(check))
+
+
+_WEIGHTS = range(10, 1, -1)
