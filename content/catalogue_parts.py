@@ -72,7 +72,10 @@ class Field:
 class Fields:
     """Each field of the titles of one build, read once per distinct text (within `kept`)."""
 
-    def __init__(self, fold: dict[int, str], kept: int = 4096) -> None:
+    KEPT = 4096  # distinct titles, and distinct authors, kept read
+
+    def __init__(self, fold: dict[int, str], kept: int | None = None) -> None:
+        kept = self.KEPT if kept is None else kept
         self.fold = fold
         self.chars: set[str] = set()  # every character of the folded texts and terms' starts
         self.phrases: dict[str, str] = {}  # folded phrase -> initials, as texts were read
@@ -197,7 +200,7 @@ def _start(packed: str) -> str:
     return packed[1:_KEY_PREFIX] if packed.startswith("97", 1) else packed[1:COUNTED_LETTERS + 1]
 
 
-@lru_cache(maxsize=16384)  # starts of pinyin terms and ISBNs recur across titles
+@lru_cache(maxsize=4096)  # starts of pinyin terms and ISBNs recur across titles
 def _start_keys(start: str) -> tuple[str, ...]:
     """The counted queries a term beginning with `start` answers: its first character, its
     start of two to four characters; for a start of digits (an ISBN's, mostly) each start up

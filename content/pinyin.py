@@ -203,7 +203,7 @@ class Forms:
     phrases: tuple[str, ...] = ()  # dictionary phrases read as one: ("银行",) in 银行的故事
 
 
-@lru_cache(maxsize=2048)  # authors and series titles repeat; a bounded cache keeps memory flat
+@lru_cache(maxsize=256)  # the catalogue writer keeps each field it read (catalogue_parts)
 def read(text: str) -> Forms:
     """All pinyin forms of `text` from one reading."""
     pieces, phrases = _pieces(text)

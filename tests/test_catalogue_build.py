@@ -5,6 +5,7 @@ import sqlite3
 from dataclasses import replace
 
 from content.catalogue import Catalogue, write_catalogue
+from content.catalogue_terms import PREFIXES_ONLY, squash
 from tests import search_cases
 
 
@@ -81,3 +82,42 @@ def test_titles_in_many_licence_windows_are_counted_at_search_time(tmp_path):
                         opened.search(query, today, limit=1000)), (query, today)
         finally:
             opened.close()
+
+
+def test_counts_kept_in_the_file_equal_counts_made_at_search_time(tmp_path, monkeypatch):
+    """Each field is read once and its keys added up by how many titles have it: with room
+    for only a few fields, so that fields are read again and added up many times over, every
+    count in the file is still what search counts from the index."""
+    from content.catalogue_parts import Fields, Tally
+    monkeypatch.setattr(Fields, "KEPT", 5)
+    monkeypatch.setattr(Tally, "FIELDS", 7)
+    write_catalogue(tmp_path / "catalogue.sqlite3", search_cases.titles(600))
+    with sqlite3.connect(tmp_path / "catalogue.sqlite3") as db:
+        kept = dict(db.execute("SELECT key, titles FROM counts WHERE valid_until > '2029'"))
+    opened = Catalogue.open(tmp_path)
+    try:
+        assert len(kept) > 1000
+        opened._counts = False  # count from the index, as for a file without counts
+        made = {key: opened.search_count(key, "2026-11-25") for key in kept
+                if not key.startswith(PREFIXES_ONLY) and squash(key) == key}  # as typed
+        assert made == {key: kept[key] for key in made}
+    finally:
+        opened.close()
+
+
+def test_a_tally_of_fields_counts_each_title_once_per_key():
+    """Keys two or three fields of one title share count the title once."""
+    import random
+    from collections import Counter
+
+    from content.catalogue_parts import Tally
+    rng = random.Random(3)
+    fields = [tuple(rng.sample("abcdefgh", rng.randrange(0, 5))) for _ in range(20)]
+    for room in (2, 4096):  # added up often, or once at the end
+        tally, expected = Tally(), Counter()
+        tally.FIELDS = room
+        for _ in range(1000):
+            title = [rng.choice(fields) for _ in range(3)]
+            tally.add(*title)
+            expected.update({*title[0], *title[1], *title[2]})
+        assert +tally.total() == expected
