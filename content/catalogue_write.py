@@ -169,6 +169,10 @@ class _Stager:
         """The counted queries that find a title of this text and these terms."""
         return {*self.fields.keys(folded_title, packed), *self.fields.keys(folded_author, ())}
 
+    @property
+    def staged(self) -> int:
+        return self._next - 1
+
     def restart_after(self, last: int | None) -> None:
         """Rows were staged in SQL: number the next title after the `last` staged."""
         self._next = (last or 0) + 1
@@ -264,14 +268,19 @@ def _stage_recomputed(stager: _Stager, ids: set[str], source: Path) -> None:
         old.close()
 
 
+_HELD = 3000  # titles, about 1 kB each in the file: caches of 2.5 MB hold most of their pages
+
+
 def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
     """Number the staged titles in shelf order and fill each table in its key's order."""
     from content.pinyin import char_initials, read
     db.create_function("hex_chars", 1, hex_chars, deterministic=True)
-    # Staged rows are read in order and the tables written in key order: small caches do,
-    # and the sorter's runs (as large as main's cache) are no slower for being small.
-    db.execute("PRAGMA stage.cache_size = -500")
-    db.execute("PRAGMA main.cache_size = -1000")
+    if stager.staged > _HELD:
+        # Staged rows are read in order and the tables written in key order: small caches
+        # do, and the sorter's runs (as large as main's cache) are no slower for being small.
+        # A small catalogue keeps the larger caches: they hold most of it, saving re-reads.
+        db.execute("PRAGMA stage.cache_size = -500")
+        db.execute("PRAGMA main.cache_size = -1000")
     script = f"""
         CREATE TABLE stage.ranks (s INTEGER PRIMARY KEY, n INTEGER NOT NULL);
         INSERT INTO stage.ranks SELECT s, row_number() OVER (ORDER BY sort_key, id)
