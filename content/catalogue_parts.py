@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import mul
-from typing import Iterable
+from typing import Callable, Iterable
 
 from content.catalogue_terms import (
     AUTHOR,
@@ -77,11 +77,11 @@ class Fields:
     def __init__(self, fold: dict[int, str], kept: int | None = None) -> None:
         kept = self.KEPT if kept is None else kept
         self.fold = fold
-        self.chars: set[str] = set()  # every character of the folded texts and terms' starts
+        self.chars: set[str] = set()  # every character of the folded texts
         self.phrases: dict[str, str] = {}  # folded phrase -> initials, as texts were read
         self._shared: dict[str, str] = {}  # one string object per key
-        self.title = lru_cache(maxsize=kept)(self._title)
-        self.author = lru_cache(maxsize=kept)(self._author)
+        self.title = _Kept(self._title, kept)
+        self.author = _Kept(self._author, kept)
         self._isbn_keys = lru_cache(maxsize=kept)(self._term_keys)
 
     def isbn(self, isbn: str) -> Field:
@@ -130,8 +130,9 @@ class Fields:
     def keys(self, folded: str, packed: Iterable[str]) -> tuple[str, ...]:
         """The counted queries that find a title with this folded text and these terms."""
         found = set(map(self._shared.setdefault, folded, folded))  # one string per character
-        self.chars.update(found)
-        found.update(self._term_keys({*map(_start, packed)}))
+        self.chars.update(found)  # a term's Chinese characters are its text's
+        found.update(self._term_keys({term[1:_KEY_PREFIX] if term.startswith("97", 1)
+                                      else term[1:COUNTED_LETTERS + 1] for term in packed}))
         for run in _LATIN_RUN.findall(folded):
             found.update(self._shared.setdefault(key, key)
                          for size in range(2, COUNTED_DIGITS + 1)
@@ -143,8 +144,46 @@ class Fields:
         keys: set[str] = set()
         for start in starts:
             keys.update(_start_keys(start))
-            self.chars.add(start[0])
         return tuple(keys)
+
+
+class _Kept:
+    """Fields read, kept by their text, the least recently used dropped first. Room grows
+    (up to `most`) only while texts are read again soon after they were dropped: titles that
+    are all different keep little, a catalogue whose authors recur keeps them."""
+
+    FIRST = 256
+
+    def __init__(self, read: Callable[[str], Field], most: int) -> None:
+        self._read = read
+        self._most = most
+        self._room = min(self.FIRST, most)
+        self._kept: OrderedDict[str, Field] = OrderedDict()
+        self._dropped: set[int] = set()  # hashes of texts dropped since room last grew
+        self._read_again = 0  # texts read again after they were dropped, since then
+
+    def __call__(self, text: str) -> Field:
+        kept = self._kept
+        field = kept.get(text)
+        if field is not None:
+            kept.move_to_end(text)
+            return field
+        field = self._read(text)
+        if self._room == 0:
+            return field
+        if hash(text) in self._dropped:
+            self._read_again += 1
+        kept[text] = field
+        if len(kept) > self._room:
+            if self._read_again * 4 > self._room and self._room < self._most:
+                self._room = min(2 * self._room, self._most)  # room would have saved those
+                self._dropped.clear()
+                self._read_again = 0
+            else:
+                self._dropped.add(hash(kept.popitem(last=False)[0]))
+                if len(self._dropped) > self._most:
+                    self._dropped.clear()
+        return field
 
 
 class Tally:
@@ -200,7 +239,7 @@ def _start(packed: str) -> str:
     return packed[1:_KEY_PREFIX] if packed.startswith("97", 1) else packed[1:COUNTED_LETTERS + 1]
 
 
-@lru_cache(maxsize=4096)  # starts of pinyin terms and ISBNs recur across titles
+@lru_cache(maxsize=8192)  # starts of pinyin terms and ISBNs recur across titles
 def _start_keys(start: str) -> tuple[str, ...]:
     """The counted queries a term beginning with `start` answers: its first character, its
     start of two to four characters; for a start of digits (an ISBN's, mostly) each start up

@@ -121,3 +121,22 @@ def test_a_tally_of_fields_counts_each_title_once_per_key():
             tally.add(*title)
             expected.update({*title[0], *title[1], *title[2]})
         assert +tally.total() == expected
+
+
+def test_fields_are_kept_while_their_texts_recur(monkeypatch):
+    """A field is read again only when its text was dropped; room for more grows while
+    dropped texts come back, and stays small while every text is new."""
+    import random
+
+    from content.catalogue_parts import Field, _Kept
+    monkeypatch.setattr(_Kept, "FIRST", 8)
+    reads: list[str] = []
+    recurring = _Kept(lambda text: reads.append(text) or Field(text, "", ()), most=64)
+    rng = random.Random(5)
+    for _ in range(2000):
+        assert recurring(text := f"author {rng.randrange(50)}").folded == text
+    assert len(set(reads)) == 50 and len(reads) < 150  # room grew to hold all 50
+    new = _Kept(lambda text: Field(text, "", ()), most=64)
+    for n in range(2000):
+        new(f"title {n}")
+    assert len(new._kept) <= 8
