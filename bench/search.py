@@ -24,7 +24,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure import (  # noqa: E402
@@ -82,7 +82,8 @@ class TrigramBaseline:
     for (LIKE), as a plain trigram index must. It matches text only: pinyin, initials and
     ISBNs find nothing here (the "found" column says how many each found)."""
 
-    def __init__(self, path: Path, count: int) -> None:
+    def __init__(self, path: Path, count: int,
+                 made: Callable[[int], Iterable[Title]] | None = None) -> None:
         self.path = path
         self.db = sqlite3.connect(path)
         self.db.executescript(
@@ -91,7 +92,7 @@ class TrigramBaseline:
             "CREATE VIRTUAL TABLE fts USING fts5(title, author, content='books', "
             "tokenize='trigram');")
         with self.db:
-            for t in titles(count):
+            for t in (made or titles)(count):
                 rowid = self.db.execute(
                     "INSERT INTO books VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (t.id, t.isbn, t.title, t.author, t.category, t.summary, t.cover, t.file,
