@@ -177,7 +177,7 @@ def _clipped(label: Label) -> list[Problem]:
         return [Problem("clipped", f"{_name(label)} wraps in {label.width:.0f} px, "
                         f"{SQUEEZED_EMS} characters' width")]
     if label.shorten and wraps and not getattr(label.parent, "captions_cut_short", False):
-        room = label.text_size[0] - 2 * label.padding_x
+        room = label.text_size[0] - label.padding[0] - label.padding[2]
         wide = _one_line_width(label)
         if wide > room + SLACK:
             return [Problem("clipped", f"{_name(label)} is cut short with '…': needs "

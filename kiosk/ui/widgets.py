@@ -52,7 +52,7 @@ class HeadingLabel(Label):
         return 0.96 * self._width_of(text) * self.SMALLEST_SHARE <= self._room()
 
     def _room(self) -> float:
-        return self.width - 2 * self.padding_x
+        return self.width - self.padding[0] - self.padding[2]  # left, right
 
     def _width_of(self, text: str) -> float:
         from kivy.core.text import Label as CoreLabel
