@@ -13,11 +13,11 @@ import argparse
 import hashlib
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.measure import scratch_folder  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from content.build import build_batch  # noqa: E402
 from content.sample import make_monthly_source  # noqa: E402
@@ -39,7 +39,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-apply-"))
+    work = scratch_folder("bench-apply-")
     first, public = sample_batch(2000, work / "sample")
     monthly = make_monthly_source(work / "monthly", "2026-12", count=100, first_id=2001)
     second = build_batch(monthly, work / "2026-12", work / "sample/demo-signing.key",

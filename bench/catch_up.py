@@ -13,11 +13,11 @@ import argparse
 import math
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.measure import scratch_folder  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from kiosk import config as config_module  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
@@ -74,7 +74,7 @@ def main() -> int:
     parser.add_argument("--per-day", type=int, default=1500)
     args = parser.parse_args()
     rows = args.days * args.per_day
-    work = Path(tempfile.mkdtemp(prefix="bench-catch-up-"))
+    work = scratch_folder("bench-catch-up-")
     source = work / "journal.sqlite3"
     print(f"writing {rows} journal rows ...", file=sys.stderr)
     fill(source, work / "patron.key", days=args.days, per_day=args.per_day, start=START,

@@ -15,7 +15,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from bench.measure import (  # noqa: E402
     machine_line,
     ratio_text,
     resident_mb,
+    scratch_folder,
     time_calls,
 )
 from bench.results import publish  # noqa: E402
@@ -79,7 +79,7 @@ def main() -> int:
     from kiosk.runtime import Runtime, SteerableClock
     from kiosk.ui import boot
 
-    data = Path(tempfile.mkdtemp(prefix="bench-grid-"))
+    data = scratch_folder("bench-grid-")
     # Made and applied in another process, as on a kiosk: this one's memory is the app's alone.
     subprocess.run([sys.executable, "-c", APPLY, str(data / "catalogue")], check=True)
     # The session outlasts the scroll: at the default idle timeout the kiosk went back to the

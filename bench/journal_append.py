@@ -22,12 +22,18 @@ import os
 import sqlite3
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.measure import MachineLoad, Timing, machine_line, ratio_text, timed  # noqa: E402
+from bench.measure import (  # noqa: E402
+    MachineLoad,
+    Timing,
+    machine_line,
+    ratio_text,
+    scratch_folder,
+    timed,
+)
 from bench.results import write_section  # noqa: E402
 from kiosk.journal import Journal, schema  # noqa: E402
 from tests import wal_pages  # noqa: E402
@@ -277,7 +283,7 @@ def main() -> int:
     parser.add_argument("--before", type=Path, help="figures of the old code (from --json)")
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-journal-", dir=args.dir))
+    work = scratch_folder("bench-journal-", args.dir)
     figures = measure(work, args.rounds, args.warmup, args.batch)
     for name in os.listdir(work):
         (work / name).unlink()

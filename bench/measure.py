@@ -8,11 +8,15 @@ whether a slow wall time was our work or a wait for a core.
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
+import shutil
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 
@@ -69,6 +73,14 @@ def ratio_text(value: float, baseline: float) -> str:
     """'1.8x' (value over baseline), with as many digits as the size needs."""
     r = ratio(value, baseline)
     return f"{r:.2f}x" if r < 10 else f"{r:.0f}x"
+
+
+def scratch_folder(prefix: str, parent: str | Path | None = None) -> Path:
+    """A new folder for a run's files, removed when the benchmark's process ends: a run's
+    catalogues and batches take gigabytes, and runs left behind filled the disk."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def resident_mb(pid: int | str = "self") -> float:

@@ -14,12 +14,12 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.measure import scratch_folder  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from kiosk.journal import Journal  # noqa: E402
 from kiosk.journal import prune as prune_module  # noqa: E402
@@ -44,7 +44,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=800)
     parser.add_argument("--keep-days", type=int, default=400)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-prune-"))
+    work = scratch_folder("bench-prune-")
     path = work / "journal.sqlite3"
     started = time.perf_counter()
     add_rows(path, args.rows, start=days_ago(args.days),

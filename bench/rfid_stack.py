@@ -15,11 +15,11 @@ import queue
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.measure import scratch_folder  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from drivers.events import TagsSeen  # noqa: E402
 from drivers.rfid import tagdata  # noqa: E402
@@ -64,7 +64,7 @@ def wait_tags(events: queue.Queue, count: int) -> float:
 
 def measure(link_class, start_twin, runs: int) -> dict[str, float]:
     pad = stacked_pad()
-    folder = Path(tempfile.mkdtemp(prefix="bench-rfid-"))
+    folder = scratch_folder("bench-rfid-")
     twin = start_twin(pad, folder / "reader", paced=True)
     events: queue.Queue = queue.Queue()
     driver = RfidPad("rfid", events, link_class, str(folder / "reader"),

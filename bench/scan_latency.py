@@ -13,11 +13,11 @@ import os
 import queue
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.measure import scratch_folder  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from drivers.evdev_scanner import EvdevScanner  # noqa: E402
 from drivers.serial_lines import SerialLineDriver  # noqa: E402
@@ -47,7 +47,7 @@ def wait_connected(events: StampedQueue) -> None:
 
 
 def serial_latencies(n: int) -> list[float]:
-    folder = tempfile.mkdtemp(prefix="bench-scan-")
+    folder = str(scratch_folder("bench-scan-"))
     twin = LineDevice(Path(folder) / "scanner").start()
     events = StampedQueue()
     driver = SerialLineDriver("scanner", events, parse(f"serial:{twin.link}?baud=9600"), SETTINGS)

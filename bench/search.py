@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +32,7 @@ from bench.measure import (  # noqa: E402
     cpus,
     machine_line,
     ratio_text,
+    scratch_folder,
     time_calls,
     walls,
 )
@@ -157,7 +157,7 @@ def verdict(target: float | None, *p95s: float) -> str:
 
 def measure(size: int, rounds: int) -> tuple[list[str], dict]:
     from content.catalogue import Catalogue, write_catalogue
-    folder = Path(tempfile.mkdtemp(prefix="bench-search-"))
+    folder = scratch_folder("bench-search-")
     started = time.perf_counter()
     write_catalogue(folder / "catalogue.sqlite3", titles(size))
     built = time.perf_counter() - started
@@ -217,7 +217,7 @@ def windowed(count: int) -> Iterator[Title]:
 def measure_windows(size: int, rounds: int) -> list[str]:
     """The screen's work per key on a catalogue whose titles have a licence window each."""
     from content.catalogue import Catalogue, write_catalogue
-    folder = Path(tempfile.mkdtemp(prefix="bench-search-windows-"))
+    folder = scratch_folder("bench-search-windows-")
     write_catalogue(folder / "catalogue.sqlite3", windowed(size))
     catalogue = Catalogue.open(folder)
     ours = per_key(lambda q: catalogue.search(q, TODAY), rounds)

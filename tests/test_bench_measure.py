@@ -5,6 +5,7 @@ import time
 import pytest
 
 from bench.measure import MachineLoad, Spread, ratio_text, time_calls
+from tests.conftest import ROOT
 
 
 def test_warm_up_calls_are_not_timed():
@@ -60,3 +61,17 @@ def test_a_saved_before_run_shows_as_one_table_under_its_header(tmp_path):
     lines = before_lines(saved)
     assert lines[3:] == ["Machine: x86_64. Code: before.", "", "| titles | query | ms |",
                          "|---|---|---|", "| 2,000 | a | 1.0 |"]
+
+
+def test_a_runs_scratch_folder_is_gone_when_the_benchmark_ends(tmp_path):
+    """Runs left their catalogues and batches behind (gigabytes each) until the disk filled."""
+    import subprocess
+    import sys
+
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); from bench.measure import "
+              "scratch_folder; folder = scratch_folder('bench-x-', sys.argv[2]); "
+              "(folder / 'big').write_bytes(b'x' * 1000); print(folder)")
+    made = subprocess.run([sys.executable, "-c", script, str(ROOT), str(tmp_path)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert made.startswith(str(tmp_path / "bench-x-"))
+    assert list(tmp_path.iterdir()) == []
