@@ -797,7 +797,7 @@ main() {
       install_all
       install_packages "${SYSTEM_TEST_APT_PACKAGES[@]}"
       run_tests -m system tests/system tests/test_walkthrough.py tests/test_screen_sizes.py \
-        tests/test_attract_screen.py "$@" ;;
+        tests/test_attract_screen.py tests/test_admin_usb.py tests/test_admin_usb_batches.py "$@" ;;
     -h|--help|help) usage 0 ;;
     *) usage ;;
   esac

@@ -44,7 +44,8 @@ def helper(tmp_path_factory):
             running.stop()
 
 
-@pytest.mark.parametrize("size", ["800x480", "1920x1080"])
+# The largest panel in ./setup.sh system-test (-m system), keeping the suite under ten minutes.
+@pytest.mark.parametrize("size", ["800x480", pytest.param("1920x1080", marks=pytest.mark.system)])
 def test_staff_apply_a_batch_from_a_stick_and_the_kiosk_shows_it(tmp_path, helper, size):
     running, batches = helper
     data = tmp_path / "data"

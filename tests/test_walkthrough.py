@@ -18,8 +18,8 @@ from tests import own_xvfb
 from tests.conftest import ARTIFACTS, ROOT
 
 SIZES = ["800x480", "1024x600", "1280x800", "1920x1080", "720x1280", "1080x1920"]
-# The suite tours the portrait panel, and the smallest landscape one with the slow fade (the
-# first test); ./setup.sh system-test (-m system) tours the rest, keeping the suite under its
+# The suite tours the portrait panel; ./setup.sh system-test (-m system) tours the rest, and
+# the smallest landscape one with the slow fade (the first test), keeping the suite under its
 # ten minutes. Every screen at every size is laid out and checked by tests/test_screen_sizes.py.
 IN_SYSTEM_TEST = {"800x480", "1024x600", "1280x800", "1920x1080", "1080x1920"}
 TOURED = [pytest.param(size, marks=pytest.mark.system) if size in IN_SYSTEM_TEST else size
@@ -51,7 +51,7 @@ def stacked(shots: list[dict]) -> dict[str, object]:
 
 
 @pytest.mark.ui
-@pytest.mark.slow
+@pytest.mark.system
 def test_pictures_wait_for_a_slow_transition_to_end(xserver, tmp_path):
     shots, _ = tour(xserver, tmp_path, tmp_path / "shots", "fade", "800x480")
     settled_and_laid_out(shots, "800x480")
