@@ -280,10 +280,8 @@ class Catalogue:
         """Every title `search` can find, in no order and with repeats, as parts of a query:
         (source, its title number, condition)."""
         kinds = ", ".join(map(str, _could_match(term)))
-        args["anywhere"] = _phrase(text)
-        table = _table(text)
         parts = [("terms k", "k.n", f"k.kind IN ({kinds}) AND {starts_with(':term')}"),
-                 (f"{table} w", "w.rowid", f"{table} MATCH :anywhere")]
+                 self._anywhere_part(text, args)]
         if self._mixed(term, args):
             kinds = ", ".join(map(str, _could_match(str(args["mixed"]))))
             parts.append(("terms k", "k.n", f"k.kind IN ({kinds}) AND {starts_with(':mixed')}"))
@@ -326,11 +324,17 @@ class Catalogue:
         return True
 
     def _anywhere(self, text: str, args: dict[str, object]) -> str:
-        """Every title whose title or author contains the text typed, in no order: from the
-        `chars` table for one or two characters, the trigrams for more."""
+        """Every title whose title or author contains the text typed, in no order."""
+        source, n, where = self._anywhere_part(text, args)
+        return f"SELECT {n} FROM {source} WHERE {where}"
+
+    @staticmethod
+    def _anywhere_part(text: str, args: dict[str, object]) -> tuple[str, str, str]:
+        """`_anywhere` as a part of `_matching`: from the `chars` table for one or two
+        characters, the trigrams for more."""
         args["anywhere"] = _phrase(text)
         table = _table(text)
-        return f"SELECT rowid FROM {table} WHERE {table} MATCH :anywhere"
+        return f"{table} w", "w.rowid", f"{table} MATCH :anywhere"
 
     def _initials(self, chars: str) -> str | None:
         """The pinyin initials of `chars` from the file's table: the longest phrase there at

@@ -41,8 +41,7 @@ from content.catalogue_terms import (
 from content.pinyin import Forms, phrase_initials, read
 
 _NATIONALITY = re.compile(r"^\s*[\[［【(（][^\]］】)）]{1,6}[\]］】)）]\s*")  # "[英] 狄更斯"
-_PACKED_KIND = ord("A")
-_KIND = [chr(_PACKED_KIND + kind) for kind in range(11)]  # the letter of each kind
+PACKED_KIND = ord("A")  # a packed term's first character: SQL unpacks with unicode(term) - this
 _DIGIT_RUN = re.compile(f"[0-9]{{1,{COUNTED_DIGITS}}}")
 _LATIN_RUN = re.compile(r"[0-9a-z]{2,}")
 _KEY_PREFIX = COUNTED_DIGITS + 1  # the keys of a packed term depend on this much of it at most
@@ -50,14 +49,11 @@ _KEY_PREFIX = COUNTED_DIGITS + 1  # the keys of a packed term depend on this muc
 
 def pack(kind: int, term: str) -> str:
     """A term as one string, its kind a letter in front: (1, "hlm") -> "Bhlm"."""
-    return chr(_PACKED_KIND + kind) + term
+    return chr(PACKED_KIND + kind) + term
 
 
 def unpack(packed: str) -> tuple[int, str]:
-    return ord(packed[0]) - _PACKED_KIND, packed[1:]
-
-
-PACKED_KIND = _PACKED_KIND  # SQL unpacks with unicode(term) - PACKED_KIND
+    return ord(packed[0]) - PACKED_KIND, packed[1:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +127,7 @@ class Fields:
         """The counted queries that find a title with this folded text and these terms."""
         found = set(map(self._shared.setdefault, folded, folded))  # one string per character
         self.chars.update(found)  # a term's Chinese characters are its text's
-        found.update(self._term_keys({term[1:_KEY_PREFIX] if term.startswith("97", 1)
-                                      else term[1:COUNTED_LETTERS + 1] for term in packed}))
+        found.update(self._term_keys(set(map(_start, packed))))
         for run in _LATIN_RUN.findall(folded):
             found.update(self._shared.setdefault(key, key)
                          for size in range(2, COUNTED_DIGITS + 1)
