@@ -40,8 +40,10 @@ def embedded_kiosk(config_path: Path, *, demo: bool = True,
     app = KioskApp(runtime, demo=demo)
     app._run_prepare()
     runTouchApp(embedded=True)
+    driver = KioskDriver(app, shots)
+    driver.settle()  # a person first sees the kiosk drawn: nothing is laid out before that
     try:
-        yield KioskDriver(app, shots)
+        yield driver
     finally:
         stopTouchApp()
         app.stop()

@@ -27,6 +27,18 @@ class KioskDriver:
             Clock.tick()
             EventLoop.idle()
 
+    def settle(self, most: int = 20) -> None:
+        """Frames until the window's layout stops moving (Kivy lays out on its frames, so a
+        widget has no place before the first; a text's size can move it once more)."""
+        seen = None
+        for _ in range(most):
+            self.frames(1)
+            now = [(tuple(w.pos), tuple(w.size)) for top in Window.children for w in top.walk()]
+            if now == seen:
+                return
+            seen = now
+        raise AssertionError(f"the layout still moved after {most} frames")
+
     def wait(self, seconds: float) -> None:
         """Real time passing with frames drawn, for Kivy's own timers (a long press)."""
         end = time.monotonic() + seconds
@@ -116,7 +128,9 @@ class KioskDriver:
         holder = widget
         while holder is not None and not isinstance(holder, Screen):
             holder = None if holder.parent is holder else holder.parent
-        if holder is not None and holder.manager is self.app.screens:
+        switching = (holder is not None and holder.manager is self.app.screens
+                     and self.screen != holder.name)
+        if switching:
             self.until(lambda: self.screen == holder.name)
         parent = widget.parent
         while parent is not None and not isinstance(parent, ScrollView):
@@ -124,8 +138,21 @@ class KioskDriver:
         if parent is not None:  # scroll it into sight first, as a person would
             parent.scroll_to(widget, padding=0, animate=False)
             self.frames(2)
-        x, y = widget.to_window(*widget.center)
+        x, y = self._still_centre(widget) if switching else widget.to_window(*widget.center)
         self.tap_at(x, y)
+
+    def _still_centre(self, widget, most: int = 10) -> tuple[float, float]:
+        """Where the widget shows once it stays there for a frame: a screen just switched
+        to may still be laying out, and a tap computed then lands where it is not (a frame
+        more a tap, so only after a switch)."""
+        centre = widget.to_window(*widget.center)
+        for _ in range(most):
+            self.frames(1)
+            now = widget.to_window(*widget.center)
+            if now == centre:
+                return centre
+            centre = now
+        raise AssertionError(f"{widget} still moved after {most} frames")
 
     def touch_to_start(self) -> None:
         """A tap on the attract screen's invitation, which starts a session: not on a cover,
