@@ -218,20 +218,15 @@ class Catalogue:
             return []
         if self._legacy is not None:
             return self._by_keys("id", self._legacy.ids(term, text, today, limit))
-        statements, args = self._tiers(term, text, today, limit)
+        (first, *later), args = self._tiers(term, text, today, limit)
         found: list[Title] = []
         seen: set[int] = set()
-        for sql in statements:
-            rows = self._db.execute(sql, args)
-            for row in rows:  # rows are made as they are read: stop early
-                if row[0] not in seen:
-                    seen.add(row[0])
-                    found.append(Title.from_row(row[1:]))
-                    if len(found) >= limit:
-                        break
-            rows.close()
+        present = _take(self._db.execute(first, args), found, seen, limit)
+        for tier, sql in enumerate(later):
             if len(found) >= limit:
                 break  # the later tiers are never run
+            if present >> tier & 1:  # a tier with no term in its range is not run either
+                _take(self._db.execute(sql, args), found, seen, limit)
         return self._with_publishers(found)
 
     def search_count(self, query: str, today: str) -> int:
@@ -384,6 +379,24 @@ class Catalogue:
 _COLUMNS = ", ".join(FIELDS)
 
 
+def _take(rows: sqlite3.Cursor, found: list[Title], seen: set[int], limit: int) -> int:
+    """Titles from a tier's rows onto the page, each once, until it holds `limit`: rows are
+    made as they are read, so a full page stops the statement. The first statement ends with
+    a row of no title (id NULL) whose number says which later tiers to run: returned when
+    read (every tier's bit set otherwise)."""
+    present = -1
+    for row in rows:
+        if row[1] is None:
+            present = row[0]
+        elif row[0] not in seen:
+            seen.add(row[0])
+            found.append(Title.from_row(row[1:]))
+            if len(found) >= limit:
+                break
+    rows.close()
+    return present
+
+
 def _table(text: str) -> str:
     """Where titles containing `text` are looked up: one or two characters in `chars`, more
     in the trigrams (`words`)."""
@@ -416,10 +429,13 @@ def _tiers_sql(kinds: tuple[int, ...], table: str, mixed: tuple[int, ...]) -> tu
     text is looked up in, and (for "红l") the kinds its initials can match: a handful of
     shapes, made once, so a keystroke neither builds the text nor prepares it again.
 
-    The exact matches, rarely more than a few titles, are one statement, so a query finding
-    few titles runs few statements; each later tier is a statement of its own, so its rows
-    come straight from the index, not through a subquery of a compound (a fifth of a full
-    page's time)."""
+    The exact matches, rarely more than a few titles, are one statement, and it ends with a
+    row (id NULL) whose number has a bit for each later statement: set when the tier has any
+    term in its range (licensed or not: a lookup in the index, not a read of titles; the
+    titles containing the text, an FTS5 query, always). So a query finding few titles runs
+    two statements, not one per kind of term. Each later tier is a statement of its own, so
+    its rows come straight from the index, not through a subquery of a compound (a fifth of
+    a full page's time)."""
     found = (f"SELECT w.rowid AS {_ROW} FROM {table} w JOIN titles t ON t.rowid = w.rowid "
              f"WHERE {table} MATCH {{pattern}} AND {_LICENSED} ORDER BY w.rowid")
     # Titles whose title, then (and only then) author contains the text typed.
@@ -427,14 +443,20 @@ def _tiers_sql(kinds: tuple[int, ...], table: str, mixed: tuple[int, ...]) -> tu
                   f"UNION ALL SELECT * FROM ({found.format(pattern=':in_author')})) LIMIT :wide")
     exact = [_TIER.format(kind=kind, condition=_EXACT, limit=":limit")
              for kind in kinds if kind in KINDS]
-    return (" UNION ALL ".join(f"SELECT * FROM ({tier})" for tier in exact),
-            *(_TIER.format(kind=kind, condition=_LONGER, limit=":wide")
-              for kind in kinds if kind in KINDS),
-            *(_TIER.format(kind=kind, condition=starts_with(":term"), limit=":wide")
-              for kind in kinds if kind in INNER_KINDS),
-            containing,
-            *(_TIER.format(kind=kind, condition=starts_with(":mixed"), limit=":wide")
-              for kind in mixed))
+    # Each later tier: (kind, the condition on its terms), or None for `containing`.
+    later: list[tuple[int, str] | None] = [
+        *((kind, _LONGER) for kind in kinds if kind in KINDS),
+        *((kind, starts_with(":term")) for kind in kinds if kind in INNER_KINDS),
+        None,
+        *((kind, starts_with(":mixed")) for kind in mixed)]
+    present = " + ".join(
+        f"{1 << bit}" if tier is None else
+        f"EXISTS (SELECT 1 FROM terms k WHERE k.kind = {tier[0]} AND {tier[1]}) * {1 << bit}"
+        for bit, tier in enumerate(later))
+    probe = f"SELECT {present} AS n, " + ", ".join(["NULL"] * len(FIELDS))
+    return (" UNION ALL ".join([*(f"SELECT * FROM ({tier})" for tier in exact), probe]),
+            *(containing if tier is None else
+              _TIER.format(kind=tier[0], condition=tier[1], limit=":wide") for tier in later))
 
 
 def _shelf(category: str | None, today: str) -> tuple[str, tuple]:
