@@ -2,6 +2,7 @@
 damaged catalogue that leaves the shelves empty instead of stopping the app."""
 
 import datetime as dt
+import os
 
 import pytest
 
@@ -43,3 +44,29 @@ def test_a_damaged_catalogue_empties_the_shelves_and_is_logged(tmp_path, batches
     library = EbookLibrary(store.root, today=lambda: dt.date.today().isoformat())
     assert not library.available and library.shelf("all") == [] and library.search("a") == []
     assert "cannot open the e-book catalogue" in caplog.text
+
+
+def test_a_keystroke_does_not_resolve_the_current_link_again(tmp_path, batches, monkeypatch):
+    """Each search and count asks whether staff switched versions: one stat of `current`,
+    not a walk of its path (os.path.realpath: a lstat per folder, 30 µs a call), until the
+    link leads somewhere else."""
+    store = CatalogueStore(tmp_path / "catalogue")
+    store.apply(batches.first, batches.public)
+    library = EbookLibrary(store.root, today=lambda: TODAY)
+    assert library.available
+    resolved = []
+    real = os.path.realpath
+
+    def realpath(path, **kwargs):
+        if os.fspath(path).endswith("current"):
+            resolved.append(path)
+        return real(path, **kwargs)
+    monkeypatch.setattr(os.path, "realpath", realpath)
+    for query in ("h", "hl", "hlm"):
+        library.search(query)
+        library.found(query, 1000)
+    assert resolved == []
+    store.apply(batches.second, batches.public)
+    resolved.clear()  # the store resolves it too
+    assert {t.added for t in library.shelf("new")} == {"2026-12"}
+    assert [t.added for t in library.search("hlm")] and len(resolved) == 1

@@ -37,6 +37,8 @@ class EbookLibrary:
         self.today = today
         self._catalogue: Catalogue | None = None
         self._opened: str | None = None  # the version folder the catalogue was opened from
+        self._current = os.path.join(root, "current")
+        self._looked: tuple[int, int, int] | None = None  # the folder `current` last led to
 
     # --- what the screens ask -------------------------------------------------------------
 
@@ -106,10 +108,21 @@ class EbookLibrary:
     # --- keeping up with staff's batches --------------------------------------------------
 
     def _refresh(self):
-        current = self.root / "current"
-        target = os.path.realpath(current) if current.exists() else None
-        if target != self._opened:
-            self._open(target)
+        """The catalogue of the version `current` leads to, opened again when staff switched
+        it. Asked at every key typed: one stat of the folder it leads to (device, inode,
+        change time) says whether it moved; its path is resolved (a lstat per folder on the
+        way) only then."""
+        try:
+            folder = os.stat(self._current)
+            looked: tuple[int, int, int] | None = (folder.st_dev, folder.st_ino,
+                                                   folder.st_ctime_ns)
+        except OSError:  # no version yet, or the link leads nowhere
+            looked = None
+        if looked != self._looked:
+            self._looked = looked
+            target = os.path.realpath(self._current) if looked is not None else None
+            if target != self._opened:
+                self._open(target)
         return self._catalogue
 
     def _open(self, target: str | None) -> None:
