@@ -70,9 +70,11 @@ class EbookLibrary:
     def found(self, query: str, cap: int) -> "Found":
         """How many titles `search` would find with no limit, the number the screen says:
         exact, or "more than `cap`" where counting them all would slow the keystroke."""
-        from content.catalogue import Found
         catalogue = self._refresh()
-        return catalogue.found(query, self.today(), cap) if catalogue and query else Found(0)
+        if catalogue and query:
+            return catalogue.found(query, self.today(), cap)
+        from content.catalogue import Found  # not at every key: the catalogue has it loaded
+        return Found(0)
 
     def title(self, title_id: str) -> Title | None:
         catalogue = self._refresh()
