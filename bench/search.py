@@ -221,6 +221,26 @@ def per_key(call: Callable[[str], object], rounds: int) -> dict[str, list[list[T
             for kind, queries in QUERIES.items()}
 
 
+def per_key_together(calls: dict[str, Callable[[str], object]],
+                     rounds: int) -> dict[str, dict[str, list[list[Timing]]]]:
+    """`per_key` for several calls at once, taking turns: each key is timed by one call, then
+    the next, round after round, so the load of the work sharing the machine falls on them
+    alike (timed one after another, minutes apart, their ratios moved by 2x between runs)."""
+    timed: dict[str, dict[str, list[list[Timing]]]] = {
+        name: {kind: [] for kind in QUERIES} for name in calls}
+    for kind, queries in QUERIES.items():
+        for query in queries:
+            for call in calls.values():
+                time_calls(lambda c=call: c(query), 0, warmup=1)
+            keyed: dict[str, list[Timing]] = {name: [] for name in calls}
+            for _ in range(rounds):
+                for name, call in calls.items():
+                    keyed[name] += time_calls(lambda c=call: c(query), 1, warmup=0)
+            for name, timings in keyed.items():
+                timed[name][kind].append(timings)
+    return timed
+
+
 def flat(timings: list[list[Timing]]) -> list[Timing]:
     return [t for key in timings for t in key]
 
@@ -352,22 +372,24 @@ def measure(size: int, rounds: int, keep: Path | None) -> tuple[list[str], list[
     same_path, same_built, same_fresh = built(
         keep, "same-job", size, lambda path: SameJobBaseline.build(path, size))
     baseline = TrigramBaseline(base_path)
+    immutable_baseline = TrigramBaseline(base_path)
+    immutable_baseline.open_immutable()
     same_job = SameJobBaseline(same_path)
     catalogue = Catalogue.open(ours_path.parent)
-    ours = per_key(lambda q: catalogue.search(q, TODAY), rounds)
-    screen = per_key(screen_work(catalogue), rounds)
     through, close_library = library_work(ours_path.parent)
-    app = per_key(through, rounds)
+    timed = per_key_together({
+        "ours": lambda q: catalogue.search(q, TODAY), "screen": screen_work(catalogue),
+        "library": through, "trigram": baseline.search, "same job": same_job.search,
+        "immutable": immutable_baseline.search}, rounds)
+    ours, screen, app = timed["ours"], timed["screen"], timed["library"]
+    base, same, immutable = timed["trigram"], timed["same job"], timed["immutable"]
     close_library()
-    base = per_key(baseline.search, rounds)
-    same = per_key(same_job.search, rounds)
     ours_found = found_per_key(lambda q: catalogue.search(q, TODAY))
     base_found = found_per_key(baseline.search)
     pages = pages_compared(lambda q: catalogue.search(q, TODAY), same_job.search)
-    baseline.open_immutable()
-    immutable = per_key(baseline.search, rounds)
     catalogue.close()
     baseline.db.close()
+    immutable_baseline.db.close()
     same_job.db.close()
     rows = []
     target = TARGET_P95_MS.get(size)
@@ -478,7 +500,8 @@ def main() -> int:
             print("\n".join(windows), file=sys.stderr, flush=True)
     lines = [
         f"{machine_line()}; {load.describe()}. Code: {args.label}. Each keystroke's query "
-        f"timed {args.rounds} times after a warm-up; per kind of query: median and p95 wall "
+        f"timed {args.rounds} times after a warm-up, ours and each baseline taking turns at each "
+        "key (the load falls on all alike); per kind of query: median and p95 wall "
         "time, p95 CPU time; the same keystrokes on a plain FTS5 trigram index over the same "
         "titles, asked for the same page (60 titles, every column, made into `Title`s): its "
         "median, and ours as a ratio of it; how many titles each found per key (median; the "
