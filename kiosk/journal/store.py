@@ -7,8 +7,10 @@ A row is on disk (fsynced, `synchronous=FULL`) when `append()` returns.
 
 Every failure is a JournalError whose `cause` says why (full, read_only, replaced, damaged, io;
 see `kiosk.sqlite_faults`). The writer remembers which file it opened (device and inode) and
-checks, with one stat() before each write, that the path still names it, no shorter than it was:
-a journal deleted, swapped or cut short under the running kiosk takes no more rows ("replaced").
+checks, with a stat(), that the path still names it, no shorter than it was: a journal deleted,
+moved, swapped or cut short under the running kiosk takes no more rows ("replaced"). Before a
+row, that stat() is made when the kernel has told of anything happening to the file, its folders
+or the mounts since the last one (`file_watch`), and on every `check()` and `probe()`.
 
 The writer keeps the chain's head (the last row's seq and chain value) in memory instead of
 reading it for every row. The INSERT itself asks whether it is still the file's: the row is
@@ -34,6 +36,7 @@ from common.marks import N_
 from kiosk import private_files, sqlite_faults, system, wal_index
 from kiosk.errors import JournalError, Said
 from kiosk.journal import json_text, patron_key, prune, schema, verify
+from kiosk.journal.file_watch import FileWatch
 from kiosk.journal.prune import PruneResult
 from kiosk.sizes import file_size
 from kiosk.sqlite_files import OwnFile, failure, open_own
@@ -110,6 +113,7 @@ class Journal:
         self._head: tuple[int, str] | None = None
         self._boot_id = system.boot_id()  # a process lives within one boot
         self._patron_hash = patron_key.PatronHasher(key) if key is not None else None
+        self._watch: FileWatch | None = None  # a writer's: whether to stat before a row
 
     @classmethod
     def open(cls, path: str | Path, key_path: str | Path) -> Journal:
@@ -120,6 +124,7 @@ class Journal:
         try:
             key = patron_key.load_or_create(Path(key_path))
             journal = cls(path, db, key)
+            journal._watch = FileWatch(path)  # before the stat: what comes after it is seen
             journal._remember_file()
             journal.check(integrity=True)
             journal.probe()
@@ -145,6 +150,8 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+        if self._watch is not None:
+            self._watch.close()
 
     def __enter__(self) -> Journal:
         return self
@@ -266,7 +273,11 @@ class Journal:
             item, title, self._patron_hash(patron) if patron else None,
             _DETAIL_JSON(detail) if detail is not None else None,
         ]
-        self._same_file()
+        watch = self._watch
+        if watch is None or watch.changed():
+            if watch is not None:
+                watch.renew()  # before the look: what happens after it is seen next time
+            self._same_file()
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,135 @@
+"""Whether anything may have happened to the journal's file since the writer last looked, asked of
+the kernel instead of a stat() of the path for every row.
+
+The writer must not append to a journal that was deleted, moved, swapped or cut short under it
+(`Journal._same_file`: one stat() of the path). Nothing can do any of that without the kernel
+queueing an event on a watch set here, before the syscall that did it returns:
+- on the file itself (inotify): unlinked, or another file renamed over it (its link count
+  changes: IN_ATTRIB), renamed away (IN_MOVE_SELF), written or truncated other than through the
+  WAL (IN_MODIFY: a checkpoint, a prune giving space back, or something cutting it short);
+- on every folder on its path, as written and as resolved (a symlink itself, not followed):
+  moved, deleted, or its attributes or links changed;
+- on the mount table (`/proc/self/mountinfo` polls "priority" on any mount or unmount): a
+  partition mounted over the path, or unmounted lazily under it.
+So "no event queued" means the path still names the file it named at the last stat, and the
+writer skips the stat; any event, however harmless (our own checkpoints), sends it to the full
+check, after the watches are set anew on what the path names now. `poll(0)` asks without
+blocking: one syscall, no object built but an empty list.
+
+Linux only; where inotify is missing or refuses (no more instances or watches), `changed()`
+always says True and the writer stats the path on every row as before. Runs in the writer's
+thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import functools
+import os
+import select
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+IN_MODIFY = 0x2
+IN_ATTRIB = 0x4
+IN_DELETE_SELF = 0x400
+IN_MOVE_SELF = 0x800
+IN_DONT_FOLLOW = 0x02000000
+IN_MASK_ADD = 0x20000000  # one inode met twice (as written and resolved) keeps both masks
+_ON_FILE = IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF
+_ON_FOLDER = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF
+_MOUNTS = "/proc/self/mountinfo"
+_PATH_GONE = (errno.ENOENT, errno.ENOTDIR, errno.EACCES)
+
+
+def _libc() -> ctypes.CDLL | None:
+    """The C library's inotify calls, from the symbols Python itself was linked with."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.inotify_init1, libc.inotify_add_watch  # noqa: B018 (there, or AttributeError)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _libc()
+
+
+class FileWatch:
+    """Kernel watches on `path`, its folders and the mount table. `changed()` is truthy when an
+    event came since the last call (or there is no watch); then call `renew()` before looking
+    at the file, so that nothing happening after the look goes unseen."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fds: list[int] = []
+        self._given_up = False  # the kernel refused for want of watches: stat every row
+        self.changed: Callable[[], object] = _always
+        self._closer = weakref.finalize(self, _close_all, self._fds)
+        self.renew()
+
+    def renew(self) -> None:
+        """Watches set anew on what the path names now (a folder replaced under the same name
+        is watched from here on); if that cannot be done, `changed()` says True from now on."""
+        _close_all(self._fds)
+        self.changed = _always
+        if self._given_up:
+            return
+        try:
+            self._fds.append(_inotify(self._path))
+            self._fds.append(os.open(_MOUNTS, os.O_RDONLY | os.O_CLOEXEC))
+        except OSError as e:
+            _close_all(self._fds)
+            # A path gone is the file's fault, which the stat then reports; anything else
+            # (no inotify, no more instances or watches) would fail again on every row.
+            self._given_up = e.errno not in _PATH_GONE
+            return
+        poller = select.poll()
+        poller.register(self._fds[0], select.POLLIN)
+        # Reported once for each change of the mount table after the open, without a read.
+        poller.register(self._fds[1], select.POLLPRI)
+        # The events queued, without waiting (a C call: no Python frame for each row).
+        self.changed = functools.partial(poller.poll, 0)
+
+    def close(self) -> None:
+        self._closer()
+        self.changed = _always
+
+
+def _always() -> bool:
+    return True
+
+
+def _inotify(path: Path) -> int:
+    """An inotify descriptor watching `path` and the folders on its way, as written and as
+    resolved; OSError when the kernel refuses any of it."""
+    if _LIBC is None:
+        raise OSError(errno.ENOSYS, "no inotify here")
+    fd = _LIBC.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "inotify_init1")
+    try:
+        written = Path(os.path.abspath(path))
+        _add(fd, written, _ON_FILE)  # the file itself, through a symlink if the path is one
+        for name in {written, *written.parents, *written.resolve().parents}:
+            _add(fd, name, _ON_FOLDER | IN_DONT_FOLLOW)  # each name's own inode
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _add(fd: int, path: Path, mask: int) -> None:
+    assert _LIBC is not None
+    if _LIBC.inotify_add_watch(fd, os.fsencode(path), mask | IN_MASK_ADD) < 0:
+        raise OSError(ctypes.get_errno(), "inotify_add_watch", str(path))
+
+
+def _close_all(fds: list[int]) -> None:
+    while fds:
+        try:
+            os.close(fds.pop())
+        except OSError:
+            pass

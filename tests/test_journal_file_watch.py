@@ -1,0 +1,194 @@
+"""The journal file's identity checked without a stat() per row (issue 20), and still every
+change under the running kiosk caught before a row is written: the file deleted, moved away,
+swapped, cut short; its folder moved, replaced, reached through a symlink turned elsewhere, or a
+partition mounted over it. Each test first appends with no stat of the path, then changes the
+file or its path, and the next append must say "replaced" and write nowhere.
+"""
+
+import os
+import sqlite3
+import subprocess
+
+import pytest
+
+from kiosk.errors import JournalError
+from kiosk.journal import Journal
+from tests import small_partition as part
+
+NO_MOUNT = part.why_not()
+CARD = "23520001234566"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def stats(monkeypatch):
+    """The paths os.stat() was asked about, in order."""
+    asked: list[str] = []
+    real = os.stat
+
+    def counted(path, *args, **kwargs):
+        asked.append(os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counted)
+    return asked
+
+
+def open_journal(folder):
+    return Journal.open(folder / "journal.sqlite3", folder.parent / "patron.key")
+
+
+def quiet_appends(journal, stats, rows=5):
+    """Rows appended while nothing happens to the file: none stats its path."""
+    journal.append("session", "ok")  # the first may look: opening tightened the folder
+    stats.clear()
+    for n in range(rows):
+        journal.append("checkout", "ok", item=f"3352{n:010d}", patron=CARD, detail={"n": n})
+    assert str(journal.path) not in stats
+
+
+def refused(journal, *, because):
+    with pytest.raises(JournalError) as caught:
+        journal.append("checkout", "ok", item="33520000009999", patron=CARD)
+    assert caught.value.cause == "replaced", str(caught.value)
+    assert because in str(caught.value)
+
+
+def rows_in(path):
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM entries").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_rows_make_no_stat_of_the_path_while_nothing_happens(folder, stats):
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats, rows=50)
+        journal.check()  # the steady check still looks, every time
+        assert stats.count(str(journal.path)) == 1
+
+
+def test_a_deleted_journal_is_caught_without_a_stat_per_row(folder, stats):
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        os.unlink(journal.path)
+        refused(journal, because="the file is gone")
+        assert not journal.path.exists()
+
+
+def test_a_journal_moved_away_takes_no_row_there(folder, stats):
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        moved = folder / "elsewhere.sqlite3"
+        os.rename(journal.path, moved)
+        refused(journal, because="the file is gone")
+    # Closed: SQLite leaves the WAL of a moved file under the old name; the two hold 6 rows.
+    os.rename(folder / "journal.sqlite3-wal", folder / "elsewhere.sqlite3-wal")
+    assert rows_in(moved) == 6
+
+
+def test_a_journal_swapped_for_another_is_caught(folder, stats):
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        other = folder.parent / "other"
+        other.mkdir()
+        with open_journal(other) as j:
+            j.append("session", "timeout")
+        content = (other / "journal.sqlite3").read_bytes()
+        os.replace(other / "journal.sqlite3", journal.path)
+        refused(journal, because="another file is in its place")
+        assert journal.path.read_bytes() == content
+
+
+def test_a_journal_cut_short_is_caught(folder, stats):
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        journal._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        journal.append("session", "ok")  # the checkpoint wrote the file: this one looks
+        os.truncate(journal.path, 0)
+        refused(journal, because="it is 0 bytes long")
+
+
+def test_the_journals_folder_moved_is_caught(folder, stats):
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        os.rename(folder, folder.with_name("moved"))
+        refused(journal, because="the file is gone")
+        assert rows_in(folder.with_name("moved") / "journal.sqlite3") == 6
+
+
+def test_a_folder_put_in_the_place_of_the_journals_is_caught(folder, stats):
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        other = folder.parent / "other"
+        other.mkdir()
+        with open_journal(other) as j:
+            j.append("session", "timeout")
+        os.rename(folder, folder.with_name("moved"))
+        os.rename(other, folder)
+        refused(journal, because="another file is in its place")
+        assert rows_in(folder / "journal.sqlite3") == 1
+
+
+def test_a_symlinked_folder_turned_elsewhere_is_caught(folder, stats, tmp_path):
+    link = tmp_path / "kiosk"
+    link.symlink_to(folder)
+    with open_journal(link) as journal:
+        quiet_appends(journal, stats)
+        other = tmp_path / "other"
+        other.mkdir()
+        with open_journal(other) as j:
+            j.append("session", "timeout")
+        turned = tmp_path / "turned"
+        turned.symlink_to(other)
+        os.replace(turned, link)  # as `ln -sfn` does
+        refused(journal, because="another file is in its place")
+        assert rows_in(other / "journal.sqlite3") == 1
+
+
+def test_the_watch_follows_a_folder_renewed_under_the_same_name(folder, stats):
+    """Moved away and the file moved into a new folder of the same name: the same file, so rows
+    go on; the new folder is watched from then on, and moving it is caught."""
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        old = folder.with_name("old")
+        os.rename(folder, old)
+        folder.mkdir()
+        for name in os.listdir(old):
+            os.rename(old / name, folder / name)
+        journal.append("session", "ok")  # looks (something happened), finds its own file
+        quiet_appends(journal, stats)
+        os.rename(folder, folder.with_name("moved"))
+        refused(journal, because="the file is gone")
+
+
+@pytest.mark.skipif(NO_MOUNT is not None, reason=NO_MOUNT or "")
+def test_a_partition_mounted_over_the_folder_is_caught(folder, stats):
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "none", str(folder)],
+                       check=True)
+        try:
+            refused(journal, because="the file is gone")
+        finally:
+            subprocess.run(["umount", str(folder)], check=True)
+        assert rows_in(folder / "journal.sqlite3") == 6
+
+
+def test_the_uploaders_checkpoint_is_no_fault(folder, stats):
+    """Another connection's checkpoint writes the file (an event): the look finds it whole."""
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        with Journal.open_existing(journal.path) as reader:
+            reader._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        journal.append("session", "ok")
+        assert str(journal.path) in stats
+        quiet_appends(journal, stats)
+        assert journal.verify() == []
