@@ -316,7 +316,7 @@ def test_the_keyed_patron_hash_is_the_plain_hmac(tmp_path):
     from kiosk.journal import patron_key
     for key in (b"k" * 32, bytes(range(64)), b"x" * 100):  # short, block-long, hashed first
         hasher = patron_key.PatronHasher(key)
-        for card in ("23520001234566", " 2352 ", "读者卡"):
+        for card in ("", "23520001234566", " 2352 ", "读者卡"):
             assert hasher(card) == patron_key.patron_hash(key, card)
 
 
@@ -358,3 +358,23 @@ def test_the_detail_text_is_the_json_modules_and_a_loop_is_refused_as_before(jou
     with pytest.raises(ValueError, match="Circular reference"):
         journal.append("session", "ok", detail=loop)
     assert journal.append("session", "ok", detail={"n": 1}) == 1
+
+
+def test_a_patrons_rows_hash_the_card_once_and_another_card_anew(tmp_path, monkeypatch):
+    """A checkout writes an intent and an outcome for each item, all with the same card: the
+    HMAC is made for its first row only, and a new card is hashed anew, never mixed up."""
+    from kiosk.journal import patron_key
+    key = b"k" * 32
+    hasher = patron_key.PatronHasher(key)
+    made: list[bytes] = []
+    real_copy = hasher._outer.copy
+
+    class Counted:
+        def copy(self):
+            made.append(b"")
+            return real_copy()
+
+    monkeypatch.setattr(hasher, "_outer", Counted())
+    cards = ["23520001234566"] * 4 + ["23520009999999"] * 2 + ["23520001234566"]
+    assert [hasher(card) for card in cards] == [patron_key.patron_hash(key, c) for c in cards]
+    assert len(made) == 3  # the first card, the second, the first again

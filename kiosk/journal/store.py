@@ -294,15 +294,12 @@ class Journal:
             if head is not None:
                 seq = values[0] = head[0] + 1
                 chain = schema.chain_of(head[1], values)
-                values.append(chain)
-                written = db.execute(_INSERT_ROW_ON_HEAD, (*values, head[0])).rowcount
-                del values[-1]
+                written = db.execute(_INSERT_ROW_ON_HEAD, (*values, chain, head[0])).rowcount
             if not written:
                 last_seq, previous = self._last()
                 seq = values[0] = last_seq + 1
                 chain = schema.chain_of(previous, values)
-                values.append(chain)
-                db.execute(_INSERT_ROW, values)
+                db.execute(_INSERT_ROW, (*values, chain))
             if opens:
                 db.execute("INSERT INTO open_intents (seq) VALUES (?)", (seq,))
             if settles is not None:
