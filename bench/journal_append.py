@@ -10,8 +10,15 @@ Also counted, exactly: WAL pages written per row (frames added to an emptied WAL
 without checkpoint, tests/wal_pages.py), for the journal, the plain insert, and what each of
 the journal's schema objects adds to a plain table, measured one at a time.
 
-`--json FILE` saves the figures; `--before FILE` (the same bench run on the code before issue
-20, saved with --json) puts them side by side in bench/RESULTS.md.
+Fair both ways: the bench checks that the two connections have the same durability settings
+(journal mode, synchronous, autocheckpoint, page size) and prints them, and the plain insert is
+the same BEGIN IMMEDIATE, INSERT, COMMIT as the journal's (one statement in autocommit measured
+no quicker here).
+
+`--json FILE` saves one run's figures. `--report OLD.json... --vs NEW.json...` measures nothing:
+it writes the section from saved runs, the old code's and the new, which were run alternately
+(old, new, old, new: a change of the machine's load meets both), with every pair beside the
+medians. The figures before issue 20 are quoted from RESULTS.md (`BEFORE_ISSUE_20`).
 """
 
 from __future__ import annotations
@@ -60,6 +67,22 @@ EXTRAS = {
     "index on time_utc (version 2; dropped in 3)": (
         "CREATE INDEX plain_time ON plain (time_utc)",),
 }
+
+
+# What RESULTS.md said before issue 20 (commit 2cccc4f's section, "before" column): quoted.
+BEFORE_ISSUE_20 = {
+    "rate_ratio": 0.48, "rate_ratio_low": 0.42, "rate_ratio_high": 1.29, "cpu_ratio": 0.35,
+    "journal_rows_s": 2775, "journal_wall_us": 360, "journal_cpu_us": 240,
+    "plain_rows_s": 5893, "plain_wall_us": 170, "plain_cpu_us": 83,
+    "pages_journal": 2.41, "pages_plain": 1.16, "pages_intent_pair": 3.31,
+    "load": "machine 38% busy across 2 cores during the 3 s run, load average 2.22 at its end",
+}
+# The settings that decide how much a commit costs: the same on both connections, or no race.
+DURABILITY = ("journal_mode", "synchronous", "wal_autocheckpoint", "page_size", "locking_mode")
+
+
+def durability(db: sqlite3.Connection) -> dict[str, object]:
+    return {name: db.execute(f"PRAGMA {name}").fetchone()[0] for name in DURABILITY}
 
 
 def checkout(journal: Journal, n: int) -> int:
@@ -117,7 +140,9 @@ def measure(work: Path, rounds: int, warmup: int, batch: int) -> dict:
         checkout(journal, n)
     rows = journal_rows(journal.path)
     plain = Plain(plain_file(work / "plain.sqlite3"), rows)
-    figures: dict = {}
+    figures: dict = {"durability": durability(journal._db)}
+    if durability(plain.db) != figures["durability"]:
+        raise SystemExit(f"unfair: journal {figures['durability']}, plain {durability(plain.db)}")
 
     # Pages first, on files of the same few rows (and again below, after the timed rounds).
     n_rows = 200
@@ -195,40 +220,105 @@ def measure(work: Path, rounds: int, warmup: int, batch: int) -> dict:
     return figures
 
 
-def lines_for(now: dict, before: dict | None) -> list[str]:
-    def both(text: Callable[[dict], str]) -> str:
-        return f"{text(before) if before else 'not run'} | {text(now)}"
+RATE_TEXT = (
+    "Rate: the journal's own work costs {own_us:.0f} µs of CPU a row beyond the plain "
+    "insert's: the chain's SHA-256 over the row's JSON (what makes the journal tamper-evident; "
+    "the same bytes as every journal before, so old files verify), the card's HMAC (patrons "
+    "only as a keyed hash; made once for a run of rows with the same card, as a session's "
+    "intents and outcomes are), the detail's JSON, the time, and a poll(0) of the kernel's "
+    "watches on the file, its folders and the mount table (`kiosk/journal/file_watch.py`): the "
+    "stat() of the path that tells a journal deleted, moved, swapped or cut short is made "
+    "only after the kernel told of a change, and on the keeper's check every 10 s. Whether "
+    "the head in memory is still the file's is asked inside the INSERT. That work runs in "
+    "Python after each fsync has let the caches go cold, where it takes {cold:.1f} times what "
+    "it takes warm ({warm_us:.0f} µs a row beyond the plain insert's with synchronous=OFF, "
+    "same run). A whole fsynced plain insert takes {plain_wall_us:.0f} µs of wall time here, "
+    "so that work weighs; an SD card's fsync takes milliseconds, and the same work would be "
+    "a few percent of it. On a loaded machine wall time stretches CPU time (a core must be "
+    "won back after each fsync), so the wall ratio sits below the CPU one.")
+
+
+def combined(runs: list[dict]) -> dict:
+    """Several saved runs of one side as one: the median of each figure over the runs; the
+    rate's low and high are the lowest and highest run's median."""
+    merged = dict(runs[-1])
+    for key, value in runs[-1].items():
+        if isinstance(value, (int, float)) and all(key in run for run in runs):
+            merged[key] = statistics.median(run[key] for run in runs)
+    rates = [run["rate_ratio"] for run in runs]
+    merged["rate_ratio_low"], merged["rate_ratio_high"] = min(rates), max(rates)
+    merged["spread"] = "the runs' medians" if len(runs) > 1 else "the rounds"
+    busy = [run["busy"] for run in runs]
+    merged["load"] = (runs[0]["load"] if len(runs) == 1 else
+                      f"{len(runs)} runs, the machine {min(busy):.0%} to {max(busy):.0%} busy "
+                      "across its cores during them")
+    return merged
+
+
+def lines_for(now: dict, start: dict | None = None, pairs: list[tuple[dict, dict]] = (),
+              before: dict = BEFORE_ISSUE_20) -> list[str]:
+    sides = [before, *([start] if start else []), now]
+
+    def row(text: Callable[[dict], str]) -> str:
+        return " | ".join(text(side) for side in sides)
 
     def value(key: str, unit: str = "") -> Callable[[dict], str]:
         return lambda f: f"{f[key]:.2f}{unit}"
 
     def ratio(f: dict) -> str:
         return (f"{ratio_text(f['rate_ratio'], 1.0)} ({f['rate_ratio_low']:.2f}-"
-                f"{f['rate_ratio_high']:.2f} over the rounds)")
+                f"{f['rate_ratio_high']:.2f} over {f.get('spread', 'the rounds')})")
 
     meets_rate = "meets" if now["rate_ratio"] >= TARGET_RATE else "MISSES"
     meets_pages = "meets" if now["pages_journal"] <= TARGET_PAGES else "MISSES"
+    heads = ["before issue 20 (quoted)", *(["this session's start (6e74076)"] if start else []),
+             "now"]
+    settings = ", ".join(f"{k} {v}" for k, v in now["durability"].items())
     lines = [
         f"{machine_line()}; the files on this machine's disk, fsync on every commit. "
         f"{now['rounds']} rounds of {now['batch']} rows each for the journal and for the plain "
         f"insert, alternating, after {now['warmup']} warm-up rounds thrown away; medians over "
-        "the rounds. Before: the same bench on the code before issue 20 (schema version 2, "
-        "the chain head read for every row), its figures saved with --json by an earlier run.",
+        f"the rounds. Both connections: {settings} (checked equal by the bench), one "
+        "BEGIN IMMEDIATE, INSERT, COMMIT a row. Before issue 20: schema version 2, the chain "
+        "head read for every row; figures quoted from RESULTS.md."
+        + (f" Session start and now: {len(pairs)} runs of the bench on each code, run "
+           "alternately (old, new, old, new, ...), medians over the runs; every pair is "
+           "below." if start else ""),
         "",
-        f"Now: {now['load']}." + (f" Before: {before['load']}." if before else ""),
+        "Load: " + "; ".join(f"{head}: {side['load']}" for head, side in zip(heads, sides))
+        + ".",
         "",
-        "| figure | before | now | target |",
-        "|---|---|---|---|",
-        f"| journal rows/s over plain INSERT rows/s (wall, same run) | {both(ratio)} | "
+        f"| figure | {' | '.join(heads)} | target |",
+        "|---|" + "---|" * len(heads) + "---|",
+        f"| journal rows/s over plain INSERT rows/s (wall, same run) | {row(ratio)} | "
         f">= {TARGET_RATE}x: {meets_rate} |",
-        f"| CPU time: plain over journal (same run) | {both(value('cpu_ratio', 'x'))} | |",
-        f"| journal: rows/s, wall µs / CPU µs per row | {both(_speed('journal'))} | |",
-        f"| plain INSERT: rows/s, wall µs / CPU µs per row | {both(_speed('plain'))} | |",
-        f"| WAL pages per journal row (200 rows, exact) | {both(value('pages_journal'))} | "
+        f"| CPU time: plain over journal (same run) | {row(value('cpu_ratio', 'x'))} | |",
+        f"| journal: rows/s, wall µs / CPU µs per row | {row(_speed('journal'))} | |",
+        f"| plain INSERT: rows/s, wall µs / CPU µs per row | {row(_speed('plain'))} | |",
+        f"| WAL pages per journal row (200 rows, exact) | {row(value('pages_journal'))} | "
         f"<= {TARGET_PAGES}: {meets_pages} |",
-        f"| WAL pages per plain INSERT row | {both(value('pages_plain'))} | |",
+        f"| WAL pages per plain INSERT row | {row(value('pages_plain'))} | |",
         "| WAL pages per row of a checkout's intent and outcome (each) | "
-        f"{both(value('pages_intent_pair'))} | |",
+        f"{row(value('pages_intent_pair'))} | |",
+    ]
+    if pairs:
+        lines += [
+            "",
+            "Each pair, in the order run (ratios are journal over plain in that run; CPU µs is "
+            "the journal's own work beyond the plain insert's, a row):",
+            "",
+            "| pair | start: wall, CPU ratio | now: wall, CPU ratio | start: own CPU µs | "
+            "now: own CPU µs | machine busy (start, now) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for n, (old, new) in enumerate(pairs, 1):
+            lines.append(
+                f"| {n} | {old['rate_ratio']:.2f}x, {old['cpu_ratio']:.2f}x | "
+                f"{new['rate_ratio']:.2f}x, {new['cpu_ratio']:.2f}x | "
+                f"{old['journal_cpu_us'] - old['plain_cpu_us']:.0f} | "
+                f"{new['journal_cpu_us'] - new['plain_cpu_us']:.0f} | "
+                f"{old['busy']:.0%}, {new['busy']:.0%} |")
+    lines += [
         "",
         "What each of the journal's schema objects adds, alone, to the plain table (WAL pages "
         f"per row; the plain table writes {now['pages_plain']:.2f}):",
@@ -245,25 +335,12 @@ def lines_for(now: dict, before: dict | None) -> list[str]:
         "",
         "The journal writes its table's page, a page more each time a leaf fills (the chain "
         "and patron hash make rows of about 300 bytes: 13 a page) and, with incremental "
-        "auto-vacuum, the pointer-map page then; the time index wrote its own leaf for every "
-        "row. A checkout's intent and outcome each also write the one-page open_intents table "
-        "(what lets a restart find unsettled intents without reading the journal).",
+        "auto-vacuum, the pointer-map page then. A checkout's intent and outcome each also "
+        "write the one-page open_intents table (what lets a restart find unsettled intents "
+        "without reading the journal).",
         "",
-        f"Rate: the journal's own work costs {own_us:.0f} µs of CPU a row beyond the plain "
-        "insert's: the chain's SHA-256 over the row's JSON (what makes the journal "
-        "tamper-evident; the same bytes as every journal before, so old files verify), the "
-        "card's HMAC (patrons only as a keyed hash), the detail's JSON, the time, and one "
-        "stat() of the path (a journal deleted, moved or swapped takes no row; a descriptor "
-        "held open would not see the file moved away). Whether the head in memory is still "
-        "the file's is asked inside the INSERT: an append is BEGIN, INSERT, COMMIT, like the "
-        "plain insert. That work runs in Python after each fsync has let the caches go cold, "
-        f"where it takes {own_us / max(warm_us, 0.1):.1f} times what it takes warm "
-        f"({warm_us:.0f} µs a row beyond the plain insert's with synchronous=OFF, same run). "
-        f"A whole fsynced plain insert takes {now['plain_wall_us']:.0f} µs of wall "
-        "time here, so that work weighs; an SD card's fsync takes milliseconds, and the same "
-        "work would be a few percent of it. On a loaded machine wall time stretches CPU time "
-        "(a core must be won back after each "
-        "fsync), so the wall ratio sits below the CPU one; rounds range widely, medians hold.",
+        *RATE_TEXT.format(own_us=own_us, warm_us=warm_us, cold=own_us / max(warm_us, 0.1),
+                          plain_wall_us=now["plain_wall_us"]).split("\n"),
     ]
     return lines
 
@@ -280,18 +357,27 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=200, help="rows a round")
     parser.add_argument("--dir", type=Path, default=None, help="where the files go (a temp dir)")
     parser.add_argument("--json", type=Path, help="save the figures here")
-    parser.add_argument("--before", type=Path, help="figures of the old code (from --json)")
+    parser.add_argument("--report", type=Path, nargs="+",
+                        help="saved runs (--json) of the old code: measure nothing, report")
+    parser.add_argument("--vs", type=Path, nargs="+", help="with --report: the new code's runs, "
+                        "run alternately with the old ones")
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
     args = parser.parse_args()
-    work = scratch_folder("bench-journal-", args.dir)
-    figures = measure(work, args.rounds, args.warmup, args.batch)
-    for name in os.listdir(work):
-        (work / name).unlink()
-    work.rmdir()
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
-    before = json.loads(args.before.read_text(encoding="utf-8")) if args.before else None
-    lines = lines_for(figures, before)
+    if args.report:
+        old, new = ([json.loads(p.read_text(encoding="utf-8")) for p in paths]
+                    for paths in (args.report, args.vs or []))
+        if len(old) != len(new):
+            parser.error("--report and --vs take as many runs each")
+        lines = lines_for(combined(new), combined(old), list(zip(old, new)))
+    else:
+        work = scratch_folder("bench-journal-", args.dir)
+        figures = measure(work, args.rounds, args.warmup, args.batch)
+        for name in os.listdir(work):
+            (work / name).unlink()
+        work.rmdir()
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        lines = lines_for(figures)
     print("\n".join(lines))
     if not args.no_write:
         write_section(TITLE, lines)
