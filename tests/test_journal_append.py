@@ -341,6 +341,28 @@ def test_the_chain_value_is_the_one_existing_journals_were_written_with():
                           separators=(",", ":"))  # as version 1 and 2 wrote them
         assert schema.chain_value("0" * 64, row) == hashlib.sha256(
             ("0" * 64 + body).encode("utf-8")).hexdigest()
+    # Values of other types than a row's own (text or None; int seq and clock flag), as a
+    # caller might pass them, are written by the json module as before.
+    for odd in ({"item": 42}, {"title": True}, {"clock_synced": True}, {"detail": 1.5},
+                {"kind": ["a"]}, {"seq": True}, {"clock_synced": 1.0}):
+        row = {**row, **odd}
+        body = json.dumps([row[name] for name in schema.FIELDS], ensure_ascii=False,
+                          separators=(",", ":"))
+        assert schema.chain_value("ab" * 32, row) == hashlib.sha256(
+            ("ab" * 32 + body).encode("utf-8")).hexdigest(), odd
+    # And any text at all (every code point but the lone surrogates UTF-8 cannot hold).
+    import random
+    draw = random.Random(20)
+    for _ in range(300):
+        text = "".join(chr(draw.choice((draw.randrange(0x80), draw.randrange(0xD800),
+                                        draw.randrange(0xE000, 0x110000))))
+                       for _ in range(draw.randrange(12)))
+        row = {name: text for name in schema.FIELDS}
+        row.update(seq=draw.randrange(1, 10**12), clock_synced=draw.choice((None, 0, 1)),
+                   item=draw.choice((None, text)))
+        assert schema.chain_value(text, row) == hashlib.sha256((text + json.dumps(
+            [row[name] for name in schema.FIELDS], ensure_ascii=False,
+            separators=(",", ":"))).encode("utf-8")).hexdigest()
 
 
 def test_the_detail_text_is_the_json_modules_and_a_loop_is_refused_as_before(journal):
