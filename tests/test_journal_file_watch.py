@@ -192,3 +192,18 @@ def test_the_uploaders_checkpoint_is_no_fault(folder, stats):
         assert str(journal.path) in stats
         quiet_appends(journal, stats)
         assert journal.verify() == []
+
+
+def test_without_inotify_every_row_looks(folder, stats, monkeypatch):
+    """No watch to be had (another system, or the kernel's limits reached): each row stats the
+    path, as before, and the faults are caught the same."""
+    from kiosk.journal import file_watch
+    monkeypatch.setattr(file_watch, "_LIBC", None)
+    with open_journal(folder) as journal:
+        journal.append("session", "ok")
+        stats.clear()
+        for _ in range(3):
+            journal.append("session", "ok")
+        assert stats.count(str(journal.path)) == 3
+        os.unlink(journal.path)
+        refused(journal, because="the file is gone")
