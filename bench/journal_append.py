@@ -250,7 +250,8 @@ def combined(runs: list[dict]) -> dict:
     rate's low and high are the lowest and highest run's median."""
     merged = dict(runs[-1])
     for key, value in runs[-1].items():
-        if isinstance(value, (int, float)) and all(key in run for run in runs):
+        if (isinstance(value, float) and key not in ("busy",)
+                and all(key in run for run in runs)):
             merged[key] = statistics.median(run[key] for run in runs)
     rates = [run["rate_ratio"] for run in runs]
     merged["rate_ratio_low"], merged["rate_ratio_high"] = min(rates), max(rates)
@@ -302,6 +303,8 @@ def lines_for(now: dict, start: dict | None = None, pairs: list[tuple[dict, dict
         f"| CPU time: plain over journal (same run) | {row(value('cpu_ratio', 'x'))} | |",
         f"| journal: rows/s, wall µs / CPU µs per row | {row(_speed('journal'))} | |",
         f"| plain INSERT: rows/s, wall µs / CPU µs per row | {row(_speed('plain'))} | |",
+        "| the journal's own CPU µs a row beyond the plain insert's: fsynced / warm "
+        f"(synchronous=OFF) | {row(_own)} | |",
         f"| WAL pages per journal row (200 rows, exact) | {row(value('pages_journal'))} | "
         f"<= {TARGET_PAGES}: {meets_pages} |",
         f"| WAL pages per plain INSERT row | {row(value('pages_plain'))} | |",
@@ -325,6 +328,10 @@ def lines_for(now: dict, start: dict | None = None, pairs: list[tuple[dict, dict
                 f"{old['journal_cpu_us'] - old['plain_cpu_us']:.0f} | "
                 f"{new['journal_cpu_us'] - new['plain_cpu_us']:.0f} | "
                 f"{old['busy']:.0%}, {new['busy']:.0%} |")
+        better = [sum(new[key] > old[key] for old, new in pairs)
+                  for key in ("rate_ratio", "cpu_ratio")]
+        lines += ["", f"In {better[0]} of {len(pairs)} pairs the new code's wall ratio is the "
+                  f"higher, in {better[1]} its CPU ratio."]
     lines += [
         "",
         "What each of the journal's schema objects adds, alone, to the plain table (WAL pages "
@@ -350,6 +357,13 @@ def lines_for(now: dict, start: dict | None = None, pairs: list[tuple[dict, dict
                           plain_wall_us=now["plain_wall_us"]).split("\n"),
     ]
     return lines
+
+
+def _own(f: dict) -> str:
+    if "warm_journal_cpu_us" not in f:
+        return "not measured"
+    return (f"{f['journal_cpu_us'] - f['plain_cpu_us']:.0f} / "
+            f"{f['warm_journal_cpu_us'] - f['warm_plain_cpu_us']:.1f}")
 
 
 def _speed(name: str) -> Callable[[dict], str]:
