@@ -121,15 +121,19 @@ class Journal:
         (`PRAGMA quick_check`) and that a write goes through (`probe()`) before it returns."""
         path = Path(path)
         db = open_own(path, _OWN_FILE, create=True)
+        watch = None
         try:
             key = patron_key.load_or_create(Path(key_path))
             journal = cls(path, db, key)
-            journal._watch = FileWatch(path)  # before the stat: what comes after it is seen
+            # Before the stat: what happens after it is seen.
+            journal._watch = watch = FileWatch(path)
             journal._remember_file()
             journal.check(integrity=True)
             journal.probe()
         except BaseException:
             db.close()
+            if watch is not None:
+                watch.close()
             raise
         private_files.tighten_data_folder(path.parent)
         return journal
