@@ -281,6 +281,10 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
         # A small catalogue keeps the larger caches: they hold most of it, saving re-reads.
         db.execute("PRAGMA stage.cache_size = -500")
         db.execute("PRAGMA main.cache_size = -1000")
+    # Terms are sorted as packed text (kind letter, then term: the same order as (kind, term))
+    # and n: SQLite's sorter compares a leading text column with one memcmp, while a leading
+    # integer that ties (eleven kinds) sends each comparison to its general record compare,
+    # twice as slow over millions of terms.
     script = f"""
         CREATE TABLE stage.ranks (s INTEGER PRIMARY KEY, n INTEGER NOT NULL);
         INSERT INTO stage.ranks SELECT s, row_number() OVER (ORDER BY sort_key, id)
@@ -290,11 +294,12 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
             FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
         INSERT INTO main.publishers SELECT id, publisher FROM stage.titles
             WHERE publisher IS NOT NULL ORDER BY id;
-        INSERT INTO main.terms SELECT * FROM (
-            SELECT unicode(j.value) - {PACKED_KIND}, substr(j.value, 2), r.n
-            FROM stage.titles t JOIN stage.ranks r USING (s), json_each(t.terms) j
-            UNION ALL SELECT c.kind, c.term, r.n FROM stage.copied_terms c
-            JOIN stage.ranks r USING (s)) ORDER BY 1, 2, 3;
+        INSERT INTO main.terms SELECT unicode(packed) - {PACKED_KIND}, substr(packed, 2), n
+            FROM (SELECT j.value AS packed, r.n AS n
+                  FROM stage.titles t JOIN stage.ranks r USING (s), json_each(t.terms) j
+                  UNION ALL SELECT char({PACKED_KIND} + c.kind) || c.term, r.n
+                  FROM stage.copied_terms c JOIN stage.ranks r USING (s)
+                  ORDER BY 1, 2);
         INSERT INTO main.chars (rowid, title, author)
             SELECT r.n, hex_chars(t.folded_title), hex_chars(t.folded_author)
             FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
