@@ -27,6 +27,7 @@ import unicodedata
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 # The characters pypinyin reads as Chinese (its RE_HANS): a run of them is cut into phrases;
@@ -145,24 +146,29 @@ def _pieces(text: str) -> tuple[list[tuple[str, str]], list[str]]:
     FIRST_LETTER styles with one piece per character that has no reading, kept as the
     catalogue keeps them: lower-case Latin letters and digits only; and the phrases of two
     characters or more the text was cut into."""
-    words = _dictionary()
     pieces: list[tuple[str, str]] = []
     phrases: list[str] = []
-    start = 0
-    while start < len(text):
-        if not words.han(text[start]):
-            kept = _keep_char(text[start])
-            pieces.append((kept, kept))
-            start += 1
-            continue
-        end = start
-        while end < len(text) and words.han(text[end]):
-            end += 1
-        run_pieces, run_phrases = _run_pieces(text[start:end])
-        pieces += run_pieces
-        phrases += run_phrases
-        start = end
+    # Split at runs of Chinese characters, found by one regular expression rather than a
+    # test per character: the parts alternate, other characters first.
+    parts = _HAN_RUN.split(text)
+    for at in range(0, len(parts), 2):
+        if parts[at]:
+            pieces += map(_other_piece, parts[at])
+        if at + 1 < len(parts):
+            run_pieces, run_phrases = _run_pieces(parts[at + 1])
+            pieces += run_pieces
+            phrases += run_phrases
     return pieces, phrases
+
+
+_HAN_RUN = re.compile("([%s]+)" % "".join(f"\\U{first:08x}-\\U{last:08x}"
+                                          for first, last in _HAN_RANGES))
+
+
+@lru_cache(maxsize=1024)
+def _other_piece(char: str) -> tuple[str, str]:
+    kept = _keep_char(char)
+    return kept, kept
 
 
 @lru_cache(maxsize=4096)  # titles are made of words that recur
@@ -209,14 +215,17 @@ def read(text: str) -> Forms:
     pieces, phrases = _pieces(text)
     spelled_pieces = [p[0] for p in pieces]
     initial_pieces = [p[1] for p in pieces]
+    whole_spelled, whole_initials = "".join(spelled_pieces), "".join(initial_pieces)
     forms = set()
     if len(pieces) == len(text):  # otherwise no syllable boundaries we can trust
+        # Each later form is the end of the whole text's, from the piece's offset in it.
+        spelled_at = list(accumulate(map(len, spelled_pieces), initial=0))
+        initials_at = list(accumulate(map(len, initial_pieces), initial=0))
+        han = list(map(_is_han, text))
         for i in range(1, len(text)):
-            if spelled_pieces[i] and (_is_han(text[i]) or _is_han(text[i - 1])
-                                      or not spelled_pieces[i - 1]):
-                forms.add(("".join(spelled_pieces[i:]), "".join(initial_pieces[i:])))
-    return Forms("".join(spelled_pieces), "".join(initial_pieces), frozenset(forms),
-                 tuple(phrases))
+            if spelled_pieces[i] and (han[i] or han[i - 1] or not spelled_pieces[i - 1]):
+                forms.add((whole_spelled[spelled_at[i]:], whole_initials[initials_at[i]:]))
+    return Forms(whole_spelled, whole_initials, frozenset(forms), tuple(phrases))
 
 
 def phrase_initials(phrase: str) -> str:
