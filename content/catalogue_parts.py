@@ -16,7 +16,7 @@ import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import mul
+from operator import itemgetter, methodcaller, mul
 from typing import Callable, Iterable
 
 from content.catalogue_terms import (
@@ -90,23 +90,25 @@ class Fields:
 
     def _title(self, text: str) -> Field:
         name = self._read(text)
-        terms = {pack(TITLE, squash(text.translate(self.fold))),
-                 pack(TITLE_INITIALS, name.initials), pack(TITLE_SPELLED, name.spelled)}
-        for later_spelled, later_initials in name.inner:
-            terms.add(pack(TITLE_INNER_SPELLED, later_spelled))
-            terms.add(pack(TITLE_INNER_INITIALS, later_initials))
-        return self._field(text, terms, name.spelled)
+        spelled = {name.spelled}
+        initials = {name.initials}
+        later_spelled, later_initials = _later(name)
+        return self._field(text, [pack(TITLE, squash(text.translate(self.fold)))], [
+            (TITLE_INITIALS, initials), (TITLE_SPELLED, spelled),
+            (TITLE_INNER_SPELLED, later_spelled), (TITLE_INNER_INITIALS, later_initials)],
+            name.spelled)
 
     def _author(self, text: str) -> Field:
-        terms: set[str] = set()
+        written: list[str] = []
+        pinyin: list[tuple[int, Iterable[str]]] = []
         for author in {text, _NATIONALITY.sub("", text)}:
             forms = self._read(author)
-            terms |= {pack(AUTHOR, squash(author.translate(self.fold))),
-                      pack(AUTHOR_INITIALS, forms.initials), pack(AUTHOR_SPELLED, forms.spelled)}
-            for later_spelled, later_initials in forms.inner:
-                terms.add(pack(AUTHOR_INNER_SPELLED, later_spelled))
-                terms.add(pack(AUTHOR_INNER_INITIALS, later_initials))
-        return self._field(text, terms)
+            written.append(pack(AUTHOR, squash(author.translate(self.fold))))
+            later_spelled, later_initials = _later(forms)
+            pinyin += [(AUTHOR_INITIALS, (forms.initials,)), (AUTHOR_SPELLED, (forms.spelled,)),
+                       (AUTHOR_INNER_SPELLED, later_spelled),
+                       (AUTHOR_INNER_INITIALS, later_initials)]
+        return self._field(text, written, pinyin)
 
     def _read(self, text: str) -> Forms:
         """The pinyin of `text`, and the initials of the phrases it was cut into kept."""
@@ -117,29 +119,72 @@ class Fields:
                 self.phrases[folded] = phrase_initials(phrase)
         return forms
 
-    def _field(self, text: str, terms: set[str], spelled: str = "") -> Field:
+    def _field(self, text: str, written: Iterable[str],
+               pinyin: Iterable[tuple[int, Iterable[str]]], spelled: str = "") -> Field:
+        """A field of the packed terms of its text as `written` (any character: escaped in
+        JSON) and of its `pinyin` by kind (Latin letters and digits: nothing to escape).
+        Terms are packed and their keys found by maps over them, not a loop per term:
+        a title has some thirty terms."""
         folded = text.translate(self.fold).lower()
-        terms = {term for term in terms if len(term) > 1}  # no empty terms
-        keys = self.keys(folded, terms)
-        return Field(folded, _json_items(terms), keys, spelled)
+        packed: set[str] = set()
+        for kind, terms in pinyin:
+            packed.update(map(_PACKS[kind].__add__, terms))
+        packed -= _EMPTY  # no empty terms
+        written = set(written) - _EMPTY - packed
+        items = [json.dumps(term, ensure_ascii=False) for term in written]
+        if packed:
+            items.append(f'"{_QUOTED.join(packed)}"')
+        if any(map(_has_digit, packed)):
+            keys = self.keys(folded, packed | written)
+        else:  # what _start_keys gives for a start of letters: each of its starts
+            starts = set(map(_first_letters, packed))
+            keys = self.keys(folded, written, starts, *(map(first, starts) for first in _FIRST))
+        return Field(folded, ",".join(items), keys, spelled)
 
-    def keys(self, folded: str, packed: Iterable[str]) -> tuple[str, ...]:
-        """The counted queries that find a title with this folded text and these terms."""
-        found = set(map(self._shared.setdefault, folded, folded))  # one string per character
+    def keys(self, folded: str, packed: Iterable[str],
+             *more: Iterable[str]) -> tuple[str, ...]:
+        """The counted queries that find a title with this folded text and these terms (and
+        the keys `more`)."""
+        found = set(folded)
         self.chars.update(found)  # a term's Chinese characters are its text's
-        found.update(self._term_keys(set(map(_start, packed))))
+        found.update(*map(_start_keys, _starts(packed)), *more)
         for run in _LATIN_RUN.findall(folded):
-            found.update(self._shared.setdefault(key, key)
-                         for size in range(2, COUNTED_DIGITS + 1)
+            found.update(key for size in range(2, COUNTED_DIGITS + 1)
                          for start_at in range(len(run) - size + 1)
                          if counted(key := run[start_at:start_at + size]))
-        return tuple(found)
+        shared = self._shared.setdefault  # one string object per key: titles hold keys
+        return tuple(map(shared, found, found))
 
     def _term_keys(self, starts: Iterable[str]) -> tuple[str, ...]:
-        keys: set[str] = set()
-        for start in starts:
-            keys.update(_start_keys(start))
-        return tuple(keys)
+        return tuple(set().union(*map(_start_keys, starts)))
+
+
+_PACKS = [chr(PACKED_KIND + kind) for kind in range(AUTHOR_INNER_INITIALS + 1)]
+_EMPTY = frozenset(_PACKS)  # packed empty terms
+_QUOTED = '","'
+_first_letters = itemgetter(slice(1, COUNTED_LETTERS + 1))
+_isbn_start = methodcaller("startswith", "97")
+_has_digit = re.compile("[0-9]").search
+_FIRST = [itemgetter(slice(0, size)) for size in range(1, COUNTED_LETTERS)]
+
+
+def _later(forms: Forms) -> tuple[set[str], set[str]]:
+    """The spellings and the initials from each later syllable."""
+    if not forms.inner:
+        return set(), set()
+    spelled, initials = zip(*forms.inner)
+    return set(spelled), set(initials)
+
+
+def _starts(packed: Iterable[str]) -> set[str]:
+    """set(map(_start, packed)), by C-level maps: the start of a term beginning 97 (an
+    ISBN-13's digits, in a title) is longer, and is rare."""
+    packed = packed if isinstance(packed, (set, frozenset)) else set(packed)
+    starts = set(map(_first_letters, packed))
+    if any(map(_isbn_start, starts)):
+        starts = {start for start in starts if not start.startswith("97")}
+        starts.update(_start(term) for term in packed if term.startswith("97", 1))
+    return starts
 
 
 class _Kept:
