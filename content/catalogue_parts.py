@@ -71,7 +71,7 @@ class Fields:
     KEPT = 4096  # distinct titles, and distinct authors, kept read
 
     def __init__(self, fold: dict[int, str], kept: int | None = None) -> None:
-        kept = self.KEPT if kept is None else kept
+        kept = self._kept = self.KEPT if kept is None else kept
         self.fold = fold
         self.chars: set[str] = set()  # every character of the folded texts
         self.phrases: dict[str, str] = {}  # folded phrase -> initials, as texts were read
@@ -79,6 +79,16 @@ class Fields:
         self.title = _Kept(self._title, kept)
         self.author = _Kept(self._author, kept)
         self._isbn_keys = lru_cache(maxsize=kept)(self._term_keys)
+
+    def forget(self, *, everything: bool = False) -> None:
+        """Drop the fields kept read, and with `everything` the characters and phrases."""
+        self.title, self.author = _Kept(self._title, self._kept), _Kept(self._author, self._kept)
+        self._isbn_keys.cache_clear()
+        self._shared.clear()
+        _start_keys.cache_clear()
+        if everything:
+            self.chars.clear()
+            self.phrases.clear()
 
     def isbn(self, isbn: str) -> Field:
         """An ISBN's field: ISBN-13 digits and ISBN-10, its keys looked up by their starts."""

@@ -15,6 +15,7 @@ one sorted INSERT ... SELECT, so memory stays flat whatever the catalogue's size
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 from collections import defaultdict
@@ -23,10 +24,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Iterable
 
-from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table, hex_chars
+from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table
 from content.catalogue_parts import PACKED_KIND, Fields, Tally, pack, unpack
 from content.catalogue_terms import COUNTED_WINDOWS
 from content.errors import ContentError
+from content.pinyin import release_dictionary
 from content.title import Title
 
 _COLUMNS = ", ".join(FIELDS)
@@ -268,19 +270,36 @@ def _stage_recomputed(stager: _Stager, ids: set[str], source: Path) -> None:
         old.close()
 
 
+class _HexCodes(dict[int, str]):
+    """Code point -> its hex and a space, as str.translate looks it up: filled as met."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = hexed = f"{code:x} "
+        return hexed
+
+
+_HEX_CODES = _HexCodes()
+
+
+def _hex_chars(text: str) -> str:
+    """catalogue.hex_chars, by one str.translate instead of a format per character: the
+    chars table is filled with two of these a title."""
+    return text.translate(_HEX_CODES)[:-1]
+
+
 _HELD = 3000  # titles, about 1 kB each in the file: caches of 2.5 MB hold most of their pages
 
 
 def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
     """Number the staged titles in shelf order and fill each table in its key's order."""
-    from content.pinyin import char_initials, read
-    db.create_function("hex_chars", 1, hex_chars, deterministic=True)
+    db.create_function("hex_chars", 1, _hex_chars, deterministic=True)
     if stager.staged > _HELD:
         # Staged rows are read in order and the tables written in key order: small caches
         # do, and the sorter's runs (as large as main's cache) are no slower for being small.
         # A small catalogue keeps the larger caches: they hold most of it, saving re-reads.
         db.execute("PRAGMA stage.cache_size = -500")
         db.execute("PRAGMA main.cache_size = -1000")
+    _finish_small(db, stager)
     # Terms are sorted as packed text (kind letter, then term: the same order as (kind, term))
     # and n: SQLite's sorter compares a leading text column with one memcmp, while a leading
     # integer that ties (eleven kinds) sends each comparison to its general record compare,
@@ -307,15 +326,37 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
             SELECT r.n, t.folded_title, t.folded_author
             FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n
     """
+    if stager.staged > _HELD:
+        # What was read is written: the sorts below get the memory of the dictionary and the
+        # caches (the build's peak was here, with both held through the sorts).
+        stager.fields.forget(everything=True)
+        stager.counts.clear()
+        release_dictionary()
+        gc.collect()
     for statement in script.split(";"):  # not executescript: it would commit first
         db.execute(statement)
+
+
+def _finish_small(db: sqlite3.Connection, stager: _Stager) -> None:
+    """The tables made from what was gathered while titles were read: counts and initials.
+    Their rows are staged as they come and sorted by SQLite, not in lists: a catalogue's
+    hundred thousand counts held as tuples were its build's peak of memory."""
+    from content.pinyin import char_initials, read
     if stager.countable and len(stager.counts) <= COUNTED_WINDOWS:
-        db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)",
-                       sorted((key, *window, n) for window, tally in stager.counts.items()
-                              for key, n in tally.total().items() if n > 0))
-    rows = dict(char_initials(*_COMMON_HAN))
-    rows.update((c, read(c).initials) for c in stager.chars if c not in rows and (
-        "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"))
-    rows.update(stager.phrases)
-    db.executemany("INSERT INTO main.initials VALUES (?, ?)",
-                   sorted((text, initials) for text, initials in rows.items() if initials))
+        db.execute("CREATE TABLE stage.counts (key, valid_from, valid_until, titles)")
+        db.executemany("INSERT INTO stage.counts VALUES (?, ?, ?, ?)",
+                       ((key, *window, n) for window, tally in stager.counts.items()
+                        for key, n in tally.total().items() if n > 0))
+        db.execute("INSERT INTO main.counts SELECT * FROM stage.counts ORDER BY 1, 2, 3")
+    # Each text's initials: a character's read alone, unless a phrase of it was read (later
+    # rows replace earlier ones).
+    db.execute("CREATE TABLE stage.initials (text TEXT PRIMARY KEY, initials TEXT NOT NULL)")
+    common = char_initials(*_COMMON_HAN)
+    replace_row = "INSERT OR REPLACE INTO stage.initials VALUES (?, ?)"
+    db.executemany(replace_row, common.items())
+    db.executemany(replace_row, ((c, read(c).initials) for c in stager.chars
+                                 if c not in common and (
+                                     "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")))
+    db.executemany(replace_row, stager.phrases.items())
+    db.execute("INSERT INTO main.initials SELECT text, initials FROM stage.initials "
+               "WHERE initials <> '' ORDER BY text")

@@ -47,6 +47,9 @@ def _toneless(syllable: str) -> str:
     return unicodedata.normalize("NFC", _TONE_MARKS.sub("", decomposed))
 
 
+NONE, PREFIX, PHRASE = range(3)  # what _Dictionary.find says of a word
+
+
 class _Dictionary:
     """pypinyin's single-character and phrase readings, first reading only, toneless."""
 
@@ -69,30 +72,47 @@ class _Dictionary:
         for first, last in _HAN_RANGES:
             is_han[first - _FIRST:last - _FIRST + 1] = b"\1" * (last - first + 1)
         self.is_han = bytes(is_han)
-        text = (folder / "pinyin_dict.json").read_text(encoding="utf-8")
-        for code, readings in map(re.Match.groups, re.finditer(r'"(\d+)"\s*:\s*"([^"]*)"',
-                                                                text)):
+        # The files are read as bytes and only the matches decoded: no copy of a whole file
+        # as text, whose freed pages the allocator would keep for the rest of the build.
+        data = (folder / "pinyin_dict.json").read_bytes()
+        for code, readings in map(re.Match.groups, re.finditer(rb'"(\d+)"\s*:\s*"([^"]*)"',
+                                                                data)):
             if _FIRST <= int(code) <= _LAST:
-                self.single[int(code) - _FIRST] = number(readings.split(",")[0])
-        del text
+                self.single[int(code) - _FIRST] = number(
+                    readings.split(b",")[0].decode("utf-8"))
+        del data
         phrases: dict[str, str] = {}
-        text = (folder / "phrases_dict.json").read_text(encoding="utf-8")
+        data = (folder / "phrases_dict.json").read_bytes()
         # "一丁不识": [["yī"], ["dīng"], ...]: the first reading of each character's list.
-        for match in re.finditer(r'"([^"]+)"\s*:\s*\[((?:\s*\[[^\]]*\]\s*,?)*)\s*\]',
-                                 text):
+        for match in re.finditer(rb'"([^"]+)"\s*:\s*\[((?:\s*\[[^\]]*\]\s*,?)*)\s*\]',
+                                 data):
             phrase, lists = match.groups()
-            firsts = re.findall(r'\[\s*"([^"]*)"', lists)
-            phrases[phrase] = "".join(chr(number(reading)) for reading in firsts)  # compact
-        del text
-        self.phrases = phrases
+            firsts = re.findall(rb'\[\s*"([^"]*)"', lists)
+            phrases[phrase.decode("utf-8")] = "".join(  # compact: a character a syllable
+                chr(number(reading.decode("utf-8"))) for reading in firsts)
+        del data
+        # The phrases sorted, their readings one string: a third of a dict's memory, and
+        # one binary search answers both "is it a phrase" and "does one start with it".
         self.sorted = sorted(phrases)
+        self._readings = "".join(map(phrases.__getitem__, self.sorted))
+        self._ends = array("I", accumulate(map(len, map(phrases.__getitem__, self.sorted))))
+        del phrases
         # Per syllable number: (spelling, initial) as the catalogue keeps them.
         self.forms = [(_keep(syllable), _keep(syllable[:1])) for syllable in self.syllables]
 
-    def is_prefix(self, word: str) -> bool:
-        """Whether some phrase starts with `word` (pypinyin keeps a set of every prefix)."""
+    def find(self, word: str) -> int:
+        """PHRASE if `word` is a phrase, PREFIX if only the start of some, else NONE."""
         at = bisect.bisect_left(self.sorted, word)
-        return at < len(self.sorted) and self.sorted[at].startswith(word)
+        if at == len(self.sorted) or not self.sorted[at].startswith(word):
+            return NONE
+        return PHRASE if len(self.sorted[at]) == len(word) else PREFIX
+
+    def reading(self, word: str) -> str | None:
+        """The phrase's readings, a syllable number per character; None if not a phrase."""
+        at = bisect.bisect_left(self.sorted, word)
+        if at == len(self.sorted) or self.sorted[at] != word:
+            return None
+        return self._readings[self._ends[at - 1] if at else 0:self._ends[at]]
 
     def han(self, char: str) -> bool:
         code = ord(char)
@@ -112,6 +132,13 @@ def _dictionary() -> _Dictionary:
     return _Dictionary(Path(spec.origin).parent)
 
 
+def release_dictionary() -> None:
+    """Drop the dictionary and the readings kept (some 18 MB): a catalogue build's pinyin is
+    all read. The next reading loads it again."""
+    for cached in (_dictionary, _run_pieces, _other_piece, read, char_initials):
+        cached.cache_clear()
+
+
 def _cut(run: str, words: _Dictionary) -> list[str]:
     """A run of Chinese characters cut as pypinyin's forward maximum matching cuts it (its
     strict mode): the longest phrase from the start, else one character; a rest that only
@@ -122,7 +149,8 @@ def _cut(run: str, words: _Dictionary) -> list[str]:
         valid = ""
         for end in range(1, len(rest) + 1):
             word = rest[:end]
-            if not words.is_prefix(word):
+            found = words.find(word)
+            if found == NONE:
                 if valid:
                     out.append(valid)
                     rest = rest[len(valid):]
@@ -130,7 +158,7 @@ def _cut(run: str, words: _Dictionary) -> list[str]:
                     out.append(rest[0])
                     rest = rest[1:]
                 break
-            if word in words.phrases:
+            if found == PHRASE:
                 valid = word
         else:
             if not valid:
@@ -179,8 +207,9 @@ def _run_pieces(run: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
     pieces: list[tuple[str, str]] = []
     phrases: list[str] = []
     for word in _cut(run, words):
-        if word in words.phrases:
-            pieces += [words.forms[ord(n)] for n in words.phrases[word]]
+        reading = words.reading(word)
+        if reading is not None:
+            pieces += [words.forms[ord(n)] for n in reading]
             if len(word) > 1:
                 phrases.append(word)
         else:
@@ -231,7 +260,7 @@ def read(text: str) -> Forms:
 def phrase_initials(phrase: str) -> str:
     """The initials of a phrase of the dictionary ("银行" -> "yh"), as read(phrase) gives."""
     words = _dictionary()
-    return "".join(words.forms[ord(n)][1] for n in words.phrases[phrase])
+    return "".join(words.forms[ord(n)][1] for n in words.reading(phrase) or "")
 
 
 @lru_cache(maxsize=2)
@@ -244,7 +273,7 @@ def char_initials(first: int, last: int) -> dict[str, str]:
         char = chr(code)
         if not words.han(char):
             continue
-        phrase = words.phrases.get(char)  # a one-character phrase reads as the phrase
+        phrase = words.reading(char)  # a one-character phrase reads as the phrase
         number = ord(phrase[0]) if phrase else words.number(char)
         if number and words.forms[number][1]:
             out[char] = words.forms[number][1]
