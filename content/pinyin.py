@@ -9,8 +9,9 @@ digits pass through, lower-cased; other characters are dropped.
 
 Why not pypinyin itself: it holds its dictionaries as Python lists of tone-marked strings plus
 a set of every phrase prefix, 54 MB, more than a whole catalogue build may use. Here the same
-data is about 10 MB: one toneless syllable number per character code and one sorted list of
-phrases. tests/test_pinyin.py checks the readings against pypinyin's `lazy_pinyin` over every
+data is about 5 MB: one toneless syllable number per character code, one sorted list of
+phrases and one string of their readings (a character a syllable number).
+tests/test_pinyin.py checks the readings against pypinyin's `lazy_pinyin` over every
 character and phrase it knows, so the catalogue keeps the forms it had.
 
 `inner` gives the same forms starting at each later syllable, so `loumeng` and `lm` find 红楼梦

@@ -140,3 +140,21 @@ def test_fields_are_kept_while_their_texts_recur(monkeypatch):
     for n in range(2000):
         new(f"title {n}")
     assert len(new._kept) <= 8
+
+
+def test_a_large_build_drops_the_dictionary_before_its_sorts(tmp_path, monkeypatch):
+    """Its pages go to SQLite's sorts (the build's peak of memory was there, with the
+    dictionary held through them); a small build keeps it for the next."""
+    from content import catalogue_write, pinyin
+    monkeypatch.setattr(catalogue_write, "_HELD", 100)
+    write_catalogue(tmp_path / "small.sqlite3", search_cases.titles(100))
+    assert pinyin._dictionary.cache_info().currsize == 1
+    write_catalogue(tmp_path / "large.sqlite3", search_cases.titles(101))
+    assert pinyin._dictionary.cache_info().currsize == 0
+
+
+def test_character_tokens_are_the_catalogues():
+    from content.catalogue import hex_chars
+    from content.catalogue_write import _hex_chars
+    texts = ["", "红楼梦", "三体 III：死神永生", "\U00020000a\x00\n", "İK·•", "红" * 300]
+    assert [_hex_chars(text) for text in texts] == [hex_chars(text) for text in texts]
