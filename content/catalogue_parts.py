@@ -108,19 +108,21 @@ class Fields:
         return self._field(text, [pack(TITLE, squash(text.translate(self.fold)))], [
             (TITLE_INITIALS, initials), (TITLE_SPELLED, spelled),
             (TITLE_INNER_SPELLED, later_spelled), (TITLE_INNER_INITIALS, later_initials)],
-            name.spelled)
+            [name.spelled, name.initials], name.spelled)
 
     def _author(self, text: str) -> Field:
         written: list[str] = []
         pinyin: list[tuple[int, Iterable[str]]] = []
+        wholes: list[str] = []
         for author in {text, _NATIONALITY.sub("", text)}:
             forms = self._read(author)
+            wholes += [forms.spelled, forms.initials]
             written.append(pack(AUTHOR, squash(author.translate(self.fold))))
             later_spelled, later_initials = _later(forms)
             pinyin += [(AUTHOR_INITIALS, (forms.initials,)), (AUTHOR_SPELLED, (forms.spelled,)),
                        (AUTHOR_INNER_SPELLED, later_spelled),
                        (AUTHOR_INNER_INITIALS, later_initials)]
-        return self._field(text, written, pinyin)
+        return self._field(text, written, pinyin, wholes)
 
     def _read(self, text: str) -> Forms:
         """The pinyin of `text`, and the initials of the phrases it was cut into kept."""
@@ -132,7 +134,8 @@ class Fields:
         return forms
 
     def _field(self, text: str, written: Iterable[str],
-               pinyin: Iterable[tuple[int, Iterable[str]]], spelled: str = "") -> Field:
+               pinyin: Iterable[tuple[int, Iterable[str]]], spelled_and_initials: list[str],
+               spelled: str = "") -> Field:
         """A field of the packed terms of its text as `written` (any character: escaped in
         JSON) and of its `pinyin` by kind (Latin letters and digits: nothing to escape).
         Terms are packed and their keys found by maps over them, not a loop per term:
@@ -142,11 +145,12 @@ class Fields:
         for kind, terms in pinyin:
             packed.update(map(_PACKS[kind].__add__, terms))
         packed -= _EMPTY  # no empty terms
-        written = set(written) - _EMPTY - packed
+        written = set(written) - _EMPTY
         items = [json.dumps(term, ensure_ascii=False) for term in written]
         if packed:
             items.append(f'"{_QUOTED.join(packed)}"')
-        if any(map(_has_digit, packed)):
+        # A pinyin term is the end of a whole spelling or initials: digits in one are in these
+        if any(map(_has_digit, spelled_and_initials)):
             keys = self.keys(folded, packed | written)
         else:  # what _start_keys gives for a start of letters: each of its starts
             starts = set(map(_first_letters, packed))
@@ -254,9 +258,10 @@ class Tally:
             third: tuple[str, ...]) -> None:
         """One title, of fields with these keys."""
         fields = self._fields
-        fields[first] += 1
-        fields[second] += 1
-        fields[third] += 1
+        count = fields.get  # not +=: a Counter's missing key costs a Python call
+        fields[first] = count(first, 0) + 1
+        fields[second] = count(second, 0) + 1
+        fields[third] = count(third, 0) + 1
         seen = set(first)
         again = seen.intersection(second)
         if again:
