@@ -88,6 +88,12 @@ def build_row(count: int, title_set: str) -> str:
             f"{ratio_text(ours[1], base[1])} | {ratio_text(ours[2], base[2])} | {verdict} |")
 
 
+def earlier_lines(saved: Path) -> list[str]:
+    """A saved run's section text, without the rows it printed as it went."""
+    lines = saved.read_text(encoding="utf-8").strip().splitlines()
+    return lines[next((i for i, line in enumerate(lines) if not line.startswith("|")), 0):]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="20000,200000")
@@ -95,6 +101,8 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--before", type=Path, help="the output of a run on the code before "
                         "issue 20 (--label before --no-write), shown beside this run's")
+    parser.add_argument("--earlier", type=Path, help="the output of a run on an earlier commit "
+                        "(--label <commit> --no-write), shown under this run's as a step between")
     args = parser.parse_args()
     rows = []
     with MachineLoad() as load:
@@ -116,6 +124,9 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
+    if args.earlier is not None:
+        lines += ["", "The same benchmark on the code before the last step, in the same session:",
+                  "", *earlier_lines(args.earlier)]
     publish(SECTION, lines, before=args.before, write=not args.no_write)
     return 0
 
