@@ -16,13 +16,14 @@ one sorted INSERT ... SELECT, so memory stays flat whatever the catalogue's size
 from __future__ import annotations
 
 import gc
+import heapq
 import json
 import sqlite3
 from collections import defaultdict
 from dataclasses import replace
 from operator import attrgetter
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table
 from content.catalogue_parts import PACKED_KIND, Fields, Tally, pack, unpack
@@ -339,24 +340,21 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
 
 def _finish_small(db: sqlite3.Connection, stager: _Stager) -> None:
     """The tables made from what was gathered while titles were read: counts and initials.
-    Their rows are staged as they come and sorted by SQLite, not in lists: a catalogue's
-    hundred thousand counts held as tuples were its build's peak of memory."""
+    Rows are made as they are inserted, in key order, from sorted keys: a catalogue's hundred
+    thousand counts held as a sorted list of tuples were its build's peak of memory."""
     from content.pinyin import char_initials, read
     if stager.countable and len(stager.counts) <= COUNTED_WINDOWS:
-        db.execute("CREATE TABLE stage.counts (key, valid_from, valid_until, titles)")
-        db.executemany("INSERT INTO stage.counts VALUES (?, ?, ?, ?)",
-                       ((key, *window, n) for window, tally in stager.counts.items()
-                        for key, n in tally.total().items() if n > 0))
-        db.execute("INSERT INTO main.counts SELECT * FROM stage.counts ORDER BY 1, 2, 3")
-    # Each text's initials: a character's read alone, unless a phrase of it was read (later
-    # rows replace earlier ones).
-    db.execute("CREATE TABLE stage.initials (text TEXT PRIMARY KEY, initials TEXT NOT NULL)")
-    common = char_initials(*_COMMON_HAN)
-    replace_row = "INSERT OR REPLACE INTO stage.initials VALUES (?, ?)"
-    db.executemany(replace_row, common.items())
-    db.executemany(replace_row, ((c, read(c).initials) for c in stager.chars
-                                 if c not in common and (
-                                     "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")))
-    db.executemany(replace_row, stager.phrases.items())
-    db.execute("INSERT INTO main.initials SELECT text, initials FROM stage.initials "
-               "WHERE initials <> '' ORDER BY text")
+        # Per window its keys in order; merged, the rows are in (key, window) order.
+        db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)", heapq.merge(
+            *(_count_rows(window, tally.total()) for window, tally in stager.counts.items())))
+    rows = dict(char_initials(*_COMMON_HAN))
+    rows.update((c, read(c).initials) for c in stager.chars if c not in rows and (
+        "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"))
+    rows.update(stager.phrases)
+    db.executemany("INSERT INTO main.initials VALUES (?, ?)",
+                   ((text, rows[text]) for text in sorted(rows) if rows[text]))
+
+
+def _count_rows(window: tuple[str, str], counts: dict[str, int]) -> Iterator[tuple]:
+    """One window's count rows in key order."""
+    return ((key, *window, counts[key]) for key in sorted(counts) if counts[key] > 0)
