@@ -125,8 +125,8 @@ def main() -> int:
         *rows,
     ]
     if args.earlier is not None:
-        lines += ["", "The same benchmark on the code before the last step, in the same session:",
-                  "", *earlier_lines(args.earlier)]
+        lines += ["", "The same benchmark on an earlier commit, run in the same session "
+                  "(its --earlier run):", "", *earlier_lines(args.earlier)]
     publish(SECTION, lines, before=args.before, write=not args.no_write)
     return 0
 
