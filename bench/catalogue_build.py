@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure import MachineLoad, machine_line, ratio_text  # noqa: E402
-from bench.results import publish  # noqa: E402
+from bench.results import publish, saved_lines  # noqa: E402
 from bench.search import generated, titles  # noqa: E402
 from content.title import Title  # noqa: E402
 
@@ -88,12 +88,6 @@ def build_row(count: int, title_set: str) -> str:
             f"{ratio_text(ours[1], base[1])} | {ratio_text(ours[2], base[2])} | {verdict} |")
 
 
-def earlier_lines(saved: Path) -> list[str]:
-    """A saved run's section text, without the rows it printed as it went."""
-    lines = saved.read_text(encoding="utf-8").strip().splitlines()
-    return lines[next((i for i, line in enumerate(lines) if not line.startswith("|")), 0):]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="20000,200000")
@@ -126,7 +120,7 @@ def main() -> int:
     ]
     if args.earlier is not None:
         lines += ["", "The same benchmark on an earlier commit, run in the same session "
-                  "(its --earlier run):", "", *earlier_lines(args.earlier)]
+                  "(its --earlier run):", "", *saved_lines(args.earlier)]
     publish(SECTION, lines, before=args.before, write=not args.no_write)
     return 0
 

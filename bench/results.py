@@ -23,15 +23,18 @@ def write_section(title: str, lines: list[str], path: Path = RESULTS) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def before_lines(saved: Path) -> list[str]:
-    """A run on the code before issue 20, saved by the same benchmark (--label before
-    --no-write), for its section to show beside this run's. Table rows printed as the run
-    went, before its section's first line of text, are left off: the section holds them
-    again under the table's header."""
+def saved_lines(saved: Path) -> list[str]:
+    """A run saved by a benchmark (--no-write), for another run's section to show. Table rows
+    printed as the run went, before its section's first line of text, are left off: the
+    section holds them again under the table's header."""
     lines = saved.read_text(encoding="utf-8").strip().splitlines()
-    start = next((i for i, line in enumerate(lines) if not line.startswith("|")), 0)
+    return lines[next((i for i, line in enumerate(lines) if not line.startswith("|")), 0):]
+
+
+def before_lines(saved: Path) -> list[str]:
+    """A run on the code before issue 20 (--label before --no-write), shown beside this run's."""
     return ["", "Before issue 20, the same benchmark on the old code (commit e56332a):", "",
-            *lines[start:]]
+            *saved_lines(saved)]
 
 
 def publish(title: str, lines: list[str], *, before: Path | None = None,

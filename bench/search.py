@@ -41,7 +41,7 @@ from bench.measure import (  # noqa: E402
     time_calls,
     walls,
 )
-from bench.results import publish  # noqa: E402
+from bench.results import publish, saved_lines  # noqa: E402
 from content.title import Title  # noqa: E402
 from tests.search_cases import generated  # noqa: E402
 
@@ -568,15 +568,9 @@ def main() -> int:
     ]
     if args.earlier is not None:
         lines += ["", "The same benchmark on the code this round started from, the same files "
-                  "read:", "", *saved_run(args.earlier)]
+                  "read:", "", *saved_lines(args.earlier)]
     publish(SECTION, lines, before=args.before, write=not args.no_write)
     return 0
-
-
-def saved_run(saved: Path) -> list[str]:
-    """A run saved with --no-write, without the table rows it printed as it went."""
-    lines = saved.read_text(encoding="utf-8").strip().splitlines()
-    return lines[next((i for i, line in enumerate(lines) if not line.startswith("|")), 0):]
 
 
 if __name__ == "__main__":

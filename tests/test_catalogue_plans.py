@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from content.catalogue import Catalogue, write_catalogue
-from tests.search_cases import TODAY, titles
+from tests.catalogue_trace import small_catalogue, statements
+from tests.search_cases import TODAY
 
 QUERIES = {"1 character": "红", "2 characters": "红楼", "3 characters": "红楼梦",
            "pinyin": "honglou", "initials": "hlm", "mixed": "红l", "ISBN": "978-7-02",
@@ -26,22 +26,7 @@ def scans(step):
 
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("plans")
-    write_catalogue(folder / "catalogue.sqlite3", titles(600))
-    opened = Catalogue.open(folder)
-    yield opened
-    opened.close()
-
-
-def statements(catalogue, call):
-    seen = []
-    catalogue._db.set_trace_callback(seen.append)  # bound values written into the text
-    try:
-        call()
-    finally:
-        catalogue._db.set_trace_callback(None)
-    return [s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))
-            and not re.search(r"'main'\.'\w+_config'", s)]  # FTS5 reading its settings
+    yield from small_catalogue(tmp_path_factory.mktemp("plans"))
 
 
 def plan(catalogue, sql):
@@ -54,7 +39,7 @@ def test_no_kind_of_query_scans_a_table(catalogue, kind):
     for call in (lambda: catalogue.search(query, TODAY),
                  lambda: catalogue.search_count(query, TODAY),
                  lambda: catalogue.found(query, TODAY, cap=5)):
-        run = statements(catalogue, call)
+        _, run = statements(catalogue, call)
         assert run
         for sql in run:
             steps = plan(catalogue, sql)
@@ -63,6 +48,6 @@ def test_no_kind_of_query_scans_a_table(catalogue, kind):
 
 @pytest.mark.parametrize("kind", QUERIES)
 def test_results_come_out_of_the_index_in_order(catalogue, kind):
-    for sql in statements(catalogue, lambda: catalogue.search(QUERIES[kind], TODAY)):
+    for sql in statements(catalogue, lambda: catalogue.search(QUERIES[kind], TODAY))[1]:
         steps = plan(catalogue, sql)
         assert not [s for s in steps if "TEMP B-TREE FOR ORDER BY" in s], (sql, steps)

@@ -7,8 +7,8 @@ them; the ones FTS5 runs inside a MATCH are not counted."""
 
 import pytest
 
-from content.catalogue import Catalogue, write_catalogue
-from tests.search_cases import TODAY, titles
+from tests.catalogue_trace import small_catalogue, statements
+from tests.search_cases import TODAY
 
 # Queries finding one or two titles or none in the catalogue below, by kind.
 FEW = {"title": "红楼梦魇", "author": "曹雪芹", "author pinyin": "caoxueqin",
@@ -19,22 +19,7 @@ MOST_STATEMENTS = 2  # the exact matches and which tiers have terms; the titles 
 
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("statements")
-    write_catalogue(folder / "catalogue.sqlite3", titles(600))
-    opened = Catalogue.open(folder)
-    yield opened
-    opened.close()
-
-
-def statements(catalogue, call):
-    seen = []
-    catalogue._db.set_trace_callback(seen.append)
-    try:
-        result = call()
-    finally:
-        catalogue._db.set_trace_callback(None)
-    return result, [s for s in seen if s.lstrip().upper().startswith("SELECT")
-                    and "_config'" not in s]  # FTS5 reading its settings
+    yield from small_catalogue(tmp_path_factory.mktemp("statements"))
 
 
 @pytest.mark.parametrize("kind", FEW)

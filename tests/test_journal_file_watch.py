@@ -60,6 +60,14 @@ def refused(journal, *, because):
     assert because in str(caught.value)
 
 
+def another_journal(other):
+    """A folder holding a journal of its own, with one row."""
+    other.mkdir()
+    with open_journal(other) as journal:
+        journal.append("session", "timeout")
+    return other
+
+
 def rows_in(path):
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     try:
@@ -97,10 +105,7 @@ def test_a_journal_moved_away_takes_no_row_there(folder, stats):
 def test_a_journal_swapped_for_another_is_caught(folder, stats):
     with open_journal(folder) as journal:
         quiet_appends(journal, stats)
-        other = folder.parent / "other"
-        other.mkdir()
-        with open_journal(other) as j:
-            j.append("session", "timeout")
+        other = another_journal(folder.parent / "other")
         content = (other / "journal.sqlite3").read_bytes()
         os.replace(other / "journal.sqlite3", journal.path)
         refused(journal, because="another file is in its place")
@@ -127,10 +132,7 @@ def test_the_journals_folder_moved_is_caught(folder, stats):
 def test_a_folder_put_in_the_place_of_the_journals_is_caught(folder, stats):
     with open_journal(folder) as journal:
         quiet_appends(journal, stats)
-        other = folder.parent / "other"
-        other.mkdir()
-        with open_journal(other) as j:
-            j.append("session", "timeout")
+        other = another_journal(folder.parent / "other")
         os.rename(folder, folder.with_name("moved"))
         os.rename(other, folder)
         refused(journal, because="another file is in its place")
