@@ -17,6 +17,7 @@ of query; at 20,000 a median no slower than the FTS5 trigram baseline.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import inspect
 import json
@@ -41,7 +42,7 @@ from bench.measure import (  # noqa: E402
     time_calls,
     walls,
 )
-from bench.results import publish, saved_lines  # noqa: E402
+from bench.results import RESULTS, publish, saved_lines  # noqa: E402
 from content.title import Title  # noqa: E402
 from tests.search_cases import generated  # noqa: E402
 
@@ -295,9 +296,9 @@ BUILT_BY = ("content/catalogue_write.py", "content/catalogue_parts.py",
             "content/sample_words.py", "tests/search_cases.py")
 
 
-def _built_by() -> str:
+def _built_by(made_by: str = "") -> str:
     root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(made_by.encode())
     for name in BUILT_BY:
         digest.update((root / name).read_bytes())
     for code in (TrigramBaseline.build, SameJobBaseline.build, windowed):
@@ -305,17 +306,18 @@ def _built_by() -> str:
     return digest.hexdigest()[:12]
 
 
-def built(keep: Path | None, label: str, size: int,
-          write: Callable[[Path], float]) -> tuple[Path, float, bool]:
+def built(keep: Path | None, label: str, size: int, write: Callable[[Path], float],
+          made_by: str = "") -> tuple[Path, float, bool]:
     """The file `write` makes for `size` titles: made now in a scratch folder, or with `keep`
-    made once in a folder there and used again while the code that writes it is unchanged
-    (the million-title files take minutes on a shared machine). Its path, the seconds writing
-    it took (when it was made), and whether it was made in this run."""
+    made once in a folder there and used again while the code that writes it (and `made_by`,
+    the source of a title set other than the generator's) is unchanged (the million-title
+    files take minutes on a shared machine). Its path, the seconds writing it took (when it
+    was made), and whether it was made in this run."""
     name = "catalogue.sqlite3"  # as Catalogue.open finds it, and so the baselines' too
     if keep is None:
         path = scratch_folder(f"bench-search-{label}-") / name
         return path, write(path), True
-    folder = keep / f"{label}-{size}-{_built_by()}"
+    folder = keep / f"{label}-{size}-{_built_by(made_by)}"
     if (folder / "built.json").exists():
         return folder / name, json.loads((folder / "built.json").read_text())["seconds"], False
     partial = folder.with_name(folder.name + ".partial")
@@ -364,13 +366,32 @@ def compared_row(size: int, label: str, mine: list[Timing], theirs: list[Timing]
             f"(CPU {ratio_text(cpus(mine).median, cpus(theirs).median)}) | {found} |")
 
 
-def measure(size: int, rounds: int, keep: Path | None) -> tuple[list[str], list[str], dict]:
+def title_set(name: str) -> tuple[Callable[[int], Iterable[Title]], str, str]:
+    """A set of bench/catalogue_build.py's TITLE_SETS: what makes its titles, the suffix of its
+    kept files' names, and what its kept files depend on besides BUILT_BY."""
+    if name == "repeating":
+        return titles, "", ""  # the files and names of the runs before the sets
+    from bench.catalogue_build import TITLE_SETS  # it imports this module: not at the top
+    made = TITLE_SETS[name]
+    return made, f"-{name}", inspect.getsource(made)
+
+
+def different_titles(made: Callable[[int], Iterable[Title]], size: int) -> int:
+    return len({t.title for t in made(size)})
+
+
+def measure(size: int, rounds: int, keep: Path | None,
+            set_name: str = "repeating") -> tuple[list[str], list[str], dict]:
     from content.catalogue import Catalogue
-    ours_path, built_s, fresh = built(keep, "ours", size, _write_ours(titles, size))
+    made, suffix, made_by = title_set(set_name)
+    ours_path, built_s, fresh = built(keep, f"ours{suffix}", size, _write_ours(made, size),
+                                      made_by)
     base_path, baseline_built, base_fresh = built(
-        keep, "trigram", size, lambda path: TrigramBaseline.build(path, size))
+        keep, f"trigram{suffix}", size, lambda path: TrigramBaseline.build(path, size, made),
+        made_by)
     same_path, same_built, same_fresh = built(
-        keep, "same-job", size, lambda path: SameJobBaseline.build(path, size))
+        keep, f"same-job{suffix}", size, lambda path: SameJobBaseline.build(path, size, made),
+        made_by)
     baseline = TrigramBaseline(base_path)
     immutable_baseline = TrigramBaseline(base_path)
     immutable_baseline.open_immutable()
@@ -473,8 +494,12 @@ def measure_windows(size: int, rounds: int, keep: Path | None) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="2000,20000,200000,1000000")
-    parser.add_argument("--windows", default="200000",
-                        help="sizes also timed with a licence window per title ('' for none)")
+    parser.add_argument("--windows", help="sizes also timed with a licence window per title "
+                        "('' for none; 200000 with the generator's titles, none with others)")
+    parser.add_argument("--titles", choices=("repeating", "distinct"), default="repeating",
+                        help="bench/catalogue_build.py's set of titles: as generated (they "
+                        "repeat), or every title its own; a distinct run is written as a part "
+                        "of the section, under the run kept there")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--label", default="now", help="which code ran: 'before' or 'now'")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -486,10 +511,15 @@ def main() -> int:
                         "written are kept and used again by later runs while the code writing "
                         "them is unchanged")
     args = parser.parse_args()
+    if args.windows is None:
+        args.windows = "200000" if args.titles == "repeating" else ""
+    if args.windows and args.titles != "repeating":
+        parser.error("--windows times the generator's titles only")
     rows, fair, builds, windows, library = [], [], [], [], []
+    cpu_started = time.process_time()
     with MachineLoad() as load:
         for size in map(int, args.sizes.split(",")):
-            size_rows, size_fair, summary = measure(size, args.rounds, args.keep)
+            size_rows, size_fair, summary = measure(size, args.rounds, args.keep, args.titles)
             rows += size_rows
             fair += size_fair
             library.append(summary["library"])
@@ -502,6 +532,19 @@ def main() -> int:
         for size in (int(s) for s in args.windows.split(",") if s):
             windows += measure_windows(size, args.rounds, args.keep)
             print("\n".join(windows), file=sys.stderr, flush=True)
+    lines = run_lines(args, load, rows, fair, library, windows, builds)
+    if args.titles != "repeating":
+        publish(SECTION, distinct_section(args, lines, time.process_time() - cpu_started),
+                write=not args.no_write)
+        return 0
+    publish(SECTION, main_section(lines, args.earlier), before=args.before,
+            write=not args.no_write)
+    return 0
+
+
+def run_lines(args: argparse.Namespace, load: MachineLoad, rows: list[str], fair: list[str],
+              library: list[str], windows: list[str], builds: list[str]) -> list[str]:
+    """A run's text: what was timed and how, and its tables."""
     lines = [
         f"{machine_line()}; {load.describe()}. Code: {args.label}. Each keystroke's query "
         f"timed {args.rounds} times after a warm-up, ours and each baseline taking turns at each "
@@ -566,11 +609,73 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|",
         *builds,
     ]
-    if args.earlier is not None:
-        lines += ["", "The same benchmark on the code this round started from, the same files "
-                  "read:", "", *saved_lines(args.earlier)]
-    publish(SECTION, lines, before=args.before, write=not args.no_write)
-    return 0
+    return lines
+
+
+# A distinct run's part of the section, between these lines (not shown where Markdown is read).
+DISTINCT_START = "<!-- bench/search.py --titles distinct: from here -->"
+DISTINCT_END = "<!-- bench/search.py --titles distinct: to here -->"
+EARLIER = "The same benchmark on the code this round started from, the same files read:"
+# What follows the main run in the section: an --earlier run, a run before issue 20.
+AFTER_MAIN = (EARLIER, "Before issue 20,")
+KEPT = "The tables down to the part with every title its own are from the run of"
+
+
+def section_parts(path: Path = RESULTS) -> tuple[list[str], list[str], list[str]]:
+    """The section as `path` holds it, less its heading: the main run and what its stamp says
+    (its first line), a distinct run's part (markers included; none if there is none), and
+    what follows (earlier runs)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    found = re.search(rf"^## {re.escape(SECTION)}\n\n(Run [^\n]*)\n\n(.*?)(?=^## |\Z)",
+                      text, re.S | re.M)
+    if found is None:
+        return [], [], []
+    lines = found.group(2).rstrip("\n").split("\n")
+    if DISTINCT_START in lines and DISTINCT_END in lines:
+        start, end = lines.index(DISTINCT_START), lines.index(DISTINCT_END) + 1
+        head, part, rest = lines[:start], lines[start:end], lines[end:]
+    else:
+        split = next((n for n, line in enumerate(lines) if line.startswith(AFTER_MAIN)),
+                     len(lines))
+        head, part, rest = lines[:split], [], lines[split:]
+    while head and not head[-1]:
+        head.pop()
+    while rest and not rest[0]:
+        rest.pop(0)
+    if head and not head[0].startswith(KEPT):
+        head = [f"{KEPT} {found.group(1)[4:].rstrip('.')}, kept as it was.", "", *head]
+    return head, part, rest
+
+
+def main_section(lines: list[str], earlier: Path | None, path: Path = RESULTS) -> list[str]:
+    """The section of a run of the generator's titles: its text, then the part of a distinct
+    run that `path` holds (kept), then the --earlier run."""
+    _head, kept, _rest = section_parts(path)
+    lines = [*lines, *([""] + kept if kept else [])]
+    if earlier is not None:
+        lines += ["", EARLIER, "", *saved_lines(earlier)]
+    return lines
+
+
+def distinct_section(args: argparse.Namespace, lines: list[str], cpu_s: float,
+                     path: Path = RESULTS) -> list[str]:
+    """The section with this distinct run's part in it, under the main run `path` holds, kept
+    as it was, and what follows that."""
+    made, _suffix, _made_by = title_set(args.titles)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    counts = "; ".join(f"{size:,} titles: {different_titles(made, size):,} different (the "
+                       f"generator's own {different_titles(titles, size):,})" for size in sizes)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    part = [DISTINCT_START, "", f"### Every title its own (bench/search.py --titles "
+            f"{args.titles}, run {stamp})", "",
+            "The same benchmark with bench/catalogue_build.py's `distinct_titles`: each of the "
+            "generator's titles given a subtitle from a second draw (\"A：B\"), so titles do not "
+            f"repeat, as in a real library. {counts}. Terms shared by fewer titles and longer "
+            "titles change what each index range holds. The benchmark's process used "
+            f"{cpu_s:.0f} s of CPU time in all (building the files it did not find kept, and "
+            "timing).", "", *lines, "", DISTINCT_END]
+    head, _old, rest = section_parts(path)
+    return [*head, "", *part, *([""] + rest if rest else [])]
 
 
 if __name__ == "__main__":
