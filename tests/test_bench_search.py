@@ -1,6 +1,6 @@
 """bench/search.py's same-job baseline finds what our search matches on (pinyin, initials,
 ISBN digits typed with hyphens), by MATCH from three characters and LIKE below; files kept
-between runs (--keep) are written once; a run with every title its own (--titles distinct)
+between runs (--keep) are written once; a run with titles made distinct (--titles distinct)
 builds its own files and searches them, and its part of the section is written under the
 main run, which keeps it."""
 
