@@ -501,8 +501,8 @@ def main() -> int:
                         "('' for none; 200000 with the generator's titles, none with others)")
     parser.add_argument("--titles", choices=("repeating", "distinct"), default="repeating",
                         help="bench/catalogue_build.py's set of titles: as generated (they "
-                        "repeat), or every title its own; a distinct run is written as a part "
-                        "of the section, under the run kept there")
+                        "repeat), or made distinct by a subtitle; a distinct run is written as "
+                        "a part of the section, under the run kept there")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--label", default="now", help="which code ran: 'before' or 'now'")
     parser.add_argument("--no-write", action="store_true", help="print only")

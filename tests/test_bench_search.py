@@ -59,7 +59,7 @@ def test_the_distinct_set_is_built_and_searched_in_files_of_its_own(tmp_path):
     kept = sorted(path.name.rsplit("-", 1)[0] for path in tmp_path.iterdir())
     assert kept == [f"{name}{suffix}-300" for name in ("ours", "same-job", "trigram")]
     assert summary["size"] == 300 and len(rows) == 7 + 3 and len(fair) == 7 + 2
-    # Every title its own, and found: "红楼梦" is typed, the classic is there with a subtitle.
+    # Every title distinct here, and found: "红楼梦" is typed, the classic is there with a subtitle.
     from content.catalogue import Catalogue
     catalogue = Catalogue.open(next(tmp_path.glob("ours-distinct-300-*")))
     found = [t.title for t in catalogue.search("红楼梦", "2026-11-25")]
