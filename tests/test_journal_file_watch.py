@@ -91,6 +91,23 @@ def test_a_deleted_journal_is_caught_without_a_stat_per_row(folder, stats):
         assert not journal.path.exists()
 
 
+def test_a_refused_journal_stays_refused_row_after_row(folder, stats):
+    """The look that found the file gone set the watches on what the path names now: nothing
+    happens after it, yet the next rows must be refused too, not written to the old file."""
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        moved = folder / "elsewhere.sqlite3"
+        os.rename(journal.path, moved)
+        for _ in range(3):
+            refused(journal, because="the file is gone")
+        another_journal(folder / "new")
+        os.rename(folder / "new" / "journal.sqlite3", journal.path)
+        refused(journal, because="another file is in its place")
+        refused(journal, because="another file is in its place")
+        # The writer's own connection still reads the moved file: the six rows, none added.
+        assert journal._db.execute("SELECT count(*) FROM entries").fetchone()[0] == 6
+
+
 def test_a_journal_moved_away_takes_no_row_there(folder, stats):
     with open_journal(folder) as journal:
         quiet_appends(journal, stats)

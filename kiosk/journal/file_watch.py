@@ -93,6 +93,11 @@ class FileWatch:
         # The events queued, without waiting (a C call: no Python frame for each row).
         self.changed = functools.partial(poller.poll, 0)
 
+    def look_again(self) -> None:
+        """The look after `renew()` found the file not the journal: the next row must look
+        too, though nothing may happen to the path from now on."""
+        self.changed = _always
+
     def close(self) -> None:
         self._closer()
         self.changed = _always

@@ -278,10 +278,15 @@ class Journal:
             _DETAIL_JSON(detail) if detail is not None else None,
         ]
         watch = self._watch
-        if watch is None or watch.changed():
-            if watch is not None:
-                watch.renew()  # before the look: what happens after it is seen next time
+        if watch is None:
             self._same_file()
+        elif watch.changed():
+            watch.renew()  # before the look: what happens after it is seen next time
+            try:
+                self._same_file()
+            except BaseException:
+                watch.look_again()  # refused now, so every row after it until it is the file
+                raise
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
