@@ -25,7 +25,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table
+from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table, hex_chars
 from content.catalogue_parts import PACKED_KIND, Fields, Tally, pack, unpack
 from content.catalogue_terms import COUNTED_WINDOWS
 from content.errors import ContentError
@@ -271,29 +271,12 @@ def _stage_recomputed(stager: _Stager, ids: set[str], source: Path) -> None:
         old.close()
 
 
-class _HexCodes(dict[int, str]):
-    """Code point -> its hex and a space, as str.translate looks it up: filled as met."""
-
-    def __missing__(self, code: int) -> str:
-        self[code] = hexed = f"{code:x} "
-        return hexed
-
-
-_HEX_CODES = _HexCodes()
-
-
-def _hex_chars(text: str) -> str:
-    """catalogue.hex_chars, by one str.translate instead of a format per character: the
-    chars table is filled with two of these a title."""
-    return text.translate(_HEX_CODES)[:-1]
-
-
 _HELD = 3000  # titles, about 1 kB each in the file: caches of 2.5 MB hold most of their pages
 
 
 def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
     """Number the staged titles in shelf order and fill each table in its key's order."""
-    db.create_function("hex_chars", 1, _hex_chars, deterministic=True)
+    db.create_function("hex_chars", 1, hex_chars, deterministic=True)
     if stager.staged > _HELD:
         # Staged rows are read in order and the tables written in key order: small caches
         # do, and the sorter's runs (as large as main's cache) are no slower for being small.
