@@ -194,6 +194,19 @@ def test_a_scanner_programmed_for_another_layout(scanner, layout):
                      BarcodeRead("scanner", "33520000123453", None, "item")]
 
 
+def test_a_test_thread_held_up_while_typing_stamps_no_pause_into_the_scan(scanner, monkeypatch):
+    """The simulator stamps a scan's reports REPORT_S apart, as the scanner sends them, even
+    when the thread making them is held up (a busy CI machine) between two of them."""
+    from drivers.sim import evdev_device
+    sim = SimInputDevice(**HONEYWELL)
+    _, events, _ = scanner(sim, source="evdev:0c2e:0b61?debounce=0")
+    held_up = iter(range(10**6))
+    monkeypatch.setattr(evdev_device.time, "time", lambda: time.monotonic() + next(held_up))
+    sim.type("33520000123453", end=None)
+    assert until(events, kind(BarcodeRead)) == [BarcodeRead("scanner", "33520000123453", None,
+                                                            "item")]
+
+
 def test_a_card_reader_that_types(scanner):
     sim = SimInputDevice(**HONEYWELL)
     _, events, _ = scanner(sim, source="evdev:0c2e:0b61?role=card")

@@ -153,6 +153,7 @@ class SimInputDevice:
         """One key, whatever it is (garbage, NumLock, an F key), pressed and released while
         the `held` keys (Ctrl, Alt...) are down."""
         events: list[InputEvent] = []
+        self._start_burst()
         self._report(events, [(key, 1) for key in (*held, code)])
         self._report(events, [(key, 0) for key in (code, *reversed(held))])
         self.send_events(events)
@@ -202,6 +203,7 @@ class SimInputDevice:
 
     def _stroke_events(self, strokes: list[keymap.Stroke]) -> list[InputEvent]:
         events: list[InputEvent] = []
+        self._start_burst()
         for stroke in strokes:
             modifiers = ([ecodes.KEY_LEFTSHIFT] if stroke.shift else []) + \
                         ([ecodes.KEY_RIGHTALT] if stroke.altgr else [])
@@ -216,9 +218,15 @@ class SimInputDevice:
             elif event.type == ecodes.EV_KEY and event.value == keymap.KEY_UP:
                 self._held.discard(event.code)
 
+    def _start_burst(self) -> None:
+        """A burst of reports (a scan, a tap) starts now: its reports follow REPORT_S apart
+        whenever this thread gets to stamp them, as a scanner's do (a test thread held up
+        on a busy machine must not stamp a pause into one scan)."""
+        self._clock = max(self._clock, time.time() - REPORT_S)
+
     def _report(self, events: list[InputEvent], keys: list[tuple[int, int]]) -> None:
         """One HID report: MSC_SCAN and the key for each change, then SYN_REPORT."""
-        self._clock = max(self._clock + REPORT_S, time.time())
+        self._clock += REPORT_S
         sec, usec = int(self._clock), int(self._clock % 1 * 1_000_000)
         for code, value in keys:
             if code in HID_USAGES:
