@@ -226,3 +226,58 @@ def test_without_inotify_every_row_looks(folder, stats, monkeypatch):
         assert stats.count(str(journal.path)) == 3
         os.unlink(journal.path)
         refused(journal, because="the file is gone")
+
+
+class CountedLibc:
+    """The C library as file_watch calls it, counting the inotify instances made."""
+
+    def __init__(self, libc):
+        self._libc, self.instances = libc, 0
+
+    def inotify_init1(self, flags):
+        self.instances += 1
+        return self._libc.inotify_init1(flags)
+
+    def __getattr__(self, name):
+        return getattr(self._libc, name)
+
+
+def test_a_look_after_a_checkpoint_keeps_the_kernels_watches(folder, stats, monkeypatch):
+    """The writer's own checkpoints write the file: an event, and a look, every few hundred
+    rows. The look sets the watches again on the same inotify instance: closing one waits for
+    the kernel (milliseconds), and a new watch on a folder walks the folder's entries."""
+    from kiosk.journal import file_watch
+    libc = CountedLibc(file_watch._LIBC)
+    monkeypatch.setattr(file_watch, "_LIBC", libc)
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        made = libc.instances
+        for _ in range(3):
+            journal._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            stats.clear()
+            journal.append("session", "ok")  # looks: the checkpoint wrote the file
+            assert str(journal.path) in stats
+            quiet_appends(journal, stats)
+        assert libc.instances == made
+        # Still watching: each fault is caught as before.
+        os.rename(journal.path, folder / "elsewhere.sqlite3")
+        refused(journal, because="the file is gone")
+
+
+def test_a_folder_left_behind_is_no_longer_watched(folder, stats):
+    """Watches on what the path no longer passes through are taken off at the next look: a
+    folder the journal was moved out of can change without costing the writer a look."""
+    with open_journal(folder) as journal:
+        quiet_appends(journal, stats)
+        old = folder.with_name("old")
+        os.rename(folder, old)
+        folder.mkdir()
+        for name in os.listdir(old):
+            os.rename(old / name, folder / name)
+        (old / "left").write_text("")
+        journal.append("session", "ok")  # looks, finds its own file, watches the new folder
+        quiet_appends(journal, stats)
+        os.chmod(old / "left", 0o600)  # an event under the old folder's watch, had it one
+        stats.clear()
+        journal.append("session", "ok")
+        assert str(journal.path) not in stats

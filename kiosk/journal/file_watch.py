@@ -13,8 +13,9 @@ queueing an event on a watch set here, before the syscall that did it returns:
   partition mounted over the path, or unmounted lazily under it.
 So "no event queued" means the path still names the file it named at the last stat, and the
 writer skips the stat; any event, however harmless (our own checkpoints), sends it to the full
-check, after the watches are set anew on what the path names now. `poll(0)` asks without
-blocking: one syscall, no object built but an empty list.
+check, after the watches are set anew on what the path names now (on the same inotify
+instance: see `renew`). `poll(0)` asks without blocking: one syscall, no object built but an
+empty list.
 
 Linux only; where inotify is missing or refuses (no more instances or watches), `changed()`
 always says True and the writer stats the path on every row as before. Runs in the writer's
@@ -66,32 +67,50 @@ class FileWatch:
         self._path = path
         self._fds: list[int] = []
         self._given_up = False  # the kernel refused for want of watches: stat every row
+        self._watched: set[int] = set()  # the watch descriptors on the path as last looked at
+        self._poll: Callable[[], object] = _always
         self.changed: Callable[[], object] = _always
         self._closer = weakref.finalize(self, _close_all, self._fds)
         self.renew()
 
     def renew(self) -> None:
         """Watches set anew on what the path names now (a folder replaced under the same name
-        is watched from here on); if that cannot be done, `changed()` says True from now on."""
-        _close_all(self._fds)
-        self.changed = _always
+        is watched from here on, one no longer on the path is not), and the events so far read
+        away; if that cannot be done, `changed()` says True from now on.
+
+        The inotify instance is kept from one look to the next (the writer's own checkpoints
+        send it to a look every few hundred rows): closing one waits for the kernel to retire
+        its watches (milliseconds), and the first watch on a folder walks the folder's entries.
+        A watch set again on an inode that has one costs a lookup. The events are read after
+        the watches are set: each one read happened before the look that follows, which sees
+        what it did; any later one stays queued for the next `changed()`."""
+        self.changed = _always  # until the watches are set
         if self._given_up:
             return
         try:
-            self._fds.append(_inotify(self._path))
-            self._fds.append(os.open(_MOUNTS, os.O_RDONLY | os.O_CLOEXEC))
+            if not self._fds:
+                self._fds.append(_inotify_instance())
+                self._fds.append(os.open(_MOUNTS, os.O_RDONLY | os.O_CLOEXEC))
+                poller = select.poll()
+                poller.register(self._fds[0], select.POLLIN)
+                # Reported once for each change of the mount table after the open or the poll
+                # that last reported one, without a read.
+                poller.register(self._fds[1], select.POLLPRI)
+                # The events queued, without waiting (a C call: no Python frame for each row).
+                self._poll = functools.partial(poller.poll, 0)
+            watched = _watch(self._fds[0], self._path)
+            for stale in self._watched - watched:
+                _remove(self._fds[0], stale)
+            self._watched = watched
+            _drain(self._fds[0])
         except OSError as e:
             _close_all(self._fds)
+            self._watched = set()
             # A path gone is the file's fault, which the stat then reports; anything else
             # (no inotify, no more instances or watches) would fail again on every row.
             self._given_up = e.errno not in _PATH_GONE
             return
-        poller = select.poll()
-        poller.register(self._fds[0], select.POLLIN)
-        # Reported once for each change of the mount table after the open, without a read.
-        poller.register(self._fds[1], select.POLLPRI)
-        # The events queued, without waiting (a C call: no Python frame for each row).
-        self.changed = functools.partial(poller.poll, 0)
+        self.changed = self._poll
 
     def look_again(self) -> None:
         """The look after `renew()` found the file not the journal: the next row must look
@@ -107,29 +126,46 @@ def _always() -> bool:
     return True
 
 
-def _inotify(path: Path) -> int:
-    """An inotify descriptor watching `path` and the folders on its way, as written and as
-    resolved; OSError when the kernel refuses any of it."""
+def _inotify_instance() -> int:
     if _LIBC is None:
         raise OSError(errno.ENOSYS, "no inotify here")
     fd = _LIBC.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
     if fd < 0:
         raise OSError(ctypes.get_errno(), "inotify_init1")
-    try:
-        written = Path(os.path.abspath(path))
-        _add(fd, written, _ON_FILE)  # the file itself, through a symlink if the path is one
-        for name in {written, *written.parents, *written.resolve().parents}:
-            _add(fd, name, _ON_FOLDER | IN_DONT_FOLLOW)  # each name's own inode
-    except OSError:
-        os.close(fd)
-        raise
     return fd
 
 
-def _add(fd: int, path: Path, mask: int) -> None:
+def _watch(fd: int, path: Path) -> set[int]:
+    """Watches on `path` and the folders on its way, as written and as resolved, with their
+    descriptors (an inode watched already keeps its own); OSError when the kernel refuses any."""
+    written = Path(os.path.abspath(path))
+    watched = {_add(fd, written, _ON_FILE)}  # the file itself, through a symlink if one
+    for name in {written, *written.parents, *written.resolve().parents}:
+        watched.add(_add(fd, name, _ON_FOLDER | IN_DONT_FOLLOW))  # each name's own inode
+    return watched
+
+
+def _add(fd: int, path: Path, mask: int) -> int:
     assert _LIBC is not None
-    if _LIBC.inotify_add_watch(fd, os.fsencode(path), mask | IN_MASK_ADD) < 0:
+    wd = _LIBC.inotify_add_watch(fd, os.fsencode(path), mask | IN_MASK_ADD)
+    if wd < 0:
         raise OSError(ctypes.get_errno(), "inotify_add_watch", str(path))
+    return int(wd)
+
+
+def _remove(fd: int, wd: int) -> None:
+    """The watch off; one whose inode is gone is off already (the kernel says EINVAL)."""
+    assert _LIBC is not None
+    _LIBC.inotify_rm_watch(fd, wd)
+
+
+def _drain(fd: int) -> None:
+    """Read away the events queued (the descriptor does not block)."""
+    try:
+        while os.read(fd, 65536):
+            pass
+    except BlockingIOError:
+        pass
 
 
 def _close_all(fds: list[int]) -> None:
