@@ -6,14 +6,17 @@ file or its path, and the next append must say "replaced" and write nowhere.
 """
 
 import os
+import shutil
 import sqlite3
 import subprocess
+import sys
 
 import pytest
 
 from kiosk.errors import JournalError
 from kiosk.journal import Journal
 from tests import small_partition as part
+from tests.conftest import ROOT
 
 NO_MOUNT = part.why_not()
 CARD = "23520001234566"
@@ -281,3 +284,28 @@ def test_a_folder_left_behind_is_no_longer_watched(folder, stats):
         stats.clear()
         journal.append("session", "ok")
         assert str(journal.path) not in stats
+
+
+APPEND_ROWS = """import sys
+from kiosk.journal import Journal
+with Journal.open(sys.argv[1], sys.argv[2]) as journal:
+    journal.append("session", "ok")
+    print("appending", file=sys.stderr, flush=True)
+    for n in range(20):
+        journal.append("checkout", "ok", item=f"3352{n:010d}")
+"""
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="no strace here")
+def test_a_quiet_append_asks_the_kernel_once_through_one_descriptor(tmp_path):
+    """Each row asks whether anything happened with one epoll_wait(0) over the file's watches
+    and the mount table: a ready list the kernel keeps, where poll() asks every descriptor."""
+    trace = tmp_path / "trace"
+    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",
+                    "trace=poll,ppoll,epoll_wait,epoll_pwait,write", sys.executable, "-c",
+                    APPEND_ROWS, str(tmp_path / "data" / "journal.sqlite3"),
+                    str(tmp_path / "patron.key")], cwd=ROOT, check=True)
+    calls = trace.read_text().split("appending", 1)[1].splitlines()
+    asks = [call for call in calls if "poll" in call or "epoll_wait" in call]
+    assert len(asks) == 20, asks
+    assert all("epoll_wait(" in call or "epoll_pwait(" in call for call in asks), asks

@@ -14,8 +14,8 @@ queueing an event on a watch set here, before the syscall that did it returns:
 So "no event queued" means the path still names the file it named at the last stat, and the
 writer skips the stat; any event, however harmless (our own checkpoints), sends it to the full
 check, after the watches are set anew on what the path names now (on the same inotify
-instance: see `renew`). `poll(0)` asks without blocking: one syscall, no object built but an
-empty list.
+instance: see `renew`). `epoll_wait(0)` asks without blocking: one syscall, no object built
+but an empty list.
 
 Linux only; where inotify is missing or refuses (no more instances or watches), `changed()`
 always says True and the writer stats the path on every row as before. Runs in the writer's
@@ -65,8 +65,9 @@ class FileWatch:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._fds: list[int] = []
+        self._fds: list[int | select.epoll] = []  # inotify, the mount table, the epoll on both
         self._given_up = False  # the kernel refused for want of watches: stat every row
+        self._inotify = -1  # the inotify instance while there is one (first in `_fds`)
         self._watched: set[int] = set()  # the watch descriptors on the path as last looked at
         self._poll: Callable[[], object] = _always
         self.changed: Callable[[], object] = _always
@@ -89,20 +90,26 @@ class FileWatch:
             return
         try:
             if not self._fds:
-                self._fds.append(_inotify_instance())
-                self._fds.append(os.open(_MOUNTS, os.O_RDONLY | os.O_CLOEXEC))
-                poller = select.poll()
-                poller.register(self._fds[0], select.POLLIN)
-                # Reported once for each change of the mount table after the open or the poll
-                # that last reported one, without a read.
-                poller.register(self._fds[1], select.POLLPRI)
-                # The events queued, without waiting (a C call: no Python frame for each row).
-                self._poll = functools.partial(poller.poll, 0)
-            watched = _watch(self._fds[0], self._path)
+                self._inotify = _inotify_instance()
+                self._fds.append(self._inotify)
+                mounts = os.open(_MOUNTS, os.O_RDONLY | os.O_CLOEXEC)
+                self._fds.append(mounts)
+                # One descriptor to ask about both: epoll_wait(0) reads a ready list the
+                # kernel fills as each event is queued (before the syscall that caused it
+                # returns), where poll() would ask each descriptor in turn: half the time.
+                ready = select.epoll()
+                self._fds.append(ready)
+                ready.register(self._inotify, select.EPOLLIN)
+                # Reported once for each change of the mount table after the open or the
+                # wait that last reported one, without a read.
+                ready.register(mounts, select.EPOLLPRI)
+                # The events ready, without waiting (a C call: no Python frame for each row).
+                self._poll = functools.partial(ready.poll, 0, 2)
+            watched = _watch(self._inotify, self._path)
             for stale in self._watched - watched:
-                _remove(self._fds[0], stale)
+                _remove(self._inotify, stale)
             self._watched = watched
-            _drain(self._fds[0])
+            _drain(self._inotify)
         except OSError as e:
             _close_all(self._fds)
             self._watched = set()
@@ -168,9 +175,13 @@ def _drain(fd: int) -> None:
         pass
 
 
-def _close_all(fds: list[int]) -> None:
+def _close_all(fds: list[int | select.epoll]) -> None:
     while fds:
+        fd = fds.pop()
         try:
-            os.close(fds.pop())
+            if isinstance(fd, int):
+                os.close(fd)
+            else:
+                fd.close()
         except OSError:
             pass
