@@ -8,8 +8,8 @@ feature (a laptop running the demo, a container): it answers "unknown" instead.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
+import functools
 import os
 import shutil
 import threading
@@ -21,7 +21,7 @@ BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
 MODEL_PATH = Path("/proc/device-tree/model")
 _TIME_ERROR = 5  # adjtimex() return value while the kernel clock is not synchronised
 _TIMEX_SIZE = 512  # larger than struct timex on every Linux architecture
-_clock_cache: tuple[float, bool | None] = (0.0, None)
+_clock_cache: tuple[float, bool | None] | None = None  # (when asked, the answer)
 
 
 def boot_id() -> str:
@@ -48,25 +48,24 @@ def is_raspberry_pi() -> bool:
 def clock_synchronised(max_age_s: float = 30.0) -> bool | None:
     """Whether NTP has set the kernel clock (a Pi has no battery clock); None if unknown.
 
-    Asks the kernel with adjtimex(), as timedatectl does, and caches the answer for `max_age_s`
-    because the journal asks on every row.
+    Asks the kernel with adjtimex(), as timedatectl does, and caches the answer, known or not,
+    for `max_age_s` because the journal asks on every row.
     """
     global _clock_cache
-    checked_at, answer = _clock_cache
+    cached = _clock_cache
     now = time.monotonic()
-    if answer is not None and now - checked_at < max_age_s:
-        return answer
+    if cached is not None and now - cached[0] < max_age_s:
+        return cached[1]
     answer = _ask_kernel_clock()
     _clock_cache = (now, answer)
     return answer
 
 
 def _ask_kernel_clock() -> bool | None:
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
+    libc = _libc()
+    if libc is None:
         return None
     try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
         timex = ctypes.create_string_buffer(_TIMEX_SIZE)  # modes = 0: read only
         state = libc.adjtimex(timex)
     except (OSError, AttributeError):
@@ -74,6 +73,16 @@ def _ask_kernel_clock() -> bool | None:
     if state < 0:
         return None
     return state != _TIME_ERROR
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library Python itself was linked with, loaded once: ctypes.util.find_library would
+    run `ldconfig -p` (a process, milliseconds) each time the clock is asked."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def disk_free(path: str | Path) -> tuple[int, int] | None:

@@ -41,6 +41,27 @@ def test_boot_id_and_clock_and_disk():
     assert 0 < free <= total
 
 
+def test_the_kernel_clock_is_asked_without_starting_a_process(monkeypatch):
+    """The journal asks on every row (an answer kept 30 s): ctypes' find_library runs
+    `ldconfig -p` (milliseconds, more on a Pi), so the C library is the one Python has."""
+    import ctypes.util
+
+    def no_process(name):
+        raise AssertionError(f"find_library({name!r}) starts ldconfig")
+
+    monkeypatch.setattr(ctypes.util, "find_library", no_process)
+    for _ in range(2):
+        assert system.clock_synchronised(max_age_s=0) in (True, False)
+
+
+def test_an_unknown_clock_is_kept_as_long_as_a_known_one(monkeypatch):
+    asked = []
+    monkeypatch.setattr(system, "_ask_kernel_clock", lambda: asked.append(1))
+    monkeypatch.setattr(system, "_clock_cache", None)
+    assert [system.clock_synchronised() for _ in range(3)] == [None] * 3
+    assert len(asked) == 1
+
+
 def test_boot_id_unknown_without_proc(monkeypatch, tmp_path):
     monkeypatch.setattr(system, "BOOT_ID_PATH", tmp_path / "missing")
     assert system.boot_id() == "unknown"
