@@ -301,10 +301,14 @@ def test_a_quiet_append_asks_the_kernel_once_through_one_descriptor(tmp_path):
     """Each row asks whether anything happened with one epoll_wait(0) over the file's watches
     and the mount table: a ready list the kernel keeps, where poll() asks every descriptor."""
     trace = tmp_path / "trace"
-    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",
-                    "trace=poll,ppoll,epoll_wait,epoll_pwait,write", sys.executable, "-c",
-                    APPEND_ROWS, str(tmp_path / "data" / "journal.sqlite3"),
-                    str(tmp_path / "patron.key")], cwd=ROOT, check=True)
+    done = subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",
+                           "trace=poll,ppoll,epoll_wait,epoll_pwait,write", sys.executable, "-c",
+                           APPEND_ROWS, str(tmp_path / "data" / "journal.sqlite3"),
+                           str(tmp_path / "patron.key")], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    if "ptrace" in done.stderr and not trace.exists():
+        pytest.skip(f"strace cannot trace here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
     calls = trace.read_text().split("appending", 1)[1].splitlines()
     asks = [call for call in calls if "poll" in call or "epoll_wait" in call]
     assert len(asks) == 20, asks
