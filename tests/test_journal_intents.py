@@ -61,6 +61,27 @@ def test_open_intents_come_oldest_first(journal):
         (seqs[0], "checkout"), (seqs[2], "checkin")]
 
 
+def test_an_outcome_settles_its_intent_in_the_delete_that_finds_it_open(journal):
+    """Each checkout, checkin and renew writes an intent and then its outcome: the outcome's
+    DELETE of the open mark says whether the intent was open (a row deleted), with no SELECT
+    of its own first. An outcome that leaves it open still asks."""
+    seq = journal.open_intent("checkout", item="x", patron=CARD)
+    statements: list[str] = []
+    journal._db.set_trace_callback(statements.append)
+    try:
+        journal.append("checkout", "ok", item="x", patron=CARD, intent=seq)
+        later = journal.open_intent("checkin", item="x", patron=CARD)
+        journal.append("checkin", "unknown", item="x", intent=later, settles=False)
+    finally:
+        journal._db.set_trace_callback(None)
+    assert [s.split()[0].upper() for s in statements] == [
+        "BEGIN", "DELETE", "INSERT", "COMMIT",
+        "BEGIN", "INSERT", "INSERT", "COMMIT",
+        "BEGIN", "SELECT", "INSERT", "COMMIT"]
+    assert [r.seq for r in journal.open_intents()] == [later]
+    assert journal.verify() == []
+
+
 def test_settling_an_intent_that_is_not_open_writes_nothing(journal):
     seq = journal.open_intent("checkout", item="x", patron=CARD)
     journal.append("checkout", "ok", intent=seq)

@@ -256,8 +256,7 @@ class Journal:
         if intent is not None:
             detail = {**(detail or {}), "intent": intent}
         return self._insert(kind, outcome, item=item, title=title, patron=patron, detail=detail,
-                            settles=intent if intent is not None and settles else None,
-                            names=intent)
+                            settles=settles, names=intent)
 
     def open_intents(self) -> list[Row]:
         """The intent rows still open, oldest first."""
@@ -267,7 +266,7 @@ class Journal:
 
     def _insert(self, kind: str, outcome: str, *, item: str | None, title: str | None,
                 patron: str | None, detail: dict[str, Any] | None, opens: bool = False,
-                settles: int | None = None, names: int | None = None) -> int:
+                settles: bool = False, names: int | None = None) -> int:
         if self._patron_hash is None:
             raise JournalError(f"{self.path}: opened for reading; cannot append")
         synced = system.clock_synchronised()
@@ -290,8 +289,12 @@ class Journal:
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
-            if names is not None and not db.execute(
-                    "SELECT 1 FROM open_intents WHERE seq = ?", (names,)).fetchone():
+            # The intent named must be open; settling it, the DELETE of its mark says whether
+            # it was (rolled back with the rest if the row then fails).
+            if names is not None and not (
+                    db.execute("DELETE FROM open_intents WHERE seq = ?", (names,)).rowcount
+                    if settles else
+                    db.execute("SELECT 1 FROM open_intents WHERE seq = ?", (names,)).fetchone()):
                 raise IntentNotOpen(f"{self.path}: intent {names} is not open (settled already, "
                                     f"or never opened); {kind} {outcome} not written",
                                     cause="damaged")
@@ -311,8 +314,6 @@ class Journal:
                 db.execute(_INSERT_ROW, (*values, chain))
             if opens:
                 db.execute("INSERT INTO open_intents (seq) VALUES (?)", (seq,))
-            if settles is not None:
-                db.execute("DELETE FROM open_intents WHERE seq = ?", (settles,))
             db.execute("COMMIT")
         except JournalError:
             self._rollback()
