@@ -107,7 +107,9 @@ def test_the_tour_of_every_screen_fits_with_room(small):
     samples = [[int(v) for v in line.split()] for line in
                small.ssh(f"cat {TOUR}/samples").stdout.splitlines() if len(line.split()) == 4]
     killed = small.ssh("journalctl -k --no-pager | grep -i -e 'out of memory' -e oom-kill").stdout
-    shots = int(small.ssh(f"ls {TOUR}/shots | wc -l").stdout)
+    shots = int(small.ssh(f"ls {TOUR}/shots | wc -l").stdout or 0)
+    save("image-memory-tour.log", log)
+    assert samples, "the tour ended before its memory was sampled once:\n" + log[-4000:]
     lowest = min(s[0] for s in samples)
     peak = max(s[2] for s in samples) / 1024
     anon = max(s[3] for s in samples) / 1024
@@ -116,7 +118,6 @@ def test_the_tour_of_every_screen_fits_with_room(small):
             f"cgroup at its peak {mb(peak)} (page cache included), anonymous memory at most "
             f"{mb(anon)}\n" + (f"killed for memory:\n{killed}" if killed else ""))
     keep(text)
-    save("image-memory-tour.log", log)
     assert "saved" in log and shots >= 18, log[-4000:]
     assert not killed, text
     assert lowest >= ROOM * total, text
