@@ -16,8 +16,8 @@ import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter, methodcaller, mul
-from typing import Callable, Iterable
+from operator import invert, itemgetter, methodcaller, mul
+from typing import Callable, Iterable, Iterator
 
 from content.catalogue_terms import (
     AUTHOR,
@@ -60,9 +60,17 @@ def unpack(packed: str) -> tuple[int, str]:
 class Field:
     """One field's share of a title's rows."""
     folded: str  # the text folded to simplified, lower case: the character and trigram tables
-    terms: str  # its packed terms as the items of a JSON array ('"Bhlm","Chongloumeng"')
-    keys: tuple[str, ...]  # the counted queries it answers (a tuple: a quarter of a set's size)
+    # Its packed terms as the items of a JSON array ('"Bhlm","Chongloumeng"'); a title's
+    # later-syllable terms as offsets: n in `spelled`, ~n in `initials` (inner_terms).
+    terms: str
+    # The counted queries it answers (a tuple: a quarter of a set's size); a title's, those
+    # of its text, with those of its pinyin made on use (Fields.title_keys).
+    keys: tuple[str, ...]
     spelled: str = ""  # a title's pinyin: its place on the shelf
+    initials: str = ""  # a title's initials: its later-syllable terms are cut from them
+    # Where a title's pinyin terms start in `spelled` and `initials`: their keys' windows.
+    spelled_from: tuple[int, ...] = ()
+    initials_from: tuple[int, ...] = ()
 
 
 class Fields:
@@ -101,14 +109,41 @@ class Fields:
                      self._isbn_keys(tuple(map(_start, terms))))
 
     def _title(self, text: str) -> Field:
+        """The title's written, initials and spelled terms; its later-syllable terms as their
+        offsets in the whole spelling (n) and initials (~n), cut by SQL (catalogue_write):
+        the suffixes of a long title are most of its terms and of their letters."""
         name = self._read(text)
-        spelled = {name.spelled}
-        initials = {name.initials}
-        later_spelled, later_initials = _later(name)
-        return self._field(text, [pack(TITLE, squash(text.translate(self.fold)))], [
-            (TITLE_INITIALS, initials), (TITLE_SPELLED, spelled),
-            (TITLE_INNER_SPELLED, later_spelled), (TITLE_INNER_INITIALS, later_initials)],
-            [name.spelled, name.initials], name.spelled)
+        spelled, initials = name.spelled, name.initials
+        written = {pack(TITLE, squash(text.translate(self.fold)))} - _EMPTY
+        folded = text.translate(self.fold).lower()
+        items = [json.dumps(term, ensure_ascii=False) for term in written]
+        items += [f'"{term}"' for term in (_PACKS[TITLE_INITIALS] + initials,
+                                          _PACKS[TITLE_SPELLED] + spelled) if len(term) > 1]
+        # Later syllables without initials of their own would repeat an initials term or
+        # leave it empty: one term each.
+        initials_at = set(name.initials_at)
+        initials_at.discard(len(initials))
+        offsets = [*map(str, name.spelled_at), *map(str, map(invert, initials_at))]
+        if offsets:
+            items.append(",".join(offsets))
+        if _has_digit(spelled) or _has_digit(initials):  # keys of digits: see _start_keys
+            return Field(folded, ",".join(items), self.keys(folded, written | _title_pinyin(name)),
+                         spelled, initials)
+        return Field(folded, ",".join(items), self.keys(folded, written), spelled, initials,
+                     (0, *name.spelled_at) if spelled else (),
+                     (0, *initials_at) if initials else ())
+
+    def title_keys(self, field: Field) -> set[str]:
+        """A title's keys: its text's and its pinyin terms' (letters: each term's first 1 to
+        COUNTED_LETTERS letters, from windows of the whole spelling and initials). Made for
+        each title as it is counted, not kept: titles rarely recur, and a long title has
+        some eighty keys."""
+        spelled, initials = field.spelled, field.initials
+        windows = [spelled[at:at + COUNTED_LETTERS] for at in field.spelled_from]
+        windows += [initials[at:at + COUNTED_LETTERS] for at in field.initials_from]
+        keys = set(field.keys)
+        keys.update(windows, *(map(first, windows) for first in _FIRST))
+        return keys
 
     def _author(self, text: str) -> Field:
         written: list[str] = []
@@ -184,6 +219,26 @@ _has_digit = re.compile("[0-9]").search
 _FIRST = [itemgetter(slice(0, size)) for size in range(1, COUNTED_LETTERS)]
 
 
+def _title_pinyin(forms: Forms) -> set[str]:
+    """A title's pinyin terms, packed, its later-syllable ones cut in Python."""
+    later_spelled, later_initials = _later(forms)
+    return {_PACKS[TITLE_INITIALS] + forms.initials, _PACKS[TITLE_SPELLED] + forms.spelled,
+            *map(_PACKS[TITLE_INNER_SPELLED].__add__, later_spelled),
+            *map(_PACKS[TITLE_INNER_INITIALS].__add__, later_initials)} - _EMPTY
+
+
+def inner_terms(items: list[str | int], spelled: str, initials: str) -> Iterator[str]:
+    """A title's staged JSON items with its offsets cut into packed later-syllable terms,
+    as catalogue_write's SQL cuts them."""
+    for item in items:
+        if isinstance(item, str):
+            yield item
+        elif item >= 0:
+            yield _PACKS[TITLE_INNER_SPELLED] + spelled[item:]
+        else:
+            yield _PACKS[TITLE_INNER_INITIALS] + initials[~item:]
+
+
 def _later(forms: Forms) -> tuple[set[str], set[str]]:
     """The spellings and the initials from each later syllable."""
     if not forms.inner:
@@ -254,20 +309,19 @@ class Tally:
         self._fields: Counter[tuple[str, ...]] = Counter()  # a field's keys: titles with it
         self._again: Counter[str] = Counter()  # a key found by a second field of a title
 
-    def add(self, first: tuple[str, ...], second: tuple[str, ...],
-            third: tuple[str, ...]) -> None:
-        """One title, of fields with these keys."""
+    def add(self, first: set[str], second: tuple[str, ...], third: tuple[str, ...]) -> None:
+        """One title, of fields with these keys: the `first` (a title's: rarely the same
+        twice) counted at once, and taken over; the others added up by field."""
+        self.counts.update(first)
         fields = self._fields
         count = fields.get  # not +=: a Counter's missing key costs a Python call
-        fields[first] = count(first, 0) + 1
         fields[second] = count(second, 0) + 1
         fields[third] = count(third, 0) + 1
-        seen = set(first)
-        again = seen.intersection(second)
+        again = first.intersection(second)
         if again:
             self._again.update(again)
-        seen.update(second)
-        again = seen.intersection(third)  # a key of all three fields is found twice again
+        first.update(second)
+        again = first.intersection(third)  # a key of all three fields is found twice again
         if again:
             self._again.update(again)
         if len(fields) > self.FIELDS:

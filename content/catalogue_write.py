@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table, hex_chars
-from content.catalogue_parts import PACKED_KIND, Fields, Tally, pack, unpack
-from content.catalogue_terms import COUNTED_WINDOWS
+from content.catalogue_parts import PACKED_KIND, Fields, Tally, inner_terms, pack, unpack
+from content.catalogue_terms import COUNTED_WINDOWS, TITLE_INNER_INITIALS, TITLE_INNER_SPELLED
 from content.errors import ContentError
 from content.pinyin import release_dictionary
 from content.title import Title
@@ -73,7 +73,9 @@ _STAGING = """
 CREATE TABLE stage.titles (s INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, isbn, title, author,
     category, summary, cover, file, size, sha256, format, valid_from, valid_until, added,
     sort_key, publisher, folded_title, folded_author,
-    terms TEXT);  -- a JSON array of packed terms (catalogue_parts.pack), unpacked by json_each
+    initials,  -- the title's pinyin initials; sort_key starts with its spelling
+    terms TEXT);  -- a JSON array of packed terms (catalogue_parts.pack), unpacked by json_each,
+                  -- and of offsets cut into the title's later-syllable terms (_finish)
 CREATE TABLE stage.copied_terms (s INTEGER, kind INTEGER, term TEXT);  -- carried titles'
 """
 
@@ -160,11 +162,11 @@ class _Stager:
         self._titles.append((
             s, *_fields_of(title),
             f"{named.spelled} {title.title}",  # 红楼梦 before 红楼梦魇
-            title.publisher or None, named.folded, author.folded,
+            title.publisher or None, named.folded, author.folded, named.initials,
             f"[{','.join(terms for terms in (named.terms, author.terms, isbn.terms) if terms)}]"))
         window = title.valid_from, title.valid_until
         if window in self.counts or len(self.counts) <= COUNTED_WINDOWS:  # else never kept
-            self.counts[window].add(named.keys, author.keys, isbn.keys)
+            self.counts[window].add(self.fields.title_keys(named), author.keys, isbn.keys)
         if len(self._titles) >= self.BATCH:
             self.flush()
 
@@ -183,7 +185,7 @@ class _Stager:
     def flush(self) -> None:
         self._db.executemany(
             f"INSERT INTO stage.titles (s, {_COLUMNS}, sort_key, publisher, folded_title, "
-            f"folded_author, terms) VALUES ({', '.join('?' * (len(FIELDS) + 6))})",
+            f"folded_author, initials, terms) VALUES ({', '.join('?' * (len(FIELDS) + 7))})",
             self._titles)
         self._titles.clear()
 
@@ -195,10 +197,11 @@ def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[
     """Every (kind, term) a title is found by; characters folded with `fold`, pinyin read
     from the text as written (the dictionary reads traditional characters too)."""
     fields = Fields(fold or {}, kept=0)
-    items = ",".join(field.terms for field in (fields.title(title.title),
-                                               fields.author(title.author),
+    named = fields.title(title.title)
+    items = ",".join(field.terms for field in (named, fields.author(title.author),
                                                fields.isbn(title.isbn)) if field.terms)
-    return {unpack(packed) for packed in json.loads(f"[{items}]")}
+    return set(map(unpack, inner_terms(json.loads(f"[{items}]"), named.spelled,
+                                       named.initials)))
 
 
 def _stage_copied(db: sqlite3.Connection, stager: _Stager, ids: list[str],
@@ -271,6 +274,9 @@ def _stage_recomputed(stager: _Stager, ids: set[str], source: Path) -> None:
         old.close()
 
 
+# A title's later-syllable terms, staged as offsets (catalogue_parts.inner_terms): the end of
+# its spelling (the start of sort_key) from n, of its initials from ~n.
+_INNER_SPELLED, _INNER_INITIALS = pack(TITLE_INNER_SPELLED, ""), pack(TITLE_INNER_INITIALS, "")
 _HELD = 3000  # titles, about 1 kB each in the file: caches of 2.5 MB hold most of their pages
 
 
@@ -298,7 +304,11 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
         INSERT INTO main.publishers SELECT id, publisher FROM stage.titles
             WHERE publisher IS NOT NULL ORDER BY id;
         INSERT INTO main.terms SELECT unicode(packed) - {PACKED_KIND}, substr(packed, 2), n
-            FROM (SELECT j.value AS packed, r.n AS n
+            FROM (SELECT CASE WHEN j.type = 'text' THEN j.value
+                         WHEN j.value >= 0 THEN '{_INNER_SPELLED}' || substr(t.sort_key,
+                             j.value + 1, instr(t.sort_key, ' ') - 1 - j.value)
+                         ELSE '{_INNER_INITIALS}' || substr(t.initials, ~j.value + 1) END
+                         AS packed, r.n AS n
                   FROM stage.titles t JOIN stage.ranks r USING (s), json_each(t.terms) j
                   UNION ALL SELECT char({PACKED_KIND} + c.kind) || c.term, r.n
                   FROM stage.copied_terms c JOIN stage.ranks r USING (s)

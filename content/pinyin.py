@@ -235,8 +235,17 @@ def _keep(piece: str) -> str:
 class Forms:
     spelled: str  # 红楼梦 -> "hongloumeng"
     initials: str  # 红楼梦 -> "hlm"
-    inner: frozenset[tuple[str, str]]  # from each later syllable: ("loumeng", "lm"), ...
+    # Where each later syllable's forms start in `spelled` and `initials`, pair by pair:
+    # 红楼梦 -> (4, 7) and (1, 2), for "loumeng" "lm" and "meng" "m".
+    spelled_at: tuple[int, ...] = ()
+    initials_at: tuple[int, ...] = ()
     phrases: tuple[str, ...] = ()  # dictionary phrases read as one: ("银行",) in 银行的故事
+
+    @property
+    def inner(self) -> frozenset[tuple[str, str]]:
+        """The forms from each later syllable: ("loumeng", "lm"), ("meng", "m")."""
+        return frozenset((self.spelled[at:], self.initials[initial_at:])
+                         for at, initial_at in zip(self.spelled_at, self.initials_at))
 
 
 @lru_cache(maxsize=256)  # the catalogue writer keeps each field it read (catalogue_parts)
@@ -246,16 +255,18 @@ def read(text: str) -> Forms:
     spelled_pieces = [p[0] for p in pieces]
     initial_pieces = [p[1] for p in pieces]
     whole_spelled, whole_initials = "".join(spelled_pieces), "".join(initial_pieces)
-    forms = set()
+    later: list[int] = []
     if len(pieces) == len(text):  # otherwise no syllable boundaries we can trust
-        # Each later form is the end of the whole text's, from the piece's offset in it.
-        spelled_at = list(accumulate(map(len, spelled_pieces), initial=0))
-        initials_at = list(accumulate(map(len, initial_pieces), initial=0))
         han = list(map(_is_han, text))
-        for i in range(1, len(text)):
-            if spelled_pieces[i] and (han[i] or han[i - 1] or not spelled_pieces[i - 1]):
-                forms.add((whole_spelled[spelled_at[i]:], whole_initials[initials_at[i]:]))
-    return Forms(whole_spelled, whole_initials, frozenset(forms), tuple(phrases))
+        later = [i for i in range(1, len(text)) if spelled_pieces[i] and (
+            han[i] or han[i - 1] or not spelled_pieces[i - 1])]
+    if not later:
+        return Forms(whole_spelled, whole_initials, phrases=tuple(phrases))
+    # Each later form is the end of the whole text's, from the piece's offset in it.
+    spelled_at = list(accumulate(map(len, spelled_pieces), initial=0))
+    initials_at = list(accumulate(map(len, initial_pieces), initial=0))
+    return Forms(whole_spelled, whole_initials, tuple(map(spelled_at.__getitem__, later)),
+                 tuple(map(initials_at.__getitem__, later)), tuple(phrases))
 
 
 def phrase_initials(phrase: str) -> str:
