@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -84,6 +85,7 @@ class Fields:
         self.fold = fold
         self.chars: set[str] = set()  # every character of the folded texts
         self.phrases: dict[str, str] = {}  # folded phrase -> initials, as texts were read
+        self._phrases_read: set[str] = set()  # the phrases behind them, as written
         self._shared: dict[str, str] = {}  # one string object per key
         self.title = _Kept(self._title, kept)
         self.author = _Kept(self._author, 2 * kept)
@@ -99,6 +101,7 @@ class Fields:
         if everything:
             self.chars.clear()
             self.phrases.clear()
+            self._phrases_read.clear()
 
     def isbn(self, isbn: str) -> Field:
         """An ISBN's field: ISBN-13 digits and ISBN-10, its keys looked up by their starts."""
@@ -116,7 +119,7 @@ class Fields:
         spelled, initials = name.spelled, name.initials
         written = {pack(TITLE, squash(text.translate(self.fold)))} - _EMPTY
         folded = text.translate(self.fold).lower()
-        items = [json.dumps(term, ensure_ascii=False) for term in written]
+        items = list(map(encode_basestring, written))  # json.dumps(term), less its setup
         items += [f'"{term}"' for term in (_PACKS[TITLE_INITIALS] + initials,
                                           _PACKS[TITLE_SPELLED] + spelled) if len(term) > 1]
         # Later syllables without initials of their own would repeat an initials term or
@@ -162,10 +165,12 @@ class Fields:
     def _read(self, text: str) -> Forms:
         """The pinyin of `text`, and the initials of the phrases it was cut into kept."""
         forms = read(text)
-        for phrase in forms.phrases:
-            folded = phrase.translate(self.fold)
-            if folded not in self.phrases:
-                self.phrases[folded] = phrase_initials(phrase)
+        if not self._phrases_read.issuperset(forms.phrases):  # mostly: one C call
+            for phrase in set(forms.phrases) - self._phrases_read:
+                self._phrases_read.add(phrase)
+                folded = phrase.translate(self.fold)
+                if folded not in self.phrases:
+                    self.phrases[folded] = phrase_initials(phrase)
         return forms
 
     def _field(self, text: str, written: Iterable[str],

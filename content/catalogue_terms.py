@@ -21,7 +21,10 @@ def starts_with(param: str) -> str:
 
 def squash(text: str) -> str:
     """What a query and a term are compared as: lower case, no spaces or middle dots."""
-    return re.sub(r"[\s·•・'\-]+", "", text.lower())
+    return _SQUASHED.sub("", text.lower())
+
+
+_SQUASHED = re.compile(r"[\s·•・'\-]+")
 
 
 def digits(isbn: str) -> str:

@@ -136,7 +136,7 @@ def _dictionary() -> _Dictionary:
 def release_dictionary() -> None:
     """Drop the dictionary and the readings kept (some 18 MB): a catalogue build's pinyin is
     all read. The next reading loads it again."""
-    for cached in (_dictionary, _run_pieces, _other_piece, read, char_initials):
+    for cached in (_dictionary, _run_pieces, _other_piece, _part, read, char_initials):
         cached.cache_clear()
 
 
@@ -168,26 +168,6 @@ def _cut(run: str, words: _Dictionary) -> list[str]:
             out.append(valid)
             rest = rest[len(valid):]
     return out
-
-
-def _pieces(text: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """(spelling, initial) per piece, as pypinyin's lazy_pinyin gives them in its NORMAL and
-    FIRST_LETTER styles with one piece per character that has no reading, kept as the
-    catalogue keeps them: lower-case Latin letters and digits only; and the phrases of two
-    characters or more the text was cut into."""
-    pieces: list[tuple[str, str]] = []
-    phrases: list[str] = []
-    # Split at runs of Chinese characters, found by one regular expression rather than a
-    # test per character: the parts alternate, other characters first.
-    parts = _HAN_RUN.split(text)
-    for at in range(0, len(parts), 2):
-        if parts[at]:
-            pieces += map(_other_piece, parts[at])
-        if at + 1 < len(parts):
-            run_pieces, run_phrases = _run_pieces(parts[at + 1])
-            pieces += run_pieces
-            phrases += run_phrases
-    return pieces, phrases
 
 
 _HAN_RUN = re.compile("([%s]+)" % "".join(f"\\U{first:08x}-\\U{last:08x}"
@@ -248,25 +228,86 @@ class Forms:
                          for at, initial_at in zip(self.spelled_at, self.initials_at))
 
 
-@lru_cache(maxsize=256)  # the catalogue writer keeps each field it read (catalogue_parts)
-def read(text: str) -> Forms:
-    """All pinyin forms of `text` from one reading."""
-    pieces, phrases = _pieces(text)
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """The forms of one part of a text (a run of Chinese characters, or of other characters),
+    to be joined with its neighbours': later syllables are found within it, and its first
+    character is one if the part before ends in a way that allows it (see `read`)."""
+    spelled: str
+    initials: str
+    spelled_at: tuple[int, ...]  # later syllables after its first character, in the part
+    initials_at: tuple[int, ...]
+    phrases: tuple[str, ...]
+    whole: bool  # a piece per character: syllable boundaries can be trusted
+    first: bool  # its first character has a spelling
+    first_han: bool
+    last_han: bool
+    last_spelled: bool  # its last character has a spelling
+
+
+@lru_cache(maxsize=4096)  # titles are made of words that recur
+def _part(text: str, run: bool) -> _Part:
+    """The forms of a run of Chinese characters (`run`) or of other characters."""
+    if run:
+        run_pieces, phrases = _run_pieces(text)
+        pieces = list(run_pieces)
+    else:
+        pieces, phrases = list(map(_other_piece, text)), ()
     spelled_pieces = [p[0] for p in pieces]
     initial_pieces = [p[1] for p in pieces]
-    whole_spelled, whole_initials = "".join(spelled_pieces), "".join(initial_pieces)
-    later: list[int] = []
-    if len(pieces) == len(text):  # otherwise no syllable boundaries we can trust
+    whole = len(pieces) == len(text)
+    spelled_at: tuple[int, ...] = ()
+    initials_at: tuple[int, ...] = ()
+    if whole:
         han = list(map(_is_han, text))
         later = [i for i in range(1, len(text)) if spelled_pieces[i] and (
             han[i] or han[i - 1] or not spelled_pieces[i - 1])]
-    if not later:
-        return Forms(whole_spelled, whole_initials, phrases=tuple(phrases))
-    # Each later form is the end of the whole text's, from the piece's offset in it.
-    spelled_at = list(accumulate(map(len, spelled_pieces), initial=0))
-    initials_at = list(accumulate(map(len, initial_pieces), initial=0))
-    return Forms(whole_spelled, whole_initials, tuple(map(spelled_at.__getitem__, later)),
-                 tuple(map(initials_at.__getitem__, later)), tuple(phrases))
+        at = list(accumulate(map(len, spelled_pieces), initial=0))
+        initial_at = list(accumulate(map(len, initial_pieces), initial=0))
+        spelled_at = tuple(map(at.__getitem__, later))
+        initials_at = tuple(map(initial_at.__getitem__, later))
+    return _Part("".join(spelled_pieces), "".join(initial_pieces), spelled_at, initials_at,
+                 tuple(phrases), whole, bool(spelled_pieces and spelled_pieces[0]),
+                 _is_han(text[0]), _is_han(text[-1]), bool(whole and spelled_pieces[-1]))
+
+
+@lru_cache(maxsize=256)  # the catalogue writer keeps each field it read (catalogue_parts)
+def read(text: str) -> Forms:
+    """All pinyin forms of `text` from one reading, joined from its parts' (`_part`): a
+    later syllable is a piece with a spelling, after a Chinese character, or a Chinese
+    character itself, or after a piece without one (the middle of a Latin word is not)."""
+    spelled: list[str] = []
+    initials: list[str] = []
+    spelled_at: list[int] = []
+    initials_at: list[int] = []
+    phrases: list[str] = []
+    whole = True
+    at = initial_at = 0
+    last = None  # the part before
+    # Split at runs of Chinese characters, found by one regular expression rather than a
+    # test per character: the parts alternate, other characters first.
+    for number, text_part in enumerate(_HAN_RUN.split(text)):
+        if not text_part:
+            continue
+        part = _part(text_part, number % 2 == 1)
+        whole = whole and part.whole
+        if whole:
+            if last is not None and part.first and (
+                    part.first_han or last.last_han or not last.last_spelled):
+                spelled_at.append(at)
+                initials_at.append(initial_at)
+            spelled_at += map(at.__add__, part.spelled_at)
+            initials_at += map(initial_at.__add__, part.initials_at)
+        spelled.append(part.spelled)
+        initials.append(part.initials)
+        phrases += part.phrases
+        at += len(part.spelled)
+        initial_at += len(part.initials)
+        last = part
+    if not whole:  # no syllable boundaries we can trust
+        spelled_at, initials_at = [], []
+    return Forms("".join(spelled), "".join(initials), tuple(spelled_at), tuple(initials_at),
+                 tuple(phrases))
 
 
 def phrase_initials(phrase: str) -> str:
