@@ -158,3 +158,25 @@ def test_character_tokens_are_each_characters_hex():
     texts = ["", "红楼梦", "三体 III：死神永生", "\U00020000a\x00\n", "İK·•", "红" * 300]
     assert [hex_chars(text) for text in texts] == [
         " ".join(f"{ord(char):x}" for char in text) for text in texts]
+
+
+def test_a_titles_later_syllable_terms_are_staged_as_offsets_and_cut_by_sql(tmp_path):
+    """A long title's suffixes are most of its terms and letters: Python stages its whole
+    spelling and initials and where each later syllable starts (n in the spelling, ~n in the
+    initials), and the build's SQL cuts the terms, the same as before."""
+    import json
+
+    from content.catalogue_parts import Fields
+    from content.catalogue_write import search_terms
+    named = Fields({}).title("红楼梦")
+    assert set(json.loads(f"[{named.terms}]")) == {"A红楼梦", "Bhlm", "Chongloumeng",
+                                                   4, 7, ~1, ~2}
+    title = replace(search_cases.titles(1)[0], title="红楼梦")
+    inner = {(7, "loumeng"), (7, "meng"), (8, "lm"), (8, "m")}
+    assert inner <= search_terms(title)
+    write_catalogue(tmp_path / "c.sqlite3", [title])
+    db = sqlite3.connect(tmp_path / "c.sqlite3")
+    try:
+        assert set(db.execute("SELECT kind, term FROM terms WHERE kind IN (7, 8)")) == inner
+    finally:
+        db.close()
