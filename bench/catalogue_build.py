@@ -37,7 +37,7 @@ CHILD = {
     "catalogue": ("from content.catalogue import write_catalogue\n"
                   "write_catalogue(OUT, made(COUNT))\n"),
     "baseline": ("from bench.search import TrigramBaseline\n"
-                 "TrigramBaseline(OUT, COUNT, made).db.close()\n"),
+                 "TrigramBaseline.build(OUT, COUNT, made)\n"),
 }
 SETS = ("repeating", "distinct")
 
