@@ -17,6 +17,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from operator import invert, itemgetter, methodcaller, mul
 from typing import Callable, Iterable, Iterator
 
@@ -108,7 +109,7 @@ class Fields:
         whole = isbn if isbn.isdigit() and isbn.isascii() else digits(isbn)  # mostly digits
         terms = [term for term in (pack(ISBN, whole), pack(ISBN, isbn_10(whole)))
                  if len(term) > 1]
-        return Field("", ",".join(f'"{term}"' for term in terms),  # [0-9x]: nothing to escape
+        return Field("", f'"{_QUOTED.join(terms)}"' if terms else "",  # [0-9x]: no escapes
                      self._isbn_keys(tuple(map(_start, terms))))
 
     def _title(self, text: str) -> Field:
@@ -132,7 +133,10 @@ class Fields:
         if _has_digit(spelled) or _has_digit(initials):  # keys of digits: see _start_keys
             return Field(folded, ",".join(items), self.keys(folded, written | _title_pinyin(name)),
                          spelled, initials)
-        return Field(folded, ",".join(items), self.keys(folded, written), spelled, initials,
+        # Its characters are keys too: title_keys takes them from `folded`.
+        self.chars.update(folded)
+        keys = tuple(chain(*map(_start_keys, map(_start, written)), _latin_keys(folded)))
+        return Field(folded, ",".join(items), keys, spelled, initials,
                      (0, *name.spelled_at) if spelled else (),
                      (0, *initials_at) if initials else ())
 
@@ -144,8 +148,8 @@ class Fields:
         spelled, initials = field.spelled, field.initials
         windows = [spelled[at:at + COUNTED_LETTERS] for at in field.spelled_from]
         windows += [initials[at:at + COUNTED_LETTERS] for at in field.initials_from]
-        keys = set(field.keys)
-        keys.update(windows, *(map(first, windows) for first in _FIRST))
+        keys = set(field.folded)
+        keys.update(field.keys, windows, *(map(first, windows) for first in _FIRST))
         return keys
 
     def _author(self, text: str) -> Field:
@@ -203,11 +207,7 @@ class Fields:
         the keys `more`)."""
         found = set(folded)
         self.chars.update(found)  # a term's Chinese characters are its text's
-        found.update(*map(_start_keys, _starts(packed)), *more)
-        for run in _LATIN_RUN.findall(folded):
-            found.update(key for size in range(2, COUNTED_DIGITS + 1)
-                         for start_at in range(len(run) - size + 1)
-                         if counted(key := run[start_at:start_at + size]))
+        found.update(*map(_start_keys, _starts(packed)), *more, _latin_keys(folded))
         shared = self._shared.setdefault  # one string object per key: titles hold keys
         return tuple(map(shared, found, found))
 
@@ -222,6 +222,13 @@ _first_letters = itemgetter(slice(1, COUNTED_LETTERS + 1))
 _isbn_start = methodcaller("startswith", "97")
 _has_digit = re.compile("[0-9]").search
 _FIRST = [itemgetter(slice(0, size)) for size in range(1, COUNTED_LETTERS)]
+
+
+def _latin_keys(folded: str) -> list[str]:
+    """The counted keys inside the text's runs of Latin letters and digits."""
+    return [key for run in _LATIN_RUN.findall(folded) for size in range(2, COUNTED_DIGITS + 1)
+            for start_at in range(len(run) - size + 1)
+            if counted(key := run[start_at:start_at + size])]
 
 
 def _title_pinyin(forms: Forms) -> set[str]:

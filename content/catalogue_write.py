@@ -163,7 +163,7 @@ class _Stager:
             s, *_fields_of(title),
             f"{named.spelled} {title.title}",  # 红楼梦 before 红楼梦魇
             title.publisher or None, named.folded, author.folded, named.initials,
-            f"[{','.join(terms for terms in (named.terms, author.terms, isbn.terms) if terms)}]"))
+            _json_array(named.terms, author.terms, isbn.terms)))
         window = title.valid_from, title.valid_until
         if window in self.counts or len(self.counts) <= COUNTED_WINDOWS:  # else never kept
             self.counts[window].add(self.fields.title_keys(named), author.keys, isbn.keys)
@@ -191,6 +191,11 @@ class _Stager:
 
 
 _fields_of = attrgetter(*FIELDS)
+
+
+def _json_array(*items: str) -> str:
+    """A JSON array of the fields' items, a field's empty when it has none."""
+    return f"[{','.join(filter(None, items))}]"
 
 
 def search_terms(title: Title, fold: dict[int, str] | None = None) -> set[tuple[int, str]]:
