@@ -7,17 +7,21 @@ kind says which), and each key from one term or one field's text. So a field is 
 distinct text and the result kept while the build runs: titles share authors, series names
 and words, and pinyin is the slow part. Key strings are shared between the fields that have
 them, so a kept field costs little more than its set of keys.
+
+A title is the exception, being long and rarely the same twice: its later-syllable terms are
+kept as offsets into its spelling and initials (the writer's SQL cuts them), and its pinyin
+keys, some eighty, are made from those offsets each time it is counted, not kept.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
+from json.encoder import encode_basestring
 from operator import invert, itemgetter, methodcaller, mul
 from typing import Callable, Iterable, Iterator
 

@@ -16,7 +16,10 @@ character and phrase it knows, so the catalogue keeps the forms it had.
 
 `inner` gives the same forms starting at each later syllable, so `loumeng` and `lm` find 红楼梦
 but `oumeng` (the middle of a syllable) does not. `read` gives all of a text's forms from one
-reading: the catalogue writer uses it, the other functions are for tests and one-off use.
+reading, the later syllables as offsets into the whole spelling and initials: the catalogue
+writer uses it, the other functions are for tests and one-off use. A text is read by its
+parts (runs of Chinese characters, runs of other characters), each part's forms kept: titles
+are made of words that recur.
 """
 
 from __future__ import annotations
