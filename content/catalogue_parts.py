@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import chain
 from json.encoder import encode_basestring
@@ -77,6 +77,7 @@ class Field:
     # Where a title's pinyin terms start in `spelled` and `initials`: their keys' windows.
     spelled_from: tuple[int, ...] = ()
     initials_from: tuple[int, ...] = ()
+    whole: bool = True  # `keys` are all its keys; a title's are made whole when read again
 
 
 class Fields:
@@ -92,13 +93,13 @@ class Fields:
         self.phrases: dict[str, str] = {}  # folded phrase -> initials, as texts were read
         self._phrases_read: set[str] = set()  # the phrases behind them, as written
         self._shared: dict[str, str] = {}  # one string object per key
-        self.title = _Kept(self._title, kept)
+        self.title = _Kept(self._title, kept, again=self._whole_title)
         self.author = _Kept(self._author, 2 * kept)
         self._isbn_keys = lru_cache(maxsize=kept)(self._term_keys)
 
     def forget(self, *, everything: bool = False) -> None:
         """Drop the fields kept read, and with `everything` the characters and phrases."""
-        self.title = _Kept(self._title, self._kept)
+        self.title = _Kept(self._title, self._kept, again=self._whole_title)
         self.author = _Kept(self._author, 2 * self._kept)
         self._isbn_keys.cache_clear()
         self._shared.clear()
@@ -142,19 +143,26 @@ class Fields:
         keys = tuple(chain(*map(_start_keys, map(_start, written)), _latin_keys(folded)))
         return Field(folded, ",".join(items), keys, spelled, initials,
                      (0, *name.spelled_at) if spelled else (),
-                     (0, *initials_at) if initials else ())
+                     (0, *initials_at) if initials else (), whole=False)
 
-    def title_keys(self, field: Field) -> set[str]:
+    def title_keys(self, field: Field) -> set[str] | tuple[str, ...]:
         """A title's keys: its text's and its pinyin terms' (letters: each term's first 1 to
         COUNTED_LETTERS letters, from windows of the whole spelling and initials). Made for
-        each title as it is counted, not kept: titles rarely recur, and a long title has
-        some eighty keys."""
-        spelled, initials = field.spelled, field.initials
-        windows = [spelled[at:at + COUNTED_LETTERS] for at in field.spelled_from]
-        windows += [initials[at:at + COUNTED_LETTERS] for at in field.initials_from]
+        each title as it is counted, not kept, while it is read once (titles rarely recur,
+        and a long title has some eighty keys); a set, to be counted at once. A title read
+        again gets them kept (`_whole_title`): a tuple, added up by field (Tally)."""
+        if field.whole:
+            return field.keys
         keys = set(field.folded)
-        keys.update(field.keys, windows, *(map(first, windows) for first in _FIRST))
+        keys.update(field.keys, *_window_keys(field))
         return keys
+
+    def _whole_title(self, field: Field) -> Field:
+        """A title read again, its keys made and kept: it may recur many times."""
+        if field.whole:
+            return field
+        return replace(field, keys=self.keys(field.folded, (), field.keys, *_window_keys(field)),
+                       spelled_from=(), initials_from=(), whole=True)
 
     def _author(self, text: str) -> Field:
         written: list[str] = []
@@ -228,6 +236,14 @@ _has_digit = re.compile("[0-9]").search
 _FIRST = [itemgetter(slice(0, size)) for size in range(1, COUNTED_LETTERS)]
 
 
+def _window_keys(field: Field) -> list[Iterable[str]]:
+    """The keys of a title's pinyin terms: each window's first 1 to COUNTED_LETTERS letters."""
+    spelled, initials = field.spelled, field.initials
+    windows = [spelled[at:at + COUNTED_LETTERS] for at in field.spelled_from]
+    windows += [initials[at:at + COUNTED_LETTERS] for at in field.initials_from]
+    return [windows, *(map(first, windows) for first in _FIRST)]
+
+
 def _latin_keys(folded: str) -> list[str]:
     """The counted keys inside the text's runs of Latin letters and digits."""
     return [key for run in _LATIN_RUN.findall(folded) for size in range(2, COUNTED_DIGITS + 1)
@@ -281,8 +297,10 @@ class _Kept:
 
     FIRST = 256
 
-    def __init__(self, read: Callable[[str], Field], most: int) -> None:
+    def __init__(self, read: Callable[[str], Field], most: int,
+                 again: Callable[[Field], Field] | None = None) -> None:
         self._read = read
+        self._again = again  # what a field found kept becomes: kept so in its place
         self._most = most
         self._room = min(self.FIRST, most)
         self._kept: OrderedDict[str, Field] = OrderedDict()
@@ -294,6 +312,8 @@ class _Kept:
         field = kept.get(text)
         if field is not None:
             kept.move_to_end(text)
+            if self._again is not None:
+                field = kept[text] = self._again(field)
             return field
         field = self._read(text)
         if self._room == 0:
@@ -325,12 +345,17 @@ class Tally:
         self._fields: Counter[tuple[str, ...]] = Counter()  # a field's keys: titles with it
         self._again: Counter[str] = Counter()  # a key found by a second field of a title
 
-    def add(self, first: set[str], second: tuple[str, ...], third: tuple[str, ...]) -> None:
-        """One title, of fields with these keys: the `first` (a title's: rarely the same
-        twice) counted at once, and taken over; the others added up by field."""
-        self.counts.update(first)
+    def add(self, first: set[str] | tuple[str, ...], second: tuple[str, ...],
+            third: tuple[str, ...]) -> None:
+        """One title, of fields with these keys, added up by field; a set `first` (a title's
+        read once) counted at once, and taken over."""
         fields = self._fields
         count = fields.get  # not +=: a Counter's missing key costs a Python call
+        if isinstance(first, tuple):
+            fields[first] = count(first, 0) + 1
+            first = set(first)
+        else:
+            self.counts.update(first)
         fields[second] = count(second, 0) + 1
         fields[third] = count(third, 0) + 1
         again = first.intersection(second)

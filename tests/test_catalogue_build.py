@@ -116,9 +116,10 @@ def test_a_tally_of_fields_counts_each_title_once_per_key():
     for room in (2, 4096):  # added up often, or once at the end
         tally, expected = Tally(), Counter()
         tally.FIELDS = room
-        for _ in range(1000):
+        for n in range(1000):
             title = [rng.choice(fields) for _ in range(3)]
-            tally.add(set(title[0]), title[1], title[2])
+            # A title read once comes as a set, counted at once; read again, a kept tuple.
+            tally.add(set(title[0]) if n % 2 else title[0], title[1], title[2])
             expected.update({*title[0], *title[1], *title[2]})
         assert +tally.total() == expected
 
