@@ -10,7 +10,8 @@ them, so a kept field costs little more than its set of keys.
 
 A title is the exception, being long and rarely the same twice: its later-syllable terms are
 kept as offsets into its spelling and initials (the writer's SQL cuts them), and its pinyin
-keys, some eighty, are made from those offsets each time it is counted, not kept.
+keys, some eighty, are made from those offsets as it is counted, not kept, until the title
+is read again: then they are kept, and added up by field as other fields' are.
 """
 
 from __future__ import annotations
