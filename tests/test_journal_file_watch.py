@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -175,16 +176,22 @@ def test_a_symlinked_folder_turned_elsewhere_is_caught(folder, stats, tmp_path):
         assert rows_in(other / "journal.sqlite3") == 1
 
 
+def renew_folder(folder: Path) -> Path:
+    """The folder moved away to "old" and its files moved into a new folder of its name."""
+    old = folder.with_name("old")
+    os.rename(folder, old)
+    folder.mkdir()
+    for name in os.listdir(old):
+        os.rename(old / name, folder / name)
+    return old
+
+
 def test_the_watch_follows_a_folder_renewed_under_the_same_name(folder, stats):
     """Moved away and the file moved into a new folder of the same name: the same file, so rows
     go on; the new folder is watched from then on, and moving it is caught."""
     with open_journal(folder) as journal:
         quiet_appends(journal, stats)
-        old = folder.with_name("old")
-        os.rename(folder, old)
-        folder.mkdir()
-        for name in os.listdir(old):
-            os.rename(old / name, folder / name)
+        renew_folder(folder)
         journal.append("session", "ok")  # looks (something happened), finds its own file
         quiet_appends(journal, stats)
         os.rename(folder, folder.with_name("moved"))
@@ -272,11 +279,7 @@ def test_a_folder_left_behind_is_no_longer_watched(folder, stats):
     folder the journal was moved out of can change without costing the writer a look."""
     with open_journal(folder) as journal:
         quiet_appends(journal, stats)
-        old = folder.with_name("old")
-        os.rename(folder, old)
-        folder.mkdir()
-        for name in os.listdir(old):
-            os.rename(old / name, folder / name)
+        old = renew_folder(folder)
         (old / "left").write_text("")
         journal.append("session", "ok")  # looks, finds its own file, watches the new folder
         quiet_appends(journal, stats)
