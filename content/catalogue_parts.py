@@ -16,7 +16,6 @@ is read again: then they are kept, and added up by field as other fields' are.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
@@ -203,7 +202,7 @@ class Fields:
             packed.update(map(_PACKS[kind].__add__, terms))
         packed -= _EMPTY  # no empty terms
         written = set(written) - _EMPTY
-        items = [json.dumps(term, ensure_ascii=False) for term in written]
+        items = list(map(encode_basestring, written))  # json.dumps(term), less its setup
         if packed:
             items.append(f'"{_QUOTED.join(packed)}"')
         # A pinyin term is the end of a whole spelling or initials: digits in one are in these
@@ -408,10 +407,6 @@ def _start_keys(start: str) -> tuple[str, ...]:
         keys.update(digits[:end] for end in range(COUNTED_LETTERS + 1, longest + 1))
         keys.update(PREFIXES_ONLY + digits[:end] for end in range(1, longest + 1))
     return tuple(keys)
-
-
-def _json_items(terms: Iterable[str]) -> str:
-    return json.dumps(list(terms), ensure_ascii=False)[1:-1]
 
 
 def isbn_10(digits: str) -> str:
