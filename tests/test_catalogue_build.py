@@ -181,3 +181,38 @@ def test_a_titles_later_syllable_terms_are_staged_as_offsets_and_cut_by_sql(tmp_
         assert set(db.execute("SELECT kind, term FROM terms WHERE kind IN (7, 8)")) == inner
     finally:
         db.close()
+
+
+def test_an_isbn_13_of_978_gives_the_isbn_10_that_checks():
+    """isbn_10's check digit, summed by three digits at a time, is the one ISBN-10 checks
+    (content.isbn): every three-digit group in each place, and a check value of 10 ("x")."""
+    import random
+
+    from content.catalogue_parts import isbn_10
+    from content.isbn import _check_10
+    rng = random.Random(10)
+    bodies = [f"{n:03}{rng.randrange(10 ** 6):06}" for n in range(1000)]
+    bodies += [f"{rng.randrange(1000):03}{n:03}{rng.randrange(1000):03}" for n in range(1000)]
+    bodies += [f"{rng.randrange(10 ** 6):06}{n:03}" for n in range(1000)]
+    made = [isbn_10(f"978{body}{rng.randrange(10)}") for body in bodies]
+    assert [ten[:9] for ten in made] == bodies
+    assert all(_check_10(ten.upper()) for ten in made)
+    assert any(ten.endswith("x") for ten in made)
+    assert isbn_10("978٠٣٠٦٤٠٦١٥٢") == "٠٣٠٦٤٠٦١٥2"  # digits of another script: summed as such
+    assert isbn_10("9791090636071") == isbn_10("978123") == ""
+
+
+def test_an_isbn_field_holds_its_isbn_13_and_isbn_10_and_their_keys():
+    from content.catalogue_parts import Fields
+    fields = Fields({})
+    field = fields.isbn("9787544212345")
+    assert field.terms == '"G9787544212345","G7544212343"'
+    assert sorted(field.keys) == sorted(
+        ["9", "97", "978", "9787", "97875", "978754", "9787544", "7", "75", "754", "7544",
+         *(PREFIXES_ONLY + key for key in ("9", "97", "978", "9787", "97875", "978754",
+                                          "9787544", "7", "75", "754", "7544"))])
+    field = fields.isbn("978-7-5442-1234-X")  # not a valid 978 ISBN-13: no ISBN-10
+    assert field.terms == '"G978754421234x"' and len(field.keys) == 14
+    assert fields.isbn("0-306-40615-2").terms == '"G0306406152"'
+    assert fields.isbn("").terms == fields.isbn("abc").terms == ""
+    assert fields.isbn("").keys == fields.isbn("abc").keys == ()
