@@ -147,8 +147,10 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--before", type=Path, help="the output of a run on the code before "
                         "issue 20 (--label before --no-write), shown beside this run's")
-    parser.add_argument("--earlier", type=Path, help="the output of a run on an earlier commit "
-                        "(--label <commit> --no-write), shown under this run's as a step between")
+    parser.add_argument("--earlier", type=Path, action="append", default=[],
+                        help="the output of a run on an earlier commit (--label <commit> "
+                        "--no-write), shown under this run's as a step between; may be given "
+                        "more than once")
     args = parser.parse_args()
     rows = []
     with MachineLoad() as load:
@@ -174,9 +176,9 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
-    if args.earlier is not None:
+    for earlier in args.earlier:
         lines += ["", "The same benchmark on an earlier commit, run in the same session "
-                  "(its --earlier run):", "", *saved_lines(args.earlier)]
+                  "(its --earlier run):", "", *saved_lines(earlier)]
     publish(SECTION, lines, before=args.before, write=not args.no_write)
     return 0
 
