@@ -1,6 +1,7 @@
 """What each field of a title (its title, its author, its ISBN) adds to a catalogue being
 written: its search terms, packed, and the counted queries (catalogue_terms.counted) that find
-it. Runs on the thread building the catalogue (content/catalogue_write.py).
+it. Runs on the thread building the catalogue (content/catalogue_write.py), but for
+`title_keys` and `Tally`, which run on its counting thread (content/catalogue_counting.py).
 
 A title's terms and keys are the union of its fields': each term comes from one field (its
 kind says which), and each key from one term or one field's text. So a field is read once per
@@ -20,7 +21,6 @@ import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import chain
 from json.encoder import encode_basestring
 from operator import invert, itemgetter, methodcaller, mul
 from typing import Callable, Iterable, Iterator
@@ -69,8 +69,8 @@ class Field:
     # Its packed terms as the items of a JSON array ('"Bhlm","Chongloumeng"'); a title's
     # later-syllable terms as offsets: n in `spelled`, ~n in `initials` (inner_terms).
     terms: str
-    # The counted queries it answers (a tuple: a quarter of a set's size); a title's, those
-    # of its text, with those of its pinyin made on use (Fields.title_keys).
+    # The counted queries it answers (a tuple: a quarter of a set's size); a title's made on
+    # use (title_keys) until it is read again.
     keys: tuple[str, ...]
     spelled: str = ""  # a title's pinyin: its place on the shelf
     initials: str = ""  # a title's initials: its later-syllable terms are cut from them
@@ -145,30 +145,18 @@ class Fields:
         if _has_digit(spelled) or _has_digit(initials):  # keys of digits: see _start_keys
             return Field(folded, ",".join(items), self.keys(folded, written | _title_pinyin(name)),
                          spelled, initials)
-        # Its characters are keys too: title_keys takes them from `folded`.
+        # Its keys are made as it is counted (title_keys), its characters kept here.
         self.chars.update(folded)
-        keys = tuple(chain(*map(_start_keys, map(_start, written)), _latin_keys(folded)))
-        return Field(folded, ",".join(items), keys, spelled, initials,
+        return Field(folded, ",".join(items), (), spelled, initials,
                      (0, *name.spelled_at) if spelled else (),
                      (0, *initials_at) if initials else (), whole=False)
-
-    def title_keys(self, field: Field) -> set[str] | tuple[str, ...]:
-        """A title's keys: its text's and its pinyin terms' (letters: each term's first 1 to
-        COUNTED_LETTERS letters, from windows of the whole spelling and initials). Made for
-        each title as it is counted, not kept, while it is read once (titles rarely recur,
-        and a long title has some eighty keys); a set, to be counted at once. A title read
-        again gets them kept (`_whole_title`): a tuple, added up by field (Tally)."""
-        if field.whole:
-            return field.keys
-        keys = set(field.folded)
-        keys.update(field.keys, *_window_keys(field))
-        return keys
 
     def _whole_title(self, field: Field) -> Field:
         """A title read again, its keys made and kept: it may recur many times."""
         if field.whole:
             return field
-        return replace(field, keys=self.keys(field.folded, (), field.keys, *_window_keys(field)),
+        return replace(field, keys=self.keys(field.folded, (), _written_keys(field.folded),
+                                             *_window_keys(field)),
                        spelled_from=(), initials_from=(), whole=True)
 
     def _author(self, text: str) -> Field:
@@ -241,6 +229,27 @@ _first_letters = itemgetter(slice(1, COUNTED_LETTERS + 1))
 _isbn_start = methodcaller("startswith", "97")
 _has_digit = re.compile("[0-9]").search
 _FIRST = [itemgetter(slice(0, size)) for size in range(1, COUNTED_LETTERS)]
+
+
+def title_keys(field: Field) -> set[str] | tuple[str, ...]:
+    """A title's keys: its text's and its pinyin terms' (letters: each term's first 1 to
+    COUNTED_LETTERS letters, from windows of the whole spelling and initials). Made for each
+    title as it is counted, not kept, while it is read once (titles rarely recur, and a long
+    title has some eighty keys); a set, to be counted at once. A title read again gets them
+    kept (`Fields._whole_title`): a tuple, added up by field (Tally)."""
+    if field.whole:
+        return field.keys
+    folded = field.folded
+    keys = set(folded)
+    keys.update(_written_keys(folded), _latin_keys(folded), *_window_keys(field))
+    return keys
+
+
+def _written_keys(folded: str) -> tuple[str, ...]:
+    """The keys the start of a title's text as written gives (a title with keys made on use
+    has no digits: Fields._title)."""
+    squashed = squash(folded)
+    return _start_keys(squashed[:COUNTED_LETTERS]) if squashed else ()
 
 
 def _window_keys(field: Field) -> list[Iterable[str]]:

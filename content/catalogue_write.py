@@ -11,7 +11,8 @@ one (each distinct title, author and ISBN start read once, catalogue_parts.py; t
 packed into one JSON array per title, the title's later-syllable terms as offsets into its
 spelling and initials, cut in SQL), then each final table is filled in its key's order by
 one sorted INSERT ... SELECT, so memory stays flat whatever the catalogue's size (about 57 MB,
-18 of them the dictionary).
+18 of them the dictionary). How many titles each short query finds is added up on a thread of
+its own while SQLite sorts the terms (catalogue_counting.py): both cores work at the end.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from content.catalogue import FIELDS, SCHEMA_VERSION, _format, _has_table, hex_chars
+from content.catalogue_counting import LaterCount
 from content.catalogue_parts import PACKED_KIND, Fields, Tally, inner_terms, pack, unpack
 from content.catalogue_terms import COUNTED_WINDOWS, TITLE_INNER_INITIALS, TITLE_INNER_SPELLED
 from content.errors import ContentError
@@ -96,8 +98,11 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
     fold = table(pairs)
     # Staging beside the new file, not in /tmp, which may be RAM on a kiosk.
     staging = db_path.with_name(f".{db_path.name}.staging")
-    staging.unlink(missing_ok=True)  # left by a build that was killed
+    counting = db_path.with_name(f".{db_path.name}.counting")
+    for left in (staging, counting):  # by a build that was killed
+        left.unlink(missing_ok=True)
     db = sqlite3.connect(db_path, isolation_level=None)
+    stager: _Stager | None = None
     try:
         # A new file, synced by the caller before anything points at it: no journal needed.
         # Caches are small to keep memory flat; the sorts that fill each table hand their runs
@@ -112,7 +117,7 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
         db.executescript(SCHEMA + _STAGING)
         db.execute("BEGIN")
         db.executemany("INSERT INTO folds VALUES (?, ?)", pairs)
-        stager = _Stager(db, fold)
+        stager = _Stager(db, fold, counting)
         for title in titles:
             stager.add(title)
         carried = list(carried)
@@ -128,6 +133,8 @@ def write_catalogue(db_path: Path, titles: Iterable[Title], *, carried: Iterable
         db.execute("PRAGMA analysis_limit = 400")
         db.execute("ANALYZE main")
     finally:
+        if stager is not None:
+            stager.later.close()
         db.close()
         staging.unlink(missing_ok=True)
 
@@ -138,7 +145,7 @@ class _Stager:
 
     BATCH = 1000  # titles per executemany: few calls, little memory
 
-    def __init__(self, db: sqlite3.Connection, fold: dict[int, str]) -> None:
+    def __init__(self, db: sqlite3.Connection, fold: dict[int, str], counting: Path) -> None:
         self._db = db
         self.fold = fold
         self.fields = Fields(fold)
@@ -149,6 +156,7 @@ class _Stager:
         self.countable = True
         # Per licence window, how many titles each counted query finds.
         self.counts: dict[tuple[str, str], Tally] = defaultdict(Tally)
+        self.later = LaterCount(counting, self.counts)  # what read titles add to them
 
     @property
     def chars(self) -> set[str]:
@@ -167,9 +175,11 @@ class _Stager:
             f"{named.spelled} {title.title}",  # 红楼梦 before 红楼梦魇
             title.publisher or None, named.folded, author.folded, named.initials,
             _json_array(named.terms, author.terms, isbn.terms)))
-        window = title.valid_from, title.valid_until
-        if window in self.counts or len(self.counts) <= COUNTED_WINDOWS:  # else never kept
-            self.counts[window].add(self.fields.title_keys(named), author.keys, isbn.keys)
+        window, counts = (title.valid_from, title.valid_until), self.counts
+        if window not in counts and len(counts) <= COUNTED_WINDOWS:  # else never kept
+            counts[window] = Tally()  # the count thread adds to it (LaterCount)
+        if window in counts:
+            self.later.add(window, named, author.keys, isbn.keys)
         if len(self._titles) >= self.BATCH:
             self.flush()
 
@@ -191,6 +201,7 @@ class _Stager:
             f"folded_author, initials, terms) VALUES ({', '.join('?' * (len(FIELDS) + 7))})",
             self._titles)
         self._titles.clear()
+        self.later.flush()
 
 
 _fields_of = attrgetter(*FIELDS)
@@ -290,7 +301,8 @@ _HELD = 3000  # titles, about 1 kB each in the file: the new file's 2.5 MB cache
 
 
 def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
-    """Number the staged titles in shelf order and fill each table in its key's order."""
+    """Number the staged titles in shelf order and fill each table in its key's order; the
+    counts are added up on a thread of their own meanwhile (catalogue_counting)."""
     db.create_function("hex_chars", 1, hex_chars, deterministic=True)
     if stager.staged > _HELD:
         # Staged rows are read in order and the tables written in key order: small caches
@@ -298,63 +310,83 @@ def _finish(db: sqlite3.Connection, stager: _Stager) -> None:
         # A small catalogue keeps the larger caches: they hold most of it, saving re-reads.
         db.execute("PRAGMA stage.cache_size = -500")
         db.execute("PRAGMA main.cache_size = -1000")
-    _finish_small(db, stager)
-    # Terms are sorted as packed text (kind letter, then term: the same order as (kind, term))
-    # and n: SQLite's sorter compares a leading text column with one memcmp, while a leading
-    # integer that ties (eleven kinds) sends each comparison to its general record compare,
-    # twice as slow over millions of terms.
-    script = f"""
-        CREATE TABLE stage.ranks (s INTEGER PRIMARY KEY, n INTEGER NOT NULL);
-        INSERT INTO stage.ranks SELECT s, row_number() OVER (ORDER BY sort_key, id)
-            FROM stage.titles;
-        INSERT INTO main.titles (rowid, {_COLUMNS}, sort_key)
-            SELECT r.n, {', '.join('t.' + f for f in FIELDS)}, t.sort_key
-            FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
-        INSERT INTO main.publishers SELECT id, publisher FROM stage.titles
-            WHERE publisher IS NOT NULL ORDER BY id;
-        INSERT INTO main.terms SELECT unicode(packed) - {PACKED_KIND}, substr(packed, 2), n
-            FROM (SELECT CASE WHEN j.type = 'text' THEN j.value
-                         WHEN j.value >= 0 THEN '{_INNER_SPELLED}' || substr(t.sort_key,
-                             j.value + 1, instr(t.sort_key, ' ') - 1 - j.value)
-                         ELSE '{_INNER_INITIALS}' || substr(t.initials, ~j.value + 1) END
-                         AS packed, r.n AS n
-                  FROM stage.titles t JOIN stage.ranks r USING (s), json_each(t.terms) j
-                  UNION ALL SELECT char({PACKED_KIND} + c.kind) || c.term, r.n
-                  FROM stage.copied_terms c JOIN stage.ranks r USING (s)
-                  ORDER BY 1, 2);
-        INSERT INTO main.chars (rowid, title, author)
-            SELECT r.n, hex_chars(t.folded_title), hex_chars(t.folded_author)
-            FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
-        INSERT INTO main.words (rowid, title, author)
-            SELECT r.n, t.folded_title, t.folded_author
-            FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n
-    """
+    _write_initials(db, stager)
     if stager.staged > _HELD:
         # What was read is written: the sorts below get the memory of the dictionary and the
         # caches (the build's peak was here, with both held through the sorts).
         stager.fields.forget(everything=True)
-        stager.counts.clear()
         release_dictionary()
         gc.collect()
-    for statement in script.split(";"):  # not executescript: it would commit first
+    for statement in _WITH_PYTHON.split(";"):  # not executescript: it would commit first
         db.execute(statement)
+    # The statements that follow call no Python: the counting thread has the interpreter to
+    # itself while SQLite sorts (a Python function called per row would wait for it each time).
+    stager.later.start()
+    for statement in _SQL_ONLY.split(";"):
+        db.execute(statement)
+    stager.later.join()
+    _write_counts(db, stager)
 
 
-def _finish_small(db: sqlite3.Connection, stager: _Stager) -> None:
-    """The tables made from what was gathered while titles were read: counts and initials.
-    Rows are made as they are inserted, in key order, from sorted keys: a catalogue's hundred
-    thousand counts held as a sorted list of tuples were its build's peak of memory."""
+# Terms are sorted as packed text (kind letter, then term: the same order as (kind, term)) and
+# n: SQLite's sorter compares a leading text column with one memcmp, while a leading integer
+# that ties (eleven kinds) sends each comparison to its general record compare, twice as slow
+# over millions of terms.
+_TERMS = f"""
+    INSERT INTO main.terms SELECT unicode(packed) - {PACKED_KIND}, substr(packed, 2), n
+        FROM (SELECT CASE WHEN j.type = 'text' THEN j.value
+                     WHEN j.value >= 0 THEN '{_INNER_SPELLED}' || substr(t.sort_key,
+                         j.value + 1, instr(t.sort_key, ' ') - 1 - j.value)
+                     ELSE '{_INNER_INITIALS}' || substr(t.initials, ~j.value + 1) END
+                     AS packed, r.n AS n
+              FROM stage.titles t JOIN stage.ranks r USING (s), json_each(t.terms) j
+              UNION ALL SELECT char({PACKED_KIND} + c.kind) || c.term, r.n
+              FROM stage.copied_terms c JOIN stage.ranks r USING (s)
+              ORDER BY 1, 2)
+"""
+# Titles numbered in shelf order, then the one table whose statement calls Python (hex_chars).
+_WITH_PYTHON = """
+    CREATE TABLE stage.ranks (s INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+    INSERT INTO stage.ranks SELECT s, row_number() OVER (ORDER BY sort_key, id)
+        FROM stage.titles;
+    INSERT INTO main.chars (rowid, title, author)
+        SELECT r.n, hex_chars(t.folded_title), hex_chars(t.folded_author)
+        FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n
+"""
+# The other tables, the terms last: their statements call no Python.
+_SQL_ONLY = f"""
+    INSERT INTO main.titles (rowid, {_COLUMNS}, sort_key)
+        SELECT r.n, {', '.join('t.' + f for f in FIELDS)}, t.sort_key
+        FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
+    INSERT INTO main.publishers SELECT id, publisher FROM stage.titles
+        WHERE publisher IS NOT NULL ORDER BY id;
+    INSERT INTO main.words (rowid, title, author)
+        SELECT r.n, t.folded_title, t.folded_author
+        FROM stage.titles t JOIN stage.ranks r USING (s) ORDER BY r.n;
+    {_TERMS}
+"""
+
+
+def _write_initials(db: sqlite3.Connection, stager: _Stager) -> None:
+    """The initials of each character and phrase read, in key order."""
     from content.pinyin import char_initials, read
-    if stager.countable and len(stager.counts) <= COUNTED_WINDOWS:
-        # Per window its keys in order; merged, the rows are in (key, window) order.
-        db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)", heapq.merge(
-            *(_count_rows(window, tally.total()) for window, tally in stager.counts.items())))
     rows = dict(char_initials(*_COMMON_HAN))
     rows.update((c, read(c).initials) for c in stager.chars if c not in rows and (
         "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"))
     rows.update(stager.phrases)
     db.executemany("INSERT INTO main.initials VALUES (?, ?)",
                    ((text, rows[text]) for text in sorted(rows) if rows[text]))
+
+
+def _write_counts(db: sqlite3.Connection, stager: _Stager) -> None:
+    """The counts, when kept, in key order. Rows are made as they are inserted, from sorted
+    keys: a catalogue's hundred thousand counts held as a sorted list of tuples were its
+    build's peak of memory."""
+    if stager.countable and len(stager.counts) <= COUNTED_WINDOWS:
+        # Per window its keys in order; merged, the rows are in (key, window) order.
+        db.executemany("INSERT INTO main.counts VALUES (?, ?, ?, ?)", heapq.merge(
+            *(_count_rows(window, tally.total()) for window, tally in stager.counts.items())))
+    stager.counts.clear()
 
 
 def _count_rows(window: tuple[str, str], counts: dict[str, int]) -> Iterator[tuple]:
