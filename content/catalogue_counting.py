@@ -36,10 +36,11 @@ class LaterCount:
 
     def add(self, window: Window, title: Field, author: tuple[str, ...],
             isbn: tuple[str, ...]) -> None:
-        """One title: its title's field (its terms are not needed), its author's and ISBN's
-        keys."""
-        self._batch.append((window, title.folded, title.keys, title.spelled, title.initials,
-                            title.spelled_from, title.initials_from, title.whole, author, isbn))
+        """One title: its title's keys, or what they are made from (title_keys), and its
+        author's and ISBN's keys."""
+        self._batch.append((window, author, isbn, title.whole, title.keys, title.folded,
+                            title.spelled, title.initials, title.spelled_from,
+                            title.initials_from))
 
     def flush(self) -> None:
         """Write the batch: pickled as one list, a key tuple that titles share is written
@@ -84,11 +85,9 @@ class LaterCount:
                     batch = pickle.load(self._file)
                 except EOFError:
                     return
-                for (window, folded, keys, spelled, initials, spelled_from, initials_from,
-                     whole, author, isbn) in batch:
-                    title = keys if whole else title_keys(Field(
-                        folded, "", keys, spelled, initials, spelled_from, initials_from,
-                        whole))
-                    counts[window].add(title, author, isbn)
+                for (window, author, isbn, whole, keys, folded, spelled, initials,
+                     spelled_from, initials_from) in batch:
+                    counts[window].add(keys if whole else title_keys(
+                        folded, spelled, initials, spelled_from, initials_from), author, isbn)
         except Exception as failed:  # raised again by join, on the build's thread
             self._failed = failed

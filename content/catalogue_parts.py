@@ -155,9 +155,9 @@ class Fields:
         """A title read again, its keys made and kept: it may recur many times."""
         if field.whole:
             return field
-        return replace(field, keys=self.keys(field.folded, (), _written_keys(field.folded),
-                                             *_window_keys(field)),
-                       spelled_from=(), initials_from=(), whole=True)
+        keys = self.keys(field.folded, (), _written_keys(field.folded), *_window_keys(
+            field.spelled, field.initials, field.spelled_from, field.initials_from))
+        return replace(field, keys=keys, spelled_from=(), initials_from=(), whole=True)
 
     def _author(self, text: str) -> Field:
         written: list[str] = []
@@ -231,17 +231,17 @@ _has_digit = re.compile("[0-9]").search
 _FIRST = [itemgetter(slice(0, size)) for size in range(1, COUNTED_LETTERS)]
 
 
-def title_keys(field: Field) -> set[str] | tuple[str, ...]:
-    """A title's keys: its text's and its pinyin terms' (letters: each term's first 1 to
-    COUNTED_LETTERS letters, from windows of the whole spelling and initials). Made for each
-    title as it is counted, not kept, while it is read once (titles rarely recur, and a long
-    title has some eighty keys); a set, to be counted at once. A title read again gets them
-    kept (`Fields._whole_title`): a tuple, added up by field (Tally)."""
-    if field.whole:
-        return field.keys
-    folded = field.folded
+def title_keys(folded: str, spelled: str, initials: str, spelled_from: tuple[int, ...],
+               initials_from: tuple[int, ...]) -> set[str]:
+    """The keys of a title read once (a Field not `whole`): its text's and its pinyin terms'
+    (letters: each term's first 1 to COUNTED_LETTERS letters, from windows of the whole
+    spelling and initials at `spelled_from` and `initials_from`). Made for each title as it is
+    counted, not kept (titles rarely recur, and a long title has some eighty keys); a set, to
+    be counted at once. A title read again gets them kept (`Fields._whole_title`): a tuple,
+    added up by field (Tally)."""
     keys = set(folded)
-    keys.update(_written_keys(folded), _latin_keys(folded), *_window_keys(field))
+    keys.update(_written_keys(folded), _latin_keys(folded),
+                *_window_keys(spelled, initials, spelled_from, initials_from))
     return keys
 
 
@@ -252,11 +252,11 @@ def _written_keys(folded: str) -> tuple[str, ...]:
     return _start_keys(squashed[:COUNTED_LETTERS]) if squashed else ()
 
 
-def _window_keys(field: Field) -> list[Iterable[str]]:
+def _window_keys(spelled: str, initials: str, spelled_from: tuple[int, ...],
+                 initials_from: tuple[int, ...]) -> list[Iterable[str]]:
     """The keys of a title's pinyin terms: each window's first 1 to COUNTED_LETTERS letters."""
-    spelled, initials = field.spelled, field.initials
-    windows = [spelled[at:at + COUNTED_LETTERS] for at in field.spelled_from]
-    windows += [initials[at:at + COUNTED_LETTERS] for at in field.initials_from]
+    windows = [spelled[at:at + COUNTED_LETTERS] for at in spelled_from]
+    windows += [initials[at:at + COUNTED_LETTERS] for at in initials_from]
     return [windows, *(map(first, windows) for first in _FIRST)]
 
 
