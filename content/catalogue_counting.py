@@ -4,14 +4,15 @@ nearly half the time of reading it, and the sorts need no Python and leave the s
 half idle.
 
 As titles are read, each one's share of the counts (its fields' keys, or what its title's are
-made from) is pickled, a batch at a time, to a file beside the staging file; the thread reads
-it back when every title is staged. The file holds only what this build wrote, and goes with
-the staging file.
+made from) is written, a batch at a time, to a file beside the staging file; the thread reads
+it back when every title is staged. Batches are marshalled: the file is written and read by
+one process, so marshal's format, tied to the Python version, does (it writes a batch in half
+pickle's time, and a tuple that titles share once). The file goes with the staging file.
 """
 
 from __future__ import annotations
 
-import pickle
+import marshal
 import threading
 from pathlib import Path
 from typing import BinaryIO
@@ -20,6 +21,7 @@ from content.catalogue_parts import Field, Tally, title_keys
 from content.errors import ContentError
 
 Window = tuple[str, str]  # a licence window: valid_from, valid_until
+_SIZE = 4  # bytes of a batch's size
 
 
 class LaterCount:
@@ -43,10 +45,11 @@ class LaterCount:
                             title.initials_from))
 
     def flush(self) -> None:
-        """Write the batch: pickled as one list, a key tuple that titles share is written
-        once."""
+        """Write the batch: its size, then the batch marshalled as one list."""
         if self._batch:
-            pickle.dump(self._batch, self._file, pickle.HIGHEST_PROTOCOL)
+            data = marshal.dumps(self._batch)
+            self._file.write(len(data).to_bytes(_SIZE, "little"))
+            self._file.write(data)
             self._batch.clear()
 
     def start(self) -> None:
@@ -81,10 +84,10 @@ class LaterCount:
         counts = self._counts
         try:
             while not self._stopping:
-                try:
-                    batch = pickle.load(self._file)
-                except EOFError:
+                size = self._file.read(_SIZE)
+                if not size:
                     return
+                batch = marshal.loads(self._file.read(int.from_bytes(size, "little")))
                 for (window, author, isbn, whole, keys, folded, spelled, initials,
                      spelled_from, initials_from) in batch:
                     counts[window].add(keys if whole else title_keys(
