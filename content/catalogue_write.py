@@ -10,7 +10,7 @@ The build streams: each title's rows go to unindexed staging tables in a file be
 one (each distinct title, author and ISBN start read once, catalogue_parts.py; the terms
 packed into one JSON array per title, the title's later-syllable terms as offsets into its
 spelling and initials, cut in SQL), then each final table is filled in its key's order by
-one sorted INSERT ... SELECT, so memory stays flat whatever the catalogue's size (about 57 MB,
+one sorted INSERT ... SELECT, so memory stays flat whatever the catalogue's size (about 55 MB,
 18 of them the dictionary). How many titles each short query finds is added up on a thread of
 its own while SQLite sorts the terms (catalogue_counting.py): both cores work at the end.
 """
