@@ -6,8 +6,9 @@ half idle.
 As titles are read, each one's share of the counts (its fields' keys, or what its title's are
 made from) is written, a batch at a time, to a file beside the staging file; the thread reads
 it back when every title is staged. Batches are marshalled: the file is written and read by
-one process, so marshal's format, tied to the Python version, does (it writes a batch in half
-pickle's time, and a tuple that titles share once). The file goes with the staging file.
+one process, so marshal's format, which is tied to the Python version, is safe here (it writes
+a batch in half pickle's time, and a tuple that titles share once). The file goes with the
+staging file.
 """
 
 from __future__ import annotations

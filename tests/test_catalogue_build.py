@@ -102,13 +102,28 @@ def test_a_build_whose_counting_fails_fails_and_leaves_only_its_unfinished_file(
 
 def test_a_build_failing_while_it_counts_stops_counting_and_leaves_its_unfinished_file(
         tmp_path, monkeypatch):
-    from content import catalogue_write
+    """The SQL fails as the counting thread starts, its titles in batches of ten and slow to
+    count: the thread stops at its next batch, long before it has counted them all."""
+    import time
+
+    from content import catalogue_parts, catalogue_write
+    counted = []
+    add = catalogue_parts.Tally.add
+
+    def add_slowly(tally, *keys):
+        counted.append(1)
+        time.sleep(0.002)
+        add(tally, *keys)
+
+    monkeypatch.setattr(catalogue_parts.Tally, "add", add_slowly)
+    monkeypatch.setattr(catalogue_write._Stager, "BATCH", 10)
     monkeypatch.setattr(catalogue_write, "_SQL_ONLY",
-                        catalogue_write._SQL_ONLY + "; SELECT no_such_function()")
+                        "SELECT no_such_function(); " + catalogue_write._SQL_ONLY)
     with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
         write_catalogue(tmp_path / "catalogue.sqlite3", search_cases.titles(300))
     assert "catalogue-counts" not in {t.name for t in threading.enumerate()}
     assert [p.name for p in tmp_path.iterdir()] == ["catalogue.sqlite3"]
+    assert 0 < len(counted) < 100
 
 
 def test_titles_in_many_licence_windows_are_counted_at_search_time(tmp_path):
